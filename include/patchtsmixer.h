@@ -1,0 +1,237 @@
+/* patchtsmixer.h - the one public header of the PatchTSMixer C library.
+ *
+ * PatchTSMixer (IBM TSMixer, KDD 2023; Hugging Face `transformers` PatchTSMixer) in C11.
+ * The library loads a Hugging Face checkpoint directory (config.json + model.safetensors)
+ * as `save_pretrained` writes it and computes exactly what the PyTorch implementation computes.
+ *
+ * Usage:
+ *
+ *     ptm_error err;
+ *     ptm_model *model = NULL;
+ *     if (ptm_model_load("my_model_dir", &model, &err) != PTM_OK) { report(&err); }
+ *     ptm_ctx *ctx = NULL;
+ *     ptm_ctx_params cp = ptm_ctx_default_params();
+ *     cp.max_batch = 1;
+ *     if (ptm_ctx_create(model, &cp, &ctx, &err) != PTM_OK) { ... }
+ *     ptm_inputs in = {0};
+ *     in.batch = 1;
+ *     in.past_values = past;               // [1, context_length, num_input_channels]
+ *     if (ptm_forward(ctx, &in, &err) != PTM_OK) { ... }
+ *     ptm_tensor_view y;
+ *     ptm_ctx_output(ctx, "prediction_outputs", &y, &err);   // [1, prediction_length, C']
+ *     ptm_ctx_free(ctx);
+ *     ptm_model_free(model);
+ *
+ * Errors: every fallible call returns ptm_status (PTM_OK == 0) and fills a caller-owned
+ * ptm_error (may be NULL) naming the file, the field/tensor and what was expected. The
+ * library never prints, never exits and never aborts on bad input.
+ *
+ * Threads: a ptm_model is immutable after loading and may be shared by any number of
+ * threads; a ptm_ctx holds all per-call state and must be used by one thread at a time.
+ */
+#ifndef PATCHTSMIXER_H
+#define PATCHTSMIXER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PTM_VERSION_MAJOR 0
+#define PTM_VERSION_MINOR 1
+#define PTM_VERSION_PATCH 0
+#define PTM_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PTM_MUST_USE __attribute__((warn_unused_result))
+#else
+#define PTM_MUST_USE
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum {
+    PTM_OK = 0,
+    PTM_ERR_IO = 1,          /* a file is missing, unreadable or unwritable */
+    PTM_ERR_FORMAT = 2,      /* malformed file: safetensors layout, JSON or CSV syntax */
+    PTM_ERR_CONFIG = 3,      /* a config.json key has the wrong type or an invalid value */
+    PTM_ERR_UNSUPPORTED = 4, /* a value this engine does not support */
+    PTM_ERR_TENSOR = 5,      /* a tensor is missing, misshapen, unexpected or of the wrong dtype */
+    PTM_ERR_INPUT = 6,       /* input data does not fit the model (shape, content) */
+    PTM_ERR_NOMEM = 7,       /* out of memory */
+    PTM_ERR_LIMIT = 8,       /* a resource limit would be exceeded */
+    PTM_ERR_ARG = 9          /* invalid argument to an API call */
+} ptm_status;
+
+typedef struct {
+    ptm_status code;
+    char file[512];  /* file concerned, or "" */
+    char field[256]; /* config key, tensor name, CSV cell..., or "" */
+    char text[768];  /* what was found and what was expected */
+} ptm_error;
+
+/* Short name of a status code ("io error", "format error", ...). */
+const char *ptm_status_str(ptm_status code);
+/* One line "file: field: text" written into buf (always NUL-terminated); returns buf. */
+const char *ptm_error_message(const ptm_error *err, char *buf, size_t buf_size);
+
+const char *ptm_version(void);
+
+/* ---------------------------------------------------------------- configuration */
+
+typedef enum {
+    PTM_CLASS_MODEL = 0,          /* PatchTSMixerModel (headless backbone) */
+    PTM_CLASS_PREDICTION = 1,     /* PatchTSMixerForPrediction */
+    PTM_CLASS_CLASSIFICATION = 2, /* PatchTSMixerForTimeSeriesClassification */
+    PTM_CLASS_REGRESSION = 3,     /* PatchTSMixerForRegression */
+    PTM_CLASS_PRETRAINING = 4     /* PatchTSMixerForPretraining */
+} ptm_class;
+
+typedef enum { PTM_MODE_COMMON_CHANNEL = 0, PTM_MODE_MIX_CHANNEL = 1 } ptm_mode;
+typedef enum { PTM_NORM_LAYER = 0, PTM_NORM_BATCH = 1 } ptm_norm;
+typedef enum { PTM_SCALING_NONE = 0, PTM_SCALING_STD = 1, PTM_SCALING_MEAN = 2 } ptm_scaling;
+typedef enum { PTM_LOSS_MSE = 0, PTM_LOSS_NLL = 1 } ptm_loss;
+typedef enum {
+    PTM_DIST_STUDENT_T = 0,
+    PTM_DIST_NORMAL = 1,
+    PTM_DIST_NEGATIVE_BINOMIAL = 2
+} ptm_dist;
+typedef enum {
+    PTM_AGG_NONE = 0,
+    PTM_AGG_MAX_POOL = 1,
+    PTM_AGG_AVG_POOL = 2,
+    PTM_AGG_USE_LAST = 3
+} ptm_agg;
+typedef enum { PTM_PE_SINCOS = 0, PTM_PE_RANDOM = 1 } ptm_pe;
+typedef enum { PTM_MASK_RANDOM = 0, PTM_MASK_FORECAST = 1 } ptm_mask_type;
+
+/* Every PatchTSMixerConfig field, with Hugging Face's defaults where config.json omits a key. */
+typedef struct {
+    ptm_class model_class;
+    int context_length;     /* L */
+    int patch_length;       /* P */
+    int patch_stride;
+    int num_patches;        /* N, derived: (max(L,P)-P)/stride + 1 */
+    int num_input_channels; /* C */
+    int d_model;            /* D */
+    int expansion_factor;
+    int num_layers; /* K */
+    float dropout;
+    float head_dropout;
+    ptm_mode mode;
+    int gated_attn;
+    ptm_norm norm_mlp;
+    int self_attn;
+    int self_attn_heads;
+    int use_positional_encoding;
+    ptm_pe positional_encoding_type;
+    ptm_scaling scaling;
+    ptm_loss loss;
+    ptm_dist distribution_output;
+    int prediction_length;                /* H */
+    int num_prediction_channels;          /* C' (== C when no indices are given) */
+    int *prediction_channel_indices;      /* sorted, or NULL */
+    int num_targets;                      /* T */
+    int has_output_range;
+    float output_range[2];
+    ptm_agg head_aggregation;
+    float norm_eps;
+    float init_std;
+    int num_parallel_samples;
+    /* masked pretraining */
+    ptm_mask_type mask_type;
+    double random_mask_ratio;
+    int num_forecast_mask_patches_count;
+    int *num_forecast_mask_patches; /* list (an int in config.json becomes a list of one) */
+    int forecast_mask_patches_is_list;
+    float mask_value;
+    int masked_loss;
+    int channel_consistent_masking;
+    int num_unmasked_channels;
+    int *unmasked_channel_indices; /* sorted, or NULL */
+    int post_init;
+} ptm_config;
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct ptm_model ptm_model;
+
+/* Load dir/config.json and dir/model.safetensors. Every tensor the config implies must be
+ * present with its exact shape; anything else is an error naming the tensor. */
+PTM_MUST_USE ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err);
+void ptm_model_free(ptm_model *model); /* NULL is a no-op */
+
+const ptm_config *ptm_model_config(const ptm_model *model);
+const char *ptm_class_name(ptm_class c); /* "PatchTSMixerForPrediction", ... */
+int64_t ptm_model_num_params(const ptm_model *model);
+/* Multiply-adds of one forward pass for one sample (one window of all channels). */
+int64_t ptm_model_macs_per_sample(const ptm_model *model);
+
+/* ---------------------------------------------------------------- inference context */
+
+typedef struct ptm_ctx ptm_ctx;
+
+typedef struct {
+    int max_batch;          /* largest batch ptm_forward will be called with */
+    int keep_hidden_states; /* also keep hidden_states.k of every layer */
+} ptm_ctx_params;
+
+ptm_ctx_params ptm_ctx_default_params(void);
+
+/* All memory of a context is allocated here; ptm_forward does not allocate. */
+PTM_MUST_USE ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params,
+                                       ptm_ctx **out, ptm_error *err);
+void ptm_ctx_free(ptm_ctx *ctx); /* NULL is a no-op */
+
+typedef struct {
+    int batch;                    /* B, 1 .. max_batch */
+    const float *past_values;     /* [B, L, C] */
+    const float *observed_mask;   /* [B, L, C] 1 = observed, 0 = missing; NULL = all observed */
+    const float *future_values;   /* Prediction: [B, H, C] (all channels); NULL = no loss */
+    const float *target_values;   /* Regression: [B, T]; NULL = no loss */
+    const int64_t *target_labels; /* Classification: [B] class indices; NULL = no loss */
+    const float *patch_mask;      /* Pretraining: [B, C, N] 1 = masked; NULL = draw one */
+    uint64_t mask_seed;           /* Pretraining: seed of the drawn mask */
+} ptm_inputs;
+
+/* Eval-mode forward pass (dropout off, BatchNorm with running statistics). */
+PTM_MUST_USE ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *inputs, ptm_error *err);
+
+typedef struct {
+    const char *name;
+    const float *data;
+    int ndim;
+    int64_t shape[4];
+} ptm_tensor_view;
+
+/* Outputs of the last ptm_forward, by the names of the golden files:
+ *   patch_input [B,C,N,P], loc, scale [B,1,C'] (model.loc / model.scale [B,1,C] when
+ *   prediction_channel_indices is set), hidden_states.k [B,C,N,D] (keep_hidden_states),
+ *   last_hidden_state [B,C,N,D], loss [], and per class:
+ *   Prediction mse: prediction_outputs [B,H,C']; nll: prediction_outputs.j, distribution_mean;
+ *   Classification: prediction_outputs [B,T]; Regression mse: regression_outputs [B,T];
+ *   nll: regression_outputs.j, distribution_mean; Pretraining: prediction_outputs [B,C,N,P],
+ *   mask [B,C,N], masked_patch_input [B,C,N,P].
+ * Views stay valid until the next ptm_forward or ptm_ctx_free. */
+PTM_MUST_USE ptm_status ptm_ctx_output(const ptm_ctx *ctx, const char *name,
+                                       ptm_tensor_view *out, ptm_error *err);
+int ptm_ctx_num_outputs(const ptm_ctx *ctx);
+PTM_MUST_USE ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out);
+
+/* Distribution heads (loss "nll"): draw num_samples paths per window from the distribution of
+ * the last ptm_forward, seeded; out is [B, num_samples, H, C'] for Prediction and
+ * [B, num_samples, T] for Regression. Deterministic for a given seed. */
+PTM_MUST_USE ptm_status ptm_ctx_sample(ptm_ctx *ctx, int num_samples, uint64_t seed, float *out,
+                                       size_t out_count, ptm_error *err);
+
+/* Quantiles over the sample axis of a [B, S, M] array of samples: out is [B, nq, M]. */
+PTM_MUST_USE ptm_status ptm_quantiles(const float *samples, int batch, int num_samples,
+                                      int64_t m, const float *q, int nq, float *out,
+                                      ptm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

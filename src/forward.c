@@ -1,0 +1,619 @@
+/* forward.c - inference contexts and the forward pass of every model class.
+ *
+ * ptm_ctx_create sizes one float arena for max_batch from the config (nothing is allocated
+ * later); ptm_forward reads like the Hugging Face forward:
+ *   scaler -> patchify -> (pretraining mask) -> patcher (+ positional encoding)
+ *   -> K mixer layers -> (InjectScalerStatistics4D) -> head -> loss
+ * and ptm_ctx_output exposes every intermediate tensor under the golden files' names.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers/dist.h"
+#include "layers/layers.h"
+#include "model.h"
+#include "rng.h"
+
+/* Largest activation arena a context may allocate (floats), checked before allocating. */
+#define PTM_MAX_CTX_FLOATS ((size_t)1 << 33)
+
+ptm_ctx_params ptm_ctx_default_params(void) {
+    ptm_ctx_params p;
+    p.max_batch = 1;
+    p.keep_hidden_states = 1;
+    return p;
+}
+
+typedef struct {
+    float **ptr;
+    size_t count;
+} slot;
+
+ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, ptm_ctx **out,
+                          ptm_error *err) {
+    if (!out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
+    *out = NULL;
+    if (!model) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "model is NULL");
+    ptm_ctx_params cp = params ? *params : ptm_ctx_default_params();
+    if (cp.max_batch < 1 || cp.max_batch > (1 << 24))
+        return ptm_err(err, PTM_ERR_ARG, NULL, "max_batch", "max_batch %d out of range [1, %d]",
+                       cp.max_batch, 1 << 24);
+    const ptm_config *c = &model->cfg;
+    ptm_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    ctx->model = model;
+    ctx->max_batch = cp.max_batch;
+    ctx->keep_hidden = cp.keep_hidden_states;
+    int K = c->num_layers;
+    ctx->hidden = calloc((size_t)K + 1, sizeof(float *));
+    if (!ctx->hidden) {
+        free(ctx);
+        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    }
+
+    size_t B = (size_t)cp.max_batch, L = (size_t)c->context_length,
+           C = (size_t)c->num_input_channels, N = (size_t)c->num_patches,
+           P = (size_t)c->patch_length, D = (size_t)c->d_model, H = (size_t)c->prediction_length,
+           T = (size_t)c->num_targets, Cs = (size_t)c->num_prediction_channels,
+           ef = (size_t)c->expansion_factor;
+    size_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
+    /* sizes in floats; products are checked below through a double estimate first */
+    double est = (double)B * C * N * D * (12.0 + (double)ef + 2.0 * K) + (double)B * L * C * 2;
+    if (est > (double)PTM_MAX_CTX_FLOATS) {
+        free(ctx->hidden);
+        free(ctx);
+        return ptm_err(err, PTM_ERR_LIMIT, NULL, "max_batch",
+                       "a context for batch %zu would need about %.0f MiB, more than the limit "
+                       "of %zu MiB",
+                       B, est * 4 / 1048576.0, PTM_MAX_CTX_FLOATS * 4 / 1048576);
+    }
+    size_t bcnd = B * C * N * D, bcnp = B * C * N * P;
+    size_t main_out = 1;
+    switch (c->model_class) {
+    case PTM_CLASS_PREDICTION: main_out = B * H * Cs; break;
+    case PTM_CLASS_CLASSIFICATION:
+    case PTM_CLASS_REGRESSION: main_out = B * T; break;
+    case PTM_CLASS_PRETRAINING: main_out = bcnp; break;
+    case PTM_CLASS_MODEL: main_out = 1; break;
+    }
+    size_t scratch_int = (B > N ? B : N) + 1;
+    float *s_int_f = NULL;
+    slot slots[40];
+    int ns = 0;
+#define SLOT(p, n) slots[ns++] = (slot){&(p), (n)}
+    SLOT(ctx->scaled, B * L * C);
+    SLOT(ctx->loc, B * C);
+    SLOT(ctx->scale, B * C);
+    SLOT(ctx->loc_sel, B * Cs);
+    SLOT(ctx->scale_sel, B * Cs);
+    SLOT(ctx->patch_input, bcnp);
+    SLOT(ctx->masked_input, c->model_class == PTM_CLASS_PRETRAINING ? bcnp : 1);
+    SLOT(ctx->mask, B * C * N);
+    SLOT(ctx->embed, bcnd);
+    SLOT(ctx->last, bcnd);
+    SLOT(ctx->s_norm, bcnd);
+    SLOT(ctx->s_xt, bcnd);
+    SLOT(ctx->s_hid, bcnd * ef);
+    SLOT(ctx->s_y, bcnd);
+    SLOT(ctx->s_gate, bcnd);
+    SLOT(ctx->s_q, c->self_attn ? bcnd : 1);
+    SLOT(ctx->s_k, c->self_attn ? bcnd : 1);
+    SLOT(ctx->s_v, c->self_attn ? bcnd : 1);
+    SLOT(ctx->s_att, c->self_attn ? bcnd : 1);
+    SLOT(ctx->s_scores, N + P + 8);
+    SLOT(ctx->s_feat, B * F);
+    SLOT(ctx->s_inj, model->p.has_inject ? 2 * bcnd : 1);
+    SLOT(ctx->s_target, c->model_class == PTM_CLASS_PREDICTION ? B * H * Cs : 1);
+    SLOT(ctx->out_main, main_out);
+    for (int j = 0; j < 3; j++) SLOT(ctx->out_param[j], model->p.n_proj > j ? main_out : 1);
+    SLOT(ctx->out_mean, model->p.n_proj ? main_out : 1);
+    SLOT(ctx->loss, 1);
+    SLOT(s_int_f, scratch_int);
+    /* hidden states: K buffers, or two alternating ones */
+    int nh = ctx->keep_hidden ? K : (K < 2 ? K : 2);
+    float *hbuf[2] = {NULL, NULL};
+    float **hslots = calloc((size_t)nh + 1, sizeof(float *));
+    if (!hslots) {
+        free(ctx->hidden);
+        free(ctx);
+        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    }
+    size_t total = 0;
+    int bad = 0;
+    for (int i = 0; i < ns; i++) bad |= ptm_add_size(total, slots[i].count + 16, &total);
+    size_t hid_total = 0;
+    bad |= ptm_mul_size(bcnd + 16, (size_t)nh, &hid_total);
+    bad |= ptm_add_size(total, hid_total, &total);
+    if (bad || total > PTM_MAX_CTX_FLOATS) {
+        free(hslots);
+        free(ctx->hidden);
+        free(ctx);
+        return ptm_err(err, PTM_ERR_LIMIT, NULL, "max_batch",
+                       "a context for batch %zu is larger than the limit of %zu MiB", B,
+                       PTM_MAX_CTX_FLOATS * 4 / 1048576);
+    }
+    ctx->arena = calloc(total, sizeof(float));
+    if (!ctx->arena) {
+        free(hslots);
+        free(ctx->hidden);
+        free(ctx);
+        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu MiB of activations",
+                       total * 4 / 1048576);
+    }
+    ctx->arena_floats = total;
+    size_t off = 0;
+    for (int i = 0; i < ns; i++) {
+        *slots[i].ptr = ctx->arena + off;
+        off += slots[i].count + 16; /* 64-byte gap keeps buffers apart */
+    }
+    for (int i = 0; i < nh; i++) {
+        hslots[i] = ctx->arena + off;
+        off += bcnd + 16;
+    }
+    if (nh > 0) hbuf[0] = hslots[0];
+    if (nh > 1) hbuf[1] = hslots[1];
+    for (int k = 0; k < K; k++) ctx->hidden[k] = ctx->keep_hidden ? hslots[k] : hbuf[k % 2];
+    free(hslots);
+    ctx->s_int = (int *)(void *)s_int_f;
+#undef SLOT
+    *out = ctx;
+    return PTM_OK;
+}
+
+void ptm_ctx_free(ptm_ctx *ctx) {
+    if (!ctx) return;
+    free(ctx->arena);
+    free(ctx->hidden);
+    free(ctx);
+}
+
+/* ------------------------------------------------------------------ outputs */
+
+static void add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim, int64_t d0,
+                       int64_t d1, int64_t d2, int64_t d3) {
+    if (ctx->n_outputs >= PTM_MAX_OUTPUTS) return;
+    int i = ctx->n_outputs++;
+    snprintf(ctx->out_names[i], sizeof ctx->out_names[i], "%s", name);
+    ptm_tensor_view *v = &ctx->outputs[i];
+    v->name = ctx->out_names[i];
+    v->data = data;
+    v->ndim = ndim;
+    int64_t dims[4] = {d0, d1, d2, d3};
+    for (int k = 0; k < 4; k++) v->shape[k] = k < ndim ? dims[k] : 0;
+}
+
+int ptm_ctx_num_outputs(const ptm_ctx *ctx) { return ctx ? ctx->n_outputs : 0; }
+
+ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out) {
+    if (!ctx || !out || index < 0 || index >= ctx->n_outputs) return PTM_ERR_ARG;
+    *out = ctx->outputs[index];
+    return PTM_OK;
+}
+
+ptm_status ptm_ctx_output(const ptm_ctx *ctx, const char *name, ptm_tensor_view *out,
+                          ptm_error *err) {
+    if (!ctx || !name || !out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
+    for (int i = 0; i < ctx->n_outputs; i++) {
+        if (strcmp(ctx->outputs[i].name, name) == 0) {
+            *out = ctx->outputs[i];
+            return PTM_OK;
+        }
+    }
+    return ptm_err(err, PTM_ERR_ARG, NULL, name,
+                   "no output of this name after the last forward of a %s",
+                   ptm_class_name(ctx->model->cfg.model_class));
+}
+
+/* ------------------------------------------------------------------ distribution heads */
+
+/* HF domain maps on raw projections, in place on out_param[0..n). For negative binomial on
+ * forecasts, log(scale) is added to the logits (HF does it in place), scale is [B, Cs] and
+ * the parameter arrays are [B, H, Cs]; for regression scale is NULL. */
+static void dist_domain_map(ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_per_b, int cs,
+                            const float *scale) {
+    float **p = ctx->out_param;
+    for (size_t i = 0; i < count; i++) {
+        if (dist == PTM_DIST_STUDENT_T) {
+            p[0][i] = 2.0f + dist_squareplus(p[0][i]);
+            float s = dist_squareplus(p[2][i]);
+            p[2][i] = s < FLT_EPSILON ? FLT_EPSILON : s;
+        } else if (dist == PTM_DIST_NORMAL) {
+            float s = dist_squareplus(p[1][i]);
+            p[1][i] = s < FLT_EPSILON ? FLT_EPSILON : s;
+        } else {
+            p[0][i] = dist_squareplus(p[0][i]);
+            if (scale) {
+                size_t b = i / ((size_t)rows_per_b * cs), ch = i % (size_t)cs;
+                p[1][i] += logf(scale[b * cs + ch]);
+            }
+        }
+    }
+}
+
+/* distribution mean (after the affine transform when loc/scale are given) */
+static void dist_mean(ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_per_b, int cs,
+                      const float *loc, const float *scale) {
+    float **p = ctx->out_param;
+    for (size_t i = 0; i < count; i++) {
+        if (dist == PTM_DIST_NEGATIVE_BINOMIAL) {
+            ctx->out_mean[i] = p[0][i] * expf(p[1][i]);
+        } else {
+            float m = dist == PTM_DIST_STUDENT_T ? p[1][i] : p[0][i];
+            if (loc) {
+                size_t b = i / ((size_t)rows_per_b * cs), ch = i % (size_t)cs;
+                m = m * scale[b * cs + ch] + loc[b * cs + ch];
+            }
+            ctx->out_mean[i] = m;
+        }
+    }
+}
+
+/* sum over elements of log p(target), with the affine transform when loc/scale are given */
+static double dist_log_prob_sum(const ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_per_b,
+                                int cs, const float *target, const float *loc,
+                                const float *scale) {
+    float *const *p = ctx->out_param;
+    double s = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        double v = target[i];
+        if (dist == PTM_DIST_NEGATIVE_BINOMIAL) {
+            s += dist_negbin_logpmf(v, p[0][i], p[1][i]);
+            continue;
+        }
+        double a = 1.0, b0 = 0.0;
+        if (loc) {
+            size_t b = i / ((size_t)rows_per_b * cs), ch = i % (size_t)cs;
+            a = scale[b * cs + ch];
+            b0 = loc[b * cs + ch];
+        }
+        double x = (v - b0) / a;
+        double lp = dist == PTM_DIST_STUDENT_T ? dist_student_t_logpdf(x, p[0][i], p[1][i], p[2][i])
+                                               : dist_normal_logpdf(x, p[0][i], p[1][i]);
+        s += lp - log(fabs(a));
+    }
+    return s;
+}
+
+/* ------------------------------------------------------------------ forward */
+
+static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
+    const ptm_config *c = &ctx->model->cfg;
+    if (!in) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "inputs is NULL");
+    if (in->batch < 1 || in->batch > ctx->max_batch)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "batch",
+                       "batch %d out of range [1, %d] (the context's max_batch)", in->batch,
+                       ctx->max_batch);
+    if (!in->past_values)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "past_values", "past_values is NULL");
+    size_t n = (size_t)in->batch * c->context_length * c->num_input_channels;
+    for (size_t i = 0; i < n; i++) {
+        float m = in->observed_mask ? in->observed_mask[i] : 1.0f;
+        if (!isfinite(m) || (m != 0.0f && !isfinite(in->past_values[i]))) {
+            size_t ch = i % (size_t)c->num_input_channels;
+            size_t t = (i / (size_t)c->num_input_channels) % (size_t)c->context_length;
+            size_t b = i / ((size_t)c->num_input_channels * c->context_length);
+            return ptm_err(err, PTM_ERR_INPUT, NULL, "past_values",
+                           "value at [batch %zu, time %zu, channel %zu] is %s; mark missing "
+                           "values with observed_mask 0 (and value 0)",
+                           b, t, ch, isfinite(m) ? "not finite" : "observed_mask not finite");
+        }
+    }
+    if (in->future_values && c->model_class == PTM_CLASS_PREDICTION) {
+        size_t nf = (size_t)in->batch * c->prediction_length * c->num_input_channels;
+        for (size_t i = 0; i < nf; i++)
+            if (!isfinite(in->future_values[i]))
+                return ptm_err(err, PTM_ERR_INPUT, NULL, "future_values",
+                               "value %zu is not finite", i);
+    }
+    if (in->target_values && c->model_class == PTM_CLASS_REGRESSION) {
+        size_t nt = (size_t)in->batch * c->num_targets;
+        for (size_t i = 0; i < nt; i++)
+            if (!isfinite(in->target_values[i]))
+                return ptm_err(err, PTM_ERR_INPUT, NULL, "target_values",
+                               "value %zu is not finite", i);
+    }
+    return PTM_OK;
+}
+
+ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
+    if (!ctx) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
+    ptm_status s = check_inputs(ctx, in, err);
+    if (s != PTM_OK) return s;
+    const ptm_model *m = ctx->model;
+    const ptm_config *c = &m->cfg;
+    const ptm_params *p = &m->p;
+    int B = in->batch, L = c->context_length, C = c->num_input_channels, N = c->num_patches,
+        P = c->patch_length, D = c->d_model, H = c->prediction_length, T = c->num_targets,
+        K = c->num_layers, Cs = c->num_prediction_channels;
+    size_t bcn = (size_t)B * C * N, bcnd = bcn * D;
+    ctx->batch = B;
+    ctx->n_outputs = 0;
+    ctx->has_loss = 0;
+
+    /* 1. instance scaling and patching */
+    scaler_forward(ctx->scaled, ctx->loc, ctx->scale, in->past_values, in->observed_mask,
+                   c->scaling, B, L, C);
+    patchify_forward(ctx->patch_input, ctx->scaled, B, L, C, N, P, c->patch_stride);
+    const float *enc_in = ctx->patch_input;
+
+    /* 2. pretraining: mask patches */
+    if (c->model_class == PTM_CLASS_PRETRAINING) {
+        if (in->patch_mask) {
+            for (size_t i = 0; i < bcn; i++) {
+                float v = in->patch_mask[i];
+                if (v != 0.0f && v != 1.0f)
+                    return ptm_err(err, PTM_ERR_INPUT, NULL, "patch_mask",
+                                   "value %g at %zu, expected 0 or 1", (double)v, i);
+                ctx->mask[i] = v;
+            }
+        } else if (c->mask_type == PTM_MASK_RANDOM) {
+            random_mask(ctx->mask, ctx->s_scores, B, C, N, c->random_mask_ratio,
+                        c->channel_consistent_masking, c->unmasked_channel_indices,
+                        c->num_unmasked_channels, in->mask_seed);
+        } else {
+            forecast_mask(ctx->mask, ctx->s_int, B, C, N, c->num_forecast_mask_patches,
+                          c->num_forecast_mask_patches_count, c->unmasked_channel_indices,
+                          c->num_unmasked_channels, in->mask_seed);
+        }
+        apply_mask(ctx->masked_input, ctx->patch_input, ctx->mask, c->mask_value, bcn, P);
+        enc_in = ctx->masked_input;
+    }
+
+    /* 3. patch embedding and positional encoding */
+    linear_forward(ctx->embed, enc_in, p->patcher.w, p->patcher.b, bcn, P, D);
+    if (p->position_enc)
+        for (size_t r = 0; r < (size_t)B * C; r++)
+            for (size_t i = 0; i < (size_t)N * D; i++)
+                ctx->embed[r * N * D + i] += p->position_enc[i];
+
+    /* 4. mixer layers */
+    const float *h = ctx->embed;
+    for (int k = 0; k < K; k++) {
+        mixer_layer_forward(ctx->hidden[k], h, ctx, &p->layers[k], B);
+        h = ctx->hidden[k];
+    }
+
+    /* 5. InjectScalerStatistics4D (Classification / Regression with std or mean scaling) */
+    const float *last = h;
+    if (p->has_inject) {
+        inject_scale_forward(ctx->last, ctx->s_inj, h, ctx->loc, ctx->scale, p, B, C, N, D);
+        last = ctx->last;
+    }
+
+    /* 6. heads and losses */
+    const int *sel = c->prediction_channel_indices;
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < Cs; j++) {
+            int ch = sel ? sel[j] : j;
+            ctx->loc_sel[(size_t)b * Cs + j] = ctx->loc[(size_t)b * C + ch];
+            ctx->scale_sel[(size_t)b * Cs + j] = ctx->scale[(size_t)b * C + ch];
+        }
+    int nll = c->loss == PTM_LOSS_NLL;
+    switch (c->model_class) {
+    case PTM_CLASS_MODEL: break;
+    case PTM_CLASS_PREDICTION: {
+        size_t cnt = (size_t)B * H * Cs;
+        const float *fut = NULL;
+        if (in->future_values) {
+            /* targets restricted to the forecast channels */
+            float *tgt = ctx->s_target;
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t < H; t++)
+                    for (int j = 0; j < Cs; j++) {
+                        int ch = sel ? sel[j] : j;
+                        tgt[((size_t)b * H + t) * Cs + j] =
+                            in->future_values[((size_t)b * H + t) * C + ch];
+                    }
+            fut = tgt;
+        }
+        if (!nll) {
+            prediction_head_forward(ctx->out_main, last, &p->head, sel, Cs, B, C, N * D, H);
+            for (size_t i = 0; i < cnt; i++) {
+                size_t b = i / ((size_t)H * Cs), j = i % (size_t)Cs;
+                ctx->out_main[i] =
+                    ctx->out_main[i] * ctx->scale_sel[b * Cs + j] + ctx->loc_sel[b * Cs + j];
+            }
+            if (fut) {
+                ctx->loss[0] = mse_loss(ctx->out_main, fut, cnt);
+                ctx->has_loss = 1;
+            }
+        } else {
+            for (int j = 0; j < p->n_proj; j++)
+                prediction_head_forward(ctx->out_param[j], last, &p->proj[j], sel, Cs, B, C,
+                                        N * D, H);
+            dist_domain_map(ctx, c->distribution_output, cnt, H, Cs, ctx->scale_sel);
+            dist_mean(ctx, c->distribution_output, cnt, H, Cs, ctx->loc_sel, ctx->scale_sel);
+            if (fut) {
+                double lp = dist_log_prob_sum(ctx, c->distribution_output, cnt, H, Cs, fut,
+                                              ctx->loc_sel, ctx->scale_sel);
+                ctx->loss[0] = (float)(-lp / ((double)B * H));
+                ctx->has_loss = 1;
+            }
+        }
+        break;
+    }
+    case PTM_CLASS_CLASSIFICATION:
+    case PTM_CLASS_REGRESSION: {
+        int F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
+        linear_head_features(ctx->s_feat, last, c->head_aggregation, B, C, N, D);
+        size_t cnt = (size_t)B * T;
+        if (!nll) {
+            linear_forward(ctx->out_main, ctx->s_feat, p->head.w, p->head.b, (size_t)B, F, T);
+            if (c->has_output_range)
+                output_range_forward(ctx->out_main, cnt, c->output_range[0], c->output_range[1]);
+            if (c->model_class == PTM_CLASS_CLASSIFICATION && in->target_labels) {
+                int bad = -1;
+                ctx->loss[0] = cross_entropy_loss(ctx->out_main, in->target_labels, B, T, &bad);
+                if (bad >= 0)
+                    return ptm_err(err, PTM_ERR_INPUT, NULL, "target_values",
+                                   "class %lld of sample %d is outside [0, %d)",
+                                   (long long)in->target_labels[bad], bad, T);
+                ctx->has_loss = 1;
+            } else if (c->model_class == PTM_CLASS_REGRESSION && in->target_values) {
+                ctx->loss[0] = mse_loss(ctx->out_main, in->target_values, cnt);
+                ctx->has_loss = 1;
+            }
+        } else {
+            for (int j = 0; j < p->n_proj; j++)
+                linear_forward(ctx->out_param[j], ctx->s_feat, p->proj[j].w, p->proj[j].b,
+                               (size_t)B, F, T);
+            dist_domain_map(ctx, c->distribution_output, cnt, 1, T, NULL);
+            dist_mean(ctx, c->distribution_output, cnt, 1, T, NULL, NULL);
+            if (in->target_values) {
+                if (c->distribution_output == PTM_DIST_NEGATIVE_BINOMIAL)
+                    for (size_t i = 0; i < cnt; i++)
+                        if (in->target_values[i] < 0)
+                            return ptm_err(err, PTM_ERR_INPUT, NULL, "target_values",
+                                           "negative value %g for a negative binomial head",
+                                           (double)in->target_values[i]);
+                double lp = dist_log_prob_sum(ctx, c->distribution_output, cnt, 1, T,
+                                              in->target_values, NULL, NULL);
+                ctx->loss[0] = (float)(-lp / B);
+                ctx->has_loss = 1;
+            }
+        }
+        break;
+    }
+    case PTM_CLASS_PRETRAINING:
+        linear_forward(ctx->out_main, last, p->head.w, p->head.b, bcn, D, P);
+        ctx->loss[0] = pretrain_loss(ctx->out_main, ctx->patch_input, ctx->mask, bcn, P,
+                                     c->masked_loss);
+        ctx->has_loss = 1;
+        break;
+    }
+
+    /* 7. output views, named as in the golden files */
+    add_output(ctx, "patch_input", ctx->patch_input, 4, B, C, N, P);
+    if (c->model_class == PTM_CLASS_PREDICTION) {
+        add_output(ctx, "loc", ctx->loc_sel, 3, B, 1, Cs, 0);
+        add_output(ctx, "scale", ctx->scale_sel, 3, B, 1, Cs, 0);
+        if (sel) {
+            add_output(ctx, "model.loc", ctx->loc, 3, B, 1, C, 0);
+            add_output(ctx, "model.scale", ctx->scale, 3, B, 1, C, 0);
+        }
+    } else {
+        add_output(ctx, "loc", ctx->loc, 3, B, 1, C, 0);
+        add_output(ctx, "scale", ctx->scale, 3, B, 1, C, 0);
+    }
+    if (ctx->keep_hidden) {
+        for (int k = 0; k < K; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "hidden_states.%d", k);
+            add_output(ctx, name, ctx->hidden[k], 4, B, C, N, D);
+        }
+    }
+    add_output(ctx, "last_hidden_state", last, 4, B, C, N, D);
+    if (ctx->has_loss) add_output(ctx, "loss", ctx->loss, 0, 0, 0, 0, 0);
+    const char *main_name = c->model_class == PTM_CLASS_REGRESSION ? "regression_outputs"
+                                                                   : "prediction_outputs";
+    switch (c->model_class) {
+    case PTM_CLASS_MODEL: break;
+    case PTM_CLASS_PREDICTION:
+    case PTM_CLASS_CLASSIFICATION:
+    case PTM_CLASS_REGRESSION: {
+        int ndim = c->model_class == PTM_CLASS_PREDICTION ? 3 : 2;
+        int64_t d1 = ndim == 3 ? H : T, d2 = ndim == 3 ? Cs : 0;
+        if (!nll || c->model_class == PTM_CLASS_CLASSIFICATION) {
+            add_output(ctx, main_name, ctx->out_main, ndim, B, d1, d2, 0);
+        } else {
+            for (int j = 0; j < p->n_proj; j++) {
+                char name[40];
+                snprintf(name, sizeof name, "%s.%d", main_name, j);
+                add_output(ctx, name, ctx->out_param[j], ndim, B, d1, d2, 0);
+            }
+            add_output(ctx, "distribution_mean", ctx->out_mean, ndim, B, d1, d2, 0);
+        }
+        break;
+    }
+    case PTM_CLASS_PRETRAINING:
+        add_output(ctx, "prediction_outputs", ctx->out_main, 4, B, C, N, P);
+        add_output(ctx, "mask", ctx->mask, 3, B, C, N, 0);
+        add_output(ctx, "masked_patch_input", ctx->masked_input, 4, B, C, N, P);
+        break;
+    }
+    (void)bcnd;
+    return PTM_OK;
+}
+
+/* ------------------------------------------------------------------ sampling */
+
+ptm_status ptm_ctx_sample(ptm_ctx *ctx, int num_samples, uint64_t seed, float *out,
+                          size_t out_count, ptm_error *err) {
+    if (!ctx || !out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
+    const ptm_config *c = &ctx->model->cfg;
+    if (c->loss != PTM_LOSS_NLL ||
+        (c->model_class != PTM_CLASS_PREDICTION && c->model_class != PTM_CLASS_REGRESSION))
+        return ptm_err(err, PTM_ERR_ARG, NULL, "loss",
+                       "sampling needs a distribution head (loss \"nll\"); this model is a %s "
+                       "with a point head",
+                       ptm_class_name(c->model_class));
+    if (ctx->batch < 1 || ctx->n_outputs == 0)
+        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "call ptm_forward before ptm_ctx_sample");
+    if (num_samples < 1)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "num_samples", "num_samples %d must be >= 1",
+                       num_samples);
+    int pred = c->model_class == PTM_CLASS_PREDICTION;
+    size_t per = pred ? (size_t)c->prediction_length * c->num_prediction_channels
+                      : (size_t)c->num_targets;
+    int cs = pred ? c->num_prediction_channels : c->num_targets;
+    int rows = pred ? c->prediction_length : 1;
+    size_t need = (size_t)ctx->batch * (size_t)num_samples * per;
+    if (out_count < need)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "out_count", "output holds %zu values, need %zu",
+                       out_count, need);
+    ptm_rng r;
+    ptm_rng_seed(&r, seed);
+    float *const *p = ctx->out_param;
+    for (int b = 0; b < ctx->batch; b++)
+        for (int s = 0; s < num_samples; s++)
+            for (size_t e = 0; e < per; e++) {
+                size_t i = (size_t)b * per + e;
+                double v;
+                if (c->distribution_output == PTM_DIST_NEGATIVE_BINOMIAL) {
+                    v = dist_sample_negbin(&r, p[0][i], p[1][i]);
+                } else {
+                    v = c->distribution_output == PTM_DIST_STUDENT_T
+                            ? dist_sample_student_t(&r, p[0][i], p[1][i], p[2][i])
+                            : dist_sample_normal(&r, p[0][i], p[1][i]);
+                    if (pred) {
+                        size_t ch = e % (size_t)cs;
+                        v = v * (double)ctx->scale_sel[(size_t)b * cs + ch] +
+                            (double)ctx->loc_sel[(size_t)b * cs + ch];
+                    }
+                }
+                out[((size_t)b * num_samples + s) * per + e] = (float)v;
+            }
+    (void)rows;
+    return PTM_OK;
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+ptm_status ptm_quantiles(const float *samples, int batch, int num_samples, int64_t m,
+                         const float *q, int nq, float *out, ptm_error *err) {
+    if (!samples || !q || !out || batch < 1 || num_samples < 1 || m < 1 || nq < 1)
+        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "invalid argument to ptm_quantiles");
+    for (int k = 0; k < nq; k++)
+        if (!(q[k] >= 0.0f && q[k] <= 1.0f))
+            return ptm_err(err, PTM_ERR_ARG, NULL, "quantiles", "quantile %g outside [0, 1]",
+                           (double)q[k]);
+    float *col = malloc(sizeof(float) * (size_t)num_samples);
+    if (!col) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    for (int b = 0; b < batch; b++)
+        for (int64_t e = 0; e < m; e++) {
+            for (int s = 0; s < num_samples; s++)
+                col[s] = samples[((size_t)b * num_samples + s) * (size_t)m + (size_t)e];
+            qsort(col, (size_t)num_samples, sizeof(float), cmp_float);
+            for (int k = 0; k < nq; k++)
+                out[((size_t)b * nq + k) * (size_t)m + (size_t)e] =
+                    dist_quantile_sorted(col, (size_t)num_samples, q[k]);
+        }
+    free(col);
+    return PTM_OK;
+}

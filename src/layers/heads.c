@@ -1,0 +1,82 @@
+/* heads.c - the model heads on top of the backbone: forecasting (point and distribution
+ * parameter projections), classification/regression (aggregation + linear + output range),
+ * InjectScalerStatistics4D, and the pretraining head (a plain linear D -> P). */
+#include <math.h>
+
+#include "layers/layers.h"
+
+void prediction_head_forward(float *out, const float *hidden, const ptm_linear *lin,
+                             const int *sel, int cs, int b, int c, int nd, int h) {
+    for (int bi = 0; bi < b; bi++)
+        for (int j = 0; j < cs; j++) {
+            int ch = sel ? sel[j] : j;
+            const float *x = hidden + ((size_t)bi * c + ch) * nd;
+            for (int t = 0; t < h; t++) {
+                const float *w = lin->w + (size_t)t * nd;
+                float acc = lin->b[t];
+                for (int i = 0; i < nd; i++) acc += x[i] * w[i];
+                out[((size_t)bi * h + t) * cs + j] = acc;
+            }
+        }
+}
+
+void linear_head_features(float *feat, const float *hidden, int agg, int b, int c, int n, int d) {
+    size_t f = (size_t)c * d * (agg == PTM_AGG_NONE ? (size_t)n : 1);
+    for (int bi = 0; bi < b; bi++)
+        for (int ch = 0; ch < c; ch++) {
+            const float *hb = hidden + ((size_t)bi * c + ch) * n * d;
+            float *o = feat + (size_t)bi * f;
+            for (int di = 0; di < d; di++) {
+                if (agg == PTM_AGG_NONE) {
+                    for (int ni = 0; ni < n; ni++)
+                        o[(size_t)ch * d * n + (size_t)di * n + ni] = hb[(size_t)ni * d + di];
+                    continue;
+                }
+                float v;
+                if (agg == PTM_AGG_USE_LAST) {
+                    v = hb[(size_t)(n - 1) * d + di];
+                } else if (agg == PTM_AGG_MAX_POOL) {
+                    v = hb[di];
+                    for (int ni = 1; ni < n; ni++) {
+                        float x = hb[(size_t)ni * d + di];
+                        v = x > v ? x : v;
+                    }
+                } else {
+                    float s = 0.0f;
+                    for (int ni = 0; ni < n; ni++) s += hb[(size_t)ni * d + di];
+                    v = s / (float)n;
+                }
+                o[(size_t)ch * d + di] = v;
+            }
+        }
+}
+
+void inject_scale_forward(float *out, float *tmp, const float *hidden, const float *loc,
+                          const float *scale, const ptm_params *p, int b, int c, int n, int d) {
+    float cat[2], e4[4], s2[2];
+    for (int bi = 0; bi < b; bi++)
+        for (int ch = 0; ch < c; ch++) {
+            cat[0] = loc[(size_t)bi * c + ch];
+            cat[1] = scale[(size_t)bi * c + ch];
+            linear_forward(e4, cat, p->inj_scale_exp.w, p->inj_scale_exp.b, 1, 2, 4);
+            linear_forward(s2, e4, p->inj_scale_comp.w, p->inj_scale_comp.b, 1, 4, 2);
+            for (int ni = 0; ni < n; ni++) {
+                size_t row = ((size_t)bi * c + ch) * n + ni;
+                const float *x = hidden + row * d;
+                float *e = tmp + row * 2 * (size_t)d;
+                const ptm_linear *ex = &p->inj_exp;
+                for (int o = 0; o < 2 * d; o++) {
+                    const float *w = ex->w + (size_t)o * (d + 2);
+                    float acc = ex->b[o];
+                    for (int i = 0; i < d; i++) acc += x[i] * w[i];
+                    acc += s2[0] * w[d] + s2[1] * w[d + 1];
+                    e[o] = acc;
+                }
+            }
+        }
+    linear_forward(out, tmp, p->inj_comp.w, p->inj_comp.b, (size_t)b * c * n, 2 * d, d);
+}
+
+void output_range_forward(float *x, size_t count, float lo, float hi) {
+    for (size_t i = 0; i < count; i++) x[i] = 1.0f / (1.0f + expf(-x[i])) * (hi - lo) + lo;
+}

@@ -1,0 +1,434 @@
+/* model.c - config -> parameter table -> arena; loading a Hugging Face checkpoint.
+ *
+ * layout() walks the model in Hugging Face's state_dict order and, for every tensor, records
+ * its HF name, shape and place in the flat arena. It runs twice: once to count, once to assign
+ * pointers. The loader then copies each safetensors tensor into its slot after checking that
+ * it is present, F32 (I64 for num_batches_tracked) and exactly of the expected shape, and that
+ * the file holds nothing the config does not imply.
+ */
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/config.h"
+#include "io/safetensors.h"
+
+/* The largest model accepted (parameters + buffers), checked before allocating. */
+#define PTM_MAX_PARAMS ((size_t)1 << 31)
+
+typedef struct {
+    ptm_model *m;
+    int assign;
+    size_t foff, ioff;
+    int n;
+    const char *prefix; /* "model." for head classes, "" for PatchTSMixerModel */
+    int overflow;
+} walker;
+
+static float *add_f32(walker *w, const char *name, int trainable, int ndim, int64_t d0,
+                      int64_t d1) {
+    size_t numel = 1;
+    int64_t dims[2] = {d0, d1};
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 0 || ptm_mul_size(numel, (size_t)dims[i], &numel) != 0) w->overflow = 1;
+    }
+    float *ptr = NULL;
+    if (w->assign) {
+        ptm_param_entry *e = &w->m->table[w->n];
+        snprintf(e->name, sizeof e->name, "%s", name);
+        e->ndim = ndim;
+        for (int i = 0; i < ndim; i++) e->shape[i] = dims[i];
+        e->numel = numel;
+        e->trainable = trainable;
+        e->f32 = ptr = w->m->arena + w->foff;
+        e->i64 = NULL;
+    }
+    if (ptm_add_size(w->foff, numel, &w->foff) != 0) w->overflow = 1;
+    w->n++;
+    return ptr;
+}
+
+static int64_t *add_i64_scalar(walker *w, const char *name) {
+    int64_t *ptr = NULL;
+    if (w->assign) {
+        ptm_param_entry *e = &w->m->table[w->n];
+        snprintf(e->name, sizeof e->name, "%s", name);
+        e->ndim = 0;
+        e->numel = 1;
+        e->trainable = 0;
+        e->f32 = NULL;
+        e->i64 = ptr = w->m->iarena + w->ioff;
+    }
+    w->ioff++;
+    w->n++;
+    return ptr;
+}
+
+static void add_linear(walker *w, const char *name, int out, int in, ptm_linear *lin) {
+    char buf[192];
+    snprintf(buf, sizeof buf, "%s%s.weight", w->prefix, name);
+    lin->w = add_f32(w, buf, 1, 2, out, in);
+    snprintf(buf, sizeof buf, "%s%s.bias", w->prefix, name);
+    lin->b = add_f32(w, buf, 1, 1, out, 0);
+    lin->out = out;
+    lin->in = in;
+}
+
+static void add_norm(walker *w, const char *name, ptm_normp *np) {
+    const ptm_config *c = &w->m->cfg;
+    char buf[192];
+    int d = c->d_model;
+    memset(np, 0, sizeof *np);
+    if (c->norm_mlp == PTM_NORM_BATCH) {
+        snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.weight", w->prefix, name);
+        np->weight = add_f32(w, buf, 1, 1, d, 0);
+        snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.bias", w->prefix, name);
+        np->bias = add_f32(w, buf, 1, 1, d, 0);
+        snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.running_mean", w->prefix, name);
+        np->running_mean = add_f32(w, buf, 0, 1, d, 0);
+        snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.running_var", w->prefix, name);
+        np->running_var = add_f32(w, buf, 0, 1, d, 0);
+        snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.num_batches_tracked", w->prefix, name);
+        np->num_batches_tracked = add_i64_scalar(w, buf);
+    } else {
+        snprintf(buf, sizeof buf, "%s%s.norm.weight", w->prefix, name);
+        np->weight = add_f32(w, buf, 1, 1, d, 0);
+        snprintf(buf, sizeof buf, "%s%s.norm.bias", w->prefix, name);
+        np->bias = add_f32(w, buf, 1, 1, d, 0);
+    }
+}
+
+static void add_mixer_block(walker *w, const char *name, int width, ptm_mixer_block *blk) {
+    const ptm_config *c = &w->m->cfg;
+    char buf[160];
+    int ef = c->expansion_factor;
+    snprintf(buf, sizeof buf, "%s.norm", name);
+    add_norm(w, buf, &blk->norm);
+    snprintf(buf, sizeof buf, "%s.mlp.fc1", name);
+    add_linear(w, buf, width * ef, width, &blk->fc1);
+    snprintf(buf, sizeof buf, "%s.mlp.fc2", name);
+    add_linear(w, buf, width, width * ef, &blk->fc2);
+    memset(&blk->gate, 0, sizeof blk->gate);
+    if (c->gated_attn) {
+        snprintf(buf, sizeof buf, "%s.gating_block.attn_layer", name);
+        add_linear(w, buf, width, width, &blk->gate);
+    }
+}
+
+static void add_inject(walker *w, ptm_params *p) {
+    int d = w->m->cfg.d_model;
+    const char *pre = w->prefix;
+    w->prefix = "";
+    add_linear(w, "inject_scale.inverse_trans_expansion", 2 * d, d + 2, &p->inj_exp);
+    add_linear(w, "inject_scale.inverse_trans_compression", d, 2 * d, &p->inj_comp);
+    add_linear(w, "inject_scale.map_scale_expansion", 4, 2, &p->inj_scale_exp);
+    add_linear(w, "inject_scale.map_scale_compression", 2, 4, &p->inj_scale_comp);
+    w->prefix = pre;
+}
+
+static int dist_num_params(ptm_dist d) { return d == PTM_DIST_STUDENT_T ? 3 : 2; }
+
+/* Walks every tensor in HF state_dict order. */
+static void layout(walker *w) {
+    ptm_model *m = w->m;
+    const ptm_config *c = &m->cfg;
+    ptm_params *p = &m->p;
+    int C = c->num_input_channels, N = c->num_patches, D = c->d_model, P = c->patch_length;
+    char buf[256];
+    w->prefix = c->model_class == PTM_CLASS_MODEL ? "" : "model.";
+
+    add_linear(w, "encoder.patcher", D, P, &p->patcher);
+    p->position_enc = NULL;
+    if (c->use_positional_encoding) {
+        snprintf(buf, sizeof buf, "%sencoder.positional_encoder.position_enc", w->prefix);
+        p->position_enc =
+            add_f32(w, buf, c->positional_encoding_type == PTM_PE_RANDOM, 2, N, D);
+    }
+    for (int k = 0; k < c->num_layers; k++) {
+        ptm_layer *L = w->assign ? &p->layers[k] : &(ptm_layer){0};
+        char base[64];
+        snprintf(base, sizeof base, "encoder.mlp_mixer_encoder.mixers.%d", k);
+        snprintf(buf, sizeof buf, "%s.patch_mixer", base);
+        add_mixer_block(w, buf, N, &L->patch);
+        if (c->self_attn) {
+            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.k_proj", base);
+            add_linear(w, buf, D, D, &L->k);
+            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.v_proj", base);
+            add_linear(w, buf, D, D, &L->v);
+            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.q_proj", base);
+            add_linear(w, buf, D, D, &L->q);
+            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.out_proj", base);
+            add_linear(w, buf, D, D, &L->o);
+            snprintf(buf, sizeof buf, "%s.patch_mixer.norm_attn", base);
+            add_norm(w, buf, &L->norm_attn);
+        }
+        snprintf(buf, sizeof buf, "%s.feature_mixer", base);
+        add_mixer_block(w, buf, D, &L->feature);
+        if (c->mode == PTM_MODE_MIX_CHANNEL) {
+            snprintf(buf, sizeof buf, "%s.channel_feature_mixer", base);
+            add_mixer_block(w, buf, C, &L->channel);
+        }
+    }
+
+    /* heads: names without the "model." prefix */
+    w->prefix = "";
+    int nll = c->loss == PTM_LOSS_NLL;
+    p->n_proj = 0;
+    p->has_inject = 0;
+    int F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
+    switch (c->model_class) {
+    case PTM_CLASS_MODEL: break;
+    case PTM_CLASS_PREDICTION:
+        if (nll) {
+            p->n_proj = dist_num_params(c->distribution_output);
+            for (int j = 0; j < p->n_proj; j++) {
+                snprintf(buf, sizeof buf, "head.base_forecast_block.proj.%d", j);
+                add_linear(w, buf, c->prediction_length, N * D, &p->proj[j]);
+            }
+        } else {
+            add_linear(w, "head.base_forecast_block", c->prediction_length, N * D, &p->head);
+        }
+        break;
+    case PTM_CLASS_CLASSIFICATION:
+        add_linear(w, "head.projection", c->num_targets, F, &p->head);
+        if (c->scaling != PTM_SCALING_NONE) {
+            p->has_inject = 1;
+            add_inject(w, p);
+        }
+        break;
+    case PTM_CLASS_REGRESSION:
+        if (c->scaling != PTM_SCALING_NONE) {
+            p->has_inject = 1;
+            add_inject(w, p);
+        }
+        if (nll) {
+            p->n_proj = dist_num_params(c->distribution_output);
+            for (int j = 0; j < p->n_proj; j++) {
+                snprintf(buf, sizeof buf, "head.projection.proj.%d", j);
+                add_linear(w, buf, c->num_targets, F, &p->proj[j]);
+            }
+        } else {
+            add_linear(w, "head.projection", c->num_targets, F, &p->head);
+        }
+        break;
+    case PTM_CLASS_PRETRAINING: add_linear(w, "head.base_pt_block", P, D, &p->head); break;
+    }
+}
+
+static ptm_status check_supported(const ptm_config *c, const char *file, ptm_error *err) {
+    if (c->loss == PTM_LOSS_NLL && c->model_class == PTM_CLASS_PREDICTION &&
+        c->prediction_length == 1)
+        return ptm_err(err, PTM_ERR_UNSUPPORTED, file, "prediction_length",
+                       "loss \"nll\" with prediction_length 1 is not supported (Hugging Face "
+                       "squeezes the horizon axis away and mis-shapes the distribution)");
+    if (c->loss == PTM_LOSS_NLL && c->model_class == PTM_CLASS_REGRESSION && c->num_targets == 1)
+        return ptm_err(err, PTM_ERR_UNSUPPORTED, file, "num_targets",
+                       "loss \"nll\" with num_targets 1 is not supported (Hugging Face squeezes "
+                       "the target axis away and broadcasts the loss over the batch)");
+    return PTM_OK;
+}
+
+ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err) {
+    *out = NULL;
+    ptm_status s = check_supported(cfg, "config.json", err);
+    if (s != PTM_OK) return s;
+    ptm_model *m = calloc(1, sizeof *m);
+    if (!m) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    s = ptm_config_copy(&m->cfg, cfg, err);
+    if (s != PTM_OK) {
+        free(m);
+        return s;
+    }
+    walker w = {0};
+    w.m = m;
+    layout(&w);
+    if (w.overflow || w.foff > PTM_MAX_PARAMS) {
+        ptm_model_free(m);
+        return ptm_err(err, PTM_ERR_LIMIT, "config.json", NULL,
+                       "the model would have more than %zu parameters", PTM_MAX_PARAMS);
+    }
+    m->arena_floats = w.foff;
+    m->iarena_count = w.ioff;
+    m->n_table = w.n;
+    m->arena = calloc(w.foff ? w.foff : 1, sizeof(float));
+    m->iarena = calloc(w.ioff ? w.ioff : 1, sizeof(int64_t));
+    m->table = calloc((size_t)w.n + 1, sizeof(ptm_param_entry));
+    m->p.layers = calloc((size_t)cfg->num_layers + 1, sizeof(ptm_layer));
+    if (!m->arena || !m->iarena || !m->table || !m->p.layers) {
+        ptm_model_free(m);
+        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu parameters",
+                       w.foff);
+    }
+    walker w2 = {0};
+    w2.m = m;
+    w2.assign = 1;
+    layout(&w2);
+    *out = m;
+    return PTM_OK;
+}
+
+void ptm_model_free(ptm_model *m) {
+    if (!m) return;
+    ptm_config_free(&m->cfg);
+    free(m->arena);
+    free(m->iarena);
+    free(m->table);
+    free(m->p.layers);
+    free(m);
+}
+
+const ptm_config *ptm_model_config(const ptm_model *m) { return m ? &m->cfg : NULL; }
+
+static int cmp_entry_ptr(const void *a, const void *b) {
+    const ptm_param_entry *x = *(const ptm_param_entry *const *)a;
+    const ptm_param_entry *y = *(const ptm_param_entry *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
+    size_t used = 0;
+    used += (size_t)snprintf(buf + used, n - used, "[");
+    for (int i = 0; i < ndim && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "",
+                                 (long long)shape[i]);
+    if (used < n) snprintf(buf + used, n - used, "]");
+}
+
+/* Copy the tensors of st into m, checking names, dtypes and shapes. */
+static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path,
+                               ptm_error *err) {
+    ptm_param_entry **sorted = malloc(sizeof(*sorted) * ((size_t)m->n_table + 1));
+    unsigned char *seen = calloc((size_t)m->n_table + 1, 1);
+    ptm_status s = PTM_OK;
+    if (!sorted || !seen) {
+        s = ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < m->n_table; i++) sorted[i] = &m->table[i];
+    qsort(sorted, (size_t)m->n_table, sizeof *sorted, cmp_entry_ptr);
+    for (size_t t = 0; t < st->count; t++) {
+        const st_tensor *ten = &st->tensors[t];
+        ptm_param_entry key;
+        snprintf(key.name, sizeof key.name, "%s", ten->name);
+        ptm_param_entry *kp = &key;
+        ptm_param_entry **hit = strlen(ten->name) < sizeof key.name
+                                    ? bsearch(&kp, sorted, (size_t)m->n_table, sizeof *sorted,
+                                              cmp_entry_ptr)
+                                    : NULL;
+        if (!hit) {
+            s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
+                        "unexpected tensor: the config (%s) implies no tensor of this name",
+                        ptm_class_name(m->cfg.model_class));
+            goto done;
+        }
+        ptm_param_entry *e = *hit;
+        seen[e - m->table] = 1;
+        char got[96], want[96];
+        shape_str(got, sizeof got, ten->ndim, ten->shape);
+        shape_str(want, sizeof want, e->ndim, e->shape);
+        int same = ten->ndim == e->ndim;
+        for (int i = 0; same && i < e->ndim; i++) same = ten->shape[i] == e->shape[i];
+        if (!same) {
+            s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name, "shape %s, expected %s", got,
+                        want);
+            goto done;
+        }
+        if (e->f32) {
+            if (ten->dtype != ST_F32) {
+                s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
+                            "dtype %s, expected F32 (only float32 weights are supported)",
+                            ten->dtype_name);
+                goto done;
+            }
+            memcpy(e->f32, ten->data, e->numel * sizeof(float));
+        } else {
+            if (ten->dtype != ST_I64) {
+                s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name, "dtype %s, expected I64",
+                            ten->dtype_name);
+                goto done;
+            }
+            memcpy(e->i64, ten->data, sizeof(int64_t));
+        }
+    }
+    for (int i = 0; i < m->n_table; i++) {
+        if (!seen[i]) {
+            char want[96];
+            shape_str(want, sizeof want, m->table[i].ndim, m->table[i].shape);
+            s = ptm_err(err, PTM_ERR_TENSOR, path, m->table[i].name,
+                        "missing tensor: expected %s %s, implied by the config (%s)",
+                        m->table[i].f32 ? "F32" : "I64", want,
+                        ptm_class_name(m->cfg.model_class));
+            goto done;
+        }
+    }
+done:
+    free(sorted);
+    free(seen);
+    return s;
+}
+
+ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
+    if (!out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
+    *out = NULL;
+    if (!dir) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "model directory is NULL");
+    char path[4096];
+    ptm_status s = ptm_path_join(path, sizeof path, dir, "config.json", err);
+    if (s != PTM_OK) return s;
+    ptm_config cfg;
+    s = ptm_config_load(path, &cfg, err);
+    if (s != PTM_OK) return s;
+    s = check_supported(&cfg, path, err);
+    ptm_model *m = NULL;
+    if (s == PTM_OK) s = ptm_model_build(&cfg, &m, err);
+    ptm_config_free(&cfg);
+    if (s != PTM_OK) return s;
+    s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
+    st_file st = {0};
+    if (s == PTM_OK) s = st_load(path, &st, err);
+    if (s == PTM_OK) s = load_tensors(m, &st, path, err);
+    st_free(&st);
+    if (s != PTM_OK) {
+        ptm_model_free(m);
+        return s;
+    }
+    *out = m;
+    return PTM_OK;
+}
+
+int64_t ptm_model_num_params(const ptm_model *m) {
+    if (!m) return 0;
+    int64_t n = 0;
+    for (int i = 0; i < m->n_table; i++)
+        if (m->table[i].trainable) n += (int64_t)m->table[i].numel;
+    return n;
+}
+
+int64_t ptm_model_macs_per_sample(const ptm_model *m) {
+    if (!m) return 0;
+    const ptm_config *c = &m->cfg;
+    int64_t C = c->num_input_channels, N = c->num_patches, D = c->d_model, P = c->patch_length;
+    int64_t ef = c->expansion_factor, g = c->gated_attn ? 1 : 0;
+    int64_t macs = C * N * P * D;
+    int64_t per_layer = C * D * (2 * N * N * ef + g * N * N) + C * N * (2 * D * D * ef + g * D * D);
+    if (c->mode == PTM_MODE_MIX_CHANNEL) per_layer += N * D * (2 * C * C * ef + g * C * C);
+    if (c->self_attn) per_layer += C * (4 * N * D * D + 2 * N * N * D);
+    macs += per_layer * c->num_layers;
+    int64_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
+    int64_t nproj = c->loss == PTM_LOSS_NLL ? dist_num_params(c->distribution_output) : 1;
+    switch (c->model_class) {
+    case PTM_CLASS_MODEL: break;
+    case PTM_CLASS_PREDICTION:
+        macs += nproj * c->num_prediction_channels * N * D * c->prediction_length;
+        break;
+    case PTM_CLASS_CLASSIFICATION:
+    case PTM_CLASS_REGRESSION:
+        if (c->model_class == PTM_CLASS_CLASSIFICATION) nproj = 1;
+        macs += nproj * F * c->num_targets;
+        if (c->scaling != PTM_SCALING_NONE) macs += C * N * ((D + 2) * 2 * D + 2 * D * D);
+        break;
+    case PTM_CLASS_PRETRAINING: macs += C * N * D * P; break;
+    }
+    return macs;
+}

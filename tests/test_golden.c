@@ -1,0 +1,280 @@
+/* test_golden.c - the golden-case runner.
+ *
+ *   build/test_golden CASE_DIR... | FOLDER_OF_CASES...
+ *
+ * A case folder holds config.json, model.safetensors, inputs.safetensors,
+ * expected.safetensors and case.json (format: tests/golden/README.md). For each case the model
+ * is loaded through the library's own loader, run in eval mode on the inputs, and every tensor
+ * of expected.safetensors is compared with the rule
+ *     max |got - expected| <= rel_tol * (1 + max |expected|)
+ * (rel_tol from case.json "tolerance.rel_tol", 1e-4 when absent). The worst tensor of each case
+ * is printed; any miss, missing output or shape mismatch fails the case. Exit status is
+ * non-zero when a case fails. The last line reads "N passed, M failed".
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+#include "io/json.h"
+#include "io/safetensors.h"
+#include "patchtsmixer.h"
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static double read_rel_tol(const char *dir, const char *section) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/case.json", dir);
+    double tol = 1e-4;
+    unsigned char *buf = NULL;
+    size_t n = 0;
+    if (ptm_read_file(path, 1 << 24, &buf, &n, NULL) != PTM_OK) return tol;
+    json_value *root = NULL;
+    if (json_parse((const char *)buf, n, path, &root, NULL) == PTM_OK) {
+        const json_value *t = json_get(root, section);
+        const json_value *r = t ? json_get(t, "rel_tol") : NULL;
+        if (r && r->type == JSON_NUMBER && r->number > 0) tol = r->number;
+    }
+    json_free(root);
+    free(buf);
+    return tol;
+}
+
+/* Copy a named tensor to a fresh float array (NULL if absent). */
+static float *get_f32(const st_file *f, const char *name, const st_tensor **t_out) {
+    const st_tensor *t = st_find(f, name);
+    if (t_out) *t_out = t;
+    if (!t) return NULL;
+    float *d = malloc(sizeof(float) * (t->numel ? t->numel : 1));
+    if (!d) return NULL;
+    if (st_to_f32(t, d, NULL) != PTM_OK) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* Runs one case; returns 1 when it passes. */
+static int run_case(const char *dir) {
+    const char *name = strrchr(dir, '/');
+    name = name && name[1] ? name + 1 : dir;
+    char path[4096], msg[2048];
+    ptm_error err;
+    memset(&err, 0, sizeof err);
+    ptm_model *model = NULL;
+    ptm_ctx *ctx = NULL;
+    st_file inputs = {0}, expected = {0};
+    float *past = NULL, *obs = NULL, *fut = NULL, *tgt = NULL, *mask = NULL;
+    int64_t *labels = NULL;
+    int ok = 0;
+    double tol = read_rel_tol(dir, "tolerance");
+
+    if (ptm_model_load(dir, &model, &err) != PTM_OK) {
+        printf("FAIL %s: load: %s\n", name, ptm_error_message(&err, msg, sizeof msg));
+        goto done;
+    }
+    const ptm_config *cfg = ptm_model_config(model);
+    snprintf(path, sizeof path, "%s/inputs.safetensors", dir);
+    if (st_load(path, &inputs, &err) != PTM_OK) {
+        printf("FAIL %s: %s\n", name, ptm_error_message(&err, msg, sizeof msg));
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
+    if (st_load(path, &expected, &err) != PTM_OK) {
+        printf("FAIL %s: %s\n", name, ptm_error_message(&err, msg, sizeof msg));
+        goto done;
+    }
+    const st_tensor *tp = NULL;
+    past = get_f32(&inputs, "past_values", &tp);
+    if (!past || tp->ndim != 3 || tp->shape[1] != cfg->context_length ||
+        tp->shape[2] != cfg->num_input_channels) {
+        printf("FAIL %s: inputs.safetensors: past_values missing or not [B, %d, %d]\n", name,
+               cfg->context_length, cfg->num_input_channels);
+        goto done;
+    }
+    int batch = (int)tp->shape[0];
+    obs = get_f32(&inputs, "observed_mask", NULL);
+    fut = get_f32(&inputs, "future_values", NULL);
+    const st_tensor *tt = st_find(&inputs, "target_values");
+    if (tt && tt->dtype == ST_I64) {
+        labels = malloc(sizeof(int64_t) * tt->numel);
+        if (labels) memcpy(labels, tt->data, sizeof(int64_t) * tt->numel);
+    } else if (tt) {
+        tgt = get_f32(&inputs, "target_values", NULL);
+    }
+    if (cfg->model_class == PTM_CLASS_PRETRAINING) {
+        mask = get_f32(&inputs, "mask", NULL);
+        if (!mask) mask = get_f32(&expected, "mask", NULL);
+    }
+
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.max_batch = batch;
+    cp.keep_hidden_states = 1;
+    if (ptm_ctx_create(model, &cp, &ctx, &err) != PTM_OK) {
+        printf("FAIL %s: ctx: %s\n", name, ptm_error_message(&err, msg, sizeof msg));
+        goto done;
+    }
+    ptm_inputs in;
+    memset(&in, 0, sizeof in);
+    in.batch = batch;
+    in.past_values = past;
+    in.observed_mask = obs;
+    in.future_values = fut;
+    in.target_values = tgt;
+    in.target_labels = labels;
+    in.patch_mask = mask;
+    if (ptm_forward(ctx, &in, &err) != PTM_OK) {
+        printf("FAIL %s: forward: %s\n", name, ptm_error_message(&err, msg, sizeof msg));
+        goto done;
+    }
+
+    ok = 1;
+    double worst = -1.0;
+    char worst_name[256] = "";
+    for (size_t i = 0; i < expected.count; i++) {
+        const st_tensor *e = &expected.tensors[i];
+        ptm_tensor_view v;
+        if (ptm_ctx_output(ctx, e->name, &v, NULL) != PTM_OK) {
+            printf("FAIL %s: tensor '%s' was not produced\n", name, e->name);
+            ok = 0;
+            continue;
+        }
+        int same = v.ndim == e->ndim;
+        for (int k = 0; same && k < e->ndim; k++) same = v.shape[k] == e->shape[k];
+        if (!same) {
+            printf("FAIL %s: tensor '%s' has shape of %d dims [%lld, %lld, %lld, %lld], "
+                   "expected %d dims\n",
+                   name, e->name, v.ndim, (long long)v.shape[0], (long long)v.shape[1],
+                   (long long)v.shape[2], (long long)v.shape[3], e->ndim);
+            ok = 0;
+            continue;
+        }
+        float *ev = get_f32(&expected, e->name, NULL);
+        if (!ev) {
+            printf("FAIL %s: cannot read expected '%s'\n", name, e->name);
+            ok = 0;
+            continue;
+        }
+        double maxabs = 0.0, maxdiff = 0.0;
+        size_t at = 0;
+        for (size_t k = 0; k < e->numel; k++) {
+            double a = fabs((double)ev[k]);
+            if (a > maxabs) maxabs = a;
+            double dlt = fabs((double)v.data[k] - (double)ev[k]);
+            if (!(dlt <= maxdiff)) { /* also catches NaN */
+                maxdiff = isnan(dlt) ? (double)INFINITY : dlt;
+                at = k;
+            }
+        }
+        double allowed = tol * (1.0 + maxabs);
+        double ratio = maxdiff / allowed;
+        if (ratio > worst) {
+            worst = ratio;
+            snprintf(worst_name, sizeof worst_name, "%s (max diff %.3g at %zu, allowed %.3g)",
+                     e->name, maxdiff, at, allowed);
+        }
+        if (!(maxdiff <= allowed)) {
+            printf("FAIL %s: tensor '%s': max |got-expected| = %.6g at index %zu (got %.9g, "
+                   "expected %.9g) > allowed %.6g\n",
+                   name, e->name, maxdiff, at, (double)v.data[at], (double)ev[at], allowed);
+            ok = 0;
+        }
+        free(ev);
+    }
+    snprintf(path, sizeof path, "%s/expected_grads.safetensors", dir);
+    const char *grads = file_exists(path) ? " [gradients: not checked, training not built yet]" : "";
+    printf("%s %s: %zu tensors, worst %s%s\n", ok ? "PASS" : "FAIL", name, expected.count,
+           worst_name, grads);
+done:
+    ptm_ctx_free(ctx);
+    ptm_model_free(model);
+    st_free(&inputs);
+    st_free(&expected);
+    free(past);
+    free(obs);
+    free(fut);
+    free(tgt);
+    free(mask);
+    free(labels);
+    return ok;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s CASE_DIR... | FOLDER_OF_CASES...\n", argv[0]);
+        return 2;
+    }
+    int pass = 0, fail = 0;
+    for (int a = 1; a < argc; a++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/config.json", argv[a]);
+        if (file_exists(path)) {
+            if (run_case(argv[a]))
+                pass++;
+            else
+                fail++;
+            continue;
+        }
+        if (!is_dir(argv[a])) {
+            printf("FAIL %s: not a case folder nor a folder of cases\n", argv[a]);
+            fail++;
+            continue;
+        }
+        DIR *d = opendir(argv[a]);
+        if (!d) {
+            printf("FAIL %s: cannot open\n", argv[a]);
+            fail++;
+            continue;
+        }
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (de->d_name[0] == '.') continue;
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s/config.json", argv[a], de->d_name);
+            if (!file_exists(sub)) continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                char **nn = realloc(names, cap * sizeof *names);
+                if (!nn) break;
+                names = nn;
+            }
+            names[n] = malloc(strlen(argv[a]) + strlen(de->d_name) + 2);
+            if (!names[n]) break;
+            sprintf(names[n], "%s/%s", argv[a], de->d_name);
+            n++;
+        }
+        closedir(d);
+        if (n == 0) {
+            printf("FAIL %s: no case folders inside\n", argv[a]);
+            fail++;
+        }
+        qsort(names, n, sizeof *names, cmp_str);
+        for (size_t i = 0; i < n; i++) {
+            if (run_case(names[i]))
+                pass++;
+            else
+                fail++;
+            free(names[i]);
+        }
+        free(names);
+    }
+    printf("golden: %d passed, %d failed\n", pass, fail);
+    return fail ? 1 : 0;
+}
