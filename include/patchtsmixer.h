@@ -110,8 +110,8 @@ typedef enum { PTM_MASK_RANDOM = 0, PTM_MASK_FORECAST = 1 } ptm_mask_type;
 /* Every PatchTSMixerConfig field, with Hugging Face's defaults where config.json omits a key. */
 typedef struct {
     ptm_class model_class;
-    int context_length;     /* L */
-    int patch_length;       /* P */
+    int context_length; /* L */
+    int patch_length;   /* P */
     int patch_stride;
     int num_patches;        /* N, derived: (max(L,P)-P)/stride + 1 */
     int num_input_channels; /* C */
@@ -130,10 +130,10 @@ typedef struct {
     ptm_scaling scaling;
     ptm_loss loss;
     ptm_dist distribution_output;
-    int prediction_length;                /* H */
-    int num_prediction_channels;          /* C' (== C when no indices are given) */
-    int *prediction_channel_indices;      /* sorted, or NULL */
-    int num_targets;                      /* T */
+    int prediction_length;           /* H */
+    int num_prediction_channels;     /* C' (== C when no indices are given) */
+    int *prediction_channel_indices; /* sorted, or NULL */
+    int num_targets;                 /* T */
     int has_output_range;
     float output_range[2];
     ptm_agg head_aggregation;
@@ -215,8 +215,8 @@ typedef struct {
  *   nll: regression_outputs.j, distribution_mean; Pretraining: prediction_outputs [B,C,N,P],
  *   mask [B,C,N], masked_patch_input [B,C,N,P].
  * Views stay valid until the next ptm_forward or ptm_ctx_free. */
-PTM_MUST_USE ptm_status ptm_ctx_output(const ptm_ctx *ctx, const char *name,
-                                       ptm_tensor_view *out, ptm_error *err);
+PTM_MUST_USE ptm_status ptm_ctx_output(const ptm_ctx *ctx, const char *name, ptm_tensor_view *out,
+                                       ptm_error *err);
 int ptm_ctx_num_outputs(const ptm_ctx *ctx);
 PTM_MUST_USE ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out);
 
@@ -227,9 +227,38 @@ PTM_MUST_USE ptm_status ptm_ctx_sample(ptm_ctx *ctx, int num_samples, uint64_t s
                                        size_t out_count, ptm_error *err);
 
 /* Quantiles over the sample axis of a [B, S, M] array of samples: out is [B, nq, M]. */
-PTM_MUST_USE ptm_status ptm_quantiles(const float *samples, int batch, int num_samples,
-                                      int64_t m, const float *q, int nq, float *out,
-                                      ptm_error *err);
+PTM_MUST_USE ptm_status ptm_quantiles(const float *samples, int batch, int num_samples, int64_t m,
+                                      const float *q, int nq, float *out, ptm_error *err);
+
+/* ---------------------------------------------------------------- CSV input */
+
+/* A time-series CSV as people's files are: optional header, optional leading timestamp
+ * column, one numeric column per channel, delimiter detected among ',' ';' TAB, quoted
+ * fields, CRLF, UTF-8 BOM. Empty cells, NA/NaN/null and non-finite numbers are missing
+ * (value 0, observed 0). */
+typedef struct {
+    size_t nrows;       /* data rows (header excluded) */
+    size_t ncols;       /* numeric value columns (timestamp column excluded) */
+    char **colnames;    /* ncols names (from the header, or "col0".. without a header) */
+    int has_time;       /* 1 if the first column holds timestamps */
+    char *time_colname; /* its header name, or NULL */
+    char **time_text;   /* nrows original timestamp strings, or NULL */
+    int64_t *time_sec;  /* nrows times in seconds since 1970-01-01 (UTC), or NULL */
+    int time_parsed;    /* 1 when time_sec is set */
+    float *values;      /* [nrows, ncols] row-major; missing cells are 0 */
+    float *observed;    /* [nrows, ncols] 1 observed, 0 missing */
+} ptm_csv;
+
+/* path "-" reads standard input; delimiter 0 detects it. */
+PTM_MUST_USE ptm_status ptm_csv_load(const char *path, char delimiter, ptm_csv *out,
+                                     ptm_error *err);
+void ptm_csv_free(ptm_csv *t);
+/* column index by exact name, -1 if absent */
+int ptm_csv_find_column(const ptm_csv *t, const char *name);
+/* 1 and *step when the last last_n timestamps (0 = all) are parsed and evenly spaced */
+int ptm_csv_time_step(const ptm_csv *t, size_t last_n, int64_t *step);
+/* format seconds since the epoch in the style of the sample timestamp `like` */
+void ptm_csv_format_time(int64_t sec, const char *like, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

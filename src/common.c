@@ -31,16 +31,26 @@ ptm_status ptm_err(ptm_error *err, ptm_status code, const char *file, const char
 
 const char *ptm_status_str(ptm_status code) {
     switch (code) {
-    case PTM_OK: return "ok";
-    case PTM_ERR_IO: return "io error";
-    case PTM_ERR_FORMAT: return "format error";
-    case PTM_ERR_CONFIG: return "config error";
-    case PTM_ERR_UNSUPPORTED: return "unsupported";
-    case PTM_ERR_TENSOR: return "tensor error";
-    case PTM_ERR_INPUT: return "input error";
-    case PTM_ERR_NOMEM: return "out of memory";
-    case PTM_ERR_LIMIT: return "limit exceeded";
-    case PTM_ERR_ARG: return "invalid argument";
+    case PTM_OK:
+        return "ok";
+    case PTM_ERR_IO:
+        return "io error";
+    case PTM_ERR_FORMAT:
+        return "format error";
+    case PTM_ERR_CONFIG:
+        return "config error";
+    case PTM_ERR_UNSUPPORTED:
+        return "unsupported";
+    case PTM_ERR_TENSOR:
+        return "tensor error";
+    case PTM_ERR_INPUT:
+        return "input error";
+    case PTM_ERR_NOMEM:
+        return "out of memory";
+    case PTM_ERR_LIMIT:
+        return "limit exceeded";
+    case PTM_ERR_ARG:
+        return "invalid argument";
     }
     return "unknown error";
 }
@@ -53,12 +63,14 @@ const char *ptm_error_message(const ptm_error *err, char *buf, size_t buf_size) 
     }
     const char *sep1 = err->file[0] ? ": " : "";
     const char *sep2 = err->field[0] ? ": " : "";
-    snprintf(buf, buf_size, "%s%s%s%s%s", err->file, sep1, err->field[0] ? err->field : "",
-             sep2, err->text);
+    snprintf(buf, buf_size, "%s%s%s%s%s", err->file, sep1, err->field[0] ? err->field : "", sep2,
+             err->text);
     return buf;
 }
 
-const char *ptm_version(void) { return PTM_VERSION_STRING; }
+const char *ptm_version(void) {
+    return PTM_VERSION_STRING;
+}
 
 ptm_status ptm_read_file(const char *path, size_t max_size, unsigned char **buf, size_t *size,
                          ptm_error *err) {

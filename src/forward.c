@@ -73,11 +73,19 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     size_t bcnd = B * C * N * D, bcnp = B * C * N * P;
     size_t main_out = 1;
     switch (c->model_class) {
-    case PTM_CLASS_PREDICTION: main_out = B * H * Cs; break;
+    case PTM_CLASS_PREDICTION:
+        main_out = B * H * Cs;
+        break;
     case PTM_CLASS_CLASSIFICATION:
-    case PTM_CLASS_REGRESSION: main_out = B * T; break;
-    case PTM_CLASS_PRETRAINING: main_out = bcnp; break;
-    case PTM_CLASS_MODEL: main_out = 1; break;
+    case PTM_CLASS_REGRESSION:
+        main_out = B * T;
+        break;
+    case PTM_CLASS_PRETRAINING:
+        main_out = bcnp;
+        break;
+    case PTM_CLASS_MODEL:
+        main_out = 1;
+        break;
     }
     size_t scratch_int = (B > N ? B : N) + 1;
     float *s_int_f = NULL;
@@ -185,7 +193,9 @@ static void add_output(ptm_ctx *ctx, const char *name, const float *data, int nd
     for (int k = 0; k < 4; k++) v->shape[k] = k < ndim ? dims[k] : 0;
 }
 
-int ptm_ctx_num_outputs(const ptm_ctx *ctx) { return ctx ? ctx->n_outputs : 0; }
+int ptm_ctx_num_outputs(const ptm_ctx *ctx) {
+    return ctx ? ctx->n_outputs : 0;
+}
 
 ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out) {
     if (!ctx || !out || index < 0 || index >= ctx->n_outputs) return PTM_ERR_ARG;
@@ -253,8 +263,7 @@ static void dist_mean(ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_per_b,
 
 /* sum over elements of log p(target), with the affine transform when loc/scale are given */
 static double dist_log_prob_sum(const ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_per_b,
-                                int cs, const float *target, const float *loc,
-                                const float *scale) {
+                                int cs, const float *target, const float *loc, const float *scale) {
     float *const *p = ctx->out_param;
     double s = 0.0;
     for (size_t i = 0; i < count; i++) {
@@ -305,15 +314,15 @@ static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_err
         size_t nf = (size_t)in->batch * c->prediction_length * c->num_input_channels;
         for (size_t i = 0; i < nf; i++)
             if (!isfinite(in->future_values[i]))
-                return ptm_err(err, PTM_ERR_INPUT, NULL, "future_values",
-                               "value %zu is not finite", i);
+                return ptm_err(err, PTM_ERR_INPUT, NULL, "future_values", "value %zu is not finite",
+                               i);
     }
     if (in->target_values && c->model_class == PTM_CLASS_REGRESSION) {
         size_t nt = (size_t)in->batch * c->num_targets;
         for (size_t i = 0; i < nt; i++)
             if (!isfinite(in->target_values[i]))
-                return ptm_err(err, PTM_ERR_INPUT, NULL, "target_values",
-                               "value %zu is not finite", i);
+                return ptm_err(err, PTM_ERR_INPUT, NULL, "target_values", "value %zu is not finite",
+                               i);
     }
     return PTM_OK;
 }
@@ -393,7 +402,8 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
         }
     int nll = c->loss == PTM_LOSS_NLL;
     switch (c->model_class) {
-    case PTM_CLASS_MODEL: break;
+    case PTM_CLASS_MODEL:
+        break;
     case PTM_CLASS_PREDICTION: {
         size_t cnt = (size_t)B * H * Cs;
         const float *fut = NULL;
@@ -422,8 +432,8 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             }
         } else {
             for (int j = 0; j < p->n_proj; j++)
-                prediction_head_forward(ctx->out_param[j], last, &p->proj[j], sel, Cs, B, C,
-                                        N * D, H);
+                prediction_head_forward(ctx->out_param[j], last, &p->proj[j], sel, Cs, B, C, N * D,
+                                        H);
             dist_domain_map(ctx, c->distribution_output, cnt, H, Cs, ctx->scale_sel);
             dist_mean(ctx, c->distribution_output, cnt, H, Cs, ctx->loc_sel, ctx->scale_sel);
             if (fut) {
@@ -479,8 +489,8 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
     }
     case PTM_CLASS_PRETRAINING:
         linear_forward(ctx->out_main, last, p->head.w, p->head.b, bcn, D, P);
-        ctx->loss[0] = pretrain_loss(ctx->out_main, ctx->patch_input, ctx->mask, bcn, P,
-                                     c->masked_loss);
+        ctx->loss[0] =
+            pretrain_loss(ctx->out_main, ctx->patch_input, ctx->mask, bcn, P, c->masked_loss);
         ctx->has_loss = 1;
         break;
     }
@@ -507,10 +517,11 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
     }
     add_output(ctx, "last_hidden_state", last, 4, B, C, N, D);
     if (ctx->has_loss) add_output(ctx, "loss", ctx->loss, 0, 0, 0, 0, 0);
-    const char *main_name = c->model_class == PTM_CLASS_REGRESSION ? "regression_outputs"
-                                                                   : "prediction_outputs";
+    const char *main_name =
+        c->model_class == PTM_CLASS_REGRESSION ? "regression_outputs" : "prediction_outputs";
     switch (c->model_class) {
-    case PTM_CLASS_MODEL: break;
+    case PTM_CLASS_MODEL:
+        break;
     case PTM_CLASS_PREDICTION:
     case PTM_CLASS_CLASSIFICATION:
     case PTM_CLASS_REGRESSION: {
@@ -556,8 +567,8 @@ ptm_status ptm_ctx_sample(ptm_ctx *ctx, int num_samples, uint64_t seed, float *o
         return ptm_err(err, PTM_ERR_ARG, NULL, "num_samples", "num_samples %d must be >= 1",
                        num_samples);
     int pred = c->model_class == PTM_CLASS_PREDICTION;
-    size_t per = pred ? (size_t)c->prediction_length * c->num_prediction_channels
-                      : (size_t)c->num_targets;
+    size_t per =
+        pred ? (size_t)c->prediction_length * c->num_prediction_channels : (size_t)c->num_targets;
     int cs = pred ? c->num_prediction_channels : c->num_targets;
     int rows = pred ? c->prediction_length : 1;
     size_t need = (size_t)ctx->batch * (size_t)num_samples * per;

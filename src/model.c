@@ -128,7 +128,9 @@ static void add_inject(walker *w, ptm_params *p) {
     w->prefix = pre;
 }
 
-static int dist_num_params(ptm_dist d) { return d == PTM_DIST_STUDENT_T ? 3 : 2; }
+static int dist_num_params(ptm_dist d) {
+    return d == PTM_DIST_STUDENT_T ? 3 : 2;
+}
 
 /* Walks every tensor in HF state_dict order. */
 static void layout(walker *w) {
@@ -143,8 +145,7 @@ static void layout(walker *w) {
     p->position_enc = NULL;
     if (c->use_positional_encoding) {
         snprintf(buf, sizeof buf, "%sencoder.positional_encoder.position_enc", w->prefix);
-        p->position_enc =
-            add_f32(w, buf, c->positional_encoding_type == PTM_PE_RANDOM, 2, N, D);
+        p->position_enc = add_f32(w, buf, c->positional_encoding_type == PTM_PE_RANDOM, 2, N, D);
     }
     for (int k = 0; k < c->num_layers; k++) {
         ptm_layer *L = w->assign ? &p->layers[k] : &(ptm_layer){0};
@@ -179,7 +180,8 @@ static void layout(walker *w) {
     p->has_inject = 0;
     int F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
     switch (c->model_class) {
-    case PTM_CLASS_MODEL: break;
+    case PTM_CLASS_MODEL:
+        break;
     case PTM_CLASS_PREDICTION:
         if (nll) {
             p->n_proj = dist_num_params(c->distribution_output);
@@ -213,7 +215,9 @@ static void layout(walker *w) {
             add_linear(w, "head.projection", c->num_targets, F, &p->head);
         }
         break;
-    case PTM_CLASS_PRETRAINING: add_linear(w, "head.base_pt_block", P, D, &p->head); break;
+    case PTM_CLASS_PRETRAINING:
+        add_linear(w, "head.base_pt_block", P, D, &p->head);
+        break;
     }
 }
 
@@ -258,8 +262,7 @@ ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *er
     m->p.layers = calloc((size_t)cfg->num_layers + 1, sizeof(ptm_layer));
     if (!m->arena || !m->iarena || !m->table || !m->p.layers) {
         ptm_model_free(m);
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu parameters",
-                       w.foff);
+        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu parameters", w.foff);
     }
     walker w2 = {0};
     w2.m = m;
@@ -279,7 +282,9 @@ void ptm_model_free(ptm_model *m) {
     free(m);
 }
 
-const ptm_config *ptm_model_config(const ptm_model *m) { return m ? &m->cfg : NULL; }
+const ptm_config *ptm_model_config(const ptm_model *m) {
+    return m ? &m->cfg : NULL;
+}
 
 static int cmp_entry_ptr(const void *a, const void *b) {
     const ptm_param_entry *x = *(const ptm_param_entry *const *)a;
@@ -291,14 +296,13 @@ static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
     size_t used = 0;
     used += (size_t)snprintf(buf + used, n - used, "[");
     for (int i = 0; i < ndim && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "",
-                                 (long long)shape[i]);
+        used +=
+            (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
     if (used < n) snprintf(buf + used, n - used, "]");
 }
 
 /* Copy the tensors of st into m, checking names, dtypes and shapes. */
-static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path,
-                               ptm_error *err) {
+static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path, ptm_error *err) {
     ptm_param_entry **sorted = malloc(sizeof(*sorted) * ((size_t)m->n_table + 1));
     unsigned char *seen = calloc((size_t)m->n_table + 1, 1);
     ptm_status s = PTM_OK;
@@ -313,10 +317,10 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
         ptm_param_entry key;
         snprintf(key.name, sizeof key.name, "%s", ten->name);
         ptm_param_entry *kp = &key;
-        ptm_param_entry **hit = strlen(ten->name) < sizeof key.name
-                                    ? bsearch(&kp, sorted, (size_t)m->n_table, sizeof *sorted,
-                                              cmp_entry_ptr)
-                                    : NULL;
+        ptm_param_entry **hit =
+            strlen(ten->name) < sizeof key.name
+                ? bsearch(&kp, sorted, (size_t)m->n_table, sizeof *sorted, cmp_entry_ptr)
+                : NULL;
         if (!hit) {
             s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
                         "unexpected tensor: the config (%s) implies no tensor of this name",
@@ -331,8 +335,7 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
         int same = ten->ndim == e->ndim;
         for (int i = 0; same && i < e->ndim; i++) same = ten->shape[i] == e->shape[i];
         if (!same) {
-            s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name, "shape %s, expected %s", got,
-                        want);
+            s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name, "shape %s, expected %s", got, want);
             goto done;
         }
         if (e->f32) {
@@ -358,8 +361,7 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
             shape_str(want, sizeof want, m->table[i].ndim, m->table[i].shape);
             s = ptm_err(err, PTM_ERR_TENSOR, path, m->table[i].name,
                         "missing tensor: expected %s %s, implied by the config (%s)",
-                        m->table[i].f32 ? "F32" : "I64", want,
-                        ptm_class_name(m->cfg.model_class));
+                        m->table[i].f32 ? "F32" : "I64", want, ptm_class_name(m->cfg.model_class));
             goto done;
         }
     }
@@ -418,7 +420,8 @@ int64_t ptm_model_macs_per_sample(const ptm_model *m) {
     int64_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
     int64_t nproj = c->loss == PTM_LOSS_NLL ? dist_num_params(c->distribution_output) : 1;
     switch (c->model_class) {
-    case PTM_CLASS_MODEL: break;
+    case PTM_CLASS_MODEL:
+        break;
     case PTM_CLASS_PREDICTION:
         macs += nproj * c->num_prediction_channels * N * D * c->prediction_length;
         break;
@@ -428,7 +431,9 @@ int64_t ptm_model_macs_per_sample(const ptm_model *m) {
         macs += nproj * F * c->num_targets;
         if (c->scaling != PTM_SCALING_NONE) macs += C * N * ((D + 2) * 2 * D + 2 * D * D);
         break;
-    case PTM_CLASS_PRETRAINING: macs += C * N * D * P; break;
+    case PTM_CLASS_PRETRAINING:
+        macs += C * N * D * P;
+        break;
     }
     return macs;
 }

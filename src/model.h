@@ -19,9 +19,9 @@ typedef struct {
 } ptm_linear;
 
 typedef struct {
-    float *weight, *bias;            /* [D] */
+    float *weight, *bias;              /* [D] */
     float *running_mean, *running_var; /* [D], BatchNorm only */
-    int64_t *num_batches_tracked;    /* BatchNorm only */
+    int64_t *num_batches_tracked;      /* BatchNorm only */
 } ptm_normp;
 
 /* norm -> (gate) -> mlp along one axis (the channel, patch or feature axis) */
@@ -40,13 +40,13 @@ typedef struct {
 } ptm_layer;
 
 typedef struct {
-    ptm_linear patcher;   /* [D, P] */
-    float *position_enc;  /* [N, D] or NULL */
-    ptm_layer *layers;    /* [K] */
-    ptm_linear head;      /* mse heads: Prediction [H, N*D], Cls/Reg [T, F], Pretraining [P, D] */
-    ptm_linear proj[3];   /* nll heads: distribution parameter projections */
+    ptm_linear patcher;  /* [D, P] */
+    float *position_enc; /* [N, D] or NULL */
+    ptm_layer *layers;   /* [K] */
+    ptm_linear head;     /* mse heads: Prediction [H, N*D], Cls/Reg [T, F], Pretraining [P, D] */
+    ptm_linear proj[3];  /* nll heads: distribution parameter projections */
     int n_proj;
-    int has_inject;       /* Cls/Reg with std/mean scaling: InjectScalerStatistics4D */
+    int has_inject; /* Cls/Reg with std/mean scaling: InjectScalerStatistics4D */
     ptm_linear inj_scale_exp, inj_scale_comp; /* [4, 2], [2, 4] */
     ptm_linear inj_exp, inj_comp;             /* [2D, D+2], [D, 2D] */
 } ptm_params;
@@ -85,28 +85,28 @@ struct ptm_ctx {
     float *arena;
     size_t arena_floats;
     /* activations, sized for max_batch */
-    float *scaled;        /* [B, L, C] scaled past values */
-    float *loc, *scale;   /* [B, C] */
+    float *scaled;              /* [B, L, C] scaled past values */
+    float *loc, *scale;         /* [B, C] */
     float *loc_sel, *scale_sel; /* [B, C'] */
-    float *patch_input;   /* [B, C, N, P] */
-    float *masked_input;  /* [B, C, N, P] pretraining */
-    float *mask;          /* [B, C, N] pretraining */
-    float *embed;         /* [B, C, N, D] patch embedding (+ positional encoding) */
-    float **hidden;       /* K pointers to [B, C, N, D] (two alternating buffers without keep_hidden) */
-    float *last;          /* [B, C, N, D] last_hidden_state (after injection for Cls/Reg) */
+    float *patch_input;         /* [B, C, N, P] */
+    float *masked_input;        /* [B, C, N, P] pretraining */
+    float *mask;                /* [B, C, N] pretraining */
+    float *embed;               /* [B, C, N, D] patch embedding (+ positional encoding) */
+    float **hidden; /* K pointers to [B, C, N, D] (two alternating buffers without keep_hidden) */
+    float *last;    /* [B, C, N, D] last_hidden_state (after injection for Cls/Reg) */
     /* scratch for the mixer layers */
     float *s_norm, *s_xt, *s_hid, *s_y, *s_gate; /* [BCND], [BCND], [BCND*ef], [BCND], [BCND] */
     float *s_q, *s_k, *s_v, *s_att;              /* [BCND] each (self_attn) */
-    float *s_scores;                              /* [N] one row of scores */
-    float *s_feat;                                /* [B, F] head features */
-    float *s_inj;                                 /* [B, C, N, 2D] injection hidden */
-    float *s_target;                              /* [B, H, C'] forecast targets */
-    int *s_int;                                   /* [max(B, N)] integer scratch */
+    float *s_scores;                             /* [N] one row of scores */
+    float *s_feat;                               /* [B, F] head features */
+    float *s_inj;                                /* [B, C, N, 2D] injection hidden */
+    float *s_target;                             /* [B, H, C'] forecast targets */
+    int *s_int;                                  /* [max(B, N)] integer scratch */
     /* head outputs */
-    float *out_main;        /* prediction_outputs / regression_outputs, sized for the class */
-    float *out_param[3];    /* distribution parameters */
-    float *out_mean;        /* distribution mean */
-    float *loss;            /* [1] */
+    float *out_main;     /* prediction_outputs / regression_outputs, sized for the class */
+    float *out_param[3]; /* distribution parameters */
+    float *out_mean;     /* distribution mean */
+    float *loss;         /* [1] */
     int has_loss;
     int batch; /* batch of the last forward */
     /* output views */

@@ -15,7 +15,9 @@ void ptm_rng_seed(ptm_rng *r, uint64_t seed) {
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t ptm_rng_next(ptm_rng *r) {
     uint64_t *s = r->s;
@@ -30,7 +32,9 @@ uint64_t ptm_rng_next(ptm_rng *r) {
     return result;
 }
 
-double ptm_rng_uniform(ptm_rng *r) { return (double)(ptm_rng_next(r) >> 11) * 0x1.0p-53; }
+double ptm_rng_uniform(ptm_rng *r) {
+    return (double)(ptm_rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 double ptm_rng_uniform_pos(ptm_rng *r) {
     return ((double)(ptm_rng_next(r) >> 11) + 0.5) * 0x1.0p-53;

@@ -1,36 +1,39 @@
 #!/bin/sh
-# run_tests.sh - runs every test program and the golden runner, then prints the total
-# "N passed, M failed" line that CI reads. Exit status is non-zero if anything failed.
+# run_tests.sh - runs every test program (build/test_*), every test script (tests/test_*.sh)
+# and the golden runner over tests/golden, then prints the total line that CI reads:
+#   TOTAL: N passed, M failed
+# Exit status is non-zero if anything failed. BUILD selects the build folder (build, build-asan).
 BUILD=${BUILD:-build}
+export BUILD
 pass=0
 fail=0
+
+# tally CMD...: run it, echo its output, add its "N passed, M failed" line to the totals
+tally() {
+    out=$("$@" 2>&1)
+    rc=$?
+    printf '%s\n' "$out"
+    line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+    p=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) passed, ([0-9]+) failed.*/\1/')
+    f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) passed, ([0-9]+) failed.*/\2/')
+    [ -n "$p" ] || p=0
+    [ -n "$f" ] || f=0
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        echo "$* exited with status $rc"
+    fi
+    pass=$((pass + p))
+    fail=$((fail + f))
+}
+
 for t in "$BUILD"/test_*; do
     [ -x "$t" ] || continue
-    case "$t" in *golden*) continue ;; esac
-    out=$("$t" 2>&1)
-    rc=$?
-    printf '%s\n' "$out"
-    line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
-    p=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) passed, ([0-9]+) failed.*/\1/')
-    f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) passed, ([0-9]+) failed.*/\2/')
-    [ -n "$p" ] || p=0
-    [ -n "$f" ] || f=0
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$t exited with status $rc"; fi
-    pass=$((pass + p))
-    fail=$((fail + f))
+    case "$t" in *test_golden) continue ;; esac
+    tally "$t"
 done
-if [ -x "$BUILD/test_golden" ]; then
-    out=$("$BUILD/test_golden" tests/golden 2>&1)
-    rc=$?
-    printf '%s\n' "$out"
-    line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
-    p=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) passed, ([0-9]+) failed.*/\1/')
-    f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) passed, ([0-9]+) failed.*/\2/')
-    [ -n "$p" ] || p=0
-    [ -n "$f" ] || f=0
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-    pass=$((pass + p))
-    fail=$((fail + f))
-fi
+for t in tests/test_*.sh; do
+    [ -f "$t" ] && tally sh "$t"
+done
+tally "$BUILD/test_golden" tests/golden
 echo "TOTAL: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

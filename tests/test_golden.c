@@ -193,7 +193,8 @@ static int run_case(const char *dir) {
         free(ev);
     }
     snprintf(path, sizeof path, "%s/expected_grads.safetensors", dir);
-    const char *grads = file_exists(path) ? " [gradients: not checked, training not built yet]" : "";
+    const char *grads =
+        file_exists(path) ? " [gradients: not checked, training not built yet]" : "";
     printf("%s %s: %zu tensors, worst %s%s\n", ok ? "PASS" : "FAIL", name, expected.count,
            worst_name, grads);
 done:

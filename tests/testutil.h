@@ -14,61 +14,60 @@
 
 static int tu_pass, tu_fail;
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (cond) {                                                                        \
-            tu_pass++;                                                                     \
-        } else {                                                                           \
-            tu_fail++;                                                                     \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                \
-        }                                                                                  \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            tu_pass++;                                                                             \
+        } else {                                                                                   \
+            tu_fail++;                                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                        \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                 \
-    do {                                                                                   \
-        long long tu_a = (long long)(a), tu_b = (long long)(b);                            \
-        if (tu_a == tu_b) {                                                                \
-            tu_pass++;                                                                     \
-        } else {                                                                           \
-            tu_fail++;                                                                     \
-            fprintf(stderr, "FAIL %s:%d: %s == %s (%lld vs %lld)\n", __FILE__, __LINE__,   \
-                    #a, #b, tu_a, tu_b);                                                   \
-        }                                                                                  \
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long tu_a = (long long)(a), tu_b = (long long)(b);                                    \
+        if (tu_a == tu_b) {                                                                        \
+            tu_pass++;                                                                             \
+        } else {                                                                                   \
+            tu_fail++;                                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s == %s (%lld vs %lld)\n", __FILE__, __LINE__, #a, #b,   \
+                    tu_a, tu_b);                                                                   \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                              \
-    do {                                                                                   \
-        double tu_a = (double)(a), tu_b = (double)(b);                                     \
-        if (tu_a - tu_b <= (tol) && tu_b - tu_a <= (tol)) {                                \
-            tu_pass++;                                                                     \
-        } else {                                                                           \
-            tu_fail++;                                                                     \
-            fprintf(stderr, "FAIL %s:%d: %s ~ %s (%.9g vs %.9g)\n", __FILE__, __LINE__, #a, \
-                    #b, tu_a, tu_b);                                                       \
-        }                                                                                  \
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double tu_a = (double)(a), tu_b = (double)(b);                                             \
+        if (tu_a - tu_b <= (tol) && tu_b - tu_a <= (tol)) {                                        \
+            tu_pass++;                                                                             \
+        } else {                                                                                   \
+            tu_fail++;                                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s ~ %s (%.9g vs %.9g)\n", __FILE__, __LINE__, #a, #b,    \
+                    tu_a, tu_b);                                                                   \
+        }                                                                                          \
     } while (0)
 
 /* The call must return `expected`; on mismatch the error text is printed. Uses a local
  * ptm_error named `err` that the test declares. */
-#define CHECK_STATUS(call, expected)                                                       \
-    do {                                                                                   \
-        ptm_status tu_s = (call);                                                          \
-        if (tu_s == (expected)) {                                                          \
-            tu_pass++;                                                                     \
-        } else {                                                                           \
-            tu_fail++;                                                                     \
-            fprintf(stderr, "FAIL %s:%d: %s returned %d, expected %d (%s | %s | %s)\n",     \
-                    __FILE__, __LINE__, #call, (int)tu_s, (int)(expected), err.file,       \
-                    err.field, err.text);                                                  \
-        }                                                                                  \
+#define CHECK_STATUS(call, expected)                                                               \
+    do {                                                                                           \
+        ptm_status tu_s = (call);                                                                  \
+        if (tu_s == (expected)) {                                                                  \
+            tu_pass++;                                                                             \
+        } else {                                                                                   \
+            tu_fail++;                                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s returned %d, expected %d (%s | %s | %s)\n", __FILE__,  \
+                    __LINE__, #call, (int)tu_s, (int)(expected), err.file, err.field, err.text);   \
+        }                                                                                          \
     } while (0)
 
 #define TEST(name) static void name(void)
-#define RUN(name)                                                                          \
-    do {                                                                                   \
-        int tu_f0 = tu_fail;                                                               \
-        name();                                                                            \
-        if (tu_fail != tu_f0) fprintf(stderr, "  in %s\n", #name);                         \
+#define RUN(name)                                                                                  \
+    do {                                                                                           \
+        int tu_f0 = tu_fail;                                                                       \
+        name();                                                                                    \
+        if (tu_fail != tu_f0) fprintf(stderr, "  in %s\n", #name);                                 \
     } while (0)
 
 static inline int test_summary(const char *prog) {

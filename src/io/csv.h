@@ -44,19 +44,9 @@
 
 #include "patchtsmixer.h"
 
-typedef struct {
-    size_t nrows;       /* data rows (header excluded) */
-    size_t ncols;       /* numeric value columns (timestamp column excluded) */
-    char **colnames;    /* ncols names (from the header, or "col0".. when there is no header) */
-    int has_time;       /* 1 if the first column is a timestamp column */
-    char *time_colname; /* its header name, or NULL */
-    char **time_text;   /* nrows original timestamp strings, or NULL */
-    int64_t *time_sec;  /* nrows times as seconds since 1970-01-01 UTC, or NULL when
-                           has_time == 0 or some timestamp failed to parse */
-    int time_parsed;    /* 1 when time_sec is set */
-    float *values;      /* [nrows, ncols] row-major; missing cells are 0 */
-    float *observed;    /* [nrows, ncols] 1 observed, 0 missing */
-} csv_table;
+/* The table type is public (ptm_csv in patchtsmixer.h) so that programs embedding the
+ * library can read CSV files the same way the CLI does. */
+typedef ptm_csv csv_table;
 
 typedef struct {
     char delimiter;   /* 0 = detect among ',', ';', '\t' from the header line */

@@ -487,6 +487,7 @@ static int cmp_key_entry(const void *a, const void *b) {
 /* Fail if two of the keys kstack[base..] are equal, naming the later occurrence. */
 static ptm_status check_duplicates(parser *p, size_t base) {
     size_t count = p->kstack_len - base;
+    if (count < 2) return PTM_OK; /* also: kstack may still be NULL */
     const key_entry *keys = p->kstack + base;
     const key_entry *dup = NULL;
     if (count <= 16) {

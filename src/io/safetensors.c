@@ -82,7 +82,7 @@ static void describe_value(const json_value *v, char *buf, size_t n) {
  * Anything written >= 2^53 parses to >= 2^53 (rounding is monotonic), so accepted values are
  * exact. */
 static int get_count(const json_value *v, uint64_t *out) {
-    if (v->type != JSON_NUMBER || !v->is_integer || signbit(v->number) || v->number > ST_MAX_EXACT)
+    if (v->type != JSON_NUMBER || !v->is_integer || signbit(v->number) || v->number >= ST_MAX_EXACT)
         return -1;
     *out = (uint64_t)v->number;
     return 0;

@@ -3,7 +3,9 @@
 
 #include "layers/layers.h"
 
-float gelu_scalar(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+float gelu_scalar(float x) {
+    return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+}
 
 void gelu_forward(float *out, const float *inp, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = gelu_scalar(inp[i]);

@@ -4,9 +4,9 @@
 
 #include "layers/layers.h"
 
-void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf,
-                            float *scores, const float *inp, const ptm_layer *layer, size_t seqs,
-                            int n, int d, int heads) {
+void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf, float *scores,
+                            const float *inp, const ptm_layer *layer, size_t seqs, int n, int d,
+                            int heads) {
     size_t rows = seqs * (size_t)n;
     linear_forward(q, inp, layer->q.w, layer->q.b, rows, d, d);
     linear_forward(k, inp, layer->k.w, layer->k.b, rows, d, d);

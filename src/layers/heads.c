@@ -5,8 +5,8 @@
 
 #include "layers/layers.h"
 
-void prediction_head_forward(float *out, const float *hidden, const ptm_linear *lin,
-                             const int *sel, int cs, int b, int c, int nd, int h) {
+void prediction_head_forward(float *out, const float *hidden, const ptm_linear *lin, const int *sel,
+                             int cs, int b, int c, int nd, int h) {
     for (int bi = 0; bi < b; bi++)
         for (int j = 0; j < cs; j++) {
             int ch = sel ? sel[j] : j;

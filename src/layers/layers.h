@@ -23,11 +23,11 @@ void gelu_forward(float *out, const float *inp, size_t n);
 
 /* norm.c: LayerNorm over the last axis (biased variance), saving mean and rstd per row;
  * BatchNorm in eval mode with running statistics, per feature of the last axis. */
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                       const float *weight, const float *bias, size_t rows, int d, float eps);
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                       const float *bias, size_t rows, int d, float eps);
 void batchnorm_eval_forward(float *out, const float *inp, const float *weight, const float *bias,
-                            const float *running_mean, const float *running_var, size_t rows,
-                            int d, float eps);
+                            const float *running_mean, const float *running_var, size_t rows, int d,
+                            float eps);
 
 /* gate.c: gated attention, out = inp * softmax(inp W^T + b) along the row; probs is [rows, w]
  * and keeps the softmax for backward. out may alias inp. */
@@ -41,9 +41,9 @@ void mlp_forward(float *out, float *hid, const float *inp, const ptm_linear *fc1
 /* attention.c: multi-head self-attention (BART attention without masks) on [S, N, D]
  * sequences: out = out_proj(softmax(q k^T / sqrt(dh)) v). q, k, v, ctxbuf are [S, N, D]
  * scratch; scores is [N] scratch. */
-void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf,
-                            float *scores, const float *inp, const ptm_layer *layer, size_t seqs,
-                            int n, int d, int heads);
+void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf, float *scores,
+                            const float *inp, const ptm_layer *layer, size_t seqs, int n, int d,
+                            int heads);
 
 /* scaler.c: per (batch, channel) statistics over time of x [B, L, C] with observed mask
  * (NULL = all observed); writes scaled [B, L, C], loc [B, C], scale [B, C]. */
@@ -72,8 +72,8 @@ void apply_mask(float *out, const float *patches, const float *mask, float value
 /* heads.c ------------------------------------------------------------------------------- */
 /* Prediction head: per channel the [N, D] block flattened (n D + d) -> Linear -> [B, H, C'],
  * only for the channels in sel (NULL = all C, cs = C). */
-void prediction_head_forward(float *out, const float *hidden, const ptm_linear *lin,
-                             const int *sel, int cs, int b, int c, int nd, int h);
+void prediction_head_forward(float *out, const float *hidden, const ptm_linear *lin, const int *sel,
+                             int cs, int b, int c, int nd, int h);
 /* Classification/Regression features [B, F] from hidden [B, C, N, D] viewed as [B, C, D, N]:
  * aggregation over N (max/avg/last) gives index c D + d; none gives c D N + d N + n. */
 void linear_head_features(float *feat, const float *hidden, int agg, int b, int c, int n, int d);
@@ -88,8 +88,7 @@ void output_range_forward(float *x, size_t count, float lo, float hi);
 float mse_loss(const float *pred, const float *target, size_t count);
 /* mean over the batch of logsumexp(z) - z[label]; returns -1 in *bad_label if all fine,
  * else the index of the first label outside [0, t) */
-float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int t,
-                         int *bad_label);
+float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int t, int *bad_label);
 /* masked_loss: sum(mask * mean_P(err^2)) / (sum(mask) + 1e-10); else mean of err^2 */
-float pretrain_loss(const float *pred, const float *target, const float *mask, size_t groups,
-                    int p, int masked);
+float pretrain_loss(const float *pred, const float *target, const float *mask, size_t groups, int p,
+                    int masked);

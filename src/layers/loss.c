@@ -14,8 +14,7 @@ float mse_loss(const float *pred, const float *target, size_t count) {
     return (float)(s / (double)count);
 }
 
-float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int t,
-                         int *bad_label) {
+float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int t, int *bad_label) {
     double s = 0.0;
     *bad_label = -1;
     for (int i = 0; i < b; i++) {
@@ -33,8 +32,8 @@ float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int 
     return (float)(s / b);
 }
 
-float pretrain_loss(const float *pred, const float *target, const float *mask, size_t groups,
-                    int p, int masked) {
+float pretrain_loss(const float *pred, const float *target, const float *mask, size_t groups, int p,
+                    int masked) {
     double num = 0.0, den = 0.0;
     for (size_t g = 0; g < groups; g++) {
         double se = 0.0;

@@ -72,6 +72,5 @@ void forecast_mask(float *mask, int *rowk, int b, int c, int n, const int *patch
 void apply_mask(float *out, const float *patches, const float *mask, float value, size_t groups,
                 int p) {
     for (size_t g = 0; g < groups; g++)
-        for (int t = 0; t < p; t++)
-            out[g * p + t] = mask[g] != 0.0f ? value : patches[g * p + t];
+        for (int t = 0; t < p; t++) out[g * p + t] = mask[g] != 0.0f ? value : patches[g * p + t];
 }

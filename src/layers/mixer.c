@@ -57,7 +57,8 @@ void mixer_layer_forward(float *out, const float *inp, struct ptm_ctx *ctx, cons
         norm_forward(ctx->s_norm, h, &blk->norm, cfg, rows_cnd);
         swap_c_d(ctx->s_xt, ctx->s_norm, b, c, n, d, 1); /* [B, D, N, C] */
         size_t rows = (size_t)b * d * n;
-        if (blk->gate.w) gated_attention_forward(ctx->s_xt, ctx->s_gate, ctx->s_xt, &blk->gate, rows);
+        if (blk->gate.w)
+            gated_attention_forward(ctx->s_xt, ctx->s_gate, ctx->s_xt, &blk->gate, rows);
         mlp_forward(ctx->s_y, ctx->s_hid, ctx->s_xt, &blk->fc1, &blk->fc2, rows);
         swap_c_d(ctx->s_norm, ctx->s_y, b, c, n, d, 0);
         for (size_t i = 0; i < total; i++) out[i] = ctx->s_norm[i] + h[i];

@@ -4,8 +4,8 @@
 
 #include "layers/layers.h"
 
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                       const float *weight, const float *bias, size_t rows, int d, float eps) {
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                       const float *bias, size_t rows, int d, float eps) {
     for (size_t r = 0; r < rows; r++) {
         const float *x = inp + r * (size_t)d;
         float *y = out + r * (size_t)d;
@@ -27,8 +27,8 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
 }
 
 void batchnorm_eval_forward(float *out, const float *inp, const float *weight, const float *bias,
-                            const float *running_mean, const float *running_var, size_t rows,
-                            int d, float eps) {
+                            const float *running_mean, const float *running_var, size_t rows, int d,
+                            float eps) {
     for (size_t r = 0; r < rows; r++) {
         const float *x = inp + r * (size_t)d;
         float *y = out + r * (size_t)d;

@@ -21,8 +21,8 @@ void scaler_forward(float *scaled, float *loc, float *scale, const float *x, con
                     ts_sum += fabs((double)x[i] * (double)m);
                     nobs += (double)m;
                 }
-                loc[(size_t)bi * c + ch] = (float)ts_sum;   /* temporarily: the sum */
-                scale[(size_t)bi * c + ch] = (float)nobs;   /* temporarily: the count */
+                loc[(size_t)bi * c + ch] = (float)ts_sum; /* temporarily: the sum */
+                scale[(size_t)bi * c + ch] = (float)nobs; /* temporarily: the count */
                 batch_sum += ts_sum;
                 batch_obs += nobs;
             }

@@ -1,0 +1,533 @@
+/* patchtsmixer.c - the `patchtsmixer` command line tool, over the public API only.
+ *
+ *   patchtsmixer info MODEL_DIR
+ *   patchtsmixer predict MODEL_DIR --input past.csv [--output out.csv] [--columns a,b]
+ *                        [--samples N] [--quantiles 0.1,0.5,0.9] [--seed S]
+ *   patchtsmixer --version | --help | COMMAND --help
+ *
+ * Errors are printed as one line "patchtsmixer: <file>: <field>: <what>" on stderr.
+ * Exit codes: 0 success, 1 runtime error (bad model, bad input, I/O), 2 usage error.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "patchtsmixer.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+static int fail_status(const ptm_error *err) {
+    char msg[2048];
+    fprintf(stderr, "patchtsmixer: %s\n", ptm_error_message(err, msg, sizeof msg));
+    return EXIT_RUNTIME;
+}
+
+static int fail_usage(const char *cmd, const char *fmt, const char *arg) {
+    fprintf(stderr, "patchtsmixer%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see 'patchtsmixer %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+    return EXIT_USAGE;
+}
+
+static const char *USAGE =
+    "usage: patchtsmixer <command> [options]\n"
+    "\n"
+    "PatchTSMixer time-series models (Hugging Face checkpoints) in C.\n"
+    "\n"
+    "commands:\n"
+    "  info MODEL_DIR        describe a checkpoint (class, config, parameters, cost)\n"
+    "  predict MODEL_DIR     forecast / classify / regress from a CSV of past values\n"
+    "\n"
+    "options:\n"
+    "  --help                this help; 'patchtsmixer COMMAND --help' for a command\n"
+    "  --version             print the version\n"
+    "\n"
+    "exit codes: 0 success, 1 runtime error, 2 usage error\n"
+    "example: patchtsmixer predict models/etth1 --input data/ETTh1.csv\n";
+
+static const char *INFO_USAGE =
+    "usage: patchtsmixer info MODEL_DIR\n"
+    "\n"
+    "Loads MODEL_DIR/config.json and MODEL_DIR/model.safetensors (as Hugging Face's\n"
+    "save_pretrained writes them), checks every tensor, and prints the model class, its\n"
+    "configuration, the parameter count and the multiply-adds of one forward pass.\n"
+    "\n"
+    "example: patchtsmixer info models/etth1\n";
+
+static const char *PREDICT_USAGE =
+    "usage: patchtsmixer predict MODEL_DIR --input PAST.csv [options]\n"
+    "\n"
+    "Reads PAST.csv (a header row, an optional leading timestamp column, one column per\n"
+    "channel; empty cells and NA are missing values), takes its last context_length rows\n"
+    "and runs the model once on that window.\n"
+    "  forecaster:   writes prediction_length rows, one column per forecast channel; the\n"
+    "                timestamps continue the input's when its time step is regular\n"
+    "                (otherwise a 'step' column 1..H is written)\n"
+    "  distribution: writes the distribution mean; with --samples N also the quantiles of N\n"
+    "                sampled paths as columns NAME_q0.1, ... (prediction intervals)\n"
+    "  classifier:   writes one row: the predicted class and each class probability\n"
+    "  regressor:    writes one row with the num_targets outputs (the mean for nll heads)\n"
+    "\n"
+    "options:\n"
+    "  --input FILE        past values (CSV; '-' = standard input)           [required]\n"
+    "  --output FILE       where to write the CSV ('-' = standard output)     [default -]\n"
+    "  --columns A,B,...   use these input columns, in this order, as the channels\n"
+    "                      [default: every numeric column, in file order]\n"
+    "  --delimiter C       input delimiter: ',' ';' 'tab'                     [detected]\n"
+    "  --samples N         distribution heads: sample N paths                 [default 0]\n"
+    "  --quantiles Q,...   quantiles of the samples                  [default 0.1,0.5,0.9]\n"
+    "  --seed S            seed of the sampler                                [default 0]\n"
+    "\n"
+    "example: patchtsmixer predict models/etth1 --input data/ETTh1.csv --output fc.csv\n";
+
+/* ------------------------------------------------------------------ info */
+
+static const char *mode_name(ptm_mode m) {
+    return m == PTM_MODE_MIX_CHANNEL ? "mix_channel" : "common_channel";
+}
+static const char *scaling_name(ptm_scaling s) {
+    return s == PTM_SCALING_STD ? "std" : s == PTM_SCALING_MEAN ? "mean" : "none";
+}
+static const char *dist_name(ptm_dist d) {
+    return d == PTM_DIST_STUDENT_T ? "student_t"
+           : d == PTM_DIST_NORMAL  ? "normal"
+                                   : "negative_binomial";
+}
+static const char *agg_name(ptm_agg a) {
+    return a == PTM_AGG_MAX_POOL   ? "max_pool"
+           : a == PTM_AGG_AVG_POOL ? "avg_pool"
+           : a == PTM_AGG_USE_LAST ? "use_last"
+                                   : "none (flatten all patches)";
+}
+
+static int cmd_info(int argc, char **argv) {
+    const char *dir = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(INFO_USAGE, stdout);
+            return 0;
+        }
+        if (argv[i][0] == '-' && argv[i][1])
+            return fail_usage("info", "unknown option '%s'", argv[i]);
+        if (dir) return fail_usage("info", "unexpected argument '%s'", argv[i]);
+        dir = argv[i];
+    }
+    if (!dir) return fail_usage("info", "%smissing MODEL_DIR", "");
+    ptm_error err;
+    ptm_model *m = NULL;
+    if (ptm_model_load(dir, &m, &err) != PTM_OK) return fail_status(&err);
+    const ptm_config *c = ptm_model_config(m);
+    printf("model:        %s\n", dir);
+    printf("class:        %s\n", ptm_class_name(c->model_class));
+    printf("input:        %d channels x %d time steps (context_length)\n", c->num_input_channels,
+           c->context_length);
+    printf("patching:     %d patches of length %d, stride %d\n", c->num_patches, c->patch_length,
+           c->patch_stride);
+    printf("backbone:     %d mixer layers, d_model %d, expansion %d, %s, %s%s%s\n", c->num_layers,
+           c->d_model, c->expansion_factor, mode_name(c->mode),
+           c->norm_mlp == PTM_NORM_BATCH ? "BatchNorm" : "LayerNorm",
+           c->gated_attn ? ", gated attention" : "", c->self_attn ? ", self-attention" : "");
+    if (c->self_attn) printf("self-attn:    %d heads\n", c->self_attn_heads);
+    if (c->use_positional_encoding)
+        printf("positions:    %s positional encoding\n",
+               c->positional_encoding_type == PTM_PE_RANDOM ? "learned (random)" : "sincos");
+    printf("scaling:      %s\n", scaling_name(c->scaling));
+    switch (c->model_class) {
+    case PTM_CLASS_PREDICTION:
+        printf("head:         forecast %d steps of %d channel%s", c->prediction_length,
+               c->num_prediction_channels, c->num_prediction_channels == 1 ? "" : "s");
+        if (c->prediction_channel_indices) {
+            printf(" (channels");
+            for (int i = 0; i < c->num_prediction_channels; i++)
+                printf(" %d", c->prediction_channel_indices[i]);
+            printf(")");
+        }
+        printf(", loss %s", c->loss == PTM_LOSS_NLL ? "nll" : "mse");
+        if (c->loss == PTM_LOSS_NLL)
+            printf(" (%s distribution)", dist_name(c->distribution_output));
+        printf("\n");
+        break;
+    case PTM_CLASS_CLASSIFICATION:
+        printf("head:         %d classes, aggregation %s\n", c->num_targets,
+               agg_name(c->head_aggregation));
+        break;
+    case PTM_CLASS_REGRESSION:
+        printf("head:         %d targets, aggregation %s, loss %s", c->num_targets,
+               agg_name(c->head_aggregation), c->loss == PTM_LOSS_NLL ? "nll" : "mse");
+        if (c->loss == PTM_LOSS_NLL)
+            printf(" (%s distribution)", dist_name(c->distribution_output));
+        if (c->has_output_range)
+            printf(", output range [%g, %g]", (double)c->output_range[0],
+                   (double)c->output_range[1]);
+        printf("\n");
+        break;
+    case PTM_CLASS_PRETRAINING:
+        printf("head:         masked reconstruction (%s masking, %s loss)\n",
+               c->mask_type == PTM_MASK_RANDOM ? "random" : "forecast",
+               c->masked_loss ? "masked" : "full");
+        break;
+    case PTM_CLASS_MODEL:
+        printf("head:         none (backbone only)\n");
+        break;
+    }
+    int64_t np = ptm_model_num_params(m);
+    int64_t macs = ptm_model_macs_per_sample(m);
+    printf("parameters:   %lld (%.2f MiB as float32)\n", (long long)np, (double)np * 4 / 1048576.0);
+    printf("cost:         %lld multiply-adds per sample (%.2f MFLOP)\n", (long long)macs,
+           (double)macs * 2e-6);
+    ptm_model_free(m);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ predict */
+
+static int parse_list_f(const char *s, float *out, int max, int *n) {
+    *n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno || *n >= max) return -1;
+        out[(*n)++] = (float)v;
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
+    }
+    return *n > 0 ? 0 : -1;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct {
+    FILE *f;
+    const char *path;
+} outfile;
+
+static int open_out(outfile *o, const char *path, ptm_error *err) {
+    o->path = path;
+    if (strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return 0;
+    }
+    o->f = fopen(path, "w");
+    if (!o->f) {
+        snprintf(err->file, sizeof err->file, "%s", path);
+        err->field[0] = 0;
+        snprintf(err->text, sizeof err->text, "cannot write: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int close_out(outfile *o, ptm_error *err) {
+    int bad = ferror(o->f);
+    if (o->f != stdout)
+        bad |= fclose(o->f) != 0;
+    else
+        bad |= fflush(stdout) != 0;
+    if (bad) {
+        snprintf(err->file, sizeof err->file, "%s", o->path);
+        err->field[0] = 0;
+        snprintf(err->text, sizeof err->text, "write failed");
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_predict(int argc, char **argv) {
+    const char *dir = NULL, *input = NULL, *output = "-", *columns = NULL;
+    long samples = 0, seed = 0;
+    char delim = 0;
+    float quant[64] = {0.1f, 0.5f, 0.9f};
+    int nq = 3;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(PREDICT_USAGE, stdout);
+            return 0;
+        }
+        int has_val = i + 1 < argc;
+        if (strcmp(a, "--input") == 0 || strcmp(a, "--output") == 0 ||
+            strcmp(a, "--columns") == 0 || strcmp(a, "--samples") == 0 ||
+            strcmp(a, "--quantiles") == 0 || strcmp(a, "--seed") == 0 ||
+            strcmp(a, "--delimiter") == 0) {
+            if (!has_val) return fail_usage("predict", "option '%s' needs a value", a);
+            const char *v = argv[++i];
+            if (strcmp(a, "--input") == 0)
+                input = v;
+            else if (strcmp(a, "--output") == 0)
+                output = v;
+            else if (strcmp(a, "--columns") == 0)
+                columns = v;
+            else if (strcmp(a, "--samples") == 0) {
+                if (parse_int(v, 1, 1000000, &samples) != 0)
+                    return fail_usage("predict", "--samples '%s' is not an integer in [1, 1000000]",
+                                      v);
+            } else if (strcmp(a, "--seed") == 0) {
+                if (parse_int(v, 0, 2147483647L, &seed) != 0)
+                    return fail_usage("predict", "--seed '%s' is not a non-negative integer", v);
+            } else if (strcmp(a, "--quantiles") == 0) {
+                if (parse_list_f(v, quant, 64, &nq) != 0)
+                    return fail_usage("predict", "--quantiles '%s' is not a list like 0.1,0.5,0.9",
+                                      v);
+                for (int k = 0; k < nq; k++)
+                    if (!(quant[k] >= 0.0f && quant[k] <= 1.0f))
+                        return fail_usage("predict", "--quantiles '%s': each must be in [0, 1]", v);
+            } else {
+                if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0)
+                    delim = '\t';
+                else if (strlen(v) == 1 && (v[0] == ',' || v[0] == ';'))
+                    delim = v[0];
+                else
+                    return fail_usage("predict", "--delimiter '%s': expected ',', ';' or 'tab'", v);
+            }
+            continue;
+        }
+        if (a[0] == '-' && a[1]) return fail_usage("predict", "unknown option '%s'", a);
+        if (dir) return fail_usage("predict", "unexpected argument '%s'", a);
+        dir = a;
+    }
+    if (!dir) return fail_usage("predict", "%smissing MODEL_DIR", "");
+    if (!input) return fail_usage("predict", "%smissing --input PAST.csv", "");
+
+    ptm_error err;
+    memset(&err, 0, sizeof err);
+    ptm_model *m = NULL;
+    ptm_ctx *ctx = NULL;
+    ptm_csv tab;
+    memset(&tab, 0, sizeof tab);
+    float *past = NULL, *obs = NULL, *samp = NULL, *qout = NULL;
+    int *colidx = NULL;
+    int rc = EXIT_RUNTIME;
+    if (ptm_model_load(dir, &m, &err) != PTM_OK) goto fail;
+    const ptm_config *c = ptm_model_config(m);
+    if (c->model_class == PTM_CLASS_MODEL || c->model_class == PTM_CLASS_PRETRAINING) {
+        snprintf(err.file, sizeof err.file, "%s", dir);
+        snprintf(err.field, sizeof err.field, "architectures");
+        snprintf(err.text, sizeof err.text,
+                 "%s has no prediction head; predict needs a forecasting, classification or "
+                 "regression model",
+                 ptm_class_name(c->model_class));
+        goto fail;
+    }
+    if (samples > 0 && c->loss != PTM_LOSS_NLL) {
+        rc = fail_usage("predict", "--samples needs a distribution head (loss \"nll\")%s", "");
+        goto done;
+    }
+    if (ptm_csv_load(input, delim, &tab, &err) != PTM_OK) goto fail;
+    int C = c->num_input_channels, L = c->context_length;
+    colidx = malloc(sizeof(int) * (size_t)C);
+    if (!colidx) goto oom;
+    if (columns) {
+        int n = 0;
+        const char *p = columns;
+        while (*p) {
+            const char *e = strchr(p, ',');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            char name[256];
+            if (len >= sizeof name) len = sizeof name - 1;
+            memcpy(name, p, len);
+            name[len] = 0;
+            int j = ptm_csv_find_column(&tab, name);
+            if (j < 0) {
+                snprintf(err.file, sizeof err.file, "%s", input);
+                snprintf(err.field, sizeof err.field, "--columns");
+                snprintf(err.text, sizeof err.text, "no column named '%s' in the header", name);
+                goto fail;
+            }
+            if (n < C) colidx[n] = j;
+            n++;
+            p = e ? e + 1 : p + len;
+        }
+        if (n != C) {
+            snprintf(err.file, sizeof err.file, "%s", input);
+            snprintf(err.field, sizeof err.field, "--columns");
+            snprintf(err.text, sizeof err.text,
+                     "%d columns selected, the model expects %d (num_input_channels)", n, C);
+            goto fail;
+        }
+    } else {
+        if ((int)tab.ncols != C) {
+            snprintf(err.file, sizeof err.file, "%s", input);
+            err.field[0] = 0;
+            snprintf(err.text, sizeof err.text,
+                     "%zu value columns, the model expects %d (num_input_channels); choose "
+                     "columns with --columns",
+                     tab.ncols, C);
+            goto fail;
+        }
+        for (int j = 0; j < C; j++) colidx[j] = j;
+    }
+    if (tab.nrows < (size_t)L) {
+        snprintf(err.file, sizeof err.file, "%s", input);
+        err.field[0] = 0;
+        snprintf(err.text, sizeof err.text,
+                 "%zu data rows, the model needs at least context_length = %d", tab.nrows, L);
+        goto fail;
+    }
+    past = malloc(sizeof(float) * (size_t)L * C);
+    obs = malloc(sizeof(float) * (size_t)L * C);
+    if (!past || !obs) goto oom;
+    size_t r0 = tab.nrows - (size_t)L;
+    for (int t = 0; t < L; t++)
+        for (int j = 0; j < C; j++) {
+            size_t src = (r0 + (size_t)t) * tab.ncols + (size_t)colidx[j];
+            past[(size_t)t * C + j] = tab.values[src];
+            obs[(size_t)t * C + j] = tab.observed[src];
+        }
+
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.max_batch = 1;
+    cp.keep_hidden_states = 0;
+    if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) goto fail;
+    ptm_inputs in;
+    memset(&in, 0, sizeof in);
+    in.batch = 1;
+    in.past_values = past;
+    in.observed_mask = obs;
+    if (ptm_forward(ctx, &in, &err) != PTM_OK) goto fail;
+
+    outfile o;
+    if (open_out(&o, output, &err) != 0) goto fail;
+    int nll = c->loss == PTM_LOSS_NLL;
+    if (c->model_class == PTM_CLASS_PREDICTION) {
+        int H = c->prediction_length, Cs = c->num_prediction_channels;
+        ptm_tensor_view y;
+        if (ptm_ctx_output(ctx, nll ? "distribution_mean" : "prediction_outputs", &y, &err) !=
+            PTM_OK)
+            goto fail;
+        if (samples > 0) {
+            size_t per = (size_t)H * Cs;
+            samp = malloc(sizeof(float) * per * (size_t)samples);
+            qout = malloc(sizeof(float) * per * (size_t)nq);
+            if (!samp || !qout) goto oom;
+            if (ptm_ctx_sample(ctx, (int)samples, (uint64_t)seed, samp, per * (size_t)samples,
+                               &err) != PTM_OK ||
+                ptm_quantiles(samp, 1, (int)samples, (int64_t)per, quant, nq, qout, &err) != PTM_OK)
+                goto fail;
+        }
+        int64_t step = 0;
+        int timed = tab.time_parsed && ptm_csv_time_step(&tab, (size_t)L, &step);
+        fprintf(o.f, "%s", timed ? (tab.time_colname ? tab.time_colname : "date") : "step");
+        for (int j = 0; j < Cs; j++) {
+            int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+            const char *name = tab.colnames[colidx[ch]];
+            fprintf(o.f, ",%s", name);
+        }
+        if (samples > 0)
+            for (int k = 0; k < nq; k++)
+                for (int j = 0; j < Cs; j++) {
+                    int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+                    fprintf(o.f, ",%s_q%g", tab.colnames[colidx[ch]], (double)quant[k]);
+                }
+        fprintf(o.f, "\n");
+        for (int t = 0; t < H; t++) {
+            if (timed) {
+                char ts[96];
+                ptm_csv_format_time(tab.time_sec[tab.nrows - 1] + step * (t + 1),
+                                    tab.time_text[tab.nrows - 1], ts, sizeof ts);
+                fprintf(o.f, "%s", ts);
+            } else {
+                fprintf(o.f, "%d", t + 1);
+            }
+            for (int j = 0; j < Cs; j++) fprintf(o.f, ",%.7g", (double)y.data[(size_t)t * Cs + j]);
+            if (samples > 0)
+                for (int k = 0; k < nq; k++)
+                    for (int j = 0; j < Cs; j++)
+                        fprintf(o.f, ",%.7g", (double)qout[((size_t)k * H + t) * Cs + (size_t)j]);
+            fprintf(o.f, "\n");
+        }
+    } else if (c->model_class == PTM_CLASS_CLASSIFICATION) {
+        ptm_tensor_view y;
+        if (ptm_ctx_output(ctx, "prediction_outputs", &y, &err) != PTM_OK) goto fail;
+        int T = c->num_targets, best = 0;
+        double mx = -INFINITY, sum = 0.0;
+        for (int k = 0; k < T; k++)
+            if ((double)y.data[k] > mx) {
+                mx = (double)y.data[k];
+                best = k;
+            }
+        for (int k = 0; k < T; k++) sum += exp((double)y.data[k] - mx);
+        fprintf(o.f, "class");
+        for (int k = 0; k < T; k++) fprintf(o.f, ",p%d", k);
+        fprintf(o.f, "\n%d", best);
+        for (int k = 0; k < T; k++) fprintf(o.f, ",%.6g", exp((double)y.data[k] - mx) / sum);
+        fprintf(o.f, "\n");
+    } else {
+        int T = c->num_targets;
+        ptm_tensor_view y;
+        if (ptm_ctx_output(ctx, nll ? "distribution_mean" : "regression_outputs", &y, &err) !=
+            PTM_OK)
+            goto fail;
+        if (samples > 0) {
+            samp = malloc(sizeof(float) * (size_t)T * (size_t)samples);
+            qout = malloc(sizeof(float) * (size_t)T * (size_t)nq);
+            if (!samp || !qout) goto oom;
+            if (ptm_ctx_sample(ctx, (int)samples, (uint64_t)seed, samp, (size_t)T * (size_t)samples,
+                               &err) != PTM_OK ||
+                ptm_quantiles(samp, 1, (int)samples, T, quant, nq, qout, &err) != PTM_OK)
+                goto fail;
+        }
+        for (int k = 0; k < T; k++) fprintf(o.f, "%starget%d", k ? "," : "", k);
+        if (samples > 0)
+            for (int q = 0; q < nq; q++)
+                for (int k = 0; k < T; k++) fprintf(o.f, ",target%d_q%g", k, (double)quant[q]);
+        fprintf(o.f, "\n");
+        for (int k = 0; k < T; k++) fprintf(o.f, "%s%.7g", k ? "," : "", (double)y.data[k]);
+        if (samples > 0)
+            for (int q = 0; q < nq; q++)
+                for (int k = 0; k < T; k++)
+                    fprintf(o.f, ",%.7g", (double)qout[(size_t)q * T + (size_t)k]);
+        fprintf(o.f, "\n");
+    }
+    if (close_out(&o, &err) != 0) goto fail;
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err.text, sizeof err.text, "out of memory");
+    err.file[0] = err.field[0] = 0;
+fail:
+    rc = fail_status(&err);
+done:
+    free(past);
+    free(obs);
+    free(samp);
+    free(qout);
+    free(colidx);
+    ptm_csv_free(&tab);
+    ptm_ctx_free(ctx);
+    ptm_model_free(m);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("patchtsmixer %s\n", ptm_version());
+        return 0;
+    }
+    if (strcmp(cmd, "info") == 0) return cmd_info(argc - 2, argv + 2);
+    if (strcmp(cmd, "predict") == 0) return cmd_predict(argc - 2, argv + 2);
+    return fail_usage(NULL, "unknown command '%s'", cmd);
+}
