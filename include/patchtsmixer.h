@@ -176,6 +176,8 @@ typedef struct ptm_ctx ptm_ctx;
 typedef struct {
     int max_batch;          /* largest batch ptm_forward will be called with */
     int keep_hidden_states; /* also keep hidden_states.k of every layer */
+    int training;           /* train mode: dropout on, BatchNorm batch statistics (updating the
+                               model's running statistics), caches kept for ptm_backward */
 } ptm_ctx_params;
 
 ptm_ctx_params ptm_ctx_default_params(void);
@@ -194,10 +196,14 @@ typedef struct {
     const int64_t *target_labels; /* Classification: [B] class indices; NULL = no loss */
     const float *patch_mask;      /* Pretraining: [B, C, N] 1 = masked; NULL = draw one */
     uint64_t mask_seed;           /* Pretraining: seed of the drawn mask */
+    uint64_t dropout_seed;        /* training contexts: seed of the dropout masks */
 } ptm_inputs;
 
-/* Eval-mode forward pass (dropout off, BatchNorm with running statistics). */
+/* Forward pass: eval mode (dropout off, BatchNorm with running statistics), or train mode in a
+ * context created with training = 1. */
 PTM_MUST_USE ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *inputs, ptm_error *err);
+
+
 
 typedef struct {
     const char *name;
@@ -218,6 +224,15 @@ typedef struct {
 PTM_MUST_USE ptm_status ptm_ctx_output(const ptm_ctx *ctx, const char *name, ptm_tensor_view *out,
                                        ptm_error *err);
 int ptm_ctx_num_outputs(const ptm_ctx *ctx);
+
+/* Training contexts: gradients of the loss of the last ptm_forward with respect to every
+ * trainable parameter (the forward must have computed a loss; its inputs must still be
+ * valid). Gradients are overwritten, not accumulated. */
+PTM_MUST_USE ptm_status ptm_backward(ptm_ctx *ctx, ptm_error *err);
+/* The gradient of one parameter, by its Hugging Face name, after ptm_backward. */
+PTM_MUST_USE ptm_status ptm_ctx_grad(const ptm_ctx *ctx, const char *name, ptm_tensor_view *out,
+                                     ptm_error *err);
+
 PTM_MUST_USE ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out);
 
 /* Distribution heads (loss "nll"): draw num_samples paths per window from the distribution of

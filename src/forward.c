@@ -24,13 +24,78 @@ ptm_ctx_params ptm_ctx_default_params(void) {
     ptm_ctx_params p;
     p.max_batch = 1;
     p.keep_hidden_states = 1;
+    p.training = 0;
     return p;
 }
 
+/* A list of buffers to carve out of one arena: each slot is a float* to set and its size. */
 typedef struct {
     float **ptr;
     size_t count;
 } slot;
+
+typedef struct {
+    slot *v;
+    int n, cap;
+    int bad;
+} slots;
+
+static void add_slot(slots *s, float **ptr, size_t count) {
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 128;
+        slot *v = realloc(s->v, sizeof(slot) * (size_t)cap);
+        if (!v) {
+            s->bad = 1;
+            return;
+        }
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = (slot){ptr, count ? count : 1};
+}
+
+/* the buffers of one layer cache; in eval mode (train == 0) nothing is added: the caller
+ * points the cache at shared scratch instead */
+static void add_layer_cache(slots *s, ptm_layer_cache *lc, const ptm_config *c, size_t B) {
+    size_t C = (size_t)c->num_input_channels, N = (size_t)c->num_patches, D = (size_t)c->d_model;
+    size_t bcnd = B * C * N * D, bcn = B * C * N, ef = (size_t)c->expansion_factor;
+    int bn = c->norm_mlp == PTM_NORM_BATCH, drop = c->dropout > 0.0f;
+    ptm_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
+    for (int i = 0; i < 3; i++) {
+        ptm_block_cache *bc = blocks[i];
+        if (i == 0 && c->mode != PTM_MODE_MIX_CHANNEL) continue;
+        add_slot(s, &bc->norm, bcnd);
+        add_slot(s, &bc->mean, bn ? D : bcn);
+        add_slot(s, &bc->rstd, bn ? D : bcn);
+        if (i != 2) add_slot(s, &bc->xt, bcnd);
+        if (i == 0 && c->gated_attn) add_slot(s, &bc->gin, bcnd);
+        add_slot(s, &bc->pre, bcnd * ef);
+        add_slot(s, &bc->act, bcnd * ef);
+        add_slot(s, &bc->y, bcnd);
+        if (c->gated_attn) add_slot(s, &bc->gp, bcnd);
+        if (i != 0 && c->gated_attn) add_slot(s, &bc->gout, bcnd);
+        if (drop) {
+            add_slot(s, &bc->mask1, bcnd * ef);
+            add_slot(s, &bc->mask2, bcnd);
+        }
+    }
+    if (c->mode == PTM_MODE_MIX_CHANNEL) add_slot(s, &lc->h1, bcnd);
+    add_slot(s, &lc->h2, bcnd);
+    if (c->self_attn) {
+        size_t np = B * C * (size_t)c->self_attn_heads * N * N;
+        add_slot(s, &lc->q, bcnd);
+        add_slot(s, &lc->k, bcnd);
+        add_slot(s, &lc->v, bcnd);
+        add_slot(s, &lc->att_ctx, bcnd);
+        add_slot(s, &lc->att_out, bcnd);
+        add_slot(s, &lc->probs, np);
+        if (drop) add_slot(s, &lc->att_mask, np);
+        add_slot(s, &lc->na_in, bcnd);
+        add_slot(s, &lc->na_out, bcnd);
+        add_slot(s, &lc->na_mean, bn ? D : bcn);
+        add_slot(s, &lc->na_rstd, bn ? D : bcn);
+    }
+}
 
 ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, ptm_ctx **out,
                           ptm_error *err) {
@@ -42,103 +107,119 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
         return ptm_err(err, PTM_ERR_ARG, NULL, "max_batch", "max_batch %d out of range [1, %d]",
                        cp.max_batch, 1 << 24);
     const ptm_config *c = &model->cfg;
-    ptm_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-    ctx->model = model;
-    ctx->max_batch = cp.max_batch;
-    ctx->keep_hidden = cp.keep_hidden_states;
     int K = c->num_layers;
-    ctx->hidden = calloc((size_t)K + 1, sizeof(float *));
-    if (!ctx->hidden) {
-        free(ctx);
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-    }
-
+    int train = cp.training != 0;
     size_t B = (size_t)cp.max_batch, L = (size_t)c->context_length,
            C = (size_t)c->num_input_channels, N = (size_t)c->num_patches,
            P = (size_t)c->patch_length, D = (size_t)c->d_model, H = (size_t)c->prediction_length,
            T = (size_t)c->num_targets, Cs = (size_t)c->num_prediction_channels,
            ef = (size_t)c->expansion_factor;
     size_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
-    /* sizes in floats; products are checked below through a double estimate first */
-    double est = (double)B * C * N * D * (12.0 + (double)ef + 2.0 * K) + (double)B * L * C * 2;
-    if (est > (double)PTM_MAX_CTX_FLOATS) {
-        free(ctx->hidden);
-        free(ctx);
+    /* a first estimate in double, so that no size_t product below can overflow */
+    double per_layer = train ? 14.0 + 4.0 * (double)ef + (c->self_attn ? 9.0 + (double)N : 0.0)
+                             : 0.0;
+    double est = (double)B * C * N * D * (16.0 + (double)ef + 2.0 * K + per_layer * K) +
+                 (double)B * L * C * 2 + (double)B * (double)(H * Cs + F) * 8;
+    if (c->self_attn) est += (double)B * C * c->self_attn_heads * N * N * (train ? 2.0 * K : 0.0);
+    if (est > (double)PTM_MAX_CTX_FLOATS)
         return ptm_err(err, PTM_ERR_LIMIT, NULL, "max_batch",
                        "a context for batch %zu would need about %.0f MiB, more than the limit "
                        "of %zu MiB",
                        B, est * 4 / 1048576.0, PTM_MAX_CTX_FLOATS * 4 / 1048576);
-    }
+
+    ptm_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    ctx->model = model;
+    ctx->max_batch = cp.max_batch;
+    ctx->keep_hidden = cp.keep_hidden_states || train;
+    ctx->training = train;
+    ctx->hidden = calloc((size_t)K + 1, sizeof(float *));
+    ctx->lc = calloc(train ? (size_t)K + 1 : 1, sizeof(ptm_layer_cache));
+    slots sl = {0};
+    if (!ctx->hidden || !ctx->lc) goto nomem;
+
     size_t bcnd = B * C * N * D, bcnp = B * C * N * P;
     size_t main_out = 1;
     switch (c->model_class) {
-    case PTM_CLASS_PREDICTION:
-        main_out = B * H * Cs;
-        break;
+    case PTM_CLASS_PREDICTION: main_out = B * H * Cs; break;
     case PTM_CLASS_CLASSIFICATION:
-    case PTM_CLASS_REGRESSION:
-        main_out = B * T;
-        break;
-    case PTM_CLASS_PRETRAINING:
-        main_out = bcnp;
-        break;
-    case PTM_CLASS_MODEL:
-        main_out = 1;
-        break;
+    case PTM_CLASS_REGRESSION: main_out = B * T; break;
+    case PTM_CLASS_PRETRAINING: main_out = bcnp; break;
+    case PTM_CLASS_MODEL: main_out = 1; break;
     }
-    size_t scratch_int = (B > N ? B : N) + 1;
     float *s_int_f = NULL;
-    slot slots[40];
-    int ns = 0;
-#define SLOT(p, n) slots[ns++] = (slot){&(p), (n)}
-    SLOT(ctx->scaled, B * L * C);
-    SLOT(ctx->loc, B * C);
-    SLOT(ctx->scale, B * C);
-    SLOT(ctx->loc_sel, B * Cs);
-    SLOT(ctx->scale_sel, B * Cs);
-    SLOT(ctx->patch_input, bcnp);
-    SLOT(ctx->masked_input, c->model_class == PTM_CLASS_PRETRAINING ? bcnp : 1);
-    SLOT(ctx->mask, B * C * N);
-    SLOT(ctx->embed, bcnd);
-    SLOT(ctx->last, bcnd);
-    SLOT(ctx->s_norm, bcnd);
-    SLOT(ctx->s_xt, bcnd);
-    SLOT(ctx->s_hid, bcnd * ef);
-    SLOT(ctx->s_y, bcnd);
-    SLOT(ctx->s_gate, bcnd);
-    SLOT(ctx->s_q, c->self_attn ? bcnd : 1);
-    SLOT(ctx->s_k, c->self_attn ? bcnd : 1);
-    SLOT(ctx->s_v, c->self_attn ? bcnd : 1);
-    SLOT(ctx->s_att, c->self_attn ? bcnd : 1);
-    SLOT(ctx->s_scores, N + P + 8);
-    SLOT(ctx->s_feat, B * F);
-    SLOT(ctx->s_inj, model->p.has_inject ? 2 * bcnd : 1);
-    SLOT(ctx->s_target, c->model_class == PTM_CLASS_PREDICTION ? B * H * Cs : 1);
-    SLOT(ctx->out_main, main_out);
-    for (int j = 0; j < 3; j++) SLOT(ctx->out_param[j], model->p.n_proj > j ? main_out : 1);
-    SLOT(ctx->out_mean, model->p.n_proj ? main_out : 1);
-    SLOT(ctx->loss, 1);
-    SLOT(s_int_f, scratch_int);
-    /* hidden states: K buffers, or two alternating ones */
+    int attn = c->self_attn;
+    add_slot(&sl, &ctx->scaled, B * L * C);
+    add_slot(&sl, &ctx->loc, B * C);
+    add_slot(&sl, &ctx->scale, B * C);
+    add_slot(&sl, &ctx->loc_sel, B * Cs);
+    add_slot(&sl, &ctx->scale_sel, B * Cs);
+    add_slot(&sl, &ctx->patch_input, bcnp);
+    add_slot(&sl, &ctx->masked_input, c->model_class == PTM_CLASS_PRETRAINING ? bcnp : 1);
+    add_slot(&sl, &ctx->mask, B * C * N);
+    add_slot(&sl, &ctx->s_noise, N);
+    add_slot(&sl, &ctx->embed, bcnd);
+    add_slot(&sl, &ctx->last, bcnd);
+    add_slot(&sl, &ctx->s_feat, B * F);
+    add_slot(&sl, &ctx->s_inj, model->p.has_inject ? 2 * bcnd : 1);
+    add_slot(&sl, &ctx->s_target, c->model_class == PTM_CLASS_PREDICTION ? B * H * Cs : 1);
+    add_slot(&sl, &ctx->out_main, main_out);
+    for (int j = 0; j < 3; j++) add_slot(&sl, &ctx->out_param[j], model->p.n_proj > j ? main_out : 1);
+    add_slot(&sl, &ctx->out_mean, model->p.n_proj ? main_out : 1);
+    add_slot(&sl, &ctx->loss, 1);
+    add_slot(&sl, &s_int_f, (B > N ? B : N) + 1);
     int nh = ctx->keep_hidden ? K : (K < 2 ? K : 2);
     float *hbuf[2] = {NULL, NULL};
     float **hslots = calloc((size_t)nh + 1, sizeof(float *));
-    if (!hslots) {
-        free(ctx->hidden);
-        free(ctx);
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    if (!hslots) goto nomem;
+    for (int i = 0; i < nh; i++) add_slot(&sl, &hslots[i], bcnd);
+
+    /* layer caches */
+    float *sc_norm = NULL, *sc_xt = NULL, *sc_hid = NULL, *sc_y = NULL, *sc_gate = NULL,
+          *sc_q = NULL, *sc_k = NULL, *sc_v = NULL, *sc_att = NULL;
+    if (train) {
+        for (int k = 0; k < K; k++) add_layer_cache(&sl, &ctx->lc[k], c, B);
+        ptm_grad_scratch *g = &ctx->gs;
+        float **gb[] = {&g->da, &g->db, &g->dc, &g->dd, &g->dz, &g->dq, &g->dk, &g->dv, &g->dctx};
+        for (size_t i = 0; i < sizeof gb / sizeof gb[0]; i++) add_slot(&sl, gb[i], bcnd);
+        add_slot(&sl, &g->dhid, bcnd * ef);
+        add_slot(&sl, &g->dpre, bcnd * ef);
+        add_slot(&sl, &g->dp_row, N);
+        add_slot(&sl, &ctx->d_h, bcnd);
+        add_slot(&sl, &ctx->d_h2, bcnd);
+        size_t hm = bcnd > B * F ? bcnd : B * F;
+        add_slot(&sl, &ctx->head_mask, hm);
+        add_slot(&sl, &ctx->head_in, hm);
+        for (int j = 0; j < 3; j++) add_slot(&sl, &ctx->raw[j], main_out);
+        add_slot(&sl, &ctx->inj_e4, B * C * 4);
+        add_slot(&sl, &ctx->inj_s2, B * C * 2);
+    } else {
+        add_slot(&sl, &sc_norm, bcnd);
+        add_slot(&sl, &sc_xt, bcnd);
+        add_slot(&sl, &sc_hid, bcnd * ef);
+        add_slot(&sl, &sc_y, bcnd);
+        add_slot(&sl, &sc_gate, bcnd);
+        if (attn) {
+            add_slot(&sl, &sc_q, bcnd);
+            add_slot(&sl, &sc_k, bcnd);
+            add_slot(&sl, &sc_v, bcnd);
+            add_slot(&sl, &sc_att, bcnd);
+        }
     }
+    float *scores = NULL;
+    add_slot(&sl, &scores, N);
+    if (sl.bad) {
+        free(hslots);
+        goto nomem;
+    }
+
     size_t total = 0;
     int bad = 0;
-    for (int i = 0; i < ns; i++) bad |= ptm_add_size(total, slots[i].count + 16, &total);
-    size_t hid_total = 0;
-    bad |= ptm_mul_size(bcnd + 16, (size_t)nh, &hid_total);
-    bad |= ptm_add_size(total, hid_total, &total);
+    for (int i = 0; i < sl.n; i++) bad |= ptm_add_size(total, sl.v[i].count + 16, &total);
     if (bad || total > PTM_MAX_CTX_FLOATS) {
         free(hslots);
-        free(ctx->hidden);
-        free(ctx);
+        free(sl.v);
+        ptm_ctx_free(ctx);
         return ptm_err(err, PTM_ERR_LIMIT, NULL, "max_batch",
                        "a context for batch %zu is larger than the limit of %zu MiB", B,
                        PTM_MAX_CTX_FLOATS * 4 / 1048576);
@@ -146,35 +227,73 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     ctx->arena = calloc(total, sizeof(float));
     if (!ctx->arena) {
         free(hslots);
-        free(ctx->hidden);
-        free(ctx);
+        free(sl.v);
+        ptm_ctx_free(ctx);
         return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu MiB of activations",
                        total * 4 / 1048576);
     }
     ctx->arena_floats = total;
     size_t off = 0;
-    for (int i = 0; i < ns; i++) {
-        *slots[i].ptr = ctx->arena + off;
-        off += slots[i].count + 16; /* 64-byte gap keeps buffers apart */
+    for (int i = 0; i < sl.n; i++) {
+        *sl.v[i].ptr = ctx->arena + off;
+        off += sl.v[i].count + 16; /* 64-byte gap keeps buffers apart */
     }
-    for (int i = 0; i < nh; i++) {
-        hslots[i] = ctx->arena + off;
-        off += bcnd + 16;
-    }
+    free(sl.v);
+    sl.v = NULL;
     if (nh > 0) hbuf[0] = hslots[0];
     if (nh > 1) hbuf[1] = hslots[1];
     for (int k = 0; k < K; k++) ctx->hidden[k] = ctx->keep_hidden ? hslots[k] : hbuf[k % 2];
     free(hslots);
     ctx->s_int = (int *)(void *)s_int_f;
-#undef SLOT
+    if (train) {
+        for (int k = 0; k < K; k++) {
+            ctx->lc[k].scores = scores;
+            /* the layer writes its output into hidden[k]; h2 of the last block is separate */
+        }
+        ptm_status s = ptm_model_build(c, &ctx->grads, err);
+        if (s != PTM_OK) {
+            ptm_ctx_free(ctx);
+            return s;
+        }
+    } else {
+        /* eval: every cache buffer aliases shared scratch (see mixer.c for why this is safe) */
+        ptm_layer_cache *lc = &ctx->lc[0];
+        ptm_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
+        for (int i = 0; i < 3; i++) {
+            ptm_block_cache *bc = blocks[i];
+            bc->norm = sc_norm;
+            bc->mean = bc->rstd = NULL;
+            bc->xt = sc_xt;
+            bc->gin = sc_xt;
+            bc->pre = bc->act = sc_hid;
+            bc->y = bc->gout = sc_y;
+            bc->gp = sc_gate;
+        }
+        lc->q = sc_q;
+        lc->k = sc_k;
+        lc->v = sc_v;
+        lc->att_ctx = sc_xt;
+        lc->att_out = sc_att;
+        lc->probs = lc->att_mask = NULL;
+        lc->na_in = sc_norm;
+        lc->na_out = sc_xt;
+        lc->na_mean = lc->na_rstd = NULL;
+        lc->scores = scores;
+    }
     *out = ctx;
     return PTM_OK;
+nomem:
+    free(sl.v);
+    ptm_ctx_free(ctx);
+    return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
 }
 
 void ptm_ctx_free(ptm_ctx *ctx) {
     if (!ctx) return;
+    ptm_model_free(ctx->grads);
     free(ctx->arena);
     free(ctx->hidden);
+    free(ctx->lc);
     free(ctx);
 }
 
@@ -359,7 +478,7 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
                 ctx->mask[i] = v;
             }
         } else if (c->mask_type == PTM_MASK_RANDOM) {
-            random_mask(ctx->mask, ctx->s_scores, B, C, N, c->random_mask_ratio,
+            random_mask(ctx->mask, ctx->s_noise, B, C, N, c->random_mask_ratio,
                         c->channel_consistent_masking, c->unmasked_channel_indices,
                         c->num_unmasked_channels, in->mask_seed);
         } else {
@@ -379,18 +498,29 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
                 ctx->embed[r * N * D + i] += p->position_enc[i];
 
     /* 4. mixer layers */
+    ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng};
+    if (ctx->training) ptm_rng_seed(&ctx->rng, in->dropout_seed);
     const float *h = ctx->embed;
     for (int k = 0; k < K; k++) {
-        mixer_layer_forward(ctx->hidden[k], h, ctx, &p->layers[k], B);
+        ptm_layer_cache *lc = &ctx->lc[ctx->training ? k : 0];
+        if (!ctx->training) lc->h1 = lc->h2 = ctx->hidden[k];
+        mixer_layer_forward(ctx->hidden[k], h, lc, &p->layers[k], c, B, &run);
         h = ctx->hidden[k];
     }
+    ctx->enc_in = enc_in;
+    ctx->last_hidden = h;
+    ctx->labels = in->target_labels;
+    ctx->reg_targets = in->target_values;
 
     /* 5. InjectScalerStatistics4D (Classification / Regression with std or mean scaling) */
     const float *last = h;
     if (p->has_inject) {
-        inject_scale_forward(ctx->last, ctx->s_inj, h, ctx->loc, ctx->scale, p, B, C, N, D);
+        inject_scale_forward(ctx->last, ctx->s_inj, ctx->inj_e4, ctx->inj_s2, h, ctx->loc,
+                             ctx->scale, p, B, C, N, D);
         last = ctx->last;
     }
+    /* head dropout (train mode): the head reads head_in = its input * mask */
+    int head_drop = ctx->training && c->head_dropout > 0.0f;
 
     /* 6. heads and losses */
     const int *sel = c->prediction_channel_indices;
@@ -419,8 +549,14 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
                     }
             fut = tgt;
         }
+        const float *hin = last;
+        if (head_drop) {
+            dropout_mask_fill(ctx->head_mask, bcnd, c->head_dropout, &ctx->rng);
+            for (size_t i = 0; i < bcnd; i++) ctx->head_in[i] = last[i] * ctx->head_mask[i];
+            hin = ctx->head_in;
+        }
         if (!nll) {
-            prediction_head_forward(ctx->out_main, last, &p->head, sel, Cs, B, C, N * D, H);
+            prediction_head_forward(ctx->out_main, hin, &p->head, sel, Cs, B, C, N * D, H);
             for (size_t i = 0; i < cnt; i++) {
                 size_t b = i / ((size_t)H * Cs), j = i % (size_t)Cs;
                 ctx->out_main[i] =
@@ -432,8 +568,11 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             }
         } else {
             for (int j = 0; j < p->n_proj; j++)
-                prediction_head_forward(ctx->out_param[j], last, &p->proj[j], sel, Cs, B, C, N * D,
-                                        H);
+                prediction_head_forward(ctx->out_param[j], hin, &p->proj[j], sel, Cs, B, C,
+                                        N * D, H);
+            if (ctx->training)
+                for (int j = 0; j < p->n_proj; j++)
+                    memcpy(ctx->raw[j], ctx->out_param[j], cnt * sizeof(float));
             dist_domain_map(ctx, c->distribution_output, cnt, H, Cs, ctx->scale_sel);
             dist_mean(ctx, c->distribution_output, cnt, H, Cs, ctx->loc_sel, ctx->scale_sel);
             if (fut) {
@@ -450,8 +589,16 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
         int F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
         linear_head_features(ctx->s_feat, last, c->head_aggregation, B, C, N, D);
         size_t cnt = (size_t)B * T;
+        const float *feat = ctx->s_feat;
+        if (head_drop) {
+            size_t nf = (size_t)B * F;
+            dropout_mask_fill(ctx->head_mask, nf, c->head_dropout, &ctx->rng);
+            for (size_t i = 0; i < nf; i++) ctx->head_in[i] = feat[i] * ctx->head_mask[i];
+            feat = ctx->head_in;
+        }
         if (!nll) {
-            linear_forward(ctx->out_main, ctx->s_feat, p->head.w, p->head.b, (size_t)B, F, T);
+            linear_forward(ctx->out_main, feat, p->head.w, p->head.b, (size_t)B, F, T);
+            if (ctx->training) memcpy(ctx->raw[0], ctx->out_main, cnt * sizeof(float));
             if (c->has_output_range)
                 output_range_forward(ctx->out_main, cnt, c->output_range[0], c->output_range[1]);
             if (c->model_class == PTM_CLASS_CLASSIFICATION && in->target_labels) {
@@ -468,8 +615,11 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             }
         } else {
             for (int j = 0; j < p->n_proj; j++)
-                linear_forward(ctx->out_param[j], ctx->s_feat, p->proj[j].w, p->proj[j].b,
-                               (size_t)B, F, T);
+                linear_forward(ctx->out_param[j], feat, p->proj[j].w, p->proj[j].b, (size_t)B,
+                               F, T);
+            if (ctx->training)
+                for (int j = 0; j < p->n_proj; j++)
+                    memcpy(ctx->raw[j], ctx->out_param[j], cnt * sizeof(float));
             dist_domain_map(ctx, c->distribution_output, cnt, 1, T, NULL);
             dist_mean(ctx, c->distribution_output, cnt, 1, T, NULL, NULL);
             if (in->target_values) {
@@ -487,12 +637,19 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
         }
         break;
     }
-    case PTM_CLASS_PRETRAINING:
-        linear_forward(ctx->out_main, last, p->head.w, p->head.b, bcn, D, P);
+    case PTM_CLASS_PRETRAINING: {
+        const float *hin = last;
+        if (head_drop) {
+            dropout_mask_fill(ctx->head_mask, bcnd, c->head_dropout, &ctx->rng);
+            for (size_t i = 0; i < bcnd; i++) ctx->head_in[i] = last[i] * ctx->head_mask[i];
+            hin = ctx->head_in;
+        }
+        linear_forward(ctx->out_main, hin, p->head.w, p->head.b, bcn, D, P);
         ctx->loss[0] =
             pretrain_loss(ctx->out_main, ctx->patch_input, ctx->mask, bcn, P, c->masked_loss);
         ctx->has_loss = 1;
         break;
+    }
     }
 
     /* 7. output views, named as in the golden files */
@@ -545,7 +702,6 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
         add_output(ctx, "masked_patch_input", ctx->masked_input, 4, B, C, N, P);
         break;
     }
-    (void)bcnd;
     return PTM_OK;
 }
 

@@ -11,6 +11,7 @@
 #define PTM_MODEL_H
 
 #include "common.h"
+#include "rng.h"
 
 typedef struct {
     float *w; /* [out, in] */
@@ -76,6 +77,39 @@ struct ptm_model {
  * (weights zeroed). Used by the loader and by training to create a new model. */
 PTM_MUST_USE ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err);
 
+typedef struct {
+    float *norm;          /* [BCND] norm output */
+    float *mean, *rstd;   /* LayerNorm: [B C N]; BatchNorm in training: [D] batch statistics */
+    float *xt;            /* [BCND] norm output with the mixed axis last (patch, channel) */
+    float *gin;           /* channel mixer: gate output = MLP input */
+    float *pre, *act;     /* [BCND ef] fc1 output, GELU output (after dropout) */
+    float *y;             /* [BCND] MLP output */
+    float *gp;            /* [BCND] gate softmax */
+    float *gout;          /* [BCND] patch/feature gate output */
+    float *mask1, *mask2; /* MLP dropout masks, NULL in eval mode */
+} ptm_block_cache;
+
+typedef struct {
+    ptm_block_cache ch, pa, fe;
+    float *h1, *h2;                       /* [BCND] after the channel mixer, after the patch mixer */
+    float *q, *k, *v, *att_ctx, *att_out; /* [BCND] self-attention */
+    float *probs, *att_mask;              /* [B C heads N N] or NULL */
+    float *scores;                        /* [N] one row of attention scores (eval mode) */
+    float *na_in, *na_out, *na_mean, *na_rstd; /* norm_attn input/output/statistics */
+} ptm_layer_cache;
+
+typedef struct {
+    int training;   /* dropout active; BatchNorm with batch statistics */
+    float dropout;  /* probability */
+    void *rng;      /* ptm_rng * drawing the dropout masks */
+} ptm_run_mode;
+
+/* scratch for backward, all [BCND] except hid/pre [BCND ef], dp_row [N] */
+typedef struct {
+    float *da, *db, *dc, *dd, *dhid, *dpre, *dz, *dq, *dk, *dv, *dctx, *dp_row;
+} ptm_grad_scratch;
+
+
 #define PTM_MAX_OUTPUTS (16 + 1024)
 
 struct ptm_ctx {
@@ -94,10 +128,10 @@ struct ptm_ctx {
     float *embed;               /* [B, C, N, D] patch embedding (+ positional encoding) */
     float **hidden; /* K pointers to [B, C, N, D] (two alternating buffers without keep_hidden) */
     float *last;    /* [B, C, N, D] last_hidden_state (after injection for Cls/Reg) */
-    /* scratch for the mixer layers */
-    float *s_norm, *s_xt, *s_hid, *s_y, *s_gate; /* [BCND], [BCND], [BCND*ef], [BCND], [BCND] */
-    float *s_q, *s_k, *s_v, *s_att;              /* [BCND] each (self_attn) */
-    float *s_scores;                             /* [N] one row of scores */
+    /* mixer layer caches: K distinct ones in a training context, else one whose buffers are
+     * shared scratch */
+    ptm_layer_cache *lc;
+    float *s_noise; /* [N] pretraining mask noise */
     float *s_feat;                               /* [B, F] head features */
     float *s_inj;                                /* [B, C, N, 2D] injection hidden */
     float *s_target;                             /* [B, H, C'] forecast targets */
@@ -109,6 +143,19 @@ struct ptm_ctx {
     float *loss;         /* [1] */
     int has_loss;
     int batch; /* batch of the last forward */
+    /* training (ptm_ctx_params.training): what ptm_backward needs */
+    int training;
+    ptm_rng rng;                        /* dropout masks */
+    struct ptm_model *grads;           /* d loss / d parameters, laid out like the model */
+    ptm_grad_scratch gs;
+    float *d_h, *d_h2;                 /* [BCND] gradients of hidden states */
+    float *head_mask, *head_in;        /* head dropout mask and the head's (dropped) input */
+    float *raw[3];                     /* raw head outputs before the domain map / output range */
+    float *inj_e4, *inj_s2;            /* [B C 4], [B C 2] InjectScalerStatistics4D statistics */
+    const float *enc_in;               /* patcher input of the last forward */
+    const float *last_hidden;          /* backbone output of the last forward (before injection) */
+    const int64_t *labels;             /* classification targets of the last forward */
+    const float *reg_targets;          /* regression targets of the last forward */
     /* output views */
     int n_outputs;
     ptm_tensor_view outputs[PTM_MAX_OUTPUTS];

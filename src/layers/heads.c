@@ -51,13 +51,17 @@ void linear_head_features(float *feat, const float *hidden, int agg, int b, int 
         }
 }
 
-void inject_scale_forward(float *out, float *tmp, const float *hidden, const float *loc,
-                          const float *scale, const ptm_params *p, int b, int c, int n, int d) {
-    float cat[2], e4[4], s2[2];
+void inject_scale_forward(float *out, float *tmp, float *e4s, float *s2s, const float *hidden,
+                          const float *loc, const float *scale, const ptm_params *p, int b, int c,
+                          int n, int d) {
+    float cat[2], e4l[4], s2l[2];
     for (int bi = 0; bi < b; bi++)
         for (int ch = 0; ch < c; ch++) {
-            cat[0] = loc[(size_t)bi * c + ch];
-            cat[1] = scale[(size_t)bi * c + ch];
+            size_t bc = (size_t)bi * c + ch;
+            float *e4 = e4s ? e4s + bc * 4 : e4l;
+            float *s2 = s2s ? s2s + bc * 2 : s2l;
+            cat[0] = loc[bc];
+            cat[1] = scale[bc];
             linear_forward(e4, cat, p->inj_scale_exp.w, p->inj_scale_exp.b, 1, 2, 4);
             linear_forward(s2, e4, p->inj_scale_comp.w, p->inj_scale_comp.b, 1, 4, 2);
             for (int ni = 0; ni < n; ni++) {

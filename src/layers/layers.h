@@ -16,10 +16,14 @@
 /* linear.c: out[r, o] = sum_i inp[r, i] * w[o, i] + b[o] */
 void linear_forward(float *out, const float *inp, const float *w, const float *b, size_t rows,
                     int in, int out_features);
+/* accumulates: dinp += dout W, dweight += dout^T inp, dbias += sum dout (any may be NULL) */
+void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                     const float *w, size_t rows, int in, int out_features);
 
 /* activation.c: exact (erf) GELU, as torch.nn.functional.gelu */
 float gelu_scalar(float x);
 void gelu_forward(float *out, const float *inp, size_t n);
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 
 /* norm.c: LayerNorm over the last axis (biased variance), saving mean and rstd per row;
  * BatchNorm in eval mode with running statistics, per feature of the last axis. */
@@ -28,22 +32,54 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
 void batchnorm_eval_forward(float *out, const float *inp, const float *weight, const float *bias,
                             const float *running_mean, const float *running_var, size_t rows, int d,
                             float eps);
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, size_t rows, int d);
+/* training mode: batch statistics per feature over all rows (biased variance for the output,
+ * unbiased for the running variance), running stats updated with momentum when not NULL */
+void batchnorm_train_forward(float *out, float *mean, float *rstd, const float *inp,
+                             const float *weight, const float *bias, float *running_mean,
+                             float *running_var, int64_t *num_batches_tracked, size_t rows, int d,
+                             float eps, float momentum);
+void batchnorm_train_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                              const float *inp, const float *weight, const float *mean,
+                              const float *rstd, size_t rows, int d);
+void batchnorm_eval_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                             const float *inp, const float *weight, const float *running_mean,
+                             const float *running_var, size_t rows, int d, float eps);
 
 /* gate.c: gated attention, out = inp * softmax(inp W^T + b) along the row; probs is [rows, w]
- * and keeps the softmax for backward. out may alias inp. */
+ * and keeps the softmax for backward. out may alias inp. Backward accumulates into dinp and
+ * dgate; dz is [rows, w] scratch. */
 void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
                              size_t rows);
+void gated_attention_backward(float *dinp, float *dz, const ptm_linear *gate, ptm_linear *dgate,
+                              const float *dout, const float *inp, const float *probs,
+                              size_t rows);
 
-/* mlp.c: fc1 -> GELU -> fc2 (dropout is the identity in eval mode). hid is [rows, W*ef]. */
-void mlp_forward(float *out, float *hid, const float *inp, const ptm_linear *fc1,
-                 const ptm_linear *fc2, size_t rows);
+/* mlp.c: fc1 -> GELU -> dropout -> fc2 -> dropout. pre, act are [rows, W*ef] (act may alias
+ * pre in eval mode); masks are NULL in eval mode. Backward: dhid, dpre [rows, W*ef] and dy
+ * [rows, W] are scratch; accumulates into dinp, dfc1, dfc2. */
+void mlp_forward(float *out, float *pre, float *act, const float *inp, const ptm_linear *fc1,
+                 const ptm_linear *fc2, size_t rows, const float *mask1, const float *mask2);
+void mlp_backward(float *dinp, ptm_linear *dfc1, ptm_linear *dfc2, float *dhid, float *dpre,
+                  float *dy, const float *dout, const float *inp, const float *pre,
+                  const float *act, const ptm_linear *fc1, const ptm_linear *fc2, size_t rows,
+                  const float *mask1, const float *mask2);
 
 /* attention.c: multi-head self-attention (BART attention without masks) on [S, N, D]
  * sequences: out = out_proj(softmax(q k^T / sqrt(dh)) v). q, k, v, ctxbuf are [S, N, D]
  * scratch; scores is [N] scratch. */
-void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf, float *scores,
-                            const float *inp, const ptm_layer *layer, size_t seqs, int n, int d,
-                            int heads);
+void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf,
+                            float *scores, float *probs, const float *drop_mask, const float *inp,
+                            const ptm_layer *layer, size_t seqs, int n, int d, int heads);
+/* accumulates into dinp and dlayer (q, k, v, o); dq, dk, dv, dctx [S, N, D] and dp_row [N] are
+ * scratch */
+void self_attention_backward(float *dinp, ptm_layer *dlayer, float *dq, float *dk, float *dv,
+                             float *dctx, float *dp_row, const float *dout, const float *inp,
+                             const float *q, const float *k, const float *v, const float *ctxbuf,
+                             const float *probs, const float *drop_mask, const ptm_layer *layer,
+                             size_t seqs, int n, int d, int heads);
 
 /* scaler.c: per (batch, channel) statistics over time of x [B, L, C] with observed mask
  * (NULL = all observed); writes scaled [B, L, C], loc [B, C], scale [B, C]. */
@@ -54,9 +90,15 @@ void scaler_forward(float *scaled, float *loc, float *scale, const float *x, con
 void patchify_forward(float *out, const float *x, int b, int l, int c, int n, int p, int stride);
 
 /* mixer.c: one PatchTSMixer layer (channel mixer for mix_channel, patch mixer, feature mixer)
- * on h [B, C, N, D], in place into out. */
-void mixer_layer_forward(float *out, const float *inp, struct ptm_ctx *ctx, const ptm_layer *layer,
-                         int b);
+ * on h [B, C, N, D]; see mixer.c for the caches. */
+void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
+                         const ptm_config *cfg, int b, const ptm_run_mode *run);
+/* dinp (zeroed by the caller or accumulated) gets the gradient w.r.t. the layer input */
+void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const float *inp,
+                          const ptm_layer_cache *lc, const ptm_layer *layer, const ptm_config *cfg,
+                          int b, int training, const ptm_grad_scratch *gs);
+/* fill mask[n] with 0 or 1/(1-p) drawn from rng (a ptm_rng *) */
+void dropout_mask_fill(float *mask, size_t n, float p, void *rng);
 
 /* masking.c: pretraining masks [B, C, N] (1 = masked) drawn with Hugging Face's semantics. */
 /* noise is [N] scratch, rowk is [B] scratch. */
@@ -78,9 +120,11 @@ void prediction_head_forward(float *out, const float *hidden, const ptm_linear *
  * aggregation over N (max/avg/last) gives index c D + d; none gives c D N + d N + n. */
 void linear_head_features(float *feat, const float *hidden, int agg, int b, int c, int n, int d);
 /* InjectScalerStatistics4D: out[b,c,n] = comp(exp([h[b,c,n], s2(loc, scale)])), tmp is
- * [B, C, N, 2D] scratch. */
-void inject_scale_forward(float *out, float *tmp, const float *hidden, const float *loc,
-                          const float *scale, const ptm_params *p, int b, int c, int n, int d);
+ * [B, C, N, 2D] (kept for backward); e4s [B, C, 4] and s2s [B, C, 2] keep the statistics
+ * path when not NULL. */
+void inject_scale_forward(float *out, float *tmp, float *e4s, float *s2s, const float *hidden,
+                          const float *loc, const float *scale, const ptm_params *p, int b, int c,
+                          int n, int d);
 /* sigmoid(x) (hi - lo) + lo, in place */
 void output_range_forward(float *x, size_t count, float lo, float hi);
 

@@ -1,97 +1,266 @@
-/* mixer.c - one PatchTSMixerLayer on h [B, C, N, D]:
- *   mix_channel: channel mixer  h += mlp_C(gate_C(norm(h)))        (gate before the MLP)
- *   patch mixer:                h += [norm_attn(mlp_N -> gate_N  + attn(norm(h)))]
- *                               (without self_attn: h += gate_N(mlp_N(norm(h))))
- *   feature mixer:              h += gate_D(mlp_D(norm(h)))
- * The mixed axis is made contiguous by a transpose into scratch, so the MLP and the gate are
- * plain row-wise layers. Dropout is the identity (eval mode). */
+/* mixer.c - one PatchTSMixerLayer on h [B, C, N, D], forward and backward:
+ *   mix_channel: channel mixer  h1 = h + swap(mlp_C(gate_C(swap(norm(h)))))  (gate BEFORE mlp)
+ *   patch mixer:                h2 = h1 + T(gate_N(mlp_N(T(norm(h1)))))
+ *                 with self_attn: h2 = h1 + norm_attn(T(gate_N(mlp_N(T(x)))) + attn(x)),
+ *                                 x = norm(h1)
+ *   feature mixer:              out = h2 + gate_D(mlp_D(norm(h2)))
+ * T swaps N and D, swap exchanges C and D, so that the mixed axis is contiguous and the MLP and
+ * the gate are plain row-wise layers. What backward needs is kept in a ptm_layer_cache; in
+ * eval mode the cache pointers alias shared scratch (see forward.c) and only the output is
+ * meaningful. */
 #include <string.h>
 
 #include "layers/layers.h"
+#include "rng.h"
 
-static void norm_forward(float *out, const float *inp, const ptm_normp *np, const ptm_config *cfg,
-                         size_t rows) {
-    if (cfg->norm_mlp == PTM_NORM_BATCH)
-        batchnorm_eval_forward(out, inp, np->weight, np->bias, np->running_mean, np->running_var,
-                               rows, cfg->d_model, cfg->norm_eps);
-    else
-        layernorm_forward(out, NULL, NULL, inp, np->weight, np->bias, rows, cfg->d_model,
-                          cfg->norm_eps);
+#define BN_MOMENTUM 0.1f
+
+void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
+    ptm_rng *r = rng;
+    float keep = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) mask[i] = ptm_rng_uniform(r) < (double)p ? 0.0f : keep;
 }
 
-/* [A, X, Y] -> [A, Y, X] */
-static void transpose_last2(float *out, const float *inp, size_t a, int x, int y) {
-    for (size_t i = 0; i < a; i++) {
-        const float *s = inp + i * (size_t)x * y;
-        float *d = out + i * (size_t)x * y;
-        for (int r = 0; r < x; r++)
-            for (int q = 0; q < y; q++) d[(size_t)q * x + r] = s[(size_t)r * y + q];
+static void norm_fwd(float *out, float *mean, float *rstd, const float *inp, const ptm_normp *np,
+                     const ptm_config *cfg, size_t rows, const ptm_run_mode *run) {
+    if (cfg->norm_mlp == PTM_NORM_BATCH) {
+        if (run->training)
+            batchnorm_train_forward(out, mean, rstd, inp, np->weight, np->bias, np->running_mean,
+                                    np->running_var, np->num_batches_tracked, rows, cfg->d_model,
+                                    cfg->norm_eps, BN_MOMENTUM);
+        else
+            batchnorm_eval_forward(out, inp, np->weight, np->bias, np->running_mean,
+                                   np->running_var, rows, cfg->d_model, cfg->norm_eps);
+    } else {
+        layernorm_forward(out, mean, rstd, inp, np->weight, np->bias, rows, cfg->d_model,
+                          cfg->norm_eps);
     }
 }
 
-/* [B, C, N, D] <-> [B, D, N, C]: swap axes 1 and 3 */
-static void swap_c_d(float *out, const float *inp, int b, int c, int n, int d, int forward) {
+static void norm_bwd(float *dinp, ptm_normp *dnp, const float *dout, const float *inp,
+                     const float *mean, const float *rstd, const ptm_normp *np,
+                     const ptm_config *cfg, size_t rows, int training) {
+    if (cfg->norm_mlp == PTM_NORM_BATCH) {
+        if (training)
+            batchnorm_train_backward(dinp, dnp->weight, dnp->bias, dout, inp, np->weight, mean,
+                                     rstd, rows, cfg->d_model);
+        else
+            batchnorm_eval_backward(dinp, dnp->weight, dnp->bias, dout, inp, np->weight,
+                                    np->running_mean, np->running_var, rows, cfg->d_model,
+                                    cfg->norm_eps);
+    } else {
+        layernorm_backward(dinp, dnp->weight, dnp->bias, dout, inp, np->weight, mean, rstd, rows,
+                           cfg->d_model);
+    }
+}
+
+/* [A, X, Y] -> [A, Y, X]; with add != NULL: out = transpose + add */
+static void transpose_last2(float *out, const float *inp, const float *add, size_t a, int x,
+                            int y) {
+    for (size_t i = 0; i < a; i++) {
+        const float *s = inp + i * (size_t)x * y;
+        float *d = out + i * (size_t)x * y;
+        const float *ad = add ? add + i * (size_t)x * y : NULL;
+        for (int r = 0; r < x; r++)
+            for (int q = 0; q < y; q++) {
+                size_t o = (size_t)q * x + r;
+                d[o] = s[(size_t)r * y + q] + (ad ? ad[o] : 0.0f);
+            }
+    }
+}
+
+/* [B, C, N, D] <-> [B, D, N, C] (swap axes 1 and 3); with add: out = swapped + add */
+static void swap_c_d(float *out, const float *inp, const float *add, int b, int c, int n, int d,
+                     int to_dnc) {
     for (int bi = 0; bi < b; bi++)
         for (int ci = 0; ci < c; ci++)
             for (int ni = 0; ni < n; ni++)
                 for (int di = 0; di < d; di++) {
                     size_t bcnd = (((size_t)bi * c + ci) * n + ni) * d + di;
                     size_t bdnc = (((size_t)bi * d + di) * n + ni) * c + ci;
-                    if (forward)
-                        out[bdnc] = inp[bcnd];
-                    else
-                        out[bcnd] = inp[bdnc];
+                    size_t o = to_dnc ? bdnc : bcnd, s = to_dnc ? bcnd : bdnc;
+                    out[o] = inp[s] + (add ? add[o] : 0.0f);
                 }
 }
 
-void mixer_layer_forward(float *out, const float *inp, struct ptm_ctx *ctx, const ptm_layer *layer,
-                         int b) {
-    const ptm_config *cfg = &ctx->model->cfg;
+static void masks(ptm_block_cache *bc, size_t n_hid, size_t n_out, const ptm_run_mode *run) {
+    if (run->training && run->dropout > 0.0f) {
+        dropout_mask_fill(bc->mask1, n_hid, run->dropout, run->rng);
+        dropout_mask_fill(bc->mask2, n_out, run->dropout, run->rng);
+    }
+}
+
+static const float *mask_or_null(const float *m, const ptm_run_mode *run) {
+    return run->training && run->dropout > 0.0f ? m : NULL;
+}
+
+void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
+                         const ptm_config *cfg, int b, const ptm_run_mode *run) {
     int c = cfg->num_input_channels, n = cfg->num_patches, d = cfg->d_model;
     size_t rows_cnd = (size_t)b * c * n; /* rows of width D */
-    size_t total = rows_cnd * d;
+    size_t total = rows_cnd * d, nh = total * (size_t)cfg->expansion_factor;
     const float *h = inp;
 
     if (cfg->mode == PTM_MODE_MIX_CHANNEL) {
         const ptm_mixer_block *blk = &layer->channel;
-        norm_forward(ctx->s_norm, h, &blk->norm, cfg, rows_cnd);
-        swap_c_d(ctx->s_xt, ctx->s_norm, b, c, n, d, 1); /* [B, D, N, C] */
+        ptm_block_cache *bc = &lc->ch;
+        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, cfg, rows_cnd, run);
+        swap_c_d(bc->xt, bc->norm, NULL, b, c, n, d, 1); /* [B, D, N, C] */
         size_t rows = (size_t)b * d * n;
-        if (blk->gate.w)
-            gated_attention_forward(ctx->s_xt, ctx->s_gate, ctx->s_xt, &blk->gate, rows);
-        mlp_forward(ctx->s_y, ctx->s_hid, ctx->s_xt, &blk->fc1, &blk->fc2, rows);
-        swap_c_d(ctx->s_norm, ctx->s_y, b, c, n, d, 0);
-        for (size_t i = 0; i < total; i++) out[i] = ctx->s_norm[i] + h[i];
-        h = out;
+        const float *gin = bc->xt;
+        if (blk->gate.w) {
+            gated_attention_forward(bc->gin, bc->gp, bc->xt, &blk->gate, rows);
+            gin = bc->gin;
+        }
+        masks(bc, nh, total, run);
+        mlp_forward(bc->y, bc->pre, bc->act, gin, &blk->fc1, &blk->fc2, rows,
+                    mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
+        swap_c_d(lc->h1, bc->y, h, b, c, n, d, 0);
+        h = lc->h1;
     }
 
     {
         const ptm_mixer_block *blk = &layer->patch;
-        norm_forward(ctx->s_norm, h, &blk->norm, cfg, rows_cnd);
-        if (cfg->self_attn)
-            self_attention_forward(ctx->s_att, ctx->s_q, ctx->s_k, ctx->s_v, ctx->s_hid,
-                                   ctx->s_scores, ctx->s_norm, layer, (size_t)b * c, n, d,
-                                   cfg->self_attn_heads);
-        transpose_last2(ctx->s_xt, ctx->s_norm, (size_t)b * c, n, d); /* [B, C, D, N] */
-        size_t rows = (size_t)b * c * d;
-        mlp_forward(ctx->s_y, ctx->s_hid, ctx->s_xt, &blk->fc1, &blk->fc2, rows);
-        if (blk->gate.w) gated_attention_forward(ctx->s_y, ctx->s_gate, ctx->s_y, &blk->gate, rows);
-        transpose_last2(ctx->s_norm, ctx->s_y, (size_t)b * c, d, n); /* back to [B, C, N, D] */
+        ptm_block_cache *bc = &lc->pa;
+        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, cfg, rows_cnd, run);
         if (cfg->self_attn) {
-            for (size_t i = 0; i < total; i++) ctx->s_norm[i] += ctx->s_att[i];
-            norm_forward(ctx->s_y, ctx->s_norm, &layer->norm_attn, cfg, rows_cnd);
-            memcpy(ctx->s_norm, ctx->s_y, total * sizeof(float));
+            size_t np = (size_t)b * c * cfg->self_attn_heads * n * n;
+            int drop = run->training && run->dropout > 0.0f && lc->att_mask;
+            if (drop) dropout_mask_fill(lc->att_mask, np, run->dropout, run->rng);
+            self_attention_forward(lc->att_out, lc->q, lc->k, lc->v, lc->att_ctx, lc->scores,
+                                   lc->probs, drop ? lc->att_mask : NULL, bc->norm, layer,
+                                   (size_t)b * c, n, d, cfg->self_attn_heads);
         }
-        for (size_t i = 0; i < total; i++) out[i] = ctx->s_norm[i] + h[i];
-        h = out;
+        transpose_last2(bc->xt, bc->norm, NULL, (size_t)b * c, n, d); /* [B, C, D, N] */
+        size_t rows = (size_t)b * c * d;
+        masks(bc, nh, total, run);
+        mlp_forward(bc->y, bc->pre, bc->act, bc->xt, &blk->fc1, &blk->fc2, rows,
+                    mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
+        const float *g = bc->y;
+        if (blk->gate.w) {
+            gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows);
+            g = bc->gout;
+        }
+        if (cfg->self_attn) {
+            transpose_last2(lc->na_in, g, lc->att_out, (size_t)b * c, d, n);
+            norm_fwd(lc->na_out, lc->na_mean, lc->na_rstd, lc->na_in, &layer->norm_attn, cfg,
+                     rows_cnd, run);
+            for (size_t i = 0; i < total; i++) lc->h2[i] = lc->na_out[i] + h[i];
+        } else {
+            transpose_last2(lc->h2, g, h, (size_t)b * c, d, n);
+        }
+        h = lc->h2;
     }
 
     {
         const ptm_mixer_block *blk = &layer->feature;
-        norm_forward(ctx->s_norm, h, &blk->norm, cfg, rows_cnd);
-        mlp_forward(ctx->s_y, ctx->s_hid, ctx->s_norm, &blk->fc1, &blk->fc2, rows_cnd);
-        if (blk->gate.w)
-            gated_attention_forward(ctx->s_y, ctx->s_gate, ctx->s_y, &blk->gate, rows_cnd);
-        for (size_t i = 0; i < total; i++) out[i] = ctx->s_y[i] + h[i];
+        ptm_block_cache *bc = &lc->fe;
+        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, cfg, rows_cnd, run);
+        masks(bc, nh, total, run);
+        mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows_cnd,
+                    mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
+        const float *g = bc->y;
+        if (blk->gate.w) {
+            gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows_cnd);
+            g = bc->gout;
+        }
+        for (size_t i = 0; i < total; i++) out[i] = g[i] + h[i];
     }
+}
+
+static void zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
+
+/* backward of gate (optional) + MLP along rows of width W: dy_in is the gradient at the block's
+ * output (before any transpose back); result into dx (zeroed here) */
+static void block_path_backward(float *dx, ptm_mixer_block *dblk, const float *dgout,
+                                const ptm_block_cache *bc, const ptm_mixer_block *blk,
+                                const float *mlp_in, size_t rows, size_t nh, size_t total,
+                                int training, float dropout, const ptm_grad_scratch *gs) {
+    const float *dy = dgout;
+    if (blk->gate.w) {
+        zero(gs->dd, total);
+        gated_attention_backward(gs->dd, gs->dz, &blk->gate, &dblk->gate, dgout, bc->y, bc->gp,
+                                 rows);
+        dy = gs->dd;
+    }
+    const float *m1 = training && dropout > 0.0f ? bc->mask1 : NULL;
+    const float *m2 = training && dropout > 0.0f ? bc->mask2 : NULL;
+    zero(dx, total);
+    mlp_backward(dx, &dblk->fc1, &dblk->fc2, gs->dhid, gs->dpre, gs->dz, dy, mlp_in, bc->pre,
+                 bc->act, &blk->fc1, &blk->fc2, rows, m1, m2);
+    (void)nh;
+}
+
+void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const float *inp,
+                          const ptm_layer_cache *lc, const ptm_layer *layer, const ptm_config *cfg,
+                          int b, int training, const ptm_grad_scratch *gs) {
+    int c = cfg->num_input_channels, n = cfg->num_patches, d = cfg->d_model;
+    size_t rows_cnd = (size_t)b * c * n;
+    size_t total = rows_cnd * d, nh = total * (size_t)cfg->expansion_factor;
+    float dropout = cfg->dropout;
+    int mix = cfg->mode == PTM_MODE_MIX_CHANNEL;
+    const float *h_in_patch = mix ? lc->h1 : inp;
+    const float *h_in_feat = lc->h2;
+
+    /* feature mixer: dout is d(out); dh2 = dout + norm_bwd(path) -> kept in dout (in place) */
+    {
+        const ptm_block_cache *bc = &lc->fe;
+        block_path_backward(gs->da, &dlayer->feature, dout, bc, &layer->feature, bc->norm,
+                            rows_cnd, nh, total, training, dropout, gs);
+        norm_bwd(dout, &dlayer->feature.norm, gs->da, h_in_feat, bc->mean, bc->rstd,
+                 &layer->feature.norm, cfg, rows_cnd, training);
+    }
+    /* patch mixer: dout now holds d(h2) */
+    {
+        const ptm_block_cache *bc = &lc->pa;
+        const float *dpath; /* gradient at the transposed-back path output [B, C, N, D] */
+        if (cfg->self_attn) {
+            zero(gs->db, total); /* d(na_in) */
+            norm_bwd(gs->db, &dlayer->norm_attn, dout, lc->na_in, lc->na_mean, lc->na_rstd,
+                     &layer->norm_attn, cfg, rows_cnd, training);
+            dpath = gs->db;
+        } else {
+            dpath = dout;
+        }
+        transpose_last2(gs->dc, dpath, NULL, (size_t)b * c, n, d); /* [B, C, D, N] */
+        block_path_backward(gs->da, &dlayer->patch, gs->dc, bc, &layer->patch, bc->xt,
+                            (size_t)b * c * d, nh, total, training, dropout, gs);
+        transpose_last2(gs->dc, gs->da, NULL, (size_t)b * c, d, n); /* d(norm) [B, C, N, D] */
+        if (cfg->self_attn) {
+            const float *am = training && dropout > 0.0f ? lc->att_mask : NULL;
+            self_attention_backward(gs->dc, dlayer, gs->dq, gs->dk, gs->dv, gs->dctx, gs->dp_row,
+                                    gs->db, bc->norm, lc->q, lc->k, lc->v, lc->att_ctx, lc->probs,
+                                    am, layer, (size_t)b * c, n, d, cfg->self_attn_heads);
+        }
+        norm_bwd(dout, &dlayer->patch.norm, gs->dc, h_in_patch, bc->mean, bc->rstd,
+                 &layer->patch.norm, cfg, rows_cnd, training);
+    }
+    /* channel mixer: dout holds d(h1) */
+    if (mix) {
+        const ptm_block_cache *bc = &lc->ch;
+        size_t rows = (size_t)b * d * n;
+        swap_c_d(gs->dc, dout, NULL, b, c, n, d, 1); /* [B, D, N, C] */
+        const float *dy = gs->dc;
+        /* MLP backward into d(gin) */
+        const float *m1 = training && dropout > 0.0f ? bc->mask1 : NULL;
+        const float *m2 = training && dropout > 0.0f ? bc->mask2 : NULL;
+        const float *gin = layer->channel.gate.w ? bc->gin : bc->xt;
+        zero(gs->da, total);
+        mlp_backward(gs->da, &dlayer->channel.fc1, &dlayer->channel.fc2, gs->dhid, gs->dpre,
+                     gs->dz, dy, gin, bc->pre, bc->act, &layer->channel.fc1,
+                     &layer->channel.fc2, rows, m1, m2);
+        const float *dxt = gs->da;
+        if (layer->channel.gate.w) {
+            zero(gs->dd, total);
+            gated_attention_backward(gs->dd, gs->dz, &layer->channel.gate, &dlayer->channel.gate,
+                                     gs->da, bc->xt, bc->gp, rows);
+            dxt = gs->dd;
+        }
+        swap_c_d(gs->db, dxt, NULL, b, c, n, d, 0); /* d(norm) [B, C, N, D] */
+        norm_bwd(dout, &dlayer->channel.norm, gs->db, inp, bc->mean, bc->rstd,
+                 &layer->channel.norm, cfg, rows_cnd, training);
+    }
+    /* dout now holds d(layer input) */
+    if (dinp != dout)
+        for (size_t i = 0; i < total; i++) dinp[i] += dout[i];
 }

@@ -1,9 +1,31 @@
-/* mlp.c - PatchTSMixerMLP: fc1 -> GELU -> dropout -> fc2 -> dropout (eval: no dropout). */
+/* mlp.c - PatchTSMixerMLP: fc1 -> GELU -> dropout -> fc2 -> dropout.
+ * Forward keeps pre (fc1 output) and act (GELU output after dropout) for backward; in eval
+ * mode act may alias pre and the dropout masks are NULL. A mask holds 0 or 1/(1-p). */
 #include "layers/layers.h"
 
-void mlp_forward(float *out, float *hid, const float *inp, const ptm_linear *fc1,
-                 const ptm_linear *fc2, size_t rows) {
-    linear_forward(hid, inp, fc1->w, fc1->b, rows, fc1->in, fc1->out);
-    gelu_forward(hid, hid, rows * (size_t)fc1->out);
-    linear_forward(out, hid, fc2->w, fc2->b, rows, fc2->in, fc2->out);
+void mlp_forward(float *out, float *pre, float *act, const float *inp, const ptm_linear *fc1,
+                 const ptm_linear *fc2, size_t rows, const float *mask1, const float *mask2) {
+    size_t nh = rows * (size_t)fc1->out;
+    linear_forward(pre, inp, fc1->w, fc1->b, rows, fc1->in, fc1->out);
+    gelu_forward(act, pre, nh);
+    if (mask1)
+        for (size_t i = 0; i < nh; i++) act[i] *= mask1[i];
+    linear_forward(out, act, fc2->w, fc2->b, rows, fc2->in, fc2->out);
+    if (mask2)
+        for (size_t i = 0; i < rows * (size_t)fc2->out; i++) out[i] *= mask2[i];
+}
+
+void mlp_backward(float *dinp, ptm_linear *dfc1, ptm_linear *dfc2, float *dhid, float *dpre,
+                  float *dy, const float *dout, const float *inp, const float *pre,
+                  const float *act, const ptm_linear *fc1, const ptm_linear *fc2, size_t rows,
+                  const float *mask1, const float *mask2) {
+    size_t nh = rows * (size_t)fc1->out, no = rows * (size_t)fc2->out;
+    for (size_t i = 0; i < no; i++) dy[i] = mask2 ? dout[i] * mask2[i] : dout[i];
+    for (size_t i = 0; i < nh; i++) dhid[i] = 0.0f;
+    linear_backward(dhid, dfc2->w, dfc2->b, dy, act, fc2->w, rows, fc2->in, fc2->out);
+    if (mask1)
+        for (size_t i = 0; i < nh; i++) dhid[i] *= mask1[i];
+    for (size_t i = 0; i < nh; i++) dpre[i] = 0.0f;
+    gelu_backward(dpre, pre, dhid, nh);
+    linear_backward(dinp, dfc1->w, dfc1->b, dpre, inp, fc1->w, rows, fc1->in, fc1->out);
 }

@@ -38,3 +38,96 @@ void batchnorm_eval_forward(float *out, const float *inp, const float *weight, c
         }
     }
 }
+
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, size_t rows, int d) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = inp + r * (size_t)d;
+        const float *g = dout + r * (size_t)d;
+        float *gx = dinp + r * (size_t)d;
+        float m = mean[r], s = rstd[r];
+        double dnorm_mean = 0.0, dnorm_norm_mean = 0.0;
+        for (int i = 0; i < d; i++) {
+            float xhat = (x[i] - m) * s;
+            float dn = weight[i] * g[i];
+            dnorm_mean += (double)dn;
+            dnorm_norm_mean += (double)(dn * xhat);
+            if (dbias) dbias[i] += g[i];
+            if (dweight) dweight[i] += xhat * g[i];
+        }
+        float a = (float)(dnorm_mean / d), b = (float)(dnorm_norm_mean / d);
+        for (int i = 0; i < d; i++) {
+            float xhat = (x[i] - m) * s;
+            float dn = weight[i] * g[i];
+            gx[i] += (dn - a - xhat * b) * s;
+        }
+    }
+}
+
+void batchnorm_train_forward(float *out, float *mean, float *rstd, const float *inp,
+                             const float *weight, const float *bias, float *running_mean,
+                             float *running_var, int64_t *num_batches_tracked, size_t rows, int d,
+                             float eps, float momentum) {
+    for (int i = 0; i < d; i++) {
+        double s = 0.0;
+        for (size_t r = 0; r < rows; r++) s += (double)inp[r * (size_t)d + (size_t)i];
+        double m = s / (double)rows;
+        double v = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            double t = (double)inp[r * (size_t)d + (size_t)i] - m;
+            v += t * t;
+        }
+        double var_b = v / (double)rows;
+        double var_u = rows > 1 ? v / (double)(rows - 1) : var_b;
+        mean[i] = (float)m;
+        rstd[i] = (float)(1.0 / sqrt(var_b + (double)eps));
+        if (running_mean) {
+            running_mean[i] = (float)((1.0 - (double)momentum) * (double)running_mean[i] +
+                                      (double)momentum * m);
+            running_var[i] = (float)((1.0 - (double)momentum) * (double)running_var[i] +
+                                     (double)momentum * var_u);
+        }
+    }
+    if (num_batches_tracked) (*num_batches_tracked)++;
+    for (size_t r = 0; r < rows; r++)
+        for (int i = 0; i < d; i++) {
+            size_t k = r * (size_t)d + (size_t)i;
+            out[k] = (inp[k] - mean[i]) * rstd[i] * weight[i] + bias[i];
+        }
+}
+
+void batchnorm_train_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                              const float *inp, const float *weight, const float *mean,
+                              const float *rstd, size_t rows, int d) {
+    for (int i = 0; i < d; i++) {
+        double sg = 0.0, sgx = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            size_t k = r * (size_t)d + (size_t)i;
+            float xhat = (inp[k] - mean[i]) * rstd[i];
+            sg += (double)dout[k];
+            sgx += (double)(dout[k] * xhat);
+        }
+        if (dbias) dbias[i] += (float)sg;
+        if (dweight) dweight[i] += (float)sgx;
+        float a = (float)(sg / (double)rows), b = (float)(sgx / (double)rows);
+        for (size_t r = 0; r < rows; r++) {
+            size_t k = r * (size_t)d + (size_t)i;
+            float xhat = (inp[k] - mean[i]) * rstd[i];
+            dinp[k] += weight[i] * rstd[i] * (dout[k] - a - xhat * b);
+        }
+    }
+}
+
+void batchnorm_eval_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                             const float *inp, const float *weight, const float *running_mean,
+                             const float *running_var, size_t rows, int d, float eps) {
+    for (size_t r = 0; r < rows; r++)
+        for (int i = 0; i < d; i++) {
+            size_t k = r * (size_t)d + (size_t)i;
+            float s = 1.0f / sqrtf(running_var[i] + eps);
+            if (dbias) dbias[i] += dout[k];
+            if (dweight) dweight[i] += dout[k] * (inp[k] - running_mean[i]) * s;
+            dinp[k] += dout[k] * weight[i] * s;
+        }
+}
