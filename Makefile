@@ -15,7 +15,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wdouble-promotion -Wno-unused-paramet
 CFLAGS_ALL = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CFLAGS)
 LDLIBS  = -lm -lpthread
 
-LIB_SRC  = $(sort $(wildcard src/*.c src/io/*.c src/layers/*.c src/kernels/*.c))
+LIB_SRC  = $(sort $(wildcard src/*.c src/io/*.c src/layers/*.c src/kernels/*.c src/train/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/%)

@@ -63,7 +63,7 @@ def save_safetensors(path, tensors, metadata=None):
     for name, arr in tensors.items():
         if isinstance(arr, torch.Tensor):
             arr = arr.detach().cpu().numpy()
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr)  # (not ascontiguousarray: it turns a 0-d scalar into shape [1])
         if arr.dtype not in _DT_INV:
             raise ValueError(f"{name}: unsupported dtype {arr.dtype}")
         data = arr.astype(arr.dtype.newbyteorder("<")).tobytes()

@@ -203,8 +203,6 @@ typedef struct {
  * context created with training = 1. */
 PTM_MUST_USE ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *inputs, ptm_error *err);
 
-
-
 typedef struct {
     const char *name;
     const float *data;

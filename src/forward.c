@@ -116,8 +116,8 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
            ef = (size_t)c->expansion_factor;
     size_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
     /* a first estimate in double, so that no size_t product below can overflow */
-    double per_layer = train ? 14.0 + 4.0 * (double)ef + (c->self_attn ? 9.0 + (double)N : 0.0)
-                             : 0.0;
+    double per_layer =
+        train ? 14.0 + 4.0 * (double)ef + (c->self_attn ? 9.0 + (double)N : 0.0) : 0.0;
     double est = (double)B * C * N * D * (16.0 + (double)ef + 2.0 * K + per_layer * K) +
                  (double)B * L * C * 2 + (double)B * (double)(H * Cs + F) * 8;
     if (c->self_attn) est += (double)B * C * c->self_attn_heads * N * N * (train ? 2.0 * K : 0.0);
@@ -141,11 +141,19 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     size_t bcnd = B * C * N * D, bcnp = B * C * N * P;
     size_t main_out = 1;
     switch (c->model_class) {
-    case PTM_CLASS_PREDICTION: main_out = B * H * Cs; break;
+    case PTM_CLASS_PREDICTION:
+        main_out = B * H * Cs;
+        break;
     case PTM_CLASS_CLASSIFICATION:
-    case PTM_CLASS_REGRESSION: main_out = B * T; break;
-    case PTM_CLASS_PRETRAINING: main_out = bcnp; break;
-    case PTM_CLASS_MODEL: main_out = 1; break;
+    case PTM_CLASS_REGRESSION:
+        main_out = B * T;
+        break;
+    case PTM_CLASS_PRETRAINING:
+        main_out = bcnp;
+        break;
+    case PTM_CLASS_MODEL:
+        main_out = 1;
+        break;
     }
     float *s_int_f = NULL;
     int attn = c->self_attn;
@@ -164,7 +172,8 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     add_slot(&sl, &ctx->s_inj, model->p.has_inject ? 2 * bcnd : 1);
     add_slot(&sl, &ctx->s_target, c->model_class == PTM_CLASS_PREDICTION ? B * H * Cs : 1);
     add_slot(&sl, &ctx->out_main, main_out);
-    for (int j = 0; j < 3; j++) add_slot(&sl, &ctx->out_param[j], model->p.n_proj > j ? main_out : 1);
+    for (int j = 0; j < 3; j++)
+        add_slot(&sl, &ctx->out_param[j], model->p.n_proj > j ? main_out : 1);
     add_slot(&sl, &ctx->out_mean, model->p.n_proj ? main_out : 1);
     add_slot(&sl, &ctx->loss, 1);
     add_slot(&sl, &s_int_f, (B > N ? B : N) + 1);
@@ -191,6 +200,9 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
         add_slot(&sl, &ctx->head_mask, hm);
         add_slot(&sl, &ctx->head_in, hm);
         for (int j = 0; j < 3; j++) add_slot(&sl, &ctx->raw[j], main_out);
+        for (int j = 0; j < 3; j++) add_slot(&sl, &ctx->d_raw[j], main_out);
+        add_slot(&sl, &ctx->d_feat, B * F);
+        add_slot(&sl, &ctx->d_inj, model->p.has_inject ? 2 * bcnd : 1);
         add_slot(&sl, &ctx->inj_e4, B * C * 4);
         add_slot(&sl, &ctx->inj_s2, B * C * 2);
     } else {
@@ -568,8 +580,8 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             }
         } else {
             for (int j = 0; j < p->n_proj; j++)
-                prediction_head_forward(ctx->out_param[j], hin, &p->proj[j], sel, Cs, B, C,
-                                        N * D, H);
+                prediction_head_forward(ctx->out_param[j], hin, &p->proj[j], sel, Cs, B, C, N * D,
+                                        H);
             if (ctx->training)
                 for (int j = 0; j < p->n_proj; j++)
                     memcpy(ctx->raw[j], ctx->out_param[j], cnt * sizeof(float));
@@ -615,8 +627,8 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             }
         } else {
             for (int j = 0; j < p->n_proj; j++)
-                linear_forward(ctx->out_param[j], feat, p->proj[j].w, p->proj[j].b, (size_t)B,
-                               F, T);
+                linear_forward(ctx->out_param[j], feat, p->proj[j].w, p->proj[j].b, (size_t)B, F,
+                               T);
             if (ctx->training)
                 for (int j = 0; j < p->n_proj; j++)
                     memcpy(ctx->raw[j], ctx->out_param[j], cnt * sizeof(float));

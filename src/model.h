@@ -91,24 +91,23 @@ typedef struct {
 
 typedef struct {
     ptm_block_cache ch, pa, fe;
-    float *h1, *h2;                       /* [BCND] after the channel mixer, after the patch mixer */
-    float *q, *k, *v, *att_ctx, *att_out; /* [BCND] self-attention */
-    float *probs, *att_mask;              /* [B C heads N N] or NULL */
-    float *scores;                        /* [N] one row of attention scores (eval mode) */
+    float *h1, *h2; /* [BCND] after the channel mixer, after the patch mixer */
+    float *q, *k, *v, *att_ctx, *att_out;      /* [BCND] self-attention */
+    float *probs, *att_mask;                   /* [B C heads N N] or NULL */
+    float *scores;                             /* [N] one row of attention scores (eval mode) */
     float *na_in, *na_out, *na_mean, *na_rstd; /* norm_attn input/output/statistics */
 } ptm_layer_cache;
 
 typedef struct {
-    int training;   /* dropout active; BatchNorm with batch statistics */
-    float dropout;  /* probability */
-    void *rng;      /* ptm_rng * drawing the dropout masks */
+    int training;  /* dropout active; BatchNorm with batch statistics */
+    float dropout; /* probability */
+    void *rng;     /* ptm_rng * drawing the dropout masks */
 } ptm_run_mode;
 
 /* scratch for backward, all [BCND] except hid/pre [BCND ef], dp_row [N] */
 typedef struct {
     float *da, *db, *dc, *dd, *dhid, *dpre, *dz, *dq, *dk, *dv, *dctx, *dp_row;
 } ptm_grad_scratch;
-
 
 #define PTM_MAX_OUTPUTS (16 + 1024)
 
@@ -131,11 +130,11 @@ struct ptm_ctx {
     /* mixer layer caches: K distinct ones in a training context, else one whose buffers are
      * shared scratch */
     ptm_layer_cache *lc;
-    float *s_noise; /* [N] pretraining mask noise */
-    float *s_feat;                               /* [B, F] head features */
-    float *s_inj;                                /* [B, C, N, 2D] injection hidden */
-    float *s_target;                             /* [B, H, C'] forecast targets */
-    int *s_int;                                  /* [max(B, N)] integer scratch */
+    float *s_noise;  /* [N] pretraining mask noise */
+    float *s_feat;   /* [B, F] head features */
+    float *s_inj;    /* [B, C, N, 2D] injection hidden */
+    float *s_target; /* [B, H, C'] forecast targets */
+    int *s_int;      /* [max(B, N)] integer scratch */
     /* head outputs */
     float *out_main;     /* prediction_outputs / regression_outputs, sized for the class */
     float *out_param[3]; /* distribution parameters */
@@ -145,17 +144,20 @@ struct ptm_ctx {
     int batch; /* batch of the last forward */
     /* training (ptm_ctx_params.training): what ptm_backward needs */
     int training;
-    ptm_rng rng;                        /* dropout masks */
-    struct ptm_model *grads;           /* d loss / d parameters, laid out like the model */
+    ptm_rng rng;             /* dropout masks */
+    struct ptm_model *grads; /* d loss / d parameters, laid out like the model */
     ptm_grad_scratch gs;
-    float *d_h, *d_h2;                 /* [BCND] gradients of hidden states */
-    float *head_mask, *head_in;        /* head dropout mask and the head's (dropped) input */
-    float *raw[3];                     /* raw head outputs before the domain map / output range */
-    float *inj_e4, *inj_s2;            /* [B C 4], [B C 2] InjectScalerStatistics4D statistics */
-    const float *enc_in;               /* patcher input of the last forward */
-    const float *last_hidden;          /* backbone output of the last forward (before injection) */
-    const int64_t *labels;             /* classification targets of the last forward */
-    const float *reg_targets;          /* regression targets of the last forward */
+    float *d_h, *d_h2;          /* [BCND] gradients of hidden states */
+    float *head_mask, *head_in; /* head dropout mask and the head's (dropped) input */
+    float *raw[3];              /* raw head outputs before the domain map / output range */
+    float *d_raw[3];            /* d loss / d raw head outputs */
+    float *d_feat;              /* [B, F] */
+    float *d_inj;               /* [B, C, N, 2D] */
+    float *inj_e4, *inj_s2;     /* [B C 4], [B C 2] InjectScalerStatistics4D statistics */
+    const float *enc_in;        /* patcher input of the last forward */
+    const float *last_hidden;   /* backbone output of the last forward (before injection) */
+    const int64_t *labels;      /* classification targets of the last forward */
+    const float *reg_targets;   /* regression targets of the last forward */
     /* output views */
     int n_outputs;
     ptm_tensor_view outputs[PTM_MAX_OUTPUTS];

@@ -21,6 +21,7 @@
 #include "common.h"
 #include "io/json.h"
 #include "io/safetensors.h"
+#include "model.h"
 #include "patchtsmixer.h"
 
 static int is_dir(const char *p) {
@@ -63,6 +64,144 @@ static float *get_f32(const st_file *f, const char *name, const st_tensor **t_ou
         return NULL;
     }
     return d;
+}
+
+typedef struct {
+    double ratio;
+    char name[256];
+} worst_t;
+
+/* the value of a tensor the engine produced: an output of ctx, a gradient (grad.<name>) or a
+ * parameter/buffer after the train-mode forward (buffer_after.<name>); i64 for integers */
+static int lookup(const ptm_ctx *ctx, const ptm_model *m, const char *name, ptm_tensor_view *v,
+                  const int64_t **i64) {
+    *i64 = NULL;
+    if (strncmp(name, "grad.", 5) == 0) return ptm_ctx_grad(ctx, name + 5, v, NULL) == PTM_OK;
+    if (strncmp(name, "buffer_after.", 13) == 0 && m) {
+        for (int i = 0; i < m->n_table; i++) {
+            const ptm_param_entry *e = &m->table[i];
+            if (strcmp(e->name, name + 13) != 0) continue;
+            v->name = e->name;
+            v->data = e->f32;
+            v->ndim = e->ndim;
+            for (int k = 0; k < 4; k++) v->shape[k] = k < e->ndim ? e->shape[k] : 0;
+            *i64 = e->i64;
+            return 1;
+        }
+        return 0;
+    }
+    return ptm_ctx_output(ctx, name, v, NULL) == PTM_OK;
+}
+
+/* compares every tensor of file f (or only those starting with prefix when prefix != NULL)
+ * with what the engine has; returns 1 when all are within tolerance */
+static int compare_outputs(const char *case_name, const st_file *f, const ptm_ctx *ctx,
+                           const ptm_model *m, const char *only_prefix, double tol, worst_t *w) {
+    int ok = 1;
+    for (size_t i = 0; i < f->count; i++) {
+        const st_tensor *e = &f->tensors[i];
+        (void)only_prefix;
+        ptm_tensor_view v;
+        const int64_t *iv = NULL;
+        if (!lookup(ctx, m, e->name, &v, &iv)) {
+            printf("FAIL %s: tensor '%s' was not produced\n", case_name, e->name);
+            ok = 0;
+            continue;
+        }
+        int same = v.ndim == e->ndim;
+        for (int k = 0; same && k < e->ndim; k++) same = v.shape[k] == e->shape[k];
+        if (!same) {
+            printf("FAIL %s: tensor '%s' has shape of %d dims [%lld, %lld, %lld, %lld], "
+                   "expected %d dims\n",
+                   case_name, e->name, v.ndim, (long long)v.shape[0], (long long)v.shape[1],
+                   (long long)v.shape[2], (long long)v.shape[3], e->ndim);
+            ok = 0;
+            continue;
+        }
+        if (iv) {
+            int64_t want;
+            if (e->dtype != ST_I64 || e->numel != 1) {
+                printf("FAIL %s: tensor '%s' should be an I64 scalar\n", case_name, e->name);
+                ok = 0;
+                continue;
+            }
+            memcpy(&want, e->data, sizeof want);
+            if (*iv != want) {
+                printf("FAIL %s: tensor '%s' = %lld, expected %lld\n", case_name, e->name,
+                       (long long)*iv, (long long)want);
+                ok = 0;
+            }
+            continue;
+        }
+        float *ev = get_f32(f, e->name, NULL);
+        if (!ev) {
+            printf("FAIL %s: cannot read expected '%s'\n", case_name, e->name);
+            ok = 0;
+            continue;
+        }
+        double maxabs = 0.0, maxdiff = 0.0;
+        size_t at = 0;
+        for (size_t k = 0; k < e->numel; k++) {
+            double a = fabs((double)ev[k]);
+            if (a > maxabs) maxabs = a;
+            double dlt = fabs((double)v.data[k] - (double)ev[k]);
+            if (!(dlt <= maxdiff)) { /* also catches NaN */
+                maxdiff = isnan(dlt) ? (double)INFINITY : dlt;
+                at = k;
+            }
+        }
+        double allowed = tol * (1.0 + maxabs);
+        double ratio = maxdiff / allowed;
+        if (ratio > w->ratio) {
+            w->ratio = ratio;
+            snprintf(w->name, sizeof w->name, "%s (max diff %.3g at %zu, allowed %.3g)", e->name,
+                     maxdiff, at, allowed);
+        }
+        if (!(maxdiff <= allowed)) {
+            printf("FAIL %s: tensor '%s': max |got-expected| = %.6g at index %zu (got %.9g, "
+                   "expected %.9g) > allowed %.6g\n",
+                   case_name, e->name, maxdiff, at, (double)v.data[at], (double)ev[at], allowed);
+            ok = 0;
+        }
+        free(ev);
+    }
+    return ok;
+}
+
+/* train-mode forward + backward on a fresh copy of the model; compares
+ * expected_grads.safetensors. Returns the number of tensors checked, -1 on failure. */
+static int run_grads(const char *dir, const char *name, const char *path, const ptm_inputs *in0,
+                     int batch, worst_t *w) {
+    double tol = read_rel_tol(dir, "gradients");
+    ptm_error err;
+    char msg[2048];
+    ptm_model *m = NULL;
+    ptm_ctx *ctx = NULL;
+    st_file eg = {0};
+    int result = -1;
+    if (ptm_model_load(dir, &m, &err) != PTM_OK || st_load(path, &eg, &err) != PTM_OK) {
+        printf("FAIL %s: %s\n", name, ptm_error_message(&err, msg, sizeof msg));
+        goto done;
+    }
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.max_batch = batch;
+    cp.training = 1;
+    if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) {
+        printf("FAIL %s: training ctx: %s\n", name, ptm_error_message(&err, msg, sizeof msg));
+        goto done;
+    }
+    ptm_inputs in = *in0;
+    if (ptm_forward(ctx, &in, &err) != PTM_OK || ptm_backward(ctx, &err) != PTM_OK) {
+        printf("FAIL %s: train forward/backward: %s\n", name,
+               ptm_error_message(&err, msg, sizeof msg));
+        goto done;
+    }
+    result = compare_outputs(name, &eg, ctx, m, NULL, tol, w) ? (int)eg.count : -1;
+done:
+    ptm_ctx_free(ctx);
+    ptm_model_free(m);
+    st_free(&eg);
+    return result;
 }
 
 /* Runs one case; returns 1 when it passes. */
@@ -140,63 +279,18 @@ static int run_case(const char *dir) {
     }
 
     ok = 1;
-    double worst = -1.0;
-    char worst_name[256] = "";
-    for (size_t i = 0; i < expected.count; i++) {
-        const st_tensor *e = &expected.tensors[i];
-        ptm_tensor_view v;
-        if (ptm_ctx_output(ctx, e->name, &v, NULL) != PTM_OK) {
-            printf("FAIL %s: tensor '%s' was not produced\n", name, e->name);
-            ok = 0;
-            continue;
-        }
-        int same = v.ndim == e->ndim;
-        for (int k = 0; same && k < e->ndim; k++) same = v.shape[k] == e->shape[k];
-        if (!same) {
-            printf("FAIL %s: tensor '%s' has shape of %d dims [%lld, %lld, %lld, %lld], "
-                   "expected %d dims\n",
-                   name, e->name, v.ndim, (long long)v.shape[0], (long long)v.shape[1],
-                   (long long)v.shape[2], (long long)v.shape[3], e->ndim);
-            ok = 0;
-            continue;
-        }
-        float *ev = get_f32(&expected, e->name, NULL);
-        if (!ev) {
-            printf("FAIL %s: cannot read expected '%s'\n", name, e->name);
-            ok = 0;
-            continue;
-        }
-        double maxabs = 0.0, maxdiff = 0.0;
-        size_t at = 0;
-        for (size_t k = 0; k < e->numel; k++) {
-            double a = fabs((double)ev[k]);
-            if (a > maxabs) maxabs = a;
-            double dlt = fabs((double)v.data[k] - (double)ev[k]);
-            if (!(dlt <= maxdiff)) { /* also catches NaN */
-                maxdiff = isnan(dlt) ? (double)INFINITY : dlt;
-                at = k;
-            }
-        }
-        double allowed = tol * (1.0 + maxabs);
-        double ratio = maxdiff / allowed;
-        if (ratio > worst) {
-            worst = ratio;
-            snprintf(worst_name, sizeof worst_name, "%s (max diff %.3g at %zu, allowed %.3g)",
-                     e->name, maxdiff, at, allowed);
-        }
-        if (!(maxdiff <= allowed)) {
-            printf("FAIL %s: tensor '%s': max |got-expected| = %.6g at index %zu (got %.9g, "
-                   "expected %.9g) > allowed %.6g\n",
-                   name, e->name, maxdiff, at, (double)v.data[at], (double)ev[at], allowed);
-            ok = 0;
-        }
-        free(ev);
-    }
+    worst_t w = {-1.0, ""};
+    if (!compare_outputs(name, &expected, ctx, NULL, NULL, tol, &w)) ok = 0;
     snprintf(path, sizeof path, "%s/expected_grads.safetensors", dir);
-    const char *grads =
-        file_exists(path) ? " [gradients: not checked, training not built yet]" : "";
-    printf("%s %s: %zu tensors, worst %s%s\n", ok ? "PASS" : "FAIL", name, expected.count,
-           worst_name, grads);
+    int ngrads = -1;
+    if (file_exists(path)) {
+        ngrads = run_grads(dir, name, path, &in, batch, &w);
+        if (ngrads < 0) ok = 0;
+    }
+    char gtxt[64] = "";
+    if (ngrads >= 0) snprintf(gtxt, sizeof gtxt, " + %d train-mode tensors and gradients", ngrads);
+    printf("%s %s: %zu tensors%s, worst %s\n", ok ? "PASS" : "FAIL", name, expected.count, gtxt,
+           w.name);
 done:
     ptm_ctx_free(ctx);
     ptm_model_free(model);

@@ -8,8 +8,8 @@
 
 #include "layers/layers.h"
 
-void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf,
-                            float *scores, float *probs, const float *drop_mask, const float *inp,
+void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf, float *scores,
+                            float *probs, const float *drop_mask, const float *inp,
                             const ptm_layer *layer, size_t seqs, int n, int d, int heads) {
     size_t rows = seqs * (size_t)n;
     linear_forward(q, inp, layer->q.w, layer->q.b, rows, d, d);

@@ -33,8 +33,8 @@ void batchnorm_eval_forward(float *out, const float *inp, const float *weight, c
                             const float *running_mean, const float *running_var, size_t rows, int d,
                             float eps);
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean,
-                        const float *rstd, size_t rows, int d);
+                        const float *inp, const float *weight, const float *mean, const float *rstd,
+                        size_t rows, int d);
 /* training mode: batch statistics per feature over all rows (biased variance for the output,
  * unbiased for the running variance), running stats updated with momentum when not NULL */
 void batchnorm_train_forward(float *out, float *mean, float *rstd, const float *inp,
@@ -54,8 +54,7 @@ void batchnorm_eval_backward(float *dinp, float *dweight, float *dbias, const fl
 void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
                              size_t rows);
 void gated_attention_backward(float *dinp, float *dz, const ptm_linear *gate, ptm_linear *dgate,
-                              const float *dout, const float *inp, const float *probs,
-                              size_t rows);
+                              const float *dout, const float *inp, const float *probs, size_t rows);
 
 /* mlp.c: fc1 -> GELU -> dropout -> fc2 -> dropout. pre, act are [rows, W*ef] (act may alias
  * pre in eval mode); masks are NULL in eval mode. Backward: dhid, dpre [rows, W*ef] and dy
@@ -70,8 +69,8 @@ void mlp_backward(float *dinp, ptm_linear *dfc1, ptm_linear *dfc2, float *dhid, 
 /* attention.c: multi-head self-attention (BART attention without masks) on [S, N, D]
  * sequences: out = out_proj(softmax(q k^T / sqrt(dh)) v). q, k, v, ctxbuf are [S, N, D]
  * scratch; scores is [N] scratch. */
-void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf,
-                            float *scores, float *probs, const float *drop_mask, const float *inp,
+void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf, float *scores,
+                            float *probs, const float *drop_mask, const float *inp,
                             const ptm_layer *layer, size_t seqs, int n, int d, int heads);
 /* accumulates into dinp and dlayer (q, k, v, o); dq, dk, dv, dctx [S, N, D] and dp_row [N] are
  * scratch */

@@ -19,13 +19,13 @@ void linear_backward(float *dinp, float *dweight, float *dbias, const float *dou
                      const float *w, size_t rows, int in, int out_features) {
     for (size_t r = 0; r < rows; r++) {
         const float *go = dout + r * (size_t)out_features;
-        const float *x = inp + r * (size_t)in;
+        const float *x = inp ? inp + r * (size_t)in : NULL;
         float *gx = dinp ? dinp + r * (size_t)in : NULL;
         for (int o = 0; o < out_features; o++) {
             float g = go[o];
             if (g == 0.0f) continue;
             const float *wr = w + (size_t)o * (size_t)in;
-            float *gw = dweight ? dweight + (size_t)o * (size_t)in : NULL;
+            float *gw = dweight && x ? dweight + (size_t)o * (size_t)in : NULL;
             if (gx)
                 for (int i = 0; i < in; i++) gx[i] += g * wr[i];
             if (gw)

@@ -168,7 +168,9 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
     }
 }
 
-static void zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
+static void zero(float *p, size_t n) {
+    memset(p, 0, n * sizeof(float));
+}
 
 /* backward of gate (optional) + MLP along rows of width W: dy_in is the gradient at the block's
  * output (before any transpose back); result into dx (zeroed here) */
@@ -205,8 +207,8 @@ void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const flo
     /* feature mixer: dout is d(out); dh2 = dout + norm_bwd(path) -> kept in dout (in place) */
     {
         const ptm_block_cache *bc = &lc->fe;
-        block_path_backward(gs->da, &dlayer->feature, dout, bc, &layer->feature, bc->norm,
-                            rows_cnd, nh, total, training, dropout, gs);
+        block_path_backward(gs->da, &dlayer->feature, dout, bc, &layer->feature, bc->norm, rows_cnd,
+                            nh, total, training, dropout, gs);
         norm_bwd(dout, &dlayer->feature.norm, gs->da, h_in_feat, bc->mean, bc->rstd,
                  &layer->feature.norm, cfg, rows_cnd, training);
     }
@@ -246,9 +248,9 @@ void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const flo
         const float *m2 = training && dropout > 0.0f ? bc->mask2 : NULL;
         const float *gin = layer->channel.gate.w ? bc->gin : bc->xt;
         zero(gs->da, total);
-        mlp_backward(gs->da, &dlayer->channel.fc1, &dlayer->channel.fc2, gs->dhid, gs->dpre,
-                     gs->dz, dy, gin, bc->pre, bc->act, &layer->channel.fc1,
-                     &layer->channel.fc2, rows, m1, m2);
+        mlp_backward(gs->da, &dlayer->channel.fc1, &dlayer->channel.fc2, gs->dhid, gs->dpre, gs->dz,
+                     dy, gin, bc->pre, bc->act, &layer->channel.fc1, &layer->channel.fc2, rows, m1,
+                     m2);
         const float *dxt = gs->da;
         if (layer->channel.gate.w) {
             zero(gs->dd, total);
@@ -257,8 +259,8 @@ void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const flo
             dxt = gs->dd;
         }
         swap_c_d(gs->db, dxt, NULL, b, c, n, d, 0); /* d(norm) [B, C, N, D] */
-        norm_bwd(dout, &dlayer->channel.norm, gs->db, inp, bc->mean, bc->rstd,
-                 &layer->channel.norm, cfg, rows_cnd, training);
+        norm_bwd(dout, &dlayer->channel.norm, gs->db, inp, bc->mean, bc->rstd, &layer->channel.norm,
+                 cfg, rows_cnd, training);
     }
     /* dout now holds d(layer input) */
     if (dinp != dout)

@@ -40,8 +40,8 @@ void batchnorm_eval_forward(float *out, const float *inp, const float *weight, c
 }
 
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean,
-                        const float *rstd, size_t rows, int d) {
+                        const float *inp, const float *weight, const float *mean, const float *rstd,
+                        size_t rows, int d) {
     for (size_t r = 0; r < rows; r++) {
         const float *x = inp + r * (size_t)d;
         const float *g = dout + r * (size_t)d;
@@ -83,8 +83,8 @@ void batchnorm_train_forward(float *out, float *mean, float *rstd, const float *
         mean[i] = (float)m;
         rstd[i] = (float)(1.0 / sqrt(var_b + (double)eps));
         if (running_mean) {
-            running_mean[i] = (float)((1.0 - (double)momentum) * (double)running_mean[i] +
-                                      (double)momentum * m);
+            running_mean[i] =
+                (float)((1.0 - (double)momentum) * (double)running_mean[i] + (double)momentum * m);
             running_var[i] = (float)((1.0 - (double)momentum) * (double)running_var[i] +
                                      (double)momentum * var_u);
         }

@@ -146,19 +146,19 @@ void ptm_windows_free(ptm_windows *w); /* zeroes *w; safe on a zeroed struct and
 typedef struct {
     size_t ncases;
     int nchannels;
-    int length;       /* time steps per case (the length argument, or the longest series) */
-    float *values;    /* [ncases, length, nchannels]; 0 where not observed */
-    float *observed;  /* [ncases, length, nchannels]: 0 for missing and for padding */
-    int64_t *labels;  /* classification: [ncases] indices into class_names, or NULL */
-    float *targets;   /* regression: [ncases], or NULL */
-    int nclasses;     /* 0 unless classification */
+    int length;         /* time steps per case (the length argument, or the longest series) */
+    float *values;      /* [ncases, length, nchannels]; 0 where not observed */
+    float *observed;    /* [ncases, length, nchannels]: 0 for missing and for padding */
+    int64_t *labels;    /* classification: [ncases] indices into class_names, or NULL */
+    float *targets;     /* regression: [ncases], or NULL */
+    int nclasses;       /* 0 unless classification */
     char **class_names; /* [nclasses] */
 } ptm_ts_dataset;
 
-#define PTM_TS_MAX_BYTES ((size_t)1 << 30)  /* larger files -> PTM_ERR_LIMIT */
-#define PTM_TS_MAX_CELLS ((size_t)1 << 28)  /* ncases * length * nchannels limit */
-#define PTM_TS_MAX_DIMENSIONS (1 << 20)     /* @dimensions limit */
-#define PTM_TS_MAX_LENGTH ((long)1 << 28)   /* @seriesLength / length argument limit */
+#define PTM_TS_MAX_BYTES ((size_t)1 << 30) /* larger files -> PTM_ERR_LIMIT */
+#define PTM_TS_MAX_CELLS ((size_t)1 << 28) /* ncases * length * nchannels limit */
+#define PTM_TS_MAX_DIMENSIONS (1 << 20)    /* @dimensions limit */
+#define PTM_TS_MAX_LENGTH ((long)1 << 28)  /* @seriesLength / length argument limit */
 
 /* length > 0: every series is cut to its LAST `length` points or left-padded (value 0,
  * observed 0) to `length`; length == 0: the longest series of the file. For classification,

@@ -1,0 +1,871 @@
+/* data.c - forecasting splits, standard scaler, sliding windows and the .ts reader declared in
+ * train/data.h (see there for the API and usage). The .ts reader parses untrusted files: every
+ * count and size product is overflow-checked and bounded, and every error names the line. */
+#include "train/data.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "rng.h"
+
+/* ================================================================ splits */
+
+ptm_split_kind ptm_split_kind_from_name(const char *path) {
+    if (!path) return PTM_SPLIT_CUSTOM;
+    const char *base = path;
+    for (const char *p = path; *p; p++)
+        if (*p == '/' || *p == '\\') base = p + 1;
+    if (strncmp(base, "ETTh", 4) == 0) return PTM_SPLIT_ETT_HOURLY;
+    if (strncmp(base, "ETTm", 4) == 0) return PTM_SPLIT_ETT_MINUTE;
+    return PTM_SPLIT_CUSTOM;
+}
+
+/* Segment [base - L, end) clipped to nrows; must hold at least L + H rows. */
+static ptm_status make_segment(const char *name, size_t base, size_t seg_end, size_t nrows, int L,
+                               int H, size_t *ob, size_t *oe, ptm_error *err) {
+    size_t l = (size_t)L, need = (size_t)L + (size_t)H;
+    if (base < l)
+        return ptm_err(err, PTM_ERR_INPUT, NULL, name,
+                       "%s segment would start at row %zu - context_length %d < 0", name, base, L);
+    size_t b = base - l;
+    size_t e = seg_end < nrows ? seg_end : nrows;
+    size_t have = e > b ? e - b : 0;
+    if (have < need)
+        return ptm_err(err, PTM_ERR_INPUT, NULL, name,
+                       "%s segment rows [%zu, %zu) of %zu data rows: found %zu rows, expected at "
+                       "least context_length + prediction_length = %zu for one window",
+                       name, b, seg_end, nrows, have, need);
+    *ob = b;
+    *oe = e;
+    return PTM_OK;
+}
+
+ptm_status ptm_split_make(ptm_split_kind kind, size_t nrows, int context_length,
+                          int prediction_length, ptm_split *out, ptm_error *err) {
+    if (!out) return ptm_err(err, PTM_ERR_ARG, NULL, "out", "output split is NULL");
+    memset(out, 0, sizeof *out);
+    if (context_length < 1)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "context_length", "found %d, expected >= 1",
+                       context_length);
+    if (prediction_length < 1)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "prediction_length", "found %d, expected >= 1",
+                       prediction_length);
+    size_t b1[3], b2[3]; /* segment starts (before moving back by L) and ends */
+    switch (kind) {
+    case PTM_SPLIT_ETT_HOURLY:
+    case PTM_SPLIT_ETT_MINUTE: {
+        size_t m = kind == PTM_SPLIT_ETT_HOURLY ? 1 : 4;
+        size_t month = 30 * 24 * m;
+        b1[0] = 0;
+        b2[0] = 12 * month;
+        b1[1] = 12 * month;
+        b2[1] = 16 * month;
+        b1[2] = 16 * month;
+        b2[2] = 20 * month;
+        break;
+    }
+    case PTM_SPLIT_CUSTOM: {
+        size_t num_train = (size_t)((double)nrows * 0.7);
+        size_t num_test = (size_t)((double)nrows * 0.2);
+        if (num_train + num_test > nrows) num_test = nrows - num_train; /* cannot happen */
+        size_t num_val = nrows - num_train - num_test;
+        b1[0] = 0;
+        b2[0] = num_train;
+        b1[1] = num_train;
+        b2[1] = num_train + num_val;
+        b1[2] = nrows - num_test;
+        b2[2] = nrows;
+        break;
+    }
+    default:
+        return ptm_err(err, PTM_ERR_ARG, NULL, "kind", "unknown split kind %d", (int)kind);
+    }
+    ptm_split sp;
+    ptm_status st;
+    /* train is not moved back: its first window starts at row 0 */
+    st = make_segment("train", b1[0] + (size_t)context_length, b2[0], nrows, context_length,
+                      prediction_length, &sp.train_begin, &sp.train_end, err);
+    if (st != PTM_OK) return st;
+    st = make_segment("val", b1[1], b2[1], nrows, context_length, prediction_length, &sp.val_begin,
+                      &sp.val_end, err);
+    if (st != PTM_OK) return st;
+    st = make_segment("test", b1[2], b2[2], nrows, context_length, prediction_length,
+                      &sp.test_begin, &sp.test_end, err);
+    if (st != PTM_OK) return st;
+    *out = sp;
+    return PTM_OK;
+}
+
+/* ================================================================ scaler */
+
+ptm_status ptm_scaler_fit(ptm_std_scaler *s, const float *values, const float *observed,
+                          size_t nrows, int ncols, size_t begin, size_t end, ptm_error *err) {
+    if (!s) return ptm_err(err, PTM_ERR_ARG, NULL, "scaler", "scaler is NULL");
+    memset(s, 0, sizeof *s);
+    if (ncols < 1)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "ncols", "found %d, expected >= 1", ncols);
+    if (begin > end || end > nrows)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "rows",
+                       "fit rows [%zu, %zu) are not a range within the %zu rows", begin, end,
+                       nrows);
+    if (!values && end > begin) return ptm_err(err, PTM_ERR_ARG, NULL, "values", "values is NULL");
+    size_t nc = (size_t)ncols;
+    float *mean = malloc(nc * sizeof *mean);
+    float *sd = malloc(nc * sizeof *sd);
+    double *sum = calloc(nc, sizeof *sum);
+    double *dev = calloc(nc, sizeof *dev);
+    double *dev2 = calloc(nc, sizeof *dev2);
+    size_t *cnt = calloc(nc, sizeof *cnt);
+    if (!mean || !sd || !sum || !dev || !dev2 || !cnt) {
+        free(mean);
+        free(sd);
+        free(sum);
+        free(dev);
+        free(dev2);
+        free(cnt);
+        return ptm_err(err, PTM_ERR_NOMEM, NULL, "scaler", "cannot allocate %d columns", ncols);
+    }
+    for (size_t r = begin; r < end; r++) {
+        const float *row = values + r * nc;
+        const float *ob = observed ? observed + r * nc : NULL;
+        for (size_t c = 0; c < nc; c++) {
+            if (ob && ob[c] == 0.0f) continue;
+            sum[c] += (double)row[c];
+            cnt[c]++;
+        }
+    }
+    for (size_t c = 0; c < nc; c++) sum[c] = cnt[c] ? sum[c] / (double)cnt[c] : 0.0;
+    /* second pass: sum of deviations and squared deviations (sklearn's corrected two-pass) */
+    for (size_t r = begin; r < end; r++) {
+        const float *row = values + r * nc;
+        const float *ob = observed ? observed + r * nc : NULL;
+        for (size_t c = 0; c < nc; c++) {
+            if (ob && ob[c] == 0.0f) continue;
+            double d = (double)row[c] - sum[c];
+            dev[c] += d;
+            dev2[c] += d * d;
+        }
+    }
+    for (size_t c = 0; c < nc; c++) {
+        if (!cnt[c]) {
+            mean[c] = 0.0f;
+            sd[c] = 1.0f;
+            continue;
+        }
+        double n = (double)cnt[c], m = sum[c];
+        double var = (dev2[c] - dev[c] * dev[c] / n) / n;
+        if (var < 0.0) var = 0.0;
+        double eps = DBL_EPSILON;
+        double bound = n * eps * var + (n * m * eps) * (n * m * eps);
+        double sdev = var <= bound ? 1.0 : sqrt(var);
+        mean[c] = (float)m;
+        sd[c] = (float)sdev;
+        if (!(sd[c] > 0.0f) || !isfinite(sd[c])) sd[c] = 1.0f; /* float underflow/overflow */
+    }
+    free(sum);
+    free(dev);
+    free(dev2);
+    free(cnt);
+    s->ncols = ncols;
+    s->mean = mean;
+    s->std = sd;
+    return PTM_OK;
+}
+
+void ptm_scaler_transform(const ptm_std_scaler *s, float *values, const float *observed,
+                          size_t nrows) {
+    if (!s || !values || s->ncols < 1 || !s->mean || !s->std) return;
+    size_t nc = (size_t)s->ncols;
+    for (size_t r = 0; r < nrows; r++) {
+        float *row = values + r * nc;
+        const float *ob = observed ? observed + r * nc : NULL;
+        for (size_t c = 0; c < nc; c++) {
+            if (ob && ob[c] == 0.0f)
+                row[c] = 0.0f;
+            else
+                row[c] = (float)(((double)row[c] - (double)s->mean[c]) / (double)s->std[c]);
+        }
+    }
+}
+
+void ptm_scaler_inverse(const ptm_std_scaler *s, float *values, size_t count_rows, int ncols,
+                        const int *cols) {
+    if (!s || !values || ncols < 1 || !s->mean || !s->std) return;
+    size_t nc = (size_t)ncols;
+    for (size_t r = 0; r < count_rows; r++) {
+        float *row = values + r * nc;
+        for (size_t j = 0; j < nc; j++) {
+            long c = cols ? (long)cols[j] : (long)j;
+            if (c < 0 || c >= (long)s->ncols) continue;
+            row[j] = (float)((double)row[j] * (double)s->std[c] + (double)s->mean[c]);
+        }
+    }
+}
+
+void ptm_scaler_free(ptm_std_scaler *s) {
+    if (!s) return;
+    free(s->mean);
+    free(s->std);
+    memset(s, 0, sizeof *s);
+}
+
+/* ================================================================ windows */
+
+ptm_status ptm_windows_init(ptm_windows *w, const float *values, const float *observed,
+                            size_t nrows, int ncols, int L, int H, size_t begin, size_t end,
+                            ptm_error *err) {
+    if (!w) return ptm_err(err, PTM_ERR_ARG, NULL, "windows", "windows is NULL");
+    memset(w, 0, sizeof *w);
+    if (!values) return ptm_err(err, PTM_ERR_ARG, NULL, "values", "values is NULL");
+    if (ncols < 1)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "ncols", "found %d, expected >= 1", ncols);
+    if (L < 1)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "context_length", "found %d, expected >= 1", L);
+    if (H < 1)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "prediction_length", "found %d, expected >= 1", H);
+    if (begin > end || end > nrows)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "rows",
+                       "segment [%zu, %zu) is not a range within the %zu rows", begin, end, nrows);
+    size_t need = (size_t)L + (size_t)H;
+    if (end - begin < need)
+        return ptm_err(err, PTM_ERR_INPUT, NULL, "rows",
+                       "segment [%zu, %zu) has %zu rows, expected at least context_length + "
+                       "prediction_length = %zu",
+                       begin, end, end - begin, need);
+    size_t count = end - begin - need + 1, bytes;
+    if (ptm_mul_size(count, sizeof(size_t), &bytes))
+        return ptm_err(err, PTM_ERR_LIMIT, NULL, "rows", "%zu windows overflow size_t", count);
+    size_t *order = malloc(bytes);
+    if (!order)
+        return ptm_err(err, PTM_ERR_NOMEM, NULL, "windows", "cannot allocate %zu windows", count);
+    for (size_t i = 0; i < count; i++) order[i] = i;
+    w->values = values;
+    w->observed = observed;
+    w->nrows = nrows;
+    w->ncols = ncols;
+    w->L = L;
+    w->H = H;
+    w->begin = begin;
+    w->count = count;
+    w->order = order;
+    return PTM_OK;
+}
+
+static uint64_t mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void ptm_windows_shuffle(ptm_windows *w, uint64_t seed, int epoch) {
+    if (!w || !w->order) return;
+    for (size_t i = 0; i < w->count; i++) w->order[i] = i;
+    ptm_rng rng;
+    ptm_rng_seed(&rng, mix64(seed ^ ((uint64_t)(int64_t)epoch * 0xD1B54A32D192ED03ULL)));
+    for (size_t i = w->count; i > 1; i--) {
+        size_t j = (size_t)ptm_rng_below(&rng, (uint64_t)i);
+        size_t t = w->order[i - 1];
+        w->order[i - 1] = w->order[j];
+        w->order[j] = t;
+    }
+}
+
+static void copy_rows(const ptm_windows *w, size_t row0, size_t nrows_copy, float *vals,
+                      float *obs) {
+    size_t nc = (size_t)w->ncols, cells = nrows_copy * nc;
+    if (vals) memcpy(vals, w->values + row0 * nc, cells * sizeof *vals);
+    if (obs) {
+        if (w->observed)
+            memcpy(obs, w->observed + row0 * nc, cells * sizeof *obs);
+        else
+            for (size_t i = 0; i < cells; i++) obs[i] = 1.0f;
+    }
+}
+
+size_t ptm_windows_batch(const ptm_windows *w, size_t start, size_t n, float *past,
+                         float *past_observed, float *future, float *future_observed) {
+    if (!w || !w->order || start >= w->count) return 0;
+    size_t left = w->count - start;
+    if (n > left) n = left;
+    size_t nc = (size_t)w->ncols, L = (size_t)w->L, H = (size_t)w->H;
+    size_t pstride = L * nc, fstride = H * nc;
+    for (size_t k = 0; k < n; k++) {
+        size_t row0 = w->begin + w->order[start + k];
+        copy_rows(w, row0, L, past ? past + k * pstride : NULL,
+                  past_observed ? past_observed + k * pstride : NULL);
+        copy_rows(w, row0 + L, H, future ? future + k * fstride : NULL,
+                  future_observed ? future_observed + k * fstride : NULL);
+    }
+    return n;
+}
+
+void ptm_windows_free(ptm_windows *w) {
+    if (!w) return;
+    free(w->order);
+    memset(w, 0, sizeof *w);
+}
+
+/* ================================================================ .ts reader */
+
+typedef struct {
+    size_t off; /* offset of the case's first value in raw */
+    int64_t label;
+    float target;
+} ts_case;
+
+typedef struct {
+    const char *path;
+    char field[64]; /* "line N" of the current line */
+    /* header */
+    int cls, tgt;    /* @classLabel / @targetLabel: -1 absent, 0 false, 1 true */
+    int dims;        /* 0 = not known yet */
+    int univariate;  /* @univariate true */
+    long series_len; /* @seriesLength, 0 = absent */
+    int equal_len;   /* @equalLength true */
+    size_t eq_ref;   /* first dimension length seen when equal_len */
+    int in_data;     /* @data seen */
+    /* classes: insertion order plus an open-addressing hash of indices */
+    char **names;
+    size_t nnames, cap_names;
+    int *hash; /* hash_cap slots, -1 = empty */
+    size_t hash_cap;
+    int fixed;  /* names come from a training set: none may be added */
+    int listed; /* @classLabel listed names: labels must be among them */
+    /* cases and their values (NaN = missing) */
+    ts_case *cases;
+    size_t ncases, cap_cases;
+    size_t *dimlen; /* [ncases * dims] number of values of each dimension */
+    size_t cap_dimlen;
+    float *raw;
+    size_t nraw, cap_raw;
+    size_t maxlen;
+} ts_parser;
+
+static void ts_parser_free(ts_parser *p) {
+    for (size_t i = 0; i < p->nnames; i++) free(p->names[i]);
+    free(p->names);
+    free(p->hash);
+    free(p->cases);
+    free(p->dimlen);
+    free(p->raw);
+}
+
+/* Make room for `need` elements of `elem` bytes; 0 on success, -1 on overflow/no memory. */
+static int grow(void **ptr, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
+    size_t bytes;
+    if (ptm_mul_size(nc, elem, &bytes)) return -1;
+    void *q = realloc(*ptr, bytes);
+    if (!q) return -1;
+    *ptr = q;
+    *cap = nc;
+    return 0;
+}
+
+static ptm_status nomem(ts_parser *p, ptm_error *err) {
+    return ptm_err(err, PTM_ERR_NOMEM, p->path, p->field, "out of memory");
+}
+
+static int is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
+static int ieq(const char *a, size_t alen, const char *b) {
+    size_t blen = strlen(b);
+    if (alen != blen) return 0;
+    for (size_t i = 0; i < alen; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i])) return 0;
+    return 1;
+}
+
+static uint64_t hash_str(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* index of name [s, s+n) or -1 */
+static int find_name(const ts_parser *p, const char *s, size_t n) {
+    if (!p->hash_cap) return -1;
+    size_t mask = p->hash_cap - 1, i = (size_t)hash_str(s, n) & mask;
+    for (;;) {
+        int k = p->hash[i];
+        if (k < 0) return -1;
+        const char *nm = p->names[k];
+        if (strlen(nm) == n && memcmp(nm, s, n) == 0) return k;
+        i = (i + 1) & mask;
+    }
+}
+
+static void hash_insert(int *tab, size_t cap, const char *s, int k) {
+    size_t mask = cap - 1, i = (size_t)hash_str(s, strlen(s)) & mask;
+    while (tab[i] >= 0) i = (i + 1) & mask;
+    tab[i] = k;
+}
+
+#define TS_MAX_CLASSES (1 << 24)
+
+/* Append name [s, s+n) (not present yet); returns its index or -1 (no memory / limit). */
+static int add_name(ts_parser *p, const char *s, size_t n) {
+    if (p->nnames >= TS_MAX_CLASSES) return -1;
+    if (grow((void **)&p->names, &p->cap_names, p->nnames + 1, sizeof *p->names)) return -1;
+    if (2 * (p->nnames + 1) > p->hash_cap) {
+        size_t cap = p->hash_cap ? p->hash_cap * 2 : 64;
+        int *tab = malloc(cap * sizeof *tab);
+        if (!tab) return -1;
+        for (size_t i = 0; i < cap; i++) tab[i] = -1;
+        for (size_t k = 0; k < p->nnames; k++) hash_insert(tab, cap, p->names[k], (int)k);
+        free(p->hash);
+        p->hash = tab;
+        p->hash_cap = cap;
+    }
+    char *copy = malloc(n + 1);
+    if (!copy) return -1;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    int k = (int)p->nnames;
+    p->names[p->nnames++] = copy;
+    hash_insert(p->hash, p->hash_cap, copy, k);
+    return k;
+}
+
+/* Parse an unsigned decimal integer filling [s, s+n). 0 ok, -1 not an integer, -2 > max. */
+static int parse_count(const char *s, size_t n, long max, long *out) {
+    if (n == 0) return -1;
+    long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        if (v > (max - (s[i] - '0')) / 10) return -2;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parse the value [a, b) (b points at a delimiter or the NUL ending the line, never inside a
+ * number). 0: *out set (NaN = missing); -1: not a number; -2: finite but beyond float. */
+static int parse_value(const char *a, const char *b, float *out) {
+    while (a < b && is_space(*a)) a++;
+    while (b > a && is_space(b[-1])) b--;
+    if (a == b) return -1;
+    if (b - a == 1 && *a == '?') {
+        *out = NAN;
+        return 0;
+    }
+    const char *q = a;
+    if (*q == '+' || *q == '-') q++;
+    if (q == b) return -1;
+    int word = isalpha((unsigned char)*q) != 0; /* nan, inf, infinity */
+    char *endp = NULL;
+    errno = 0;
+    double v = strtod(a, &endp);
+    if (endp != b) return -1;
+    if (!isfinite(v)) {
+        if (!word) return -2; /* e.g. 1e999 */
+        *out = NAN;
+        return 0;
+    }
+    if (fabs(v) > (double)FLT_MAX) return -2;
+    *out = (float)v;
+    return 0;
+}
+
+static ptm_status parse_bool(ts_parser *p, const char *tag, const char *s, size_t n, int *out,
+                             ptm_error *err) {
+    if (ieq(s, n, "true"))
+        *out = 1;
+    else if (ieq(s, n, "false"))
+        *out = 0;
+    else
+        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                       "@%s: found '%.*s', expected true or false", tag, (int)(n > 64 ? 64 : n), s);
+    return PTM_OK;
+}
+
+/* One header line s (trimmed, starts with '@', NUL-terminated). */
+static ptm_status ts_header(ts_parser *p, char *s, ptm_error *err) {
+    if (p->in_data)
+        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field, "header tag '%.64s' after @data", s);
+    const char *tag = s + 1;
+    size_t tl = 0;
+    while (tag[tl] && !is_space(tag[tl])) tl++;
+    const char *rest = tag + tl;
+    while (is_space(*rest)) rest++;
+    /* first word of rest */
+    size_t wl = 0;
+    while (rest[wl] && !is_space(rest[wl])) wl++;
+    ptm_status st;
+
+    if (ieq(tag, tl, "data")) {
+        p->in_data = 1;
+        if (!p->dims && p->univariate) p->dims = 1;
+        return PTM_OK;
+    }
+    if (ieq(tag, tl, "timestamps")) {
+        int b = 0;
+        if ((st = parse_bool(p, "timeStamps", rest, wl, &b, err)) != PTM_OK) return st;
+        if (b)
+            return ptm_err(err, PTM_ERR_UNSUPPORTED, p->path, p->field,
+                           "@timeStamps true: time-stamped .ts data is not supported");
+        return PTM_OK;
+    }
+    if (ieq(tag, tl, "univariate")) {
+        int b = 0;
+        if ((st = parse_bool(p, "univariate", rest, wl, &b, err)) != PTM_OK) return st;
+        p->univariate = b;
+        if (b && p->dims > 1)
+            return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                           "@univariate true but @dimensions %d", p->dims);
+        return PTM_OK;
+    }
+    if (ieq(tag, tl, "equallength"))
+        return parse_bool(p, "equalLength", rest, wl, &p->equal_len, err);
+    if (ieq(tag, tl, "dimensions") || ieq(tag, tl, "serieslength")) {
+        int is_dims = ieq(tag, tl, "dimensions");
+        long max = is_dims ? (long)PTM_TS_MAX_DIMENSIONS : PTM_TS_MAX_LENGTH, v = 0;
+        const char *name = is_dims ? "@dimensions" : "@seriesLength";
+        int r = parse_count(rest, wl, max, &v);
+        if (r == -2)
+            return ptm_err(err, PTM_ERR_LIMIT, p->path, p->field,
+                           "%s: found %.32s, expected at most %ld", name, rest, max);
+        if (r != 0 || v < 1 || rest[wl])
+            return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                           "%s: found '%.64s', expected a positive integer", name, rest);
+        if (is_dims) {
+            if (p->univariate && v != 1)
+                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                               "@dimensions %ld but @univariate true", v);
+            p->dims = (int)v;
+        } else {
+            p->series_len = v;
+        }
+        return PTM_OK;
+    }
+    if (ieq(tag, tl, "classlabel") || ieq(tag, tl, "targetlabel")) {
+        int is_cls = ieq(tag, tl, "classlabel");
+        const char *name = is_cls ? "classLabel" : "targetLabel";
+        int b = 0;
+        if ((st = parse_bool(p, name, rest, wl, &b, err)) != PTM_OK) return st;
+        if ((is_cls ? p->cls : p->tgt) != -1)
+            return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field, "@%s given twice", name);
+        if (b && (is_cls ? p->tgt : p->cls) == 1)
+            return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                           "both @classLabel true and @targetLabel true");
+        if (is_cls) {
+            p->cls = b;
+            if (b && !p->fixed) {
+                const char *q = rest + wl;
+                for (;;) {
+                    while (is_space(*q)) q++;
+                    if (!*q) break;
+                    size_t n = 0;
+                    while (q[n] && !is_space(q[n])) n++;
+                    if (find_name(p, q, n) < 0) {
+                        if (p->nnames >= TS_MAX_CLASSES)
+                            return ptm_err(err, PTM_ERR_LIMIT, p->path, p->field,
+                                           "more than %d class names", TS_MAX_CLASSES);
+                        if (add_name(p, q, n) < 0) return nomem(p, err);
+                    }
+                    q += n;
+                }
+                p->listed = p->nnames > 0;
+            }
+        } else {
+            if (!b && rest[wl])
+                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                               "@targetLabel false followed by '%.64s'", rest + wl);
+            p->tgt = b;
+        }
+        return PTM_OK;
+    }
+    return PTM_OK; /* @problemName, @missing and unknown tags carry nothing we need */
+}
+
+/* One data line [s, e) (trimmed, NUL at e). */
+static ptm_status ts_data(ts_parser *p, char *s, char *e, ptm_error *err) {
+    if (!p->in_data)
+        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                       "found a data line before @data (expected '#' comments or '@' tags)");
+    int has_label = p->cls == 1 || p->tgt == 1;
+    size_t nfields = 1;
+    for (const char *q = s; q < e; q++) nfields += *q == ':';
+    if (nfields <= (size_t)has_label)
+        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                       "found %zu ':'-separated field(s), expected the dimensions and a %s",
+                       nfields, p->cls == 1 ? "class label" : "target");
+    size_t found = nfields - (size_t)has_label;
+    if (!p->dims) {
+        if (found > (size_t)PTM_TS_MAX_DIMENSIONS)
+            return ptm_err(err, PTM_ERR_LIMIT, p->path, p->field,
+                           "found %zu dimensions, at most %d supported", found,
+                           PTM_TS_MAX_DIMENSIONS);
+        p->dims = (int)found;
+    } else if (found != (size_t)p->dims) {
+        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                       "found %zu dimension(s), expected %d%s", found, p->dims,
+                       has_label ? " (plus the label field)" : "");
+    }
+    size_t dims = (size_t)p->dims, need;
+    if (grow((void **)&p->cases, &p->cap_cases, p->ncases + 1, sizeof *p->cases))
+        return nomem(p, err);
+    if (ptm_mul_size(p->ncases + 1, dims, &need) ||
+        grow((void **)&p->dimlen, &p->cap_dimlen, need, sizeof *p->dimlen))
+        return nomem(p, err);
+    ts_case *cs = &p->cases[p->ncases];
+    size_t *dl = p->dimlen + p->ncases * dims;
+    cs->off = p->nraw;
+    cs->label = -1;
+    cs->target = 0.0f;
+
+    char *q = s;
+    for (size_t d = 0; d < dims; d++) {
+        size_t count = 0;
+        for (;;) {
+            char *t = q;
+            while (q < e && *q != ',' && *q != ':') q++;
+            float v = 0.0f;
+            int r = parse_value(t, q, &v);
+            if (r != 0) {
+                size_t tl = (size_t)(q - t);
+                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                               "dimension %zu, value %zu: found '%.*s', expected %s", d + 1,
+                               count + 1, (int)(tl > 40 ? 40 : tl), t,
+                               r == -2 ? "a number within the float range"
+                                       : "a number or '?' (missing)");
+            }
+            if (grow((void **)&p->raw, &p->cap_raw, p->nraw + 1, sizeof *p->raw))
+                return nomem(p, err);
+            p->raw[p->nraw++] = v;
+            count++;
+            if (q >= e || *q == ':') break;
+            q++; /* ',' */
+        }
+        if (q < e) q++; /* ':' */
+        if (p->equal_len) {
+            size_t want = p->series_len > 0 ? (size_t)p->series_len : p->eq_ref;
+            if (!want) p->eq_ref = want = count;
+            if (count != want)
+                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                               "dimension %zu: found %zu values, expected %zu (%s)", d + 1, count,
+                               want,
+                               p->series_len > 0 ? "@seriesLength with @equalLength true"
+                                                 : "@equalLength true");
+        }
+        dl[d] = count;
+        if (count > p->maxlen) p->maxlen = count;
+    }
+    if (has_label) {
+        char *a = q, *b = e;
+        while (a < b && is_space(*a)) a++;
+        while (b > a && is_space(b[-1])) b--;
+        size_t n = (size_t)(b - a);
+        if (p->tgt == 1) {
+            float v = 0.0f;
+            int r = parse_value(a, e, &v);
+            if (r != 0 || isnan(v))
+                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                               "target: found '%.*s', expected a finite number",
+                               (int)(n > 40 ? 40 : n), a);
+            cs->target = v;
+        } else {
+            if (n == 0)
+                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                               "found an empty class label");
+            int k = find_name(p, a, n);
+            if (k < 0) {
+                if (p->fixed)
+                    return ptm_err(err, PTM_ERR_INPUT, p->path, p->field,
+                                   "class label '%.*s' is not one of the %zu classes of the "
+                                   "training set",
+                                   (int)(n > 64 ? 64 : n), a, p->nnames);
+                if (p->listed)
+                    return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                                   "class label '%.*s' is not in the @classLabel list",
+                                   (int)(n > 64 ? 64 : n), a);
+                if (p->nnames >= TS_MAX_CLASSES)
+                    return ptm_err(err, PTM_ERR_LIMIT, p->path, p->field, "more than %d classes",
+                                   TS_MAX_CLASSES);
+                k = add_name(p, a, n);
+                if (k < 0) return nomem(p, err);
+            }
+            cs->label = k;
+        }
+    }
+    p->ncases++;
+    return PTM_OK;
+}
+
+/* Build the padded/cut output arrays. */
+static ptm_status ts_build(ts_parser *p, int length, ptm_ts_dataset *out, ptm_error *err) {
+    if (!p->in_data) return ptm_err(err, PTM_ERR_FORMAT, p->path, "@data", "no @data line found");
+    if (!p->ncases) return ptm_err(err, PTM_ERR_FORMAT, p->path, "@data", "no cases after @data");
+    size_t len = length > 0 ? (size_t)length : p->maxlen;
+    if (len > (size_t)PTM_TS_MAX_LENGTH)
+        return ptm_err(err, PTM_ERR_LIMIT, p->path, "length",
+                       "series length %zu is more than the limit %ld", len, PTM_TS_MAX_LENGTH);
+    size_t dims = (size_t)p->dims, cells, bytes;
+    if (ptm_mul_size(p->ncases, len, &cells) || ptm_mul_size(cells, dims, &cells) ||
+        cells > PTM_TS_MAX_CELLS)
+        return ptm_err(err, PTM_ERR_LIMIT, p->path, "length",
+                       "%zu cases x %zu steps x %zu channels is more than the limit of %zu cells",
+                       p->ncases, len, dims, PTM_TS_MAX_CELLS);
+    bytes = cells * sizeof(float);
+    out->values = calloc(1, bytes);
+    out->observed = calloc(1, bytes);
+    if (!out->values || !out->observed) return nomem(p, err);
+    if (p->cls == 1) {
+        out->labels = malloc(p->ncases * sizeof *out->labels);
+        if (!out->labels) return nomem(p, err);
+        for (size_t c = 0; c < p->ncases; c++) out->labels[c] = p->cases[c].label;
+        out->nclasses = (int)p->nnames;
+        out->class_names = p->names; /* ownership moves to out */
+        p->names = NULL;
+        p->nnames = p->cap_names = 0;
+    } else if (p->tgt == 1) {
+        out->targets = malloc(p->ncases * sizeof *out->targets);
+        if (!out->targets) return nomem(p, err);
+        for (size_t c = 0; c < p->ncases; c++) out->targets[c] = p->cases[c].target;
+    }
+    for (size_t c = 0; c < p->ncases; c++) {
+        const float *src = p->raw + p->cases[c].off;
+        float *vc = out->values + c * len * dims, *oc = out->observed + c * len * dims;
+        for (size_t d = 0; d < dims; d++) {
+            size_t n = p->dimlen[c * dims + d];
+            size_t skip = n > len ? n - len : 0, t0 = n < len ? len - n : 0;
+            for (size_t k = skip; k < n; k++) {
+                float v = src[k];
+                if (isnan(v)) continue;
+                size_t t = t0 + (k - skip);
+                vc[t * dims + d] = v;
+                oc[t * dims + d] = 1.0f;
+            }
+            src += n;
+        }
+    }
+    out->ncases = p->ncases;
+    out->nchannels = p->dims;
+    out->length = (int)len;
+    return PTM_OK;
+}
+
+static ptm_status ts_load(const char *path, int length, const ptm_ts_dataset *train,
+                          ptm_ts_dataset *out, ptm_error *err) {
+    if (!out) return ptm_err(err, PTM_ERR_ARG, path, "out", "output dataset is NULL");
+    memset(out, 0, sizeof *out);
+    if (!path) return ptm_err(err, PTM_ERR_ARG, NULL, "path", "path is NULL");
+    if (length < 0)
+        return ptm_err(err, PTM_ERR_ARG, path, "length", "found %d, expected >= 0", length);
+    if ((long)length > PTM_TS_MAX_LENGTH)
+        return ptm_err(err, PTM_ERR_LIMIT, path, "length", "found %d, expected at most %ld", length,
+                       PTM_TS_MAX_LENGTH);
+    ts_parser p;
+    memset(&p, 0, sizeof p);
+    p.path = path;
+    p.cls = p.tgt = -1;
+    ptm_status st = PTM_OK;
+    if (train) {
+        if (train->nclasses < 0 || (train->nclasses > 0 && !train->class_names))
+            return ptm_err(err, PTM_ERR_ARG, path, "train", "training dataset has no class list");
+        p.fixed = 1;
+        for (int k = 0; k < train->nclasses; k++) {
+            const char *nm = train->class_names[k] ? train->class_names[k] : "";
+            if (find_name(&p, nm, strlen(nm)) >= 0) continue; /* duplicate: keep the first */
+            if (add_name(&p, nm, strlen(nm)) < 0) {
+                ts_parser_free(&p);
+                return nomem(&p, err);
+            }
+        }
+        if ((size_t)train->nclasses != p.nnames) {
+            ts_parser_free(&p);
+            return ptm_err(err, PTM_ERR_ARG, path, "train",
+                           "training dataset has duplicate class names");
+        }
+    }
+    unsigned char *buf = NULL;
+    size_t size = 0;
+    st = ptm_read_file(path, PTM_TS_MAX_BYTES, &buf, &size, err);
+    if (st != PTM_OK) {
+        ts_parser_free(&p);
+        return st;
+    }
+    char *cur = (char *)buf, *end = cur + size;
+    if (size >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) cur += 3;
+    size_t lineno = 0;
+    while (cur < end && st == PTM_OK) {
+        char *s = cur, *e = cur;
+        while (e < end && *e != '\n' && *e != '\r') e++;
+        char *next = e;
+        if (next < end) next += (*next == '\r' && next + 1 < end && next[1] == '\n') ? 2 : 1;
+        lineno++;
+        snprintf(p.field, sizeof p.field, "line %zu", lineno);
+        *e = '\0'; /* e == end is buf[size], the NUL ptm_read_file adds */
+        cur = next;
+        if (memchr(s, '\0', (size_t)(e - s))) {
+            st = ptm_err(err, PTM_ERR_FORMAT, path, p.field, "found a NUL byte in a text line");
+            break;
+        }
+        while (s < e && is_space(*s)) s++;
+        while (e > s && is_space(e[-1])) *--e = '\0';
+        if (s == e || *s == '#') continue;
+        st = *s == '@' ? ts_header(&p, s, err) : ts_data(&p, s, e, err);
+    }
+    free(buf);
+    if (st == PTM_OK) {
+        snprintf(p.field, sizeof p.field, "@data");
+        if (train) {
+            if (p.cls == 1 && train->nclasses == 0)
+                st = ptm_err(err, PTM_ERR_INPUT, path, "@classLabel",
+                             "file has class labels but the training set has no classes");
+            else if (p.cls != 1 && train->nclasses > 0)
+                st = ptm_err(err, PTM_ERR_INPUT, path, "@classLabel",
+                             "file has no class labels but the training set has %d classes",
+                             train->nclasses);
+            else if (p.in_data && p.ncases && p.dims != train->nchannels)
+                st =
+                    ptm_err(err, PTM_ERR_INPUT, path, "@dimensions",
+                            "found %d channels, the training set has %d", p.dims, train->nchannels);
+            else if ((p.tgt == 1) != (train->targets != NULL))
+                st = ptm_err(err, PTM_ERR_INPUT, path, "@targetLabel",
+                             "file %s regression targets but the training set %s",
+                             p.tgt == 1 ? "has" : "has no", train->targets ? "has" : "has none");
+        }
+    }
+    if (st == PTM_OK) st = ts_build(&p, length, out, err);
+    ts_parser_free(&p);
+    if (st != PTM_OK) ptm_ts_free(out);
+    return st;
+}
+
+ptm_status ptm_ts_load(const char *path, int length, ptm_ts_dataset *out, ptm_error *err) {
+    return ts_load(path, length, NULL, out, err);
+}
+
+ptm_status ptm_ts_load_with_classes(const char *path, int length, const ptm_ts_dataset *train,
+                                    ptm_ts_dataset *out, ptm_error *err) {
+    if (!train) {
+        if (out) memset(out, 0, sizeof *out);
+        return ptm_err(err, PTM_ERR_ARG, path, "train", "training dataset is NULL");
+    }
+    return ts_load(path, length, train, out, err);
+}
+
+void ptm_ts_free(ptm_ts_dataset *d) {
+    if (!d) return;
+    free(d->values);
+    free(d->observed);
+    free(d->labels);
+    free(d->targets);
+    if (d->class_names)
+        for (int k = 0; k < d->nclasses; k++) free(d->class_names[k]);
+    free(d->class_names);
+    memset(d, 0, sizeof *d);
+}
