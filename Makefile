@@ -9,9 +9,9 @@
 
 CC      ?= cc
 BUILD   ?= build
-OPT     ?= -O2
+OPT     ?= -O3
 CFLAGS  ?=
-WARN     = -Wall -Wextra -Werror -Wshadow -Wdouble-promotion -Wno-unused-parameter
+WARN     = -Wall -Wextra -Werror -Wshadow -Wdouble-promotion -Wno-unused-parameter -Wno-format-truncation
 CFLAGS_ALL = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CFLAGS)
 LDLIBS  = -lm -lpthread
 
@@ -29,6 +29,14 @@ all: $(LIB) $(CLI) $(TEST_BIN)
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# SIMD kernels: only this file is built for AVX2 + FMA; dispatch.c calls it when the CPU has them
+ARCH := $(shell uname -m)
+ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
+$(BUILD)/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -c $< -o $@
+endif
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

@@ -162,6 +162,8 @@ typedef struct ptm_model ptm_model;
  * present with its exact shape; anything else is an error naming the tensor. */
 PTM_MUST_USE ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err);
 void ptm_model_free(ptm_model *model); /* NULL is a no-op */
+/* Write dir/config.json and dir/model.safetensors as HF save_pretrained does (dir is created). */
+PTM_MUST_USE ptm_status ptm_model_save(const ptm_model *model, const char *dir, ptm_error *err);
 
 const ptm_config *ptm_model_config(const ptm_model *model);
 const char *ptm_class_name(ptm_class c); /* "PatchTSMixerForPrediction", ... */

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/kernels.h"
 #include "layers/dist.h"
 #include "layers/layers.h"
 #include "model.h"
@@ -63,21 +64,19 @@ static void dist_backward(ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_pe
 static void prediction_head_backward(float *dhin, ptm_linear *dlin, const float *dout,
                                      const float *hin, const ptm_linear *lin, const int *sel,
                                      int cs, int b, int c, int nd, int h) {
+    /* per (sample, forecast channel): a [1, H] x [H, N D] product each way; dout is
+     * [B, H, C'], read with stride C' */
     for (int bi = 0; bi < b; bi++)
         for (int j = 0; j < cs; j++) {
             int ch = sel ? sel[j] : j;
             const float *x = hin + ((size_t)bi * c + ch) * nd;
             float *dx = dhin + ((size_t)bi * c + ch) * nd;
-            for (int t = 0; t < h; t++) {
-                float g = dout[((size_t)bi * h + t) * cs + j];
-                const float *w = lin->w + (size_t)t * nd;
-                float *dw = dlin->w + (size_t)t * nd;
-                dlin->b[t] += g;
-                for (int i = 0; i < nd; i++) {
-                    dw[i] += g * x[i];
-                    dx[i] += g * w[i];
-                }
-            }
+            const float *g = dout + (size_t)bi * h * cs + j;
+            ptm_gemm_acc(1, (size_t)nd, (size_t)h, g, 0, (size_t)cs, lin->w, (size_t)nd, dx,
+                         (size_t)nd);
+            ptm_gemm_acc((size_t)h, (size_t)nd, 1, g, (size_t)cs, 0, x, (size_t)nd, dlin->w,
+                         (size_t)nd);
+            for (int t = 0; t < h; t++) dlin->b[t] += g[(size_t)t * cs];
         }
 }
 

@@ -171,6 +171,7 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     add_slot(&sl, &ctx->s_feat, B * F);
     add_slot(&sl, &ctx->s_inj, model->p.has_inject ? 2 * bcnd : 1);
     add_slot(&sl, &ctx->s_target, c->model_class == PTM_CLASS_PREDICTION ? B * H * Cs : 1);
+    add_slot(&sl, &ctx->s_row, H);
     add_slot(&sl, &ctx->out_main, main_out);
     for (int j = 0; j < 3; j++)
         add_slot(&sl, &ctx->out_param[j], model->p.n_proj > j ? main_out : 1);
@@ -503,7 +504,7 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
     }
 
     /* 3. patch embedding and positional encoding */
-    linear_forward(ctx->embed, enc_in, p->patcher.w, p->patcher.b, bcn, P, D);
+    linear_fwd(ctx->embed, enc_in, &p->patcher, bcn);
     if (p->position_enc)
         for (size_t r = 0; r < (size_t)B * C; r++)
             for (size_t i = 0; i < (size_t)N * D; i++)
@@ -568,7 +569,8 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             hin = ctx->head_in;
         }
         if (!nll) {
-            prediction_head_forward(ctx->out_main, hin, &p->head, sel, Cs, B, C, N * D, H);
+            prediction_head_forward(ctx->out_main, ctx->s_row, hin, &p->head, sel, Cs, B, C, N * D,
+                                    H);
             for (size_t i = 0; i < cnt; i++) {
                 size_t b = i / ((size_t)H * Cs), j = i % (size_t)Cs;
                 ctx->out_main[i] =
@@ -580,8 +582,8 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             }
         } else {
             for (int j = 0; j < p->n_proj; j++)
-                prediction_head_forward(ctx->out_param[j], hin, &p->proj[j], sel, Cs, B, C, N * D,
-                                        H);
+                prediction_head_forward(ctx->out_param[j], ctx->s_row, hin, &p->proj[j], sel, Cs, B,
+                                        C, N * D, H);
             if (ctx->training)
                 for (int j = 0; j < p->n_proj; j++)
                     memcpy(ctx->raw[j], ctx->out_param[j], cnt * sizeof(float));
@@ -609,7 +611,7 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             feat = ctx->head_in;
         }
         if (!nll) {
-            linear_forward(ctx->out_main, feat, p->head.w, p->head.b, (size_t)B, F, T);
+            linear_fwd(ctx->out_main, feat, &p->head, (size_t)B);
             if (ctx->training) memcpy(ctx->raw[0], ctx->out_main, cnt * sizeof(float));
             if (c->has_output_range)
                 output_range_forward(ctx->out_main, cnt, c->output_range[0], c->output_range[1]);
@@ -627,8 +629,7 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             }
         } else {
             for (int j = 0; j < p->n_proj; j++)
-                linear_forward(ctx->out_param[j], feat, p->proj[j].w, p->proj[j].b, (size_t)B, F,
-                               T);
+                linear_fwd(ctx->out_param[j], feat, &p->proj[j], (size_t)B);
             if (ctx->training)
                 for (int j = 0; j < p->n_proj; j++)
                     memcpy(ctx->raw[j], ctx->out_param[j], cnt * sizeof(float));
@@ -656,7 +657,7 @@ ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
             for (size_t i = 0; i < bcnd; i++) ctx->head_in[i] = last[i] * ctx->head_mask[i];
             hin = ctx->head_in;
         }
-        linear_forward(ctx->out_main, hin, p->head.w, p->head.b, bcn, D, P);
+        linear_fwd(ctx->out_main, hin, &p->head, bcn);
         ctx->loss[0] =
             pretrain_loss(ctx->out_main, ctx->patch_input, ctx->mask, bcn, P, c->masked_loss);
         ctx->has_loss = 1;

@@ -70,6 +70,7 @@ static void add_linear(walker *w, const char *name, int out, int in, ptm_linear 
     char buf[192];
     snprintf(buf, sizeof buf, "%s%s.weight", w->prefix, name);
     lin->w = add_f32(w, buf, 1, 2, out, in);
+    lin->wt = w->assign ? w->m->karena + (lin->w - w->m->arena) : NULL;
     snprintf(buf, sizeof buf, "%s%s.bias", w->prefix, name);
     lin->b = add_f32(w, buf, 1, 1, out, 0);
     lin->out = out;
@@ -257,10 +258,11 @@ ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *er
     m->iarena_count = w.ioff;
     m->n_table = w.n;
     m->arena = calloc(w.foff ? w.foff : 1, sizeof(float));
+    m->karena = calloc(w.foff ? w.foff : 1, sizeof(float));
     m->iarena = calloc(w.ioff ? w.ioff : 1, sizeof(int64_t));
     m->table = calloc((size_t)w.n + 1, sizeof(ptm_param_entry));
     m->p.layers = calloc((size_t)cfg->num_layers + 1, sizeof(ptm_layer));
-    if (!m->arena || !m->iarena || !m->table || !m->p.layers) {
+    if (!m->arena || !m->karena || !m->iarena || !m->table || !m->p.layers) {
         ptm_model_free(m);
         return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu parameters", w.foff);
     }
@@ -276,10 +278,22 @@ void ptm_model_free(ptm_model *m) {
     if (!m) return;
     ptm_config_free(&m->cfg);
     free(m->arena);
+    free(m->karena);
     free(m->iarena);
     free(m->table);
     free(m->p.layers);
     free(m);
+}
+
+void ptm_model_sync(ptm_model *m) {
+    for (int i = 0; i < m->n_table; i++) {
+        const ptm_param_entry *e = &m->table[i];
+        if (!e->f32 || e->ndim != 2) continue;
+        size_t rows = (size_t)e->shape[0], cols = (size_t)e->shape[1];
+        float *dst = m->karena + (e->f32 - m->arena);
+        for (size_t r = 0; r < rows; r++)
+            for (size_t c = 0; c < cols; c++) dst[c * rows + r] = e->f32[r * cols + c];
+    }
 }
 
 const ptm_config *ptm_model_config(const ptm_model *m) {
@@ -390,6 +404,7 @@ ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
     st_file st = {0};
     if (s == PTM_OK) s = st_load(path, &st, err);
     if (s == PTM_OK) s = load_tensors(m, &st, path, err);
+    if (s == PTM_OK) ptm_model_sync(m);
     st_free(&st);
     if (s != PTM_OK) {
         ptm_model_free(m);

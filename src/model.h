@@ -14,8 +14,9 @@
 #include "rng.h"
 
 typedef struct {
-    float *w; /* [out, in] */
-    float *b; /* [out] */
+    float *w;  /* [out, in] */
+    float *b;  /* [out] */
+    float *wt; /* [in, out]: w transposed for the forward kernel (kept in sync with w), or NULL */
     int out, in;
 } ptm_linear;
 
@@ -66,6 +67,7 @@ struct ptm_model {
     ptm_config cfg;
     float *arena; /* all F32 parameters and buffers */
     size_t arena_floats;
+    float *karena;   /* the 2-D weights transposed, at the same offsets (ptm_model_sync) */
     int64_t *iarena; /* num_batches_tracked values */
     size_t iarena_count;
     ptm_params p;
@@ -76,6 +78,9 @@ struct ptm_model {
 /* Build the parameter table and the typed pointers for cfg into a freshly allocated model
  * (weights zeroed). Used by the loader and by training to create a new model. */
 PTM_MUST_USE ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err);
+/* Refresh what is derived from the weights (the transposed copies used by the forward
+ * kernels); call after changing weights. */
+void ptm_model_sync(ptm_model *m);
 
 typedef struct {
     float *norm;          /* [BCND] norm output */
@@ -134,6 +139,7 @@ struct ptm_ctx {
     float *s_feat;   /* [B, F] head features */
     float *s_inj;    /* [B, C, N, 2D] injection hidden */
     float *s_target; /* [B, H, C'] forecast targets */
+    float *s_row;    /* [H] one forecast row */
     int *s_int;      /* [max(B, N)] integer scratch */
     /* head outputs */
     float *out_main;     /* prediction_outputs / regression_outputs, sized for the class */
@@ -161,7 +167,7 @@ struct ptm_ctx {
     /* output views */
     int n_outputs;
     ptm_tensor_view outputs[PTM_MAX_OUTPUTS];
-    char out_names[PTM_MAX_OUTPUTS][32];
+    char out_names[PTM_MAX_OUTPUTS][48];
 };
 
 #endif

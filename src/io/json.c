@@ -297,7 +297,7 @@ static ptm_status parse_string(parser *p, char **out, size_t *out_len) {
                 buf[n++] = '\t';
                 break;
             case 'u': {
-                unsigned cp;
+                unsigned cp = 0;
                 if ((st = read_u_escape(p, i, end, &cp)) != PTM_OK) goto fail;
                 if (cp >= 0xDC00 && cp <= 0xDFFF) {
                     st = fail_at(p, i, "unpaired low surrogate \\u%04X", cp);

@@ -12,9 +12,9 @@ void self_attention_forward(float *out, float *q, float *k, float *v, float *ctx
                             float *probs, const float *drop_mask, const float *inp,
                             const ptm_layer *layer, size_t seqs, int n, int d, int heads) {
     size_t rows = seqs * (size_t)n;
-    linear_forward(q, inp, layer->q.w, layer->q.b, rows, d, d);
-    linear_forward(k, inp, layer->k.w, layer->k.b, rows, d, d);
-    linear_forward(v, inp, layer->v.w, layer->v.b, rows, d, d);
+    linear_fwd(q, inp, &layer->q, rows);
+    linear_fwd(k, inp, &layer->k, rows);
+    linear_fwd(v, inp, &layer->v, rows);
     int dh = d / heads;
     float scaling = 1.0f / sqrtf((float)dh);
     for (size_t i = 0; i < rows * (size_t)d; i++) q[i] *= scaling;
@@ -54,7 +54,7 @@ void self_attention_forward(float *out, float *q, float *k, float *v, float *ctx
             }
         }
     }
-    linear_forward(out, ctxbuf, layer->o.w, layer->o.b, rows, d, d);
+    linear_fwd(out, ctxbuf, &layer->o, rows);
 }
 
 void self_attention_backward(float *dinp, ptm_layer *dlayer, float *dq, float *dk, float *dv,

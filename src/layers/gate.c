@@ -6,7 +6,7 @@
 void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
                              size_t rows) {
     int w = gate->in;
-    linear_forward(probs, inp, gate->w, gate->b, rows, w, w);
+    linear_fwd(probs, inp, gate, rows);
     for (size_t r = 0; r < rows; r++) {
         float *p = probs + r * (size_t)w;
         const float *x = inp + r * (size_t)w;

@@ -5,18 +5,13 @@
 
 #include "layers/layers.h"
 
-void prediction_head_forward(float *out, const float *hidden, const ptm_linear *lin, const int *sel,
-                             int cs, int b, int c, int nd, int h) {
+void prediction_head_forward(float *out, float *row, const float *hidden, const ptm_linear *lin,
+                             const int *sel, int cs, int b, int c, int nd, int h) {
     for (int bi = 0; bi < b; bi++)
         for (int j = 0; j < cs; j++) {
             int ch = sel ? sel[j] : j;
-            const float *x = hidden + ((size_t)bi * c + ch) * nd;
-            for (int t = 0; t < h; t++) {
-                const float *w = lin->w + (size_t)t * nd;
-                float acc = lin->b[t];
-                for (int i = 0; i < nd; i++) acc += x[i] * w[i];
-                out[((size_t)bi * h + t) * cs + j] = acc;
-            }
+            linear_fwd(row, hidden + ((size_t)bi * c + ch) * nd, lin, 1);
+            for (int t = 0; t < h; t++) out[((size_t)bi * h + t) * cs + j] = row[t];
         }
 }
 
@@ -78,7 +73,7 @@ void inject_scale_forward(float *out, float *tmp, float *e4s, float *s2s, const 
                 }
             }
         }
-    linear_forward(out, tmp, p->inj_comp.w, p->inj_comp.b, (size_t)b * c * n, 2 * d, d);
+    linear_fwd(out, tmp, &p->inj_comp, (size_t)b * c * n);
 }
 
 void output_range_forward(float *x, size_t count, float lo, float hi) {

@@ -16,12 +16,15 @@
 /* linear.c: out[r, o] = sum_i inp[r, i] * w[o, i] + b[o] */
 void linear_forward(float *out, const float *inp, const float *w, const float *b, size_t rows,
                     int in, int out_features);
+/* the same with the model's transposed weights (lin->wt) when present */
+void linear_fwd(float *out, const float *inp, const ptm_linear *lin, size_t rows);
 /* accumulates: dinp += dout W, dweight += dout^T inp, dbias += sum dout (any may be NULL) */
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *w, size_t rows, int in, int out_features);
 
 /* activation.c: exact (erf) GELU, as torch.nn.functional.gelu */
 float gelu_scalar(float x);
+float gelu_fast(float x);
 void gelu_forward(float *out, const float *inp, size_t n);
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 
@@ -113,8 +116,8 @@ void apply_mask(float *out, const float *patches, const float *mask, float value
 /* heads.c ------------------------------------------------------------------------------- */
 /* Prediction head: per channel the [N, D] block flattened (n D + d) -> Linear -> [B, H, C'],
  * only for the channels in sel (NULL = all C, cs = C). */
-void prediction_head_forward(float *out, const float *hidden, const ptm_linear *lin, const int *sel,
-                             int cs, int b, int c, int nd, int h);
+void prediction_head_forward(float *out, float *row, const float *hidden, const ptm_linear *lin,
+                             const int *sel, int cs, int b, int c, int nd, int h);
 /* Classification/Regression features [B, F] from hidden [B, C, N, D] viewed as [B, C, D, N]:
  * aggregation over N (max/avg/last) gives index c D + d; none gives c D N + d N + n. */
 void linear_head_features(float *feat, const float *hidden, int agg, int b, int c, int n, int d);

@@ -1,5 +1,21 @@
-/* linear.c - fully connected layer y = x W^T + b (torch.nn.Linear), scalar reference. */
+/* linear.c - fully connected layer y = x W^T + b (torch.nn.Linear).
+ * linear_forward is the scalar reference (the oracle); linear_fwd uses the transposed weights
+ * kept by the model so that the inner loop runs over outputs (vectorisable, and summed in the
+ * same order as the reference, so results are identical). */
+#include <string.h>
+
+#include "kernels/kernels.h"
 #include "layers/layers.h"
+
+void linear_fwd(float *out, const float *inp, const ptm_linear *lin, size_t rows) {
+    if (!lin->wt) {
+        linear_forward(out, inp, lin->w, lin->b, rows, lin->in, lin->out);
+        return;
+    }
+    size_t in = (size_t)lin->in, no = (size_t)lin->out;
+    for (size_t r = 0; r < rows; r++) memcpy(out + r * no, lin->b, no * sizeof(float));
+    ptm_gemm_acc(rows, no, in, inp, in, 1, lin->wt, no, out, no);
+}
 
 void linear_forward(float *out, const float *inp, const float *w, const float *b, size_t rows,
                     int in, int out_features) {
@@ -17,20 +33,10 @@ void linear_forward(float *out, const float *inp, const float *w, const float *b
 
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *w, size_t rows, int in, int out_features) {
-    for (size_t r = 0; r < rows; r++) {
-        const float *go = dout + r * (size_t)out_features;
-        const float *x = inp ? inp + r * (size_t)in : NULL;
-        float *gx = dinp ? dinp + r * (size_t)in : NULL;
-        for (int o = 0; o < out_features; o++) {
-            float g = go[o];
-            if (g == 0.0f) continue;
-            const float *wr = w + (size_t)o * (size_t)in;
-            float *gw = dweight && x ? dweight + (size_t)o * (size_t)in : NULL;
-            if (gx)
-                for (int i = 0; i < in; i++) gx[i] += g * wr[i];
-            if (gw)
-                for (int i = 0; i < in; i++) gw[i] += g * x[i];
-            if (dbias) dbias[o] += g;
-        }
-    }
+    size_t ni = (size_t)in, no = (size_t)out_features;
+    if (dinp) ptm_gemm_acc(rows, ni, no, dout, no, 1, w, ni, dinp, ni);
+    if (dweight && inp) ptm_gemm_acc(no, ni, rows, dout, 1, no, inp, ni, dweight, ni);
+    if (dbias)
+        for (size_t r = 0; r < rows; r++)
+            for (size_t o = 0; o < no; o++) dbias[o] += dout[r * no + o];
 }

@@ -15,10 +15,20 @@
 
 #define BN_MOMENTUM 0.1f
 
+/* inverted dropout: an element is dropped when a 32-bit uniform falls below p 2^32; two
+ * draws per 64-bit generator output */
 void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
     ptm_rng *r = rng;
     float keep = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) mask[i] = ptm_rng_uniform(r) < (double)p ? 0.0f : keep;
+    uint32_t thr = (uint32_t)((double)p * 4294967296.0 > 4294967295.0 ? 4294967295.0
+                                                                      : (double)p * 4294967296.0);
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        uint64_t x = ptm_rng_next(r);
+        mask[i] = (uint32_t)x < thr ? 0.0f : keep;
+        mask[i + 1] = (uint32_t)(x >> 32) < thr ? 0.0f : keep;
+    }
+    if (i < n) mask[i] = (uint32_t)ptm_rng_next(r) < thr ? 0.0f : keep;
 }
 
 static void norm_fwd(float *out, float *mean, float *rstd, const float *inp, const ptm_normp *np,

@@ -6,11 +6,11 @@
 void mlp_forward(float *out, float *pre, float *act, const float *inp, const ptm_linear *fc1,
                  const ptm_linear *fc2, size_t rows, const float *mask1, const float *mask2) {
     size_t nh = rows * (size_t)fc1->out;
-    linear_forward(pre, inp, fc1->w, fc1->b, rows, fc1->in, fc1->out);
+    linear_fwd(pre, inp, fc1, rows);
     gelu_forward(act, pre, nh);
     if (mask1)
         for (size_t i = 0; i < nh; i++) act[i] *= mask1[i];
-    linear_forward(out, act, fc2->w, fc2->b, rows, fc2->in, fc2->out);
+    linear_fwd(out, act, fc2, rows);
     if (mask2)
         for (size_t i = 0; i < rows * (size_t)fc2->out; i++) out[i] *= mask2[i];
 }

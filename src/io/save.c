@@ -1,0 +1,506 @@
+/* save.c - Hugging Face checkpoint writer: config.json text, atomic file replacement and
+ * ptm_model_save (config.json + model.safetensors). See save.h for usage.
+ *
+ * config.json follows transformers' `PretrainedConfig.to_json_string` as used by
+ * save_pretrained: json.dumps(indent=2, sort_keys=True) + "\n", with "architectures" and
+ * "torch_dtype" added. Floats use Python's repr rules (shortest round-trip digits; fixed
+ * notation when the decimal exponent is in [-4, 16), otherwise d.dddde+XX), so the text is the
+ * one Python would write for the decimals the config was made from.
+ */
+#include "io/save.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/safetensors.h"
+#include "model.h"
+
+/* ---------------------------------------------------------------- growing text buffer */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void sb_addn(sbuf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (n + 1 > b->cap - b->len || !b->p) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap - b->len < n + 1) {
+            if (cap > SIZE_MAX / 2) {
+                b->oom = 1;
+                return;
+            }
+            cap *= 2;
+        }
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_add(sbuf *b, const char *s) {
+    sb_addn(b, s, strlen(s));
+}
+
+static void sb_int(sbuf *b, long long v) {
+    char t[32];
+    snprintf(t, sizeof t, "%lld", v);
+    sb_add(b, t);
+}
+
+/* ---------------------------------------------------------------- Python float repr */
+
+/* Python's repr of v into out (at least 32 bytes). as_float: the shortest digits that read
+ * back to the same float32 ((float)strtod), else to the same double. Returns -1 if v is not
+ * finite (JSON has no NaN / Infinity). Independent of the locale's decimal point. */
+static int py_repr(double v, int as_float, char *out, size_t out_size) {
+    if (!isfinite(v)) return -1;
+    if (v == 0.0) {
+        snprintf(out, out_size, "%s", signbit(v) ? "-0.0" : "0.0");
+        return 0;
+    }
+    char buf[64];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+        double back = strtod(buf, NULL); /* same locale as the snprintf above */
+        if (as_float ? (float)back == (float)v : back == v) break;
+    }
+    /* buf: [-]d[<point>ddd]e(+|-)XX -> sign, digits, exponent */
+    const char *s = buf;
+    int neg = 0;
+    if (*s == '-') {
+        neg = 1;
+        s++;
+    }
+    char digits[24];
+    int nd = 0;
+    while (*s && *s != 'e' && *s != 'E') {
+        if (*s >= '0' && *s <= '9' && nd < (int)sizeof digits - 1) digits[nd++] = *s;
+        s++;
+    }
+    int e = (*s == 'e' || *s == 'E') ? (int)strtol(s + 1, NULL, 10) : 0;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    digits[nd] = '\0';
+    int decpt = e + 1; /* value = 0.DIGITS * 10^decpt */
+    char r[64];
+    size_t n = 0;
+    if (neg) r[n++] = '-';
+    if (decpt > -4 && decpt <= 16) {
+        if (decpt <= 0) {
+            r[n++] = '0';
+            r[n++] = '.';
+            for (int i = 0; i < -decpt; i++) r[n++] = '0';
+            for (int i = 0; i < nd; i++) r[n++] = digits[i];
+        } else if (decpt >= nd) {
+            for (int i = 0; i < nd; i++) r[n++] = digits[i];
+            for (int i = nd; i < decpt; i++) r[n++] = '0';
+            r[n++] = '.';
+            r[n++] = '0';
+        } else {
+            for (int i = 0; i < nd; i++) {
+                if (i == decpt) r[n++] = '.';
+                r[n++] = digits[i];
+            }
+        }
+        r[n] = '\0';
+    } else {
+        r[n++] = digits[0];
+        if (nd > 1) {
+            r[n++] = '.';
+            for (int i = 1; i < nd; i++) r[n++] = digits[i];
+        }
+        r[n] = '\0';
+        int ae = e < 0 ? -e : e;
+        snprintf(r + n, sizeof r - n, "e%c%02d", e < 0 ? '-' : '+', ae);
+    }
+    snprintf(out, out_size, "%s", r);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- config.json */
+
+typedef struct {
+    sbuf b;
+    int first;
+    ptm_status status;
+    ptm_error *err;
+} jw;
+
+static void key(jw *w, const char *k) {
+    sb_add(&w->b, w->first ? "\n  \"" : ",\n  \"");
+    w->first = 0;
+    sb_add(&w->b, k);
+    sb_add(&w->b, "\": ");
+}
+
+static void put_str(jw *w, const char *k, const char *v) {
+    key(w, k);
+    if (!v) {
+        sb_add(&w->b, "null");
+        return;
+    }
+    sb_add(&w->b, "\"");
+    sb_add(&w->b, v);
+    sb_add(&w->b, "\"");
+}
+
+static void put_int(jw *w, const char *k, long long v) {
+    key(w, k);
+    sb_int(&w->b, v);
+}
+
+static void put_bool(jw *w, const char *k, int v) {
+    key(w, k);
+    sb_add(&w->b, v ? "true" : "false");
+}
+
+static void put_null(jw *w, const char *k) {
+    key(w, k);
+    sb_add(&w->b, "null");
+}
+
+static void put_num(jw *w, const char *k, double v, int as_float) {
+    char t[40];
+    key(w, k);
+    if (py_repr(v, as_float, t, sizeof t) != 0) {
+        if (w->status == PTM_OK)
+            w->status = ptm_err(w->err, PTM_ERR_CONFIG, NULL, k,
+                                "value is not finite; JSON has no NaN or Infinity");
+        return;
+    }
+    sb_add(&w->b, t);
+}
+
+/* a list as json.dumps(indent=2) writes it one level down: items on lines of their own */
+static void put_int_list(jw *w, const char *k, const int *v, int n) {
+    key(w, k);
+    if (n <= 0) {
+        sb_add(&w->b, "[]");
+        return;
+    }
+    sb_add(&w->b, "[");
+    for (int i = 0; i < n; i++) {
+        sb_add(&w->b, i ? ",\n    " : "\n    ");
+        sb_int(&w->b, v[i]);
+    }
+    sb_add(&w->b, "\n  ]");
+}
+
+/* name of enum value v among names[0..n), or an error naming the key */
+static const char *enum_name(jw *w, const char *k, int v, const char *const *names, int n) {
+    if (v >= 0 && v < n) return names[v];
+    if (w->status == PTM_OK)
+        w->status = ptm_err(w->err, PTM_ERR_CONFIG, NULL, k, "invalid value %d", v);
+    return "";
+}
+
+ptm_status ptm_config_write_json(const ptm_config *c, char **out_text, size_t *out_len,
+                                 ptm_error *err) {
+    if (out_text) *out_text = NULL;
+    if (out_len) *out_len = 0;
+    if (!c || !out_text)
+        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_config_write_json: NULL argument");
+    static const char *const modes[] = {"common_channel", "mix_channel"};
+    static const char *const norms[] = {"LayerNorm", "BatchNorm"};
+    static const char *const losses[] = {"mse", "nll"};
+    static const char *const dists[] = {"student_t", "normal", "negative_binomial"};
+    static const char *const aggs[] = {NULL, "max_pool", "avg_pool", "use_last"};
+    static const char *const pes[] = {"sincos", "random"};
+    static const char *const masks[] = {"random", "forecast"};
+    static const char *const scalings[] = {NULL, "std", "mean"};
+
+    jw w = {{NULL, 0, 0, 0}, 1, PTM_OK, err};
+    sb_add(&w.b, "{");
+    /* keys in sorted order, as json.dumps(sort_keys=True) */
+    {
+        key(&w, "architectures");
+        const char *cls = ptm_class_name(c->model_class);
+        if (strcmp(cls, "?") == 0 && w.status == PTM_OK)
+            w.status = ptm_err(err, PTM_ERR_CONFIG, NULL, "architectures", "invalid class %d",
+                               (int)c->model_class);
+        sb_add(&w.b, "[\n    \"");
+        sb_add(&w.b, cls);
+        sb_add(&w.b, "\"\n  ]");
+    }
+    put_bool(&w, "channel_consistent_masking", c->channel_consistent_masking);
+    put_int(&w, "context_length", c->context_length);
+    put_int(&w, "d_model", c->d_model);
+    put_str(&w, "distribution_output",
+            enum_name(&w, "distribution_output", (int)c->distribution_output, dists, 3));
+    put_num(&w, "dropout", (double)c->dropout, 1);
+    put_int(&w, "expansion_factor", c->expansion_factor);
+    put_bool(&w, "gated_attn", c->gated_attn);
+    put_str(&w, "head_aggregation",
+            enum_name(&w, "head_aggregation", (int)c->head_aggregation, aggs, 4));
+    put_num(&w, "head_dropout", (double)c->head_dropout, 1);
+    put_num(&w, "init_std", (double)c->init_std, 1);
+    put_str(&w, "loss", enum_name(&w, "loss", (int)c->loss, losses, 2));
+    put_str(&w, "mask_type", enum_name(&w, "mask_type", (int)c->mask_type, masks, 2));
+    /* HF types mask_value as an int: integral values are written as JSON integers */
+    if (isfinite(c->mask_value) && c->mask_value == floorf(c->mask_value) &&
+        fabsf(c->mask_value) < 9.0e15f)
+        put_int(&w, "mask_value", (long long)c->mask_value);
+    else
+        put_num(&w, "mask_value", (double)c->mask_value, 1);
+    put_bool(&w, "masked_loss", c->masked_loss);
+    put_str(&w, "mode", enum_name(&w, "mode", (int)c->mode, modes, 2));
+    put_str(&w, "model_type", "patchtsmixer");
+    put_num(&w, "norm_eps", (double)c->norm_eps, 1);
+    put_str(&w, "norm_mlp", enum_name(&w, "norm_mlp", (int)c->norm_mlp, norms, 2));
+    if (!c->num_forecast_mask_patches)
+        put_null(&w, "num_forecast_mask_patches");
+    else if (!c->forecast_mask_patches_is_list && c->num_forecast_mask_patches_count == 1)
+        put_int(&w, "num_forecast_mask_patches", c->num_forecast_mask_patches[0]);
+    else
+        put_int_list(&w, "num_forecast_mask_patches", c->num_forecast_mask_patches,
+                     c->num_forecast_mask_patches_count);
+    put_int(&w, "num_input_channels", c->num_input_channels);
+    put_int(&w, "num_layers", c->num_layers);
+    put_int(&w, "num_parallel_samples", c->num_parallel_samples);
+    put_int(&w, "num_patches", c->num_patches);
+    put_int(&w, "num_targets", c->num_targets);
+    if (c->has_output_range) {
+        char lo[40], hi[40];
+        key(&w, "output_range");
+        if (py_repr((double)c->output_range[0], 1, lo, sizeof lo) != 0 ||
+            py_repr((double)c->output_range[1], 1, hi, sizeof hi) != 0) {
+            if (w.status == PTM_OK)
+                w.status =
+                    ptm_err(err, PTM_ERR_CONFIG, NULL, "output_range", "values must be finite");
+        } else {
+            sb_add(&w.b, "[\n    ");
+            sb_add(&w.b, lo);
+            sb_add(&w.b, ",\n    ");
+            sb_add(&w.b, hi);
+            sb_add(&w.b, "\n  ]");
+        }
+    } else {
+        put_null(&w, "output_range");
+    }
+    put_bool(&w, "patch_last", 1);
+    put_int(&w, "patch_length", c->patch_length);
+    put_int(&w, "patch_stride", c->patch_stride);
+    put_str(&w, "positional_encoding_type",
+            enum_name(&w, "positional_encoding_type", (int)c->positional_encoding_type, pes, 2));
+    put_bool(&w, "post_init", c->post_init);
+    if (c->prediction_channel_indices)
+        put_int_list(&w, "prediction_channel_indices", c->prediction_channel_indices,
+                     c->num_prediction_channels);
+    else
+        put_null(&w, "prediction_channel_indices");
+    put_int(&w, "prediction_length", c->prediction_length);
+    put_num(&w, "random_mask_ratio", c->random_mask_ratio, 0);
+    put_str(&w, "scaling", enum_name(&w, "scaling", (int)c->scaling, scalings, 3));
+    put_bool(&w, "self_attn", c->self_attn);
+    put_int(&w, "self_attn_heads", c->self_attn_heads);
+    put_str(&w, "torch_dtype", "float32");
+    if (c->unmasked_channel_indices && c->num_unmasked_channels > 0)
+        put_int_list(&w, "unmasked_channel_indices", c->unmasked_channel_indices,
+                     c->num_unmasked_channels);
+    else
+        put_null(&w, "unmasked_channel_indices");
+    put_bool(&w, "use_positional_encoding", c->use_positional_encoding);
+    sb_add(&w.b, "\n}\n");
+
+    if (w.status == PTM_OK && w.b.oom)
+        w.status = ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory writing config.json");
+    if (w.status != PTM_OK) {
+        free(w.b.p);
+        return w.status;
+    }
+    *out_text = w.b.p;
+    if (out_len) *out_len = w.b.len;
+    return PTM_OK;
+}
+
+/* ---------------------------------------------------------------- atomic file replacement */
+
+/* fsync the directory holding path so that a rename into it is durable. */
+static int sync_dir_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    if (!slash) {
+        dir = malloc(2);
+        if (dir) memcpy(dir, ".", 2);
+    } else {
+        size_t dl = slash == path ? 1 : (size_t)(slash - path);
+        dir = malloc(dl + 1);
+        if (dir) {
+            memcpy(dir, path, dl);
+            dir[dl] = '\0';
+        }
+    }
+    if (!dir) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    /* some file systems cannot fsync a directory; the file itself is then as safe as it gets */
+    if (rc != 0 && (saved == EINVAL || saved == ENOTSUP || saved == EROFS)) rc = 0;
+    errno = saved;
+    return rc;
+}
+
+static atomic_ulong tmp_counter;
+
+ptm_status ptm_write_file_atomic(const char *path, const void *data, size_t len, ptm_error *err) {
+    if (!path || !path[0])
+        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_write_file_atomic: no path");
+    if (!data && len)
+        return ptm_err(err, PTM_ERR_ARG, path, NULL, "ptm_write_file_atomic: data is NULL");
+    size_t tl = strlen(path) + 64;
+    char *tmp = malloc(tl);
+    if (!tmp) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    /* O_EXCL: never write through a link planted at the temporary name; the counter keeps
+     * concurrent writers of one process apart, the pid those of different processes. */
+    int fd = -1, e = 0;
+    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+        unsigned long k = atomic_fetch_add(&tmp_counter, 1UL);
+        snprintf(tmp, tl, "%s.tmp.%ld.%lu", path, (long)getpid(), k);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        e = errno;
+        if (fd < 0 && e != EEXIST) break;
+    }
+    if (fd < 0) {
+        ptm_status st =
+            ptm_err(err, PTM_ERR_IO, path, NULL, "cannot create %s: %s", tmp, strerror(e));
+        free(tmp);
+        return st;
+    }
+    const char *what = "write";
+    int bad = 0;
+    const unsigned char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        size_t chunk = left > ((size_t)1 << 30) ? ((size_t)1 << 30) : left;
+        ssize_t w = write(fd, p, chunk);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            e = errno;
+            bad = 1;
+            break;
+        }
+        if (w == 0) {
+            e = EIO;
+            bad = 1;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (!bad && fsync(fd) != 0) {
+        e = errno;
+        bad = 1;
+        what = "fsync";
+    }
+    if (close(fd) != 0 && !bad) {
+        e = errno;
+        bad = 1;
+        what = "close";
+    }
+    if (!bad && rename(tmp, path) != 0) {
+        e = errno;
+        bad = 1;
+        what = "rename";
+    }
+    if (bad) {
+        unlink(tmp);
+        ptm_status st =
+            ptm_err(err, PTM_ERR_IO, path, NULL, "%s of %s failed: %s", what, tmp, strerror(e));
+        free(tmp);
+        return st;
+    }
+    free(tmp);
+    if (sync_dir_of(path) != 0) {
+        e = errno;
+        return ptm_err(err, PTM_ERR_IO, path, NULL,
+                       "file written, but syncing its directory failed: %s", strerror(e));
+    }
+    return PTM_OK;
+}
+
+/* ---------------------------------------------------------------- model checkpoint */
+
+/* mkdir -p dir with mode 0755; an existing directory is fine, an existing file is not. */
+static ptm_status make_dirs(const char *dir, ptm_error *err) {
+    size_t n = strlen(dir);
+    char *p = malloc(n + 1);
+    if (!p) return ptm_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0') continue;
+        if (p[i - 1] == '/') continue; /* "a//b" or a trailing slash */
+        char saved = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0755) != 0) {
+            int e = errno;
+            struct stat st;
+            if (e != EEXIST || stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                ptm_status s =
+                    ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot create directory %s: %s", p,
+                            e == EEXIST ? "exists and is not a directory" : strerror(e));
+                free(p);
+                return s;
+            }
+        }
+        p[i] = saved;
+    }
+    free(p);
+    return PTM_OK;
+}
+
+ptm_status ptm_model_save(const ptm_model *m, const char *dir, ptm_error *err) {
+    if (!m) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_save: model is NULL");
+    if (!dir || !dir[0])
+        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_save: no directory");
+    char path[4096];
+    /* check that the longer of the two file names fits before creating anything */
+    ptm_status s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
+    if (s != PTM_OK) return s;
+    s = make_dirs(dir, err);
+    if (s != PTM_OK) return s;
+
+    st_write_entry *ents = calloc(m->n_table > 0 ? (size_t)m->n_table : 1, sizeof *ents);
+    if (!ents) return ptm_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
+    for (int i = 0; i < m->n_table; i++) {
+        const ptm_param_entry *t = &m->table[i];
+        ents[i].name = t->name;
+        ents[i].dtype = t->f32 ? ST_F32 : ST_I64;
+        ents[i].ndim = t->ndim;
+        for (int d = 0; d < t->ndim && d < 4; d++) ents[i].shape[d] = t->shape[d];
+        ents[i].data = t->f32 ? (const void *)t->f32 : (const void *)t->i64;
+    }
+    s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
+    if (s == PTM_OK) s = st_write(path, ents, (size_t)m->n_table, err);
+    free(ents);
+    if (s != PTM_OK) return s;
+
+    char *json = NULL;
+    size_t len = 0;
+    s = ptm_config_write_json(&m->cfg, &json, &len, err);
+    if (s == PTM_OK) s = ptm_path_join(path, sizeof path, dir, "config.json", err);
+    if (s == PTM_OK) s = ptm_write_file_atomic(path, json, len, err);
+    free(json);
+    return s;
+}

@@ -1,0 +1,32 @@
+/* kernels.h - the compute kernels under the layers, with runtime CPU dispatch.
+ *
+ * ptm_gemm_acc: C[m, n] += sum_k A(m, k) * B[k, n] for m < M, n < N, k < K, where
+ *   A(m, k) = A[m * sam + k * sak] (any strides: plain, or transposed),
+ *   B is row-major with leading dimension ldb, C row-major with leading dimension ldc.
+ * Every linear layer, forward and backward, is one or two calls:
+ *   forward  y  = x Wt (+ bias preset in y)   M=rows N=out K=in  A=x    B=W^T
+ *   backward dx += dy W                         M=rows N=in  K=out A=dy   B=W
+ *            dW += dy^T x                       M=out  N=in  K=rows A=dy^T B=x
+ * gemm_ref.c is the scalar oracle; gemm_avx2.c is used when the CPU has AVX2 and FMA
+ * (ptm_kernels_name() tells which). Results differ from the oracle only by rounding.
+ */
+#ifndef PTM_KERNELS_H
+#define PTM_KERNELS_H
+#include <stddef.h>
+
+typedef void (*ptm_gemm_fn)(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                            const float *B, size_t ldb, float *C, size_t ldc);
+
+void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                  const float *B, size_t ldb, float *C, size_t ldc);
+void ptm_gemm_acc_ref(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                      const float *B, size_t ldb, float *C, size_t ldc);
+#if defined(__x86_64__) || defined(__i386__)
+void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                       const float *B, size_t ldb, float *C, size_t ldc);
+#endif
+/* "avx2+fma" or "scalar" */
+const char *ptm_kernels_name(void);
+/* force the scalar kernels (tests compare both paths); returns the previous setting */
+int ptm_kernels_force_scalar(int on);
+#endif

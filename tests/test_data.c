@@ -1,0 +1,840 @@
+/* test_data.c - tests of the training data pipeline (src/train/data.h): the standard
+ * forecasting splits (the numbers of shared/data/README.md), the standard scaler against
+ * hand-computed statistics, sliding windows on a series whose values encode their row, seeded
+ * shuffling, and the .ts reader on tests/data/tiny_uea.ts, tests/data/tiny_tser.ts, hostile
+ * inputs written into a mkdtemp directory under /tmp (removed at the end) and, when
+ * /work/shared/data is present, the real UEA/TSER files (skipped with a note otherwise).
+ *
+ * Run from the repository root: build/test_data
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "train/data.h"
+
+static char g_dir[64];
+
+static void tmp_path(char *out, size_t n, const char *name) {
+    snprintf(out, n, "%s/%s", g_dir, name);
+}
+
+/* write len bytes to g_dir/name and return the path in a static buffer */
+static const char *write_tmp(const char *name, const void *data, size_t len) {
+    static char path[256];
+    tmp_path(path, sizeof path, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) return path;
+    if (len) fwrite(data, 1, len, f);
+    fclose(f);
+    return path;
+}
+
+static const char *write_str(const char *name, const char *text) {
+    return write_tmp(name, text, strlen(text));
+}
+
+/* ---------------------------------------------------------------- splits */
+
+TEST(split_kind) {
+    CHECK(ptm_split_kind_from_name("ETTh1.csv") == PTM_SPLIT_ETT_HOURLY);
+    CHECK(ptm_split_kind_from_name("/work/shared/data/ETT-small/ETTh2.csv") ==
+          PTM_SPLIT_ETT_HOURLY);
+    CHECK(ptm_split_kind_from_name("data/ETTm1.csv") == PTM_SPLIT_ETT_MINUTE);
+    CHECK(ptm_split_kind_from_name("weather.csv") == PTM_SPLIT_CUSTOM);
+    CHECK(ptm_split_kind_from_name("ETTh/weather.csv") == PTM_SPLIT_CUSTOM);
+    CHECK(ptm_split_kind_from_name("myETTh1.csv") == PTM_SPLIT_CUSTOM);
+    CHECK(ptm_split_kind_from_name("") == PTM_SPLIT_CUSTOM);
+    CHECK(ptm_split_kind_from_name(NULL) == PTM_SPLIT_CUSTOM);
+}
+
+TEST(split_ett) {
+    ptm_error err;
+    ptm_split sp;
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 17420, 512, 96, &sp, &err), PTM_OK);
+    CHECK_EQ_INT(sp.train_begin, 0);
+    CHECK_EQ_INT(sp.train_end, 8640);
+    CHECK_EQ_INT(sp.val_begin, 8128);
+    CHECK_EQ_INT(sp.val_end, 11520);
+    CHECK_EQ_INT(sp.test_begin, 11008);
+    CHECK_EQ_INT(sp.test_end, 14400);
+    /* window counts: m - L - H + 1 */
+    CHECK_EQ_INT(sp.train_end - sp.train_begin - 512 - 96 + 1, 8033);
+    CHECK_EQ_INT(sp.test_end - sp.test_begin - 512 - 96 + 1, 2785);
+
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_MINUTE, 69680, 512, 96, &sp, &err), PTM_OK);
+    CHECK_EQ_INT(sp.train_begin, 0);
+    CHECK_EQ_INT(sp.train_end, 34560);
+    CHECK_EQ_INT(sp.val_begin, 34560 - 512);
+    CHECK_EQ_INT(sp.val_end, 46080);
+    CHECK_EQ_INT(sp.test_begin, 46080 - 512);
+    CHECK_EQ_INT(sp.test_end, 57600);
+
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 17420, 336, 720, &sp, &err), PTM_OK);
+    CHECK_EQ_INT(sp.val_begin, 8640 - 336);
+    CHECK_EQ_INT(sp.test_begin, 11520 - 336);
+
+    /* a truncated file: segment ends are clipped like Python slices */
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 14000, 512, 96, &sp, &err), PTM_OK);
+    CHECK_EQ_INT(sp.test_end, 14000);
+    /* ... until a segment has no window */
+    memset(&err, 0, sizeof err);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 11500, 512, 96, &sp, &err), PTM_ERR_INPUT);
+    CHECK(strcmp(err.field, "test") == 0);
+    CHECK(strstr(err.text, "found") != NULL);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 8700, 512, 96, &sp, &err), PTM_ERR_INPUT);
+    CHECK(strcmp(err.field, "val") == 0);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 17420, 9000, 96, &sp, &err), PTM_ERR_INPUT);
+    CHECK(strcmp(err.field, "train") == 0);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 17420, 8600, 96, &sp, &err), PTM_ERR_INPUT);
+    CHECK(strcmp(err.field, "train") == 0);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 17420, 0, 96, &sp, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 17420, 512, 0, &sp, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 17420, 512, 96, NULL, &err), PTM_ERR_ARG);
+    CHECK(ptm_split_make(PTM_SPLIT_ETT_HOURLY, 100, 512, 96, &sp, NULL) == PTM_ERR_INPUT);
+}
+
+TEST(split_custom) {
+    static const struct {
+        size_t n, train, val, test;
+    } tab[] = {{52696, 36887, 5270, 10539},
+               {7588, 5311, 760, 1517},
+               {966, 676, 97, 193},
+               {26304, 18412, 2632, 5260},
+               {17544, 12280, 1756, 3508}};
+    ptm_error err;
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        ptm_split sp;
+        int L = tab[i].n == 966 ? 104 : 336, H = tab[i].n == 966 ? 24 : 96;
+        CHECK_STATUS(ptm_split_make(PTM_SPLIT_CUSTOM, tab[i].n, L, H, &sp, &err), PTM_OK);
+        CHECK_EQ_INT(sp.train_begin, 0);
+        CHECK_EQ_INT(sp.train_end, tab[i].train);
+        CHECK_EQ_INT(sp.val_begin, tab[i].train - (size_t)L);
+        CHECK_EQ_INT(sp.val_end, tab[i].train + tab[i].val);
+        CHECK_EQ_INT(sp.test_begin, tab[i].n - tab[i].test - (size_t)L);
+        CHECK_EQ_INT(sp.test_end, tab[i].n);
+    }
+    /* ILI with L = 336: val has 97 + 336 = 433 rows, enough for H = 96 but not for H = 192 */
+    ptm_split sp;
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_CUSTOM, 966, 336, 96, &sp, &err), PTM_OK);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_CUSTOM, 966, 336, 192, &sp, &err), PTM_ERR_INPUT);
+    CHECK(strcmp(err.field, "val") == 0);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_CUSTOM, 966, 700, 24, &sp, &err), PTM_ERR_INPUT);
+    CHECK(strcmp(err.field, "train") == 0);
+    CHECK_STATUS(ptm_split_make(PTM_SPLIT_CUSTOM, 0, 4, 2, &sp, &err), PTM_ERR_INPUT);
+    CHECK_STATUS(ptm_split_make((ptm_split_kind)7, 1000, 4, 2, &sp, &err), PTM_ERR_ARG);
+}
+
+/* ---------------------------------------------------------------- scaler */
+
+TEST(scaler) {
+    ptm_error err;
+    /* 5 rows x 4 columns; the fit uses rows [0, 4) */
+    float v[5 * 4] = {
+        1,   2,   5, 7,  /* */
+        2,   999, 5, 7,  /* col 1 missing here */
+        3,   4,   5, 7,  /* */
+        4,   6,   5, 7,  /* */
+        100, 8,   5, -3, /* outside the fit rows */
+    };
+    float ob[5 * 4] = {
+        1, 1, 1, 0, /* */
+        1, 0, 1, 0, /* */
+        1, 1, 1, 0, /* */
+        1, 1, 1, 0, /* */
+        1, 1, 1, 1, /* */
+    };
+    float orig[20];
+    memcpy(orig, v, sizeof v);
+    ptm_std_scaler s;
+    CHECK_STATUS(ptm_scaler_fit(&s, v, ob, 5, 4, 0, 4, &err), PTM_OK);
+    CHECK_EQ_INT(s.ncols, 4);
+    CHECK_NEAR(s.mean[0], 2.5, 1e-6);
+    CHECK_NEAR(s.std[0], sqrt(1.25), 1e-6);
+    CHECK_NEAR(s.mean[1], 4.0, 1e-6);
+    CHECK_NEAR(s.std[1], sqrt(8.0 / 3.0), 1e-6);
+    CHECK_NEAR(s.mean[2], 5.0, 0);
+    CHECK_NEAR(s.std[2], 1.0, 0); /* zero std -> 1 */
+    CHECK_NEAR(s.mean[3], 0.0, 0);
+    CHECK_NEAR(s.std[3], 1.0, 0); /* nothing observed */
+
+    ptm_scaler_transform(&s, v, ob, 5);
+    CHECK_NEAR(v[0], (1.0 - 2.5) / sqrt(1.25), 1e-6);
+    CHECK_NEAR(v[16], (100.0 - 2.5) / sqrt(1.25), 1e-5);
+    CHECK_NEAR(v[1 * 4 + 1], 0.0, 0); /* missing stays 0 */
+    CHECK_NEAR(v[0 * 4 + 3], 0.0, 0);
+    CHECK_NEAR(v[2 * 4 + 1], 0.0, 1e-7);
+    CHECK_NEAR(v[3 * 4 + 1], 2.0 / sqrt(8.0 / 3.0), 1e-6);
+    CHECK_NEAR(v[2], 0.0, 0);
+    CHECK_NEAR(v[4 * 4 + 3], -3.0, 0);
+
+    /* identity inverse brings observed cells back */
+    ptm_scaler_inverse(&s, v, 5, 4, NULL);
+    for (int i = 0; i < 20; i++)
+        if (ob[i] != 0.0f) CHECK_NEAR(v[i], orig[i], 1e-4);
+
+    /* column map: output column 0 is scaler column 1, output column 1 is scaler column 0,
+     * output column 2 maps outside and stays */
+    float y[2 * 3] = {1, 1, 1, -1, 0, 5};
+    int cols[3] = {1, 0, 9};
+    ptm_scaler_inverse(&s, y, 2, 3, cols);
+    CHECK_NEAR(y[0], 4.0 + sqrt(8.0 / 3.0), 1e-5);
+    CHECK_NEAR(y[1], 2.5 + sqrt(1.25), 1e-5);
+    CHECK_NEAR(y[2], 1.0, 0);
+    CHECK_NEAR(y[3], 4.0 - sqrt(8.0 / 3.0), 1e-5);
+    CHECK_NEAR(y[4], 2.5, 1e-6);
+    CHECK_NEAR(y[5], 5.0, 0);
+    ptm_scaler_free(&s);
+    CHECK(s.mean == NULL && s.ncols == 0);
+    ptm_scaler_free(&s); /* twice is fine */
+
+    /* observed NULL = all observed; population std */
+    float a[4] = {1, 2, 3, 4};
+    CHECK_STATUS(ptm_scaler_fit(&s, a, NULL, 4, 1, 0, 4, &err), PTM_OK);
+    CHECK_NEAR(s.mean[0], 2.5, 0);
+    CHECK_NEAR(s.std[0], sqrt(1.25), 1e-6);
+    ptm_scaler_transform(&s, a, NULL, 4);
+    CHECK_NEAR(a[3], 1.5 / sqrt(1.25), 1e-6);
+    ptm_scaler_free(&s);
+
+    /* constant but inexact column (0.1 is not representable): still std 1 */
+    float c[3] = {0.1f, 0.1f, 0.1f};
+    CHECK_STATUS(ptm_scaler_fit(&s, c, NULL, 3, 1, 0, 3, &err), PTM_OK);
+    CHECK_NEAR(s.std[0], 1.0, 0);
+    ptm_scaler_free(&s);
+
+    CHECK_STATUS(ptm_scaler_fit(&s, v, ob, 5, 4, 3, 2, &err), PTM_ERR_ARG);
+    CHECK(s.mean == NULL);
+    CHECK_STATUS(ptm_scaler_fit(&s, v, ob, 5, 4, 0, 6, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_scaler_fit(&s, v, ob, 5, 0, 0, 5, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_scaler_fit(NULL, v, ob, 5, 4, 0, 5, &err), PTM_ERR_ARG);
+    /* an empty range fits mean 0, std 1 */
+    CHECK_STATUS(ptm_scaler_fit(&s, v, ob, 5, 4, 2, 2, &err), PTM_OK);
+    CHECK_NEAR(s.mean[0], 0.0, 0);
+    CHECK_NEAR(s.std[0], 1.0, 0);
+    ptm_scaler_free(&s);
+}
+
+/* ---------------------------------------------------------------- windows */
+
+TEST(windows_content) {
+    ptm_error err;
+    enum { NR = 50, NC = 2 };
+    float v[NR * NC], ob[NR * NC];
+    for (int r = 0; r < NR; r++)
+        for (int c = 0; c < NC; c++) {
+            v[r * NC + c] = (float)(r * 10 + c);
+            ob[r * NC + c] = 1.0f;
+        }
+    ob[12 * NC + 1] = 0.0f; /* row 12, column 1 missing */
+    ptm_windows w;
+    CHECK_STATUS(ptm_windows_init(&w, v, ob, NR, NC, 5, 3, 10, 30, &err), PTM_OK);
+    CHECK_EQ_INT(w.count, 30 - 10 - 5 - 3 + 1);
+    for (size_t i = 0; i < w.count; i++) CHECK_EQ_INT(w.order[i], i);
+
+    float past[4 * 5 * NC], po[4 * 5 * NC], fut[4 * 3 * NC], fo[4 * 3 * NC];
+    CHECK_EQ_INT(ptm_windows_batch(&w, 0, 4, past, po, fut, fo), 4);
+    int ok = 1;
+    for (int k = 0; k < 4; k++)
+        for (int c = 0; c < NC; c++) {
+            for (int t = 0; t < 5; t++) {
+                int row = 10 + k + t;
+                ok &= past[(k * 5 + t) * NC + c] == (float)(row * 10 + c);
+                ok &= po[(k * 5 + t) * NC + c] == ((row == 12 && c == 1) ? 0.0f : 1.0f);
+            }
+            for (int t = 0; t < 3; t++) {
+                int row = 10 + k + 5 + t;
+                ok &= fut[(k * 3 + t) * NC + c] == (float)(row * 10 + c);
+                ok &= fo[(k * 3 + t) * NC + c] == 1.0f;
+            }
+        }
+    CHECK(ok);
+    CHECK_NEAR(po[(0 * 5 + 2) * NC + 1], 0.0, 0); /* window 0, step 2 = row 12 */
+
+    /* the tail: 13 windows, positions 11 and 12 remain */
+    CHECK_EQ_INT(ptm_windows_batch(&w, 11, 4, past, NULL, fut, NULL), 2);
+    CHECK_NEAR(past[0], 21 * 10, 0);
+    CHECK_NEAR(past[5 * NC], 22 * 10, 0);
+    CHECK_NEAR(fut[3 * NC + 2 * NC + 1], (22 + 5 + 2) * 10 + 1, 0); /* last future row = 29 */
+    CHECK_EQ_INT(ptm_windows_batch(&w, 13, 4, past, NULL, NULL, NULL), 0);
+    CHECK_EQ_INT(ptm_windows_batch(&w, 100, 4, past, NULL, NULL, NULL), 0);
+    ptm_windows_free(&w);
+    CHECK(w.order == NULL);
+
+    /* no mask: observed arrays are all 1 */
+    CHECK_STATUS(ptm_windows_init(&w, v, NULL, NR, NC, 5, 3, 10, 18, &err), PTM_OK);
+    CHECK_EQ_INT(w.count, 1);
+    for (size_t i = 0; i < sizeof po / sizeof po[0]; i++) po[i] = -1.0f;
+    CHECK_EQ_INT(ptm_windows_batch(&w, 0, 4, past, po, NULL, NULL), 1);
+    ok = 1;
+    for (int i = 0; i < 5 * NC; i++) ok &= po[i] == 1.0f;
+    CHECK(ok);
+    CHECK_NEAR(po[5 * NC], -1.0, 0); /* second slot untouched */
+    ptm_windows_free(&w);
+
+    CHECK_STATUS(ptm_windows_init(&w, v, NULL, NR, NC, 5, 3, 10, 17, &err), PTM_ERR_INPUT);
+    CHECK(w.order == NULL);
+    CHECK_STATUS(ptm_windows_init(&w, v, NULL, NR, NC, 5, 3, 10, 51, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_windows_init(&w, v, NULL, NR, NC, 5, 3, 20, 10, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_windows_init(&w, v, NULL, NR, NC, 0, 3, 0, 50, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_windows_init(&w, v, NULL, NR, NC, 5, -1, 0, 50, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_windows_init(&w, v, NULL, NR, 0, 5, 3, 0, 50, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_windows_init(&w, NULL, NULL, NR, NC, 5, 3, 0, 50, &err), PTM_ERR_ARG);
+    ptm_windows_free(&w);
+    ptm_windows_free(NULL);
+}
+
+static int is_perm(const size_t *o, size_t n) {
+    unsigned char *seen = calloc(n, 1);
+    int ok = seen != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (o[i] >= n || seen[o[i]])
+            ok = 0;
+        else
+            seen[o[i]] = 1;
+    }
+    free(seen);
+    return ok;
+}
+
+TEST(windows_shuffle) {
+    ptm_error err;
+    enum { NR = 1010 };
+    float *v = malloc(NR * sizeof *v);
+    if (!v) return;
+    for (int r = 0; r < NR; r++) v[r] = (float)r;
+    ptm_windows w;
+    CHECK_STATUS(ptm_windows_init(&w, v, NULL, NR, 1, 5, 6, 0, NR, &err), PTM_OK);
+    CHECK_EQ_INT(w.count, 1000);
+    size_t *a = malloc(1000 * sizeof *a), *b = malloc(1000 * sizeof *b);
+    if (!a || !b) goto done;
+
+    ptm_windows_shuffle(&w, 42, 0);
+    CHECK(is_perm(w.order, w.count));
+    memcpy(a, w.order, 1000 * sizeof *a);
+    size_t fixed = 0;
+    for (size_t i = 0; i < 1000; i++) fixed += a[i] == i;
+    CHECK(fixed < 50); /* really shuffled */
+
+    ptm_windows_shuffle(&w, 42, 1);
+    CHECK(is_perm(w.order, w.count));
+    memcpy(b, w.order, 1000 * sizeof *b);
+    CHECK(memcmp(a, b, 1000 * sizeof *a) != 0); /* epochs differ */
+
+    ptm_windows_shuffle(&w, 42, 0); /* same (seed, epoch) after another epoch: same order */
+    CHECK(memcmp(a, w.order, 1000 * sizeof *a) == 0);
+    ptm_windows_shuffle(&w, 43, 0);
+    CHECK(memcmp(a, w.order, 1000 * sizeof *a) != 0); /* seeds differ */
+    ptm_windows_shuffle(&w, 42, -1);
+    CHECK(is_perm(w.order, w.count));
+
+    /* batches follow the order: window k's past starts at row order[k] */
+    ptm_windows_shuffle(&w, 7, 3);
+    float past[3 * 5], fut[3 * 6];
+    CHECK_EQ_INT(ptm_windows_batch(&w, 10, 3, past, NULL, fut, NULL), 3);
+    int ok = 1;
+    for (int k = 0; k < 3; k++) {
+        size_t r0 = w.order[10 + (size_t)k];
+        for (int t = 0; t < 5; t++) ok &= past[k * 5 + t] == (float)(r0 + (size_t)t);
+        for (int t = 0; t < 6; t++) ok &= fut[k * 6 + t] == (float)(r0 + 5 + (size_t)t);
+    }
+    CHECK(ok);
+
+    /* a second windows object over the same count shuffles identically */
+    ptm_windows w2;
+    CHECK_STATUS(ptm_windows_init(&w2, v, NULL, NR, 1, 5, 6, 0, NR, &err), PTM_OK);
+    ptm_windows_shuffle(&w2, 7, 3);
+    CHECK(memcmp(w.order, w2.order, 1000 * sizeof *a) == 0);
+    ptm_windows_free(&w2);
+
+    /* one window: shuffle is a no-op */
+    CHECK_STATUS(ptm_windows_init(&w2, v, NULL, NR, 1, 5, 6, 0, 11, &err), PTM_OK);
+    ptm_windows_shuffle(&w2, 1, 1);
+    CHECK_EQ_INT(w2.order[0], 0);
+    ptm_windows_free(&w2);
+done:
+    free(a);
+    free(b);
+    ptm_windows_free(&w);
+    free(v);
+}
+
+/* ---------------------------------------------------------------- .ts files */
+
+#define AT(d, c, t, ch)                                                                            \
+    ((c) * (size_t)(d).length * (size_t)(d).nchannels + (size_t)(t) * (size_t)(d).nchannels +      \
+     (size_t)(ch))
+
+static void check_tiny_uea(const ptm_ts_dataset *d) {
+    CHECK_EQ_INT(d->ncases, 3);
+    CHECK_EQ_INT(d->nchannels, 2);
+    CHECK_EQ_INT(d->length, 4);
+    CHECK(d->targets == NULL);
+    CHECK_EQ_INT(d->nclasses, 3);
+    if (d->nclasses != 3 || !d->labels || d->ncases != 3 || d->length != 4) return;
+    CHECK(strcmp(d->class_names[0], "up") == 0);
+    CHECK(strcmp(d->class_names[1], "down") == 0);
+    CHECK(strcmp(d->class_names[2], "flat") == 0);
+    CHECK_EQ_INT(d->labels[0], 1);
+    CHECK_EQ_INT(d->labels[1], 0);
+    CHECK_EQ_INT(d->labels[2], 1);
+    /* case 0: 1,2,3,4 : 5,6,7,8 */
+    CHECK_NEAR(d->values[AT(*d, 0, 0, 0)], 1, 0);
+    CHECK_NEAR(d->values[AT(*d, 0, 3, 0)], 4, 0);
+    CHECK_NEAR(d->values[AT(*d, 0, 0, 1)], 5, 0);
+    CHECK_NEAR(d->values[AT(*d, 0, 3, 1)], 8, 0);
+    /* case 1: 1.5,?,2.5,3.5 : -1,-2,-3,-4 */
+    CHECK_NEAR(d->values[AT(*d, 1, 0, 0)], 1.5, 0);
+    CHECK_NEAR(d->values[AT(*d, 1, 1, 0)], 0, 0);
+    CHECK_NEAR(d->observed[AT(*d, 1, 1, 0)], 0, 0);
+    CHECK_NEAR(d->observed[AT(*d, 1, 1, 1)], 1, 0);
+    CHECK_NEAR(d->values[AT(*d, 1, 1, 1)], -2, 0);
+    CHECK_NEAR(d->values[AT(*d, 1, 3, 0)], 3.5, 0);
+    /* case 2: 9,10 : 11,12, left-padded */
+    for (int t = 0; t < 2; t++)
+        for (int c = 0; c < 2; c++) {
+            CHECK_NEAR(d->values[AT(*d, 2, t, c)], 0, 0);
+            CHECK_NEAR(d->observed[AT(*d, 2, t, c)], 0, 0);
+        }
+    CHECK_NEAR(d->values[AT(*d, 2, 2, 0)], 9, 0);
+    CHECK_NEAR(d->values[AT(*d, 2, 2, 1)], 11, 0);
+    CHECK_NEAR(d->values[AT(*d, 2, 3, 0)], 10, 0);
+    CHECK_NEAR(d->values[AT(*d, 2, 3, 1)], 12, 0);
+    CHECK_NEAR(d->observed[AT(*d, 2, 3, 1)], 1, 0);
+    size_t nobs = 0;
+    for (size_t i = 0; i < 3 * 4 * 2; i++) nobs += d->observed[i] != 0.0f;
+    CHECK_EQ_INT(nobs, 8 + 7 + 4);
+}
+
+TEST(ts_tiny_uea) {
+    ptm_error err;
+    ptm_ts_dataset d, e;
+    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 0, &d, &err), PTM_OK);
+    check_tiny_uea(&d);
+
+    /* cut to the last 2 points */
+    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 2, &e, &err), PTM_OK);
+    CHECK_EQ_INT(e.length, 2);
+    if (e.length == 2) {
+        CHECK_NEAR(e.values[AT(e, 0, 0, 0)], 3, 0);
+        CHECK_NEAR(e.values[AT(e, 0, 1, 1)], 8, 0);
+        CHECK_NEAR(e.values[AT(e, 1, 0, 0)], 2.5, 0);
+        CHECK_NEAR(e.values[AT(e, 1, 0, 1)], -3, 0);
+        CHECK_NEAR(e.values[AT(e, 2, 0, 0)], 9, 0);
+        CHECK_NEAR(e.observed[AT(e, 2, 0, 0)], 1, 0);
+    }
+    ptm_ts_free(&e);
+    /* padded to 6 */
+    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 6, &e, &err), PTM_OK);
+    CHECK_EQ_INT(e.length, 6);
+    if (e.length == 6) {
+        CHECK_NEAR(e.observed[AT(e, 0, 1, 0)], 0, 0);
+        CHECK_NEAR(e.values[AT(e, 0, 2, 0)], 1, 0);
+        CHECK_NEAR(e.observed[AT(e, 2, 3, 1)], 0, 0);
+        CHECK_NEAR(e.values[AT(e, 2, 4, 1)], 11, 0);
+    }
+    ptm_ts_free(&e);
+
+    /* the same file with the class list of itself */
+    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &d, &e, &err), PTM_OK);
+    check_tiny_uea(&e);
+    CHECK(e.class_names != d.class_names);
+    ptm_ts_free(&e);
+
+    /* a training set with another class order: indices follow it */
+    char n0[] = "flat", n1[] = "down", n2[] = "up", n3[] = "sideways";
+    char *names[4] = {n0, n1, n2, n3};
+    ptm_ts_dataset tr;
+    memset(&tr, 0, sizeof tr);
+    tr.nchannels = 2;
+    tr.nclasses = 4;
+    tr.class_names = names;
+    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err), PTM_OK);
+    CHECK_EQ_INT(e.nclasses, 4);
+    if (e.labels && e.nclasses == 4) {
+        CHECK_EQ_INT(e.labels[0], 1);
+        CHECK_EQ_INT(e.labels[1], 2);
+        CHECK_EQ_INT(e.labels[2], 1);
+        CHECK(strcmp(e.class_names[3], "sideways") == 0);
+    }
+    ptm_ts_free(&e);
+    /* a label the training set does not know */
+    tr.nclasses = 2;
+    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err),
+                 PTM_ERR_INPUT);
+    CHECK(strcmp(err.field, "line 13") == 0);
+    CHECK(strstr(err.text, "'up'") != NULL);
+    CHECK(e.values == NULL && e.class_names == NULL);
+    /* other channel count */
+    tr.nclasses = 4;
+    tr.nchannels = 3;
+    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err),
+                 PTM_ERR_INPUT);
+    /* a regression training set */
+    tr.nchannels = 2;
+    tr.nclasses = 0;
+    tr.class_names = NULL;
+    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err),
+                 PTM_ERR_INPUT);
+    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, NULL, &e, &err),
+                 PTM_ERR_ARG);
+    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_tser.ts", 0, &d, &e, &err),
+                 PTM_ERR_INPUT);
+    ptm_ts_free(&d);
+    CHECK(d.values == NULL);
+    ptm_ts_free(&d);
+    ptm_ts_free(NULL);
+}
+
+static void check_tiny_tser(const ptm_ts_dataset *d) {
+    CHECK_EQ_INT(d->ncases, 3);
+    CHECK_EQ_INT(d->nchannels, 1);
+    CHECK_EQ_INT(d->length, 5);
+    CHECK(d->labels == NULL);
+    CHECK_EQ_INT(d->nclasses, 0);
+    CHECK(d->targets != NULL);
+    if (!d->targets || d->ncases != 3 || d->length != 5 || d->nchannels != 1) return;
+    CHECK_NEAR(d->targets[0], 0.5, 0);
+    CHECK_NEAR(d->targets[1], -1.25, 0);
+    CHECK_NEAR(d->targets[2], 300, 0);
+    float v0[5] = {0, 0, 1, 2, 3}, o0[5] = {0, 0, 1, 1, 1};
+    float v1[5] = {4, 0, 6, 7, 8}, o1[5] = {1, 0, 1, 1, 1};
+    float v2[5] = {0, 0, 0, 0, 9}, o2[5] = {0, 0, 0, 0, 1};
+    int ok = 1;
+    for (int t = 0; t < 5; t++) {
+        ok &= d->values[t] == v0[t] && d->observed[t] == o0[t];
+        ok &= d->values[5 + t] == v1[t] && d->observed[5 + t] == o1[t];
+        ok &= d->values[10 + t] == v2[t] && d->observed[10 + t] == o2[t];
+    }
+    CHECK(ok);
+}
+
+TEST(ts_tiny_tser) {
+    ptm_error err;
+    ptm_ts_dataset d, e;
+    CHECK_STATUS(ptm_ts_load("tests/data/tiny_tser.ts", 0, &d, &err), PTM_OK);
+    check_tiny_tser(&d);
+    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_tser.ts", 0, &d, &e, &err), PTM_OK);
+    check_tiny_tser(&e);
+    ptm_ts_free(&e);
+    ptm_ts_free(&d);
+
+    /* BOM, CRLF, CR-only line endings, spaces, upper-case tags, a comment after @data */
+    const char *crlf = "\xEF\xBB\xBF# comment\r\n@PROBLEMNAME x\r\n@UniVariate TRUE\r\n"
+                       "@targetlabel true\r\n@DATA\r\n 1, 2 ,3 : 0.5 \r\n# note\r\n"
+                       "4,?,6,7,8:-1.25\r\n9:3e2";
+    CHECK_STATUS(ptm_ts_load(write_str("crlf.ts", crlf), 0, &d, &err), PTM_OK);
+    check_tiny_tser(&d);
+    ptm_ts_free(&d);
+    const char *cr = "@targetLabel true\r@data\r1,2,3:0.5\r4,NaN,6,7,8:-1.25\r\r9:300\r";
+    CHECK_STATUS(ptm_ts_load(write_str("cr.ts", cr), 0, &d, &err), PTM_OK);
+    check_tiny_tser(&d);
+    ptm_ts_free(&d);
+}
+
+TEST(ts_misc_valid) {
+    ptm_error err;
+    ptm_ts_dataset d;
+    /* no @dimensions: counted from the first line (like CardanoSentiment); no label at all */
+    CHECK_STATUS(
+        ptm_ts_load(write_str("nolab.ts", "@data\n1,2:3,4:5,6\n7,8:9,10:11,12\n"), 0, &d, &err),
+        PTM_OK);
+    CHECK_EQ_INT(d.nchannels, 3);
+    CHECK_EQ_INT(d.length, 2);
+    CHECK(d.labels == NULL && d.targets == NULL);
+    if (d.values && d.length == 2 && d.nchannels == 3) CHECK_NEAR(d.values[AT(d, 1, 1, 2)], 12, 0);
+    ptm_ts_free(&d);
+    /* @classLabel true with no names: order of first appearance */
+    CHECK_STATUS(
+        ptm_ts_load(write_str("first.ts", "@classLabel true\n@data\n1:b\n2:a\n3:b\n"), 0, &d, &err),
+        PTM_OK);
+    CHECK_EQ_INT(d.nclasses, 2);
+    if (d.nclasses == 2 && d.labels) {
+        CHECK(strcmp(d.class_names[0], "b") == 0);
+        CHECK_EQ_INT(d.labels[1], 1);
+        CHECK_EQ_INT(d.labels[2], 0);
+    }
+    ptm_ts_free(&d);
+    /* many classes (hash growth) */
+    {
+        size_t cap = 64 + 300 * 16, n = 0;
+        char *txt = malloc(cap);
+        if (txt) {
+            n += (size_t)snprintf(txt + n, cap - n, "@classLabel true\n@data\n");
+            for (int i = 0; i < 300; i++)
+                n += (size_t)snprintf(txt + n, cap - n, "%d:c%d\n", i, i % 150);
+            CHECK_STATUS(ptm_ts_load(write_tmp("many.ts", txt, n), 0, &d, &err), PTM_OK);
+            CHECK_EQ_INT(d.nclasses, 150);
+            if (d.labels && d.ncases == 300) CHECK_EQ_INT(d.labels[299], 149);
+            ptm_ts_free(&d);
+            free(txt);
+        }
+    }
+    /* @equalLength true with @seriesLength that matches */
+    CHECK_STATUS(ptm_ts_load(write_str("eq.ts", "@equalLength true\n@seriesLength 2\n"
+                                                "@targetLabel true\n@data\n1,2:1\n3,4:2\n"),
+                             0, &d, &err),
+                 PTM_OK);
+    ptm_ts_free(&d);
+}
+
+/* Every file here must fail with the given status; field names the line when line > 0. */
+TEST(ts_hostile) {
+    static const struct {
+        const char *text;
+        ptm_status st;
+        int line;
+    } cases[] = {
+        /* truncated line: the label field is missing */
+        {"@dimensions 2\n@classLabel true a b\n@data\n1,2:3,4:a\n1,2:3,4\n", PTM_ERR_FORMAT, 5},
+        /* truncated inside the values */
+        {"@dimensions 2\n@classLabel true a b\n@data\n1,2:3,:a\n", PTM_ERR_FORMAT, 4},
+        {"@dimensions 2\n@classLabel true a b\n@data\n1,2:3,4:\n", PTM_ERR_FORMAT, 4},
+        {"@classLabel true a\n@data\n1,2,3\n", PTM_ERR_FORMAT, 3},
+        /* wrong dimension count */
+        {"@dimensions 2\n@classLabel true a b\n@data\n1,2:3,4:5,6:a\n", PTM_ERR_FORMAT, 4},
+        {"@classLabel true a b\n@data\n1,2:3,4:a\n1,2:b\n", PTM_ERR_FORMAT, 4},
+        {"@univariate true\n@dimensions 2\n@data\n1\n", PTM_ERR_FORMAT, 2},
+        /* bad numbers */
+        {"@targetLabel true\n@data\n1,abc,3:0.5\n", PTM_ERR_FORMAT, 3},
+        {"@targetLabel true\n@data\n1,2 3:0.5\n", PTM_ERR_FORMAT, 3},
+        {"@targetLabel true\n@data\n1,1e999:0.5\n", PTM_ERR_FORMAT, 3},
+        {"@targetLabel true\n@data\n1,0x:0.5\n", PTM_ERR_FORMAT, 3},
+        {"@targetLabel true\n@data\n(0,1),(1,2):0.5\n", PTM_ERR_FORMAT, 3},
+        {"@targetLabel true\n@data\n1,2:?\n", PTM_ERR_FORMAT, 3},
+        {"@targetLabel true\n@data\n1,2:x\n", PTM_ERR_FORMAT, 3},
+        {"@targetLabel true\n@data\n1,2:\n", PTM_ERR_FORMAT, 3},
+        {"@classLabel true a\n@data\n1,2:b\n", PTM_ERR_FORMAT, 3},
+        /* huge / bad header counts */
+        {"@seriesLength 99999999999999999999999\n@data\n1\n", PTM_ERR_LIMIT, 1},
+        {"@seriesLength 1000000000\n@data\n1\n", PTM_ERR_LIMIT, 1},
+        {"@equalLength true\n@seriesLength 100000\n@data\n1,2\n", PTM_ERR_FORMAT, 4},
+        {"@equalLength true\n@data\n1,2\n1,2,3\n", PTM_ERR_FORMAT, 4},
+        {"@dimensions 99999999999\n@data\n1\n", PTM_ERR_LIMIT, 1},
+        {"@dimensions 0\n@data\n1\n", PTM_ERR_FORMAT, 1},
+        {"@dimensions -3\n@data\n1\n", PTM_ERR_FORMAT, 1},
+        {"@dimensions 2x\n@data\n1\n", PTM_ERR_FORMAT, 1},
+        {"@dimensions\n@data\n1\n", PTM_ERR_FORMAT, 1},
+        {"@classLabel maybe\n@data\n1\n", PTM_ERR_FORMAT, 1},
+        {"@classLabel true a\n@targetLabel true\n@data\n1:a\n", PTM_ERR_FORMAT, 2},
+        {"@classLabel true a\n@classLabel true b\n@data\n1:a\n", PTM_ERR_FORMAT, 2},
+        {"@timeStamps true\n@data\n(1,2)\n", PTM_ERR_UNSUPPORTED, 1},
+        /* structure */
+        {"1,2,3\n@data\n", PTM_ERR_FORMAT, 1},
+        {"@data\n1,2\n@dimensions 1\n", PTM_ERR_FORMAT, 3},
+        {"@problemName x\n", PTM_ERR_FORMAT, 0},
+        {"@data\n\n# nothing\n", PTM_ERR_FORMAT, 0},
+        {"", PTM_ERR_FORMAT, 0},
+    };
+    ptm_error err;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ptm_ts_dataset d;
+        memset(&err, 0, sizeof err);
+        ptm_status st = ptm_ts_load(write_str("bad.ts", cases[i].text), 0, &d, &err);
+        if (st != cases[i].st) fprintf(stderr, "  hostile case %zu\n", i);
+        CHECK_STATUS(st, cases[i].st);
+        CHECK(d.values == NULL && d.labels == NULL && d.targets == NULL && d.ncases == 0);
+        CHECK(strstr(err.file, "bad.ts") != NULL);
+        if (cases[i].line > 0) {
+            char want[32];
+            snprintf(want, sizeof want, "line %d", cases[i].line);
+            if (strcmp(err.field, want) != 0)
+                fprintf(stderr, "  hostile case %zu: field '%s', expected '%s' (%s)\n", i,
+                        err.field, want, err.text);
+            CHECK(strcmp(err.field, want) == 0);
+        }
+        ptm_ts_free(&d);
+    }
+    ptm_ts_dataset d;
+    /* NUL byte inside a line */
+    static const char nul[] = "@data\n1,2\0,3\n";
+    CHECK_STATUS(ptm_ts_load(write_tmp("nul.ts", nul, sizeof nul - 1), 0, &d, &err),
+                 PTM_ERR_FORMAT);
+    /* arguments and limits */
+    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", -1, &d, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", (1 << 28) + 1, &d, &err), PTM_ERR_LIMIT);
+    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 1 << 27, &d, &err), PTM_ERR_LIMIT);
+    CHECK(d.values == NULL);
+    CHECK_STATUS(ptm_ts_load("tests/data/no_such_file.ts", 0, &d, &err), PTM_ERR_IO);
+    CHECK_STATUS(ptm_ts_load(NULL, 0, &d, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 0, NULL, &err), PTM_ERR_ARG);
+    CHECK(ptm_ts_load("tests/data/no_such_file.ts", 0, &d, NULL) == PTM_ERR_IO);
+}
+
+/* Every prefix of the tiny files, and byte mutations of them, must load or fail cleanly. */
+TEST(ts_fuzz) {
+    static const char *files[2] = {"tests/data/tiny_uea.ts", "tests/data/tiny_tser.ts"};
+    static const char repl[] = ":,?@#\n\r 0-e.x\0";
+    int clean = 1;
+    for (int f = 0; f < 2; f++) {
+        FILE *fp = fopen(files[f], "rb");
+        if (!fp) {
+            CHECK(fp != NULL);
+            continue;
+        }
+        char buf[2048];
+        size_t n = fread(buf, 1, sizeof buf, fp);
+        fclose(fp);
+        ptm_error err;
+        for (size_t cut = 0; cut <= n; cut++) {
+            ptm_ts_dataset d;
+            ptm_status st = ptm_ts_load(write_tmp("fuzz.ts", buf, cut), 0, &d, &err);
+            if (st != PTM_OK && st != PTM_ERR_FORMAT) clean = 0;
+            if (st != PTM_OK && d.values) clean = 0;
+            ptm_ts_free(&d);
+        }
+        uint64_t x = 12345u + (uint64_t)f;
+        for (int it = 0; it < 600; it++) {
+            char m[2048];
+            memcpy(m, buf, n);
+            for (int k = 0; k < 3; k++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                size_t pos = (size_t)(x >> 33) % n;
+                m[pos] = repl[(x >> 20) % (sizeof repl - 1)];
+            }
+            ptm_ts_dataset d;
+            ptm_status st = ptm_ts_load(write_tmp("fuzz.ts", m, n), 0, &d, &err);
+            if (st == PTM_OK) {
+                if (!d.values || !d.observed || d.ncases == 0 || d.length < 1) clean = 0;
+            } else if (d.values || d.ncases) {
+                clean = 0;
+            }
+            ptm_ts_free(&d);
+        }
+    }
+    CHECK(clean);
+}
+
+/* ---------------------------------------------------------------- real files */
+
+static int have_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    fclose(f);
+    return 1;
+}
+
+TEST(ts_real) {
+    const char *bm_tr = "/work/shared/data/uea/BasicMotions/BasicMotions_TRAIN.ts";
+    const char *bm_te = "/work/shared/data/uea/BasicMotions/BasicMotions_TEST.ts";
+    if (!have_file(bm_tr)) {
+        printf("test_data: note: %s absent, real UEA/TSER checks skipped\n", bm_tr);
+        return;
+    }
+    ptm_error err;
+    ptm_ts_dataset tr, te;
+    CHECK_STATUS(ptm_ts_load(bm_tr, 0, &tr, &err), PTM_OK);
+    CHECK_EQ_INT(tr.ncases, 40);
+    CHECK_EQ_INT(tr.nchannels, 6);
+    CHECK_EQ_INT(tr.length, 100);
+    CHECK_EQ_INT(tr.nclasses, 4);
+    if (tr.nclasses == 4 && tr.labels && tr.length == 100 && tr.nchannels == 6) {
+        CHECK(strcmp(tr.class_names[0], "Standing") == 0);
+        CHECK(strcmp(tr.class_names[3], "Badminton") == 0);
+        CHECK_EQ_INT(tr.labels[0], 0);
+        CHECK_NEAR(tr.values[AT(tr, 0, 0, 0)], 0.079106, 1e-7);
+        CHECK_NEAR(tr.values[AT(tr, 0, 99, 0)], -0.20515, 1e-7);
+        int counts[4] = {0, 0, 0, 0};
+        for (size_t i = 0; i < tr.ncases; i++)
+            if (tr.labels[i] >= 0 && tr.labels[i] < 4) counts[tr.labels[i]]++;
+        CHECK(counts[0] == 10 && counts[1] == 10 && counts[2] == 10 && counts[3] == 10);
+        size_t nobs = 0;
+        for (size_t i = 0; i < 40 * 100 * 6; i++) nobs += tr.observed[i] == 1.0f;
+        CHECK_EQ_INT(nobs, 40 * 100 * 6);
+    }
+    if (have_file(bm_te)) {
+        CHECK_STATUS(ptm_ts_load_with_classes(bm_te, tr.length, &tr, &te, &err), PTM_OK);
+        CHECK_EQ_INT(te.ncases, 40);
+        CHECK_EQ_INT(te.nclasses, 4);
+        ptm_ts_free(&te);
+    }
+    ptm_ts_free(&tr);
+
+    const char *jv = "/work/shared/data/uea/JapaneseVowels/JapaneseVowels_TRAIN.ts";
+    if (have_file(jv)) {
+        CHECK_STATUS(ptm_ts_load(jv, 0, &tr, &err), PTM_OK);
+        CHECK_EQ_INT(tr.ncases, 270);
+        CHECK_EQ_INT(tr.nchannels, 12);
+        CHECK_EQ_INT(tr.length, 26);
+        CHECK_EQ_INT(tr.nclasses, 9);
+        ptm_ts_free(&tr);
+    }
+    const char *uw = "/work/shared/data/uea/UWaveGestureLibrary/UWaveGestureLibrary_TRAIN.ts";
+    if (have_file(uw)) { /* CRLF */
+        CHECK_STATUS(ptm_ts_load(uw, 0, &tr, &err), PTM_OK);
+        CHECK_EQ_INT(tr.ncases, 120);
+        CHECK_EQ_INT(tr.nchannels, 3);
+        CHECK_EQ_INT(tr.length, 315);
+        CHECK_EQ_INT(tr.nclasses, 8);
+        ptm_ts_free(&tr);
+    }
+    const char *cv = "/work/shared/data/tser/Covid3Month/Covid3Month_TRAIN.ts";
+    if (have_file(cv)) {
+        CHECK_STATUS(ptm_ts_load(cv, 0, &tr, &err), PTM_OK);
+        CHECK_EQ_INT(tr.ncases, 140);
+        CHECK_EQ_INT(tr.nchannels, 1);
+        CHECK_EQ_INT(tr.length, 84);
+        CHECK(tr.targets != NULL && tr.labels == NULL);
+        if (tr.targets && tr.ncases == 140) CHECK_NEAR(tr.targets[1], 0.07758620689655173, 1e-8);
+        ptm_ts_free(&tr);
+    }
+    const char *cs = "/work/shared/data/tser/CardanoSentiment/CardanoSentiment_TRAIN.ts";
+    if (have_file(cs)) { /* no @dimensions */
+        CHECK_STATUS(ptm_ts_load(cs, 0, &tr, &err), PTM_OK);
+        CHECK_EQ_INT(tr.ncases, 74);
+        CHECK_EQ_INT(tr.nchannels, 2);
+        CHECK_EQ_INT(tr.length, 24);
+        ptm_ts_free(&tr);
+    }
+    /* every shipped .ts file loads, the TEST file with the TRAIN file's classes */
+    static const char *sets[] = {"uea/AtrialFibrillation/AtrialFibrillation",
+                                 "uea/Epilepsy/Epilepsy",
+                                 "uea/Handwriting/Handwriting",
+                                 "uea/RacketSports/RacketSports",
+                                 "uea/JapaneseVowels/JapaneseVowels",
+                                 "tser/Tecator/Tecator"};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        char a[256], b[256];
+        snprintf(a, sizeof a, "/work/shared/data/%s_TRAIN.ts", sets[i]);
+        snprintf(b, sizeof b, "/work/shared/data/%s_TEST.ts", sets[i]);
+        if (!have_file(a) || !have_file(b)) continue;
+        CHECK_STATUS(ptm_ts_load(a, 0, &tr, &err), PTM_OK);
+        CHECK_STATUS(ptm_ts_load_with_classes(b, tr.length, &tr, &te, &err), PTM_OK);
+        CHECK_EQ_INT(te.length, tr.length);
+        ptm_ts_free(&te);
+        ptm_ts_free(&tr);
+    }
+}
+
+int main(void) {
+    snprintf(g_dir, sizeof g_dir, "/tmp/ptm_test_data_XXXXXX");
+    if (!mkdtemp(g_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(split_kind);
+    RUN(split_ett);
+    RUN(split_custom);
+    RUN(scaler);
+    RUN(windows_content);
+    RUN(windows_shuffle);
+    RUN(ts_tiny_uea);
+    RUN(ts_tiny_tser);
+    RUN(ts_misc_valid);
+    RUN(ts_hostile);
+    RUN(ts_fuzz);
+    RUN(ts_real);
+    static const char *tmp_files[] = {"crlf.ts", "cr.ts",  "nolab.ts", "first.ts", "many.ts",
+                                      "eq.ts",   "bad.ts", "nul.ts",   "fuzz.ts"};
+    for (size_t i = 0; i < sizeof tmp_files / sizeof tmp_files[0]; i++) {
+        char path[256];
+        tmp_path(path, sizeof path, tmp_files[i]);
+        remove(path);
+    }
+    rmdir(g_dir);
+    return test_summary("test_data");
+}

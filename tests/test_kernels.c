@@ -1,0 +1,96 @@
+/* test_kernels.c - every SIMD kernel against its scalar oracle, on shapes that hit each tile
+ * and edge path (M, N not multiples of the tile; transposed A), and the layers' fast paths
+ * (transposed-weight linear, fast GELU) against their references. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "kernels/kernels.h"
+#include "layers/layers.h"
+#include "testutil.h"
+
+static float frand(unsigned *s) {
+    *s = *s * 1103515245u + 12345u;
+    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static double max_rel(const float *a, const float *b, size_t n) {
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]) / (1.0 + fabs((double)b[i]));
+        if (!(d <= worst)) worst = d;
+    }
+    return worst;
+}
+
+TEST(test_gemm_shapes) {
+    unsigned seed = 1;
+    size_t shapes[][3] = {{1, 1, 1},   {4, 16, 8},    {5, 17, 3},  {7, 8, 64}, {64, 128, 64},
+                          {13, 31, 9}, {3, 96, 1024}, {130, 2, 4}, {9, 40, 7}, {4, 24, 200}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        for (int trans = 0; trans < 2; trans++) {
+            float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+            float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+            for (size_t i = 0; i < M * K; i++) A[i] = frand(&seed);
+            for (size_t i = 0; i < K * N; i++) B[i] = frand(&seed);
+            for (size_t i = 0; i < M * N; i++) C1[i] = C2[i] = frand(&seed);
+            size_t sam = trans ? 1 : K, sak = trans ? M : 1;
+            ptm_gemm_acc_ref(M, N, K, A, sam, sak, B, N, C1, N);
+            ptm_gemm_acc(M, N, K, A, sam, sak, B, N, C2, N);
+            CHECK(max_rel(C2, C1, M * N) < 1e-5);
+            free(A);
+            free(B);
+            free(C1);
+            free(C2);
+        }
+    }
+    /* forcing the scalar path gives exactly the oracle */
+    int prev = ptm_kernels_force_scalar(1);
+    CHECK(ptm_kernels_name()[0] == 's');
+    float A[6] = {1, 2, 3, 4, 5, 6}, B[6] = {1, -1, 2, 0.5f, 3, 1}, C[4] = {0}, R[4] = {0};
+    ptm_gemm_acc(2, 2, 3, A, 3, 1, B, 2, C, 2);
+    ptm_gemm_acc_ref(2, 2, 3, A, 3, 1, B, 2, R, 2);
+    CHECK(C[0] == R[0] && C[3] == R[3]);
+    ptm_kernels_force_scalar(prev);
+}
+
+TEST(test_linear_fast_path) {
+    unsigned seed = 7;
+    int in = 37, out = 19;
+    size_t rows = 11;
+    float *w = malloc(sizeof(float) * (size_t)in * out),
+          *wt = malloc(sizeof(float) * (size_t)in * out);
+    float b[19], *x = malloc(sizeof(float) * rows * in);
+    float *y1 = malloc(sizeof(float) * rows * out), *y2 = malloc(sizeof(float) * rows * out);
+    for (int i = 0; i < in * out; i++) w[i] = frand(&seed);
+    for (int o = 0; o < out; o++)
+        for (int i = 0; i < in; i++) wt[(size_t)i * out + o] = w[(size_t)o * in + i];
+    for (int o = 0; o < out; o++) b[o] = frand(&seed);
+    for (size_t i = 0; i < rows * (size_t)in; i++) x[i] = frand(&seed);
+    ptm_linear lin = {w, b, wt, out, in};
+    linear_forward(y1, x, w, b, rows, in, out);
+    linear_fwd(y2, x, &lin, rows);
+    CHECK(max_rel(y2, y1, rows * (size_t)out) < 1e-5);
+    free(w);
+    free(wt);
+    free(x);
+    free(y1);
+    free(y2);
+}
+
+TEST(test_gelu_fast) {
+    double worst = 0.0;
+    for (float x = -8.0f; x <= 8.0f; x += 0.001f) {
+        double d = fabs((double)gelu_fast(x) - (double)gelu_scalar(x));
+        if (d > worst) worst = d;
+    }
+    CHECK(worst < 2e-6);
+}
+
+int main(void) {
+    RUN(test_gemm_shapes);
+    RUN(test_linear_fast_path);
+    RUN(test_gelu_fast);
+    printf("kernels: %s\n", ptm_kernels_name());
+    return test_summary("test_kernels");
+}
