@@ -42,8 +42,8 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(CLI): cli/patchtsmixer.c $(LIB)
-	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDLIBS) -o $@
+$(CLI): $(wildcard cli/*.c cli/*.h) $(LIB)
+	$(CC) $(CFLAGS_ALL) $(wildcard cli/*.c) $(LIB) $(LDLIBS) -o $@
 
 $(BUILD)/test_%: tests/test_%.c tests/testutil.h $(LIB)
 	$(CC) $(CFLAGS_ALL) -Itests $< $(LIB) $(LDLIBS) -o $@
@@ -56,7 +56,7 @@ asan:
 	    CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDLIBS="-lm -lpthread -fsanitize=address,undefined" test
 
-FORMAT_FILES = $(wildcard include/*.h src/*.c src/*.h src/*/*.c src/*/*.h cli/*.c tests/*.c tests/*.h bench/*.c)
+FORMAT_FILES = $(wildcard include/*.h src/*.c src/*.h src/*/*.c src/*/*.h cli/*.c cli/*.h tests/*.c tests/*.h bench/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

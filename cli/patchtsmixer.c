@@ -14,18 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "patchtsmixer.h"
+#include "cli.h"
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
-
-static int fail_status(const ptm_error *err) {
+int fail_status(const ptm_error *err) {
     char msg[2048];
     fprintf(stderr, "patchtsmixer: %s\n", ptm_error_message(err, msg, sizeof msg));
     return EXIT_RUNTIME;
 }
 
-static int fail_usage(const char *cmd, const char *fmt, const char *arg) {
+int fail_usage(const char *cmd, const char *fmt, const char *arg) {
     fprintf(stderr, "patchtsmixer%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see 'patchtsmixer %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
@@ -40,6 +37,8 @@ static const char *USAGE =
     "commands:\n"
     "  info MODEL_DIR        describe a checkpoint (class, config, parameters, cost)\n"
     "  predict MODEL_DIR     forecast / classify / regress from a CSV of past values\n"
+    "  train                 train, pretrain or fine-tune a model (Hugging Face checkpoints)\n"
+    "  eval MODEL_DIR        test-set metrics (MSE/MAE, accuracy, RMSE)\n"
     "\n"
     "options:\n"
     "  --help                this help; 'patchtsmixer COMMAND --help' for a command\n"
@@ -529,5 +528,7 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "info") == 0) return cmd_info(argc - 2, argv + 2);
     if (strcmp(cmd, "predict") == 0) return cmd_predict(argc - 2, argv + 2);
+    if (strcmp(cmd, "train") == 0) return cmd_train(argc - 2, argv + 2);
+    if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 2, argv + 2);
     return fail_usage(NULL, "unknown command '%s'", cmd);
 }

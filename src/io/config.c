@@ -288,6 +288,11 @@ ptm_status ptm_config_finish(ptm_config *c, const char *file, ptm_error *err) {
 
 ptm_status ptm_config_parse(const char *text, size_t len, const char *file, ptm_config *c,
                             ptm_error *err) {
+    return ptm_config_parse_ex(text, len, file, -1, c, err);
+}
+
+ptm_status ptm_config_parse_ex(const char *text, size_t len, const char *file, int default_class,
+                               ptm_config *c, ptm_error *err) {
     ptm_config_defaults(c);
     json_value *root = NULL;
     ptm_status s = json_parse(text, len, file, &root, err);
@@ -302,19 +307,19 @@ ptm_status ptm_config_parse(const char *text, size_t len, const char *file, ptm_
 
     /* class, from architectures[0] */
     const json_value *arch = json_get(root, "architectures");
-    if (!arch || arch->type == JSON_NULL) {
+    if ((!arch || arch->type == JSON_NULL) && default_class >= 0) {
+        c->model_class = (ptm_class)default_class;
+    } else if (!arch || arch->type == JSON_NULL) {
         s = ptm_err(err, PTM_ERR_CONFIG, file, "architectures",
                     "missing; expected a list naming one of PatchTSMixerModel, "
                     "PatchTSMixerForPrediction, PatchTSMixerForTimeSeriesClassification, "
                     "PatchTSMixerForRegression, PatchTSMixerForPretraining");
         goto done;
-    }
-    if (arch->type != JSON_ARRAY || arch->count < 1 || arch->items[0].type != JSON_STRING) {
+    } else if (arch->type != JSON_ARRAY || arch->count < 1 || arch->items[0].type != JSON_STRING) {
         s = ptm_err(err, PTM_ERR_CONFIG, file, "architectures",
                     "found %s, expected a non-empty list of class names", type_of(arch));
         goto done;
-    }
-    {
+    } else {
         int found = -1;
         for (int i = 0; CLASS_NAMES[i]; i++)
             if (strcmp(arch->items[0].string, CLASS_NAMES[i]) == 0) found = i;
