@@ -157,43 +157,63 @@ int cmd_train(int argc, char **argv) {
         static const char *const scheds[] = {"constant", "cosine", "onecycle", NULL};
         int e;
         if (strcmp(a, "--task") == 0) {
-            if (pick(v, tasks, &e)) return fail_usage("train", "--task '%s': expected forecast, classify, regress or pretrain", v);
+            if (pick(v, tasks, &e))
+                return fail_usage(
+                    "train", "--task '%s': expected forecast, classify, regress or pretrain", v);
             job.task = (ptm_task)e;
-        } else if (strcmp(a, "--data") == 0) job.data_path = v;
-        else if (strcmp(a, "--test") == 0) job.test_path = v;
-        else if (strcmp(a, "--columns") == 0) job.columns = v;
-        else if (strcmp(a, "--config") == 0) config_path = v;
-        else if (strcmp(a, "--init-from") == 0) job.init_from = v;
-        else if (strcmp(a, "--out") == 0) job.out_dir = v;
+        } else if (strcmp(a, "--data") == 0)
+            job.data_path = v;
+        else if (strcmp(a, "--test") == 0)
+            job.test_path = v;
+        else if (strcmp(a, "--columns") == 0)
+            job.columns = v;
+        else if (strcmp(a, "--config") == 0)
+            config_path = v;
+        else if (strcmp(a, "--init-from") == 0)
+            job.init_from = v;
+        else if (strcmp(a, "--out") == 0)
+            job.out_dir = v;
         else if (strcmp(a, "--epochs") == 0) {
-            if (parse_i(v, 1, 100000, &iv)) return fail_usage("train", "--epochs '%s': expected an integer >= 1", v);
+            if (parse_i(v, 1, 100000, &iv))
+                return fail_usage("train", "--epochs '%s': expected an integer >= 1", v);
             job.epochs = (int)iv;
         } else if (strcmp(a, "--batch-size") == 0) {
-            if (parse_i(v, 1, 65536, &iv)) return fail_usage("train", "--batch-size '%s': expected an integer in [1, 65536]", v);
+            if (parse_i(v, 1, 65536, &iv))
+                return fail_usage("train", "--batch-size '%s': expected an integer in [1, 65536]",
+                                  v);
             job.batch_size = (int)iv;
         } else if (strcmp(a, "--lr") == 0) {
-            if (parse_f(v, 1e-12, 10.0, &fv)) return fail_usage("train", "--lr '%s': expected a number in (0, 10]", v);
+            if (parse_f(v, 1e-12, 10.0, &fv))
+                return fail_usage("train", "--lr '%s': expected a number in (0, 10]", v);
             job.lr = (float)fv;
         } else if (strcmp(a, "--weight-decay") == 0) {
-            if (parse_f(v, 0.0, 10.0, &fv)) return fail_usage("train", "--weight-decay '%s': expected a number in [0, 10]", v);
+            if (parse_f(v, 0.0, 10.0, &fv))
+                return fail_usage("train", "--weight-decay '%s': expected a number in [0, 10]", v);
             job.weight_decay = (float)fv;
         } else if (strcmp(a, "--clip") == 0) {
-            if (parse_f(v, 0.0, 1e9, &fv)) return fail_usage("train", "--clip '%s': expected a number >= 0", v);
+            if (parse_f(v, 0.0, 1e9, &fv))
+                return fail_usage("train", "--clip '%s': expected a number >= 0", v);
             job.clip_norm = (float)fv;
         } else if (strcmp(a, "--schedule") == 0) {
-            if (pick(v, scheds, &e)) return fail_usage("train", "--schedule '%s': expected onecycle, cosine or constant", v);
+            if (pick(v, scheds, &e))
+                return fail_usage("train", "--schedule '%s': expected onecycle, cosine or constant",
+                                  v);
             job.schedule = (ptm_sched_kind)e;
         } else if (strcmp(a, "--warmup") == 0) {
-            if (parse_f(v, 0.0, 1.0, &fv)) return fail_usage("train", "--warmup '%s': expected a fraction in [0, 1]", v);
+            if (parse_f(v, 0.0, 1.0, &fv))
+                return fail_usage("train", "--warmup '%s': expected a fraction in [0, 1]", v);
             job.warmup_frac = (float)fv;
         } else if (strcmp(a, "--patience") == 0) {
-            if (parse_i(v, 0, 100000, &iv)) return fail_usage("train", "--patience '%s': expected an integer >= 0", v);
+            if (parse_i(v, 0, 100000, &iv))
+                return fail_usage("train", "--patience '%s': expected an integer >= 0", v);
             job.patience = (int)iv;
         } else if (strcmp(a, "--seed") == 0) {
-            if (parse_i(v, 0, 2147483647L, &iv)) return fail_usage("train", "--seed '%s': expected a non-negative integer", v);
+            if (parse_i(v, 0, 2147483647L, &iv))
+                return fail_usage("train", "--seed '%s': expected a non-negative integer", v);
             job.seed = (uint64_t)iv;
         } else if (strcmp(a, "--max-steps") == 0) {
-            if (parse_i(v, 0, 2147483647L, &iv)) return fail_usage("train", "--max-steps '%s': expected a non-negative integer", v);
+            if (parse_i(v, 0, 2147483647L, &iv))
+                return fail_usage("train", "--max-steps '%s': expected a non-negative integer", v);
             job.max_steps = iv;
         } else {
             if (nmf >= 64) return fail_usage("train", "too many options at '%s'", a);
@@ -212,9 +232,10 @@ int cmd_train(int argc, char **argv) {
         ptm_config fc;
         static const ptm_class cls[] = {PTM_CLASS_PREDICTION, PTM_CLASS_CLASSIFICATION,
                                         PTM_CLASS_REGRESSION, PTM_CLASS_PRETRAINING};
-        if (ptm_read_file(config_path, 16 << 20, &buf, &n, &err) != PTM_OK) return fail_status(&err);
-        ptm_status s = ptm_config_parse_ex((const char *)buf, n, config_path, (int)cls[job.task],
-                                           &fc, &err);
+        if (ptm_read_file(config_path, 16 << 20, &buf, &n, &err) != PTM_OK)
+            return fail_status(&err);
+        ptm_status s =
+            ptm_config_parse_ex((const char *)buf, n, config_path, (int)cls[job.task], &fc, &err);
         free(buf);
         if (s != PTM_OK) return fail_status(&err);
         ptm_config_free(c);
@@ -261,40 +282,59 @@ int cmd_train(int argc, char **argv) {
         }
         if (done) continue;
         if (strcmp(a, "--mode") == 0) {
-            if (pick(v, modes, &e)) return fail_usage("train", "--mode '%s': expected common_channel or mix_channel", v);
+            if (pick(v, modes, &e))
+                return fail_usage("train", "--mode '%s': expected common_channel or mix_channel",
+                                  v);
             c->mode = (ptm_mode)e;
         } else if (strcmp(a, "--norm") == 0) {
-            if (pick(v, norms, &e)) return fail_usage("train", "--norm '%s': expected LayerNorm or BatchNorm", v);
+            if (pick(v, norms, &e))
+                return fail_usage("train", "--norm '%s': expected LayerNorm or BatchNorm", v);
             c->norm_mlp = (ptm_norm)e;
         } else if (strcmp(a, "--scaling") == 0) {
-            if (pick(v, scal, &e)) return fail_usage("train", "--scaling '%s': expected std, mean or none", v);
+            if (pick(v, scal, &e))
+                return fail_usage("train", "--scaling '%s': expected std, mean or none", v);
             c->scaling = (ptm_scaling)e;
         } else if (strcmp(a, "--loss") == 0) {
-            if (pick(v, losses, &e)) return fail_usage("train", "--loss '%s': expected mse or nll", v);
+            if (pick(v, losses, &e))
+                return fail_usage("train", "--loss '%s': expected mse or nll", v);
             c->loss = (ptm_loss)e;
         } else if (strcmp(a, "--distribution") == 0) {
-            if (pick(v, dists, &e)) return fail_usage("train", "--distribution '%s': expected student_t, normal or negative_binomial", v);
+            if (pick(v, dists, &e))
+                return fail_usage(
+                    "train", "--distribution '%s': expected student_t, normal or negative_binomial",
+                    v);
             c->distribution_output = (ptm_dist)e;
         } else if (strcmp(a, "--head-aggregation") == 0) {
-            if (pick(v, aggs, &e)) return fail_usage("train", "--head-aggregation '%s': expected max_pool, avg_pool, use_last or none", v);
+            if (pick(v, aggs, &e))
+                return fail_usage(
+                    "train",
+                    "--head-aggregation '%s': expected max_pool, avg_pool, use_last or none", v);
             c->head_aggregation = (ptm_agg)e;
         } else if (strcmp(a, "--positional-encoding") == 0) {
-            if (pick(v, pes, &e)) return fail_usage("train", "--positional-encoding '%s': expected sincos or random", v);
+            if (pick(v, pes, &e))
+                return fail_usage("train", "--positional-encoding '%s': expected sincos or random",
+                                  v);
             c->use_positional_encoding = 1;
             c->positional_encoding_type = (ptm_pe)e;
         } else if (strcmp(a, "--self-attn-heads") == 0) {
-            if (parse_i(v, 1, 1024, &iv)) return fail_usage("train", "--self-attn-heads '%s': expected an integer >= 1", v);
+            if (parse_i(v, 1, 1024, &iv))
+                return fail_usage("train", "--self-attn-heads '%s': expected an integer >= 1", v);
             c->self_attn = 1;
             c->self_attn_heads = (int)iv;
         } else if (strcmp(a, "--dropout") == 0 || strcmp(a, "--head-dropout") == 0) {
-            if (parse_f(v, 0.0, 0.95, &fv)) return fail_usage("train", "dropout '%s': expected a probability in [0, 0.95]", v);
-            if (a[2] == 'h') c->head_dropout = (float)fv;
-            else c->dropout = (float)fv;
+            if (parse_f(v, 0.0, 0.95, &fv))
+                return fail_usage("train", "dropout '%s': expected a probability in [0, 0.95]", v);
+            if (a[2] == 'h')
+                c->head_dropout = (float)fv;
+            else
+                c->dropout = (float)fv;
         } else if (strcmp(a, "--mask-type") == 0) {
-            if (pick(v, masks, &e)) return fail_usage("train", "--mask-type '%s': expected random or forecast", v);
+            if (pick(v, masks, &e))
+                return fail_usage("train", "--mask-type '%s': expected random or forecast", v);
             c->mask_type = (ptm_mask_type)e;
         } else if (strcmp(a, "--mask-ratio") == 0) {
-            if (parse_f(v, 0.0, 0.99, &fv)) return fail_usage("train", "--mask-ratio '%s': expected a number in [0, 1)", v);
+            if (parse_f(v, 0.0, 0.99, &fv))
+                return fail_usage("train", "--mask-ratio '%s': expected a number in [0, 1)", v);
             c->random_mask_ratio = fv;
         } else {
             return fail_usage("train", "unknown option '%s'", a);
@@ -311,10 +351,11 @@ int cmd_train(int argc, char **argv) {
         rc = fail_status(&err);
     } else {
         if (!ls.quiet) {
-            fprintf(stderr, "done: %d epochs, %lld steps, best epoch %d (val loss %.6f), %.1f s, "
-                            "%.0f samples/s\n",
-                    res.epochs_run, (long long)res.steps, res.best_epoch, res.best_val,
-                    res.seconds, res.samples_per_sec);
+            fprintf(stderr,
+                    "done: %d epochs, %lld steps, best epoch %d (val loss %.6f), %.1f s, "
+                    "%.0f samples/s\n",
+                    res.epochs_run, (long long)res.steps, res.best_epoch, res.best_val, res.seconds,
+                    res.samples_per_sec);
             if (job.task == PTM_TASK_CLASSIFY)
                 fprintf(stderr, "test: accuracy %.4f\n", res.test_accuracy);
             else if (job.task == PTM_TASK_PRETRAIN)
@@ -346,9 +387,12 @@ int cmd_eval(int argc, char **argv) {
         if (strcmp(a, "--data") == 0 || strcmp(a, "--columns") == 0 || strcmp(a, "--split") == 0) {
             if (i + 1 >= argc) return fail_usage("eval", "option '%s' needs a value", a);
             const char *v = argv[++i];
-            if (a[2] == 'd') data = v;
-            else if (a[2] == 'c') columns = v;
-            else split = v;
+            if (a[2] == 'd')
+                data = v;
+            else if (a[2] == 'c')
+                columns = v;
+            else
+                split = v;
             continue;
         }
         if (a[0] == '-' && a[1]) return fail_usage("eval", "unknown option '%s'", a);
@@ -371,8 +415,8 @@ int cmd_eval(int argc, char **argv) {
                    split, r.windows, r.mse, r.mae, r.mse_raw, r.mae_raw, r.corr);
     } else {
         if (json)
-            printf("{\"cases\": %zu, \"accuracy\": %.9g, \"rmse\": %.9g, \"mae\": %.9g}\n",
-                   r.cases, r.accuracy, r.rmse, r.reg_mae);
+            printf("{\"cases\": %zu, \"accuracy\": %.9g, \"rmse\": %.9g, \"mae\": %.9g}\n", r.cases,
+                   r.accuracy, r.rmse, r.reg_mae);
         else
             printf("%zu cases\naccuracy %.4f\nRMSE %.6g  MAE %.6g\n", r.cases, r.accuracy, r.rmse,
                    r.reg_mae);

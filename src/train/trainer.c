@@ -45,8 +45,7 @@ static double now_sec(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static void logf_(const ptm_train_job *job, int progress, const char *fmt, ...)
-    PTM_PRINTF(3, 4);
+static void logf_(const ptm_train_job *job, int progress, const char *fmt, ...) PTM_PRINTF(3, 4);
 static void logf_(const ptm_train_job *job, int progress, const char *fmt, ...) {
     if (!job->log) return;
     char line[512];
@@ -71,7 +70,7 @@ typedef struct {
     ptm_windows train, val, test;
     /* .ts sets (classify / regress) */
     ptm_ts_dataset ts_train, ts_test;
-    size_t *order; /* ts: shuffled case order */
+    size_t *order;                     /* ts: shuffled case order */
     size_t n_train_cases, n_val_cases; /* ts: split of the training file into train / val */
 } dataset;
 
@@ -155,8 +154,8 @@ static ptm_status load_series(dataset *d, const char *path, const char *columns,
                               d->split.train_begin, d->split.train_end, err)) != PTM_OK ||
         (s = ptm_windows_init(&d->val, d->vals, d->obs, d->nrows, d->C, L, H, d->split.val_begin,
                               d->split.val_end, err)) != PTM_OK ||
-        (s = ptm_windows_init(&d->test, d->vals, d->obs, d->nrows, d->C, L, H,
-                              d->split.test_begin, d->split.test_end, err)) != PTM_OK)
+        (s = ptm_windows_init(&d->test, d->vals, d->obs, d->nrows, d->C, L, H, d->split.test_begin,
+                              d->split.test_end, err)) != PTM_OK)
         return s;
     return PTM_OK;
 }
@@ -192,8 +191,7 @@ static void batch_free(batch_buf *b) {
 }
 
 /* ts cases idx[0..n) into the batch */
-static void ts_fill(batch_buf *b, const ptm_ts_dataset *ts, const size_t *idx, size_t n,
-                    int task) {
+static void ts_fill(batch_buf *b, const ptm_ts_dataset *ts, const size_t *idx, size_t n, int task) {
     size_t per = (size_t)ts->length * (size_t)ts->nchannels;
     for (size_t i = 0; i < n; i++) {
         memcpy(b->past + i * per, ts->values + idx[i] * per, per * sizeof(float));
@@ -211,12 +209,11 @@ static int is_backbone_field_equal(const ptm_config *a, const ptm_config *b) {
     return a->context_length == b->context_length && a->patch_length == b->patch_length &&
            a->patch_stride == b->patch_stride && a->num_input_channels == b->num_input_channels &&
            a->d_model == b->d_model && a->expansion_factor == b->expansion_factor &&
-           a->num_layers == b->num_layers && a->mode == b->mode &&
-           a->gated_attn == b->gated_attn && a->norm_mlp == b->norm_mlp &&
-           a->self_attn == b->self_attn && a->self_attn_heads == b->self_attn_heads &&
+           a->num_layers == b->num_layers && a->mode == b->mode && a->gated_attn == b->gated_attn &&
+           a->norm_mlp == b->norm_mlp && a->self_attn == b->self_attn &&
+           a->self_attn_heads == b->self_attn_heads &&
            a->use_positional_encoding == b->use_positional_encoding &&
-           a->positional_encoding_type == b->positional_encoding_type &&
-           a->scaling == b->scaling;
+           a->positional_encoding_type == b->positional_encoding_type && a->scaling == b->scaling;
 }
 
 /* copy the backbone tensors of `from` into m (names with or without the "model." prefix) */
@@ -279,8 +276,7 @@ static ptm_status eval_batch(ptm_ctx *ectx, const ptm_config *c, batch_buf *b, i
     ptm_status s = ptm_forward(ectx, &in, err);
     if (s != PTM_OK) return s;
     ptm_tensor_view v;
-    if (ptm_ctx_output(ectx, "loss", &v, NULL) == PTM_OK)
-        a->loss_sum += (double)v.data[0] * n;
+    if (ptm_ctx_output(ectx, "loss", &v, NULL) == PTM_OK) a->loss_sum += (double)v.data[0] * n;
     a->n_samples += n;
     int nll = c->loss == PTM_LOSS_NLL;
     if (task == PTM_TASK_FORECAST) {
@@ -355,9 +351,9 @@ static ptm_status eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptm_ts_da
 
 /* ------------------------------------------------------------------ optimizer state */
 
-static ptm_status save_state(const char *dir, const ptm_model *m, const float *am,
-                             const float *av, int epoch, int64_t step, double best_val,
-                             int best_epoch, int bad_epochs, ptm_error *err) {
+static ptm_status save_state(const char *dir, const ptm_model *m, const float *am, const float *av,
+                             int epoch, int64_t step, double best_val, int best_epoch,
+                             int bad_epochs, ptm_error *err) {
     ptm_status s = ptm_model_save(m, dir, err);
     if (s != PTM_OK) return s;
     char path[4096];
@@ -510,9 +506,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
               job->data_path, d.nrows, d.C, d.train.count, d.val.count, d.test.count);
     } else {
         if ((s = ptm_ts_load(job->data_path, L, &d.ts_train, err)) != PTM_OK) goto done;
-        if (job->test_path &&
-            (s = ptm_ts_load_with_classes(job->test_path, L, &d.ts_train, &d.ts_test, err)) !=
-                PTM_OK)
+        if (job->test_path && (s = ptm_ts_load_with_classes(job->test_path, L, &d.ts_train,
+                                                            &d.ts_test, err)) != PTM_OK)
             goto done;
         if (task == PTM_TASK_CLASSIFY && !d.ts_train.labels) {
             s = ptm_err(err, PTM_ERR_INPUT, job->data_path, "@classLabel",
@@ -585,10 +580,10 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
     if (!am || !av || !tmask || !dmask) goto nomem;
     make_masks(m, job->freeze_backbone, tmask, dmask);
 
-    size_t n_train = (task == PTM_TASK_FORECAST || task == PTM_TASK_PRETRAIN) ? d.train.count
-                                                                                : d.n_train_cases;
-    int64_t steps_per_epoch = (int64_t)((n_train + (size_t)job->batch_size - 1) /
-                                        (size_t)job->batch_size);
+    size_t n_train =
+        (task == PTM_TASK_FORECAST || task == PTM_TASK_PRETRAIN) ? d.train.count : d.n_train_cases;
+    int64_t steps_per_epoch =
+        (int64_t)((n_train + (size_t)job->batch_size - 1) / (size_t)job->batch_size);
     int64_t total_steps = steps_per_epoch * job->epochs;
     if (job->max_steps > 0 && job->max_steps < total_steps) total_steps = job->max_steps;
     ptm_schedule sched;
@@ -611,8 +606,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
     snprintf(last_dir, sizeof last_dir, "%s/last", job->out_dir);
     if (job->resume) {
         int ep = 0;
-        if ((s = load_state(last_dir, m, am, av, &ep, &step, &best_val, &best_epoch, &bad,
-                            err)) != PTM_OK)
+        if ((s = load_state(last_dir, m, am, av, &ep, &step, &best_val, &best_epoch, &bad, err)) !=
+            PTM_OK)
             goto done;
         start_epoch = ep + 1;
         logf_(job, 0, "resume: after epoch %d (step %lld, best val %.6g at epoch %d)", ep + 1,
@@ -655,7 +650,7 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
                                       tb.fut, NULL);
             } else {
                 n = n_train - start < (size_t)job->batch_size ? n_train - start
-                                                               : (size_t)job->batch_size;
+                                                              : (size_t)job->batch_size;
                 ts_fill(&tb, &d.ts_train, d.order + start, n, task);
             }
             ptm_inputs in;
@@ -704,8 +699,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
         if (task == PTM_TASK_FORECAST || task == PTM_TASK_PRETRAIN)
             s = eval_windows(ectx, &cfg, &d.val, &eb, task, &a, err);
         else
-            s = eval_cases(ectx, &cfg, &d.ts_train, d.order + d.n_train_cases, d.n_val_cases,
-                           &eb, task, &a, err);
+            s = eval_cases(ectx, &cfg, &d.ts_train, d.order + d.n_train_cases, d.n_val_cases, &eb,
+                           task, &a, err);
         if (s != PTM_OK) goto done;
         double val = a.n_samples > 0 ? a.loss_sum / a.n_samples : loss_sum / (double)seen;
         int improved = val < best_val;
@@ -723,6 +718,11 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
         if ((s = save_state(last_dir, m, am, av, epoch, step, best_val, best_epoch, bad, err)) !=
             PTM_OK)
             goto done;
+        if (job->stop_after_epochs > 0 && epoch + 1 >= job->stop_after_epochs) {
+            logf_(job, 0, "stopping after epoch %d as asked", epoch + 1);
+            epoch++;
+            break;
+        }
         if (job->patience > 0 && bad >= job->patience) {
             logf_(job, 0, "early stop: no improvement for %d epochs", bad);
             epoch++;
@@ -834,10 +834,13 @@ ptm_status ptm_eval_run(const char *model_dir, const char *data_path, const char
             goto done;
         }
         const ptm_windows *w = &d.test;
-        if (split && strcmp(split, "val") == 0) w = &d.val;
-        else if (split && strcmp(split, "train") == 0) w = &d.train;
+        if (split && strcmp(split, "val") == 0)
+            w = &d.val;
+        else if (split && strcmp(split, "train") == 0)
+            w = &d.train;
         else if (split && strcmp(split, "test") != 0) {
-            s = ptm_err(err, PTM_ERR_ARG, NULL, "split", "unknown split '%s'; expected train, val or test", split);
+            s = ptm_err(err, PTM_ERR_ARG, NULL, "split",
+                        "unknown split '%s'; expected train, val or test", split);
             goto done;
         }
         if ((s = eval_windows(ctx, c, w, &b, task, &a, err)) != PTM_OK) goto done;
@@ -862,9 +865,9 @@ ptm_status ptm_eval_run(const char *model_dir, const char *data_path, const char
                 in.past_values = b.past;
                 in.observed_mask = b.pobs;
                 if ((s = ptm_forward(ctx, &in, err)) != PTM_OK) goto done;
-                if ((s = ptm_ctx_output(ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean"
-                                                                      : "prediction_outputs",
-                                        &v, err)) != PTM_OK)
+                if ((s = ptm_ctx_output(
+                         ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean" : "prediction_outputs",
+                         &v, err)) != PTM_OK)
                     goto done;
                 for (size_t i = 0; i < n; i++)
                     for (int t = 0; t < Hh; t++)
@@ -893,7 +896,8 @@ ptm_status ptm_eval_run(const char *model_dir, const char *data_path, const char
                         d.ts_test.nchannels, c->num_input_channels);
             goto done;
         }
-        if (task == PTM_TASK_CLASSIFY && (!d.ts_test.labels || d.ts_test.nclasses > c->num_targets)) {
+        if (task == PTM_TASK_CLASSIFY &&
+            (!d.ts_test.labels || d.ts_test.nclasses > c->num_targets)) {
             s = ptm_err(err, PTM_ERR_INPUT, data_path, "@classLabel",
                         "expected class labels of at most %d classes", c->num_targets);
             goto done;

@@ -23,26 +23,28 @@ typedef enum {
 
 typedef struct {
     ptm_task task;
-    ptm_config cfg;            /* architecture; model_class is set from the task */
-    const char *init_from;     /* checkpoint to start from (backbone copied), or NULL */
-    int freeze_backbone;       /* train the head only (linear probing) */
+    ptm_config cfg;        /* architecture; model_class is set from the task */
+    const char *init_from; /* checkpoint to start from (backbone copied), or NULL */
+    int freeze_backbone;   /* train the head only (linear probing) */
     /* data */
-    const char *data_path;     /* forecasting/pretraining CSV, or the .ts training file */
-    const char *test_path;     /* .ts test file (classification/regression) */
-    const char *columns;       /* comma-separated CSV columns to use (NULL = all numeric) */
+    const char *data_path; /* forecasting/pretraining CSV, or the .ts training file */
+    const char *test_path; /* .ts test file (classification/regression) */
+    const char *columns;   /* comma-separated CSV columns to use (NULL = all numeric) */
     /* optimisation */
     int epochs;
     int batch_size;
     float lr;
     float weight_decay;
-    float clip_norm;           /* 0 = no clipping */
+    float clip_norm; /* 0 = no clipping */
     ptm_sched_kind schedule;
-    float warmup_frac;         /* cosine: warm-up share of all steps */
-    int patience;              /* early stopping after this many epochs without improvement */
-    int64_t max_steps;         /* stop after this many steps in total (0 = no limit) */
+    float warmup_frac;     /* cosine: warm-up share of all steps */
+    int patience;          /* early stopping after this many epochs without improvement */
+    int64_t max_steps;     /* stop after this many steps in total (0 = no limit) */
+    int stop_after_epochs; /* stop (as if interrupted) after this many epochs; the schedule
+                              still spans `epochs` (0 = run to the end) */
     uint64_t seed;
     const char *out_dir;
-    int resume;                /* continue from out_dir/last */
+    int resume; /* continue from out_dir/last */
     /* reporting: lines for a log; progress = 1 for a transient progress update */
     void (*log)(void *user, int progress, const char *line);
     void *user;
@@ -51,10 +53,10 @@ typedef struct {
 typedef struct {
     int epochs_run, best_epoch;
     int64_t steps;
-    double best_val;                   /* validation loss of the saved model */
-    double test_mse, test_mae;         /* forecasting, scaled space; regression in units */
-    double test_accuracy;              /* classification */
-    double seconds, samples_per_sec;   /* wall time and training throughput */
+    double best_val;                 /* validation loss of the saved model */
+    double test_mse, test_mae;       /* forecasting, scaled space; regression in units */
+    double test_accuracy;            /* classification */
+    double seconds, samples_per_sec; /* wall time and training throughput */
 } ptm_train_result;
 
 void ptm_train_job_defaults(ptm_train_job *job);
@@ -64,9 +66,9 @@ PTM_MUST_USE ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result
 /* Metrics of a forecaster on the test split of a CSV (standard protocol, StandardScaler fitted
  * on the training rows): MSE/MAE in the scaled space and in original units, correlation. */
 typedef struct {
-    double mse, mae;           /* scaled space (the literature's protocol) */
-    double mse_raw, mae_raw;   /* original units */
-    double corr;               /* Pearson correlation of forecast and truth (scaled) */
+    double mse, mae;         /* scaled space (the literature's protocol) */
+    double mse_raw, mae_raw; /* original units */
+    double corr;             /* Pearson correlation of forecast and truth (scaled) */
     size_t windows;
     /* classification / regression */
     double accuracy, rmse, reg_mae;
