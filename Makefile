@@ -1,6 +1,7 @@
 # Makefile - builds the library, the `patchtsmixer` CLI and the tests.
 #
-#   make            library (build/libpatchtsmixer.a), CLI (build/patchtsmixer), test programs
+#   make            library (build/libpatchtsmixer.a), CLI (build/patchtsmixer), test programs,
+#                   benchmark (build/bench)
 #   make test       build and run the whole test suite (prints "N passed, N failed")
 #   make asan       the same suite built with AddressSanitizer + UBSan in build-asan/
 #   make format     clang-format every source file; make format-check fails on a diff
@@ -24,7 +25,12 @@ CLI      = $(BUILD)/patchtsmixer
 
 .PHONY: all test asan format format-check clean
 
-all: $(LIB) $(CLI) $(TEST_BIN)
+BENCH    = $(BUILD)/bench
+
+all: $(LIB) $(CLI) $(TEST_BIN) $(BENCH)
+
+$(BENCH): bench/bench.c $(LIB)
+	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDLIBS) -o $@
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
@@ -64,3 +70,134 @@ format-check:
 
 clean:
 	rm -rf build build-asan
+
+# ---------------------------------------------------------------- shared library and install
+#   make install [PREFIX=/usr/local] [DESTDIR=stage/]   library (shared + static), header,
+#                   pkg-config file, CMake package config, the CLI (docs/abi.md: versions, ABI)
+#   make uninstall  removes what install wrote
+# The shared library is built from position-independent objects in $(BUILD)/pic/, exports only
+# the functions of include/patchtsmixer.h (a version script generated from the header) and has
+# the SONAME libpatchtsmixer.so.MAJOR.
+VERSION       := $(shell sed -n 's/^\#define PTM_VERSION_STRING "\(.*\)"/\1/p' include/patchtsmixer.h)
+VERSION_MAJOR := $(shell sed -n 's/^\#define PTM_VERSION_MAJOR \([0-9]*\)/\1/p' include/patchtsmixer.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define PTM_VERSION_MINOR \([0-9]*\)/\1/p' include/patchtsmixer.h)
+SONAME   = libpatchtsmixer.so.$(VERSION_MAJOR)
+SHLIB    = $(BUILD)/libpatchtsmixer.so.$(VERSION)
+PIC_OBJ  = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+SYMMAP   = $(BUILD)/patchtsmixer.map
+
+.PHONY: shared install uninstall
+all: shared
+shared: $(BUILD)/libpatchtsmixer.so
+
+$(BUILD)/pic/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -c $< -o $@
+ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
+$(BUILD)/pic/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -mavx2 -mfma -c $< -o $@
+endif
+
+# every function the public header declares, and nothing else
+$(SYMMAP): include/patchtsmixer.h
+	@mkdir -p $(dir $@)
+	{ echo '{ global:'; $(CC) -E -P -Iinclude $< | grep -oE '\bptm_[a-z0-9_]+ *\(' | \
+	    tr -d ' (' | sort -u | sed 's/^/  /; s/$$/;/'; echo 'local: *; };'; } >$@
+
+$(SHLIB): $(PIC_OBJ) $(SYMMAP)
+	$(CC) -shared $(CFLAGS_ALL) -Wl,-soname,$(SONAME) -Wl,--version-script=$(SYMMAP) \
+	    -Wl,-z,defs $(PIC_OBJ) $(LDLIBS) -o $@
+
+$(BUILD)/libpatchtsmixer.so: $(SHLIB)
+	ln -sf libpatchtsmixer.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+DESTDIR    ?=
+# the .pc and CMake files locate everything relative to the prefix (LIBDIR, INCLUDEDIR under it)
+LIBREL      = $(patsubst $(PREFIX)/%,%,$(LIBDIR))
+INCLUDEREL  = $(patsubst $(PREFIX)/%,%,$(INCLUDEDIR))
+PKG_SED     = -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBREL@|$(LIBREL)|g' \
+              -e 's|@INCLUDEREL@|$(INCLUDEREL)|g' -e 's|@VERSION@|$(VERSION)|g' \
+              -e 's|@SOVERSION@|$(VERSION_MAJOR)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
+              -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g'
+
+install: $(LIB) $(BUILD)/libpatchtsmixer.so $(CLI)
+	@case "$(LIBDIR)/$(INCLUDEDIR)" in "$(PREFIX)"/*/"$(PREFIX)"/*) ;; \
+	    *) echo "make install: LIBDIR and INCLUDEDIR must lie under PREFIX" >&2; exit 2 ;; esac
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/patchtsmixer \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
+	install -m 644 include/patchtsmixer.h $(DESTDIR)$(INCLUDEDIR)/patchtsmixer.h
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.a
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so.$(VERSION)
+	ln -sf libpatchtsmixer.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/patchtsmixer
+	sed $(PKG_SED) pkg/patchtsmixer.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/patchtsmixer.pc
+	to_prefix=$$(echo "$(LIBREL)/cmake/patchtsmixer" | sed 's|[^/][^/]*|..|g'); \
+	sed $(PKG_SED) -e "s|@CMAKE_TO_PREFIX@|$$to_prefix|g" pkg/patchtsmixerConfig.cmake.in \
+	    >$(DESTDIR)$(LIBDIR)/cmake/patchtsmixer/patchtsmixerConfig.cmake
+	ptr=$$(echo __SIZEOF_POINTER__ | $(CC) -E -P - | tr -d ' \n'); \
+	sed $(PKG_SED) -e "s|@SIZEOF_VOID_P@|$$ptr|g" pkg/patchtsmixerConfigVersion.cmake.in \
+	    >$(DESTDIR)$(LIBDIR)/cmake/patchtsmixer/patchtsmixerConfigVersion.cmake
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/patchtsmixer.h $(DESTDIR)$(LIBDIR)/libpatchtsmixer.a \
+	    $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so $(DESTDIR)$(BINDIR)/patchtsmixer \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/patchtsmixer.pc
+	rm -rf $(DESTDIR)$(LIBDIR)/cmake/patchtsmixer
+
+# ---------------------------------------------------------------- reliability (docs/fuzzing.md)
+#   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build/fuzz/fuzz_<target>
+#   make fuzz-run   run each for FUZZ_SECONDS (default 45) on a copy of its committed corpus;
+#                   any crash, leak, sanitizer report or timeout fails (CI runs this)
+#   make tsan       tests/test_threads.c under ThreadSanitizer (build/tsan/)
+#   make valgrind   the test programs under valgrind memcheck (the slowest ones skipped)
+FUZZ_TARGETS = safetensors config csv ts checkpoint model
+FUZZ_SRC     = $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+FUZZ_CC     ?= clang
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+               -Wno-unknown-warning-option -Wno-double-promotion
+FUZZ_SECONDS ?= 45
+FORMAT_FILES += $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+
+# the replay program compiles every fuzz target in
+$(BUILD)/test_fuzz_replay: $(FUZZ_SRC)
+
+.PHONY: fuzz fuzz-run tsan valgrind
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) OPT="-O1" \
+	    CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build/fuzz/libpatchtsmixer.a
+	@for t in $(FUZZ_TARGETS); do \
+	    echo "$(FUZZ_CC) ... tests/fuzz/fuzz_$$t.c -o build/fuzz/fuzz_$$t"; \
+	    $(FUZZ_CC) -std=c11 -O1 -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
+	        -fsanitize=fuzzer $(FUZZ_SAN) tests/fuzz/fuzz_$$t.c build/fuzz/libpatchtsmixer.a \
+	        -lm -lpthread -o build/fuzz/fuzz_$$t || exit 1; \
+	done
+
+fuzz-run: fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run_fuzzers.sh $(FUZZ_TARGETS)
+
+tsan:
+	$(MAKE) BUILD=build/tsan OPT="-O1" CFLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
+	    LDLIBS="-lm -lpthread -fsanitize=thread" build/tsan/test_threads
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build/tsan/test_threads
+
+valgrind: all
+	sh tests/run_valgrind.sh
+
+# ---------------------------------------------------------------- API reference (Doxygen)
+#   make docs       $(BUILD)/docs/html/index.html from include/patchtsmixer.h and docs/*.md;
+#                   warnings (which CI treats as errors) in $(BUILD)/docs/warnings.log
+.PHONY: docs
+docs:
+	@mkdir -p $(BUILD)/docs
+	( cat Doxyfile; echo "PROJECT_NUMBER = $(VERSION)"; echo "OUTPUT_DIRECTORY = $(BUILD)/docs"; \
+	  echo "WARN_LOGFILE = $(BUILD)/docs/warnings.log" ) | doxygen -
+	@if [ -s $(BUILD)/docs/warnings.log ]; then cat $(BUILD)/docs/warnings.log; fi
+	@echo "API reference: $(BUILD)/docs/html/index.html"

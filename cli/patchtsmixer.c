@@ -3,6 +3,7 @@
  *   patchtsmixer info MODEL_DIR
  *   patchtsmixer predict MODEL_DIR --input past.csv [--output out.csv] [--columns a,b]
  *                        [--samples N] [--quantiles 0.1,0.5,0.9] [--seed S]
+ *                        [--plot FILE.svg] [--plot-columns a,b] [--holdout]
  *   patchtsmixer --version | --help | COMMAND --help
  *
  * Errors are printed as one line "patchtsmixer: <file>: <field>: <what>" on stderr.
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "plot.h"
 
 int fail_status(const ptm_error *err) {
     char msg[2048];
@@ -79,8 +81,17 @@ static const char *PREDICT_USAGE =
     "  --samples N         distribution heads: sample N paths                 [default 0]\n"
     "  --quantiles Q,...   quantiles of the samples                  [default 0.1,0.5,0.9]\n"
     "  --seed S            seed of the sampler                                [default 0]\n"
+    "  --threads N         worker threads                                     [default 1]\n"
+    "  --plot FILE.svg     forecasters: draw history, forecast, the interval of\n"
+    "                      the quantiles (distribution heads; 200 samples unless\n"
+    "                      --samples) and held-out values, one panel per channel\n"
+    "  --plot-columns A,B  draw only these forecast channels            [default all]\n"
+    "  --holdout           forecasters: forecast the last prediction_length rows\n"
+    "                      from the context_length rows before them (a backtest;\n"
+    "                      --plot shows the held-out rows as actual values)\n"
     "\n"
-    "example: patchtsmixer predict models/etth1 --input data/ETTh1.csv --output fc.csv\n";
+    "example: patchtsmixer predict models/etth1 --input data/ETTh1.csv --output fc.csv\n"
+    "         patchtsmixer predict models/etth1 --input data/ETTh1.csv --holdout --plot fc.svg\n";
 
 /* ------------------------------------------------------------------ info */
 
@@ -246,9 +257,156 @@ static int close_out(outfile *o, ptm_error *err) {
     return 0;
 }
 
+/* predict --plot: what the forecast chart needs from cmd_predict */
+typedef struct {
+    const char *path, *columns, *dir, *input;
+    const ptm_config *c;
+    const ptm_csv *tab;
+    const int *colidx;
+    const float *past, *obs; /* [L, C] the window */
+    const float *y;          /* [H, C'] the forecast */
+    size_t r0, last;         /* first and last row of the window */
+    int64_t step;            /* seconds per row, 0 = no usable timestamps */
+    int samples;             /* --samples, 0 = none */
+    const float *quant;
+    int nq;
+    const float *qout; /* [nq, H, C'] quantiles when samples > 0 */
+    long seed;
+} predict_plot;
+
+/* Draw the forecast of cmd_predict (history, forecast, interval band for distribution heads,
+ * held-out actual values) into pp->path. Returns 0, or -1 with *err filled. */
+static int draw_predict_plot(ptm_ctx *ctx, const predict_plot *pp, ptm_error *err) {
+    const ptm_config *c = pp->c;
+    int L = c->context_length, H = c->prediction_length, C = c->num_input_channels;
+    int Cs = c->num_prediction_channels, hold = pp->last + 1 < pp->tab->nrows;
+    int *pick = malloc(sizeof(int) * (size_t)Cs);
+    const char **names = malloc(sizeof(char *) * (size_t)Cs);
+    float *hist = malloc(sizeof(float) * (size_t)L * Cs), *fc = malloc(sizeof(float) * H * Cs);
+    float *act = malloc(sizeof(float) * H * Cs), *lo = malloc(sizeof(float) * H * Cs);
+    float *hi = malloc(sizeof(float) * H * Cs), *samp = NULL;
+    int n = 0, rc = -1, band = 0;
+    char band_name[96] = "";
+    memset(err, 0, sizeof *err);
+    if (!pick || !names || !hist || !fc || !act || !lo || !hi) goto oom;
+    for (int j = 0; j < Cs; j++) {
+        int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+        const char *name = pp->tab->colnames[pp->colidx[ch]];
+        if (pp->columns) {
+            /* --plot-columns: is name in the comma-separated list? */
+            size_t len = strlen(name);
+            const char *p = pp->columns;
+            int found = 0;
+            while (*p && !found) {
+                const char *e = strchr(p, ',');
+                size_t l = e ? (size_t)(e - p) : strlen(p);
+                found = l == len && strncmp(p, name, len) == 0;
+                p = e ? e + 1 : p + l;
+            }
+            if (!found) continue;
+        }
+        pick[n] = j;
+        names[n++] = name;
+    }
+    if (n == 0) {
+        snprintf(err->field, sizeof err->field, "--plot-columns");
+        snprintf(err->text, sizeof err->text, "none of '%s' is a forecast channel", pp->columns);
+        goto done;
+    }
+    const float *qlo = NULL, *qhi = NULL;
+    if (c->loss == PTM_LOSS_NLL) {
+        /* the band: the lowest and highest requested quantile of the samples (200 paths at
+         * 0.1 and 0.9 when --samples was not given) */
+        size_t per = (size_t)H * Cs;
+        static float q19[2] = {0.1f, 0.9f};
+        if (pp->samples > 0) {
+            int a = 0, b = 0;
+            for (int k = 1; k < pp->nq; k++) {
+                if (pp->quant[k] < pp->quant[a]) a = k;
+                if (pp->quant[k] > pp->quant[b]) b = k;
+            }
+            if (a != b) {
+                qlo = pp->qout + (size_t)a * per;
+                qhi = pp->qout + (size_t)b * per;
+                snprintf(band_name, sizeof band_name, "q%g - q%g (%d samples)",
+                         (double)pp->quant[a], (double)pp->quant[b], pp->samples);
+            }
+        } else {
+            samp = malloc(sizeof(float) * per * 202);
+            if (!samp) goto oom;
+            if (ptm_ctx_sample(ctx, 200, (uint64_t)pp->seed, samp, per * 200, err) != PTM_OK ||
+                ptm_quantiles(samp, 1, 200, (int64_t)per, q19, 2, samp + per * 200, err) != PTM_OK)
+                goto done;
+            qlo = samp + per * 200; /* the two quantile rows follow the 200 samples */
+            qhi = samp + per * 201;
+            snprintf(band_name, sizeof band_name, "q0.1 - q0.9 (200 samples)");
+        }
+        band = qlo != NULL;
+    }
+    for (int k = 0; k < n; k++) {
+        int j = pick[k], ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+        for (int t = 0; t < L; t++)
+            hist[(size_t)t * n + k] =
+                pp->obs[(size_t)t * C + ch] > 0 ? pp->past[(size_t)t * C + ch] : NAN;
+        for (int t = 0; t < H; t++) {
+            size_t src = (size_t)t * Cs + (size_t)j, dst = (size_t)t * n + (size_t)k;
+            fc[dst] = pp->y[src];
+            if (band) {
+                lo[dst] = qlo[src];
+                hi[dst] = qhi[src];
+            }
+            size_t row = pp->last + 1 + (size_t)t, cell = row * pp->tab->ncols + pp->colidx[ch];
+            act[dst] = hold && pp->tab->observed[cell] > 0 ? pp->tab->values[cell] : NAN;
+        }
+    }
+    char title[512];
+    snprintf(title, sizeof title, "%s: forecast of %d steps from %s%s", pp->dir, H, pp->input,
+             hold ? " (last rows held out)" : "");
+    plot_forecast_data d;
+    memset(&d, 0, sizeof d);
+    d.title = title;
+    d.L = L;
+    d.H = H;
+    d.nch = n;
+    d.names = names;
+    d.history = hist;
+    d.forecast = fc;
+    d.lo = band ? lo : NULL;
+    d.hi = band ? hi : NULL;
+    d.band_name = band_name;
+    d.actual = hold ? act : NULL;
+    if (pp->step > 0) {
+        d.time = pp->tab;
+        d.step = pp->step;
+        d.t_last = pp->tab->time_sec[pp->last];
+        d.time_like = pp->tab->time_text[pp->last];
+    }
+    if (plot_forecast(pp->path, &d) != 0) {
+        snprintf(err->file, sizeof err->file, "%s", pp->path);
+        snprintf(err->text, sizeof err->text, "cannot write: %s", strerror(errno));
+        goto done;
+    }
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err->text, sizeof err->text, "out of memory");
+done:
+    free(pick);
+    free(names);
+    free(hist);
+    free(fc);
+    free(act);
+    free(lo);
+    free(hi);
+    free(samp);
+    return rc;
+}
+
 static int cmd_predict(int argc, char **argv) {
     const char *dir = NULL, *input = NULL, *output = "-", *columns = NULL;
-    long samples = 0, seed = 0;
+    const char *plot = NULL, *plot_columns = NULL;
+    int holdout = 0;
+    long samples = 0, seed = 0, threads = 1;
     char delim = 0;
     float quant[64] = {0.1f, 0.5f, 0.9f};
     int nq = 3;
@@ -259,10 +417,22 @@ static int cmd_predict(int argc, char **argv) {
             return 0;
         }
         int has_val = i + 1 < argc;
+        if (strcmp(a, "--holdout") == 0) {
+            holdout = 1;
+            continue;
+        }
+        if (strcmp(a, "--plot") == 0 || strcmp(a, "--plot-columns") == 0) {
+            if (!has_val) return fail_usage("predict", "option '%s' needs a value", a);
+            if (strcmp(a, "--plot") == 0)
+                plot = argv[++i];
+            else
+                plot_columns = argv[++i];
+            continue;
+        }
         if (strcmp(a, "--input") == 0 || strcmp(a, "--output") == 0 ||
             strcmp(a, "--columns") == 0 || strcmp(a, "--samples") == 0 ||
             strcmp(a, "--quantiles") == 0 || strcmp(a, "--seed") == 0 ||
-            strcmp(a, "--delimiter") == 0) {
+            strcmp(a, "--delimiter") == 0 || strcmp(a, "--threads") == 0) {
             if (!has_val) return fail_usage("predict", "option '%s' needs a value", a);
             const char *v = argv[++i];
             if (strcmp(a, "--input") == 0)
@@ -275,6 +445,9 @@ static int cmd_predict(int argc, char **argv) {
                 if (parse_int(v, 1, 1000000, &samples) != 0)
                     return fail_usage("predict", "--samples '%s' is not an integer in [1, 1000000]",
                                       v);
+            } else if (strcmp(a, "--threads") == 0) {
+                if (parse_int(v, 1, 256, &threads) != 0)
+                    return fail_usage("predict", "--threads '%s' is not an integer in [1, 256]", v);
             } else if (strcmp(a, "--seed") == 0) {
                 if (parse_int(v, 0, 2147483647L, &seed) != 0)
                     return fail_usage("predict", "--seed '%s' is not a non-negative integer", v);
@@ -326,8 +499,20 @@ static int cmd_predict(int argc, char **argv) {
         rc = fail_usage("predict", "--samples needs a distribution head (loss \"nll\")%s", "");
         goto done;
     }
+    if ((plot || holdout) && c->model_class != PTM_CLASS_PREDICTION) {
+        rc = fail_usage("predict", "%s is for forecasters (PatchTSMixerForPrediction)",
+                        plot ? "--plot" : "--holdout");
+        goto done;
+    }
+    if (plot && strcmp(plot, "-") == 0 && strcmp(output, "-") == 0) {
+        rc = fail_usage("predict", "--plot - and --output - would both write to %s",
+                        "standard output");
+        goto done;
+    }
     if (ptm_csv_load(input, delim, &tab, &err) != PTM_OK) goto fail;
     int C = c->num_input_channels, L = c->context_length;
+    /* --holdout: the window ends prediction_length rows before the end of the file */
+    size_t hold = holdout ? (size_t)c->prediction_length : 0;
     colidx = malloc(sizeof(int) * (size_t)C);
     if (!colidx) goto oom;
     if (columns) {
@@ -377,10 +562,18 @@ static int cmd_predict(int argc, char **argv) {
                  "%zu data rows, the model needs at least context_length = %d", tab.nrows, L);
         goto fail;
     }
+    if (tab.nrows < (size_t)L + hold) {
+        snprintf(err.file, sizeof err.file, "%s", input);
+        err.field[0] = 0;
+        snprintf(err.text, sizeof err.text,
+                 "%zu data rows; --holdout needs context_length + prediction_length = %zu",
+                 tab.nrows, (size_t)L + hold);
+        goto fail;
+    }
     past = malloc(sizeof(float) * (size_t)L * C);
     obs = malloc(sizeof(float) * (size_t)L * C);
     if (!past || !obs) goto oom;
-    size_t r0 = tab.nrows - (size_t)L;
+    size_t r0 = tab.nrows - hold - (size_t)L, last = tab.nrows - hold - 1;
     for (int t = 0; t < L; t++)
         for (int j = 0; j < C; j++) {
             size_t src = (r0 + (size_t)t) * tab.ncols + (size_t)colidx[j];
@@ -391,6 +584,7 @@ static int cmd_predict(int argc, char **argv) {
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = 1;
     cp.keep_hidden_states = 0;
+    cp.num_threads = (int)threads;
     if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) goto fail;
     ptm_inputs in;
     memset(&in, 0, sizeof in);
@@ -419,7 +613,7 @@ static int cmd_predict(int argc, char **argv) {
                 goto fail;
         }
         int64_t step = 0;
-        int timed = tab.time_parsed && ptm_csv_time_step(&tab, (size_t)L, &step);
+        int timed = tab.time_parsed && ptm_csv_time_step(&tab, (size_t)L + hold, &step);
         fprintf(o.f, "%s", timed ? (tab.time_colname ? tab.time_colname : "date") : "step");
         for (int j = 0; j < Cs; j++) {
             int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
@@ -436,8 +630,8 @@ static int cmd_predict(int argc, char **argv) {
         for (int t = 0; t < H; t++) {
             if (timed) {
                 char ts[96];
-                ptm_csv_format_time(tab.time_sec[tab.nrows - 1] + step * (t + 1),
-                                    tab.time_text[tab.nrows - 1], ts, sizeof ts);
+                ptm_csv_format_time(tab.time_sec[last] + step * (t + 1), tab.time_text[last], ts,
+                                    sizeof ts);
                 fprintf(o.f, "%s", ts);
             } else {
                 fprintf(o.f, "%d", t + 1);
@@ -448,6 +642,30 @@ static int cmd_predict(int argc, char **argv) {
                     for (int j = 0; j < Cs; j++)
                         fprintf(o.f, ",%.7g", (double)qout[((size_t)k * H + t) * Cs + (size_t)j]);
             fprintf(o.f, "\n");
+        }
+        if (plot) {
+            predict_plot pp = {plot,
+                               plot_columns,
+                               dir,
+                               input,
+                               c,
+                               &tab,
+                               colidx,
+                               past,
+                               obs,
+                               y.data,
+                               r0,
+                               last,
+                               timed ? step : 0,
+                               (int)samples,
+                               quant,
+                               nq,
+                               qout,
+                               seed};
+            if (draw_predict_plot(ctx, &pp, &err) != 0) {
+                close_out(&o, &err);
+                goto fail;
+            }
         }
     } else if (c->model_class == PTM_CLASS_CLASSIFICATION) {
         ptm_tensor_view y;

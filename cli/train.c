@@ -50,6 +50,7 @@ static const char *TRAIN_USAGE =
     "  --epochs N [10]  --batch-size N [64]  --lr X [0.001]  --weight-decay X [0]\n"
     "  --clip X [1.0, 0 = off]  --schedule onecycle|cosine|constant [onecycle]  --warmup F [0.1]\n"
     "  --patience N [5]  --seed N [42]  --max-steps N [0 = no limit]\n"
+    "  --threads N         worker threads [all cores]; results do not depend on it\n"
     "output:\n"
     "  --out DIR           checkpoint folder                                   [required]\n"
     "  --resume            continue from DIR/last\n"
@@ -126,6 +127,8 @@ int cmd_train(int argc, char **argv) {
     c->random_mask_ratio = 0.4;
     const char *config_path = NULL;
     log_state ls = {0, isatty(2), 0};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    job.threads = ncpu > 1 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
     int stride_set = 0, rc = EXIT_RUNTIME;
     /* model flags are applied after --config, so remember them */
     const char *model_flags[64][2];
@@ -211,6 +214,9 @@ int cmd_train(int argc, char **argv) {
             if (parse_i(v, 0, 2147483647L, &iv))
                 return fail_usage("train", "--seed '%s': expected a non-negative integer", v);
             job.seed = (uint64_t)iv;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (parse_i(v, 1, 256, &iv)) return fail_usage("train", "--threads '%s': expected an integer in [1, 256]", v);
+            job.threads = (int)iv;
         } else if (strcmp(a, "--max-steps") == 0) {
             if (parse_i(v, 0, 2147483647L, &iv))
                 return fail_usage("train", "--max-steps '%s': expected a non-negative integer", v);

@@ -180,6 +180,8 @@ typedef struct {
     int keep_hidden_states; /* also keep hidden_states.k of every layer */
     int training;           /* train mode: dropout on, BatchNorm batch statistics (updating the
                                model's running statistics), caches kept for ptm_backward */
+    int num_threads;        /* threads of this context's pool (created once, here); 0 or 1 =
+                               the calling thread only. Results do not depend on it. */
 } ptm_ctx_params;
 
 ptm_ctx_params ptm_ctx_default_params(void);
@@ -274,6 +276,74 @@ int ptm_csv_find_column(const ptm_csv *t, const char *name);
 int ptm_csv_time_step(const ptm_csv *t, size_t last_n, int64_t *step);
 /* format seconds since the epoch in the style of the sample timestamp `like` */
 void ptm_csv_format_time(int64_t sec, const char *like, char *buf, size_t n);
+
+/* ================================================================ training (high level)
+ * The whole training loop of `patchtsmixer train` behind one call (src/train/api.c over the
+ * trainer in src/train/trainer.c): data -> split -> scaler -> windows -> AdamW epochs with
+ * validation, early stopping and checkpoints in Hugging Face format:
+ *
+ *     ptm_train_params p = ptm_train_default_params();
+ *     p.config_path = "my_config.json";   // architecture (HF config.json), or NULL
+ *     p.epochs = 10;
+ *     ptm_train_summary sum;
+ *     if (ptm_train_csv("data/ETTh1.csv", "runs/x", &p, &sum, &err) != PTM_OK) { ... }
+ *     // runs/x/config.json + runs/x/model.safetensors: the best model (ptm_model_load)
+ */
+
+typedef enum {
+    PTM_TRAIN_FORECAST = 0, /* PatchTSMixerForPrediction from a CSV */
+    PTM_TRAIN_CLASSIFY = 1, /* PatchTSMixerForTimeSeriesClassification from a UEA .ts file */
+    PTM_TRAIN_REGRESS = 2,  /* PatchTSMixerForRegression from a Monash TSER .ts file */
+    PTM_TRAIN_PRETRAIN = 3  /* PatchTSMixerForPretraining (masked reconstruction) from a CSV */
+} ptm_train_task;
+
+typedef enum { PTM_LR_CONSTANT = 0, PTM_LR_COSINE = 1, PTM_LR_ONECYCLE = 2 } ptm_lr_schedule;
+
+typedef struct {
+    ptm_train_task task;
+    const char *config_path;  /* Hugging Face config.json giving the architecture, or NULL */
+    const char *config_json;  /* the same as JSON text, used when config_path is NULL; both NULL:
+                                 PatchTSMixerConfig's defaults. The data sets the channels. */
+    const char *init_from;    /* checkpoint whose backbone to start from (fine-tuning), or NULL */
+    int freeze_backbone;      /* train the head only (linear probing) */
+    const char *test_path;    /* .ts test file (classify, regress), or NULL */
+    const char *columns;      /* CSV columns to use as channels, "a,b,c"; NULL = all numeric */
+    int epochs;               /* [10] */
+    int batch_size;           /* [64] */
+    float lr;                 /* peak learning rate [1e-3] */
+    float weight_decay;       /* AdamW [0] */
+    float clip_norm;          /* global gradient-norm clipping, 0 = off [1] */
+    ptm_lr_schedule schedule; /* [PTM_LR_ONECYCLE] */
+    float warmup_frac;        /* cosine: warm-up share of all steps [0.1] */
+    int patience;             /* early stopping after this many epochs without improvement [5] */
+    int64_t max_steps;        /* stop after this many optimiser steps, 0 = no limit */
+    uint64_t seed;            /* [42]; same seed, data and threads: identical checkpoints */
+    int resume;               /* continue from out_dir/last */
+    /* optional reporting, called from the training thread; user is passed back */
+    void (*log)(void *user, int progress, const char *line); /* progress = 1: transient line */
+    void (*on_epoch)(void *user, int epoch, double train_loss, double val_loss); /* from 1 */
+    void *user;
+} ptm_train_params;
+
+typedef struct {
+    int epochs_run;            /* epochs completed (including resumed ones) */
+    int best_epoch;            /* 1-based epoch of the saved (best) model */
+    int64_t steps;             /* optimiser steps in total */
+    double best_val;           /* validation loss of the saved model */
+    double test_mse, test_mae; /* forecasting (scaled space), regression (units), pretraining */
+    double test_accuracy;      /* classification */
+    double seconds, samples_per_sec; /* wall time and training throughput */
+} ptm_train_summary;
+
+/* The optimisation defaults of `patchtsmixer train` (values in brackets above). */
+ptm_train_params ptm_train_default_params(void);
+/* Train on data_path (a CSV for forecast / pretrain, a .ts file for classify / regress) and
+ * write checkpoints to out_dir (created): out_dir/config.json + model.safetensors hold the
+ * model with the lowest validation loss, out_dir/last/ the latest state for resume. summary
+ * may be NULL. */
+PTM_MUST_USE ptm_status ptm_train_csv(const char *data_path, const char *out_dir,
+                                      const ptm_train_params *params, ptm_train_summary *summary,
+                                      ptm_error *err);
 
 #ifdef __cplusplus
 }

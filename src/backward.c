@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/threads.h"
 #include "layers/dist.h"
 #include "layers/layers.h"
 #include "model.h"
@@ -157,8 +158,17 @@ static void inject_scale_backward(float *dh, ptm_params *g, float *dtmp, const f
         }
 }
 
+static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err);
+
 ptm_status ptm_backward(ptm_ctx *ctx, ptm_error *err) {
     if (!ctx) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
+    ptm_pool *prev = ptm_pool_enter(ctx->pool);
+    ptm_status s = backward_impl(ctx, err);
+    ptm_pool_leave(prev);
+    return s;
+}
+
+static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
     if (!ctx->training)
         return ptm_err(err, PTM_ERR_ARG, NULL, "training",
                        "ptm_backward needs a context created with training = 1");

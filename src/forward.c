@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "layers/dist.h"
+#include "kernels/threads.h"
 #include "layers/layers.h"
 #include "model.h"
 #include "rng.h"
@@ -25,6 +26,7 @@ ptm_ctx_params ptm_ctx_default_params(void) {
     p.max_batch = 1;
     p.keep_hidden_states = 1;
     p.training = 0;
+    p.num_threads = 1;
     return p;
 }
 
@@ -258,6 +260,7 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     for (int k = 0; k < K; k++) ctx->hidden[k] = ctx->keep_hidden ? hslots[k] : hbuf[k % 2];
     free(hslots);
     ctx->s_int = (int *)(void *)s_int_f;
+    if (cp.num_threads > 1) ctx->pool = ptm_pool_create(cp.num_threads > 256 ? 256 : cp.num_threads);
     if (train) {
         for (int k = 0; k < K; k++) {
             ctx->lc[k].scores = scores;
@@ -303,6 +306,7 @@ nomem:
 
 void ptm_ctx_free(ptm_ctx *ctx) {
     if (!ctx) return;
+    ptm_pool_free(ctx->pool);
     ptm_model_free(ctx->grads);
     free(ctx->arena);
     free(ctx->hidden);
@@ -459,8 +463,17 @@ static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_err
     return PTM_OK;
 }
 
+static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err);
+
 ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
     if (!ctx) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
+    ptm_pool *prev = ptm_pool_enter(ctx->pool);
+    ptm_status s = forward_impl(ctx, in, err);
+    ptm_pool_leave(prev);
+    return s;
+}
+
+static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
     ptm_status s = check_inputs(ctx, in, err);
     if (s != PTM_OK) return s;
     const ptm_model *m = ctx->model;

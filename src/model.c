@@ -8,6 +8,8 @@
  */
 #include "model.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,10 +237,57 @@ static ptm_status check_supported(const ptm_config *c, const char *file, ptm_err
     return PTM_OK;
 }
 
+/* layout() forms int products of the config's sizes (fc widths W*ef, head inputs N*D and
+ * D*C*N, 2*D): each must fit in an int before layout() runs. A product beyond INT_MAX is one
+ * dimension of a weight, so such a model is over PTM_MAX_PARAMS anyway: PTM_ERR_LIMIT. */
+static ptm_status check_dims(const ptm_config *c, const char *file, ptm_error *err) {
+    if (c->num_input_channels < 1 || c->d_model < 1 || c->expansion_factor < 1 ||
+        c->num_layers < 0 || c->num_patches < 1 || c->patch_length < 1 ||
+        c->prediction_length < 1 || c->num_targets < 1)
+        return ptm_err(err, PTM_ERR_CONFIG, file, NULL,
+                       "sizes must be positive (num_input_channels %d, d_model %d, "
+                       "expansion_factor %d, num_layers %d, prediction_length %d, num_targets %d)",
+                       c->num_input_channels, c->d_model, c->expansion_factor, c->num_layers,
+                       c->prediction_length, c->num_targets);
+    int64_t C = c->num_input_channels, N = c->num_patches, D = c->d_model;
+    int64_t ef = c->expansion_factor;
+    /* every factor is in [1, INT_MAX], so each product of two fits in int64_t */
+    int64_t cn = C * N;
+    int64_t prods[] = {N * ef, D * ef, C * ef, N * D, 2 * D + 2, cn > INT_MAX ? cn : cn * D};
+    for (size_t i = 0; i < sizeof prods / sizeof prods[0]; i++)
+        if (prods[i] > INT_MAX)
+            return ptm_err(err, PTM_ERR_LIMIT, file, NULL,
+                           "the model would have more than %zu parameters (d_model %d, "
+                           "num_patches %d, num_input_channels %d, expansion_factor %d)",
+                           PTM_MAX_PARAMS, c->d_model, c->num_patches, c->num_input_channels,
+                           c->expansion_factor);
+    return PTM_OK;
+}
+
+/* Number of F32 and I64 values of the model cfg describes, without allocating them. */
+static ptm_status count_params(const ptm_config *cfg, const char *file, size_t *floats,
+                               size_t *ints, ptm_error *err) {
+    ptm_status s = check_dims(cfg, file, err);
+    if (s != PTM_OK) return s;
+    ptm_model tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.cfg = *cfg; /* layout() only reads sizes and flags, never the lists */
+    walker w = {0};
+    w.m = &tmp;
+    layout(&w);
+    if (w.overflow || w.foff > PTM_MAX_PARAMS)
+        return ptm_err(err, PTM_ERR_LIMIT, file, NULL,
+                       "the model would have more than %zu parameters", PTM_MAX_PARAMS);
+    *floats = w.foff;
+    *ints = w.ioff;
+    return PTM_OK;
+}
+
 ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err) {
     *out = NULL;
     ptm_status s = check_supported(cfg, "config.json", err);
     if (s != PTM_OK) return s;
+    if ((s = check_dims(cfg, "config.json", err)) != PTM_OK) return s;
     ptm_model *m = calloc(1, sizeof *m);
     if (!m) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     s = ptm_config_copy(&m->cfg, cfg, err);
@@ -360,6 +409,14 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
                 goto done;
             }
             memcpy(e->f32, ten->data, e->numel * sizeof(float));
+            for (size_t i = 0; i < e->numel; i++) {
+                if (!isfinite(e->f32[i])) {
+                    s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
+                                "value %zu is %s; weights and buffers must be finite", i,
+                                isnan(e->f32[i]) ? "NaN" : "infinite");
+                    goto done;
+                }
+            }
         } else {
             if (ten->dtype != ST_I64) {
                 s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name, "dtype %s, expected I64",
@@ -396,13 +453,23 @@ ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
     s = ptm_config_load(path, &cfg, err);
     if (s != PTM_OK) return s;
     s = check_supported(&cfg, path, err);
+    /* size the model from the config, then read the file, and allocate only when the file
+     * is large enough to hold every tensor the config implies: a small hostile checkpoint
+     * cannot make the loader allocate gigabytes */
+    size_t floats = 0, ints = 0;
+    if (s == PTM_OK) s = count_params(&cfg, path, &floats, &ints, err);
+    st_file st = {0};
+    if (s == PTM_OK) s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
+    if (s == PTM_OK) s = st_load(path, &st, err);
+    /* st_load succeeded, so st.size >= 8; floats <= PTM_MAX_PARAMS, so no overflow */
+    if (s == PTM_OK && st.size - 8 < floats * sizeof(float) + ints * sizeof(int64_t))
+        s = ptm_err(err, PTM_ERR_TENSOR, path, NULL,
+                    "file is %zu bytes, too small for the %zu parameters its config.json "
+                    "implies (%zu bytes of float32 data): config and weights do not match",
+                    st.size, floats + ints, floats * sizeof(float));
     ptm_model *m = NULL;
     if (s == PTM_OK) s = ptm_model_build(&cfg, &m, err);
     ptm_config_free(&cfg);
-    if (s != PTM_OK) return s;
-    s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
-    st_file st = {0};
-    if (s == PTM_OK) s = st_load(path, &st, err);
     if (s == PTM_OK) s = load_tensors(m, &st, path, err);
     if (s == PTM_OK) ptm_model_sync(m);
     st_free(&st);

@@ -4,7 +4,12 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <string.h>
+
+#include "io/config.h"
 #include "kernels/kernels.h"
+#include "model.h"
+#include "train/trainer.h"
 #include "layers/layers.h"
 #include "testutil.h"
 
@@ -87,10 +92,77 @@ TEST(test_gelu_fast) {
     CHECK(worst < 2e-6);
 }
 
+/* a forward and a backward on 1 and on 3 threads give bit-identical results */
+TEST(test_threads_deterministic) {
+    ptm_config c;
+    ptm_config_defaults(&c);
+    c.model_class = PTM_CLASS_PREDICTION;
+    c.context_length = 64;
+    c.patch_length = 8;
+    c.patch_stride = 4;
+    c.num_input_channels = 3;
+    c.d_model = 16;
+    c.num_layers = 2;
+    c.prediction_length = 12;
+    c.mode = PTM_MODE_MIX_CHANNEL;
+    c.self_attn = 1;
+    c.self_attn_heads = 2;
+    ptm_error err;
+    ptm_model *m = NULL;
+    CHECK_STATUS(ptm_config_finish(&c, "test", &err), PTM_OK);
+    CHECK_STATUS(ptm_model_build(&c, &m, &err), PTM_OK);
+    ptm_config_free(&c);
+    if (!m) return;
+    ptm_model_init_weights(m, 3);
+    int B = 16;
+    size_t n = (size_t)B * 64 * 3, nf = (size_t)B * 12 * 3;
+    float *x = malloc(n * sizeof(float)), *fut = malloc(nf * sizeof(float));
+    unsigned seed = 5;
+    for (size_t i = 0; i < n; i++) x[i] = frand(&seed);
+    for (size_t i = 0; i < nf; i++) fut[i] = frand(&seed);
+    float *out[2] = {NULL, NULL}, *grad[2] = {NULL, NULL};
+    int threads[2] = {1, 3};
+    for (int t = 0; t < 2; t++) {
+        ptm_ctx *ctx = NULL;
+        ptm_ctx_params cp = ptm_ctx_default_params();
+        cp.max_batch = B;
+        cp.training = 1;
+        cp.num_threads = threads[t];
+        CHECK_STATUS(ptm_ctx_create(m, &cp, &ctx, &err), PTM_OK);
+        if (!ctx) continue;
+        ptm_inputs in;
+        memset(&in, 0, sizeof in);
+        in.batch = B;
+        in.past_values = x;
+        in.future_values = fut;
+        in.dropout_seed = 9;
+        CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_OK);
+        CHECK_STATUS(ptm_backward(ctx, &err), PTM_OK);
+        ptm_tensor_view v, g;
+        CHECK_STATUS(ptm_ctx_output(ctx, "prediction_outputs", &v, &err), PTM_OK);
+        CHECK_STATUS(ptm_ctx_grad(ctx, "model.encoder.patcher.weight", &g, &err), PTM_OK);
+        out[t] = malloc(sizeof(float) * (size_t)(B * 12 * 3));
+        grad[t] = malloc(sizeof(float) * 16 * 8);
+        memcpy(out[t], v.data, sizeof(float) * (size_t)(B * 12 * 3));
+        memcpy(grad[t], g.data, sizeof(float) * 16 * 8);
+        ptm_ctx_free(ctx);
+    }
+    CHECK(out[0] && out[1] && memcmp(out[0], out[1], sizeof(float) * (size_t)(B * 12 * 3)) == 0);
+    CHECK(grad[0] && grad[1] && memcmp(grad[0], grad[1], sizeof(float) * 16 * 8) == 0);
+    for (int t = 0; t < 2; t++) {
+        free(out[t]);
+        free(grad[t]);
+    }
+    free(x);
+    free(fut);
+    ptm_model_free(m);
+}
+
 int main(void) {
     RUN(test_gemm_shapes);
     RUN(test_linear_fast_path);
     RUN(test_gelu_fast);
+    RUN(test_threads_deterministic);
     printf("kernels: %s\n", ptm_kernels_name());
     return test_summary("test_kernels");
 }

@@ -1,5 +1,6 @@
 /* dispatch.c - picks the kernels for this CPU once (AVX2 + FMA, else scalar). */
 #include "kernels/kernels.h"
+#include "kernels/threads.h"
 
 static int force_scalar;
 
@@ -26,8 +27,8 @@ const char *ptm_kernels_name(void) {
     return !force_scalar && have_avx2() ? "avx2+fma" : "scalar";
 }
 
-void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                  const float *B, size_t ldb, float *C, size_t ldc) {
+static void gemm_serial(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc) {
 #if defined(__x86_64__) || defined(__i386__)
     if (!force_scalar && have_avx2()) {
         ptm_gemm_acc_avx2(M, N, K, A, sam, sak, B, ldb, C, ldc);
@@ -35,4 +36,41 @@ void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size
     }
 #endif
     ptm_gemm_acc_ref(M, N, K, A, sam, sak, B, ldb, C, ldc);
+}
+
+typedef struct {
+    size_t M, N, K, sam, sak, ldb, ldc;
+    const float *A, *B;
+    float *C;
+    int split_n;
+} gemm_job;
+
+/* each thread computes whole elements of C (rows, or columns when M is small), with the same
+ * k order as the serial kernel: results do not depend on the thread count */
+static void gemm_part(void *arg, int ith, int nth) {
+    const gemm_job *j = arg;
+    size_t b, e;
+    if (!j->split_n) {
+        ptm_share(j->M, 4, ith, nth, &b, &e);
+        if (e > b)
+            gemm_serial(e - b, j->N, j->K, j->A + b * j->sam, j->sam, j->sak, j->B, j->ldb,
+                        j->C + b * j->ldc, j->ldc);
+    } else {
+        ptm_share(j->N, 16, ith, nth, &b, &e);
+        if (e > b)
+            gemm_serial(j->M, e - b, j->K, j->A, j->sam, j->sak, j->B + b, j->ldb, j->C + b,
+                        j->ldc);
+    }
+}
+
+void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                  const float *B, size_t ldb, float *C, size_t ldc) {
+    ptm_pool *pool = ptm_pool_current();
+    int nth = ptm_pool_size(pool);
+    if (nth < 2 || (double)M * (double)N * (double)K < 65536.0) {
+        gemm_serial(M, N, K, A, sam, sak, B, ldb, C, ldc);
+        return;
+    }
+    gemm_job j = {M, N, K, sam, sak, ldb, ldc, A, B, C, M < (size_t)(8 * nth)};
+    ptm_pool_run(pool, gemm_part, &j);
 }

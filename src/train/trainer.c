@@ -9,6 +9,7 @@
 #include "train/trainer.h"
 
 #include <stdarg.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ void ptm_train_job_defaults(ptm_train_job *job) {
     job->warmup_frac = 0.1f;
     job->patience = 5;
     job->seed = 42;
+    job->threads = 1;
 }
 
 static double now_sec(void) {
@@ -373,18 +375,19 @@ static ptm_status save_state(const char *dir, const ptm_model *m, const float *a
     e[2].ndim = 0;
     e[2].data = &step;
     if ((s = st_write(path, e, 3, err)) != PTM_OK) return s;
-    char json[512];
+    char json[512], bv[32] = "null"; /* JSON has no inf or nan */
+    if (isfinite(best_val)) snprintf(bv, sizeof bv, "%.17g", best_val);
     int len = snprintf(json, sizeof json,
-                       "{\n  \"best_epoch\": %d,\n  \"best_val\": %.17g,\n  \"bad_epochs\": %d,\n"
+                       "{\n  \"best_epoch\": %d,\n  \"best_val\": %s,\n  \"bad_epochs\": %d,\n"
                        "  \"epoch\": %d,\n  \"step\": %lld\n}\n",
-                       best_epoch, best_val, bad_epochs, epoch, (long long)step);
+                       best_epoch, bv, bad_epochs, epoch, (long long)step);
     snprintf(path, sizeof path, "%s/trainer_state.json", dir);
     return ptm_write_file_atomic(path, json, (size_t)len, err);
 }
 
-static ptm_status load_state(const char *dir, ptm_model *m, float *am, float *av, int *epoch,
-                             int64_t *step, double *best_val, int *best_epoch, int *bad_epochs,
-                             ptm_error *err) {
+ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float *av, int *epoch,
+                                int64_t *step, double *best_val, int *best_epoch, int *bad_epochs,
+                                ptm_error *err) {
     ptm_model *last = NULL;
     ptm_status s = ptm_model_load(dir, &last, err);
     if (s != PTM_OK) return s;
@@ -414,6 +417,17 @@ static ptm_status load_state(const char *dir, ptm_model *m, float *am, float *av
     memcpy(av, tv->data, m->arena_floats * sizeof(float));
     memcpy(step, ts->data, sizeof(int64_t));
     st_free(&st);
+    /* hostile or corrupt state must not reach AdamW: moments finite, second moments >= 0 */
+    for (size_t i = 0; i < m->arena_floats; i++) {
+        if (!isfinite(am[i]) || !isfinite(av[i]) || av[i] < 0.0f)
+            return ptm_err(err, PTM_ERR_TENSOR, path,
+                           isfinite(am[i]) ? "adamw.exp_avg_sq" : "adamw.exp_avg",
+                           "value %zu is %g; expected finite moments (exp_avg_sq >= 0)", i,
+                           (double)(isfinite(am[i]) ? av[i] : am[i]));
+    }
+    if (*step < 0)
+        return ptm_err(err, PTM_ERR_TENSOR, path, "step", "step %lld, expected >= 0",
+                       (long long)*step);
     snprintf(path, sizeof path, "%s/trainer_state.json", dir);
     unsigned char *buf = NULL;
     size_t n = 0;
@@ -424,14 +438,20 @@ static ptm_status load_state(const char *dir, ptm_model *m, float *am, float *av
     if (s != PTM_OK) return s;
     const json_value *ve = json_get(root, "epoch"), *vb = json_get(root, "best_val"),
                      *vbe = json_get(root, "best_epoch"), *vbad = json_get(root, "bad_epochs");
-    if (!ve || !vb || !vbe || !vbad || ve->type != JSON_NUMBER || vb->type != JSON_NUMBER ||
-        vbe->type != JSON_NUMBER || vbad->type != JSON_NUMBER) {
+    /* integers in range (a cast of an out-of-range double is undefined behaviour);
+     * best_val is null when no epoch has had a finite validation loss */
+    if (!ve || !vb || !vbe || !vbad || ve->type != JSON_NUMBER || !ve->is_integer ||
+        (vb->type != JSON_NUMBER && vb->type != JSON_NULL) || vbe->type != JSON_NUMBER ||
+        !vbe->is_integer || vbad->type != JSON_NUMBER || !vbad->is_integer ||
+        !(ve->number >= 0 && ve->number < INT_MAX) || !(vbe->number >= -1) ||
+        !(vbe->number <= ve->number) || !(vbad->number >= 0 && vbad->number <= ve->number + 1)) {
         json_free(root);
         return ptm_err(err, PTM_ERR_FORMAT, path, NULL,
-                       "expected numbers epoch, best_val, best_epoch, bad_epochs");
+                       "expected integers 0 <= epoch, -1 <= best_epoch <= epoch, 0 <= "
+                       "bad_epochs <= epoch + 1 and a number (or null) best_val");
     }
     *epoch = (int)ve->number;
-    *best_val = vb->number;
+    *best_val = vb->type == JSON_NULL ? (double)INFINITY : vb->number;
     *best_epoch = (int)vbe->number;
     *bad_epochs = (int)vbad->number;
     json_free(root);
@@ -565,6 +585,7 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
     cp.max_batch = job->batch_size;
     cp.keep_hidden_states = 0;
     cp.training = 1;
+    cp.num_threads = job->threads;
     if ((s = ptm_ctx_create(m, &cp, &tctx, err)) != PTM_OK) goto done;
     cp.training = 0;
     cp.max_batch = job->batch_size < 256 ? 256 : job->batch_size;
@@ -606,8 +627,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
     snprintf(last_dir, sizeof last_dir, "%s/last", job->out_dir);
     if (job->resume) {
         int ep = 0;
-        if ((s = load_state(last_dir, m, am, av, &ep, &step, &best_val, &best_epoch, &bad, err)) !=
-            PTM_OK)
+        if ((s = ptm_train_load_state(last_dir, m, am, av, &ep, &step, &best_val, &best_epoch, &bad,
+                                      err)) != PTM_OK)
             goto done;
         start_epoch = ep + 1;
         logf_(job, 0, "resume: after epoch %d (step %lld, best val %.6g at epoch %d)", ep + 1,
@@ -615,14 +636,14 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
     }
     logf_(job, 0,
           "train: %s, %d epochs x %lld steps, batch %d, lr %g (%s), weight decay %g, clip %g, "
-          "seed %llu, kernels %s",
+          "seed %llu, %d thread%s, kernels %s",
           task_name(task), job->epochs, (long long)steps_per_epoch, job->batch_size,
           (double)job->lr,
           job->schedule == PTM_SCHED_ONECYCLE ? "one-cycle"
           : job->schedule == PTM_SCHED_COSINE ? "warm-up + cosine"
                                               : "constant",
           (double)job->weight_decay, (double)job->clip_norm, (unsigned long long)job->seed,
-          ptm_kernels_name());
+          job->threads, job->threads == 1 ? "" : "s", ptm_kernels_name());
 
     double t_start = now_sec(), train_time = 0.0;
     double samples_done = 0.0;
@@ -718,6 +739,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
         if ((s = save_state(last_dir, m, am, av, epoch, step, best_val, best_epoch, bad, err)) !=
             PTM_OK)
             goto done;
+        if (job->on_epoch)
+            job->on_epoch(job->user, epoch + 1, loss_sum / (double)(seen ? seen : 1), val);
         if (job->stop_after_epochs > 0 && epoch + 1 >= job->stop_after_epochs) {
             logf_(job, 0, "stopping after epoch %d as asked", epoch + 1);
             epoch++;

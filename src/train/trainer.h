@@ -43,11 +43,14 @@ typedef struct {
     int stop_after_epochs; /* stop (as if interrupted) after this many epochs; the schedule
                               still spans `epochs` (0 = run to the end) */
     uint64_t seed;
+    int threads;               /* threads per context (results do not depend on it) */
     const char *out_dir;
     int resume; /* continue from out_dir/last */
     /* reporting: lines for a log; progress = 1 for a transient progress update */
     void (*log)(void *user, int progress, const char *line);
     void *user;
+    /* optional: after each epoch's checkpoints, its 1-based number and mean losses */
+    void (*on_epoch)(void *user, int epoch, double train_loss, double val_loss);
 } ptm_train_job;
 
 typedef struct {
@@ -60,6 +63,13 @@ typedef struct {
 } ptm_train_result;
 
 void ptm_train_job_defaults(ptm_train_job *job);
+/* The --resume state of dir (a `last/` folder): the model (config.json + model.safetensors,
+ * which must have m's architecture) is copied into m, the AdamW moments (optimizer.safetensors,
+ * F32 [m->arena_floats] each) into am and av, the counters from trainer_state.json. Hostile
+ * files give PTM_ERR_FORMAT / TENSOR / INPUT / IO; m, am and av may be partly overwritten then. */
+PTM_MUST_USE ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float *av,
+                                             int *epoch, int64_t *step, double *best_val,
+                                             int *best_epoch, int *bad_epochs, ptm_error *err);
 PTM_MUST_USE ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res,
                                       ptm_error *err);
 

@@ -1,0 +1,50 @@
+/* plot.h - the pictures of the command line, drawn with svg.h: a forecast per channel
+ * (history, forecast, prediction-interval band, actual values) for `predict --plot` and
+ * `eval --plot`, and the loss curves of `train` (DIR/loss.svg, with DIR/loss.csv).
+ */
+#ifndef PTM_CLI_PLOT_H
+#define PTM_CLI_PLOT_H
+
+#include <stdint.h>
+
+#include "patchtsmixer.h"
+
+typedef struct {
+    const char *title;
+    int L, H, nch;            /* history steps, forecast steps, channels (one panel each) */
+    const char *const *names; /* [nch] channel names */
+    const float *history;     /* [L, nch]; NaN where not observed */
+    const float *forecast;    /* [H, nch] */
+    const float *lo, *hi;     /* [H, nch] prediction interval, or NULL */
+    const char *band_name;    /* legend of the interval, e.g. "q0.1 - q0.9" */
+    const float *actual;      /* [H, nch] true future values, or NULL */
+    const ptm_csv *time;      /* timestamps for the x axis (NULL: steps, 0 = last observed) */
+    int64_t t_last, step;     /* with time: time of the last history row, seconds per row */
+    const char *time_like;    /* a timestamp of the file, for its style */
+} plot_forecast_data;
+
+/* write the chart; 0, or -1 with errno set */
+int plot_forecast(const char *path, const plot_forecast_data *d);
+
+/* Loss curves of a training run, kept as epochs end. */
+typedef struct {
+    int n, cap;
+    int *epoch;
+    double *train, *val;
+} loss_history;
+
+/* rows of DIR/loss.csv (epoch,train_loss,val_loss) of an earlier run, for --resume; a missing
+ * or unreadable file gives an empty history */
+void loss_history_read(loss_history *h, const char *dir);
+/* record an epoch (dropping any recorded epoch >= epoch, as a resumed run repeats them) and
+ * rewrite DIR/loss.csv and DIR/loss.svg; 0, or -1 with errno set */
+int loss_history_add(loss_history *h, const char *dir, int epoch, double train, double val);
+void loss_history_free(loss_history *h);
+
+/* eval --plot: the forecast of window `index` (-1 = the last) of the chosen split of a CSV,
+ * in original units, next to its history and the actual values */
+PTM_MUST_USE ptm_status plot_eval_window(const char *model_dir, const char *data_path,
+                                         const char *columns, const char *split, long index,
+                                         const char *svg_path, ptm_error *err);
+
+#endif

@@ -1,0 +1,554 @@
+"""patchtsmixer - Python binding of the PatchTSMixer C library (ctypes; numpy in and out).
+
+Mirrors the Hugging Face usage people know from `transformers`::
+
+    import numpy as np
+    from patchtsmixer import PatchTSMixer
+
+    model = PatchTSMixer.from_pretrained("models/etth1")     # a save_pretrained folder
+    past = np.random.randn(4, model.config["context_length"], model.config["num_input_channels"])
+    out = model.predict(past)                # [batch, context, channels] -> outputs by HF name
+    out.prediction_outputs                   # forecasters: [batch, prediction_length, channels]
+    model.quantiles(past, [0.1, 0.5, 0.9], num_samples=200, seed=1)   # distribution heads
+    model.sample(past, num_samples=100, seed=1)                       # [batch, samples, H, C]
+    out.probabilities                        # classifiers: softmax of the logits
+    out.regression_outputs                   # regressors
+
+    from patchtsmixer import train
+    result = train("data/ETTh1.csv", "runs/x", config={"context_length": 512, ...}, epochs=10)
+    result.model.predict(...), result.history   # [(epoch, train_loss, val_loss), ...]
+
+Every computation runs in the C library (build/libpatchtsmixer.so of this source tree, or an
+installed libpatchtsmixer.so.0; $PATCHTSMIXER_LIB overrides); results are exactly the C API's.
+Errors raise PatchTSMixerError carrying the library's message (file, field, what was found).
+A model object holds one inference context: use one object per thread.
+"""
+import ctypes
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from . import _capi as C
+
+__all__ = ["PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput", "TrainResult", "train",
+           "read_csv", "version", "library_path"]
+
+_STATUS = {0: "ok", 1: "io", 2: "format", 3: "config", 4: "unsupported", 5: "tensor",
+           6: "input", 7: "nomem", 8: "limit", 9: "arg"}
+
+
+class PatchTSMixerError(RuntimeError):
+    """An error reported by the C library (or a misuse caught before calling it).
+
+    Attributes: code (the ptm_status number), status ("io", "format", "config", "unsupported",
+    "tensor", "input", "nomem", "limit", "arg"), file, field, text (what was found and what was
+    expected); str(e) is the library's one-line message "file: field: text".
+    """
+
+    def __init__(self, code, message, file="", field="", text=""):
+        super().__init__(message)
+        self.code = code
+        self.status = _STATUS.get(code, "error")
+        self.file = file
+        self.field = field
+        self.text = text
+
+
+def _raise(code, err):
+    buf = ctypes.create_string_buffer(2048)
+    msg = C.ptm_error_message(ctypes.byref(err), buf, len(buf)).decode("utf-8", "replace")
+    dec = lambda b: b.decode("utf-8", "replace")  # noqa: E731
+    raise PatchTSMixerError(code, msg, dec(err.file), dec(err.field), dec(err.text))
+
+
+def _check(code, err):
+    if code != 0:
+        _raise(code, err)
+
+
+def _usage(text, field=""):
+    err = C.PtmError()
+    err.code = 9
+    err.field = field.encode()[:255]
+    err.text = text.encode()[:767]
+    _raise(9, err)
+
+
+def version():
+    """The version of the loaded C library (ptm_version())."""
+    return C.ptm_version().decode()
+
+
+def library_path():
+    """The shared library this package loaded."""
+    return C.lib_path
+
+
+def _path_bytes(p):
+    return os.fsencode(os.fspath(p))
+
+
+class PatchTSMixerOutput(dict):
+    """The outputs of one forward pass by their Hugging Face names, as numpy arrays; also
+    readable as attributes (out.prediction_outputs). Distribution heads: prediction_outputs
+    (regression_outputs) is the tuple of distribution parameters, as in Hugging Face, and
+    distribution_mean the point forecast. Classifiers also get probabilities (softmax of the
+    logits) and predicted_class."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _view_to_array(v):
+    shape = tuple(int(v.shape[i]) for i in range(v.ndim))
+    n = int(np.prod(shape)) if shape else 1
+    flat = np.ctypeslib.as_array(v.data, shape=(n,)).copy()
+    return flat.reshape(shape)
+
+
+_ENUMS = {
+    "mode": ["common_channel", "mix_channel"],
+    "norm_mlp": ["LayerNorm", "BatchNorm"],
+    "scaling": [None, "std", "mean"],
+    "loss": ["mse", "nll"],
+    "distribution_output": ["student_t", "normal", "negative_binomial"],
+    "head_aggregation": [None, "max_pool", "avg_pool", "use_last"],
+    "positional_encoding_type": ["sincos", "random"],
+    "mask_type": ["random", "forecast"],
+}
+
+
+class PatchTSMixer:
+    """A loaded checkpoint (any PatchTSMixer class) with one inference context."""
+
+    def __init__(self, handle, path, num_threads=0):
+        self._m = handle
+        self._ctx = None
+        self._ctx_batch = 0
+        self._ctx_hidden = False
+        self.num_threads = num_threads
+        self.path = os.fspath(path)
+        c = C.ptm_model_config(handle).contents
+        cfg = {}
+        for name, _ in C.PtmConfig._fields_:
+            val = getattr(c, name)
+            if name in _ENUMS:
+                val = _ENUMS[name][val]
+            elif name in ("gated_attn", "self_attn", "use_positional_encoding", "has_output_range",
+                          "masked_loss", "channel_consistent_masking", "post_init",
+                          "forecast_mask_patches_is_list"):
+                val = bool(val)
+            elif isinstance(val, float):
+                val = float(str(np.float32(val)))  # 0.2, not 0.20000000298
+            elif name == "model_class":
+                continue
+            cfg[name] = val
+        n = c.num_prediction_channels
+        cfg["prediction_channel_indices"] = (
+            [c.prediction_channel_indices[i] for i in range(n)]
+            if c.prediction_channel_indices else None)
+        cfg["output_range"] = list(c.output_range) if c.has_output_range else None
+        cfg["num_forecast_mask_patches"] = [
+            c.num_forecast_mask_patches[i] for i in range(c.num_forecast_mask_patches_count)
+        ] if c.num_forecast_mask_patches else None
+        cfg["unmasked_channel_indices"] = [
+            c.unmasked_channel_indices[i] for i in range(c.num_unmasked_channels)
+        ] if c.unmasked_channel_indices else None
+        #: the model's configuration (PatchTSMixerConfig's field names and values)
+        self.config = cfg
+        #: "PatchTSMixerForPrediction", "PatchTSMixerForTimeSeriesClassification", ...
+        self.model_class = C.ptm_class_name(c.model_class).decode()
+
+    # ------------------------------------------------------------------ life cycle
+
+    @classmethod
+    def from_pretrained(cls, path, num_threads=0):
+        """Load path/config.json + path/model.safetensors (as save_pretrained writes them).
+        num_threads: threads of the inference context (0 = the calling thread only)."""
+        err = C.PtmError()
+        h = ctypes.c_void_p()
+        _check(C.ptm_model_load(_path_bytes(path), ctypes.byref(h), ctypes.byref(err)), err)
+        return cls(h, path, num_threads)
+
+    def save_pretrained(self, path):
+        """Write path/config.json + path/model.safetensors in Hugging Face's format."""
+        err = C.PtmError()
+        _check(C.ptm_model_save(self._m, _path_bytes(path), ctypes.byref(err)), err)
+
+    def close(self):
+        """Free the C model and context now (also done when the object is collected)."""
+        if getattr(self, "_ctx", None):
+            C.ptm_ctx_free(self._ctx)
+            self._ctx = None
+        if getattr(self, "_m", None):
+            C.ptm_model_free(self._m)
+            self._m = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        c = self.config
+        return "<%s %s: context %d x %d channels, %d parameters>" % (
+            self.model_class, self.path, c["context_length"], c["num_input_channels"],
+            self.num_parameters())
+
+    def num_parameters(self):
+        return int(C.ptm_model_num_params(self._m))
+
+    def macs_per_sample(self):
+        """Multiply-adds of one forward pass for one window."""
+        return int(C.ptm_model_macs_per_sample(self._m))
+
+    # ------------------------------------------------------------------ inference
+
+    def _context(self, batch, hidden):
+        if self._m is None:
+            _usage("the model was closed")
+        if self._ctx and self._ctx_batch >= batch and self._ctx_hidden == hidden:
+            return self._ctx
+        if self._ctx:
+            C.ptm_ctx_free(self._ctx)
+            self._ctx = None
+        p = C.ptm_ctx_default_params()
+        p.max_batch = batch
+        p.keep_hidden_states = 1 if hidden else 0
+        p.num_threads = self.num_threads
+        err = C.PtmError()
+        h = ctypes.c_void_p()
+        _check(C.ptm_ctx_create(self._m, ctypes.byref(p), ctypes.byref(h), ctypes.byref(err)),
+               err)
+        self._ctx, self._ctx_batch, self._ctx_hidden = h, batch, hidden
+        return h
+
+    def _inputs(self, past_values, observed_mask):
+        L = self.config["context_length"]
+        Cn = self.config["num_input_channels"]
+        x = np.asarray(past_values)
+        if x.ndim == 2:
+            x = x[None]
+        if x.ndim != 3 or x.shape[1] != L or x.shape[2] != Cn:
+            _usage("past_values has shape %s, the model expects [batch, %d, %d] "
+                   "(context_length, num_input_channels)" % (list(np.shape(past_values)), L, Cn),
+                   "past_values")
+        if x.shape[0] < 1:
+            _usage("past_values has an empty batch", "past_values")
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        m = None
+        if observed_mask is not None:
+            m = np.asarray(observed_mask)
+            if m.ndim == 2:
+                m = m[None]
+            if m.shape != x.shape:
+                _usage("observed_mask has shape %s, past_values %s" % (list(m.shape),
+                                                                       list(x.shape)),
+                       "observed_mask")
+            m = np.ascontiguousarray(m, dtype=np.float32)
+        elif not np.all(np.isfinite(x)):
+            # NaN / inf mark missing values, as pandas does: observed 0, value 0
+            m = np.isfinite(x).astype(np.float32)
+            x = np.where(m > 0, x, np.float32(0)).astype(np.float32)
+        return x, m
+
+    def _forward(self, x, m, hidden=False):
+        ctx = self._context(x.shape[0], hidden)
+        inp = C.PtmInputs()
+        inp.batch = x.shape[0]
+        inp.past_values = x.ctypes.data_as(C.c_float_p)
+        if m is not None:
+            inp.observed_mask = m.ctypes.data_as(C.c_float_p)
+        err = C.PtmError()
+        _check(C.ptm_forward(ctx, ctypes.byref(inp), ctypes.byref(err)), err)
+        return ctx
+
+    def _collect(self, ctx):
+        out = PatchTSMixerOutput()
+        v = C.PtmTensorView()
+        for i in range(C.ptm_ctx_num_outputs(ctx)):
+            if C.ptm_ctx_output_at(ctx, i, ctypes.byref(v)) == 0:
+                out[v.name.decode()] = _view_to_array(v)
+        for base in ("prediction_outputs", "regression_outputs"):
+            parts = sorted((k for k in out if k.startswith(base + ".")),
+                           key=lambda k: int(k.rsplit(".", 1)[1]))
+            if parts and base not in out:
+                out[base] = tuple(out[k] for k in parts)
+        hs = sorted((k for k in out if k.startswith("hidden_states.")),
+                    key=lambda k: int(k.rsplit(".", 1)[1]))
+        if hs:
+            out["hidden_states"] = tuple(out[k] for k in hs)
+        if self.model_class == "PatchTSMixerForTimeSeriesClassification":
+            logits = out["prediction_outputs"].astype(np.float64)
+            e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            out["probabilities"] = e / e.sum(axis=-1, keepdims=True)
+            out["predicted_class"] = np.argmax(logits, axis=-1)
+        return out
+
+    def predict(self, past_values, observed_mask=None, output_hidden_states=False,
+                batch_size=None):
+        """One forward pass (eval mode) over past_values [batch, context_length, channels]
+        (a 2-D array is one window, batch 1). observed_mask: 1 observed / 0 missing, same
+        shape; without it NaN / inf values are taken as missing. Returns a
+        PatchTSMixerOutput with every output by its Hugging Face name. batch_size splits a
+        large batch into calls of at most that many windows (default: one call)."""
+        x, m = self._inputs(past_values, observed_mask)
+        B = x.shape[0]
+        step = B if not batch_size else int(batch_size)
+        parts = []
+        for s in range(0, B, step):
+            xs = np.ascontiguousarray(x[s:s + step])
+            ms = None if m is None else np.ascontiguousarray(m[s:s + step])
+            parts.append(self._collect(self._forward(xs, ms, output_hidden_states)))
+        if len(parts) == 1:
+            return parts[0]
+        out = PatchTSMixerOutput()
+        for k, v in parts[0].items():
+            if isinstance(v, tuple):
+                out[k] = tuple(np.concatenate([p[k][j] for p in parts]) for j in range(len(v)))
+            else:
+                out[k] = np.concatenate([p[k] for p in parts])
+        return out
+
+    __call__ = predict
+
+    def forecast(self, past_values, observed_mask=None):
+        """The point forecast [batch, prediction_length, forecast channels]: prediction_outputs,
+        or distribution_mean for distribution heads (what `patchtsmixer predict` writes)."""
+        if self.model_class != "PatchTSMixerForPrediction":
+            _usage("forecast() needs a PatchTSMixerForPrediction, this is a " + self.model_class)
+        out = self.predict(past_values, observed_mask)
+        return out["distribution_mean"] if self.config["loss"] == "nll" else \
+            out["prediction_outputs"]
+
+    def sample(self, past_values, num_samples=None, seed=0, observed_mask=None):
+        """Distribution heads (loss "nll"): num_samples seeded paths per window from the
+        forecast distribution: [batch, num_samples, prediction_length, forecast channels]
+        (regression: [batch, num_samples, num_targets]). num_samples defaults to the config's
+        num_parallel_samples. The same seed gives the same paths."""
+        if self.config["loss"] != "nll":
+            _usage("sample() needs a distribution head (loss \"nll\"); this model's loss is " +
+                   self.config["loss"], "loss")
+        S = int(num_samples or self.config["num_parallel_samples"])
+        if S < 1:
+            _usage("num_samples must be >= 1", "num_samples")
+        x, m = self._inputs(past_values, observed_mask)
+        ctx = self._forward(x, m)
+        B = x.shape[0]
+        if self.model_class == "PatchTSMixerForPrediction":
+            per = (self.config["prediction_length"], self.config["num_prediction_channels"])
+        else:
+            per = (self.config["num_targets"],)
+        out = np.empty((B, S) + per, dtype=np.float32)
+        err = C.PtmError()
+        _check(C.ptm_ctx_sample(ctx, S, ctypes.c_uint64(seed), out.ctypes.data_as(C.c_float_p),
+                                out.size, ctypes.byref(err)), err)
+        return out
+
+    def generate(self, past_values, observed_mask=None, num_samples=None, seed=0):
+        """Hugging Face's generate(): PatchTSMixerOutput with sequences = sample(...)."""
+        return PatchTSMixerOutput(sequences=self.sample(past_values, num_samples, seed,
+                                                        observed_mask))
+
+    def quantiles(self, past_values, q=(0.1, 0.5, 0.9), num_samples=100, seed=0,
+                  observed_mask=None):
+        """Quantiles of num_samples seeded paths (prediction intervals), computed by the C
+        library's ptm_quantiles: [batch, len(q), prediction_length, channels] (regression:
+        [batch, len(q), num_targets])."""
+        qs = np.ascontiguousarray(np.atleast_1d(np.asarray(q, dtype=np.float32)))
+        if qs.ndim != 1 or qs.size < 1 or np.any(qs < 0) or np.any(qs > 1):
+            _usage("quantiles must be numbers in [0, 1]", "q")
+        s = self.sample(past_values, num_samples, seed, observed_mask)
+        B, S = s.shape[:2]
+        per = s.shape[2:]
+        M = int(np.prod(per))
+        out = np.empty((B, qs.size) + per, dtype=np.float32)
+        err = C.PtmError()
+        _check(C.ptm_quantiles(s.ctypes.data_as(C.c_float_p), B, S, M,
+                               qs.ctypes.data_as(C.c_float_p), qs.size,
+                               out.ctypes.data_as(C.c_float_p), ctypes.byref(err)), err)
+        return out
+
+
+# ---------------------------------------------------------------------- CSV
+
+
+class CsvTable:
+    """A CSV read by the C library's reader (ptm_csv_load, as the CLI reads files):
+    values [rows, columns] float32 (missing cells 0), observed [rows, columns] (1 / 0),
+    columns (names), timestamps (strings of the leading time column, or None)."""
+
+    def __init__(self, values, observed, columns, timestamps):
+        self.values = values
+        self.observed = observed
+        self.columns = columns
+        self.timestamps = timestamps
+
+    def window(self, length, columns=None):
+        """The last `length` rows of the chosen columns as ([1, length, C] values, mask)."""
+        idx = list(range(len(self.columns))) if columns is None else \
+            [self.columns.index(c) for c in columns]
+        if length > self.values.shape[0]:
+            _usage("%d rows, %d needed" % (self.values.shape[0], length))
+        v = self.values[-length:, idx][None]
+        m = self.observed[-length:, idx][None]
+        return np.ascontiguousarray(v), np.ascontiguousarray(m)
+
+
+def read_csv(path, delimiter=None):
+    """Read a time-series CSV (header, optional timestamp column, delimiter detection, quoted
+    fields, CRLF, NA cells) with the library's reader. Returns a CsvTable."""
+    t = C.PtmCsv()
+    err = C.PtmError()
+    d = b"\0" if delimiter is None else (b"\t" if delimiter in ("tab", "\t") else
+                                          delimiter.encode())
+    _check(C.ptm_csv_load(_path_bytes(path), d, ctypes.byref(t), ctypes.byref(err)), err)
+    try:
+        n, k = int(t.nrows), int(t.ncols)
+        if n * k:
+            vals = np.ctypeslib.as_array(t.values, shape=(n * k,)).reshape(n, k).copy()
+            obs = np.ctypeslib.as_array(t.observed, shape=(n * k,)).reshape(n, k).copy()
+        else:
+            vals = np.zeros((n, k), np.float32)
+            obs = np.zeros((n, k), np.float32)
+        cols = [t.colnames[j].decode() for j in range(k)]
+        ts = [t.time_text[i].decode() for i in range(n)] if t.has_time and t.time_text else None
+    finally:
+        C.ptm_csv_free(ctypes.byref(t))
+    return CsvTable(vals, obs, cols, ts)
+
+
+# ---------------------------------------------------------------------- training
+
+
+class TrainResult:
+    """What train() returns: model (the best checkpoint, loaded), out_dir, history
+    [(epoch, train_loss, val_loss), ...] of the epochs run by this call, and the summary:
+    epochs_run, best_epoch, steps, best_val, test_mse, test_mae, test_accuracy, seconds,
+    samples_per_sec."""
+
+    def __init__(self, model, out_dir, history, summary):
+        self.model = model
+        self.out_dir = out_dir
+        self.history = history
+        for name, _ in C.PtmTrainSummary._fields_:
+            setattr(self, name, getattr(summary, name))
+
+    def __repr__(self):
+        return "<TrainResult %s: %d epochs, best %d (val %.6g), test MSE %.6g>" % (
+            self.out_dir, self.epochs_run, self.best_epoch, self.best_val, self.test_mse)
+
+
+_TASKS = {"forecast": 0, "classify": 1, "regress": 2, "pretrain": 3}
+_SCHEDULES = {"constant": 0, "cosine": 1, "onecycle": 2}
+
+
+def train(data, out_dir, config=None, task="forecast", columns=None, test_data=None,
+          init_from=None, freeze_backbone=False, epochs=10, batch_size=64, lr=1e-3,
+          weight_decay=0.0, clip_norm=1.0, schedule="onecycle", warmup_frac=0.1, patience=5,
+          max_steps=0, seed=42, resume=False, verbose=False, log=None, num_threads=0):
+    """Train a model with the C trainer (what `patchtsmixer train` runs) and return a
+    TrainResult whose .model is the best checkpoint, written to out_dir in Hugging Face format.
+
+    data: a CSV path (forecast, pretrain), a .ts path (classify, regress), or a pandas
+    DataFrame / 2-D numpy array (written to a temporary CSV; DataFrame columns are the
+    channels, a DatetimeIndex becomes the timestamp column). config: the architecture as a dict
+    of PatchTSMixerConfig fields, a transformers PatchTSMixerConfig, a path to a config.json,
+    or None (PatchTSMixerConfig's defaults). The number of channels comes from the data.
+    verbose prints the trainer's log lines; log(line) receives them instead.
+    """
+    if task not in _TASKS:
+        _usage("task '%s': expected one of %s" % (task, ", ".join(_TASKS)), "task")
+    if schedule not in _SCHEDULES:
+        _usage("schedule '%s': expected one of %s" % (schedule, ", ".join(_SCHEDULES)),
+               "schedule")
+    p = C.ptm_train_default_params()
+    p.task = _TASKS[task]
+    p.schedule = _SCHEDULES[schedule]
+    keep = []  # bytes objects the struct points into
+
+    def s(v):
+        if v is None:
+            return None
+        b = _path_bytes(v) if not isinstance(v, (bytes, str)) else (
+            v if isinstance(v, bytes) else v.encode())
+        keep.append(b)
+        return b
+
+    if config is not None:
+        if isinstance(config, (str, bytes, os.PathLike)):
+            p.config_path = s(os.fspath(config))
+        else:
+            if hasattr(config, "to_json_string"):
+                text = config.to_json_string()
+            else:
+                text = json.dumps(dict(config))
+            p.config_json = s(text)
+    tmpdir = None
+    try:
+        if isinstance(data, (str, bytes, os.PathLike)):
+            data_path = os.fspath(data)
+        else:
+            tmpdir = tempfile.mkdtemp(prefix="patchtsmixer_")
+            data_path = os.path.join(tmpdir, "data.csv")
+            if hasattr(data, "to_csv"):
+                data.to_csv(data_path)
+            else:
+                a = np.asarray(data, dtype=np.float64)
+                if a.ndim != 2:
+                    _usage("data must be a path, a DataFrame or a 2-D array", "data")
+                hdr = ",".join("col%d" % j for j in range(a.shape[1]))
+                np.savetxt(data_path, a, delimiter=",", header=hdr, comments="", fmt="%.9g")
+        p.columns = s(",".join(columns) if isinstance(columns, (list, tuple)) else columns)
+        p.test_path = s(test_data)
+        p.init_from = s(init_from)
+        p.freeze_backbone = 1 if freeze_backbone else 0
+        p.epochs = int(epochs)
+        p.batch_size = int(batch_size)
+        p.lr = float(lr)
+        p.weight_decay = float(weight_decay)
+        p.clip_norm = float(clip_norm)
+        p.warmup_frac = float(warmup_frac)
+        p.patience = int(patience)
+        p.max_steps = int(max_steps)
+        p.seed = int(seed)
+        p.resume = 1 if resume else 0
+        history = []
+
+        def on_epoch(user, epoch, train_loss, val_loss):
+            history.append((int(epoch), float(train_loss), float(val_loss)))
+
+        def on_log(user, progress, line):
+            if progress:
+                return
+            text = line.decode("utf-8", "replace")
+            if log is not None:
+                log(text)
+            elif verbose:
+                print(text, flush=True)
+
+        cb_epoch = C.EPOCH_FN(on_epoch)
+        cb_log = C.LOG_FN(on_log)
+        p.on_epoch = cb_epoch
+        p.log = cb_log
+        summary = C.PtmTrainSummary()
+        err = C.PtmError()
+        code = C.ptm_train_csv(_path_bytes(data_path), _path_bytes(out_dir), ctypes.byref(p),
+                               ctypes.byref(summary), ctypes.byref(err))
+        _check(code, err)
+    finally:
+        if tmpdir:
+            for f in os.listdir(tmpdir):
+                os.unlink(os.path.join(tmpdir, f))
+            os.rmdir(tmpdir)
+    model = PatchTSMixer.from_pretrained(out_dir, num_threads=num_threads)
+    return TrainResult(model, os.fspath(out_dir), history, summary)

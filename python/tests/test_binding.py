@@ -1,0 +1,331 @@
+"""test_binding.py - tests of the Python binding (python/patchtsmixer) against the C API.
+
+    /usr/bin/python3 python/tests/test_binding.py BUILD_DIR
+
+BUILD_DIR holds python_layout and python_capi_reference, built from layout.c and
+capi_reference.c by tests/test_python.sh, which runs this file. Checks: the ctypes struct
+mirrors have the C layout; for every golden case the binding returns bit for bit what the C
+API returns (every output, seeded samples and quantiles of distribution heads) and agrees with
+Hugging Face's expected tensors within the case tolerance; errors raise PatchTSMixerError with
+the library's message; CSV reading, save_pretrained round trip, chunked batches, NaN as
+missing, training from a CSV and from an array. Prints "N passed, M failed".
+"""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import traceback
+
+import numpy as np
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+import patchtsmixer as ptm  # noqa: E402
+from patchtsmixer import _capi  # noqa: E402
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
+GOLDEN = os.path.join(ROOT, "tests", "golden")
+TMP = tempfile.mkdtemp(prefix="ptm_pytest_")
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        buf = f.read()
+    (n,) = struct.unpack("<Q", buf[:8])
+    header = json.loads(buf[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        dt = {"F32": np.float32, "I64": np.int64}[t["dtype"]]
+        b, e = t["data_offsets"]
+        out[name] = np.frombuffer(buf[8 + n + b:8 + n + e], dtype=dt).reshape(t["shape"])
+    return out
+
+
+def cases():
+    return sorted(d for d in os.listdir(GOLDEN) if os.path.isdir(os.path.join(GOLDEN, d)))
+
+
+def c_reference(case_dir, past, mask, samples=0, seed=0):
+    """Run capi_reference; returns ({name: array}, samples, quantiles)."""
+    out = tempfile.mkdtemp(dir=TMP)
+    past_path = os.path.join(out, "past.in")
+    np.ascontiguousarray(past, np.float32).tofile(past_path)
+    mask_path = "-"
+    if mask is not None:
+        mask_path = os.path.join(out, "mask.in")
+        np.ascontiguousarray(mask, np.float32).tofile(mask_path)
+    cmd = [os.path.join(BUILD, "python_capi_reference"), case_dir, str(past.shape[0]), past_path,
+           mask_path, out]
+    if samples:
+        cmd += [str(samples), str(seed)]
+    subprocess.run(cmd, check=True)
+    res = {}
+    with open(os.path.join(out, "index.txt")) as f:
+        for line in f:
+            parts = line.split()
+            shape = [int(x) for x in parts[1:]]
+            res[parts[0]] = np.fromfile(os.path.join(out, parts[0] + ".f32"),
+                                        dtype=np.float32).reshape(shape)
+    smp = q = None
+    if samples:
+        smp = np.fromfile(os.path.join(out, "samples.f32"), dtype=np.float32)
+        q = np.fromfile(os.path.join(out, "quantiles.f32"), dtype=np.float32)
+    return res, smp, q
+
+
+def bitwise_equal(a, b):
+    a = np.ascontiguousarray(a, np.float32)
+    b = np.ascontiguousarray(b, np.float32)
+    return a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+def expect_error(fn, status, *fragments):
+    try:
+        fn()
+    except ptm.PatchTSMixerError as e:
+        assert e.status == status, "status %s, expected %s (%s)" % (e.status, status, e)
+        for frag in fragments:
+            assert frag in str(e), "message %r lacks %r" % (str(e), frag)
+        return e
+    raise AssertionError("no PatchTSMixerError raised")
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+def test_struct_layout_matches_c():
+    out = subprocess.run([os.path.join(BUILD, "python_layout")], check=True,
+                         capture_output=True, text=True).stdout
+    want = dict(line.split() for line in out.splitlines())
+    bad = []
+    for cname, cls in _capi.STRUCTS.items():
+        if int(want[cname]) != ctypes_sizeof(cls):
+            bad.append("sizeof(%s) C %s, ctypes %d" % (cname, want[cname], ctypes_sizeof(cls)))
+        for f, _ in cls._fields_:
+            off = getattr(cls, f).offset
+            if int(want["%s.%s" % (cname, f)]) != off:
+                bad.append("%s.%s at C %s, ctypes %d" % (cname, f, want[cname + "." + f], off))
+    assert not bad, "; ".join(bad)
+
+
+def ctypes_sizeof(cls):
+    import ctypes
+    return ctypes.sizeof(cls)
+
+
+def test_version():
+    assert ptm.version() == open(os.path.join(ROOT, "include", "patchtsmixer.h")).read().split(
+        'PTM_VERSION_STRING "')[1].split('"')[0]
+
+
+def test_golden_bitwise_equal_to_c_api_and_close_to_hf():
+    checked = 0
+    for name in cases():
+        d = os.path.join(GOLDEN, name)
+        inp = read_safetensors(os.path.join(d, "inputs.safetensors"))
+        exp = read_safetensors(os.path.join(d, "expected.safetensors"))
+        tol = json.load(open(os.path.join(d, "case.json")))["tolerance"]["rel_tol"]
+        past = inp["past_values"]
+        mask = inp.get("observed_mask")
+        model = ptm.PatchTSMixer.from_pretrained(d)
+        got = model.predict(past, mask, output_hidden_states=True)
+        ref, _, _ = c_reference(d, past, mask)
+        assert set(ref) <= set(got), "%s: binding lacks %s" % (name, set(ref) - set(got))
+        for k, v in ref.items():
+            assert bitwise_equal(got[k], v), "%s: %s differs from the C API" % (name, k)
+            # pretraining draws its own random mask, HF's differs: compare with the C API only
+            if k in exp and k != "loss" and model.model_class != "PatchTSMixerForPretraining":
+                e = exp[k].astype(np.float64)
+                diff = np.max(np.abs(got[k] - e)) if e.size else 0.0
+                lim = tol * (1 + (np.max(np.abs(e)) if e.size else 0.0))
+                assert diff <= lim, "%s: %s differs from HF by %g > %g" % (name, k, diff, lim)
+            checked += 1
+        model.close()
+    assert checked > 100, checked
+
+
+def test_distribution_samples_and_quantiles_bitwise():
+    n = 0
+    for name in cases():
+        d = os.path.join(GOLDEN, name)
+        model = ptm.PatchTSMixer.from_pretrained(d)
+        if model.config["loss"] != "nll" or model.model_class not in (
+                "PatchTSMixerForPrediction", "PatchTSMixerForRegression"):
+            continue
+        inp = read_safetensors(os.path.join(d, "inputs.safetensors"))
+        past, mask = inp["past_values"], inp.get("observed_mask")
+        _, smp, q = c_reference(d, past, mask, samples=40, seed=7)
+        s = model.sample(past, num_samples=40, seed=7, observed_mask=mask)
+        qq = model.quantiles(past, [0.1, 0.5, 0.9], num_samples=40, seed=7, observed_mask=mask)
+        assert bitwise_equal(s.ravel(), smp), name + ": samples differ from the C API"
+        assert bitwise_equal(qq.ravel(), q), name + ": quantiles differ from the C API"
+        assert np.all(qq[:, 0] <= qq[:, 1]) and np.all(qq[:, 1] <= qq[:, 2]), name
+        again = model.sample(past, num_samples=40, seed=7, observed_mask=mask)
+        assert bitwise_equal(s, again), name + ": same seed, different samples"
+        other = model.sample(past, num_samples=40, seed=8, observed_mask=mask)
+        assert not bitwise_equal(s, other), name + ": seed ignored"
+        gen = model.generate(past, observed_mask=mask, num_samples=40, seed=7)
+        assert bitwise_equal(gen.sequences, s)
+        # the HF-style output: prediction_outputs is the tuple of distribution parameters
+        out = model.predict(past, mask)
+        key = "prediction_outputs" if model.model_class.endswith("Prediction") else \
+            "regression_outputs"
+        assert isinstance(out[key], tuple) and len(out[key]) >= 2, name
+        n += 1
+    assert n >= 4, n
+
+
+def test_classifier_probabilities():
+    d = os.path.join(GOLDEN, "cls_maxpool_std")
+    model = ptm.PatchTSMixer.from_pretrained(d)
+    exp = read_safetensors(os.path.join(d, "expected.safetensors"))
+    inp = read_safetensors(os.path.join(d, "inputs.safetensors"))
+    out = model.predict(inp["past_values"])
+    p = out.probabilities
+    assert p.shape == exp["prediction_outputs"].shape
+    assert np.allclose(p.sum(axis=-1), 1.0)
+    assert np.array_equal(out.predicted_class, np.argmax(exp["prediction_outputs"], axis=-1))
+
+
+def test_regression_outputs():
+    d = os.path.join(GOLDEN, "reg_maxpool_range_std")
+    model = ptm.PatchTSMixer.from_pretrained(d)
+    inp = read_safetensors(os.path.join(d, "inputs.safetensors"))
+    out = model.predict(inp["past_values"])
+    assert out.regression_outputs.shape == (inp["past_values"].shape[0],
+                                            model.config["num_targets"])
+
+
+def test_errors_carry_the_library_message():
+    d = os.path.join(GOLDEN, "fc_common_gated_ln_std")
+    e = expect_error(lambda: ptm.PatchTSMixer.from_pretrained(os.path.join(TMP, "nothing")),
+                     "io", "config.json", "cannot open")
+    assert e.file.endswith("config.json") and e.code == 1
+    bad = os.path.join(TMP, "bad_model")
+    os.makedirs(bad)
+    shutil.copy(os.path.join(d, "config.json"), bad)
+    with open(os.path.join(bad, "model.safetensors"), "wb") as f:
+        f.write(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    expect_error(lambda: ptm.PatchTSMixer.from_pretrained(bad), "tensor", "model.safetensors")
+    model = ptm.PatchTSMixer.from_pretrained(d)
+    L, Cn = model.config["context_length"], model.config["num_input_channels"]
+    expect_error(lambda: model.predict(np.zeros((2, L - 1, Cn))), "arg", "past_values",
+                 "[batch, %d, %d]" % (L, Cn))
+    expect_error(lambda: model.sample(np.zeros((1, L, Cn)), 10), "arg", "distribution head")
+    expect_error(lambda: model.predict(np.zeros((1, L, Cn)), np.ones((1, L, Cn + 1))), "arg",
+                 "observed_mask")
+    expect_error(lambda: ptm.read_csv(os.path.join(TMP, "none.csv")), "io", "none.csv")
+    assert isinstance(e, RuntimeError)
+
+
+def test_nan_is_missing_and_batch_chunks():
+    d = os.path.join(GOLDEN, "fc_predidx_observed_mask_std")
+    model = ptm.PatchTSMixer.from_pretrained(d)
+    inp = read_safetensors(os.path.join(d, "inputs.safetensors"))
+    past, mask = inp["past_values"], inp["observed_mask"]
+    with_nan = np.where(mask > 0, past, np.nan)
+    a = model.predict(past, mask).prediction_outputs
+    b = model.predict(with_nan).prediction_outputs
+    assert bitwise_equal(a, b)
+    c = model.predict(past, mask, batch_size=1).prediction_outputs
+    assert np.allclose(a, c, rtol=1e-6, atol=1e-6)
+    one = model.predict(past[0], mask[0]).prediction_outputs  # a 2-D window is batch 1
+    assert one.shape[0] == 1 and np.allclose(one[0], a[0], rtol=1e-6, atol=1e-6)
+    out = model.predict(past, mask, output_hidden_states=True)
+    assert len(out.hidden_states) == model.config["num_layers"]
+
+
+def test_read_csv_and_forecast_like_the_cli():
+    d = os.path.join(GOLDEN, "fc_common_gated_ln_std")
+    model = ptm.PatchTSMixer.from_pretrained(d)
+    t = ptm.read_csv(os.path.join(ROOT, "tests", "data", "fc_past.csv"))
+    assert t.columns == ["a", "b", "c"] and t.timestamps is not None
+    v, m = t.window(model.config["context_length"])
+    fc = model.forecast(v, m)[0]
+    want = np.loadtxt(os.path.join(ROOT, "tests", "data", "fc_expected.csv"), delimiter=",",
+                      skiprows=1, usecols=(1, 2, 3))
+    assert np.max(np.abs(fc - want)) <= 1e-4 * 101
+
+
+def test_save_pretrained_round_trip():
+    d = os.path.join(GOLDEN, "fc_mix_bn_selfattn1_std")
+    model = ptm.PatchTSMixer.from_pretrained(d)
+    out_dir = os.path.join(TMP, "saved")
+    model.save_pretrained(out_dir)
+    with open(os.path.join(d, "config.json"), "rb") as a, \
+            open(os.path.join(out_dir, "config.json"), "rb") as b:
+        assert a.read() == b.read(), "config.json differs from the golden one"
+    again = ptm.PatchTSMixer.from_pretrained(out_dir)
+    inp = read_safetensors(os.path.join(d, "inputs.safetensors"))
+    x = inp["past_values"]
+    assert bitwise_equal(model.predict(x).prediction_outputs,
+                         again.predict(x).prediction_outputs)
+
+
+def synthetic_series(rows=400, channels=2):
+    t = np.arange(rows, dtype=np.float64)
+    cols = [np.sin(2 * np.pi * t / 24 + k) * (k + 1) + 0.01 * t for k in range(channels)]
+    return np.stack(cols, axis=1)
+
+
+CONFIG = {"context_length": 32, "prediction_length": 8, "patch_length": 8, "patch_stride": 8,
+          "d_model": 8, "num_layers": 2, "expansion_factor": 2, "dropout": 0.1,
+          "head_dropout": 0.1, "scaling": "std"}
+
+
+def test_train_from_csv_path_and_array():
+    data = synthetic_series()
+    csv = os.path.join(TMP, "series.csv")
+    with open(csv, "w") as f:
+        f.write("date,x,y\n")
+        for i, row in enumerate(data):
+            f.write("2020-01-%02d %02d:00:00,%.6f,%.6f\n" % (1 + i // 24, i % 24, row[0], row[1]))
+    lines = []
+    r = ptm.train(csv, os.path.join(TMP, "run_csv"), config=CONFIG, epochs=3, batch_size=16,
+                  seed=3, log=lines.append)
+    assert [h[0] for h in r.history] == [1, 2, 3], r.history
+    assert all(np.isfinite(h[1]) and np.isfinite(h[2]) for h in r.history)
+    assert r.epochs_run == 3 and 1 <= r.best_epoch <= 3 and r.steps > 0
+    assert any("epoch 1/3" in line for line in lines), lines
+    assert r.model.model_class == "PatchTSMixerForPrediction"
+    assert r.model.config["num_input_channels"] == 2
+    v, m = ptm.read_csv(csv).window(32)
+    assert r.model.forecast(v, m).shape == (1, 8, 2)
+    # the same run from a numpy array and a config.json path gives the same losses
+    cfg_path = os.path.join(TMP, "config.json")
+    with open(cfg_path, "w") as f:
+        json.dump(CONFIG, f)
+    r2 = ptm.train(data.astype(np.float32), os.path.join(TMP, "run_arr"), config=cfg_path,
+                   epochs=3, batch_size=16, seed=3)
+    assert len(r2.history) == 3
+    assert np.allclose([h[1] for h in r.history], [h[1] for h in r2.history], rtol=1e-4)
+    expect_error(lambda: ptm.train(csv, os.path.join(TMP, "run_bad"), config={"d_model": "x"},
+                                   epochs=1), "config", "d_model")
+    expect_error(lambda: ptm.train(csv, os.path.join(TMP, "run_bad"), task="dance"), "arg",
+                 "task")
+
+
+def main():
+    tests = [(k, v) for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
+    passed = failed = 0
+    for name, fn in tests:
+        try:
+            fn()
+            passed += 1
+            print("ok   " + name)
+        except Exception:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print("FAIL " + name)
+            traceback.print_exc(file=sys.stdout)
+    shutil.rmtree(TMP, ignore_errors=True)
+    print("python binding (%s): %d passed, %d failed" % (ptm.library_path(), passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

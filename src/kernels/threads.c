@@ -1,0 +1,133 @@
+/* threads.c - a small thread pool, created once per context (ggml's ith/nth model).
+ *
+ * ptm_pool_run(pool, fn, arg) runs fn(arg, ith, nth) on all nth threads (the caller is thread
+ * 0) and returns when every share is done. Work is split by index, never by timing, so
+ * results do not depend on scheduling. Workers spin briefly on an atomic generation counter
+ * before sleeping on a condition variable, so that the many small calls of a batch-1 forward
+ * do not each pay a wake-up.
+ *
+ * The pool of the running forward is published to the kernels through ptm_pool_current()
+ * (a thread-local set by ptm_pool_enter / ptm_pool_leave); kernels called from worker
+ * threads see no pool and run serially.
+ */
+#include "kernels/threads.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct ptm_pool {
+    int nth;
+    pthread_t *threads;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_uint gen;      /* incremented for every job */
+    atomic_int pending;   /* workers still running the current job */
+    atomic_int quit;
+    void (*fn)(void *arg, int ith, int nth);
+    void *arg;
+};
+
+static _Thread_local ptm_pool *tl_pool;
+
+ptm_pool *ptm_pool_current(void) { return tl_pool; }
+ptm_pool *ptm_pool_enter(ptm_pool *p) {
+    ptm_pool *prev = tl_pool;
+    tl_pool = p;
+    return prev;
+}
+void ptm_pool_leave(ptm_pool *prev) { tl_pool = prev; }
+int ptm_pool_size(const ptm_pool *p) { return p ? p->nth : 1; }
+
+typedef struct {
+    ptm_pool *pool;
+    int ith;
+} worker_arg;
+
+static void *worker(void *a) {
+    worker_arg *wa = a;
+    ptm_pool *p = wa->pool;
+    int ith = wa->ith;
+    free(wa);
+    unsigned seen = 0; /* gen before the first job: a job may start before this thread runs */
+    for (;;) {
+        /* spin a little, then sleep */
+        int spins = 0;
+        while (atomic_load_explicit(&p->gen, memory_order_acquire) == seen &&
+               !atomic_load(&p->quit) && spins < 20000)
+            spins++;
+        if (atomic_load_explicit(&p->gen, memory_order_acquire) == seen &&
+            !atomic_load(&p->quit)) {
+            pthread_mutex_lock(&p->mu);
+            while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit))
+                pthread_cond_wait(&p->cv, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (atomic_load(&p->quit)) return NULL;
+        seen = atomic_load(&p->gen);
+        p->fn(p->arg, ith, p->nth);
+        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+    }
+}
+
+ptm_pool *ptm_pool_create(int nthreads) {
+    if (nthreads < 2) return NULL;
+    ptm_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->nth = nthreads;
+    p->threads = calloc((size_t)nthreads, sizeof(pthread_t));
+    if (!p->threads) {
+        free(p);
+        return NULL;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    atomic_init(&p->gen, 0);
+    atomic_init(&p->pending, 0);
+    atomic_init(&p->quit, 0);
+    for (int i = 1; i < nthreads; i++) {
+        worker_arg *wa = malloc(sizeof *wa);
+        if (!wa || (wa->pool = p, wa->ith = i,
+                    pthread_create(&p->threads[i], NULL, worker, wa) != 0)) {
+            free(wa);
+            p->nth = i; /* run with the threads that started */
+            break;
+        }
+    }
+    if (p->nth < 2) {
+        ptm_pool_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void ptm_pool_run(ptm_pool *p, void (*fn)(void *arg, int ith, int nth), void *arg) {
+    if (!p) {
+        fn(arg, 0, 1);
+        return;
+    }
+    p->fn = fn;
+    p->arg = arg;
+    atomic_store(&p->pending, p->nth - 1);
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    fn(arg, 0, p->nth);
+    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
+    }
+}
+
+void ptm_pool_free(ptm_pool *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->quit, 1);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->nth; i++) pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->threads);
+    free(p);
+}

@@ -1,0 +1,97 @@
+#!/bin/sh
+# make_seeds.sh - (re)creates the seed files of tests/fuzz/corpus/<target>/seed_* from the
+# golden cases, the test data and tiny models trained here with build/patchtsmixer. Crash
+# files (crash_*) found by fuzzing are kept separately and never touched by this script.
+#
+#     make && sh tests/fuzz/make_seeds.sh
+#
+# Seeds are kept small (a few KB) so that libFuzzer's mutations stay fast.
+set -eu
+BIN=${BIN:-build/patchtsmixer}
+C=tests/fuzz/corpus
+SEP='
+--ptm-fuzz-file--
+'
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for t in safetensors config csv ts checkpoint model; do
+    mkdir -p "$C/$t"
+    rm -f "$C/$t"/seed_*
+done
+
+# join FILE... > OUT: the files joined by the fuzz_common.h separator
+join() {
+    first=1
+    for f in "$@"; do
+        [ $first -eq 1 ] || printf '%s' "$SEP"
+        cat "$f"
+        first=0
+    done
+}
+
+# tiny training data
+awk 'BEGIN { print "date,a,b"; for (i = 0; i < 200; i++)
+    printf "2020-01-%02d %02d:00:00,%.4f,%.4f\n", 1 + int(i / 24), i % 24, sin(i * 0.3), cos(i * 0.17) }' \
+    >"$tmp/sine.csv"
+tiny="--context-length 16 --patch-length 4 --d-model 4 --num-layers 1 --epochs 1 --batch-size 16 --quiet"
+"$BIN" train --data "$tmp/sine.csv" --out "$tmp/fc" $tiny --prediction-length 4 --norm BatchNorm
+"$BIN" train --data "$tmp/sine.csv" --out "$tmp/nll" $tiny --prediction-length 4 --loss nll \
+    --distribution student_t --mode mix_channel --gated-attn 0
+"$BIN" train --data "$tmp/sine.csv" --out "$tmp/nb" $tiny --prediction-length 4 --loss nll \
+    --distribution negative_binomial --scaling mean
+"$BIN" train --data "$tmp/sine.csv" --out "$tmp/att" $tiny --prediction-length 4 \
+    --self-attn-heads 2 --positional-encoding random --scaling none
+"$BIN" train --task pretrain --data "$tmp/sine.csv" --out "$tmp/pt" $tiny --mask-type forecast
+"$BIN" train --task classify --data tests/data/tiny_uea.ts --out "$tmp/cls" $tiny \
+    --context-length 8 --patch-length 2 --head-aggregation none
+"$BIN" train --task regress --data tests/data/tiny_tser.ts --out "$tmp/reg" $tiny \
+    --context-length 8 --patch-length 2 --norm BatchNorm --head-aggregation avg_pool
+
+# model: config.json + model.safetensors (tiny trained models and the smallest golden cases)
+for m in fc nll nb att pt cls reg; do
+    join "$tmp/$m/config.json" "$tmp/$m/model.safetensors" >"$C/model/seed_$m"
+done
+for g in fc_mean_missing_channel_mix pt_forecast_int_fullloss_noscale_attn reg_avgpool_noscale_nogate; do
+    join tests/golden/$g/config.json tests/golden/$g/model.safetensors >"$C/model/seed_golden_$g"
+done
+
+# checkpoint: a last/ folder of the fixed architecture of fuzz_checkpoint.c
+"$BIN" train --data "$tmp/sine.csv" --out "$tmp/ck" $tiny --prediction-length 4 --norm BatchNorm \
+    --epochs 2
+L="$tmp/ck/last"
+join "$L/config.json" "$L/model.safetensors" "$L/optimizer.safetensors" "$L/trainer_state.json" \
+    >"$C/checkpoint/seed_last"
+join "$L/config.json" "$L/model.safetensors" "$L/optimizer.safetensors" >"$C/checkpoint/seed_no_state"
+
+# safetensors: tiny models, optimiser state, golden inputs, a header-only file
+cp "$tmp/fc/model.safetensors" "$C/safetensors/seed_fc"
+cp "$tmp/cls/model.safetensors" "$C/safetensors/seed_cls"
+cp "$L/optimizer.safetensors" "$C/safetensors/seed_optimizer"
+cp tests/golden/grad_cls_avgpool_std_mix_bn/inputs.safetensors "$C/safetensors/seed_inputs_cls"
+cp tests/golden/fc_mean_missing_channel_mix/inputs.safetensors "$C/safetensors/seed_inputs_fc"
+head -c 2048 tests/golden/fc_mean_missing_channel_mix/model.safetensors >"$C/safetensors/seed_head"
+
+# config: every golden config and the trained ones
+for d in tests/golden/*/; do cp "$d/config.json" "$C/config/seed_$(basename "$d")"; done
+for m in fc nll pt cls reg; do cp "$tmp/$m/config.json" "$C/config/seed_trained_$m"; done
+
+# csv: the test data, the first rows of the bundled data and hand-made layouts
+cp tests/data/tiny_ett.csv "$C/csv/seed_tiny_ett"
+cp tests/data/fc_past.csv "$C/csv/seed_fc_past"
+head -n 20 data/ETTh1.csv >"$C/csv/seed_etth1_head"
+printf '\357\273\277"date";"x y";"z"\r\n"2020-01-01T00:00:00Z";1.5;"2"\r\n"2020-01-01T01:00:00Z";NA;-3e2\r\n' \
+    >"$C/csv/seed_bom_crlf_quoted"
+printf 'time\tv\n2020/1/2 3:04\t1\n2020/1/2 4:04\tnan\n2020/1/2 5:04\t\n' >"$C/csv/seed_tab"
+printf '1,2,3\n4,5,6\n\n7,8,9\n' >"$C/csv/seed_noheader"
+printf '\001;a;b\n1;2\n3;4\n' >"$C/csv/seed_given_delimiter"
+printf 'd,v\n2016-07-01 02:00:00+02:00,1\n2016-07-01 03:00:00+0200,inf\n2016-07-01 04:00:00.5,"1.5"\n' \
+    >"$C/csv/seed_zones"
+
+# ts: the test files and hand-made variants
+cp tests/data/tiny_uea.ts "$C/ts/seed_tiny_uea"
+cp tests/data/tiny_tser.ts "$C/ts/seed_tiny_tser"
+printf '@problemName x\r\n@univariate false\r\n@dimensions 2\r\n@equalLength true\r\n@seriesLength 3\r\n@classLabel true a b\r\n@data\r\n1,2,3:4,5,6:a\r\n?,NaN,1:0,0,1e3:b\r\n' \
+    >"$C/ts/seed_equal_crlf"
+printf '# comment\n@targetLabel false\n@data\n1,2,3\n4,5\n' >"$C/ts/seed_unlabelled"
+printf '\357\273\277@classLabel true\n@data\n1 , 2:x\n3:y\n4,5,6,7:x\n' >"$C/ts/seed_bom_autoclasses"
+echo "seeds written to $C"
