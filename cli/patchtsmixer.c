@@ -50,13 +50,15 @@ static const char *USAGE =
     "example: patchtsmixer predict models/etth1 --input data/ETTh1.csv\n";
 
 static const char *INFO_USAGE =
-    "usage: patchtsmixer info MODEL_DIR\n"
+    "usage: patchtsmixer info MODEL_DIR [--json]\n"
     "\n"
     "Loads MODEL_DIR/config.json and MODEL_DIR/model.safetensors (as Hugging Face's\n"
     "save_pretrained writes them), checks every tensor, and prints the model class, its\n"
     "configuration, the parameter count and the multiply-adds of one forward pass.\n"
+    "  --json   the same as one JSON object (config keys as in config.json)\n"
     "\n"
-    "example: patchtsmixer info models/etth1\n";
+    "example: patchtsmixer info models/etth1\n"
+    "         patchtsmixer info models/etth1 --json\n";
 
 static const char *PREDICT_USAGE =
     "usage: patchtsmixer predict MODEL_DIR --input PAST.csv [options]\n"
@@ -86,6 +88,8 @@ static const char *PREDICT_USAGE =
     "                      the quantiles (distribution heads; 200 samples unless\n"
     "                      --samples) and held-out values, one panel per channel\n"
     "  --plot-columns A,B  draw only these forecast channels            [default all]\n"
+    "  --plot-history N    draw the last N steps of the context (0 = all)\n"
+    "                      [default: 2 x prediction_length, at most the context]\n"
     "  --holdout           forecasters: forecast the last prediction_length rows\n"
     "                      from the context_length rows before them (a backtest;\n"
     "                      --plot shows the held-out rows as actual values)\n"
@@ -113,12 +117,90 @@ static const char *agg_name(ptm_agg a) {
                                    : "none (flatten all patches)";
 }
 
+/* a JSON string literal */
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void json_ints(FILE *f, const int *v, int n) {
+    if (!v) {
+        fputs("null", f);
+        return;
+    }
+    fputc('[', f);
+    for (int i = 0; i < n; i++) fprintf(f, "%s%d", i ? ", " : "", v[i]);
+    fputc(']', f);
+}
+
+/* info --json: the model as one JSON object, config keys named as in config.json */
+static void info_json(const char *dir, const ptm_model *m) {
+    const ptm_config *c = ptm_model_config(m);
+    printf("{\"model\": ");
+    json_str(stdout, dir);
+    printf(", \"class\": \"%s\", \"parameters\": %lld, \"macs_per_sample\": %lld, "
+           "\"version\": \"%s\",\n \"config\": {",
+           ptm_class_name(c->model_class), (long long)ptm_model_num_params(m),
+           (long long)ptm_model_macs_per_sample(m), ptm_version());
+    printf(
+        "\"context_length\": %d, \"patch_length\": %d, \"patch_stride\": %d, "
+        "\"num_patches\": %d, \"num_input_channels\": %d, \"d_model\": %d, "
+        "\"expansion_factor\": %d, \"num_layers\": %d, \"dropout\": %.9g, "
+        "\"head_dropout\": %.9g, \"mode\": \"%s\", \"gated_attn\": %s, \"norm_mlp\": \"%s\", "
+        "\"self_attn\": %s, \"self_attn_heads\": %d, \"use_positional_encoding\": %s, "
+        "\"positional_encoding_type\": \"%s\", \"scaling\": ",
+        c->context_length, c->patch_length, c->patch_stride, c->num_patches, c->num_input_channels,
+        c->d_model, c->expansion_factor, c->num_layers, (double)c->dropout, (double)c->head_dropout,
+        mode_name(c->mode), c->gated_attn ? "true" : "false",
+        c->norm_mlp == PTM_NORM_BATCH ? "BatchNorm" : "LayerNorm", c->self_attn ? "true" : "false",
+        c->self_attn_heads, c->use_positional_encoding ? "true" : "false",
+        c->positional_encoding_type == PTM_PE_RANDOM ? "random" : "sincos");
+    if (c->scaling == PTM_SCALING_NONE)
+        printf("null");
+    else
+        printf("\"%s\"", scaling_name(c->scaling));
+    printf(", \"loss\": \"%s\", \"distribution_output\": \"%s\", \"prediction_length\": %d, "
+           "\"prediction_channel_indices\": ",
+           c->loss == PTM_LOSS_NLL ? "nll" : "mse", dist_name(c->distribution_output),
+           c->prediction_length);
+    json_ints(stdout, c->prediction_channel_indices, c->num_prediction_channels);
+    printf(", \"num_targets\": %d, \"output_range\": ", c->num_targets);
+    if (c->has_output_range)
+        printf("[%.9g, %.9g]", (double)c->output_range[0], (double)c->output_range[1]);
+    else
+        printf("null");
+    printf(", \"head_aggregation\": ");
+    if (c->head_aggregation == PTM_AGG_NONE)
+        printf("null");
+    else
+        printf("\"%s\"", agg_name(c->head_aggregation));
+    printf(", \"norm_eps\": %.9g, \"num_parallel_samples\": %d, \"mask_type\": \"%s\", "
+           "\"random_mask_ratio\": %.17g, \"mask_value\": %.9g, \"masked_loss\": %s}}\n",
+           (double)c->norm_eps, c->num_parallel_samples,
+           c->mask_type == PTM_MASK_RANDOM ? "random" : "forecast", c->random_mask_ratio,
+           (double)c->mask_value, c->masked_loss ? "true" : "false");
+}
+
 static int cmd_info(int argc, char **argv) {
     const char *dir = NULL;
+    int json = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(INFO_USAGE, stdout);
             return 0;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+            continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
             return fail_usage("info", "unknown option '%s'", argv[i]);
@@ -129,6 +211,11 @@ static int cmd_info(int argc, char **argv) {
     ptm_error err;
     ptm_model *m = NULL;
     if (ptm_model_load(dir, &m, &err) != PTM_OK) return fail_status(&err);
+    if (json) {
+        info_json(dir, m);
+        ptm_model_free(m);
+        return 0;
+    }
     const ptm_config *c = ptm_model_config(m);
     printf("model:        %s\n", dir);
     printf("class:        %s\n", ptm_class_name(c->model_class));
@@ -272,6 +359,7 @@ typedef struct {
     int nq;
     const float *qout; /* [nq, H, C'] quantiles when samples > 0 */
     long seed;
+    int history; /* --plot-history, -1 = default */
 } predict_plot;
 
 /* Draw the forecast of cmd_predict (history, forecast, interval band for distribution heads,
@@ -375,6 +463,7 @@ static int draw_predict_plot(ptm_ctx *ctx, const predict_plot *pp, ptm_error *er
     d.hi = band ? hi : NULL;
     d.band_name = band_name;
     d.actual = hold ? act : NULL;
+    d.shown = pp->history < 0 ? PLOT_HISTORY_DEFAULT(L, H) : pp->history;
     if (pp->step > 0) {
         d.time = pp->tab;
         d.step = pp->step;
@@ -406,6 +495,7 @@ static int cmd_predict(int argc, char **argv) {
     const char *dir = NULL, *input = NULL, *output = "-", *columns = NULL;
     const char *plot = NULL, *plot_columns = NULL;
     int holdout = 0;
+    long plot_history = -1;
     long samples = 0, seed = 0, threads = 1;
     char delim = 0;
     float quant[64] = {0.1f, 0.5f, 0.9f};
@@ -421,12 +511,15 @@ static int cmd_predict(int argc, char **argv) {
             holdout = 1;
             continue;
         }
-        if (strcmp(a, "--plot") == 0 || strcmp(a, "--plot-columns") == 0) {
+        if (strcmp(a, "--plot") == 0 || strcmp(a, "--plot-columns") == 0 ||
+            strcmp(a, "--plot-history") == 0) {
             if (!has_val) return fail_usage("predict", "option '%s' needs a value", a);
             if (strcmp(a, "--plot") == 0)
                 plot = argv[++i];
-            else
+            else if (strcmp(a, "--plot-columns") == 0)
                 plot_columns = argv[++i];
+            else if (parse_int(argv[++i], 0, 1L << 30, &plot_history) != 0)
+                return fail_usage("predict", "--plot-history '%s' is not an integer >= 0", argv[i]);
             continue;
         }
         if (strcmp(a, "--input") == 0 || strcmp(a, "--output") == 0 ||
@@ -644,24 +737,27 @@ static int cmd_predict(int argc, char **argv) {
             fprintf(o.f, "\n");
         }
         if (plot) {
-            predict_plot pp = {plot,
-                               plot_columns,
-                               dir,
-                               input,
-                               c,
-                               &tab,
-                               colidx,
-                               past,
-                               obs,
-                               y.data,
-                               r0,
-                               last,
-                               timed ? step : 0,
-                               (int)samples,
-                               quant,
-                               nq,
-                               qout,
-                               seed};
+            predict_plot pp;
+            memset(&pp, 0, sizeof pp);
+            pp.path = plot;
+            pp.columns = plot_columns;
+            pp.dir = dir;
+            pp.input = input;
+            pp.c = c;
+            pp.tab = &tab;
+            pp.colidx = colidx;
+            pp.past = past;
+            pp.obs = obs;
+            pp.y = y.data;
+            pp.r0 = r0;
+            pp.last = last;
+            pp.step = timed ? step : 0;
+            pp.samples = (int)samples;
+            pp.quant = quant;
+            pp.nq = nq;
+            pp.qout = qout;
+            pp.seed = seed;
+            pp.history = (int)plot_history;
             if (draw_predict_plot(ctx, &pp, &err) != 0) {
                 close_out(&o, &err);
                 goto fail;

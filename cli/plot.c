@@ -27,6 +27,7 @@ static void time_label(double x, char *buf, size_t n, void *user) {
 int plot_forecast(const char *path, const plot_forecast_data *d) {
     svg_chart *c = svg_chart_new(d->title, d->nch);
     size_t L = (size_t)d->L, H = (size_t)d->H;
+    size_t skip = d->shown > 0 && (size_t)d->shown < L ? L - (size_t)d->shown : 0;
     double *xh = malloc(sizeof(double) * (L + 1)), *yh = malloc(sizeof(double) * (L + 1));
     double *xf = malloc(sizeof(double) * (H + 1)), *yf = malloc(sizeof(double) * (H + 1));
     double *lo = malloc(sizeof(double) * (H + 1)), *hi = malloc(sizeof(double) * (H + 1));
@@ -52,7 +53,8 @@ int plot_forecast(const char *path, const plot_forecast_data *d) {
                              hi, H) != 0)
                 goto done;
         }
-        if (svg_add_line(c, j, "history", SVG_HISTORY, 0, xh, yh, L) != 0) goto done;
+        if (svg_add_line(c, j, "history", SVG_HISTORY, 0, xh + skip, yh + skip, L - skip) != 0)
+            goto done;
         if (d->actual) {
             for (size_t t = 0; t < H; t++)
                 yf[t] = (double)d->actual[t * (size_t)d->nch + (size_t)j];
@@ -147,9 +149,15 @@ int loss_history_add(loss_history *h, const char *dir, int epoch, double train, 
         if (svg_add_line(c, 0, "train", SVG_TRAIN, style, x, h->train, (size_t)h->n) == 0 &&
             svg_add_line(c, 0, "validation", SVG_VALID, style ? 2 : 1, x, h->val, (size_t)h->n) ==
                 0) {
+            int best = 0;
+            for (int i = 1; i < h->n; i++)
+                if (h->val[i] < h->val[best]) best = i;
             char path[4096];
-            snprintf(path, sizeof path, "%s/loss.svg", dir);
-            rc = svg_write(c, path);
+            snprintf(path, sizeof path, "best: epoch %d", h->epoch[best]);
+            if (svg_add_marker(c, 0, x[best], path) == 0) {
+                snprintf(path, sizeof path, "%s/loss.svg", dir);
+                rc = svg_write(c, path);
+            }
         } else {
             errno = ENOMEM;
         }
@@ -171,7 +179,8 @@ void loss_history_free(loss_history *h) {
 /* ------------------------------------------------------------------ eval --plot */
 
 ptm_status plot_eval_window(const char *model_dir, const char *data_path, const char *columns,
-                            const char *split, long index, const char *svg_path, ptm_error *err) {
+                            const char *split, long index, int history_shown, const char *svg_path,
+                            ptm_error *err) {
     ptm_model *m = NULL;
     ptm_ctx *ctx = NULL;
     ptm_csv tab;
@@ -340,6 +349,7 @@ ptm_status plot_eval_window(const char *model_dir, const char *data_path, const 
     d.hi = hi;
     d.band_name = "q0.1 - q0.9 (200 samples)";
     d.actual = act;
+    d.shown = history_shown < 0 ? PLOT_HISTORY_DEFAULT(L, H) : history_shown;
     size_t last_row = w.begin + (size_t)index + (size_t)L - 1;
     int64_t step = 0;
     if (tab.time_parsed && ptm_csv_time_step(&tab, 0, &step)) {

@@ -21,7 +21,11 @@ typedef struct {
     const ptm_csv *time;      /* timestamps for the x axis (NULL: steps, 0 = last observed) */
     int64_t t_last, step;     /* with time: time of the last history row, seconds per row */
     const char *time_like;    /* a timestamp of the file, for its style */
+    int shown;                /* draw only the last `shown` history steps (0 = all L) */
 } plot_forecast_data;
+
+/* the default of --plot-history: twice the horizon, at most the whole context */
+#define PLOT_HISTORY_DEFAULT(L, H) ((2 * (H)) < (L) ? 2 * (H) : (L))
 
 /* write the chart; 0, or -1 with errno set */
 int plot_forecast(const char *path, const plot_forecast_data *d);
@@ -42,9 +46,10 @@ int loss_history_add(loss_history *h, const char *dir, int epoch, double train, 
 void loss_history_free(loss_history *h);
 
 /* eval --plot: the forecast of window `index` (-1 = the last) of the chosen split of a CSV,
- * in original units, next to its history and the actual values */
+ * in original units, next to its history (the last history_shown steps, -1 = the default,
+ * 0 = all) and the actual values */
 PTM_MUST_USE ptm_status plot_eval_window(const char *model_dir, const char *data_path,
                                          const char *columns, const char *split, long index,
-                                         const char *svg_path, ptm_error *err);
+                                         int history_shown, const char *svg_path, ptm_error *err);
 
 #endif

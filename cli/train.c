@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "plot.h"
 #include "io/config.h"
 #include "train/trainer.h"
 
@@ -55,22 +56,45 @@ static const char *TRAIN_USAGE =
     "  --out DIR           checkpoint folder                                   [required]\n"
     "  --resume            continue from DIR/last\n"
     "  --quiet             no progress or log lines (errors only)\n"
+    "  after every epoch DIR/loss.csv (epoch,train_loss,val_loss) and DIR/loss.svg (the\n"
+    "  loss curves) are rewritten; with --resume they continue the earlier run's\n"
     "\n"
     "example: patchtsmixer train --data data/ETTh2.csv --out runs/etth2 --epochs 10\n";
 
 static const char *EVAL_USAGE =
     "usage: patchtsmixer eval MODEL_DIR --data FILE [--columns A,B] [--split S] [--json]\n"
+    "                         [--plot FILE.svg [--plot-window K] [--plot-history N]]\n"
     "\n"
     "Forecasters: MSE and MAE on the test split of a CSV in the scaled space (the literature's\n"
     "protocol: StandardScaler fitted on the training rows) and in original units, and the\n"
     "correlation of forecast and truth. Classifiers: accuracy on a .ts file. Regressors: RMSE\n"
     "and MAE on a .ts file. --split test|val|train picks the CSV segment [test].\n"
+    "--plot FILE.svg (forecasters) draws one window of the split in original units: its\n"
+    "history (the last N steps, --plot-history, 0 = all; default 2 x prediction_length),\n"
+    "the forecast, the actual values and, for distribution heads, the q0.1 - q0.9 band of\n"
+    "200 samples; --plot-window K picks the window (0 = first, default the last).\n"
     "\n"
     "example: patchtsmixer eval models/etth1 --data data/ETTh1.csv\n";
 
 typedef struct {
     int quiet, tty, progress_shown;
+    loss_history *losses; /* loss curves written to out_dir after every epoch */
+    const char *out_dir;
 } log_state;
+
+/* after every epoch: DIR/loss.csv and DIR/loss.svg (a failure to draw is reported once and
+ * does not stop training) */
+static void on_epoch(void *user, int epoch, double train_loss, double val_loss) {
+    log_state *ls = user;
+    if (!ls->losses) return;
+    if (loss_history_add(ls->losses, ls->out_dir, epoch, train_loss, val_loss) != 0) {
+        if (ls->progress_shown) fprintf(stderr, "\r\033[K");
+        ls->progress_shown = 0;
+        fprintf(stderr, "patchtsmixer train: %s/loss.svg: cannot write: %s (training goes on)\n",
+                ls->out_dir, strerror(errno));
+        ls->losses = NULL;
+    }
+}
 
 static void log_line(void *user, int progress, const char *line) {
     log_state *ls = user;
@@ -126,7 +150,8 @@ int cmd_train(int argc, char **argv) {
     c->num_layers = 4;
     c->random_mask_ratio = 0.4;
     const char *config_path = NULL;
-    log_state ls = {0, isatty(2), 0};
+    log_state ls = {0, isatty(2), 0, NULL, NULL};
+    loss_history losses = {0, 0, NULL, NULL, NULL};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     job.threads = ncpu > 1 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
     int stride_set = 0, rc = EXIT_RUNTIME;
@@ -215,7 +240,8 @@ int cmd_train(int argc, char **argv) {
                 return fail_usage("train", "--seed '%s': expected a non-negative integer", v);
             job.seed = (uint64_t)iv;
         } else if (strcmp(a, "--threads") == 0) {
-            if (parse_i(v, 1, 256, &iv)) return fail_usage("train", "--threads '%s': expected an integer in [1, 256]", v);
+            if (parse_i(v, 1, 256, &iv))
+                return fail_usage("train", "--threads '%s': expected an integer in [1, 256]", v);
             job.threads = (int)iv;
         } else if (strcmp(a, "--max-steps") == 0) {
             if (parse_i(v, 0, 2147483647L, &iv))
@@ -256,7 +282,7 @@ int cmd_train(int argc, char **argv) {
         static const char *const modes[] = {"common_channel", "mix_channel", NULL};
         static const char *const norms[] = {"LayerNorm", "BatchNorm", NULL};
         static const char *const scal[] = {"none", "std", "mean", NULL};
-        static const char *const losses[] = {"mse", "nll", NULL};
+        static const char *const loss_names[] = {"mse", "nll", NULL};
         static const char *const dists[] = {"student_t", "normal", "negative_binomial", NULL};
         static const char *const aggs[] = {"none", "max_pool", "avg_pool", "use_last", NULL};
         static const char *const pes[] = {"sincos", "random", NULL};
@@ -301,7 +327,7 @@ int cmd_train(int argc, char **argv) {
                 return fail_usage("train", "--scaling '%s': expected std, mean or none", v);
             c->scaling = (ptm_scaling)e;
         } else if (strcmp(a, "--loss") == 0) {
-            if (pick(v, losses, &e))
+            if (pick(v, loss_names, &e))
                 return fail_usage("train", "--loss '%s': expected mse or nll", v);
             c->loss = (ptm_loss)e;
         } else if (strcmp(a, "--distribution") == 0) {
@@ -351,6 +377,10 @@ int cmd_train(int argc, char **argv) {
     ptm_train_result res;
     job.log = log_line;
     job.user = &ls;
+    job.on_epoch = on_epoch;
+    ls.losses = &losses;
+    ls.out_dir = job.out_dir;
+    if (job.resume) loss_history_read(&losses, job.out_dir);
     ptm_status s = ptm_train_run(&job, &res, &err);
     if (ls.progress_shown) fprintf(stderr, "\r\033[K");
     if (s != PTM_OK) {
@@ -363,22 +393,34 @@ int cmd_train(int argc, char **argv) {
                     res.epochs_run, (long long)res.steps, res.best_epoch, res.best_val, res.seconds,
                     res.samples_per_sec);
             if (job.task == PTM_TASK_CLASSIFY)
-                fprintf(stderr, "test: accuracy %.4f\n", res.test_accuracy);
+                fprintf(stderr, "test: accuracy %.4f (majority-class baseline %.4f)\n",
+                        res.test_accuracy, res.baseline_accuracy);
+            else if (job.task == PTM_TASK_REGRESS)
+                fprintf(stderr,
+                        "test: MSE %.6g  MAE %.6g  RMSE %.6g (baseline: training mean, "
+                        "MSE %.6g  MAE %.6g  RMSE %.6g)\n",
+                        res.test_mse, res.test_mae, sqrt(res.test_mse), res.baseline_mse,
+                        res.baseline_mae, sqrt(res.baseline_mse));
             else if (job.task == PTM_TASK_PRETRAIN)
                 fprintf(stderr, "test: reconstruction loss %.6f\n", res.test_mse);
             else
-                fprintf(stderr, "test: MSE %.6f  MAE %.6f%s\n", res.test_mse, res.test_mae,
-                        job.task == PTM_TASK_FORECAST ? " (scaled space)" : "");
+                fprintf(stderr,
+                        "test: MSE %.6f  MAE %.6f (scaled space; repeat-last-value baseline "
+                        "MSE %.6f  MAE %.6f)\n",
+                        res.test_mse, res.test_mae, res.baseline_mse, res.baseline_mae);
             fprintf(stderr, "checkpoint: %s\n", job.out_dir);
         }
         rc = 0;
     }
+    loss_history_free(&losses);
     ptm_config_free(c);
     return rc;
 }
 
 int cmd_eval(int argc, char **argv) {
     const char *dir = NULL, *data = NULL, *columns = NULL, *split = "test";
+    const char *plot = NULL;
+    long plot_window = -1, plot_history = -1;
     int json = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -388,6 +430,17 @@ int cmd_eval(int argc, char **argv) {
         }
         if (strcmp(a, "--json") == 0) {
             json = 1;
+            continue;
+        }
+        if (strcmp(a, "--plot") == 0 || strcmp(a, "--plot-window") == 0 ||
+            strcmp(a, "--plot-history") == 0) {
+            if (i + 1 >= argc) return fail_usage("eval", "option '%s' needs a value", a);
+            const char *v = argv[++i];
+            if (strcmp(a, "--plot") == 0)
+                plot = v;
+            else if (parse_i(v, 0, 2147483647L,
+                             strcmp(a, "--plot-window") == 0 ? &plot_window : &plot_history))
+                return fail_usage("eval", "'%s' is not an integer >= 0", v);
             continue;
         }
         if (strcmp(a, "--data") == 0 || strcmp(a, "--columns") == 0 || strcmp(a, "--split") == 0) {
@@ -410,6 +463,9 @@ int cmd_eval(int argc, char **argv) {
     ptm_error err;
     ptm_eval_result r;
     if (ptm_eval_run(dir, data, columns, split, 256, &r, &err) != PTM_OK) return fail_status(&err);
+    if (plot && plot_eval_window(dir, data, columns, split, plot_window, (int)plot_history, plot,
+                                 &err) != PTM_OK)
+        return fail_status(&err);
     if (r.windows > 0) {
         if (json)
             printf("{\"split\": \"%s\", \"windows\": %zu, \"mse\": %.9g, \"mae\": %.9g, "
@@ -419,13 +475,17 @@ int cmd_eval(int argc, char **argv) {
             printf("%s split: %zu windows\nMSE %.6f  MAE %.6f  (scaled space)\nMSE %.6g  MAE "
                    "%.6g  (original units)\ncorrelation %.4f\n",
                    split, r.windows, r.mse, r.mae, r.mse_raw, r.mae_raw, r.corr);
+    } else if (r.classifier) {
+        if (json)
+            printf("{\"cases\": %zu, \"accuracy\": %.9g}\n", r.cases, r.accuracy);
+        else
+            printf("%zu cases\naccuracy %.4f\n", r.cases, r.accuracy);
     } else {
         if (json)
-            printf("{\"cases\": %zu, \"accuracy\": %.9g, \"rmse\": %.9g, \"mae\": %.9g}\n", r.cases,
-                   r.accuracy, r.rmse, r.reg_mae);
-        else
-            printf("%zu cases\naccuracy %.4f\nRMSE %.6g  MAE %.6g\n", r.cases, r.accuracy, r.rmse,
+            printf("{\"cases\": %zu, \"rmse\": %.9g, \"mae\": %.9g}\n", r.cases, r.rmse,
                    r.reg_mae);
+        else
+            printf("%zu cases\nRMSE %.6g  MAE %.6g\n", r.cases, r.rmse, r.reg_mae);
     }
     return 0;
 }

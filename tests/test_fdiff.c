@@ -840,7 +840,7 @@ static void model_case_run(const model_case *mc, uint64_t seed) {
     CHECK(entries > 0);
     char label[96];
     snprintf(label, sizeof label, "model %s", mc->label);
-    fd_check(label, model_loss, &d, &l, 6);
+    fd_check(label, model_loss, &d, &l, 12);
     free(l.v);
     free(past), free(fut), free(tgt), free(pmask);
     ptm_ctx_free(ctx);

@@ -192,8 +192,10 @@ static void batch_free(batch_buf *b) {
     free(b->labels);
 }
 
-/* ts cases idx[0..n) into the batch */
-static void ts_fill(batch_buf *b, const ptm_ts_dataset *ts, const size_t *idx, size_t n, int task) {
+/* ts cases idx[0..n) into the batch; regression targets are standardised with tmean/tstd
+ * (tstd 0 = raw targets) */
+static void ts_fill(batch_buf *b, const ptm_ts_dataset *ts, const size_t *idx, size_t n, int task,
+                    double tmean, double tstd) {
     size_t per = (size_t)ts->length * (size_t)ts->nchannels;
     for (size_t i = 0; i < n; i++) {
         memcpy(b->past + i * per, ts->values + idx[i] * per, per * sizeof(float));
@@ -201,7 +203,8 @@ static void ts_fill(batch_buf *b, const ptm_ts_dataset *ts, const size_t *idx, s
         if (task == PTM_TASK_CLASSIFY)
             b->labels[i] = ts->labels[idx[i]];
         else
-            b->tgt[i] = ts->targets[idx[i]];
+            b->tgt[i] = tstd > 0 ? (float)(((double)ts->targets[idx[i]] - tmean) / tstd)
+                                 : ts->targets[idx[i]];
     }
 }
 
@@ -339,12 +342,12 @@ static ptm_status eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_win
 }
 
 static ptm_status eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptm_ts_dataset *ts,
-                             const size_t *idx, size_t count, batch_buf *b, int task, acc_t *a,
-                             ptm_error *err) {
+                             const size_t *idx, size_t count, batch_buf *b, int task,
+                             double tmean, double tstd, acc_t *a, ptm_error *err) {
     memset(a, 0, sizeof *a);
     for (size_t start = 0; start < count; start += (size_t)b->cap) {
         size_t n = count - start < (size_t)b->cap ? count - start : (size_t)b->cap;
-        ts_fill(b, ts, idx + start, n, task);
+        ts_fill(b, ts, idx + start, n, task, tmean, tstd);
         ptm_status s = eval_batch(ectx, c, b, (int)n, task, a, err);
         if (s != PTM_OK) return s;
     }
@@ -458,6 +461,25 @@ ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float 
     return PTM_OK;
 }
 
+/* save m with y = t * std + mean folded into head.projection (regression targets learnt
+ * standardised); the model itself is restored bit for bit afterwards */
+static ptm_status save_folded(ptm_model *m, const char *dir, double mean, double sd,
+                              float **backup, ptm_error *err) {
+    if (!(sd > 0.0)) return ptm_model_save(m, dir, err);
+    ptm_linear *h = &m->p.head;
+    size_t nw = (size_t)h->out * (size_t)h->in, nb = (size_t)h->out;
+    if (!*backup) *backup = malloc(sizeof(float) * (nw + nb));
+    if (!*backup) return ptm_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
+    memcpy(*backup, h->w, nw * sizeof(float));
+    memcpy(*backup + nw, h->b, nb * sizeof(float));
+    for (size_t i = 0; i < nw; i++) h->w[i] = (float)((double)h->w[i] * sd);
+    for (size_t i = 0; i < nb; i++) h->b[i] = (float)((double)h->b[i] * sd + mean);
+    ptm_status s = ptm_model_save(m, dir, err);
+    memcpy(h->w, *backup, nw * sizeof(float));
+    memcpy(h->b, *backup + nw, nb * sizeof(float));
+    return s;
+}
+
 /* ------------------------------------------------------------------ the loop */
 
 static const char *task_name(int t) {
@@ -480,6 +502,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
     memset(&tb, 0, sizeof tb);
     memset(&eb, 0, sizeof eb);
     int task = job->task;
+    double tmean = 0.0, tstd = 0.0; /* regression target standardisation (0 = off) */
+    float *fold_backup = NULL;
     if (!job->data_path || !job->out_dir)
         return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "a training job needs data and out_dir");
     if (job->batch_size < 1 || job->epochs < 1)
@@ -562,6 +586,21 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
               d.n_val_cases, job->test_path ? "test" : "no test file", d.ts_test.ncases);
     }
     if ((s = ptm_config_finish(&cfg, "training config", err)) != PTM_OK) goto done;
+    /* regression with a point head: learn standardised targets, and fold the inverse
+     * transform into the head's last linear layer in every saved checkpoint */
+    if (task == PTM_TASK_REGRESS && cfg.loss == PTM_LOSS_MSE && !cfg.has_output_range &&
+        d.n_train_cases > 1) {
+        double sum = 0.0, ss = 0.0;
+        for (size_t i = 0; i < d.n_train_cases; i++) sum += (double)d.ts_train.targets[d.order[i]];
+        tmean = sum / (double)d.n_train_cases;
+        for (size_t i = 0; i < d.n_train_cases; i++) {
+            double e = (double)d.ts_train.targets[d.order[i]] - tmean;
+            ss += e * e;
+        }
+        tstd = sqrt(ss / (double)d.n_train_cases);
+        if (!(tstd > 0.0)) tmean = tstd = 0.0;
+        else logf_(job, 0, "targets standardised: mean %.6g, std %.6g (folded into the saved head)", tmean, tstd);
+    }
 
     /* model */
     if ((s = ptm_model_build(&cfg, &m, err)) != PTM_OK) goto done;
@@ -672,7 +711,7 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
             } else {
                 n = n_train - start < (size_t)job->batch_size ? n_train - start
                                                               : (size_t)job->batch_size;
-                ts_fill(&tb, &d.ts_train, d.order + start, n, task);
+                ts_fill(&tb, &d.ts_train, d.order + start, n, task, tmean, tstd);
             }
             ptm_inputs in;
             memset(&in, 0, sizeof in);
@@ -721,7 +760,7 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
             s = eval_windows(ectx, &cfg, &d.val, &eb, task, &a, err);
         else
             s = eval_cases(ectx, &cfg, &d.ts_train, d.order + d.n_train_cases, d.n_val_cases, &eb,
-                           task, &a, err);
+                           task, tmean, tstd, &a, err);
         if (s != PTM_OK) goto done;
         double val = a.n_samples > 0 ? a.loss_sum / a.n_samples : loss_sum / (double)seen;
         int improved = val < best_val;
@@ -729,7 +768,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
             best_val = val;
             best_epoch = epoch;
             bad = 0;
-            if ((s = ptm_model_save(m, job->out_dir, err)) != PTM_OK) goto done;
+            if ((s = save_folded(m, job->out_dir, tmean, tstd, &fold_backup, err)) != PTM_OK)
+                goto done;
         } else {
             bad++;
         }
@@ -779,8 +819,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
                     s = ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
                 } else {
                     for (size_t i = 0; i < d.ts_test.ncases; i++) idx[i] = i;
-                    s = eval_cases(bctx, &cfg, &d.ts_test, idx, d.ts_test.ncases, &eb, task, &a,
-                                   err);
+                    s = eval_cases(bctx, &cfg, &d.ts_test, idx, d.ts_test.ncases, &eb, task, 0.0,
+                                   0.0, &a, err);
                     free(idx);
                 }
             }
@@ -794,12 +834,69 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
         }
         if (task == PTM_TASK_CLASSIFY && a.n_samples > 0)
             res->test_accuracy = a.correct / a.n_samples;
+        /* trivial baselines on the same test data */
+        if ((task == PTM_TASK_CLASSIFY || task == PTM_TASK_REGRESS) && d.ts_test.ncases > 0) {
+            const ptm_ts_dataset *tr = &d.ts_train, *te = &d.ts_test;
+            if (task == PTM_TASK_CLASSIFY) {
+                int major = 0;
+                size_t major_n = 0;
+                for (int k = 0; k < tr->nclasses; k++) {
+                    size_t cnt = 0;
+                    for (size_t i = 0; i < tr->ncases; i++) cnt += tr->labels[i] == k;
+                    if (cnt > major_n) {
+                        major_n = cnt;
+                        major = k;
+                    }
+                }
+                size_t hit = 0;
+                for (size_t i = 0; i < te->ncases; i++) hit += te->labels[i] == major;
+                res->baseline_accuracy = (double)hit / (double)te->ncases;
+            } else {
+                double mean = 0.0, se = 0.0, ae = 0.0;
+                for (size_t i = 0; i < tr->ncases; i++) mean += (double)tr->targets[i];
+                mean /= (double)tr->ncases;
+                for (size_t i = 0; i < te->ncases; i++) {
+                    double e = mean - (double)te->targets[i];
+                    se += e * e;
+                    ae += fabs(e);
+                }
+                res->baseline_mse = se / (double)te->ncases;
+                res->baseline_mae = ae / (double)te->ncases;
+            }
+        }
+        if (task == PTM_TASK_FORECAST) {
+            /* repeat the last observed value of each channel over the horizon */
+            acc_t r;
+            memset(&r, 0, sizeof r);
+            int Lc = cfg.context_length, Hh = cfg.prediction_length, C = d.C;
+            for (size_t start = 0; start < d.test.count; start += (size_t)eb.cap) {
+                size_t n = ptm_windows_batch(&d.test, start, (size_t)eb.cap, eb.past, eb.pobs,
+                                             eb.fut, NULL);
+                for (size_t i = 0; i < n; i++)
+                    for (int t = 0; t < Hh; t++)
+                        for (int j = 0; j < cfg.num_prediction_channels; j++) {
+                            int ch = cfg.prediction_channel_indices
+                                         ? cfg.prediction_channel_indices[j]
+                                         : j;
+                            double last = (double)eb.past[(i * (size_t)Lc + (size_t)Lc - 1) * C + ch];
+                            double e = last - (double)eb.fut[(i * (size_t)Hh + t) * C + ch];
+                            r.se += e * e;
+                            r.ae += fabs(e);
+                            r.n_el += 1;
+                        }
+            }
+            if (r.n_el > 0) {
+                res->baseline_mse = r.se / r.n_el;
+                res->baseline_mae = r.ae / r.n_el;
+            }
+        }
         if (task == PTM_TASK_PRETRAIN && a.n_samples > 0) res->test_mse = a.loss_sum / a.n_samples;
     }
     goto done;
 nomem:
     s = ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
 done:
+    free(fold_backup);
     batch_free(&tb);
     batch_free(&eb);
     free(am);
@@ -936,10 +1033,11 @@ ptm_status ptm_eval_run(const char *model_dir, const char *data_path, const char
             goto done;
         }
         for (size_t i = 0; i < nc; i++) idx[i] = i;
-        s = eval_cases(ctx, c, &d.ts_test, idx, nc, &b, task, &a, err);
+        s = eval_cases(ctx, c, &d.ts_test, idx, nc, &b, task, 0.0, 0.0, &a, err);
         free(idx);
         if (s != PTM_OK) goto done;
         res->cases = nc;
+        res->classifier = task == PTM_TASK_CLASSIFY;
         if (task == PTM_TASK_CLASSIFY) res->accuracy = a.correct / (double)nc;
         if (a.n_el > 0) {
             res->rmse = sqrt(a.se / a.n_el);

@@ -59,6 +59,9 @@ typedef struct {
     double best_val;                 /* validation loss of the saved model */
     double test_mse, test_mae;       /* forecasting, scaled space; regression in units */
     double test_accuracy;            /* classification */
+    double baseline_accuracy;          /* classification: majority class of the training set */
+    double baseline_mse, baseline_mae; /* regression: the training mean as the prediction;
+                                          forecasting: the last observed value repeated */
     double seconds, samples_per_sec; /* wall time and training throughput */
 } ptm_train_result;
 
@@ -81,6 +84,7 @@ typedef struct {
     double corr;             /* Pearson correlation of forecast and truth (scaled) */
     size_t windows;
     /* classification / regression */
+    int classifier;            /* 1: accuracy is meaningful; 0 with cases > 0: a regressor */
     double accuracy, rmse, reg_mae;
     size_t cases;
 } ptm_eval_result;
