@@ -24,6 +24,22 @@ static void time_label(double x, char *buf, size_t n, void *user) {
     ptm_csv_format_time(t->t_last + (int64_t)llround(x) * t->step, t->like, buf, n);
 }
 
+/* Ticks of a time axis at calendar-friendly durations (1 min .. 1 year): the smallest that
+ * gives at most 7 ticks over `rows` rows of `step` seconds, placed where the time is a
+ * multiple of it (whole hours, midnight UTC, ...). */
+static void time_ticks(svg_chart *c, double rows, int64_t step, int64_t t_last) {
+    static const int64_t durs[] = {60,      120,     300,     600,      900,     1800,   3600,
+                                   7200,    10800,   21600,   43200,    86400,   172800, 604800,
+                                   1209600, 2592000, 7776000, 15552000, 31536000};
+    double span = rows * (double)step;
+    for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
+        if (durs[i] % step != 0 || span / (double)durs[i] > 7.0) continue;
+        int64_t rem = ((t_last % durs[i]) + durs[i]) % durs[i];
+        svg_set_xticks(c, (double)(durs[i] / step), -(double)rem / (double)step);
+        return;
+    }
+}
+
 int plot_forecast(const char *path, const plot_forecast_data *d) {
     svg_chart *c = svg_chart_new(d->title, d->nch);
     size_t L = (size_t)d->L, H = (size_t)d->H;
@@ -37,6 +53,7 @@ int plot_forecast(const char *path, const plot_forecast_data *d) {
     const char *xlabel = "time step (0 = last observed value)";
     if (d->time && d->step > 0) {
         svg_set_xformat(c, time_label, &ta);
+        time_ticks(c, (double)(L - skip + H), d->step, d->t_last);
         xlabel = "time";
     }
     for (size_t t = 0; t < L; t++) xh[t] = (double)t - (double)(L - 1);

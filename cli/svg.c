@@ -37,6 +37,7 @@ struct svg_chart {
     panel *p;
     svg_xformat fmt;
     void *user;
+    double xtick, xorigin; /* fixed x ticks when xtick > 0 */
 };
 
 enum { W = 960, TOP = 64, PANEL_H = 250, LEFT = 78, RIGHT = 24, PTITLE = 26, BOTTOM = 54 };
@@ -103,6 +104,12 @@ void svg_set_xformat(svg_chart *c, svg_xformat fmt, void *user) {
     if (!c) return;
     c->fmt = fmt;
     c->user = user;
+}
+
+void svg_set_xticks(svg_chart *c, double step, double origin) {
+    if (!c) return;
+    c->xtick = step > 0 && isfinite(step) ? step : 0.0;
+    c->xorigin = isfinite(origin) ? origin : 0.0;
 }
 
 static double *dup_d(const double *v, size_t n) {
@@ -317,9 +324,10 @@ static void write_panel(FILE *f, const svg_chart *c, int pi) {
         fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\" text-anchor=\"end\">%s</text>\n",
                 r.px0 - 6, y + 4, buf);
     }
-    double xs = nice_step(r.x1 - r.x0, c->fmt ? 4 : 8);
+    double xs = nice_step(r.x1 - r.x0, c->fmt ? 4 : 8), xo = 0.0;
     if (xs < 1.0 && r.x1 - r.x0 >= 2.0) xs = 1.0;
-    for (double v = ceil(r.x0 / xs) * xs; v <= r.x1 + xs * 1e-9; v += xs) {
+    if (c->xtick > 0 && (r.x1 - r.x0) / c->xtick <= 40) xs = c->xtick, xo = c->xorigin;
+    for (double v = xo + ceil((r.x0 - xo) / xs) * xs; v <= r.x1 + xs * 1e-9; v += xs) {
         double x = fx(&r, v);
         fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n",
                 x, r.py0, x, r.py1);

@@ -39,6 +39,8 @@ void svg_panel_labels(svg_chart *c, int panel, const char *title, const char *xl
                       const char *ylabel);
 /* tick labels of every panel's x axis from fmt instead of numbers */
 void svg_set_xformat(svg_chart *c, svg_xformat fmt, void *user);
+/* x ticks at origin + k * step (instead of automatic "nice" ticks); step <= 0 restores them */
+void svg_set_xticks(svg_chart *c, double step, double origin);
 /* a polyline through (x[i], y[i]); dashed = 1 for a dashed line, 2 for dots at each point */
 int svg_add_line(svg_chart *c, int panel, const char *name, const char *color, int dashed,
                  const double *x, const double *y, size_t n);

@@ -30,7 +30,7 @@ static const char *TRAIN_USAGE =
     "  --data FILE           CSV (forecast, pretrain) or .ts training file (classify, regress)\n"
     "  --test FILE           .ts test file (classify, regress)\n"
     "  --columns A,B,...     CSV columns to use as channels                   [all numeric]\n"
-    "                        CSV split: ETTh*/ETTm* files 12/4/4 months, others 70/10/20 %%;\n"
+    "                        CSV split: ETTh*/ETTm* files 12/4/4 months, others 70/10/20 %;\n"
     "                        StandardScaler fitted on the training rows\n"
     "model (or --config FILE, a Hugging Face config.json; flags override it):\n"
     "  --context-length N    [512]     --prediction-length N  [96]\n"

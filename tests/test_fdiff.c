@@ -4,19 +4,25 @@
  *
  * Every case builds small random inputs and parameters from a fixed seed, takes the scalar
  * L = sum(out * R) for a fixed random R (or, for whole models, the model's own loss), gets the
- * analytic gradient of L from the backward function and compares it with the central
- * difference (L(x + h) - L(x - h)) / 2h, h = 1e-2 max(1, |x|), computed in float (the only
- * precision the layers support) with L summed in double. An element passes when
+ * analytic gradient of L from the backward function and compares it, element by element, with
+ * a numeric derivative from L at x +- h, x +- 2h, h = 1e-2 max(1, |x|) (five-point central
+ * stencil; see fd_numeric and fd_check), computed in float (the only precision the layers
+ * support) with L summed in double. An element passes when
  *   |num - ana| / max(floor, |num| + |ana|) < FD_TOL,
- * floor = FD_FLOOR min(1, largest |analytic gradient| of the case): the usual 1e-2 for the
- * layers (gradients of order one), scaled down for whole-model losses, whose gradients are
- * small. Checked: inputs and every parameter (weights, biases, norm weight and bias) of
- *   linear, GELU, LayerNorm, BatchNorm (train and eval), gated attention, MLP (with and
- *   without dropout masks), 2-head self-attention (with and without a dropout mask),
- *   a whole mixer layer over {common, mix}_channel x {LayerNorm, BatchNorm} x {gated, not} x
- *   {self-attention, not} (plus eval mode and dropout), and whole models through the public
- *   API (every class, loss and head option) against ptm_ctx_grad.
- * One line per case with its worst relative error. */
+ * floor = FD_FLOOR min(1, largest |analytic gradient| of the case) (the usual 1e-2 for the
+ * layers, whose gradients are of order one; less for whole-model losses), raised to the
+ * resolution float rounding of L allows.
+ * Checked: the inputs and every parameter (weights, biases, norm weight and bias) of
+ *   linear, GELU, LayerNorm, BatchNorm (train, eval), gated attention, MLP (with and without
+ *   dropout masks), 2-head self-attention (with and without a dropout mask);
+ *   one mixer layer for {common, mix}_channel x {LayerNorm, BatchNorm} x {gated, not} x
+ *   {self-attention, not}, plus eval mode and dropout (masks from a generator reseeded on
+ *   every forward);
+ *   whole models through the public API (ptm_forward, ptm_backward, ptm_ctx_grad) for every
+ *   class, loss, distribution and head option, up to 12 elements of every trainable tensor.
+ *   In a training context ptm_forward updates the BatchNorm running statistics, which do not
+ *   enter the train-mode output, so the loss stays a function of the weights alone.
+ * Prints one line per case with its worst relative error and where it occurred. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>

@@ -310,6 +310,50 @@ def test_train_from_csv_path_and_array():
                  "task")
 
 
+def test_trained_checkpoint_has_the_hf_format():
+    """A checkpoint trained here has what save_pretrained writes: the golden config.json key
+    set with the same JSON types, architectures, and F32 tensors (I64 num_batches_tracked)
+    under Hugging Face's names with the shapes the config implies (docs/interop.md)."""
+    data = synthetic_series(rows=300, channels=3)
+    out = os.path.join(TMP, "run_hf")
+    for norm in ("LayerNorm", "BatchNorm"):
+        cfg = dict(CONFIG, norm_mlp=norm, mode="mix_channel", gated_attn=True)
+        ptm.train(data, out, config=cfg, epochs=1, batch_size=32, seed=1)
+        got = json.load(open(os.path.join(out, "config.json")))
+        ref = json.load(open(os.path.join(GOLDEN, "fc_common_gated_ln_std", "config.json")))
+        assert set(got) == set(ref), "config.json keys differ: %s" % (set(got) ^ set(ref))
+
+        def jtype(v):
+            return "number" if isinstance(v, (int, float)) and not isinstance(v, bool) else \
+                type(v).__name__
+
+        for k in ref:
+            if ref[k] is not None and got[k] is not None:
+                assert jtype(got[k]) == jtype(ref[k]), "%s: %r vs golden %r" % (k, got[k], ref[k])
+        assert got["architectures"] == ["PatchTSMixerForPrediction"]
+        assert got["num_input_channels"] == 3 and got["norm_mlp"] == norm
+        with open(os.path.join(out, "model.safetensors"), "rb") as f:
+            buf = f.read()
+        (n,) = struct.unpack("<Q", buf[:8])
+        assert (8 + n) % 8 == 0
+        header = json.loads(buf[8:8 + n])
+        assert header.pop("__metadata__") == {"format": "pt"}
+        for name, t in header.items():
+            want = "I64" if name.endswith("num_batches_tracked") else "F32"
+            assert t["dtype"] == want, (name, t["dtype"])
+        assert "head.base_forecast_block.weight" in header
+        assert header["model.encoder.patcher.weight"]["shape"] == [CONFIG["d_model"],
+                                                            CONFIG["patch_length"]]
+        has_bn = any(k.endswith("running_mean") for k in header)
+        assert has_bn == (norm == "BatchNorm"), norm
+        # every parameter is there once: the strict loader accepts it and the counts agree
+        m = ptm.PatchTSMixer.from_pretrained(out)
+        assert m.num_parameters() == sum(
+            int(np.prod(t["shape"])) for k, t in header.items()
+            if not (k.endswith("running_mean") or k.endswith("running_var")
+                    or k.endswith("num_batches_tracked")))
+
+
 def main():
     tests = [(k, v) for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
     passed = failed = 0
