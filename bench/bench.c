@@ -1,7 +1,8 @@
 /* bench.c - speed of the engine on this machine: inference latency and throughput over batch
  * sizes, training-step throughput, and both against the CPU's measured FMA peak.
  *
- *   build/bench [--model DIR] [--batches 1,8,64,256] [--seconds S] [--train] [--json]
+ *   build/bench [--model DIR] [--batches 1,8,64,256] [--seconds S] [--threads N] [--train]
+ *               [--stream] [--json]
  *
  * Without --model it builds the seed configuration (context 512, patch 8/8, 7 channels,
  * d_model 16, expansion 2, 4 layers, gated attention, LayerNorm, std scaling, horizon 96)
@@ -66,7 +67,7 @@ static double measure_peak(void) {
 int main(int argc, char **argv) {
     const char *model_dir = NULL;
     int batches[32] = {1, 8, 64, 256};
-    int nb = 4, train = 0, json = 0, threads = 1;
+    int nb = 4, train = 0, json = 0, threads = 1, stream = 0;
     double seconds = 2.0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
@@ -82,13 +83,16 @@ int main(int argc, char **argv) {
             seconds = atof(argv[++i]);
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             threads = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--stream") == 0) {
+            stream = 1;
         } else if (strcmp(argv[i], "--train") == 0) {
             train = 1;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else {
-            fprintf(stderr, "usage: %s [--model DIR] [--batches 1,8,64] [--seconds S] [--train] "
-                            "[--json]\n",
+            fprintf(stderr,
+                    "usage: %s [--model DIR] [--batches 1,8,64] [--seconds S] "
+                    "[--threads N] [--train] [--stream] [--json]\n",
                     argv[0]);
             return 2;
         }
@@ -124,8 +128,8 @@ int main(int argc, char **argv) {
     double flop = 2.0 * (double)ptm_model_macs_per_sample(m);
     if (!json) {
         printf("model: %s, context %d, %d channels, d_model %d, %d layers, %.2f MFLOP/sample\n",
-               ptm_class_name(c->model_class), c->context_length, c->num_input_channels,
-               c->d_model, c->num_layers, flop * 1e-6);
+               ptm_class_name(c->model_class), c->context_length, c->num_input_channels, c->d_model,
+               c->num_layers, flop * 1e-6);
         printf("kernels: %s; measured FMA peak: %.1f GFLOP/s (one core)\n", ptm_kernels_name(),
                peak);
         printf("%-6s %-6s %10s %10s %12s %9s %8s\n", "mode", "batch", "median ms", "p90 ms",
@@ -191,6 +195,42 @@ int main(int argc, char **argv) {
             free(fut);
             ptm_ctx_free(ctx);
         }
+    }
+    if (stream && c->model_class == PTM_CLASS_PREDICTION) {
+        /* online forecasting: one new row, then a forecast, per step */
+        ptm_stream *st = NULL;
+        if (ptm_stream_create(m, threads, &st, &err) != PTM_OK) {
+            fprintf(stderr, "bench: %s\n", err.text);
+            return 1;
+        }
+        size_t C = (size_t)c->num_input_channels;
+        float *row = malloc(C * sizeof(float));
+        double *times = malloc(sizeof(double) * 100000);
+        int k = 0;
+        for (int64_t r = 0; r < c->context_length; r++) {
+            for (size_t j = 0; j < C; j++)
+                row[j] = (float)sin(0.01 * (double)(r * (int64_t)C + (int64_t)j));
+            if (ptm_stream_push(st, row, NULL, 1, &err) != PTM_OK) return 1;
+        }
+        double t_end = now() + seconds;
+        const float *fc = NULL;
+        while ((now() < t_end || k < 3) && k < 100000) {
+            double t0 = now();
+            if (ptm_stream_push(st, row, NULL, 1, &err) != PTM_OK ||
+                ptm_stream_forecast(st, &fc, &err) != PTM_OK)
+                return 1;
+            times[k++] = now() - t0;
+        }
+        qsort(times, (size_t)k, sizeof(double), cmp_d);
+        if (json)
+            printf("{\"mode\": \"stream\", \"median_ms\": %.4f, \"p90_ms\": %.4f}\n",
+                   times[k / 2] * 1e3, times[(int)(0.9 * (k - 1))] * 1e3);
+        else
+            printf("%-6s %-6s %10.3f %10.3f %12.0f   (per new row: push + forecast)\n", "stream",
+                   "1", times[k / 2] * 1e3, times[(int)(0.9 * (k - 1))] * 1e3, 1.0 / times[k / 2]);
+        free(row);
+        free(times);
+        ptm_stream_free(st);
     }
     ptm_model_free(m);
     return 0;

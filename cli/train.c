@@ -482,8 +482,7 @@ int cmd_eval(int argc, char **argv) {
             printf("%zu cases\naccuracy %.4f\n", r.cases, r.accuracy);
     } else {
         if (json)
-            printf("{\"cases\": %zu, \"rmse\": %.9g, \"mae\": %.9g}\n", r.cases, r.rmse,
-                   r.reg_mae);
+            printf("{\"cases\": %zu, \"rmse\": %.9g, \"mae\": %.9g}\n", r.cases, r.rmse, r.reg_mae);
         else
             printf("%zu cases\nRMSE %.6g  MAE %.6g\n", r.cases, r.rmse, r.reg_mae);
     }

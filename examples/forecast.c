@@ -84,7 +84,8 @@ int main(int argc, char **argv) {
     }
     for (int64_t t = 0; t < y.shape[1]; t++) {
         printf("%lld", (long long)(t + 1));
-        for (int64_t c = 0; c < y.shape[2]; c++) printf(",%.6g", (double)y.data[t * y.shape[2] + c]);
+        for (int64_t c = 0; c < y.shape[2]; c++)
+            printf(",%.6g", (double)y.data[t * y.shape[2] + c]);
         printf("\n");
     }
     rc = 0;

@@ -193,7 +193,7 @@ void ptm_ctx_free(ptm_ctx *ctx); /* NULL is a no-op */
 
 typedef struct {
     int batch;                    /* B, 1 .. max_batch */
-    const float *past_values;     /* [B, L, C] */
+    const float *past_values;     /* [B, L, C], all finite: 0 where missing */
     const float *observed_mask;   /* [B, L, C] 1 = observed, 0 = missing; NULL = all observed */
     const float *future_values;   /* Prediction: [B, H, C] (all channels); NULL = no loss */
     const float *target_values;   /* Regression: [B, T]; NULL = no loss */
@@ -246,6 +246,22 @@ PTM_MUST_USE ptm_status ptm_ctx_sample(ptm_ctx *ctx, int num_samples, uint64_t s
 /* Quantiles over the sample axis of a [B, S, M] array of samples: out is [B, nq, M]. */
 PTM_MUST_USE ptm_status ptm_quantiles(const float *samples, int batch, int num_samples, int64_t m,
                                       const float *q, int nq, float *out, ptm_error *err);
+
+/* ---------------------------------------------------------------- streaming */
+
+/* Online forecasting: push observations (rows of num_input_channels values) as they arrive,
+ * ask for the next prediction_length steps at any time once context_length rows were pushed.
+ * Buffers and the context are allocated at creation; each forecast is one batch-1 forward. */
+typedef struct ptm_stream ptm_stream;
+PTM_MUST_USE ptm_status ptm_stream_create(const ptm_model *model, int num_threads, ptm_stream **out,
+                                          ptm_error *err);
+void ptm_stream_free(ptm_stream *s); /* NULL is a no-op */
+/* rows [n, C]; observed [n, C] 0/1 or NULL (all observed) */
+PTM_MUST_USE ptm_status ptm_stream_push(ptm_stream *s, const float *rows, const float *observed,
+                                        int n, ptm_error *err);
+int64_t ptm_stream_rows(const ptm_stream *s); /* rows pushed so far */
+/* *out = the forecast [H, C'] (the mean for distribution heads), valid until the next call */
+PTM_MUST_USE ptm_status ptm_stream_forecast(ptm_stream *s, const float **out, ptm_error *err);
 
 /* ---------------------------------------------------------------- CSV input */
 

@@ -260,7 +260,8 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     for (int k = 0; k < K; k++) ctx->hidden[k] = ctx->keep_hidden ? hslots[k] : hbuf[k % 2];
     free(hslots);
     ctx->s_int = (int *)(void *)s_int_f;
-    if (cp.num_threads > 1) ctx->pool = ptm_pool_create(cp.num_threads > 256 ? 256 : cp.num_threads);
+    if (cp.num_threads > 1)
+        ctx->pool = ptm_pool_create(cp.num_threads > 256 ? 256 : cp.num_threads);
     if (train) {
         for (int k = 0; k < K; k++) {
             ctx->lc[k].scores = scores;
@@ -436,7 +437,10 @@ static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_err
     size_t n = (size_t)in->batch * c->context_length * c->num_input_channels;
     for (size_t i = 0; i < n; i++) {
         float m = in->observed_mask ? in->observed_mask[i] : 1.0f;
-        if (!isfinite(m) || (m != 0.0f && !isfinite(in->past_values[i]))) {
+        /* a missing value still enters the patches (as in Hugging Face, the mask only
+         * affects the scaler), so NaN/Inf is refused even where observed_mask is 0: it would
+         * reach the forecast */
+        if (!isfinite(m) || !isfinite(in->past_values[i])) {
             size_t ch = i % (size_t)c->num_input_channels;
             size_t t = (i / (size_t)c->num_input_channels) % (size_t)c->context_length;
             size_t b = i / ((size_t)c->num_input_channels * c->context_length);

@@ -147,7 +147,7 @@ struct ptm_ctx {
     float *out_mean;     /* distribution mean */
     float *loss;         /* [1] */
     int has_loss;
-    int batch; /* batch of the last forward */
+    int batch;             /* batch of the last forward */
     struct ptm_pool *pool; /* worker threads, or NULL */
     /* training (ptm_ctx_params.training): what ptm_backward needs */
     int training;

@@ -39,9 +39,12 @@ typedef struct {
 } target;
 
 static const target targets[] = {
-    {"safetensors", fuzz_one_safetensors}, {"config", fuzz_one_config},
-    {"csv", fuzz_one_csv},                 {"ts", fuzz_one_ts},
-    {"checkpoint", fuzz_one_checkpoint},   {"model", fuzz_one_model},
+    {"safetensors", fuzz_one_safetensors},
+    {"config", fuzz_one_config},
+    {"csv", fuzz_one_csv},
+    {"ts", fuzz_one_ts},
+    {"checkpoint", fuzz_one_checkpoint},
+    {"model", fuzz_one_model},
 };
 
 static int n_pass, n_fail;

@@ -88,6 +88,29 @@ static void expect_status(ptm_status got, ptm_status want, const ptm_error *e, c
     "\"BatchNorm\", \"prediction_length\": 4"
 
 static const char base_config[] = BASE_CONFIG "}";
+
+/* base_config with key set to the JSON text value (replacing the base's value), malloc'd */
+static char *cfg_with(const char *key, const char *value) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *at = strstr(base_config, pat);
+    size_t n = strlen(base_config) + strlen(value) + strlen(pat) + 8;
+    char *out = malloc(n);
+    if (!at) {
+        snprintf(out, n, "%.*s, %s%s}", (int)(strlen(base_config) - 1), base_config, pat, value);
+        return out;
+    }
+    const char *vend = at + strlen(pat);
+    if (*vend == '[') {
+        vend = strchr(vend, ']') + 1;
+    } else if (*vend == '"') {
+        vend = strchr(vend + 1, '"') + 1;
+    } else {
+        while (*vend && *vend != ',' && *vend != '}') vend++;
+    }
+    snprintf(out, n, "%.*s%s%s%s", (int)(at - base_config), base_config, pat, value, vend);
+    return out;
+}
 static ptm_model *g_model; /* the base model, weights set to small distinct values */
 
 /* A safetensors file of g_model's tensors, written by hand so that cases can break it:
@@ -210,6 +233,14 @@ static ptm_status load_st_mut(const st_mut *mu, ptm_error *err) {
     do {                                                                                           \
         ptm_error e_;                                                                              \
         expect_status(load_cfg_with_base_st(text, &e_), expected, &e_, #text, __LINE__);           \
+    } while (0)
+
+#define CASE_KV(key, value, expected)                                                              \
+    do {                                                                                           \
+        char *c_ = cfg_with(key, value);                                                           \
+        ptm_error e_;                                                                              \
+        expect_status(load_cfg_with_base_st(c_, &e_), expected, &e_, key " " value, __LINE__);     \
+        free(c_);                                                                                  \
     } while (0)
 
 /* ---------------------------------------------------------------- model directory */
@@ -421,7 +452,9 @@ TEST(config_values) {
              PTM_ERR_CONFIG);
     CASE_CFG("{\"architectures\": \"PatchTSMixerForPrediction\"}", PTM_ERR_CONFIG);
     CASE_CFG(BASE_CONFIG ", \"gated_attn\": 1}", PTM_ERR_CONFIG);
-    CASE_CFG(BASE_CONFIG ", \"num_layers\": 1.5}", PTM_ERR_CONFIG);
+    CASE_KV("num_layers", "1.5", PTM_ERR_CONFIG);
+    CASE_KV("d_model", "[4]", PTM_ERR_CONFIG);
+    CASE_KV("norm_mlp", "null", PTM_ERR_CONFIG);
     CASE_CFG(BASE_CONFIG ", \"output_range\": [0, \"1\"]}", PTM_ERR_CONFIG);
     /* out of range, absurd sizes */
     CASE_CFG("{\"architectures\": [\"PatchTSMixerForPrediction\"], \"d_model\": 1000000000}",
@@ -442,12 +475,14 @@ TEST(config_values) {
     CASE_CFG(BASE_CONFIG ", \"num_patches\": 5}", PTM_ERR_CONFIG);
     CASE_CFG(BASE_CONFIG ", \"prediction_channel_indices\": [0, 0]}", PTM_ERR_CONFIG);
     CASE_CFG(BASE_CONFIG ", \"prediction_channel_indices\": [2]}", PTM_ERR_CONFIG);
-    CASE_CFG(BASE_CONFIG ", \"patch_length\": 16}", PTM_ERR_CONFIG);
+    CASE_KV("patch_length", "16", PTM_ERR_CONFIG);
+    CASE_KV("patch_stride", "0", PTM_ERR_CONFIG);
     CASE_CFG(BASE_CONFIG ", \"self_attn\": true, \"self_attn_heads\": 3}", PTM_ERR_CONFIG);
     /* values this engine does not support */
     CASE_CFG(BASE_CONFIG ", \"mode\": \"mixed\"}", PTM_ERR_UNSUPPORTED);
     CASE_CFG("{\"architectures\": [\"GPT2LMHeadModel\"]}", PTM_ERR_UNSUPPORTED);
-    CASE_CFG(BASE_CONFIG ", \"model_type\": \"bert\"}", PTM_ERR_UNSUPPORTED);
+    CASE_KV("model_type", "\"bert\"", PTM_ERR_UNSUPPORTED);
+    CASE_KV("norm_mlp", "\"GroupNorm\"", PTM_ERR_UNSUPPORTED);
     CASE_CFG("{\"d_model\": 8}", PTM_ERR_CONFIG); /* no architectures */
 }
 
@@ -602,14 +637,14 @@ TEST(csv_hostile) {
     /* BOM, CRLF, quoted fields (with delimiters, quotes and a line break inside) are fine */
     csv_table t;
     ptm_error err;
-    static const char ok[] = "\xef\xbb\xbf\"date\",\"x, y\",\"say \"\"z\"\"\"\r\n"
+    static const char ok[] = "\xef\xbb\xbf\"date\",\"x, y\",\"say\r\n\"\"z\"\"\"\r\n"
                              "2020-01-01 00:00:00,\"1.5\",2\r\n"
-                             "\"2020-01-01 01:00:00\",-3e2,\"4\r\n\"\r\n";
+                             "\"2020-01-01 01:00:00\",-3e2,\" 4 \"\r\n";
     CHECK_STATUS(csv_case(ok, sizeof ok - 1, &t, &err), PTM_OK);
     CHECK_EQ_INT(t.nrows, 2);
     CHECK_EQ_INT(t.ncols, 2);
     CHECK(t.ncols == 2 && strcmp(t.colnames[0], "x, y") == 0);
-    CHECK(t.ncols == 2 && strcmp(t.colnames[1], "say \"z\"") == 0);
+    CHECK(t.ncols == 2 && strcmp(t.colnames[1], "say\r\n\"z\"") == 0);
     CHECK(t.nrows == 2 && t.values[0] == 1.5f && t.values[2] == -300.0f && t.values[3] == 4.0f);
     CHECK(t.time_parsed == 1);
     csv_free(&t);
@@ -785,7 +820,7 @@ TEST(resume_state_hostile) {
     CHECK_STATUS(resume(&err), PTM_ERR_IO);
     /* a last/ folder of another architecture */
     write_last();
-    const char *other = BASE_CONFIG ", \"d_model\": 8}";
+    char *other = cfg_with("d_model", "8");
     write_file("last/config.json", other, strlen(other));
     CHECK_STATUS(resume(&err), PTM_ERR_TENSOR); /* its weights do not fit its own config */
     {
@@ -798,6 +833,7 @@ TEST(resume_state_hostile) {
         ptm_config_free(&c);
     }
     CHECK_STATUS(resume(&err), PTM_ERR_INPUT);
+    free(other);
 }
 
 /* ---------------------------------------------------------------- values given to forward */
@@ -835,22 +871,34 @@ TEST(forward_values) {
     in.observed_mask = NULL; /* NULL mask = everything observed */
     CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_ERR_INPUT);
     in.observed_mask = obs;
-    /* ... marked missing: accepted, and the forecast stays finite */
-    past[7] = NAN;
+    /* ... even where marked missing: the value still enters the patches (as in Hugging
+     * Face), so a NaN there would reach the forecast; missing values are 0 with mask 0 */
     obs[7] = 0.0f;
+    CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_ERR_INPUT);
+    past[7] = NAN;
+    CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_ERR_INPUT);
+    past[7] = 0.0f;
     CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_OK);
     ptm_tensor_view y;
     CHECK_STATUS(ptm_ctx_output(ctx, "prediction_outputs", &y, &err), PTM_OK);
     int finite = 1;
     for (size_t i = 0; i < 2 * H * C; i++) finite &= isfinite(y.data[i]) != 0;
     CHECK(finite);
-    /* a whole channel missing in one window */
-    for (size_t t = 0; t < L; t++) obs[t * C + 1] = 0.0f, past[t * C + 1] = NAN;
+    /* a whole channel missing in one window: the std scaler's zero variance stays finite */
+    for (size_t t = 0; t < L; t++) obs[t * C + 1] = 0.0f, past[t * C + 1] = 0.0f;
     CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_OK);
     CHECK_STATUS(ptm_ctx_output(ctx, "prediction_outputs", &y, &err), PTM_OK);
     finite = 1;
     for (size_t i = 0; i < 2 * H * C; i++) finite &= isfinite(y.data[i]) != 0;
     CHECK(finite);
+    /* every value of every window missing */
+    for (size_t i = 0; i < 2 * L * C; i++) obs[i] = 0.0f, past[i] = 0.0f;
+    CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_OK);
+    CHECK_STATUS(ptm_ctx_output(ctx, "prediction_outputs", &y, &err), PTM_OK);
+    finite = 1;
+    for (size_t i = 0; i < 2 * H * C; i++) finite &= isfinite(y.data[i]) != 0;
+    CHECK(finite);
+    for (size_t i = 0; i < 2 * L * C; i++) obs[i] = 1.0f, past[i] = (float)(i % 5);
     /* a NaN observed mask */
     obs[0] = NAN;
     CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_ERR_INPUT);
@@ -858,6 +906,7 @@ TEST(forward_values) {
     /* targets: Inf in future_values */
     in.future_values = fut;
     fut[3] = -INFINITY;
+    in.observed_mask = obs;
     CHECK_STATUS(ptm_forward(tctx, &in, &err), PTM_ERR_INPUT);
     CHECK(strcmp(err.field, "future_values") == 0);
     fut[3] = 1.0f;

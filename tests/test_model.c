@@ -237,12 +237,13 @@ TEST(test_api_errors) {
     x[5] = NAN;
     CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_ERR_INPUT);
     CHECK(strstr(err.text, "time 1, channel 2") != NULL);
-    /* a NaN that is marked missing is fine */
+    /* a NaN marked missing is refused too: the value still enters the patches (the mask
+     * only affects the scaler, as in Hugging Face), so it would reach the forecast */
     float *obs = malloc(n * sizeof(float));
     for (size_t i = 0; i < n; i++) obs[i] = 1.0f;
     obs[5] = 0.0f;
     in.observed_mask = obs;
-    CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_OK);
+    CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_ERR_INPUT);
     x[5] = 0.0f;
     in.observed_mask = NULL;
     CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_OK);
@@ -407,6 +408,49 @@ TEST(test_pretrain_drawn_mask) {
     ptm_model_free(m);
 }
 
+/* the stream gives exactly the batch forecast of its last context_length rows */
+TEST(test_stream) {
+    ptm_error err;
+    ptm_model *m = NULL;
+    CHECK_STATUS(ptm_model_load(CASE, &m, &err), PTM_OK);
+    if (!m) return;
+    const ptm_config *c = ptm_model_config(m);
+    int L = c->context_length, C = c->num_input_channels, H = c->prediction_length;
+    int extra = 37;
+    float *rows = malloc(sizeof(float) * (size_t)(L + extra) * C);
+    for (int i = 0; i < (L + extra) * C; i++) rows[i] = (float)(10.0 + 3.0 * sin(0.05 * i));
+    ptm_stream *st = NULL;
+    CHECK_STATUS(ptm_stream_create(m, 1, &st, &err), PTM_OK);
+    const float *fc = NULL;
+    CHECK_STATUS(ptm_stream_push(st, rows, NULL, 5, &err), PTM_OK);
+    CHECK_STATUS(ptm_stream_forecast(st, &fc, &err), PTM_ERR_INPUT); /* not enough rows yet */
+    for (int r = 5; r < L + extra; r++)
+        CHECK_STATUS(ptm_stream_push(st, rows + (size_t)r * C, NULL, 1, &err), PTM_OK);
+    CHECK_EQ_INT(ptm_stream_rows(st), L + extra);
+    CHECK_STATUS(ptm_stream_forecast(st, &fc, &err), PTM_OK);
+    ptm_ctx *ctx = NULL;
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    CHECK_STATUS(ptm_ctx_create(m, &cp, &ctx, &err), PTM_OK);
+    ptm_inputs in;
+    memset(&in, 0, sizeof in);
+    in.batch = 1;
+    in.past_values = rows + (size_t)extra * C;
+    CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_OK);
+    ptm_tensor_view v;
+    CHECK_STATUS(ptm_ctx_output(ctx, "prediction_outputs", &v, &err), PTM_OK);
+    CHECK(fc && memcmp(fc, v.data, sizeof(float) * (size_t)H * C) == 0);
+    ptm_ctx_free(ctx);
+    ptm_stream_free(st);
+    ptm_stream_free(NULL);
+    /* only forecasters stream */
+    ptm_model *cls = NULL;
+    CHECK_STATUS(ptm_model_load("tests/golden/cls_maxpool_std", &cls, &err), PTM_OK);
+    CHECK_STATUS(ptm_stream_create(cls, 1, &st, &err), PTM_ERR_ARG);
+    ptm_model_free(cls);
+    free(rows);
+    ptm_model_free(m);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ptm_test_model_XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -419,6 +463,7 @@ int main(void) {
     RUN(test_layers);
     RUN(test_masks);
     RUN(test_pretrain_drawn_mask);
+    RUN(test_stream);
     char path[512];
     snprintf(path, sizeof path, "%s/config.json", tmpdir);
     unlink(path);

@@ -98,6 +98,21 @@ grep -q 'val window 1 of' "$tmp/ev0.svg" && ok || ko "eval --plot-window 0 shoul
 "$BIN" eval "$tmp/run" --data "$tmp/syn.csv" --plot "$tmp/x.svg" --plot-window 99999 >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "window 99999 does not exist" "$tmp/err" && ok || ko "eval --plot-window out of range: $(cat "$tmp/err")"
 
+# column selection by name on every command that reads a CSV
+# shellcheck disable=SC2086
+"$BIN" train $T --out "$tmp/run_y" --epochs 1 --columns y && ok || ko "train --columns y failed"
+grep -q '"num_input_channels": 1' "$tmp/run_y/config.json" && ok || ko "train --columns y should train on 1 channel"
+"$BIN" eval "$tmp/run_y" --data "$tmp/syn.csv" --columns y --plot "$tmp/ev_y.svg" >/dev/null && ok || ko "eval --columns y failed"
+check_svg "$tmp/ev_y.svg" line forecast y
+"$BIN" predict "$tmp/run_y" --input "$tmp/syn.csv" --columns y --output "$tmp/y.csv" && ok || ko "predict --columns y failed"
+[ "$(head -n 1 "$tmp/y.csv")" = "date,y" ] && ok || ko "predict --columns y header: $(head -n 1 "$tmp/y.csv")"
+for cmd in "eval $tmp/run_y --data $tmp/syn.csv --columns zz" "predict $tmp/run_y --input $tmp/syn.csv --columns zz" \
+    "train $T --out $tmp/run_z --columns zz"; do
+    # shellcheck disable=SC2086
+    "$BIN" $cmd >/dev/null 2>"$tmp/err"
+    [ $? -eq 1 ] && grep -q "no column named 'zz'" "$tmp/err" && ok || ko "'$cmd': $(cat "$tmp/err")"
+done
+
 # 5. '-' is standard input / output; --plot - writes the SVG to standard output
 "$BIN" predict $G/fc_common_gated_ln_std --input - --output - <tests/data/fc_past.csv >"$tmp/stdio.csv"
 cmp -s "$tmp/stdio.csv" "$tmp/fc2.csv" && ok || ko "predict --input - --output - differs from files"

@@ -501,7 +501,12 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
             tmpdir = tempfile.mkdtemp(prefix="patchtsmixer_")
             data_path = os.path.join(tmpdir, "data.csv")
             if hasattr(data, "to_csv"):
-                data.to_csv(data_path)
+                # a DataFrame: its columns are the channels; a DatetimeIndex becomes the
+                # timestamp column, any other index is left out (it is no channel)
+                idx = getattr(data, "index", None)
+                keep = str(getattr(idx, "inferred_type", "")).startswith("date")
+                data.to_csv(data_path, index=keep,
+                            index_label=(getattr(idx, "name", None) or "date") if keep else None)
             else:
                 a = np.asarray(data, dtype=np.float64)
                 if a.ndim != 2:

@@ -304,6 +304,22 @@ def test_train_from_csv_path_and_array():
                    epochs=3, batch_size=16, seed=3)
     assert len(r2.history) == 3
     assert np.allclose([h[1] for h in r.history], [h[1] for h in r2.history], rtol=1e-4)
+    # a pandas-like DataFrame (pandas itself is not needed): written with to_csv, index left out
+    class FakeIndex:
+        inferred_type = "integer"
+        name = None
+
+    class FakeFrame:
+        index = FakeIndex()
+
+        def to_csv(self, path, index=True, index_label=None):
+            assert index is False, "a non-datetime index must not become a channel"
+            np.savetxt(path, data, delimiter=",", header="x,y", comments="", fmt="%.9g")
+
+    r3 = ptm.train(FakeFrame(), os.path.join(TMP, "run_df"), config=CONFIG, epochs=3,
+                   batch_size=16, seed=3)
+    assert r3.model.config["num_input_channels"] == 2
+    assert np.allclose([h[1] for h in r3.history], [h[1] for h in r2.history], rtol=1e-6)
     expect_error(lambda: ptm.train(csv, os.path.join(TMP, "run_bad"), config={"d_model": "x"},
                                    epochs=1), "config", "d_model")
     expect_error(lambda: ptm.train(csv, os.path.join(TMP, "run_bad"), task="dance"), "arg",

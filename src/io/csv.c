@@ -61,6 +61,8 @@ static int parse_value(const char *cell, float *v) {
     size_t n = strlen(b);
     while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t')) n--;
     if (n == 0 || is_missing_token(b, n)) return VAL_MISSING;
+    /* decimal numbers only: strtod would also read hexadecimal ("0x10", "0x1p3") */
+    if (memchr(b, 'x', n) || memchr(b, 'X', n)) return VAL_NOT_NUMBER;
     char *end = NULL;
     errno = 0;
     double d = strtod(b, &end);

@@ -22,8 +22,8 @@ struct ptm_pool {
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    atomic_uint gen;      /* incremented for every job */
-    atomic_int pending;   /* workers still running the current job */
+    atomic_uint gen;    /* incremented for every job */
+    atomic_int pending; /* workers still running the current job */
     atomic_int quit;
     void (*fn)(void *arg, int ith, int nth);
     void *arg;
@@ -31,14 +31,20 @@ struct ptm_pool {
 
 static _Thread_local ptm_pool *tl_pool;
 
-ptm_pool *ptm_pool_current(void) { return tl_pool; }
+ptm_pool *ptm_pool_current(void) {
+    return tl_pool;
+}
 ptm_pool *ptm_pool_enter(ptm_pool *p) {
     ptm_pool *prev = tl_pool;
     tl_pool = p;
     return prev;
 }
-void ptm_pool_leave(ptm_pool *prev) { tl_pool = prev; }
-int ptm_pool_size(const ptm_pool *p) { return p ? p->nth : 1; }
+void ptm_pool_leave(ptm_pool *prev) {
+    tl_pool = prev;
+}
+int ptm_pool_size(const ptm_pool *p) {
+    return p ? p->nth : 1;
+}
 
 typedef struct {
     ptm_pool *pool;
@@ -57,8 +63,7 @@ static void *worker(void *a) {
         while (atomic_load_explicit(&p->gen, memory_order_acquire) == seen &&
                !atomic_load(&p->quit) && spins < 20000)
             spins++;
-        if (atomic_load_explicit(&p->gen, memory_order_acquire) == seen &&
-            !atomic_load(&p->quit)) {
+        if (atomic_load_explicit(&p->gen, memory_order_acquire) == seen && !atomic_load(&p->quit)) {
             pthread_mutex_lock(&p->mu);
             while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit))
                 pthread_cond_wait(&p->cv, &p->mu);
@@ -88,8 +93,8 @@ ptm_pool *ptm_pool_create(int nthreads) {
     atomic_init(&p->quit, 0);
     for (int i = 1; i < nthreads; i++) {
         worker_arg *wa = malloc(sizeof *wa);
-        if (!wa || (wa->pool = p, wa->ith = i,
-                    pthread_create(&p->threads[i], NULL, worker, wa) != 0)) {
+        if (!wa ||
+            (wa->pool = p, wa->ith = i, pthread_create(&p->threads[i], NULL, worker, wa) != 0)) {
             free(wa);
             p->nth = i; /* run with the threads that started */
             break;
@@ -130,4 +135,27 @@ void ptm_pool_free(ptm_pool *p) {
     pthread_cond_destroy(&p->cv);
     free(p->threads);
     free(p);
+}
+
+typedef struct {
+    size_t n, align;
+    ptm_range_fn fn;
+    void *arg;
+} range_job;
+
+static void range_part(void *a, int ith, int nth) {
+    const range_job *j = a;
+    size_t b, e;
+    ptm_share(j->n, j->align, ith, nth, &b, &e);
+    if (e > b) j->fn(j->arg, b, e);
+}
+
+void ptm_parallel_for(size_t n, size_t min_chunk, ptm_range_fn fn, void *arg) {
+    ptm_pool *p = tl_pool;
+    if (!p || n < 2 * (min_chunk ? min_chunk : 1)) {
+        if (n) fn(arg, 0, n);
+        return;
+    }
+    range_job j = {n, 1, fn, arg};
+    ptm_pool_run(p, range_part, &j);
 }

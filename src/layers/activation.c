@@ -3,6 +3,7 @@
  * within 4.2e-7 of it. */
 #include <math.h>
 
+#include "kernels/threads.h"
 #include "layers/layers.h"
 
 float gelu_scalar(float x) {
@@ -33,16 +34,33 @@ float gelu_fast(float x) {
     return 0.5f * x * (1.0f + erf_fast(x * 0.70710678118654752f));
 }
 
+typedef struct {
+    float *out;
+    const float *inp, *dout;
+} gelu_job;
+
+static void gelu_fwd_range(void *a, size_t b, size_t e) {
+    const gelu_job *j = a;
+    for (size_t i = b; i < e; i++) j->out[i] = gelu_fast(j->inp[i]);
+}
+
 void gelu_forward(float *out, const float *inp, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = gelu_fast(inp[i]);
+    gelu_job j = {out, inp, NULL};
+    ptm_parallel_for(n, 8192, gelu_fwd_range, &j);
+}
+
+static void gelu_bwd_range(void *a, size_t b, size_t e) {
+    const gelu_job *j = a;
+    for (size_t i = b; i < e; i++) {
+        float x = j->inp[i];
+        float cdf = 0.5f * (1.0f + erf_fast(x * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
+        j->out[i] += j->dout[i] * (cdf + x * pdf);
+    }
 }
 
 /* d/dx [x Phi(x)] = Phi(x) + x phi(x) */
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float x = inp[i];
-        float cdf = 0.5f * (1.0f + erf_fast(x * 0.70710678118654752f));
-        float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
-        dinp[i] += dout[i] * (cdf + x * pdf);
-    }
+    gelu_job j = {dinp, inp, dout};
+    ptm_parallel_for(n, 8192, gelu_bwd_range, &j);
 }

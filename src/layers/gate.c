@@ -1,16 +1,23 @@
-/* gate.c - PatchTSMixerGatedAttention: x * softmax(Linear(x)) along the mixed axis. */
+/* gate.c - PatchTSMixerGatedAttention: x * softmax(Linear(x)) along the mixed axis.
+ * The row loops run on the context's threads (ptm_parallel_for), one row per call site. */
 #include <math.h>
 
+#include "kernels/threads.h"
 #include "layers/layers.h"
 
-void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
-                             size_t rows) {
-    int w = gate->in;
-    linear_fwd(probs, inp, gate, rows);
-    for (size_t r = 0; r < rows; r++) {
-        float *p = probs + r * (size_t)w;
-        const float *x = inp + r * (size_t)w;
-        float *y = out + r * (size_t)w;
+typedef struct {
+    float *out, *probs, *dz;
+    const float *inp, *dout, *cprobs;
+    int w;
+} gate_job;
+
+static void gate_fwd_range(void *a, size_t r0, size_t r1) {
+    const gate_job *j = a;
+    int w = j->w;
+    for (size_t r = r0; r < r1; r++) {
+        float *p = j->probs + r * (size_t)w;
+        const float *x = j->inp + r * (size_t)w;
+        float *y = j->out + r * (size_t)w;
         float mx = p[0];
         for (int i = 1; i < w; i++) mx = p[i] > mx ? p[i] : mx;
         float sum = 0.0f;
@@ -26,18 +33,24 @@ void gated_attention_forward(float *out, float *probs, const float *inp, const p
     }
 }
 
+void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
+                             size_t rows) {
+    linear_fwd(probs, inp, gate, rows);
+    gate_job j = {out, probs, NULL, inp, NULL, NULL, gate->in};
+    ptm_parallel_for(rows, 512, gate_fwd_range, &j);
+}
+
 /* y = x * p, p = softmax(z), z = x W^T + b:
  *   dx = dy * p + W^T dz,  dz = p * (dp - sum(dp * p)),  dp = dy * x */
-void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *gate,
-                              ptm_linear *dgate, const float *dout, const float *inp,
-                              const float *probs, size_t rows) {
-    int w = gate->in;
-    for (size_t r = 0; r < rows; r++) {
-        const float *dy = dout + r * (size_t)w;
-        const float *x = inp + r * (size_t)w;
-        const float *p = probs + r * (size_t)w;
-        float *dz = dz_scratch + r * (size_t)w;
-        float *dx = dinp + r * (size_t)w;
+static void gate_bwd_range(void *a, size_t r0, size_t r1) {
+    const gate_job *j = a;
+    int w = j->w;
+    for (size_t r = r0; r < r1; r++) {
+        const float *dy = j->dout + r * (size_t)w;
+        const float *x = j->inp + r * (size_t)w;
+        const float *p = j->cprobs + r * (size_t)w;
+        float *dz = j->dz + r * (size_t)w;
+        float *dx = j->out + r * (size_t)w;
         float dot = 0.0f;
         for (int i = 0; i < w; i++) dot += dy[i] * x[i] * p[i];
         for (int i = 0; i < w; i++) {
@@ -45,5 +58,13 @@ void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *
             dx[i] += dy[i] * p[i];
         }
     }
+}
+
+void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *gate,
+                              ptm_linear *dgate, const float *dout, const float *inp,
+                              const float *probs, size_t rows) {
+    int w = gate->in;
+    gate_job j = {dinp, NULL, dz_scratch, inp, dout, probs, w};
+    ptm_parallel_for(rows, 512, gate_bwd_range, &j);
     linear_backward(dinp, dgate->w, dgate->b, dz_scratch, inp, gate->w, rows, w, w);
 }

@@ -11,24 +11,50 @@
 #include <string.h>
 
 #include "layers/layers.h"
+#include "kernels/threads.h"
 #include "rng.h"
 
 #define BN_MOMENTUM 0.1f
 
-/* inverted dropout: an element is dropped when a 32-bit uniform falls below p 2^32; two
- * draws per 64-bit generator output */
-void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
-    ptm_rng *r = rng;
-    float keep = 1.0f / (1.0f - p);
-    uint32_t thr = (uint32_t)((double)p * 4294967296.0 > 4294967295.0 ? 4294967295.0
-                                                                      : (double)p * 4294967296.0);
-    size_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        uint64_t x = ptm_rng_next(r);
-        mask[i] = (uint32_t)x < thr ? 0.0f : keep;
-        mask[i + 1] = (uint32_t)(x >> 32) < thr ? 0.0f : keep;
+/* inverted dropout. One key is drawn from the context's generator per mask; element pair k
+ * then uses a counter-based hash of (key, k), so masks can be filled in parallel and do not
+ * depend on the thread count. An element is dropped when its 32-bit uniform is below p 2^32. */
+static inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+typedef struct {
+    float *mask;
+    size_t n;
+    uint64_t key;
+    uint32_t thr;
+    float keep;
+} dropout_job;
+
+static void dropout_part(void *arg, int ith, int nth) {
+    const dropout_job *j = arg;
+    size_t pairs = (j->n + 1) / 2, b, e;
+    ptm_share(pairs, 64, ith, nth, &b, &e);
+    for (size_t k = b; k < e; k++) {
+        uint64_t x = mix64(j->key + k * 0x9e3779b97f4a7c15ULL);
+        size_t i = 2 * k;
+        j->mask[i] = (uint32_t)x < j->thr ? 0.0f : j->keep;
+        if (i + 1 < j->n) j->mask[i + 1] = (uint32_t)(x >> 32) < j->thr ? 0.0f : j->keep;
     }
-    if (i < n) mask[i] = (uint32_t)ptm_rng_next(r) < thr ? 0.0f : keep;
+}
+
+void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
+    dropout_job j;
+    j.mask = mask;
+    j.n = n;
+    j.key = ptm_rng_next((ptm_rng *)rng);
+    j.keep = 1.0f / (1.0f - p);
+    double t = (double)p * 4294967296.0;
+    j.thr = (uint32_t)(t > 4294967295.0 ? 4294967295.0 : t);
+    ptm_pool *pool = n >= 4096 ? ptm_pool_current() : NULL;
+    ptm_pool_run(pool, dropout_part, &j);
 }
 
 static void norm_fwd(float *out, float *mean, float *rstd, const float *inp, const ptm_normp *np,
@@ -65,12 +91,19 @@ static void norm_bwd(float *dinp, ptm_normp *dnp, const float *dout, const float
 }
 
 /* [A, X, Y] -> [A, Y, X]; with add != NULL: out = transpose + add */
-static void transpose_last2(float *out, const float *inp, const float *add, size_t a, int x,
-                            int y) {
-    for (size_t i = 0; i < a; i++) {
-        const float *s = inp + i * (size_t)x * y;
-        float *d = out + i * (size_t)x * y;
-        const float *ad = add ? add + i * (size_t)x * y : NULL;
+typedef struct {
+    float *out;
+    const float *inp, *add;
+    int x, y, b, c, n, d, to_dnc;
+} tr_job;
+
+static void transpose_range(void *a, size_t i0, size_t i1) {
+    const tr_job *j = a;
+    int x = j->x, y = j->y;
+    for (size_t i = i0; i < i1; i++) {
+        const float *s = j->inp + i * (size_t)x * y;
+        float *d = j->out + i * (size_t)x * y;
+        const float *ad = j->add ? j->add + i * (size_t)x * y : NULL;
         for (int r = 0; r < x; r++)
             for (int q = 0; q < y; q++) {
                 size_t o = (size_t)q * x + r;
@@ -79,18 +112,31 @@ static void transpose_last2(float *out, const float *inp, const float *add, size
     }
 }
 
+static void transpose_last2(float *out, const float *inp, const float *add, size_t a, int x,
+                            int y) {
+    tr_job j = {out, inp, add, x, y, 0, 0, 0, 0, 0};
+    ptm_parallel_for(a, 4, transpose_range, &j);
+}
+
 /* [B, C, N, D] <-> [B, D, N, C] (swap axes 1 and 3); with add: out = swapped + add */
-static void swap_c_d(float *out, const float *inp, const float *add, int b, int c, int n, int d,
-                     int to_dnc) {
-    for (int bi = 0; bi < b; bi++)
+static void swap_range(void *a, size_t b0, size_t b1) {
+    const tr_job *j = a;
+    int c = j->c, n = j->n, d = j->d;
+    for (size_t bi = b0; bi < b1; bi++)
         for (int ci = 0; ci < c; ci++)
             for (int ni = 0; ni < n; ni++)
                 for (int di = 0; di < d; di++) {
-                    size_t bcnd = (((size_t)bi * c + ci) * n + ni) * d + di;
-                    size_t bdnc = (((size_t)bi * d + di) * n + ni) * c + ci;
-                    size_t o = to_dnc ? bdnc : bcnd, s = to_dnc ? bcnd : bdnc;
-                    out[o] = inp[s] + (add ? add[o] : 0.0f);
+                    size_t bcnd = ((bi * (size_t)c + (size_t)ci) * n + ni) * d + di;
+                    size_t bdnc = ((bi * (size_t)d + (size_t)di) * n + ni) * c + ci;
+                    size_t o = j->to_dnc ? bdnc : bcnd, s = j->to_dnc ? bcnd : bdnc;
+                    j->out[o] = j->inp[s] + (j->add ? j->add[o] : 0.0f);
                 }
+}
+
+static void swap_c_d(float *out, const float *inp, const float *add, int b, int c, int n, int d,
+                     int to_dnc) {
+    tr_job j = {out, inp, add, 0, 0, b, c, n, d, to_dnc};
+    ptm_parallel_for((size_t)b, 1, swap_range, &j);
 }
 
 static void masks(ptm_block_cache *bc, size_t n_hid, size_t n_out, const ptm_run_mode *run) {

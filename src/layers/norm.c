@@ -2,11 +2,23 @@
  * feature), the two choices of config.norm_mlp. */
 #include <math.h>
 
+#include "kernels/threads.h"
 #include "layers/layers.h"
 
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                       const float *bias, size_t rows, int d, float eps) {
-    for (size_t r = 0; r < rows; r++) {
+typedef struct {
+    float *out, *mean, *rstd;
+    const float *inp, *weight, *bias, *dout;
+    int d;
+    float eps;
+} ln_job;
+
+static void ln_fwd_range(void *a, size_t r0, size_t r1) {
+    const ln_job *j = a;
+    float *out = j->out, *mean = j->mean, *rstd = j->rstd;
+    const float *inp = j->inp, *weight = j->weight, *bias = j->bias;
+    int d = j->d;
+    float eps = j->eps;
+    for (size_t r = r0; r < r1; r++) {
         const float *x = inp + r * (size_t)d;
         float *y = out + r * (size_t)d;
         double m = 0.0;
@@ -26,6 +38,12 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
     }
 }
 
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                       const float *bias, size_t rows, int d, float eps) {
+    ln_job j = {out, mean, rstd, inp, weight, bias, NULL, d, eps};
+    ptm_parallel_for(rows, 256, ln_fwd_range, &j);
+}
+
 void batchnorm_eval_forward(float *out, const float *inp, const float *weight, const float *bias,
                             const float *running_mean, const float *running_var, size_t rows, int d,
                             float eps) {
@@ -39,28 +57,44 @@ void batchnorm_eval_forward(float *out, const float *inp, const float *weight, c
     }
 }
 
-void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean, const float *rstd,
-                        size_t rows, int d) {
-    for (size_t r = 0; r < rows; r++) {
-        const float *x = inp + r * (size_t)d;
-        const float *g = dout + r * (size_t)d;
-        float *gx = dinp + r * (size_t)d;
-        float m = mean[r], s = rstd[r];
+/* d(input) per row, in parallel; the weight and bias gradients in one serial pass so their
+ * sums do not depend on the thread count */
+static void ln_bwd_range(void *a, size_t r0, size_t r1) {
+    const ln_job *j = a;
+    int d = j->d;
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = j->inp + r * (size_t)d;
+        const float *g = j->dout + r * (size_t)d;
+        float *gx = j->out + r * (size_t)d;
+        float m = j->mean[r], s = j->rstd[r];
         double dnorm_mean = 0.0, dnorm_norm_mean = 0.0;
         for (int i = 0; i < d; i++) {
             float xhat = (x[i] - m) * s;
-            float dn = weight[i] * g[i];
+            float dn = j->weight[i] * g[i];
             dnorm_mean += (double)dn;
             dnorm_norm_mean += (double)(dn * xhat);
-            if (dbias) dbias[i] += g[i];
-            if (dweight) dweight[i] += xhat * g[i];
         }
-        float a = (float)(dnorm_mean / d), b = (float)(dnorm_norm_mean / d);
+        float a_ = (float)(dnorm_mean / d), b_ = (float)(dnorm_norm_mean / d);
         for (int i = 0; i < d; i++) {
             float xhat = (x[i] - m) * s;
-            float dn = weight[i] * g[i];
-            gx[i] += (dn - a - xhat * b) * s;
+            float dn = j->weight[i] * g[i];
+            gx[i] += (dn - a_ - xhat * b_) * s;
+        }
+    }
+}
+
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean, const float *rstd,
+                        size_t rows, int d) {
+    ln_job j = {dinp, (float *)mean, (float *)rstd, inp, weight, NULL, dout, d, 0.0f};
+    ptm_parallel_for(rows, 256, ln_bwd_range, &j);
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = inp + r * (size_t)d;
+        const float *g = dout + r * (size_t)d;
+        for (int i = 0; i < d; i++) {
+            float xhat = (x[i] - mean[r]) * rstd[r];
+            if (dbias) dbias[i] += g[i];
+            if (dweight) dweight[i] += xhat * g[i];
         }
     }
 }

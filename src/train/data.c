@@ -465,6 +465,8 @@ static int parse_value(const char *a, const char *b, float *out) {
     if (*q == '+' || *q == '-') q++;
     if (q == b) return -1;
     int word = isalpha((unsigned char)*q) != 0; /* nan, inf, infinity */
+    for (const char *x = q; x < b; x++)
+        if (*x == 'x' || *x == 'X') return -1; /* decimal only: no hexadecimal "0x10" */
     char *endp = NULL;
     errno = 0;
     double v = strtod(a, &endp);

@@ -8,8 +8,10 @@
  */
 #include "train/trainer.h"
 
-#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,8 +344,8 @@ static ptm_status eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_win
 }
 
 static ptm_status eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptm_ts_dataset *ts,
-                             const size_t *idx, size_t count, batch_buf *b, int task,
-                             double tmean, double tstd, acc_t *a, ptm_error *err) {
+                             const size_t *idx, size_t count, batch_buf *b, int task, double tmean,
+                             double tstd, acc_t *a, ptm_error *err) {
     memset(a, 0, sizeof *a);
     for (size_t start = 0; start < count; start += (size_t)b->cap) {
         size_t n = count - start < (size_t)b->cap ? count - start : (size_t)b->cap;
@@ -356,9 +358,9 @@ static ptm_status eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptm_ts_da
 
 /* ------------------------------------------------------------------ optimizer state */
 
-static ptm_status save_state(const char *dir, const ptm_model *m, const float *am, const float *av,
-                             int epoch, int64_t step, double best_val, int best_epoch,
-                             int bad_epochs, ptm_error *err) {
+static ptm_status write_state_files(const char *dir, const ptm_model *m, const float *am,
+                                    const float *av, int epoch, int64_t step, double best_val,
+                                    int best_epoch, int bad_epochs, ptm_error *err) {
     ptm_status s = ptm_model_save(m, dir, err);
     if (s != PTM_OK) return s;
     char path[4096];
@@ -388,9 +390,76 @@ static ptm_status save_state(const char *dir, const ptm_model *m, const float *a
     return ptm_write_file_atomic(path, json, (size_t)len, err);
 }
 
+/* Remove a state folder written by write_state_files (its four files and the folder; a missing
+ * folder is fine). 0, or -1 with errno set (e.g. a file of someone else's inside). */
+static int remove_state_dir(const char *dir) {
+    static const char *const names[] = {"config.json", "model.safetensors",
+                                        "optimizer.safetensors", "trainer_state.json"};
+    char path[4200];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (unlink(path) != 0 && errno != ENOENT) return -1;
+    }
+    if (rmdir(dir) != 0 && errno != ENOENT) return -1;
+    return 0;
+}
+
+static int dir_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The resume state is four files, and a crash between two of them would leave weights of one
+ * epoch with the optimiser of another. So they are written into DIR.tmp and swapped in by
+ * renames: DIR -> DIR.old, DIR.tmp -> DIR, then DIR.old is removed. At every moment DIR or,
+ * when DIR is missing, DIR.old holds one complete state (ptm_train_load_state falls back to
+ * DIR.old). */
+static ptm_status save_state(const char *dir, const ptm_model *m, const float *am, const float *av,
+                             int epoch, int64_t step, double best_val, int best_epoch,
+                             int bad_epochs, ptm_error *err) {
+    char tmp[4200], old[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", dir);
+    snprintf(old, sizeof old, "%s.old", dir);
+    /* a crash between the two renames of an earlier save: DIR.old is the complete state */
+    if (!dir_exists(dir) && dir_exists(old) && rename(old, dir) != 0)
+        return ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot restore %s: %s", old, strerror(errno));
+    if (remove_state_dir(tmp) != 0 || remove_state_dir(old) != 0)
+        return ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot remove an old %s or %s: %s", tmp, old,
+                       strerror(errno));
+    ptm_status s =
+        write_state_files(tmp, m, am, av, epoch, step, best_val, best_epoch, bad_epochs, err);
+    if (s != PTM_OK) {
+        remove_state_dir(tmp);
+        return s;
+    }
+    if (dir_exists(dir) && rename(dir, old) != 0)
+        return ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot rename it to %s: %s", old,
+                       strerror(errno));
+    if (rename(tmp, dir) != 0) {
+        int e = errno;
+        if (rename(old, dir) != 0) { /* leave DIR.old for the loader */
+        }
+        return ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot rename %s to it: %s", tmp, strerror(e));
+    }
+    /* make the renames durable before the old state goes */
+    char parent[4200];
+    snprintf(parent, sizeof parent, "%s/..", dir);
+    int fd = open(parent, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    remove_state_dir(old);
+    return PTM_OK;
+}
+
 ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float *av, int *epoch,
                                 int64_t *step, double *best_val, int *best_epoch, int *bad_epochs,
                                 ptm_error *err) {
+    /* a crash between the two renames of save_state leaves only DIR.old: use it */
+    char old_dir[4200];
+    snprintf(old_dir, sizeof old_dir, "%s.old", dir);
+    if (!dir_exists(dir) && dir_exists(old_dir)) dir = old_dir;
     ptm_model *last = NULL;
     ptm_status s = ptm_model_load(dir, &last, err);
     if (s != PTM_OK) return s;
@@ -463,8 +532,8 @@ ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float 
 
 /* save m with y = t * std + mean folded into head.projection (regression targets learnt
  * standardised); the model itself is restored bit for bit afterwards */
-static ptm_status save_folded(ptm_model *m, const char *dir, double mean, double sd,
-                              float **backup, ptm_error *err) {
+static ptm_status save_folded(ptm_model *m, const char *dir, double mean, double sd, float **backup,
+                              ptm_error *err) {
     if (!(sd > 0.0)) return ptm_model_save(m, dir, err);
     ptm_linear *h = &m->p.head;
     size_t nw = (size_t)h->out * (size_t)h->in, nb = (size_t)h->out;
@@ -598,8 +667,11 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
             ss += e * e;
         }
         tstd = sqrt(ss / (double)d.n_train_cases);
-        if (!(tstd > 0.0)) tmean = tstd = 0.0;
-        else logf_(job, 0, "targets standardised: mean %.6g, std %.6g (folded into the saved head)", tmean, tstd);
+        if (!(tstd > 0.0))
+            tmean = tstd = 0.0;
+        else
+            logf_(job, 0, "targets standardised: mean %.6g, std %.6g (folded into the saved head)",
+                  tmean, tstd);
     }
 
     /* model */
@@ -878,7 +950,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
                             int ch = cfg.prediction_channel_indices
                                          ? cfg.prediction_channel_indices[j]
                                          : j;
-                            double last = (double)eb.past[(i * (size_t)Lc + (size_t)Lc - 1) * C + ch];
+                            double last =
+                                (double)eb.past[(i * (size_t)Lc + (size_t)Lc - 1) * C + ch];
                             double e = last - (double)eb.fut[(i * (size_t)Hh + t) * C + ch];
                             r.se += e * e;
                             r.ae += fabs(e);

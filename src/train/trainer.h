@@ -43,7 +43,7 @@ typedef struct {
     int stop_after_epochs; /* stop (as if interrupted) after this many epochs; the schedule
                               still spans `epochs` (0 = run to the end) */
     uint64_t seed;
-    int threads;               /* threads per context (results do not depend on it) */
+    int threads; /* threads per context (results do not depend on it) */
     const char *out_dir;
     int resume; /* continue from out_dir/last */
     /* reporting: lines for a log; progress = 1 for a transient progress update */
@@ -56,13 +56,13 @@ typedef struct {
 typedef struct {
     int epochs_run, best_epoch;
     int64_t steps;
-    double best_val;                 /* validation loss of the saved model */
-    double test_mse, test_mae;       /* forecasting, scaled space; regression in units */
-    double test_accuracy;            /* classification */
+    double best_val;                   /* validation loss of the saved model */
+    double test_mse, test_mae;         /* forecasting, scaled space; regression in units */
+    double test_accuracy;              /* classification */
     double baseline_accuracy;          /* classification: majority class of the training set */
     double baseline_mse, baseline_mae; /* regression: the training mean as the prediction;
                                           forecasting: the last observed value repeated */
-    double seconds, samples_per_sec; /* wall time and training throughput */
+    double seconds, samples_per_sec;   /* wall time and training throughput */
 } ptm_train_result;
 
 void ptm_train_job_defaults(ptm_train_job *job);
@@ -84,7 +84,7 @@ typedef struct {
     double corr;             /* Pearson correlation of forecast and truth (scaled) */
     size_t windows;
     /* classification / regression */
-    int classifier;            /* 1: accuracy is meaningful; 0 with cases > 0: a regressor */
+    int classifier; /* 1: accuracy is meaningful; 0 with cases > 0: a regressor */
     double accuracy, rmse, reg_mae;
     size_t cases;
 } ptm_eval_result;

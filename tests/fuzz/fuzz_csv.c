@@ -1,8 +1,9 @@
 /* fuzz_csv.c - fuzz target of the time-series CSV reader (csv_parse).
  *
  * The input is a CSV file, parsed with delimiter detection; an input starting with byte 0x01
- * is instead parsed from its third byte with its second byte as the given delimiter. A parsed table is walked completely: every value,
- * observed flag, name and timestamp, the time step and the next timestamp's text.
+ * is instead parsed from its third byte with its second byte as the given delimiter. A parsed table
+ * is walked completely: every value, observed flag, name and timestamp, the time step and the next
+ * timestamp's text.
  *
  *     make fuzz && build/fuzz/fuzz_csv tests/fuzz/corpus/csv
  */

@@ -41,7 +41,8 @@ static void model_run(const ptm_model *m) {
     size_t T = (size_t)c->num_targets;
     double est = (double)C * N * D * (double)(40 + 4 * ef + 12 * K) + (double)L * C * 4 +
                  (double)H * C * 8 + (double)C * N * N * (double)c->self_attn_heads * 4 * K +
-                 (double)C * N * (double)c->patch_length * 8 + (double)D * C * N * 4 + (double)T * 8;
+                 (double)C * N * (double)c->patch_length * 8 + (double)D * C * N * 4 +
+                 (double)T * 8;
     if (est > (double)(1 << 22)) return;
     float *past = malloc(L * C * sizeof(float)), *obs = malloc(L * C * sizeof(float));
     float *fut = malloc((H * C + 1) * sizeof(float)), *tgt = malloc((T + 1) * sizeof(float));
