@@ -107,6 +107,8 @@ class PatchTSMixerOutput(dict):
 def _view_to_array(v):
     shape = tuple(int(v.shape[i]) for i in range(v.ndim))
     n = int(np.prod(shape)) if shape else 1
+    if n == 0 or not v.data:
+        return np.zeros(shape, dtype=np.float32)
     flat = np.ctypeslib.as_array(v.data, shape=(n,)).copy()
     return flat.reshape(shape)
 
@@ -190,7 +192,10 @@ class PatchTSMixer:
             self._m = None
 
     def __del__(self):
-        self.close()
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have torn down ctypes
+            pass
 
     def __enter__(self):
         return self

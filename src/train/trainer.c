@@ -8,6 +8,7 @@
  */
 #include "train/trainer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "io/config.h"
 #include "io/csv.h"
@@ -390,18 +392,22 @@ static ptm_status write_state_files(const char *dir, const ptm_model *m, const f
     return ptm_write_file_atomic(path, json, (size_t)len, err);
 }
 
-/* Remove a state folder written by write_state_files (its four files and the folder; a missing
- * folder is fine). 0, or -1 with errno set (e.g. a file of someone else's inside). */
+/* Remove a staging folder of save_state (DIR.tmp or DIR.old): the regular files in it (the
+ * state files and temporary files of an interrupted write) and the folder; a missing folder is
+ * fine. 0, or -1 with errno set. */
 static int remove_state_dir(const char *dir) {
-    static const char *const names[] = {"config.json", "model.safetensors",
-                                        "optimizer.safetensors", "trainer_state.json"};
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : -1;
+    struct dirent *e;
     char path[4200];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (unlink(path) != 0 && errno != ENOENT) return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)) unlink(path);
     }
-    if (rmdir(dir) != 0 && errno != ENOENT) return -1;
-    return 0;
+    closedir(d);
+    return rmdir(dir) != 0 && errno != ENOENT ? -1 : 0;
 }
 
 static int dir_exists(const char *path) {
@@ -437,8 +443,7 @@ static ptm_status save_state(const char *dir, const ptm_model *m, const float *a
                        strerror(errno));
     if (rename(tmp, dir) != 0) {
         int e = errno;
-        if (rename(old, dir) != 0) { /* leave DIR.old for the loader */
-        }
+        (void)rename(old, dir); /* if this fails too, the loader finds DIR.old */
         return ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot rename %s to it: %s", tmp, strerror(e));
     }
     /* make the renames durable before the old state goes */
