@@ -2,7 +2,7 @@
  * sizes, training-step throughput, and both against the CPU's measured FMA peak.
  *
  *   build/bench [--model DIR] [--batches 1,8,64,256] [--seconds S] [--threads N] [--train]
- *               [--stream] [--json]
+ *               [--stream] [--json] [--mix-channel] [--context L] [--channels C] [--patch P]
  *
  * Without --model it builds the seed configuration (context 512, patch 8/8, 7 channels,
  * d_model 16, expansion 2, 4 layers, gated attention, LayerNorm, std scaling, horizon 96)
@@ -67,7 +67,8 @@ static double measure_peak(void) {
 int main(int argc, char **argv) {
     const char *model_dir = NULL;
     int batches[32] = {1, 8, 64, 256};
-    int nb = 4, train = 0, json = 0, threads = 1, stream = 0;
+    int nb = 4, train = 0, json = 0, threads = 1, stream = 0, mix = 0, context = 512, channels = 7;
+    int patch = 8;
     double seconds = 2.0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
@@ -83,6 +84,14 @@ int main(int argc, char **argv) {
             seconds = atof(argv[++i]);
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             threads = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--mix-channel") == 0) {
+            mix = 1;
+        } else if (strcmp(argv[i], "--context") == 0 && i + 1 < argc) {
+            context = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--channels") == 0 && i + 1 < argc) {
+            channels = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--patch") == 0 && i + 1 < argc) {
+            patch = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--stream") == 0) {
             stream = 1;
         } else if (strcmp(argv[i], "--train") == 0) {
@@ -92,7 +101,8 @@ int main(int argc, char **argv) {
         } else {
             fprintf(stderr,
                     "usage: %s [--model DIR] [--batches 1,8,64] [--seconds S] "
-                    "[--threads N] [--train] [--stream] [--json]\n",
+                    "[--threads N] [--train] [--stream] [--json] [--mix-channel] [--context L] "
+                    "[--channels C] [--patch P]\n",
                     argv[0]);
             return 2;
         }
@@ -108,10 +118,11 @@ int main(int argc, char **argv) {
         ptm_config c;
         ptm_config_defaults(&c);
         c.model_class = PTM_CLASS_PREDICTION;
-        c.context_length = 512;
-        c.patch_length = 8;
-        c.patch_stride = 8;
-        c.num_input_channels = 7;
+        c.context_length = context;
+        c.patch_length = patch;
+        c.patch_stride = patch;
+        c.num_input_channels = channels;
+        c.mode = mix ? PTM_MODE_MIX_CHANNEL : PTM_MODE_COMMON_CHANNEL;
         c.d_model = 16;
         c.num_layers = 4;
         c.prediction_length = 96;

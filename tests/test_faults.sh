@@ -58,7 +58,9 @@ for d in $(delays 0.02 0.6 "$KILLS" "$SEED"); do
             break
         fi
     done
-    if [ -f "$out/config.json" ] || [ -f "$out/model.safetensors" ]; then
+    # DIR/config.json is written after DIR/model.safetensors: once it exists, a checkpoint
+    # existed, and DIR must load whatever the kill interrupted afterwards
+    if [ -f "$out/config.json" ]; then
         had_ckpt=$((had_ckpt + 1))
         loadable "$out" && ok || ko "kill $i after ${d}s: $out does not load: $(cat "$tmp/info.err")"
     fi
@@ -111,33 +113,51 @@ done
 out="$tmp/disk"
 "$BIN" train $TINY --epochs 2 --out "$out" || ko "first run failed"
 cp -r "$out" "$tmp/disk.before"
-# a file size limit below the size of model.safetensors: every checkpoint write fails with
-# EFBIG (SIGXFSZ ignored, so the write returns an error instead of killing the process)
-blocks=$(($(wc -c <"$out/model.safetensors") / 1024))
-(
-    trap '' XFSZ
-    ulimit -f "$blocks" 2>/dev/null || exit 99
-    exec "$BIN" train $TINY --epochs 6 --out "$out" --resume
-) >/dev/null 2>"$tmp/disk.err"
-rc=$?
-if [ "$rc" -eq 99 ]; then
-    echo "test_faults: ulimit -f unavailable, full-disk case skipped"
-else
-    [ "$rc" -eq 1 ] && ok || ko "full disk: exit $rc, expected 1: $(cat "$tmp/disk.err")"
-    grep -q "File too large" "$tmp/disk.err" && ok || ko "full disk: unclear error: $(cat "$tmp/disk.err")"
-    for f in model.safetensors config.json last/model.safetensors last/optimizer.safetensors \
-        last/trainer_state.json; do
-        cmp -s "$tmp/disk.before/$f" "$out/$f" && ok || ko "full disk: $f changed"
+# limited BYTES CMD...: run CMD with a file size limit of BYTES and SIGXFSZ ignored, so that a
+# write beyond it fails with EFBIG (as on a full disk) instead of killing the process
+limited() {
+    lim=$1
+    shift
+    (
+        trap '' XFSZ
+        if command -v prlimit >/dev/null 2>&1; then
+            exec prlimit --fsize="$lim" "$@"
+        fi
+        ulimit -f $((lim / 512)) 2>/dev/null || exit 99 # POSIX: 512-byte blocks
+        exec "$@"
+    )
+}
+# disk_case BYTES LABEL: a resumed run whose checkpoint writes hit the limit
+disk_case() {
+    rm -rf "$out" && cp -r "$tmp/disk.before" "$out"
+    limited "$1" "$BIN" train $TINY --epochs 6 --out "$out" --resume >/dev/null 2>"$tmp/disk.err"
+    rc=$?
+    if [ "$rc" -eq 99 ]; then
+        echo "test_faults: no file size limit available, $2 skipped"
+        return
+    fi
+    [ "$rc" -eq 1 ] && ok || ko "$2: exit $rc, expected 1: $(cat "$tmp/disk.err")"
+    grep -q "File too large" "$tmp/disk.err" && ok || ko "$2: unclear error: $(cat "$tmp/disk.err")"
+    for f in last/model.safetensors last/optimizer.safetensors last/trainer_state.json; do
+        cmp -s "$tmp/disk.before/$f" "$out/$f" && ok || ko "$2: $f changed"
     done
-    loadable "$out" && loadable "$out/last" && ok || ko "full disk: checkpoint does not load"
+    loadable "$out" && loadable "$out/last" && ok || ko "$2: checkpoint does not load"
     left=0
     for f in "$out"/*.tmp.* "$out"/last/*.tmp.* "$out"/last.tmp "$out"/last.old; do
         [ -e "$f" ] && left=1
     done
-    [ "$left" -eq 0 ] && ok || ko "full disk: temporary files left behind: $(ls "$out")"
+    [ "$left" -eq 0 ] && ok || ko "$2: temporary files left behind: $(ls "$out")"
     # and the run continues from the intact state once there is room again
     "$BIN" train $TINY --epochs 3 --out "$out" --resume >/dev/null 2>&1 && ok ||
-        ko "full disk: --resume afterwards failed"
+        ko "$2: --resume afterwards failed"
+}
+msize=$(wc -c <"$out/model.safetensors")
+osize=$(wc -c <"$out/last/optimizer.safetensors")
+# below every checkpoint file: the first write fails (the best model's or the state's)
+disk_case $((msize / 2)) "full disk"
+# room for model.safetensors but not for optimizer.safetensors: the state save fails midway
+if [ "$osize" -gt $((msize + 64)) ]; then
+    disk_case $((msize + 32)) "full disk during the state save"
 fi
 # an unwritable staging folder: a file where DIR/last.tmp must go (works as root too)
 rm -rf "$out" && cp -r "$tmp/disk.before" "$out"

@@ -63,8 +63,11 @@ Timing (all engines alike): a warm-up, then one call after another for S seconds
 p90 of the wall time per call; samples/s = batch / median. Inputs are build/bench's
 (x[i] = sin(0.01 i)). Each PyTorch thread count runs in its own process with
 torch.set_num_threads(N) and OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = N; ONNX Runtime uses
-intraOpNumThreads N, interOpNumThreads 1. Run it on a quiet machine: the report records the
-load average before and after and says when the machine was loaded.
+intraOpNumThreads N, interOpNumThreads 1. For N > 1 both run twice, with their idle pool
+threads spinning (their default) and sleeping (OMP_WAIT_POLICY=PASSIVE; ORT
+session.intra_op.allow_spinning=0), and the report keeps the faster of the two per row
+(spinning threads collapse when other work shares the cores). Run it on a quiet machine: the
+report records the load average before and after and says when the machine was loaded.
 
 example:
   make && bench/compare/run.sh --torch-blas /tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread
@@ -123,8 +126,10 @@ CLI=build/patchtsmixer
 for f in "$BENCH" "$CLI"; do
     [ -x "$f" ] || { echo "run.sh: $f not found: run 'make' first" >&2; exit 1; }
 done
-[ -f "$MODEL/config.json" ] && [ -f "$MODEL/model.safetensors" ] ||
-    { echo "run.sh: $MODEL: no config.json + model.safetensors" >&2; exit 1; }
+if [ ! -f "$MODEL/config.json" ] || [ ! -f "$MODEL/model.safetensors" ]; then
+    echo "run.sh: $MODEL: no config.json + model.safetensors" >&2
+    exit 1
+fi
 [ -z "$TORCH_BLAS" ] || [ -d "$TORCH_BLAS" ] || die "--torch-blas: $TORCH_BLAS is not a directory"
 
 PY=${PYTHON:-/usr/bin/python3}
@@ -143,20 +148,28 @@ if [ $DO_ORT = 1 ] && [ $DO_TORCH = 0 ]; then
     DO_ORT=0
 fi
 
+FAILED=0
 if [ -n "$KEEP" ]; then
     mkdir -p "$KEEP"
     T=$(cd "$KEEP" && pwd)
 else
     T=$(mktemp -d)
-    trap 'rm -rf "$T"' EXIT
 fi
+# shellcheck disable=SC2317  # (called by the EXIT trap)
+cleanup() {
+    if [ "$FAILED" = 1 ] && [ -s "$T/log.txt" ]; then
+        echo "run.sh: last lines of the log ($T/log.txt):" >&2
+        tail -n 30 "$T/log.txt" >&2
+    fi
+    [ -n "$KEEP" ] || rm -rf "$T"
+}
+trap cleanup EXIT
 R=$T/results.jsonl
 : >"$R"
 LOG=$T/log.txt
 : >"$LOG"
 T0=$(date +%s)
 step() { printf '[%3ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
-FAILED=0
 fail() { echo "run.sh: $*" >&2; NOTES+=("$*"); FAILED=1; }
 
 torch_env() { # threads, then the command
@@ -166,15 +179,8 @@ torch_env() { # threads, then the command
         ${TORCH_BLAS:+LD_LIBRARY_PATH="$TORCH_BLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"} "$@"
 }
 TB="$HERE/torch_bench.py"
-CFGDESC=$("$PY" -c '
-import json, sys
-c = json.load(open(sys.argv[1]))
-n = (max(c["context_length"], c["patch_length"]) - c["patch_length"]) // c["patch_stride"] + 1
-print(f"context {c[\"context_length\"]}, patch {c[\"patch_length\"]}/{c[\"patch_stride\"]} ({n} patches), "
-      f"{c[\"num_input_channels\"]} channels, d_model {c[\"d_model\"]}, expansion {c.get(\"expansion_factor\", 2)}, "
-      f"{c[\"num_layers\"]} layers, {c.get(\"mode\", \"common_channel\")}, gated_attn {c.get(\"gated_attn\", True)}, "
-      f"{c.get(\"norm_mlp\", \"LayerNorm\")}, scaling {c.get(\"scaling\", \"std\")}, horizon {c[\"prediction_length\"]}")
-' "$MODEL/config.json")
+RP="$HERE/report.py"
+CFGDESC=$("$PY" "$RP" --desc "$MODEL/config.json")
 read -r L1 L5 L15 _ </proc/loadavg
 LOAD_BEFORE="[$L1, $L5, $L15]"
 step "model $MODEL: $CFGDESC; load average $L1 $L5 $L15 on $(nproc) CPUs; scratch $T"
@@ -203,16 +209,12 @@ check_model() { # tag dir label
             fail "check $tag: torch.onnx.export failed (see log); ONNX Runtime skipped"
             DO_ORT=0
         fi
-        "$PY" "$TB" compare --ours "$T/$tag.ours.csv" --label "$label" "${refs[@]}" | tee -a "$R" |
-            "$PY" -c '
-import json, sys
-for l in sys.stdin:
-    r = json.loads(l)
-    print(f"  {r[\"status\"]} {r[\"check\"]}: {r[\"engine\"]} vs ours: " +
-          (f"max|diff| {r[\"max_abs_diff\"]:.3g} <= {r[\"allowed\"]:.3g}" if r["status"] == "PASS" else
-           f"max|diff| {r[\"max_abs_diff\"]:.3g} > {r[\"allowed\"]:.3g}" if r["status"] == "FAIL" else r.get("why", "")), file=sys.stderr)
-' || true
-        grep -q '"status": "FAIL"' "$R" && fail "correctness check FAILED ($label)"
+        local ok=1
+        "$PY" "$TB" compare --ours "$T/$tag.ours.csv" --label "$label" "${refs[@]}" >"$T/$tag.check.jsonl" \
+            2>>"$LOG" || ok=0
+        cat "$T/$tag.check.jsonl" >>"$R"
+        "$PY" "$RP" --checks "$T/$tag.check.jsonl" >&2
+        [ $ok = 1 ] || fail "correctness check FAILED: $label"
     fi
 }
 step "correctness: one window of $CSV (last $CONTEXT rows), ours vs PyTorch vs ONNX Runtime"
@@ -246,34 +248,50 @@ for t in "${TLIST[@]}"; do
             2>>"$LOG" | tag_ours "$t" mix >>"$R" || fail "build/bench (mix_channel) failed ($t threads)"
     fi
 done
+waits() { # the wait policies to try for a thread count: 1 thread has no idle pool threads
+    if [ "$1" -gt 1 ]; then echo default passive; else echo default; fi
+}
 if [ $DO_TORCH = 1 ]; then
     for t in "${TLIST[@]}"; do
-        step "PyTorch: eager + TorchScript, $t thread(s), batches $BATCHES; training batch $TRAIN_BATCH"
-        torch_env "$t" "$PY" "$TB" bench --model "$MODEL" --threads "$t" --batches "$BATCHES" \
-            --seconds "$SECONDS_OTHER" --train-batch "$TRAIN_BATCH" --tag common >>"$R" 2>>"$LOG" ||
-            fail "PyTorch bench failed ($t threads; see log)"
-        if [ "$MIX_BATCH" -gt 0 ]; then
-            step "PyTorch: mix_channel, $t thread(s), batch $MIX_BATCH"
-            torch_env "$t" "$PY" "$TB" bench --model "$MIX" --threads "$t" --batches "$MIX_BATCH" \
-                --seconds "$SECONDS_OTHER" --tag mix >>"$R" 2>>"$LOG" ||
-                fail "PyTorch mix_channel bench failed ($t threads; see log)"
-        fi
+        for w in $(waits "$t"); do
+            WENV=()
+            [ "$w" = passive ] && WENV=(OMP_WAIT_POLICY=PASSIVE)
+            step "PyTorch ($w OpenMP wait): eager + TorchScript, $t thread(s), batches $BATCHES; training batch $TRAIN_BATCH"
+            torch_env "$t" env "${WENV[@]+"${WENV[@]}"}" "$PY" "$TB" bench --model "$MODEL" --threads "$t" \
+                --batches "$BATCHES" --seconds "$SECONDS_OTHER" --train-batch "$TRAIN_BATCH" --tag common \
+                >>"$R" 2>>"$LOG" || fail "PyTorch bench failed ($t threads, $w; see log)"
+            if [ "$MIX_BATCH" -gt 0 ]; then
+                step "PyTorch ($w OpenMP wait): mix_channel, $t thread(s), batch $MIX_BATCH"
+                torch_env "$t" env "${WENV[@]+"${WENV[@]}"}" "$PY" "$TB" bench --model "$MIX" --threads "$t" \
+                    --batches "$MIX_BATCH" --seconds "$SECONDS_OTHER" --tag mix >>"$R" 2>>"$LOG" ||
+                    fail "PyTorch mix_channel bench failed ($t threads, $w; see log)"
+            fi
+        done
     done
 fi
 if [ $DO_ORT = 1 ]; then
-    step "ONNX Runtime: threads $THREADS, batches $BATCHES"
-    node "$HERE/ort_bench.js" --model "$T/common.onnx" --context "$CONTEXT" --channels "$CHANNELS" \
-        --threads "$THREADS" --batches "$BATCHES" --seconds "$SECONDS_OTHER" --tag common >>"$R" 2>>"$LOG" ||
-        fail "ONNX Runtime bench failed (see log)"
-    if [ "$MIX_BATCH" -gt 0 ] && [ -f "$T/mix.onnx" ]; then
-        step "ONNX Runtime: mix_channel, threads $THREADS, batch $MIX_BATCH"
-        node "$HERE/ort_bench.js" --model "$T/mix.onnx" --context "$CONTEXT" --channels "$CHANNELS" \
-            --threads "$THREADS" --batches "$MIX_BATCH" --seconds "$SECONDS_OTHER" --tag mix >>"$R" 2>>"$LOG" ||
-            fail "ONNX Runtime mix_channel bench failed (see log)"
-    fi
+    MULTI=$(tr , '\n' <<<"$THREADS" | awk '$1 > 1' | paste -sd, -)
+    for w in default passive; do
+        TH=$THREADS
+        [ $w = passive ] && TH=$MULTI
+        [ -n "$TH" ] || continue
+        step "ONNX Runtime ($w spinning): threads $TH, batches $BATCHES"
+        node "$HERE/ort_bench.js" --model "$T/common.onnx" --context "$CONTEXT" --channels "$CHANNELS" \
+            --threads "$TH" --batches "$BATCHES" --seconds "$SECONDS_OTHER" --tag common --wait $w \
+            >>"$R" 2>>"$LOG" || fail "ONNX Runtime bench failed ($w; see log)"
+        if [ "$MIX_BATCH" -gt 0 ] && [ -f "$T/mix.onnx" ]; then
+            step "ONNX Runtime ($w spinning): mix_channel, threads $TH, batch $MIX_BATCH"
+            node "$HERE/ort_bench.js" --model "$T/mix.onnx" --context "$CONTEXT" --channels "$CHANNELS" \
+                --threads "$TH" --batches "$MIX_BATCH" --seconds "$SECONDS_OTHER" --tag mix --wait $w \
+                >>"$R" 2>>"$LOG" || fail "ONNX Runtime mix_channel bench failed ($w; see log)"
+        fi
+    done
 fi
 
 # ---- report -----------------------------------------------------------------------------
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+    NOTES+=("This CPU has AVX-512 (avx512f): ONNX Runtime's MLAS and OpenBLAS use it; our kernels use AVX2+FMA (8-wide), and the FMA peak above is measured with AVX2.")
+fi
 read -r L1 L5 L15 _ </proc/loadavg
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || true)
 if [ -n "$COMMIT" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
@@ -281,21 +299,13 @@ if [ -n "$COMMIT" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/de
 fi
 CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 PEAK=$(sed -n 's/.*"peak_gflops": \([0-9.]*\).*/\1/p' "$R" | head -1)
-"$PY" - "$R" "$CMDLINE" "$CPU" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$COMMIT" \
-    "$LOAD_BEFORE" "[$L1, $L5, $L15]" "$MODEL" "$CFGDESC" "${PEAK:-0}" "$OPSET" "$SECONDS_OURS" \
-    "$SECONDS_OTHER" "$(($(date +%s) - T0))" "${NOTES[@]+"${NOTES[@]}"}" <<'EOF'
-import json, sys
-a = sys.argv[1:]
-meta = {"kind": "meta", "command": a[1], "cpu": a[2] or "unknown CPU", "ncpu": int(a[3]), "date": a[4],
-        "commit": a[5], "load_before": json.loads(a[6]), "load_after": json.loads(a[7]),
-        "model": a[8], "model_desc": a[9], "peak_gflops": float(a[10]), "opset": int(a[11]),
-        "ours_seconds": a[12], "other_seconds": a[13], "elapsed_s": int(a[14]),
-        "mix_desc": f"A copy of {a[8]}'s config.json with mode \"mix_channel\" (same shapes), random "
-                    "weights (PyTorch default init, seed 0), written by dev/ptm_torch.py",
-        "notes": a[15:]}
-with open(a[0], "a") as f:
-    f.write(json.dumps(meta) + "\n")
-EOF
+NOTES_JSON=$("$PY" -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "${NOTES[@]+"${NOTES[@]}"}")
+"$PY" "$RP" --meta "$R" "command=$CMDLINE" "cpu=${CPU:-unknown CPU}" "ncpu=$(nproc)" \
+    "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "commit=$COMMIT" "load_before=$LOAD_BEFORE" \
+    "load_after=[$L1, $L5, $L15]" "model=$MODEL" "model_desc=$CFGDESC" "peak_gflops=${PEAK:-0}" \
+    "opset=$OPSET" "ours_seconds=$SECONDS_OURS" "other_seconds=$SECONDS_OTHER" \
+    "elapsed_s=$(($(date +%s) - T0))" "notes=$NOTES_JSON" \
+    "mix_desc=A copy of $MODEL's config.json with mode \"mix_channel\" (same shapes), random weights (PyTorch default init, seed 0), written by dev/ptm_torch.py"
 echo >&2
 "$PY" "$HERE/report.py" "$R" ${OUT:+--out "$OUT"}
 step "done${OUT:+; report written to $OUT}${KEEP:+; files kept in $KEEP}"

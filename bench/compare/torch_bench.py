@@ -172,7 +172,7 @@ def cmd_compare(a):
     for spec in a.ref:
         name, path = spec.split("=", 1)
         if not os.path.exists(path):
-            print(json.dumps({"check": a.label, "engine": name, "status": "SKIP",
+            print(json.dumps({"kind": "check", "check": a.label, "engine": name, "status": "SKIP",
                               "why": f"{path} missing"}))
             continue
         ref = np.fromfile(path, dtype="<f4").astype(np.float64)
@@ -182,10 +182,15 @@ def cmd_compare(a):
             d = float(np.max(np.abs(ref.reshape(ours.shape) - ours)))
             ok = d <= allowed
         ok_all &= ok
-        print(json.dumps({"check": a.label, "engine": name, "status": "PASS" if ok else "FAIL",
+        print(json.dumps({"kind": "check", "check": a.label, "engine": name, "status": "PASS" if ok else "FAIL",
                           "max_abs_diff": d, "allowed": allowed, "max_abs_ours": amax,
                           "shape": list(ours.shape)}))
     sys.exit(0 if ok_all else 1)
+
+
+# OpenMP's wait policy of this process (run.sh runs each thread count >1 with the default and
+# with OMP_WAIT_POLICY=PASSIVE and reports the faster)
+WAIT = os.environ.get("OMP_WAIT_POLICY", "default").lower()
 
 
 def emit(**kw):
@@ -219,7 +224,7 @@ def cmd_bench(a):
                     run(x)
 
             med, p90, n = timeit(call, a.seconds)
-            emit(kind="infer", engine=f"torch-{mode}", model=a.tag, threads=a.threads, batch=B,
+            emit(kind="infer", engine=f"torch-{mode}", model=a.tag, threads=a.threads, wait=WAIT, batch=B,
                  median_ms=med * 1e3, p90_ms=p90 * 1e3, samples_per_s=B / med, calls=n)
     if a.train_batch > 0:
         B = a.train_batch
@@ -236,7 +241,7 @@ def cmd_bench(a):
                     opt.step()
 
             med, p90, n = timeit(step, a.seconds)
-            emit(kind="train", engine="torch-eager", variant=variant, model=a.tag, threads=a.threads,
+            emit(kind="train", engine="torch-eager", variant=variant, model=a.tag, threads=a.threads, wait=WAIT,
                  batch=B, median_ms=med * 1e3, p90_ms=p90 * 1e3, samples_per_s=B / med, calls=n)
 
 

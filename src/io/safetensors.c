@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,19 +609,24 @@ ptm_status st_write(const char *path, const st_write_entry *entries, size_t n, p
                        ST_MAX_HEADER_BYTES);
     }
 
-    size_t tl = strlen(path) + 32;
+    size_t tl = strlen(path) + 64;
     char *tmp = malloc(tl);
     if (!tmp) {
         free(h.p);
         return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
     }
-    snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
 
-    /* O_EXCL: never follow a link planted at the temporary name; a stale file of ours (same
-     * pid, earlier crash) is removed once. */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+    /* O_EXCL: never follow a link planted at the temporary name. The pid keeps processes
+     * apart, the counter threads of one process writing the same path (a name that exists,
+     * e.g. left by a crash, is skipped, never removed: it may be another writer's). */
+    static atomic_ulong st_tmp_counter;
+    int fd = -1;
+    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+        unsigned long k = atomic_fetch_add(&st_tmp_counter, 1UL);
+        snprintf(tmp, tl, "%s.tmp.%ld.%lu", path, (long)getpid(), k);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0) {
         int e = errno;
         st = ptm_err(err, PTM_ERR_IO, path, NULL, "cannot create %s: %s", tmp, strerror(e));

@@ -1,4 +1,6 @@
 /* dispatch.c - picks the kernels for this CPU once (AVX2 + FMA, else scalar). */
+#include <stdatomic.h>
+
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
 
@@ -12,12 +14,16 @@ int ptm_kernels_force_scalar(int on) {
 
 static int have_avx2(void) {
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-    static int cached = -1;
-    if (cached < 0) {
+    /* atomic: the first calls may come from several threads at once (benign but a data race
+     * with a plain int; found by ThreadSanitizer in tests/test_threads.c) */
+    static atomic_int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
     }
-    return cached;
+    return v;
 #else
     return 0;
 #endif

@@ -3,10 +3,17 @@
  * Compiled with -mavx2 -mfma for this file only; called only when the CPU has both. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "kernels/kernels.h"
 
 #define TILE_M 4
+
+/* lanes [0, r) set, for the 1..7 columns left at the right edge */
+static inline __m256i tail_mask(size_t r) {
+    static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(m + 8 - r));
+}
 
 void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                        const float *B, size_t ldb, float *C, size_t ldc) {
@@ -61,8 +68,23 @@ void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam,
             _mm256_storeu_ps(c2, x2);
             _mm256_storeu_ps(c3, x3);
         }
-        if (n < N)
-            ptm_gemm_acc_ref(TILE_M, N - n, K, a0, sam, sak, B + n, ldb, C + m * ldc + n, ldc);
+        if (n < N) {
+            __m256i mk = tail_mask(N - n);
+            float *c0 = C + m * ldc + n, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+            __m256 x0 = _mm256_maskload_ps(c0, mk), x1 = _mm256_maskload_ps(c1, mk);
+            __m256 x2 = _mm256_maskload_ps(c2, mk), x3 = _mm256_maskload_ps(c3, mk);
+            for (size_t k = 0; k < K; k++) {
+                __m256 b0 = _mm256_maskload_ps(B + k * ldb + n, mk);
+                x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k * sak), b0, x0);
+                x1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + k * sak), b0, x1);
+                x2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + k * sak), b0, x2);
+                x3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + k * sak), b0, x3);
+            }
+            _mm256_maskstore_ps(c0, mk, x0);
+            _mm256_maskstore_ps(c1, mk, x1);
+            _mm256_maskstore_ps(c2, mk, x2);
+            _mm256_maskstore_ps(c3, mk, x3);
+        }
     }
     for (; m < M; m++) {
         const float *a0 = A + m * sam;
@@ -75,7 +97,14 @@ void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam,
                                      _mm256_loadu_ps(B + k * ldb + n), x0);
             _mm256_storeu_ps(c0 + n, x0);
         }
-        if (n < N) ptm_gemm_acc_ref(1, N - n, K, a0, sam, sak, B + n, ldb, c0 + n, ldc);
+        if (n < N) {
+            __m256i mk = tail_mask(N - n);
+            __m256 x0 = _mm256_maskload_ps(c0 + n, mk);
+            for (size_t k = 0; k < K; k++)
+                x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k * sak),
+                                     _mm256_maskload_ps(B + k * ldb + n, mk), x0);
+            _mm256_maskstore_ps(c0 + n, mk, x0);
+        }
     }
 }
 #endif

@@ -3,12 +3,25 @@
  * seeded samplers (normal, gamma, Poisson, Student-t, negative binomial) and type-7
  * quantiles. Float in, double inside.
  *
- * Note: lgamma() is the C library's; arguments here are positive so the sign it records in
- * the global signgam is always +1. */
+ * Note: lgamma() writes the sign of Gamma to the global signgam, a data race when contexts
+ * run in several threads (ThreadSanitizer reports it); where the C library has the reentrant
+ * lgamma_r (glibc, musl, the BSDs, macOS) dist_lgamma uses it. Arguments here are positive,
+ * so the sign is always +1 anyway. */
 #include "layers/dist.h"
 
 #include <float.h>
 #include <math.h>
+
+#if defined(__GLIBC__) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) ||     \
+    defined(__OpenBSD__) || defined(__linux__)
+double lgamma_r(double x, int *sign); /* not declared under strict _POSIX_C_SOURCE */
+static double dist_lgamma(double x) {
+    int sign;
+    return lgamma_r(x, &sign);
+}
+#else
+#define dist_lgamma lgamma
+#endif
 
 #define DIST_PI 3.14159265358979323846
 #define DIST_LOG_SQRT_2PI 0.91893853320467274178 /* log(sqrt(2 pi)) */
@@ -53,8 +66,8 @@ double dist_normal_logpdf(double v, double loc, double scale) {
 
 double dist_student_t_logpdf(double v, double df, double loc, double scale) {
     double y = (v - loc) / scale;
-    double z =
-        log(scale) + 0.5 * log(df) + DIST_HALF_LOG_PI + lgamma(0.5 * df) - lgamma(0.5 * (df + 1.0));
+    double z = log(scale) + 0.5 * log(df) + DIST_HALF_LOG_PI + dist_lgamma(0.5 * df) -
+               dist_lgamma(0.5 * (df + 1.0));
     return -0.5 * (df + 1.0) * log1p(y * y / df) - z;
 }
 
@@ -62,7 +75,7 @@ double dist_negbin_logpmf(double v, double total_count, double logits) {
     double r = total_count;
     double unnorm = r * dist_logsigmoid(-logits) + v * dist_logsigmoid(logits);
     double norm = 0.0;
-    if (r + v != 0.0) norm = -lgamma(r + v) + lgamma(1.0 + v) + lgamma(r);
+    if (r + v != 0.0) norm = -dist_lgamma(r + v) + dist_lgamma(1.0 + v) + dist_lgamma(r);
     return unnorm - norm;
 }
 
@@ -188,7 +201,7 @@ static double poisson_ptrs(ptm_rng *r, double lambda) {
         if (us >= 0.07 && v <= v_r) return k;
         if (k < 0.0 || (us < 0.013 && v > us)) continue;
         if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <=
-            -lambda + k * loglam - lgamma(k + 1.0))
+            -lambda + k * loglam - dist_lgamma(k + 1.0))
             return k;
     }
 }
