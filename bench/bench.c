@@ -143,8 +143,9 @@ int main(int argc, char **argv) {
                c->num_layers, flop * 1e-6);
         printf("kernels: %s; measured FMA peak: %.1f GFLOP/s (one core)\n", ptm_kernels_name(),
                peak);
-        printf("%-6s %-6s %10s %10s %12s %9s %8s\n", "mode", "batch", "median ms", "p90 ms",
-               "samples/s", "GFLOP/s", "% peak");
+        printf("model weights: %.2f MiB\n", (double)ptm_model_num_params(m) * 4 / 1048576.0);
+        printf("%-6s %-6s %10s %10s %12s %9s %8s %9s\n", "mode", "batch", "median ms", "p90 ms",
+               "samples/s", "GFLOP/s", "% peak", "ctx MiB");
     }
     for (int pass = 0; pass < (train ? 2 : 1); pass++) {
         int training = pass == 1;
@@ -195,12 +196,15 @@ int main(int argc, char **argv) {
             double gf = work / med * 1e-9;
             if (json)
                 printf("{\"mode\": \"%s\", \"batch\": %d, \"median_ms\": %.4f, \"p90_ms\": %.4f, "
-                       "\"samples_per_s\": %.1f, \"gflops\": %.2f, \"peak_gflops\": %.1f}\n",
-                       training ? "train" : "infer", B, med * 1e3, p90 * 1e3, B / med, gf, peak);
+                       "\"samples_per_s\": %.1f, \"gflops\": %.2f, \"peak_gflops\": %.1f, "
+                       "\"ctx_mib\": %.2f}\n",
+                       training ? "train" : "infer", B, med * 1e3, p90 * 1e3, B / med, gf, peak,
+                       (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
             else
-                printf("%-6s %-6d %10.3f %10.3f %12.0f %9.2f %7.1f%%\n",
+                printf("%-6s %-6d %10.3f %10.3f %12.0f %9.2f %7.1f%% %9.1f\n",
                        training ? "train" : "infer", B, med * 1e3, p90 * 1e3, B / med, gf,
-                       peak > 0 ? 100.0 * gf / peak : 0.0);
+                       peak > 0 ? 100.0 * gf / peak : 0.0,
+                       (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
             free(times);
             free(x);
             free(fut);

@@ -190,6 +190,8 @@ ptm_ctx_params ptm_ctx_default_params(void);
 PTM_MUST_USE ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params,
                                        ptm_ctx **out, ptm_error *err);
 void ptm_ctx_free(ptm_ctx *ctx); /* NULL is a no-op */
+/* bytes of activation and scratch memory the context allocated (what a batch costs) */
+size_t ptm_ctx_memory_bytes(const ptm_ctx *ctx);
 
 typedef struct {
     int batch;                    /* B, 1 .. max_batch */

@@ -305,6 +305,13 @@ nomem:
     return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
 }
 
+size_t ptm_ctx_memory_bytes(const ptm_ctx *ctx) {
+    if (!ctx) return 0;
+    size_t b = ctx->arena_floats * sizeof(float);
+    if (ctx->grads) b += ctx->grads->arena_floats * sizeof(float) * 2;
+    return b;
+}
+
 void ptm_ctx_free(ptm_ctx *ctx) {
     if (!ctx) return;
     ptm_pool_free(ctx->pool);

@@ -29,8 +29,9 @@ static double max_rel(const float *a, const float *b, size_t n) {
 
 TEST(test_gemm_shapes) {
     unsigned seed = 1;
-    size_t shapes[][3] = {{1, 1, 1},   {4, 16, 8},    {5, 17, 3},  {7, 8, 64}, {64, 128, 64},
-                          {13, 31, 9}, {3, 96, 1024}, {130, 2, 4}, {9, 40, 7}, {4, 24, 200}};
+    size_t shapes[][3] = {{1, 1, 1},     {4, 16, 8},   {5, 17, 3},    {7, 8, 64},
+                          {64, 128, 64}, {13, 31, 9},  {3, 96, 1024}, {130, 2, 4},
+                          {9, 40, 7},    {4, 24, 200}, {9, 300, 700}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
         for (int trans = 0; trans < 2; trans++) {

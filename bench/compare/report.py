@@ -148,13 +148,13 @@ def main():
     lb, la = meta.get("load_before"), meta.get("load_after")
     if lb is not None:
         ncpu = meta.get("ncpu") or 1
-        loaded = lb[0] > 0.5
+        own = min(2, ncpu)
+        loaded = lb[0] > 0.5 or la[0] > own + 0.5
         w(f"- Load average (1, 5, 15 min) before the run: {lb[0]:.2f}, {lb[1]:.2f}, {lb[2]:.2f}; "
-          f"after: {la[0]:.2f}, {la[1]:.2f}, {la[2]:.2f} (the run itself adds up to about "
-          f"{min(2, ncpu)})." + (" **The machine was loaded by other work before the run: "
-                                 "absolute figures are pessimistic and noisy, p90 especially; the "
-                                 "engines ran one after another under the same load.**" if loaded
-                                 else " The machine was quiet."))
+          f"after: {la[0]:.2f}, {la[1]:.2f}, {la[2]:.2f} (the run itself adds up to about {own})."
+          + (" **The machine was loaded by other work: absolute figures are pessimistic and noisy "
+             "(p90 especially), and as the engines ran one after another, a change in that load "
+             "also moves the ratios.**" if loaded else " The machine was quiet."))
     w(f"- Model: `{meta.get('model', '?')}` ({meta.get('model_desc', '')}), float32. Batch = "
       "samples (windows) per call; one call = one forward pass over the whole batch.")
     tinfo = next((r for r in infos if "torch" in r), None)
@@ -169,7 +169,7 @@ def main():
           f"{oinfo.get('node')}): `torch.onnx.export`, opset {meta.get('opset', '?')}, dynamic "
           "batch axis; intraOpNumThreads N, interOpNumThreads 1, all graph optimisations; "
           "each call is an awaited `session.run` (includes node's binding overhead).")
-    w("- Ours: `build/bench` (kernels: AVX2+FMA dispatch), `--threads N`, "
+    w(f"- Ours: `build/bench` (kernels: {meta.get('kernels') or '?'}), `--threads N`, "
       f"{meta.get('ours_seconds', '?')} s per configuration; PyTorch and ONNX Runtime "
       f"{meta.get('other_seconds', '?')} s per configuration, after a warm-up.")
     w("- With more than one thread PyTorch and ONNX Runtime ran twice, idle pool threads spinning "

@@ -93,12 +93,13 @@ DO_TORCH=1
 DO_ORT=1
 OUT=bench/compare/results.md
 KEEP=""
+USER_MODEL="" USER_CSV="" USER_OUT="" USER_KEEP="" USER_BLAS=""
 die() { echo "run.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     -h | --help) usage; exit 0 ;;
-    --model) MODEL=${2:?}; shift ;;
-    --csv) CSV=${2:?}; shift ;;
+    --model) MODEL=${2:?}; USER_MODEL=1; shift ;;
+    --csv) CSV=${2:?}; USER_CSV=1; shift ;;
     --batches) BATCHES=${2:?}; shift ;;
     --threads) THREADS=${2:?}; shift ;;
     --seconds) SECONDS_OURS=${2:?}; shift ;;
@@ -106,11 +107,11 @@ while [ $# -gt 0 ]; do
     --train-batch) TRAIN_BATCH=${2:?}; shift ;;
     --mix-batch) MIX_BATCH=${2:?}; shift ;;
     --opset) OPSET=${2:?}; shift ;;
-    --torch-blas) TORCH_BLAS=${2:?}; shift ;;
+    --torch-blas) TORCH_BLAS=${2:?}; USER_BLAS=1; shift ;;
     --no-torch) DO_TORCH=0 ;;
     --no-ort) DO_ORT=0 ;;
-    --out) OUT=${2?}; shift ;;
-    --keep) KEEP=${2:?}; shift ;;
+    --out) OUT=${2?}; [ -z "$OUT" ] || USER_OUT=1; shift ;;
+    --keep) KEEP=${2:?}; USER_KEEP=1; shift ;;
     *) die "unknown option '$1' (see --help)" ;;
     esac
     shift
@@ -120,6 +121,16 @@ done
 [[ $TRAIN_BATCH =~ ^[0-9]+$ ]] || die "--train-batch: expected a number"
 [[ $MIX_BATCH =~ ^[0-9]+$ ]] || die "--mix-batch: expected a number"
 
+# paths given relative to the caller's directory, defaults relative to the repository root
+ORIG_PWD=$PWD
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$ORIG_PWD/$1" ;; esac; }
+if [ "$ORIG_PWD" != "$ROOT" ]; then
+    [ -z "$USER_MODEL" ] || MODEL=$(absolute "$MODEL")
+    [ -z "$USER_CSV" ] || CSV=$(absolute "$CSV")
+    [ -z "$USER_OUT" ] || OUT=$(absolute "$OUT")
+    [ -z "$USER_KEEP" ] || KEEP=$(absolute "$KEEP")
+    [ -z "$USER_BLAS" ] || TORCH_BLAS=$(absolute "$TORCH_BLAS")
+fi
 cd "$ROOT"
 BENCH=build/bench
 CLI=build/patchtsmixer
@@ -298,9 +309,10 @@ if [ -n "$COMMIT" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/de
     COMMIT+=" with uncommitted changes"
 fi
 CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
+KERNELS=$("$BENCH" --model "$MODEL" --batches 1 --seconds 0.01 2>/dev/null | sed -n 's/^kernels: \([^;]*\);.*/\1/p' || true)
 PEAK=$(sed -n 's/.*"peak_gflops": \([0-9.]*\).*/\1/p' "$R" | head -1)
 NOTES_JSON=$("$PY" -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "${NOTES[@]+"${NOTES[@]}"}")
-"$PY" "$RP" --meta "$R" "command=$CMDLINE" "cpu=${CPU:-unknown CPU}" "ncpu=$(nproc)" \
+"$PY" "$RP" --meta "$R" "command=$CMDLINE" "cpu=${CPU:-unknown CPU}" "ncpu=$(nproc)" "kernels=$KERNELS" \
     "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "commit=$COMMIT" "load_before=$LOAD_BEFORE" \
     "load_after=[$L1, $L5, $L15]" "model=$MODEL" "model_desc=$CFGDESC" "peak_gflops=${PEAK:-0}" \
     "opset=$OPSET" "ours_seconds=$SECONDS_OURS" "other_seconds=$SECONDS_OTHER" \

@@ -15,7 +15,7 @@ static inline __m256i tail_mask(size_t r) {
     return _mm256_loadu_si256((const __m256i *)(m + 8 - r));
 }
 
-void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+static void gemm_block(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                        const float *B, size_t ldb, float *C, size_t ldc) {
     size_t m = 0;
     for (; m + TILE_M <= M; m += TILE_M) {
@@ -104,6 +104,25 @@ void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam,
                 x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k * sak),
                                      _mm256_maskload_ps(B + k * ldb + n, mk), x0);
             _mm256_maskstore_ps(c0 + n, mk, x0);
+        }
+    }
+}
+/* Cache blocking: a KB x NB panel of B (128 KiB) stays in L2 while every row of A passes over
+ * it. C is the accumulator the tile loads and stores, so splitting k changes no rounding. */
+#define KB 256
+#define NB 128
+
+void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                       const float *B, size_t ldb, float *C, size_t ldc) {
+    if (K <= KB && N <= NB) {
+        gemm_block(M, N, K, A, sam, sak, B, ldb, C, ldc);
+        return;
+    }
+    for (size_t n0 = 0; n0 < N; n0 += NB) {
+        size_t nb = N - n0 < NB ? N - n0 : NB;
+        for (size_t k0 = 0; k0 < K; k0 += KB) {
+            size_t kb = K - k0 < KB ? K - k0 : KB;
+            gemm_block(M, nb, kb, A + k0 * sak, sam, sak, B + k0 * ldb + n0, ldb, C + n0, ldc);
         }
     }
 }
