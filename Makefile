@@ -42,6 +42,10 @@ ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
 $(BUILD)/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -c $< -o $@
+$(BUILD)/src/kernels/vec_avx2.o: src/kernels/vec_avx2.c src/kernels/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -c $< -o $@
+# fuzzers and other non-x86 builds get a file with nothing in it
 endif
 
 $(LIB): $(LIB_OBJ)
@@ -95,6 +99,9 @@ $(BUILD)/pic/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
 	$(CC) $(CFLAGS_ALL) -fPIC -c $< -o $@
 ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
 $(BUILD)/pic/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -mavx2 -mfma -c $< -o $@
+$(BUILD)/pic/src/kernels/vec_avx2.o: src/kernels/vec_avx2.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -mavx2 -mfma -c $< -o $@
 endif

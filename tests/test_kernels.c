@@ -93,6 +93,64 @@ TEST(test_gelu_fast) {
     CHECK(worst < 2e-6);
 }
 
+/* the AVX2 element-wise kernels against the scalar layers (forced with ptm_kernels_force_scalar) */
+TEST(test_vector_kernels) {
+    unsigned seed = 11;
+    size_t n = 1003;
+    float *x = malloc(n * sizeof(float)), *g = malloc(n * sizeof(float));
+    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        x[i] = 6.0f * frand(&seed);
+        g[i] = frand(&seed);
+    }
+    int prev = ptm_kernels_force_scalar(1);
+    gelu_forward(a, x, n);
+    ptm_kernels_force_scalar(0);
+    gelu_forward(b, x, n);
+    CHECK(max_rel(b, a, n) < 2e-6);
+    for (size_t i = 0; i < n; i++) a[i] = b[i] = 0.5f;
+    ptm_kernels_force_scalar(1);
+    gelu_backward(a, x, g, n);
+    ptm_kernels_force_scalar(0);
+    gelu_backward(b, x, g, n);
+    CHECK(max_rel(b, a, n) < 2e-6);
+    /* gated attention rows of width 16 (the SIMD path) and 12 (scalar either way) */
+    int widths[2] = {16, 12};
+    for (int wi = 0; wi < 2; wi++) {
+        int w = widths[wi];
+        size_t rows = 9;
+        float *wt = malloc(sizeof(float) * (size_t)w * w),
+              *bias = malloc(sizeof(float) * (size_t)w);
+        float *in = malloc(sizeof(float) * rows * (size_t)w);
+        float *o1 = malloc(sizeof(float) * rows * (size_t)w),
+              *o2 = malloc(sizeof(float) * rows * (size_t)w);
+        float *p1 = malloc(sizeof(float) * rows * (size_t)w),
+              *p2 = malloc(sizeof(float) * rows * (size_t)w);
+        for (int i = 0; i < w * w; i++) wt[i] = 2.0f * frand(&seed);
+        for (int i = 0; i < w; i++) bias[i] = frand(&seed);
+        for (size_t i = 0; i < rows * (size_t)w; i++) in[i] = 3.0f * frand(&seed);
+        ptm_linear gate = {wt, bias, NULL, w, w};
+        ptm_kernels_force_scalar(1);
+        gated_attention_forward(o1, p1, in, &gate, rows);
+        ptm_kernels_force_scalar(0);
+        gated_attention_forward(o2, p2, in, &gate, rows);
+        CHECK(max_rel(p2, p1, rows * (size_t)w) < 2e-6);
+        CHECK(max_rel(o2, o1, rows * (size_t)w) < 2e-6);
+        free(wt);
+        free(bias);
+        free(in);
+        free(o1);
+        free(o2);
+        free(p1);
+        free(p2);
+    }
+    ptm_kernels_force_scalar(prev);
+    free(x);
+    free(g);
+    free(a);
+    free(b);
+}
+
 /* a forward and a backward on 1 and on 3 threads give bit-identical results */
 TEST(test_threads_deterministic) {
     ptm_config c;
@@ -163,6 +221,7 @@ int main(void) {
     RUN(test_gemm_shapes);
     RUN(test_linear_fast_path);
     RUN(test_gelu_fast);
+    RUN(test_vector_kernels);
     RUN(test_threads_deterministic);
     printf("kernels: %s\n", ptm_kernels_name());
     return test_summary("test_kernels");

@@ -29,6 +29,10 @@ static int have_avx2(void) {
 #endif
 }
 
+int ptm_kernels_simd(void) {
+    return !force_scalar && have_avx2();
+}
+
 const char *ptm_kernels_name(void) {
     return !force_scalar && have_avx2() ? "avx2+fma" : "scalar";
 }

@@ -25,6 +25,15 @@ void ptm_gemm_acc_ref(size_t M, size_t N, size_t K, const float *A, size_t sam, 
 void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                        const float *B, size_t ldb, float *C, size_t ldc);
 #endif
+/* element-wise kernels (vec_avx2.c); callers use them only when ptm_kernels_simd() */
+int ptm_kernels_simd(void);
+#if defined(__x86_64__) || defined(__i386__)
+void ptm_gelu_avx2(float *out, const float *inp, size_t n);
+void ptm_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n);
+/* rows of width w, w a multiple of 8: probs = softmax(probs) per row, out = inp * probs */
+void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w);
+#endif
+
 /* "avx2+fma" or "scalar" */
 const char *ptm_kernels_name(void);
 /* force the scalar kernels (tests compare both paths); returns the previous setting */

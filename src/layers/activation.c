@@ -3,6 +3,7 @@
  * within 4.2e-7 of it. */
 #include <math.h>
 
+#include "kernels/kernels.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
 
@@ -41,6 +42,12 @@ typedef struct {
 
 static void gelu_fwd_range(void *a, size_t b, size_t e) {
     const gelu_job *j = a;
+#if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_simd()) {
+        ptm_gelu_avx2(j->out + b, j->inp + b, e - b);
+        return;
+    }
+#endif
     for (size_t i = b; i < e; i++) j->out[i] = gelu_fast(j->inp[i]);
 }
 
@@ -51,6 +58,12 @@ void gelu_forward(float *out, const float *inp, size_t n) {
 
 static void gelu_bwd_range(void *a, size_t b, size_t e) {
     const gelu_job *j = a;
+#if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_simd()) {
+        ptm_gelu_backward_avx2(j->out + b, j->inp + b, j->dout + b, e - b);
+        return;
+    }
+#endif
     for (size_t i = b; i < e; i++) {
         float x = j->inp[i];
         float cdf = 0.5f * (1.0f + erf_fast(x * 0.70710678118654752f));

@@ -2,6 +2,7 @@
  * The row loops run on the context's threads (ptm_parallel_for), one row per call site. */
 #include <math.h>
 
+#include "kernels/kernels.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
 
@@ -14,6 +15,13 @@ typedef struct {
 static void gate_fwd_range(void *a, size_t r0, size_t r1) {
     const gate_job *j = a;
     int w = j->w;
+#if defined(__x86_64__) || defined(__i386__)
+    if (w % 8 == 0 && ptm_kernels_simd()) {
+        ptm_softmax_gate_avx2(j->out + r0 * (size_t)w, j->probs + r0 * (size_t)w,
+                              j->inp + r0 * (size_t)w, r1 - r0, w);
+        return;
+    }
+#endif
     for (size_t r = r0; r < r1; r++) {
         float *p = j->probs + r * (size_t)w;
         const float *x = j->inp + r * (size_t)w;
