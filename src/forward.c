@@ -20,6 +20,10 @@
 
 /* Largest activation arena a context may allocate (floats), checked before allocating. */
 #define PTM_MAX_CTX_FLOATS ((size_t)1 << 33)
+/* eval-mode micro-batch: about this many floats of [B, C, N, D] per layer pass */
+#ifndef MICRO_BATCH_FLOATS
+#define MICRO_BATCH_FLOATS 8192
+#endif
 
 ptm_ctx_params ptm_ctx_default_params(void) {
     ptm_ctx_params p;
@@ -54,6 +58,12 @@ static void add_slot(slots *s, float **ptr, size_t count) {
         s->cap = cap;
     }
     s->v[s->n++] = (slot){ptr, count ? count : 1};
+}
+
+/* gap after each slot, in floats: 64 bytes keep buffers on separate cache lines */
+static size_t slot_gap(int i) {
+    (void)i;
+    return 16;
 }
 
 /* the buffers of one layer cache; in eval mode (train == 0) nothing is added: the caller
@@ -230,7 +240,7 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
 
     size_t total = 0;
     int bad = 0;
-    for (int i = 0; i < sl.n; i++) bad |= ptm_add_size(total, sl.v[i].count + 16, &total);
+    for (int i = 0; i < sl.n; i++) bad |= ptm_add_size(total, sl.v[i].count + slot_gap(i), &total);
     if (bad || total > PTM_MAX_CTX_FLOATS) {
         free(hslots);
         free(sl.v);
@@ -251,7 +261,7 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     size_t off = 0;
     for (int i = 0; i < sl.n; i++) {
         *sl.v[i].ptr = ctx->arena + off;
-        off += sl.v[i].count + 16; /* 64-byte gap keeps buffers apart */
+        off += sl.v[i].count + slot_gap(i);
     }
     free(sl.v);
     sl.v = NULL;
@@ -527,35 +537,47 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
         enc_in = ctx->masked_input;
     }
 
-    /* 3. patch embedding and positional encoding */
-    linear_fwd(ctx->embed, enc_in, &p->patcher, bcn);
-    if (p->position_enc)
-        for (size_t r = 0; r < (size_t)B * C; r++)
-            for (size_t i = 0; i < (size_t)N * D; i++)
-                ctx->embed[r * N * D + i] += p->position_enc[i];
-
-    /* 4. mixer layers */
+    /* 3-5. patch embedding (+ positional encoding), mixer layers, and for Cls/Reg with
+     * scaling InjectScalerStatistics4D. In eval mode the batch goes through in micro-batches
+     * of about 512 KiB of activations, so that each layer's working set stays in cache
+     * (nothing in the backbone mixes samples); train mode keeps the whole batch together
+     * because BatchNorm uses batch statistics. */
     ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng};
     if (ctx->training) ptm_rng_seed(&ctx->rng, in->dropout_seed);
-    const float *h = ctx->embed;
-    for (int k = 0; k < K; k++) {
-        ptm_layer_cache *lc = &ctx->lc[ctx->training ? k : 0];
-        if (!ctx->training) lc->h1 = lc->h2 = ctx->hidden[k];
-        mixer_layer_forward(ctx->hidden[k], h, lc, &p->layers[k], c, B, &run);
-        h = ctx->hidden[k];
+    size_t cnd = (size_t)C * N * D;
+    int mb = B;
+    if (!ctx->training) {
+        size_t per = (size_t)MICRO_BATCH_FLOATS / (cnd ? cnd : 1);
+        mb = per < 1 ? 1 : (per > (size_t)B ? B : (int)per);
     }
+    for (int b0 = 0; b0 < B; b0 += mb) {
+        int nb = B - b0 < mb ? B - b0 : mb;
+        size_t off = (size_t)b0 * cnd;
+        float *emb = ctx->embed + off;
+        linear_fwd(emb, enc_in + (size_t)b0 * C * N * P, &p->patcher, (size_t)nb * C * N);
+        if (p->position_enc)
+            for (size_t r = 0; r < (size_t)nb * C; r++)
+                for (size_t i = 0; i < (size_t)N * D; i++) emb[r * N * D + i] += p->position_enc[i];
+        const float *hh = emb;
+        for (int k = 0; k < K; k++) {
+            ptm_layer_cache *lc = &ctx->lc[ctx->training ? k : 0];
+            if (!ctx->training) lc->h1 = lc->h2 = ctx->hidden[k] + off;
+            mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nb, &run);
+            hh = ctx->hidden[k] + off;
+        }
+        if (p->has_inject)
+            inject_scale_forward(ctx->last + off, ctx->s_inj + 2 * off,
+                                 ctx->inj_e4 ? ctx->inj_e4 + (size_t)b0 * C * 4 : NULL,
+                                 ctx->inj_s2 ? ctx->inj_s2 + (size_t)b0 * C * 2 : NULL, hh,
+                                 ctx->loc + (size_t)b0 * C, ctx->scale + (size_t)b0 * C, p, nb, C,
+                                 N, D);
+    }
+    const float *h = K > 0 ? ctx->hidden[K - 1] : ctx->embed;
     ctx->enc_in = enc_in;
     ctx->last_hidden = h;
     ctx->labels = in->target_labels;
     ctx->reg_targets = in->target_values;
-
-    /* 5. InjectScalerStatistics4D (Classification / Regression with std or mean scaling) */
-    const float *last = h;
-    if (p->has_inject) {
-        inject_scale_forward(ctx->last, ctx->s_inj, ctx->inj_e4, ctx->inj_s2, h, ctx->loc,
-                             ctx->scale, p, B, C, N, D);
-        last = ctx->last;
-    }
+    const float *last = p->has_inject ? ctx->last : h;
     /* head dropout (train mode): the head reads head_in = its input * mask */
     int head_drop = ctx->training && c->head_dropout > 0.0f;
 

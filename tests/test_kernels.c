@@ -9,6 +9,7 @@
 #include "io/config.h"
 #include "kernels/kernels.h"
 #include "model.h"
+#include "rng.h"
 #include "train/trainer.h"
 #include "layers/layers.h"
 #include "testutil.h"
@@ -151,6 +152,30 @@ TEST(test_vector_kernels) {
     free(b);
 }
 
+/* dropout masks: the drop rate is p, kept elements are 1/(1-p), same key same mask */
+TEST(test_dropout_masks) {
+    size_t n = 200000;
+    float *m1 = malloc(n * sizeof(float)), *m2 = malloc(n * sizeof(float));
+    ptm_rng r1, r2;
+    ptm_rng_seed(&r1, 17);
+    ptm_rng_seed(&r2, 17);
+    dropout_mask_fill(m1, n, 0.2f, &r1);
+    dropout_mask_fill(m2, n, 0.2f, &r2);
+    size_t dropped = 0;
+    int values_ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        dropped += m1[i] == 0.0f;
+        values_ok &= m1[i] == 0.0f || m1[i] == 1.25f;
+    }
+    CHECK(memcmp(m1, m2, n * sizeof(float)) == 0);
+    CHECK(values_ok);
+    CHECK_NEAR((double)dropped / (double)n, 0.2, 0.005);
+    dropout_mask_fill(m2, n, 0.2f, &r2); /* the next key gives another mask */
+    CHECK(memcmp(m1, m2, n * sizeof(float)) != 0);
+    free(m1);
+    free(m2);
+}
+
 /* a forward and a backward on 1 and on 3 threads give bit-identical results */
 TEST(test_threads_deterministic) {
     ptm_config c;
@@ -222,6 +247,7 @@ int main(void) {
     RUN(test_linear_fast_path);
     RUN(test_gelu_fast);
     RUN(test_vector_kernels);
+    RUN(test_dropout_masks);
     RUN(test_threads_deterministic);
     printf("kernels: %s\n", ptm_kernels_name());
     return test_summary("test_kernels");

@@ -57,7 +57,7 @@ def print_checks(path):
             print(f"  {r['status']} {r['check']}: {r['engine']} vs ours: {s}")
 
 
-JSON_KEYS = {"ncpu", "load_before", "load_after", "peak_gflops", "opset", "elapsed_s", "notes"}
+JSON_KEYS = {"niceness", "ncpu", "load_before", "load_after", "peak_gflops", "opset", "elapsed_s", "notes"}
 
 
 def add_meta(path, pairs):
@@ -152,9 +152,15 @@ def main():
         loaded = lb[0] > 0.5 or la[0] > own + 0.5
         w(f"- Load average (1, 5, 15 min) before the run: {lb[0]:.2f}, {lb[1]:.2f}, {lb[2]:.2f}; "
           f"after: {la[0]:.2f}, {la[1]:.2f}, {la[2]:.2f} (the run itself adds up to about {own})."
-          + (" **The machine was loaded by other work: absolute figures are pessimistic and noisy "
-             "(p90 especially), and as the engines ran one after another, a change in that load "
-             "also moves the ratios.**" if loaded else " The machine was quiet."))
+          + ((" **The machine was shared with other work**; every engine ran at a higher "
+              "priority than that work (below), which keeps it mostly off the cores, but expect "
+              "some noise, p90 especially." if (meta.get("niceness") or 0) < 0 else
+              " **The machine was loaded by other work: absolute figures are pessimistic and noisy "
+              "(p90 especially), and as the engines ran one after another, a change in that load "
+              "also moves the ratios.**") if loaded else " The machine was quiet."))
+    if meta.get("niceness"):
+        w(f"- Every engine ran at niceness {meta['niceness']} (`nice -n {meta['niceness']}`), "
+          "ahead of the other work on the machine.")
     w(f"- Model: `{meta.get('model', '?')}` ({meta.get('model_desc', '')}), float32. Batch = "
       "samples (windows) per call; one call = one forward pass over the whole batch.")
     tinfo = next((r for r in infos if "torch" in r), None)

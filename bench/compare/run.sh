@@ -67,7 +67,9 @@ intraOpNumThreads N, interOpNumThreads 1. For N > 1 both run twice, with their i
 threads spinning (their default) and sleeping (OMP_WAIT_POLICY=PASSIVE; ORT
 session.intra_op.allow_spinning=0), and the report keeps the faster of the two per row
 (spinning threads collapse when other work shares the cores). Run it on a quiet machine: the
-report records the load average before and after and says when the machine was loaded.
+report records the load average before and after and says when the machine was loaded. On
+a shared machine, `nice -n -15 bench/compare/run.sh ...` (root) gives every engine the cores
+ahead of the other work; the report records the niceness.
 
 example:
   make && bench/compare/run.sh --torch-blas /tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread
@@ -312,7 +314,7 @@ CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 KERNELS=$("$BENCH" --model "$MODEL" --batches 1 --seconds 0.01 2>/dev/null | sed -n 's/^kernels: \([^;]*\);.*/\1/p' || true)
 PEAK=$(sed -n 's/.*"peak_gflops": \([0-9.]*\).*/\1/p' "$R" | head -1)
 NOTES_JSON=$("$PY" -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "${NOTES[@]+"${NOTES[@]}"}")
-"$PY" "$RP" --meta "$R" "command=$CMDLINE" "cpu=${CPU:-unknown CPU}" "ncpu=$(nproc)" "kernels=$KERNELS" \
+"$PY" "$RP" --meta "$R" "command=$CMDLINE" "cpu=${CPU:-unknown CPU}" "ncpu=$(nproc)" "kernels=$KERNELS" "niceness=$(nice)" \
     "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "commit=$COMMIT" "load_before=$LOAD_BEFORE" \
     "load_after=[$L1, $L5, $L15]" "model=$MODEL" "model_desc=$CFGDESC" "peak_gflops=${PEAK:-0}" \
     "opset=$OPSET" "ours_seconds=$SECONDS_OURS" "other_seconds=$SECONDS_OTHER" \

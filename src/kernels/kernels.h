@@ -32,6 +32,9 @@ void ptm_gelu_avx2(float *out, const float *inp, size_t n);
 void ptm_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n);
 /* rows of width w, w a multiple of 8: probs = softmax(probs) per row, out = inp * probs */
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w);
+/* LayerNorm rows of width d, d a multiple of 8 and at most 64 */
+void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                        const float *bias, size_t rows, int d, float eps);
 #endif
 
 /* "avx2+fma" or "scalar" */

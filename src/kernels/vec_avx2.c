@@ -116,4 +116,44 @@ void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t ro
         }
     }
 }
+static inline float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+/* LayerNorm over rows of width d (a multiple of 8, at most 64), two-pass mean / variance in
+ * float; mean and rstd may be NULL */
+void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                        const float *bias, size_t rows, int d, float eps) {
+    int nv = d / 8;
+    __m256 w[8], bb[8];
+    for (int v = 0; v < nv; v++) {
+        w[v] = _mm256_loadu_ps(weight + 8 * v);
+        bb[v] = _mm256_loadu_ps(bias + 8 * v);
+    }
+    float invd = 1.0f / (float)d;
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = inp + r * (size_t)d;
+        float *y = out + r * (size_t)d;
+        __m256 xv[8], acc = _mm256_setzero_ps();
+        for (int v = 0; v < nv; v++) {
+            xv[v] = _mm256_loadu_ps(x + 8 * v);
+            acc = _mm256_add_ps(acc, xv[v]);
+        }
+        float m = hsum256(acc) * invd;
+        __m256 mv = _mm256_set1_ps(m), sq = _mm256_setzero_ps();
+        for (int v = 0; v < nv; v++) {
+            xv[v] = _mm256_sub_ps(xv[v], mv);
+            sq = _mm256_fmadd_ps(xv[v], xv[v], sq);
+        }
+        float s = 1.0f / sqrtf(hsum256(sq) * invd + eps);
+        __m256 sv = _mm256_set1_ps(s);
+        for (int v = 0; v < nv; v++)
+            _mm256_storeu_ps(y + 8 * v, _mm256_fmadd_ps(_mm256_mul_ps(xv[v], sv), w[v], bb[v]));
+        if (mean) mean[r] = m;
+        if (rstd) rstd[r] = s;
+    }
+}
 #endif

@@ -16,32 +16,36 @@
 
 #define BN_MOMENTUM 0.1f
 
-/* inverted dropout. One key is drawn from the context's generator per mask; element pair k
- * then uses a counter-based hash of (key, k), so masks can be filled in parallel and do not
- * depend on the thread count. An element is dropped when its 32-bit uniform is below p 2^32. */
-static inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+/* inverted dropout. One key is drawn from the context's generator per mask; element i then
+ * uses a counter-based 32-bit hash of (key, i) (two rounds of the "lowbias32" integer hash),
+ * so masks can be filled in parallel, vectorise, and do not depend on the thread count. An
+ * element is dropped when its hash is below p 2^32. */
+static inline uint32_t hash32(uint32_t x) {
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
 }
 
 typedef struct {
     float *mask;
     size_t n;
-    uint64_t key;
+    uint32_t key_lo, key_hi;
     uint32_t thr;
     float keep;
 } dropout_job;
 
 static void dropout_part(void *arg, int ith, int nth) {
     const dropout_job *j = arg;
-    size_t pairs = (j->n + 1) / 2, b, e;
-    ptm_share(pairs, 64, ith, nth, &b, &e);
-    for (size_t k = b; k < e; k++) {
-        uint64_t x = mix64(j->key + k * 0x9e3779b97f4a7c15ULL);
-        size_t i = 2 * k;
-        j->mask[i] = (uint32_t)x < j->thr ? 0.0f : j->keep;
-        if (i + 1 < j->n) j->mask[i + 1] = (uint32_t)(x >> 32) < j->thr ? 0.0f : j->keep;
+    size_t b, e;
+    ptm_share(j->n, 256, ith, nth, &b, &e);
+    uint32_t lo = j->key_lo, hi = j->key_hi, thr = j->thr;
+    float keep = j->keep;
+    for (size_t i = b; i < e; i++) {
+        uint32_t h = hash32(hash32((uint32_t)i ^ hi) + lo);
+        j->mask[i] = h < thr ? 0.0f : keep;
     }
 }
 
@@ -49,7 +53,9 @@ void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
     dropout_job j;
     j.mask = mask;
     j.n = n;
-    j.key = ptm_rng_next((ptm_rng *)rng);
+    uint64_t key = ptm_rng_next((ptm_rng *)rng);
+    j.key_lo = (uint32_t)key;
+    j.key_hi = (uint32_t)(key >> 32);
     j.keep = 1.0f / (1.0f - p);
     double t = (double)p * 4294967296.0;
     j.thr = (uint32_t)(t > 4294967295.0 ? 4294967295.0 : t);

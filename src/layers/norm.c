@@ -2,6 +2,7 @@
  * feature), the two choices of config.norm_mlp. */
 #include <math.h>
 
+#include "kernels/kernels.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
 
@@ -14,6 +15,14 @@ typedef struct {
 
 static void ln_fwd_range(void *a, size_t r0, size_t r1) {
     const ln_job *j = a;
+#if defined(__x86_64__) || defined(__i386__)
+    if (j->d % 8 == 0 && j->d <= 64 && ptm_kernels_simd()) {
+        ptm_layernorm_avx2(j->out + r0 * (size_t)j->d, j->mean ? j->mean + r0 : NULL,
+                           j->rstd ? j->rstd + r0 : NULL, j->inp + r0 * (size_t)j->d, j->weight,
+                           j->bias, r1 - r0, j->d, j->eps);
+        return;
+    }
+#endif
     float *out = j->out, *mean = j->mean, *rstd = j->rstd;
     const float *inp = j->inp, *weight = j->weight, *bias = j->bias;
     int d = j->d;
