@@ -26,6 +26,7 @@ run etth1 --data data/ETTh1.csv --epochs 10 --schedule constant --lr 0.001 --pat
 run etth1_oc --data data/ETTh1.csv --epochs 10
 run etth2 --data data/ETTh2.csv --epochs 10 --schedule constant --lr 0.001 --patience 3
 run etth2_oc --data data/ETTh2.csv --epochs 10
+run etth2_best --data data/ETTh2.csv --epochs 10 --schedule constant --lr 0.001 --patience 3 --dropout 0.5 --head-dropout 0.5
 run pre --task pretrain --data data/ETTh1.csv --epochs 10 --patience 3
 run ft --data data/ETTh1.csv --init-from "$OUT/pre" --epochs 10 --schedule constant --lr 0.001 --patience 3
 run bm --task classify --data data/uea/BasicMotions_TRAIN.ts --test data/uea/BasicMotions_TEST.ts --context-length 100 --patch-length 10 --epochs 40 --batch-size 8 --patience 10

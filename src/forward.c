@@ -146,7 +146,18 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     ctx->keep_hidden = cp.keep_hidden_states || train;
     ctx->training = train;
     ctx->hidden = calloc((size_t)K + 1, sizeof(float *));
-    ctx->lc = calloc(train ? (size_t)K + 1 : 1, sizeof(ptm_layer_cache));
+    /* eval mode: the backbone runs in micro-batches, each on one thread with its own scratch */
+    size_t cnd_ = (size_t)c->num_input_channels * (size_t)c->num_patches * (size_t)c->d_model;
+    size_t per_mb = (size_t)MICRO_BATCH_FLOATS / (cnd_ ? cnd_ : 1);
+    int mb = train
+                 ? cp.max_batch
+                 : (per_mb < 1 ? 1 : (per_mb > (size_t)cp.max_batch ? cp.max_batch : (int)per_mb));
+    int nthr = cp.num_threads > 1 ? (cp.num_threads > 256 ? 256 : cp.num_threads) : 1;
+    int nchunks_max = (cp.max_batch + mb - 1) / mb;
+    int nsc = train ? 1 : (nthr < nchunks_max ? nthr : nchunks_max);
+    ctx->micro_batch = mb;
+    ctx->n_scratch = nsc;
+    ctx->lc = calloc(train ? (size_t)K + 1 : (size_t)nsc, sizeof(ptm_layer_cache));
     slots sl = {0};
     if (!ctx->hidden || !ctx->lc) goto nomem;
 
@@ -197,8 +208,14 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     for (int i = 0; i < nh; i++) add_slot(&sl, &hslots[i], bcnd);
 
     /* layer caches */
-    float *sc_norm = NULL, *sc_xt = NULL, *sc_hid = NULL, *sc_y = NULL, *sc_gate = NULL,
-          *sc_q = NULL, *sc_k = NULL, *sc_v = NULL, *sc_att = NULL;
+    typedef struct {
+        float *norm, *xt, *hid, *y, *gate, *q, *k, *v, *att, *scores;
+    } scratch_set;
+    scratch_set *scr = calloc((size_t)nsc, sizeof(scratch_set));
+    if (!scr) {
+        free(hslots);
+        goto nomem;
+    }
     if (train) {
         for (int k = 0; k < K; k++) add_layer_cache(&sl, &ctx->lc[k], c, B);
         ptm_grad_scratch *g = &ctx->gs;
@@ -219,21 +236,26 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
         add_slot(&sl, &ctx->inj_e4, B * C * 4);
         add_slot(&sl, &ctx->inj_s2, B * C * 2);
     } else {
-        add_slot(&sl, &sc_norm, bcnd);
-        add_slot(&sl, &sc_xt, bcnd);
-        add_slot(&sl, &sc_hid, bcnd * ef);
-        add_slot(&sl, &sc_y, bcnd);
-        add_slot(&sl, &sc_gate, bcnd);
-        if (attn) {
-            add_slot(&sl, &sc_q, bcnd);
-            add_slot(&sl, &sc_k, bcnd);
-            add_slot(&sl, &sc_v, bcnd);
-            add_slot(&sl, &sc_att, bcnd);
+        size_t mcnd = (size_t)mb * C * N * D; /* one micro-batch */
+        for (int t = 0; t < nsc; t++) {
+            add_slot(&sl, &scr[t].norm, mcnd);
+            add_slot(&sl, &scr[t].xt, mcnd);
+            add_slot(&sl, &scr[t].hid, mcnd * ef);
+            add_slot(&sl, &scr[t].y, mcnd);
+            add_slot(&sl, &scr[t].gate, mcnd);
+            if (attn) {
+                add_slot(&sl, &scr[t].q, mcnd);
+                add_slot(&sl, &scr[t].k, mcnd);
+                add_slot(&sl, &scr[t].v, mcnd);
+                add_slot(&sl, &scr[t].att, mcnd);
+            }
+            add_slot(&sl, &scr[t].scores, N);
         }
     }
     float *scores = NULL;
     add_slot(&sl, &scores, N);
     if (sl.bad) {
+        free(scr);
         free(hslots);
         goto nomem;
     }
@@ -242,6 +264,7 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     int bad = 0;
     for (int i = 0; i < sl.n; i++) bad |= ptm_add_size(total, sl.v[i].count + slot_gap(i), &total);
     if (bad || total > PTM_MAX_CTX_FLOATS) {
+        free(scr);
         free(hslots);
         free(sl.v);
         ptm_ctx_free(ctx);
@@ -251,6 +274,7 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     }
     ctx->arena = calloc(total, sizeof(float));
     if (!ctx->arena) {
+        free(scr);
         free(hslots);
         free(sl.v);
         ptm_ctx_free(ctx);
@@ -283,30 +307,34 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
             return s;
         }
     } else {
-        /* eval: every cache buffer aliases shared scratch (see mixer.c for why this is safe) */
-        ptm_layer_cache *lc = &ctx->lc[0];
-        ptm_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
-        for (int i = 0; i < 3; i++) {
-            ptm_block_cache *bc = blocks[i];
-            bc->norm = sc_norm;
-            bc->mean = bc->rstd = NULL;
-            bc->xt = sc_xt;
-            bc->gin = sc_xt;
-            bc->pre = bc->act = sc_hid;
-            bc->y = bc->gout = sc_y;
-            bc->gp = sc_gate;
+        /* eval: every cache buffer aliases shared scratch (see mixer.c for why this is safe),
+         * one scratch set per thread */
+        for (int t = 0; t < nsc; t++) {
+            ptm_layer_cache *lc = &ctx->lc[t];
+            ptm_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
+            for (int i = 0; i < 3; i++) {
+                ptm_block_cache *bc = blocks[i];
+                bc->norm = scr[t].norm;
+                bc->mean = bc->rstd = NULL;
+                bc->xt = scr[t].xt;
+                bc->gin = scr[t].xt;
+                bc->pre = bc->act = scr[t].hid;
+                bc->y = bc->gout = scr[t].y;
+                bc->gp = scr[t].gate;
+            }
+            lc->q = scr[t].q;
+            lc->k = scr[t].k;
+            lc->v = scr[t].v;
+            lc->att_ctx = scr[t].xt;
+            lc->att_out = scr[t].att;
+            lc->probs = lc->att_mask = NULL;
+            lc->na_in = scr[t].norm;
+            lc->na_out = scr[t].xt;
+            lc->na_mean = lc->na_rstd = NULL;
+            lc->scores = scr[t].scores;
         }
-        lc->q = sc_q;
-        lc->k = sc_k;
-        lc->v = sc_v;
-        lc->att_ctx = sc_xt;
-        lc->att_out = sc_att;
-        lc->probs = lc->att_mask = NULL;
-        lc->na_in = sc_norm;
-        lc->na_out = sc_xt;
-        lc->na_mean = lc->na_rstd = NULL;
-        lc->scores = scores;
     }
+    free(scr);
     *out = ctx;
     return PTM_OK;
 nomem:
@@ -486,6 +514,59 @@ static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_err
 
 static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err);
 
+/* 3-5 of the forward for one micro-batch: patch embedding (+ positional encoding), mixer
+ * layers, and for Cls/Reg with scaling InjectScalerStatistics4D. Nothing in the backbone mixes
+ * samples, so micro-batches are independent; train mode uses one chunk (the whole batch:
+ * BatchNorm needs batch statistics) and the per-layer caches. */
+typedef struct {
+    ptm_ctx *ctx;
+    const float *enc_in;
+    int B, mb, nchunks;
+    const ptm_run_mode *run;
+    int nthreads; /* threads that take chunks (the first n_scratch of the pool) */
+} backbone_job;
+
+static void backbone_chunk(const backbone_job *j, ptm_layer_cache *lc0, int chunk) {
+    ptm_ctx *ctx = j->ctx;
+    const ptm_model *m = ctx->model;
+    const ptm_config *c = &m->cfg;
+    const ptm_params *p = &m->p;
+    int C = c->num_input_channels, N = c->num_patches, P = c->patch_length, D = c->d_model,
+        K = c->num_layers;
+    size_t cnd = (size_t)C * N * D;
+    int b0 = chunk * j->mb, nb = j->B - b0 < j->mb ? j->B - b0 : j->mb;
+    size_t off = (size_t)b0 * cnd;
+    float *emb = ctx->embed + off;
+    linear_fwd(emb, j->enc_in + (size_t)b0 * C * N * P, &p->patcher, (size_t)nb * C * N);
+    if (p->position_enc)
+        for (size_t r = 0; r < (size_t)nb * C; r++)
+            for (size_t i = 0; i < (size_t)N * D; i++) emb[r * N * D + i] += p->position_enc[i];
+    const float *hh = emb;
+    for (int k = 0; k < K; k++) {
+        ptm_layer_cache *lc = ctx->training ? &ctx->lc[k] : lc0;
+        if (!ctx->training) lc->h1 = lc->h2 = ctx->hidden[k] + off;
+        mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nb, j->run);
+        hh = ctx->hidden[k] + off;
+    }
+    if (p->has_inject)
+        inject_scale_forward(ctx->last + off, ctx->s_inj + 2 * off,
+                             ctx->inj_e4 ? ctx->inj_e4 + (size_t)b0 * C * 4 : NULL,
+                             ctx->inj_s2 ? ctx->inj_s2 + (size_t)b0 * C * 2 : NULL, hh,
+                             ctx->loc + (size_t)b0 * C, ctx->scale + (size_t)b0 * C, p, nb, C, N,
+                             D);
+}
+
+/* thread ith takes chunks ith, ith + n, ... (a fixed assignment: results do not depend on
+ * timing); inside a chunk the kernels run serially */
+static void backbone_part(void *arg, int ith, int nth) {
+    const backbone_job *j = arg;
+    (void)nth;
+    if (ith >= j->nthreads) return;
+    ptm_pool *prev = ptm_pool_enter(NULL);
+    for (int ch = ith; ch < j->nchunks; ch += j->nthreads) backbone_chunk(j, &j->ctx->lc[ith], ch);
+    ptm_pool_leave(prev);
+}
+
 ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
     if (!ctx) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
     ptm_pool *prev = ptm_pool_enter(ctx->pool);
@@ -537,40 +618,19 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
         enc_in = ctx->masked_input;
     }
 
-    /* 3-5. patch embedding (+ positional encoding), mixer layers, and for Cls/Reg with
-     * scaling InjectScalerStatistics4D. In eval mode the batch goes through in micro-batches
-     * of about 512 KiB of activations, so that each layer's working set stays in cache
-     * (nothing in the backbone mixes samples); train mode keeps the whole batch together
-     * because BatchNorm uses batch statistics. */
+    /* 3-5. the backbone (see backbone_chunk): in eval mode in micro-batches of about
+     * MICRO_BATCH_FLOATS of [B, C, N, D], so that each layer's working set stays in cache,
+     * spread over the pool's threads; in train mode the whole batch at once */
     ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng};
     if (ctx->training) ptm_rng_seed(&ctx->rng, in->dropout_seed);
-    size_t cnd = (size_t)C * N * D;
-    int mb = B;
-    if (!ctx->training) {
-        size_t per = (size_t)MICRO_BATCH_FLOATS / (cnd ? cnd : 1);
-        mb = per < 1 ? 1 : (per > (size_t)B ? B : (int)per);
-    }
-    for (int b0 = 0; b0 < B; b0 += mb) {
-        int nb = B - b0 < mb ? B - b0 : mb;
-        size_t off = (size_t)b0 * cnd;
-        float *emb = ctx->embed + off;
-        linear_fwd(emb, enc_in + (size_t)b0 * C * N * P, &p->patcher, (size_t)nb * C * N);
-        if (p->position_enc)
-            for (size_t r = 0; r < (size_t)nb * C; r++)
-                for (size_t i = 0; i < (size_t)N * D; i++) emb[r * N * D + i] += p->position_enc[i];
-        const float *hh = emb;
-        for (int k = 0; k < K; k++) {
-            ptm_layer_cache *lc = &ctx->lc[ctx->training ? k : 0];
-            if (!ctx->training) lc->h1 = lc->h2 = ctx->hidden[k] + off;
-            mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nb, &run);
-            hh = ctx->hidden[k] + off;
-        }
-        if (p->has_inject)
-            inject_scale_forward(ctx->last + off, ctx->s_inj + 2 * off,
-                                 ctx->inj_e4 ? ctx->inj_e4 + (size_t)b0 * C * 4 : NULL,
-                                 ctx->inj_s2 ? ctx->inj_s2 + (size_t)b0 * C * 2 : NULL, hh,
-                                 ctx->loc + (size_t)b0 * C, ctx->scale + (size_t)b0 * C, p, nb, C,
-                                 N, D);
+    int mb = ctx->training ? B : ctx->micro_batch;
+    int nchunks = (B + mb - 1) / mb;
+    backbone_job job = {ctx, enc_in, B, mb, nchunks, &run, 1};
+    if (ctx->pool && !ctx->training && nchunks > 1 && ctx->n_scratch > 1) {
+        job.nthreads = ctx->n_scratch;
+        ptm_pool_run(ctx->pool, backbone_part, &job);
+    } else {
+        for (int ch = 0; ch < nchunks; ch++) backbone_chunk(&job, &ctx->lc[0], ch);
     }
     const float *h = K > 0 ? ctx->hidden[K - 1] : ctx->embed;
     ctx->enc_in = enc_in;

@@ -149,6 +149,8 @@ struct ptm_ctx {
     int has_loss;
     int batch;             /* batch of the last forward */
     struct ptm_pool *pool; /* worker threads, or NULL */
+    int micro_batch;       /* eval mode: samples per pass through the backbone */
+    int n_scratch;         /* eval mode: scratch sets (lc[0..n_scratch)), one per thread */
     /* training (ptm_ctx_params.training): what ptm_backward needs */
     int training;
     ptm_rng rng;             /* dropout masks */

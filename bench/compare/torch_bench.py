@@ -36,6 +36,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "dev"))
+sys.dont_write_bytecode = True  # no dev/__pycache__ left behind
 import ptm_torch as ptm  # noqa: E402
 
 

@@ -21,9 +21,10 @@ struct ptm_pool {
     int nth;
     pthread_t *threads;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    atomic_uint gen;    /* incremented for every job */
-    atomic_int pending; /* workers still running the current job */
+    pthread_cond_t cv;      /* workers wait here for a job */
+    pthread_cond_t done_cv; /* the caller waits here for the last worker */
+    atomic_uint gen;        /* incremented for every job */
+    atomic_int pending;     /* workers still running the current job */
     atomic_int quit;
     void (*fn)(void *arg, int ith, int nth);
     void *arg;
@@ -61,7 +62,7 @@ static void *worker(void *a) {
         /* spin a little, then sleep */
         int spins = 0;
         while (atomic_load_explicit(&p->gen, memory_order_acquire) == seen &&
-               !atomic_load(&p->quit) && spins < 20000)
+               !atomic_load(&p->quit) && spins < 4000)
             spins++;
         if (atomic_load_explicit(&p->gen, memory_order_acquire) == seen && !atomic_load(&p->quit)) {
             pthread_mutex_lock(&p->mu);
@@ -72,7 +73,11 @@ static void *worker(void *a) {
         if (atomic_load(&p->quit)) return NULL;
         seen = atomic_load(&p->gen);
         p->fn(p->arg, ith, p->nth);
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done_cv);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
@@ -88,6 +93,7 @@ ptm_pool *ptm_pool_create(int nthreads) {
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
     atomic_init(&p->gen, 0);
     atomic_init(&p->pending, 0);
     atomic_init(&p->quit, 0);
@@ -120,8 +126,14 @@ void ptm_pool_run(ptm_pool *p, void (*fn)(void *arg, int ith, int nth), void *ar
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     fn(arg, 0, p->nth);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
-    }
+    /* spin briefly (the usual case: the worker finishes about when we do), then sleep, so that
+     * a worker descheduled by other processes does not make us burn our time slice */
+    for (int spins = 0; spins < 4000; spins++)
+        if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0) return;
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
+        pthread_cond_wait(&p->done_cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
 }
 
 void ptm_pool_free(ptm_pool *p) {
@@ -133,6 +145,7 @@ void ptm_pool_free(ptm_pool *p) {
     for (int i = 1; i < p->nth; i++) pthread_join(p->threads[i], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    pthread_cond_destroy(&p->done_cv);
     free(p->threads);
     free(p);
 }

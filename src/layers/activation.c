@@ -53,7 +53,7 @@ static void gelu_fwd_range(void *a, size_t b, size_t e) {
 
 void gelu_forward(float *out, const float *inp, size_t n) {
     gelu_job j = {out, inp, NULL};
-    ptm_parallel_for(n, 8192, gelu_fwd_range, &j);
+    ptm_parallel_for(n, 65536, gelu_fwd_range, &j);
 }
 
 static void gelu_bwd_range(void *a, size_t b, size_t e) {
@@ -75,5 +75,5 @@ static void gelu_bwd_range(void *a, size_t b, size_t e) {
 /* d/dx [x Phi(x)] = Phi(x) + x phi(x) */
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
     gelu_job j = {dinp, inp, dout};
-    ptm_parallel_for(n, 8192, gelu_bwd_range, &j);
+    ptm_parallel_for(n, 65536, gelu_bwd_range, &j);
 }

@@ -45,7 +45,7 @@ void gated_attention_forward(float *out, float *probs, const float *inp, const p
                              size_t rows) {
     linear_fwd(probs, inp, gate, rows);
     gate_job j = {out, probs, NULL, inp, NULL, NULL, gate->in};
-    ptm_parallel_for(rows, 512, gate_fwd_range, &j);
+    ptm_parallel_for(rows, 4096, gate_fwd_range, &j);
 }
 
 /* y = x * p, p = softmax(z), z = x W^T + b:
@@ -73,6 +73,6 @@ void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *
                               const float *probs, size_t rows) {
     int w = gate->in;
     gate_job j = {dinp, NULL, dz_scratch, inp, dout, probs, w};
-    ptm_parallel_for(rows, 512, gate_bwd_range, &j);
+    ptm_parallel_for(rows, 4096, gate_bwd_range, &j);
     linear_backward(dinp, dgate->w, dgate->b, dz_scratch, inp, gate->w, rows, w, w);
 }

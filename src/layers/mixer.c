@@ -59,7 +59,7 @@ void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
     j.keep = 1.0f / (1.0f - p);
     double t = (double)p * 4294967296.0;
     j.thr = (uint32_t)(t > 4294967295.0 ? 4294967295.0 : t);
-    ptm_pool *pool = n >= 4096 ? ptm_pool_current() : NULL;
+    ptm_pool *pool = n >= 65536 ? ptm_pool_current() : NULL;
     ptm_pool_run(pool, dropout_part, &j);
 }
 
@@ -121,7 +121,7 @@ static void transpose_range(void *a, size_t i0, size_t i1) {
 static void transpose_last2(float *out, const float *inp, const float *add, size_t a, int x,
                             int y) {
     tr_job j = {out, inp, add, x, y, 0, 0, 0, 0, 0};
-    ptm_parallel_for(a, 4, transpose_range, &j);
+    ptm_parallel_for(a, 64, transpose_range, &j);
 }
 
 /* [B, C, N, D] <-> [B, D, N, C] (swap axes 1 and 3); with add: out = swapped + add */

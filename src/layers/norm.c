@@ -50,7 +50,7 @@ static void ln_fwd_range(void *a, size_t r0, size_t r1) {
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                        const float *bias, size_t rows, int d, float eps) {
     ln_job j = {out, mean, rstd, inp, weight, bias, NULL, d, eps};
-    ptm_parallel_for(rows, 256, ln_fwd_range, &j);
+    ptm_parallel_for(rows, 4096, ln_fwd_range, &j);
 }
 
 void batchnorm_eval_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -96,7 +96,7 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
                         const float *inp, const float *weight, const float *mean, const float *rstd,
                         size_t rows, int d) {
     ln_job j = {dinp, (float *)mean, (float *)rstd, inp, weight, NULL, dout, d, 0.0f};
-    ptm_parallel_for(rows, 256, ln_bwd_range, &j);
+    ptm_parallel_for(rows, 4096, ln_bwd_range, &j);
     for (size_t r = 0; r < rows; r++) {
         const float *x = inp + r * (size_t)d;
         const float *g = dout + r * (size_t)d;
