@@ -26,7 +26,7 @@ TEST_START, TEST_END = 11520, 14400
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="/work/shared/data/ETT-small/ETTh1.csv")
+    ap.add_argument("--data", default="data/ETTh1.csv")
     ap.add_argument("--model", default=os.path.join(HERE, "..", "models", "etth1"))
     ap.add_argument("--out", default=os.path.join(HERE, "etth1_case"))
     args = ap.parse_args()

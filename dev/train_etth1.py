@@ -3,7 +3,7 @@
 Usage (from the repository root, Debian python with python3-torch):
     /usr/bin/python3 dev/train_etth1.py [--epochs N] [--patience P] [--seed S] [--out models/etth1]
 
-Protocol (see /work/shared/data/README.md): train rows [0, 8640), val [8640-L, 11520),
+Protocol (see data/README.md): train rows [0, 8640), val [8640-L, 11520),
 test [11520-L, 14400); a per-channel StandardScaler (population std) fitted on the train rows is
 applied to every split; sliding windows with stride 1 (L = 512, H = 96). Test MSE / MAE are
 reported in the scaled space, averaged over all (window, step, channel) elements, with every test
@@ -97,7 +97,7 @@ def evaluate(model, win, bs=256, transform=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="/work/shared/data/ETT-small/ETTh1.csv")
+    ap.add_argument("--data", default="data/ETTh1.csv")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "etth1"))
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--patience", type=int, default=3)

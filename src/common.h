@@ -16,6 +16,10 @@
 #define PTM_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define PTM_PRINTF(a, b)
+/* fsync the directory holding path, so that a rename into it is durable. Returns 0, or -1 with
+ * errno; file systems that cannot fsync a directory (EINVAL, ENOTSUP, EROFS) count as 0. */
+int ptm_fsync_parent_dir(const char *path);
+
 #endif
 
 /* Fill *err (if not NULL) and return code. file/field may be NULL.
@@ -43,5 +47,9 @@ ptm_status ptm_read_file(const char *path, size_t max_size, unsigned char **buf,
 /* Join dir and name into out (out_size bytes). Returns PTM_ERR_ARG if it does not fit. */
 ptm_status ptm_path_join(char *out, size_t out_size, const char *dir, const char *name,
                          ptm_error *err);
+
+/* fsync the directory holding path, so that a rename into it is durable. Returns 0, or -1 with
+ * errno; file systems that cannot fsync a directory (EINVAL, ENOTSUP, EROFS) count as 0. */
+int ptm_fsync_parent_dir(const char *path);
 
 #endif

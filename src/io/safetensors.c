@@ -531,37 +531,6 @@ static int write_le(FILE *fp, const void *data, size_t nbytes, size_t elem_size)
     return 0;
 }
 
-/* fsync the directory holding path so the rename is durable. */
-static int sync_parent_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash) {
-        dir = malloc(2);
-        if (dir) memcpy(dir, ".", 2);
-    } else {
-        size_t dl = slash == path ? 1 : (size_t)(slash - path);
-        dir = malloc(dl + 1);
-        if (dir) {
-            memcpy(dir, path, dl);
-            dir[dl] = '\0';
-        }
-    }
-    if (!dir) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    /* Some file systems cannot fsync a directory; that is not a failure of the write. */
-    if (rc != 0 && (saved == EINVAL || saved == ENOTSUP || saved == EROFS)) rc = 0;
-    errno = saved;
-    return rc;
-}
-
 ptm_status st_write(const char *path, const st_write_entry *entries, size_t n, ptm_error *err) {
     if (!path || !path[0]) return ptm_err(err, PTM_ERR_ARG, path, NULL, "st_write: no path");
     if (!entries && n) return ptm_err(err, PTM_ERR_ARG, path, NULL, "st_write: entries is NULL");
@@ -678,7 +647,7 @@ ptm_status st_write(const char *path, const st_write_entry *entries, size_t n, p
         return st;
     }
     free(tmp);
-    if (sync_parent_dir(path) != 0) {
+    if (ptm_fsync_parent_dir(path) != 0) {
         e = errno;
         return ptm_err(err, PTM_ERR_IO, path, NULL,
                        "file written, but syncing its directory failed: %s", strerror(e));

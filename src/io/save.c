@@ -331,37 +331,6 @@ ptm_status ptm_config_write_json(const ptm_config *c, char **out_text, size_t *o
 
 /* ---------------------------------------------------------------- atomic file replacement */
 
-/* fsync the directory holding path so that a rename into it is durable. */
-static int sync_dir_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash) {
-        dir = malloc(2);
-        if (dir) memcpy(dir, ".", 2);
-    } else {
-        size_t dl = slash == path ? 1 : (size_t)(slash - path);
-        dir = malloc(dl + 1);
-        if (dir) {
-            memcpy(dir, path, dl);
-            dir[dl] = '\0';
-        }
-    }
-    if (!dir) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    /* some file systems cannot fsync a directory; the file itself is then as safe as it gets */
-    if (rc != 0 && (saved == EINVAL || saved == ENOTSUP || saved == EROFS)) rc = 0;
-    errno = saved;
-    return rc;
-}
-
 static atomic_ulong tmp_counter;
 
 ptm_status ptm_write_file_atomic(const char *path, const void *data, size_t len, ptm_error *err) {
@@ -432,7 +401,7 @@ ptm_status ptm_write_file_atomic(const char *path, const void *data, size_t len,
         return st;
     }
     free(tmp);
-    if (sync_dir_of(path) != 0) {
+    if (ptm_fsync_parent_dir(path) != 0) {
         e = errno;
         return ptm_err(err, PTM_ERR_IO, path, NULL,
                        "file written, but syncing its directory failed: %s", strerror(e));
