@@ -606,29 +606,11 @@ static int cmd_predict(int argc, char **argv) {
     int C = c->num_input_channels, L = c->context_length;
     /* --holdout: the window ends prediction_length rows before the end of the file */
     size_t hold = holdout ? (size_t)c->prediction_length : 0;
-    colidx = malloc(sizeof(int) * (size_t)C);
+    colidx = malloc(sizeof(int) * (tab.ncols + (size_t)C + 1));
     if (!colidx) goto oom;
     if (columns) {
         int n = 0;
-        const char *p = columns;
-        while (*p) {
-            const char *e = strchr(p, ',');
-            size_t len = e ? (size_t)(e - p) : strlen(p);
-            char name[256];
-            if (len >= sizeof name) len = sizeof name - 1;
-            memcpy(name, p, len);
-            name[len] = 0;
-            int j = ptm_csv_find_column(&tab, name);
-            if (j < 0) {
-                snprintf(err.file, sizeof err.file, "%s", input);
-                snprintf(err.field, sizeof err.field, "--columns");
-                snprintf(err.text, sizeof err.text, "no column named '%s' in the header", name);
-                goto fail;
-            }
-            if (n < C) colidx[n] = j;
-            n++;
-            p = e ? e + 1 : p + len;
-        }
+        if (ptm_csv_select_columns(&tab, columns, input, colidx, &n, &err) != PTM_OK) goto fail;
         if (n != C) {
             snprintf(err.file, sizeof err.file, "%s", input);
             snprintf(err.field, sizeof err.field, "--columns");

@@ -226,31 +226,7 @@ ptm_status plot_eval_window(const char *model_dir, const char *data_path, const 
     cols = malloc(sizeof(int) * (tab.ncols + 1));
     if (!cols) goto oom;
     int n = 0;
-    if (columns) {
-        const char *p = columns;
-        while (*p) {
-            const char *e = strchr(p, ',');
-            size_t len = e ? (size_t)(e - p) : strlen(p);
-            char name[256];
-            if (len >= sizeof name) len = sizeof name - 1;
-            memcpy(name, p, len);
-            name[len] = 0;
-            int j = ptm_csv_find_column(&tab, name);
-            if (j < 0) {
-                s = ptm_err(err, PTM_ERR_INPUT, data_path, "columns",
-                            "no column named '%s' in the header", name);
-                goto done;
-            }
-            if (n >= (int)tab.ncols) {
-                s = ptm_err(err, PTM_ERR_INPUT, data_path, "columns", "too many columns listed");
-                goto done;
-            }
-            cols[n++] = j;
-            p = e ? e + 1 : p + len;
-        }
-    } else {
-        for (size_t j = 0; j < tab.ncols; j++) cols[n++] = (int)j;
-    }
+    if ((s = ptm_csv_select_columns(&tab, columns, data_path, cols, &n, err)) != PTM_OK) goto done;
     if (n != C) {
         s = ptm_err(err, PTM_ERR_INPUT, data_path, "columns",
                     "%d columns selected, the model expects %d (num_input_channels)", n, C);

@@ -290,6 +290,11 @@ PTM_MUST_USE ptm_status ptm_csv_load(const char *path, char delimiter, ptm_csv *
 void ptm_csv_free(ptm_csv *t);
 /* column index by exact name, -1 if absent */
 int ptm_csv_find_column(const ptm_csv *t, const char *name);
+/* The columns named in a comma-separated list ("OT,HUFL"), in list order, or every column when
+ * list is NULL: idx (room for t->ncols entries) gets their indices, *count how many. An unknown
+ * name is PTM_ERR_INPUT naming it (file = the CSV's name for the message). */
+PTM_MUST_USE ptm_status ptm_csv_select_columns(const ptm_csv *t, const char *list, const char *file,
+                                               int *idx, int *count, ptm_error *err);
 /* 1 and *step when the last last_n timestamps (0 = all) are parsed and evenly spaced */
 int ptm_csv_time_step(const ptm_csv *t, size_t last_n, int64_t *step);
 /* format seconds since the epoch in the style of the sample timestamp `like` */

@@ -99,32 +99,10 @@ static void dataset_free(dataset *d) {
 static ptm_status select_columns(dataset *d, const char *path, const char *columns,
                                  ptm_error *err) {
     int n = 0;
-    if (!columns) {
-        n = (int)d->tab.ncols;
-        d->cols = malloc(sizeof(int) * (size_t)(n ? n : 1));
-        if (!d->cols) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
-        for (int j = 0; j < n; j++) d->cols[j] = j;
-    } else {
-        d->cols = malloc(sizeof(int) * (d->tab.ncols + 1));
-        if (!d->cols) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
-        const char *p = columns;
-        while (*p) {
-            const char *e = strchr(p, ',');
-            size_t len = e ? (size_t)(e - p) : strlen(p);
-            char name[256];
-            if (len >= sizeof name) len = sizeof name - 1;
-            memcpy(name, p, len);
-            name[len] = 0;
-            int j = csv_find_column(&d->tab, name);
-            if (j < 0)
-                return ptm_err(err, PTM_ERR_INPUT, path, "columns",
-                               "no column named '%s' in the header", name);
-            if (n >= (int)d->tab.ncols)
-                return ptm_err(err, PTM_ERR_INPUT, path, "columns", "too many columns listed");
-            d->cols[n++] = j;
-            p = e ? e + 1 : p + len;
-        }
-    }
+    d->cols = malloc(sizeof(int) * (d->tab.ncols + 1));
+    if (!d->cols) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    ptm_status s = ptm_csv_select_columns(&d->tab, columns, path, d->cols, &n, err);
+    if (s != PTM_OK) return s;
     if (n < 1) return ptm_err(err, PTM_ERR_INPUT, path, "columns", "no value columns selected");
     d->C = n;
     return PTM_OK;
