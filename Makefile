@@ -36,12 +36,15 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-# SIMD kernels: only this file is built for AVX2 + FMA; dispatch.c calls it when the CPU has them
+# SIMD kernels: only these files are built for AVX2 + FMA / AVX-512F; dispatch.c calls it when the CPU has them
 ARCH := $(shell uname -m)
 ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
 $(BUILD)/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -c $< -o $@
+$(BUILD)/src/kernels/gemm_avx512.o: src/kernels/gemm_avx512.c src/kernels/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -mavx512f -mfma -c $< -o $@
 $(BUILD)/src/kernels/vec_avx2.o: src/kernels/vec_avx2.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -c $< -o $@
@@ -101,6 +104,9 @@ ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
 $(BUILD)/pic/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -mavx2 -mfma -c $< -o $@
+$(BUILD)/pic/src/kernels/gemm_avx512.o: src/kernels/gemm_avx512.c src/kernels/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -mavx512f -mfma -c $< -o $@
 $(BUILD)/pic/src/kernels/vec_avx2.o: src/kernels/vec_avx2.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -mavx2 -mfma -c $< -o $@

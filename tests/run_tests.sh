@@ -34,6 +34,9 @@ done
 for t in tests/test_*.sh; do
     [ -f "$t" ] && tally sh "$t"
 done
+# the golden cases on every kernel path this CPU has (PTM_KERNELS caps the dispatch)
 tally "$BUILD/test_golden" tests/golden
+tally env PTM_KERNELS=avx2 "$BUILD/test_golden" tests/golden
+tally env PTM_KERNELS=scalar "$BUILD/test_golden" tests/golden
 echo "TOTAL: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -21,6 +21,7 @@
 #include "common.h"
 #include "io/json.h"
 #include "io/safetensors.h"
+#include "kernels/kernels.h"
 #include "model.h"
 #include "patchtsmixer.h"
 
@@ -370,6 +371,6 @@ int main(int argc, char **argv) {
         }
         free(names);
     }
-    printf("golden: %d passed, %d failed\n", pass, fail);
+    printf("golden (kernels %s): %d passed, %d failed\n", ptm_kernels_name(), pass, fail);
     return fail ? 1 : 0;
 }

@@ -30,27 +30,40 @@ static double max_rel(const float *a, const float *b, size_t n) {
 
 TEST(test_gemm_shapes) {
     unsigned seed = 1;
-    size_t shapes[][3] = {{1, 1, 1},     {4, 16, 8},   {5, 17, 3},    {7, 8, 64},
-                          {64, 128, 64}, {13, 31, 9},  {3, 96, 1024}, {130, 2, 4},
-                          {9, 40, 7},    {4, 24, 200}, {9, 300, 700}};
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-        for (int trans = 0; trans < 2; trans++) {
-            float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
-            float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
-            for (size_t i = 0; i < M * K; i++) A[i] = frand(&seed);
-            for (size_t i = 0; i < K * N; i++) B[i] = frand(&seed);
-            for (size_t i = 0; i < M * N; i++) C1[i] = C2[i] = frand(&seed);
-            size_t sam = trans ? 1 : K, sak = trans ? M : 1;
-            ptm_gemm_acc_ref(M, N, K, A, sam, sak, B, N, C1, N);
-            ptm_gemm_acc(M, N, K, A, sam, sak, B, N, C2, N);
-            CHECK(max_rel(C2, C1, M * N) < 1e-5);
-            free(A);
-            free(B);
-            free(C1);
-            free(C2);
+    size_t shapes[][3] = {{1, 1, 1},     {4, 16, 8},    {5, 17, 3},     {7, 8, 64},
+                          {64, 128, 64}, {13, 31, 9},   {3, 96, 1024},  {130, 2, 4},
+                          {9, 40, 7},    {4, 24, 200},  {9, 300, 700},  {8, 32, 64},
+                          {17, 48, 5},   {23, 33, 300}, {448, 96, 1024}};
+    /* every kernel this CPU runs: AVX-512F, AVX2 + FMA (each capped to in turn) */
+    int levels[2] = {PTM_KERNELS_AVX512, PTM_KERNELS_AVX2}, tested = 0;
+    for (int li = 0; li < 2; li++) {
+        int prev_cap = ptm_kernels_set_max_level(levels[li]);
+        if (ptm_kernels_level() != levels[li]) {
+            ptm_kernels_set_max_level(prev_cap);
+            continue;
         }
+        tested++;
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+            for (int trans = 0; trans < 2; trans++) {
+                float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+                float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+                for (size_t i = 0; i < M * K; i++) A[i] = frand(&seed);
+                for (size_t i = 0; i < K * N; i++) B[i] = frand(&seed);
+                for (size_t i = 0; i < M * N; i++) C1[i] = C2[i] = frand(&seed);
+                size_t sam = trans ? 1 : K, sak = trans ? M : 1;
+                ptm_gemm_acc_ref(M, N, K, A, sam, sak, B, N, C1, N);
+                ptm_gemm_acc(M, N, K, A, sam, sak, B, N, C2, N);
+                CHECK(max_rel(C2, C1, M * N) < 1e-5);
+                free(A);
+                free(B);
+                free(C1);
+                free(C2);
+            }
+        }
+        ptm_kernels_set_max_level(prev_cap);
     }
+    printf("gemm: %d SIMD kernel(s) checked against the oracle\n", tested);
     /* forcing the scalar path gives exactly the oracle */
     int prev = ptm_kernels_force_scalar(1);
     CHECK(ptm_kernels_name()[0] == 's');

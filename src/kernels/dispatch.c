@@ -1,18 +1,17 @@
-/* dispatch.c - picks the kernels for this CPU once (AVX2 + FMA, else scalar). */
+/* dispatch.c - picks the kernels for this CPU once (AVX-512F, else AVX2 + FMA, else scalar). */
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
 
-static int force_scalar;
+/* PTM_KERNELS_SCALAR / _AVX2 / _AVX512 (kernels.h): the best this CPU runs, capped by
+ * ptm_kernels_set_max_level and, once at the first call, by the environment variable
+ * PTM_KERNELS=scalar|avx2|avx512 (to compare paths, or to run under tools that lack AVX-512) */
+static atomic_int max_level = PTM_KERNELS_AVX512;
 
-int ptm_kernels_force_scalar(int on) {
-    int prev = force_scalar;
-    force_scalar = on;
-    return prev;
-}
-
-static int have_avx2(void) {
+static int cpu_level(void) {
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
     /* atomic: the first calls may come from several threads at once (benign but a data race
      * with a plain int; found by ThreadSanitizer in tests/test_threads.c) */
@@ -20,27 +19,61 @@ static int have_avx2(void) {
     int v = atomic_load_explicit(&cached, memory_order_relaxed);
     if (v < 0) {
         __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        v = PTM_KERNELS_SCALAR;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+            v = PTM_KERNELS_AVX2;
+            /* libgcc also checks that the OS saves the AVX-512 state (XCR0) */
+            if (__builtin_cpu_supports("avx512f")) v = PTM_KERNELS_AVX512;
+        }
+        const char *env = getenv("PTM_KERNELS");
+        if (env && strcmp(env, "scalar") == 0) v = PTM_KERNELS_SCALAR;
+        if (env && strcmp(env, "avx2") == 0 && v > PTM_KERNELS_AVX2) v = PTM_KERNELS_AVX2;
         atomic_store_explicit(&cached, v, memory_order_relaxed);
     }
     return v;
 #else
-    return 0;
+    return PTM_KERNELS_SCALAR;
 #endif
 }
 
+int ptm_kernels_level(void) {
+    int cpu = cpu_level(), cap = atomic_load_explicit(&max_level, memory_order_relaxed);
+    return cpu < cap ? cpu : cap;
+}
+
+int ptm_kernels_set_max_level(int level) {
+    return atomic_exchange_explicit(&max_level, level, memory_order_relaxed);
+}
+
+int ptm_kernels_force_scalar(int on) {
+    int prev = ptm_kernels_set_max_level(on ? PTM_KERNELS_SCALAR : PTM_KERNELS_AVX512);
+    return prev == PTM_KERNELS_SCALAR;
+}
+
 int ptm_kernels_simd(void) {
-    return !force_scalar && have_avx2();
+    return ptm_kernels_level() >= PTM_KERNELS_AVX2;
 }
 
 const char *ptm_kernels_name(void) {
-    return !force_scalar && have_avx2() ? "avx2+fma" : "scalar";
+    switch (ptm_kernels_level()) {
+    case PTM_KERNELS_AVX512:
+        return "avx512f";
+    case PTM_KERNELS_AVX2:
+        return "avx2+fma";
+    default:
+        return "scalar";
+    }
 }
 
 static void gemm_serial(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                         const float *B, size_t ldb, float *C, size_t ldc) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (!force_scalar && have_avx2()) {
+    int level = ptm_kernels_level();
+    if (level >= PTM_KERNELS_AVX512) {
+        ptm_gemm_acc_avx512(M, N, K, A, sam, sak, B, ldb, C, ldc);
+        return;
+    }
+    if (level >= PTM_KERNELS_AVX2) {
         ptm_gemm_acc_avx2(M, N, K, A, sam, sak, B, ldb, C, ldc);
         return;
     }

@@ -7,8 +7,9 @@
  *   forward  y  = x Wt (+ bias preset in y)   M=rows N=out K=in  A=x    B=W^T
  *   backward dx += dy W                         M=rows N=in  K=out A=dy   B=W
  *            dW += dy^T x                       M=out  N=in  K=rows A=dy^T B=x
- * gemm_ref.c is the scalar oracle; gemm_avx2.c is used when the CPU has AVX2 and FMA
- * (ptm_kernels_name() tells which). Results differ from the oracle only by rounding.
+ * gemm_ref.c is the scalar oracle; gemm_avx512.c is used when the CPU has AVX-512F,
+ * gemm_avx2.c when it has AVX2 and FMA (ptm_kernels_name() tells which). Results differ from the
+ * oracle only by rounding.
  */
 #ifndef PTM_KERNELS_H
 #define PTM_KERNELS_H
@@ -24,6 +25,8 @@ void ptm_gemm_acc_ref(size_t M, size_t N, size_t K, const float *A, size_t sam, 
 #if defined(__x86_64__) || defined(__i386__)
 void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                        const float *B, size_t ldb, float *C, size_t ldc);
+void ptm_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                         const float *B, size_t ldb, float *C, size_t ldc);
 #endif
 /* element-wise kernels (vec_avx2.c); callers use them only when ptm_kernels_simd() */
 int ptm_kernels_simd(void);
@@ -37,7 +40,14 @@ void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, 
                         const float *bias, size_t rows, int d, float eps);
 #endif
 
-/* "avx2+fma" or "scalar" */
+/* kernel levels, each implying the ones below */
+enum { PTM_KERNELS_SCALAR = 0, PTM_KERNELS_AVX2 = 1, PTM_KERNELS_AVX512 = 2 };
+/* the level in use: what the CPU has, capped by PTM_KERNELS in the environment (read once) and
+ * by ptm_kernels_set_max_level */
+int ptm_kernels_level(void);
+/* cap the level (tests compare every path); returns the previous cap */
+int ptm_kernels_set_max_level(int level);
+/* "avx512f", "avx2+fma" or "scalar" */
 const char *ptm_kernels_name(void);
 /* force the scalar kernels (tests compare both paths); returns the previous setting */
 int ptm_kernels_force_scalar(int on);
