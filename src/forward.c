@@ -154,6 +154,19 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
                  : (per_mb < 1 ? 1 : (per_mb > (size_t)cp.max_batch ? cp.max_batch : (int)per_mb));
     int nthr = cp.num_threads > 1 ? (cp.num_threads > 256 ? 256 : cp.num_threads) : 1;
     int nchunks_max = (cp.max_batch + mb - 1) / mb;
+    /* common_channel eval runs in chunks of series instead (every series is independent): about
+     * MICRO_BATCH_FLOATS each, fewer when that leaves a thread idle (batch 1 uses every core) */
+    size_t nd_ = (size_t)c->num_patches * (size_t)c->d_model;
+    if (!train && c->mode != PTM_MODE_MIX_CHANNEL) {
+        size_t rows = (size_t)cp.max_batch * (size_t)c->num_input_channels;
+        size_t cr = (size_t)MICRO_BATCH_FLOATS / (nd_ ? nd_ : 1);
+        if (cr < 1) cr = 1;
+        if (cr > (rows + (size_t)nthr - 1) / (size_t)nthr)
+            cr = (rows + (size_t)nthr - 1) / (size_t)nthr;
+        ctx->chunk_rows = (int)cr;
+        mb = (int)((cr + (size_t)c->num_input_channels - 1) / (size_t)c->num_input_channels);
+        nchunks_max = (int)((rows + cr - 1) / cr);
+    }
     int nsc = train ? 1 : (nthr < nchunks_max ? nthr : nchunks_max);
     ctx->micro_batch = mb;
     ctx->n_scratch = nsc;
@@ -195,6 +208,10 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     add_slot(&sl, &ctx->s_inj, model->p.has_inject ? 2 * bcnd : 1);
     add_slot(&sl, &ctx->s_target, c->model_class == PTM_CLASS_PREDICTION ? B * H * Cs : 1);
     add_slot(&sl, &ctx->s_row, H);
+    add_slot(&sl, &ctx->s_hrows,
+             c->model_class == PTM_CLASS_PREDICTION && !train
+                 ? B * C * H * (size_t)(model->p.n_proj > 0 ? model->p.n_proj : 1)
+                 : 1);
     add_slot(&sl, &ctx->out_main, main_out);
     for (int j = 0; j < 3; j++)
         add_slot(&sl, &ctx->out_param[j], model->p.n_proj > j ? main_out : 1);
@@ -545,7 +562,7 @@ static void backbone_chunk(const backbone_job *j, ptm_layer_cache *lc0, int chun
     for (int k = 0; k < K; k++) {
         ptm_layer_cache *lc = ctx->training ? &ctx->lc[k] : lc0;
         if (!ctx->training) lc->h1 = lc->h2 = ctx->hidden[k] + off;
-        mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nb, j->run);
+        mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nb, C, j->run);
         hh = ctx->hidden[k] + off;
     }
     if (p->has_inject)
@@ -564,6 +581,88 @@ static void backbone_part(void *arg, int ith, int nth) {
     if (ith >= j->nthreads) return;
     ptm_pool *prev = ptm_pool_enter(NULL);
     for (int ch = ith; ch < j->nchunks; ch += j->nthreads) backbone_chunk(j, &j->ctx->lc[ith], ch);
+    ptm_pool_leave(prev);
+}
+
+/* Eval mode, common_channel: every series (b, c) goes through the model on its own, so the
+ * whole forward of a chunk of series [r0, r1) - scaling + patching (unless done before),
+ * patch embedding, the layers, InjectScalerStatistics4D and the forecasting or pretraining head -
+ * runs on one thread with no serial step in between. A series' result does not depend on the
+ * chunk it is in (every kernel computes each output element in the same order). */
+typedef struct {
+    ptm_ctx *ctx;
+    const ptm_inputs *in;
+    const float *enc_in;
+    size_t rows, cr;
+    int nchunks, nthreads, prep, nll;
+    const ptm_run_mode *run;
+} rows_job;
+
+static void rows_chunk(const rows_job *j, ptm_layer_cache *lc, int chunk) {
+    ptm_ctx *ctx = j->ctx;
+    const ptm_model *m = ctx->model;
+    const ptm_config *c = &m->cfg;
+    const ptm_params *p = &m->p;
+    int C = c->num_input_channels, N = c->num_patches, P = c->patch_length, D = c->d_model,
+        K = c->num_layers, H = c->prediction_length, Cs = c->num_prediction_channels;
+    size_t r0 = (size_t)chunk * j->cr, r1 = r0 + j->cr < j->rows ? r0 + j->cr : j->rows;
+    int nr = (int)(r1 - r0);
+    size_t nd = (size_t)N * D, off = r0 * nd;
+    if (j->prep)
+        scaler_patchify_rows(ctx->patch_input, ctx->loc, ctx->scale, j->in->past_values,
+                             j->in->observed_mask, c->scaling, c->context_length, C, N, P,
+                             c->patch_stride, r0, r1);
+    float *emb = ctx->embed + off;
+    linear_fwd(emb, j->enc_in + r0 * N * P, &p->patcher, (size_t)nr * N);
+    if (p->position_enc)
+        for (int r = 0; r < nr; r++)
+            for (size_t i = 0; i < nd; i++) emb[r * nd + i] += p->position_enc[i];
+    const float *hh = emb;
+    for (int k = 0; k < K; k++) {
+        lc->h1 = lc->h2 = ctx->hidden[k] + off;
+        mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nr, 1, j->run);
+        hh = ctx->hidden[k] + off;
+    }
+    if (p->has_inject) {
+        inject_scale_forward(ctx->last + off, ctx->s_inj + 2 * off, NULL, NULL, hh, ctx->loc + r0,
+                             ctx->scale + r0, p, nr, 1, N, D);
+        hh = ctx->last + off;
+    }
+    if (c->model_class == PTM_CLASS_PRETRAINING) {
+        linear_fwd(ctx->out_main + r0 * N * P, hh, &p->head, (size_t)nr * N);
+    } else if (c->model_class == PTM_CLASS_PREDICTION) {
+        /* the head on these series, then each forecast row into [B, H, Cs] (de-normalised
+         * for a point forecast; distribution parameters are mapped after the chunks) */
+        const int *sel = c->prediction_channel_indices;
+        int nh = j->nll ? p->n_proj : 1;
+        for (int q = 0; q < nh; q++) {
+            float *rows = ctx->s_hrows + ((size_t)q * j->rows + r0) * H;
+            linear_fwd(rows, hh, j->nll ? &p->proj[q] : &p->head, (size_t)nr);
+            float *dst = j->nll ? ctx->out_param[q] : ctx->out_main;
+            for (int r = 0; r < nr; r++) {
+                size_t row = r0 + (size_t)r, b = row / (size_t)C;
+                int ch = (int)(row % (size_t)C);
+                const float *src = rows + (size_t)r * H;
+                float lo = j->nll ? 0.0f : ctx->loc[row], sc = j->nll ? 1.0f : ctx->scale[row];
+                for (int jj = 0; jj < Cs; jj++) {
+                    if ((sel ? sel[jj] : jj) != ch) continue;
+                    float *o = dst + b * (size_t)H * Cs + (size_t)jj;
+                    if (j->nll)
+                        for (int t = 0; t < H; t++) o[(size_t)t * Cs] = src[t];
+                    else
+                        for (int t = 0; t < H; t++) o[(size_t)t * Cs] = src[t] * sc + lo;
+                }
+            }
+        }
+    }
+}
+
+static void rows_part(void *arg, int ith, int nth) {
+    const rows_job *j = arg;
+    (void)nth;
+    if (ith >= j->nthreads) return;
+    ptm_pool *prev = ptm_pool_enter(NULL);
+    for (int ch = ith; ch < j->nchunks; ch += j->nthreads) rows_chunk(j, &j->ctx->lc[ith], ch);
     ptm_pool_leave(prev);
 }
 
@@ -589,10 +688,19 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     ctx->n_outputs = 0;
     ctx->has_loss = 0;
 
+    /* eval mode, common_channel: the forward runs in chunks of series (see rows_chunk), which
+     * also scale and patch their own series unless the scaling is batch-wide (mean) or patches
+     * get masked first (pretraining) */
+    int rowpar = !ctx->training && c->mode != PTM_MODE_MIX_CHANNEL;
+    int prep = rowpar && c->scaling != PTM_SCALING_MEAN && c->model_class != PTM_CLASS_PRETRAINING;
+    int nll = c->loss == PTM_LOSS_NLL;
+
     /* 1. instance scaling and patching */
-    scaler_forward(ctx->scaled, ctx->loc, ctx->scale, in->past_values, in->observed_mask,
-                   c->scaling, B, L, C);
-    patchify_forward(ctx->patch_input, ctx->scaled, B, L, C, N, P, c->patch_stride);
+    if (!prep) {
+        scaler_forward(ctx->scaled, ctx->loc, ctx->scale, in->past_values, in->observed_mask,
+                       c->scaling, B, L, C);
+        patchify_forward(ctx->patch_input, ctx->scaled, B, L, C, N, P, c->patch_stride);
+    }
     const float *enc_in = ctx->patch_input;
 
     /* 2. pretraining: mask patches */
@@ -623,14 +731,25 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
      * spread over the pool's threads; in train mode the whole batch at once */
     ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng};
     if (ctx->training) ptm_rng_seed(&ctx->rng, in->dropout_seed);
-    int mb = ctx->training ? B : ctx->micro_batch;
-    int nchunks = (B + mb - 1) / mb;
-    backbone_job job = {ctx, enc_in, B, mb, nchunks, &run, 1};
-    if (ctx->pool && !ctx->training && nchunks > 1 && ctx->n_scratch > 1) {
-        job.nthreads = ctx->n_scratch;
-        ptm_pool_run(ctx->pool, backbone_part, &job);
+    if (rowpar) {
+        size_t rows = (size_t)B * C, cr = (size_t)ctx->chunk_rows;
+        rows_job rj = {ctx, in, enc_in, rows, cr, (int)((rows + cr - 1) / cr), 1, prep, nll, &run};
+        if (ctx->pool && rj.nchunks > 1 && ctx->n_scratch > 1) {
+            rj.nthreads = ctx->n_scratch;
+            ptm_pool_run(ctx->pool, rows_part, &rj);
+        } else {
+            for (int ch = 0; ch < rj.nchunks; ch++) rows_chunk(&rj, &ctx->lc[0], ch);
+        }
     } else {
-        for (int ch = 0; ch < nchunks; ch++) backbone_chunk(&job, &ctx->lc[0], ch);
+        int mb = ctx->training ? B : ctx->micro_batch;
+        int nchunks = (B + mb - 1) / mb;
+        backbone_job job = {ctx, enc_in, B, mb, nchunks, &run, 1};
+        if (ctx->pool && !ctx->training && nchunks > 1 && ctx->n_scratch > 1) {
+            job.nthreads = ctx->n_scratch;
+            ptm_pool_run(ctx->pool, backbone_part, &job);
+        } else {
+            for (int ch = 0; ch < nchunks; ch++) backbone_chunk(&job, &ctx->lc[0], ch);
+        }
     }
     const float *h = K > 0 ? ctx->hidden[K - 1] : ctx->embed;
     ctx->enc_in = enc_in;
@@ -649,7 +768,6 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
             ctx->loc_sel[(size_t)b * Cs + j] = ctx->loc[(size_t)b * C + ch];
             ctx->scale_sel[(size_t)b * Cs + j] = ctx->scale[(size_t)b * C + ch];
         }
-    int nll = c->loss == PTM_LOSS_NLL;
     switch (c->model_class) {
     case PTM_CLASS_MODEL:
         break;
@@ -675,19 +793,21 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
             hin = ctx->head_in;
         }
         if (!nll) {
-            prediction_head_forward(ctx->out_main, ctx->s_row, hin, &p->head, sel, Cs, B, C, N * D,
-                                    H);
-            for (size_t i = 0; i < cnt; i++) {
-                size_t b = i / ((size_t)H * Cs), j = i % (size_t)Cs;
-                ctx->out_main[i] =
-                    ctx->out_main[i] * ctx->scale_sel[b * Cs + j] + ctx->loc_sel[b * Cs + j];
+            if (!rowpar) { /* else done in rows_chunk */
+                prediction_head_forward(ctx->out_main, ctx->s_row, hin, &p->head, sel, Cs, B, C,
+                                        N * D, H);
+                for (size_t i = 0; i < cnt; i++) {
+                    size_t b = i / ((size_t)H * Cs), j = i % (size_t)Cs;
+                    ctx->out_main[i] =
+                        ctx->out_main[i] * ctx->scale_sel[b * Cs + j] + ctx->loc_sel[b * Cs + j];
+                }
             }
             if (fut) {
                 ctx->loss[0] = mse_loss(ctx->out_main, fut, cnt);
                 ctx->has_loss = 1;
             }
         } else {
-            for (int j = 0; j < p->n_proj; j++)
+            for (int j = 0; j < p->n_proj && !rowpar; j++)
                 prediction_head_forward(ctx->out_param[j], ctx->s_row, hin, &p->proj[j], sel, Cs, B,
                                         C, N * D, H);
             if (ctx->training)
@@ -763,7 +883,7 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
             for (size_t i = 0; i < bcnd; i++) ctx->head_in[i] = last[i] * ctx->head_mask[i];
             hin = ctx->head_in;
         }
-        linear_fwd(ctx->out_main, hin, &p->head, bcn);
+        if (!rowpar) linear_fwd(ctx->out_main, hin, &p->head, bcn);
         ctx->loss[0] =
             pretrain_loss(ctx->out_main, ctx->patch_input, ctx->mask, bcn, P, c->masked_loss);
         ctx->has_loss = 1;

@@ -140,6 +140,7 @@ struct ptm_ctx {
     float *s_inj;    /* [B, C, N, 2D] injection hidden */
     float *s_target; /* [B, H, C'] forecast targets */
     float *s_row;    /* [H] one forecast row */
+    float *s_hrows;  /* eval, common_channel forecasting: [n_proj or 1][B C, H] head rows */
     int *s_int;      /* [max(B, N)] integer scratch */
     /* head outputs */
     float *out_main;     /* prediction_outputs / regression_outputs, sized for the class */
@@ -150,6 +151,7 @@ struct ptm_ctx {
     int batch;             /* batch of the last forward */
     struct ptm_pool *pool; /* worker threads, or NULL */
     int micro_batch;       /* eval mode: samples per pass through the backbone */
+    int chunk_rows;        /* eval, common_channel: series (b, c) per pass through the model */
     int n_scratch;         /* eval mode: scratch sets (lc[0..n_scratch)), one per thread */
     /* training (ptm_ctx_params.training): what ptm_backward needs */
     int training;

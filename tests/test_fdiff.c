@@ -648,7 +648,7 @@ static double mix_loss(void *u) {
     ptm_model_sync(d->m);      /* the forward reads the transposed weights */
     ptm_rng_seed(&d->rng, 99); /* the same dropout masks on every call */
     mixer_layer_forward(d->out, d->inp, &d->ctx->lc[0], &d->m->p.layers[0], &d->m->cfg, d->b,
-                        &d->run);
+                        d->m->cfg.num_input_channels, &d->run);
     const ptm_config *c = &d->m->cfg;
     size_t n = (size_t)d->b * c->num_input_channels * c->num_patches * c->d_model;
     return dot(d->out, d->r, n);

@@ -255,6 +255,116 @@ TEST(test_threads_deterministic) {
     ptm_model_free(m);
 }
 
+/* eval mode runs common_channel models in chunks of series spread over the threads (forward.c,
+ * rows_chunk): every output must be bit-identical whatever the thread count, the batch size a
+ * sample comes in, and so whatever chunk a series falls in, for every head */
+static int eval_outputs(const ptm_model *m, int threads, int B, const ptm_inputs *in, float **out,
+                        size_t *count) {
+    ptm_ctx *ctx = NULL;
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    ptm_error err;
+    cp.max_batch = B;
+    cp.num_threads = threads;
+    if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) return 0;
+    int ok = ptm_forward(ctx, in, &err) == PTM_OK;
+    size_t total = 0;
+    int n = ptm_ctx_num_outputs(ctx);
+    /* sample-major: for each sample, its slice of every output with a batch axis */
+    for (int b = 0; ok && b < B; b++)
+        for (int i = 0; i < n; i++) {
+            ptm_tensor_view v;
+            if (ptm_ctx_output_at(ctx, i, &v) != PTM_OK || v.ndim < 1 || v.shape[0] != B) continue;
+            size_t e = 1;
+            for (int d = 1; d < v.ndim; d++) e *= (size_t)v.shape[d];
+            *out = realloc(*out, (*count + total + e) * sizeof(float));
+            memcpy(*out + *count + total, v.data + (size_t)b * e, e * sizeof(float));
+            total += e;
+        }
+    *count += total;
+    ptm_ctx_free(ctx);
+    return ok;
+}
+
+TEST(test_eval_chunks_deterministic) {
+    for (int variant = 0; variant < 6; variant++) {
+        ptm_config c;
+        ptm_config_defaults(&c);
+        c.model_class = variant == 3   ? PTM_CLASS_PRETRAINING
+                        : variant == 4 ? PTM_CLASS_REGRESSION
+                        : variant == 5 ? PTM_CLASS_CLASSIFICATION
+                                       : PTM_CLASS_PREDICTION;
+        c.context_length = 48;
+        c.patch_length = 8;
+        c.patch_stride = 5;
+        c.num_input_channels = 3;
+        c.d_model = 16;
+        c.num_layers = 2;
+        c.prediction_length = 7;
+        c.num_targets = 3;
+        if (variant == 0) {
+            c.self_attn = 1;
+            c.self_attn_heads = 2;
+            c.norm_mlp = PTM_NORM_BATCH;
+        }
+        if (variant == 1) {
+            c.loss = PTM_LOSS_NLL;
+            c.distribution_output = PTM_DIST_NORMAL;
+            c.scaling = PTM_SCALING_NONE;
+            c.prediction_channel_indices = malloc(2 * sizeof(int));
+            c.prediction_channel_indices[0] = 0;
+            c.prediction_channel_indices[1] = 2;
+            c.num_prediction_channels = 2;
+        }
+        if (variant == 2) c.scaling = PTM_SCALING_MEAN;
+        if (variant == 4) c.head_aggregation = PTM_AGG_AVG_POOL;
+        ptm_error err;
+        ptm_model *m = NULL;
+        CHECK_STATUS(ptm_config_finish(&c, "test", &err), PTM_OK);
+        CHECK_STATUS(ptm_model_build(&c, &m, &err), PTM_OK);
+        ptm_config_free(&c);
+        if (!m) return;
+        ptm_model_init_weights(m, 11 + variant);
+        int B = 5, N = ptm_model_config(m)->num_patches;
+        size_t per = 48 * 3;
+        float *x = malloc(B * per * sizeof(float)),
+              *mask = malloc((size_t)B * 3 * N * sizeof(float));
+        unsigned seed = 21 + (unsigned)variant;
+        for (size_t i = 0; i < B * per; i++) x[i] = 2.0f * frand(&seed) + 0.3f;
+        for (int i = 0; i < B * 3 * N; i++) mask[i] = frand(&seed) > 0.2f ? 1.0f : 0.0f;
+        ptm_inputs in;
+        memset(&in, 0, sizeof in);
+        in.batch = B;
+        in.past_values = x;
+        if (variant == 3) in.patch_mask = mask;
+        float *ref = NULL, *alt = NULL, *one = NULL;
+        size_t nref = 0, nalt = 0, none = 0;
+        CHECK(eval_outputs(m, 1, B, &in, &ref, &nref));
+        CHECK(eval_outputs(m, 3, B, &in, &alt, &nalt));
+        CHECK(nref == nalt && nref > 0 && memcmp(ref, alt, nref * sizeof(float)) == 0);
+        /* each sample alone, on two threads: the same values as in the batch */
+        int same = 1;
+        for (int b = 0; b < B; b++) {
+            ptm_inputs i1 = in;
+            i1.batch = 1;
+            i1.past_values = x + b * per;
+            if (variant == 3) i1.patch_mask = mask + (size_t)b * 3 * N;
+            free(one);
+            one = NULL;
+            none = 0;
+            CHECK(eval_outputs(m, 2, 1, &i1, &one, &none));
+            same &= none * (size_t)B == nref &&
+                    memcmp(one, ref + (size_t)b * none, none * sizeof(float)) == 0;
+        }
+        CHECK(same);
+        free(ref);
+        free(alt);
+        free(one);
+        free(x);
+        free(mask);
+        ptm_model_free(m);
+    }
+}
+
 int main(void) {
     RUN(test_gemm_shapes);
     RUN(test_linear_fast_path);
@@ -262,6 +372,7 @@ int main(void) {
     RUN(test_vector_kernels);
     RUN(test_dropout_masks);
     RUN(test_threads_deterministic);
+    RUN(test_eval_chunks_deterministic);
     printf("kernels: %s\n", ptm_kernels_name());
     return test_summary("test_kernels");
 }

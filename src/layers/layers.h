@@ -88,13 +88,20 @@ void self_attention_backward(float *dinp, ptm_layer *dlayer, float *dq, float *d
 void scaler_forward(float *scaled, float *loc, float *scale, const float *x, const float *observed,
                     int scaling, int b, int l, int c);
 
+/* scaler.c: scaling (std or none; not mean, whose default is batch-wide) and patchify fused,
+ * for the series r0 <= r < r1 (r = b C + c): loc[r], scale[r] and the scaled patches
+ * patches[r] [N, P], identical to scaler_forward followed by patchify_forward */
+void scaler_patchify_rows(float *patches, float *loc, float *scale, const float *x,
+                          const float *observed, int scaling, int l, int c, int n, int p,
+                          int stride, size_t r0, size_t r1);
+
 /* patchify.c: [B, L, C] -> [B, C, N, P], dropping the first L - (P + stride (N-1)) steps */
 void patchify_forward(float *out, const float *x, int b, int l, int c, int n, int p, int stride);
 
 /* mixer.c: one PatchTSMixer layer (channel mixer for mix_channel, patch mixer, feature mixer)
  * on h [B, C, N, D]; see mixer.c for the caches. */
 void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
-                         const ptm_config *cfg, int b, const ptm_run_mode *run);
+                         const ptm_config *cfg, int b, int c, const ptm_run_mode *run);
 /* dinp (zeroed by the caller or accumulated) gets the gradient w.r.t. the layer input */
 void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const float *inp,
                           const ptm_layer_cache *lc, const ptm_layer *layer, const ptm_config *cfg,

@@ -157,8 +157,8 @@ static const float *mask_or_null(const float *m, const ptm_run_mode *run) {
 }
 
 void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
-                         const ptm_config *cfg, int b, const ptm_run_mode *run) {
-    int c = cfg->num_input_channels, n = cfg->num_patches, d = cfg->d_model;
+                         const ptm_config *cfg, int b, int c, const ptm_run_mode *run) {
+    int n = cfg->num_patches, d = cfg->d_model;
     size_t rows_cnd = (size_t)b * c * n; /* rows of width D */
     size_t total = rows_cnd * d, nh = total * (size_t)cfg->expansion_factor;
     const float *h = inp;

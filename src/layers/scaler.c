@@ -8,6 +8,51 @@
 
 #include "layers/layers.h"
 
+/* std scaling of one series x[t * stride], t < l */
+static void std_stats(float *loc, float *scale, const float *x, const float *observed, int l,
+                      int stride) {
+    double sum = 0.0, nobs = 0.0;
+    for (int t = 0; t < l; t++) {
+        size_t i = (size_t)t * stride;
+        float m = observed ? observed[i] : 1.0f;
+        sum += (double)x[i] * (double)m;
+        nobs += (double)m;
+    }
+    double den = nobs < 1.0 ? 1.0 : nobs;
+    double mu = sum / den;
+    double var = 0.0;
+    for (int t = 0; t < l; t++) {
+        size_t i = (size_t)t * stride;
+        float m = observed ? observed[i] : 1.0f;
+        double dv = ((double)x[i] - mu) * (double)m;
+        var += dv * dv;
+    }
+    var /= den;
+    *loc = (float)mu;
+    *scale = (float)sqrt(var + 1e-5);
+}
+
+void scaler_patchify_rows(float *patches, float *loc, float *scale, const float *x,
+                          const float *observed, int scaling, int l, int c, int n, int p,
+                          int stride, size_t r0, size_t r1) {
+    int start = l - (p + stride * (n - 1));
+    for (size_t r = r0; r < r1; r++) {
+        size_t bi = r / (size_t)c, ch = r % (size_t)c;
+        const float *xs = x + bi * l * c + ch;
+        if (scaling == PTM_SCALING_STD) {
+            std_stats(&loc[r], &scale[r], xs, observed ? observed + bi * l * c + ch : NULL, l, c);
+        } else {
+            loc[r] = 0.0f;
+            scale[r] = 1.0f;
+        }
+        float lo = loc[r], sc = scale[r];
+        float *o = patches + r * n * p;
+        for (int ni = 0; ni < n; ni++)
+            for (int t = 0; t < p; t++)
+                o[(size_t)ni * p + t] = (xs[(size_t)(start + ni * stride + t) * c] - lo) / sc;
+    }
+}
+
 void scaler_forward(float *scaled, float *loc, float *scale, const float *x, const float *observed,
                     int scaling, int b, int l, int c) {
     if (scaling == PTM_SCALING_MEAN) {
@@ -37,29 +82,11 @@ void scaler_forward(float *scaled, float *loc, float *scale, const float *x, con
             }
         }
     } else if (scaling == PTM_SCALING_STD) {
-        for (int bi = 0; bi < b; bi++) {
-            for (int ch = 0; ch < c; ch++) {
-                double sum = 0.0, nobs = 0.0;
-                for (int t = 0; t < l; t++) {
-                    size_t i = ((size_t)bi * l + t) * c + ch;
-                    float m = observed ? observed[i] : 1.0f;
-                    sum += (double)x[i] * (double)m;
-                    nobs += (double)m;
-                }
-                double den = nobs < 1.0 ? 1.0 : nobs;
-                double mu = sum / den;
-                double var = 0.0;
-                for (int t = 0; t < l; t++) {
-                    size_t i = ((size_t)bi * l + t) * c + ch;
-                    float m = observed ? observed[i] : 1.0f;
-                    double dv = ((double)x[i] - mu) * (double)m;
-                    var += dv * dv;
-                }
-                var /= den;
-                loc[(size_t)bi * c + ch] = (float)mu;
-                scale[(size_t)bi * c + ch] = (float)sqrt(var + 1e-5);
-            }
-        }
+        for (int bi = 0; bi < b; bi++)
+            for (int ch = 0; ch < c; ch++)
+                std_stats(&loc[(size_t)bi * c + ch], &scale[(size_t)bi * c + ch],
+                          x + (size_t)bi * l * c + ch,
+                          observed ? observed + (size_t)bi * l * c + ch : NULL, l, c);
     } else {
         for (size_t j = 0; j < (size_t)b * c; j++) {
             loc[j] = 0.0f;
