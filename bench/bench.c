@@ -1,7 +1,8 @@
 /* bench.c - speed of the engine on this machine: inference latency and throughput over batch
  * sizes, training-step throughput, and both against the CPU's measured FMA peak.
  *
- *   build/bench [--model DIR] [--batches 1,8,64,256] [--seconds S] [--threads N] [--train]
+ *   build/bench [--model DIR] [--batches 1,8,64,256] [--seconds S] [--threads N] [--train |
+ * --train-only]
  *               [--stream] [--json] [--mix-channel] [--context L] [--channels C] [--patch P]
  *
  * Without --model it builds the seed configuration (context 512, patch 8/8, 7 channels,
@@ -119,12 +120,15 @@ int main(int argc, char **argv) {
             stream = 1;
         } else if (strcmp(argv[i], "--train") == 0) {
             train = 1;
+        } else if (strcmp(argv[i], "--train-only") == 0) {
+            train = 2;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else {
             fprintf(stderr,
                     "usage: %s [--model DIR] [--batches 1,8,64] [--seconds S] "
-                    "[--threads N] [--train] [--stream] [--json] [--mix-channel] [--context L] "
+                    "[--threads N] [--train | --train-only] [--stream] [--json] [--mix-channel] "
+                    "[--context L] "
                     "[--channels C] [--patch P]\n",
                     argv[0]);
             return 2;
@@ -176,7 +180,7 @@ int main(int argc, char **argv) {
         printf("%-6s %-6s %10s %10s %12s %9s %8s %9s\n", "mode", "batch", "median ms", "p90 ms",
                "samples/s", "GFLOP/s", "% peak", "ctx MiB");
     }
-    for (int pass = 0; pass < (train ? 2 : 1); pass++) {
+    for (int pass = train == 2 ? 1 : 0; pass < (train ? 2 : 1); pass++) {
         int training = pass == 1;
         for (int bi = 0; bi < nb; bi++) {
             int B = batches[bi];

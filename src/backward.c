@@ -61,24 +61,24 @@ static void dist_backward(ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_pe
     }
 }
 
-/* prediction head backward: out[b, t, j] = W[t] . hin[b, sel[j]] + bias[t] */
+/* prediction head backward: out[b, t, j] = W[t] . hin[b, sel[j]] + bias[t]. Per forecast
+ * channel j two GEMMs over the batch, reading dout [B, H, C'] in place (strides H C' and C'):
+ *   dhin[b, sel[j]] += dout[b, :, j] W       M = B, N = N D, K = H
+ *   dW              += dout[:, :, j]^T hin    M = H, N = N D, K = B */
 static void prediction_head_backward(float *dhin, ptm_linear *dlin, const float *dout,
                                      const float *hin, const ptm_linear *lin, const int *sel,
                                      int cs, int b, int c, int nd, int h) {
-    /* per (sample, forecast channel): a [1, H] x [H, N D] product each way; dout is
-     * [B, H, C'], read with stride C' */
-    for (int bi = 0; bi < b; bi++)
-        for (int j = 0; j < cs; j++) {
-            int ch = sel ? sel[j] : j;
-            const float *x = hin + ((size_t)bi * c + ch) * nd;
-            float *dx = dhin + ((size_t)bi * c + ch) * nd;
-            const float *g = dout + (size_t)bi * h * cs + j;
-            ptm_gemm_acc(1, (size_t)nd, (size_t)h, g, 0, (size_t)cs, lin->w, (size_t)nd, dx,
-                         (size_t)nd);
-            ptm_gemm_acc((size_t)h, (size_t)nd, 1, g, (size_t)cs, 0, x, (size_t)nd, dlin->w,
-                         (size_t)nd);
-            for (int t = 0; t < h; t++) dlin->b[t] += g[(size_t)t * cs];
-        }
+    size_t hcs = (size_t)h * cs, cnd = (size_t)c * nd;
+    for (int j = 0; j < cs; j++) {
+        int ch = sel ? sel[j] : j;
+        const float *g = dout + j;
+        ptm_gemm_acc((size_t)b, (size_t)nd, (size_t)h, g, hcs, (size_t)cs, lin->w, (size_t)nd,
+                     dhin + (size_t)ch * nd, cnd);
+        ptm_gemm_acc((size_t)h, (size_t)nd, (size_t)b, g, (size_t)cs, hcs, hin + (size_t)ch * nd,
+                     cnd, dlin->w, (size_t)nd);
+        for (int bi = 0; bi < b; bi++)
+            for (int t = 0; t < h; t++) dlin->b[t] += g[(size_t)bi * hcs + (size_t)t * cs];
+    }
 }
 
 /* classification/regression aggregation backward: dfeat [B, F] -> dhidden [B, C, N, D] */

@@ -207,7 +207,7 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     add_slot(&sl, &ctx->s_feat, B * F);
     add_slot(&sl, &ctx->s_inj, model->p.has_inject ? 2 * bcnd : 1);
     add_slot(&sl, &ctx->s_target, c->model_class == PTM_CLASS_PREDICTION ? B * H * Cs : 1);
-    add_slot(&sl, &ctx->s_row, H);
+    add_slot(&sl, &ctx->s_row, B * H);
     add_slot(&sl, &ctx->s_hrows,
              c->model_class == PTM_CLASS_PREDICTION && !train
                  ? B * C * H * (size_t)(model->p.n_proj > 0 ? model->p.n_proj : 1)

@@ -139,7 +139,7 @@ struct ptm_ctx {
     float *s_feat;   /* [B, F] head features */
     float *s_inj;    /* [B, C, N, 2D] injection hidden */
     float *s_target; /* [B, H, C'] forecast targets */
-    float *s_row;    /* [H] one forecast row */
+    float *s_row;    /* [B, H] forecast rows of one channel (prediction_head_forward) */
     float *s_hrows;  /* eval, common_channel forecasting: [n_proj or 1][B C, H] head rows */
     int *s_int;      /* [max(B, N)] integer scratch */
     /* head outputs */

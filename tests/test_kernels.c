@@ -185,6 +185,15 @@ TEST(test_dropout_masks) {
     CHECK_NEAR((double)dropped / (double)n, 0.2, 0.005);
     dropout_mask_fill(m2, n, 0.2f, &r2); /* the next key gives another mask */
     CHECK(memcmp(m1, m2, n * sizeof(float)) != 0);
+    /* the SIMD mask is the scalar one, bit for bit (odd length: the scalar tail too) */
+    ptm_rng_seed(&r1, 23);
+    ptm_rng_seed(&r2, 23);
+    int prev = ptm_kernels_force_scalar(1);
+    dropout_mask_fill(m1, n - 5, 0.3f, &r1);
+    ptm_kernels_force_scalar(0);
+    dropout_mask_fill(m2, n - 5, 0.3f, &r2);
+    ptm_kernels_force_scalar(prev);
+    CHECK(memcmp(m1, m2, (n - 5) * sizeof(float)) == 0);
     free(m1);
     free(m2);
 }

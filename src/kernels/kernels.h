@@ -14,6 +14,7 @@
 #ifndef PTM_KERNELS_H
 #define PTM_KERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 typedef void (*ptm_gemm_fn)(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                             const float *B, size_t ldb, float *C, size_t ldc);
@@ -35,6 +36,9 @@ void ptm_gelu_avx2(float *out, const float *inp, size_t n);
 void ptm_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n);
 /* rows of width w, w a multiple of 8: probs = softmax(probs) per row, out = inp * probs */
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w);
+/* dropout mask elements [i0, i1) (see dropout_part in src/layers/mixer.c, the oracle) */
+void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
+                           uint32_t thr, float keep);
 /* LayerNorm rows of width d, d a multiple of 8 and at most 64 */
 void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                         const float *bias, size_t rows, int d, float eps);

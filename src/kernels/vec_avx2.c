@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kernels/kernels.h"
 
@@ -154,6 +155,47 @@ void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, 
             _mm256_storeu_ps(y + 8 * v, _mm256_fmadd_ps(_mm256_mul_ps(xv[v], sv), w[v], bb[v]));
         if (mean) mean[r] = m;
         if (rstd) rstd[r] = s;
+    }
+}
+/* the dropout mask of mixer.c (dropout_part) for elements [i0, i1): mask[i] = 0 when
+ * lowbias32(lowbias32(i ^ hi) + lo) < thr, else keep; 8 lanes at a time, identical results */
+static inline __m256i hash256(__m256i x) {
+    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
+    x = _mm256_mullo_epi32(x, _mm256_set1_epi32(0x7feb352d));
+    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 15));
+    x = _mm256_mullo_epi32(x, _mm256_set1_epi32((int)0x846ca68bU));
+    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
+    return x;
+}
+
+void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
+                           uint32_t thr, float keep) {
+    const __m256i vhi = _mm256_set1_epi32((int)hi), vlo = _mm256_set1_epi32((int)lo);
+    /* unsigned h < thr as signed compare after flipping the top bits */
+    const __m256i flip = _mm256_set1_epi32((int)0x80000000U);
+    const __m256i vthr = _mm256_set1_epi32((int)(thr ^ 0x80000000U));
+    const __m256 vkeep = _mm256_set1_ps(keep);
+    __m256i idx = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)i0),
+                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i step = _mm256_set1_epi32(8);
+    size_t i = i0;
+    for (; i + 8 <= i1; i += 8) {
+        __m256i h = hash256(_mm256_add_epi32(hash256(_mm256_xor_si256(idx, vhi)), vlo));
+        __m256i drop = _mm256_cmpgt_epi32(vthr, _mm256_xor_si256(h, flip));
+        _mm256_storeu_ps(mask + i, _mm256_andnot_ps(_mm256_castsi256_ps(drop), vkeep));
+        idx = _mm256_add_epi32(idx, step);
+    }
+    for (; i < i1; i++) {
+        uint32_t x = (uint32_t)i ^ hi;
+        for (int r = 0; r < 2; r++) {
+            x ^= x >> 16;
+            x *= 0x7feb352dU;
+            x ^= x >> 15;
+            x *= 0x846ca68bU;
+            x ^= x >> 16;
+            if (r == 0) x += lo;
+        }
+        mask[i] = x < thr ? 0.0f : keep;
     }
 }
 #endif

@@ -2,17 +2,30 @@
  * parameter projections), classification/regression (aggregation + linear + output range),
  * InjectScalerStatistics4D, and the pretraining head (a plain linear D -> P). */
 #include <math.h>
+#include <string.h>
 
+#include "kernels/kernels.h"
 #include "layers/layers.h"
 
-void prediction_head_forward(float *out, float *row, const float *hidden, const ptm_linear *lin,
+/* out[b, t, j] = W[t] . hidden[b, sel[j]] + bias[t]: per forecast channel j one GEMM over the
+ * batch (rows b of stride C N D) into rows [B, H], then scattered into [B, H, C'] */
+void prediction_head_forward(float *out, float *rows, const float *hidden, const ptm_linear *lin,
                              const int *sel, int cs, int b, int c, int nd, int h) {
-    for (int bi = 0; bi < b; bi++)
-        for (int j = 0; j < cs; j++) {
-            int ch = sel ? sel[j] : j;
-            linear_fwd(row, hidden + ((size_t)bi * c + ch) * nd, lin, 1);
-            for (int t = 0; t < h; t++) out[((size_t)bi * h + t) * cs + j] = row[t];
-        }
+    for (int j = 0; j < cs; j++) {
+        int ch = sel ? sel[j] : j;
+        for (int bi = 0; bi < b; bi++)
+            memcpy(rows + (size_t)bi * h, lin->b, (size_t)h * sizeof(float));
+        if (lin->wt)
+            ptm_gemm_acc((size_t)b, (size_t)h, (size_t)nd, hidden + (size_t)ch * nd, (size_t)c * nd,
+                         1, lin->wt, (size_t)h, rows, (size_t)h);
+        else
+            for (int bi = 0; bi < b; bi++)
+                linear_forward(rows + (size_t)bi * h, hidden + ((size_t)bi * c + ch) * nd, lin->w,
+                               lin->b, 1, nd, h);
+        for (int bi = 0; bi < b; bi++)
+            for (int t = 0; t < h; t++)
+                out[((size_t)bi * h + t) * cs + j] = rows[(size_t)bi * h + t];
+    }
 }
 
 void linear_head_features(float *feat, const float *hidden, int agg, int b, int c, int n, int d) {

@@ -122,8 +122,8 @@ void apply_mask(float *out, const float *patches, const float *mask, float value
 
 /* heads.c ------------------------------------------------------------------------------- */
 /* Prediction head: per channel the [N, D] block flattened (n D + d) -> Linear -> [B, H, C'],
- * only for the channels in sel (NULL = all C, cs = C). */
-void prediction_head_forward(float *out, float *row, const float *hidden, const ptm_linear *lin,
+ * only for the channels in sel (NULL = all C, cs = C); rows is [B, H] scratch. */
+void prediction_head_forward(float *out, float *rows, const float *hidden, const ptm_linear *lin,
                              const int *sel, int cs, int b, int c, int nd, int h);
 /* Classification/Regression features [B, F] from hidden [B, C, N, D] viewed as [B, C, D, N]:
  * aggregation over N (max/avg/last) gives index c D + d; none gives c D N + d N + n. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "layers/layers.h"
+#include "kernels/kernels.h"
 #include "kernels/threads.h"
 #include "rng.h"
 
@@ -43,6 +44,12 @@ static void dropout_part(void *arg, int ith, int nth) {
     ptm_share(j->n, 256, ith, nth, &b, &e);
     uint32_t lo = j->key_lo, hi = j->key_hi, thr = j->thr;
     float keep = j->keep;
+#if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_simd()) {
+        ptm_dropout_mask_avx2(j->mask, b, e, lo, hi, thr, keep);
+        return;
+    }
+#endif
     for (size_t i = b; i < e; i++) {
         uint32_t h = hash32(hash32((uint32_t)i ^ hi) + lo);
         j->mask[i] = h < thr ? 0.0f : keep;
