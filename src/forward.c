@@ -729,7 +729,7 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     /* 3-5. the backbone (see backbone_chunk): in eval mode in micro-batches of about
      * MICRO_BATCH_FLOATS of [B, C, N, D], so that each layer's working set stays in cache,
      * spread over the pool's threads; in train mode the whole batch at once */
-    ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng};
+    ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng, 0};
     if (ctx->training) ptm_rng_seed(&ctx->rng, in->dropout_seed);
     if (rowpar) {
         size_t rows = (size_t)B * C, cr = (size_t)ctx->chunk_rows;

@@ -107,6 +107,7 @@ typedef struct {
     int training;  /* dropout active; BatchNorm with batch statistics */
     float dropout; /* probability */
     void *rng;     /* ptm_rng * drawing the dropout masks */
+    int masks_drawn; /* the layers' dropout masks are already drawn (mixer_layer_draw_masks) */
 } ptm_run_mode;
 
 /* scratch for backward, all [BCND] except hid/pre [BCND ef], dp_row [N] */

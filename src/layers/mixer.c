@@ -163,12 +163,28 @@ static const float *mask_or_null(const float *m, const ptm_run_mode *run) {
     return run->training && run->dropout > 0.0f ? m : NULL;
 }
 
+/* the layer's dropout masks for b samples of c channels, in a fixed order (channel MLP, self-
+ * attention, patch MLP, feature MLP), each from the next key of run->rng */
+void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_config *cfg, int b, int c,
+                            const ptm_run_mode *run) {
+    if (!run->training || run->dropout <= 0.0f) return;
+    int n = cfg->num_patches, d = cfg->d_model;
+    size_t total = (size_t)b * c * n * d, nh = total * (size_t)cfg->expansion_factor;
+    if (cfg->mode == PTM_MODE_MIX_CHANNEL) masks(&lc->ch, nh, total, run);
+    if (cfg->self_attn && lc->att_mask)
+        dropout_mask_fill(lc->att_mask, (size_t)b * c * cfg->self_attn_heads * n * n, run->dropout,
+                          run->rng);
+    masks(&lc->pa, nh, total, run);
+    masks(&lc->fe, nh, total, run);
+}
+
 void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
                          const ptm_config *cfg, int b, int c, const ptm_run_mode *run) {
     int n = cfg->num_patches, d = cfg->d_model;
     size_t rows_cnd = (size_t)b * c * n; /* rows of width D */
-    size_t total = rows_cnd * d, nh = total * (size_t)cfg->expansion_factor;
+    size_t total = rows_cnd * d;
     const float *h = inp;
+    if (!run->masks_drawn) mixer_layer_draw_masks(lc, cfg, b, c, run);
 
     if (cfg->mode == PTM_MODE_MIX_CHANNEL) {
         const ptm_mixer_block *blk = &layer->channel;
@@ -181,7 +197,6 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
             gated_attention_forward(bc->gin, bc->gp, bc->xt, &blk->gate, rows);
             gin = bc->gin;
         }
-        masks(bc, nh, total, run);
         mlp_forward(bc->y, bc->pre, bc->act, gin, &blk->fc1, &blk->fc2, rows,
                     mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
         swap_c_d(lc->h1, bc->y, h, b, c, n, d, 0);
@@ -193,16 +208,13 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
         ptm_block_cache *bc = &lc->pa;
         norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, cfg, rows_cnd, run);
         if (cfg->self_attn) {
-            size_t np = (size_t)b * c * cfg->self_attn_heads * n * n;
             int drop = run->training && run->dropout > 0.0f && lc->att_mask;
-            if (drop) dropout_mask_fill(lc->att_mask, np, run->dropout, run->rng);
             self_attention_forward(lc->att_out, lc->q, lc->k, lc->v, lc->att_ctx, lc->scores,
                                    lc->probs, drop ? lc->att_mask : NULL, bc->norm, layer,
                                    (size_t)b * c, n, d, cfg->self_attn_heads);
         }
         transpose_last2(bc->xt, bc->norm, NULL, (size_t)b * c, n, d); /* [B, C, D, N] */
         size_t rows = (size_t)b * c * d;
-        masks(bc, nh, total, run);
         mlp_forward(bc->y, bc->pre, bc->act, bc->xt, &blk->fc1, &blk->fc2, rows,
                     mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
         const float *g = bc->y;
@@ -225,7 +237,6 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
         const ptm_mixer_block *blk = &layer->feature;
         ptm_block_cache *bc = &lc->fe;
         norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, cfg, rows_cnd, run);
-        masks(bc, nh, total, run);
         mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows_cnd,
                     mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
         const float *g = bc->y;
