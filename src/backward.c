@@ -158,6 +158,90 @@ static void inject_scale_backward(float *dh, ptm_params *g, float *dtmp, const f
         }
 }
 
+/* the mixer layers (last to first), positional encoding and patcher for samples [b0, b0 + nb),
+ * from d(last_hidden_state) in ctx->d_h, their parameter gradients into g; gs is the gradient
+ * scratch seen from sample b0; shard >= 0 uses that shard's layer-cache view */
+static void backbone_backward(ptm_ctx *ctx, ptm_params *g, int b0, int nb,
+                              const ptm_grad_scratch *gs, float *scores, int sharded) {
+    const ptm_model *m = ctx->model;
+    const ptm_config *c = &m->cfg;
+    const ptm_params *p = &m->p;
+    int C = c->num_input_channels, N = c->num_patches, P = c->patch_length, D = c->d_model,
+        K = c->num_layers;
+    size_t cnd = (size_t)C * N * D, off = (size_t)b0 * cnd, bcn = (size_t)nb * C * N;
+    float *dlast = ctx->d_h + off;
+    /* mixer layers, last to first; dlast is turned in place into d(layer input) */
+    for (int k = K - 1; k >= 0; k--) {
+        const float *inp = (k > 0 ? ctx->hidden[k - 1] : ctx->embed) + off;
+        ptm_layer_cache view;
+        const ptm_layer_cache *lc = &ctx->lc[k];
+        if (sharded) {
+            ptm_shift_layer_cache(&view, lc, c, (size_t)b0, scores);
+            lc = &view;
+        }
+        mixer_layer_backward(dlast, &g->layers[k], dlast, inp, lc, &p->layers[k], c, nb, 1, gs);
+    }
+    /* positional encoding (learned only) and patcher */
+    if (p->position_enc && c->positional_encoding_type == PTM_PE_RANDOM)
+        for (size_t r = 0; r < (size_t)nb * C; r++)
+            for (size_t i = 0; i < (size_t)N * D; i++) g->position_enc[i] += dlast[r * N * D + i];
+    linear_backward(NULL, g->patcher.w, g->patcher.b, dlast, ctx->enc_in + (size_t)b0 * C * N * P,
+                    p->patcher.w, bcn, P, D);
+}
+
+typedef struct {
+    ptm_ctx *ctx;
+    int ns, nthreads;
+} shard_job;
+
+/* thread ith runs shards ith, ith + n, ...: each shard's gradients go to its own buffer, so
+ * the assignment of shards to threads changes nothing in the result */
+static void shards_part(void *arg, int ith, int nth) {
+    const shard_job *j = arg;
+    ptm_ctx *ctx = j->ctx;
+    const ptm_config *c = &ctx->model->cfg;
+    (void)nth;
+    if (ith >= j->nthreads) return;
+    ptm_pool *prev = ptm_pool_enter(NULL);
+    size_t cnd = (size_t)c->num_input_channels * c->num_patches * c->d_model,
+           ef = (size_t)c->expansion_factor, N = (size_t)c->num_patches;
+    for (int s = ith; s < j->ns; s += j->nthreads) {
+        int b0 = ptm_shard_start(ctx->batch, j->ns, s);
+        int nb = ptm_shard_start(ctx->batch, j->ns, s + 1) - b0;
+        ptm_model *gm = ctx->shard_grads[s];
+        if (s > 0) memset(gm->arena, 0, gm->arena_floats * sizeof(float));
+        size_t o = (size_t)b0 * cnd;
+        const ptm_grad_scratch *G = &ctx->gs;
+        ptm_grad_scratch gs = {G->da + o, G->db + o,        G->dc + o,
+                               G->dd + o, G->dhid + o * ef, G->dpre + o * ef,
+                               G->dz + o, G->dq + o,        G->dk + o,
+                               G->dv + o, G->dctx + o,      ctx->shard_dp_row + s * N};
+        backbone_backward(ctx, &gm->p, b0, nb, &gs, ctx->shard_scores + s * N, 1);
+    }
+    ptm_pool_leave(prev);
+}
+
+/* grads += shard_grads[1] + ... in shard order, element by element (any split of the
+ * elements over threads gives the same sums) */
+typedef struct {
+    ptm_ctx *ctx;
+    int ns;
+} reduce_job;
+
+static void reduce_range(void *arg, size_t i0, size_t i1) {
+    const reduce_job *j = arg;
+    float *dst = j->ctx->grads->arena;
+    for (int s = 1; s < j->ns; s++) {
+        const float *src = j->ctx->shard_grads[s]->arena;
+        for (size_t i = i0; i < i1; i++) dst[i] += src[i];
+    }
+}
+
+static void reduce_shards(ptm_ctx *ctx, int ns) {
+    reduce_job j = {ctx, ns};
+    ptm_parallel_for(ctx->grads->arena_floats, 4096, reduce_range, &j);
+}
+
 static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err);
 
 ptm_status ptm_backward(ptm_ctx *ctx, ptm_error *err) {
@@ -180,7 +264,7 @@ static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
     const ptm_params *p = &m->p;
     ptm_params *g = &ctx->grads->p;
     int B = ctx->batch, C = c->num_input_channels, N = c->num_patches, P = c->patch_length,
-        D = c->d_model, H = c->prediction_length, T = c->num_targets, K = c->num_layers,
+        D = c->d_model, H = c->prediction_length, T = c->num_targets,
         Cs = c->num_prediction_channels;
     size_t bcn = (size_t)B * C * N, bcnd = bcn * D;
     int nll = c->loss == PTM_LOSS_NLL;
@@ -296,17 +380,18 @@ static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
     }
     }
 
-    /* mixer layers, last to first; dlast is turned in place into d(layer input) */
-    for (int k = K - 1; k >= 0; k--) {
-        const float *inp = k > 0 ? ctx->hidden[k - 1] : ctx->embed;
-        mixer_layer_backward(dlast, &g->layers[k], dlast, inp, &ctx->lc[k], &p->layers[k], c, B, 1,
-                             &ctx->gs);
+    /* the backbone: in data-parallel shards when the context has them */
+    int ns = B < ctx->n_shards ? B : ctx->n_shards;
+    if (ns > 1) {
+        shard_job sj = {ctx, ns, ctx->pool ? ptm_pool_size(ctx->pool) : 1};
+        if (ctx->pool)
+            ptm_pool_run(ctx->pool, shards_part, &sj);
+        else
+            shards_part(&sj, 0, 1);
+        reduce_shards(ctx, ns);
+    } else {
+        backbone_backward(ctx, g, 0, B, &ctx->gs, NULL, 0);
     }
-    /* positional encoding (learned only) and patcher */
-    if (p->position_enc && c->positional_encoding_type == PTM_PE_RANDOM)
-        for (size_t r = 0; r < (size_t)B * C; r++)
-            for (size_t i = 0; i < (size_t)N * D; i++) g->position_enc[i] += dlast[r * N * D + i];
-    linear_backward(NULL, g->patcher.w, g->patcher.b, dlast, ctx->enc_in, p->patcher.w, bcn, P, D);
     return PTM_OK;
 }
 

@@ -20,6 +20,8 @@
 
 /* Largest activation arena a context may allocate (floats), checked before allocating. */
 #define PTM_MAX_CTX_FLOATS ((size_t)1 << 33)
+/* training: at most this many data-parallel shards of the batch (see ptm_ctx.n_shards) */
+#define PTM_TRAIN_SHARDS 4
 /* eval-mode micro-batch: about this many floats of [B, C, N, D] per layer pass */
 #ifndef MICRO_BATCH_FLOATS
 #define MICRO_BATCH_FLOATS 8192
@@ -271,6 +273,13 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     }
     float *scores = NULL;
     add_slot(&sl, &scores, N);
+    int nshards = train && c->norm_mlp != PTM_NORM_BATCH
+                      ? (cp.max_batch < PTM_TRAIN_SHARDS ? cp.max_batch : PTM_TRAIN_SHARDS)
+                      : 1;
+    if (nshards > 1) {
+        add_slot(&sl, &ctx->shard_scores, (size_t)nshards * N);
+        add_slot(&sl, &ctx->shard_dp_row, (size_t)nshards * N);
+    }
     if (sl.bad) {
         free(scr);
         free(hslots);
@@ -323,6 +332,20 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
             ptm_ctx_free(ctx);
             return s;
         }
+        ctx->shard_grads = calloc((size_t)nshards, sizeof(ptm_model *));
+        if (!ctx->shard_grads) {
+            ptm_ctx_free(ctx);
+            return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        }
+        ctx->n_shards = nshards;
+        ctx->shard_grads[0] = ctx->grads;
+        for (int i = 1; i < nshards; i++) {
+            s = ptm_model_build(c, &ctx->shard_grads[i], err);
+            if (s != PTM_OK) {
+                ptm_ctx_free(ctx);
+                return s;
+            }
+        }
     } else {
         /* eval: every cache buffer aliases shared scratch (see mixer.c for why this is safe),
          * one scratch set per thread */
@@ -364,12 +387,17 @@ size_t ptm_ctx_memory_bytes(const ptm_ctx *ctx) {
     if (!ctx) return 0;
     size_t b = ctx->arena_floats * sizeof(float);
     if (ctx->grads) b += ctx->grads->arena_floats * sizeof(float) * 2;
+    for (int i = 1; i < ctx->n_shards; i++)
+        b += ctx->shard_grads[i]->arena_floats * sizeof(float) * 2;
     return b;
 }
 
 void ptm_ctx_free(ptm_ctx *ctx) {
     if (!ctx) return;
     ptm_pool_free(ctx->pool);
+    if (ctx->shard_grads)
+        for (int i = 1; i < ctx->n_shards; i++) ptm_model_free(ctx->shard_grads[i]);
+    free(ctx->shard_grads);
     ptm_model_free(ctx->grads);
     free(ctx->arena);
     free(ctx->hidden);
@@ -543,6 +571,55 @@ typedef struct {
     int nthreads; /* threads that take chunks (the first n_scratch of the pool) */
 } backbone_job;
 
+/* first sample of training shard s of a batch of B (the shards of a batch never depend on the
+ * thread count) */
+int ptm_shard_start(int B, int nshards, int s) {
+    return (int)((long long)B * s / nshards);
+}
+
+/* a training layer cache viewed from sample s0 on (LayerNorm statistics are per row; sharded
+ * training is not used with BatchNorm); scores is the shard's own [N] scratch */
+void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src, const ptm_config *c,
+                           size_t s0, float *scores) {
+    size_t cn = (size_t)c->num_input_channels * c->num_patches, cnd = cn * c->d_model,
+           ef = (size_t)c->expansion_factor;
+    size_t np = cn * c->self_attn_heads * c->num_patches;
+#define SHIFT(f, per) dst->f = src->f ? src->f + s0 * (per) : NULL
+    const ptm_block_cache *sb[3] = {&src->ch, &src->pa, &src->fe};
+    ptm_block_cache *db[3] = {&dst->ch, &dst->pa, &dst->fe};
+    for (int i = 0; i < 3; i++) {
+        const ptm_block_cache *a = sb[i];
+        ptm_block_cache *b = db[i];
+        b->norm = a->norm ? a->norm + s0 * cnd : NULL;
+        b->mean = a->mean ? a->mean + s0 * cn : NULL;
+        b->rstd = a->rstd ? a->rstd + s0 * cn : NULL;
+        b->xt = a->xt ? a->xt + s0 * cnd : NULL;
+        b->gin = a->gin ? a->gin + s0 * cnd : NULL;
+        b->pre = a->pre ? a->pre + s0 * cnd * ef : NULL;
+        b->act = a->act ? a->act + s0 * cnd * ef : NULL;
+        b->y = a->y ? a->y + s0 * cnd : NULL;
+        b->gp = a->gp ? a->gp + s0 * cnd : NULL;
+        b->gout = a->gout ? a->gout + s0 * cnd : NULL;
+        b->mask1 = a->mask1 ? a->mask1 + s0 * cnd * ef : NULL;
+        b->mask2 = a->mask2 ? a->mask2 + s0 * cnd : NULL;
+    }
+    SHIFT(h1, cnd);
+    SHIFT(h2, cnd);
+    SHIFT(q, cnd);
+    SHIFT(k, cnd);
+    SHIFT(v, cnd);
+    SHIFT(att_ctx, cnd);
+    SHIFT(att_out, cnd);
+    SHIFT(probs, np);
+    SHIFT(att_mask, np);
+    SHIFT(na_in, cnd);
+    SHIFT(na_out, cnd);
+    SHIFT(na_mean, cn);
+    SHIFT(na_rstd, cn);
+#undef SHIFT
+    dst->scores = scores;
+}
+
 static void backbone_chunk(const backbone_job *j, ptm_layer_cache *lc0, int chunk) {
     ptm_ctx *ctx = j->ctx;
     const ptm_model *m = ctx->model;
@@ -552,6 +629,12 @@ static void backbone_chunk(const backbone_job *j, ptm_layer_cache *lc0, int chun
         K = c->num_layers;
     size_t cnd = (size_t)C * N * D;
     int b0 = chunk * j->mb, nb = j->B - b0 < j->mb ? j->B - b0 : j->mb;
+    int sharded = ctx->training && j->nchunks > 1;
+    if (sharded) {
+        b0 = ptm_shard_start(j->B, j->nchunks, chunk);
+        nb = ptm_shard_start(j->B, j->nchunks, chunk + 1) - b0;
+    }
+    ptm_layer_cache shifted;
     size_t off = (size_t)b0 * cnd;
     float *emb = ctx->embed + off;
     linear_fwd(emb, j->enc_in + (size_t)b0 * C * N * P, &p->patcher, (size_t)nb * C * N);
@@ -561,6 +644,11 @@ static void backbone_chunk(const backbone_job *j, ptm_layer_cache *lc0, int chun
     const float *hh = emb;
     for (int k = 0; k < K; k++) {
         ptm_layer_cache *lc = ctx->training ? &ctx->lc[k] : lc0;
+        if (sharded) {
+            ptm_shift_layer_cache(&shifted, lc, c, (size_t)b0,
+                                  ctx->shard_scores + (size_t)chunk * N);
+            lc = &shifted;
+        }
         if (!ctx->training) lc->h1 = lc->h2 = ctx->hidden[k] + off;
         mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nb, C, j->run);
         hh = ctx->hidden[k] + off;
@@ -580,7 +668,8 @@ static void backbone_part(void *arg, int ith, int nth) {
     (void)nth;
     if (ith >= j->nthreads) return;
     ptm_pool *prev = ptm_pool_enter(NULL);
-    for (int ch = ith; ch < j->nchunks; ch += j->nthreads) backbone_chunk(j, &j->ctx->lc[ith], ch);
+    for (int ch = ith; ch < j->nchunks; ch += j->nthreads)
+        backbone_chunk(j, j->ctx->training ? NULL : &j->ctx->lc[ith], ch);
     ptm_pool_leave(prev);
 }
 
@@ -743,9 +832,16 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     } else {
         int mb = ctx->training ? B : ctx->micro_batch;
         int nchunks = (B + mb - 1) / mb;
+        if (ctx->training && ctx->n_shards > 1) {
+            /* data-parallel: every mask for the whole batch first (the same keys in the same
+             * order as one pass), then the shards */
+            for (int k = 0; k < K; k++) mixer_layer_draw_masks(&ctx->lc[k], c, B, C, &run);
+            run.masks_drawn = 1;
+            nchunks = B < ctx->n_shards ? B : ctx->n_shards;
+        }
         backbone_job job = {ctx, enc_in, B, mb, nchunks, &run, 1};
-        if (ctx->pool && !ctx->training && nchunks > 1 && ctx->n_scratch > 1) {
-            job.nthreads = ctx->n_scratch;
+        if (ctx->pool && nchunks > 1 && (ctx->training || ctx->n_scratch > 1)) {
+            job.nthreads = ctx->training ? ptm_pool_size(ctx->pool) : ctx->n_scratch;
             ptm_pool_run(ctx->pool, backbone_part, &job);
         } else {
             for (int ch = 0; ch < nchunks; ch++) backbone_chunk(&job, &ctx->lc[0], ch);

@@ -104,9 +104,9 @@ typedef struct {
 } ptm_layer_cache;
 
 typedef struct {
-    int training;  /* dropout active; BatchNorm with batch statistics */
-    float dropout; /* probability */
-    void *rng;     /* ptm_rng * drawing the dropout masks */
+    int training;    /* dropout active; BatchNorm with batch statistics */
+    float dropout;   /* probability */
+    void *rng;       /* ptm_rng * drawing the dropout masks */
     int masks_drawn; /* the layers' dropout masks are already drawn (mixer_layer_draw_masks) */
 } ptm_run_mode;
 
@@ -158,6 +158,13 @@ struct ptm_ctx {
     int training;
     ptm_rng rng;             /* dropout masks */
     struct ptm_model *grads; /* d loss / d parameters, laid out like the model */
+    /* data-parallel training (LayerNorm models): the batch is cut into n_shards fixed parts
+     * (a function of the batch only, never of the thread count), each run through the
+     * backbone forward and backward on one thread, its parameter gradients into
+     * shard_grads[s] (shard_grads[0] = grads), then summed in shard order */
+    int n_shards;
+    struct ptm_model **shard_grads;
+    float *shard_scores, *shard_dp_row; /* [n_shards, N] per-shard attention scratch */
     ptm_grad_scratch gs;
     float *d_h, *d_h2;          /* [BCND] gradients of hidden states */
     float *head_mask, *head_in; /* head dropout mask and the head's (dropped) input */
@@ -175,5 +182,10 @@ struct ptm_ctx {
     ptm_tensor_view outputs[PTM_MAX_OUTPUTS];
     char out_names[PTM_MAX_OUTPUTS][48];
 };
+
+/* sharded training (forward.c): first sample of shard s, and a layer cache seen from sample s0 */
+int ptm_shard_start(int B, int nshards, int s);
+void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src, const ptm_config *c,
+                           size_t s0, float *scores);
 
 #endif
