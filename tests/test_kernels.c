@@ -74,6 +74,44 @@ TEST(test_gemm_shapes) {
     ptm_kernels_force_scalar(prev);
 }
 
+/* the fused linear kernel (bias + GEMM + optional GELU in one pass, AVX-512 only) against the
+ * scalar linear layer and GELU, on shapes that hit every tile edge and the k / n blocking */
+TEST(test_linear_fused) {
+    if (ptm_kernels_level() < PTM_KERNELS_AVX512) {
+        printf("linear_fused: no AVX-512 on this CPU, skipped\n");
+        return;
+    }
+    unsigned seed = 3;
+    size_t shapes[][3] = {{1, 1, 1},     {8, 32, 16},   {9, 33, 7},   {17, 16, 64},
+                          {5, 130, 300}, {64, 128, 64}, {3, 7, 1024}, {23, 200, 257}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K);
+        float *Wt = malloc(sizeof(float) * K * N), *bias = malloc(sizeof(float) * N);
+        float *ref = malloc(sizeof(float) * M * N), *got = malloc(sizeof(float) * M * N);
+        for (size_t i = 0; i < M * K; i++) A[i] = frand(&seed);
+        for (size_t i = 0; i < N * K; i++) W[i] = frand(&seed) * 0.3f;
+        for (size_t n = 0; n < N; n++)
+            for (size_t k = 0; k < K; k++) Wt[k * N + n] = W[n * K + k];
+        for (size_t i = 0; i < N; i++) bias[i] = frand(&seed);
+        for (int gelu = 0; gelu < 2; gelu++)
+            for (int hasb = 0; hasb < 2; hasb++) {
+                linear_forward(ref, A, W, hasb ? bias : NULL, M, (int)K, (int)N);
+                if (gelu)
+                    for (size_t i = 0; i < M * N; i++) ref[i] = gelu_scalar(ref[i]);
+                for (size_t i = 0; i < M * N; i++) got[i] = 1e30f; /* must be overwritten */
+                ptm_linear_fused(M, N, K, A, K, Wt, N, hasb ? bias : NULL, got, N, gelu);
+                CHECK(max_rel(got, ref, M * N) < 1e-5);
+            }
+        free(A);
+        free(W);
+        free(Wt);
+        free(bias);
+        free(ref);
+        free(got);
+    }
+}
+
 TEST(test_linear_fast_path) {
     unsigned seed = 7;
     int in = 37, out = 19;
@@ -376,6 +414,7 @@ TEST(test_eval_chunks_deterministic) {
 
 int main(void) {
     RUN(test_gemm_shapes);
+    RUN(test_linear_fused);
     RUN(test_linear_fast_path);
     RUN(test_gelu_fast);
     RUN(test_vector_kernels);

@@ -118,3 +118,36 @@ void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size
     gemm_job j = {M, N, K, sam, sak, ldb, ldc, A, B, C, M < (size_t)(8 * nth)};
     ptm_pool_run(pool, gemm_part, &j);
 }
+
+/* the fused linear layer, split over the pool by rows like ptm_gemm_acc */
+typedef struct {
+    size_t M, N, K, lda, ldb, ldc;
+    const float *A, *B, *bias;
+    float *C;
+    int gelu;
+} linear_job;
+
+static void linear_part(void *arg, int ith, int nth) {
+    const linear_job *j = arg;
+    size_t b, e;
+    ptm_share(j->M, 8, ith, nth, &b, &e);
+#if defined(__x86_64__) || defined(__i386__)
+    if (e > b)
+        ptm_linear_avx512(e - b, j->N, j->K, j->A + b * j->lda, j->lda, j->B, j->ldb, j->bias,
+                          j->C + b * j->ldc, j->ldc, j->gelu);
+#else
+    (void)b;
+    (void)e;
+#endif
+}
+
+void ptm_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                      size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
+    ptm_pool *pool = ptm_pool_current();
+    int nth = ptm_pool_size(pool);
+    linear_job j = {M, N, K, lda, ldb, ldc, A, B, bias, C, gelu};
+    if (nth < 2 || M < 16 || (double)M * (double)N * (double)K < 1048576.0)
+        linear_part(&j, 0, 1);
+    else
+        ptm_pool_run(pool, linear_part, &j);
+}

@@ -4,23 +4,77 @@
  * On a CPU with full-width 512-bit FMA units (AMD Zen 5, Intel server cores) this doubles the
  * FLOP rate of the AVX2 kernel. Compiled with -mavx512f -mfma for this file only; dispatch.c
  * calls it when the CPU and the OS support AVX-512F. Summation order over k is the same as in
- * the other kernels (one FMA per k into the accumulator loaded from C). */
+ * the other kernels (one FMA per k into the accumulator loaded from C).
+ * ptm_linear_avx512 is the fused linear layer: the tile starts from the bias row instead of
+ * loading C, and GELU (optional) is applied in registers before the store. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <stdint.h>
 
 #include "kernels/kernels.h"
 
-/* C[0..MR) x [0..16*NV) += A[0..MR) x B, the last 16-column vector masked with `mk` */
-static inline __attribute__((always_inline)) void tile(const int MR, const int NV, size_t K,
-                                                       const float *A, size_t sam, size_t sak,
-                                                       const float *B, size_t ldb, float *C,
-                                                       size_t ldc, __mmask16 mk) {
+/* the rational erf of src/layers/activation.c and vec_avx2.c, 16 lanes at a time (the same
+ * operations, so the same results as the 8-lane version) */
+static inline __m512 erf512(__m512 x) {
+    __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-4.0f)), _mm512_set1_ps(4.0f));
+    __m512 x2 = _mm512_mul_ps(xc, xc);
+    __m512 p = _mm512_set1_ps(-2.72614225801306e-10f);
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(2.77068142495902e-08f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.10102402082508e-06f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-5.69250639462346e-05f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-7.34990630326855e-04f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.95459980854025e-03f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-1.60960333262415e-02f));
+    __m512 q = _mm512_set1_ps(-1.45660718464996e-05f);
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-2.13374055278905e-04f));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.68282697438203e-03f));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-7.37332916720468e-03f));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.42647390514189e-02f));
+    return _mm512_div_ps(_mm512_mul_ps(xc, p), q);
+}
+
+static inline __m512 gelu512(__m512 x) {
+    __m512 e = erf512(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f)));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x),
+                         _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+static __attribute__((noinline)) void gelu_tile(float *C, size_t ldc, int mr, int nv,
+                                                __mmask16 mk) {
+    for (int i = 0; i < mr; i++) {
+        float *c = C + (size_t)i * ldc;
+        for (int v = 0; v < nv - 1; v++)
+            _mm512_storeu_ps(c + 16 * v, gelu512(_mm512_loadu_ps(c + 16 * v)));
+        float *t = c + 16 * (nv - 1);
+        _mm512_mask_storeu_ps(t, mk, gelu512(_mm512_maskz_loadu_ps(mk, t)));
+    }
+}
+
+/* How a tile starts and ends (a compile-time constant in each instance of tile(), so that the
+ * accumulators stay in registers): ACC adds to C (the plain GEMM); BIAS starts from a bias row
+ * (NULL: zero) instead of loading C; BIAS_GELU also applies GELU before the store (the fused
+ * linear layer); ACC_GELU adds to C, then GELU (the last k block of a blocked fused layer). */
+enum { ACC = 0, BIAS = 1, BIAS_GELU = 2, ACC_GELU = 3 };
+
+/* C[0..MR) x [0..16*NV) (+)= A[0..MR) x B, the last 16-column vector masked with `mk` */
+static inline __attribute__((always_inline)) void
+tile(const int MR, const int NV, const int MODE, size_t K, const float *A, size_t sam, size_t sak,
+     const float *B, size_t ldb, float *C, size_t ldc, __mmask16 mk, const float *bias) {
     __m512 acc[8][2];
-    for (int i = 0; i < MR; i++)
+    if (MODE == ACC || MODE == ACC_GELU) {
+        for (int i = 0; i < MR; i++)
+            for (int v = 0; v < NV; v++)
+                acc[i][v] = v == NV - 1 ? _mm512_maskz_loadu_ps(mk, C + i * ldc + 16 * v)
+                                        : _mm512_loadu_ps(C + i * ldc + 16 * v);
+    } else {
+        __m512 b0[2];
         for (int v = 0; v < NV; v++)
-            acc[i][v] = v == NV - 1 ? _mm512_maskz_loadu_ps(mk, C + i * ldc + 16 * v)
-                                    : _mm512_loadu_ps(C + i * ldc + 16 * v);
+            b0[v] = !bias         ? _mm512_setzero_ps()
+                    : v == NV - 1 ? _mm512_maskz_loadu_ps(mk, bias + 16 * v)
+                                  : _mm512_loadu_ps(bias + 16 * v);
+        for (int i = 0; i < MR; i++)
+            for (int v = 0; v < NV; v++) acc[i][v] = b0[v];
+    }
     for (size_t k = 0; k < K; k++) {
         const float *b = B + k * ldb;
         __m512 bv[2];
@@ -40,50 +94,73 @@ static inline __attribute__((always_inline)) void tile(const int MR, const int N
             else
                 _mm512_storeu_ps(C + i * ldc + 16 * v, acc[i][v]);
         }
+    /* GELU on the tile just stored (still in L1), in a loop of its own: unrolled into the
+     * register tile it would push the accumulators out to the stack */
+    if (MODE == BIAS_GELU || MODE == ACC_GELU) gelu_tile(C, ldc, MR, NV, mk);
 }
 
 /* one row band of MR rows over all N columns */
+static inline __attribute__((always_inline)) void
+band_mode(const int MR, const int MODE, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+          const float *B, size_t ldb, float *C, size_t ldc, const float *bias) {
+    size_t n = 0;
+    for (; n + 32 <= N; n += 32)
+        tile(MR, 2, MODE, K, A, sam, sak, B + n, ldb, C + n, ldc, 0xffff, bias ? bias + n : NULL);
+    size_t r = N - n;
+    if (r > 16)
+        tile(MR, 2, MODE, K, A, sam, sak, B + n, ldb, C + n, ldc, (__mmask16)((1u << (r - 16)) - 1),
+             bias ? bias + n : NULL);
+    else if (r > 0)
+        tile(MR, 1, MODE, K, A, sam, sak, B + n, ldb, C + n, ldc,
+             (__mmask16)(r == 16 ? 0xffffu : (1u << r) - 1), bias ? bias + n : NULL);
+}
+
+typedef struct {
+    const float *bias;
+    int mode;
+} epilogue;
+
 static inline __attribute__((always_inline)) void band(const int MR, size_t N, size_t K,
                                                        const float *A, size_t sam, size_t sak,
                                                        const float *B, size_t ldb, float *C,
-                                                       size_t ldc) {
-    size_t n = 0;
-    for (; n + 32 <= N; n += 32) tile(MR, 2, K, A, sam, sak, B + n, ldb, C + n, ldc, 0xffff);
-    size_t r = N - n;
-    if (r > 16)
-        tile(MR, 2, K, A, sam, sak, B + n, ldb, C + n, ldc, (__mmask16)((1u << (r - 16)) - 1));
-    else if (r > 0)
-        tile(MR, 1, K, A, sam, sak, B + n, ldb, C + n, ldc,
-             (__mmask16)(r == 16 ? 0xffffu : (1u << r) - 1));
+                                                       size_t ldc, const epilogue *ep) {
+    if (ep->mode == ACC)
+        band_mode(MR, ACC, N, K, A, sam, sak, B, ldb, C, ldc, NULL);
+    else if (ep->mode == BIAS)
+        band_mode(MR, BIAS, N, K, A, sam, sak, B, ldb, C, ldc, ep->bias);
+    else if (ep->mode == BIAS_GELU)
+        band_mode(MR, BIAS_GELU, N, K, A, sam, sak, B, ldb, C, ldc, ep->bias);
+    else
+        band_mode(MR, ACC_GELU, N, K, A, sam, sak, B, ldb, C, ldc, NULL);
 }
 
 static void gemm_block(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                       const float *B, size_t ldb, float *C, size_t ldc) {
+                       const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
     size_t m = 0;
-    for (; m + 8 <= M; m += 8) band(8, N, K, A + m * sam, sam, sak, B, ldb, C + m * ldc, ldc);
+    for (; m + 8 <= M; m += 8) band(8, N, K, A + m * sam, sam, sak, B, ldb, C + m * ldc, ldc, ep);
     const float *a = A + m * sam;
     float *c = C + m * ldc;
     switch (M - m) {
     case 7:
-        band(7, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(7, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 6:
-        band(6, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(6, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 5:
-        band(5, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(5, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 4:
-        band(4, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(4, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 3:
-        band(3, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(3, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 2:
-        band(2, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(2, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 1:
-        band(1, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(1, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     default:
         break;
@@ -95,18 +172,39 @@ static void gemm_block(size_t M, size_t N, size_t K, const float *A, size_t sam,
 #define KB 256
 #define NB 128
 
-void ptm_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                         const float *B, size_t ldb, float *C, size_t ldc) {
+/* blocked over n and k; with a fused epilogue the first k block starts from the bias and
+ * only the last applies GELU, so the sums are those of the plain GEMM on a bias-filled C */
+static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                         const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
     if (K <= KB && N <= NB) {
-        gemm_block(M, N, K, A, sam, sak, B, ldb, C, ldc);
+        gemm_block(M, N, K, A, sam, sak, B, ldb, C, ldc, ep);
         return;
     }
     for (size_t n0 = 0; n0 < N; n0 += NB) {
         size_t nb = N - n0 < NB ? N - n0 : NB;
-        for (size_t k0 = 0; k0 < K; k0 += KB) {
+        for (size_t k0 = 0; k0 < K || k0 == 0; k0 += KB) {
             size_t kb = K - k0 < KB ? K - k0 : KB;
-            gemm_block(M, nb, kb, A + k0 * sak, sam, sak, B + k0 * ldb + n0, ldb, C + n0, ldc);
+            /* the first k block starts from the bias, the last applies GELU */
+            int first = k0 == 0, last = k0 + kb >= K, gelu = ep->mode == BIAS_GELU && last;
+            int mode = ep->mode == ACC ? ACC
+                       : first         ? (gelu ? BIAS_GELU : BIAS)
+                                       : (gelu ? ACC_GELU : ACC);
+            epilogue e = {ep->bias ? ep->bias + n0 : NULL, mode};
+            gemm_block(M, nb, kb, A + k0 * sak, sam, sak, B + k0 * ldb + n0, ldb, C + n0, ldc, &e);
+            if (K == 0) break;
         }
     }
+}
+
+void ptm_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                         const float *B, size_t ldb, float *C, size_t ldc) {
+    epilogue ep = {NULL, ACC};
+    gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
+}
+
+void ptm_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
+    epilogue ep = {bias, gelu ? BIAS_GELU : BIAS};
+    gemm_blocked(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
 }
 #endif

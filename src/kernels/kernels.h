@@ -28,7 +28,15 @@ void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam,
                        const float *B, size_t ldb, float *C, size_t ldc);
 void ptm_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                          const float *B, size_t ldb, float *C, size_t ldc);
+void ptm_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
 #endif
+/* The fused linear layer C = act(bias + A B) (A row-major [M, K], B [K, N], bias [N] or NULL,
+ * act = GELU when gelu, else none), in one pass over C: only when ptm_kernels_level() is
+ * PTM_KERNELS_AVX512 (linear_fwd in src/layers/linear.c falls back to bias fill + ptm_gemm_acc +
+ * GELU otherwise, with the same sums). Split over the current pool by rows. */
+void ptm_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                      size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
 /* element-wise kernels (vec_avx2.c); callers use them only when ptm_kernels_simd() */
 int ptm_kernels_simd(void);
 #if defined(__x86_64__) || defined(__i386__)

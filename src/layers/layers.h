@@ -18,6 +18,8 @@ void linear_forward(float *out, const float *inp, const float *w, const float *b
                     int in, int out_features);
 /* the same with the model's transposed weights (lin->wt) when present */
 void linear_fwd(float *out, const float *inp, const ptm_linear *lin, size_t rows);
+/* out = GELU(x W^T + b) when gelu, else linear_fwd (fused kernel with AVX-512) */
+void linear_fwd_act(float *out, const float *inp, const ptm_linear *lin, size_t rows, int gelu);
 /* accumulates: dinp += dout W, dweight += dout^T inp, dbias += sum dout (any may be NULL) */
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *w, size_t rows, int in, int out_features);

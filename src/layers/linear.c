@@ -8,13 +8,25 @@
 #include "layers/layers.h"
 
 void linear_fwd(float *out, const float *inp, const ptm_linear *lin, size_t rows) {
+    linear_fwd_act(out, inp, lin, rows, 0);
+}
+
+/* out = act(x W^T + b): with AVX-512 one fused kernel (bias and GELU in registers); otherwise
+ * the bias rows, the GEMM, then GELU over the output - the same sums either way */
+void linear_fwd_act(float *out, const float *inp, const ptm_linear *lin, size_t rows, int gelu) {
     if (!lin->wt) {
         linear_forward(out, inp, lin->w, lin->b, rows, lin->in, lin->out);
+        if (gelu) gelu_forward(out, out, rows * (size_t)lin->out);
         return;
     }
     size_t in = (size_t)lin->in, no = (size_t)lin->out;
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+        ptm_linear_fused(rows, no, in, inp, in, lin->wt, no, lin->b, out, no, gelu);
+        return;
+    }
     for (size_t r = 0; r < rows; r++) memcpy(out + r * no, lin->b, no * sizeof(float));
     ptm_gemm_acc(rows, no, in, inp, in, 1, lin->wt, no, out, no);
+    if (gelu) gelu_forward(out, out, rows * no);
 }
 
 void linear_forward(float *out, const float *inp, const float *w, const float *b, size_t rows,

@@ -6,8 +6,12 @@
 void mlp_forward(float *out, float *pre, float *act, const float *inp, const ptm_linear *fc1,
                  const ptm_linear *fc2, size_t rows, const float *mask1, const float *mask2) {
     size_t nh = rows * (size_t)fc1->out;
-    linear_fwd(pre, inp, fc1, rows);
-    gelu_forward(act, pre, nh);
+    if (act == pre) { /* eval: fc1 and GELU fused, pre not kept */
+        linear_fwd_act(act, inp, fc1, rows, 1);
+    } else {
+        linear_fwd(pre, inp, fc1, rows);
+        gelu_forward(act, pre, nh);
+    }
     if (mask1)
         for (size_t i = 0; i < nh; i++) act[i] *= mask1[i];
     linear_fwd(out, act, fc2, rows);
