@@ -45,6 +45,9 @@ $(BUILD)/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
 $(BUILD)/src/kernels/gemm_avx512.o: src/kernels/gemm_avx512.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -mavx512f -mfma -c $< -o $@
+$(BUILD)/src/kernels/vec_avx512.o: src/kernels/vec_avx512.c src/kernels/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -mavx512f -mfma -c $< -o $@
 $(BUILD)/src/kernels/vec_avx2.o: src/kernels/vec_avx2.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -c $< -o $@
@@ -105,6 +108,9 @@ $(BUILD)/pic/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernel
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -mavx2 -mfma -c $< -o $@
 $(BUILD)/pic/src/kernels/gemm_avx512.o: src/kernels/gemm_avx512.c src/kernels/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -mavx512f -mfma -c $< -o $@
+$(BUILD)/pic/src/kernels/vec_avx512.o: src/kernels/vec_avx512.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -mavx512f -mfma -c $< -o $@
 $(BUILD)/pic/src/kernels/vec_avx2.o: src/kernels/vec_avx2.c src/kernels/kernels.h

@@ -156,15 +156,18 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
                  : (per_mb < 1 ? 1 : (per_mb > (size_t)cp.max_batch ? cp.max_batch : (int)per_mb));
     int nthr = cp.num_threads > 1 ? (cp.num_threads > 256 ? 256 : cp.num_threads) : 1;
     int nchunks_max = (cp.max_batch + mb - 1) / mb;
-    /* common_channel eval runs in chunks of series instead (every series is independent): about
+    /* eval runs in chunks of series instead (every series, or sample, is independent): about
      * MICRO_BATCH_FLOATS each, fewer when that leaves a thread idle (batch 1 uses every core) */
     size_t nd_ = (size_t)c->num_patches * (size_t)c->d_model;
-    if (!train && c->mode != PTM_MODE_MIX_CHANNEL) {
+    if (!train) {
         size_t rows = (size_t)cp.max_batch * (size_t)c->num_input_channels;
         size_t cr = (size_t)MICRO_BATCH_FLOATS / (nd_ ? nd_ : 1);
         if (cr < 1) cr = 1;
         if (cr > (rows + (size_t)nthr - 1) / (size_t)nthr)
             cr = (rows + (size_t)nthr - 1) / (size_t)nthr;
+        /* mix_channel mixes the channels of a sample: chunks of whole samples */
+        size_t cg = c->mode == PTM_MODE_MIX_CHANNEL ? (size_t)c->num_input_channels : 1;
+        cr = (cr + cg - 1) / cg * cg;
         ctx->chunk_rows = (int)cr;
         mb = (int)((cr + (size_t)c->num_input_channels - 1) / (size_t)c->num_input_channels);
         nchunks_max = (int)((rows + cr - 1) / cr);
@@ -673,8 +676,9 @@ static void backbone_part(void *arg, int ith, int nth) {
     ptm_pool_leave(prev);
 }
 
-/* Eval mode, common_channel: every series (b, c) goes through the model on its own, so the
- * whole forward of a chunk of series [r0, r1) - scaling + patching (unless done before),
+/* Eval mode: every series (b, c) goes through the model on its own (common_channel; with
+ * mix_channel every sample, and chunks hold whole samples), so the whole forward of a chunk of
+ * series [r0, r1) - scaling + patching (unless done before),
  * patch embedding, the layers, InjectScalerStatistics4D and the forecasting or pretraining head -
  * runs on one thread with no serial step in between. A series' result does not depend on the
  * chunk it is in (every kernel computes each output element in the same order). */
@@ -709,7 +713,8 @@ static void rows_chunk(const rows_job *j, ptm_layer_cache *lc, int chunk) {
     const float *hh = emb;
     for (int k = 0; k < K; k++) {
         lc->h1 = lc->h2 = ctx->hidden[k] + off;
-        mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nr, 1, j->run);
+        int cg = c->mode == PTM_MODE_MIX_CHANNEL ? C : 1; /* chunks hold whole samples then */
+        mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nr / cg, cg, j->run);
         hh = ctx->hidden[k] + off;
     }
     if (p->has_inject) {
@@ -777,10 +782,10 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     ctx->n_outputs = 0;
     ctx->has_loss = 0;
 
-    /* eval mode, common_channel: the forward runs in chunks of series (see rows_chunk), which
+    /* eval mode: the forward runs in chunks of series (see rows_chunk), which
      * also scale and patch their own series unless the scaling is batch-wide (mean) or patches
      * get masked first (pretraining) */
-    int rowpar = !ctx->training && c->mode != PTM_MODE_MIX_CHANNEL;
+    int rowpar = !ctx->training;
     int prep = rowpar && c->scaling != PTM_SCALING_MEAN && c->model_class != PTM_CLASS_PRETRAINING;
     int nll = c->loss == PTM_LOSS_NLL;
 
@@ -818,7 +823,7 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     /* 3-5. the backbone (see backbone_chunk): in eval mode in micro-batches of about
      * MICRO_BATCH_FLOATS of [B, C, N, D], so that each layer's working set stays in cache,
      * spread over the pool's threads; in train mode the whole batch at once */
-    ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng, 0};
+    ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng, 0, !ctx->training};
     if (ctx->training) ptm_rng_seed(&ctx->rng, in->dropout_seed);
     if (rowpar) {
         size_t rows = (size_t)B * C, cr = (size_t)ctx->chunk_rows;

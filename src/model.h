@@ -108,6 +108,7 @@ typedef struct {
     float dropout;   /* probability */
     void *rng;       /* ptm_rng * drawing the dropout masks */
     int masks_drawn; /* the layers' dropout masks are already drawn (mixer_layer_draw_masks) */
+    int inference;   /* no backward follows: layers may skip what only backward reads */
 } ptm_run_mode;
 
 /* scratch for backward, all [BCND] except hid/pre [BCND ef], dp_row [N] */

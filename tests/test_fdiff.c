@@ -684,6 +684,7 @@ static void mixer_case(const model_case *mc, int training, uint64_t seed) {
     d.run.dropout = c->dropout;
     d.run.rng = &d.rng;
     d.run.masks_drawn = 0;
+    d.run.inference = 0; /* backward reads the caches */
     float *dinp = zeros(n), *dout = zeros(n);
     mix_loss(&d);
     ptm_model *gm = ctx->grads;

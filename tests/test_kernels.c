@@ -167,8 +167,8 @@ TEST(test_vector_kernels) {
     gelu_backward(b, x, g, n);
     CHECK(max_rel(b, a, n) < 2e-6);
     /* gated attention rows of width 16 (the SIMD path) and 12 (scalar either way) */
-    int widths[2] = {16, 12};
-    for (int wi = 0; wi < 2; wi++) {
+    int widths[5] = {16, 12, 7, 64, 70};
+    for (int wi = 0; wi < 5; wi++) {
         int w = widths[wi];
         size_t rows = 9;
         float *wt = malloc(sizeof(float) * (size_t)w * w),
@@ -333,7 +333,7 @@ static int eval_outputs(const ptm_model *m, int threads, int B, const ptm_inputs
 }
 
 TEST(test_eval_chunks_deterministic) {
-    for (int variant = 0; variant < 6; variant++) {
+    for (int variant = 0; variant < 8; variant++) {
         ptm_config c;
         ptm_config_defaults(&c);
         c.model_class = variant == 3   ? PTM_CLASS_PRETRAINING
@@ -364,6 +364,11 @@ TEST(test_eval_chunks_deterministic) {
         }
         if (variant == 2) c.scaling = PTM_SCALING_MEAN;
         if (variant == 4) c.head_aggregation = PTM_AGG_AVG_POOL;
+        if (variant >= 6) { /* mix_channel: chunks of whole samples, the [C, N D] channel mixer */
+            c.mode = PTM_MODE_MIX_CHANNEL;
+            c.gated_attn = variant == 6;
+            c.num_input_channels = 3;
+        }
         ptm_error err;
         ptm_model *m = NULL;
         CHECK_STATUS(ptm_config_finish(&c, "test", &err), PTM_OK);

@@ -44,6 +44,10 @@ void ptm_gelu_avx2(float *out, const float *inp, size_t n);
 void ptm_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n);
 /* rows of width w, w a multiple of 8: probs = softmax(probs) per row, out = inp * probs */
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w);
+/* AVX-512F (vec_avx512.c): the softmax-and-gate above for rows of any width */
+void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w);
+/* softmax down the columns of a [r, w] block, then the gate (gated_attention_cols in gate.c) */
+void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w);
 /* dropout mask elements [i0, i1) (see dropout_part in src/layers/mixer.c, the oracle) */
 void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
                            uint32_t thr, float keep);

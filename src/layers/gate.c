@@ -16,6 +16,11 @@ static void gate_fwd_range(void *a, size_t r0, size_t r1) {
     const gate_job *j = a;
     int w = j->w;
 #if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+        ptm_softmax_gate_avx512(j->out + r0 * (size_t)w, j->probs + r0 * (size_t)w,
+                                j->inp + r0 * (size_t)w, r1 - r0, w);
+        return;
+    }
     if (w % 8 == 0 && ptm_kernels_simd()) {
         ptm_softmax_gate_avx2(j->out + r0 * (size_t)w, j->probs + r0 * (size_t)w,
                               j->inp + r0 * (size_t)w, r1 - r0, w);
@@ -75,4 +80,40 @@ void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *
     gate_job j = {dinp, NULL, dz_scratch, inp, dout, probs, w};
     ptm_parallel_for(rows, 4096, gate_bwd_range, &j);
     linear_backward(dinp, dgate->w, dgate->b, dz_scratch, inp, gate->w, rows, w, w);
+}
+
+/* The gate along the rows of a [r, w] block x (the mixed axis down the columns, as the channel
+ * mixer sees [C, N D] in eval mode): probs = softmax over i of (Wg x + bg)[i, j] for each column
+ * j, out = x * probs. probs doubles as the logits buffer. */
+void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_linear *gate, int r,
+                          size_t w) {
+    for (int i = 0; i < r; i++) {
+        float *p = probs + (size_t)i * w;
+        for (size_t j = 0; j < w; j++) p[j] = gate->b[i];
+    }
+    /* logits: [r, r] weights (row-major: A(i, k) = w[i r + k]) times x [r, w] */
+    ptm_gemm_acc((size_t)r, w, (size_t)r, gate->w, (size_t)r, 1, inp, w, probs, w);
+#if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+        ptm_softmax_cols_gate_avx512(out, probs, inp, r, w);
+        return;
+    }
+#endif
+    for (size_t j = 0; j < w; j++) {
+        float mx = probs[j];
+        for (int i = 1; i < r; i++)
+            mx = probs[(size_t)i * w + j] > mx ? probs[(size_t)i * w + j] : mx;
+        float sum = 0.0f;
+        for (int i = 0; i < r; i++) {
+            float e = expf(probs[(size_t)i * w + j] - mx);
+            probs[(size_t)i * w + j] = e;
+            sum += e;
+        }
+        float inv = 1.0f / sum;
+        for (int i = 0; i < r; i++) {
+            size_t o = (size_t)i * w + j;
+            probs[o] *= inv;
+            out[o] = inp[o] * probs[o];
+        }
+    }
 }

@@ -58,6 +58,9 @@ void batchnorm_eval_backward(float *dinp, float *dweight, float *dbias, const fl
  * dgate; dz is [rows, w] scratch. */
 void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
                              size_t rows);
+/* the same gate along the rows of a [r, w] block (softmax down each column; gate.c) */
+void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_linear *gate, int r,
+                          size_t w);
 void gated_attention_backward(float *dinp, float *dz, const ptm_linear *gate, ptm_linear *dgate,
                               const float *dout, const float *inp, const float *probs, size_t rows);
 

@@ -178,6 +178,40 @@ void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_config *cfg, int b, i
     masks(&lc->fe, nh, total, run);
 }
 
+/* Eval-mode channel mixer in the layout the tensor already has: each sample's [C, N D] block
+ * is mixed down its columns, with the channel weights as the left operand, so no transposes:
+ *   gin = x * softmax_C(Wg x + bg)  (gate, optional)
+ *   y   = W2 GELU(W1 gin + b1) + b2;  out = h + y
+ * Contexts that can run backward keep the transposed path below (its caches are what
+ * backward reads). */
+static void fill_rows(float *y, const float *bias, int r, size_t w) {
+    for (int i = 0; i < r; i++)
+        for (size_t j = 0; j < w; j++) y[(size_t)i * w + j] = bias[i];
+}
+
+static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
+                               const ptm_mixer_block *blk, const ptm_config *cfg, int b, int c) {
+    size_t nd = (size_t)cfg->num_patches * cfg->d_model, cnd = (size_t)c * nd;
+    int e = cfg->expansion_factor * c; /* fc1 width */
+    ptm_run_mode eval = {0, 0.0f, NULL, 1, 1};
+    norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, cfg, (size_t)b * c * cfg->num_patches, &eval);
+    for (int s = 0; s < b; s++) {
+        const float *x = bc->norm + (size_t)s * cnd;
+        if (blk->gate.w) {
+            gated_attention_cols(bc->xt, bc->gp, x, &blk->gate, c, nd);
+            x = bc->xt;
+        }
+        fill_rows(bc->pre, blk->fc1.b, e, nd);
+        ptm_gemm_acc((size_t)e, nd, (size_t)c, blk->fc1.w, (size_t)c, 1, x, nd, bc->pre, nd);
+        gelu_forward(bc->pre, bc->pre, (size_t)e * nd);
+        fill_rows(bc->y, blk->fc2.b, c, nd);
+        ptm_gemm_acc((size_t)c, nd, (size_t)e, blk->fc2.w, (size_t)e, 1, bc->pre, nd, bc->y, nd);
+        const float *hs = h + (size_t)s * cnd;
+        float *o = out + (size_t)s * cnd;
+        for (size_t i = 0; i < cnd; i++) o[i] = bc->y[i] + hs[i];
+    }
+}
+
 void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
                          const ptm_config *cfg, int b, int c, const ptm_run_mode *run) {
     int n = cfg->num_patches, d = cfg->d_model;
@@ -186,7 +220,10 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
     const float *h = inp;
     if (!run->masks_drawn) mixer_layer_draw_masks(lc, cfg, b, c, run);
 
-    if (cfg->mode == PTM_MODE_MIX_CHANNEL) {
+    if (cfg->mode == PTM_MODE_MIX_CHANNEL && run->inference) {
+        channel_mixer_eval(lc->h1, h, &lc->ch, &layer->channel, cfg, b, c);
+        h = lc->h1;
+    } else if (cfg->mode == PTM_MODE_MIX_CHANNEL) {
         const ptm_mixer_block *blk = &layer->channel;
         ptm_block_cache *bc = &lc->ch;
         norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, cfg, rows_cnd, run);
