@@ -26,6 +26,9 @@
 #ifndef MICRO_BATCH_FLOATS
 #define MICRO_BATCH_FLOATS 8192
 #endif
+#ifndef MIN_CHUNK_ROWS
+#define MIN_CHUNK_ROWS 8
+#endif
 
 ptm_ctx_params ptm_ctx_default_params(void) {
     ptm_ctx_params p;
@@ -162,7 +165,9 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     if (!train) {
         size_t rows = (size_t)cp.max_batch * (size_t)c->num_input_channels;
         size_t cr = (size_t)MICRO_BATCH_FLOATS / (nd_ ? nd_ : 1);
-        if (cr < 1) cr = 1;
+        /* at least MIN_CHUNK_ROWS series, so that each weight panel a GEMM streams in from
+         * memory serves enough rows (long contexts have large patch-mixer weights) */
+        if (cr < MIN_CHUNK_ROWS) cr = MIN_CHUNK_ROWS;
         if (cr > (rows + (size_t)nthr - 1) / (size_t)nthr)
             cr = (rows + (size_t)nthr - 1) / (size_t)nthr;
         /* mix_channel mixes the channels of a sample: chunks of whole samples */
