@@ -203,6 +203,51 @@ TEST(test_vector_kernels) {
     free(b);
 }
 
+/* LayerNorm: every SIMD path (AVX-512 blocks of 16 rows and the row tail; AVX2) against the
+ * scalar layer, outputs and the saved statistics */
+TEST(test_layernorm_kernels) {
+    unsigned seed = 31;
+    int widths[6] = {8, 16, 24, 32, 48, 64};
+    size_t nrows[5] = {1, 15, 16, 17, 53};
+    for (int wi = 0; wi < 6; wi++)
+        for (int ri = 0; ri < 5; ri++) {
+            int d = widths[wi];
+            size_t rows = nrows[ri], n = rows * (size_t)d;
+            float *x = malloc(n * sizeof(float)), *w = malloc((size_t)d * sizeof(float));
+            float *b = malloc((size_t)d * sizeof(float));
+            float *y1 = malloc(n * sizeof(float)), *y2 = malloc(n * sizeof(float));
+            float *m1 = malloc(rows * sizeof(float)), *m2 = malloc(rows * sizeof(float));
+            float *s1 = malloc(rows * sizeof(float)), *s2 = malloc(rows * sizeof(float));
+            for (size_t i = 0; i < n; i++) x[i] = 3.0f * frand(&seed) + 0.5f * (float)(i % 7);
+            for (int i = 0; i < d; i++) {
+                w[i] = 1.0f + frand(&seed);
+                b[i] = frand(&seed);
+            }
+            int prev = ptm_kernels_force_scalar(1);
+            layernorm_forward(y1, m1, s1, x, w, b, rows, d, 1e-5f);
+            ptm_kernels_force_scalar(0);
+            int levels[2] = {PTM_KERNELS_AVX512, PTM_KERNELS_AVX2};
+            for (int li = 0; li < 2; li++) {
+                int cap = ptm_kernels_set_max_level(levels[li]);
+                layernorm_forward(y2, m2, s2, x, w, b, rows, d, 1e-5f);
+                ptm_kernels_set_max_level(cap);
+                CHECK(max_rel(y2, y1, n) < 2e-6);
+                CHECK(max_rel(m2, m1, rows) < 2e-6);
+                CHECK(max_rel(s2, s1, rows) < 2e-6);
+            }
+            ptm_kernels_force_scalar(prev);
+            free(x);
+            free(w);
+            free(b);
+            free(y1);
+            free(y2);
+            free(m1);
+            free(m2);
+            free(s1);
+            free(s2);
+        }
+}
+
 /* dropout masks: the drop rate is p, kept elements are 1/(1-p), same key same mask */
 TEST(test_dropout_masks) {
     size_t n = 200000;
@@ -494,6 +539,7 @@ int main(void) {
     RUN(test_linear_fast_path);
     RUN(test_gelu_fast);
     RUN(test_vector_kernels);
+    RUN(test_layernorm_kernels);
     RUN(test_dropout_masks);
     RUN(test_threads_deterministic);
     RUN(test_eval_chunks_deterministic);

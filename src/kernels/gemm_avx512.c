@@ -207,4 +207,100 @@ void ptm_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda,
     epilogue ep = {bias, gelu ? BIAS_GELU : BIAS};
     gemm_blocked(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
 }
+
+/* ---- products that share their left operand over many series (the patch mixer without
+ * transposes): for s < S, C_s [M, D] = act(rowbias + A [M, K] B_s [K, D]), B_s = B + s bss,
+ * C_s = C + s css, rows of B_s and C_s ldb / ldc apart, D a multiple of 16. The 16-column
+ * vectors of all series are numbered j = s (D / 16) + v, and a tile takes two of them, so that
+ * an 8 x 32 register tile spans two series when D is 16; each A band is reused over every
+ * series while it is in L1. */
+static inline __attribute__((always_inline)) void
+series_tile(const int MR, const int NV, const int GELU, size_t K, const float *A, size_t lda,
+            const float *const *bp, size_t ldb, float *const *cp, size_t ldc,
+            const float *rowbias) {
+    __m512 acc[8][2];
+    for (int i = 0; i < MR; i++) {
+        __m512 b0 = rowbias ? _mm512_set1_ps(rowbias[i]) : _mm512_setzero_ps();
+        for (int v = 0; v < NV; v++) acc[i][v] = b0;
+    }
+    for (size_t k = 0; k < K; k++) {
+        __m512 bv[2];
+        for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(bp[v] + k * ldb);
+        const float *a = A + k;
+        for (int i = 0; i < MR; i++) {
+            __m512 av = _mm512_set1_ps(a[i * lda]);
+            for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++) _mm512_storeu_ps(cp[v] + i * ldc, acc[i][v]);
+    if (GELU)
+        for (int v = 0; v < NV; v++) gelu_tile(cp[v], ldc, MR, 1, 0xffff);
+}
+
+static inline __attribute__((always_inline)) void
+series_band(const int MR, const int GELU, size_t D, size_t K, const float *A, size_t lda,
+            const float *B, size_t bss, size_t ldb, float *C, size_t css, size_t ldc,
+            const float *rowbias, size_t S) {
+    size_t per = D / 16, nvec = S * per;
+    for (size_t j = 0; j < nvec; j += 2) {
+        const float *bp[2];
+        float *cp[2];
+        int nv = j + 1 < nvec ? 2 : 1;
+        for (int v = 0; v < nv; v++) {
+            size_t s = (j + v) / per, o = (j + v) % per * 16;
+            bp[v] = B + s * bss + o;
+            cp[v] = C + s * css + o;
+        }
+        if (nv == 2)
+            series_tile(MR, 2, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
+        else
+            series_tile(MR, 1, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
+    }
+}
+
+#define SERIES_BAND(MR)                                                                            \
+    do {                                                                                           \
+        if (gelu)                                                                                  \
+            series_band(MR, 1, D, K, a, lda, B, bss, ldb, c, css, ldc, rb, S);                     \
+        else                                                                                       \
+            series_band(MR, 0, D, K, a, lda, B, bss, ldb, c, css, ldc, rb, S);                     \
+    } while (0)
+
+void ptm_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t lda,
+                            const float *B, size_t bss, size_t ldb, const float *rowbias, float *C,
+                            size_t css, size_t ldc, size_t S, int gelu) {
+    for (size_t m = 0; m < M; m += 8) {
+        const float *a = A + m * lda;
+        float *c = C + m * ldc;
+        const float *rb = rowbias ? rowbias + m : NULL;
+        switch (M - m < 8 ? M - m : 8) {
+        case 8:
+            SERIES_BAND(8);
+            break;
+        case 7:
+            SERIES_BAND(7);
+            break;
+        case 6:
+            SERIES_BAND(6);
+            break;
+        case 5:
+            SERIES_BAND(5);
+            break;
+        case 4:
+            SERIES_BAND(4);
+            break;
+        case 3:
+            SERIES_BAND(3);
+            break;
+        case 2:
+            SERIES_BAND(2);
+            break;
+        default:
+            SERIES_BAND(1);
+            break;
+        }
+    }
+}
+#undef SERIES_BAND
 #endif

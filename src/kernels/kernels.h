@@ -30,6 +30,12 @@ void ptm_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sa
                          const float *B, size_t ldb, float *C, size_t ldc);
 void ptm_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                        size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+/* for s < S: C_s [M, D] = act(rowbias[m] + A [M, K] B_s [K, D]) with B_s = B + s bss,
+ * C_s = C + s css, row strides ldb / ldc, D a multiple of 16, act = GELU when gelu (the patch
+ * mixer on [N, D] blocks, gemm_avx512.c; ptm_gemm_acc_ref is its oracle in the tests) */
+void ptm_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t lda,
+                            const float *B, size_t bss, size_t ldb, const float *rowbias, float *C,
+                            size_t css, size_t ldc, size_t S, int gelu);
 #endif
 /* The fused linear layer C = act(bias + A B) (A row-major [M, K], B [K, N], bias [N] or NULL,
  * act = GELU when gelu, else none), in one pass over C: only when ptm_kernels_level() is
@@ -46,8 +52,13 @@ void ptm_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, si
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w);
 /* AVX-512F (vec_avx512.c): the softmax-and-gate above for rows of any width */
 void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w);
-/* softmax down the columns of a [r, w] block, then the gate (gated_attention_cols in gate.c) */
-void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w);
+/* softmax down the columns of a [r, w] block, then the gate, plus res when not NULL
+ * (gated_attention_cols in gate.c is the oracle) */
+void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
+                                  const float *res);
+/* LayerNorm rows of width d, d a multiple of 16 and at most 64 (vec_avx512.c) */
+void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
+                          const float *weight, const float *bias, size_t rows, int d, float eps);
 /* dropout mask elements [i0, i1) (see dropout_part in src/layers/mixer.c, the oracle) */
 void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
                            uint32_t thr, float keep);

@@ -1,5 +1,6 @@
 /* vec_avx512.c - element-wise kernels for AVX-512F: the row softmax-and-gate of gated
- * attention for any row width (masked tails), and LayerNorm over rows of width 16.
+ * attention for any row width (masked tails), the same down columns, and LayerNorm over rows
+ * of width 16, 32, 48 or 64.
  * Compiled with -mavx512f -mfma for this file only; used when ptm_kernels_level() is
  * PTM_KERNELS_AVX512. The scalar versions in src/layers/gate.c and norm.c are the oracles
  * (tests/test_kernels.c compares them). */
@@ -74,9 +75,11 @@ void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t 
     }
 }
 /* softmax down the columns of a [r, w] block (ld w): for each column j, p[., j] =
- * softmax(p[., j]) in place and y[., j] = x[., j] p[., j] - 16 columns per vector, no
- * horizontal reductions (the channel gate of mix_channel in the [C, N D] layout) */
-void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w) {
+ * softmax(p[., j]) in place and y[., j] = x[., j] p[., j] (+ res[., j] when res is not NULL) -
+ * 16 columns per vector, no horizontal reductions (the channel gate of mix_channel on
+ * [C, N D], the patch gate on [N, D]) */
+void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
+                                  const float *res) {
     for (size_t j = 0; j < w; j += 16) {
         __mmask16 m = (__mmask16)(w - j >= 16 ? 0xffffu : (1u << (w - j)) - 1);
         __m512 mx = _mm512_maskz_loadu_ps(m, probs + j);
@@ -95,9 +98,99 @@ void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, in
             float *p = probs + (size_t)i * w + j;
             __m512 pi = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, p), inv);
             _mm512_mask_storeu_ps(p, m, pi);
-            _mm512_mask_storeu_ps(
-                out + (size_t)i * w + j, m,
-                _mm512_mul_ps(_mm512_maskz_loadu_ps(m, inp + (size_t)i * w + j), pi));
+            __m512 y = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, inp + (size_t)i * w + j), pi);
+            if (res) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, res + (size_t)i * w + j));
+            _mm512_mask_storeu_ps(out + (size_t)i * w + j, m, y);
+        }
+    }
+}
+
+/* sums of 16 vectors, in one: out[i] = sum of the lanes of v[i] (a transpose-and-add tree,
+ * 45 instructions for 16 rows instead of a horizontal reduction per row) */
+static inline __m512 sum16(const __m512 *v) {
+    __m512 s2[8], s4[4];
+    for (int p = 0; p < 8; p++) /* lane-wise: [a0+a2, b0+b2, a1+a3, b1+b3] */
+        s2[p] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * p], v[2 * p + 1]),
+                              _mm512_unpackhi_ps(v[2 * p], v[2 * p + 1]));
+    for (int q = 0; q < 4; q++) { /* lane L of s4[q]: the lane-L sums of rows 4q .. 4q+3 */
+        __m512d a = _mm512_castps_pd(s2[2 * q]), b = _mm512_castps_pd(s2[2 * q + 1]);
+        s4[q] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)),
+                              _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+    }
+    /* add the four 128-bit lanes: [A.L0+A.L1, A.L2+A.L3, B.L0+B.L1, B.L2+B.L3], then again */
+    __m512 u = _mm512_add_ps(_mm512_shuffle_f32x4(s4[0], s4[1], 0x88),
+                             _mm512_shuffle_f32x4(s4[0], s4[1], 0xDD));
+    __m512 w = _mm512_add_ps(_mm512_shuffle_f32x4(s4[2], s4[3], 0x88),
+                             _mm512_shuffle_f32x4(s4[2], s4[3], 0xDD));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(u, w, 0x88), _mm512_shuffle_f32x4(u, w, 0xDD));
+}
+
+/* 16 rows of width d: the row statistics come out of sum16 as vectors, so mean, variance and
+ * 1/sqrt are one vector operation per 16 rows */
+static inline void ln_block16(float *y, float *mean, float *rstd, const float *x, const __m512 *w,
+                              const __m512 *bb, int d, int nv, float eps) {
+    const __m512 invd = _mm512_set1_ps(1.0f / (float)d);
+    __m512 acc[16];
+    for (int i = 0; i < 16; i++) {
+        acc[i] = _mm512_loadu_ps(x + (size_t)i * d);
+        for (int v = 1; v < nv; v++)
+            acc[i] = _mm512_add_ps(acc[i], _mm512_loadu_ps(x + (size_t)i * d + 16 * v));
+    }
+    __m512 mu = _mm512_mul_ps(sum16(acc), invd);
+    for (int i = 0; i < 16; i++) {
+        __m512 m = _mm512_permutexvar_ps(_mm512_set1_epi32(i), mu);
+        __m512 sq = _mm512_setzero_ps();
+        for (int v = 0; v < nv; v++) {
+            __m512 dv = _mm512_sub_ps(_mm512_loadu_ps(x + (size_t)i * d + 16 * v), m);
+            sq = _mm512_fmadd_ps(dv, dv, sq);
+        }
+        acc[i] = sq;
+    }
+    __m512 var = _mm512_mul_ps(sum16(acc), invd);
+    __m512 rs = _mm512_div_ps(_mm512_set1_ps(1.0f),
+                              _mm512_sqrt_ps(_mm512_add_ps(var, _mm512_set1_ps(eps))));
+    for (int i = 0; i < 16; i++) {
+        __m512 m = _mm512_permutexvar_ps(_mm512_set1_epi32(i), mu);
+        __m512 sc = _mm512_permutexvar_ps(_mm512_set1_epi32(i), rs);
+        for (int v = 0; v < nv; v++) {
+            __m512 dv = _mm512_sub_ps(_mm512_loadu_ps(x + (size_t)i * d + 16 * v), m);
+            _mm512_storeu_ps(y + (size_t)i * d + 16 * v,
+                             _mm512_fmadd_ps(_mm512_mul_ps(dv, sc), w[v], bb[v]));
+        }
+    }
+    _mm512_storeu_ps(mean, mu);
+    _mm512_storeu_ps(rstd, rs);
+}
+
+/* LayerNorm over rows of width d (a multiple of 16, at most 64), 16 rows at a time; the last
+ * rows % 16 go through the same block code on a zero-padded copy, so a row's result does not
+ * depend on where it sits in the call (chunked forwards rely on it); mean and rstd may be NULL */
+void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
+                          const float *weight, const float *bias, size_t rows, int d, float eps) {
+    int nv = d / 16;
+    __m512 w[4], bb[4];
+    for (int v = 0; v < nv; v++) {
+        w[v] = _mm512_loadu_ps(weight + 16 * v);
+        bb[v] = _mm512_loadu_ps(bias + 16 * v);
+    }
+    float mu[16], rs[16];
+    size_t r = 0;
+    for (; r + 16 <= rows; r += 16) {
+        ln_block16(out + r * (size_t)d, mu, rs, inp + r * (size_t)d, w, bb, d, nv, eps);
+        for (int i = 0; i < 16; i++) {
+            if (mean) mean[r + i] = mu[i];
+            if (rstd) rstd[r + i] = rs[i];
+        }
+    }
+    if (r < rows) {
+        float xin[16 * 64] = {0}, yout[16 * 64];
+        size_t t = rows - r;
+        for (size_t i = 0; i < t * (size_t)d; i++) xin[i] = inp[r * (size_t)d + i];
+        ln_block16(yout, mu, rs, xin, w, bb, d, nv, eps);
+        for (size_t i = 0; i < t * (size_t)d; i++) out[r * (size_t)d + i] = yout[i];
+        for (size_t i = 0; i < t; i++) {
+            if (mean) mean[r + i] = mu[i];
+            if (rstd) rstd[r + i] = rs[i];
         }
     }
 }

@@ -95,7 +95,7 @@ void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_
     ptm_gemm_acc((size_t)r, w, (size_t)r, gate->w, (size_t)r, 1, inp, w, probs, w);
 #if defined(__x86_64__) || defined(__i386__)
     if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
-        ptm_softmax_cols_gate_avx512(out, probs, inp, r, w);
+        ptm_softmax_cols_gate_avx512(out, probs, inp, r, w, NULL);
         return;
     }
 #endif

@@ -16,6 +16,12 @@ typedef struct {
 static void ln_fwd_range(void *a, size_t r0, size_t r1) {
     const ln_job *j = a;
 #if defined(__x86_64__) || defined(__i386__)
+    if (j->d % 16 == 0 && j->d <= 64 && ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+        ptm_layernorm_avx512(j->out + r0 * (size_t)j->d, j->mean ? j->mean + r0 : NULL,
+                             j->rstd ? j->rstd + r0 : NULL, j->inp + r0 * (size_t)j->d, j->weight,
+                             j->bias, r1 - r0, j->d, j->eps);
+        return;
+    }
     if (j->d % 8 == 0 && j->d <= 64 && ptm_kernels_simd()) {
         ptm_layernorm_avx2(j->out + r0 * (size_t)j->d, j->mean ? j->mean + r0 : NULL,
                            j->rstd ? j->rstd + r0 : NULL, j->inp + r0 * (size_t)j->d, j->weight,
