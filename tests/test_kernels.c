@@ -166,6 +166,25 @@ TEST(test_vector_kernels) {
     ptm_kernels_force_scalar(0);
     gelu_backward(b, x, g, n);
     CHECK(max_rel(b, a, n) < 2e-6);
+    /* the written, masked form (MLP backward), AVX-512 and AVX2 against scalar */
+    ptm_kernels_force_scalar(1);
+    gelu_backward_set(a, x, g, x, n); /* any array works as the mask */
+    for (int li = 0; li < 2; li++) {
+        int cap = ptm_kernels_set_max_level(li == 0 ? PTM_KERNELS_AVX512 : PTM_KERNELS_AVX2);
+        for (size_t i = 0; i < n; i++) b[i] = 1e30f;
+        gelu_backward_set(b, x, g, x, n);
+        ptm_kernels_set_max_level(cap);
+        CHECK(max_rel(b, a, n) < 2e-6);
+    }
+    /* GELU forward on the AVX2 level too (the default level is checked above) */
+    ptm_kernels_force_scalar(1);
+    gelu_forward(a, x, n);
+    {
+        int cap = ptm_kernels_set_max_level(PTM_KERNELS_AVX2);
+        gelu_forward(b, x, n);
+        ptm_kernels_set_max_level(cap);
+        CHECK(max_rel(b, a, n) < 2e-6);
+    }
     /* gated attention rows of width 16 (the SIMD path) and 12 (scalar either way) */
     int widths[5] = {16, 12, 7, 64, 70};
     for (int wi = 0; wi < 5; wi++) {

@@ -48,6 +48,8 @@ int ptm_kernels_simd(void);
 #if defined(__x86_64__) || defined(__i386__)
 void ptm_gelu_avx2(float *out, const float *inp, size_t n);
 void ptm_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n);
+void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout, const float *mask,
+                                size_t n);
 /* rows of width w, w a multiple of 8: probs = softmax(probs) per row, out = inp * probs */
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w);
 /* AVX-512F (vec_avx512.c): the softmax-and-gate above for rows of any width */
@@ -56,6 +58,9 @@ void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t 
  * (gated_attention_cols in gate.c is the oracle) */
 void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
                                   const float *res);
+void ptm_gelu_avx512(float *out, const float *inp, size_t n);
+void ptm_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
+                                  const float *mask, size_t n);
 /* LayerNorm rows of width d, d a multiple of 16 and at most 64 (vec_avx512.c) */
 void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
                           const float *weight, const float *bias, size_t rows, int d, float eps);

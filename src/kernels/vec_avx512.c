@@ -10,26 +10,7 @@
 #include <stddef.h>
 
 #include "kernels/kernels.h"
-
-/* exp(x) for x in [-87, 88]: 2^n e^r, the Cephes polynomial of vec_avx2.c on 16 lanes */
-static inline __m512 exp512(__m512 x) {
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
-    __m512 r2 = _mm512_mul_ps(r, r);
-    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    __m512i e =
-        _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
-}
+#include "kernels/simd512.h"
 
 static inline __mmask16 tail16(int r) {
     return (__mmask16)(r >= 16 ? 0xffffu : (1u << r) - 1);
@@ -192,6 +173,36 @@ void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp
             if (mean) mean[r + i] = mu[i];
             if (rstd) rstd[r + i] = rs[i];
         }
+    }
+}
+/* GELU and the MLP's GELU backward (as ptm_gelu_avx2 / ptm_gelu_backward_set_avx2) */
+void ptm_gelu_avx512(float *out, const float *inp, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, gelu512(_mm512_loadu_ps(inp + i)));
+    if (i < n) {
+        __mmask16 m = tail16((int)(n - i));
+        _mm512_mask_storeu_ps(out + i, m, gelu512(_mm512_maskz_loadu_ps(m, inp + i)));
+    }
+}
+
+static inline __m512 gelu_grad512(__m512 x) {
+    __m512 cdf = _mm512_mul_ps(
+        _mm512_set1_ps(0.5f),
+        _mm512_add_ps(_mm512_set1_ps(1.0f),
+                      erf512(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f)))));
+    __m512 pdf = _mm512_mul_ps(_mm512_set1_ps(0.39894228040143268f),
+                               exp512(_mm512_mul_ps(_mm512_set1_ps(-0.5f), _mm512_mul_ps(x, x))));
+    return _mm512_fmadd_ps(x, pdf, cdf);
+}
+
+void ptm_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
+                                  const float *mask, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail16(n - i >= 16 ? 16 : (int)(n - i));
+        __m512 dy = _mm512_maskz_loadu_ps(m, dout + i);
+        if (mask) dy = _mm512_mul_ps(dy, _mm512_maskz_loadu_ps(m, mask + i));
+        _mm512_mask_storeu_ps(dinp + i, m,
+                              _mm512_mul_ps(dy, gelu_grad512(_mm512_maskz_loadu_ps(m, inp + i))));
     }
 }
 #endif

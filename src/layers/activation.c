@@ -37,12 +37,16 @@ float gelu_fast(float x) {
 
 typedef struct {
     float *out;
-    const float *inp, *dout;
+    const float *inp, *dout, *mask;
 } gelu_job;
 
 static void gelu_fwd_range(void *a, size_t b, size_t e) {
     const gelu_job *j = a;
 #if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+        ptm_gelu_avx512(j->out + b, j->inp + b, e - b);
+        return;
+    }
     if (ptm_kernels_simd()) {
         ptm_gelu_avx2(j->out + b, j->inp + b, e - b);
         return;
@@ -52,7 +56,7 @@ static void gelu_fwd_range(void *a, size_t b, size_t e) {
 }
 
 void gelu_forward(float *out, const float *inp, size_t n) {
-    gelu_job j = {out, inp, NULL};
+    gelu_job j = {out, inp, NULL, NULL};
     ptm_parallel_for(n, 65536, gelu_fwd_range, &j);
 }
 
@@ -74,6 +78,36 @@ static void gelu_bwd_range(void *a, size_t b, size_t e) {
 
 /* d/dx [x Phi(x)] = Phi(x) + x phi(x) */
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
-    gelu_job j = {dinp, inp, dout};
+    gelu_job j = {dinp, inp, dout, NULL};
     ptm_parallel_for(n, 65536, gelu_bwd_range, &j);
+}
+
+static void gelu_bwd_set_range(void *a, size_t b, size_t e) {
+    const gelu_job *j = a;
+#if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+        ptm_gelu_backward_set_avx512(j->out + b, j->inp + b, j->dout + b,
+                                     j->mask ? j->mask + b : NULL, e - b);
+        return;
+    }
+    if (ptm_kernels_simd()) {
+        ptm_gelu_backward_set_avx2(j->out + b, j->inp + b, j->dout + b,
+                                   j->mask ? j->mask + b : NULL, e - b);
+        return;
+    }
+#endif
+    for (size_t i = b; i < e; i++) {
+        float x = j->inp[i];
+        float cdf = 0.5f * (1.0f + erf_fast(x * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
+        float dy = j->mask ? j->dout[i] * j->mask[i] : j->dout[i];
+        j->out[i] = dy * (cdf + x * pdf);
+    }
+}
+
+/* dinp = dout * mask * GELU'(inp), written (mask NULL: none) */
+void gelu_backward_set(float *dinp, const float *inp, const float *dout, const float *mask,
+                       size_t n) {
+    gelu_job j = {dinp, inp, dout, mask};
+    ptm_parallel_for(n, 65536, gelu_bwd_set_range, &j);
 }

@@ -23,12 +23,18 @@ void linear_fwd_act(float *out, const float *inp, const ptm_linear *lin, size_t 
 /* accumulates: dinp += dout W, dweight += dout^T inp, dbias += sum dout (any may be NULL) */
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *w, size_t rows, int in, int out_features);
+/* the same, with dinp overwritten (dinp = dout W) instead of accumulated */
+void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *w, size_t rows, int in, int out_features);
 
 /* activation.c: exact (erf) GELU, as torch.nn.functional.gelu */
 float gelu_scalar(float x);
 float gelu_fast(float x);
 void gelu_forward(float *out, const float *inp, size_t n);
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
+/* dinp = dout * mask * GELU'(inp), written rather than accumulated (mask NULL: none) */
+void gelu_backward_set(float *dinp, const float *inp, const float *dout, const float *mask,
+                       size_t n);
 
 /* norm.c: LayerNorm over the last axis (biased variance), saving mean and rstd per row;
  * BatchNorm in eval mode with running statistics, per feature of the last axis. */

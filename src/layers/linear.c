@@ -52,3 +52,15 @@ void linear_backward(float *dinp, float *dweight, float *dbias, const float *dou
         for (size_t r = 0; r < rows; r++)
             for (size_t o = 0; o < no; o++) dbias[o] += dout[r * no + o];
 }
+
+void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *w, size_t rows, int in, int out_features) {
+    size_t ni = (size_t)in, no = (size_t)out_features;
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) { /* C = dout W, no zeroing pass */
+        ptm_linear_fused(rows, ni, no, dout, no, w, ni, NULL, dinp, ni, 0);
+    } else {
+        memset(dinp, 0, rows * ni * sizeof(float));
+        ptm_gemm_acc(rows, ni, no, dout, no, 1, w, ni, dinp, ni);
+    }
+    linear_backward(NULL, dweight, dbias, dout, inp, w, rows, in, out_features);
+}

@@ -23,13 +23,14 @@ void mlp_backward(float *dinp, ptm_linear *dfc1, ptm_linear *dfc2, float *dhid, 
                   float *dy, const float *dout, const float *inp, const float *pre,
                   const float *act, const ptm_linear *fc1, const ptm_linear *fc2, size_t rows,
                   const float *mask1, const float *mask2) {
-    size_t nh = rows * (size_t)fc1->out, no = rows * (size_t)fc2->out;
-    for (size_t i = 0; i < no; i++) dy[i] = mask2 ? dout[i] * mask2[i] : dout[i];
-    for (size_t i = 0; i < nh; i++) dhid[i] = 0.0f;
-    linear_backward(dhid, dfc2->w, dfc2->b, dy, act, fc2->w, rows, fc2->in, fc2->out);
-    if (mask1)
-        for (size_t i = 0; i < nh; i++) dhid[i] *= mask1[i];
-    for (size_t i = 0; i < nh; i++) dpre[i] = 0.0f;
-    gelu_backward(dpre, pre, dhid, nh);
+    size_t no = rows * (size_t)fc2->out;
+    const float *g = dout;
+    if (mask2) {
+        for (size_t i = 0; i < no; i++) dy[i] = dout[i] * mask2[i];
+        g = dy;
+    }
+    /* dhid = dy W2 (written); then through dropout and GELU in one pass */
+    linear_backward_set(dhid, dfc2->w, dfc2->b, g, act, fc2->w, rows, fc2->in, fc2->out);
+    gelu_backward_set(dpre, pre, dhid, mask1, rows * (size_t)fc1->out);
     linear_backward(dinp, dfc1->w, dfc1->b, dpre, inp, fc1->w, rows, fc1->in, fc1->out);
 }
