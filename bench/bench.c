@@ -23,6 +23,7 @@
 #include "kernels/kernels.h"
 #include "model.h"
 #include "patchtsmixer.h"
+#include "train/adamw.h"
 #include "train/trainer.h"
 
 static double now(void) {
@@ -177,11 +178,17 @@ int main(int argc, char **argv) {
                ptm_kernels_name(), peak1, peak, cores, cores == 1 ? "" : "s", threads,
                threads == 1 ? "" : "s");
         printf("model weights: %.2f MiB\n", (double)ptm_model_num_params(m) * 4 / 1048576.0);
-        printf("%-6s %-6s %10s %10s %12s %9s %8s %9s\n", "mode", "batch", "median ms", "p90 ms",
+        printf("%-11s %-6s %10s %10s %12s %9s %8s %9s\n", "mode", "batch", "median ms", "p90 ms",
                "samples/s", "GFLOP/s", "% peak", "ctx MiB");
     }
-    for (int pass = train == 2 ? 1 : 0; pass < (train ? 2 : 1); pass++) {
-        int training = pass == 1;
+    /* passes: 0 inference, 1 training forward + backward, 2 the same + AdamW step (and the
+     * refresh of the transposed weights), as one step of the trainer */
+    size_t np = m->arena_floats;
+    float *am = calloc(np, sizeof(float)), *av = calloc(np, sizeof(float));
+    ptm_adamw_params ap = ptm_adamw_defaults();
+    if (!am || !av) return 1;
+    for (int pass = train == 2 ? 1 : 0; pass < (train ? 3 : 1); pass++) {
+        int training = pass >= 1, opt = pass == 2;
         for (int bi = 0; bi < nb; bi++) {
             int B = batches[bi];
             if (B < 1) continue;
@@ -208,6 +215,7 @@ int main(int argc, char **argv) {
             double *times = malloc(sizeof(double) * 100000);
             int k = 0;
             double t_end = now() + seconds, t_warm = now() + 0.2;
+            int64_t step = 0;
             while (now() < t_warm) {
                 if (ptm_forward(ctx, &in, &err) != PTM_OK ||
                     (training && ptm_backward(ctx, &err) != PTM_OK)) {
@@ -220,6 +228,10 @@ int main(int argc, char **argv) {
                 if (ptm_forward(ctx, &in, &err) != PTM_OK ||
                     (training && ptm_backward(ctx, &err) != PTM_OK))
                     return 1;
+                if (opt) {
+                    ptm_adamw_step(m->arena, ctx->grads->arena, am, av, np, NULL, &ap, ++step);
+                    ptm_model_sync(m);
+                }
                 times[k++] = now() - t0;
             }
             qsort(times, (size_t)k, sizeof(double), cmp_d);
@@ -228,15 +240,21 @@ int main(int argc, char **argv) {
             double work = flop * B * (training ? 3.0 : 1.0);
             double gf = work / med * 1e-9;
             if (json)
-                printf("{\"mode\": \"%s\", \"batch\": %d, \"median_ms\": %.4f, \"p90_ms\": %.4f, "
-                       "\"samples_per_s\": %.1f, \"gflops\": %.2f, \"peak_gflops\": %.1f, "
-                       "\"ctx_mib\": %.2f}\n",
-                       training ? "train" : "infer", B, med * 1e3, p90 * 1e3, B / med, gf, peak,
+                printf("{\"mode\": \"%s\", \"variant\": \"%s\", \"batch\": %d, "
+                       "\"median_ms\": %.4f, \"p90_ms\": %.4f, \"samples_per_s\": %.1f, "
+                       "\"gflops\": %.2f, \"peak_gflops\": %.1f, \"ctx_mib\": %.2f}\n",
+                       training ? "train" : "infer",
+                       opt        ? "fwd+bwd+adamw"
+                       : training ? "fwd+bwd"
+                                  : "forward",
+                       B, med * 1e3, p90 * 1e3, B / med, gf, peak,
                        (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
             else
-                printf("%-6s %-6d %10.3f %10.3f %12.0f %9.2f %7.1f%% %9.1f\n",
-                       training ? "train" : "infer", B, med * 1e3, p90 * 1e3, B / med, gf,
-                       peak > 0 ? 100.0 * gf / peak : 0.0,
+                printf("%-11s %-6d %10.3f %10.3f %12.0f %9.2f %7.1f%% %9.1f\n",
+                       opt        ? "train+opt"
+                       : training ? "train"
+                                  : "infer",
+                       B, med * 1e3, p90 * 1e3, B / med, gf, peak > 0 ? 100.0 * gf / peak : 0.0,
                        (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
             free(times);
             free(x);
@@ -280,6 +298,8 @@ int main(int argc, char **argv) {
         free(times);
         ptm_stream_free(st);
     }
+    free(am);
+    free(av);
     ptm_model_free(m);
     return 0;
 }
