@@ -37,7 +37,8 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # SIMD kernels: only these files are built for AVX2 + FMA / AVX-512F; dispatch.c calls it when the CPU has them
-ARCH := $(shell uname -m)
+# the compiler's target, not the host's (cross builds: make CC=aarch64-linux-gnu-gcc ...)
+ARCH := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
 ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
 $(BUILD)/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
 	@mkdir -p $(dir $@)
@@ -79,7 +80,7 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-arm
 
 # ---------------------------------------------------------------- shared library and install
 #   make install [PREFIX=/usr/local] [DESTDIR=stage/]   library (shared + static), header,
@@ -188,7 +189,7 @@ FORMAT_FILES += $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 # the replay program compiles every fuzz target in
 $(BUILD)/test_fuzz_replay: $(FUZZ_SRC)
 
-.PHONY: fuzz fuzz-run tsan valgrind
+.PHONY: fuzz fuzz-run tsan valgrind neon-check
 fuzz:
 	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) OPT="-O1" \
 	    CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build/fuzz/libpatchtsmixer.a
@@ -209,6 +210,19 @@ tsan:
 
 valgrind: all
 	sh tests/run_valgrind.sh
+
+# ---------------------------------------------------------------- AArch64 NEON under qemu-user
+#   make neon-check   cross-compile for aarch64 (gcc-aarch64-linux-gnu) into build-arm/ and run
+#                     the kernel tests and the golden cases under qemu-aarch64 (qemu-user)
+ARM_CC    ?= aarch64-linux-gnu-gcc
+ARM_QEMU  ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
+neon-check:
+	$(MAKE) BUILD=build-arm CC=$(ARM_CC) build-arm/test_kernels build-arm/test_golden \
+	    build-arm/test_model
+	$(ARM_QEMU) build-arm/test_kernels
+	$(ARM_QEMU) build-arm/test_model
+	$(ARM_QEMU) build-arm/test_golden tests/golden
+	PTM_KERNELS=scalar $(ARM_QEMU) build-arm/test_golden tests/golden
 
 # ---------------------------------------------------------------- API reference (Doxygen)
 #   make docs       $(BUILD)/docs/html/index.html from include/patchtsmixer.h and docs/*.md;

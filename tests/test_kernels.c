@@ -254,6 +254,24 @@ TEST(test_layernorm_kernels) {
                 CHECK(max_rel(m2, m1, rows) < 2e-6);
                 CHECK(max_rel(s2, s1, rows) < 2e-6);
             }
+            /* backward: dinp accumulated, dweight and dbias summed over the rows */
+            float *g = malloc(n * sizeof(float)), *dx1 = malloc(n * sizeof(float));
+            float *dx2 = malloc(n * sizeof(float)), dw1[64], dw2[64], db1[64], db2[64];
+            for (size_t i = 0; i < n; i++) {
+                g[i] = frand(&seed);
+                dx1[i] = dx2[i] = 0.25f;
+            }
+            for (int i = 0; i < d; i++) dw1[i] = dw2[i] = db1[i] = db2[i] = 0.5f;
+            ptm_kernels_force_scalar(1);
+            layernorm_backward(dx1, dw1, db1, g, x, w, m1, s1, rows, d);
+            ptm_kernels_force_scalar(0);
+            layernorm_backward(dx2, dw2, db2, g, x, w, m1, s1, rows, d);
+            CHECK(max_rel(dx2, dx1, n) < 1e-5);
+            CHECK(max_rel(dw2, dw1, (size_t)d) < 1e-5);
+            CHECK(max_rel(db2, db1, (size_t)d) < 1e-5);
+            free(g);
+            free(dx1);
+            free(dx2);
             ptm_kernels_force_scalar(prev);
             free(x);
             free(w);

@@ -1,4 +1,5 @@
-/* dispatch.c - picks the kernels for this CPU once (AVX-512F, else AVX2 + FMA, else scalar). */
+/* dispatch.c - picks the kernels for this CPU once (AVX-512F, else AVX2 + FMA, else scalar;
+ * NEON on AArch64). */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,16 @@ static int cpu_level(void) {
         atomic_store_explicit(&cached, v, memory_order_relaxed);
     }
     return v;
+#elif defined(__aarch64__)
+    /* Advanced SIMD is part of every AArch64 CPU; PTM_KERNELS=scalar turns it off */
+    static atomic_int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        const char *env = getenv("PTM_KERNELS");
+        v = env && strcmp(env, "scalar") == 0 ? PTM_KERNELS_SCALAR : PTM_KERNELS_NEON;
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return v;
 #else
     return PTM_KERNELS_SCALAR;
 #endif
@@ -55,6 +66,9 @@ int ptm_kernels_simd(void) {
 }
 
 const char *ptm_kernels_name(void) {
+#if defined(__aarch64__)
+    return ptm_kernels_level() >= PTM_KERNELS_NEON ? "neon" : "scalar";
+#endif
     switch (ptm_kernels_level()) {
     case PTM_KERNELS_AVX512:
         return "avx512f";
@@ -75,6 +89,11 @@ static void gemm_serial(size_t M, size_t N, size_t K, const float *A, size_t sam
     }
     if (level >= PTM_KERNELS_AVX2) {
         ptm_gemm_acc_avx2(M, N, K, A, sam, sak, B, ldb, C, ldc);
+        return;
+    }
+#elif defined(__aarch64__)
+    if (ptm_kernels_level() >= PTM_KERNELS_NEON) {
+        ptm_gemm_acc_neon(M, N, K, A, sam, sak, B, ldb, C, ldc);
         return;
     }
 #endif

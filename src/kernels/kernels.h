@@ -8,7 +8,8 @@
  *   backward dx += dy W                         M=rows N=in  K=out A=dy   B=W
  *            dW += dy^T x                       M=out  N=in  K=rows A=dy^T B=x
  * gemm_ref.c is the scalar oracle; gemm_avx512.c is used when the CPU has AVX-512F,
- * gemm_avx2.c when it has AVX2 and FMA (ptm_kernels_name() tells which). Results differ from the
+ * gemm_avx2.c when it has AVX2 and FMA, gemm_neon.c on AArch64 (ptm_kernels_name() tells
+ * which). Results differ from the
  * oracle only by rounding.
  */
 #ifndef PTM_KERNELS_H
@@ -23,6 +24,10 @@ void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size
                   const float *B, size_t ldb, float *C, size_t ldc);
 void ptm_gemm_acc_ref(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                       const float *B, size_t ldb, float *C, size_t ldc);
+#if defined(__aarch64__)
+void ptm_gemm_acc_neon(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                       const float *B, size_t ldb, float *C, size_t ldc);
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                        const float *B, size_t ldb, float *C, size_t ldc);
@@ -64,6 +69,9 @@ void ptm_gelu_backward_set_avx512(float *dinp, const float *inp, const float *do
 /* LayerNorm rows of width d, d a multiple of 16 and at most 64 (vec_avx512.c) */
 void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
                           const float *weight, const float *bias, size_t rows, int d, float eps);
+void ptm_layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, const float *dout,
+                                   const float *inp, const float *weight, const float *mean,
+                                   const float *rstd, size_t rows, int d);
 /* dropout mask elements [i0, i1) (see dropout_part in src/layers/mixer.c, the oracle) */
 void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
                            uint32_t thr, float keep);
@@ -72,14 +80,15 @@ void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, 
                         const float *bias, size_t rows, int d, float eps);
 #endif
 
-/* kernel levels, each implying the ones below */
-enum { PTM_KERNELS_SCALAR = 0, PTM_KERNELS_AVX2 = 1, PTM_KERNELS_AVX512 = 2 };
+/* kernel levels, each implying the ones below; on AArch64 the only SIMD level is NEON, which
+ * ranks with AVX2 (every x86 kernel call is also guarded by an x86 #if) */
+enum { PTM_KERNELS_SCALAR = 0, PTM_KERNELS_AVX2 = 1, PTM_KERNELS_AVX512 = 2, PTM_KERNELS_NEON = 1 };
 /* the level in use: what the CPU has, capped by PTM_KERNELS in the environment (read once) and
  * by ptm_kernels_set_max_level */
 int ptm_kernels_level(void);
 /* cap the level (tests compare every path); returns the previous cap */
 int ptm_kernels_set_max_level(int level);
-/* "avx512f", "avx2+fma" or "scalar" */
+/* "avx512f", "avx2+fma", "neon" or "scalar" */
 const char *ptm_kernels_name(void);
 /* force the scalar kernels (tests compare both paths); returns the previous setting */
 int ptm_kernels_force_scalar(int on);

@@ -205,4 +205,90 @@ void ptm_gelu_backward_set_avx512(float *dinp, const float *inp, const float *do
                               _mm512_mul_ps(dy, gelu_grad512(_mm512_maskz_loadu_ps(m, inp + i))));
     }
 }
+
+/* LayerNorm backward over rows of width d (a multiple of 16, at most 64):
+ *   dinp += (dn - mean(dn) - xhat mean(dn xhat)) rstd,  dn = weight * dout,
+ * the two row means for 16 rows at a time through sum16 (in float; the scalar layer sums in
+ * double), and dweight += sum_r xhat dout, dbias += sum_r dout in registers, row after row in
+ * order (the same sums as the scalar loop). Rows past a multiple of 16 take the padded path. */
+static inline void ln_bwd_block16(float *gx, const float *x, const float *g, const float *mean,
+                                  const float *rstd, const __m512 *w, int d, int nv) {
+    const __m512 invd = _mm512_set1_ps(1.0f / (float)d);
+    __m512 sa[16], sb[16];
+    __m512 mu = _mm512_loadu_ps(mean), rs = _mm512_loadu_ps(rstd);
+    for (int i = 0; i < 16; i++) {
+        __m512 m = _mm512_permutexvar_ps(_mm512_set1_epi32(i), mu);
+        __m512 s = _mm512_permutexvar_ps(_mm512_set1_epi32(i), rs);
+        sa[i] = _mm512_setzero_ps();
+        sb[i] = _mm512_setzero_ps();
+        for (int v = 0; v < nv; v++) {
+            size_t o = (size_t)i * d + 16 * v;
+            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + o), m), s);
+            __m512 dn = _mm512_mul_ps(w[v], _mm512_loadu_ps(g + o));
+            sa[i] = _mm512_add_ps(sa[i], dn);
+            sb[i] = _mm512_fmadd_ps(dn, xh, sb[i]);
+        }
+    }
+    __m512 av = _mm512_mul_ps(sum16(sa), invd), bv = _mm512_mul_ps(sum16(sb), invd);
+    for (int i = 0; i < 16; i++) {
+        __m512 m = _mm512_permutexvar_ps(_mm512_set1_epi32(i), mu);
+        __m512 s = _mm512_permutexvar_ps(_mm512_set1_epi32(i), rs);
+        __m512 a = _mm512_permutexvar_ps(_mm512_set1_epi32(i), av);
+        __m512 b = _mm512_permutexvar_ps(_mm512_set1_epi32(i), bv);
+        for (int v = 0; v < nv; v++) {
+            size_t o = (size_t)i * d + 16 * v;
+            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + o), m), s);
+            __m512 dn = _mm512_mul_ps(w[v], _mm512_loadu_ps(g + o));
+            __m512 t = _mm512_sub_ps(_mm512_sub_ps(dn, a), _mm512_mul_ps(xh, b));
+            _mm512_storeu_ps(gx + o, _mm512_fmadd_ps(t, s, _mm512_loadu_ps(gx + o)));
+        }
+    }
+}
+
+void ptm_layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, const float *dout,
+                                   const float *inp, const float *weight, const float *mean,
+                                   const float *rstd, size_t rows, int d) {
+    int nv = d / 16;
+    __m512 w[4];
+    for (int v = 0; v < nv; v++) w[v] = _mm512_loadu_ps(weight + 16 * v);
+    size_t r = 0;
+    for (; r + 16 <= rows; r += 16)
+        ln_bwd_block16(dinp + r * (size_t)d, inp + r * (size_t)d, dout + r * (size_t)d, mean + r,
+                       rstd + r, w, d, nv);
+    if (r < rows) {
+        float xs[16 * 64] = {0}, gs[16 * 64] = {0}, gxs[16 * 64] = {0}, ms[16] = {0}, rss[16] = {0};
+        size_t t = rows - r;
+        for (size_t i = 0; i < t * (size_t)d; i++) {
+            xs[i] = inp[r * (size_t)d + i];
+            gs[i] = dout[r * (size_t)d + i];
+            gxs[i] = dinp[r * (size_t)d + i];
+        }
+        for (size_t i = 0; i < t; i++) {
+            ms[i] = mean[r + i];
+            rss[i] = rstd[r + i];
+        }
+        ln_bwd_block16(gxs, xs, gs, ms, rss, w, d, nv);
+        for (size_t i = 0; i < t * (size_t)d; i++) dinp[r * (size_t)d + i] = gxs[i];
+    }
+    if (!dweight && !dbias) return;
+    __m512 dw[4], db[4];
+    for (int v = 0; v < nv; v++) {
+        dw[v] = dweight ? _mm512_loadu_ps(dweight + 16 * v) : _mm512_setzero_ps();
+        db[v] = dbias ? _mm512_loadu_ps(dbias + 16 * v) : _mm512_setzero_ps();
+    }
+    for (size_t q = 0; q < rows; q++) {
+        __m512 m = _mm512_set1_ps(mean[q]), s = _mm512_set1_ps(rstd[q]);
+        for (int v = 0; v < nv; v++) {
+            size_t o = q * (size_t)d + 16 * v;
+            __m512 gv = _mm512_loadu_ps(dout + o);
+            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(inp + o), m), s);
+            db[v] = _mm512_add_ps(db[v], gv);
+            dw[v] = _mm512_add_ps(dw[v], _mm512_mul_ps(xh, gv));
+        }
+    }
+    for (int v = 0; v < nv; v++) {
+        if (dweight) _mm512_storeu_ps(dweight + 16 * v, dw[v]);
+        if (dbias) _mm512_storeu_ps(dbias + 16 * v, db[v]);
+    }
+}
 #endif

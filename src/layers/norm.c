@@ -101,6 +101,13 @@ static void ln_bwd_range(void *a, size_t r0, size_t r1) {
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean, const float *rstd,
                         size_t rows, int d) {
+#if defined(__x86_64__) || defined(__i386__)
+    /* serial (fast enough, and the same on any thread count) */
+    if (d % 16 == 0 && d <= 64 && ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+        ptm_layernorm_backward_avx512(dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, d);
+        return;
+    }
+#endif
     ln_job j = {dinp, (float *)mean, (float *)rstd, inp, weight, NULL, dout, d, 0.0f};
     ptm_parallel_for(rows, 4096, ln_bwd_range, &j);
     for (size_t r = 0; r < rows; r++) {
