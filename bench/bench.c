@@ -292,7 +292,7 @@ int main(int argc, char **argv) {
             printf("{\"mode\": \"stream\", \"median_ms\": %.4f, \"p90_ms\": %.4f}\n",
                    times[k / 2] * 1e3, times[(int)(0.9 * (k - 1))] * 1e3);
         else
-            printf("%-6s %-6s %10.3f %10.3f %12.0f   (per new row: push + forecast)\n", "stream",
+            printf("%-11s %-6s %10.3f %10.3f %12.0f   (per new row: push + forecast)\n", "stream",
                    "1", times[k / 2] * 1e3, times[(int)(0.9 * (k - 1))] * 1e3, 1.0 / times[k / 2]);
         free(row);
         free(times);
