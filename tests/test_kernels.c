@@ -189,7 +189,7 @@ TEST(test_vector_kernels) {
     int widths[5] = {16, 12, 7, 64, 70};
     for (int wi = 0; wi < 5; wi++) {
         int w = widths[wi];
-        size_t rows = 9;
+        size_t rows = 37; /* two 16-row blocks and a tail */
         float *wt = malloc(sizeof(float) * (size_t)w * w),
               *bias = malloc(sizeof(float) * (size_t)w);
         float *in = malloc(sizeof(float) * rows * (size_t)w);

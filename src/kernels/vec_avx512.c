@@ -16,16 +16,71 @@ static inline __mmask16 tail16(int r) {
     return (__mmask16)(r >= 16 ? 0xffffu : (1u << r) - 1);
 }
 
+/* reductions of 16 vectors, in one: out[i] = sum (or max, when MAX) of the lanes of v[i] - a
+ * transpose-and-combine tree, 45 instructions for 16 rows instead of a horizontal reduction
+ * per row. Row i's lanes are combined in the same order whatever i is, so a row's result does
+ * not depend on its slot. */
+static inline __m512 comb(__m512 a, __m512 b, const int MAX) {
+    return MAX ? _mm512_max_ps(a, b) : _mm512_add_ps(a, b);
+}
+
+static inline __m512 red16(const __m512 *v, const int MAX) {
+    __m512 s2[8], s4[4];
+    for (int p = 0; p < 8; p++) /* lane-wise: [a0+a2, b0+b2, a1+a3, b1+b3] */
+        s2[p] = comb(_mm512_unpacklo_ps(v[2 * p], v[2 * p + 1]),
+                     _mm512_unpackhi_ps(v[2 * p], v[2 * p + 1]), MAX);
+    for (int q = 0; q < 4; q++) { /* lane L of s4[q]: the lane-L results of rows 4q .. 4q+3 */
+        __m512d a = _mm512_castps_pd(s2[2 * q]), b = _mm512_castps_pd(s2[2 * q + 1]);
+        s4[q] = comb(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)),
+                     _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)), MAX);
+    }
+    /* combine the four 128-bit lanes: [A.L0+A.L1, A.L2+A.L3, B.L0+B.L1, B.L2+B.L3], again */
+    __m512 u = comb(_mm512_shuffle_f32x4(s4[0], s4[1], 0x88),
+                    _mm512_shuffle_f32x4(s4[0], s4[1], 0xDD), MAX);
+    __m512 w = comb(_mm512_shuffle_f32x4(s4[2], s4[3], 0x88),
+                    _mm512_shuffle_f32x4(s4[2], s4[3], 0xDD), MAX);
+    return comb(_mm512_shuffle_f32x4(u, w, 0x88), _mm512_shuffle_f32x4(u, w, 0xDD), MAX);
+}
+
+static inline __m512 sum16(const __m512 *v) {
+    return red16(v, 0);
+}
+
+static inline __m512 lane(__m512 v, int i) {
+    return _mm512_permutexvar_ps(_mm512_set1_epi32(i), v);
+}
+
+/* the softmax gate on 16 rows of width 16 (the feature gate at d_model 16) */
+static inline void gate16_block(float *out, float *probs, const float *inp) {
+    __m512 v[16];
+    for (int i = 0; i < 16; i++) v[i] = _mm512_loadu_ps(probs + 16 * i);
+    __m512 mx = red16(v, 1);
+    for (int i = 0; i < 16; i++) v[i] = exp512(_mm512_sub_ps(v[i], lane(mx, i)));
+    __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), sum16(v));
+    for (int i = 0; i < 16; i++) {
+        __m512 p = _mm512_mul_ps(v[i], lane(inv, i));
+        _mm512_storeu_ps(probs + 16 * i, p);
+        _mm512_storeu_ps(out + 16 * i, _mm512_mul_ps(_mm512_loadu_ps(inp + 16 * i), p));
+    }
+}
+
 /* rows of width w (any): p = softmax(p) in place, y = x * p */
 void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w) {
-    if (w == 16) { /* the feature gate at d_model 16: one vector per row */
-        for (size_t r = 0; r < rows; r++) {
-            float *p = probs + r * 16;
-            __m512 v = _mm512_loadu_ps(p);
-            __m512 e = exp512(_mm512_sub_ps(v, _mm512_set1_ps(_mm512_reduce_max_ps(v))));
-            __m512 pi = _mm512_mul_ps(e, _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(e)));
-            _mm512_storeu_ps(p, pi);
-            _mm512_storeu_ps(out + r * 16, _mm512_mul_ps(_mm512_loadu_ps(inp + r * 16), pi));
+    if (w == 16) { /* the feature gate at d_model 16: 16 rows per reduction tree */
+        size_t r = 0;
+        for (; r + 16 <= rows; r += 16) gate16_block(out + r * 16, probs + r * 16, inp + r * 16);
+        if (r < rows) { /* the row tail through the same code, zero-padded */
+            float p[256] = {0}, x[256] = {0}, y[256];
+            size_t t = (rows - r) * 16;
+            for (size_t i = 0; i < t; i++) {
+                p[i] = probs[r * 16 + i];
+                x[i] = inp[r * 16 + i];
+            }
+            gate16_block(y, p, x);
+            for (size_t i = 0; i < t; i++) {
+                probs[r * 16 + i] = p[i];
+                out[r * 16 + i] = y[i];
+            }
         }
         return;
     }
@@ -84,26 +139,6 @@ void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, in
             _mm512_mask_storeu_ps(out + (size_t)i * w + j, m, y);
         }
     }
-}
-
-/* sums of 16 vectors, in one: out[i] = sum of the lanes of v[i] (a transpose-and-add tree,
- * 45 instructions for 16 rows instead of a horizontal reduction per row) */
-static inline __m512 sum16(const __m512 *v) {
-    __m512 s2[8], s4[4];
-    for (int p = 0; p < 8; p++) /* lane-wise: [a0+a2, b0+b2, a1+a3, b1+b3] */
-        s2[p] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * p], v[2 * p + 1]),
-                              _mm512_unpackhi_ps(v[2 * p], v[2 * p + 1]));
-    for (int q = 0; q < 4; q++) { /* lane L of s4[q]: the lane-L sums of rows 4q .. 4q+3 */
-        __m512d a = _mm512_castps_pd(s2[2 * q]), b = _mm512_castps_pd(s2[2 * q + 1]);
-        s4[q] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)),
-                              _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
-    }
-    /* add the four 128-bit lanes: [A.L0+A.L1, A.L2+A.L3, B.L0+B.L1, B.L2+B.L3], then again */
-    __m512 u = _mm512_add_ps(_mm512_shuffle_f32x4(s4[0], s4[1], 0x88),
-                             _mm512_shuffle_f32x4(s4[0], s4[1], 0xDD));
-    __m512 w = _mm512_add_ps(_mm512_shuffle_f32x4(s4[2], s4[3], 0x88),
-                             _mm512_shuffle_f32x4(s4[2], s4[3], 0xDD));
-    return _mm512_add_ps(_mm512_shuffle_f32x4(u, w, 0x88), _mm512_shuffle_f32x4(u, w, 0xDD));
 }
 
 /* 16 rows of width d: the row statistics come out of sum16 as vectors, so mean, variance and
