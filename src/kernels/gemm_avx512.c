@@ -21,7 +21,10 @@ static __attribute__((noinline)) void gelu_tile(float *C, size_t ldc, int mr, in
         for (int v = 0; v < nv - 1; v++)
             _mm512_storeu_ps(c + 16 * v, gelu512(_mm512_loadu_ps(c + 16 * v)));
         float *t = c + 16 * (nv - 1);
-        _mm512_mask_storeu_ps(t, mk, gelu512(_mm512_maskz_loadu_ps(mk, t)));
+        if (mk == 0xffff)
+            _mm512_storeu_ps(t, gelu512(_mm512_loadu_ps(t)));
+        else
+            _mm512_mask_storeu_ps(t, mk, gelu512(_mm512_maskz_loadu_ps(mk, t)));
     }
 }
 
@@ -31,31 +34,29 @@ static __attribute__((noinline)) void gelu_tile(float *C, size_t ldc, int mr, in
  * linear layer); ACC_GELU adds to C, then GELU (the last k block of a blocked fused layer). */
 enum { ACC = 0, BIAS = 1, BIAS_GELU = 2, ACC_GELU = 3 };
 
-/* C[0..MR) x [0..16*NV) (+)= A[0..MR) x B, the last 16-column vector masked with `mk` */
-static inline __attribute__((always_inline)) void
-tile(const int MR, const int NV, const int MODE, size_t K, const float *A, size_t sam, size_t sak,
-     const float *B, size_t ldb, float *C, size_t ldc, __mmask16 mk, const float *bias) {
+/* C[0..MR) x [0..16*NV) (+)= A[0..MR) x B; with MASK the last 16-column vector is masked with
+ * `mk` (edge tiles only: masked loads and stores in full tiles cost time on this CPU) */
+#define LOADV(p, last) (MASK && (last) ? _mm512_maskz_loadu_ps(mk, p) : _mm512_loadu_ps(p))
+static inline __attribute__((always_inline)) void tile(const int MR, const int NV, const int MODE,
+                                                       const int MASK, size_t K, const float *A,
+                                                       size_t sam, size_t sak, const float *B,
+                                                       size_t ldb, float *C, size_t ldc,
+                                                       __mmask16 mk, const float *bias) {
     __m512 acc[8][2];
     if (MODE == ACC || MODE == ACC_GELU) {
         for (int i = 0; i < MR; i++)
-            for (int v = 0; v < NV; v++)
-                acc[i][v] = v == NV - 1 ? _mm512_maskz_loadu_ps(mk, C + i * ldc + 16 * v)
-                                        : _mm512_loadu_ps(C + i * ldc + 16 * v);
+            for (int v = 0; v < NV; v++) acc[i][v] = LOADV(C + i * ldc + 16 * v, v == NV - 1);
     } else {
         __m512 b0[2];
         for (int v = 0; v < NV; v++)
-            b0[v] = !bias         ? _mm512_setzero_ps()
-                    : v == NV - 1 ? _mm512_maskz_loadu_ps(mk, bias + 16 * v)
-                                  : _mm512_loadu_ps(bias + 16 * v);
+            b0[v] = !bias ? _mm512_setzero_ps() : LOADV(bias + 16 * v, v == NV - 1);
         for (int i = 0; i < MR; i++)
             for (int v = 0; v < NV; v++) acc[i][v] = b0[v];
     }
     for (size_t k = 0; k < K; k++) {
         const float *b = B + k * ldb;
         __m512 bv[2];
-        for (int v = 0; v < NV; v++)
-            bv[v] =
-                v == NV - 1 ? _mm512_maskz_loadu_ps(mk, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+        for (int v = 0; v < NV; v++) bv[v] = LOADV(b + 16 * v, v == NV - 1);
         const float *a = A + k * sak;
         for (int i = 0; i < MR; i++) {
             __m512 av = _mm512_set1_ps(a[i * sam]);
@@ -64,15 +65,16 @@ tile(const int MR, const int NV, const int MODE, size_t K, const float *A, size_
     }
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) {
-            if (v == NV - 1)
+            if (MASK && v == NV - 1)
                 _mm512_mask_storeu_ps(C + i * ldc + 16 * v, mk, acc[i][v]);
             else
                 _mm512_storeu_ps(C + i * ldc + 16 * v, acc[i][v]);
         }
     /* GELU on the tile just stored (still in L1), in a loop of its own: unrolled into the
      * register tile it would push the accumulators out to the stack */
-    if (MODE == BIAS_GELU || MODE == ACC_GELU) gelu_tile(C, ldc, MR, NV, mk);
+    if (MODE == BIAS_GELU || MODE == ACC_GELU) gelu_tile(C, ldc, MR, NV, MASK ? mk : 0xffff);
 }
+#undef LOADV
 
 /* one row band of MR rows over all N columns */
 static inline __attribute__((always_inline)) void
@@ -80,14 +82,18 @@ band_mode(const int MR, const int MODE, size_t N, size_t K, const float *A, size
           const float *B, size_t ldb, float *C, size_t ldc, const float *bias) {
     size_t n = 0;
     for (; n + 32 <= N; n += 32)
-        tile(MR, 2, MODE, K, A, sam, sak, B + n, ldb, C + n, ldc, 0xffff, bias ? bias + n : NULL);
-    size_t r = N - n;
-    if (r > 16)
-        tile(MR, 2, MODE, K, A, sam, sak, B + n, ldb, C + n, ldc, (__mmask16)((1u << (r - 16)) - 1),
+        tile(MR, 2, MODE, 0, K, A, sam, sak, B + n, ldb, C + n, ldc, 0xffff,
              bias ? bias + n : NULL);
+    size_t r = N - n;
+    if (r == 16)
+        tile(MR, 1, MODE, 0, K, A, sam, sak, B + n, ldb, C + n, ldc, 0xffff,
+             bias ? bias + n : NULL);
+    else if (r > 16)
+        tile(MR, 2, MODE, 1, K, A, sam, sak, B + n, ldb, C + n, ldc,
+             (__mmask16)((1u << (r - 16)) - 1), bias ? bias + n : NULL);
     else if (r > 0)
-        tile(MR, 1, MODE, K, A, sam, sak, B + n, ldb, C + n, ldc,
-             (__mmask16)(r == 16 ? 0xffffu : (1u << r) - 1), bias ? bias + n : NULL);
+        tile(MR, 1, MODE, 1, K, A, sam, sak, B + n, ldb, C + n, ldc, (__mmask16)((1u << r) - 1),
+             bias ? bias + n : NULL);
 }
 
 typedef struct {
