@@ -215,6 +215,34 @@ TEST(test_vector_kernels) {
         free(p1);
         free(p2);
     }
+    /* the gate down columns (mix_channel's channel gate, the patch gate): r rows mixed, w
+     * columns; widths with and without a partial 16-column block */
+    size_t cw[3] = {16, 37, 160};
+    for (int ci = 0; ci < 3; ci++) {
+        int r = 7;
+        size_t w = cw[ci], nn = (size_t)r * w;
+        float *wt = malloc(sizeof(float) * (size_t)r * r), *bias = malloc(sizeof(float) * r);
+        float *in = malloc(sizeof(float) * nn), *o1 = malloc(sizeof(float) * nn);
+        float *o2 = malloc(sizeof(float) * nn), *p1 = malloc(sizeof(float) * nn);
+        float *p2 = malloc(sizeof(float) * nn);
+        for (int i = 0; i < r * r; i++) wt[i] = 2.0f * frand(&seed);
+        for (int i = 0; i < r; i++) bias[i] = frand(&seed);
+        for (size_t i = 0; i < nn; i++) in[i] = 3.0f * frand(&seed);
+        ptm_linear gate = {wt, bias, NULL, r, r};
+        ptm_kernels_force_scalar(1);
+        gated_attention_cols(o1, p1, in, &gate, r, w);
+        ptm_kernels_force_scalar(0);
+        gated_attention_cols(o2, p2, in, &gate, r, w);
+        CHECK(max_rel(p2, p1, nn) < 2e-6);
+        CHECK(max_rel(o2, o1, nn) < 2e-6);
+        free(wt);
+        free(bias);
+        free(in);
+        free(o1);
+        free(o2);
+        free(p1);
+        free(p2);
+    }
     ptm_kernels_force_scalar(prev);
     free(x);
     free(g);

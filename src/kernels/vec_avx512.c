@@ -122,6 +122,36 @@ void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t 
         }
     }
 }
+/* one 16-column block of ptm_softmax_cols_gate_avx512 (MASK: the last, partial block) */
+static inline __attribute__((always_inline)) void cols_block(float *out, float *probs,
+                                                             const float *inp, int r, size_t w,
+                                                             const float *res, __mmask16 m,
+                                                             const int MASK) {
+#define LD(p) (MASK ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p))
+#define ST(p, v) (MASK ? _mm512_mask_storeu_ps(p, m, v) : _mm512_storeu_ps(p, v))
+    __m512 mx = LD(probs);
+    for (int i = 1; i < r; i++) mx = _mm512_max_ps(mx, LD(probs + (size_t)i * w));
+    __m512 sum = _mm512_setzero_ps();
+    for (int i = 0; i < r; i++) {
+        float *p = probs + (size_t)i * w;
+        __m512 e = exp512(_mm512_sub_ps(LD(p), mx));
+        ST(p, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    __m512 inv =
+        _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_mask_mov_ps(_mm512_set1_ps(1.0f), m, sum));
+    for (int i = 0; i < r; i++) {
+        float *p = probs + (size_t)i * w;
+        __m512 pi = _mm512_mul_ps(LD(p), inv);
+        ST(p, pi);
+        __m512 y = _mm512_mul_ps(LD(inp + (size_t)i * w), pi);
+        if (res) y = _mm512_add_ps(y, LD(res + (size_t)i * w));
+        ST(out + (size_t)i * w, y);
+    }
+#undef LD
+#undef ST
+}
+
 /* softmax down the columns of a [r, w] block (ld w): for each column j, p[., j] =
  * softmax(p[., j]) in place and y[., j] = x[., j] p[., j] (+ res[., j] when res is not NULL) -
  * 16 columns per vector, no horizontal reductions (the channel gate of mix_channel on
@@ -129,27 +159,11 @@ void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t 
 void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
                                   const float *res) {
     for (size_t j = 0; j < w; j += 16) {
-        __mmask16 m = (__mmask16)(w - j >= 16 ? 0xffffu : (1u << (w - j)) - 1);
-        __m512 mx = _mm512_maskz_loadu_ps(m, probs + j);
-        for (int i = 1; i < r; i++)
-            mx = _mm512_max_ps(mx, _mm512_maskz_loadu_ps(m, probs + (size_t)i * w + j));
-        __m512 sum = _mm512_setzero_ps();
-        for (int i = 0; i < r; i++) {
-            float *p = probs + (size_t)i * w + j;
-            __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, p), mx));
-            _mm512_mask_storeu_ps(p, m, e);
-            sum = _mm512_add_ps(sum, e);
-        }
-        __m512 inv =
-            _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_mask_mov_ps(_mm512_set1_ps(1.0f), m, sum));
-        for (int i = 0; i < r; i++) {
-            float *p = probs + (size_t)i * w + j;
-            __m512 pi = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, p), inv);
-            _mm512_mask_storeu_ps(p, m, pi);
-            __m512 y = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, inp + (size_t)i * w + j), pi);
-            if (res) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, res + (size_t)i * w + j));
-            _mm512_mask_storeu_ps(out + (size_t)i * w + j, m, y);
-        }
+        if (w - j >= 16) /* full vectors: unmasked loads and stores */
+            cols_block(out + j, probs + j, inp + j, r, w, res ? res + j : NULL, 0xffff, 0);
+        else
+            cols_block(out + j, probs + j, inp + j, r, w, res ? res + j : NULL,
+                       (__mmask16)((1u << (w - j)) - 1), 1);
     }
 }
 
