@@ -77,38 +77,91 @@ TEST(test_gemm_shapes) {
 /* the fused linear kernel (bias + GEMM + optional GELU in one pass, AVX-512 only) against the
  * scalar linear layer and GELU, on shapes that hit every tile edge and the k / n blocking */
 TEST(test_linear_fused) {
-    if (ptm_kernels_level() < PTM_KERNELS_AVX512) {
-        printf("linear_fused: no AVX-512 on this CPU, skipped\n");
-        return;
+    int levels[2] = {PTM_KERNELS_AVX512, PTM_KERNELS_AVX2}, tested = 0;
+    for (int li = 0; li < 2; li++) {
+        int cap = ptm_kernels_set_max_level(levels[li]);
+        if (ptm_kernels_level() != levels[li]) {
+            ptm_kernels_set_max_level(cap);
+            continue;
+        }
+        tested++;
+        unsigned seed = 3;
+        size_t shapes[][3] = {{1, 1, 1},     {8, 32, 16},   {9, 33, 7},   {17, 16, 64},
+                              {5, 130, 300}, {64, 128, 64}, {3, 7, 1024}, {23, 200, 257}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+            float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K);
+            float *Wt = malloc(sizeof(float) * K * N), *bias = malloc(sizeof(float) * N);
+            float *ref = malloc(sizeof(float) * M * N), *got = malloc(sizeof(float) * M * N);
+            for (size_t i = 0; i < M * K; i++) A[i] = frand(&seed);
+            for (size_t i = 0; i < N * K; i++) W[i] = frand(&seed) * 0.3f;
+            for (size_t n = 0; n < N; n++)
+                for (size_t k = 0; k < K; k++) Wt[k * N + n] = W[n * K + k];
+            for (size_t i = 0; i < N; i++) bias[i] = frand(&seed);
+            for (int gelu = 0; gelu < 2; gelu++)
+                for (int hasb = 0; hasb < 2; hasb++) {
+                    linear_forward(ref, A, W, hasb ? bias : NULL, M, (int)K, (int)N);
+                    if (gelu)
+                        for (size_t i = 0; i < M * N; i++) ref[i] = gelu_scalar(ref[i]);
+                    for (size_t i = 0; i < M * N; i++) got[i] = 1e30f; /* must be overwritten */
+                    ptm_linear_fused(M, N, K, A, K, Wt, N, hasb ? bias : NULL, got, N, gelu);
+                    CHECK(max_rel(got, ref, M * N) < 1e-5);
+                }
+            free(A);
+            free(W);
+            free(Wt);
+            free(bias);
+            free(ref);
+            free(got);
+        }
+        ptm_kernels_set_max_level(cap);
     }
-    unsigned seed = 3;
-    size_t shapes[][3] = {{1, 1, 1},     {8, 32, 16},   {9, 33, 7},   {17, 16, 64},
-                          {5, 130, 300}, {64, 128, 64}, {3, 7, 1024}, {23, 200, 257}};
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-        float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K);
-        float *Wt = malloc(sizeof(float) * K * N), *bias = malloc(sizeof(float) * N);
-        float *ref = malloc(sizeof(float) * M * N), *got = malloc(sizeof(float) * M * N);
-        for (size_t i = 0; i < M * K; i++) A[i] = frand(&seed);
-        for (size_t i = 0; i < N * K; i++) W[i] = frand(&seed) * 0.3f;
-        for (size_t n = 0; n < N; n++)
-            for (size_t k = 0; k < K; k++) Wt[k * N + n] = W[n * K + k];
-        for (size_t i = 0; i < N; i++) bias[i] = frand(&seed);
-        for (int gelu = 0; gelu < 2; gelu++)
-            for (int hasb = 0; hasb < 2; hasb++) {
-                linear_forward(ref, A, W, hasb ? bias : NULL, M, (int)K, (int)N);
-                if (gelu)
-                    for (size_t i = 0; i < M * N; i++) ref[i] = gelu_scalar(ref[i]);
-                for (size_t i = 0; i < M * N; i++) got[i] = 1e30f; /* must be overwritten */
-                ptm_linear_fused(M, N, K, A, K, Wt, N, hasb ? bias : NULL, got, N, gelu);
-                CHECK(max_rel(got, ref, M * N) < 1e-5);
+    printf("linear_fused: %d SIMD level(s) checked\n", tested);
+}
+
+/* products sharing their left operand over many series (the patch mixer without transposes),
+ * every SIMD level, against the scalar GEMM on each series: odd series counts (a tile split
+ * over two series), D of one and of several vectors, row bias, GELU */
+TEST(test_gemm_series) {
+    int levels[2] = {PTM_KERNELS_AVX512, PTM_KERNELS_AVX2};
+    for (int li = 0; li < 2; li++) {
+        int cap = ptm_kernels_set_max_level(levels[li]);
+        size_t width = ptm_gemm_series_width();
+        if (ptm_kernels_level() != levels[li] || !width) {
+            ptm_kernels_set_max_level(cap);
+            continue;
+        }
+        unsigned seed = 9;
+        size_t shapes[][4] = {{128, 1, 64, 3}, {64, 2, 128, 5}, {13, 1, 7, 1}, {9, 3, 33, 4}};
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+            size_t M = shapes[si][0], D = shapes[si][1] * width, K = shapes[si][2],
+                   S = shapes[si][3];
+            float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * S * K * D);
+            float *rb = malloc(sizeof(float) * M), *ref = malloc(sizeof(float) * S * M * D);
+            float *got = malloc(sizeof(float) * S * M * D);
+            for (size_t i = 0; i < M * K; i++) A[i] = frand(&seed) * 0.3f;
+            for (size_t i = 0; i < S * K * D; i++) B[i] = frand(&seed);
+            for (size_t i = 0; i < M; i++) rb[i] = frand(&seed);
+            for (int gelu = 0; gelu < 2; gelu++) {
+                for (size_t s = 0; s < S; s++) {
+                    float *c = ref + s * M * D;
+                    for (size_t m = 0; m < M; m++)
+                        for (size_t j = 0; j < D; j++) c[m * D + j] = rb[m];
+                    ptm_gemm_acc_ref(M, D, K, A, K, 1, B + s * K * D, D, c, D);
+                    if (gelu)
+                        for (size_t i = 0; i < M * D; i++) c[i] = gelu_scalar(c[i]);
+                }
+                for (size_t i = 0; i < S * M * D; i++) got[i] = 1e30f;
+                ptm_gemm_series(M, D, K, A, K, B, K * D, D, rb, got, M * D, D, S, gelu);
+                CHECK(max_rel(got, ref, S * M * D) < 1e-5);
             }
-        free(A);
-        free(W);
-        free(Wt);
-        free(bias);
-        free(ref);
-        free(got);
+            free(A);
+            free(B);
+            free(rb);
+            free(ref);
+            free(got);
+        }
+        ptm_kernels_set_max_level(cap);
     }
 }
 
@@ -601,6 +654,7 @@ TEST(test_scale_paths) {
 int main(void) {
     RUN(test_gemm_shapes);
     RUN(test_linear_fused);
+    RUN(test_gemm_series);
     RUN(test_linear_fast_path);
     RUN(test_gelu_fast);
     RUN(test_vector_kernels);

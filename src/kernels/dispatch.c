@@ -151,9 +151,12 @@ static void linear_part(void *arg, int ith, int nth) {
     size_t b, e;
     ptm_share(j->M, 8, ith, nth, &b, &e);
 #if defined(__x86_64__) || defined(__i386__)
-    if (e > b)
+    if (e > b && ptm_kernels_level() >= PTM_KERNELS_AVX512)
         ptm_linear_avx512(e - b, j->N, j->K, j->A + b * j->lda, j->lda, j->B, j->ldb, j->bias,
                           j->C + b * j->ldc, j->ldc, j->gelu);
+    else if (e > b)
+        ptm_linear_avx2(e - b, j->N, j->K, j->A + b * j->lda, j->lda, j->B, j->ldb, j->bias,
+                        j->C + b * j->ldc, j->ldc, j->gelu);
 #else
     (void)b;
     (void)e;
@@ -169,4 +172,45 @@ void ptm_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, 
         linear_part(&j, 0, 1);
     else
         ptm_pool_run(pool, linear_part, &j);
+}
+
+size_t ptm_gemm_series_width(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    int level = ptm_kernels_level();
+    return level >= PTM_KERNELS_AVX512 ? 16 : level >= PTM_KERNELS_AVX2 ? 8 : 0;
+#else
+    return 0;
+#endif
+}
+
+void ptm_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                     size_t bss, size_t ldb, const float *rowbias, float *C, size_t css, size_t ldc,
+                     size_t S, int gelu) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX512)
+        ptm_gemm_series_avx512(M, D, K, A, lda, B, bss, ldb, rowbias, C, css, ldc, S, gelu);
+    else
+        ptm_gemm_series_avx2(M, D, K, A, lda, B, bss, ldb, rowbias, C, css, ldc, S, gelu);
+#else
+    (void)M, (void)D, (void)K, (void)A, (void)lda, (void)B, (void)bss, (void)ldb, (void)rowbias;
+    (void)C, (void)css, (void)ldc, (void)S, (void)gelu;
+#endif
+}
+
+int ptm_softmax_cols_gate(float *out, float *probs, const float *inp, int r, size_t w,
+                          const float *res) {
+#if defined(__x86_64__) || defined(__i386__)
+    int level = ptm_kernels_level();
+    if (level >= PTM_KERNELS_AVX512) {
+        ptm_softmax_cols_gate_avx512(out, probs, inp, r, w, res);
+        return 1;
+    }
+    if (level >= PTM_KERNELS_AVX2) {
+        ptm_softmax_cols_gate_avx2(out, probs, inp, r, w, res);
+        return 1;
+    }
+#else
+    (void)out, (void)probs, (void)inp, (void)r, (void)w, (void)res;
+#endif
+    return 0;
 }

@@ -1,12 +1,16 @@
-/* gemm_avx2.c - ptm_gemm_acc for AVX2 + FMA: register tiles of 6 rows x 16 columns (twelve
- * 8-float accumulators), A broadcast, B streamed; column edges masked, row edges the same tile
- * with fewer rows. Compiled with -mavx2 -mfma for this file only; called only when the CPU
- * has both. */
+/* gemm_avx2.c - the GEMMs for AVX2 + FMA, on the same plan as gemm_avx512.c with 8-float
+ * vectors: register tiles of 6 rows x 16 columns (twelve accumulators, the classic Haswell
+ * shape), A broadcast, B streamed; column edges masked, row edges the same tile with fewer
+ * rows. ptm_gemm_acc_avx2 accumulates into C; ptm_linear_avx2 is the fused linear layer (tiles
+ * start from the bias row, GELU applied on the stored tile); ptm_gemm_series_avx2 multiplies
+ * one left operand into many series' blocks (the patch mixer without transposes). Compiled
+ * with -mavx2 -mfma for this file only; called only when the CPU has both. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <stdint.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd256.h"
 
 /* lanes [0, r) set, for the 1..7 columns left at the right edge */
 static inline __m256i tail_mask(size_t r) {
@@ -14,17 +18,45 @@ static inline __m256i tail_mask(size_t r) {
     return _mm256_loadu_si256((const __m256i *)(m + 8 - r));
 }
 
-/* C[0..MR) x [0..8 NV) += A[0..MR) x B; with MASK the last 8-column vector is masked with mk
+/* GELU on a stored tile, in a loop of its own (unrolled into the register tile it would push
+ * the accumulators out to the stack) */
+static __attribute__((noinline)) void gelu_tile(float *C, size_t ldc, int mr, int nv, int masked,
+                                                __m256i mk) {
+    for (int i = 0; i < mr; i++) {
+        float *c = C + (size_t)i * ldc;
+        for (int v = 0; v < nv - 1; v++)
+            _mm256_storeu_ps(c + 8 * v, gelu256(_mm256_loadu_ps(c + 8 * v)));
+        float *t = c + 8 * (nv - 1);
+        if (!masked)
+            _mm256_storeu_ps(t, gelu256(_mm256_loadu_ps(t)));
+        else
+            _mm256_maskstore_ps(t, mk, gelu256(_mm256_maskload_ps(t, mk)));
+    }
+}
+
+/* how a tile starts and ends (compile-time in each instance, see gemm_avx512.c) */
+enum { ACC = 0, BIAS = 1, BIAS_GELU = 2, ACC_GELU = 3 };
+
+/* C[0..MR) x [0..8 NV) (+)= A[0..MR) x B; with MASK the last 8-column vector is masked with mk
  * (edge tiles only). MR x NV <= 12 accumulators + NV B vectors + 1 broadcast fit the 16 ymm
- * registers at 6 x 16 (the classic Haswell tile). */
+ * registers at 6 x 16. */
 #define LOADV(p, last) (MASK && (last) ? _mm256_maskload_ps(p, mk) : _mm256_loadu_ps(p))
-static inline __attribute__((always_inline)) void tile(const int MR, const int NV, const int MASK,
-                                                       size_t K, const float *A, size_t sam,
-                                                       size_t sak, const float *B, size_t ldb,
-                                                       float *C, size_t ldc, __m256i mk) {
+static inline __attribute__((always_inline)) void tile(const int MR, const int NV, const int MODE,
+                                                       const int MASK, size_t K, const float *A,
+                                                       size_t sam, size_t sak, const float *B,
+                                                       size_t ldb, float *C, size_t ldc, __m256i mk,
+                                                       const float *bias) {
     __m256 acc[6][2];
-    for (int i = 0; i < MR; i++)
-        for (int v = 0; v < NV; v++) acc[i][v] = LOADV(C + i * ldc + 8 * v, v == NV - 1);
+    if (MODE == ACC || MODE == ACC_GELU) {
+        for (int i = 0; i < MR; i++)
+            for (int v = 0; v < NV; v++) acc[i][v] = LOADV(C + i * ldc + 8 * v, v == NV - 1);
+    } else {
+        __m256 b0[2];
+        for (int v = 0; v < NV; v++)
+            b0[v] = !bias ? _mm256_setzero_ps() : LOADV(bias + 8 * v, v == NV - 1);
+        for (int i = 0; i < MR; i++)
+            for (int v = 0; v < NV; v++) acc[i][v] = b0[v];
+    }
     for (size_t k = 0; k < K; k++) {
         const float *b = B + k * ldb;
         __m256 bv[2];
@@ -42,68 +74,196 @@ static inline __attribute__((always_inline)) void tile(const int MR, const int N
             else
                 _mm256_storeu_ps(C + i * ldc + 8 * v, acc[i][v]);
         }
+    if (MODE == BIAS_GELU || MODE == ACC_GELU) gelu_tile(C, ldc, MR, NV, MASK, mk);
 }
 #undef LOADV
+
+static inline __attribute__((always_inline)) void
+band_mode(const int MR, const int MODE, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+          const float *B, size_t ldb, float *C, size_t ldc, const float *bias) {
+    const __m256i full = _mm256_set1_epi32(-1);
+    size_t n = 0;
+    for (; n + 16 <= N; n += 16)
+        tile(MR, 2, MODE, 0, K, A, sam, sak, B + n, ldb, C + n, ldc, full, bias ? bias + n : NULL);
+    size_t r = N - n;
+    const float *bn = bias ? bias + n : NULL;
+    if (r == 8)
+        tile(MR, 1, MODE, 0, K, A, sam, sak, B + n, ldb, C + n, ldc, full, bn);
+    else if (r > 8)
+        tile(MR, 2, MODE, 1, K, A, sam, sak, B + n, ldb, C + n, ldc, tail_mask(r - 8), bn);
+    else if (r > 0)
+        tile(MR, 1, MODE, 1, K, A, sam, sak, B + n, ldb, C + n, ldc, tail_mask(r), bn);
+}
+
+typedef struct {
+    const float *bias;
+    int mode;
+} epilogue;
 
 static inline __attribute__((always_inline)) void band(const int MR, size_t N, size_t K,
                                                        const float *A, size_t sam, size_t sak,
                                                        const float *B, size_t ldb, float *C,
-                                                       size_t ldc) {
-    const __m256i full = _mm256_set1_epi32(-1);
-    size_t n = 0;
-    for (; n + 16 <= N; n += 16) tile(MR, 2, 0, K, A, sam, sak, B + n, ldb, C + n, ldc, full);
-    size_t r = N - n;
-    if (r == 8)
-        tile(MR, 1, 0, K, A, sam, sak, B + n, ldb, C + n, ldc, full);
-    else if (r > 8)
-        tile(MR, 2, 1, K, A, sam, sak, B + n, ldb, C + n, ldc, tail_mask(r - 8));
-    else if (r > 0)
-        tile(MR, 1, 1, K, A, sam, sak, B + n, ldb, C + n, ldc, tail_mask(r));
+                                                       size_t ldc, const epilogue *ep) {
+    if (ep->mode == ACC)
+        band_mode(MR, ACC, N, K, A, sam, sak, B, ldb, C, ldc, NULL);
+    else if (ep->mode == BIAS)
+        band_mode(MR, BIAS, N, K, A, sam, sak, B, ldb, C, ldc, ep->bias);
+    else if (ep->mode == BIAS_GELU)
+        band_mode(MR, BIAS_GELU, N, K, A, sam, sak, B, ldb, C, ldc, ep->bias);
+    else
+        band_mode(MR, ACC_GELU, N, K, A, sam, sak, B, ldb, C, ldc, NULL);
 }
 
 static void gemm_block(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                       const float *B, size_t ldb, float *C, size_t ldc) {
+                       const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
     size_t m = 0;
-    for (; m + 6 <= M; m += 6) band(6, N, K, A + m * sam, sam, sak, B, ldb, C + m * ldc, ldc);
+    for (; m + 6 <= M; m += 6) band(6, N, K, A + m * sam, sam, sak, B, ldb, C + m * ldc, ldc, ep);
     const float *a = A + m * sam;
     float *c = C + m * ldc;
     switch (M - m) {
     case 5:
-        band(5, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(5, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 4:
-        band(4, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(4, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 3:
-        band(3, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(3, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 2:
-        band(2, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(2, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     case 1:
-        band(1, N, K, a, sam, sak, B, ldb, c, ldc);
+        band(1, N, K, a, sam, sak, B, ldb, c, ldc, ep);
         break;
     default:
         break;
     }
 }
+
 /* Cache blocking: a KB x NB panel of B (128 KiB) stays in L2 while every row of A passes over
- * it. C is the accumulator the tile loads and stores, so splitting k changes no rounding. */
+ * it. C is the accumulator the tile loads and stores, so splitting k changes no rounding; with
+ * a fused epilogue the first k block starts from the bias and only the last applies GELU. */
 #define KB 256
 #define NB 128
 
-void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                       const float *B, size_t ldb, float *C, size_t ldc) {
+static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                         const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
     if (K <= KB && N <= NB) {
-        gemm_block(M, N, K, A, sam, sak, B, ldb, C, ldc);
+        gemm_block(M, N, K, A, sam, sak, B, ldb, C, ldc, ep);
         return;
     }
     for (size_t n0 = 0; n0 < N; n0 += NB) {
         size_t nb = N - n0 < NB ? N - n0 : NB;
-        for (size_t k0 = 0; k0 < K; k0 += KB) {
+        for (size_t k0 = 0; k0 < K || k0 == 0; k0 += KB) {
             size_t kb = K - k0 < KB ? K - k0 : KB;
-            gemm_block(M, nb, kb, A + k0 * sak, sam, sak, B + k0 * ldb + n0, ldb, C + n0, ldc);
+            int first = k0 == 0, last = k0 + kb >= K, gelu = ep->mode == BIAS_GELU && last;
+            int mode = ep->mode == ACC ? ACC
+                       : first         ? (gelu ? BIAS_GELU : BIAS)
+                                       : (gelu ? ACC_GELU : ACC);
+            epilogue e = {ep->bias ? ep->bias + n0 : NULL, mode};
+            gemm_block(M, nb, kb, A + k0 * sak, sam, sak, B + k0 * ldb + n0, ldb, C + n0, ldc, &e);
+            if (K == 0) break;
         }
     }
 }
+
+void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                       const float *B, size_t ldb, float *C, size_t ldc) {
+    epilogue ep = {NULL, ACC};
+    gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
+}
+
+void ptm_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                     size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
+    epilogue ep = {bias, gelu ? BIAS_GELU : BIAS};
+    gemm_blocked(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
+}
+
+/* ---- products sharing their left operand over many series (see gemm_avx512.c): for s < S,
+ * C_s [M, D] = act(rowbias + A [M, K] B_s [K, D]), D a multiple of 8; the 8-column vectors of
+ * all series are numbered j = s (D / 8) + v and a 6 x 16 tile takes two of them. */
+static inline __attribute__((always_inline)) void
+series_tile(const int MR, const int NV, const int GELU, size_t K, const float *A, size_t lda,
+            const float *const *bp, size_t ldb, float *const *cp, size_t ldc,
+            const float *rowbias) {
+    __m256 acc[6][2];
+    for (int i = 0; i < MR; i++) {
+        __m256 b0 = rowbias ? _mm256_broadcast_ss(rowbias + i) : _mm256_setzero_ps();
+        for (int v = 0; v < NV; v++) acc[i][v] = b0;
+    }
+    for (size_t k = 0; k < K; k++) {
+        __m256 bv[2];
+        for (int v = 0; v < NV; v++) bv[v] = _mm256_loadu_ps(bp[v] + k * ldb);
+        const float *a = A + k;
+        for (int i = 0; i < MR; i++) {
+            __m256 av = _mm256_broadcast_ss(a + i * lda);
+            for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]);
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++) _mm256_storeu_ps(cp[v] + i * ldc, acc[i][v]);
+    if (GELU)
+        for (int v = 0; v < NV; v++) gelu_tile(cp[v], ldc, MR, 1, 0, _mm256_set1_epi32(-1));
+}
+
+static inline __attribute__((always_inline)) void
+series_band(const int MR, const int GELU, size_t D, size_t K, const float *A, size_t lda,
+            const float *B, size_t bss, size_t ldb, float *C, size_t css, size_t ldc,
+            const float *rowbias, size_t S) {
+    size_t per = D / 8, nvec = S * per;
+    for (size_t j = 0; j < nvec; j += 2) {
+        const float *bp[2];
+        float *cp[2];
+        int nv = j + 1 < nvec ? 2 : 1;
+        for (int v = 0; v < nv; v++) {
+            size_t s = (j + v) / per, o = (j + v) % per * 8;
+            bp[v] = B + s * bss + o;
+            cp[v] = C + s * css + o;
+        }
+        if (nv == 2)
+            series_tile(MR, 2, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
+        else
+            series_tile(MR, 1, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
+    }
+}
+
+#define SERIES_BAND(MR)                                                                            \
+    do {                                                                                           \
+        if (gelu)                                                                                  \
+            series_band(MR, 1, D, K, a, lda, B, bss, ldb, c, css, ldc, rb, S);                     \
+        else                                                                                       \
+            series_band(MR, 0, D, K, a, lda, B, bss, ldb, c, css, ldc, rb, S);                     \
+    } while (0)
+
+void ptm_gemm_series_avx2(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                          size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
+                          size_t ldc, size_t S, int gelu) {
+    for (size_t m = 0; m < M; m += 6) {
+        const float *a = A + m * lda;
+        float *c = C + m * ldc;
+        const float *rb = rowbias ? rowbias + m : NULL;
+        switch (M - m < 6 ? M - m : 6) {
+        case 6:
+            SERIES_BAND(6);
+            break;
+        case 5:
+            SERIES_BAND(5);
+            break;
+        case 4:
+            SERIES_BAND(4);
+            break;
+        case 3:
+            SERIES_BAND(3);
+            break;
+        case 2:
+            SERIES_BAND(2);
+            break;
+        default:
+            SERIES_BAND(1);
+            break;
+        }
+    }
+}
+#undef SERIES_BAND
 #endif

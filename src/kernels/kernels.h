@@ -31,6 +31,11 @@ void ptm_gemm_acc_neon(size_t M, size_t N, size_t K, const float *A, size_t sam,
 #if defined(__x86_64__) || defined(__i386__)
 void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                        const float *B, size_t ldb, float *C, size_t ldc);
+void ptm_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                     size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+void ptm_gemm_series_avx2(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                          size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
+                          size_t ldc, size_t S, int gelu);
 void ptm_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                          const float *B, size_t ldb, float *C, size_t ldc);
 void ptm_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
@@ -44,8 +49,9 @@ void ptm_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t
 #endif
 /* The fused linear layer C = act(bias + A B) (A row-major [M, K], B [K, N], bias [N] or NULL,
  * act = GELU when gelu, else none), in one pass over C: only when ptm_kernels_level() is
- * PTM_KERNELS_AVX512 (linear_fwd in src/layers/linear.c falls back to bias fill + ptm_gemm_acc +
- * GELU otherwise, with the same sums). Split over the current pool by rows. */
+ * PTM_KERNELS_AVX2 or above on x86 (linear_fwd in src/layers/linear.c falls back to bias
+ * fill + ptm_gemm_acc + GELU otherwise, with the same sums). Split over the current pool by
+ * rows. */
 void ptm_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
 /* element-wise kernels (vec_avx2.c); callers use them only when ptm_kernels_simd() */
@@ -55,6 +61,8 @@ void ptm_gelu_avx2(float *out, const float *inp, size_t n);
 void ptm_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n);
 void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout, const float *mask,
                                 size_t n);
+void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
+                                const float *res);
 /* rows of width w, w a multiple of 8: probs = softmax(probs) per row, out = inp * probs */
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w);
 /* AVX-512F (vec_avx512.c): the softmax-and-gate above for rows of any width */
@@ -79,6 +87,19 @@ void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint3
 void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                         const float *bias, size_t rows, int d, float eps);
 #endif
+
+/* Products sharing their left operand over S series (the patch mixer without transposes):
+ * C_s = act(rowbias + A B_s) as ptm_gemm_series_avx512. ptm_gemm_series_width() is the
+ * multiple D must be of (16 with AVX-512, 8 with AVX2), or 0 when there is no such kernel
+ * (scalar, NEON): callers then take another path. */
+size_t ptm_gemm_series_width(void);
+void ptm_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                     size_t bss, size_t ldb, const float *rowbias, float *C, size_t css, size_t ldc,
+                     size_t S, int gelu);
+/* softmax down the columns of an [r, w] block, the gate, plus res (NULL: none); returns 0 when
+ * no SIMD kernel ran (the caller does it in scalar code) */
+int ptm_softmax_cols_gate(float *out, float *probs, const float *inp, int r, size_t w,
+                          const float *res);
 
 /* kernel levels, each implying the ones below; on AArch64 the only SIMD level is NEON, which
  * ranks with AVX2 (every x86 kernel call is also guarded by an x86 #if) */

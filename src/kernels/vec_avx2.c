@@ -9,45 +9,12 @@
 #include <stdint.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd256.h"
 
-/* exp(x) for x in [-87, 88]: 2^n e^r with r in [-ln2/2, ln2/2], degree-6 polynomial
- * (Cephes expf coefficients), relative error ~1e-7 */
-static inline __m256 exp256(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500E-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507E-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073E-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894E-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459E-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201E-1f));
-    __m256 r2 = _mm256_mul_ps(r, r);
-    p = _mm256_fmadd_ps(p, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    __m256i e =
-        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
-/* the rational erf of activation.c, 8 lanes at a time */
-static inline __m256 erf256(__m256 x) {
-    __m256 xc = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
-    __m256 x2 = _mm256_mul_ps(xc, xc);
-    __m256 p = _mm256_set1_ps(-2.72614225801306e-10f);
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.77068142495902e-08f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.10102402082508e-06f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-5.69250639462346e-05f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-7.34990630326855e-04f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.95459980854025e-03f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.60960333262415e-02f));
-    __m256 q = _mm256_set1_ps(-1.45660718464996e-05f);
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-2.13374055278905e-04f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.68282697438203e-03f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-7.37332916720468e-03f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.42647390514189e-02f));
-    return _mm256_div_ps(_mm256_mul_ps(xc, p), q);
+/* lanes [0, r) set, r in 1..7 */
+static inline __m256i tail_mask8(size_t r) {
+    static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(m + 8 - r));
 }
 
 void ptm_gelu_avx2(float *out, const float *inp, size_t n) {
@@ -223,6 +190,45 @@ void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint3
             if (r == 0) x += lo;
         }
         mask[i] = x < thr ? 0.0f : keep;
+    }
+}
+/* softmax down the columns of an [r, w] block and the gate (+ res), 8 columns per vector,
+ * as ptm_softmax_cols_gate_avx512 */
+void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
+                                const float *res) {
+    for (size_t j = 0; j < w; j += 8) {
+        int full = w - j >= 8;
+        __m256i m = full ? _mm256_set1_epi32(-1) : tail_mask8(w - j);
+#define LD(p) (full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m))
+#define ST(p, v)                                                                                   \
+    do {                                                                                           \
+        if (full)                                                                                  \
+            _mm256_storeu_ps(p, v);                                                                \
+        else                                                                                       \
+            _mm256_maskstore_ps(p, m, v);                                                          \
+    } while (0)
+        __m256 mx = LD(probs + j);
+        for (int i = 1; i < r; i++) mx = _mm256_max_ps(mx, LD(probs + (size_t)i * w + j));
+        __m256 sum = _mm256_setzero_ps();
+        for (int i = 0; i < r; i++) {
+            float *p = probs + (size_t)i * w + j;
+            __m256 e = exp256(_mm256_sub_ps(LD(p), mx));
+            ST(p, e);
+            sum = _mm256_add_ps(sum, e);
+        }
+        /* masked-off lanes hold 0 sums: divide by 1 there */
+        __m256 safe = _mm256_blendv_ps(_mm256_set1_ps(1.0f), sum, _mm256_castsi256_ps(m));
+        __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.0f), safe);
+        for (int i = 0; i < r; i++) {
+            float *p = probs + (size_t)i * w + j;
+            __m256 pi = _mm256_mul_ps(LD(p), inv);
+            ST(p, pi);
+            __m256 y = _mm256_mul_ps(LD(inp + (size_t)i * w + j), pi);
+            if (res) y = _mm256_add_ps(y, LD(res + (size_t)i * w + j));
+            ST(out + (size_t)i * w + j, y);
+        }
+#undef LD
+#undef ST
     }
 }
 #endif

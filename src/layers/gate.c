@@ -93,12 +93,7 @@ void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_
     }
     /* logits: [r, r] weights (row-major: A(i, k) = w[i r + k]) times x [r, w] */
     ptm_gemm_acc((size_t)r, w, (size_t)r, gate->w, (size_t)r, 1, inp, w, probs, w);
-#if defined(__x86_64__) || defined(__i386__)
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
-        ptm_softmax_cols_gate_avx512(out, probs, inp, r, w, NULL);
-        return;
-    }
-#endif
+    if (ptm_softmax_cols_gate(out, probs, inp, r, w, NULL)) return;
     for (size_t j = 0; j < w; j++) {
         float mx = probs[j];
         for (int i = 1; i < r; i++)

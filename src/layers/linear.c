@@ -11,8 +11,8 @@ void linear_fwd(float *out, const float *inp, const ptm_linear *lin, size_t rows
     linear_fwd_act(out, inp, lin, rows, 0);
 }
 
-/* out = act(x W^T + b): with AVX-512 one fused kernel (bias and GELU in registers); otherwise
- * the bias rows, the GEMM, then GELU over the output - the same sums either way */
+/* out = act(x W^T + b): with AVX2 or AVX-512 one fused kernel (bias and GELU in the tile);
+ * otherwise the bias rows, the GEMM, then GELU over the output - the same sums either way */
 void linear_fwd_act(float *out, const float *inp, const ptm_linear *lin, size_t rows, int gelu) {
     if (!lin->wt) {
         linear_forward(out, inp, lin->w, lin->b, rows, lin->in, lin->out);
@@ -20,10 +20,12 @@ void linear_fwd_act(float *out, const float *inp, const ptm_linear *lin, size_t 
         return;
     }
     size_t in = (size_t)lin->in, no = (size_t)lin->out;
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX2) {
         ptm_linear_fused(rows, no, in, inp, in, lin->wt, no, lin->b, out, no, gelu);
         return;
     }
+#endif
     for (size_t r = 0; r < rows; r++) memcpy(out + r * no, lin->b, no * sizeof(float));
     ptm_gemm_acc(rows, no, in, inp, in, 1, lin->wt, no, out, no);
     if (gelu) gelu_forward(out, out, rows * no);
@@ -56,9 +58,12 @@ void linear_backward(float *dinp, float *dweight, float *dbias, const float *dou
 void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
                          const float *inp, const float *w, size_t rows, int in, int out_features) {
     size_t ni = (size_t)in, no = (size_t)out_features;
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) { /* C = dout W, no zeroing pass */
+#if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX2) { /* C = dout W, no zeroing pass */
         ptm_linear_fused(rows, ni, no, dout, no, w, ni, NULL, dinp, ni, 0);
-    } else {
+    } else
+#endif
+    {
         memset(dinp, 0, rows * ni * sizeof(float));
         ptm_gemm_acc(rows, ni, no, dout, no, 1, w, ni, dinp, ni);
     }

@@ -212,55 +212,39 @@ static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
     }
 }
 
-/* Inference-mode patch mixer without transposes (AVX-512, d_model a multiple of 16, no
- * self-attention): each series' [N, D] block is mixed down its columns with the patch weights
- * as the left operand, the products of all series sharing each weight band
- * (ptm_gemm_series_avx512):
+/* Inference-mode patch mixer without transposes (AVX-512 or AVX2, d_model a multiple of the
+ * vector width, no self-attention): each series' [N, D] block is mixed down its columns with the
+ * patch weights as the left operand, the products of all series sharing each weight band
+ * (ptm_gemm_series):
  *   hid = GELU(W1 x + b1)  [ef N, D];  y = W2 hid + b2  [N, D]
  *   out = h + y * softmax_N(Wg y + bg)   (softmax down each column; or h + y without a gate)
  * The transposed path below stays for the other cases and for train mode. */
 static int patch_mixer_direct(const ptm_config *cfg, const ptm_run_mode *run) {
-#if defined(__x86_64__) || defined(__i386__)
     size_t n = (size_t)cfg->num_patches, e = n * (size_t)cfg->expansion_factor;
+    size_t width = ptm_gemm_series_width(); /* 16 (AVX-512), 8 (AVX2) or 0 (none) */
     /* with long contexts the weights no longer fit in cache, and the transposed layout, where
      * many rows share each streamed weight panel, is faster */
-    return run->inference && !cfg->self_attn && cfg->d_model % 16 == 0 &&
-           e * n * sizeof(float) <= ((size_t)1 << 18) && ptm_kernels_level() >= PTM_KERNELS_AVX512;
-#else
-    (void)cfg;
-    (void)run;
-    return 0;
-#endif
+    return run->inference && !cfg->self_attn && width && (size_t)cfg->d_model % width == 0 &&
+           e * n * sizeof(float) <= ((size_t)1 << 18);
 }
 
 static void patch_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
                              const ptm_mixer_block *blk, const ptm_config *cfg, size_t nser) {
-#if defined(__x86_64__) || defined(__i386__)
     size_t n = (size_t)cfg->num_patches, d = (size_t)cfg->d_model, nd = n * d;
     size_t e = n * (size_t)cfg->expansion_factor;
     ptm_run_mode eval = {0, 0.0f, NULL, 1, 1};
     norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, cfg, nser * n, &eval);
-    ptm_gemm_series_avx512(e, d, n, blk->fc1.w, n, bc->norm, nd, d, blk->fc1.b, bc->pre, e * d, d,
-                           nser, 1);
-    ptm_gemm_series_avx512(n, d, e, blk->fc2.w, e, bc->pre, e * d, d, blk->fc2.b, bc->y, nd, d,
-                           nser, 0);
+    ptm_gemm_series(e, d, n, blk->fc1.w, n, bc->norm, nd, d, blk->fc1.b, bc->pre, e * d, d, nser,
+                    1);
+    ptm_gemm_series(n, d, e, blk->fc2.w, e, bc->pre, e * d, d, blk->fc2.b, bc->y, nd, d, nser, 0);
     if (blk->gate.w) {
-        ptm_gemm_series_avx512(n, d, n, blk->gate.w, n, bc->y, nd, d, blk->gate.b, bc->gp, nd, d,
-                               nser, 0);
+        ptm_gemm_series(n, d, n, blk->gate.w, n, bc->y, nd, d, blk->gate.b, bc->gp, nd, d, nser, 0);
         for (size_t s = 0; s < nser; s++)
-            ptm_softmax_cols_gate_avx512(out + s * nd, bc->gp + s * nd, bc->y + s * nd, (int)n, d,
-                                         h + s * nd);
+            (void)ptm_softmax_cols_gate(out + s * nd, bc->gp + s * nd, bc->y + s * nd, (int)n, d,
+                                        h + s * nd);
     } else {
         for (size_t i = 0; i < nser * nd; i++) out[i] = bc->y[i] + h[i];
     }
-#else
-    (void)out;
-    (void)h;
-    (void)bc;
-    (void)blk;
-    (void)cfg;
-    (void)nser;
-#endif
 }
 
 void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
