@@ -77,6 +77,10 @@ TEST(test_gemm_shapes) {
 /* the fused linear kernel (bias + GEMM + optional GELU in one pass, AVX-512 only) against the
  * scalar linear layer and GELU, on shapes that hit every tile edge and the k / n blocking */
 TEST(test_linear_fused) {
+#if !defined(__x86_64__) && !defined(__i386__)
+    printf("linear_fused: x86 only, skipped\n");
+    return;
+#endif
     int levels[2] = {PTM_KERNELS_AVX512, PTM_KERNELS_AVX2}, tested = 0;
     for (int li = 0; li < 2; li++) {
         int cap = ptm_kernels_set_max_level(levels[li]);
