@@ -264,6 +264,19 @@ TEST(test_vector_kernels) {
         gated_attention_forward(o2, p2, in, &gate, rows);
         CHECK(max_rel(p2, p1, rows * (size_t)w) < 2e-6);
         CHECK(max_rel(o2, o1, rows * (size_t)w) < 2e-6);
+        /* with the residual added in the same pass */
+        float *rr = malloc(sizeof(float) * rows * (size_t)w);
+        for (size_t i = 0; i < rows * (size_t)w; i++) rr[i] = frand(&seed);
+        ptm_kernels_force_scalar(1);
+        gated_attention_forward_res(o1, p1, in, &gate, rows, rr);
+        for (int li = 0; li < 2; li++) {
+            int cap = ptm_kernels_set_max_level(li == 0 ? PTM_KERNELS_AVX512 : PTM_KERNELS_AVX2);
+            gated_attention_forward_res(o2, p2, in, &gate, rows, rr);
+            ptm_kernels_set_max_level(cap);
+            CHECK(max_rel(o2, o1, rows * (size_t)w) < 2e-6);
+        }
+        ptm_kernels_force_scalar(0);
+        free(rr);
         free(wt);
         free(bias);
         free(in);

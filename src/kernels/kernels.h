@@ -64,9 +64,11 @@ void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout
 void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
                                 const float *res);
 /* rows of width w, w a multiple of 8: probs = softmax(probs) per row, out = inp * probs */
-void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w);
+void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
+                           const float *res);
 /* AVX-512F (vec_avx512.c): the softmax-and-gate above for rows of any width */
-void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w);
+void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
+                             const float *res);
 /* softmax down the columns of a [r, w] block, then the gate, plus res when not NULL
  * (gated_attention_cols in gate.c is the oracle) */
 void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,

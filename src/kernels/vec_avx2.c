@@ -82,8 +82,9 @@ void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout
     }
 }
 
-/* rows of width w (a multiple of 8): p = softmax(p) in place, y = x * p */
-void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w) {
+/* rows of width w (a multiple of 8): p = softmax(p) in place, y = x * p (+ res) */
+void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
+                           const float *res) {
     for (size_t r = 0; r < rows; r++) {
         float *p = probs + r * (size_t)w;
         const float *x = inp + r * (size_t)w;
@@ -107,7 +108,9 @@ void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t ro
         for (int i = 0; i < w; i += 8) {
             __m256 pi = _mm256_mul_ps(_mm256_loadu_ps(p + i), inv);
             _mm256_storeu_ps(p + i, pi);
-            _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), pi));
+            __m256 o = _mm256_mul_ps(_mm256_loadu_ps(x + i), pi);
+            if (res) o = _mm256_add_ps(o, _mm256_loadu_ps(res + r * (size_t)w + i));
+            _mm256_storeu_ps(y + i, o);
         }
     }
 }

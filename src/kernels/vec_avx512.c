@@ -50,8 +50,8 @@ static inline __m512 lane(__m512 v, int i) {
     return _mm512_permutexvar_ps(_mm512_set1_epi32(i), v);
 }
 
-/* the softmax gate on 16 rows of width 16 (the feature gate at d_model 16) */
-static inline void gate16_block(float *out, float *probs, const float *inp) {
+/* the softmax gate on 16 rows of width 16 (the feature gate at d_model 16), + res */
+static inline void gate16_block(float *out, float *probs, const float *inp, const float *res) {
     __m512 v[16];
     for (int i = 0; i < 16; i++) v[i] = _mm512_loadu_ps(probs + 16 * i);
     __m512 mx = red16(v, 1);
@@ -60,23 +60,28 @@ static inline void gate16_block(float *out, float *probs, const float *inp) {
     for (int i = 0; i < 16; i++) {
         __m512 p = _mm512_mul_ps(v[i], lane(inv, i));
         _mm512_storeu_ps(probs + 16 * i, p);
-        _mm512_storeu_ps(out + 16 * i, _mm512_mul_ps(_mm512_loadu_ps(inp + 16 * i), p));
+        __m512 y = _mm512_mul_ps(_mm512_loadu_ps(inp + 16 * i), p);
+        if (res) y = _mm512_add_ps(y, _mm512_loadu_ps(res + 16 * i));
+        _mm512_storeu_ps(out + 16 * i, y);
     }
 }
 
-/* rows of width w (any): p = softmax(p) in place, y = x * p */
-void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w) {
+/* rows of width w (any): p = softmax(p) in place, y = x * p (+ res) */
+void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
+                             const float *res) {
     if (w == 16) { /* the feature gate at d_model 16: 16 rows per reduction tree */
         size_t r = 0;
-        for (; r + 16 <= rows; r += 16) gate16_block(out + r * 16, probs + r * 16, inp + r * 16);
+        for (; r + 16 <= rows; r += 16)
+            gate16_block(out + r * 16, probs + r * 16, inp + r * 16, res ? res + r * 16 : NULL);
         if (r < rows) { /* the row tail through the same code, zero-padded */
-            float p[256] = {0}, x[256] = {0}, y[256];
+            float p[256] = {0}, x[256] = {0}, q[256] = {0}, y[256];
             size_t t = (rows - r) * 16;
             for (size_t i = 0; i < t; i++) {
                 p[i] = probs[r * 16 + i];
                 x[i] = inp[r * 16 + i];
+                q[i] = res ? res[r * 16 + i] : 0.0f;
             }
-            gate16_block(y, p, x);
+            gate16_block(y, p, x, res ? q : NULL);
             for (size_t i = 0; i < t; i++) {
                 probs[r * 16 + i] = p[i];
                 out[r * 16 + i] = y[i];
@@ -113,12 +118,16 @@ void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t 
         for (int i = 0; i < wf; i += 16) {
             __m512 pi = _mm512_mul_ps(_mm512_loadu_ps(p + i), inv);
             _mm512_storeu_ps(p + i, pi);
-            _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), pi));
+            __m512 o = _mm512_mul_ps(_mm512_loadu_ps(x + i), pi);
+            if (res) o = _mm512_add_ps(o, _mm512_loadu_ps(res + r * (size_t)w + i));
+            _mm512_storeu_ps(y + i, o);
         }
         if (wf < w) {
             __m512 pi = _mm512_mul_ps(_mm512_maskz_loadu_ps(mt, p + wf), inv);
             _mm512_mask_storeu_ps(p + wf, mt, pi);
-            _mm512_mask_storeu_ps(y + wf, mt, _mm512_mul_ps(_mm512_maskz_loadu_ps(mt, x + wf), pi));
+            __m512 o = _mm512_mul_ps(_mm512_maskz_loadu_ps(mt, x + wf), pi);
+            if (res) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(mt, res + r * (size_t)w + wf));
+            _mm512_mask_storeu_ps(y + wf, mt, o);
         }
     }
 }

@@ -8,7 +8,7 @@
 
 typedef struct {
     float *out, *probs, *dz;
-    const float *inp, *dout, *cprobs;
+    const float *inp, *dout, *cprobs, *res;
     int w;
 } gate_job;
 
@@ -18,12 +18,14 @@ static void gate_fwd_range(void *a, size_t r0, size_t r1) {
 #if defined(__x86_64__) || defined(__i386__)
     if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
         ptm_softmax_gate_avx512(j->out + r0 * (size_t)w, j->probs + r0 * (size_t)w,
-                                j->inp + r0 * (size_t)w, r1 - r0, w);
+                                j->inp + r0 * (size_t)w, r1 - r0, w,
+                                j->res ? j->res + r0 * (size_t)w : NULL);
         return;
     }
     if (w % 8 == 0 && ptm_kernels_simd()) {
         ptm_softmax_gate_avx2(j->out + r0 * (size_t)w, j->probs + r0 * (size_t)w,
-                              j->inp + r0 * (size_t)w, r1 - r0, w);
+                              j->inp + r0 * (size_t)w, r1 - r0, w,
+                              j->res ? j->res + r0 * (size_t)w : NULL);
         return;
     }
 #endif
@@ -39,17 +41,25 @@ static void gate_fwd_range(void *a, size_t r0, size_t r1) {
             sum += p[i];
         }
         float inv = 1.0f / sum;
+        const float *q = j->res ? j->res + r * (size_t)w : NULL;
         for (int i = 0; i < w; i++) {
             p[i] *= inv;
-            y[i] = x[i] * p[i];
+            y[i] = q ? x[i] * p[i] + q[i] : x[i] * p[i];
         }
     }
 }
 
 void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
                              size_t rows) {
+    gated_attention_forward_res(out, probs, inp, gate, rows, NULL);
+}
+
+/* out = inp * softmax(gate(inp)) + res: the gate with the block's residual added in the same
+ * pass (the same sums as adding it afterwards) */
+void gated_attention_forward_res(float *out, float *probs, const float *inp, const ptm_linear *gate,
+                                 size_t rows, const float *res) {
     linear_fwd(probs, inp, gate, rows);
-    gate_job j = {out, probs, NULL, inp, NULL, NULL, gate->in};
+    gate_job j = {out, probs, NULL, inp, NULL, NULL, res, gate->in};
     ptm_parallel_for(rows, 4096, gate_fwd_range, &j);
 }
 
@@ -77,7 +87,7 @@ void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *
                               ptm_linear *dgate, const float *dout, const float *inp,
                               const float *probs, size_t rows) {
     int w = gate->in;
-    gate_job j = {dinp, NULL, dz_scratch, inp, dout, probs, w};
+    gate_job j = {dinp, NULL, dz_scratch, inp, dout, probs, NULL, w};
     ptm_parallel_for(rows, 4096, gate_bwd_range, &j);
     linear_backward(dinp, dgate->w, dgate->b, dz_scratch, inp, gate->w, rows, w, w);
 }

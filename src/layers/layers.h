@@ -64,6 +64,9 @@ void batchnorm_eval_backward(float *dinp, float *dweight, float *dbias, const fl
  * dgate; dz is [rows, w] scratch. */
 void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
                              size_t rows);
+/* the same plus res (the block's residual) in the same pass; res NULL = none */
+void gated_attention_forward_res(float *out, float *probs, const float *inp, const ptm_linear *gate,
+                                 size_t rows, const float *res);
 /* the same gate along the rows of a [r, w] block (softmax down each column; gate.c) */
 void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_linear *gate, int r,
                           size_t w);

@@ -315,11 +315,15 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
         mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows_cnd,
                     mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
         const float *g = bc->y;
-        if (blk->gate.w) {
-            gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows_cnd);
-            g = bc->gout;
+        if (blk->gate.w && run->inference) { /* residual added by the gate kernel */
+            gated_attention_forward_res(out, bc->gp, bc->y, &blk->gate, rows_cnd, h);
+        } else {
+            if (blk->gate.w) {
+                gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows_cnd);
+                g = bc->gout;
+            }
+            for (size_t i = 0; i < total; i++) out[i] = g[i] + h[i];
         }
-        for (size_t i = 0; i < total; i++) out[i] = g[i] + h[i];
     }
 }
 
