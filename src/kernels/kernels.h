@@ -58,7 +58,6 @@ void ptm_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, 
 int ptm_kernels_simd(void);
 #if defined(__x86_64__) || defined(__i386__)
 void ptm_gelu_avx2(float *out, const float *inp, size_t n);
-void ptm_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n);
 void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout, const float *mask,
                                 size_t n);
 void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,

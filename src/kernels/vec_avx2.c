@@ -33,28 +33,6 @@ void ptm_gelu_avx2(float *out, const float *inp, size_t n) {
     }
 }
 
-void ptm_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n) {
-    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
-    const __m256 rs2 = _mm256_set1_ps(0.70710678118654752f);
-    const __m256 c = _mm256_set1_ps(0.39894228040143268f), mh = _mm256_set1_ps(-0.5f);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 x = _mm256_loadu_ps(inp + i);
-        __m256 cdf = _mm256_mul_ps(half, _mm256_add_ps(one, erf256(_mm256_mul_ps(x, rs2))));
-        __m256 pdf = _mm256_mul_ps(c, exp256(_mm256_mul_ps(mh, _mm256_mul_ps(x, x))));
-        __m256 g = _mm256_fmadd_ps(x, pdf, cdf);
-        _mm256_storeu_ps(dinp + i,
-                         _mm256_fmadd_ps(_mm256_loadu_ps(dout + i), g, _mm256_loadu_ps(dinp + i)));
-    }
-    for (; i < n; i++) {
-        float x = inp[i];
-        float cdf =
-            0.5f * (1.0f + _mm256_cvtss_f32(erf256(_mm256_set1_ps(x * 0.70710678118654752f))));
-        float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
-        dinp[i] += dout[i] * (cdf + x * pdf);
-    }
-}
-
 /* dinp = dout * mask * GELU'(inp) (mask NULL: 1), written, not accumulated: the MLP backward
  * through dropout and GELU in one pass, the same products as masking first */
 void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout, const float *mask,

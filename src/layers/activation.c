@@ -60,28 +60,6 @@ void gelu_forward(float *out, const float *inp, size_t n) {
     ptm_parallel_for(n, 65536, gelu_fwd_range, &j);
 }
 
-static void gelu_bwd_range(void *a, size_t b, size_t e) {
-    const gelu_job *j = a;
-#if defined(__x86_64__) || defined(__i386__)
-    if (ptm_kernels_simd()) {
-        ptm_gelu_backward_avx2(j->out + b, j->inp + b, j->dout + b, e - b);
-        return;
-    }
-#endif
-    for (size_t i = b; i < e; i++) {
-        float x = j->inp[i];
-        float cdf = 0.5f * (1.0f + erf_fast(x * 0.70710678118654752f));
-        float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
-        j->out[i] += j->dout[i] * (cdf + x * pdf);
-    }
-}
-
-/* d/dx [x Phi(x)] = Phi(x) + x phi(x) */
-void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
-    gelu_job j = {dinp, inp, dout, NULL};
-    ptm_parallel_for(n, 65536, gelu_bwd_range, &j);
-}
-
 static void gelu_bwd_set_range(void *a, size_t b, size_t e) {
     const gelu_job *j = a;
 #if defined(__x86_64__) || defined(__i386__)

@@ -31,7 +31,6 @@ void linear_backward_set(float *dinp, float *dweight, float *dbias, const float 
 float gelu_scalar(float x);
 float gelu_fast(float x);
 void gelu_forward(float *out, const float *inp, size_t n);
-void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 /* dinp = dout * mask * GELU'(inp), written rather than accumulated (mask NULL: none) */
 void gelu_backward_set(float *dinp, const float *inp, const float *dout, const float *mask,
                        size_t n);
