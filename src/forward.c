@@ -22,7 +22,7 @@
 #define PTM_MAX_CTX_FLOATS ((size_t)1 << 33)
 /* training: at most this many data-parallel shards of the batch (see ptm_ctx.n_shards) */
 #define PTM_TRAIN_SHARDS 4
-/* eval-mode micro-batch: about this many floats of [B, C, N, D] per layer pass */
+/* eval-mode chunks: about this many floats of [series, N, D] per layer pass */
 #ifndef MICRO_BATCH_FLOATS
 #define MICRO_BATCH_FLOATS 8192
 #endif
@@ -151,16 +151,13 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
     ctx->keep_hidden = cp.keep_hidden_states || train;
     ctx->training = train;
     ctx->hidden = calloc((size_t)K + 1, sizeof(float *));
-    /* eval mode: the backbone runs in micro-batches, each on one thread with its own scratch */
-    size_t cnd_ = (size_t)c->num_input_channels * (size_t)c->num_patches * (size_t)c->d_model;
-    size_t per_mb = (size_t)MICRO_BATCH_FLOATS / (cnd_ ? cnd_ : 1);
-    int mb = train
-                 ? cp.max_batch
-                 : (per_mb < 1 ? 1 : (per_mb > (size_t)cp.max_batch ? cp.max_batch : (int)per_mb));
+    /* eval mode runs in chunks of series (every series, or sample, is independent: rows_chunk),
+     * each on one thread with its own scratch: about MICRO_BATCH_FLOATS of activations each,
+     * fewer when that leaves a thread idle (batch 1 uses every core); mb = samples a chunk can
+     * touch, for the scratch sizes. Train mode runs the whole batch (or its shards) at once. */
+    int mb = cp.max_batch;
     int nthr = cp.num_threads > 1 ? (cp.num_threads > 256 ? 256 : cp.num_threads) : 1;
-    int nchunks_max = (cp.max_batch + mb - 1) / mb;
-    /* eval runs in chunks of series instead (every series, or sample, is independent): about
-     * MICRO_BATCH_FLOATS each, fewer when that leaves a thread idle (batch 1 uses every core) */
+    int nchunks_max = 1;
     size_t nd_ = (size_t)c->num_patches * (size_t)c->d_model;
     if (!train) {
         size_t rows = (size_t)cp.max_batch * (size_t)c->num_input_channels;
@@ -178,7 +175,6 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
         nchunks_max = (int)((rows + cr - 1) / cr);
     }
     int nsc = train ? 1 : (nthr < nchunks_max ? nthr : nchunks_max);
-    ctx->micro_batch = mb;
     ctx->n_scratch = nsc;
     ctx->lc = calloc(train ? (size_t)K + 1 : (size_t)nsc, sizeof(ptm_layer_cache));
     slots sl = {0};
@@ -263,7 +259,7 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
         add_slot(&sl, &ctx->inj_e4, B * C * 4);
         add_slot(&sl, &ctx->inj_s2, B * C * 2);
     } else {
-        size_t mcnd = (size_t)mb * C * N * D; /* one micro-batch */
+        size_t mcnd = (size_t)mb * C * N * D; /* one chunk */
         for (int t = 0; t < nsc; t++) {
             add_slot(&sl, &scr[t].norm, mcnd);
             add_slot(&sl, &scr[t].xt, mcnd);
@@ -567,16 +563,15 @@ static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_err
 
 static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err);
 
-/* 3-5 of the forward for one micro-batch: patch embedding (+ positional encoding), mixer
- * layers, and for Cls/Reg with scaling InjectScalerStatistics4D. Nothing in the backbone mixes
- * samples, so micro-batches are independent; train mode uses one chunk (the whole batch:
- * BatchNorm needs batch statistics) and the per-layer caches. */
+/* 3-5 of the train-mode forward: patch embedding (+ positional encoding), mixer layers, and for
+ * Cls/Reg with scaling InjectScalerStatistics4D, into the per-layer caches, for the whole batch
+ * (nchunks 1: BatchNorm needs batch statistics) or for one of its data-parallel shards. */
 typedef struct {
     ptm_ctx *ctx;
     const float *enc_in;
-    int B, mb, nchunks;
+    int B, nchunks;
     const ptm_run_mode *run;
-    int nthreads; /* threads that take chunks (the first n_scratch of the pool) */
+    int nthreads; /* threads that take shards */
 } backbone_job;
 
 /* first sample of training shard s of a batch of B (the shards of a batch never depend on the
@@ -628,7 +623,7 @@ void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src, con
     dst->scores = scores;
 }
 
-static void backbone_chunk(const backbone_job *j, ptm_layer_cache *lc0, int chunk) {
+static void backbone_chunk(const backbone_job *j, int chunk) {
     ptm_ctx *ctx = j->ctx;
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
@@ -636,12 +631,9 @@ static void backbone_chunk(const backbone_job *j, ptm_layer_cache *lc0, int chun
     int C = c->num_input_channels, N = c->num_patches, P = c->patch_length, D = c->d_model,
         K = c->num_layers;
     size_t cnd = (size_t)C * N * D;
-    int b0 = chunk * j->mb, nb = j->B - b0 < j->mb ? j->B - b0 : j->mb;
-    int sharded = ctx->training && j->nchunks > 1;
-    if (sharded) {
-        b0 = ptm_shard_start(j->B, j->nchunks, chunk);
-        nb = ptm_shard_start(j->B, j->nchunks, chunk + 1) - b0;
-    }
+    int sharded = j->nchunks > 1;
+    int b0 = ptm_shard_start(j->B, j->nchunks, chunk);
+    int nb = ptm_shard_start(j->B, j->nchunks, chunk + 1) - b0;
     ptm_layer_cache shifted;
     size_t off = (size_t)b0 * cnd;
     float *emb = ctx->embed + off;
@@ -651,13 +643,12 @@ static void backbone_chunk(const backbone_job *j, ptm_layer_cache *lc0, int chun
             for (size_t i = 0; i < (size_t)N * D; i++) emb[r * N * D + i] += p->position_enc[i];
     const float *hh = emb;
     for (int k = 0; k < K; k++) {
-        ptm_layer_cache *lc = ctx->training ? &ctx->lc[k] : lc0;
+        ptm_layer_cache *lc = &ctx->lc[k];
         if (sharded) {
             ptm_shift_layer_cache(&shifted, lc, c, (size_t)b0,
                                   ctx->shard_scores + (size_t)chunk * N);
             lc = &shifted;
         }
-        if (!ctx->training) lc->h1 = lc->h2 = ctx->hidden[k] + off;
         mixer_layer_forward(ctx->hidden[k] + off, hh, lc, &p->layers[k], c, nb, C, j->run);
         hh = ctx->hidden[k] + off;
     }
@@ -671,13 +662,13 @@ static void backbone_chunk(const backbone_job *j, ptm_layer_cache *lc0, int chun
 
 /* thread ith takes chunks ith, ith + n, ... (a fixed assignment: results do not depend on
  * timing); inside a chunk the kernels run serially */
+/* thread ith takes shards ith, ith + n, ...; each shard's results land in its own slices */
 static void backbone_part(void *arg, int ith, int nth) {
     const backbone_job *j = arg;
     (void)nth;
     if (ith >= j->nthreads) return;
     ptm_pool *prev = ptm_pool_enter(NULL);
-    for (int ch = ith; ch < j->nchunks; ch += j->nthreads)
-        backbone_chunk(j, j->ctx->training ? NULL : &j->ctx->lc[ith], ch);
+    for (int ch = ith; ch < j->nchunks; ch += j->nthreads) backbone_chunk(j, ch);
     ptm_pool_leave(prev);
 }
 
@@ -825,9 +816,9 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
         enc_in = ctx->masked_input;
     }
 
-    /* 3-5. the backbone (see backbone_chunk): in eval mode in micro-batches of about
-     * MICRO_BATCH_FLOATS of [B, C, N, D], so that each layer's working set stays in cache,
-     * spread over the pool's threads; in train mode the whole batch at once */
+    /* 3-5. the backbone: in eval mode in chunks of series (rows_chunk, which also runs the
+     * head), about MICRO_BATCH_FLOATS each so that a layer's working set stays in cache, spread
+     * over the pool's threads; in train mode the whole batch or its shards (backbone_chunk) */
     ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng, 0, !ctx->training};
     if (ctx->training) ptm_rng_seed(&ctx->rng, in->dropout_seed);
     if (rowpar) {
@@ -840,21 +831,21 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
             for (int ch = 0; ch < rj.nchunks; ch++) rows_chunk(&rj, &ctx->lc[0], ch);
         }
     } else {
-        int mb = ctx->training ? B : ctx->micro_batch;
-        int nchunks = (B + mb - 1) / mb;
-        if (ctx->training && ctx->n_shards > 1) {
-            /* data-parallel: every mask for the whole batch first (the same keys in the same
-             * order as one pass), then the shards */
+        /* train mode: the whole batch, or its data-parallel shards */
+        int nchunks = 1;
+        if (ctx->n_shards > 1) {
+            /* every mask for the whole batch first (the same keys in the same order as one
+             * pass), then the shards */
             for (int k = 0; k < K; k++) mixer_layer_draw_masks(&ctx->lc[k], c, B, C, &run);
             run.masks_drawn = 1;
             nchunks = B < ctx->n_shards ? B : ctx->n_shards;
         }
-        backbone_job job = {ctx, enc_in, B, mb, nchunks, &run, 1};
-        if (ctx->pool && nchunks > 1 && (ctx->training || ctx->n_scratch > 1)) {
-            job.nthreads = ctx->training ? ptm_pool_size(ctx->pool) : ctx->n_scratch;
+        backbone_job job = {ctx, enc_in, B, nchunks, &run, 1};
+        if (ctx->pool && nchunks > 1) {
+            job.nthreads = ptm_pool_size(ctx->pool);
             ptm_pool_run(ctx->pool, backbone_part, &job);
         } else {
-            for (int ch = 0; ch < nchunks; ch++) backbone_chunk(&job, &ctx->lc[0], ch);
+            for (int ch = 0; ch < nchunks; ch++) backbone_chunk(&job, ch);
         }
     }
     const float *h = K > 0 ? ctx->hidden[K - 1] : ctx->embed;

@@ -152,7 +152,6 @@ struct ptm_ctx {
     int has_loss;
     int batch;             /* batch of the last forward */
     struct ptm_pool *pool; /* worker threads, or NULL */
-    int micro_batch;       /* eval mode: samples per pass through the backbone */
     int chunk_rows;        /* eval, common_channel: series (b, c) per pass through the model */
     int n_scratch;         /* eval mode: scratch sets (lc[0..n_scratch)), one per thread */
     /* training (ptm_ctx_params.training): what ptm_backward needs */
