@@ -10,6 +10,7 @@
 #include "kernels/kernels.h"
 #include "model.h"
 #include "rng.h"
+#include "train/adamw.h"
 #include "train/trainer.h"
 #include "layers/layers.h"
 #include "testutil.h"
@@ -382,6 +383,46 @@ TEST(test_layernorm_kernels) {
         }
 }
 
+/* AdamW: the SIMD step (FMA instructions) is bit-identical to the scalar loop (fmaf), with and
+ * without a decay mask, odd lengths for the scalar tail */
+TEST(test_adamw_kernel) {
+    size_t n = 1237;
+    unsigned seed = 41;
+    float *p[2], *m[2], *v[2], *g = malloc(n * sizeof(float));
+    unsigned char *mask = malloc(n);
+    for (int k = 0; k < 2; k++) {
+        p[k] = malloc(n * sizeof(float));
+        m[k] = malloc(n * sizeof(float));
+        v[k] = malloc(n * sizeof(float));
+    }
+    for (size_t i = 0; i < n; i++) {
+        p[0][i] = p[1][i] = frand(&seed);
+        m[0][i] = m[1][i] = 0.1f * frand(&seed);
+        v[0][i] = v[1][i] = 0.01f * (frand(&seed) + 1.0f);
+        g[i] = frand(&seed);
+        mask[i] = (unsigned char)(frand(&seed) > 0.0f);
+    }
+    ptm_adamw_params hp = ptm_adamw_defaults();
+    hp.weight_decay = 0.05f;
+    for (int step = 1; step <= 3; step++) {
+        int prev = ptm_kernels_force_scalar(1);
+        ptm_adamw_step(p[0], g, m[0], v[0], n, step == 2 ? NULL : mask, &hp, step);
+        ptm_kernels_force_scalar(0);
+        ptm_adamw_step(p[1], g, m[1], v[1], n, step == 2 ? NULL : mask, &hp, step);
+        ptm_kernels_force_scalar(prev);
+    }
+    CHECK(memcmp(p[0], p[1], n * sizeof(float)) == 0);
+    CHECK(memcmp(m[0], m[1], n * sizeof(float)) == 0);
+    CHECK(memcmp(v[0], v[1], n * sizeof(float)) == 0);
+    for (int k = 0; k < 2; k++) {
+        free(p[k]);
+        free(m[k]);
+        free(v[k]);
+    }
+    free(g);
+    free(mask);
+}
+
 /* dropout masks: the drop rate is p, kept elements are 1/(1-p), same key same mask */
 TEST(test_dropout_masks) {
     size_t n = 200000;
@@ -675,6 +716,7 @@ int main(void) {
     RUN(test_gelu_fast);
     RUN(test_vector_kernels);
     RUN(test_layernorm_kernels);
+    RUN(test_adamw_kernel);
     RUN(test_dropout_masks);
     RUN(test_threads_deterministic);
     RUN(test_eval_chunks_deterministic);

@@ -62,6 +62,10 @@ void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout
                                 size_t n);
 void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
                                 const float *res);
+/* one AdamW step over n parameters, bit-identical to the scalar loop of src/train/adamw.c */
+void ptm_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t n,
+                    const unsigned char *decay_mask, float decay, float b1f, float one_b1,
+                    float b2f, float one_b2, float neg_step, float bc2_sqrt, float epsf);
 /* rows of width w, w a multiple of 8: probs = softmax(probs) per row, out = inp * probs */
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
                            const float *res);

@@ -8,6 +8,7 @@
  * alpha, addcmul_) the code calls fmaf, elsewhere no statement holds a multiply and an add that
  * a compiler could fuse. Checked bit for bit against torch 1.13 on CPU (tests/test_save.c).
  */
+#include "kernels/kernels.h"
 #include "train/adamw.h"
 
 #include <math.h>
@@ -55,6 +56,15 @@ void ptm_adamw_step(float *param, const float *grad, float *m, float *v, size_t 
     float neg_step = (float)(-step_size);
     float bc2_sqrt = (float)sqrt(bc2);
     float epsf = (float)eps;
+#if defined(__x86_64__) || defined(__i386__)
+    /* without FMA in the baseline build, fmaf is a library call: the AVX2 kernel does the same
+     * operations with FMA instructions (bit-identical) */
+    if (ptm_kernels_simd()) {
+        ptm_adamw_avx2(param, grad, m, v, n, decay_mask, decay, b1f, one_b1, b2f, one_b2, neg_step,
+                       bc2_sqrt, epsf);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++) {
         float g = grad[i];
         float x = param[i];
