@@ -423,6 +423,42 @@ TEST(test_adamw_kernel) {
     free(mask);
 }
 
+/* std scaling + patching of a row range: the AVX-512 statistics (8 channels per vector) are
+ * bit-identical to the scalar loop, with an observed mask, ranges that start and end inside a
+ * sample, and more channels than one vector holds */
+TEST(test_scaler_rows_kernel) {
+    int B = 3, L = 40, C = 11, N = 7, P = 6, stride = 5;
+    size_t nx = (size_t)B * L * C, rows = (size_t)B * C;
+    unsigned seed = 57;
+    float *x = malloc(nx * sizeof(float)), *obs = malloc(nx * sizeof(float));
+    for (size_t i = 0; i < nx; i++) {
+        x[i] = 4.0f * frand(&seed) + 0.5f * (float)(i % 5);
+        obs[i] = frand(&seed) > -0.6f ? 1.0f : 0.0f;
+    }
+    float *pa[2], *lo[2], *sc[2];
+    for (int k = 0; k < 2; k++) {
+        pa[k] = calloc(rows * N * P, sizeof(float));
+        lo[k] = calloc(rows, sizeof(float));
+        sc[k] = calloc(rows, sizeof(float));
+        int prev = ptm_kernels_force_scalar(k == 0);
+        size_t cuts[4] = {0, 5, 19, rows}; /* ranges across sample boundaries */
+        for (int q = 0; q < 3; q++)
+            scaler_patchify_rows(pa[k], lo[k], sc[k], x, q == 1 ? NULL : obs, PTM_SCALING_STD, L, C,
+                                 N, P, stride, cuts[q], cuts[q + 1]);
+        ptm_kernels_force_scalar(prev);
+    }
+    CHECK(memcmp(lo[0], lo[1], rows * sizeof(float)) == 0);
+    CHECK(memcmp(sc[0], sc[1], rows * sizeof(float)) == 0);
+    CHECK(memcmp(pa[0], pa[1], rows * N * P * sizeof(float)) == 0);
+    for (int k = 0; k < 2; k++) {
+        free(pa[k]);
+        free(lo[k]);
+        free(sc[k]);
+    }
+    free(x);
+    free(obs);
+}
+
 /* dropout masks: the drop rate is p, kept elements are 1/(1-p), same key same mask */
 TEST(test_dropout_masks) {
     size_t n = 200000;
@@ -717,6 +753,7 @@ int main(void) {
     RUN(test_vector_kernels);
     RUN(test_layernorm_kernels);
     RUN(test_adamw_kernel);
+    RUN(test_scaler_rows_kernel);
     RUN(test_dropout_masks);
     RUN(test_threads_deterministic);
     RUN(test_eval_chunks_deterministic);

@@ -85,6 +85,10 @@ void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp
 void ptm_layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, const float *dout,
                                    const float *inp, const float *weight, const float *mean,
                                    const float *rstd, size_t rows, int d);
+/* std scaling statistics of nc <= 8 adjacent channels of one sample (time stride c),
+ * bit-identical to the scalar loop of src/layers/scaler.c */
+void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float *observed, int l,
+                          int c, int nc);
 /* dropout mask elements [i0, i1) (see dropout_part in src/layers/mixer.c, the oracle) */
 void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
                            uint32_t thr, float keep);

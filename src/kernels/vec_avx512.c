@@ -369,4 +369,44 @@ void ptm_layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, co
         if (dbias) _mm512_storeu_ps(dbias + 16 * v, db[v]);
     }
 }
+/* std scaling statistics of nc <= 8 adjacent channels of one sample at once: x[t * c + j] for
+ * t < l, j < nc (observed likewise, NULL = all observed), one channel per double lane. Each
+ * lane does exactly the scalar loop of src/layers/scaler.c (std_stats) for its channel - the
+ * same double operations in the same order, no fused multiply-add - so loc and scale are
+ * bit-identical to it. */
+void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float *observed, int l,
+                          int c, int nc) {
+    __mmask16 m = (__mmask16)((1u << nc) - 1); /* masked 16-lane loads: AVX-512F only */
+    __m512d sum = _mm512_setzero_pd(), nobs = _mm512_setzero_pd();
+    const __m512d one = _mm512_set1_pd(1.0);
+    for (int t = 0; t < l; t++) {
+        __m512d xv =
+            _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_maskz_loadu_ps(m, x + (size_t)t * c)));
+        __m512d mv = observed ? _mm512_cvtps_pd(_mm512_castps512_ps256(
+                                    _mm512_maskz_loadu_ps(m, observed + (size_t)t * c)))
+                              : one;
+        sum = _mm512_add_pd(sum, _mm512_mul_pd(xv, mv));
+        nobs = _mm512_add_pd(nobs, mv);
+    }
+    __m512d den = _mm512_max_pd(nobs, one); /* nobs < 1 ? 1 : nobs */
+    __m512d mu = _mm512_div_pd(sum, den);
+    __m512d var = _mm512_setzero_pd();
+    for (int t = 0; t < l; t++) {
+        __m512d xv =
+            _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_maskz_loadu_ps(m, x + (size_t)t * c)));
+        __m512d mv = observed ? _mm512_cvtps_pd(_mm512_castps512_ps256(
+                                    _mm512_maskz_loadu_ps(m, observed + (size_t)t * c)))
+                              : one;
+        __m512d dv = _mm512_mul_pd(_mm512_sub_pd(xv, mu), mv);
+        var = _mm512_add_pd(var, _mm512_mul_pd(dv, dv));
+    }
+    var = _mm512_div_pd(var, den);
+    double lv[8], sv[8];
+    _mm512_storeu_pd(lv, mu);
+    _mm512_storeu_pd(sv, _mm512_sqrt_pd(_mm512_add_pd(var, _mm512_set1_pd(1e-5))));
+    for (int j = 0; j < nc; j++) {
+        loc[j] = (float)lv[j];
+        scale[j] = (float)sv[j];
+    }
+}
 #endif

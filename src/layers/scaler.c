@@ -6,6 +6,7 @@
  * exactly as HF's PatchTSMixerStdScaler / MeanScaler / NOPScaler. */
 #include <math.h>
 
+#include "kernels/kernels.h"
 #include "layers/layers.h"
 
 /* std scaling of one series x[t * stride], t < l */
@@ -36,11 +37,26 @@ void scaler_patchify_rows(float *patches, float *loc, float *scale, const float 
                           const float *observed, int scaling, int l, int c, int n, int p,
                           int stride, size_t r0, size_t r1) {
     int start = l - (p + stride * (n - 1));
+    size_t done = r0; /* statistics computed for rows below this (the SIMD path does up to 8) */
     for (size_t r = r0; r < r1; r++) {
         size_t bi = r / (size_t)c, ch = r % (size_t)c;
         const float *xs = x + bi * l * c + ch;
         if (scaling == PTM_SCALING_STD) {
-            std_stats(&loc[r], &scale[r], xs, observed ? observed + bi * l * c + ch : NULL, l, c);
+#if defined(__x86_64__) || defined(__i386__)
+            if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+                if (r >= done) { /* up to 8 channels of this sample, in this range, at once */
+                    size_t nc = (size_t)c - ch;
+                    if (nc > 8) nc = 8;
+                    if (nc > r1 - r) nc = r1 - r;
+                    ptm_std_stats_avx512(&loc[r], &scale[r], xs,
+                                         observed ? observed + bi * l * c + ch : NULL, l, c,
+                                         (int)nc);
+                    done = r + nc;
+                }
+            } else
+#endif
+                std_stats(&loc[r], &scale[r], xs, observed ? observed + bi * l * c + ch : NULL, l,
+                          c);
         } else {
             loc[r] = 0.0f;
             scale[r] = 1.0f;
