@@ -37,7 +37,9 @@ void scaler_patchify_rows(float *patches, float *loc, float *scale, const float 
                           const float *observed, int scaling, int l, int c, int n, int p,
                           int stride, size_t r0, size_t r1) {
     int start = l - (p + stride * (n - 1));
+#if defined(__x86_64__) || defined(__i386__)
     size_t done = r0; /* statistics computed for rows below this (the SIMD path does up to 8) */
+#endif
     for (size_t r = r0; r < r1; r++) {
         size_t bi = r / (size_t)c, ch = r % (size_t)c;
         const float *xs = x + bi * l * c + ch;
