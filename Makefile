@@ -5,6 +5,9 @@
 #   make test       build and run the whole test suite (prints "N passed, N failed")
 #   make asan       the same suite built with AddressSanitizer + UBSan in build-asan/
 #   make format     clang-format every source file; make format-check fails on a diff
+#   make neon-check cross-compile for AArch64 and run the kernel tests + golden cases under
+#                   qemu-user (needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user)
+#   (more targets below: install, fuzz, fuzz-run, tsan, valgrind, docs)
 #
 # No global fast-math: the golden tolerances rely on IEEE float semantics.
 
