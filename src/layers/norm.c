@@ -62,12 +62,17 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
 void batchnorm_eval_forward(float *out, const float *inp, const float *weight, const float *bias,
                             const float *running_mean, const float *running_var, size_t rows, int d,
                             float eps) {
-    for (size_t r = 0; r < rows; r++) {
-        const float *x = inp + r * (size_t)d;
-        float *y = out + r * (size_t)d;
-        for (int i = 0; i < d; i++) {
-            float s = 1.0f / sqrtf(running_var[i] + eps);
-            y[i] = (x[i] - running_mean[i]) * s * weight[i] + bias[i];
+    /* 1 / sqrt(var + eps) once per feature (it was once per element), in blocks of features
+     * so that no allocation is needed; the same values and operations per element */
+    float s[256];
+    for (int i0 = 0; i0 < d; i0 += 256) {
+        int i1 = d - i0 < 256 ? d : i0 + 256;
+        for (int i = i0; i < i1; i++) s[i - i0] = 1.0f / sqrtf(running_var[i] + eps);
+        for (size_t r = 0; r < rows; r++) {
+            const float *x = inp + r * (size_t)d;
+            float *y = out + r * (size_t)d;
+            for (int i = i0; i < i1; i++)
+                y[i] = (x[i] - running_mean[i]) * s[i - i0] * weight[i] + bias[i];
         }
     }
 }
