@@ -277,6 +277,36 @@ TEST(test_vector_kernels) {
         }
         ptm_kernels_force_scalar(0);
         free(rr);
+        /* backward: d(input) accumulated, the gate's weight and bias gradients */
+        {
+            size_t nn = rows * (size_t)w;
+            float *dy = malloc(sizeof(float) * nn), *dx1 = malloc(sizeof(float) * nn);
+            float *dx2 = malloc(sizeof(float) * nn), *dz = malloc(sizeof(float) * nn);
+            float *gw1 = calloc((size_t)w * w, sizeof(float)),
+                  *gw2 = calloc((size_t)w * w, sizeof(float));
+            float *gb1 = calloc((size_t)w, sizeof(float)), *gb2 = calloc((size_t)w, sizeof(float));
+            for (size_t i = 0; i < nn; i++) {
+                dy[i] = frand(&seed);
+                dx1[i] = dx2[i] = 0.5f;
+            }
+            ptm_linear g1 = {gw1, gb1, NULL, w, w}, g2 = {gw2, gb2, NULL, w, w};
+            ptm_kernels_force_scalar(1);
+            gated_attention_forward(o1, p1, in, &gate, rows);
+            gated_attention_backward(dx1, dz, &gate, &g1, dy, in, p1, rows);
+            ptm_kernels_force_scalar(0);
+            gated_attention_backward(dx2, dz, &gate, &g2, dy, in, p1, rows);
+            CHECK(max_rel(dx2, dx1, nn) < 1e-5);
+            CHECK(max_rel(gw2, gw1, (size_t)w * w) < 1e-4);
+            CHECK(max_rel(gb2, gb1, (size_t)w) < 1e-4);
+            free(dy);
+            free(dx1);
+            free(dx2);
+            free(dz);
+            free(gw1);
+            free(gw2);
+            free(gb1);
+            free(gb2);
+        }
         free(wt);
         free(bias);
         free(in);

@@ -128,6 +128,9 @@ void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp
 void ptm_layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, const float *dout,
                                    const float *inp, const float *weight, const float *mean,
                                    const float *rstd, size_t rows, int d);
+/* gated attention backward (gate_bwd_range in src/layers/gate.c is the oracle) */
+void ptm_gate_backward_avx512(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                              size_t rows, int w);
 /* std scaling statistics of nc <= 8 adjacent channels of one sample (time stride c),
  * bit-identical to the scalar loop of src/layers/scaler.c */
 void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float *observed, int l,

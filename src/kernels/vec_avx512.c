@@ -409,4 +409,77 @@ void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float 
         scale[j] = (float)sv[j];
     }
 }
+/* gated attention backward over rows of width w (src/layers/gate.c, gate_bwd_range, is the
+ * oracle): dot = sum dy x p, dz = p (dy x - dot), dx += dy p. Width 16 takes the dots of 16
+ * rows from one sum tree (the row tail through the same code on a padded copy); other widths
+ * one row at a time with masked tails. */
+static inline void gate_bwd16_block(float *dx, float *dz, const float *dy, const float *x,
+                                    const float *p) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i++)
+        t[i] =
+            _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(dy + 16 * i), _mm512_loadu_ps(x + 16 * i)),
+                          _mm512_loadu_ps(p + 16 * i));
+    __m512 dots = sum16(t);
+    for (int i = 0; i < 16; i++) {
+        __m512 g = _mm512_loadu_ps(dy + 16 * i), pi = _mm512_loadu_ps(p + 16 * i);
+        __m512 gx = _mm512_mul_ps(g, _mm512_loadu_ps(x + 16 * i));
+        _mm512_storeu_ps(dz + 16 * i, _mm512_mul_ps(pi, _mm512_sub_ps(gx, lane(dots, i))));
+        _mm512_storeu_ps(dx + 16 * i, _mm512_fmadd_ps(g, pi, _mm512_loadu_ps(dx + 16 * i)));
+    }
+}
+
+void ptm_gate_backward_avx512(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                              size_t rows, int w) {
+    if (w == 16) {
+        size_t r = 0;
+        for (; r + 16 <= rows; r += 16)
+            gate_bwd16_block(dx + r * 16, dz + r * 16, dy + r * 16, x + r * 16, p + r * 16);
+        if (r < rows) {
+            float a[256] = {0}, b[256] = {0}, c[256] = {0}, e[256] = {0}, f[256] = {0};
+            size_t t = (rows - r) * 16;
+            for (size_t i = 0; i < t; i++) {
+                a[i] = dx[r * 16 + i];
+                c[i] = dy[r * 16 + i];
+                e[i] = x[r * 16 + i];
+                f[i] = p[r * 16 + i];
+            }
+            gate_bwd16_block(a, b, c, e, f);
+            for (size_t i = 0; i < t; i++) {
+                dx[r * 16 + i] = a[i];
+                dz[r * 16 + i] = b[i];
+            }
+        }
+        return;
+    }
+    int wf = w / 16 * 16;
+    __mmask16 mt = tail16(w - wf);
+    for (size_t r = 0; r < rows; r++) {
+        size_t o = r * (size_t)w;
+        __m512 acc = _mm512_setzero_ps();
+        for (int i = 0; i < wf; i += 16)
+            acc = _mm512_fmadd_ps(
+                _mm512_mul_ps(_mm512_loadu_ps(dy + o + i), _mm512_loadu_ps(x + o + i)),
+                _mm512_loadu_ps(p + o + i), acc);
+        if (wf < w)
+            acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mt, dy + o + wf),
+                                                _mm512_maskz_loadu_ps(mt, x + o + wf)),
+                                  _mm512_maskz_loadu_ps(mt, p + o + wf), acc);
+        __m512 dot = _mm512_set1_ps(_mm512_reduce_add_ps(acc));
+        for (int i = 0; i < wf; i += 16) {
+            __m512 g = _mm512_loadu_ps(dy + o + i), pi = _mm512_loadu_ps(p + o + i);
+            __m512 gx = _mm512_mul_ps(g, _mm512_loadu_ps(x + o + i));
+            _mm512_storeu_ps(dz + o + i, _mm512_mul_ps(pi, _mm512_sub_ps(gx, dot)));
+            _mm512_storeu_ps(dx + o + i, _mm512_fmadd_ps(g, pi, _mm512_loadu_ps(dx + o + i)));
+        }
+        if (wf < w) {
+            __m512 g = _mm512_maskz_loadu_ps(mt, dy + o + wf),
+                   pi = _mm512_maskz_loadu_ps(mt, p + o + wf);
+            __m512 gx = _mm512_mul_ps(g, _mm512_maskz_loadu_ps(mt, x + o + wf));
+            _mm512_mask_storeu_ps(dz + o + wf, mt, _mm512_mul_ps(pi, _mm512_sub_ps(gx, dot)));
+            _mm512_mask_storeu_ps(dx + o + wf, mt,
+                                  _mm512_fmadd_ps(g, pi, _mm512_maskz_loadu_ps(mt, dx + o + wf)));
+        }
+    }
+}
 #endif

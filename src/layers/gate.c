@@ -68,6 +68,14 @@ void gated_attention_forward_res(float *out, float *probs, const float *inp, con
 static void gate_bwd_range(void *a, size_t r0, size_t r1) {
     const gate_job *j = a;
     int w = j->w;
+#if defined(__x86_64__) || defined(__i386__)
+    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
+        size_t o = r0 * (size_t)w;
+        ptm_gate_backward_avx512(j->out + o, j->dz + o, j->dout + o, j->inp + o, j->cprobs + o,
+                                 r1 - r0, w);
+        return;
+    }
+#endif
     for (size_t r = r0; r < r1; r++) {
         const float *dy = j->dout + r * (size_t)w;
         const float *x = j->inp + r * (size_t)w;
