@@ -2,8 +2,9 @@
  * forecasting splits (the numbers of shared/data/README.md), the standard scaler against
  * hand-computed statistics, sliding windows on a series whose values encode their row, seeded
  * shuffling, and the .ts reader on tests/data/tiny_uea.ts, tests/data/tiny_tser.ts, hostile
- * inputs written into a mkdtemp directory under /tmp (removed at the end) and, when
- * /work/shared/data is present, the real UEA/TSER files (skipped with a note otherwise).
+ * inputs written into a mkdtemp directory under /tmp (removed at the end), the real
+ * BasicMotions and Covid3Month files bundled in data/, and, when the shared data set sits next
+ * to the repository (../shared/data), the other UEA/TSER files (skipped otherwise).
  *
  * Run from the repository root: build/test_data
  */
@@ -42,8 +43,7 @@ static const char *write_str(const char *name, const char *text) {
 
 TEST(split_kind) {
     CHECK(ptm_split_kind_from_name("ETTh1.csv") == PTM_SPLIT_ETT_HOURLY);
-    CHECK(ptm_split_kind_from_name("/work/shared/data/ETT-small/ETTh2.csv") ==
-          PTM_SPLIT_ETT_HOURLY);
+    CHECK(ptm_split_kind_from_name("../shared/data/ETT-small/ETTh2.csv") == PTM_SPLIT_ETT_HOURLY);
     CHECK(ptm_split_kind_from_name("data/ETTm1.csv") == PTM_SPLIT_ETT_MINUTE);
     CHECK(ptm_split_kind_from_name("weather.csv") == PTM_SPLIT_CUSTOM);
     CHECK(ptm_split_kind_from_name("ETTh/weather.csv") == PTM_SPLIT_CUSTOM);
@@ -711,6 +711,9 @@ TEST(ts_fuzz) {
 
 /* ---------------------------------------------------------------- real files */
 
+/* the shared data set, relative to the repository root (tests run from there) */
+#define SHARED_DATA "../shared/data"
+
 static int have_file(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
@@ -719,10 +722,13 @@ static int have_file(const char *path) {
 }
 
 TEST(ts_real) {
-    const char *bm_tr = "/work/shared/data/uea/BasicMotions/BasicMotions_TRAIN.ts";
-    const char *bm_te = "/work/shared/data/uea/BasicMotions/BasicMotions_TEST.ts";
+    /* bundled in data/ (byte-identical to the shared copies), so these checks always run */
+    const char *bm_tr = "data/uea/BasicMotions_TRAIN.ts";
+    const char *bm_te = "data/uea/BasicMotions_TEST.ts";
     if (!have_file(bm_tr)) {
-        printf("test_data: note: %s absent, real UEA/TSER checks skipped\n", bm_tr);
+        printf("test_data: note: %s absent (run from the repository root), real .ts checks "
+               "skipped\n",
+               bm_tr);
         return;
     }
     ptm_error err;
@@ -754,7 +760,7 @@ TEST(ts_real) {
     }
     ptm_ts_free(&tr);
 
-    const char *jv = "/work/shared/data/uea/JapaneseVowels/JapaneseVowels_TRAIN.ts";
+    const char *jv = SHARED_DATA "/uea/JapaneseVowels/JapaneseVowels_TRAIN.ts";
     if (have_file(jv)) {
         CHECK_STATUS(ptm_ts_load(jv, 0, &tr, &err), PTM_OK);
         CHECK_EQ_INT(tr.ncases, 270);
@@ -763,7 +769,7 @@ TEST(ts_real) {
         CHECK_EQ_INT(tr.nclasses, 9);
         ptm_ts_free(&tr);
     }
-    const char *uw = "/work/shared/data/uea/UWaveGestureLibrary/UWaveGestureLibrary_TRAIN.ts";
+    const char *uw = SHARED_DATA "/uea/UWaveGestureLibrary/UWaveGestureLibrary_TRAIN.ts";
     if (have_file(uw)) { /* CRLF */
         CHECK_STATUS(ptm_ts_load(uw, 0, &tr, &err), PTM_OK);
         CHECK_EQ_INT(tr.ncases, 120);
@@ -772,7 +778,7 @@ TEST(ts_real) {
         CHECK_EQ_INT(tr.nclasses, 8);
         ptm_ts_free(&tr);
     }
-    const char *cv = "/work/shared/data/tser/Covid3Month/Covid3Month_TRAIN.ts";
+    const char *cv = "data/tser/Covid3Month_TRAIN.ts";
     if (have_file(cv)) {
         CHECK_STATUS(ptm_ts_load(cv, 0, &tr, &err), PTM_OK);
         CHECK_EQ_INT(tr.ncases, 140);
@@ -782,7 +788,7 @@ TEST(ts_real) {
         if (tr.targets && tr.ncases == 140) CHECK_NEAR(tr.targets[1], 0.07758620689655173, 1e-8);
         ptm_ts_free(&tr);
     }
-    const char *cs = "/work/shared/data/tser/CardanoSentiment/CardanoSentiment_TRAIN.ts";
+    const char *cs = SHARED_DATA "/tser/CardanoSentiment/CardanoSentiment_TRAIN.ts";
     if (have_file(cs)) { /* no @dimensions */
         CHECK_STATUS(ptm_ts_load(cs, 0, &tr, &err), PTM_OK);
         CHECK_EQ_INT(tr.ncases, 74);
@@ -799,8 +805,8 @@ TEST(ts_real) {
                                  "tser/Tecator/Tecator"};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         char a[256], b[256];
-        snprintf(a, sizeof a, "/work/shared/data/%s_TRAIN.ts", sets[i]);
-        snprintf(b, sizeof b, "/work/shared/data/%s_TEST.ts", sets[i]);
+        snprintf(a, sizeof a, SHARED_DATA "/%s_TRAIN.ts", sets[i]);
+        snprintf(b, sizeof b, SHARED_DATA "/%s_TEST.ts", sets[i]);
         if (!have_file(a) || !have_file(b)) continue;
         CHECK_STATUS(ptm_ts_load(a, 0, &tr, &err), PTM_OK);
         CHECK_STATUS(ptm_ts_load_with_classes(b, tr.length, &tr, &te, &err), PTM_OK);
