@@ -29,6 +29,15 @@ static double max_rel(const float *a, const float *b, size_t n) {
     return worst;
 }
 
+/* cap the kernels at `level`; 1 when this CPU runs exactly that level (*prev: the cap to
+ * restore afterwards), else 0 with the cap already restored */
+static int enter_level(int level, int *prev) {
+    *prev = ptm_kernels_set_max_level(level);
+    if (ptm_kernels_level() == level) return 1;
+    ptm_kernels_set_max_level(*prev);
+    return 0;
+}
+
 TEST(test_gemm_shapes) {
     unsigned seed = 1;
     size_t shapes[][3] = {{1, 1, 1},     {4, 16, 8},    {5, 17, 3},     {7, 8, 64},
@@ -38,11 +47,8 @@ TEST(test_gemm_shapes) {
     /* every kernel this CPU runs: AVX-512F, AVX2 + FMA (each capped to in turn) */
     int levels[2] = {PTM_KERNELS_AVX512, PTM_KERNELS_AVX2}, tested = 0;
     for (int li = 0; li < 2; li++) {
-        int prev_cap = ptm_kernels_set_max_level(levels[li]);
-        if (ptm_kernels_level() != levels[li]) {
-            ptm_kernels_set_max_level(prev_cap);
-            continue;
-        }
+        int prev_cap;
+        if (!enter_level(levels[li], &prev_cap)) continue;
         tested++;
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
@@ -84,15 +90,13 @@ TEST(test_linear_fused) {
 #endif
     int levels[2] = {PTM_KERNELS_AVX512, PTM_KERNELS_AVX2}, tested = 0;
     for (int li = 0; li < 2; li++) {
-        int cap = ptm_kernels_set_max_level(levels[li]);
-        if (ptm_kernels_level() != levels[li]) {
-            ptm_kernels_set_max_level(cap);
-            continue;
-        }
+        int cap;
+        if (!enter_level(levels[li], &cap)) continue;
         tested++;
         unsigned seed = 3;
-        size_t shapes[][3] = {{1, 1, 1},     {8, 32, 16},   {9, 33, 7},   {17, 16, 64},
-                              {5, 130, 300}, {64, 128, 64}, {3, 7, 1024}, {23, 200, 257}};
+        size_t shapes[][3] = {{1, 1, 1},    {3, 200, 0},   {5, 20, 0},    {8, 32, 16},
+                              {9, 33, 7},   {17, 16, 64},  {5, 130, 300}, {64, 128, 64},
+                              {3, 7, 1024}, {23, 200, 257}};
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
             float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K);
@@ -130,9 +134,10 @@ TEST(test_linear_fused) {
 TEST(test_gemm_series) {
     int levels[2] = {PTM_KERNELS_AVX512, PTM_KERNELS_AVX2};
     for (int li = 0; li < 2; li++) {
-        int cap = ptm_kernels_set_max_level(levels[li]);
+        int cap;
+        if (!enter_level(levels[li], &cap)) continue;
         size_t width = ptm_gemm_series_width();
-        if (ptm_kernels_level() != levels[li] || !width) {
+        if (!width) { /* no series kernel on this level (NEON) */
             ptm_kernels_set_max_level(cap);
             continue;
         }

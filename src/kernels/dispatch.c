@@ -68,7 +68,7 @@ int ptm_kernels_simd(void) {
 const char *ptm_kernels_name(void) {
 #if defined(__aarch64__)
     return ptm_kernels_level() >= PTM_KERNELS_NEON ? "neon" : "scalar";
-#endif
+#else
     switch (ptm_kernels_level()) {
     case PTM_KERNELS_AVX512:
         return "avx512f";
@@ -77,6 +77,7 @@ const char *ptm_kernels_name(void) {
     default:
         return "scalar";
     }
+#endif
 }
 
 static void gemm_serial(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,

@@ -149,21 +149,27 @@ static void gemm_block(size_t M, size_t N, size_t K, const float *A, size_t sam,
 
 static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                          const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
+    /* one block (also K = 0, where a fused layer still writes bias and GELU) */
     if (K <= KB && N <= NB) {
         gemm_block(M, N, K, A, sam, sak, B, ldb, C, ldc, ep);
         return;
     }
     for (size_t n0 = 0; n0 < N; n0 += NB) {
         size_t nb = N - n0 < NB ? N - n0 : NB;
-        for (size_t k0 = 0; k0 < K || k0 == 0; k0 += KB) {
+        if (K == 0) { /* N > NB: the bias and GELU of each column block */
+            epilogue e = {ep->bias ? ep->bias + n0 : NULL, ep->mode};
+            gemm_block(M, nb, 0, A, sam, sak, B + n0, ldb, C + n0, ldc, &e);
+            continue;
+        }
+        for (size_t k0 = 0; k0 < K; k0 += KB) {
             size_t kb = K - k0 < KB ? K - k0 : KB;
+            /* the first k block starts from the bias, the last applies GELU */
             int first = k0 == 0, last = k0 + kb >= K, gelu = ep->mode == BIAS_GELU && last;
             int mode = ep->mode == ACC ? ACC
                        : first         ? (gelu ? BIAS_GELU : BIAS)
                                        : (gelu ? ACC_GELU : ACC);
             epilogue e = {ep->bias ? ep->bias + n0 : NULL, mode};
             gemm_block(M, nb, kb, A + k0 * sak, sam, sak, B + k0 * ldb + n0, ldb, C + n0, ldc, &e);
-            if (K == 0) break;
         }
     }
 }

@@ -39,8 +39,6 @@ int ptm_kernels_simd(void);
 
 /* ---- GEMM entry points: dispatched by level, split over the current pool when large */
 
-typedef void (*ptm_gemm_fn)(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                            const float *B, size_t ldb, float *C, size_t ldc);
 void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                   const float *B, size_t ldb, float *C, size_t ldc);
 void ptm_gemm_acc_ref(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,

@@ -100,18 +100,11 @@ void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *
     linear_backward(dinp, dgate->w, dgate->b, dz_scratch, inp, gate->w, rows, w, w);
 }
 
-/* The gate along the rows of a [r, w] block x (the mixed axis down the columns, as the channel
- * mixer sees [C, N D] in eval mode): probs = softmax over i of (Wg x + bg)[i, j] for each column
- * j, out = x * probs. probs doubles as the logits buffer. */
-void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_linear *gate, int r,
-                          size_t w) {
-    for (int i = 0; i < r; i++) {
-        float *p = probs + (size_t)i * w;
-        for (size_t j = 0; j < w; j++) p[j] = gate->b[i];
-    }
-    /* logits: [r, r] weights (row-major: A(i, k) = w[i r + k]) times x [r, w] */
-    ptm_gemm_acc((size_t)r, w, (size_t)r, gate->w, (size_t)r, 1, inp, w, probs, w);
-    if (ptm_softmax_cols_gate(out, probs, inp, r, w, NULL)) return;
+/* softmax down each column j of an [r, w] block: probs[., j] = softmax(probs[., j]) in place,
+ * out = inp * probs (+ res when not NULL); SIMD kernels where there are some, else this loop */
+void softmax_cols_gate(float *out, float *probs, const float *inp, int r, size_t w,
+                       const float *res) {
+    if (ptm_softmax_cols_gate(out, probs, inp, r, w, res)) return;
     for (size_t j = 0; j < w; j++) {
         float mx = probs[j];
         for (int i = 1; i < r; i++)
@@ -126,7 +119,21 @@ void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_
         for (int i = 0; i < r; i++) {
             size_t o = (size_t)i * w + j;
             probs[o] *= inv;
-            out[o] = inp[o] * probs[o];
+            out[o] = res ? inp[o] * probs[o] + res[o] : inp[o] * probs[o];
         }
     }
+}
+
+/* The gate along the rows of a [r, w] block x (the mixed axis down the columns, as the channel
+ * mixer sees [C, N D] in eval mode): probs = softmax over i of (Wg x + bg)[i, j] for each column
+ * j, out = x * probs. probs doubles as the logits buffer. */
+void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_linear *gate, int r,
+                          size_t w) {
+    for (int i = 0; i < r; i++) {
+        float *p = probs + (size_t)i * w;
+        for (size_t j = 0; j < w; j++) p[j] = gate->b[i];
+    }
+    /* logits: [r, r] weights (row-major: A(i, k) = w[i r + k]) times x [r, w] */
+    ptm_gemm_acc((size_t)r, w, (size_t)r, gate->w, (size_t)r, 1, inp, w, probs, w);
+    softmax_cols_gate(out, probs, inp, r, w, NULL);
 }

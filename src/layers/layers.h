@@ -69,6 +69,9 @@ void gated_attention_forward_res(float *out, float *probs, const float *inp, con
 /* the same gate along the rows of a [r, w] block (softmax down each column; gate.c) */
 void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_linear *gate, int r,
                           size_t w);
+/* softmax down each column of an [r, w] block, out = inp * softmax (+ res) (gate.c) */
+void softmax_cols_gate(float *out, float *probs, const float *inp, int r, size_t w,
+                       const float *res);
 void gated_attention_backward(float *dinp, float *dz, const ptm_linear *gate, ptm_linear *dgate,
                               const float *dout, const float *inp, const float *probs, size_t rows);
 

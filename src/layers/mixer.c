@@ -184,9 +184,24 @@ void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_config *cfg, int b, i
  *   y   = W2 GELU(W1 gin + b1) + b2;  out = h + y
  * Contexts that can run backward keep the transposed path below (its caches are what
  * backward reads). */
-static void fill_rows(float *y, const float *bias, int r, size_t w) {
-    for (int i = 0; i < r; i++)
-        for (size_t j = 0; j < w; j++) y[(size_t)i * w + j] = bias[i];
+/* C_s [M, W] = act(rowbias + A [M, K] B_s [K, W]) for s < S (B_s = B + s bss, C_s = C + s css,
+ * rows W apart): the series kernel where this CPU has one for W, else bias rows, the GEMM and
+ * GELU - the same sums */
+static void series_products(size_t M, size_t W, size_t K, const float *A, const float *B,
+                            size_t bss, const float *rowbias, float *C, size_t css, size_t S,
+                            int gelu) {
+    size_t width = ptm_gemm_series_width();
+    if (width && W % width == 0) {
+        ptm_gemm_series(M, W, K, A, K, B, bss, W, rowbias, C, css, W, S, gelu);
+        return;
+    }
+    for (size_t s = 0; s < S; s++) {
+        float *c = C + s * css;
+        for (size_t i = 0; i < M; i++)
+            for (size_t j = 0; j < W; j++) c[i * W + j] = rowbias[i];
+        ptm_gemm_acc(M, W, K, A, K, 1, B + s * bss, W, c, W);
+        if (gelu) gelu_forward(c, c, M * W);
+    }
 }
 
 static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
@@ -201,11 +216,9 @@ static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
             gated_attention_cols(bc->xt, bc->gp, x, &blk->gate, c, nd);
             x = bc->xt;
         }
-        fill_rows(bc->pre, blk->fc1.b, e, nd);
-        ptm_gemm_acc((size_t)e, nd, (size_t)c, blk->fc1.w, (size_t)c, 1, x, nd, bc->pre, nd);
-        gelu_forward(bc->pre, bc->pre, (size_t)e * nd);
-        fill_rows(bc->y, blk->fc2.b, c, nd);
-        ptm_gemm_acc((size_t)c, nd, (size_t)e, blk->fc2.w, (size_t)e, 1, bc->pre, nd, bc->y, nd);
+        series_products((size_t)e, nd, (size_t)c, blk->fc1.w, x, 0, blk->fc1.b, bc->pre, 0, 1, 1);
+        series_products((size_t)c, nd, (size_t)e, blk->fc2.w, bc->pre, 0, blk->fc2.b, bc->y, 0, 1,
+                        0);
         const float *hs = h + (size_t)s * cnd;
         float *o = out + (size_t)s * cnd;
         for (size_t i = 0; i < cnd; i++) o[i] = bc->y[i] + hs[i];
@@ -234,14 +247,12 @@ static void patch_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
     size_t e = n * (size_t)cfg->expansion_factor;
     ptm_run_mode eval = {0, 0.0f, NULL, 1, 1};
     norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, cfg, nser * n, &eval);
-    ptm_gemm_series(e, d, n, blk->fc1.w, n, bc->norm, nd, d, blk->fc1.b, bc->pre, e * d, d, nser,
-                    1);
-    ptm_gemm_series(n, d, e, blk->fc2.w, e, bc->pre, e * d, d, blk->fc2.b, bc->y, nd, d, nser, 0);
+    series_products(e, d, n, blk->fc1.w, bc->norm, nd, blk->fc1.b, bc->pre, e * d, nser, 1);
+    series_products(n, d, e, blk->fc2.w, bc->pre, e * d, blk->fc2.b, bc->y, nd, nser, 0);
     if (blk->gate.w) {
-        ptm_gemm_series(n, d, n, blk->gate.w, n, bc->y, nd, d, blk->gate.b, bc->gp, nd, d, nser, 0);
+        series_products(n, d, n, blk->gate.w, bc->y, nd, blk->gate.b, bc->gp, nd, nser, 0);
         for (size_t s = 0; s < nser; s++)
-            (void)ptm_softmax_cols_gate(out + s * nd, bc->gp + s * nd, bc->y + s * nd, (int)n, d,
-                                        h + s * nd);
+            softmax_cols_gate(out + s * nd, bc->gp + s * nd, bc->y + s * nd, (int)n, d, h + s * nd);
     } else {
         for (size_t i = 0; i < nser * nd; i++) out[i] = bc->y[i] + h[i];
     }
