@@ -151,6 +151,15 @@ static int compare_outputs(const char *case_name, const st_file *f, const ptm_ct
                 at = k;
             }
         }
+        if (getenv("PTM_GOLDEN_HASH")) {
+            /* refactors promise bit-identical outputs: FNV-1a of the bytes, compared between
+             * builds by dev/identity.sh */
+            uint64_t hsh = 1469598103934665603ULL;
+            const unsigned char *by = (const unsigned char *)v.data;
+            for (size_t k = 0; k < e->numel * sizeof(float); k++)
+                hsh = (hsh ^ by[k]) * 1099511628211ULL;
+            printf("HASH %s %s %016llx\n", case_name, e->name, (unsigned long long)hsh);
+        }
         double allowed = tol * (1.0 + maxabs);
         double ratio = maxdiff / allowed;
         if (ratio > w->ratio) {
