@@ -18,6 +18,8 @@
 #include "model.h"
 #include "rng.h"
 
+#define P3(a) ((const float *const *)(a))
+
 /* Largest activation arena a context may allocate (floats), checked before allocating. */
 #define PTM_MAX_CTX_FLOATS ((size_t)1 << 33)
 /* training: at most this many data-parallel shards of the batch (see ptm_ctx.n_shards) */
@@ -448,75 +450,6 @@ ptm_status ptm_ctx_output(const ptm_ctx *ctx, const char *name, ptm_tensor_view 
                    ptm_class_name(ctx->model->cfg.model_class));
 }
 
-/* ------------------------------------------------------------------ distribution heads */
-
-/* HF domain maps on raw projections, in place on out_param[0..n). For negative binomial on
- * forecasts, log(scale) is added to the logits (HF does it in place), scale is [B, Cs] and
- * the parameter arrays are [B, H, Cs]; for regression scale is NULL. */
-static void dist_domain_map(ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_per_b, int cs,
-                            const float *scale) {
-    float **p = ctx->out_param;
-    for (size_t i = 0; i < count; i++) {
-        if (dist == PTM_DIST_STUDENT_T) {
-            p[0][i] = 2.0f + dist_squareplus(p[0][i]);
-            float s = dist_squareplus(p[2][i]);
-            p[2][i] = s < FLT_EPSILON ? FLT_EPSILON : s;
-        } else if (dist == PTM_DIST_NORMAL) {
-            float s = dist_squareplus(p[1][i]);
-            p[1][i] = s < FLT_EPSILON ? FLT_EPSILON : s;
-        } else {
-            p[0][i] = dist_squareplus(p[0][i]);
-            if (scale) {
-                size_t b = i / ((size_t)rows_per_b * cs), ch = i % (size_t)cs;
-                p[1][i] += logf(scale[b * cs + ch]);
-            }
-        }
-    }
-}
-
-/* distribution mean (after the affine transform when loc/scale are given) */
-static void dist_mean(ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_per_b, int cs,
-                      const float *loc, const float *scale) {
-    float **p = ctx->out_param;
-    for (size_t i = 0; i < count; i++) {
-        if (dist == PTM_DIST_NEGATIVE_BINOMIAL) {
-            ctx->out_mean[i] = p[0][i] * expf(p[1][i]);
-        } else {
-            float m = dist == PTM_DIST_STUDENT_T ? p[1][i] : p[0][i];
-            if (loc) {
-                size_t b = i / ((size_t)rows_per_b * cs), ch = i % (size_t)cs;
-                m = m * scale[b * cs + ch] + loc[b * cs + ch];
-            }
-            ctx->out_mean[i] = m;
-        }
-    }
-}
-
-/* sum over elements of log p(target), with the affine transform when loc/scale are given */
-static double dist_log_prob_sum(const ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_per_b,
-                                int cs, const float *target, const float *loc, const float *scale) {
-    float *const *p = ctx->out_param;
-    double s = 0.0;
-    for (size_t i = 0; i < count; i++) {
-        double v = target[i];
-        if (dist == PTM_DIST_NEGATIVE_BINOMIAL) {
-            s += dist_negbin_logpmf(v, p[0][i], p[1][i]);
-            continue;
-        }
-        double a = 1.0, b0 = 0.0;
-        if (loc) {
-            size_t b = i / ((size_t)rows_per_b * cs), ch = i % (size_t)cs;
-            a = scale[b * cs + ch];
-            b0 = loc[b * cs + ch];
-        }
-        double x = (v - b0) / a;
-        double lp = dist == PTM_DIST_STUDENT_T ? dist_student_t_logpdf(x, p[0][i], p[1][i], p[2][i])
-                                               : dist_normal_logpdf(x, p[0][i], p[1][i]);
-        s += lp - log(fabs(a));
-    }
-    return s;
-}
-
 /* ------------------------------------------------------------------ forward */
 
 static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
@@ -910,11 +843,11 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
             if (ctx->training)
                 for (int j = 0; j < p->n_proj; j++)
                     memcpy(ctx->raw[j], ctx->out_param[j], cnt * sizeof(float));
-            dist_domain_map(ctx, c->distribution_output, cnt, H, Cs, ctx->scale_sel);
-            dist_mean(ctx, c->distribution_output, cnt, H, Cs, ctx->loc_sel, ctx->scale_sel);
+            dist_head_forward(ctx->out_param, ctx->out_mean, c->distribution_output, cnt, H, Cs,
+                              ctx->loc_sel, ctx->scale_sel);
             if (fut) {
-                double lp = dist_log_prob_sum(ctx, c->distribution_output, cnt, H, Cs, fut,
-                                              ctx->loc_sel, ctx->scale_sel);
+                double lp = nll_log_prob_sum(P3(ctx->out_param), c->distribution_output, cnt, H, Cs,
+                                             fut, ctx->loc_sel, ctx->scale_sel);
                 ctx->loss[0] = (float)(-lp / ((double)B * H));
                 ctx->has_loss = 1;
             }
@@ -924,7 +857,7 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     case PTM_CLASS_CLASSIFICATION:
     case PTM_CLASS_REGRESSION: {
         int F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
-        linear_head_features(ctx->s_feat, last, c->head_aggregation, B, C, N, D);
+        linear_head_features_forward(ctx->s_feat, last, c->head_aggregation, B, C, N, D);
         size_t cnt = (size_t)B * T;
         const float *feat = ctx->s_feat;
         if (head_drop) {
@@ -956,8 +889,8 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
             if (ctx->training)
                 for (int j = 0; j < p->n_proj; j++)
                     memcpy(ctx->raw[j], ctx->out_param[j], cnt * sizeof(float));
-            dist_domain_map(ctx, c->distribution_output, cnt, 1, T, NULL);
-            dist_mean(ctx, c->distribution_output, cnt, 1, T, NULL, NULL);
+            dist_head_forward(ctx->out_param, ctx->out_mean, c->distribution_output, cnt, 1, T,
+                              NULL, NULL);
             if (in->target_values) {
                 if (c->distribution_output == PTM_DIST_NEGATIVE_BINOMIAL)
                     for (size_t i = 0; i < cnt; i++)
@@ -965,8 +898,8 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
                             return ptm_err(err, PTM_ERR_INPUT, NULL, "target_values",
                                            "negative value %g for a negative binomial head",
                                            (double)in->target_values[i]);
-                double lp = dist_log_prob_sum(ctx, c->distribution_output, cnt, 1, T,
-                                              in->target_values, NULL, NULL);
+                double lp = nll_log_prob_sum(P3(ctx->out_param), c->distribution_output, cnt, 1, T,
+                                             in->target_values, NULL, NULL);
                 ctx->loss[0] = (float)(-lp / B);
                 ctx->has_loss = 1;
             }
