@@ -1,21 +1,19 @@
 /* backward.c - ptm_backward: gradients of the last training forward's loss with respect to
  * every parameter, in the reverse order of forward.c:
- *   loss -> head (and its dropout) -> InjectScalerStatistics4D -> mixer layers K-1 .. 0
- *   -> positional encoding -> patcher.
+ *   loss -> head (and its dropout) (the class's head ops) -> InjectScalerStatistics4D
+ *   -> mixer layers K-1 .. 0 -> positional encoding -> patcher,
+ * the backbone in the forward's data-parallel shards when it had them (then their gradients
+ * are summed in shard order).
  * Nothing flows into the scaler or the patching: they have no parameters and nothing before
  * them has any. Gradients land in ctx->grads, a model-shaped arena (one memset per step).
  */
-#include <float.h>
-#include <math.h>
 #include <string.h>
 
-#include "kernels/kernels.h"
 #include "kernels/threads.h"
-#include "layers/dist.h"
 #include "layers/layers.h"
+#include "exec.h"
+#include "head.h"
 #include "model.h"
-
-#define P3(a) ((const float *const *)(a))
 
 /* the mixer layers (last to first), positional encoding and patcher for samples [b0, b0 + nb),
  * from d(last_hidden_state) in ctx->d_h, their parameter gradients into g; gs is the gradient
@@ -121,98 +119,23 @@ static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
     const ptm_params *p = &m->p;
+    const ptm_head_ops *ops = ptm_head_ops_for(c->model_class);
+    if (!ops->backward) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "no loss for a backbone");
     ptm_params *g = &ctx->grads->p;
-    int B = ctx->batch, C = c->num_input_channels, N = c->num_patches, P = c->patch_length,
-        D = c->d_model, H = c->prediction_length, T = c->num_targets,
-        Cs = c->num_prediction_channels;
-    size_t bcn = (size_t)B * C * N, bcnd = bcn * D;
-    int nll = c->loss == PTM_LOSS_NLL;
-    int head_drop = c->head_dropout > 0.0f;
-    const int *sel = c->prediction_channel_indices;
+    int B = ctx->batch;
     memset(ctx->grads->arena, 0, ctx->grads->arena_floats * sizeof(float));
 
-    float *dlast = ctx->d_h; /* d(last_hidden_state) [B, C, N, D] */
-    memset(dlast, 0, bcnd * sizeof(float));
-    float *draw[3] = {ctx->d_raw[0], ctx->d_raw[1], ctx->d_raw[2]}; /* d raw head outputs */
-    float *dhin = ctx->d_h2;                                        /* d head input */
-
-    switch (c->model_class) {
-    case PTM_CLASS_MODEL:
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "no loss for a backbone");
-    case PTM_CLASS_PREDICTION: {
-        size_t cnt = (size_t)B * H * Cs;
-        const float *hin = head_drop ? ctx->head_in : ctx->last_hidden;
-        if (!nll) {
-            /* the loss, then the de-normalisation out = raw * scale + loc */
-            mse_loss_backward(draw[0], ctx->out_main, ctx->s_target, cnt);
-            for (size_t i = 0; i < cnt; i++) {
-                size_t b = i / ((size_t)H * Cs), j = i % (size_t)Cs;
-                draw[0][i] *= ctx->scale_sel[b * Cs + j];
-            }
-            memset(dhin, 0, bcnd * sizeof(float));
-            prediction_head_backward(dhin, &g->head, draw[0], hin, &p->head, sel, Cs, B, C, N * D,
-                                     H);
-        } else {
-            double factor = -1.0 / ((double)B * H);
-            nll_loss_backward(draw, P3(ctx->out_param), P3(ctx->raw), c->distribution_output, cnt,
-                              H, Cs, ctx->s_target, ctx->loc_sel, ctx->scale_sel, factor);
-            memset(dhin, 0, bcnd * sizeof(float));
-            for (int j = 0; j < p->n_proj; j++)
-                prediction_head_backward(dhin, &g->proj[j], draw[j], hin, &p->proj[j], sel, Cs, B,
-                                         C, N * D, H);
-        }
-        for (size_t i = 0; i < bcnd; i++)
-            dlast[i] = head_drop ? dhin[i] * ctx->head_mask[i] : dhin[i];
-        break;
-    }
-    case PTM_CLASS_CLASSIFICATION:
-    case PTM_CLASS_REGRESSION: {
-        int F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
-        size_t cnt = (size_t)B * T;
-        const float *feat = head_drop ? ctx->head_in : ctx->s_feat;
-        if (!nll) {
-            float *dy = draw[0];
-            if (c->model_class == PTM_CLASS_CLASSIFICATION)
-                cross_entropy_loss_backward(dy, ctx->out_main, ctx->labels, B, T);
-            else
-                mse_loss_backward(dy, ctx->out_main, ctx->reg_targets, cnt);
-            if (c->has_output_range)
-                output_range_backward(dy, ctx->raw[0], cnt, c->output_range[0], c->output_range[1]);
-            memset(ctx->d_feat, 0, (size_t)B * F * sizeof(float));
-            linear_backward(ctx->d_feat, g->head.w, g->head.b, dy, feat, p->head.w, (size_t)B, F,
-                            T);
-        } else {
-            nll_loss_backward(draw, P3(ctx->out_param), P3(ctx->raw), c->distribution_output, cnt,
-                              1, T, ctx->reg_targets, NULL, NULL, -1.0 / B);
-            memset(ctx->d_feat, 0, (size_t)B * F * sizeof(float));
-            for (int j = 0; j < p->n_proj; j++)
-                linear_backward(ctx->d_feat, g->proj[j].w, g->proj[j].b, draw[j], feat,
-                                p->proj[j].w, (size_t)B, F, T);
-        }
-        if (head_drop)
-            for (size_t i = 0; i < (size_t)B * F; i++) ctx->d_feat[i] *= ctx->head_mask[i];
-        const float *agg_in = p->has_inject ? ctx->last : ctx->last_hidden;
-        memset(dhin, 0, bcnd * sizeof(float));
-        linear_head_features_backward(dhin, ctx->d_feat, agg_in, c->head_aggregation, B, C, N, D);
-        if (p->has_inject)
-            inject_scale_backward(dlast, g, ctx->d_inj, dhin, ctx->s_inj, ctx->inj_e4, ctx->inj_s2,
-                                  ctx->last_hidden, ctx->loc, ctx->scale, p, B, C, N, D);
-        else
-            memcpy(dlast, dhin, bcnd * sizeof(float));
-        break;
-    }
-    case PTM_CLASS_PRETRAINING: {
-        size_t groups = bcn;
-        const float *hin = head_drop ? ctx->head_in : ctx->last_hidden;
-        float *dy = draw[0]; /* [B, C, N, P] */
-        pretrain_loss_backward(dy, ctx->out_main, ctx->patch_input, ctx->mask, groups, P,
-                               c->masked_loss);
-        memset(dhin, 0, bcnd * sizeof(float));
-        linear_backward(dhin, g->head.w, g->head.b, dy, hin, p->head.w, groups, D, P);
-        for (size_t i = 0; i < bcnd; i++)
-            dlast[i] = head_drop ? dhin[i] * ctx->head_mask[i] : dhin[i];
-        break;
-    }
+    /* loss and head: d(last_hidden_state) into d_h, or with InjectScalerStatistics4D
+     * d(its output) into d_h2 and then through it into d_h */
+    if (!p->has_inject) {
+        ops->backward(ctx, g, ctx->d_h);
+    } else {
+        ops->backward(ctx, g, ctx->d_h2);
+        memset(ctx->d_h, 0,
+               (size_t)B * c->num_input_channels * c->num_patches * c->d_model * sizeof(float));
+        inject_scale_backward(ctx->d_h, g, ctx->d_inj, ctx->d_h2, ctx->s_inj, ctx->inj_e4,
+                              ctx->inj_s2, ctx->last_hidden, ctx->loc, ctx->scale, p, B,
+                              c->num_input_channels, c->num_patches, c->d_model);
     }
 
     /* the backbone: in data-parallel shards when the context has them */

@@ -183,9 +183,4 @@ struct ptm_ctx {
     char out_names[PTM_MAX_OUTPUTS][48];
 };
 
-/* sharded training (forward.c): first sample of shard s, and a layer cache seen from sample s0 */
-int ptm_shard_start(int B, int nshards, int s);
-void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src, const ptm_config *c,
-                           size_t s0, float *scores);
-
 #endif
