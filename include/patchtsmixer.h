@@ -178,17 +178,26 @@ typedef struct ptm_ctx ptm_ctx;
 typedef struct {
     int max_batch;          /* largest batch ptm_forward will be called with */
     int keep_hidden_states; /* also keep hidden_states.k of every layer */
-    int training;           /* train mode: dropout on, BatchNorm batch statistics (updating the
-                               model's running statistics), caches kept for ptm_backward */
     int num_threads;        /* threads of this context's pool (created once, here); 0 or 1 =
                                the calling thread only. Results do not depend on it. */
 } ptm_ctx_params;
 
 ptm_ctx_params ptm_ctx_default_params(void);
 
-/* All memory of a context is allocated here; ptm_forward does not allocate. */
+/* An inference context (eval mode: dropout off, BatchNorm with running statistics). It never
+ * writes the model: one model may be shared by any number of inference contexts and threads.
+ * (ptm_ctx_params has no training flag: training needs ptm_ctx_create_train below.)
+ * All memory of a context is allocated here; ptm_forward does not allocate. */
 PTM_MUST_USE ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params,
                                        ptm_ctx **out, ptm_error *err);
+/* A training context: train mode (dropout on, BatchNorm with batch statistics), caches kept
+ * for ptm_backward. Its forward passes WRITE the model: with BatchNorm they update the
+ * running statistics (running_mean, running_var, num_batches_tracked) and nothing else; the
+ * model must not be used by another thread meanwhile. The only calls that write a model are
+ * this context's ptm_forward, and whatever the caller does with the weights itself (e.g. an
+ * optimiser step with the gradients of ptm_ctx_grad). keep_hidden_states is implied. */
+PTM_MUST_USE ptm_status ptm_ctx_create_train(ptm_model *model, const ptm_ctx_params *params,
+                                             ptm_ctx **out, ptm_error *err);
 void ptm_ctx_free(ptm_ctx *ctx); /* NULL is a no-op */
 /* bytes of activation and scratch memory the context allocated (what a batch costs) */
 size_t ptm_ctx_memory_bytes(const ptm_ctx *ctx);
@@ -206,7 +215,7 @@ typedef struct {
 } ptm_inputs;
 
 /* Forward pass: eval mode (dropout off, BatchNorm with running statistics), or train mode in a
- * context created with training = 1. */
+ * context from ptm_ctx_create_train. */
 PTM_MUST_USE ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *inputs, ptm_error *err);
 
 typedef struct {

@@ -112,7 +112,7 @@ ptm_status ptm_backward(ptm_ctx *ctx, ptm_error *err) {
 static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
     if (!ctx->training)
         return ptm_err(err, PTM_ERR_ARG, NULL, "training",
-                       "ptm_backward needs a context created with training = 1");
+                       "ptm_backward needs a training context (ptm_ctx_create_train)");
     if (ctx->batch < 1 || !ctx->has_loss)
         return ptm_err(err, PTM_ERR_ARG, NULL, "loss",
                        "the last ptm_forward computed no loss (give it the targets)");

@@ -28,7 +28,6 @@ ptm_ctx_params ptm_ctx_default_params(void) {
     ptm_ctx_params p;
     p.max_batch = 1;
     p.keep_hidden_states = 1;
-    p.training = 0;
     p.num_threads = 1;
     return p;
 }
@@ -355,7 +354,14 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
 
 ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, ptm_ctx **out,
                           ptm_error *err) {
-    return ctx_create(model, params, params && params->training != 0, out, err);
+    return ctx_create(model, params, 0, out, err);
+}
+
+/* the one place a context gets a model it may write: train-mode BatchNorm updates the running
+ * statistics (mixer.c, through the model's normalisation buffers) */
+ptm_status ptm_ctx_create_train(ptm_model *model, const ptm_ctx_params *params, ptm_ctx **out,
+                                ptm_error *err) {
+    return ctx_create(model, params, 1, out, err);
 }
 
 size_t ptm_ctx_memory_bytes(const ptm_ctx *ctx) {

@@ -154,7 +154,7 @@ struct ptm_ctx {
     struct ptm_pool *pool; /* worker threads, or NULL */
     int chunk_rows;        /* eval, common_channel: series (b, c) per pass through the model */
     int n_scratch;         /* eval mode: scratch sets (lc[0..n_scratch)), one per thread */
-    /* training (ptm_ctx_params.training): what ptm_backward needs */
+    /* training contexts (ptm_ctx_create_train): what ptm_backward needs */
     int training;
     ptm_rng rng;             /* dropout masks */
     struct ptm_model *grads; /* d loss / d parameters, laid out like the model */

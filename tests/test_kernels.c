@@ -561,9 +561,8 @@ TEST(test_threads_deterministic) {
         ptm_ctx *ctx = NULL;
         ptm_ctx_params cp = ptm_ctx_default_params();
         cp.max_batch = B;
-        cp.training = 1;
         cp.num_threads = threads[t];
-        CHECK_STATUS(ptm_ctx_create(m, &cp, &ctx, &err), PTM_OK);
+        CHECK_STATUS(ptm_ctx_create_train(m, &cp, &ctx, &err), PTM_OK);
         if (!ctx) continue;
         ptm_inputs in;
         memset(&in, 0, sizeof in);

@@ -77,7 +77,6 @@ class PtmCtxParams(ctypes.Structure):
     _fields_ = [
         ("max_batch", ctypes.c_int),
         ("keep_hidden_states", ctypes.c_int),
-        ("training", ctypes.c_int),
         ("num_threads", ctypes.c_int),
     ]
 
