@@ -27,7 +27,7 @@
 ptm_ctx_params ptm_ctx_default_params(void) {
     ptm_ctx_params p;
     p.max_batch = 1;
-    p.keep_hidden_states = 1;
+    p.keep_hidden_states = 0;
     p.num_threads = 1;
     return p;
 }

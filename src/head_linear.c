@@ -46,7 +46,7 @@ static ptm_status point_forward(ptm_ctx *ctx, const ptm_inputs *in, const float 
         int bad = -1;
         ctx->loss[0] = cross_entropy_loss(ctx->out_main, in->target_labels, B, T, &bad);
         if (bad >= 0)
-            return ptm_err(err, PTM_ERR_INPUT, NULL, "target_values",
+            return ptm_err(err, PTM_ERR_INPUT, NULL, "target_labels",
                            "class %lld of sample %d is outside [0, %d)",
                            (long long)in->target_labels[bad], bad, T);
         ctx->has_loss = 1;

@@ -46,8 +46,11 @@ int ptm_ctx_num_outputs(const ptm_ctx *ctx) {
     return ctx ? ctx->n_outputs : 0;
 }
 
-ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out) {
-    if (!ctx || !out || index < 0 || index >= ctx->n_outputs) return PTM_ERR_ARG;
+ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out, ptm_error *err) {
+    if (!ctx || !out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
+    if (index < 0 || index >= ctx->n_outputs)
+        return ptm_err(err, PTM_ERR_ARG, NULL, "index", "output %d out of range [0, %d)", index,
+                       ctx->n_outputs);
     *out = ctx->outputs[index];
     return PTM_OK;
 }

@@ -25,7 +25,7 @@ static void model_read_outputs(const ptm_ctx *ctx) {
     int n = ptm_ctx_num_outputs(ctx);
     for (int i = 0; i < n; i++) {
         ptm_tensor_view v;
-        if (ptm_ctx_output_at(ctx, i, &v) != PTM_OK) abort();
+        if (ptm_ctx_output_at(ctx, i, &v, NULL) != PTM_OK) abort();
         size_t numel = 1;
         for (int d = 0; d < v.ndim; d++) numel *= (size_t)v.shape[d];
         for (size_t k = 0; k < numel; k++) sum += (double)v.data[k];
