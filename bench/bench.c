@@ -196,9 +196,9 @@ int main(int argc, char **argv) {
             ptm_ctx_params cp = ptm_ctx_default_params();
             cp.max_batch = B;
             cp.keep_hidden_states = 0;
-            cp.training = training;
             cp.num_threads = threads;
-            if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) {
+            if ((training ? ptm_ctx_create_train(m, &cp, &ctx, &err)
+                          : ptm_ctx_create(m, &cp, &ctx, &err)) != PTM_OK) {
                 fprintf(stderr, "bench: %s\n", err.text);
                 return 1;
             }
@@ -265,7 +265,9 @@ int main(int argc, char **argv) {
     if (stream && c->model_class == PTM_CLASS_PREDICTION) {
         /* online forecasting: one new row, then a forecast, per step */
         ptm_stream *st = NULL;
-        if (ptm_stream_create(m, threads, &st, &err) != PTM_OK) {
+        ptm_stream_params sp = ptm_stream_default_params();
+        sp.num_threads = threads;
+        if (ptm_stream_create(m, &sp, &st, &err) != PTM_OK) {
             fprintf(stderr, "bench: %s\n", err.text);
             return 1;
         }

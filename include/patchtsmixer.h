@@ -177,18 +177,29 @@ typedef struct ptm_ctx ptm_ctx;
 
 typedef struct {
     int max_batch;          /* largest batch ptm_forward will be called with */
-    int keep_hidden_states; /* also keep hidden_states.k of every layer */
-    int training;           /* train mode: dropout on, BatchNorm batch statistics (updating the
-                               model's running statistics), caches kept for ptm_backward */
+    int keep_hidden_states; /* also keep hidden_states.k of every layer [0: only the last one,
+                               which costs the least memory] */
     int num_threads;        /* threads of this context's pool (created once, here); 0 or 1 =
-                               the calling thread only. Results do not depend on it. */
+                               the calling thread only. Results do not depend on it. [1] */
 } ptm_ctx_params;
 
+/* max_batch 1, keep_hidden_states 0, num_threads 1 */
 ptm_ctx_params ptm_ctx_default_params(void);
 
-/* All memory of a context is allocated here; ptm_forward does not allocate. */
+/* An inference context (eval mode: dropout off, BatchNorm with running statistics). It never
+ * writes the model: one model may be shared by any number of inference contexts and threads.
+ * (ptm_ctx_params has no training flag: training needs ptm_ctx_create_train below.)
+ * All memory of a context is allocated here; ptm_forward does not allocate. */
 PTM_MUST_USE ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params,
                                        ptm_ctx **out, ptm_error *err);
+/* A training context: train mode (dropout on, BatchNorm with batch statistics), caches kept
+ * for ptm_backward. Its forward passes WRITE the model: with BatchNorm they update the
+ * running statistics (running_mean, running_var, num_batches_tracked) and nothing else; the
+ * model must not be used by another thread meanwhile. The only calls that write a model are
+ * this context's ptm_forward, and whatever the caller does with the weights itself (e.g. an
+ * optimiser step with the gradients of ptm_ctx_grad). keep_hidden_states is implied. */
+PTM_MUST_USE ptm_status ptm_ctx_create_train(ptm_model *model, const ptm_ctx_params *params,
+                                             ptm_ctx **out, ptm_error *err);
 void ptm_ctx_free(ptm_ctx *ctx); /* NULL is a no-op */
 /* bytes of activation and scratch memory the context allocated (what a batch costs) */
 size_t ptm_ctx_memory_bytes(const ptm_ctx *ctx);
@@ -206,7 +217,7 @@ typedef struct {
 } ptm_inputs;
 
 /* Forward pass: eval mode (dropout off, BatchNorm with running statistics), or train mode in a
- * context created with training = 1. */
+ * context from ptm_ctx_create_train. */
 PTM_MUST_USE ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *inputs, ptm_error *err);
 
 typedef struct {
@@ -237,7 +248,10 @@ PTM_MUST_USE ptm_status ptm_backward(ptm_ctx *ctx, ptm_error *err);
 PTM_MUST_USE ptm_status ptm_ctx_grad(const ptm_ctx *ctx, const char *name, ptm_tensor_view *out,
                                      ptm_error *err);
 
-PTM_MUST_USE ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out);
+/* The index-th output of the last ptm_forward (0 .. ptm_ctx_num_outputs - 1), in the order
+ * listed above. */
+PTM_MUST_USE ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out,
+                                          ptm_error *err);
 
 /* Distribution heads (loss "nll"): draw num_samples paths per window from the distribution of
  * the last ptm_forward, seeded; out is [B, num_samples, H, C'] for Prediction and
@@ -255,8 +269,13 @@ PTM_MUST_USE ptm_status ptm_quantiles(const float *samples, int batch, int num_s
  * ask for the next prediction_length steps at any time once context_length rows were pushed.
  * Buffers and the context are allocated at creation; each forecast is one batch-1 forward. */
 typedef struct ptm_stream ptm_stream;
-PTM_MUST_USE ptm_status ptm_stream_create(const ptm_model *model, int num_threads, ptm_stream **out,
-                                          ptm_error *err);
+typedef struct {
+    int num_threads; /* threads of the stream's context, as ptm_ctx_params.num_threads [1] */
+} ptm_stream_params;
+ptm_stream_params ptm_stream_default_params(void);
+/* params NULL = ptm_stream_default_params(). The model is only read (as by ptm_ctx_create). */
+PTM_MUST_USE ptm_status ptm_stream_create(const ptm_model *model, const ptm_stream_params *params,
+                                          ptm_stream **out, ptm_error *err);
 void ptm_stream_free(ptm_stream *s); /* NULL is a no-op */
 /* rows [n, C]; observed [n, C] 0/1 or NULL (all observed) */
 PTM_MUST_USE ptm_status ptm_stream_push(ptm_stream *s, const float *rows, const float *observed,
@@ -287,7 +306,7 @@ typedef struct {
 /* path "-" reads standard input; delimiter 0 detects it. */
 PTM_MUST_USE ptm_status ptm_csv_load(const char *path, char delimiter, ptm_csv *out,
                                      ptm_error *err);
-void ptm_csv_free(ptm_csv *t);
+void ptm_csv_free(ptm_csv *t); /* NULL is a no-op */
 /* column index by exact name, -1 if absent */
 int ptm_csv_find_column(const ptm_csv *t, const char *name);
 /* The columns named in a comma-separated list ("OT,HUFL"), in list order, or every column when

@@ -1,162 +1,19 @@
 /* backward.c - ptm_backward: gradients of the last training forward's loss with respect to
  * every parameter, in the reverse order of forward.c:
- *   loss -> head (and its dropout) -> InjectScalerStatistics4D -> mixer layers K-1 .. 0
- *   -> positional encoding -> patcher.
+ *   loss -> head (and its dropout) (the class's head ops) -> InjectScalerStatistics4D
+ *   -> mixer layers K-1 .. 0 -> positional encoding -> patcher,
+ * the backbone in the forward's data-parallel shards when it had them (then their gradients
+ * are summed in shard order).
  * Nothing flows into the scaler or the patching: they have no parameters and nothing before
  * them has any. Gradients land in ctx->grads, a model-shaped arena (one memset per step).
  */
-#include <float.h>
-#include <math.h>
 #include <string.h>
 
-#include "kernels/kernels.h"
 #include "kernels/threads.h"
-#include "layers/dist.h"
 #include "layers/layers.h"
+#include "exec.h"
+#include "head.h"
 #include "model.h"
-
-static float squareplus_grad(float x) {
-    return 0.5f * (1.0f + x / sqrtf(x * x + 4.0f));
-}
-
-/* d loss / d raw for distribution heads; dparam scale is the loss factor (-1/denominator).
- * Fills draw[j][i] for the n_proj raw projections. scale_sel/loc_sel NULL for regression. */
-static void dist_backward(ptm_ctx *ctx, ptm_dist dist, size_t count, int rows_per_b, int cs,
-                          const float *target, const float *loc, const float *scale, double factor,
-                          float **draw) {
-    float *const *p = ctx->out_param;
-    for (size_t i = 0; i < count; i++) {
-        double v = (double)target[i];
-        if (dist == PTM_DIST_NEGATIVE_BINOMIAL) {
-            double dr = 0.0, dl = 0.0;
-            dist_negbin_logpmf_grad(v, (double)p[0][i], (double)p[1][i], &dr, &dl);
-            draw[0][i] = (float)(factor * dr) * squareplus_grad(ctx->raw[0][i]);
-            draw[1][i] = (float)(factor * dl);
-            continue;
-        }
-        double a = 1.0, b0 = 0.0;
-        if (loc) {
-            size_t b = i / ((size_t)rows_per_b * cs), ch = i % (size_t)cs;
-            a = (double)scale[b * cs + ch];
-            b0 = (double)loc[b * cs + ch];
-        }
-        double x = (v - b0) / a;
-        if (dist == PTM_DIST_STUDENT_T) {
-            double ddf = 0.0, dloc = 0.0, dsc = 0.0;
-            dist_student_t_logpdf_grad(x, (double)p[0][i], (double)p[1][i], (double)p[2][i], &ddf,
-                                       &dloc, &dsc);
-            draw[0][i] = (float)(factor * ddf) * squareplus_grad(ctx->raw[0][i]);
-            draw[1][i] = (float)(factor * dloc);
-            float sp = dist_squareplus(ctx->raw[2][i]);
-            draw[2][i] =
-                sp < FLT_EPSILON ? 0.0f : (float)(factor * dsc) * squareplus_grad(ctx->raw[2][i]);
-        } else {
-            double dloc = 0.0, dsc = 0.0;
-            dist_normal_logpdf_grad(x, (double)p[0][i], (double)p[1][i], &dloc, &dsc);
-            draw[0][i] = (float)(factor * dloc);
-            float sp = dist_squareplus(ctx->raw[1][i]);
-            draw[1][i] =
-                sp < FLT_EPSILON ? 0.0f : (float)(factor * dsc) * squareplus_grad(ctx->raw[1][i]);
-        }
-    }
-}
-
-/* prediction head backward: out[b, t, j] = W[t] . hin[b, sel[j]] + bias[t]. Per forecast
- * channel j two GEMMs over the batch, reading dout [B, H, C'] in place (strides H C' and C'):
- *   dhin[b, sel[j]] += dout[b, :, j] W       M = B, N = N D, K = H
- *   dW              += dout[:, :, j]^T hin    M = H, N = N D, K = B */
-static void prediction_head_backward(float *dhin, ptm_linear *dlin, const float *dout,
-                                     const float *hin, const ptm_linear *lin, const int *sel,
-                                     int cs, int b, int c, int nd, int h) {
-    size_t hcs = (size_t)h * cs, cnd = (size_t)c * nd;
-    for (int j = 0; j < cs; j++) {
-        int ch = sel ? sel[j] : j;
-        const float *g = dout + j;
-        ptm_gemm_acc((size_t)b, (size_t)nd, (size_t)h, g, hcs, (size_t)cs, lin->w, (size_t)nd,
-                     dhin + (size_t)ch * nd, cnd);
-        ptm_gemm_acc((size_t)h, (size_t)nd, (size_t)b, g, (size_t)cs, hcs, hin + (size_t)ch * nd,
-                     cnd, dlin->w, (size_t)nd);
-        for (int bi = 0; bi < b; bi++)
-            for (int t = 0; t < h; t++) dlin->b[t] += g[(size_t)bi * hcs + (size_t)t * cs];
-    }
-}
-
-/* classification/regression aggregation backward: dfeat [B, F] -> dhidden [B, C, N, D] */
-static void linear_head_features_backward(float *dhidden, const float *dfeat, const float *hidden,
-                                          int agg, int b, int c, int n, int d) {
-    size_t f = (size_t)c * d * (agg == PTM_AGG_NONE ? (size_t)n : 1);
-    for (int bi = 0; bi < b; bi++)
-        for (int ch = 0; ch < c; ch++) {
-            const float *hb = hidden + ((size_t)bi * c + ch) * n * d;
-            float *dh = dhidden + ((size_t)bi * c + ch) * n * d;
-            const float *g = dfeat + (size_t)bi * f;
-            for (int di = 0; di < d; di++) {
-                if (agg == PTM_AGG_NONE) {
-                    for (int ni = 0; ni < n; ni++)
-                        dh[(size_t)ni * d + di] += g[(size_t)ch * d * n + (size_t)di * n + ni];
-                    continue;
-                }
-                float gv = g[(size_t)ch * d + di];
-                if (agg == PTM_AGG_USE_LAST) {
-                    dh[(size_t)(n - 1) * d + di] += gv;
-                } else if (agg == PTM_AGG_MAX_POOL) {
-                    int arg = 0; /* first maximum, as torch.max */
-                    for (int ni = 1; ni < n; ni++)
-                        if (hb[(size_t)ni * d + di] > hb[(size_t)arg * d + di]) arg = ni;
-                    dh[(size_t)arg * d + di] += gv;
-                } else {
-                    for (int ni = 0; ni < n; ni++) dh[(size_t)ni * d + di] += gv / (float)n;
-                }
-            }
-        }
-}
-
-/* InjectScalerStatistics4D backward: dout [BCN, D] -> dh [BCN, D] (accumulated) and the four
- * linears' gradients. dtmp is [BCN, 2D] scratch. */
-static void inject_scale_backward(float *dh, ptm_params *g, float *dtmp, const float *dout,
-                                  const ptm_ctx *ctx, const float *hidden, int b, int c, int n,
-                                  int d) {
-    const ptm_params *p = &ctx->model->p;
-    size_t rows = (size_t)b * c * n;
-    memset(dtmp, 0, rows * 2 * (size_t)d * sizeof(float));
-    linear_backward(dtmp, g->inj_comp.w, g->inj_comp.b, dout, ctx->s_inj, p->inj_comp.w, rows,
-                    2 * d, d);
-    const ptm_linear *ex = &p->inj_exp;
-    for (int bi = 0; bi < b; bi++)
-        for (int ch = 0; ch < c; ch++) {
-            size_t bc = (size_t)bi * c + ch;
-            const float *s2 = ctx->inj_s2 + bc * 2;
-            const float *e4 = ctx->inj_e4 + bc * 4;
-            float ds2[2] = {0.0f, 0.0f};
-            for (int ni = 0; ni < n; ni++) {
-                size_t row = bc * n + ni;
-                const float *x = hidden + row * d;
-                const float *gt = dtmp + row * 2 * (size_t)d;
-                float *gx = dh + row * d;
-                for (int o = 0; o < 2 * d; o++) {
-                    float gv = gt[o];
-                    const float *w = ex->w + (size_t)o * (d + 2);
-                    float *gw = g->inj_exp.w + (size_t)o * (d + 2);
-                    g->inj_exp.b[o] += gv;
-                    for (int i = 0; i < d; i++) {
-                        gw[i] += gv * x[i];
-                        gx[i] += gv * w[i];
-                    }
-                    gw[d] += gv * s2[0];
-                    gw[d + 1] += gv * s2[1];
-                    ds2[0] += gv * w[d];
-                    ds2[1] += gv * w[d + 1];
-                }
-            }
-            /* s2 = comp_s(e4); e4 = exp_s([loc, scale]) */
-            float de4[4] = {0, 0, 0, 0};
-            linear_backward(de4, g->inj_scale_comp.w, g->inj_scale_comp.b, ds2, e4,
-                            p->inj_scale_comp.w, 1, 4, 2);
-            float cat[2] = {ctx->loc[bc], ctx->scale[bc]};
-            linear_backward(NULL, g->inj_scale_exp.w, g->inj_scale_exp.b, de4, cat,
-                            p->inj_scale_exp.w, 1, 2, 4);
-        }
-}
 
 /* the mixer layers (last to first), positional encoding and patcher for samples [b0, b0 + nb),
  * from d(last_hidden_state) in ctx->d_h, their parameter gradients into g; gs is the gradient
@@ -255,129 +112,30 @@ ptm_status ptm_backward(ptm_ctx *ctx, ptm_error *err) {
 static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
     if (!ctx->training)
         return ptm_err(err, PTM_ERR_ARG, NULL, "training",
-                       "ptm_backward needs a context created with training = 1");
+                       "ptm_backward needs a training context (ptm_ctx_create_train)");
     if (ctx->batch < 1 || !ctx->has_loss)
         return ptm_err(err, PTM_ERR_ARG, NULL, "loss",
                        "the last ptm_forward computed no loss (give it the targets)");
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
     const ptm_params *p = &m->p;
+    const ptm_head_ops *ops = ptm_head_ops_for(c->model_class);
+    if (!ops->backward) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "no loss for a backbone");
     ptm_params *g = &ctx->grads->p;
-    int B = ctx->batch, C = c->num_input_channels, N = c->num_patches, P = c->patch_length,
-        D = c->d_model, H = c->prediction_length, T = c->num_targets,
-        Cs = c->num_prediction_channels;
-    size_t bcn = (size_t)B * C * N, bcnd = bcn * D;
-    int nll = c->loss == PTM_LOSS_NLL;
-    int head_drop = c->head_dropout > 0.0f;
-    const int *sel = c->prediction_channel_indices;
+    int B = ctx->batch;
     memset(ctx->grads->arena, 0, ctx->grads->arena_floats * sizeof(float));
 
-    float *dlast = ctx->d_h; /* d(last_hidden_state) [B, C, N, D] */
-    memset(dlast, 0, bcnd * sizeof(float));
-    float *draw[3] = {ctx->d_raw[0], ctx->d_raw[1], ctx->d_raw[2]}; /* d raw head outputs */
-    float *dhin = ctx->d_h2;                                        /* d head input */
-
-    switch (c->model_class) {
-    case PTM_CLASS_MODEL:
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "no loss for a backbone");
-    case PTM_CLASS_PREDICTION: {
-        size_t cnt = (size_t)B * H * Cs;
-        const float *hin = head_drop ? ctx->head_in : ctx->last_hidden;
-        if (!nll) {
-            for (size_t i = 0; i < cnt; i++) {
-                size_t b = i / ((size_t)H * Cs), j = i % (size_t)Cs;
-                float dy = 2.0f * (ctx->out_main[i] - ctx->s_target[i]) / (float)cnt;
-                draw[0][i] = dy * ctx->scale_sel[b * Cs + j];
-            }
-            memset(dhin, 0, bcnd * sizeof(float));
-            prediction_head_backward(dhin, &g->head, draw[0], hin, &p->head, sel, Cs, B, C, N * D,
-                                     H);
-        } else {
-            double factor = -1.0 / ((double)B * H);
-            dist_backward(ctx, c->distribution_output, cnt, H, Cs, ctx->s_target, ctx->loc_sel,
-                          ctx->scale_sel, factor, draw);
-            memset(dhin, 0, bcnd * sizeof(float));
-            for (int j = 0; j < p->n_proj; j++)
-                prediction_head_backward(dhin, &g->proj[j], draw[j], hin, &p->proj[j], sel, Cs, B,
-                                         C, N * D, H);
-        }
-        for (size_t i = 0; i < bcnd; i++)
-            dlast[i] = head_drop ? dhin[i] * ctx->head_mask[i] : dhin[i];
-        break;
-    }
-    case PTM_CLASS_CLASSIFICATION:
-    case PTM_CLASS_REGRESSION: {
-        int F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
-        size_t cnt = (size_t)B * T;
-        const float *feat = head_drop ? ctx->head_in : ctx->s_feat;
-        if (!nll) {
-            float *dy = draw[0];
-            if (c->model_class == PTM_CLASS_CLASSIFICATION) {
-                for (int b = 0; b < B; b++) {
-                    const float *z = ctx->out_main + (size_t)b * T;
-                    float mx = z[0];
-                    for (int t = 1; t < T; t++) mx = z[t] > mx ? z[t] : mx;
-                    double se = 0.0;
-                    for (int t = 0; t < T; t++) se += exp((double)(z[t] - mx));
-                    for (int t = 0; t < T; t++)
-                        dy[(size_t)b * T + t] =
-                            (float)(exp((double)(z[t] - mx)) / se - (t == ctx->labels[b])) /
-                            (float)B;
-                }
-            } else {
-                for (size_t i = 0; i < cnt; i++)
-                    dy[i] = 2.0f * (ctx->out_main[i] - ctx->reg_targets[i]) / (float)cnt;
-            }
-            if (c->has_output_range) {
-                float span = c->output_range[1] - c->output_range[0];
-                for (size_t i = 0; i < cnt; i++) {
-                    float sg = 1.0f / (1.0f + expf(-ctx->raw[0][i]));
-                    dy[i] *= span * sg * (1.0f - sg);
-                }
-            }
-            memset(ctx->d_feat, 0, (size_t)B * F * sizeof(float));
-            linear_backward(ctx->d_feat, g->head.w, g->head.b, dy, feat, p->head.w, (size_t)B, F,
-                            T);
-        } else {
-            dist_backward(ctx, c->distribution_output, cnt, 1, T, ctx->reg_targets, NULL, NULL,
-                          -1.0 / B, draw);
-            memset(ctx->d_feat, 0, (size_t)B * F * sizeof(float));
-            for (int j = 0; j < p->n_proj; j++)
-                linear_backward(ctx->d_feat, g->proj[j].w, g->proj[j].b, draw[j], feat,
-                                p->proj[j].w, (size_t)B, F, T);
-        }
-        if (head_drop)
-            for (size_t i = 0; i < (size_t)B * F; i++) ctx->d_feat[i] *= ctx->head_mask[i];
-        const float *agg_in = p->has_inject ? ctx->last : ctx->last_hidden;
-        memset(dhin, 0, bcnd * sizeof(float));
-        linear_head_features_backward(dhin, ctx->d_feat, agg_in, c->head_aggregation, B, C, N, D);
-        if (p->has_inject)
-            inject_scale_backward(dlast, g, ctx->d_inj, dhin, ctx, ctx->last_hidden, B, C, N, D);
-        else
-            memcpy(dlast, dhin, bcnd * sizeof(float));
-        break;
-    }
-    case PTM_CLASS_PRETRAINING: {
-        size_t groups = bcn;
-        const float *hin = head_drop ? ctx->head_in : ctx->last_hidden;
-        float *dy = draw[0]; /* [B, C, N, P] */
-        double den = 0.0;
-        if (c->masked_loss)
-            for (size_t i = 0; i < groups; i++) den += (double)ctx->mask[i];
-        for (size_t gi = 0; gi < groups; gi++)
-            for (int t = 0; t < P; t++) {
-                size_t i = gi * P + t;
-                float e = ctx->out_main[i] - ctx->patch_input[i];
-                dy[i] = c->masked_loss
-                            ? (float)(2.0 * (double)e * (double)ctx->mask[gi] / P / (den + 1e-10))
-                            : (float)(2.0 * (double)e / ((double)groups * P));
-            }
-        memset(dhin, 0, bcnd * sizeof(float));
-        linear_backward(dhin, g->head.w, g->head.b, dy, hin, p->head.w, groups, D, P);
-        for (size_t i = 0; i < bcnd; i++)
-            dlast[i] = head_drop ? dhin[i] * ctx->head_mask[i] : dhin[i];
-        break;
-    }
+    /* loss and head: d(last_hidden_state) into d_h, or with InjectScalerStatistics4D
+     * d(its output) into d_h2 and then through it into d_h */
+    if (!p->has_inject) {
+        ops->backward(ctx, g, ctx->d_h);
+    } else {
+        ops->backward(ctx, g, ctx->d_h2);
+        memset(ctx->d_h, 0,
+               (size_t)B * c->num_input_channels * c->num_patches * c->d_model * sizeof(float));
+        inject_scale_backward(ctx->d_h, g, ctx->d_inj, ctx->d_h2, ctx->s_inj, ctx->inj_e4,
+                              ctx->inj_s2, ctx->last_hidden, ctx->loc, ctx->scale, p, B,
+                              c->num_input_channels, c->num_patches, c->d_model);
     }
 
     /* the backbone: in data-parallel shards when the context has them */

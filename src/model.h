@@ -154,7 +154,7 @@ struct ptm_ctx {
     struct ptm_pool *pool; /* worker threads, or NULL */
     int chunk_rows;        /* eval, common_channel: series (b, c) per pass through the model */
     int n_scratch;         /* eval mode: scratch sets (lc[0..n_scratch)), one per thread */
-    /* training (ptm_ctx_params.training): what ptm_backward needs */
+    /* training contexts (ptm_ctx_create_train): what ptm_backward needs */
     int training;
     ptm_rng rng;             /* dropout masks */
     struct ptm_model *grads; /* d loss / d parameters, laid out like the model */
@@ -182,10 +182,5 @@ struct ptm_ctx {
     ptm_tensor_view outputs[PTM_MAX_OUTPUTS];
     char out_names[PTM_MAX_OUTPUTS][48];
 };
-
-/* sharded training (forward.c): first sample of shard s, and a layer cache seen from sample s0 */
-int ptm_shard_start(int B, int nshards, int s);
-void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src, const ptm_config *c,
-                           size_t s0, float *scores);
 
 #endif

@@ -24,8 +24,14 @@ struct ptm_stream {
     int head;                /* ring slot of the next row */
 };
 
-ptm_status ptm_stream_create(const ptm_model *model, int num_threads, ptm_stream **out,
-                             ptm_error *err) {
+ptm_stream_params ptm_stream_default_params(void) {
+    ptm_stream_params p;
+    p.num_threads = 1;
+    return p;
+}
+
+ptm_status ptm_stream_create(const ptm_model *model, const ptm_stream_params *params,
+                             ptm_stream **out, ptm_error *err) {
     if (!out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
     *out = NULL;
     if (!model) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "model is NULL");
@@ -51,7 +57,7 @@ ptm_status ptm_stream_create(const ptm_model *model, int num_threads, ptm_stream
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = 1;
     cp.keep_hidden_states = 0;
-    cp.num_threads = num_threads;
+    cp.num_threads = params ? params->num_threads : ptm_stream_default_params().num_threads;
     ptm_status st = ptm_ctx_create(model, &cp, &s->ctx, err);
     if (st != PTM_OK) {
         ptm_stream_free(s);

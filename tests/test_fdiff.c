@@ -663,8 +663,8 @@ static void mixer_case(const model_case *mc, int training, uint64_t seed) {
     randomize_model(m, seed);
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = 2;
-    cp.training = 1; /* allocates the layer caches and the gradient scratch */
-    CHECK_STATUS(ptm_ctx_create(m, &cp, &ctx, &err), PTM_OK);
+    /* a training context allocates the layer caches and the gradient scratch */
+    CHECK_STATUS(ptm_ctx_create_train(m, &cp, &ctx, &err), PTM_OK);
     if (!ctx) {
         ptm_model_free(m);
         return;
@@ -779,8 +779,7 @@ static void model_case_run(const model_case *mc, uint64_t seed) {
         T = c->num_targets, N = c->num_patches;
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = B;
-    cp.training = 1;
-    CHECK_STATUS(ptm_ctx_create(m, &cp, &ctx, &err), PTM_OK);
+    CHECK_STATUS(ptm_ctx_create_train(m, &cp, &ctx, &err), PTM_OK);
     if (!ctx) {
         ptm_model_free(m);
         return;

@@ -195,8 +195,7 @@ static int run_grads(const char *dir, const char *name, const char *path, const 
     }
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = batch;
-    cp.training = 1;
-    if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) {
+    if (ptm_ctx_create_train(m, &cp, &ctx, &err) != PTM_OK) {
         printf("FAIL %s: training ctx: %s\n", name, ptm_error_message(&err, msg, sizeof msg));
         goto done;
     }

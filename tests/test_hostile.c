@@ -853,8 +853,7 @@ TEST(forward_values) {
     cp.max_batch = 2;
     ptm_ctx *ctx = NULL, *tctx = NULL;
     CHECK_STATUS(ptm_ctx_create(g_model, &cp, &ctx, &err), PTM_OK);
-    cp.training = 1;
-    CHECK_STATUS(ptm_ctx_create(g_model, &cp, &tctx, &err), PTM_OK);
+    CHECK_STATUS(ptm_ctx_create_train(g_model, &cp, &tctx, &err), PTM_OK);
     if (!ctx || !tctx) return;
     ptm_inputs in;
     memset(&in, 0, sizeof in);

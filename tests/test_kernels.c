@@ -561,9 +561,8 @@ TEST(test_threads_deterministic) {
         ptm_ctx *ctx = NULL;
         ptm_ctx_params cp = ptm_ctx_default_params();
         cp.max_batch = B;
-        cp.training = 1;
         cp.num_threads = threads[t];
-        CHECK_STATUS(ptm_ctx_create(m, &cp, &ctx, &err), PTM_OK);
+        CHECK_STATUS(ptm_ctx_create_train(m, &cp, &ctx, &err), PTM_OK);
         if (!ctx) continue;
         ptm_inputs in;
         memset(&in, 0, sizeof in);
@@ -602,6 +601,7 @@ static int eval_outputs(const ptm_model *m, int threads, int B, const ptm_inputs
     ptm_ctx_params cp = ptm_ctx_default_params();
     ptm_error err;
     cp.max_batch = B;
+    cp.keep_hidden_states = 1; /* compare every layer's output too */
     cp.num_threads = threads;
     if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) return 0;
     int ok = ptm_forward(ctx, in, &err) == PTM_OK;
@@ -611,7 +611,8 @@ static int eval_outputs(const ptm_model *m, int threads, int B, const ptm_inputs
     for (int b = 0; ok && b < B; b++)
         for (int i = 0; i < n; i++) {
             ptm_tensor_view v;
-            if (ptm_ctx_output_at(ctx, i, &v) != PTM_OK || v.ndim < 1 || v.shape[0] != B) continue;
+            if (ptm_ctx_output_at(ctx, i, &v, NULL) != PTM_OK || v.ndim < 1 || v.shape[0] != B)
+                continue;
             size_t e = 1;
             for (int d = 1; d < v.ndim; d++) e *= (size_t)v.shape[d];
             *out = realloc(*out, (*count + total + e) * sizeof(float));
@@ -744,6 +745,7 @@ TEST(test_scale_paths) {
                 ptm_ctx *ctx = NULL;
                 ptm_ctx_params cp = ptm_ctx_default_params();
                 cp.max_batch = B;
+                cp.keep_hidden_states = 1;
                 cp.num_threads = 2;
                 CHECK_STATUS(ptm_ctx_create(m, &cp, &ctx, &err), PTM_OK);
                 ptm_inputs in;

@@ -223,6 +223,7 @@ TEST(test_api_errors) {
     cp.max_batch = 0;
     CHECK_STATUS(ptm_ctx_create(m, &cp, &ctx, &err), PTM_ERR_ARG);
     cp.max_batch = 2;
+    cp.keep_hidden_states = 1;
     CHECK_STATUS(ptm_ctx_create(m, &cp, &ctx, &err), PTM_OK);
     const ptm_config *c = ptm_model_config(m);
     size_t n = (size_t)3 * c->context_length * c->num_input_channels;
@@ -420,7 +421,7 @@ TEST(test_stream) {
     float *rows = malloc(sizeof(float) * (size_t)(L + extra) * C);
     for (int i = 0; i < (L + extra) * C; i++) rows[i] = (float)(10.0 + 3.0 * sin(0.05 * i));
     ptm_stream *st = NULL;
-    CHECK_STATUS(ptm_stream_create(m, 1, &st, &err), PTM_OK);
+    CHECK_STATUS(ptm_stream_create(m, NULL, &st, &err), PTM_OK);
     const float *fc = NULL;
     CHECK_STATUS(ptm_stream_push(st, rows, NULL, 5, &err), PTM_OK);
     CHECK_STATUS(ptm_stream_forecast(st, &fc, &err), PTM_ERR_INPUT); /* not enough rows yet */
@@ -445,9 +446,39 @@ TEST(test_stream) {
     /* only forecasters stream */
     ptm_model *cls = NULL;
     CHECK_STATUS(ptm_model_load("tests/golden/cls_maxpool_std", &cls, &err), PTM_OK);
-    CHECK_STATUS(ptm_stream_create(cls, 1, &st, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_stream_create(cls, NULL, &st, &err), PTM_ERR_ARG);
     ptm_model_free(cls);
     free(rows);
+    ptm_model_free(m);
+}
+
+/* a class label outside [0, T) is refused, naming the input field it came from */
+TEST(test_bad_class_label) {
+    ptm_error err;
+    ptm_model *m = NULL;
+    CHECK_STATUS(ptm_model_load("tests/golden/cls_maxpool_std", &m, &err), PTM_OK);
+    if (!m) return;
+    const ptm_config *c = ptm_model_config(m);
+    ptm_ctx *ctx = NULL;
+    CHECK_STATUS(ptm_ctx_create(m, NULL, &ctx, &err), PTM_OK);
+    float *x = calloc((size_t)c->context_length * c->num_input_channels, sizeof(float));
+    int64_t label = c->num_targets;
+    ptm_inputs in;
+    memset(&in, 0, sizeof in);
+    in.batch = 1;
+    in.past_values = x;
+    in.target_labels = &label;
+    CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_ERR_INPUT);
+    CHECK(strcmp(err.field, "target_labels") == 0);
+    label = 0;
+    CHECK_STATUS(ptm_forward(ctx, &in, &err), PTM_OK);
+    /* an index past the outputs is an argument error with a message */
+    ptm_tensor_view v;
+    CHECK_STATUS(ptm_ctx_output_at(ctx, ptm_ctx_num_outputs(ctx), &v, &err), PTM_ERR_ARG);
+    CHECK(strcmp(err.field, "index") == 0);
+    CHECK_STATUS(ptm_ctx_output_at(ctx, 0, &v, &err), PTM_OK);
+    free(x);
+    ptm_ctx_free(ctx);
     ptm_model_free(m);
 }
 
@@ -464,6 +495,7 @@ int main(void) {
     RUN(test_masks);
     RUN(test_pretrain_drawn_mask);
     RUN(test_stream);
+    RUN(test_bad_class_label);
     char path[512];
     snprintf(path, sizeof path, "%s/config.json", tmpdir);
     unlink(path);

@@ -75,7 +75,7 @@ static int run_case(ptm_ctx *ctx, int k, result *r) {
     int n = ptm_ctx_num_outputs(ctx);
     for (int i = 0; i < n; i++) {
         ptm_tensor_view v;
-        if (ptm_ctx_output_at(ctx, i, &v) != PTM_OK) return -1;
+        if (ptm_ctx_output_at(ctx, i, &v, NULL) != PTM_OK) return -1;
         size_t numel = 1;
         for (int d = 0; d < v.ndim; d++) numel *= (size_t)v.shape[d];
         total += numel;
@@ -88,7 +88,7 @@ static int run_case(ptm_ctx *ctx, int k, result *r) {
     r->n = 0;
     for (int i = 0; i < n; i++) {
         ptm_tensor_view v;
-        if (ptm_ctx_output_at(ctx, i, &v) != PTM_OK) return -1;
+        if (ptm_ctx_output_at(ctx, i, &v, NULL) != PTM_OK) return -1;
         size_t numel = 1;
         for (int d = 0; d < v.ndim; d++) numel *= (size_t)v.shape[d];
         memcpy(r->data + r->n, v.data, numel * sizeof(float));
@@ -115,6 +115,7 @@ static void *worker_main(void *arg) {
     pthread_barrier_wait(&g_start); /* all threads start on the shared models together */
     for (int k = 0; k < NCASES; k++) {
         ptm_ctx_params cp = ptm_ctx_default_params();
+        cp.keep_hidden_states = 1; /* compare every layer's output too */
         cp.max_batch = g_cases[k].batch;
         cp.num_threads = 1 + w->id % 2; /* results must not depend on it */
         ptm_error err;
@@ -157,6 +158,7 @@ int main(void) {
     /* the single-threaded reference */
     for (int k = 0; k < NCASES; k++) {
         ptm_ctx_params cp = ptm_ctx_default_params();
+        cp.keep_hidden_states = 1; /* compare every layer's output too */
         cp.max_batch = g_cases[k].batch;
         ptm_ctx *ctx = NULL;
         CHECK_STATUS(ptm_ctx_create(g_cases[k].model, &cp, &ctx, &err), PTM_OK);

@@ -281,7 +281,7 @@ class PatchTSMixer:
         out = PatchTSMixerOutput()
         v = C.PtmTensorView()
         for i in range(C.ptm_ctx_num_outputs(ctx)):
-            if C.ptm_ctx_output_at(ctx, i, ctypes.byref(v)) == 0:
+            if C.ptm_ctx_output_at(ctx, i, ctypes.byref(v), None) == 0:
                 out[v.name.decode()] = _view_to_array(v)
         for base in ("prediction_outputs", "regression_outputs"):
             parts = sorted((k for k in out if k.startswith(base + ".")),

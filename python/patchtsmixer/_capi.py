@@ -77,7 +77,6 @@ class PtmCtxParams(ctypes.Structure):
     _fields_ = [
         ("max_batch", ctypes.c_int),
         ("keep_hidden_states", ctypes.c_int),
-        ("training", ctypes.c_int),
         ("num_threads", ctypes.c_int),
     ]
 
@@ -237,7 +236,7 @@ ptm_ctx_output = _fn("ptm_ctx_output", ctypes.c_int, ctypes.c_void_p, ctypes.c_c
                      P(PtmTensorView), P(PtmError))
 ptm_ctx_num_outputs = _fn("ptm_ctx_num_outputs", ctypes.c_int, ctypes.c_void_p)
 ptm_ctx_output_at = _fn("ptm_ctx_output_at", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
-                        P(PtmTensorView))
+                        P(PtmTensorView), P(PtmError))
 ptm_ctx_sample = _fn("ptm_ctx_sample", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
                      ctypes.c_uint64, c_float_p, ctypes.c_size_t, P(PtmError))
 ptm_quantiles = _fn("ptm_quantiles", ctypes.c_int, c_float_p, ctypes.c_int, ctypes.c_int,

@@ -60,6 +60,7 @@ int main(int argc, char **argv) {
     float *mask = strcmp(argv[4], "-") == 0 ? NULL : read_f32(argv[4], n);
     if (!past || (strcmp(argv[4], "-") != 0 && !mask)) return die("reading the inputs", NULL);
     ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.keep_hidden_states = 1;
     cp.max_batch = B;
     ptm_ctx *ctx = NULL;
     if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) return die("context", &err);
@@ -74,7 +75,7 @@ int main(int argc, char **argv) {
     if (!idx) return die("index.txt", NULL);
     for (int i = 0; i < ptm_ctx_num_outputs(ctx); i++) {
         ptm_tensor_view v;
-        if (ptm_ctx_output_at(ctx, i, &v) != PTM_OK) return die("output", NULL);
+        if (ptm_ctx_output_at(ctx, i, &v, &err) != PTM_OK) return die("output", NULL);
         size_t numel = 1;
         fprintf(idx, "%s", v.name);
         for (int d = 0; d < v.ndim; d++) {

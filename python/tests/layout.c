@@ -66,7 +66,6 @@ int main(void) {
     SIZE(ptm_ctx_params);
     FIELD(ptm_ctx_params, max_batch);
     FIELD(ptm_ctx_params, keep_hidden_states);
-    FIELD(ptm_ctx_params, training);
     FIELD(ptm_ctx_params, num_threads);
     SIZE(ptm_inputs);
     FIELD(ptm_inputs, batch);

@@ -1,4 +1,5 @@
-/* layers.h - forward passes of every PatchTSMixer layer, one file each in src/layers/.
+/* layers.h - forward and backward passes of every PatchTSMixer layer, head and loss, one file
+ * each in src/layers/.
  *
  * Argument order follows llm.c: outputs, then caches, then inputs, then parameters, then
  * dimensions. Row-wise layers work on a contiguous [rows, width] matrix; the mixer blocks
@@ -145,23 +146,59 @@ void apply_mask(float *out, const float *patches, const float *mask, float value
  * only for the channels in sel (NULL = all C, cs = C); rows is [B, H] scratch. */
 void prediction_head_forward(float *out, float *rows, const float *hidden, const ptm_linear *lin,
                              const int *sel, int cs, int b, int c, int nd, int h);
+/* accumulates dhin [B, C, N D] and dlin from dout [B, H, C'] */
+void prediction_head_backward(float *dhin, ptm_linear *dlin, const float *dout, const float *hin,
+                              const ptm_linear *lin, const int *sel, int cs, int b, int c, int nd,
+                              int h);
 /* Classification/Regression features [B, F] from hidden [B, C, N, D] viewed as [B, C, D, N]:
  * aggregation over N (max/avg/last) gives index c D + d; none gives c D N + d N + n. */
-void linear_head_features(float *feat, const float *hidden, int agg, int b, int c, int n, int d);
+void linear_head_features_forward(float *feat, const float *hidden, int agg, int b, int c, int n,
+                                  int d);
+/* accumulates dhidden [B, C, N, D] from dfeat [B, F]; hidden is the forward's input */
+void linear_head_features_backward(float *dhidden, const float *dfeat, const float *hidden, int agg,
+                                   int b, int c, int n, int d);
 /* InjectScalerStatistics4D: out[b,c,n] = comp(exp([h[b,c,n], s2(loc, scale)])), tmp is
  * [B, C, N, 2D] (kept for backward); e4s [B, C, 4] and s2s [B, C, 2] keep the statistics
  * path when not NULL. */
 void inject_scale_forward(float *out, float *tmp, float *e4s, float *s2s, const float *hidden,
                           const float *loc, const float *scale, const ptm_params *p, int b, int c,
                           int n, int d);
+/* accumulates dh and the four linears' gradients into g; dtmp is [B, C, N, 2D] scratch, the
+ * rest is what inject_scale_forward kept */
+void inject_scale_backward(float *dh, ptm_params *g, float *dtmp, const float *dout,
+                           const float *tmp, const float *e4s, const float *s2s,
+                           const float *hidden, const float *loc, const float *scale,
+                           const ptm_params *p, int b, int c, int n, int d);
 /* sigmoid(x) (hi - lo) + lo, in place */
 void output_range_forward(float *x, size_t count, float lo, float hi);
+/* in place: dy *= d out / d raw at the forward's input raw */
+void output_range_backward(float *dy, const float *raw, size_t count, float lo, float hi);
 
 /* loss.c -------------------------------------------------------------------------------- */
 float mse_loss(const float *pred, const float *target, size_t count);
+void mse_loss_backward(float *dpred, const float *pred, const float *target, size_t count);
 /* mean over the batch of logsumexp(z) - z[label]; returns -1 in *bad_label if all fine,
  * else the index of the first label outside [0, t) */
 float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int t, int *bad_label);
+void cross_entropy_loss_backward(float *dlogits, const float *logits, const int64_t *labels, int b,
+                                 int t);
 /* masked_loss: sum(mask * mean_P(err^2)) / (sum(mask) + 1e-10); else mean of err^2 */
 float pretrain_loss(const float *pred, const float *target, const float *mask, size_t groups, int p,
                     int masked);
+void pretrain_loss_backward(float *dpred, const float *pred, const float *target, const float *mask,
+                            size_t groups, int p, int masked);
+
+/* nll.c --------------------------------------------------------------------------------- */
+/* Distribution heads on n_proj raw projections p[j] [count]: the domain maps in place, then
+ * mean [count] (affine by loc/scale [B, cs] on forecasts, rows_per_b rows of cs per sample;
+ * loc = scale = NULL for regression). */
+void dist_head_forward(float *const *p, float *mean, ptm_dist dist, size_t count, int rows_per_b,
+                       int cs, const float *loc, const float *scale);
+/* sum over elements of log p(target) under the mapped parameters p */
+double nll_log_prob_sum(const float *const *p, ptm_dist dist, size_t count, int rows_per_b, int cs,
+                        const float *target, const float *loc, const float *scale);
+/* draw[j] = factor * d log p(target) / d raw[j] (factor: the loss's -1/denominator); p are the
+ * mapped parameters, raw the projections before the domain maps */
+void nll_loss_backward(float *const *draw, const float *const *p, const float *const *raw,
+                       ptm_dist dist, size_t count, int rows_per_b, int cs, const float *target,
+                       const float *loc, const float *scale, double factor);

@@ -1,6 +1,6 @@
 /* loss.c - the training objectives of each head: MSE (forecast, regression), cross-entropy
- * (classification) and the masked-reconstruction loss of pretraining. The distribution NLLs
- * live in model.c next to the parameter maps (they need the input scaling). */
+ * (classification) and the masked-reconstruction loss of pretraining, each with its backward
+ * (d loss / d prediction). The distribution NLLs live in nll.c. */
 #include <math.h>
 
 #include "layers/layers.h"
@@ -12,6 +12,11 @@ float mse_loss(const float *pred, const float *target, size_t count) {
         s += e * e;
     }
     return (float)(s / (double)count);
+}
+
+/* d loss / d pred = 2 (pred - target) / count */
+void mse_loss_backward(float *dpred, const float *pred, const float *target, size_t count) {
+    for (size_t i = 0; i < count; i++) dpred[i] = 2.0f * (pred[i] - target[i]) / (float)count;
 }
 
 float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int t, int *bad_label) {
@@ -32,6 +37,21 @@ float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int 
     return (float)(s / b);
 }
 
+/* d loss / d logits = (softmax(z) - onehot(label)) / b */
+void cross_entropy_loss_backward(float *dlogits, const float *logits, const int64_t *labels, int b,
+                                 int t) {
+    for (int i = 0; i < b; i++) {
+        const float *z = logits + (size_t)i * t;
+        float mx = z[0];
+        for (int j = 1; j < t; j++) mx = z[j] > mx ? z[j] : mx;
+        double se = 0.0;
+        for (int j = 0; j < t; j++) se += exp((double)(z[j] - mx));
+        for (int j = 0; j < t; j++)
+            dlogits[(size_t)i * t + j] =
+                (float)(exp((double)(z[j] - mx)) / se - (j == labels[i])) / (float)b;
+    }
+}
+
 float pretrain_loss(const float *pred, const float *target, const float *mask, size_t groups, int p,
                     int masked) {
     double num = 0.0, den = 0.0;
@@ -50,4 +70,18 @@ float pretrain_loss(const float *pred, const float *target, const float *mask, s
     }
     if (masked) return (float)(num / (den + 1e-10));
     return (float)(num / ((double)groups * p));
+}
+
+void pretrain_loss_backward(float *dpred, const float *pred, const float *target, const float *mask,
+                            size_t groups, int p, int masked) {
+    double den = 0.0;
+    if (masked)
+        for (size_t g = 0; g < groups; g++) den += (double)mask[g];
+    for (size_t g = 0; g < groups; g++)
+        for (int t = 0; t < p; t++) {
+            size_t i = g * p + t;
+            float e = pred[i] - target[i];
+            dpred[i] = masked ? (float)(2.0 * (double)e * (double)mask[g] / p / (den + 1e-10))
+                              : (float)(2.0 * (double)e / ((double)groups * p));
+        }
 }

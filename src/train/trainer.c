@@ -678,10 +678,8 @@ ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res, ptm_er
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = job->batch_size;
     cp.keep_hidden_states = 0;
-    cp.training = 1;
     cp.num_threads = job->threads;
-    if ((s = ptm_ctx_create(m, &cp, &tctx, err)) != PTM_OK) goto done;
-    cp.training = 0;
+    if ((s = ptm_ctx_create_train(m, &cp, &tctx, err)) != PTM_OK) goto done;
     cp.max_batch = job->batch_size < 256 ? 256 : job->batch_size;
     if ((s = ptm_ctx_create(m, &cp, &ectx, err)) != PTM_OK) goto done;
     if ((s = batch_alloc(&tb, job->batch_size, &cfg, err)) != PTM_OK ||

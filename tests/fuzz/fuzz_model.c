@@ -25,7 +25,7 @@ static void model_read_outputs(const ptm_ctx *ctx) {
     int n = ptm_ctx_num_outputs(ctx);
     for (int i = 0; i < n; i++) {
         ptm_tensor_view v;
-        if (ptm_ctx_output_at(ctx, i, &v) != PTM_OK) abort();
+        if (ptm_ctx_output_at(ctx, i, &v, NULL) != PTM_OK) abort();
         size_t numel = 1;
         for (int d = 0; d < v.ndim; d++) numel *= (size_t)v.shape[d];
         for (size_t k = 0; k < numel; k++) sum += (double)v.data[k];
@@ -33,7 +33,7 @@ static void model_read_outputs(const ptm_ctx *ctx) {
     (void)sum;
 }
 
-static void model_run(const ptm_model *m) {
+static void model_run(ptm_model *m) {
     const ptm_config *c = ptm_model_config(m);
     size_t L = (size_t)c->context_length, C = (size_t)c->num_input_channels;
     size_t N = (size_t)c->num_patches, D = (size_t)c->d_model, K = (size_t)c->num_layers;
@@ -59,9 +59,9 @@ static void model_run(const ptm_model *m) {
     for (int train = 0; train <= 1; train++) {
         ptm_ctx_params cp = ptm_ctx_default_params();
         cp.max_batch = 1;
-        cp.training = train;
         ptm_ctx *ctx = NULL;
-        ptm_status s = ptm_ctx_create(m, &cp, &ctx, &err);
+        ptm_status s =
+            train ? ptm_ctx_create_train(m, &cp, &ctx, &err) : ptm_ctx_create(m, &cp, &ctx, &err);
         if (s != PTM_OK) {
             if (s != PTM_ERR_LIMIT && s != PTM_ERR_NOMEM) abort();
             continue;
