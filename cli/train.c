@@ -138,9 +138,11 @@ static int pick(const char *v, const char *const *names, int *out) {
 }
 
 int cmd_train(int argc, char **argv) {
-    ptm_train_job job;
-    ptm_train_job_defaults(&job);
-    ptm_config *c = &job.cfg;
+    ptm_train_params job = ptm_train_default_params();
+    ptm_config cfg;
+    ptm_config_defaults(&cfg);
+    ptm_config *c = &cfg;
+    const char *data_path = NULL, *out_dir = NULL;
     /* our defaults: the paper's seed configuration for ETT */
     c->context_length = 512;
     c->prediction_length = 96;
@@ -153,7 +155,7 @@ int cmd_train(int argc, char **argv) {
     log_state ls = {0, isatty(2), 0, NULL, NULL};
     loss_history losses = {0, 0, NULL, NULL, NULL};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    job.threads = ncpu > 1 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
+    job.num_threads = ncpu > 1 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
     int stride_set = 0, rc = EXIT_RUNTIME;
     /* model flags are applied after --config, so remember them */
     const char *model_flags[64][2];
@@ -188,9 +190,9 @@ int cmd_train(int argc, char **argv) {
             if (pick(v, tasks, &e))
                 return fail_usage(
                     "train", "--task '%s': expected forecast, classify, regress or pretrain", v);
-            job.task = (ptm_task)e;
+            job.task = (ptm_train_task)e;
         } else if (strcmp(a, "--data") == 0)
-            job.data_path = v;
+            data_path = v;
         else if (strcmp(a, "--test") == 0)
             job.test_path = v;
         else if (strcmp(a, "--columns") == 0)
@@ -200,7 +202,7 @@ int cmd_train(int argc, char **argv) {
         else if (strcmp(a, "--init-from") == 0)
             job.init_from = v;
         else if (strcmp(a, "--out") == 0)
-            job.out_dir = v;
+            out_dir = v;
         else if (strcmp(a, "--epochs") == 0) {
             if (parse_i(v, 1, 100000, &iv))
                 return fail_usage("train", "--epochs '%s': expected an integer >= 1", v);
@@ -226,7 +228,7 @@ int cmd_train(int argc, char **argv) {
             if (pick(v, scheds, &e))
                 return fail_usage("train", "--schedule '%s': expected onecycle, cosine or constant",
                                   v);
-            job.schedule = (ptm_sched_kind)e;
+            job.schedule = (ptm_lr_schedule)e;
         } else if (strcmp(a, "--warmup") == 0) {
             if (parse_f(v, 0.0, 1.0, &fv))
                 return fail_usage("train", "--warmup '%s': expected a fraction in [0, 1]", v);
@@ -242,7 +244,7 @@ int cmd_train(int argc, char **argv) {
         } else if (strcmp(a, "--threads") == 0) {
             if (parse_i(v, 1, 256, &iv))
                 return fail_usage("train", "--threads '%s': expected an integer in [1, 256]", v);
-            job.threads = (int)iv;
+            job.num_threads = (int)iv;
         } else if (strcmp(a, "--max-steps") == 0) {
             if (parse_i(v, 0, 2147483647L, &iv))
                 return fail_usage("train", "--max-steps '%s': expected a non-negative integer", v);
@@ -254,8 +256,8 @@ int cmd_train(int argc, char **argv) {
             nmf++;
         }
     }
-    if (!job.data_path) return fail_usage("train", "%smissing --data FILE", "");
-    if (!job.out_dir) return fail_usage("train", "%smissing --out DIR", "");
+    if (!data_path) return fail_usage("train", "%smissing --data FILE", "");
+    if (!out_dir) return fail_usage("train", "%smissing --out DIR", "");
     ptm_error err;
     memset(&err, 0, sizeof err);
     if (config_path) {
@@ -374,14 +376,15 @@ int cmd_train(int argc, char **argv) {
     }
     if (!stride_set) c->patch_stride = c->patch_length;
 
-    ptm_train_result res;
+    ptm_train_summary res;
+    job.config = c;
     job.log = log_line;
     job.user = &ls;
     job.on_epoch = on_epoch;
     ls.losses = &losses;
-    ls.out_dir = job.out_dir;
-    if (job.resume) loss_history_read(&losses, job.out_dir);
-    ptm_status s = ptm_train_run(&job, &res, &err);
+    ls.out_dir = out_dir;
+    if (job.resume) loss_history_read(&losses, out_dir);
+    ptm_status s = ptm_train_csv(data_path, out_dir, &job, &res, &err);
     if (ls.progress_shown) fprintf(stderr, "\r\033[K");
     if (s != PTM_OK) {
         rc = fail_status(&err);
@@ -392,23 +395,23 @@ int cmd_train(int argc, char **argv) {
                     "%.0f samples/s\n",
                     res.epochs_run, (long long)res.steps, res.best_epoch, res.best_val, res.seconds,
                     res.samples_per_sec);
-            if (job.task == PTM_TASK_CLASSIFY)
+            if (job.task == PTM_TRAIN_CLASSIFY)
                 fprintf(stderr, "test: accuracy %.4f (majority-class baseline %.4f)\n",
                         res.test_accuracy, res.baseline_accuracy);
-            else if (job.task == PTM_TASK_REGRESS)
+            else if (job.task == PTM_TRAIN_REGRESS)
                 fprintf(stderr,
                         "test: MSE %.6g  MAE %.6g  RMSE %.6g (baseline: training mean, "
                         "MSE %.6g  MAE %.6g  RMSE %.6g)\n",
                         res.test_mse, res.test_mae, sqrt(res.test_mse), res.baseline_mse,
                         res.baseline_mae, sqrt(res.baseline_mse));
-            else if (job.task == PTM_TASK_PRETRAIN)
+            else if (job.task == PTM_TRAIN_PRETRAIN)
                 fprintf(stderr, "test: reconstruction loss %.6f\n", res.test_mse);
             else
                 fprintf(stderr,
                         "test: MSE %.6f  MAE %.6f (scaled space; repeat-last-value baseline "
                         "MSE %.6f  MAE %.6f)\n",
                         res.test_mse, res.test_mae, res.baseline_mse, res.baseline_mae);
-            fprintf(stderr, "checkpoint: %s\n", job.out_dir);
+            fprintf(stderr, "checkpoint: %s\n", out_dir);
         }
         rc = 0;
     }
@@ -462,7 +465,7 @@ int cmd_eval(int argc, char **argv) {
     if (!data) return fail_usage("eval", "%smissing --data FILE", "");
     ptm_error err;
     ptm_eval_result r;
-    if (ptm_eval_run(dir, data, columns, split, 256, &r, &err) != PTM_OK) return fail_status(&err);
+    if (ptm_eval_file(dir, data, columns, split, 256, &r, &err) != PTM_OK) return fail_status(&err);
     if (plot && plot_eval_window(dir, data, columns, split, plot_window, (int)plot_history, plot,
                                  &err) != PTM_OK)
         return fail_status(&err);

@@ -320,9 +320,9 @@ int ptm_csv_time_step(const ptm_csv *t, size_t last_n, int64_t *step);
 void ptm_csv_format_time(int64_t sec, const char *like, char *buf, size_t n);
 
 /* ================================================================ training (high level)
- * The whole training loop of `patchtsmixer train` behind one call (src/train/api.c over the
- * trainer in src/train/trainer.c): data -> split -> scaler -> windows -> AdamW epochs with
- * validation, early stopping and checkpoints in Hugging Face format:
+ * The whole training loop of `patchtsmixer train` behind one call (src/train/): data -> split
+ * -> scaler -> windows -> AdamW epochs with validation, early stopping and checkpoints in
+ * Hugging Face format:
  *
  *     ptm_train_params p = ptm_train_default_params();
  *     p.config_path = "my_config.json";   // architecture (HF config.json), or NULL
@@ -330,6 +330,8 @@ void ptm_csv_format_time(int64_t sec, const char *like, char *buf, size_t n);
  *     ptm_train_summary sum;
  *     if (ptm_train_csv("data/ETTh1.csv", "runs/x", &p, &sum, &err) != PTM_OK) { ... }
  *     // runs/x/config.json + runs/x/model.safetensors: the best model (ptm_model_load)
+ *     ptm_eval_result ev;
+ *     if (ptm_eval_file("runs/x", "data/ETTh1.csv", NULL, "test", 0, &ev, &err) != PTM_OK) ...
  */
 
 typedef enum {
@@ -339,13 +341,19 @@ typedef enum {
     PTM_TRAIN_PRETRAIN = 3  /* PatchTSMixerForPretraining (masked reconstruction) from a CSV */
 } ptm_train_task;
 
+/* Learning-rate schedules over all steps of a run (PyTorch's semantics): constant; linear
+ * warm-up (warmup_frac of the steps) then cosine decay to 0; OneCycleLR (cosine annealing,
+ * pct_start 0.3, div_factor 25, final_div_factor 1e4). */
 typedef enum { PTM_LR_CONSTANT = 0, PTM_LR_COSINE = 1, PTM_LR_ONECYCLE = 2 } ptm_lr_schedule;
 
+/* What ptm_train_csv runs; start from ptm_train_default_params() (defaults in brackets).
+ * Strings and config are only read during the call. */
 typedef struct {
     ptm_train_task task;
     const char *config_path;  /* Hugging Face config.json giving the architecture, or NULL */
-    const char *config_json;  /* the same as JSON text, used when config_path is NULL; both NULL:
-                                 PatchTSMixerConfig's defaults. The data sets the channels. */
+    const char *config_json;  /* the same as JSON text, used when config_path is NULL; both NULL
+                                 (and config NULL): PatchTSMixerConfig's defaults. The data sets
+                                 the channels. */
     const char *init_from;    /* checkpoint whose backbone to start from (fine-tuning), or NULL */
     int freeze_backbone;      /* train the head only (linear probing) */
     const char *test_path;    /* .ts test file (classify, regress), or NULL */
@@ -365,27 +373,71 @@ typedef struct {
     void (*log)(void *user, int progress, const char *line); /* progress = 1: transient line */
     void (*on_epoch)(void *user, int epoch, double train_loss, double val_loss); /* from 1 */
     void *user;
+    const ptm_config *config; /* the architecture as a struct (all fields set, e.g. a loaded
+                                 model's ptm_model_config), or NULL; used before config_path and
+                                 config_json, and copied: model_class follows task, the data sets
+                                 the channels (and the classes) */
+    int num_threads;          /* threads per training and evaluation context [1]; 0 or 1 = the
+                                 calling thread only. Results do not depend on it. */
+    int stop_after_epochs;    /* stop after this many epochs as if interrupted (out_dir/last
+                                 holds the state, resume continues) while the schedule still
+                                 spans `epochs`; 0 = run to the end [0] */
 } ptm_train_params;
 
+/* What a run did and how the best model scores on the test data. */
 typedef struct {
-    int epochs_run;            /* epochs completed (including resumed ones) */
-    int best_epoch;            /* 1-based epoch of the saved (best) model */
-    int64_t steps;             /* optimiser steps in total */
-    double best_val;           /* validation loss of the saved model */
-    double test_mse, test_mae; /* forecasting (scaled space), regression (units), pretraining */
-    double test_accuracy;      /* classification */
+    int epochs_run;                  /* epochs completed (including resumed ones) */
+    int best_epoch;                  /* 1-based epoch of the saved (best) model */
+    int64_t steps;                   /* optimiser steps in total */
+    double best_val;                 /* validation loss of the saved model */
+    double test_mse, test_mae;       /* forecasting (scaled space), regression (units), pretraining
+                                        (test_mse: the masked reconstruction loss) */
+    double test_accuracy;            /* classification */
     double seconds, samples_per_sec; /* wall time and training throughput */
+    double baseline_accuracy;        /* classification: always the training set's majority class */
+    double baseline_mse, baseline_mae; /* on the same test data: regression, the training mean as
+                                          the prediction (units); forecasting, the last observed
+                                          value repeated over the horizon (scaled space) */
 } ptm_train_summary;
 
 /* The optimisation defaults of `patchtsmixer train` (values in brackets above). */
 ptm_train_params ptm_train_default_params(void);
 /* Train on data_path (a CSV for forecast / pretrain, a .ts file for classify / regress) and
  * write checkpoints to out_dir (created): out_dir/config.json + model.safetensors hold the
- * model with the lowest validation loss, out_dir/last/ the latest state for resume. summary
- * may be NULL. */
+ * model with the lowest validation loss, out_dir/last/ the latest state for resume (the model,
+ * optimizer.safetensors with the AdamW moments, trainer_state.json), each written atomically.
+ * summary may be NULL; it is zeroed when the call fails. */
 PTM_MUST_USE ptm_status ptm_train_csv(const char *data_path, const char *out_dir,
                                       const ptm_train_params *params, ptm_train_summary *summary,
                                       ptm_error *err);
+
+/* ================================================================ evaluation
+ * A saved model's metrics, as `patchtsmixer eval` prints them. */
+
+/* Metrics of ptm_eval_file. Fields that do not apply to the model's class are 0. */
+typedef struct {
+    double mse, mae;         /* forecasting: errors of the point forecast in the scaled space
+                                (the literature's protocol); pretraining: mse = the masked
+                                reconstruction loss */
+    double mse_raw, mae_raw; /* forecasting: the same errors in the data's original units */
+    double corr;             /* forecasting: Pearson correlation of forecast and truth (scaled) */
+    size_t windows;          /* CSV: windows evaluated */
+    int classifier;          /* .ts: 1 for a classifier (accuracy), 0 for a regressor */
+    double accuracy;         /* classification */
+    double rmse, reg_mae;    /* regression, in the targets' units */
+    size_t cases;            /* .ts: cases evaluated */
+} ptm_eval_result;
+
+/* Evaluate the model saved in model_dir (ptm_model_load) on data_path, by the model's class:
+ * a forecaster or pretrainer on one split of a CSV (split "train", "val" or "test", NULL =
+ * "test": the standard split of ptm_train_csv for the model's context and horizon, scaled by a
+ * StandardScaler fitted on the training rows; columns as in ptm_train_params, NULL = all), a
+ * classifier or regressor on every case of a .ts file (columns and split unused). batch: the
+ * largest forward batch, < 1 = 256. A PatchTSMixerModel (no head) is PTM_ERR_UNSUPPORTED, a
+ * channel count other than the model's PTM_ERR_INPUT. */
+PTM_MUST_USE ptm_status ptm_eval_file(const char *model_dir, const char *data_path,
+                                      const char *columns, const char *split, int batch,
+                                      ptm_eval_result *res, ptm_error *err);
 
 #ifdef __cplusplus
 }

@@ -575,7 +575,7 @@ TEST(clip_vs_torch) {
 }
 
 TEST(schedules) {
-    ptm_schedule s = {PTM_SCHED_ONECYCLE, 1e-2f, 100, 0, 0.0f, 0.3f, 25.0f, 1e4f};
+    ptm_schedule s = {PTM_LR_ONECYCLE, 1e-2f, 100, 0, 0.0f, 0.3f, 25.0f, 1e4f};
     static const struct {
         int step;
         double lr;
@@ -601,10 +601,10 @@ TEST(schedules) {
     CHECK(ptm_schedule_lr(&s, 50) == ptm_schedule_lr(&s, 9)); /* clamped past the end */
     CHECK(ptm_schedule_lr(&s, -3) == ptm_schedule_lr(&s, 0));
 
-    ptm_schedule c = {PTM_SCHED_CONSTANT, 3e-4f, 100, 0, 0.0f, 0.0f, 0.0f, 0.0f};
+    ptm_schedule c = {PTM_LR_CONSTANT, 3e-4f, 100, 0, 0.0f, 0.0f, 0.0f, 0.0f};
     CHECK(ptm_schedule_lr(&c, 0) == 3e-4f && ptm_schedule_lr(&c, 1000) == 3e-4f);
 
-    ptm_schedule cs = {PTM_SCHED_COSINE, 1e-2f, 110, 10, 1e-4f, 0.0f, 0.0f, 0.0f};
+    ptm_schedule cs = {PTM_LR_COSINE, 1e-2f, 110, 10, 1e-4f, 0.0f, 0.0f, 0.0f};
     CHECK_NEAR(ptm_schedule_lr(&cs, 0), 0.0, 0.0);
     CHECK_NEAR(ptm_schedule_lr(&cs, 5), 5e-3, 1e-9);
     CHECK_NEAR(ptm_schedule_lr(&cs, 10), 1e-2, 1e-9);

@@ -1,8 +1,9 @@
-/* test_train.c - training end to end on small synthetic data: the loss falls and the test
- * error beats a trivial forecast, the checkpoint reloads, the same seed gives bit-identical
- * checkpoints, an interrupted run resumed from last/ ends bit-identical to an uninterrupted
- * one, fine-tuning from a pretrained backbone (frozen or not), classification on a .ts file,
- * and HF's sincos table. Runs in a few seconds. */
+/* test_train.c - training end to end (ptm_train_csv, ptm_eval_file) on small synthetic data:
+ * the loss falls and the test error beats a trivial forecast, the checkpoint reloads, the same
+ * seed gives bit-identical checkpoints with 1 and 2 threads, an interrupted run resumed from
+ * last/ ends bit-identical to an uninterrupted one, fine-tuning from a pretrained backbone
+ * (frozen or not), classification on a .ts file with its baseline and evaluation, and HF's
+ * sincos table. Runs in a few seconds. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "io/config.h"
 #include "model.h"
 #include "patchtsmixer.h"
 #include "testutil.h"
@@ -55,8 +57,14 @@ static int same_file(const char *a, const char *b) {
     return same;
 }
 
-static void tiny_job(ptm_train_job *job, const char *data, const char *out) {
-    ptm_train_job_defaults(job);
+/* training parameters with the architecture as a struct */
+typedef struct {
+    ptm_train_params p;
+    ptm_config cfg;
+} job_t;
+
+static void tiny_job(job_t *job) {
+    ptm_config_defaults(&job->cfg);
     job->cfg.context_length = 32;
     job->cfg.prediction_length = 8;
     job->cfg.patch_length = 8;
@@ -65,13 +73,13 @@ static void tiny_job(ptm_train_job *job, const char *data, const char *out) {
     job->cfg.num_layers = 2;
     job->cfg.dropout = 0.1f;
     job->cfg.head_dropout = 0.1f;
-    job->data_path = data;
-    job->out_dir = out;
-    job->epochs = 3;
-    job->batch_size = 16;
-    job->lr = 5e-3f;
-    job->patience = 10;
-    job->seed = 7;
+    job->p = ptm_train_default_params();
+    job->p.config = &job->cfg;
+    job->p.epochs = 3;
+    job->p.batch_size = 16;
+    job->p.lr = 5e-3f;
+    job->p.patience = 10;
+    job->p.seed = 7;
 }
 
 TEST(test_forecast_training) {
@@ -80,33 +88,43 @@ TEST(test_forecast_training) {
     path(out, sizeof out, "fc");
     path(out2, sizeof out2, "fc2");
     write_series(data, 600, 3);
-    ptm_train_job job;
-    ptm_train_result res;
+    job_t job;
+    ptm_train_summary res;
     ptm_error err;
-    tiny_job(&job, data, out);
-    CHECK_STATUS(ptm_train_run(&job, &res, &err), PTM_OK);
+    tiny_job(&job);
+    CHECK_STATUS(ptm_train_csv(data, out, &job.p, &res, &err), PTM_OK);
     CHECK_EQ_INT(res.epochs_run, 3);
     CHECK(isfinite(res.best_val));
     /* scaled data has variance ~1: a model that learned the sines does much better */
     CHECK(res.test_mse > 0 && res.test_mse < 0.3);
+    CHECK(res.test_mse < res.baseline_mse);
     ptm_model *m = NULL;
     CHECK_STATUS(ptm_model_load(out, &m, &err), PTM_OK);
     if (m) CHECK_EQ_INT(ptm_model_config(m)->num_input_channels, 3);
     ptm_model_free(m);
     /* eval agrees with the trainer's own test metric */
     ptm_eval_result ev;
-    CHECK_STATUS(ptm_eval_run(out, data, NULL, "test", 64, &ev, &err), PTM_OK);
+    CHECK_STATUS(ptm_eval_file(out, data, NULL, "test", 64, &ev, &err), PTM_OK);
     CHECK_NEAR(ev.mse, res.test_mse, 1e-6);
     CHECK(ev.corr > 0.5);
-    /* same seed: bit-identical checkpoints */
-    tiny_job(&job, data, out2);
-    CHECK_STATUS(ptm_train_run(&job, &res, &err), PTM_OK);
+    CHECK_STATUS(ptm_eval_file(out, data, NULL, "nope", 64, &ev, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_eval_file(NULL, data, NULL, NULL, 0, &ev, &err), PTM_ERR_ARG);
+    /* same seed, 2 threads instead of 1: bit-identical checkpoints */
+    tiny_job(&job);
+    job.p.num_threads = 2;
+    CHECK_STATUS(ptm_train_csv(data, out2, &job.p, &res, &err), PTM_OK);
     snprintf(a, sizeof a, "%s/model.safetensors", out);
     snprintf(b, sizeof b, "%s/model.safetensors", out2);
     CHECK(same_file(a, b));
     snprintf(a, sizeof a, "%s/config.json", out);
     snprintf(b, sizeof b, "%s/config.json", out2);
     CHECK(same_file(a, b));
+    /* bad parameters are errors, with a zeroed summary */
+    job.p.batch_size = 0;
+    res.steps = 5;
+    CHECK_STATUS(ptm_train_csv(data, out2, &job.p, &res, &err), PTM_ERR_ARG);
+    CHECK(res.steps == 0);
+    CHECK_STATUS(ptm_train_csv(data, NULL, &job.p, &res, &err), PTM_ERR_ARG);
 }
 
 TEST(test_resume) {
@@ -114,33 +132,34 @@ TEST(test_resume) {
     path(data, sizeof data, "series.csv");
     path(full, sizeof full, "full");
     path(part, sizeof part, "part");
-    ptm_train_job job;
-    ptm_train_result res;
+    job_t job;
+    ptm_train_summary res;
     ptm_error err;
-    tiny_job(&job, data, full);
+    tiny_job(&job);
     job.cfg.norm_mlp = PTM_NORM_BATCH; /* running statistics must resume too */
-    CHECK_STATUS(ptm_train_run(&job, &res, &err), PTM_OK);
-    tiny_job(&job, data, part);
-    job.cfg.norm_mlp = PTM_NORM_BATCH;
-    job.stop_after_epochs = 1;
-    CHECK_STATUS(ptm_train_run(&job, &res, &err), PTM_OK);
+    CHECK_STATUS(ptm_train_csv(data, full, &job.p, &res, &err), PTM_OK);
+    job.p.stop_after_epochs = 1;
+    CHECK_STATUS(ptm_train_csv(data, part, &job.p, &res, &err), PTM_OK);
     CHECK_EQ_INT(res.epochs_run, 1);
-    job.stop_after_epochs = 0;
-    job.resume = 1;
-    CHECK_STATUS(ptm_train_run(&job, &res, &err), PTM_OK);
+    job.p.stop_after_epochs = 0;
+    job.p.resume = 1;
+    CHECK_STATUS(ptm_train_csv(data, part, &job.p, &res, &err), PTM_OK);
+    CHECK_EQ_INT(res.epochs_run, 3);
     snprintf(a, sizeof a, "%s/last/model.safetensors", full);
     snprintf(b, sizeof b, "%s/last/model.safetensors", part);
     CHECK(same_file(a, b));
     snprintf(a, sizeof a, "%s/last/optimizer.safetensors", full);
     snprintf(b, sizeof b, "%s/last/optimizer.safetensors", part);
     CHECK(same_file(a, b));
+    snprintf(a, sizeof a, "%s/last/trainer_state.json", full);
+    snprintf(b, sizeof b, "%s/last/trainer_state.json", part);
+    CHECK(same_file(a, b));
     snprintf(a, sizeof a, "%s/model.safetensors", full);
     snprintf(b, sizeof b, "%s/model.safetensors", part);
     CHECK(same_file(a, b));
     /* resuming from nothing is a clear error */
     path(part, sizeof part, "nothing_here");
-    job.out_dir = part;
-    CHECK_STATUS(ptm_train_run(&job, &res, &err), PTM_ERR_IO);
+    CHECK_STATUS(ptm_train_csv(data, part, &job.p, &res, &err), PTM_ERR_IO);
 }
 
 TEST(test_pretrain_finetune) {
@@ -148,23 +167,27 @@ TEST(test_pretrain_finetune) {
     path(data, sizeof data, "series.csv");
     path(pre, sizeof pre, "pre");
     path(ft, sizeof ft, "ft");
-    ptm_train_job job;
-    ptm_train_result res;
+    job_t job;
+    ptm_train_summary res;
     ptm_error err;
-    tiny_job(&job, data, pre);
-    job.task = PTM_TASK_PRETRAIN;
-    job.epochs = 2;
-    CHECK_STATUS(ptm_train_run(&job, &res, &err), PTM_OK);
+    tiny_job(&job);
+    job.p.task = PTM_TRAIN_PRETRAIN;
+    job.p.epochs = 2;
+    CHECK_STATUS(ptm_train_csv(data, pre, &job.p, &res, &err), PTM_OK);
     CHECK(isfinite(res.test_mse) && res.test_mse > 0);
     ptm_model *pm = NULL, *fm = NULL;
     CHECK_STATUS(ptm_model_load(pre, &pm, &err), PTM_OK);
     if (pm) CHECK_EQ_INT(ptm_model_config(pm)->model_class, PTM_CLASS_PRETRAINING);
+    /* the evaluation of a pretrainer is its reconstruction loss */
+    ptm_eval_result ev;
+    CHECK_STATUS(ptm_eval_file(pre, data, NULL, NULL, 0, &ev, &err), PTM_OK);
+    CHECK_NEAR(ev.mse, res.test_mse, 1e-6);
     /* linear probing: the backbone stays as pretrained */
-    tiny_job(&job, data, ft);
-    job.init_from = pre;
-    job.freeze_backbone = 1;
-    job.epochs = 1;
-    CHECK_STATUS(ptm_train_run(&job, &res, &err), PTM_OK);
+    tiny_job(&job);
+    job.p.init_from = pre;
+    job.p.freeze_backbone = 1;
+    job.p.epochs = 1;
+    CHECK_STATUS(ptm_train_csv(data, ft, &job.p, &res, &err), PTM_OK);
     CHECK_STATUS(ptm_model_load(ft, &fm, &err), PTM_OK);
     if (pm && fm) {
         int same = 1, found = 0;
@@ -187,27 +210,27 @@ TEST(test_pretrain_finetune) {
 TEST(test_classification) {
     char out[512];
     path(out, sizeof out, "cls");
-    ptm_train_job job;
-    ptm_train_result res;
+    ptm_train_params p = ptm_train_default_params();
+    ptm_train_summary res;
     ptm_error err;
-    ptm_train_job_defaults(&job);
-    job.task = PTM_TASK_CLASSIFY;
-    job.cfg.context_length = 4;
-    job.cfg.patch_length = 2;
-    job.cfg.patch_stride = 2;
-    job.cfg.d_model = 4;
-    job.cfg.num_layers = 1;
-    job.data_path = "tests/data/tiny_uea.ts";
-    job.test_path = "tests/data/tiny_uea.ts";
-    job.out_dir = out;
-    job.epochs = 3;
-    job.batch_size = 2;
-    CHECK_STATUS(ptm_train_run(&job, &res, &err), PTM_OK);
+    p.task = PTM_TRAIN_CLASSIFY;
+    p.config_json = "{\"context_length\": 4, \"patch_length\": 2, \"patch_stride\": 2, "
+                    "\"d_model\": 4, \"num_layers\": 1}";
+    p.test_path = "tests/data/tiny_uea.ts";
+    p.epochs = 3;
+    p.batch_size = 2;
+    CHECK_STATUS(ptm_train_csv("tests/data/tiny_uea.ts", out, &p, &res, &err), PTM_OK);
     CHECK(res.test_accuracy >= 0.0 && res.test_accuracy <= 1.0);
+    CHECK(res.baseline_accuracy > 0.0 && res.baseline_accuracy <= 1.0);
     ptm_model *m = NULL;
     CHECK_STATUS(ptm_model_load(out, &m, &err), PTM_OK);
     if (m) CHECK_EQ_INT(ptm_model_config(m)->num_targets, 3);
     ptm_model_free(m);
+    ptm_eval_result ev;
+    CHECK_STATUS(ptm_eval_file(out, "tests/data/tiny_uea.ts", NULL, NULL, 0, &ev, &err), PTM_OK);
+    CHECK_EQ_INT(ev.classifier, 1);
+    CHECK(ev.cases > 0);
+    CHECK_NEAR(ev.accuracy, res.test_accuracy, 1e-12);
 }
 
 TEST(test_sincos_table) {

@@ -439,7 +439,9 @@ class TrainResult:
     """What train() returns: model (the best checkpoint, loaded), out_dir, history
     [(epoch, train_loss, val_loss), ...] of the epochs run by this call, and the summary:
     epochs_run, best_epoch, steps, best_val, test_mse, test_mae, test_accuracy, seconds,
-    samples_per_sec."""
+    samples_per_sec, and the trivial baselines on the same test data: baseline_accuracy
+    (classification: the majority class), baseline_mse, baseline_mae (regression: the training
+    mean; forecasting: the last value repeated)."""
 
     def __init__(self, model, out_dir, history, summary):
         self.model = model

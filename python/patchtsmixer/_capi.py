@@ -147,6 +147,9 @@ class PtmTrainParams(ctypes.Structure):
         ("log", LOG_FN),
         ("on_epoch", EPOCH_FN),
         ("user", ctypes.c_void_p),
+        ("config", ctypes.c_void_p),
+        ("num_threads", ctypes.c_int),
+        ("stop_after_epochs", ctypes.c_int),
     ]
 
 
@@ -161,6 +164,9 @@ class PtmTrainSummary(ctypes.Structure):
         ("test_accuracy", ctypes.c_double),
         ("seconds", ctypes.c_double),
         ("samples_per_sec", ctypes.c_double),
+        ("baseline_accuracy", ctypes.c_double),
+        ("baseline_mse", ctypes.c_double),
+        ("baseline_mae", ctypes.c_double),
     ]
 
 

@@ -115,6 +115,9 @@ int main(void) {
     FIELD(ptm_train_params, log);
     FIELD(ptm_train_params, on_epoch);
     FIELD(ptm_train_params, user);
+    FIELD(ptm_train_params, config);
+    FIELD(ptm_train_params, num_threads);
+    FIELD(ptm_train_params, stop_after_epochs);
     SIZE(ptm_train_summary);
     FIELD(ptm_train_summary, epochs_run);
     FIELD(ptm_train_summary, best_epoch);
@@ -125,5 +128,8 @@ int main(void) {
     FIELD(ptm_train_summary, test_accuracy);
     FIELD(ptm_train_summary, seconds);
     FIELD(ptm_train_summary, samples_per_sec);
+    FIELD(ptm_train_summary, baseline_accuracy);
+    FIELD(ptm_train_summary, baseline_mse);
+    FIELD(ptm_train_summary, baseline_mae);
     return 0;
 }

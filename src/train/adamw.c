@@ -117,9 +117,9 @@ float ptm_schedule_lr(const ptm_schedule *s, int64_t step) {
     double base = dec(s->base_lr);
     if (step < 0) step = 0;
     switch (s->kind) {
-    case PTM_SCHED_CONSTANT:
+    case PTM_LR_CONSTANT:
         return s->base_lr;
-    case PTM_SCHED_COSINE: {
+    case PTM_LR_COSINE: {
         double min_lr = dec(s->min_lr);
         int64_t warm = s->warmup_steps > 0 ? s->warmup_steps : 0;
         if (step < warm) return (float)(base * (double)step / (double)warm);
@@ -128,7 +128,7 @@ float ptm_schedule_lr(const ptm_schedule *s, int64_t step) {
         if (progress > 1.0) progress = 1.0;
         return (float)(min_lr + (base - min_lr) * 0.5 * (1.0 + cos(M_PI * progress)));
     }
-    case PTM_SCHED_ONECYCLE: {
+    case PTM_LR_ONECYCLE: {
         int64_t total = s->total_steps > 0 ? s->total_steps : 1;
         if (step > total - 1) step = total - 1;
         double initial_lr = base / dec(s->div_factor);

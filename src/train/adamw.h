@@ -6,7 +6,7 @@
  *
  *     ptm_adamw_params hp = ptm_adamw_defaults();
  *     hp.lr = 3e-4f;
- *     ptm_schedule sch = {PTM_SCHED_ONECYCLE, 3e-4f, total_steps, 0, 0.0f, 0.3f, 25.0f, 1e4f};
+ *     ptm_schedule sch = {PTM_LR_ONECYCLE, 3e-4f, total_steps, 0, 0.0f, 0.3f, 25.0f, 1e4f};
  *     for (int64_t s = 0; s < total_steps; s++) {
  *         ... compute grad ...
  *         ptm_clip_grad_norm(grad, n, 1.0);
@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "patchtsmixer.h" /* ptm_lr_schedule */
 
 typedef struct {
     float lr, beta1, beta2, eps, weight_decay;
@@ -41,10 +43,8 @@ void ptm_adamw_step(float *param, const float *grad, float *m, float *v, size_t 
  * max_norm / (total + 1e-6) < 1, every gradient is scaled by that factor. Returns total. */
 double ptm_clip_grad_norm(float *grad, size_t n, double max_norm);
 
-typedef enum { PTM_SCHED_CONSTANT, PTM_SCHED_COSINE, PTM_SCHED_ONECYCLE } ptm_sched_kind;
-
 typedef struct {
-    ptm_sched_kind kind;
+    ptm_lr_schedule kind;
     float base_lr; /* constant value, cosine peak, OneCycle max_lr */
     int64_t total_steps;
     int64_t warmup_steps;   /* cosine */

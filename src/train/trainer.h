@@ -1,11 +1,21 @@
-/* trainer.h - training and evaluation jobs: data -> windows -> AdamW steps -> checkpoints.
+/* trainer.h - the pieces of the training loop behind ptm_train_csv and ptm_eval_file
+ * (patchtsmixer.h), shared by the files of src/train/:
  *
- * A job names the task, the data, the model (a config, or a pretrained checkpoint to start
- * from) and the optimisation; ptm_train_run does the whole loop: per epoch a shuffled pass
- * over the training windows (forward, backward, gradient clipping, AdamW with a schedule),
- * validation, early stopping, and atomic checkpoints in Hugging Face format:
+ *   task.c        task setup: the architecture from ptm_train_params (struct, config.json or
+ *                 defaults) and an init_from checkpoint, the data (CSV split, scaler and
+ *                 windows, or .ts cases with a validation share), regression target
+ *                 standardisation, batch buffers, the one shuffle, the log
+ *   trainer.c     the loop: a step (forward, backward, clip, AdamW), an epoch (one shuffled
+ *                 pass), validation, early stopping, the test of the best model
+ *   eval.c        evaluation passes over windows or cases, and ptm_eval_file
+ *   baselines.c   trivial predictors on the test data (majority class, training mean, last value)
+ *   checkpoint.c  out_dir/ (best) and out_dir/last/ (resume: + optimizer.safetensors,
+ *                 trainer_state.json), written atomically
+ *   init.c        initial weights of a new model
+ *
+ * Checkpoints in Hugging Face format:
  *   out_dir/config.json + model.safetensors        the best model so far (by validation loss)
- *   out_dir/last/ (+ optimizer.safetensors, trainer_state.json)  where --resume continues
+ *   out_dir/last/ (+ optimizer.safetensors, trainer_state.json)  where resume continues
  * Same seed, data and thread count give bit-identical checkpoints.
  */
 #ifndef PTM_TRAINER_H
@@ -13,86 +23,125 @@
 
 #include "model.h"
 #include "train/adamw.h"
+#include "train/data.h"
 
-typedef enum {
-    PTM_TASK_FORECAST = 0,
-    PTM_TASK_CLASSIFY = 1,
-    PTM_TASK_REGRESS = 2,
-    PTM_TASK_PRETRAIN = 3
-} ptm_task;
+/* ------------------------------------------------------------------ task setup (task.c) */
 
+/* The data of a run. CSV series (forecast / pretrain) are scaled in place; .ts cases
+ * (classify / regress) are split by `order`: the first n_train_cases train, the next
+ * n_val_cases validate. */
 typedef struct {
-    ptm_task task;
-    ptm_config cfg;        /* architecture; model_class is set from the task */
-    const char *init_from; /* checkpoint to start from (backbone copied), or NULL */
-    int freeze_backbone;   /* train the head only (linear probing) */
-    /* data */
-    const char *data_path; /* forecasting/pretraining CSV, or the .ts training file */
-    const char *test_path; /* .ts test file (classification/regression) */
-    const char *columns;   /* comma-separated CSV columns to use (NULL = all numeric) */
-    /* optimisation */
-    int epochs;
-    int batch_size;
-    float lr;
-    float weight_decay;
-    float clip_norm; /* 0 = no clipping */
-    ptm_sched_kind schedule;
-    float warmup_frac;     /* cosine: warm-up share of all steps */
-    int patience;          /* early stopping after this many epochs without improvement */
-    int64_t max_steps;     /* stop after this many steps in total (0 = no limit) */
-    int stop_after_epochs; /* stop (as if interrupted) after this many epochs; the schedule
-                              still spans `epochs` (0 = run to the end) */
-    uint64_t seed;
-    int threads; /* threads per context (results do not depend on it) */
-    const char *out_dir;
-    int resume; /* continue from out_dir/last */
-    /* reporting: lines for a log; progress = 1 for a transient progress update */
-    void (*log)(void *user, int progress, const char *line);
-    void *user;
-    /* optional: after each epoch's checkpoints, its 1-based number and mean losses */
-    void (*on_epoch)(void *user, int epoch, double train_loss, double val_loss);
-} ptm_train_job;
+    ptm_csv tab;
+    float *vals, *obs; /* [nrows, C] selected columns */
+    int *cols;         /* selected column indices into tab */
+    int C;
+    size_t nrows;
+    ptm_split split;
+    ptm_std_scaler sc;
+    ptm_windows train, val, test;
+    ptm_ts_dataset ts_train, ts_test;
+    size_t *order;                     /* ts: shuffled case order */
+    size_t n_train_cases, n_val_cases; /* ts: split of the training file into train / val */
+} train_data;
 
+/* Everything a run knows before the model exists. */
 typedef struct {
-    int epochs_run, best_epoch;
-    int64_t steps;
-    double best_val;                   /* validation loss of the saved model */
-    double test_mse, test_mae;         /* forecasting, scaled space; regression in units */
-    double test_accuracy;              /* classification */
-    double baseline_accuracy;          /* classification: majority class of the training set */
-    double baseline_mse, baseline_mae; /* regression: the training mean as the prediction;
-                                          forecasting: the last observed value repeated */
-    double seconds, samples_per_sec;   /* wall time and training throughput */
-} ptm_train_result;
+    ptm_train_task task;
+    ptm_config cfg; /* finished: channels (and classes) from the data */
+    ptm_model *pre; /* the init_from checkpoint, or NULL */
+    train_data d;
+    double tmean, tstd; /* regression targets learnt standardised (tstd 0 = raw) */
+} train_task;
 
-void ptm_train_job_defaults(ptm_train_job *job);
-/* The --resume state of dir (a `last/` folder): the model (config.json + model.safetensors,
- * which must have m's architecture) is copied into m, the AdamW moments (optimizer.safetensors,
- * F32 [m->arena_floats] each) into am and av, the counters from trainer_state.json. Hostile
- * files give PTM_ERR_FORMAT / TENSOR / INPUT / IO; m, am and av may be partly overwritten then. */
+/* log callback of p with a printf line (nothing when p->log is NULL) */
+void train_log(const ptm_train_params *p, int progress, const char *fmt, ...) PTM_PRINTF(3, 4);
+/* Fisher-Yates over idx[0..n) with a ptm_rng seeded by seed */
+void train_shuffle(size_t *idx, size_t n, uint64_t seed);
+/* the architecture of p (p->config, else config_path, else config_json, else the defaults)
+ * with the model class of p->task; *cfg owns its lists (ptm_config_free) */
+PTM_MUST_USE ptm_status train_config_resolve(const ptm_train_params *p, ptm_config *cfg,
+                                             ptm_error *err);
+/* Task setup over a resolved cfg (taken over by t): the init_from backbone, the data, the
+ * finished config, target standardisation. t is zeroed first; train_task_free after failure. */
+PTM_MUST_USE ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_path,
+                                         const ptm_train_params *p, ptm_error *err);
+void train_task_free(train_task *t);
+/* a CSV of columns ("a,b", NULL = all): the standard split for context L and horizon H, a
+ * scaler fitted on the training rows, windows of each segment */
+PTM_MUST_USE ptm_status train_data_load_series(train_data *d, const char *path, const char *columns,
+                                               int L, int H, ptm_error *err);
+void train_data_free(train_data *d);
+
+/* input buffers of one batch */
+typedef struct {
+    float *past, *pobs, *fut, *tgt;
+    int64_t *labels;
+    int cap;
+} train_batch;
+
+PTM_MUST_USE ptm_status train_batch_alloc(train_batch *b, int cap, const ptm_config *c,
+                                          ptm_error *err);
+void train_batch_free(train_batch *b);
+/* .ts cases idx[0..n) into the batch; regression targets are standardised with tmean / tstd
+ * (tstd 0 = raw targets) */
+void train_batch_cases(train_batch *b, const ptm_ts_dataset *ts, const size_t *idx, size_t n,
+                       ptm_train_task task, double tmean, double tstd);
+
+/* ------------------------------------------------------------------ evaluation (eval.c) */
+
+/* sums of an evaluation pass */
+typedef struct {
+    double loss_sum, se, ae, n_el, n_samples, correct;
+    double sx, sy, sxx, syy, sxy; /* correlation sums */
+} train_metrics;
+
+/* every window of w (eval mode, batches of b->cap) into *a (zeroed first) */
+PTM_MUST_USE ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
+                                           train_batch *b, ptm_train_task task, train_metrics *a,
+                                           ptm_error *err);
+/* the cases idx[0..count) of ts into *a (zeroed first); targets as train_batch_cases */
+PTM_MUST_USE ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c,
+                                         const ptm_ts_dataset *ts, const size_t *idx, size_t count,
+                                         train_batch *b, ptm_train_task task, double tmean,
+                                         double tstd, train_metrics *a, ptm_error *err);
+
+/* ------------------------------------------------------------------ baselines (baselines.c) */
+
+/* baseline_* of s on the test data of t (b: a batch buffer for the forecast windows) */
+void train_baselines(const train_task *t, train_batch *b, ptm_train_summary *s);
+
+/* ------------------------------------------------------------------ checkpoints (checkpoint.c) */
+
+/* where training stands after an epoch (trainer_state.json) */
+typedef struct {
+    int epoch; /* 0-based, the last one completed */
+    int64_t step;
+    double best_val; /* inf while no epoch had a finite validation loss */
+    int best_epoch;  /* 0-based, -1 = none yet */
+    int bad_epochs;  /* epochs since the last improvement */
+} train_state;
+
+/* The resume folder dir (out_dir/last): model, AdamW moments am and av (F32 [m->arena_floats]
+ * each), counters; swapped in atomically so that dir or dir.old always holds a whole state. */
+PTM_MUST_USE ptm_status train_checkpoint_save(const char *dir, const ptm_model *m, const float *am,
+                                              const float *av, const train_state *st,
+                                              ptm_error *err);
+/* The best model into dir with y = t * sd + mean folded into the head's last linear layer when
+ * sd > 0 (regression targets learnt standardised); m is restored bit for bit afterwards.
+ * *backup: scratch for the head, allocated on first use (the caller frees it). */
+PTM_MUST_USE ptm_status train_checkpoint_save_best(ptm_model *m, const char *dir, double mean,
+                                                   double sd, float **backup, ptm_error *err);
+/* The resume state of dir (a `last/` folder, or dir.old after a crash between the two renames
+ * of a save): the model (config.json + model.safetensors, which must have m's architecture) is
+ * copied into m, the AdamW moments (optimizer.safetensors, F32 [m->arena_floats] each) into am
+ * and av, the counters from trainer_state.json. Hostile files give PTM_ERR_FORMAT / TENSOR /
+ * INPUT / IO; m, am and av may be partly overwritten then. */
 PTM_MUST_USE ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float *av,
                                              int *epoch, int64_t *step, double *best_val,
                                              int *best_epoch, int *bad_epochs, ptm_error *err);
-PTM_MUST_USE ptm_status ptm_train_run(const ptm_train_job *job, ptm_train_result *res,
-                                      ptm_error *err);
 
-/* Metrics of a forecaster on the test split of a CSV (standard protocol, StandardScaler fitted
- * on the training rows): MSE/MAE in the scaled space and in original units, correlation. */
-typedef struct {
-    double mse, mae;         /* scaled space (the literature's protocol) */
-    double mse_raw, mae_raw; /* original units */
-    double corr;             /* Pearson correlation of forecast and truth (scaled) */
-    size_t windows;
-    /* classification / regression */
-    int classifier; /* 1: accuracy is meaningful; 0 with cases > 0: a regressor */
-    double accuracy, rmse, reg_mae;
-    size_t cases;
-} ptm_eval_result;
-PTM_MUST_USE ptm_status ptm_eval_run(const char *model_dir, const char *data_path,
-                                     const char *columns, const char *split, int batch,
-                                     ptm_eval_result *res, ptm_error *err);
+/* ------------------------------------------------------------------ init.c */
 
-/* init.c */
 void ptm_model_init_weights(ptm_model *m, uint64_t seed);
 void ptm_sincos_table(float *pe, int n, int d);
 

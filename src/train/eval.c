@@ -1,0 +1,268 @@
+/* eval.c - evaluation passes (eval mode, no gradients) over windows of a CSV split or over .ts
+ * cases, used for validation and test by the trainer, and the public ptm_eval_file
+ * (patchtsmixer.h): a saved model's metrics on the split of a CSV (forecasting, pretraining)
+ * or on a .ts file (classification, regression).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/trainer.h"
+
+/* one eval-mode forward on a filled batch; accumulates loss (weighted by batch size) and, for
+ * forecasts, errors of the point forecast vs the targets */
+static ptm_status eval_batch(ptm_ctx *ectx, const ptm_config *c, train_batch *b, int n,
+                             ptm_train_task task, train_metrics *a, ptm_error *err) {
+    ptm_inputs in;
+    memset(&in, 0, sizeof in);
+    in.batch = n;
+    in.past_values = b->past;
+    in.observed_mask = b->pobs;
+    if (task == PTM_TRAIN_FORECAST) in.future_values = b->fut;
+    if (task == PTM_TRAIN_CLASSIFY) in.target_labels = b->labels;
+    if (task == PTM_TRAIN_REGRESS) in.target_values = b->tgt;
+    in.mask_seed = 1234;
+    ptm_status s = ptm_forward(ectx, &in, err);
+    if (s != PTM_OK) return s;
+    ptm_tensor_view v;
+    if (ptm_ctx_output(ectx, "loss", &v, NULL) == PTM_OK) a->loss_sum += (double)v.data[0] * n;
+    a->n_samples += n;
+    int nll = c->loss == PTM_LOSS_NLL;
+    if (task == PTM_TRAIN_FORECAST) {
+        if (ptm_ctx_output(ectx, nll ? "distribution_mean" : "prediction_outputs", &v, err) !=
+            PTM_OK)
+            return err->code;
+        int H = c->prediction_length, C = c->num_input_channels, Cs = c->num_prediction_channels;
+        for (int i = 0; i < n; i++)
+            for (int t = 0; t < H; t++)
+                for (int j = 0; j < Cs; j++) {
+                    int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+                    double y = (double)v.data[((size_t)i * H + t) * Cs + j];
+                    double x = (double)b->fut[((size_t)i * H + t) * C + ch];
+                    double e = y - x;
+                    a->se += e * e;
+                    a->ae += fabs(e);
+                    a->n_el += 1;
+                    a->sx += y;
+                    a->sy += x;
+                    a->sxx += y * y;
+                    a->syy += x * x;
+                    a->sxy += x * y;
+                }
+    } else if (task == PTM_TRAIN_CLASSIFY) {
+        if (ptm_ctx_output(ectx, "prediction_outputs", &v, err) != PTM_OK) return err->code;
+        int T = c->num_targets;
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            for (int t = 1; t < T; t++)
+                if (v.data[(size_t)i * T + t] > v.data[(size_t)i * T + best]) best = t;
+            a->correct += best == b->labels[i];
+        }
+    } else if (task == PTM_TRAIN_REGRESS) {
+        if (ptm_ctx_output(ectx, nll ? "distribution_mean" : "regression_outputs", &v, err) !=
+            PTM_OK)
+            return err->code;
+        int T = c->num_targets;
+        for (int i = 0; i < n * T; i++) {
+            double e = (double)v.data[i] - (double)b->tgt[i];
+            a->se += e * e;
+            a->ae += fabs(e);
+            a->n_el += 1;
+        }
+    }
+    return PTM_OK;
+}
+
+ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
+                              train_batch *b, ptm_train_task task, train_metrics *a,
+                              ptm_error *err) {
+    memset(a, 0, sizeof *a);
+    for (size_t start = 0; start < w->count; start += (size_t)b->cap) {
+        size_t n = ptm_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
+        ptm_status s = eval_batch(ectx, c, b, (int)n, task, a, err);
+        if (s != PTM_OK) return s;
+    }
+    return PTM_OK;
+}
+
+ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptm_ts_dataset *ts,
+                            const size_t *idx, size_t count, train_batch *b, ptm_train_task task,
+                            double tmean, double tstd, train_metrics *a, ptm_error *err) {
+    memset(a, 0, sizeof *a);
+    for (size_t start = 0; start < count; start += (size_t)b->cap) {
+        size_t n = count - start < (size_t)b->cap ? count - start : (size_t)b->cap;
+        train_batch_cases(b, ts, idx + start, n, task, tmean, tstd);
+        ptm_status s = eval_batch(ectx, c, b, (int)n, task, a, err);
+        if (s != PTM_OK) return s;
+    }
+    return PTM_OK;
+}
+
+/* ------------------------------------------------------------------ ptm_eval_file */
+
+/* forecast errors in original units (each channel's error times its std) into res */
+static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const ptm_windows *w,
+                                  const ptm_std_scaler *sc, train_batch *b, ptm_eval_result *res,
+                                  ptm_error *err) {
+    train_metrics r;
+    memset(&r, 0, sizeof r);
+    int Cs = c->num_prediction_channels, Hh = c->prediction_length, C = w->ncols;
+    ptm_tensor_view v;
+    for (size_t start = 0; start < w->count; start += (size_t)b->cap) {
+        size_t n = ptm_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
+        ptm_inputs in;
+        memset(&in, 0, sizeof in);
+        in.batch = (int)n;
+        in.past_values = b->past;
+        in.observed_mask = b->pobs;
+        ptm_status s = ptm_forward(ctx, &in, err);
+        if (s != PTM_OK) return s;
+        if ((s = ptm_ctx_output(
+                 ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean" : "prediction_outputs", &v,
+                 err)) != PTM_OK)
+            return s;
+        for (size_t i = 0; i < n; i++)
+            for (int t = 0; t < Hh; t++)
+                for (int j = 0; j < Cs; j++) {
+                    int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+                    double sd = (double)sc->std[ch];
+                    double e = ((double)v.data[(i * Hh + t) * Cs + j] -
+                                (double)b->fut[(i * Hh + t) * C + ch]) *
+                               sd;
+                    r.se += e * e;
+                    r.ae += fabs(e);
+                    r.n_el += 1;
+                }
+    }
+    res->mse_raw = r.se / r.n_el;
+    res->mae_raw = r.ae / r.n_el;
+    return PTM_OK;
+}
+
+/* forecaster or pretrainer on a split of a CSV */
+static ptm_status eval_series(ptm_ctx *ctx, const ptm_config *c, ptm_train_task task,
+                              const char *data_path, const char *columns, const char *split,
+                              train_batch *b, ptm_eval_result *res, ptm_error *err) {
+    train_data d;
+    memset(&d, 0, sizeof d);
+    int H = task == PTM_TRAIN_FORECAST ? c->prediction_length : 1;
+    ptm_status s = train_data_load_series(&d, data_path, columns, c->context_length, H, err);
+    if (s != PTM_OK) goto done;
+    if (d.C != c->num_input_channels) {
+        s = ptm_err(err, PTM_ERR_INPUT, data_path, "columns",
+                    "%d columns selected, the model expects %d (num_input_channels)", d.C,
+                    c->num_input_channels);
+        goto done;
+    }
+    const ptm_windows *w = &d.test;
+    if (split && strcmp(split, "val") == 0)
+        w = &d.val;
+    else if (split && strcmp(split, "train") == 0)
+        w = &d.train;
+    else if (split && strcmp(split, "test") != 0) {
+        s = ptm_err(err, PTM_ERR_ARG, NULL, "split",
+                    "unknown split '%s'; expected train, val or test", split);
+        goto done;
+    }
+    train_metrics a;
+    if ((s = train_eval_windows(ctx, c, w, b, task, &a, err)) != PTM_OK) goto done;
+    res->windows = w->count;
+    if (a.n_el > 0) {
+        res->mse = a.se / a.n_el;
+        res->mae = a.ae / a.n_el;
+        double cov = a.sxy / a.n_el - (a.sx / a.n_el) * (a.sy / a.n_el);
+        double vx = a.sxx / a.n_el - (a.sx / a.n_el) * (a.sx / a.n_el);
+        double vy = a.syy / a.n_el - (a.sy / a.n_el) * (a.sy / a.n_el);
+        res->corr = vx > 0 && vy > 0 ? cov / sqrt(vx * vy) : 0.0;
+        if ((s = raw_unit_errors(ctx, c, w, &d.sc, b, res, err)) != PTM_OK) goto done;
+    }
+    if (task == PTM_TRAIN_PRETRAIN && a.n_samples > 0) res->mse = a.loss_sum / a.n_samples;
+done:
+    train_data_free(&d);
+    return s;
+}
+
+/* classifier or regressor on every case of a .ts file */
+static ptm_status eval_ts_file(ptm_ctx *ctx, const ptm_config *c, ptm_train_task task,
+                               const char *data_path, train_batch *b, ptm_eval_result *res,
+                               ptm_error *err) {
+    ptm_ts_dataset ts;
+    memset(&ts, 0, sizeof ts);
+    size_t *idx = NULL;
+    ptm_status s = ptm_ts_load(data_path, c->context_length, &ts, err);
+    if (s != PTM_OK) goto done;
+    if (ts.nchannels != c->num_input_channels) {
+        s = ptm_err(err, PTM_ERR_INPUT, data_path, NULL,
+                    "%d channels, the model expects %d (num_input_channels)", ts.nchannels,
+                    c->num_input_channels);
+        goto done;
+    }
+    if (task == PTM_TRAIN_CLASSIFY && (!ts.labels || ts.nclasses > c->num_targets)) {
+        s = ptm_err(err, PTM_ERR_INPUT, data_path, "@classLabel",
+                    "expected class labels of at most %d classes", c->num_targets);
+        goto done;
+    }
+    if (task == PTM_TRAIN_REGRESS && !ts.targets) {
+        s = ptm_err(err, PTM_ERR_INPUT, data_path, "@targetLabel", "no regression targets");
+        goto done;
+    }
+    size_t nc = ts.ncases;
+    idx = malloc(sizeof(size_t) * (nc + 1));
+    if (!idx) {
+        s = ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < nc; i++) idx[i] = i;
+    train_metrics a;
+    if ((s = train_eval_cases(ctx, c, &ts, idx, nc, b, task, 0.0, 0.0, &a, err)) != PTM_OK)
+        goto done;
+    res->cases = nc;
+    res->classifier = task == PTM_TRAIN_CLASSIFY;
+    if (task == PTM_TRAIN_CLASSIFY) res->accuracy = a.correct / (double)nc;
+    if (a.n_el > 0) {
+        res->rmse = sqrt(a.se / a.n_el);
+        res->reg_mae = a.ae / a.n_el;
+    }
+done:
+    free(idx);
+    ptm_ts_free(&ts);
+    return s;
+}
+
+ptm_status ptm_eval_file(const char *model_dir, const char *data_path, const char *columns,
+                         const char *split, int batch, ptm_eval_result *res, ptm_error *err) {
+    if (!res || !model_dir || !data_path)
+        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "model_dir, data_path and res are required");
+    memset(res, 0, sizeof *res);
+    ptm_model *m = NULL;
+    ptm_ctx *ctx = NULL;
+    train_batch b;
+    memset(&b, 0, sizeof b);
+    ptm_status s = ptm_model_load(model_dir, &m, err);
+    if (s != PTM_OK) return s;
+    const ptm_config *c = &m->cfg;
+    if (batch < 1) batch = 256;
+    ptm_train_task task = c->model_class == PTM_CLASS_CLASSIFICATION ? PTM_TRAIN_CLASSIFY
+                          : c->model_class == PTM_CLASS_REGRESSION   ? PTM_TRAIN_REGRESS
+                          : c->model_class == PTM_CLASS_PRETRAINING  ? PTM_TRAIN_PRETRAIN
+                                                                     : PTM_TRAIN_FORECAST;
+    if (c->model_class == PTM_CLASS_MODEL) {
+        s = ptm_err(err, PTM_ERR_UNSUPPORTED, model_dir, "architectures",
+                    "PatchTSMixerModel has no head to evaluate");
+        goto done;
+    }
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.max_batch = batch;
+    cp.keep_hidden_states = 0;
+    if ((s = ptm_ctx_create(m, &cp, &ctx, err)) != PTM_OK) goto done;
+    if ((s = train_batch_alloc(&b, batch, c, err)) != PTM_OK) goto done;
+    if (task == PTM_TRAIN_FORECAST || task == PTM_TRAIN_PRETRAIN)
+        s = eval_series(ctx, c, task, data_path, columns, split, &b, res, err);
+    else
+        s = eval_ts_file(ctx, c, task, data_path, &b, res, err);
+done:
+    train_batch_free(&b);
+    ptm_ctx_free(ctx);
+    ptm_model_free(m);
+    return s;
+}

@@ -1,0 +1,293 @@
+/* task.c - task setup for training and evaluation (see trainer.h): the architecture from
+ * ptm_train_params, the backbone of an init_from checkpoint, the data, target standardisation,
+ * batch buffers, and the one shuffle of the trainer.
+ *
+ * Forecasting / pretraining: a CSV, the standard split (data.c), a StandardScaler fitted on the
+ * training rows, sliding windows. Classification / regression: a .ts training file, 20 % of its
+ * cases (shuffled with the seed) held out for validation, and an optional .ts test file.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/config.h"
+#include "rng.h"
+#include "train/trainer.h"
+
+void train_log(const ptm_train_params *p, int progress, const char *fmt, ...) {
+    if (!p->log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    p->log(p->user, progress, line);
+}
+
+void train_shuffle(size_t *idx, size_t n, uint64_t seed) {
+    ptm_rng r;
+    ptm_rng_seed(&r, seed);
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)ptm_rng_below(&r, i);
+        size_t t = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = t;
+    }
+}
+
+/* ------------------------------------------------------------------ architecture */
+
+static const ptm_class task_class[] = {PTM_CLASS_PREDICTION, PTM_CLASS_CLASSIFICATION,
+                                       PTM_CLASS_REGRESSION, PTM_CLASS_PRETRAINING};
+
+ptm_status train_config_resolve(const ptm_train_params *p, ptm_config *cfg, ptm_error *err) {
+    memset(cfg, 0, sizeof *cfg);
+    ptm_status s = PTM_OK;
+    if (p->config) {
+        s = ptm_config_copy(cfg, p->config, err);
+    } else if (p->config_path || p->config_json) {
+        unsigned char *buf = NULL;
+        size_t n = 0;
+        const char *text = p->config_json, *name = "config_json";
+        if (p->config_path) {
+            if ((s = ptm_read_file(p->config_path, 16 << 20, &buf, &n, err)) != PTM_OK) return s;
+            text = (const char *)buf;
+            name = p->config_path;
+        } else {
+            n = strlen(text);
+        }
+        s = ptm_config_parse_ex(text, n, name, (int)task_class[p->task], cfg, err);
+        free(buf);
+    } else {
+        ptm_config_defaults(cfg);
+    }
+    if (s != PTM_OK) return s;
+    cfg->model_class = task_class[p->task];
+    return PTM_OK;
+}
+
+/* the backbone's architecture comes from the checkpoint */
+static void inherit_backbone(ptm_config *cfg, const ptm_config *pc) {
+    cfg->context_length = pc->context_length;
+    cfg->patch_length = pc->patch_length;
+    cfg->patch_stride = pc->patch_stride;
+    cfg->num_input_channels = pc->num_input_channels;
+    cfg->d_model = pc->d_model;
+    cfg->expansion_factor = pc->expansion_factor;
+    cfg->num_layers = pc->num_layers;
+    cfg->mode = pc->mode;
+    cfg->gated_attn = pc->gated_attn;
+    cfg->norm_mlp = pc->norm_mlp;
+    cfg->self_attn = pc->self_attn;
+    cfg->self_attn_heads = pc->self_attn_heads;
+    cfg->use_positional_encoding = pc->use_positional_encoding;
+    cfg->positional_encoding_type = pc->positional_encoding_type;
+    cfg->scaling = pc->scaling;
+}
+
+/* ------------------------------------------------------------------ data */
+
+void train_data_free(train_data *d) {
+    ptm_csv_free(&d->tab);
+    free(d->vals);
+    free(d->obs);
+    free(d->cols);
+    ptm_scaler_free(&d->sc);
+    ptm_windows_free(&d->train);
+    ptm_windows_free(&d->val);
+    ptm_windows_free(&d->test);
+    ptm_ts_free(&d->ts_train);
+    ptm_ts_free(&d->ts_test);
+    free(d->order);
+    memset(d, 0, sizeof *d);
+}
+
+/* Column selection "a,b,c" -> indices; NULL = all. */
+static ptm_status select_columns(train_data *d, const char *path, const char *columns,
+                                 ptm_error *err) {
+    int n = 0;
+    d->cols = malloc(sizeof(int) * (d->tab.ncols + 1));
+    if (!d->cols) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    ptm_status s = ptm_csv_select_columns(&d->tab, columns, path, d->cols, &n, err);
+    if (s != PTM_OK) return s;
+    if (n < 1) return ptm_err(err, PTM_ERR_INPUT, path, "columns", "no value columns selected");
+    d->C = n;
+    return PTM_OK;
+}
+
+ptm_status train_data_load_series(train_data *d, const char *path, const char *columns, int L,
+                                  int H, ptm_error *err) {
+    ptm_status s = ptm_csv_load(path, 0, &d->tab, err);
+    if (s != PTM_OK) return s;
+    if ((s = select_columns(d, path, columns, err)) != PTM_OK) return s;
+    d->nrows = d->tab.nrows;
+    size_t cells = 0;
+    if (ptm_mul_size(d->nrows, (size_t)d->C, &cells) != 0)
+        return ptm_err(err, PTM_ERR_LIMIT, path, NULL, "too many cells");
+    d->vals = malloc(sizeof(float) * (cells ? cells : 1));
+    d->obs = malloc(sizeof(float) * (cells ? cells : 1));
+    if (!d->vals || !d->obs) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    for (size_t r = 0; r < d->nrows; r++)
+        for (int j = 0; j < d->C; j++) {
+            d->vals[r * d->C + j] = d->tab.values[r * d->tab.ncols + (size_t)d->cols[j]];
+            d->obs[r * d->C + j] = d->tab.observed[r * d->tab.ncols + (size_t)d->cols[j]];
+        }
+    s = ptm_split_make(ptm_split_kind_from_name(path), d->nrows, L, H, &d->split, err);
+    if (s != PTM_OK) {
+        snprintf(err->file, sizeof err->file, "%s", path);
+        return s;
+    }
+    s = ptm_scaler_fit(&d->sc, d->vals, d->obs, d->nrows, d->C, d->split.train_begin,
+                       d->split.train_end, err);
+    if (s != PTM_OK) return s;
+    ptm_scaler_transform(&d->sc, d->vals, d->obs, d->nrows);
+    if ((s = ptm_windows_init(&d->train, d->vals, d->obs, d->nrows, d->C, L, H,
+                              d->split.train_begin, d->split.train_end, err)) != PTM_OK ||
+        (s = ptm_windows_init(&d->val, d->vals, d->obs, d->nrows, d->C, L, H, d->split.val_begin,
+                              d->split.val_end, err)) != PTM_OK ||
+        (s = ptm_windows_init(&d->test, d->vals, d->obs, d->nrows, d->C, L, H, d->split.test_begin,
+                              d->split.test_end, err)) != PTM_OK)
+        return s;
+    return PTM_OK;
+}
+
+/* forecast / pretrain: the CSV sets the channels */
+static ptm_status load_task_series(train_task *t, const char *data_path, const ptm_train_params *p,
+                                   ptm_error *err) {
+    train_data *d = &t->d;
+    int H = t->task == PTM_TRAIN_FORECAST ? t->cfg.prediction_length : 1;
+    ptm_status s = train_data_load_series(d, data_path, p->columns, t->cfg.context_length, H, err);
+    if (s != PTM_OK) return s;
+    if (p->init_from && d->C != t->cfg.num_input_channels)
+        return ptm_err(err, PTM_ERR_INPUT, data_path, "columns",
+                       "%d columns selected, the checkpoint %s has %d channels", d->C, p->init_from,
+                       t->cfg.num_input_channels);
+    t->cfg.num_input_channels = d->C;
+    train_log(p, 0, "data: %s, %zu rows x %d channels; windows train %zu, val %zu, test %zu",
+              data_path, d->nrows, d->C, d->train.count, d->val.count, d->test.count);
+    return PTM_OK;
+}
+
+/* classify / regress: .ts cases set the channels and classes; 20 % of the training cases
+ * (shuffled with the seed) validate */
+static ptm_status load_task_cases(train_task *t, const char *data_path, const ptm_train_params *p,
+                                  ptm_error *err) {
+    train_data *d = &t->d;
+    int L = t->cfg.context_length;
+    ptm_status s = ptm_ts_load(data_path, L, &d->ts_train, err);
+    if (s != PTM_OK) return s;
+    if (p->test_path &&
+        (s = ptm_ts_load_with_classes(p->test_path, L, &d->ts_train, &d->ts_test, err)) != PTM_OK)
+        return s;
+    if (t->task == PTM_TRAIN_CLASSIFY && !d->ts_train.labels)
+        return ptm_err(err, PTM_ERR_INPUT, data_path, "@classLabel",
+                       "no class labels: not a classification file");
+    if (t->task == PTM_TRAIN_REGRESS && !d->ts_train.targets)
+        return ptm_err(err, PTM_ERR_INPUT, data_path, "@targetLabel",
+                       "no regression targets: not a regression file");
+    t->cfg.num_input_channels = d->ts_train.nchannels;
+    if (t->task == PTM_TRAIN_CLASSIFY) t->cfg.num_targets = d->ts_train.nclasses;
+    if (t->task == PTM_TRAIN_REGRESS) t->cfg.num_targets = 1;
+    size_t nc = d->ts_train.ncases;
+    d->order = malloc(sizeof(size_t) * (nc + 1));
+    if (!d->order) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    for (size_t i = 0; i < nc; i++) d->order[i] = i;
+    train_shuffle(d->order, nc, p->seed ^ 0x5bd1e995ULL);
+    d->n_val_cases = nc >= 10 ? nc / 5 : 0;
+    d->n_train_cases = nc - d->n_val_cases;
+    train_log(p, 0, "data: %s, %zu cases x %d channels x %d steps (%zu train, %zu val), %s %zu",
+              data_path, nc, d->ts_train.nchannels, d->ts_train.length, d->n_train_cases,
+              d->n_val_cases, p->test_path ? "test" : "no test file", d->ts_test.ncases);
+    return PTM_OK;
+}
+
+/* regression with a point head: learn standardised targets (the inverse transform is folded
+ * into every saved head, train_checkpoint_save_best) */
+static void standardise_targets(train_task *t, const ptm_train_params *p) {
+    const train_data *d = &t->d;
+    if (t->task != PTM_TRAIN_REGRESS || t->cfg.loss != PTM_LOSS_MSE || t->cfg.has_output_range ||
+        d->n_train_cases <= 1)
+        return;
+    double sum = 0.0, ss = 0.0;
+    for (size_t i = 0; i < d->n_train_cases; i++) sum += (double)d->ts_train.targets[d->order[i]];
+    t->tmean = sum / (double)d->n_train_cases;
+    for (size_t i = 0; i < d->n_train_cases; i++) {
+        double e = (double)d->ts_train.targets[d->order[i]] - t->tmean;
+        ss += e * e;
+    }
+    t->tstd = sqrt(ss / (double)d->n_train_cases);
+    if (!(t->tstd > 0.0))
+        t->tmean = t->tstd = 0.0;
+    else
+        train_log(p, 0, "targets standardised: mean %.6g, std %.6g (folded into the saved head)",
+                  t->tmean, t->tstd);
+}
+
+ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_path,
+                            const ptm_train_params *p, ptm_error *err) {
+    memset(t, 0, sizeof *t);
+    t->task = p->task;
+    t->cfg = *cfg;
+    memset(cfg, 0, sizeof *cfg);
+    ptm_status s;
+    if (p->init_from) {
+        if ((s = ptm_model_load(p->init_from, &t->pre, err)) != PTM_OK) return s;
+        inherit_backbone(&t->cfg, &t->pre->cfg);
+    }
+    if (t->task == PTM_TRAIN_FORECAST || t->task == PTM_TRAIN_PRETRAIN)
+        s = load_task_series(t, data_path, p, err);
+    else
+        s = load_task_cases(t, data_path, p, err);
+    if (s != PTM_OK) return s;
+    if ((s = ptm_config_finish(&t->cfg, "training config", err)) != PTM_OK) return s;
+    standardise_targets(t, p);
+    return PTM_OK;
+}
+
+void train_task_free(train_task *t) {
+    ptm_model_free(t->pre);
+    ptm_config_free(&t->cfg);
+    train_data_free(&t->d);
+    memset(t, 0, sizeof *t);
+}
+
+/* ------------------------------------------------------------------ batches */
+
+ptm_status train_batch_alloc(train_batch *b, int cap, const ptm_config *c, ptm_error *err) {
+    size_t L = (size_t)c->context_length, C = (size_t)c->num_input_channels,
+           H = (size_t)c->prediction_length, T = (size_t)c->num_targets;
+    b->cap = cap;
+    b->past = malloc(sizeof(float) * (size_t)cap * L * C);
+    b->pobs = malloc(sizeof(float) * (size_t)cap * L * C);
+    b->fut = malloc(sizeof(float) * (size_t)cap * (H > 1 ? H : 1) * C);
+    b->tgt = malloc(sizeof(float) * (size_t)cap * T);
+    b->labels = malloc(sizeof(int64_t) * (size_t)cap);
+    if (!b->past || !b->pobs || !b->fut || !b->tgt || !b->labels)
+        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory for a batch of %d", cap);
+    return PTM_OK;
+}
+
+void train_batch_free(train_batch *b) {
+    free(b->past);
+    free(b->pobs);
+    free(b->fut);
+    free(b->tgt);
+    free(b->labels);
+    memset(b, 0, sizeof *b);
+}
+
+void train_batch_cases(train_batch *b, const ptm_ts_dataset *ts, const size_t *idx, size_t n,
+                       ptm_train_task task, double tmean, double tstd) {
+    size_t per = (size_t)ts->length * (size_t)ts->nchannels;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(b->past + i * per, ts->values + idx[i] * per, per * sizeof(float));
+        memcpy(b->pobs + i * per, ts->observed + idx[i] * per, per * sizeof(float));
+        if (task == PTM_TRAIN_CLASSIFY)
+            b->labels[i] = ts->labels[idx[i]];
+        else
+            b->tgt[i] = tstd > 0 ? (float)(((double)ts->targets[idx[i]] - tmean) / tstd)
+                                 : ts->targets[idx[i]];
+    }
+}
