@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "train/data.h"
+#include "io/ts.h"
 
 static char g_dir[64];
 

@@ -66,7 +66,7 @@ ptm_status ptm_train_csv(const char *data_path, const char *out_dir, const ptm_t
             n = strlen(text);
         }
         ptm_config fc;
-        ptm_status s = ptm_config_parse_ex(text, n, name, (int)classes[params->task], &fc, err);
+        ptm_status s = ptm_config_parse(text, n, name, (int)classes[params->task], &fc, err);
         free(buf);
         if (s != PTM_OK) {
             ptm_config_free(&job.cfg);

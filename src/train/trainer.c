@@ -27,7 +27,7 @@
 #include "io/safetensors.h"
 #include "io/save.h"
 #include "kernels/kernels.h"
-#include "train/data.h"
+#include "io/ts.h"
 
 void ptm_train_job_defaults(ptm_train_job *job) {
     memset(job, 0, sizeof *job);
