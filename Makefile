@@ -1,7 +1,7 @@
 # Makefile - builds the library, the `patchtsmixer` CLI and the tests.
 #
-#   make            library (build/libpatchtsmixer.a), CLI (build/patchtsmixer), test programs,
-#                   benchmark (build/bench)
+#   make            library (build/libpatchtsmixer.a and .so), CLI (build/patchtsmixer, over the
+#                   shared library), test programs, benchmark (build/bench)
 #   make test       build and run the whole test suite (prints "N passed, N failed")
 #   make asan       the same suite built with AddressSanitizer + UBSan in build-asan/
 #   make format     clang-format every source file; make format-check fails on a diff
@@ -80,9 +80,13 @@ $(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) include/patchtsmixer.h
 ifeq ($(strip $(CLI_INTERNAL)),)
 $(CLI): $(CLI_OBJ) $(BUILD)/libpatchtsmixer.so
 	$(CC) $(CFLAGS_PUB) $(CLI_OBJ) -L$(BUILD) -lpatchtsmixer -Wl,-rpath,'$$ORIGIN' $(LDLIBS) -o $@
+# make install links the same objects again with the installed library's folder as rpath
+CLI_INSTALL = $(CC) $(CFLAGS_PUB) $(CLI_OBJ) -L$(BUILD) -lpatchtsmixer -Wl,-rpath,'$(LIBDIR)' \
+              $(LDLIBS) -o $(DESTDIR)$(BINDIR)/patchtsmixer
 else
 $(CLI): $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS_PUB) $(CLI_OBJ) $(LIB) $(LDLIBS) -o $@
+CLI_INSTALL = install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/patchtsmixer
 endif
 
 $(BUILD)/test_%: tests/test_%.c tests/testutil.h $(LIB)
@@ -179,7 +183,7 @@ install: $(LIB) $(BUILD)/libpatchtsmixer.so $(CLI)
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so.$(VERSION)
 	ln -sf libpatchtsmixer.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so
-	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/patchtsmixer
+	$(CLI_INSTALL)
 	sed $(PKG_SED) pkg/patchtsmixer.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/patchtsmixer.pc
 	to_prefix=$$(echo "$(LIBREL)/cmake/patchtsmixer" | sed 's|[^/][^/]*|..|g'); \
 	sed $(PKG_SED) -e "s|@CMAKE_TO_PREFIX@|$$to_prefix|g" pkg/patchtsmixerConfig.cmake.in \
