@@ -90,6 +90,21 @@ static ptm_status eval_series_load(const ptm_config *c, const char *data_path, c
     return ptm_windows_init(&es->w, es->vals, es->obs, R, C, L, H, b0, b1, err);
 }
 
+/* the q0.1 and q0.9 rows [2, per] of 200 paths sampled (seed 0) from the last forward */
+static ptm_status band_q19(ptm_ctx *ctx, size_t per, float **q, ptm_error *err) {
+    const int S = 200;
+    const float qs[2] = {0.1f, 0.9f};
+    float *samp = malloc(sizeof(float) * per * S);
+    *q = malloc(sizeof(float) * per * 2);
+    ptm_status s;
+    if (!samp || !*q)
+        s = cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    else if ((s = ptm_ctx_sample(ctx, S, 0, samp, per * S, err)) == PTM_OK)
+        s = ptm_quantiles(samp, 1, S, (int64_t)per, qs, 2, *q, err);
+    free(samp);
+    return s;
+}
+
 /* eval --plot: the forecast of window `index` (-1 = the last) of the chosen split of a CSV,
  * in original units, next to its history (the last history_shown steps, -1 = the default,
  * 0 = all), the actual values and, for distribution heads, the q0.1 - q0.9 band */
@@ -101,7 +116,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     eval_series es;
     memset(&es, 0, sizeof es);
     float *past = NULL, *pobs = NULL, *fut = NULL, *fobs = NULL;
-    float *hist = NULL, *fc = NULL, *act = NULL, *samp = NULL, *q = NULL;
+    float *hist = NULL, *fc = NULL, *act = NULL, *q = NULL;
     int *sel = NULL;
     const char **names = NULL;
     ptm_status s = ptm_model_load(model_dir, &m, err);
@@ -166,14 +181,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     ptm_scaler_inverse(&es.sc, act, (size_t)H, Cs, sel);
     ptm_scaler_inverse(&es.sc, fc, (size_t)H, Cs, sel);
     if (nll) {
-        const int S = 200;
-        const float qs[2] = {0.1f, 0.9f};
-        samp = malloc(sizeof(float) * HS * S);
-        q = malloc(sizeof(float) * HS * 2);
-        if (!samp || !q) goto oom;
-        if ((s = ptm_ctx_sample(ctx, S, 0, samp, HS * S, err)) != PTM_OK ||
-            (s = ptm_quantiles(samp, 1, S, (int64_t)HS, qs, 2, q, err)) != PTM_OK)
-            goto done;
+        if ((s = band_q19(ctx, HS, &q, err)) != PTM_OK) goto done;
         ptm_scaler_inverse(&es.sc, q, (size_t)2 * H, Cs, sel);
     }
     char title[512];
@@ -214,7 +222,6 @@ done:
     free(hist);
     free(fc);
     free(act);
-    free(samp);
     free(q);
     free(sel);
     free(names);
