@@ -1,7 +1,7 @@
 # Makefile - builds the library, the `patchtsmixer` CLI and the tests.
 #
-#   make            library (build/libpatchtsmixer.a), CLI (build/patchtsmixer), test programs,
-#                   benchmark (build/bench)
+#   make            library (build/libpatchtsmixer.a and .so), CLI (build/patchtsmixer, over the
+#                   shared library), test programs, benchmark (build/bench)
 #   make test       build and run the whole test suite (prints "N passed, N failed")
 #   make asan       the same suite built with AddressSanitizer + UBSan in build-asan/
 #   make format     clang-format every source file; make format-check fails on a diff
@@ -16,10 +16,12 @@ BUILD   ?= build
 OPT     ?= -O3
 CFLAGS  ?=
 WARN     = -Wall -Wextra -Werror -Wshadow -Wdouble-promotion -Wno-unused-parameter -Wno-format-truncation
-CFLAGS_ALL = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CFLAGS)
+# the public header only (the CLI); the library and the tests also see src/
+CFLAGS_PUB = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude $(CFLAGS)
+CFLAGS_ALL = $(CFLAGS_PUB) -Isrc
 LDLIBS  = -lm -lpthread
 
-LIB_SRC  = $(sort $(wildcard src/*.c src/io/*.c src/layers/*.c src/kernels/*.c src/train/*.c))
+LIB_SRC  = $(sort $(wildcard src/*.c src/data/*.c src/io/*.c src/layers/*.c src/kernels/*.c src/train/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/%)
@@ -62,8 +64,19 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(CLI): $(wildcard cli/*.c cli/*.h) $(LIB)
-	$(CC) $(CFLAGS_ALL) $(wildcard cli/*.c) $(LIB) $(LDLIBS) -o $@
+# The CLI is a user of the library like any other: cli/*.c see only include/patchtsmixer.h and
+# link against the shared library (whose version script exports exactly the header's
+# functions), found next to the binary through an rpath ($ORIGIN) in the build tree.
+CLI_SRC      = $(sort $(wildcard cli/*.c))
+CLI_OBJ      = $(CLI_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) include/patchtsmixer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_PUB) -c $< -o $@
+$(CLI): $(CLI_OBJ) $(BUILD)/libpatchtsmixer.so
+	$(CC) $(CFLAGS_PUB) $(CLI_OBJ) -L$(BUILD) -lpatchtsmixer -Wl,-rpath,'$$ORIGIN' $(LDLIBS) -o $@
+# make install links the same objects again with the installed library's folder as rpath
+CLI_INSTALL = $(CC) $(CFLAGS_PUB) $(CLI_OBJ) -L$(BUILD) -lpatchtsmixer -Wl,-rpath,'$(LIBDIR)' \
+              $(LDLIBS) -o $(DESTDIR)$(BINDIR)/patchtsmixer
 
 $(BUILD)/test_%: tests/test_%.c tests/testutil.h $(LIB)
 	$(CC) $(CFLAGS_ALL) -Itests $< $(LIB) $(LDLIBS) -o $@
@@ -159,7 +172,7 @@ install: $(LIB) $(BUILD)/libpatchtsmixer.so $(CLI)
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so.$(VERSION)
 	ln -sf libpatchtsmixer.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so
-	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/patchtsmixer
+	$(CLI_INSTALL)
 	sed $(PKG_SED) pkg/patchtsmixer.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/patchtsmixer.pc
 	to_prefix=$$(echo "$(LIBREL)/cmake/patchtsmixer" | sed 's|[^/][^/]*|..|g'); \
 	sed $(PKG_SED) -e "s|@CMAKE_TO_PREFIX@|$$to_prefix|g" pkg/patchtsmixerConfig.cmake.in \

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # .ci/install_check.sh - the library as a new user gets it: `make install` into a prefix (and
-# staged with DESTDIR), examples/forecast.c built against the installed files through
-# pkg-config (shared and static) and through CMake's find_package, the public header compiled
-# as C++ and as strict C99, the shared library exporting exactly the header's functions, and
+# staged with DESTDIR), examples/forecast.c and the CLI's sources (cli/*.c) built against the
+# installed files through pkg-config (shared and static) and through CMake's find_package, the
+# public header compiled as C++ and as strict C99, the shared library exporting exactly the header's functions, and
 # `make uninstall` removing everything. Needs cc, c++, make, pkg-config, cmake. Run from the
 # repository root after `make`; prints "N passed, M failed" and exits non-zero on a failure.
 set -uo pipefail
@@ -63,6 +63,18 @@ check "example (static) forecasts what Hugging Face computes" same_values "$tmp/
 check "C++ program links against the installed library" \
     c++ -std=c++11 -Wall -Werror "$tmp/t.cpp" -I"$P/include" -L"$P/lib" -lpatchtsmixer -o "$tmp/tcpp"
 check "installed CLI runs" sh -c "$P/bin/patchtsmixer --version | grep -q '^patchtsmixer '"
+# the CLI is a program of the public API like the examples: its sources build against the
+# installed header and shared library alone, and forecast what the build tree's CLI does
+# shellcheck disable=SC2046
+check "cc cli/*.c \$(pkg-config --cflags --libs patchtsmixer) (the CLI on the installed library)" \
+    cc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L cli/*.c \
+    $(pkg-config --cflags --libs patchtsmixer) -lm -o "$tmp/cli"
+check "CLI on the installed library: info models/etth1" \
+    sh -c "LD_LIBRARY_PATH=$P/lib $tmp/cli info models/etth1 | grep -q 'PatchTSMixerForPrediction'"
+"$BUILD/patchtsmixer" predict models/etth1 --input data/ETTh1.csv --output "$tmp/fc_build.csv" >/dev/null 2>&1
+check "CLI on the installed library: predict models/etth1 on data/ETTh1.csv = build tree's" \
+    sh -c "LD_LIBRARY_PATH=$P/lib $tmp/cli predict models/etth1 --input data/ETTh1.csv \
+        --output $tmp/fc_cli.csv && test -s $tmp/fc_cli.csv && cmp $tmp/fc_cli.csv $tmp/fc_build.csv"
 
 # 4. staged install (DESTDIR) of a /usr/local build, used through PKG_CONFIG_SYSROOT_DIR and CMake
 S=$tmp/stage

@@ -1,16 +1,48 @@
-/* cli.h - what the subcommand files of the `patchtsmixer` tool share. */
+/* cli.h - what the subcommand files of the `patchtsmixer` tool share (cli.c): the exit codes,
+ * error and usage messages, option-value parsing and the output file of a CSV. Each
+ * subcommand lives in its own file (info.c, predict.c, train.c, eval.c); main.c dispatches. */
 #ifndef PTM_CLI_H
 #define PTM_CLI_H
+#include <stdio.h>
+
 #include "patchtsmixer.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
+int cmd_info(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
 /* print "patchtsmixer: <error>" on stderr, return EXIT_RUNTIME */
 int fail_status(const ptm_error *err);
 /* print "patchtsmixer CMD: <fmt with arg> (see ...)" on stderr, return EXIT_USAGE */
 int fail_usage(const char *cmd, const char *fmt, const char *arg);
+/* fill *err (code, file and field may be NULL = "", a printf text) and return code: the
+ * command line's own errors, printed like the library's by fail_status */
+ptm_status cli_error(ptm_error *err, ptm_status code, const char *file, const char *field,
+                     const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
 
-int cmd_train(int argc, char **argv);
-int cmd_eval(int argc, char **argv);
+/* option values: 0 and *out when s is a whole number in [lo, hi], else -1 */
+int parse_int(const char *s, long lo, long hi, long *out);
+int parse_double(const char *s, double lo, double hi, double *out);
+/* a comma-separated list of at most max numbers ("0.1,0.5,0.9"): 0 and *n, else -1 */
+int parse_list_f(const char *s, float *out, int max, int *n);
+/* index of v in the NULL-terminated names: 0 and *out, else -1 */
+int pick_name(const char *v, const char *const *names, int *out);
+
+/* a CSV being written: a file, or standard output for "-" */
+typedef struct {
+    FILE *f;
+    const char *path;
+} outfile;
+/* 0, or -1 with *err filled */
+int open_out(outfile *o, const char *path, ptm_error *err);
+/* close (or flush standard output) and check that every write succeeded: 0, or -1 */
+int close_out(outfile *o, ptm_error *err);
 #endif

@@ -45,11 +45,4 @@ void loss_history_read(loss_history *h, const char *dir);
 int loss_history_add(loss_history *h, const char *dir, int epoch, double train, double val);
 void loss_history_free(loss_history *h);
 
-/* eval --plot: the forecast of window `index` (-1 = the last) of the chosen split of a CSV,
- * in original units, next to its history (the last history_shown steps, -1 = the default,
- * 0 = all) and the actual values */
-PTM_MUST_USE ptm_status plot_eval_window(const char *model_dir, const char *data_path,
-                                         const char *columns, const char *split, long index,
-                                         int history_shown, const char *svg_path, ptm_error *err);
-
 #endif

@@ -1,9 +1,8 @@
-/* train.c - the `patchtsmixer train` and `patchtsmixer eval` subcommands.
- *
- * They drive the training loop and the evaluation in src/train/trainer.c (not yet part of the
- * public API, hence the internal headers here): flags or a Hugging Face config.json give the
- * model, the data comes from a CSV (forecasting, pretraining) or .ts files (classification,
- * regression), checkpoints are written in Hugging Face format.
+/* train.c - `patchtsmixer train`: flags or a Hugging Face config.json (--config) give the
+ * architecture, the data comes from a CSV (forecasting, pretraining) or .ts files
+ * (classification, regression); checkpoints are written in Hugging Face format, the loss
+ * curves as DIR/loss.csv and DIR/loss.svg (plot.h) after every epoch. The loop itself is
+ * the library's ptm_train_csv.
  */
 #include <errno.h>
 #include <math.h>
@@ -13,10 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "common.h"
 #include "plot.h"
-#include "io/config.h"
-#include "train/trainer.h"
 
 static const char *TRAIN_USAGE =
     "usage: patchtsmixer train --data FILE --out DIR [options]\n"
@@ -61,21 +57,6 @@ static const char *TRAIN_USAGE =
     "\n"
     "example: patchtsmixer train --data data/ETTh2.csv --out runs/etth2 --epochs 10\n";
 
-static const char *EVAL_USAGE =
-    "usage: patchtsmixer eval MODEL_DIR --data FILE [--columns A,B] [--split S] [--json]\n"
-    "                         [--plot FILE.svg [--plot-window K] [--plot-history N]]\n"
-    "\n"
-    "Forecasters: MSE and MAE on the test split of a CSV in the scaled space (the literature's\n"
-    "protocol: StandardScaler fitted on the training rows) and in original units, and the\n"
-    "correlation of forecast and truth. Classifiers: accuracy on a .ts file. Regressors: RMSE\n"
-    "and MAE on a .ts file. --split test|val|train picks the CSV segment [test].\n"
-    "--plot FILE.svg (forecasters) draws one window of the split in original units: its\n"
-    "history (the last N steps, --plot-history, 0 = all; default 2 x prediction_length),\n"
-    "the forecast, the actual values and, for distribution heads, the q0.1 - q0.9 band of\n"
-    "200 samples; --plot-window K picks the window (0 = first, default the last).\n"
-    "\n"
-    "example: patchtsmixer eval models/etth1 --data data/ETTh1.csv\n";
-
 typedef struct {
     int quiet, tty, progress_shown;
     loss_history *losses; /* loss curves written to out_dir after every epoch */
@@ -110,56 +91,26 @@ static void log_line(void *user, int progress, const char *line) {
     fprintf(stderr, "%s\n", line);
 }
 
-static int parse_i(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
+/* the architecture flags, applied after --config in command-line order */
+typedef struct {
+    const char *flag, *value;
+} model_flag;
 
-static int parse_f(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !(v >= lo && v <= hi)) return -1;
-    *out = v;
-    return 0;
-}
+typedef struct {
+    const char *config_path;
+    model_flag flags[64];
+    int nflags;
+} model_flags;
 
-static int pick(const char *v, const char *const *names, int *out) {
-    for (int i = 0; names[i]; i++)
-        if (strcmp(v, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    return -1;
-}
+/* the task, data and optimisation flags into *job, the model flags into *mf; -1 to go on,
+ * else the exit code */
+/* what ptm_train_csv takes */
+typedef struct {
+    ptm_train_params p;
+    const char *data_path, *out_dir;
+} train_job;
 
-int cmd_train(int argc, char **argv) {
-    ptm_train_params job = ptm_train_default_params();
-    ptm_config cfg;
-    ptm_config_defaults(&cfg);
-    ptm_config *c = &cfg;
-    const char *data_path = NULL, *out_dir = NULL;
-    /* our defaults: the paper's seed configuration for ETT */
-    c->context_length = 512;
-    c->prediction_length = 96;
-    c->patch_length = 8;
-    c->patch_stride = 8;
-    c->d_model = 16;
-    c->num_layers = 4;
-    c->random_mask_ratio = 0.4;
-    const char *config_path = NULL;
-    log_state ls = {0, isatty(2), 0, NULL, NULL};
-    loss_history losses = {0, 0, NULL, NULL, NULL};
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    job.num_threads = ncpu > 1 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
-    int stride_set = 0, rc = EXIT_RUNTIME;
-    /* model flags are applied after --config, so remember them */
-    const char *model_flags[64][2];
-    int nmf = 0;
+static int train_args(int argc, char **argv, train_job *job, log_state *ls, model_flags *mf) {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -167,15 +118,15 @@ int cmd_train(int argc, char **argv) {
             return 0;
         }
         if (strcmp(a, "--resume") == 0) {
-            job.resume = 1;
+            job->p.resume = 1;
             continue;
         }
         if (strcmp(a, "--quiet") == 0) {
-            ls.quiet = 1;
+            ls->quiet = 1;
             continue;
         }
         if (strcmp(a, "--freeze-backbone") == 0) {
-            job.freeze_backbone = 1;
+            job->p.freeze_backbone = 1;
             continue;
         }
         if (strncmp(a, "--", 2) != 0) return fail_usage("train", "unexpected argument '%s'", a);
@@ -187,307 +138,279 @@ int cmd_train(int argc, char **argv) {
         static const char *const scheds[] = {"constant", "cosine", "onecycle", NULL};
         int e;
         if (strcmp(a, "--task") == 0) {
-            if (pick(v, tasks, &e))
+            if (pick_name(v, tasks, &e))
                 return fail_usage(
                     "train", "--task '%s': expected forecast, classify, regress or pretrain", v);
-            job.task = (ptm_train_task)e;
+            job->p.task = (ptm_train_task)e;
         } else if (strcmp(a, "--data") == 0)
-            data_path = v;
+            job->data_path = v;
         else if (strcmp(a, "--test") == 0)
-            job.test_path = v;
+            job->p.test_path = v;
         else if (strcmp(a, "--columns") == 0)
-            job.columns = v;
+            job->p.columns = v;
         else if (strcmp(a, "--config") == 0)
-            config_path = v;
+            mf->config_path = v;
         else if (strcmp(a, "--init-from") == 0)
-            job.init_from = v;
+            job->p.init_from = v;
         else if (strcmp(a, "--out") == 0)
-            out_dir = v;
+            job->out_dir = v;
         else if (strcmp(a, "--epochs") == 0) {
-            if (parse_i(v, 1, 100000, &iv))
+            if (parse_int(v, 1, 100000, &iv))
                 return fail_usage("train", "--epochs '%s': expected an integer >= 1", v);
-            job.epochs = (int)iv;
+            job->p.epochs = (int)iv;
         } else if (strcmp(a, "--batch-size") == 0) {
-            if (parse_i(v, 1, 65536, &iv))
+            if (parse_int(v, 1, 65536, &iv))
                 return fail_usage("train", "--batch-size '%s': expected an integer in [1, 65536]",
                                   v);
-            job.batch_size = (int)iv;
+            job->p.batch_size = (int)iv;
         } else if (strcmp(a, "--lr") == 0) {
-            if (parse_f(v, 1e-12, 10.0, &fv))
+            if (parse_double(v, 1e-12, 10.0, &fv))
                 return fail_usage("train", "--lr '%s': expected a number in (0, 10]", v);
-            job.lr = (float)fv;
+            job->p.lr = (float)fv;
         } else if (strcmp(a, "--weight-decay") == 0) {
-            if (parse_f(v, 0.0, 10.0, &fv))
+            if (parse_double(v, 0.0, 10.0, &fv))
                 return fail_usage("train", "--weight-decay '%s': expected a number in [0, 10]", v);
-            job.weight_decay = (float)fv;
+            job->p.weight_decay = (float)fv;
         } else if (strcmp(a, "--clip") == 0) {
-            if (parse_f(v, 0.0, 1e9, &fv))
+            if (parse_double(v, 0.0, 1e9, &fv))
                 return fail_usage("train", "--clip '%s': expected a number >= 0", v);
-            job.clip_norm = (float)fv;
+            job->p.clip_norm = (float)fv;
         } else if (strcmp(a, "--schedule") == 0) {
-            if (pick(v, scheds, &e))
+            if (pick_name(v, scheds, &e))
                 return fail_usage("train", "--schedule '%s': expected onecycle, cosine or constant",
                                   v);
-            job.schedule = (ptm_lr_schedule)e;
+            job->p.schedule = (ptm_lr_schedule)e;
         } else if (strcmp(a, "--warmup") == 0) {
-            if (parse_f(v, 0.0, 1.0, &fv))
+            if (parse_double(v, 0.0, 1.0, &fv))
                 return fail_usage("train", "--warmup '%s': expected a fraction in [0, 1]", v);
-            job.warmup_frac = (float)fv;
+            job->p.warmup_frac = (float)fv;
         } else if (strcmp(a, "--patience") == 0) {
-            if (parse_i(v, 0, 100000, &iv))
+            if (parse_int(v, 0, 100000, &iv))
                 return fail_usage("train", "--patience '%s': expected an integer >= 0", v);
-            job.patience = (int)iv;
+            job->p.patience = (int)iv;
         } else if (strcmp(a, "--seed") == 0) {
-            if (parse_i(v, 0, 2147483647L, &iv))
+            if (parse_int(v, 0, 2147483647L, &iv))
                 return fail_usage("train", "--seed '%s': expected a non-negative integer", v);
-            job.seed = (uint64_t)iv;
+            job->p.seed = (uint64_t)iv;
         } else if (strcmp(a, "--threads") == 0) {
-            if (parse_i(v, 1, 256, &iv))
+            if (parse_int(v, 1, 256, &iv))
                 return fail_usage("train", "--threads '%s': expected an integer in [1, 256]", v);
-            job.num_threads = (int)iv;
+            job->p.num_threads = (int)iv;
         } else if (strcmp(a, "--max-steps") == 0) {
-            if (parse_i(v, 0, 2147483647L, &iv))
+            if (parse_int(v, 0, 2147483647L, &iv))
                 return fail_usage("train", "--max-steps '%s': expected a non-negative integer", v);
-            job.max_steps = iv;
+            job->p.max_steps = iv;
         } else {
-            if (nmf >= 64) return fail_usage("train", "too many options at '%s'", a);
-            model_flags[nmf][0] = a;
-            model_flags[nmf][1] = v;
-            nmf++;
+            if (mf->nflags >= 64) return fail_usage("train", "too many options at '%s'", a);
+            mf->flags[mf->nflags].flag = a;
+            mf->flags[mf->nflags].value = v;
+            mf->nflags++;
         }
     }
-    if (!data_path) return fail_usage("train", "%smissing --data FILE", "");
-    if (!out_dir) return fail_usage("train", "%smissing --out DIR", "");
-    ptm_error err;
-    memset(&err, 0, sizeof err);
-    if (config_path) {
-        unsigned char *buf = NULL;
-        size_t n = 0;
+    if (!job->data_path) return fail_usage("train", "%smissing --data FILE", "");
+    if (!job->out_dir) return fail_usage("train", "%smissing --out DIR", "");
+    return -1;
+}
+
+/* the integer architecture flags; 1 when a is one (applied, *stride_set updated), 0 when it
+ * is not, or the exit code of a usage error (2) */
+static int int_flag(ptm_config *c, const char *a, const char *v, int *stride_set) {
+    struct {
+        const char *flag;
+        int *dst;
+        long lo, hi;
+    } ints[] = {{"--context-length", &c->context_length, 2, 1 << 22},
+                {"--prediction-length", &c->prediction_length, 1, 1 << 20},
+                {"--patch-length", &c->patch_length, 1, 1 << 20},
+                {"--patch-stride", &c->patch_stride, 1, 1 << 20},
+                {"--d-model", &c->d_model, 1, 1 << 14},
+                {"--num-layers", &c->num_layers, 1, 256},
+                {"--expansion-factor", &c->expansion_factor, 1, 64},
+                {"--gated-attn", &c->gated_attn, 0, 1}};
+    for (size_t q = 0; q < sizeof ints / sizeof ints[0]; q++) {
+        if (strcmp(a, ints[q].flag) != 0) continue;
+        long iv;
+        if (parse_int(v, ints[q].lo, ints[q].hi, &iv)) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s '%%s': expected an integer in [%ld, %ld]", a, ints[q].lo,
+                     ints[q].hi);
+            return fail_usage("train", msg, v);
+        }
+        *ints[q].dst = (int)iv;
+        if (strcmp(a, "--patch-stride") == 0) *stride_set = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* one named or real-valued architecture flag; -1 when applied, else the exit code */
+static int named_flag(ptm_config *c, const char *a, const char *v) {
+    static const char *const modes[] = {"common_channel", "mix_channel", NULL};
+    static const char *const norms[] = {"LayerNorm", "BatchNorm", NULL};
+    static const char *const scal[] = {"none", "std", "mean", NULL};
+    static const char *const loss_names[] = {"mse", "nll", NULL};
+    static const char *const dists[] = {"student_t", "normal", "negative_binomial", NULL};
+    static const char *const aggs[] = {"none", "max_pool", "avg_pool", "use_last", NULL};
+    static const char *const pes[] = {"sincos", "random", NULL};
+    static const char *const masks[] = {"random", "forecast", NULL};
+    long iv;
+    double fv;
+    int e;
+    if (strcmp(a, "--mode") == 0) {
+        if (pick_name(v, modes, &e))
+            return fail_usage("train", "--mode '%s': expected common_channel or mix_channel", v);
+        c->mode = (ptm_mode)e;
+    } else if (strcmp(a, "--norm") == 0) {
+        if (pick_name(v, norms, &e))
+            return fail_usage("train", "--norm '%s': expected LayerNorm or BatchNorm", v);
+        c->norm_mlp = (ptm_norm)e;
+    } else if (strcmp(a, "--scaling") == 0) {
+        if (pick_name(v, scal, &e))
+            return fail_usage("train", "--scaling '%s': expected std, mean or none", v);
+        c->scaling = (ptm_scaling)e;
+    } else if (strcmp(a, "--loss") == 0) {
+        if (pick_name(v, loss_names, &e))
+            return fail_usage("train", "--loss '%s': expected mse or nll", v);
+        c->loss = (ptm_loss)e;
+    } else if (strcmp(a, "--distribution") == 0) {
+        if (pick_name(v, dists, &e))
+            return fail_usage(
+                "train", "--distribution '%s': expected student_t, normal or negative_binomial", v);
+        c->distribution_output = (ptm_dist)e;
+    } else if (strcmp(a, "--head-aggregation") == 0) {
+        if (pick_name(v, aggs, &e))
+            return fail_usage(
+                "train", "--head-aggregation '%s': expected max_pool, avg_pool, use_last or none",
+                v);
+        c->head_aggregation = (ptm_agg)e;
+    } else if (strcmp(a, "--positional-encoding") == 0) {
+        if (pick_name(v, pes, &e))
+            return fail_usage("train", "--positional-encoding '%s': expected sincos or random", v);
+        c->use_positional_encoding = 1;
+        c->positional_encoding_type = (ptm_pe)e;
+    } else if (strcmp(a, "--self-attn-heads") == 0) {
+        if (parse_int(v, 1, 1024, &iv))
+            return fail_usage("train", "--self-attn-heads '%s': expected an integer >= 1", v);
+        c->self_attn = 1;
+        c->self_attn_heads = (int)iv;
+    } else if (strcmp(a, "--dropout") == 0 || strcmp(a, "--head-dropout") == 0) {
+        if (parse_double(v, 0.0, 0.95, &fv))
+            return fail_usage("train", "dropout '%s': expected a probability in [0, 0.95]", v);
+        if (a[2] == 'h')
+            c->head_dropout = (float)fv;
+        else
+            c->dropout = (float)fv;
+    } else if (strcmp(a, "--mask-type") == 0) {
+        if (pick_name(v, masks, &e))
+            return fail_usage("train", "--mask-type '%s': expected random or forecast", v);
+        c->mask_type = (ptm_mask_type)e;
+    } else if (strcmp(a, "--mask-ratio") == 0) {
+        if (parse_double(v, 0.0, 0.99, &fv))
+            return fail_usage("train", "--mask-ratio '%s': expected a number in [0, 1)", v);
+        c->random_mask_ratio = fv;
+    } else {
+        return fail_usage("train", "unknown option '%s'", a);
+    }
+    return -1;
+}
+
+/* the architecture: our defaults, or --config read with the task's class, then the model
+ * flags; -1 to go on, else the exit code */
+static int train_config(ptm_config *c, ptm_class cls, const model_flags *mf) {
+    int stride_set = 0;
+    if (mf->config_path) {
+        ptm_error err;
         ptm_config fc;
-        static const ptm_class cls[] = {PTM_CLASS_PREDICTION, PTM_CLASS_CLASSIFICATION,
-                                        PTM_CLASS_REGRESSION, PTM_CLASS_PRETRAINING};
-        if (ptm_read_file(config_path, 16 << 20, &buf, &n, &err) != PTM_OK)
+        if (ptm_config_load(mf->config_path, (int)cls, &fc, &err) != PTM_OK)
             return fail_status(&err);
-        ptm_status s =
-            ptm_config_parse_ex((const char *)buf, n, config_path, (int)cls[job.task], &fc, &err);
-        free(buf);
-        if (s != PTM_OK) return fail_status(&err);
         ptm_config_free(c);
         *c = fc;
         stride_set = 1;
     }
-    for (int k = 0; k < nmf; k++) {
-        const char *a = model_flags[k][0], *v = model_flags[k][1];
-        long iv;
-        double fv;
-        int e;
-        static const char *const modes[] = {"common_channel", "mix_channel", NULL};
-        static const char *const norms[] = {"LayerNorm", "BatchNorm", NULL};
-        static const char *const scal[] = {"none", "std", "mean", NULL};
-        static const char *const loss_names[] = {"mse", "nll", NULL};
-        static const char *const dists[] = {"student_t", "normal", "negative_binomial", NULL};
-        static const char *const aggs[] = {"none", "max_pool", "avg_pool", "use_last", NULL};
-        static const char *const pes[] = {"sincos", "random", NULL};
-        static const char *const masks[] = {"random", "forecast", NULL};
-        struct {
-            const char *flag;
-            int *dst;
-            long lo, hi;
-        } ints[] = {{"--context-length", &c->context_length, 2, 1 << 22},
-                    {"--prediction-length", &c->prediction_length, 1, 1 << 20},
-                    {"--patch-length", &c->patch_length, 1, 1 << 20},
-                    {"--patch-stride", &c->patch_stride, 1, 1 << 20},
-                    {"--d-model", &c->d_model, 1, 1 << 14},
-                    {"--num-layers", &c->num_layers, 1, 256},
-                    {"--expansion-factor", &c->expansion_factor, 1, 64},
-                    {"--gated-attn", &c->gated_attn, 0, 1}};
-        int done = 0;
-        for (size_t q = 0; q < sizeof ints / sizeof ints[0]; q++) {
-            if (strcmp(a, ints[q].flag) != 0) continue;
-            if (parse_i(v, ints[q].lo, ints[q].hi, &iv)) {
-                char msg[128];
-                snprintf(msg, sizeof msg, "%s '%%s': expected an integer in [%ld, %ld]", a,
-                         ints[q].lo, ints[q].hi);
-                return fail_usage("train", msg, v);
-            }
-            *ints[q].dst = (int)iv;
-            if (strcmp(a, "--patch-stride") == 0) stride_set = 1;
-            done = 1;
-        }
-        if (done) continue;
-        if (strcmp(a, "--mode") == 0) {
-            if (pick(v, modes, &e))
-                return fail_usage("train", "--mode '%s': expected common_channel or mix_channel",
-                                  v);
-            c->mode = (ptm_mode)e;
-        } else if (strcmp(a, "--norm") == 0) {
-            if (pick(v, norms, &e))
-                return fail_usage("train", "--norm '%s': expected LayerNorm or BatchNorm", v);
-            c->norm_mlp = (ptm_norm)e;
-        } else if (strcmp(a, "--scaling") == 0) {
-            if (pick(v, scal, &e))
-                return fail_usage("train", "--scaling '%s': expected std, mean or none", v);
-            c->scaling = (ptm_scaling)e;
-        } else if (strcmp(a, "--loss") == 0) {
-            if (pick(v, loss_names, &e))
-                return fail_usage("train", "--loss '%s': expected mse or nll", v);
-            c->loss = (ptm_loss)e;
-        } else if (strcmp(a, "--distribution") == 0) {
-            if (pick(v, dists, &e))
-                return fail_usage(
-                    "train", "--distribution '%s': expected student_t, normal or negative_binomial",
-                    v);
-            c->distribution_output = (ptm_dist)e;
-        } else if (strcmp(a, "--head-aggregation") == 0) {
-            if (pick(v, aggs, &e))
-                return fail_usage(
-                    "train",
-                    "--head-aggregation '%s': expected max_pool, avg_pool, use_last or none", v);
-            c->head_aggregation = (ptm_agg)e;
-        } else if (strcmp(a, "--positional-encoding") == 0) {
-            if (pick(v, pes, &e))
-                return fail_usage("train", "--positional-encoding '%s': expected sincos or random",
-                                  v);
-            c->use_positional_encoding = 1;
-            c->positional_encoding_type = (ptm_pe)e;
-        } else if (strcmp(a, "--self-attn-heads") == 0) {
-            if (parse_i(v, 1, 1024, &iv))
-                return fail_usage("train", "--self-attn-heads '%s': expected an integer >= 1", v);
-            c->self_attn = 1;
-            c->self_attn_heads = (int)iv;
-        } else if (strcmp(a, "--dropout") == 0 || strcmp(a, "--head-dropout") == 0) {
-            if (parse_f(v, 0.0, 0.95, &fv))
-                return fail_usage("train", "dropout '%s': expected a probability in [0, 0.95]", v);
-            if (a[2] == 'h')
-                c->head_dropout = (float)fv;
-            else
-                c->dropout = (float)fv;
-        } else if (strcmp(a, "--mask-type") == 0) {
-            if (pick(v, masks, &e))
-                return fail_usage("train", "--mask-type '%s': expected random or forecast", v);
-            c->mask_type = (ptm_mask_type)e;
-        } else if (strcmp(a, "--mask-ratio") == 0) {
-            if (parse_f(v, 0.0, 0.99, &fv))
-                return fail_usage("train", "--mask-ratio '%s': expected a number in [0, 1)", v);
-            c->random_mask_ratio = fv;
-        } else {
-            return fail_usage("train", "unknown option '%s'", a);
-        }
+    for (int k = 0; k < mf->nflags; k++) {
+        const char *a = mf->flags[k].flag, *v = mf->flags[k].value;
+        int r = int_flag(c, a, v, &stride_set);
+        if (r == 1) continue;
+        if (r != 0) return r;
+        if ((r = named_flag(c, a, v)) >= 0) return r;
     }
     if (!stride_set) c->patch_stride = c->patch_length;
+    return -1;
+}
 
+/* the closing summary on stderr (unless --quiet) */
+static void train_report(const train_job *job, const ptm_train_summary *res) {
+    fprintf(stderr,
+            "done: %d epochs, %lld steps, best epoch %d (val loss %.6f), %.1f s, %.0f samples/s\n",
+            res->epochs_run, (long long)res->steps, res->best_epoch, res->best_val, res->seconds,
+            res->samples_per_sec);
+    if (job->p.task == PTM_TRAIN_CLASSIFY)
+        fprintf(stderr, "test: accuracy %.4f (majority-class baseline %.4f)\n", res->test_accuracy,
+                res->baseline_accuracy);
+    else if (job->p.task == PTM_TRAIN_REGRESS)
+        fprintf(stderr,
+                "test: MSE %.6g  MAE %.6g  RMSE %.6g (baseline: training mean, "
+                "MSE %.6g  MAE %.6g  RMSE %.6g)\n",
+                res->test_mse, res->test_mae, sqrt(res->test_mse), res->baseline_mse,
+                res->baseline_mae, sqrt(res->baseline_mse));
+    else if (job->p.task == PTM_TRAIN_PRETRAIN)
+        fprintf(stderr, "test: reconstruction loss %.6f\n", res->test_mse);
+    else
+        fprintf(stderr,
+                "test: MSE %.6f  MAE %.6f (scaled space; repeat-last-value baseline "
+                "MSE %.6f  MAE %.6f)\n",
+                res->test_mse, res->test_mae, res->baseline_mse, res->baseline_mae);
+    fprintf(stderr, "checkpoint: %s\n", job->out_dir);
+}
+
+int cmd_train(int argc, char **argv) {
+    train_job job;
+    job.p = ptm_train_default_params();
+    job.data_path = job.out_dir = NULL;
+    ptm_config cfg;
+    ptm_config_defaults(&cfg);
+    ptm_config *c = &cfg;
+    /* our defaults: the paper's seed configuration for ETT */
+    c->context_length = 512;
+    c->prediction_length = 96;
+    c->patch_length = 8;
+    c->patch_stride = 8;
+    c->d_model = 16;
+    c->num_layers = 4;
+    c->random_mask_ratio = 0.4;
+    log_state ls = {0, isatty(2), 0, NULL, NULL};
+    loss_history losses = {0, 0, NULL, NULL, NULL};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    job.p.num_threads = ncpu > 1 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
+    model_flags mf;
+    memset(&mf, 0, sizeof mf);
+    int rc = train_args(argc, argv, &job, &ls, &mf);
+    static const ptm_class cls[] = {PTM_CLASS_PREDICTION, PTM_CLASS_CLASSIFICATION,
+                                    PTM_CLASS_REGRESSION, PTM_CLASS_PRETRAINING};
+    if (rc < 0) rc = train_config(c, cls[job.p.task], &mf);
+    if (rc >= 0) {
+        ptm_config_free(c);
+        return rc;
+    }
+    ptm_error err;
+    memset(&err, 0, sizeof err);
     ptm_train_summary res;
-    job.config = c;
-    job.log = log_line;
-    job.user = &ls;
-    job.on_epoch = on_epoch;
+    job.p.log = log_line;
+    job.p.user = &ls;
+    job.p.on_epoch = on_epoch;
     ls.losses = &losses;
-    ls.out_dir = out_dir;
-    if (job.resume) loss_history_read(&losses, out_dir);
-    ptm_status s = ptm_train_csv(data_path, out_dir, &job, &res, &err);
+    ls.out_dir = job.out_dir;
+    if (job.p.resume) loss_history_read(&losses, job.out_dir);
+    job.p.config = c;
+    ptm_status s = ptm_train_csv(job.data_path, job.out_dir, &job.p, &res, &err);
     if (ls.progress_shown) fprintf(stderr, "\r\033[K");
     if (s != PTM_OK) {
         rc = fail_status(&err);
     } else {
-        if (!ls.quiet) {
-            fprintf(stderr,
-                    "done: %d epochs, %lld steps, best epoch %d (val loss %.6f), %.1f s, "
-                    "%.0f samples/s\n",
-                    res.epochs_run, (long long)res.steps, res.best_epoch, res.best_val, res.seconds,
-                    res.samples_per_sec);
-            if (job.task == PTM_TRAIN_CLASSIFY)
-                fprintf(stderr, "test: accuracy %.4f (majority-class baseline %.4f)\n",
-                        res.test_accuracy, res.baseline_accuracy);
-            else if (job.task == PTM_TRAIN_REGRESS)
-                fprintf(stderr,
-                        "test: MSE %.6g  MAE %.6g  RMSE %.6g (baseline: training mean, "
-                        "MSE %.6g  MAE %.6g  RMSE %.6g)\n",
-                        res.test_mse, res.test_mae, sqrt(res.test_mse), res.baseline_mse,
-                        res.baseline_mae, sqrt(res.baseline_mse));
-            else if (job.task == PTM_TRAIN_PRETRAIN)
-                fprintf(stderr, "test: reconstruction loss %.6f\n", res.test_mse);
-            else
-                fprintf(stderr,
-                        "test: MSE %.6f  MAE %.6f (scaled space; repeat-last-value baseline "
-                        "MSE %.6f  MAE %.6f)\n",
-                        res.test_mse, res.test_mae, res.baseline_mse, res.baseline_mae);
-            fprintf(stderr, "checkpoint: %s\n", out_dir);
-        }
+        if (!ls.quiet) train_report(&job, &res);
         rc = 0;
     }
     loss_history_free(&losses);
     ptm_config_free(c);
     return rc;
-}
-
-int cmd_eval(int argc, char **argv) {
-    const char *dir = NULL, *data = NULL, *columns = NULL, *split = "test";
-    const char *plot = NULL;
-    long plot_window = -1, plot_history = -1;
-    int json = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(EVAL_USAGE, stdout);
-            return 0;
-        }
-        if (strcmp(a, "--json") == 0) {
-            json = 1;
-            continue;
-        }
-        if (strcmp(a, "--plot") == 0 || strcmp(a, "--plot-window") == 0 ||
-            strcmp(a, "--plot-history") == 0) {
-            if (i + 1 >= argc) return fail_usage("eval", "option '%s' needs a value", a);
-            const char *v = argv[++i];
-            if (strcmp(a, "--plot") == 0)
-                plot = v;
-            else if (parse_i(v, 0, 2147483647L,
-                             strcmp(a, "--plot-window") == 0 ? &plot_window : &plot_history))
-                return fail_usage("eval", "'%s' is not an integer >= 0", v);
-            continue;
-        }
-        if (strcmp(a, "--data") == 0 || strcmp(a, "--columns") == 0 || strcmp(a, "--split") == 0) {
-            if (i + 1 >= argc) return fail_usage("eval", "option '%s' needs a value", a);
-            const char *v = argv[++i];
-            if (a[2] == 'd')
-                data = v;
-            else if (a[2] == 'c')
-                columns = v;
-            else
-                split = v;
-            continue;
-        }
-        if (a[0] == '-' && a[1]) return fail_usage("eval", "unknown option '%s'", a);
-        if (dir) return fail_usage("eval", "unexpected argument '%s'", a);
-        dir = a;
-    }
-    if (!dir) return fail_usage("eval", "%smissing MODEL_DIR", "");
-    if (!data) return fail_usage("eval", "%smissing --data FILE", "");
-    ptm_error err;
-    ptm_eval_result r;
-    if (ptm_eval_file(dir, data, columns, split, 256, &r, &err) != PTM_OK) return fail_status(&err);
-    if (plot && plot_eval_window(dir, data, columns, split, plot_window, (int)plot_history, plot,
-                                 &err) != PTM_OK)
-        return fail_status(&err);
-    if (r.windows > 0) {
-        if (json)
-            printf("{\"split\": \"%s\", \"windows\": %zu, \"mse\": %.9g, \"mae\": %.9g, "
-                   "\"mse_original_units\": %.9g, \"mae_original_units\": %.9g, \"corr\": %.9g}\n",
-                   split, r.windows, r.mse, r.mae, r.mse_raw, r.mae_raw, r.corr);
-        else
-            printf("%s split: %zu windows\nMSE %.6f  MAE %.6f  (scaled space)\nMSE %.6g  MAE "
-                   "%.6g  (original units)\ncorrelation %.4f\n",
-                   split, r.windows, r.mse, r.mae, r.mse_raw, r.mae_raw, r.corr);
-    } else if (r.classifier) {
-        if (json)
-            printf("{\"cases\": %zu, \"accuracy\": %.9g}\n", r.cases, r.accuracy);
-        else
-            printf("%zu cases\naccuracy %.4f\n", r.cases, r.accuracy);
-    } else {
-        if (json)
-            printf("{\"cases\": %zu, \"rmse\": %.9g, \"mae\": %.9g}\n", r.cases, r.rmse, r.reg_mae);
-        else
-            printf("%zu cases\nRMSE %.6g  MAE %.6g\n", r.cases, r.rmse, r.reg_mae);
-    }
-    return 0;
 }

@@ -154,6 +154,26 @@ typedef struct {
     int post_init;
 } ptm_config;
 
+/* Hugging Face's PatchTSMixerConfig defaults (class PTM_CLASS_MODEL, no lists): the starting
+ * point of an architecture built in code, e.g. for ptm_train_params. Overwrites all of *c. */
+void ptm_config_defaults(ptm_config *c);
+/* Parse config.json text (len bytes, no NUL needed; file names it in errors). Keys absent from
+ * the text keep PatchTSMixerConfig's defaults; num_patches is derived and cross-field
+ * constraints are checked. The class comes from "architectures"; when that key is absent or
+ * null, default_class (a ptm_class) is used, or, with default_class = -1, the text is refused
+ * (PTM_ERR_CONFIG). On success *c owns its lists (free with ptm_config_free); on failure it
+ * owns nothing. Errors: PTM_ERR_FORMAT (JSON syntax), PTM_ERR_CONFIG, PTM_ERR_UNSUPPORTED. */
+PTM_MUST_USE ptm_status ptm_config_parse(const char *text, size_t len, const char *file,
+                                         int default_class, ptm_config *c, ptm_error *err);
+/* ptm_config_parse of the file at path (at most 16 MiB; PTM_ERR_IO when it cannot be read,
+ * PTM_ERR_FORMAT when it is empty). */
+PTM_MUST_USE ptm_status ptm_config_load(const char *path, int default_class, ptm_config *c,
+                                        ptm_error *err);
+/* Free the lists a parsed config owns and set their pointers to NULL (the other fields are
+ * kept); a second call, or NULL, is a no-op. Not for the config of a loaded model
+ * (ptm_model_config), which the model owns. */
+void ptm_config_free(ptm_config *c);
+
 /* ---------------------------------------------------------------- model */
 
 typedef struct ptm_model ptm_model;
@@ -318,6 +338,120 @@ PTM_MUST_USE ptm_status ptm_csv_select_columns(const ptm_csv *t, const char *lis
 int ptm_csv_time_step(const ptm_csv *t, size_t last_n, int64_t *step);
 /* format seconds since the epoch in the style of the sample timestamp `like` */
 void ptm_csv_format_time(int64_t sec, const char *like, char *buf, size_t n);
+
+/* ---------------------------------------------------------------- data: splits, scaler, windows
+ * The data pipeline of `patchtsmixer train` and `eval` on a CSV, for C programs that train or
+ * evaluate in their own loop (the protocol of Informer/PatchTST/granite-tsfm):
+ *
+ *     ptm_csv t;                                    // ptm_csv_load("data/ETTh1.csv", 0, &t, &err)
+ *     ptm_split sp;
+ *     ptm_split_kind kind = ptm_split_kind_from_name("data/ETTh1.csv");   // hourly ETT
+ *     if (ptm_split_make(kind, t.nrows, 512, 96, &sp, &err) != PTM_OK) { ... }
+ *     ptm_std_scaler sc;
+ *     ptm_scaler_fit(&sc, t.values, t.observed, t.nrows, (int)t.ncols, sp.train_begin,
+ *                    sp.train_end, &err);                         // train rows only
+ *     ptm_scaler_transform(&sc, t.values, t.observed, t.nrows);   // every row, in place
+ *     ptm_windows w;
+ *     ptm_windows_init(&w, t.values, t.observed, t.nrows, (int)t.ncols, 512, 96,
+ *                      sp.train_begin, sp.train_end, &err);
+ *     for (int epoch = 0; ...; epoch++) {
+ *         ptm_windows_shuffle(&w, seed, epoch);
+ *         for (size_t s = 0; s < w.count; s += B) {
+ *             size_t n = ptm_windows_batch(&w, s, B, past, past_obs, future, NULL);
+ *             ...   // ptm_forward on n windows; forecasts back to units: ptm_scaler_inverse
+ *         }
+ *     }
+ *     ptm_windows_free(&w);
+ *     ptm_scaler_free(&sc);
+ *
+ * On failure the output struct of each call is left zeroed (nothing to free).
+ */
+
+typedef enum {
+    PTM_SPLIT_ETT_HOURLY = 0, /* ETTh1/ETTh2: 12/4/4 months of hourly rows */
+    PTM_SPLIT_ETT_MINUTE = 1, /* ETTm1/ETTm2: 12/4/4 months of 15-minute rows */
+    PTM_SPLIT_CUSTOM = 2      /* any other series: 70/10/20 % */
+} ptm_split_kind;
+
+/* Half-open row ranges; val_begin and test_begin are already moved back by context_length so
+ * that the first forecast target of val (test) is the first row of that segment proper. */
+typedef struct {
+    size_t train_begin, train_end, val_begin, val_end, test_begin, test_end;
+} ptm_split;
+
+/* Kind from the base name of a path (directories are ignored): a name starting with "ETTh"
+ * -> hourly ETT, "ETTm" -> 15-minute ETT, anything else (or NULL) -> custom. Case-sensitive. */
+ptm_split_kind ptm_split_kind_from_name(const char *path);
+
+/* The standard borders for a series of nrows rows, context_length L, prediction_length H:
+ *   ETT hourly: train [0, 8640), val [8640-L, 11520), test [11520-L, 14400)
+ *   ETT minute: the same times 4: train [0, 34560), val [34560-L, 46080), test [46080-L, 57600)
+ *   custom:     num_train = int(0.7 n), num_test = int(0.2 n), num_val = n - num_train - num_test;
+ *               train [0, num_train), val [num_train-L, num_train+num_val), test [n-num_test-L, n)
+ * Segment ends beyond nrows are clipped to nrows, as Python slicing does in the reference
+ * loaders. PTM_ERR_ARG when L or H < 1, out is NULL or kind is unknown; PTM_ERR_INPUT
+ * (err->field names "train", "val" or "test") when a segment would start before row 0 or has
+ * fewer than L + H rows (no window). */
+PTM_MUST_USE ptm_status ptm_split_make(ptm_split_kind kind, size_t nrows, int context_length,
+                                       int prediction_length, ptm_split *out, ptm_error *err);
+
+/* Per-column mean and standard deviation of a fitted standard scaler. */
+typedef struct {
+    int ncols;
+    float *mean; /* [ncols] */
+    float *std;  /* [ncols] */
+} ptm_std_scaler;
+
+/* sklearn StandardScaler fitted on rows [begin, end) of values [nrows, ncols], using only the
+ * observed cells (observed may be NULL = all observed). Statistics are accumulated in double;
+ * the variance is the population one (ddof 0) with sklearn's correction term. A constant column
+ * (sklearn's test: var <= n*eps*var + (n*mean*eps)^2) gets std 1; a column without any observed
+ * cell gets mean 0 and std 1. PTM_ERR_ARG for a NULL scaler or values, ncols < 1 or a bad range;
+ * PTM_ERR_NOMEM. On failure *s is zeroed. Free with ptm_scaler_free. */
+PTM_MUST_USE ptm_status ptm_scaler_fit(ptm_std_scaler *s, const float *values,
+                                       const float *observed, size_t nrows, int ncols, size_t begin,
+                                       size_t end, ptm_error *err);
+/* In place over all nrows rows of [nrows, s->ncols]: (x - mean) / std computed in double;
+ * cells with observed == 0 are set to 0. observed may be NULL. No-op on a zeroed scaler. */
+void ptm_scaler_transform(const ptm_std_scaler *s, float *values, const float *observed,
+                          size_t nrows);
+/* In place x * std + mean over [count_rows, ncols]; output column j uses scaler column cols[j]
+ * (cols NULL = identity). Columns that map outside [0, s->ncols) are left unchanged. */
+void ptm_scaler_inverse(const ptm_std_scaler *s, float *values, size_t count_rows, int ncols,
+                        const int *cols);
+void ptm_scaler_free(ptm_std_scaler *s); /* zeroes *s; a zeroed scaler or NULL is a no-op */
+
+/* Sliding windows (stride 1) over a row segment [begin, end) of a [nrows, ncols] series:
+ * window i has past rows [begin+i, begin+i+L) and future rows [begin+i+L, begin+i+L+H);
+ * count = end - begin - L - H + 1. The series is borrowed: it must outlive the windows. */
+typedef struct {
+    const float *values;   /* [nrows, ncols], not owned */
+    const float *observed; /* [nrows, ncols] or NULL (all observed), not owned */
+    size_t nrows;
+    int ncols;
+    int L, H;
+    size_t begin, count;
+    size_t *order; /* permutation of [0, count): the order batches take windows in */
+} ptm_windows;
+
+/* PTM_ERR_ARG for a NULL w or values, ncols < 1, L or H < 1, or begin > end or end > nrows;
+ * PTM_ERR_INPUT when the segment is shorter than L + H; PTM_ERR_LIMIT, PTM_ERR_NOMEM. order
+ * starts as the identity. On failure *w is zeroed. Free with ptm_windows_free. */
+PTM_MUST_USE ptm_status ptm_windows_init(ptm_windows *w, const float *values, const float *observed,
+                                         size_t nrows, int ncols, int L, int H, size_t begin,
+                                         size_t end, ptm_error *err);
+/* Reset order to the identity, then Fisher-Yates (i from count-1 down to 1, j uniform in
+ * [0, i]) with the library's xoshiro256** generator seeded with one
+ * splitmix64 step of (seed ^ (epoch * 0xD1B54A32D192ED03)). The result depends only on (seed,
+ * epoch, count), on every platform. No-op on a zeroed struct or NULL. */
+void ptm_windows_shuffle(ptm_windows *w, uint64_t seed, int epoch);
+/* Fill a batch with the windows at positions [start, start+n) of order: past [n, L, C],
+ * past_observed [n, L, C], future [n, H, C], future_observed [n, H, C]; any but past may be
+ * NULL. Observed arrays are all 1 when the series has no mask. Returns the number of windows
+ * filled: min(n, count - start), 0 when start >= count. */
+size_t ptm_windows_batch(const ptm_windows *w, size_t start, size_t n, float *past,
+                         float *past_observed, float *future, float *future_observed);
+void ptm_windows_free(ptm_windows *w); /* zeroes *w; a zeroed struct or NULL is a no-op */
 
 /* ================================================================ training (high level)
  * The whole training loop of `patchtsmixer train` behind one call (src/train/): data -> split

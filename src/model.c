@@ -450,7 +450,7 @@ ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
     ptm_status s = ptm_path_join(path, sizeof path, dir, "config.json", err);
     if (s != PTM_OK) return s;
     ptm_config cfg;
-    s = ptm_config_load(path, &cfg, err);
+    s = ptm_config_load(path, -1, &cfg, err);
     if (s != PTM_OK) return s;
     s = check_supported(&cfg, path, err);
     /* size the model from the config, then read the file, and allocate only when the file

@@ -1,10 +1,11 @@
-/* test_data.c - tests of the training data pipeline (src/train/data.h): the standard
- * forecasting splits (the numbers of shared/data/README.md), the standard scaler against
- * hand-computed statistics, sliding windows on a series whose values encode their row, seeded
- * shuffling, and the .ts reader on tests/data/tiny_uea.ts, tests/data/tiny_tser.ts, hostile
- * inputs written into a mkdtemp directory under /tmp (removed at the end), the real
- * BasicMotions and Covid3Month files bundled in data/, and, when the shared data set sits next
- * to the repository (../shared/data), the other UEA/TSER files (skipped otherwise).
+/* test_data.c - tests of the data pipeline (splits, scaler, windows of patchtsmixer.h; the .ts
+ * reader of io/ts.h): the standard forecasting splits (the numbers of shared/data/README.md),
+ * the standard scaler against hand-computed statistics, sliding windows on a series whose
+ * values encode their row, seeded shuffling, and the .ts reader on tests/data/tiny_uea.ts,
+ * tests/data/tiny_tser.ts, hostile inputs written into a mkdtemp directory under /tmp (removed
+ * at the end), the real BasicMotions and Covid3Month files bundled in data/, and, when the
+ * shared data set sits next to the repository (../shared/data), the other UEA/TSER files
+ * (skipped otherwise).
  *
  * Run from the repository root: build/test_data
  */
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "train/data.h"
+#include "io/ts.h"
 
 static char g_dir[64];
 

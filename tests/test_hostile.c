@@ -28,7 +28,7 @@
 #include "io/safetensors.h"
 #include "model.h"
 #include "testutil.h"
-#include "train/data.h"
+#include "io/ts.h"
 #include "train/trainer.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -551,7 +551,7 @@ static int absurd_configs(int verbose) {
                        "\"num_input_channels\": 1048576, \"d_model\": 8, \"num_layers\": 2}";
     ptm_model *m = NULL;
     ptm_ctx *ctx = NULL;
-    if (ptm_config_parse(wide, strlen(wide), "wide", &c, &err) != PTM_OK ||
+    if (ptm_config_parse(wide, strlen(wide), "wide", -1, &c, &err) != PTM_OK ||
         ptm_model_build(&c, &m, &err) != PTM_OK) {
         bad++;
     } else {
@@ -826,7 +826,7 @@ TEST(resume_state_hostile) {
     {
         ptm_config c;
         ptm_model *m8 = NULL;
-        CHECK_STATUS(ptm_config_parse(other, strlen(other), "x", &c, &err), PTM_OK);
+        CHECK_STATUS(ptm_config_parse(other, strlen(other), "x", -1, &c, &err), PTM_OK);
         CHECK_STATUS(ptm_model_build(&c, &m8, &err), PTM_OK);
         CHECK_STATUS(ptm_model_save(m8, g_last, &err), PTM_OK);
         ptm_model_free(m8);
@@ -933,7 +933,7 @@ int main(void) {
     }
     ptm_config c;
     ptm_error err;
-    if (ptm_config_parse(base_config, strlen(base_config), "base", &c, &err) != PTM_OK ||
+    if (ptm_config_parse(base_config, strlen(base_config), "base", -1, &c, &err) != PTM_OK ||
         ptm_model_build(&c, &g_model, &err) != PTM_OK) {
         fprintf(stderr, "test_hostile: base model: %s\n", err.text);
         return 1;

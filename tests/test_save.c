@@ -325,7 +325,7 @@ TEST(config_json_format) {
         CHECK(has(t, "\n  \"use_positional_encoding\": false\n}\n"));
         /* it reads back to the same config */
         ptm_config back;
-        ptm_status ps = ptm_config_parse(t, len, "mem", &back, &err);
+        ptm_status ps = ptm_config_parse(t, len, "mem", -1, &back, &err);
         CHECK_STATUS(ps, PTM_OK);
         if (ps == PTM_OK) {
             check_config_equal(&c, &back);

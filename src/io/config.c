@@ -286,14 +286,14 @@ ptm_status ptm_config_finish(ptm_config *c, const char *file, ptm_error *err) {
     return PTM_OK;
 }
 
-ptm_status ptm_config_parse(const char *text, size_t len, const char *file, ptm_config *c,
-                            ptm_error *err) {
-    return ptm_config_parse_ex(text, len, file, -1, c, err);
-}
-
-ptm_status ptm_config_parse_ex(const char *text, size_t len, const char *file, int default_class,
-                               ptm_config *c, ptm_error *err) {
+ptm_status ptm_config_parse(const char *text, size_t len, const char *file, int default_class,
+                            ptm_config *c, ptm_error *err) {
+    if (!c) return ptm_err(err, PTM_ERR_ARG, file, NULL, "output config is NULL");
     ptm_config_defaults(c);
+    if (!text) return ptm_err(err, PTM_ERR_ARG, file, NULL, "config text is NULL");
+    if (default_class < -1 || default_class > (int)PTM_CLASS_PRETRAINING)
+        return ptm_err(err, PTM_ERR_ARG, file, "default_class",
+                       "found %d, expected -1 or a ptm_class", default_class);
     json_value *root = NULL;
     ptm_status s = json_parse(text, len, file, &root, err);
     if (s != PTM_OK) return s;
@@ -562,17 +562,19 @@ done:
     return s;
 }
 
-ptm_status ptm_config_load(const char *path, ptm_config *c, ptm_error *err) {
+ptm_status ptm_config_load(const char *path, int default_class, ptm_config *c, ptm_error *err) {
     unsigned char *buf = NULL;
     size_t size = 0;
+    if (!c) return ptm_err(err, PTM_ERR_ARG, path, NULL, "output config is NULL");
     ptm_config_defaults(c);
+    if (!path) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "config path is NULL");
     ptm_status s = ptm_read_file(path, (size_t)16 << 20, &buf, &size, err);
     if (s != PTM_OK) return s;
     if (size == 0) {
         free(buf);
         return ptm_err(err, PTM_ERR_FORMAT, path, NULL, "empty file, expected a JSON object");
     }
-    s = ptm_config_parse((const char *)buf, size, path, c, err);
+    s = ptm_config_parse((const char *)buf, size, path, default_class, c, err);
     free(buf);
     return s;
 }

@@ -58,7 +58,7 @@ ptm_status train_config_resolve(const ptm_train_params *p, ptm_config *cfg, ptm_
         } else {
             n = strlen(text);
         }
-        s = ptm_config_parse_ex(text, n, name, (int)task_class[p->task], cfg, err);
+        s = ptm_config_parse(text, n, name, (int)task_class[p->task], cfg, err);
         free(buf);
     } else {
         ptm_config_defaults(cfg);

@@ -23,7 +23,7 @@
 
 #include "model.h"
 #include "train/adamw.h"
-#include "train/data.h"
+#include "io/ts.h"
 
 /* ------------------------------------------------------------------ task setup (task.c) */
 

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ptm_error err;
     if (!m) {
         ptm_config c;
-        if (ptm_config_parse(ckpt_config, strlen(ckpt_config), "fixed", &c, &err) != PTM_OK)
+        if (ptm_config_parse(ckpt_config, strlen(ckpt_config), "fixed", -1, &c, &err) != PTM_OK)
             abort();
         if (ptm_model_build(&c, &m, &err) != PTM_OK) abort();
         ptm_config_free(&c);

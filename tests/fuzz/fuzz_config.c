@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ptm_config c, c2, c3;
     ptm_error err;
-    if (ptm_config_parse((const char *)data, size, "fuzz/config.json", &c, &err) != PTM_OK) {
+    if (ptm_config_parse((const char *)data, size, "fuzz/config.json", -1, &c, &err) != PTM_OK) {
         fuzz_note("config", err.code, err.file, err.field, err.text);
         if (err.code == PTM_OK) abort();
         return 0;
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = NULL, *text2 = NULL;
     size_t len = 0, len2 = 0;
     if (ptm_config_write_json(&c, &text, &len, &err) != PTM_OK) abort();
-    if (ptm_config_parse(text, len, "rewritten", &c2, &err) != PTM_OK) abort();
+    if (ptm_config_parse(text, len, "rewritten", -1, &c2, &err) != PTM_OK) abort();
     if (ptm_config_write_json(&c2, &text2, &len2, &err) != PTM_OK) abort();
     if (len != len2 || memcmp(text, text2, len) != 0) abort();
     if (ptm_config_copy(&c3, &c2, &err) != PTM_OK) abort();

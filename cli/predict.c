@@ -1,0 +1,557 @@
+/* predict.c - `patchtsmixer predict MODEL_DIR --input PAST.csv`: one forward pass on the last
+ * context_length rows of a CSV; writes the forecast (with sampled quantiles for distribution
+ * heads), the class probabilities or the regression targets as CSV, and optionally draws the
+ * forecast (plot.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "plot.h"
+
+static const char *PREDICT_USAGE =
+    "usage: patchtsmixer predict MODEL_DIR --input PAST.csv [options]\n"
+    "\n"
+    "Reads PAST.csv (a header row, an optional leading timestamp column, one column per\n"
+    "channel; empty cells and NA are missing values), takes its last context_length rows\n"
+    "and runs the model once on that window.\n"
+    "  forecaster:   writes prediction_length rows, one column per forecast channel; the\n"
+    "                timestamps continue the input's when its time step is regular\n"
+    "                (otherwise a 'step' column 1..H is written)\n"
+    "  distribution: writes the distribution mean; with --samples N also the quantiles of N\n"
+    "                sampled paths as columns NAME_q0.1, ... (prediction intervals)\n"
+    "  classifier:   writes one row: the predicted class and each class probability\n"
+    "  regressor:    writes one row with the num_targets outputs (the mean for nll heads)\n"
+    "\n"
+    "options:\n"
+    "  --input FILE        past values (CSV; '-' = standard input)           [required]\n"
+    "  --output FILE       where to write the CSV ('-' = standard output)     [default -]\n"
+    "  --columns A,B,...   use these input columns, in this order, as the channels\n"
+    "                      [default: every numeric column, in file order]\n"
+    "  --delimiter C       input delimiter: ',' ';' 'tab'                     [detected]\n"
+    "  --samples N         distribution heads: sample N paths                 [default 0]\n"
+    "  --quantiles Q,...   quantiles of the samples                  [default 0.1,0.5,0.9]\n"
+    "  --seed S            seed of the sampler                                [default 0]\n"
+    "  --threads N         worker threads                                     [default 1]\n"
+    "  --plot FILE.svg     forecasters: draw history, forecast, the interval of\n"
+    "                      the quantiles (distribution heads; 200 samples unless\n"
+    "                      --samples) and held-out values, one panel per channel\n"
+    "  --plot-columns A,B  draw only these forecast channels            [default all]\n"
+    "  --plot-history N    draw the last N steps of the context (0 = all)\n"
+    "                      [default: 2 x prediction_length, at most the context]\n"
+    "  --holdout           forecasters: forecast the last prediction_length rows\n"
+    "                      from the context_length rows before them (a backtest;\n"
+    "                      --plot shows the held-out rows as actual values)\n"
+    "\n"
+    "example: patchtsmixer predict models/etth1 --input data/ETTh1.csv --output fc.csv\n"
+    "         patchtsmixer predict models/etth1 --input data/ETTh1.csv --holdout --plot fc.svg\n";
+
+/* predict --plot: what the forecast chart needs from cmd_predict */
+typedef struct {
+    const char *path, *columns, *dir, *input;
+    const ptm_config *c;
+    const ptm_csv *tab;
+    const int *colidx;
+    const float *past, *obs; /* [L, C] the window */
+    const float *y;          /* [H, C'] the forecast */
+    size_t r0, last;         /* first and last row of the window */
+    int64_t step;            /* seconds per row, 0 = no usable timestamps */
+    int samples;             /* --samples, 0 = none */
+    const float *quant;
+    int nq;
+    const float *qout; /* [nq, H, C'] quantiles when samples > 0 */
+    long seed;
+    int history; /* --plot-history, -1 = default */
+} predict_plot;
+
+/* Draw the forecast of cmd_predict (history, forecast, interval band for distribution heads,
+ * held-out actual values) into pp->path. Returns 0, or -1 with *err filled. */
+static int draw_predict_plot(ptm_ctx *ctx, const predict_plot *pp, ptm_error *err) {
+    const ptm_config *c = pp->c;
+    int L = c->context_length, H = c->prediction_length, C = c->num_input_channels;
+    int Cs = c->num_prediction_channels, hold = pp->last + 1 < pp->tab->nrows;
+    int *pick = malloc(sizeof(int) * (size_t)Cs);
+    const char **names = malloc(sizeof(char *) * (size_t)Cs);
+    float *hist = malloc(sizeof(float) * (size_t)L * Cs), *fc = malloc(sizeof(float) * H * Cs);
+    float *act = malloc(sizeof(float) * H * Cs), *lo = malloc(sizeof(float) * H * Cs);
+    float *hi = malloc(sizeof(float) * H * Cs), *samp = NULL;
+    int n = 0, rc = -1, band = 0;
+    char band_name[96] = "";
+    memset(err, 0, sizeof *err);
+    if (!pick || !names || !hist || !fc || !act || !lo || !hi) goto oom;
+    for (int j = 0; j < Cs; j++) {
+        int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+        const char *name = pp->tab->colnames[pp->colidx[ch]];
+        if (pp->columns) {
+            /* --plot-columns: is name in the comma-separated list? */
+            size_t len = strlen(name);
+            const char *p = pp->columns;
+            int found = 0;
+            while (*p && !found) {
+                const char *e = strchr(p, ',');
+                size_t l = e ? (size_t)(e - p) : strlen(p);
+                found = l == len && strncmp(p, name, len) == 0;
+                p = e ? e + 1 : p + l;
+            }
+            if (!found) continue;
+        }
+        pick[n] = j;
+        names[n++] = name;
+    }
+    if (n == 0) {
+        snprintf(err->field, sizeof err->field, "--plot-columns");
+        snprintf(err->text, sizeof err->text, "none of '%s' is a forecast channel", pp->columns);
+        goto done;
+    }
+    const float *qlo = NULL, *qhi = NULL;
+    if (c->loss == PTM_LOSS_NLL) {
+        /* the band: the lowest and highest requested quantile of the samples (200 paths at
+         * 0.1 and 0.9 when --samples was not given) */
+        size_t per = (size_t)H * Cs;
+        static float q19[2] = {0.1f, 0.9f};
+        if (pp->samples > 0) {
+            int a = 0, b = 0;
+            for (int k = 1; k < pp->nq; k++) {
+                if (pp->quant[k] < pp->quant[a]) a = k;
+                if (pp->quant[k] > pp->quant[b]) b = k;
+            }
+            if (a != b) {
+                qlo = pp->qout + (size_t)a * per;
+                qhi = pp->qout + (size_t)b * per;
+                snprintf(band_name, sizeof band_name, "q%g - q%g (%d samples)",
+                         (double)pp->quant[a], (double)pp->quant[b], pp->samples);
+            }
+        } else {
+            samp = malloc(sizeof(float) * per * 202);
+            if (!samp) goto oom;
+            if (ptm_ctx_sample(ctx, 200, (uint64_t)pp->seed, samp, per * 200, err) != PTM_OK ||
+                ptm_quantiles(samp, 1, 200, (int64_t)per, q19, 2, samp + per * 200, err) != PTM_OK)
+                goto done;
+            qlo = samp + per * 200; /* the two quantile rows follow the 200 samples */
+            qhi = samp + per * 201;
+            snprintf(band_name, sizeof band_name, "q0.1 - q0.9 (200 samples)");
+        }
+        band = qlo != NULL;
+    }
+    for (int k = 0; k < n; k++) {
+        int j = pick[k], ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+        for (int t = 0; t < L; t++)
+            hist[(size_t)t * n + k] =
+                pp->obs[(size_t)t * C + ch] > 0 ? pp->past[(size_t)t * C + ch] : NAN;
+        for (int t = 0; t < H; t++) {
+            size_t src = (size_t)t * Cs + (size_t)j, dst = (size_t)t * n + (size_t)k;
+            fc[dst] = pp->y[src];
+            if (band) {
+                lo[dst] = qlo[src];
+                hi[dst] = qhi[src];
+            }
+            size_t row = pp->last + 1 + (size_t)t, cell = row * pp->tab->ncols + pp->colidx[ch];
+            act[dst] = hold && pp->tab->observed[cell] > 0 ? pp->tab->values[cell] : NAN;
+        }
+    }
+    char title[512];
+    snprintf(title, sizeof title, "%s: forecast of %d steps from %s%s", pp->dir, H, pp->input,
+             hold ? " (last rows held out)" : "");
+    plot_forecast_data d;
+    memset(&d, 0, sizeof d);
+    d.title = title;
+    d.L = L;
+    d.H = H;
+    d.nch = n;
+    d.names = names;
+    d.history = hist;
+    d.forecast = fc;
+    d.lo = band ? lo : NULL;
+    d.hi = band ? hi : NULL;
+    d.band_name = band_name;
+    d.actual = hold ? act : NULL;
+    d.shown = pp->history < 0 ? PLOT_HISTORY_DEFAULT(L, H) : pp->history;
+    if (pp->step > 0) {
+        d.time = pp->tab;
+        d.step = pp->step;
+        d.t_last = pp->tab->time_sec[pp->last];
+        d.time_like = pp->tab->time_text[pp->last];
+    }
+    if (plot_forecast(pp->path, &d) != 0) {
+        snprintf(err->file, sizeof err->file, "%s", pp->path);
+        snprintf(err->text, sizeof err->text, "cannot write: %s", strerror(errno));
+        goto done;
+    }
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err->text, sizeof err->text, "out of memory");
+done:
+    free(pick);
+    free(names);
+    free(hist);
+    free(fc);
+    free(act);
+    free(lo);
+    free(hi);
+    free(samp);
+    return rc;
+}
+
+/* the options of a predict command line */
+typedef struct {
+    const char *dir, *input, *output, *columns, *plot, *plot_columns;
+    int holdout;
+    long plot_history, samples, seed, threads;
+    char delim;
+    float quant[64];
+    int nq;
+} predict_opts;
+
+/* the window the model sees: the last context_length rows (before the held-out ones) */
+typedef struct {
+    ptm_csv tab;
+    int *colidx;           /* [C] the input column of each channel */
+    float *past, *obs;     /* [L, C] */
+    size_t r0, last, hold; /* first and last row of the window, rows held out after it */
+} predict_input;
+
+/* -1 to go on with *o filled, else the exit code (help printed, usage error) */
+static int predict_args(int argc, char **argv, predict_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->output = "-";
+    o->plot_history = -1;
+    o->threads = 1;
+    o->quant[0] = 0.1f;
+    o->quant[1] = 0.5f;
+    o->quant[2] = 0.9f;
+    o->nq = 3;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(PREDICT_USAGE, stdout);
+            return 0;
+        }
+        int has_val = i + 1 < argc;
+        if (strcmp(a, "--holdout") == 0) {
+            o->holdout = 1;
+            continue;
+        }
+        if (strcmp(a, "--plot") == 0 || strcmp(a, "--plot-columns") == 0 ||
+            strcmp(a, "--plot-history") == 0) {
+            if (!has_val) return fail_usage("predict", "option '%s' needs a value", a);
+            if (strcmp(a, "--plot") == 0)
+                o->plot = argv[++i];
+            else if (strcmp(a, "--plot-columns") == 0)
+                o->plot_columns = argv[++i];
+            else if (parse_int(argv[++i], 0, 1L << 30, &o->plot_history) != 0)
+                return fail_usage("predict", "--plot-history '%s' is not an integer >= 0", argv[i]);
+            continue;
+        }
+        if (strcmp(a, "--input") == 0 || strcmp(a, "--output") == 0 ||
+            strcmp(a, "--columns") == 0 || strcmp(a, "--samples") == 0 ||
+            strcmp(a, "--quantiles") == 0 || strcmp(a, "--seed") == 0 ||
+            strcmp(a, "--delimiter") == 0 || strcmp(a, "--threads") == 0) {
+            if (!has_val) return fail_usage("predict", "option '%s' needs a value", a);
+            const char *v = argv[++i];
+            if (strcmp(a, "--input") == 0)
+                o->input = v;
+            else if (strcmp(a, "--output") == 0)
+                o->output = v;
+            else if (strcmp(a, "--columns") == 0)
+                o->columns = v;
+            else if (strcmp(a, "--samples") == 0) {
+                if (parse_int(v, 1, 1000000, &o->samples) != 0)
+                    return fail_usage("predict", "--samples '%s' is not an integer in [1, 1000000]",
+                                      v);
+            } else if (strcmp(a, "--threads") == 0) {
+                if (parse_int(v, 1, 256, &o->threads) != 0)
+                    return fail_usage("predict", "--threads '%s' is not an integer in [1, 256]", v);
+            } else if (strcmp(a, "--seed") == 0) {
+                if (parse_int(v, 0, 2147483647L, &o->seed) != 0)
+                    return fail_usage("predict", "--seed '%s' is not a non-negative integer", v);
+            } else if (strcmp(a, "--quantiles") == 0) {
+                if (parse_list_f(v, o->quant, 64, &o->nq) != 0)
+                    return fail_usage("predict", "--quantiles '%s' is not a list like 0.1,0.5,0.9",
+                                      v);
+                for (int k = 0; k < o->nq; k++)
+                    if (!(o->quant[k] >= 0.0f && o->quant[k] <= 1.0f))
+                        return fail_usage("predict", "--quantiles '%s': each must be in [0, 1]", v);
+            } else {
+                if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0)
+                    o->delim = '\t';
+                else if (strlen(v) == 1 && (v[0] == ',' || v[0] == ';'))
+                    o->delim = v[0];
+                else
+                    return fail_usage("predict", "--delimiter '%s': expected ',', ';' or 'tab'", v);
+            }
+            continue;
+        }
+        if (a[0] == '-' && a[1]) return fail_usage("predict", "unknown option '%s'", a);
+        if (o->dir) return fail_usage("predict", "unexpected argument '%s'", a);
+        o->dir = a;
+    }
+    if (!o->dir) return fail_usage("predict", "%smissing MODEL_DIR", "");
+    if (!o->input) return fail_usage("predict", "%smissing --input PAST.csv", "");
+    return -1;
+}
+
+/* usage errors that need the model: -1 to go on, else the exit code */
+static int predict_check_model(const predict_opts *o, const ptm_config *c) {
+    if (o->samples > 0 && c->loss != PTM_LOSS_NLL)
+        return fail_usage("predict", "--samples needs a distribution head (loss \"nll\")%s", "");
+    if ((o->plot || o->holdout) && c->model_class != PTM_CLASS_PREDICTION)
+        return fail_usage("predict", "%s is for forecasters (PatchTSMixerForPrediction)",
+                          o->plot ? "--plot" : "--holdout");
+    if (o->plot && strcmp(o->plot, "-") == 0 && strcmp(o->output, "-") == 0)
+        return fail_usage("predict", "--plot - and --output - would both write to %s",
+                          "standard output");
+    return -1;
+}
+
+/* read the CSV, pick the channels and copy out the window; PTM_OK or an error in *err */
+static ptm_status predict_window(const predict_opts *o, const ptm_config *c, predict_input *pi,
+                                 ptm_error *err) {
+    const char *input = o->input;
+    ptm_status s = ptm_csv_load(input, o->delim, &pi->tab, err);
+    if (s != PTM_OK) return s;
+    const ptm_csv *tab = &pi->tab;
+    int C = c->num_input_channels, L = c->context_length;
+    /* --holdout: the window ends prediction_length rows before the end of the file */
+    pi->hold = o->holdout ? (size_t)c->prediction_length : 0;
+    pi->colidx = malloc(sizeof(int) * (tab->ncols + (size_t)C + 1));
+    if (!pi->colidx) return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    if (o->columns) {
+        int n = 0;
+        s = ptm_csv_select_columns(tab, o->columns, input, pi->colidx, &n, err);
+        if (s != PTM_OK) return s;
+        if (n != C)
+            return cli_error(err, PTM_ERR_INPUT, input, "--columns",
+                             "%d columns selected, the model expects %d (num_input_channels)", n,
+                             C);
+    } else {
+        if ((int)tab->ncols != C)
+            return cli_error(err, PTM_ERR_INPUT, input, NULL,
+                             "%zu value columns, the model expects %d (num_input_channels); "
+                             "choose columns with --columns",
+                             tab->ncols, C);
+        for (int j = 0; j < C; j++) pi->colidx[j] = j;
+    }
+    if (tab->nrows < (size_t)L)
+        return cli_error(err, PTM_ERR_INPUT, input, NULL,
+                         "%zu data rows, the model needs at least context_length = %d", tab->nrows,
+                         L);
+    if (tab->nrows < (size_t)L + pi->hold)
+        return cli_error(err, PTM_ERR_INPUT, input, NULL,
+                         "%zu data rows; --holdout needs context_length + prediction_length = %zu",
+                         tab->nrows, (size_t)L + pi->hold);
+    pi->past = malloc(sizeof(float) * (size_t)L * C);
+    pi->obs = malloc(sizeof(float) * (size_t)L * C);
+    if (!pi->past || !pi->obs) return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    pi->r0 = tab->nrows - pi->hold - (size_t)L;
+    pi->last = tab->nrows - pi->hold - 1;
+    for (int t = 0; t < L; t++)
+        for (int j = 0; j < C; j++) {
+            size_t src = (pi->r0 + (size_t)t) * tab->ncols + (size_t)pi->colidx[j];
+            pi->past[(size_t)t * C + j] = tab->values[src];
+            pi->obs[(size_t)t * C + j] = tab->observed[src];
+        }
+    return PTM_OK;
+}
+
+/* samples of the last forward and their quantiles qout [nq, per]; 0, or -1 with *err */
+static int sample_quantiles(ptm_ctx *ctx, const predict_opts *o, size_t per, float **qout,
+                            ptm_error *err) {
+    float *samp = malloc(sizeof(float) * per * (size_t)o->samples);
+    *qout = malloc(sizeof(float) * per * (size_t)o->nq);
+    int rc = -1;
+    if (!samp || !*qout)
+        cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    else if (ptm_ctx_sample(ctx, (int)o->samples, (uint64_t)o->seed, samp, per * (size_t)o->samples,
+                            err) == PTM_OK &&
+             ptm_quantiles(samp, 1, (int)o->samples, (int64_t)per, o->quant, o->nq, *qout, err) ==
+                 PTM_OK)
+        rc = 0;
+    free(samp);
+    return rc;
+}
+
+/* forecasters: the forecast CSV (timestamps continuing the input's, or steps), quantile
+ * columns with --samples, then the --plot picture; 0, or -1 with *err filled */
+static int write_forecast(ptm_ctx *ctx, const ptm_config *c, const predict_opts *o,
+                          const predict_input *pi, FILE *f, ptm_error *err) {
+    int H = c->prediction_length, Cs = c->num_prediction_channels, L = c->context_length;
+    int nq = o->nq, rc = -1;
+    const ptm_csv *tab = &pi->tab;
+    float *qout = NULL;
+    ptm_tensor_view y;
+    if (ptm_ctx_output(ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean" : "prediction_outputs",
+                       &y, err) != PTM_OK)
+        return -1;
+    if (o->samples > 0 && sample_quantiles(ctx, o, (size_t)H * Cs, &qout, err) != 0) goto done;
+    int64_t step = 0;
+    int timed = tab->time_parsed && ptm_csv_time_step(tab, (size_t)L + pi->hold, &step);
+    fprintf(f, "%s", timed ? (tab->time_colname ? tab->time_colname : "date") : "step");
+    for (int j = 0; j < Cs; j++) {
+        int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+        fprintf(f, ",%s", tab->colnames[pi->colidx[ch]]);
+    }
+    if (o->samples > 0)
+        for (int k = 0; k < nq; k++)
+            for (int j = 0; j < Cs; j++) {
+                int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+                fprintf(f, ",%s_q%g", tab->colnames[pi->colidx[ch]], (double)o->quant[k]);
+            }
+    fprintf(f, "\n");
+    for (int t = 0; t < H; t++) {
+        if (timed) {
+            char ts[96];
+            ptm_csv_format_time(tab->time_sec[pi->last] + step * (t + 1), tab->time_text[pi->last],
+                                ts, sizeof ts);
+            fprintf(f, "%s", ts);
+        } else {
+            fprintf(f, "%d", t + 1);
+        }
+        for (int j = 0; j < Cs; j++) fprintf(f, ",%.7g", (double)y.data[(size_t)t * Cs + j]);
+        if (o->samples > 0)
+            for (int k = 0; k < nq; k++)
+                for (int j = 0; j < Cs; j++)
+                    fprintf(f, ",%.7g", (double)qout[((size_t)k * H + t) * Cs + (size_t)j]);
+        fprintf(f, "\n");
+    }
+    if (o->plot) {
+        predict_plot pp;
+        memset(&pp, 0, sizeof pp);
+        pp.path = o->plot;
+        pp.columns = o->plot_columns;
+        pp.dir = o->dir;
+        pp.input = o->input;
+        pp.c = c;
+        pp.tab = tab;
+        pp.colidx = pi->colidx;
+        pp.past = pi->past;
+        pp.obs = pi->obs;
+        pp.y = y.data;
+        pp.r0 = pi->r0;
+        pp.last = pi->last;
+        pp.step = timed ? step : 0;
+        pp.samples = (int)o->samples;
+        pp.quant = o->quant;
+        pp.nq = nq;
+        pp.qout = qout;
+        pp.seed = o->seed;
+        pp.history = (int)o->plot_history;
+        if (draw_predict_plot(ctx, &pp, err) != 0) goto done;
+    }
+    rc = 0;
+done:
+    free(qout);
+    return rc;
+}
+
+/* classifiers: the predicted class and the softmax of the logits */
+static int write_class(ptm_ctx *ctx, const ptm_config *c, FILE *f, ptm_error *err) {
+    ptm_tensor_view y;
+    if (ptm_ctx_output(ctx, "prediction_outputs", &y, err) != PTM_OK) return -1;
+    int T = c->num_targets, best = 0;
+    double mx = -INFINITY, sum = 0.0;
+    for (int k = 0; k < T; k++)
+        if ((double)y.data[k] > mx) {
+            mx = (double)y.data[k];
+            best = k;
+        }
+    for (int k = 0; k < T; k++) sum += exp((double)y.data[k] - mx);
+    fprintf(f, "class");
+    for (int k = 0; k < T; k++) fprintf(f, ",p%d", k);
+    fprintf(f, "\n%d", best);
+    for (int k = 0; k < T; k++) fprintf(f, ",%.6g", exp((double)y.data[k] - mx) / sum);
+    fprintf(f, "\n");
+    return 0;
+}
+
+/* regressors: the targets (the mean for nll heads), quantile columns with --samples */
+static int write_regression(ptm_ctx *ctx, const ptm_config *c, const predict_opts *o, FILE *f,
+                            ptm_error *err) {
+    int T = c->num_targets, nq = o->nq;
+    ptm_tensor_view y;
+    if (ptm_ctx_output(ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean" : "regression_outputs",
+                       &y, err) != PTM_OK)
+        return -1;
+    float *qout = NULL;
+    if (o->samples > 0 && sample_quantiles(ctx, o, (size_t)T, &qout, err) != 0) {
+        free(qout);
+        return -1;
+    }
+    for (int k = 0; k < T; k++) fprintf(f, "%starget%d", k ? "," : "", k);
+    if (o->samples > 0)
+        for (int q = 0; q < nq; q++)
+            for (int k = 0; k < T; k++) fprintf(f, ",target%d_q%g", k, (double)o->quant[q]);
+    fprintf(f, "\n");
+    for (int k = 0; k < T; k++) fprintf(f, "%s%.7g", k ? "," : "", (double)y.data[k]);
+    if (o->samples > 0)
+        for (int q = 0; q < nq; q++)
+            for (int k = 0; k < T; k++)
+                fprintf(f, ",%.7g", (double)qout[(size_t)q * T + (size_t)k]);
+    fprintf(f, "\n");
+    free(qout);
+    return 0;
+}
+
+int cmd_predict(int argc, char **argv) {
+    predict_opts o;
+    int rc = predict_args(argc, argv, &o);
+    if (rc >= 0) return rc;
+    ptm_error err;
+    memset(&err, 0, sizeof err);
+    ptm_model *m = NULL;
+    ptm_ctx *ctx = NULL;
+    predict_input pi;
+    memset(&pi, 0, sizeof pi);
+    rc = EXIT_RUNTIME;
+    if (ptm_model_load(o.dir, &m, &err) != PTM_OK) goto fail;
+    const ptm_config *c = ptm_model_config(m);
+    if (c->model_class == PTM_CLASS_MODEL || c->model_class == PTM_CLASS_PRETRAINING) {
+        cli_error(&err, PTM_ERR_UNSUPPORTED, o.dir, "architectures",
+                  "%s has no prediction head; predict needs a forecasting, classification or "
+                  "regression model",
+                  ptm_class_name(c->model_class));
+        goto fail;
+    }
+    if ((rc = predict_check_model(&o, c)) >= 0) goto done;
+    rc = EXIT_RUNTIME;
+    if (predict_window(&o, c, &pi, &err) != PTM_OK) goto fail;
+
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.max_batch = 1;
+    cp.keep_hidden_states = 0;
+    cp.num_threads = (int)o.threads;
+    if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) goto fail;
+    ptm_inputs in;
+    memset(&in, 0, sizeof in);
+    in.batch = 1;
+    in.past_values = pi.past;
+    in.observed_mask = pi.obs;
+    if (ptm_forward(ctx, &in, &err) != PTM_OK) goto fail;
+
+    outfile out;
+    if (open_out(&out, o.output, &err) != 0) goto fail;
+    int wrc = c->model_class == PTM_CLASS_PREDICTION ? write_forecast(ctx, c, &o, &pi, out.f, &err)
+              : c->model_class == PTM_CLASS_CLASSIFICATION
+                  ? write_class(ctx, c, out.f, &err)
+                  : write_regression(ctx, c, &o, out.f, &err);
+    if (wrc != 0) {
+        ptm_error ignored;
+        close_out(&out, &ignored);
+        goto fail;
+    }
+    if (close_out(&out, &err) != 0) goto fail;
+    rc = 0;
+    goto done;
+fail:
+    rc = fail_status(&err);
+done:
+    free(pi.past);
+    free(pi.obs);
+    free(pi.colidx);
+    ptm_csv_free(&pi.tab);
+    ptm_ctx_free(ctx);
+    ptm_model_free(m);
+    return rc;
+}
