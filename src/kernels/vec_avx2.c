@@ -1,7 +1,8 @@
-/* vec_avx2.c - element-wise kernels for AVX2 + FMA: GELU (forward and backward) and the
- * row softmax-and-gate of gated attention, with a vector exp. Compiled with -mavx2 -mfma for
- * this file only; dispatch.c calls them when the CPU has both. The scalar versions in
- * src/layers/activation.c and gate.c are the oracles (tests/test_kernels.c compares them). */
+/* vec_avx2.c - the AVX2 + FMA table's element-wise kernels: GELU (forward and backward), the
+ * softmax gate of gated attention along rows and down columns, LayerNorm, the dropout mask and
+ * the AdamW step. Compiled with -mavx2 -mfma for this file only; dispatch.c puts them in the
+ * table when the CPU has both. The scalar kernels of vec_ref.c, norm_ref.c and adamw_ref.c are
+ * the oracles (tests/test_kernels.c compares every field). */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <math.h>
@@ -60,9 +61,14 @@ void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout
     }
 }
 
-/* rows of width w (a multiple of 8): p = softmax(p) in place, y = x * p (+ res) */
+/* rows of width w: p = softmax(p) in place, y = x * p (+ res); widths that are not a multiple
+ * of 8 by the scalar kernel */
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
                            const float *res) {
+    if (w % 8) {
+        ptm_softmax_gate_ref(out, probs, inp, rows, w, res);
+        return;
+    }
     for (size_t r = 0; r < rows; r++) {
         float *p = probs + r * (size_t)w;
         const float *x = inp + r * (size_t)w;
@@ -99,10 +105,14 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* LayerNorm over rows of width d (a multiple of 8, at most 64), two-pass mean / variance in
- * float; mean and rstd may be NULL */
+/* LayerNorm over rows of width d (a multiple of 8, at most 64; other widths by the scalar
+ * kernel), two-pass mean / variance in float; mean and rstd may be NULL */
 void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                         const float *bias, size_t rows, int d, float eps) {
+    if (d % 8 || d > 64) {
+        ptm_layernorm_ref(out, mean, rstd, inp, weight, bias, rows, d, eps);
+        return;
+    }
     int nv = d / 8;
     __m256 w[8], bb[8];
     for (int v = 0; v < nv; v++) {
@@ -132,7 +142,7 @@ void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, 
         if (rstd) rstd[r] = s;
     }
 }
-/* the dropout mask of mixer.c (dropout_part) for elements [i0, i1): mask[i] = 0 when
+/* the dropout mask (ptm_dropout_mask_ref) for elements [i0, i1): mask[i] = 0 when
  * lowbias32(lowbias32(i ^ hi) + lo) < thr, else keep; 8 lanes at a time, identical results */
 static inline __m256i hash256(__m256i x) {
     x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
@@ -212,7 +222,7 @@ void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int 
 #undef ST
     }
 }
-/* AdamW over [i0, i1) (src/train/adamw.c is the oracle): the same operations in the same order,
+/* AdamW over [0, n) (ptm_adamw_ref is the oracle): the same operations in the same order,
  * 8 lanes at a time - FMA instructions round like fmaf, vsqrtps and vdivps like sqrtf and '/',
  * so the result is bit-identical to the scalar loop */
 void ptm_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t n,
