@@ -98,13 +98,13 @@ static const ptm_kernel_table avx2_table = {
     .gelu_backward_set = ptm_gelu_backward_set_avx2,
     .softmax_gate = ptm_softmax_gate_avx2,
     .softmax_cols_gate = ptm_softmax_cols_gate_avx2,
-    .gate_backward = ptm_gate_backward_ref,
+    .gate_backward = ptm_gate_backward_avx2,
     .layernorm = ptm_layernorm_avx2,
-    .layernorm_backward = ptm_layernorm_backward_ref,
-    .layernorm_param_grads = ptm_layernorm_param_grads_ref,
+    .layernorm_backward = ptm_layernorm_backward_avx2,
+    .layernorm_param_grads = ptm_layernorm_param_grads_avx2,
     .dropout_mask = ptm_dropout_mask_avx2,
     .adamw = ptm_adamw_avx2,
-    .std_stats = ptm_std_stats_ref,
+    .std_stats = ptm_std_stats_avx2,
 };
 
 static const ptm_kernel_table avx512_table = {

@@ -219,6 +219,17 @@ void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int 
 /* d a multiple of 8 and at most 64 in the kernel, others scalar */
 void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                         const float *bias, size_t rows, int d, float eps);
+/* the same widths; backward bit-identical for the parameter gradients */
+void ptm_layernorm_backward_avx2(float *dinp, const float *dout, const float *inp,
+                                 const float *weight, const float *mean, const float *rstd,
+                                 size_t rows, int d);
+void ptm_layernorm_param_grads_avx2(float *dweight, float *dbias, const float *dout,
+                                    const float *inp, const float *mean, const float *rstd,
+                                    size_t rows, int d);
+void ptm_gate_backward_avx2(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                            size_t rows, int w);
+void ptm_std_stats_avx2(float *loc, float *scale, const float *x, const float *observed, int l,
+                        int c, int nc);
 void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
                            uint32_t thr, float keep);
 void ptm_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t n,
