@@ -5,7 +5,8 @@
 #   make test       build and run the whole test suite (prints "N passed, N failed")
 #   make asan       the same suite built with AddressSanitizer + UBSan in build-asan/
 #   make format     clang-format every source file; make format-check fails on a diff
-#   make neon-check cross-compile for AArch64 and run the kernel tests + golden cases under
+#   make neon-check cross-compile for AArch64 and run the kernel tests (every field of the NEON
+#                   and scalar tables, whole models on both levels) + golden cases under
 #                   qemu-user (needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user)
 #   (more targets below: install, fuzz, fuzz-run, tsan, valgrind, docs)
 #
@@ -41,7 +42,8 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-# SIMD kernels: only these files are built for AVX2 + FMA / AVX-512F; dispatch.c calls it when the CPU has them
+# SIMD kernels: only these files are built for AVX2 + FMA / AVX-512F; dispatch.c puts them in the
+# kernel tables of those levels and picks a table from the CPU's features
 # the compiler's target, not the host's (cross builds: make CC=aarch64-linux-gnu-gcc ...)
 ARCH := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
 ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
@@ -233,9 +235,10 @@ valgrind: all
 ARM_CC    ?= aarch64-linux-gnu-gcc
 ARM_QEMU  ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
 neon-check:
-	$(MAKE) BUILD=build-arm CC=$(ARM_CC) build-arm/test_kernels build-arm/test_golden \
-	    build-arm/test_model
+	$(MAKE) BUILD=build-arm CC=$(ARM_CC) build-arm/test_kernels build-arm/test_kernel_paths \
+	    build-arm/test_golden build-arm/test_model
 	$(ARM_QEMU) build-arm/test_kernels
+	$(ARM_QEMU) build-arm/test_kernel_paths
 	$(ARM_QEMU) build-arm/test_model
 	$(ARM_QEMU) build-arm/test_golden tests/golden
 	PTM_KERNELS=scalar $(ARM_QEMU) build-arm/test_golden tests/golden

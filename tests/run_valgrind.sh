@@ -26,13 +26,13 @@ trap 'rm -rf "$tmp"' EXIT
 # one line per run: NAME CMD ARGS... (no spaces inside arguments)
 list="$tmp/list"
 : >"$list"
-for slow in test_train test_dist test_kernels; do # the slowest first
+for slow in test_train test_dist test_kernels test_kernel_paths; do # the slowest first
     [ -x "$BUILD/$slow" ] && echo "$slow $BUILD/$slow" >>"$list"
 done
 for t in "$BUILD"/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
-    case " test_train test_dist test_kernels " in *" $name "*) continue ;; esac
+    case " test_train test_dist test_kernels test_kernel_paths " in *" $name "*) continue ;; esac
     case " $SKIP " in *" $name "*) echo "valgrind $name: skipped"; continue ;; esac
     case "$name" in
     test_golden) echo "$name $t tests/golden" >>"$list" ;;

@@ -1,11 +1,10 @@
-/* dispatch.c - picks the kernels for this CPU once (AVX-512F, else AVX2 + FMA, else scalar;
- * NEON on AArch64). */
+/* dispatch.c - the kernel table of each level (scalar, AVX2 + FMA, AVX-512F; NEON on AArch64)
+ * and the choice of one from the CPU's features, made once. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
-#include "kernels/threads.h"
 
 /* PTM_KERNELS_SCALAR / _AVX2 / _AVX512 (kernels.h): the best this CPU runs, capped by
  * ptm_kernels_set_max_level and, once at the first call, by the environment variable
@@ -61,157 +60,105 @@ int ptm_kernels_force_scalar(int on) {
     return prev == PTM_KERNELS_SCALAR;
 }
 
-int ptm_kernels_simd(void) {
-    return ptm_kernels_level() >= PTM_KERNELS_AVX2;
-}
-
 const char *ptm_kernels_name(void) {
-#if defined(__aarch64__)
-    return ptm_kernels_level() >= PTM_KERNELS_NEON ? "neon" : "scalar";
-#else
-    switch (ptm_kernels_level()) {
-    case PTM_KERNELS_AVX512:
-        return "avx512f";
-    case PTM_KERNELS_AVX2:
-        return "avx2+fma";
-    default:
-        return "scalar";
-    }
-#endif
+    return ptm_kernels()->name;
 }
 
-static void gemm_serial(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                        const float *B, size_t ldb, float *C, size_t ldc) {
+/* every field of every table is set: a level without a kernel of its own for a field runs the
+ * scalar oracle there */
+static const ptm_kernel_table scalar_table = {
+    .name = "scalar",
+    .gemm_acc = ptm_gemm_acc_ref,
+    .linear = ptm_linear_ref,
+    .linear_fused = 0,
+    .gemm_series = ptm_gemm_series_ref,
+    .series_width = 0,
+    .gelu = ptm_gelu_ref,
+    .gelu_backward_set = ptm_gelu_backward_set_ref,
+    .softmax_gate = ptm_softmax_gate_ref,
+    .softmax_cols_gate = ptm_softmax_cols_gate_ref,
+    .gate_backward = ptm_gate_backward_ref,
+    .layernorm = ptm_layernorm_ref,
+    .layernorm_backward = ptm_layernorm_backward_ref,
+    .layernorm_param_grads = ptm_layernorm_param_grads_ref,
+    .dropout_mask = ptm_dropout_mask_ref,
+    .adamw = ptm_adamw_ref,
+    .std_stats = ptm_std_stats_ref,
+};
+
 #if defined(__x86_64__) || defined(__i386__)
-    int level = ptm_kernels_level();
-    if (level >= PTM_KERNELS_AVX512) {
-        ptm_gemm_acc_avx512(M, N, K, A, sam, sak, B, ldb, C, ldc);
-        return;
-    }
-    if (level >= PTM_KERNELS_AVX2) {
-        ptm_gemm_acc_avx2(M, N, K, A, sam, sak, B, ldb, C, ldc);
-        return;
-    }
+static const ptm_kernel_table avx2_table = {
+    .name = "avx2+fma",
+    .gemm_acc = ptm_gemm_acc_avx2,
+    .linear = ptm_linear_avx2,
+    .linear_fused = 1,
+    .gemm_series = ptm_gemm_series_avx2,
+    .series_width = 8,
+    .gelu = ptm_gelu_avx2,
+    .gelu_backward_set = ptm_gelu_backward_set_avx2,
+    .softmax_gate = ptm_softmax_gate_avx2,
+    .softmax_cols_gate = ptm_softmax_cols_gate_avx2,
+    .gate_backward = ptm_gate_backward_avx2,
+    .layernorm = ptm_layernorm_avx2,
+    .layernorm_backward = ptm_layernorm_backward_avx2,
+    .layernorm_param_grads = ptm_layernorm_param_grads_avx2,
+    .dropout_mask = ptm_dropout_mask_avx2,
+    .adamw = ptm_adamw_avx2,
+    .std_stats = ptm_std_stats_avx2,
+};
+
+static const ptm_kernel_table avx512_table = {
+    .name = "avx512f",
+    .gemm_acc = ptm_gemm_acc_avx512,
+    .linear = ptm_linear_avx512,
+    .linear_fused = 1,
+    .gemm_series = ptm_gemm_series_avx512,
+    .series_width = 16,
+    .gelu = ptm_gelu_avx512,
+    .gelu_backward_set = ptm_gelu_backward_set_avx512,
+    .softmax_gate = ptm_softmax_gate_avx512,
+    .softmax_cols_gate = ptm_softmax_cols_gate_avx512,
+    .gate_backward = ptm_gate_backward_avx512,
+    .layernorm = ptm_layernorm_avx512,
+    .layernorm_backward = ptm_layernorm_backward_avx512,
+    .layernorm_param_grads = ptm_layernorm_param_grads_avx512,
+    .dropout_mask = ptm_dropout_mask_avx2, /* 8 lanes: as fast as 16 here */
+    .adamw = ptm_adamw_avx2,
+    .std_stats = ptm_std_stats_avx512,
+};
+static const ptm_kernel_table *const tables[3] = {&scalar_table, &avx2_table, &avx512_table};
 #elif defined(__aarch64__)
-    if (ptm_kernels_level() >= PTM_KERNELS_NEON) {
-        ptm_gemm_acc_neon(M, N, K, A, sam, sak, B, ldb, C, ldc);
-        return;
-    }
-#endif
-    ptm_gemm_acc_ref(M, N, K, A, sam, sak, B, ldb, C, ldc);
-}
-
-typedef struct {
-    size_t M, N, K, sam, sak, ldb, ldc;
-    const float *A, *B;
-    float *C;
-    int split_n;
-} gemm_job;
-
-/* each thread computes whole elements of C (rows, or columns when M is small), with the same
- * k order as the serial kernel: results do not depend on the thread count */
-static void gemm_part(void *arg, int ith, int nth) {
-    const gemm_job *j = arg;
-    size_t b, e;
-    if (!j->split_n) {
-        ptm_share(j->M, 4, ith, nth, &b, &e);
-        if (e > b)
-            gemm_serial(e - b, j->N, j->K, j->A + b * j->sam, j->sam, j->sak, j->B, j->ldb,
-                        j->C + b * j->ldc, j->ldc);
-    } else {
-        ptm_share(j->N, 16, ith, nth, &b, &e);
-        if (e > b)
-            gemm_serial(j->M, e - b, j->K, j->A, j->sam, j->sak, j->B + b, j->ldb, j->C + b,
-                        j->ldc);
-    }
-}
-
-void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                  const float *B, size_t ldb, float *C, size_t ldc) {
-    ptm_pool *pool = ptm_pool_current();
-    int nth = ptm_pool_size(pool);
-    /* below ~1M multiply-adds (~30 us on one core) a split costs more than it saves */
-    if (nth < 2 || (double)M * (double)N * (double)K < 1048576.0) {
-        gemm_serial(M, N, K, A, sam, sak, B, ldb, C, ldc);
-        return;
-    }
-    gemm_job j = {M, N, K, sam, sak, ldb, ldc, A, B, C, M < (size_t)(8 * nth)};
-    ptm_pool_run(pool, gemm_part, &j);
-}
-
-/* the fused linear layer, split over the pool by rows like ptm_gemm_acc */
-typedef struct {
-    size_t M, N, K, lda, ldb, ldc;
-    const float *A, *B, *bias;
-    float *C;
-    int gelu;
-} linear_job;
-
-static void linear_part(void *arg, int ith, int nth) {
-    const linear_job *j = arg;
-    size_t b, e;
-    ptm_share(j->M, 8, ith, nth, &b, &e);
-#if defined(__x86_64__) || defined(__i386__)
-    if (e > b && ptm_kernels_level() >= PTM_KERNELS_AVX512)
-        ptm_linear_avx512(e - b, j->N, j->K, j->A + b * j->lda, j->lda, j->B, j->ldb, j->bias,
-                          j->C + b * j->ldc, j->ldc, j->gelu);
-    else if (e > b)
-        ptm_linear_avx2(e - b, j->N, j->K, j->A + b * j->lda, j->lda, j->B, j->ldb, j->bias,
-                        j->C + b * j->ldc, j->ldc, j->gelu);
+/* the NEON GEMM; the rest scalar */
+static const ptm_kernel_table neon_table = {
+    .name = "neon",
+    .gemm_acc = ptm_gemm_acc_neon,
+    .linear = ptm_linear_ref,
+    .linear_fused = 0,
+    .gemm_series = ptm_gemm_series_ref,
+    .series_width = 0,
+    .gelu = ptm_gelu_ref,
+    .gelu_backward_set = ptm_gelu_backward_set_ref,
+    .softmax_gate = ptm_softmax_gate_ref,
+    .softmax_cols_gate = ptm_softmax_cols_gate_ref,
+    .gate_backward = ptm_gate_backward_ref,
+    .layernorm = ptm_layernorm_ref,
+    .layernorm_backward = ptm_layernorm_backward_ref,
+    .layernorm_param_grads = ptm_layernorm_param_grads_ref,
+    .dropout_mask = ptm_dropout_mask_ref,
+    .adamw = ptm_adamw_ref,
+    .std_stats = ptm_std_stats_ref,
+};
+static const ptm_kernel_table *const tables[3] = {&scalar_table, &neon_table, &neon_table};
 #else
-    (void)b;
-    (void)e;
+static const ptm_kernel_table *const tables[3] = {&scalar_table, &scalar_table, &scalar_table};
 #endif
-}
 
-void ptm_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
-                      size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
-    ptm_pool *pool = ptm_pool_current();
-    int nth = ptm_pool_size(pool);
-    linear_job j = {M, N, K, lda, ldb, ldc, A, B, bias, C, gelu};
-    if (nth < 2 || M < 16 || (double)M * (double)N * (double)K < 1048576.0)
-        linear_part(&j, 0, 1);
-    else
-        ptm_pool_run(pool, linear_part, &j);
-}
-
-size_t ptm_gemm_series_width(void) {
-#if defined(__x86_64__) || defined(__i386__)
+const ptm_kernel_table *ptm_kernels(void) {
     int level = ptm_kernels_level();
-    return level >= PTM_KERNELS_AVX512 ? 16 : level >= PTM_KERNELS_AVX2 ? 8 : 0;
-#else
-    return 0;
-#endif
+    return tables[level < 0 ? 0 : level > 2 ? 2 : level];
 }
 
-void ptm_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
-                     size_t bss, size_t ldb, const float *rowbias, float *C, size_t css, size_t ldc,
-                     size_t S, int gelu) {
-#if defined(__x86_64__) || defined(__i386__)
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX512)
-        ptm_gemm_series_avx512(M, D, K, A, lda, B, bss, ldb, rowbias, C, css, ldc, S, gelu);
-    else
-        ptm_gemm_series_avx2(M, D, K, A, lda, B, bss, ldb, rowbias, C, css, ldc, S, gelu);
-#else
-    (void)M, (void)D, (void)K, (void)A, (void)lda, (void)B, (void)bss, (void)ldb, (void)rowbias;
-    (void)C, (void)css, (void)ldc, (void)S, (void)gelu;
-#endif
-}
-
-int ptm_softmax_cols_gate(float *out, float *probs, const float *inp, int r, size_t w,
-                          const float *res) {
-#if defined(__x86_64__) || defined(__i386__)
-    int level = ptm_kernels_level();
-    if (level >= PTM_KERNELS_AVX512) {
-        ptm_softmax_cols_gate_avx512(out, probs, inp, r, w, res);
-        return 1;
-    }
-    if (level >= PTM_KERNELS_AVX2) {
-        ptm_softmax_cols_gate_avx2(out, probs, inp, r, w, res);
-        return 1;
-    }
-#else
-    (void)out, (void)probs, (void)inp, (void)r, (void)w, (void)res;
-#endif
-    return 0;
+const ptm_kernel_table *ptm_kernels_at(int level) {
+    if (level < 0 || level > 2 || level > cpu_level()) return NULL;
+    return tables[level];
 }

@@ -187,8 +187,9 @@ void ptm_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, c
 }
 
 /* ---- products sharing their left operand over many series (see gemm_avx512.c): for s < S,
- * C_s [M, D] = act(rowbias + A [M, K] B_s [K, D]), D a multiple of 8; the 8-column vectors of
- * all series are numbered j = s (D / 8) + v and a 6 x 16 tile takes two of them. */
+ * C_s [M, D] = act(rowbias + A [M, K] B_s [K, D]), D a multiple of 8 (others by the GEMM); the
+ * 8-column vectors of all series are numbered j = s (D / 8) + v and a 6 x 16 tile takes two of
+ * them. */
 static inline __attribute__((always_inline)) void
 series_tile(const int MR, const int NV, const int GELU, size_t K, const float *A, size_t lda,
             const float *const *bp, size_t ldb, float *const *cp, size_t ldc,
@@ -245,6 +246,11 @@ series_band(const int MR, const int GELU, size_t D, size_t K, const float *A, si
 void ptm_gemm_series_avx2(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
                           size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
                           size_t ldc, size_t S, int gelu) {
+    if (D % 8) { /* no kernel for this width: per series, bias rows + GEMM + GELU */
+        ptm_gemm_series_by_gemm(ptm_gemm_acc_avx2, ptm_gelu_avx2, M, D, K, A, lda, B, bss, ldb,
+                                rowbias, C, css, ldc, S, gelu);
+        return;
+    }
     for (size_t m = 0; m < M; m += 6) {
         const float *a = A + m * lda;
         float *c = C + m * ldc;

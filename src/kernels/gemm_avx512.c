@@ -196,10 +196,10 @@ void ptm_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda,
 
 /* ---- products that share their left operand over many series (the patch mixer without
  * transposes): for s < S, C_s [M, D] = act(rowbias + A [M, K] B_s [K, D]), B_s = B + s bss,
- * C_s = C + s css, rows of B_s and C_s ldb / ldc apart, D a multiple of 16. The 16-column
- * vectors of all series are numbered j = s (D / 16) + v, and a tile takes two of them, so that
- * an 8 x 32 register tile spans two series when D is 16; each A band is reused over every
- * series while it is in L1. */
+ * C_s = C + s css, rows of B_s and C_s ldb / ldc apart, D a multiple of 16 (other widths by the
+ * GEMM). The 16-column vectors of all series are numbered j = s (D / 16) + v, and a tile takes two
+ * of them, so that an 8 x 32 register tile spans two series when D is 16; each A band is reused
+ * over every series while it is in L1. */
 static inline __attribute__((always_inline)) void
 series_tile(const int MR, const int NV, const int GELU, size_t K, const float *A, size_t lda,
             const float *const *bp, size_t ldb, float *const *cp, size_t ldc,
@@ -256,6 +256,11 @@ series_band(const int MR, const int GELU, size_t D, size_t K, const float *A, si
 void ptm_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t lda,
                             const float *B, size_t bss, size_t ldb, const float *rowbias, float *C,
                             size_t css, size_t ldc, size_t S, int gelu) {
+    if (D % 16) { /* no kernel for this width: per series, bias rows + GEMM + GELU */
+        ptm_gemm_series_by_gemm(ptm_gemm_acc_avx512, ptm_gelu_avx512, M, D, K, A, lda, B, bss, ldb,
+                                rowbias, C, css, ldc, S, gelu);
+        return;
+    }
     for (size_t m = 0; m < M; m += 8) {
         const float *a = A + m * lda;
         float *c = C + m * ldc;

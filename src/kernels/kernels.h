@@ -1,29 +1,33 @@
-/* kernels.h - the compute kernels under the layers, with runtime CPU dispatch.
+/* kernels.h - the compute kernels under the layers: one table of function pointers per
+ * instruction-set level, picked once from the CPU's features (as ggml does).
  *
- * Files: gemm_ref.c (the scalar GEMM, the oracle of every other), gemm_avx512.c, gemm_avx2.c,
- * gemm_neon.c (GEMMs per instruction set), vec_avx512.c, vec_avx2.c (element-wise kernels;
- * their scalar oracles live with the layers in src/layers/), simd512.h / simd256.h (shared
- * vector exp, erf, GELU), dispatch.c (which kernel runs), threads.c (the pool).
- * tests/test_kernels.c checks every SIMD kernel against its oracle on every level this CPU has.
+ * Files: dispatch.c (the levels and their tables), gemm.c (entry points that split a GEMM over
+ * the current thread pool), the scalar oracles gemm_ref.c, vec_ref.c, norm_ref.c, adamw_ref.c
+ * (what every other level is tested against, and what a level without a kernel of its own
+ * runs), gemm_avx512.c / gemm_avx2.c / gemm_neon.c (GEMMs per instruction set),
+ * vec_avx512.c / vec_avx2.c (the element-wise, softmax, LayerNorm, dropout, AdamW and scaler
+ * kernels), simd512.h / simd256.h (vector exp, erf, GELU), threads.c (the pool).
+ * tests/test_kernels.c runs every field of every table this CPU has against the scalar table.
  *
- * ptm_gemm_acc: C[m, n] += sum_k A(m, k) * B[k, n] for m < M, n < N, k < K, where
+ * GEMM: C[m, n] += sum_k A(m, k) * B[k, n] for m < M, n < N, k < K, where
  *   A(m, k) = A[m * sam + k * sak] (any strides: plain, or transposed),
  *   B is row-major with leading dimension ldb, C row-major with leading dimension ldc.
  * Every linear layer, forward and backward, is one or two calls:
  *   forward  y  = x Wt (+ bias preset in y)   M=rows N=out K=in  A=x    B=W^T
  *   backward dx += dy W                         M=rows N=in  K=out A=dy   B=W
  *            dW += dy^T x                       M=out  N=in  K=rows A=dy^T B=x
- * Results differ from the oracle only by rounding.
+ * Results of the SIMD levels differ from the oracles only by rounding, except where a field
+ * says bit-identical.
  */
 #ifndef PTM_KERNELS_H
 #define PTM_KERNELS_H
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- dispatch (dispatch.c) */
+/* ---- levels (dispatch.c) */
 
 /* kernel levels, each implying the ones below; on AArch64 the only SIMD level is NEON, which
- * ranks with AVX2 (every x86 kernel call is also guarded by an x86 #if) */
+ * ranks with AVX2 */
 enum { PTM_KERNELS_SCALAR = 0, PTM_KERNELS_AVX2 = 1, PTM_KERNELS_AVX512 = 2, PTM_KERNELS_NEON = 1 };
 /* the level in use: what the CPU has, capped by PTM_KERNELS in the environment (read once) and
  * by ptm_kernels_set_max_level */
@@ -34,47 +38,160 @@ int ptm_kernels_set_max_level(int level);
 int ptm_kernels_force_scalar(int on);
 /* "avx512f", "avx2+fma", "neon" or "scalar" */
 const char *ptm_kernels_name(void);
-/* ptm_kernels_level() >= PTM_KERNELS_AVX2 (the x86 element-wise kernels may be called) */
-int ptm_kernels_simd(void);
 
-/* ---- GEMM entry points: dispatched by level, split over the current pool when large */
+/* ---- the table: every SIMD entry point of the engine. Every field of every table may be
+ * called with any shape its comment allows; a level without a kernel of its own for a field
+ * points it at the scalar oracle (or its kernel falls back to one for shapes it lacks).
+ * Fields run on the calling thread; the layers split rows over the pool around them. */
+typedef struct ptm_kernel_table {
+    const char *name; /* as ptm_kernels_name */
+    /* C += A B (see above) */
+    void (*gemm_acc)(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                     const float *B, size_t ldb, float *C, size_t ldc);
+    /* the linear layer C = act(bias + A B), A row-major [M, K] (leading dimension lda), B [K, N],
+     * bias [N] or NULL (zero), act = GELU when gelu; linear_fused: 1 when this is one fused
+     * pass (ptm_linear_fused splits it over the pool by rows), 0 when it is bias + gemm_acc +
+     * gelu (ptm_linear_fused then runs those three steps, each split over the pool) */
+    void (*linear)(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                   size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+    int linear_fused;
+    /* products sharing their left operand over S series (the patch mixer without transposes):
+     * for s < S, C_s [M, D] = act(rowbias[m] + A [M, K] B_s [K, D]), B_s = B + s bss,
+     * C_s = C + s css, row strides ldb / ldc; any D. series_width: the multiple of D for which
+     * a dedicated kernel runs (16 with AVX-512, 8 with AVX2), 0 when there is none (then this is
+     * bias + gemm_acc + gelu per series, and the layers choose another layout) */
+    void (*gemm_series)(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                        size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
+                        size_t ldc, size_t S, int gelu);
+    size_t series_width;
+    /* GELU (the erf form, to 4.2e-7 of erff); out may alias inp */
+    void (*gelu)(float *out, const float *inp, size_t n);
+    /* dinp = dout * mask * GELU'(inp), written (mask NULL: none) */
+    void (*gelu_backward_set)(float *dinp, const float *inp, const float *dout, const float *mask,
+                              size_t n);
+    /* gated attention along rows of width w: probs = softmax(probs) per row in place,
+     * out = inp * probs (+ res when not NULL) */
+    void (*softmax_gate)(float *out, float *probs, const float *inp, size_t rows, int w,
+                         const float *res);
+    /* the same down the columns of an [r, w] block (row stride w) */
+    void (*softmax_cols_gate)(float *out, float *probs, const float *inp, int r, size_t w,
+                              const float *res);
+    /* gated attention backward on rows of width w, p the saved softmax:
+     * dot = sum dy x p, dz = p (dy x - dot) written, dx += dy p */
+    void (*gate_backward)(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                          size_t rows, int w);
+    /* LayerNorm over rows of width d; mean and rstd (per row) may be NULL. A row's result does
+     * not depend on the other rows of the call (the layers split rows over threads). */
+    void (*layernorm)(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                      const float *bias, size_t rows, int d, float eps);
+    /* LayerNorm backward, d(input) of each row, accumulated:
+     * dinp += (dn - mean(dn) - xhat mean(dn xhat)) rstd, dn = weight * dout */
+    void (*layernorm_backward)(float *dinp, const float *dout, const float *inp,
+                               const float *weight, const float *mean, const float *rstd,
+                               size_t rows, int d);
+    /* and its parameter gradients, summed over the rows in order (either may be NULL):
+     * dweight += sum_r xhat dout, dbias += sum_r dout - bit-identical at every level */
+    void (*layernorm_param_grads)(float *dweight, float *dbias, const float *dout, const float *inp,
+                                  const float *mean, const float *rstd, size_t rows, int d);
+    /* the inverted-dropout mask over elements [i0, i1): mask[i] = 0 when
+     * lowbias32(lowbias32(i ^ hi) + lo) < thr, else keep - bit-identical at every level */
+    void (*dropout_mask)(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi, uint32_t thr,
+                         float keep);
+    /* one AdamW step over n parameters with the coefficients of src/train/adamw.c (decay_mask
+     * NULL: decay all) - bit-identical at every level */
+    void (*adamw)(float *param, const float *grad, float *m, float *v, size_t n,
+                  const unsigned char *decay_mask, float decay, float b1f, float one_b1, float b2f,
+                  float one_b2, float neg_step, float bc2_sqrt, float epsf);
+    /* std-scaler statistics of nc <= 8 adjacent channels of one sample: x[t c + j], t < l,
+     * j < nc (observed likewise, NULL = all observed): loc = observed mean, scale =
+     * sqrt(observed variance + 1e-5), in double - bit-identical at every level */
+    void (*std_stats)(float *loc, float *scale, const float *x, const float *observed, int l, int c,
+                      int nc);
+} ptm_kernel_table;
 
+/* the table of the level in use (ptm_kernels_level) */
+const ptm_kernel_table *ptm_kernels(void);
+/* the table of one level, or NULL when this CPU does not run it (tests) */
+const ptm_kernel_table *ptm_kernels_at(int level);
+
+/* ---- entry points that split large products over the current pool (gemm.c) */
+
+/* C += A B with the level's gemm_acc, by rows or columns (results independent of threads) */
 void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                   const float *B, size_t ldb, float *C, size_t ldc);
-void ptm_gemm_acc_ref(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                      const float *B, size_t ldb, float *C, size_t ldc);
-
-/* The fused linear layer C = act(bias + A B) (A row-major [M, K], B [K, N], bias [N] or NULL,
- * act = GELU when gelu, else none), in one pass over C: only when ptm_kernels_level() is
- * PTM_KERNELS_AVX2 or above on x86 (linear_fwd in src/layers/linear.c falls back to bias
- * fill + ptm_gemm_acc + GELU otherwise, with the same sums). Split over the pool by rows. */
+/* the level's linear (see the field), split by rows, or bias + ptm_gemm_acc + GELU */
 void ptm_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
-
-/* Products sharing their left operand over S series (the patch mixer without transposes): for
- * s < S, C_s [M, D] = act(rowbias[m] + A [M, K] B_s [K, D]) with B_s = B + s bss,
- * C_s = C + s css, row strides ldb / ldc. ptm_gemm_series_width() is the multiple D must be
- * of (16 with AVX-512, 8 with AVX2), or 0 when there is no such kernel (scalar, NEON): callers
- * then take another path. ptm_gemm_acc_ref is its oracle in the tests. */
-size_t ptm_gemm_series_width(void);
+/* the level's gemm_series when D is a multiple of its series_width, else per series bias rows +
+ * ptm_gemm_acc + GELU (the same sums) */
 void ptm_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
                      size_t bss, size_t ldb, const float *rowbias, float *C, size_t css, size_t ldc,
                      size_t S, int gelu);
 
-/* softmax down the columns of an [r, w] block, the gate, plus res (NULL: none); returns 0 when
- * no SIMD kernel ran (the caller does it in scalar code: gated_attention_cols in gate.c) */
-int ptm_softmax_cols_gate(float *out, float *probs, const float *inp, int r, size_t w,
-                          const float *res);
+/* ---- the scalar oracles (the scalar table's fields) */
 
-/* ---- per instruction set (called by the entry points above and by the layers) */
+/* gemm_ref.c */
+void ptm_gemm_acc_ref(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                      const float *B, size_t ldb, float *C, size_t ldc);
+void ptm_linear_ref(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                    size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+void ptm_gemm_series_ref(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                         size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
+                         size_t ldc, size_t S, int gelu);
+/* the linear layer and the series products as bias rows + gemm + gelu, from a given GEMM and
+ * GELU (the oracles use the scalar ones; levels and entry points their own) */
+typedef void (*ptm_gemm_fn)(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                            const float *B, size_t ldb, float *C, size_t ldc);
+typedef void (*ptm_gelu_fn)(float *out, const float *inp, size_t n);
+void ptm_linear_by_gemm(ptm_gemm_fn gemm, ptm_gelu_fn gelu_fn, size_t M, size_t N, size_t K,
+                        const float *A, size_t lda, const float *B, size_t ldb, const float *bias,
+                        float *C, size_t ldc, int gelu);
+void ptm_gemm_series_by_gemm(ptm_gemm_fn gemm, ptm_gelu_fn gelu_fn, size_t M, size_t D, size_t K,
+                             const float *A, size_t lda, const float *B, size_t bss, size_t ldb,
+                             const float *rowbias, float *C, size_t css, size_t ldc, size_t S,
+                             int gelu);
+
+/* vec_ref.c */
+float ptm_gelu_fast(float x); /* the vectorisable erf form of GELU, one element */
+void ptm_gelu_ref(float *out, const float *inp, size_t n);
+void ptm_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout, const float *mask,
+                               size_t n);
+void ptm_softmax_gate_ref(float *out, float *probs, const float *inp, size_t rows, int w,
+                          const float *res);
+void ptm_softmax_cols_gate_ref(float *out, float *probs, const float *inp, int r, size_t w,
+                               const float *res);
+void ptm_gate_backward_ref(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                           size_t rows, int w);
+void ptm_dropout_mask_ref(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi, uint32_t thr,
+                          float keep);
+
+/* norm_ref.c */
+void ptm_layernorm_ref(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                       const float *bias, size_t rows, int d, float eps);
+void ptm_layernorm_backward_ref(float *dinp, const float *dout, const float *inp,
+                                const float *weight, const float *mean, const float *rstd,
+                                size_t rows, int d);
+void ptm_layernorm_param_grads_ref(float *dweight, float *dbias, const float *dout,
+                                   const float *inp, const float *mean, const float *rstd,
+                                   size_t rows, int d);
+void ptm_std_stats_ref(float *loc, float *scale, const float *x, const float *observed, int l,
+                       int c, int nc);
+
+/* adamw_ref.c */
+void ptm_adamw_ref(float *param, const float *grad, float *m, float *v, size_t n,
+                   const unsigned char *decay_mask, float decay, float b1f, float one_b1, float b2f,
+                   float one_b2, float neg_step, float bc2_sqrt, float epsf);
+
+/* ---- per instruction set (the other tables' fields; see the table for what each does) */
 
 #if defined(__aarch64__)
+/* gemm_neon.c */
 void ptm_gemm_acc_neon(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                        const float *B, size_t ldb, float *C, size_t ldc);
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
-/* gemm_avx2.c / gemm_avx512.c: the three GEMM forms above */
+/* gemm_avx2.c / gemm_avx512.c (series: D a multiple of 8 / 16 in the kernel, others by GEMM) */
 void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                        const float *B, size_t ldb, float *C, size_t ldc);
 void ptm_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
@@ -92,45 +209,53 @@ void ptm_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t
 
 /* vec_avx2.c (AVX2 + FMA) */
 void ptm_gelu_avx2(float *out, const float *inp, size_t n);
-/* dinp = dout * mask * GELU'(inp) (mask NULL: none), written */
 void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout, const float *mask,
                                 size_t n);
-/* rows of width w, w a multiple of 8: probs = softmax(probs) per row, out = inp * probs (+ res) */
+/* rows of width a multiple of 8 in the kernel, others scalar */
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
                            const float *res);
 void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
                                 const float *res);
-/* LayerNorm rows of width d, d a multiple of 8 and at most 64 */
+/* d a multiple of 8 and at most 64 in the kernel, others scalar */
 void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                         const float *bias, size_t rows, int d, float eps);
-/* dropout mask elements [i0, i1) (see dropout_part in src/layers/mixer.c, the oracle) */
+/* the same widths; backward bit-identical for the parameter gradients */
+void ptm_layernorm_backward_avx2(float *dinp, const float *dout, const float *inp,
+                                 const float *weight, const float *mean, const float *rstd,
+                                 size_t rows, int d);
+void ptm_layernorm_param_grads_avx2(float *dweight, float *dbias, const float *dout,
+                                    const float *inp, const float *mean, const float *rstd,
+                                    size_t rows, int d);
+void ptm_gate_backward_avx2(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                            size_t rows, int w);
+void ptm_std_stats_avx2(float *loc, float *scale, const float *x, const float *observed, int l,
+                        int c, int nc);
 void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
                            uint32_t thr, float keep);
-/* one AdamW step over n parameters, bit-identical to the scalar loop of src/train/adamw.c */
 void ptm_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t n,
                     const unsigned char *decay_mask, float decay, float b1f, float one_b1,
                     float b2f, float one_b2, float neg_step, float bc2_sqrt, float epsf);
 
-/* vec_avx512.c (AVX-512F): the same operations on 16 lanes */
+/* vec_avx512.c (AVX-512F) */
 void ptm_gelu_avx512(float *out, const float *inp, size_t n);
 void ptm_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
                                   const float *mask, size_t n);
-/* rows of any width */
 void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
                              const float *res);
 void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
                                   const float *res);
-/* LayerNorm rows of width d, d a multiple of 16 and at most 64, forward and backward */
+/* d a multiple of 16 and at most 64 in the kernel; forward: other multiples of 8 (to 64) by
+ * ptm_layernorm_avx2, the rest scalar; backward: the rest scalar */
 void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
                           const float *weight, const float *bias, size_t rows, int d, float eps);
-void ptm_layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, const float *dout,
-                                   const float *inp, const float *weight, const float *mean,
-                                   const float *rstd, size_t rows, int d);
-/* gated attention backward (gate_bwd_range in src/layers/gate.c is the oracle) */
+void ptm_layernorm_backward_avx512(float *dinp, const float *dout, const float *inp,
+                                   const float *weight, const float *mean, const float *rstd,
+                                   size_t rows, int d);
+void ptm_layernorm_param_grads_avx512(float *dweight, float *dbias, const float *dout,
+                                      const float *inp, const float *mean, const float *rstd,
+                                      size_t rows, int d);
 void ptm_gate_backward_avx512(float *dx, float *dz, const float *dy, const float *x, const float *p,
                               size_t rows, int w);
-/* std scaling statistics of nc <= 8 adjacent channels of one sample (time stride c),
- * bit-identical to the scalar loop of src/layers/scaler.c */
 void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float *observed, int l,
                           int c, int nc);
 #endif

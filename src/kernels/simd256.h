@@ -26,7 +26,7 @@ static inline __m256 exp256(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-/* the rational erf of activation.c, 8 lanes at a time */
+/* the rational erf of vec_ref.c, 8 lanes at a time */
 static inline __m256 erf256(__m256 x) {
     __m256 xc = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
     __m256 x2 = _mm256_mul_ps(xc, xc);

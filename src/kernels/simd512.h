@@ -25,7 +25,7 @@ static inline __m512 exp512(__m512 x) {
     return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
 }
 
-/* the rational erf of src/layers/activation.c and vec_avx2.c, 16 lanes at a time (the same
+/* the rational erf of vec_ref.c and vec_avx2.c, 16 lanes at a time (the same
  * operations, so the same results as the 8-lane version) */
 static inline __m512 erf512(__m512 x) {
     __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-4.0f)), _mm512_set1_ps(4.0f));

@@ -1,7 +1,8 @@
-/* vec_avx2.c - element-wise kernels for AVX2 + FMA: GELU (forward and backward) and the
- * row softmax-and-gate of gated attention, with a vector exp. Compiled with -mavx2 -mfma for
- * this file only; dispatch.c calls them when the CPU has both. The scalar versions in
- * src/layers/activation.c and gate.c are the oracles (tests/test_kernels.c compares them). */
+/* vec_avx2.c - the AVX2 + FMA table's element-wise kernels: GELU (forward and backward), the
+ * softmax gate of gated attention along rows and down columns, LayerNorm, the dropout mask and
+ * the AdamW step. Compiled with -mavx2 -mfma for this file only; dispatch.c puts them in the
+ * table when the CPU has both. The scalar kernels of vec_ref.c, norm_ref.c and adamw_ref.c are
+ * the oracles (tests/test_kernels.c compares every field). */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <math.h>
@@ -60,9 +61,14 @@ void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout
     }
 }
 
-/* rows of width w (a multiple of 8): p = softmax(p) in place, y = x * p (+ res) */
+/* rows of width w: p = softmax(p) in place, y = x * p (+ res); widths that are not a multiple
+ * of 8 by the scalar kernel */
 void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
                            const float *res) {
+    if (w % 8) {
+        ptm_softmax_gate_ref(out, probs, inp, rows, w, res);
+        return;
+    }
     for (size_t r = 0; r < rows; r++) {
         float *p = probs + r * (size_t)w;
         const float *x = inp + r * (size_t)w;
@@ -99,10 +105,14 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* LayerNorm over rows of width d (a multiple of 8, at most 64), two-pass mean / variance in
- * float; mean and rstd may be NULL */
+/* LayerNorm over rows of width d (a multiple of 8, at most 64; other widths by the scalar
+ * kernel), two-pass mean / variance in float; mean and rstd may be NULL */
 void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                         const float *bias, size_t rows, int d, float eps) {
+    if (d % 8 || d > 64) {
+        ptm_layernorm_ref(out, mean, rstd, inp, weight, bias, rows, d, eps);
+        return;
+    }
     int nv = d / 8;
     __m256 w[8], bb[8];
     for (int v = 0; v < nv; v++) {
@@ -132,7 +142,7 @@ void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, 
         if (rstd) rstd[r] = s;
     }
 }
-/* the dropout mask of mixer.c (dropout_part) for elements [i0, i1): mask[i] = 0 when
+/* the dropout mask (ptm_dropout_mask_ref) for elements [i0, i1): mask[i] = 0 when
  * lowbias32(lowbias32(i ^ hi) + lo) < thr, else keep; 8 lanes at a time, identical results */
 static inline __m256i hash256(__m256i x) {
     x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
@@ -212,7 +222,7 @@ void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int 
 #undef ST
     }
 }
-/* AdamW over [i0, i1) (src/train/adamw.c is the oracle): the same operations in the same order,
+/* AdamW over [0, n) (ptm_adamw_ref is the oracle): the same operations in the same order,
  * 8 lanes at a time - FMA instructions round like fmaf, vsqrtps and vdivps like sqrtf and '/',
  * so the result is bit-identical to the scalar loop */
 void ptm_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t n,
@@ -253,6 +263,160 @@ void ptm_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t 
         m[i] = mi;
         v[i] = vi;
         param[i] = x;
+    }
+}
+/* LayerNorm backward over rows of width d (a multiple of 8, at most 64; other widths by the
+ * scalar kernel), as ptm_layernorm_backward_avx512 one row at a time:
+ *   dinp += (dn - mean(dn) - xhat mean(dn xhat)) rstd,  dn = weight * dout,
+ * the two row means in float (the scalar kernel sums in double) */
+void ptm_layernorm_backward_avx2(float *dinp, const float *dout, const float *inp,
+                                 const float *weight, const float *mean, const float *rstd,
+                                 size_t rows, int d) {
+    if (d % 8 || d > 64) {
+        ptm_layernorm_backward_ref(dinp, dout, inp, weight, mean, rstd, rows, d);
+        return;
+    }
+    int nv = d / 8;
+    __m256 w[8];
+    for (int v = 0; v < nv; v++) w[v] = _mm256_loadu_ps(weight + 8 * v);
+    float invd = 1.0f / (float)d;
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = inp + r * (size_t)d, *g = dout + r * (size_t)d;
+        float *gx = dinp + r * (size_t)d;
+        __m256 m = _mm256_set1_ps(mean[r]), s = _mm256_set1_ps(rstd[r]);
+        __m256 sa = _mm256_setzero_ps(), sb = _mm256_setzero_ps();
+        for (int v = 0; v < nv; v++) {
+            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + 8 * v), m), s);
+            __m256 dn = _mm256_mul_ps(w[v], _mm256_loadu_ps(g + 8 * v));
+            sa = _mm256_add_ps(sa, dn);
+            sb = _mm256_fmadd_ps(dn, xh, sb);
+        }
+        __m256 a = _mm256_set1_ps(hsum256(sa) * invd), b = _mm256_set1_ps(hsum256(sb) * invd);
+        for (int v = 0; v < nv; v++) {
+            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + 8 * v), m), s);
+            __m256 dn = _mm256_mul_ps(w[v], _mm256_loadu_ps(g + 8 * v));
+            __m256 t = _mm256_sub_ps(_mm256_sub_ps(dn, a), _mm256_mul_ps(xh, b));
+            _mm256_storeu_ps(gx + 8 * v, _mm256_fmadd_ps(t, s, _mm256_loadu_ps(gx + 8 * v)));
+        }
+    }
+}
+
+/* dweight += sum_r xhat dout, dbias += sum_r dout over rows of width d (a multiple of 8, at
+ * most 64; others scalar), in registers, row after row in order: the same sums as the scalar
+ * loop, bit for bit */
+void ptm_layernorm_param_grads_avx2(float *dweight, float *dbias, const float *dout,
+                                    const float *inp, const float *mean, const float *rstd,
+                                    size_t rows, int d) {
+    if (d % 8 || d > 64) {
+        ptm_layernorm_param_grads_ref(dweight, dbias, dout, inp, mean, rstd, rows, d);
+        return;
+    }
+    if (!dweight && !dbias) return;
+    int nv = d / 8;
+    __m256 dw[8], db[8];
+    for (int v = 0; v < nv; v++) {
+        dw[v] = dweight ? _mm256_loadu_ps(dweight + 8 * v) : _mm256_setzero_ps();
+        db[v] = dbias ? _mm256_loadu_ps(dbias + 8 * v) : _mm256_setzero_ps();
+    }
+    for (size_t q = 0; q < rows; q++) {
+        __m256 m = _mm256_set1_ps(mean[q]), s = _mm256_set1_ps(rstd[q]);
+        for (int v = 0; v < nv; v++) {
+            size_t o = q * (size_t)d + 8 * v;
+            __m256 gv = _mm256_loadu_ps(dout + o);
+            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(inp + o), m), s);
+            db[v] = _mm256_add_ps(db[v], gv);
+            dw[v] = _mm256_add_ps(dw[v], _mm256_mul_ps(xh, gv));
+        }
+    }
+    for (int v = 0; v < nv; v++) {
+        if (dweight) _mm256_storeu_ps(dweight + 8 * v, dw[v]);
+        if (dbias) _mm256_storeu_ps(dbias + 8 * v, db[v]);
+    }
+}
+
+/* gated attention backward over rows of width w (any; masked tails), as the per-row path of
+ * ptm_gate_backward_avx512: dot = sum dy x p, dz = p (dy x - dot), dx += dy p */
+void ptm_gate_backward_avx2(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                            size_t rows, int w) {
+    int wf = w / 8 * 8;
+    __m256i mt = wf < w ? tail_mask8((size_t)(w - wf)) : _mm256_setzero_si256();
+    for (size_t r = 0; r < rows; r++) {
+        size_t o = r * (size_t)w;
+        __m256 acc = _mm256_setzero_ps();
+        for (int i = 0; i < wf; i += 8)
+            acc = _mm256_fmadd_ps(
+                _mm256_mul_ps(_mm256_loadu_ps(dy + o + i), _mm256_loadu_ps(x + o + i)),
+                _mm256_loadu_ps(p + o + i), acc);
+        if (wf < w)
+            acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_maskload_ps(dy + o + wf, mt),
+                                                _mm256_maskload_ps(x + o + wf, mt)),
+                                  _mm256_maskload_ps(p + o + wf, mt), acc);
+        __m256 dot = _mm256_set1_ps(hsum256(acc));
+        for (int i = 0; i < wf; i += 8) {
+            __m256 g = _mm256_loadu_ps(dy + o + i), pi = _mm256_loadu_ps(p + o + i);
+            __m256 gx = _mm256_mul_ps(g, _mm256_loadu_ps(x + o + i));
+            _mm256_storeu_ps(dz + o + i, _mm256_mul_ps(pi, _mm256_sub_ps(gx, dot)));
+            _mm256_storeu_ps(dx + o + i, _mm256_fmadd_ps(g, pi, _mm256_loadu_ps(dx + o + i)));
+        }
+        if (wf < w) {
+            __m256 g = _mm256_maskload_ps(dy + o + wf, mt), pi = _mm256_maskload_ps(p + o + wf, mt);
+            __m256 gx = _mm256_mul_ps(g, _mm256_maskload_ps(x + o + wf, mt));
+            _mm256_maskstore_ps(dz + o + wf, mt, _mm256_mul_ps(pi, _mm256_sub_ps(gx, dot)));
+            _mm256_maskstore_ps(dx + o + wf, mt,
+                                _mm256_fmadd_ps(g, pi, _mm256_maskload_ps(dx + o + wf, mt)));
+        }
+    }
+}
+
+/* std scaling statistics of nc <= 8 adjacent channels of one sample (x[t c + j], t < l,
+ * j < nc; observed likewise, NULL = all observed), one channel per double lane in two 4-lane
+ * halves. Each lane does exactly the scalar loop of ptm_std_stats_ref for its channel - the
+ * same double operations in the same order, no fused multiply-add - so loc and scale are
+ * bit-identical to it (as ptm_std_stats_avx512). */
+static inline void load8_pd(const float *p, __m256i m, int full, __m256d *lo, __m256d *hi) {
+    __m256 v = full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
+    *lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+    *hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+}
+
+void ptm_std_stats_avx2(float *loc, float *scale, const float *x, const float *observed, int l,
+                        int c, int nc) {
+    int full = nc >= 8;
+    __m256i m = full ? _mm256_set1_epi32(-1) : tail_mask8((size_t)nc);
+    const __m256d one = _mm256_set1_pd(1.0);
+    __m256d sum[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+    __m256d nobs[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+    __m256d xv[2], mv[2] = {one, one};
+    for (int t = 0; t < l; t++) {
+        load8_pd(x + (size_t)t * c, m, full, &xv[0], &xv[1]);
+        if (observed) load8_pd(observed + (size_t)t * c, m, full, &mv[0], &mv[1]);
+        for (int h = 0; h < 2; h++) {
+            sum[h] = _mm256_add_pd(sum[h], _mm256_mul_pd(xv[h], mv[h]));
+            nobs[h] = _mm256_add_pd(nobs[h], mv[h]);
+        }
+    }
+    __m256d den[2], mu[2], var[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+    for (int h = 0; h < 2; h++) {
+        den[h] = _mm256_max_pd(nobs[h], one); /* nobs < 1 ? 1 : nobs */
+        mu[h] = _mm256_div_pd(sum[h], den[h]);
+    }
+    for (int t = 0; t < l; t++) {
+        load8_pd(x + (size_t)t * c, m, full, &xv[0], &xv[1]);
+        if (observed) load8_pd(observed + (size_t)t * c, m, full, &mv[0], &mv[1]);
+        for (int h = 0; h < 2; h++) {
+            __m256d dv = _mm256_mul_pd(_mm256_sub_pd(xv[h], mu[h]), mv[h]);
+            var[h] = _mm256_add_pd(var[h], _mm256_mul_pd(dv, dv));
+        }
+    }
+    double lv[8], sv[8];
+    for (int h = 0; h < 2; h++) {
+        var[h] = _mm256_div_pd(var[h], den[h]);
+        _mm256_storeu_pd(lv + 4 * h, mu[h]);
+        _mm256_storeu_pd(sv + 4 * h, _mm256_sqrt_pd(_mm256_add_pd(var[h], _mm256_set1_pd(1e-5))));
+    }
+    for (int j = 0; j < nc; j++) {
+        loc[j] = (float)lv[j];
+        scale[j] = (float)sv[j];
     }
 }
 #endif

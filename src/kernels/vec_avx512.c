@@ -1,9 +1,10 @@
-/* vec_avx512.c - element-wise kernels for AVX-512F: the row softmax-and-gate of gated
- * attention for any row width (masked tails), the same down columns, and LayerNorm over rows
- * of width 16, 32, 48 or 64.
- * Compiled with -mavx512f -mfma for this file only; used when ptm_kernels_level() is
- * PTM_KERNELS_AVX512. The scalar versions in src/layers/gate.c and norm.c are the oracles
- * (tests/test_kernels.c compares them). */
+/* vec_avx512.c - the AVX-512F table's element-wise kernels: the row softmax-and-gate of gated
+ * attention for any row width (masked tails), the same down columns, its backward, GELU
+ * (forward and backward), LayerNorm forward and backward over rows of width 16, 32, 48 or 64,
+ * and the std scaler's statistics.
+ * Compiled with -mavx512f -mfma for this file only; dispatch.c puts them in the table when the
+ * CPU has AVX-512F. The scalar kernels of vec_ref.c and norm_ref.c are the oracles
+ * (tests/test_kernels.c compares every field). */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <math.h>
@@ -213,11 +214,16 @@ static inline void ln_block16(float *y, float *mean, float *rstd, const float *x
     _mm512_storeu_ps(rstd, rs);
 }
 
-/* LayerNorm over rows of width d (a multiple of 16, at most 64), 16 rows at a time; the last
+/* LayerNorm over rows of width d (a multiple of 16, at most 64; other widths by
+ * ptm_layernorm_avx2), 16 rows at a time; the last
  * rows % 16 go through the same block code on a zero-padded copy, so a row's result does not
  * depend on where it sits in the call (chunked forwards rely on it); mean and rstd may be NULL */
 void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
                           const float *weight, const float *bias, size_t rows, int d, float eps) {
+    if (d % 16 || d > 64) { /* the AVX2 kernel for multiples of 8, else scalar */
+        ptm_layernorm_avx2(out, mean, rstd, inp, weight, bias, rows, d, eps);
+        return;
+    }
     int nv = d / 16;
     __m512 w[4], bb[4];
     for (int v = 0; v < nv; v++) {
@@ -286,9 +292,9 @@ void ptm_gelu_backward_set_avx512(float *dinp, const float *inp, const float *do
 
 /* LayerNorm backward over rows of width d (a multiple of 16, at most 64):
  *   dinp += (dn - mean(dn) - xhat mean(dn xhat)) rstd,  dn = weight * dout,
- * the two row means for 16 rows at a time through sum16 (in float; the scalar layer sums in
- * double), and dweight += sum_r xhat dout, dbias += sum_r dout in registers, row after row in
- * order (the same sums as the scalar loop). Rows past a multiple of 16 take the padded path. */
+ * the two row means for 16 rows at a time through sum16 (in float; the scalar kernel sums in
+ * double); other widths by the scalar kernel. Rows past a multiple of 16 take the padded path,
+ * so a row's result does not depend on where it sits in the call. */
 static inline void ln_bwd_block16(float *gx, const float *x, const float *g, const float *mean,
                                   const float *rstd, const __m512 *w, int d, int nv) {
     const __m512 invd = _mm512_set1_ps(1.0f / (float)d);
@@ -323,9 +329,13 @@ static inline void ln_bwd_block16(float *gx, const float *x, const float *g, con
     }
 }
 
-void ptm_layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, const float *dout,
-                                   const float *inp, const float *weight, const float *mean,
-                                   const float *rstd, size_t rows, int d) {
+void ptm_layernorm_backward_avx512(float *dinp, const float *dout, const float *inp,
+                                   const float *weight, const float *mean, const float *rstd,
+                                   size_t rows, int d) {
+    if (d % 16 || d > 64) {
+        ptm_layernorm_backward_ref(dinp, dout, inp, weight, mean, rstd, rows, d);
+        return;
+    }
     int nv = d / 16;
     __m512 w[4];
     for (int v = 0; v < nv; v++) w[v] = _mm512_loadu_ps(weight + 16 * v);
@@ -348,7 +358,19 @@ void ptm_layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, co
         ln_bwd_block16(gxs, xs, gs, ms, rss, w, d, nv);
         for (size_t i = 0; i < t * (size_t)d; i++) dinp[r * (size_t)d + i] = gxs[i];
     }
+}
+
+/* dweight += sum_r xhat dout, dbias += sum_r dout, in registers, row after row in order (the
+ * same sums as the scalar loop) */
+void ptm_layernorm_param_grads_avx512(float *dweight, float *dbias, const float *dout,
+                                      const float *inp, const float *mean, const float *rstd,
+                                      size_t rows, int d) {
+    if (d % 16 || d > 64) {
+        ptm_layernorm_param_grads_ref(dweight, dbias, dout, inp, mean, rstd, rows, d);
+        return;
+    }
     if (!dweight && !dbias) return;
+    int nv = d / 16;
     __m512 dw[4], db[4];
     for (int v = 0; v < nv; v++) {
         dw[v] = dweight ? _mm512_loadu_ps(dweight + 16 * v) : _mm512_setzero_ps();
@@ -371,7 +393,7 @@ void ptm_layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, co
 }
 /* std scaling statistics of nc <= 8 adjacent channels of one sample at once: x[t * c + j] for
  * t < l, j < nc (observed likewise, NULL = all observed), one channel per double lane. Each
- * lane does exactly the scalar loop of src/layers/scaler.c (std_stats) for its channel - the
+ * lane does exactly the scalar loop of norm_ref.c (ptm_std_stats_ref) for its channel - the
  * same double operations in the same order, no fused multiply-add - so loc and scale are
  * bit-identical to it. */
 void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float *observed, int l,
@@ -409,10 +431,10 @@ void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float 
         scale[j] = (float)sv[j];
     }
 }
-/* gated attention backward over rows of width w (src/layers/gate.c, gate_bwd_range, is the
- * oracle): dot = sum dy x p, dz = p (dy x - dot), dx += dy p. Width 16 takes the dots of 16
- * rows from one sum tree (the row tail through the same code on a padded copy); other widths
- * one row at a time with masked tails. */
+/* gated attention backward over rows of width w (ptm_gate_backward_ref is the oracle): dot = sum dy
+ * x p, dz = p (dy x - dot), dx += dy p. Width 16 takes the dots of 16 rows from one sum tree (the
+ * row tail through the same code on a padded copy); other widths one row at a time with masked
+ * tails. */
 static inline void gate_bwd16_block(float *dx, float *dz, const float *dy, const float *x,
                                     const float *p) {
     __m512 t[16];

@@ -1,7 +1,5 @@
 /* gate.c - PatchTSMixerGatedAttention: x * softmax(Linear(x)) along the mixed axis.
  * The row loops run on the context's threads (ptm_parallel_for), one row per call site. */
-#include <math.h>
-
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
@@ -14,39 +12,9 @@ typedef struct {
 
 static void gate_fwd_range(void *a, size_t r0, size_t r1) {
     const gate_job *j = a;
-    int w = j->w;
-#if defined(__x86_64__) || defined(__i386__)
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
-        ptm_softmax_gate_avx512(j->out + r0 * (size_t)w, j->probs + r0 * (size_t)w,
-                                j->inp + r0 * (size_t)w, r1 - r0, w,
-                                j->res ? j->res + r0 * (size_t)w : NULL);
-        return;
-    }
-    if (w % 8 == 0 && ptm_kernels_simd()) {
-        ptm_softmax_gate_avx2(j->out + r0 * (size_t)w, j->probs + r0 * (size_t)w,
-                              j->inp + r0 * (size_t)w, r1 - r0, w,
-                              j->res ? j->res + r0 * (size_t)w : NULL);
-        return;
-    }
-#endif
-    for (size_t r = r0; r < r1; r++) {
-        float *p = j->probs + r * (size_t)w;
-        const float *x = j->inp + r * (size_t)w;
-        float *y = j->out + r * (size_t)w;
-        float mx = p[0];
-        for (int i = 1; i < w; i++) mx = p[i] > mx ? p[i] : mx;
-        float sum = 0.0f;
-        for (int i = 0; i < w; i++) {
-            p[i] = expf(p[i] - mx);
-            sum += p[i];
-        }
-        float inv = 1.0f / sum;
-        const float *q = j->res ? j->res + r * (size_t)w : NULL;
-        for (int i = 0; i < w; i++) {
-            p[i] *= inv;
-            y[i] = q ? x[i] * p[i] + q[i] : x[i] * p[i];
-        }
-    }
+    size_t o = r0 * (size_t)j->w;
+    ptm_kernels()->softmax_gate(j->out + o, j->probs + o, j->inp + o, r1 - r0, j->w,
+                                j->res ? j->res + o : NULL);
 }
 
 void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
@@ -64,31 +32,13 @@ void gated_attention_forward_res(float *out, float *probs, const float *inp, con
 }
 
 /* y = x * p, p = softmax(z), z = x W^T + b:
- *   dx = dy * p + W^T dz,  dz = p * (dp - sum(dp * p)),  dp = dy * x */
+ *   dx = dy * p + W^T dz,  dz = p * (dp - sum(dp * p)),  dp = dy * x
+ * (the kernel: dz and dx += dy * p; then the gate's linear layer adds W^T dz) */
 static void gate_bwd_range(void *a, size_t r0, size_t r1) {
     const gate_job *j = a;
-    int w = j->w;
-#if defined(__x86_64__) || defined(__i386__)
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
-        size_t o = r0 * (size_t)w;
-        ptm_gate_backward_avx512(j->out + o, j->dz + o, j->dout + o, j->inp + o, j->cprobs + o,
-                                 r1 - r0, w);
-        return;
-    }
-#endif
-    for (size_t r = r0; r < r1; r++) {
-        const float *dy = j->dout + r * (size_t)w;
-        const float *x = j->inp + r * (size_t)w;
-        const float *p = j->cprobs + r * (size_t)w;
-        float *dz = j->dz + r * (size_t)w;
-        float *dx = j->out + r * (size_t)w;
-        float dot = 0.0f;
-        for (int i = 0; i < w; i++) dot += dy[i] * x[i] * p[i];
-        for (int i = 0; i < w; i++) {
-            dz[i] = p[i] * (dy[i] * x[i] - dot);
-            dx[i] += dy[i] * p[i];
-        }
-    }
+    size_t o = r0 * (size_t)j->w;
+    ptm_kernels()->gate_backward(j->out + o, j->dz + o, j->dout + o, j->inp + o, j->cprobs + o,
+                                 r1 - r0, j->w);
 }
 
 void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *gate,
@@ -101,27 +51,10 @@ void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *
 }
 
 /* softmax down each column j of an [r, w] block: probs[., j] = softmax(probs[., j]) in place,
- * out = inp * probs (+ res when not NULL); SIMD kernels where there are some, else this loop */
+ * out = inp * probs (+ res when not NULL) */
 void softmax_cols_gate(float *out, float *probs, const float *inp, int r, size_t w,
                        const float *res) {
-    if (ptm_softmax_cols_gate(out, probs, inp, r, w, res)) return;
-    for (size_t j = 0; j < w; j++) {
-        float mx = probs[j];
-        for (int i = 1; i < r; i++)
-            mx = probs[(size_t)i * w + j] > mx ? probs[(size_t)i * w + j] : mx;
-        float sum = 0.0f;
-        for (int i = 0; i < r; i++) {
-            float e = expf(probs[(size_t)i * w + j] - mx);
-            probs[(size_t)i * w + j] = e;
-            sum += e;
-        }
-        float inv = 1.0f / sum;
-        for (int i = 0; i < r; i++) {
-            size_t o = (size_t)i * w + j;
-            probs[o] *= inv;
-            out[o] = res ? inp[o] * probs[o] + res[o] : inp[o] * probs[o];
-        }
-    }
+    ptm_kernels()->softmax_cols_gate(out, probs, inp, r, w, res);
 }
 
 /* The gate along the rows of a [r, w] block x (the mixed axis down the columns, as the channel

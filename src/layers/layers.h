@@ -19,7 +19,7 @@ void linear_forward(float *out, const float *inp, const float *w, const float *b
                     int in, int out_features);
 /* the same with the model's transposed weights (lin->wt) when present */
 void linear_fwd(float *out, const float *inp, const ptm_linear *lin, size_t rows);
-/* out = GELU(x W^T + b) when gelu, else linear_fwd (fused kernel with AVX-512) */
+/* out = GELU(x W^T + b) when gelu, else linear_fwd (the kernel table's linear) */
 void linear_fwd_act(float *out, const float *inp, const ptm_linear *lin, size_t rows, int gelu);
 /* accumulates: dinp += dout W, dweight += dout^T inp, dbias += sum dout (any may be NULL) */
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
@@ -30,7 +30,6 @@ void linear_backward_set(float *dinp, float *dweight, float *dbias, const float 
 
 /* activation.c: exact (erf) GELU, as torch.nn.functional.gelu */
 float gelu_scalar(float x);
-float gelu_fast(float x);
 void gelu_forward(float *out, const float *inp, size_t n);
 /* dinp = dout * mask * GELU'(inp), written rather than accumulated (mask NULL: none) */
 void gelu_backward_set(float *dinp, const float *inp, const float *dout, const float *mask,

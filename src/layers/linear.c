@@ -2,8 +2,6 @@
  * linear_forward is the scalar reference (the oracle); linear_fwd uses the transposed weights
  * kept by the model so that the inner loop runs over outputs (vectorisable, and summed in the
  * same order as the reference, so results are identical). */
-#include <string.h>
-
 #include "kernels/kernels.h"
 #include "layers/layers.h"
 
@@ -11,8 +9,8 @@ void linear_fwd(float *out, const float *inp, const ptm_linear *lin, size_t rows
     linear_fwd_act(out, inp, lin, rows, 0);
 }
 
-/* out = act(x W^T + b): with AVX2 or AVX-512 one fused kernel (bias and GELU in the tile);
- * otherwise the bias rows, the GEMM, then GELU over the output - the same sums either way */
+/* out = act(x W^T + b): the kernel table's linear layer (one fused pass with AVX2 or AVX-512;
+ * otherwise the bias rows, the GEMM, then GELU - the same sums either way) */
 void linear_fwd_act(float *out, const float *inp, const ptm_linear *lin, size_t rows, int gelu) {
     if (!lin->wt) {
         linear_forward(out, inp, lin->w, lin->b, rows, lin->in, lin->out);
@@ -20,15 +18,7 @@ void linear_fwd_act(float *out, const float *inp, const ptm_linear *lin, size_t 
         return;
     }
     size_t in = (size_t)lin->in, no = (size_t)lin->out;
-#if defined(__x86_64__) || defined(__i386__)
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX2) {
-        ptm_linear_fused(rows, no, in, inp, in, lin->wt, no, lin->b, out, no, gelu);
-        return;
-    }
-#endif
-    for (size_t r = 0; r < rows; r++) memcpy(out + r * no, lin->b, no * sizeof(float));
-    ptm_gemm_acc(rows, no, in, inp, in, 1, lin->wt, no, out, no);
-    if (gelu) gelu_forward(out, out, rows * no);
+    ptm_linear_fused(rows, no, in, inp, in, lin->wt, no, lin->b, out, no, gelu);
 }
 
 void linear_forward(float *out, const float *inp, const float *w, const float *b, size_t rows,
@@ -58,14 +48,6 @@ void linear_backward(float *dinp, float *dweight, float *dbias, const float *dou
 void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
                          const float *inp, const float *w, size_t rows, int in, int out_features) {
     size_t ni = (size_t)in, no = (size_t)out_features;
-#if defined(__x86_64__) || defined(__i386__)
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX2) { /* C = dout W, no zeroing pass */
-        ptm_linear_fused(rows, ni, no, dout, no, w, ni, NULL, dinp, ni, 0);
-    } else
-#endif
-    {
-        memset(dinp, 0, rows * ni * sizeof(float));
-        ptm_gemm_acc(rows, ni, no, dout, no, 1, w, ni, dinp, ni);
-    }
+    ptm_linear_fused(rows, ni, no, dout, no, w, ni, NULL, dinp, ni, 0); /* dinp = dout W */
     linear_backward(NULL, dweight, dbias, dout, inp, w, rows, in, out_features);
 }

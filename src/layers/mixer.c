@@ -18,18 +18,9 @@
 #define BN_MOMENTUM 0.1f
 
 /* inverted dropout. One key is drawn from the context's generator per mask; element i then
- * uses a counter-based 32-bit hash of (key, i) (two rounds of the "lowbias32" integer hash),
- * so masks can be filled in parallel, vectorise, and do not depend on the thread count. An
- * element is dropped when its hash is below p 2^32. */
-static inline uint32_t hash32(uint32_t x) {
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
-}
-
+ * uses a counter-based hash of (key, i) (the kernel table's dropout_mask, oracle in
+ * src/kernels/vec_ref.c), so masks can be filled in parallel, vectorise, and do not depend on
+ * the thread count. */
 typedef struct {
     float *mask;
     size_t n;
@@ -42,18 +33,7 @@ static void dropout_part(void *arg, int ith, int nth) {
     const dropout_job *j = arg;
     size_t b, e;
     ptm_share(j->n, 256, ith, nth, &b, &e);
-    uint32_t lo = j->key_lo, hi = j->key_hi, thr = j->thr;
-    float keep = j->keep;
-#if defined(__x86_64__) || defined(__i386__)
-    if (ptm_kernels_simd()) {
-        ptm_dropout_mask_avx2(j->mask, b, e, lo, hi, thr, keep);
-        return;
-    }
-#endif
-    for (size_t i = b; i < e; i++) {
-        uint32_t h = hash32(hash32((uint32_t)i ^ hi) + lo);
-        j->mask[i] = h < thr ? 0.0f : keep;
-    }
+    ptm_kernels()->dropout_mask(j->mask, b, e, j->key_lo, j->key_hi, j->thr, j->keep);
 }
 
 void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
@@ -190,18 +170,7 @@ void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_config *cfg, int b, i
 static void series_products(size_t M, size_t W, size_t K, const float *A, const float *B,
                             size_t bss, const float *rowbias, float *C, size_t css, size_t S,
                             int gelu) {
-    size_t width = ptm_gemm_series_width();
-    if (width && W % width == 0) {
-        ptm_gemm_series(M, W, K, A, K, B, bss, W, rowbias, C, css, W, S, gelu);
-        return;
-    }
-    for (size_t s = 0; s < S; s++) {
-        float *c = C + s * css;
-        for (size_t i = 0; i < M; i++)
-            for (size_t j = 0; j < W; j++) c[i * W + j] = rowbias[i];
-        ptm_gemm_acc(M, W, K, A, K, 1, B + s * bss, W, c, W);
-        if (gelu) gelu_forward(c, c, M * W);
-    }
+    ptm_gemm_series(M, W, K, A, K, B, bss, W, rowbias, C, css, W, S, gelu);
 }
 
 static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
@@ -234,7 +203,7 @@ static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
  * The transposed path below stays for the other cases and for train mode. */
 static int patch_mixer_direct(const ptm_config *cfg, const ptm_run_mode *run) {
     size_t n = (size_t)cfg->num_patches, e = n * (size_t)cfg->expansion_factor;
-    size_t width = ptm_gemm_series_width(); /* 16 (AVX-512), 8 (AVX2) or 0 (none) */
+    size_t width = ptm_kernels()->series_width; /* 16 (AVX-512), 8 (AVX2) or 0 (none) */
     /* with long contexts the weights no longer fit in cache, and the transposed layout, where
      * many rows share each streamed weight panel, is faster */
     return run->inference && !cfg->self_attn && width && (size_t)cfg->d_model % width == 0 &&

@@ -15,42 +15,9 @@ typedef struct {
 
 static void ln_fwd_range(void *a, size_t r0, size_t r1) {
     const ln_job *j = a;
-#if defined(__x86_64__) || defined(__i386__)
-    if (j->d % 16 == 0 && j->d <= 64 && ptm_kernels_level() >= PTM_KERNELS_AVX512) {
-        ptm_layernorm_avx512(j->out + r0 * (size_t)j->d, j->mean ? j->mean + r0 : NULL,
+    ptm_kernels()->layernorm(j->out + r0 * (size_t)j->d, j->mean ? j->mean + r0 : NULL,
                              j->rstd ? j->rstd + r0 : NULL, j->inp + r0 * (size_t)j->d, j->weight,
                              j->bias, r1 - r0, j->d, j->eps);
-        return;
-    }
-    if (j->d % 8 == 0 && j->d <= 64 && ptm_kernels_simd()) {
-        ptm_layernorm_avx2(j->out + r0 * (size_t)j->d, j->mean ? j->mean + r0 : NULL,
-                           j->rstd ? j->rstd + r0 : NULL, j->inp + r0 * (size_t)j->d, j->weight,
-                           j->bias, r1 - r0, j->d, j->eps);
-        return;
-    }
-#endif
-    float *out = j->out, *mean = j->mean, *rstd = j->rstd;
-    const float *inp = j->inp, *weight = j->weight, *bias = j->bias;
-    int d = j->d;
-    float eps = j->eps;
-    for (size_t r = r0; r < r1; r++) {
-        const float *x = inp + r * (size_t)d;
-        float *y = out + r * (size_t)d;
-        double m = 0.0;
-        for (int i = 0; i < d; i++) m += (double)x[i];
-        m /= d;
-        double v = 0.0;
-        for (int i = 0; i < d; i++) {
-            double t = (double)x[i] - m;
-            v += t * t;
-        }
-        v /= d;
-        float s = (float)(1.0 / sqrt(v + (double)eps));
-        float mf = (float)m;
-        for (int i = 0; i < d; i++) y[i] = (x[i] - mf) * s * weight[i] + bias[i];
-        if (mean) mean[r] = mf;
-        if (rstd) rstd[r] = s;
-    }
 }
 
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
@@ -81,49 +48,17 @@ void batchnorm_eval_forward(float *out, const float *inp, const float *weight, c
  * sums do not depend on the thread count */
 static void ln_bwd_range(void *a, size_t r0, size_t r1) {
     const ln_job *j = a;
-    int d = j->d;
-    for (size_t r = r0; r < r1; r++) {
-        const float *x = j->inp + r * (size_t)d;
-        const float *g = j->dout + r * (size_t)d;
-        float *gx = j->out + r * (size_t)d;
-        float m = j->mean[r], s = j->rstd[r];
-        double dnorm_mean = 0.0, dnorm_norm_mean = 0.0;
-        for (int i = 0; i < d; i++) {
-            float xhat = (x[i] - m) * s;
-            float dn = j->weight[i] * g[i];
-            dnorm_mean += (double)dn;
-            dnorm_norm_mean += (double)(dn * xhat);
-        }
-        float a_ = (float)(dnorm_mean / d), b_ = (float)(dnorm_norm_mean / d);
-        for (int i = 0; i < d; i++) {
-            float xhat = (x[i] - m) * s;
-            float dn = j->weight[i] * g[i];
-            gx[i] += (dn - a_ - xhat * b_) * s;
-        }
-    }
+    size_t o = r0 * (size_t)j->d;
+    ptm_kernels()->layernorm_backward(j->out + o, j->dout + o, j->inp + o, j->weight, j->mean + r0,
+                                      j->rstd + r0, r1 - r0, j->d);
 }
 
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean, const float *rstd,
                         size_t rows, int d) {
-#if defined(__x86_64__) || defined(__i386__)
-    /* serial (fast enough, and the same on any thread count) */
-    if (d % 16 == 0 && d <= 64 && ptm_kernels_level() >= PTM_KERNELS_AVX512) {
-        ptm_layernorm_backward_avx512(dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, d);
-        return;
-    }
-#endif
     ln_job j = {dinp, (float *)mean, (float *)rstd, inp, weight, NULL, dout, d, 0.0f};
     ptm_parallel_for(rows, 4096, ln_bwd_range, &j);
-    for (size_t r = 0; r < rows; r++) {
-        const float *x = inp + r * (size_t)d;
-        const float *g = dout + r * (size_t)d;
-        for (int i = 0; i < d; i++) {
-            float xhat = (x[i] - mean[r]) * rstd[r];
-            if (dbias) dbias[i] += g[i];
-            if (dweight) dweight[i] += xhat * g[i];
-        }
-    }
+    ptm_kernels()->layernorm_param_grads(dweight, dbias, dout, inp, mean, rstd, rows, d);
 }
 
 void batchnorm_train_forward(float *out, float *mean, float *rstd, const float *inp,

@@ -3,62 +3,31 @@
  *   mean: loc = 0, scale = mean |x| over observed values; a fully unobserved series gets the
  *         batch default (sum over the batch / observed count over the batch), then >= 1e-10
  *   none: loc = 0, scale = 1
- * exactly as HF's PatchTSMixerStdScaler / MeanScaler / NOPScaler. */
+ * exactly as HF's PatchTSMixerStdScaler / MeanScaler / NOPScaler. The std statistics are the
+ * kernel table's std_stats (src/kernels/norm_ref.c). */
 #include <math.h>
 
 #include "kernels/kernels.h"
 #include "layers/layers.h"
 
-/* std scaling of one series x[t * stride], t < l */
-static void std_stats(float *loc, float *scale, const float *x, const float *observed, int l,
-                      int stride) {
-    double sum = 0.0, nobs = 0.0;
-    for (int t = 0; t < l; t++) {
-        size_t i = (size_t)t * stride;
-        float m = observed ? observed[i] : 1.0f;
-        sum += (double)x[i] * (double)m;
-        nobs += (double)m;
-    }
-    double den = nobs < 1.0 ? 1.0 : nobs;
-    double mu = sum / den;
-    double var = 0.0;
-    for (int t = 0; t < l; t++) {
-        size_t i = (size_t)t * stride;
-        float m = observed ? observed[i] : 1.0f;
-        double dv = ((double)x[i] - mu) * (double)m;
-        var += dv * dv;
-    }
-    var /= den;
-    *loc = (float)mu;
-    *scale = (float)sqrt(var + 1e-5);
-}
-
 void scaler_patchify_rows(float *patches, float *loc, float *scale, const float *x,
                           const float *observed, int scaling, int l, int c, int n, int p,
                           int stride, size_t r0, size_t r1) {
     int start = l - (p + stride * (n - 1));
-#if defined(__x86_64__) || defined(__i386__)
-    size_t done = r0; /* statistics computed for rows below this (the SIMD path does up to 8) */
-#endif
+    const ptm_kernel_table *kt = ptm_kernels();
+    size_t done = r0; /* statistics computed for rows below this (up to 8 channels at a time) */
     for (size_t r = r0; r < r1; r++) {
         size_t bi = r / (size_t)c, ch = r % (size_t)c;
         const float *xs = x + bi * l * c + ch;
         if (scaling == PTM_SCALING_STD) {
-#if defined(__x86_64__) || defined(__i386__)
-            if (ptm_kernels_level() >= PTM_KERNELS_AVX512) {
-                if (r >= done) { /* up to 8 channels of this sample, in this range, at once */
-                    size_t nc = (size_t)c - ch;
-                    if (nc > 8) nc = 8;
-                    if (nc > r1 - r) nc = r1 - r;
-                    ptm_std_stats_avx512(&loc[r], &scale[r], xs,
-                                         observed ? observed + bi * l * c + ch : NULL, l, c,
-                                         (int)nc);
-                    done = r + nc;
-                }
-            } else
-#endif
-                std_stats(&loc[r], &scale[r], xs, observed ? observed + bi * l * c + ch : NULL, l,
-                          c);
+            if (r >= done) { /* up to 8 channels of this sample, in this range, at once */
+                size_t nc = (size_t)c - ch;
+                if (nc > 8) nc = 8;
+                if (nc > r1 - r) nc = r1 - r;
+                kt->std_stats(&loc[r], &scale[r], xs, observed ? observed + bi * l * c + ch : NULL,
+                              l, c, (int)nc);
+                done = r + nc;
+            }
         } else {
             loc[r] = 0.0f;
             scale[r] = 1.0f;
@@ -100,11 +69,13 @@ void scaler_forward(float *scaled, float *loc, float *scale, const float *x, con
             }
         }
     } else if (scaling == PTM_SCALING_STD) {
+        const ptm_kernel_table *kt = ptm_kernels();
         for (int bi = 0; bi < b; bi++)
-            for (int ch = 0; ch < c; ch++)
-                std_stats(&loc[(size_t)bi * c + ch], &scale[(size_t)bi * c + ch],
-                          x + (size_t)bi * l * c + ch,
-                          observed ? observed + (size_t)bi * l * c + ch : NULL, l, c);
+            for (int ch = 0; ch < c; ch += 8) /* 8 channels at a time */
+                kt->std_stats(&loc[(size_t)bi * c + ch], &scale[(size_t)bi * c + ch],
+                              x + (size_t)bi * l * c + ch,
+                              observed ? observed + (size_t)bi * l * c + ch : NULL, l, c,
+                              c - ch < 8 ? c - ch : 8);
     } else {
         for (size_t j = 0; j < (size_t)b * c; j++) {
             loc[j] = 0.0f;

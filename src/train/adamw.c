@@ -56,37 +56,10 @@ void ptm_adamw_step(float *param, const float *grad, float *m, float *v, size_t 
     float neg_step = (float)(-step_size);
     float bc2_sqrt = (float)sqrt(bc2);
     float epsf = (float)eps;
-#if defined(__x86_64__) || defined(__i386__)
-    /* without FMA in the baseline build, fmaf is a library call: the AVX2 kernel does the same
-     * operations with FMA instructions (bit-identical) */
-    if (ptm_kernels_simd()) {
-        ptm_adamw_avx2(param, grad, m, v, n, decay_mask, decay, b1f, one_b1, b2f, one_b2, neg_step,
-                       bc2_sqrt, epsf);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i];
-        float x = param[i];
-        if (!decay_mask || decay_mask[i]) x = x * decay;
-        /* exp_avg.mul_(beta1).add_(grad, alpha=1-beta1): PyTorch's add_ with alpha is a fused
-         * multiply-add on CPU (both its vector and its scalar loop) */
-        float mi = m[i] * b1f;
-        mi = fmaf(one_b1, g, mi);
-        /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2): fma(value*g, g, v) */
-        float vi = v[i] * b2f;
-        float vg = one_b2 * g;
-        vi = fmaf(vg, g, vi);
-        float denom = sqrtf(vi);
-        denom = denom / bc2_sqrt;
-        denom = denom + epsf;
-        float upd = neg_step * mi;
-        upd = upd / denom;
-        x = x + upd;
-        m[i] = mi;
-        v[i] = vi;
-        param[i] = x;
-    }
+    /* the loop is the kernel table's (src/kernels/adamw_ref.c; the AVX2 kernel does the same
+     * operations with FMA instructions, bit-identical) */
+    ptm_kernels()->adamw(param, grad, m, v, n, decay_mask, decay, b1f, one_b1, b2f, one_b2,
+                         neg_step, bc2_sqrt, epsf);
 }
 
 double ptm_clip_grad_norm(float *grad, size_t n, double max_norm) {
