@@ -22,7 +22,7 @@ CFLAGS_PUB = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude $(CF
 CFLAGS_ALL = $(CFLAGS_PUB) -Isrc
 LDLIBS  = -lm -lpthread
 
-LIB_SRC  = $(sort $(wildcard src/*.c src/data/*.c src/io/*.c src/layers/*.c src/kernels/*.c src/train/*.c))
+LIB_SRC  = $(sort $(wildcard src/*.c src/base/*.c src/model/*.c src/heads/*.c src/data/*.c src/io/*.c src/layers/*.c src/kernels/*.c src/train/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/%)

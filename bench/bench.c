@@ -21,7 +21,7 @@
 
 #include "io/config.h"
 #include "kernels/kernels.h"
-#include "model.h"
+#include "model/model.h"
 #include "patchtsmixer.h"
 #include "train/adamw.h"
 #include "train/trainer.h"

@@ -12,8 +12,8 @@
 #include "kernels/threads.h"
 #include "layers/layers.h"
 #include "exec.h"
-#include "head.h"
-#include "model.h"
+#include "heads/heads.h"
+#include "model/model.h"
 
 /* the mixer layers (last to first), positional encoding and patcher for samples [b0, b0 + nb),
  * from d(last_hidden_state) in ctx->d_h, their parameter gradients into g; gs is the gradient

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "head.h"
+#include "heads/heads.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
-#include "model.h"
+#include "model/model.h"
 
 /* Largest activation arena a context may allocate (floats), checked before allocating. */
 #define PTM_MAX_CTX_FLOATS ((size_t)1 << 33)

@@ -3,7 +3,7 @@
 #ifndef PTM_EXEC_H
 #define PTM_EXEC_H
 
-#include "model.h"
+#include "model/model.h"
 
 /* A range of series (row r = b C + c of the batch) that goes through the model at once: b
  * samples of c channels each (c = C, or 1 for a chunk of independent common_channel series). */

@@ -11,11 +11,11 @@
 #include <math.h>
 
 #include "exec.h"
-#include "head.h"
+#include "heads/heads.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
-#include "model.h"
-#include "rng.h"
+#include "model/model.h"
+#include "base/rng.h"
 
 static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
     const ptm_config *c = &ctx->model->cfg;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "head.h"
+#include "heads/heads.h"
 
 void ptm_add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim, int64_t d0,
                     int64_t d1, int64_t d2, int64_t d3) {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "layers/dist.h"
-#include "model.h"
-#include "rng.h"
+#include "model/model.h"
+#include "base/rng.h"
 
 ptm_status ptm_ctx_sample(ptm_ctx *ctx, int num_samples, uint64_t seed, float *out,
                           size_t out_count, ptm_error *err) {

@@ -9,7 +9,7 @@
 
 #include "testutil.h"
 #include "layers/dist.h"
-#include "rng.h"
+#include "base/rng.h"
 
 #define NDRAW 200000
 static double draws[NDRAW];

@@ -31,9 +31,9 @@
 
 #include "io/config.h"
 #include "layers/layers.h"
-#include "model.h"
+#include "model/model.h"
 #include "patchtsmixer.h"
-#include "rng.h"
+#include "base/rng.h"
 #include "testutil.h"
 #include "train/trainer.h"
 

@@ -18,11 +18,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common.h"
+#include "base/common.h"
 #include "io/json.h"
 #include "io/safetensors.h"
 #include "kernels/kernels.h"
-#include "model.h"
+#include "model/model.h"
 #include "patchtsmixer.h"
 
 static int is_dir(const char *p) {

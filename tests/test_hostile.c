@@ -26,7 +26,7 @@
 #include "io/config.h"
 #include "io/csv.h"
 #include "io/safetensors.h"
-#include "model.h"
+#include "model/model.h"
 #include "testutil.h"
 #include "io/ts.h"
 #include "train/trainer.h"

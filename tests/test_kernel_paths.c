@@ -9,7 +9,7 @@
 
 #include "io/config.h"
 #include "kernels/kernels.h"
-#include "model.h"
+#include "model/model.h"
 #include "testutil.h"
 #include "train/trainer.h"
 

@@ -12,7 +12,7 @@
 
 #include "kernels/kernels.h"
 #include "layers/layers.h"
-#include "rng.h"
+#include "base/rng.h"
 #include "testutil.h"
 
 static float frand(unsigned *s) {

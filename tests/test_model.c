@@ -11,7 +11,7 @@
 #include "io/config.h"
 #include "io/safetensors.h"
 #include "layers/layers.h"
-#include "model.h"
+#include "model/model.h"
 #include "patchtsmixer.h"
 #include "testutil.h"
 

@@ -22,7 +22,7 @@
 #include "io/json.h"
 #include "io/safetensors.h"
 #include "io/save.h"
-#include "model.h"
+#include "model/model.h"
 #include "patchtsmixer.h"
 #include "testutil.h"
 #include "train/adamw.h"

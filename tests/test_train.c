@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "base/common.h"
 #include "io/config.h"
-#include "model.h"
+#include "model/model.h"
 #include "patchtsmixer.h"
 #include "testutil.h"
 #include "train/trainer.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "base/common.h"
 
 ptm_split_kind ptm_split_kind_from_name(const char *path) {
     if (!path) return PTM_SPLIT_CUSTOM;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "base/common.h"
 
 ptm_status ptm_scaler_fit(ptm_std_scaler *s, const float *values, const float *observed,
                           size_t nrows, int ncols, size_t begin, size_t end, ptm_error *err) {

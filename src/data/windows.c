@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 
 ptm_status ptm_windows_init(ptm_windows *w, const float *values, const float *observed,
                             size_t nrows, int ncols, int L, int H, size_t begin, size_t end,

@@ -4,7 +4,7 @@
 #define PTM_CONFIG_H
 #include <stddef.h>
 
-#include "common.h"
+#include "base/common.h"
 
 /* Derive num_patches and check cross-field constraints (called by parse). */
 PTM_MUST_USE ptm_status ptm_config_finish(ptm_config *c, const char *file, ptm_error *err);

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "common.h"
+#include "base/common.h"
 
 ptm_status ptm_csv_load(const char *path, char delimiter, ptm_csv *out, ptm_error *err) {
     csv_options opt = {0};

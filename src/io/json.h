@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 
-#include "common.h"
+#include "base/common.h"
 
 typedef enum { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT } json_type;
 

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common.h"
+#include "base/common.h"
 
 #define ST_MAX_DIMS 8
 /* Largest accepted JSON header, as in the reference implementation. */

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "io/safetensors.h"
-#include "model.h"
 
 /* ---------------------------------------------------------------- growing text buffer */
 
@@ -410,66 +409,3 @@ ptm_status ptm_write_file_atomic(const char *path, const void *data, size_t len,
 }
 
 /* ---------------------------------------------------------------- model checkpoint */
-
-/* mkdir -p dir with mode 0755; an existing directory is fine, an existing file is not. */
-static ptm_status make_dirs(const char *dir, ptm_error *err) {
-    size_t n = strlen(dir);
-    char *p = malloc(n + 1);
-    if (!p) return ptm_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0') continue;
-        if (p[i - 1] == '/') continue; /* "a//b" or a trailing slash */
-        char saved = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0755) != 0) {
-            int e = errno;
-            struct stat st;
-            if (e != EEXIST || stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                ptm_status s =
-                    ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot create directory %s: %s", p,
-                            e == EEXIST ? "exists and is not a directory" : strerror(e));
-                free(p);
-                return s;
-            }
-        }
-        p[i] = saved;
-    }
-    free(p);
-    return PTM_OK;
-}
-
-ptm_status ptm_model_save(const ptm_model *m, const char *dir, ptm_error *err) {
-    if (!m) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_save: model is NULL");
-    if (!dir || !dir[0])
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_save: no directory");
-    char path[4096];
-    /* check that the longer of the two file names fits before creating anything */
-    ptm_status s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
-    if (s != PTM_OK) return s;
-    s = make_dirs(dir, err);
-    if (s != PTM_OK) return s;
-
-    st_write_entry *ents = calloc(m->n_table > 0 ? (size_t)m->n_table : 1, sizeof *ents);
-    if (!ents) return ptm_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
-    for (int i = 0; i < m->n_table; i++) {
-        const ptm_param_entry *t = &m->table[i];
-        ents[i].name = t->name;
-        ents[i].dtype = t->f32 ? ST_F32 : ST_I64;
-        ents[i].ndim = t->ndim;
-        for (int d = 0; d < t->ndim && d < 4; d++) ents[i].shape[d] = t->shape[d];
-        ents[i].data = t->f32 ? (const void *)t->f32 : (const void *)t->i64;
-    }
-    s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
-    if (s == PTM_OK) s = st_write(path, ents, (size_t)m->n_table, err);
-    free(ents);
-    if (s != PTM_OK) return s;
-
-    char *json = NULL;
-    size_t len = 0;
-    s = ptm_config_write_json(&m->cfg, &json, &len, err);
-    if (s == PTM_OK) s = ptm_path_join(path, sizeof path, dir, "config.json", err);
-    if (s == PTM_OK) s = ptm_write_file_atomic(path, json, len, err);
-    free(json);
-    return s;
-}

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "common.h"
+#include "base/common.h"
 
 /* config.json text for c as HF's save_pretrained writes it (without "transformers_version"):
  * a JSON object with sorted keys, indent 2, ending in a newline. Floats are written as Python

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "base/common.h"
 
 typedef struct {
     size_t off; /* offset of the case's first value in raw */

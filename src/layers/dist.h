@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 
-#include "rng.h"
+#include "base/rng.h"
 
 /* ---------------------------------------------------------------- domain maps (float) */
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
+#include "model/model.h"
 
 /* linear.c: out[r, o] = sum_i inp[r, i] * w[o, i] + b[o] */
 void linear_forward(float *out, const float *inp, const float *w, const float *b, size_t rows,

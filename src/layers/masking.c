@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "layers/layers.h"
-#include "rng.h"
+#include "base/rng.h"
 
 static void clear_unmasked(float *mask, int b, int c, int n, const int *unmasked, int n_unmasked) {
     for (int bi = 0; bi < b; bi++)

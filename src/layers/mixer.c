@@ -13,7 +13,7 @@
 #include "layers/layers.h"
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
-#include "rng.h"
+#include "base/rng.h"
 
 #define BN_MOMENTUM 0.1f
 

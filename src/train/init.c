@@ -11,8 +11,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "model.h"
-#include "rng.h"
+#include "model/model.h"
+#include "base/rng.h"
 #include "train/trainer.h"
 
 static int ends_with(const char *s, const char *suffix) {

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "io/config.h"
-#include "rng.h"
+#include "base/rng.h"
 #include "train/trainer.h"
 
 void train_log(const ptm_train_params *p, int progress, const char *fmt, ...) {

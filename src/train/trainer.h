@@ -21,7 +21,7 @@
 #ifndef PTM_TRAINER_H
 #define PTM_TRAINER_H
 
-#include "model.h"
+#include "model/model.h"
 #include "train/adamw.h"
 #include "io/ts.h"
 

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "fuzz_common.h"
-#include "model.h"
+#include "model/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

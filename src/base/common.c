@@ -1,5 +1,5 @@
 /* common.c - error formatting, whole-file reading and path helpers used across the library. */
-#include "common.h"
+#include "base/common.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* rng.c - xoshiro256** seeded with splitmix64 (see rng.h). */
-#include "rng.h"
+#include "base/rng.h"
 
 #include <math.h>
 

@@ -1,7 +1,7 @@
 /* head.c - the table of head operations by model class (see head.h), the backbone-only class
  * (PatchTSMixerModel: no head, no loss) and what the heads share: the size of their main
  * output, and head dropout in training. */
-#include "head.h"
+#include "heads/heads.h"
 #include "layers/layers.h"
 
 static ptm_status none_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *last, int rows_done,

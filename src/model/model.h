@@ -10,8 +10,8 @@
 #ifndef PTM_MODEL_H
 #define PTM_MODEL_H
 
-#include "common.h"
-#include "rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 
 typedef struct {
     float *w;  /* [out, in] */
@@ -78,6 +78,10 @@ struct ptm_model {
 /* Build the parameter table and the typed pointers for cfg into a freshly allocated model
  * (weights zeroed). Used by the loader and by training to create a new model. */
 PTM_MUST_USE ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err);
+/* The F32 and I64 element counts a model of cfg would have, after checking that it is
+ * supported and not over the size limit (errors name file); nothing is allocated. */
+PTM_MUST_USE ptm_status ptm_model_count(const ptm_config *cfg, const char *file, size_t *floats,
+                                        size_t *ints, ptm_error *err);
 /* Refresh what is derived from the weights (the transposed copies used by the forward
  * kernels); call after changing weights. */
 void ptm_model_sync(ptm_model *m);

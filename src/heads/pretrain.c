@@ -4,7 +4,7 @@
  * of series. */
 #include <string.h>
 
-#include "head.h"
+#include "heads/heads.h"
 #include "layers/layers.h"
 
 static void pretrain_rows(ptm_ctx *ctx, const float *h, size_t r0, size_t nr, size_t rows_total) {

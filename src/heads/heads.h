@@ -13,7 +13,7 @@
 #ifndef PTM_HEAD_H
 #define PTM_HEAD_H
 
-#include "model.h"
+#include "model/model.h"
 
 /* ---------------------------------------------------------------- arena plan (ctx.c) */
 

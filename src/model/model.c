@@ -1,12 +1,10 @@
-/* model.c - config -> parameter table -> arena; loading a Hugging Face checkpoint.
+/* model.c - config -> parameter table -> arena (loading and saving: checkpoint.c).
  *
  * layout() walks the model in Hugging Face's state_dict order and, for every tensor, records
  * its HF name, shape and place in the flat arena. It runs twice: once to count, once to assign
- * pointers. The loader then copies each safetensors tensor into its slot after checking that
- * it is present, F32 (I64 for num_batches_tracked) and exactly of the expected shape, and that
- * the file holds nothing the config does not imply.
+ * pointers; the loader (checkpoint.c) then fills the slots from model.safetensors.
  */
-#include "model.h"
+#include "model/model.h"
 
 #include <limits.h>
 #include <math.h>
@@ -15,7 +13,6 @@
 #include <string.h>
 
 #include "io/config.h"
-#include "io/safetensors.h"
 
 /* The largest model accepted (parameters + buffers), checked before allocating. */
 #define PTM_MAX_PARAMS ((size_t)1 << 31)
@@ -283,6 +280,12 @@ static ptm_status count_params(const ptm_config *cfg, const char *file, size_t *
     return PTM_OK;
 }
 
+ptm_status ptm_model_count(const ptm_config *cfg, const char *file, size_t *floats, size_t *ints,
+                           ptm_error *err) {
+    ptm_status s = check_supported(cfg, file, err);
+    return s == PTM_OK ? count_params(cfg, file, floats, ints, err) : s;
+}
+
 ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err) {
     *out = NULL;
     ptm_status s = check_supported(cfg, "config.json", err);
@@ -347,138 +350,6 @@ void ptm_model_sync(ptm_model *m) {
 
 const ptm_config *ptm_model_config(const ptm_model *m) {
     return m ? &m->cfg : NULL;
-}
-
-static int cmp_entry_ptr(const void *a, const void *b) {
-    const ptm_param_entry *x = *(const ptm_param_entry *const *)a;
-    const ptm_param_entry *y = *(const ptm_param_entry *const *)b;
-    return strcmp(x->name, y->name);
-}
-
-static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
-    size_t used = 0;
-    used += (size_t)snprintf(buf + used, n - used, "[");
-    for (int i = 0; i < ndim && used < n; i++)
-        used +=
-            (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
-    if (used < n) snprintf(buf + used, n - used, "]");
-}
-
-/* Copy the tensors of st into m, checking names, dtypes and shapes. */
-static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path, ptm_error *err) {
-    ptm_param_entry **sorted = malloc(sizeof(*sorted) * ((size_t)m->n_table + 1));
-    unsigned char *seen = calloc((size_t)m->n_table + 1, 1);
-    ptm_status s = PTM_OK;
-    if (!sorted || !seen) {
-        s = ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
-        goto done;
-    }
-    for (int i = 0; i < m->n_table; i++) sorted[i] = &m->table[i];
-    qsort(sorted, (size_t)m->n_table, sizeof *sorted, cmp_entry_ptr);
-    for (size_t t = 0; t < st->count; t++) {
-        const st_tensor *ten = &st->tensors[t];
-        ptm_param_entry key;
-        snprintf(key.name, sizeof key.name, "%s", ten->name);
-        ptm_param_entry *kp = &key;
-        ptm_param_entry **hit =
-            strlen(ten->name) < sizeof key.name
-                ? bsearch(&kp, sorted, (size_t)m->n_table, sizeof *sorted, cmp_entry_ptr)
-                : NULL;
-        if (!hit) {
-            s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
-                        "unexpected tensor: the config (%s) implies no tensor of this name",
-                        ptm_class_name(m->cfg.model_class));
-            goto done;
-        }
-        ptm_param_entry *e = *hit;
-        seen[e - m->table] = 1;
-        char got[96], want[96];
-        shape_str(got, sizeof got, ten->ndim, ten->shape);
-        shape_str(want, sizeof want, e->ndim, e->shape);
-        int same = ten->ndim == e->ndim;
-        for (int i = 0; same && i < e->ndim; i++) same = ten->shape[i] == e->shape[i];
-        if (!same) {
-            s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name, "shape %s, expected %s", got, want);
-            goto done;
-        }
-        if (e->f32) {
-            if (ten->dtype != ST_F32) {
-                s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
-                            "dtype %s, expected F32 (only float32 weights are supported)",
-                            ten->dtype_name);
-                goto done;
-            }
-            memcpy(e->f32, ten->data, e->numel * sizeof(float));
-            for (size_t i = 0; i < e->numel; i++) {
-                if (!isfinite(e->f32[i])) {
-                    s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
-                                "value %zu is %s; weights and buffers must be finite", i,
-                                isnan(e->f32[i]) ? "NaN" : "infinite");
-                    goto done;
-                }
-            }
-        } else {
-            if (ten->dtype != ST_I64) {
-                s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name, "dtype %s, expected I64",
-                            ten->dtype_name);
-                goto done;
-            }
-            memcpy(e->i64, ten->data, sizeof(int64_t));
-        }
-    }
-    for (int i = 0; i < m->n_table; i++) {
-        if (!seen[i]) {
-            char want[96];
-            shape_str(want, sizeof want, m->table[i].ndim, m->table[i].shape);
-            s = ptm_err(err, PTM_ERR_TENSOR, path, m->table[i].name,
-                        "missing tensor: expected %s %s, implied by the config (%s)",
-                        m->table[i].f32 ? "F32" : "I64", want, ptm_class_name(m->cfg.model_class));
-            goto done;
-        }
-    }
-done:
-    free(sorted);
-    free(seen);
-    return s;
-}
-
-ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
-    if (!out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
-    *out = NULL;
-    if (!dir) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "model directory is NULL");
-    char path[4096];
-    ptm_status s = ptm_path_join(path, sizeof path, dir, "config.json", err);
-    if (s != PTM_OK) return s;
-    ptm_config cfg;
-    s = ptm_config_load(path, -1, &cfg, err);
-    if (s != PTM_OK) return s;
-    s = check_supported(&cfg, path, err);
-    /* size the model from the config, then read the file, and allocate only when the file
-     * is large enough to hold every tensor the config implies: a small hostile checkpoint
-     * cannot make the loader allocate gigabytes */
-    size_t floats = 0, ints = 0;
-    if (s == PTM_OK) s = count_params(&cfg, path, &floats, &ints, err);
-    st_file st = {0};
-    if (s == PTM_OK) s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
-    if (s == PTM_OK) s = st_load(path, &st, err);
-    /* st_load succeeded, so st.size >= 8; floats <= PTM_MAX_PARAMS, so no overflow */
-    if (s == PTM_OK && st.size - 8 < floats * sizeof(float) + ints * sizeof(int64_t))
-        s = ptm_err(err, PTM_ERR_TENSOR, path, NULL,
-                    "file is %zu bytes, too small for the %zu parameters its config.json "
-                    "implies (%zu bytes of float32 data): config and weights do not match",
-                    st.size, floats + ints, floats * sizeof(float));
-    ptm_model *m = NULL;
-    if (s == PTM_OK) s = ptm_model_build(&cfg, &m, err);
-    ptm_config_free(&cfg);
-    if (s == PTM_OK) s = load_tensors(m, &st, path, err);
-    if (s == PTM_OK) ptm_model_sync(m);
-    st_free(&st);
-    if (s != PTM_OK) {
-        ptm_model_free(m);
-        return s;
-    }
-    *out = m;
-    return PTM_OK;
 }
 
 int64_t ptm_model_num_params(const ptm_model *m) {

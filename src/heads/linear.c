@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "head.h"
+#include "heads/heads.h"
 #include "layers/layers.h"
 
 #define P3(a) ((const float *const *)(a))
