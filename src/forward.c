@@ -6,7 +6,7 @@
  * The steps that work on rows of series (embed, backbone, and in eval mode scaling and the
  * head) are written once, in ptm_forward_rows; exec.c decides how the batch is cut into ranges
  * of rows for the threads (chunks of series for inference, shards of samples for training).
- * The head, its loss and its outputs are the model class's ops (head.h).
+ * The head, its loss and its outputs are the model class's ops (heads/heads.h).
  */
 #include <math.h>
 

@@ -1,6 +1,6 @@
 /* outputs.c - the output views of a context: after each forward, every tensor a user (or the
  * golden files) can read, by its Hugging Face name, pointing into the context's arena. The
- * backbone's views are listed here, the head's by its ops (head.h). */
+ * backbone's views are listed here, the head's by its ops (heads/heads.h). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* head_forecast.c - the head of PatchTSMixerForPrediction: per forecast channel a linear
+/* forecast.c - the head of PatchTSMixerForPrediction: per forecast channel a linear
  * N D -> H (point forecast, de-normalised with the scaler's loc/scale; or the projections of a
  * distribution head), MSE or NLL against the future values of the forecast channels, its
  * backward pass, and its output views. In eval mode the head runs inside each chunk of series

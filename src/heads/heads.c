@@ -1,4 +1,4 @@
-/* head.c - the table of head operations by model class (see head.h), the backbone-only class
+/* heads.c - the table of head operations by model class (see heads.h), the backbone-only class
  * (PatchTSMixerModel: no head, no loss) and what the heads share: the size of their main
  * output, and head dropout in training. */
 #include "heads/heads.h"

@@ -1,9 +1,9 @@
-/* head.h - what is specific to a model class, as a small table of operations.
+/* heads.h - what is specific to a model class, as a small table of operations.
  *
  * The backbone (scaling, patching, masking, patch embedding, the mixer layers and
  * InjectScalerStatistics4D) is the same for every class; the head on top of it, its loss, its
  * backward pass, its buffers and its outputs are not. Each class fills one ptm_head_ops
- * (head_forecast.c, head_linear.c, head_pretrain.c; head.c holds the table and the backbone-only
+ * (forecast.c, linear.c, pretrain.c; heads.c holds the table and the backbone-only
  * class), so that ctx.c, forward.c, exec.c and backward.c call the head without knowing which
  * it is. Adding a model class = a file with its ops + an entry in ptm_head_ops_for.
  *
@@ -58,14 +58,14 @@ typedef struct {
     void (*outputs)(ptm_ctx *ctx, int B);
 } ptm_head_ops;
 
-/* the operations of a model class (head.c) */
+/* the operations of a model class (heads.c) */
 const ptm_head_ops *ptm_head_ops_for(ptm_class model_class);
 
-extern const ptm_head_ops ptm_head_forecast; /* head_forecast.c: PatchTSMixerForPrediction */
-extern const ptm_head_ops ptm_head_linear;   /* head_linear.c: ...Classification, ...Regression */
-extern const ptm_head_ops ptm_head_pretrain; /* head_pretrain.c: PatchTSMixerForPretraining */
+extern const ptm_head_ops ptm_head_forecast; /* forecast.c: PatchTSMixerForPrediction */
+extern const ptm_head_ops ptm_head_linear;   /* linear.c: ...Classification, ...Regression */
+extern const ptm_head_ops ptm_head_pretrain; /* pretrain.c: PatchTSMixerForPretraining */
 
-/* shared by the heads (head.c): train-mode head dropout, head_in = x * mask over n values
+/* shared by the heads (heads.c): train-mode head dropout, head_in = x * mask over n values
  * (drawn from the context's rng); returns what the head reads (x itself when off) */
 const float *ptm_head_dropout(ptm_ctx *ctx, const float *x, size_t n);
 /* 1 when the training forward applied head dropout (head_in holds the head's input) */

@@ -1,4 +1,4 @@
-/* head_linear.c - the head of PatchTSMixerForTimeSeriesClassification and ...ForRegression:
+/* linear.c - the head of PatchTSMixerForTimeSeriesClassification and ...ForRegression:
  * the backbone output (after InjectScalerStatistics4D when the model has it) aggregated over
  * the patches into features [B, F], a linear F -> T (or the projections of a distribution
  * head), the output range for regression, cross-entropy, MSE or NLL, its backward pass and its

@@ -1,4 +1,4 @@
-/* head_pretrain.c - the head of PatchTSMixerForPretraining: a linear D -> P per patch that
+/* pretrain.c - the head of PatchTSMixerForPretraining: a linear D -> P per patch that
  * reconstructs the (masked) patches, the masked mean-squared-error loss, its backward pass, and
  * the output views (reconstruction, mask, masked input). In eval mode it runs inside each chunk
  * of series. */
