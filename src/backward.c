@@ -33,10 +33,11 @@ static void backbone_backward(ptm_ctx *ctx, ptm_params *g, int b0, int nb,
         ptm_layer_cache view;
         const ptm_layer_cache *lc = &ctx->lc[k];
         if (sharded) {
-            ptm_shift_layer_cache(&view, lc, c, (size_t)b0, scores);
+            ptm_shift_layer_cache(&view, lc, &m->mixer, (size_t)b0, scores);
             lc = &view;
         }
-        mixer_layer_backward(dlast, &g->layers[k], dlast, inp, lc, &p->layers[k], c, nb, 1, gs);
+        mixer_layer_backward(dlast, &g->layers[k], dlast, inp, lc, &p->layers[k], &m->mixer, nb, 1,
+                             gs);
     }
     /* positional encoding (learned only) and patcher */
     if (p->position_enc && c->positional_encoding_type == PTM_PE_RANDOM)

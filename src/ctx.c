@@ -50,7 +50,8 @@ void ptm_plan_add(ptm_plan *pl, float **ptr, size_t count) {
 #define SLOT_GAP 16
 
 /* the buffers of one training layer cache */
-static void plan_layer_cache(ptm_plan *pl, ptm_layer_cache *lc, const ptm_config *c, size_t B) {
+static void plan_layer_cache(ptm_plan *pl, ptm_layer_cache *lc, const ptm_mixer_shape *c,
+                             size_t B) {
     size_t C = (size_t)c->num_input_channels, N = (size_t)c->num_patches, D = (size_t)c->d_model;
     size_t bcnd = B * C * N * D, bcn = B * C * N, ef = (size_t)c->expansion_factor;
     int bn = c->norm_mlp == PTM_NORM_BATCH, drop = c->dropout > 0.0f;
@@ -172,7 +173,8 @@ static void plan_train(ptm_plan *pl, ptm_ctx *ctx, size_t B) {
            ef = (size_t)c->expansion_factor, bcnd = B * C * N * D;
     size_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
     size_t main_out = ptm_head_main_count(c, B);
-    for (int k = 0; k < c->num_layers; k++) plan_layer_cache(pl, &ctx->lc[k], c, B);
+    for (int k = 0; k < c->num_layers; k++)
+        plan_layer_cache(pl, &ctx->lc[k], &ctx->model->mixer, B);
     ptm_grad_scratch *g = &ctx->gs;
     float **gb[] = {&g->da, &g->db, &g->dc, &g->dd, &g->dz, &g->dq, &g->dk, &g->dv, &g->dctx};
     for (size_t i = 0; i < sizeof gb / sizeof gb[0]; i++) ptm_plan_add(pl, gb[i], bcnd);

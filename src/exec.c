@@ -28,8 +28,8 @@ int ptm_shard_start(int B, int nshards, int s) {
 
 /* a training layer cache viewed from sample s0 on (LayerNorm statistics are per row; sharded
  * training is not used with BatchNorm); scores is the shard's own [N] scratch */
-void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src, const ptm_config *c,
-                           size_t s0, float *scores) {
+void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src,
+                           const ptm_mixer_shape *c, size_t s0, float *scores) {
     size_t cn = (size_t)c->num_input_channels * c->num_patches, cnd = cn * c->d_model,
            ef = (size_t)c->expansion_factor;
     size_t np = cn * c->self_attn_heads * c->num_patches;
@@ -78,7 +78,8 @@ ptm_layer_cache *ptm_exec_layer_cache(ptm_ctx *ctx, const ptm_rows *rr, int k,
         return rr->scratch;
     }
     if (rr->shard < 0) return &ctx->lc[k];
-    ptm_shift_layer_cache(view, &ctx->lc[k], c, rr->r0 / (size_t)c->num_input_channels,
+    ptm_shift_layer_cache(view, &ctx->lc[k], &ctx->model->mixer,
+                          rr->r0 / (size_t)c->num_input_channels,
                           ctx->shard_scores + (size_t)rr->shard * c->num_patches);
     return view;
 }
@@ -159,7 +160,7 @@ void ptm_exec_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, p
         /* every mask for the whole batch first (the same keys in the same order as one pass),
          * then the shards */
         for (int k = 0; k < c->num_layers; k++)
-            mixer_layer_draw_masks(&ctx->lc[k], c, B, c->num_input_channels, run);
+            mixer_layer_draw_masks(&ctx->lc[k], &ctx->model->mixer, B, c->num_input_channels, run);
         run->masks_drawn = 1;
         nshards = B < ctx->n_shards ? B : ctx->n_shards;
     }

@@ -32,7 +32,7 @@ ptm_layer_cache *ptm_exec_layer_cache(ptm_ctx *ctx, const ptm_rows *rr, int k,
 
 /* sharded training: first sample of shard s, and a layer cache seen from sample s0 */
 int ptm_shard_start(int B, int nshards, int s);
-void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src, const ptm_config *c,
-                           size_t s0, float *scores);
+void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src,
+                           const ptm_mixer_shape *c, size_t s0, float *scores);
 
 #endif

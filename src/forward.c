@@ -70,7 +70,8 @@ void ptm_forward_rows(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, c
     for (int k = 0; k < c->num_layers; k++) {
         ptm_layer_cache view;
         ptm_layer_cache *lc = ptm_exec_layer_cache(ctx, rr, k, &view);
-        mixer_layer_forward(ctx->hidden[k] + off, h, lc, &p->layers[k], c, rr->b, rr->c, run);
+        mixer_layer_forward(ctx->hidden[k] + off, h, lc, &p->layers[k], &m->mixer, rr->b, rr->c,
+                            run);
         h = ctx->hidden[k] + off;
     }
     if (p->has_inject) {

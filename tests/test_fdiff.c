@@ -647,7 +647,7 @@ static double mix_loss(void *u) {
     mix_ud *d = u;
     ptm_model_sync(d->m);      /* the forward reads the transposed weights */
     ptm_rng_seed(&d->rng, 99); /* the same dropout masks on every call */
-    mixer_layer_forward(d->out, d->inp, &d->ctx->lc[0], &d->m->p.layers[0], &d->m->cfg, d->b,
+    mixer_layer_forward(d->out, d->inp, &d->ctx->lc[0], &d->m->p.layers[0], &d->m->mixer, d->b,
                         d->m->cfg.num_input_channels, &d->run);
     const ptm_config *c = &d->m->cfg;
     size_t n = (size_t)d->b * c->num_input_channels * c->num_patches * c->d_model;
@@ -690,8 +690,8 @@ static void mixer_case(const model_case *mc, int training, uint64_t seed) {
     ptm_model *gm = ctx->grads;
     memset(gm->arena, 0, gm->arena_floats * sizeof(float));
     memcpy(dout, d.r, n * sizeof(float));
-    mixer_layer_backward(dinp, &gm->p.layers[0], dout, d.inp, &ctx->lc[0], &m->p.layers[0], c, d.b,
-                         training, &ctx->gs);
+    mixer_layer_backward(dinp, &gm->p.layers[0], dout, d.inp, &ctx->lc[0], &m->p.layers[0],
+                         &m->mixer, d.b, training, &ctx->gs);
     fd_list l = {0};
     fd_add(&l, "layer input", d.inp, dinp, n);
     for (int i = 0; i < m->n_table; i++) {

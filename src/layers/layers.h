@@ -117,15 +117,16 @@ void patchify_forward(float *out, const float *x, int b, int l, int c, int n, in
 /* mixer.c: one PatchTSMixer layer (channel mixer for mix_channel, patch mixer, feature mixer)
  * on h [B, C, N, D]; see mixer.c for the caches. */
 void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
-                         const ptm_config *cfg, int b, int c, const ptm_run_mode *run);
+                         const ptm_mixer_shape *sh, int b, int c, const ptm_run_mode *run);
 /* draws the layer's dropout masks (train mode); mixer_layer_forward does it first unless
  * run->masks_drawn */
-void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_config *cfg, int b, int c,
+void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_mixer_shape *sh, int b, int c,
                             const ptm_run_mode *run);
 /* dinp (zeroed by the caller or accumulated) gets the gradient w.r.t. the layer input */
 void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const float *inp,
-                          const ptm_layer_cache *lc, const ptm_layer *layer, const ptm_config *cfg,
-                          int b, int training, const ptm_grad_scratch *gs);
+                          const ptm_layer_cache *lc, const ptm_layer *layer,
+                          const ptm_mixer_shape *sh, int b, int training,
+                          const ptm_grad_scratch *gs);
 /* fill mask[n] with 0 or 1/(1-p) drawn from rng (a ptm_rng *) */
 void dropout_mask_fill(float *mask, size_t n, float p, void *rng);
 

@@ -51,35 +51,35 @@ void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
 }
 
 static void norm_fwd(float *out, float *mean, float *rstd, const float *inp, const ptm_normp *np,
-                     const ptm_config *cfg, size_t rows, const ptm_run_mode *run) {
-    if (cfg->norm_mlp == PTM_NORM_BATCH) {
+                     const ptm_mixer_shape *sh, size_t rows, const ptm_run_mode *run) {
+    if (sh->norm_mlp == PTM_NORM_BATCH) {
         if (run->training)
             batchnorm_train_forward(out, mean, rstd, inp, np->weight, np->bias, np->running_mean,
-                                    np->running_var, np->num_batches_tracked, rows, cfg->d_model,
-                                    cfg->norm_eps, BN_MOMENTUM);
+                                    np->running_var, np->num_batches_tracked, rows, sh->d_model,
+                                    sh->norm_eps, BN_MOMENTUM);
         else
             batchnorm_eval_forward(out, inp, np->weight, np->bias, np->running_mean,
-                                   np->running_var, rows, cfg->d_model, cfg->norm_eps);
+                                   np->running_var, rows, sh->d_model, sh->norm_eps);
     } else {
-        layernorm_forward(out, mean, rstd, inp, np->weight, np->bias, rows, cfg->d_model,
-                          cfg->norm_eps);
+        layernorm_forward(out, mean, rstd, inp, np->weight, np->bias, rows, sh->d_model,
+                          sh->norm_eps);
     }
 }
 
 static void norm_bwd(float *dinp, ptm_normp *dnp, const float *dout, const float *inp,
                      const float *mean, const float *rstd, const ptm_normp *np,
-                     const ptm_config *cfg, size_t rows, int training) {
-    if (cfg->norm_mlp == PTM_NORM_BATCH) {
+                     const ptm_mixer_shape *sh, size_t rows, int training) {
+    if (sh->norm_mlp == PTM_NORM_BATCH) {
         if (training)
             batchnorm_train_backward(dinp, dnp->weight, dnp->bias, dout, inp, np->weight, mean,
-                                     rstd, rows, cfg->d_model);
+                                     rstd, rows, sh->d_model);
         else
             batchnorm_eval_backward(dinp, dnp->weight, dnp->bias, dout, inp, np->weight,
-                                    np->running_mean, np->running_var, rows, cfg->d_model,
-                                    cfg->norm_eps);
+                                    np->running_mean, np->running_var, rows, sh->d_model,
+                                    sh->norm_eps);
     } else {
         layernorm_backward(dinp, dnp->weight, dnp->bias, dout, inp, np->weight, mean, rstd, rows,
-                           cfg->d_model);
+                           sh->d_model);
     }
 }
 
@@ -145,14 +145,14 @@ static const float *mask_or_null(const float *m, const ptm_run_mode *run) {
 
 /* the layer's dropout masks for b samples of c channels, in a fixed order (channel MLP, self-
  * attention, patch MLP, feature MLP), each from the next key of run->rng */
-void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_config *cfg, int b, int c,
+void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_mixer_shape *sh, int b, int c,
                             const ptm_run_mode *run) {
     if (!run->training || run->dropout <= 0.0f) return;
-    int n = cfg->num_patches, d = cfg->d_model;
-    size_t total = (size_t)b * c * n * d, nh = total * (size_t)cfg->expansion_factor;
-    if (cfg->mode == PTM_MODE_MIX_CHANNEL) masks(&lc->ch, nh, total, run);
-    if (cfg->self_attn && lc->att_mask)
-        dropout_mask_fill(lc->att_mask, (size_t)b * c * cfg->self_attn_heads * n * n, run->dropout,
+    int n = sh->num_patches, d = sh->d_model;
+    size_t total = (size_t)b * c * n * d, nh = total * (size_t)sh->expansion_factor;
+    if (sh->mode == PTM_MODE_MIX_CHANNEL) masks(&lc->ch, nh, total, run);
+    if (sh->self_attn && lc->att_mask)
+        dropout_mask_fill(lc->att_mask, (size_t)b * c * sh->self_attn_heads * n * n, run->dropout,
                           run->rng);
     masks(&lc->pa, nh, total, run);
     masks(&lc->fe, nh, total, run);
@@ -174,11 +174,12 @@ static void series_products(size_t M, size_t W, size_t K, const float *A, const 
 }
 
 static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
-                               const ptm_mixer_block *blk, const ptm_config *cfg, int b, int c) {
-    size_t nd = (size_t)cfg->num_patches * cfg->d_model, cnd = (size_t)c * nd;
-    int e = cfg->expansion_factor * c; /* fc1 width */
+                               const ptm_mixer_block *blk, const ptm_mixer_shape *sh, int b,
+                               int c) {
+    size_t nd = (size_t)sh->num_patches * sh->d_model, cnd = (size_t)c * nd;
+    int e = sh->expansion_factor * c; /* fc1 width */
     ptm_run_mode eval = {0, 0.0f, NULL, 1, 1};
-    norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, cfg, (size_t)b * c * cfg->num_patches, &eval);
+    norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, sh, (size_t)b * c * sh->num_patches, &eval);
     for (int s = 0; s < b; s++) {
         const float *x = bc->norm + (size_t)s * cnd;
         if (blk->gate.w) {
@@ -201,21 +202,21 @@ static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
  *   hid = GELU(W1 x + b1)  [ef N, D];  y = W2 hid + b2  [N, D]
  *   out = h + y * softmax_N(Wg y + bg)   (softmax down each column; or h + y without a gate)
  * The transposed path below stays for the other cases and for train mode. */
-static int patch_mixer_direct(const ptm_config *cfg, const ptm_run_mode *run) {
-    size_t n = (size_t)cfg->num_patches, e = n * (size_t)cfg->expansion_factor;
+static int patch_mixer_direct(const ptm_mixer_shape *sh, const ptm_run_mode *run) {
+    size_t n = (size_t)sh->num_patches, e = n * (size_t)sh->expansion_factor;
     size_t width = ptm_kernels()->series_width; /* 16 (AVX-512), 8 (AVX2) or 0 (none) */
     /* with long contexts the weights no longer fit in cache, and the transposed layout, where
      * many rows share each streamed weight panel, is faster */
-    return run->inference && !cfg->self_attn && width && (size_t)cfg->d_model % width == 0 &&
+    return run->inference && !sh->self_attn && width && (size_t)sh->d_model % width == 0 &&
            e * n * sizeof(float) <= ((size_t)1 << 18);
 }
 
 static void patch_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
-                             const ptm_mixer_block *blk, const ptm_config *cfg, size_t nser) {
-    size_t n = (size_t)cfg->num_patches, d = (size_t)cfg->d_model, nd = n * d;
-    size_t e = n * (size_t)cfg->expansion_factor;
+                             const ptm_mixer_block *blk, const ptm_mixer_shape *sh, size_t nser) {
+    size_t n = (size_t)sh->num_patches, d = (size_t)sh->d_model, nd = n * d;
+    size_t e = n * (size_t)sh->expansion_factor;
     ptm_run_mode eval = {0, 0.0f, NULL, 1, 1};
-    norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, cfg, nser * n, &eval);
+    norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, sh, nser * n, &eval);
     series_products(e, d, n, blk->fc1.w, bc->norm, nd, blk->fc1.b, bc->pre, e * d, nser, 1);
     series_products(n, d, e, blk->fc2.w, bc->pre, e * d, blk->fc2.b, bc->y, nd, nser, 0);
     if (blk->gate.w) {
@@ -228,20 +229,20 @@ static void patch_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
 }
 
 void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
-                         const ptm_config *cfg, int b, int c, const ptm_run_mode *run) {
-    int n = cfg->num_patches, d = cfg->d_model;
+                         const ptm_mixer_shape *sh, int b, int c, const ptm_run_mode *run) {
+    int n = sh->num_patches, d = sh->d_model;
     size_t rows_cnd = (size_t)b * c * n; /* rows of width D */
     size_t total = rows_cnd * d;
     const float *h = inp;
-    if (!run->masks_drawn) mixer_layer_draw_masks(lc, cfg, b, c, run);
+    if (!run->masks_drawn) mixer_layer_draw_masks(lc, sh, b, c, run);
 
-    if (cfg->mode == PTM_MODE_MIX_CHANNEL && run->inference) {
-        channel_mixer_eval(lc->h1, h, &lc->ch, &layer->channel, cfg, b, c);
+    if (sh->mode == PTM_MODE_MIX_CHANNEL && run->inference) {
+        channel_mixer_eval(lc->h1, h, &lc->ch, &layer->channel, sh, b, c);
         h = lc->h1;
-    } else if (cfg->mode == PTM_MODE_MIX_CHANNEL) {
+    } else if (sh->mode == PTM_MODE_MIX_CHANNEL) {
         const ptm_mixer_block *blk = &layer->channel;
         ptm_block_cache *bc = &lc->ch;
-        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, cfg, rows_cnd, run);
+        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows_cnd, run);
         swap_c_d(bc->xt, bc->norm, NULL, b, c, n, d, 1); /* [B, D, N, C] */
         size_t rows = (size_t)b * d * n;
         const float *gin = bc->xt;
@@ -255,18 +256,18 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
         h = lc->h1;
     }
 
-    if (patch_mixer_direct(cfg, run)) {
-        patch_mixer_eval(lc->h2, h, &lc->pa, &layer->patch, cfg, (size_t)b * c);
+    if (patch_mixer_direct(sh, run)) {
+        patch_mixer_eval(lc->h2, h, &lc->pa, &layer->patch, sh, (size_t)b * c);
         h = lc->h2;
     } else {
         const ptm_mixer_block *blk = &layer->patch;
         ptm_block_cache *bc = &lc->pa;
-        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, cfg, rows_cnd, run);
-        if (cfg->self_attn) {
+        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows_cnd, run);
+        if (sh->self_attn) {
             int drop = run->training && run->dropout > 0.0f && lc->att_mask;
             self_attention_forward(lc->att_out, lc->q, lc->k, lc->v, lc->att_ctx, lc->scores,
                                    lc->probs, drop ? lc->att_mask : NULL, bc->norm, layer,
-                                   (size_t)b * c, n, d, cfg->self_attn_heads);
+                                   (size_t)b * c, n, d, sh->self_attn_heads);
         }
         transpose_last2(bc->xt, bc->norm, NULL, (size_t)b * c, n, d); /* [B, C, D, N] */
         size_t rows = (size_t)b * c * d;
@@ -277,9 +278,9 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
             gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows);
             g = bc->gout;
         }
-        if (cfg->self_attn) {
+        if (sh->self_attn) {
             transpose_last2(lc->na_in, g, lc->att_out, (size_t)b * c, d, n);
-            norm_fwd(lc->na_out, lc->na_mean, lc->na_rstd, lc->na_in, &layer->norm_attn, cfg,
+            norm_fwd(lc->na_out, lc->na_mean, lc->na_rstd, lc->na_in, &layer->norm_attn, sh,
                      rows_cnd, run);
             for (size_t i = 0; i < total; i++) lc->h2[i] = lc->na_out[i] + h[i];
         } else {
@@ -291,7 +292,7 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
     {
         const ptm_mixer_block *blk = &layer->feature;
         ptm_block_cache *bc = &lc->fe;
-        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, cfg, rows_cnd, run);
+        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows_cnd, run);
         mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows_cnd,
                     mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
         const float *g = bc->y;
@@ -333,13 +334,14 @@ static void block_path_backward(float *dx, ptm_mixer_block *dblk, const float *d
 }
 
 void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const float *inp,
-                          const ptm_layer_cache *lc, const ptm_layer *layer, const ptm_config *cfg,
-                          int b, int training, const ptm_grad_scratch *gs) {
-    int c = cfg->num_input_channels, n = cfg->num_patches, d = cfg->d_model;
+                          const ptm_layer_cache *lc, const ptm_layer *layer,
+                          const ptm_mixer_shape *sh, int b, int training,
+                          const ptm_grad_scratch *gs) {
+    int c = sh->num_input_channels, n = sh->num_patches, d = sh->d_model;
     size_t rows_cnd = (size_t)b * c * n;
-    size_t total = rows_cnd * d, nh = total * (size_t)cfg->expansion_factor;
-    float dropout = cfg->dropout;
-    int mix = cfg->mode == PTM_MODE_MIX_CHANNEL;
+    size_t total = rows_cnd * d, nh = total * (size_t)sh->expansion_factor;
+    float dropout = sh->dropout;
+    int mix = sh->mode == PTM_MODE_MIX_CHANNEL;
     const float *h_in_patch = mix ? lc->h1 : inp;
     const float *h_in_feat = lc->h2;
 
@@ -349,16 +351,16 @@ void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const flo
         block_path_backward(gs->da, &dlayer->feature, dout, bc, &layer->feature, bc->norm, rows_cnd,
                             nh, total, training, dropout, gs);
         norm_bwd(dout, &dlayer->feature.norm, gs->da, h_in_feat, bc->mean, bc->rstd,
-                 &layer->feature.norm, cfg, rows_cnd, training);
+                 &layer->feature.norm, sh, rows_cnd, training);
     }
     /* patch mixer: dout now holds d(h2) */
     {
         const ptm_block_cache *bc = &lc->pa;
         const float *dpath; /* gradient at the transposed-back path output [B, C, N, D] */
-        if (cfg->self_attn) {
+        if (sh->self_attn) {
             zero(gs->db, total); /* d(na_in) */
             norm_bwd(gs->db, &dlayer->norm_attn, dout, lc->na_in, lc->na_mean, lc->na_rstd,
-                     &layer->norm_attn, cfg, rows_cnd, training);
+                     &layer->norm_attn, sh, rows_cnd, training);
             dpath = gs->db;
         } else {
             dpath = dout;
@@ -367,14 +369,14 @@ void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const flo
         block_path_backward(gs->da, &dlayer->patch, gs->dc, bc, &layer->patch, bc->xt,
                             (size_t)b * c * d, nh, total, training, dropout, gs);
         transpose_last2(gs->dc, gs->da, NULL, (size_t)b * c, d, n); /* d(norm) [B, C, N, D] */
-        if (cfg->self_attn) {
+        if (sh->self_attn) {
             const float *am = training && dropout > 0.0f ? lc->att_mask : NULL;
             self_attention_backward(gs->dc, dlayer, gs->dq, gs->dk, gs->dv, gs->dctx, gs->dp_row,
                                     gs->db, bc->norm, lc->q, lc->k, lc->v, lc->att_ctx, lc->probs,
-                                    am, layer, (size_t)b * c, n, d, cfg->self_attn_heads);
+                                    am, layer, (size_t)b * c, n, d, sh->self_attn_heads);
         }
         norm_bwd(dout, &dlayer->patch.norm, gs->dc, h_in_patch, bc->mean, bc->rstd,
-                 &layer->patch.norm, cfg, rows_cnd, training);
+                 &layer->patch.norm, sh, rows_cnd, training);
     }
     /* channel mixer: dout holds d(h1) */
     if (mix) {
@@ -399,7 +401,7 @@ void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const flo
         }
         swap_c_d(gs->db, dxt, NULL, b, c, n, d, 0); /* d(norm) [B, C, N, D] */
         norm_bwd(dout, &dlayer->channel.norm, gs->db, inp, bc->mean, bc->rstd, &layer->channel.norm,
-                 cfg, rows_cnd, training);
+                 sh, rows_cnd, training);
     }
     /* dout now holds d(layer input) */
     if (dinp != dout)

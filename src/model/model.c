@@ -280,6 +280,22 @@ static ptm_status count_params(const ptm_config *cfg, const char *file, size_t *
     return PTM_OK;
 }
 
+ptm_mixer_shape ptm_mixer_shape_of(const ptm_config *c) {
+    ptm_mixer_shape sh;
+    sh.num_input_channels = c->num_input_channels;
+    sh.num_patches = c->num_patches;
+    sh.d_model = c->d_model;
+    sh.expansion_factor = c->expansion_factor;
+    sh.mode = c->mode;
+    sh.gated_attn = c->gated_attn;
+    sh.norm_mlp = c->norm_mlp;
+    sh.norm_eps = c->norm_eps;
+    sh.self_attn = c->self_attn;
+    sh.self_attn_heads = c->self_attn_heads;
+    sh.dropout = c->dropout;
+    return sh;
+}
+
 ptm_status ptm_model_count(const ptm_config *cfg, const char *file, size_t *floats, size_t *ints,
                            ptm_error *err) {
     ptm_status s = check_supported(cfg, file, err);
@@ -298,6 +314,7 @@ ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *er
         free(m);
         return s;
     }
+    m->mixer = ptm_mixer_shape_of(cfg);
     walker w = {0};
     w.m = m;
     layout(&w);

@@ -63,9 +63,30 @@ typedef struct {
     int trainable; /* 0 for buffers and the fixed sincos table */
 } ptm_param_entry;
 
+/* The shape of a stack of mixer layers: everything mixer.c needs besides the weights. A
+ * PatchTSMixer model has one stack, of the config's shape (ptm_model.mixer); TinyTimeMixer's
+ * adaptive-patching levels and its decoder each run a stack of another shape (N f patches of
+ * width D / f, the decoder's width and channel mode), with the same layer code. */
+typedef struct {
+    int num_input_channels; /* C, the channels a mix_channel stack mixes */
+    int num_patches;        /* N */
+    int d_model;            /* D */
+    int expansion_factor;
+    ptm_mode mode;
+    int gated_attn;
+    ptm_norm norm_mlp;
+    float norm_eps;
+    int self_attn, self_attn_heads;
+    float dropout;
+} ptm_mixer_shape;
+
+/* the shape of PatchTSMixer's one stack */
+ptm_mixer_shape ptm_mixer_shape_of(const ptm_config *c);
+
 struct ptm_model {
     ptm_config cfg;
-    float *arena; /* all F32 parameters and buffers */
+    ptm_mixer_shape mixer; /* the shape of the mixer layers p.layers */
+    float *arena;          /* all F32 parameters and buffers */
     size_t arena_floats;
     float *karena;   /* the 2-D weights transposed, at the same offsets (ptm_model_sync) */
     int64_t *iarena; /* num_batches_tracked values */
