@@ -1,9 +1,10 @@
 /* backward.c - ptm_backward: gradients of the last training forward's loss with respect to
  * every parameter, in the reverse order of forward.c:
  *   loss -> head (and its dropout) (the class's head ops) -> InjectScalerStatistics4D
- *   -> mixer layers K-1 .. 0 -> positional encoding -> patcher,
+ *   -> backbone (backbone.c: mixer layers K-1 .. 0 -> positional encoding -> patcher),
  * the backbone in the forward's data-parallel shards when it had them (then their gradients
- * are summed in shard order).
+ * are summed in shard order). Each step's backward is its ops' or its layer's, beside its
+ * forward; this file only walks them.
  * Nothing flows into the scaler or the patching: they have no parameters and nothing before
  * them has any. Gradients land in ctx->grads, a model-shaped arena (one memset per step).
  */
@@ -11,41 +12,10 @@
 
 #include "kernels/threads.h"
 #include "layers/layers.h"
+#include "backbone.h"
 #include "exec.h"
 #include "heads/heads.h"
 #include "model/model.h"
-
-/* the mixer layers (last to first), positional encoding and patcher for samples [b0, b0 + nb),
- * from d(last_hidden_state) in ctx->d_h, their parameter gradients into g; gs is the gradient
- * scratch seen from sample b0; shard >= 0 uses that shard's layer-cache view */
-static void backbone_backward(ptm_ctx *ctx, ptm_params *g, int b0, int nb,
-                              const ptm_grad_scratch *gs, float *scores, int sharded) {
-    const ptm_model *m = ctx->model;
-    const ptm_config *c = &m->cfg;
-    const ptm_params *p = &m->p;
-    int C = c->num_input_channels, N = c->num_patches, P = c->patch_length, D = c->d_model,
-        K = c->num_layers;
-    size_t cnd = (size_t)C * N * D, off = (size_t)b0 * cnd, bcn = (size_t)nb * C * N;
-    float *dlast = ctx->d_h + off;
-    /* mixer layers, last to first; dlast is turned in place into d(layer input) */
-    for (int k = K - 1; k >= 0; k--) {
-        const float *inp = (k > 0 ? ctx->hidden[k - 1] : ctx->embed) + off;
-        ptm_layer_cache view;
-        const ptm_layer_cache *lc = &ctx->lc[k];
-        if (sharded) {
-            ptm_shift_layer_cache(&view, lc, &m->mixer, (size_t)b0, scores);
-            lc = &view;
-        }
-        mixer_layer_backward(dlast, &g->layers[k], dlast, inp, lc, &p->layers[k], &m->mixer, nb, 1,
-                             gs);
-    }
-    /* positional encoding (learned only) and patcher */
-    if (p->position_enc && c->positional_encoding_type == PTM_PE_RANDOM)
-        for (size_t r = 0; r < (size_t)nb * C; r++)
-            for (size_t i = 0; i < (size_t)N * D; i++) g->position_enc[i] += dlast[r * N * D + i];
-    linear_backward(NULL, g->patcher.w, g->patcher.b, dlast, ctx->enc_in + (size_t)b0 * C * N * P,
-                    p->patcher.w, bcn, P, D);
-}
 
 typedef struct {
     ptm_ctx *ctx;
@@ -74,7 +44,8 @@ static void shards_part(void *arg, int ith, int nth) {
                                G->dd + o, G->dhid + o * ef, G->dpre + o * ef,
                                G->dz + o, G->dq + o,        G->dk + o,
                                G->dv + o, G->dctx + o,      ctx->shard_dp_row + s * N};
-        backbone_backward(ctx, &gm->p, b0, nb, &gs, ctx->shard_scores + s * N, 1);
+        ptm_backbone_ops_for(ctx->model)
+            ->backward_rows(ctx, &gm->p, b0, nb, &gs, ctx->shard_scores + s * N, 1);
     }
     ptm_pool_leave(prev);
 }
@@ -149,7 +120,7 @@ static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
             shards_part(&sj, 0, 1);
         reduce_shards(ctx, ns);
     } else {
-        backbone_backward(ctx, g, 0, B, &ctx->gs, NULL, 0);
+        ptm_backbone_ops_for(m)->backward_rows(ctx, g, 0, B, &ctx->gs, NULL, 0);
     }
     return PTM_OK;
 }

@@ -6,10 +6,12 @@
  * The steps that work on rows of series (embed, backbone, and in eval mode scaling and the
  * head) are written once, in ptm_forward_rows; exec.c decides how the batch is cut into ranges
  * of rows for the threads (chunks of series for inference, shards of samples for training).
- * The head, its loss and its outputs are the model class's ops (heads/heads.h).
+ * The embedding and the backbone are the model family's ops (backbone.h, PatchTSMixer's in
+ * backbone.c); the head, its loss and its outputs the model class's (heads/heads.h).
  */
 #include <math.h>
 
+#include "backbone.h"
 #include "exec.h"
 #include "heads/heads.h"
 #include "kernels/threads.h"
@@ -51,36 +53,15 @@ void ptm_forward_rows(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, c
                       const ptm_run_mode *run) {
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
-    const ptm_params *p = &m->p;
-    int N = c->num_patches, P = c->patch_length, D = c->d_model;
-    size_t r0 = rr->r0, nr = (size_t)rr->b * rr->c, nd = (size_t)N * D, off = r0 * nd;
+    size_t r0 = rr->r0, nr = (size_t)rr->b * rr->c;
     /* scale + patchify, when every series is scaled on its own */
     if (rr->prep)
         scaler_patchify_rows(ctx->patch_input, ctx->loc, ctx->scale, in->past_values,
                              in->observed_mask, c->scaling, c->context_length,
-                             c->num_input_channels, N, P, c->patch_stride, r0, r0 + nr);
-    /* embed: patcher + positional encoding */
-    float *emb = ctx->embed + off;
-    linear_fwd(emb, enc_in + r0 * N * P, &p->patcher, nr * N);
-    if (p->position_enc)
-        for (size_t r = 0; r < nr; r++)
-            for (size_t i = 0; i < nd; i++) emb[r * nd + i] += p->position_enc[i];
-    /* backbone: the mixer layers, then InjectScalerStatistics4D (Cls/Reg with scaling) */
-    const float *h = emb;
-    for (int k = 0; k < c->num_layers; k++) {
-        ptm_layer_cache view;
-        ptm_layer_cache *lc = ptm_exec_layer_cache(ctx, rr, k, &view);
-        mixer_layer_forward(ctx->hidden[k] + off, h, lc, &p->layers[k], &m->mixer, rr->b, rr->c,
-                            run);
-        h = ctx->hidden[k] + off;
-    }
-    if (p->has_inject) {
-        inject_scale_forward(ctx->last + off, ctx->s_inj + 2 * off,
-                             ctx->inj_e4 ? ctx->inj_e4 + r0 * 4 : NULL,
-                             ctx->inj_s2 ? ctx->inj_s2 + r0 * 2 : NULL, h, ctx->loc + r0,
-                             ctx->scale + r0, p, rr->b, rr->c, N, D);
-        h = ctx->last + off;
-    }
+                             c->num_input_channels, c->num_patches, c->patch_length,
+                             c->patch_stride, r0, r0 + nr);
+    /* embed and backbone */
+    const float *h = ptm_backbone_ops_for(m)->forward_rows(ctx, enc_in, rr, run);
     /* head, when it works per series */
     const ptm_head_ops *ops = ptm_head_ops_for(c->model_class);
     if (rr->head && ops->forward_rows)
