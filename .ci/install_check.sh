@@ -90,15 +90,15 @@ check "build against the staged tree (PKG_CONFIG_SYSROOT_DIR)" \
     env PKG_CONFIG_PATH="$S/usr/local/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$S" \
     sh -c 'cc examples/forecast.c $(pkg-config --cflags --libs patchtsmixer) -o '"$tmp/forecast_staged"
 if command -v cmake >/dev/null 2>&1; then
-    check "cmake configure examples/ (find_package(patchtsmixer 0.1))" \
+    check "cmake configure examples/ (find_package(patchtsmixer 0.2))" \
         cmake -S examples -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$S/usr/local" -DCMAKE_BUILD_TYPE=Release
     check "cmake --build" cmake --build "$tmp/cmake"
     LD_LIBRARY_PATH=$S/usr/local/lib "$tmp/cmake/forecast" "$MODEL" "$PAST" >"$tmp/fc_cmake.txt" 2>&1
     check "CMake-built example forecasts what Hugging Face computes" same_values "$tmp/fc_cmake.txt"
     "$tmp/cmake/forecast_static" "$MODEL" "$PAST" >"$tmp/fc_cmake_static.txt" 2>&1
     check "CMake-built static example forecasts what Hugging Face computes" same_values "$tmp/fc_cmake_static.txt"
-    printf 'cmake_minimum_required(VERSION 3.13)\nproject(v LANGUAGES C)\nfind_package(patchtsmixer 0.2 QUIET)\nif(patchtsmixer_FOUND)\n  message(FATAL_ERROR "0.1.x must not satisfy 0.2")\nendif()\n' >"$tmp/CMakeLists.txt"
-    check "find_package(patchtsmixer 0.2) rejects 0.1.x (docs/abi.md)" \
+    printf 'cmake_minimum_required(VERSION 3.13)\nproject(v LANGUAGES C)\nfind_package(patchtsmixer 0.3 QUIET)\nif(patchtsmixer_FOUND)\n  message(FATAL_ERROR "0.2.x must not satisfy 0.3")\nendif()\n' >"$tmp/CMakeLists.txt"
+    check "find_package(patchtsmixer 0.3) rejects 0.2.x (docs/abi.md)" \
         cmake -S "$tmp" -B "$tmp/cmake_v" -DCMAKE_PREFIX_PATH="$S/usr/local"
 else
     ko "cmake not installed"

@@ -40,9 +40,9 @@ extern "C" {
 #endif
 
 #define PTM_VERSION_MAJOR 0
-#define PTM_VERSION_MINOR 1
+#define PTM_VERSION_MINOR 2
 #define PTM_VERSION_PATCH 0
-#define PTM_VERSION_STRING "0.1.0"
+#define PTM_VERSION_STRING "0.2.0"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PTM_MUST_USE __attribute__((warn_unused_result))
