@@ -1,31 +1,18 @@
-/* safetensors.c - strict safetensors reader (st_load, st_load_mem) and atomic writer (st_write).
+/* safetensors.c - strict safetensors reader (st_load, st_load_mem, st_find, st_to_f32); the
+ * writer is in safetensors_write.c.
  *
  * The reader keeps the whole file in memory; tensors point into that buffer. It validates the
  * header completely before returning (see safetensors.h for the checks), so callers only have
- * to check names, dtypes and shapes. The writer emits what the reader (and the Python
- * `safetensors` package) accepts.
+ * to check names, dtypes and shapes.
  */
 #include "io/safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "io/json.h"
-
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&                                 \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ST_HOST_LE 1
-#else
-#define ST_HOST_LE 0 /* unknown or big endian: use the portable byte-by-byte paths */
-#endif
-
-#define ST_MAX_EXACT 9007199254740992.0 /* 2^53: largest integer a JSON number holds exactly */
 
 typedef struct {
     const char *name;
@@ -50,10 +37,6 @@ static uint64_t get_le64(const unsigned char *b) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
     return v;
-}
-
-static void put_le64(unsigned char *b, uint64_t v) {
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
 }
 
 /* "[2, 3, 4]" into buf. */
@@ -117,6 +100,47 @@ static ptm_status check_metadata(const json_value *md, const char *file, ptm_err
     return PTM_OK;
 }
 
+/* An entry's shape: t->ndim, shape, numel and nbytes (di->size bytes per element), and the shape
+ * as text in shape_str for later messages. */
+static ptm_status parse_shape(const json_value *js, const dtype_info *di, const char *file,
+                              const char *name, st_tensor *t, char *shape_str, size_t shape_n,
+                              ptm_error *err) {
+    if (js->type != JSON_ARRAY) {
+        return ptm_err(err, PTM_ERR_FORMAT, file, name,
+                       "shape is a JSON %s, expected an array of non-negative integers",
+                       json_type_name(js->type));
+    }
+    if (js->count > ST_MAX_DIMS) {
+        return ptm_err(err, PTM_ERR_FORMAT, file, name,
+                       "shape has %zu dimensions, at most %d are supported", js->count,
+                       ST_MAX_DIMS);
+    }
+    t->ndim = (int)js->count;
+    size_t numel = 1;
+    int overflow = 0;
+    for (int d = 0; d < t->ndim; d++) {
+        uint64_t dim;
+        if (get_count(&js->items[d], &dim)) {
+            char found[80];
+            describe_value(&js->items[d], found, sizeof found);
+            return ptm_err(err, PTM_ERR_FORMAT, file, name,
+                           "shape[%d] is %s, expected a non-negative integer < 2^53", d, found);
+        }
+        t->shape[d] = (int64_t)dim;
+        if (dim > SIZE_MAX || ptm_mul_size(numel, (size_t)dim, &numel)) overflow = 1;
+    }
+    format_shape(shape_str, shape_n, t->shape, t->ndim);
+    size_t nbytes = 0;
+    if (overflow || ptm_mul_size(numel, di->size, &nbytes)) {
+        return ptm_err(err, PTM_ERR_FORMAT, file, name,
+                       "shape %s of %s has more bytes than fit in memory (size overflow)",
+                       shape_str, di->name);
+    }
+    t->numel = numel;
+    t->nbytes = nbytes;
+    return PTM_OK;
+}
+
 /* Validate one header entry and fill *t; the data offsets go to *sp. */
 static ptm_status parse_entry(const st_file *f, size_t data_start, const char *name,
                               const json_value *e, const char *file, st_tensor *t, span *sp,
@@ -162,41 +186,10 @@ static ptm_status parse_entry(const st_file *f, size_t data_start, const char *n
     t->dtype = di->dtype;
     snprintf(t->dtype_name, sizeof t->dtype_name, "%s", di->name);
 
-    /* shape */
-    if (js->type != JSON_ARRAY) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "shape is a JSON %s, expected an array of non-negative integers",
-                       json_type_name(js->type));
-    }
-    if (js->count > ST_MAX_DIMS) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "shape has %zu dimensions, at most %d are supported", js->count,
-                       ST_MAX_DIMS);
-    }
-    t->ndim = (int)js->count;
-    size_t numel = 1;
-    int overflow = 0;
-    for (int d = 0; d < t->ndim; d++) {
-        uint64_t dim;
-        if (get_count(&js->items[d], &dim)) {
-            char found[80];
-            describe_value(&js->items[d], found, sizeof found);
-            return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                           "shape[%d] is %s, expected a non-negative integer < 2^53", d, found);
-        }
-        t->shape[d] = (int64_t)dim;
-        if (dim > SIZE_MAX || ptm_mul_size(numel, (size_t)dim, &numel)) overflow = 1;
-    }
     char shape_str[200];
-    format_shape(shape_str, sizeof shape_str, t->shape, t->ndim);
-    size_t nbytes = 0;
-    if (overflow || ptm_mul_size(numel, di->size, &nbytes)) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "shape %s of %s has more bytes than fit in memory (size overflow)",
-                       shape_str, di->name);
-    }
-    t->numel = numel;
-    t->nbytes = nbytes;
+    ptm_status st = parse_shape(js, di, file, name, t, shape_str, sizeof shape_str, err);
+    if (st != PTM_OK) return st;
+    const size_t nbytes = t->nbytes;
 
     /* data_offsets */
     uint64_t off[2];
@@ -385,272 +378,4 @@ ptm_status st_to_f32(const st_tensor *t, float *dst, ptm_error *err) {
     }
     return ptm_err(err, PTM_ERR_TENSOR, NULL, t->name,
                    "dtype %s, expected F32 (or I64 converted to float)", t->dtype_name);
-}
-
-/* ---------------------------------------------------------------- writer */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} strbuf;
-
-static void sb_add(strbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    size_t need;
-    if (ptm_add_size(b->len, n, &need) || ptm_add_size(need, 1, &need)) {
-        b->oom = 1;
-        return;
-    }
-    if (need > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < need) {
-            if (ptm_mul_size(cap, 2, &cap)) {
-                b->oom = 1;
-                return;
-            }
-        }
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(strbuf *b, const char *s) {
-    sb_add(b, s, strlen(s));
-}
-
-static void sb_u64(strbuf *b, uint64_t v) {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    sb_add(b, tmp, (size_t)n);
-}
-
-/* A JSON string literal for s (valid UTF-8, checked by the caller). */
-static void sb_json_string(strbuf *b, const char *s) {
-    sb_add(b, "\"", 1);
-    for (const char *c = s; *c; c++) {
-        unsigned char u = (unsigned char)*c;
-        if (u == '"' || u == '\\') {
-            char e[2] = {'\\', (char)u};
-            sb_add(b, e, 2);
-        } else if (u < 0x20) {
-            char e[8];
-            snprintf(e, sizeof e, "\\u%04x", (unsigned)u);
-            sb_add(b, e, 6);
-        } else {
-            sb_add(b, c, 1);
-        }
-    }
-    sb_add(b, "\"", 1);
-}
-
-static int cmp_name_ptr(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Check the entries and compute each one's byte size. */
-static ptm_status check_entries(const char *path, const st_write_entry *entries, size_t n,
-                                size_t *sizes, ptm_error *err) {
-    for (size_t i = 0; i < n; i++) {
-        const st_write_entry *e = &entries[i];
-        if (!e->name)
-            return ptm_err(err, PTM_ERR_ARG, path, NULL, "st_write: entry %zu has no name", i);
-        if (!json_utf8_valid(e->name, strlen(e->name)))
-            return ptm_err(err, PTM_ERR_ARG, path, NULL,
-                           "st_write: name of entry %zu is not valid UTF-8", i);
-        if (strcmp(e->name, "__metadata__") == 0)
-            return ptm_err(err, PTM_ERR_ARG, path, e->name, "st_write: reserved tensor name");
-        if (e->dtype != ST_F32 && e->dtype != ST_I64)
-            return ptm_err(err, PTM_ERR_ARG, path, e->name,
-                           "st_write: dtype %d, expected ST_F32 or ST_I64", (int)e->dtype);
-        if (e->ndim < 0 || e->ndim > ST_MAX_DIMS)
-            return ptm_err(err, PTM_ERR_ARG, path, e->name, "st_write: ndim %d, expected 0..%d",
-                           e->ndim, ST_MAX_DIMS);
-        size_t numel = 1;
-        for (int d = 0; d < e->ndim; d++) {
-            if (e->shape[d] < 0 || (double)e->shape[d] >= ST_MAX_EXACT ||
-                (uint64_t)e->shape[d] > SIZE_MAX ||
-                ptm_mul_size(numel, (size_t)e->shape[d], &numel))
-                return ptm_err(err, PTM_ERR_ARG, path, e->name,
-                               "st_write: invalid shape[%d] = %lld", d, (long long)e->shape[d]);
-        }
-        if (ptm_mul_size(numel, e->dtype == ST_F32 ? 4 : 8, &sizes[i]))
-            return ptm_err(err, PTM_ERR_ARG, path, e->name, "st_write: tensor too large");
-        if (!e->data && sizes[i])
-            return ptm_err(err, PTM_ERR_ARG, path, e->name, "st_write: data is NULL");
-    }
-    if (n > 1) {
-        const char **names = malloc(n * sizeof *names);
-        if (!names) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
-        for (size_t i = 0; i < n; i++) names[i] = entries[i].name;
-        qsort(names, n, sizeof *names, cmp_name_ptr);
-        for (size_t i = 1; i < n; i++) {
-            if (strcmp(names[i], names[i - 1]) == 0) {
-                ptm_status st =
-                    ptm_err(err, PTM_ERR_ARG, path, names[i], "st_write: duplicate tensor name");
-                free(names);
-                return st;
-            }
-        }
-        free(names);
-    }
-    return PTM_OK;
-}
-
-/* Write nbytes of elements of elem_size (4 or 8) bytes in little-endian order. */
-static int write_le(FILE *fp, const void *data, size_t nbytes, size_t elem_size) {
-    if (nbytes == 0) return 0;
-    if (ST_HOST_LE) return fwrite(data, 1, nbytes, fp) == nbytes ? 0 : -1;
-    const unsigned char *s = data;
-    unsigned char chunk[4096];
-    size_t fill = 0;
-    for (size_t off = 0; off < nbytes; off += elem_size) {
-        uint64_t v;
-        if (elem_size == 4) {
-            uint32_t u;
-            memcpy(&u, s + off, 4);
-            v = u;
-        } else {
-            memcpy(&v, s + off, 8);
-        }
-        for (size_t k = 0; k < elem_size; k++) chunk[fill++] = (unsigned char)(v >> (8 * k));
-        if (fill == sizeof chunk) {
-            if (fwrite(chunk, 1, fill, fp) != fill) return -1;
-            fill = 0;
-        }
-    }
-    if (fill && fwrite(chunk, 1, fill, fp) != fill) return -1;
-    return 0;
-}
-
-ptm_status st_write(const char *path, const st_write_entry *entries, size_t n, ptm_error *err) {
-    if (!path || !path[0]) return ptm_err(err, PTM_ERR_ARG, path, NULL, "st_write: no path");
-    if (!entries && n) return ptm_err(err, PTM_ERR_ARG, path, NULL, "st_write: entries is NULL");
-    ptm_status st;
-    size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
-    if (!sizes) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
-    if ((st = check_entries(path, entries, n, sizes, err)) != PTM_OK) {
-        free(sizes);
-        return st;
-    }
-
-    /* Header JSON with offsets of the tensors laid out back to back. */
-    strbuf h = {0};
-    sb_str(&h, "{\"__metadata__\":{\"format\":\"pt\"}");
-    uint64_t offset = 0;
-    for (size_t i = 0; i < n; i++) {
-        const st_write_entry *e = &entries[i];
-        sb_str(&h, ",");
-        sb_json_string(&h, e->name);
-        sb_str(&h, e->dtype == ST_F32 ? ":{\"dtype\":\"F32\",\"shape\":["
-                                      : ":{\"dtype\":\"I64\",\"shape\":[");
-        for (int d = 0; d < e->ndim; d++) {
-            if (d) sb_str(&h, ",");
-            sb_u64(&h, (uint64_t)e->shape[d]);
-        }
-        sb_str(&h, "],\"data_offsets\":[");
-        sb_u64(&h, offset);
-        sb_str(&h, ",");
-        if ((uint64_t)sizes[i] > UINT64_MAX - offset) h.oom = 1;
-        offset += sizes[i];
-        sb_u64(&h, offset);
-        sb_str(&h, "]}");
-    }
-    sb_str(&h, "}");
-    while (!h.oom && (8 + h.len) % 8 != 0) sb_str(&h, " ");
-    free(sizes);
-    if (h.oom) {
-        free(h.p);
-        return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory for the header");
-    }
-    if (h.len > ST_MAX_HEADER_BYTES) {
-        free(h.p);
-        return ptm_err(err, PTM_ERR_LIMIT, path, NULL,
-                       "header would be %zu bytes, over the limit of %u", h.len,
-                       ST_MAX_HEADER_BYTES);
-    }
-
-    size_t tl = strlen(path) + 64;
-    char *tmp = malloc(tl);
-    if (!tmp) {
-        free(h.p);
-        return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
-    }
-
-    /* O_EXCL: never follow a link planted at the temporary name. The pid keeps processes
-     * apart, the counter threads of one process writing the same path (a name that exists,
-     * e.g. left by a crash, is skipped, never removed: it may be another writer's). */
-    static atomic_ulong st_tmp_counter;
-    int fd = -1;
-    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
-        unsigned long k = atomic_fetch_add(&st_tmp_counter, 1UL);
-        snprintf(tmp, tl, "%s.tmp.%ld.%lu", path, (long)getpid(), k);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        int e = errno;
-        st = ptm_err(err, PTM_ERR_IO, path, NULL, "cannot create %s: %s", tmp, strerror(e));
-        free(tmp);
-        free(h.p);
-        return st;
-    }
-    FILE *fp = fdopen(fd, "wb");
-    if (!fp) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        st = ptm_err(err, PTM_ERR_IO, path, NULL, "cannot open %s: %s", tmp, strerror(e));
-        free(tmp);
-        free(h.p);
-        return st;
-    }
-    unsigned char len8[8];
-    put_le64(len8, (uint64_t)h.len);
-    int bad = fwrite(len8, 1, 8, fp) != 8 || fwrite(h.p, 1, h.len, fp) != h.len;
-    free(h.p);
-    for (size_t i = 0; i < n && !bad; i++) {
-        const st_write_entry *e = &entries[i];
-        size_t es = e->dtype == ST_F32 ? 4 : 8, numel = 1;
-        for (int d = 0; d < e->ndim; d++) numel *= (size_t)e->shape[d]; /* checked above */
-        if (write_le(fp, e->data, numel * es, es) != 0) bad = 1;
-    }
-    const char *what = "write";
-    if (!bad && fflush(fp) != 0) bad = 1;
-    if (!bad && fsync(fileno(fp)) != 0) {
-        bad = 1;
-        what = "fsync";
-    }
-    int e = errno;
-    if (fclose(fp) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-        what = "close";
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        e = errno;
-        bad = 1;
-        what = "rename";
-    }
-    if (bad) {
-        unlink(tmp);
-        st = ptm_err(err, PTM_ERR_IO, path, NULL, "%s of %s failed: %s", what, tmp, strerror(e));
-        free(tmp);
-        return st;
-    }
-    free(tmp);
-    if (ptm_fsync_parent_dir(path) != 0) {
-        e = errno;
-        return ptm_err(err, PTM_ERR_IO, path, NULL,
-                       "file written, but syncing its directory failed: %s", strerror(e));
-    }
-    return PTM_OK;
 }

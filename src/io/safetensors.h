@@ -34,6 +34,16 @@
 /* Largest accepted JSON header, as in the reference implementation. */
 #define ST_MAX_HEADER_BYTES 100000000u
 
+/* for safetensors.c and safetensors_write.c */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&                                 \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ST_HOST_LE 1
+#else
+#define ST_HOST_LE 0 /* unknown or big endian: use the portable byte-by-byte paths */
+#endif
+
+#define ST_MAX_EXACT 9007199254740992.0 /* 2^53: largest integer a JSON number holds exactly */
+
 typedef enum { ST_F32 = 0, ST_I64 = 1, ST_OTHER = 2 } st_dtype;
 
 typedef struct {
