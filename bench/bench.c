@@ -83,8 +83,8 @@ __attribute__((target("avx512f"))) static double fma_peak512(void) {
 /* the FMA peak of one core with the widest vectors the kernels in use have */
 static double measure_peak(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX512) return fma_peak512();
-    if (ptm_kernels_level() >= PTM_KERNELS_AVX2) return fma_peak();
+    if (ptmi_kernels_level() >= PTMI_KERNELS_AVX512) return fma_peak512();
+    if (ptmi_kernels_level() >= PTMI_KERNELS_AVX2) return fma_peak();
 #endif
     return 0.0;
 }
@@ -154,13 +154,13 @@ int main(int argc, char **argv) {
         c.d_model = 16;
         c.num_layers = 4;
         c.prediction_length = 96;
-        if (ptm_config_finish(&c, "seed config", &err) != PTM_OK ||
-            ptm_model_build(&c, &m, &err) != PTM_OK) {
+        if (ptmi_config_finish(&c, "seed config", &err) != PTM_OK ||
+            ptmi_model_build(&c, &m, &err) != PTM_OK) {
             fprintf(stderr, "bench: %s\n", err.text);
             return 1;
         }
         ptm_config_free(&c);
-        ptm_model_init_weights(m, 1);
+        ptmi_model_init_weights(m, 1);
     }
     const ptm_config *c = ptm_model_config(m);
     /* % peak is against the peak of the cores the threads can use */
@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
                c->num_layers, flop * 1e-6);
         printf("kernels: %s; measured FMA peak: %.1f GFLOP/s on one core, %.1f on the %d core%s "
                "of %d thread%s\n",
-               ptm_kernels_name(), peak1, peak, cores, cores == 1 ? "" : "s", threads,
+               ptmi_kernels_name(), peak1, peak, cores, cores == 1 ? "" : "s", threads,
                threads == 1 ? "" : "s");
         printf("model weights: %.2f MiB\n", (double)ptm_model_num_params(m) * 4 / 1048576.0);
         printf("%-11s %-6s %10s %10s %12s %9s %8s %9s\n", "mode", "batch", "median ms", "p90 ms",
@@ -185,7 +185,7 @@ int main(int argc, char **argv) {
      * refresh of the transposed weights), as one step of the trainer */
     size_t np = m->arena_floats;
     float *am = calloc(np, sizeof(float)), *av = calloc(np, sizeof(float));
-    ptm_adamw_params ap = ptm_adamw_defaults();
+    ptmi_adamw_params ap = ptmi_adamw_defaults();
     if (!am || !av) return 1;
     for (int pass = train == 2 ? 1 : 0; pass < (train ? 3 : 1); pass++) {
         int training = pass >= 1, opt = pass == 2;
@@ -229,8 +229,8 @@ int main(int argc, char **argv) {
                     (training && ptm_backward(ctx, &err) != PTM_OK))
                     return 1;
                 if (opt) {
-                    ptm_adamw_step(m->arena, ctx->grads->arena, am, av, np, NULL, &ap, ++step);
-                    ptm_model_sync(m);
+                    ptmi_adamw_step(m->arena, ctx->grads->arena, am, av, np, NULL, &ap, ++step);
+                    ptmi_model_sync(m);
                 }
                 times[k++] = now() - t0;
             }

@@ -2,7 +2,7 @@
  * embedding (patcher + positional encoding), the stack of mixer layers and, for classification
  * and regression with scaling, InjectScalerStatistics4D (its backward runs on the whole batch,
  * in backward.c, before the backbone's). forward.c and exec.c call it on a range of rows
- * through ptm_backbone_ops (backbone.h), as they call the head through ptm_head_ops.
+ * through ptmi_backbone_ops (backbone.h), as they call the head through ptmi_head_ops.
  */
 #include "backbone.h"
 
@@ -11,24 +11,24 @@
 
 /* the patch embedding of the rows rr (patcher + positional encoding), the mixer layers and
  * InjectScalerStatistics4D (Cls/Reg with scaling); returns the backbone output of the rows */
-static const float *patchtsmixer_forward_rows(ptm_ctx *ctx, const float *enc_in, const ptm_rows *rr,
-                                              const ptm_run_mode *run) {
+static const float *patchtsmixer_forward_rows(ptm_ctx *ctx, const float *enc_in,
+                                              const ptmi_rows *rr, const ptmi_run_mode *run) {
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
-    const ptm_params *p = &m->p;
+    const ptmi_params *p = &m->p;
     int N = c->num_patches, P = c->patch_length, D = c->d_model;
     size_t r0 = rr->r0, nr = (size_t)rr->b * rr->c, nd = (size_t)N * D, off = r0 * nd;
     /* embed: patcher + positional encoding */
     float *emb = ctx->embed + off;
-    linear_fwd(emb, enc_in + r0 * N * P, &p->patcher, nr * N);
+    linear_forward(emb, enc_in + r0 * N * P, &p->patcher, nr * N);
     if (p->position_enc)
         for (size_t r = 0; r < nr; r++)
             for (size_t i = 0; i < nd; i++) emb[r * nd + i] += p->position_enc[i];
     /* the mixer layers, then InjectScalerStatistics4D */
     const float *h = emb;
     for (int k = 0; k < c->num_layers; k++) {
-        ptm_layer_cache view;
-        ptm_layer_cache *lc = ptm_exec_layer_cache(ctx, rr, k, &view);
+        ptmi_layer_cache view;
+        ptmi_layer_cache *lc = ptmi_exec_layer_cache(ctx, rr, k, &view);
         mixer_layer_forward(ctx->hidden[k] + off, h, lc, &p->layers[k], &m->mixer, rr->b, rr->c,
                             run);
         h = ctx->hidden[k] + off;
@@ -46,11 +46,11 @@ static const float *patchtsmixer_forward_rows(ptm_ctx *ctx, const float *enc_in,
 /* the mixer layers (last to first), positional encoding and patcher for samples [b0, b0 + nb),
  * from d(last_hidden_state) in ctx->d_h, their parameter gradients into g; gs is the gradient
  * scratch seen from sample b0; shard >= 0 uses that shard's layer-cache view */
-static void patchtsmixer_backward_rows(ptm_ctx *ctx, ptm_params *g, int b0, int nb,
-                                       const ptm_grad_scratch *gs, float *scores, int sharded) {
+static void patchtsmixer_backward_rows(ptm_ctx *ctx, ptmi_params *g, int b0, int nb,
+                                       const ptmi_grad_scratch *gs, float *scores, int sharded) {
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
-    const ptm_params *p = &m->p;
+    const ptmi_params *p = &m->p;
     int C = c->num_input_channels, N = c->num_patches, P = c->patch_length, D = c->d_model,
         K = c->num_layers;
     size_t cnd = (size_t)C * N * D, off = (size_t)b0 * cnd, bcn = (size_t)nb * C * N;
@@ -58,10 +58,10 @@ static void patchtsmixer_backward_rows(ptm_ctx *ctx, ptm_params *g, int b0, int 
     /* mixer layers, last to first; dlast is turned in place into d(layer input) */
     for (int k = K - 1; k >= 0; k--) {
         const float *inp = (k > 0 ? ctx->hidden[k - 1] : ctx->embed) + off;
-        ptm_layer_cache view;
-        const ptm_layer_cache *lc = &ctx->lc[k];
+        ptmi_layer_cache view;
+        const ptmi_layer_cache *lc = &ctx->lc[k];
         if (sharded) {
-            ptm_shift_layer_cache(&view, lc, &m->mixer, (size_t)b0, scores);
+            ptmi_shift_layer_cache(&view, lc, &m->mixer, (size_t)b0, scores);
             lc = &view;
         }
         mixer_layer_backward(dlast, &g->layers[k], dlast, inp, lc, &p->layers[k], &m->mixer, nb, 1,
@@ -75,10 +75,10 @@ static void patchtsmixer_backward_rows(ptm_ctx *ctx, ptm_params *g, int b0, int 
                     p->patcher.w, bcn, P, D);
 }
 
-static const ptm_backbone_ops patchtsmixer_backbone = {patchtsmixer_forward_rows,
-                                                       patchtsmixer_backward_rows};
+static const ptmi_backbone_ops patchtsmixer_backbone = {patchtsmixer_forward_rows,
+                                                        patchtsmixer_backward_rows};
 
-const ptm_backbone_ops *ptm_backbone_ops_for(const ptm_model *m) {
+const ptmi_backbone_ops *ptmi_backbone_ops_for(const ptm_model *m) {
     (void)m; /* one family so far */
     return &patchtsmixer_backbone;
 }

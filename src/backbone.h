@@ -2,10 +2,10 @@
  * of operations on a range of rows (like the head's, heads/heads.h): PatchTSMixer's is in
  * backbone.c; a family with another backbone (TinyTimeMixer: frequency-token prefix,
  * adaptive-patching levels, decoder) adds a file with its ops and an entry in
- * ptm_backbone_ops_for, and forward.c, exec.c and backward.c stay as they are.
+ * ptmi_backbone_ops_for, and forward.c, exec.c and backward.c stay as they are.
  */
-#ifndef PTM_BACKBONE_H
-#define PTM_BACKBONE_H
+#ifndef PTMI_BACKBONE_H
+#define PTMI_BACKBONE_H
 
 #include "exec.h"
 #include "model/model.h"
@@ -14,15 +14,15 @@ typedef struct {
     /* the rows rr of enc_in [B C, N, P] (patches, masked for pretraining) through the
      * embedding and the blocks, into the context's per-layer buffers; returns the rows' output
      * (what the head reads), inside a context buffer */
-    const float *(*forward_rows)(ptm_ctx *ctx, const float *enc_in, const ptm_rows *rr,
-                                 const ptm_run_mode *run);
+    const float *(*forward_rows)(ptm_ctx *ctx, const float *enc_in, const ptmi_rows *rr,
+                                 const ptmi_run_mode *run);
     /* samples [b0, b0 + nb) backwards from d(output) in ctx->d_h: parameter gradients into g;
      * gs is the gradient scratch seen from sample b0; sharded: the forward ran in shards, and
      * scores is this shard's attention scratch */
-    void (*backward_rows)(ptm_ctx *ctx, ptm_params *g, int b0, int nb, const ptm_grad_scratch *gs,
+    void (*backward_rows)(ptm_ctx *ctx, ptmi_params *g, int b0, int nb, const ptmi_grad_scratch *gs,
                           float *scores, int sharded);
-} ptm_backbone_ops;
+} ptmi_backbone_ops;
 
-const ptm_backbone_ops *ptm_backbone_ops_for(const ptm_model *m);
+const ptmi_backbone_ops *ptmi_backbone_ops_for(const ptm_model *m);
 
 #endif

@@ -30,24 +30,24 @@ static void shards_part(void *arg, int ith, int nth) {
     const ptm_config *c = &ctx->model->cfg;
     (void)nth;
     if (ith >= j->nthreads) return;
-    ptm_pool *prev = ptm_pool_enter(NULL);
+    ptmi_pool *prev = ptmi_pool_enter(NULL);
     size_t cnd = (size_t)c->num_input_channels * c->num_patches * c->d_model,
            ef = (size_t)c->expansion_factor, N = (size_t)c->num_patches;
     for (int s = ith; s < j->ns; s += j->nthreads) {
-        int b0 = ptm_shard_start(ctx->batch, j->ns, s);
-        int nb = ptm_shard_start(ctx->batch, j->ns, s + 1) - b0;
+        int b0 = ptmi_shard_start(ctx->batch, j->ns, s);
+        int nb = ptmi_shard_start(ctx->batch, j->ns, s + 1) - b0;
         ptm_model *gm = ctx->shard_grads[s];
         if (s > 0) memset(gm->arena, 0, gm->arena_floats * sizeof(float));
         size_t o = (size_t)b0 * cnd;
-        const ptm_grad_scratch *G = &ctx->gs;
-        ptm_grad_scratch gs = {G->da + o, G->db + o,        G->dc + o,
-                               G->dd + o, G->dhid + o * ef, G->dpre + o * ef,
-                               G->dz + o, G->dq + o,        G->dk + o,
-                               G->dv + o, G->dctx + o,      ctx->shard_dp_row + s * N};
-        ptm_backbone_ops_for(ctx->model)
+        const ptmi_grad_scratch *G = &ctx->gs;
+        ptmi_grad_scratch gs = {G->da + o, G->db + o,        G->dc + o,
+                                G->dd + o, G->dhid + o * ef, G->dpre + o * ef,
+                                G->dz + o, G->dq + o,        G->dk + o,
+                                G->dv + o, G->dctx + o,      ctx->shard_dp_row + s * N};
+        ptmi_backbone_ops_for(ctx->model)
             ->backward_rows(ctx, &gm->p, b0, nb, &gs, ctx->shard_scores + s * N, 1);
     }
-    ptm_pool_leave(prev);
+    ptmi_pool_leave(prev);
 }
 
 /* grads += shard_grads[1] + ... in shard order, element by element (any split of the
@@ -68,32 +68,32 @@ static void reduce_range(void *arg, size_t i0, size_t i1) {
 
 static void reduce_shards(ptm_ctx *ctx, int ns) {
     reduce_job j = {ctx, ns};
-    ptm_parallel_for(ctx->grads->arena_floats, 4096, reduce_range, &j);
+    ptmi_parallel_for(ctx->grads->arena_floats, 4096, reduce_range, &j);
 }
 
 static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err);
 
 ptm_status ptm_backward(ptm_ctx *ctx, ptm_error *err) {
-    if (!ctx) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
-    ptm_pool *prev = ptm_pool_enter(ctx->pool);
+    if (!ctx) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
+    ptmi_pool *prev = ptmi_pool_enter(ctx->pool);
     ptm_status s = backward_impl(ctx, err);
-    ptm_pool_leave(prev);
+    ptmi_pool_leave(prev);
     return s;
 }
 
 static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
     if (!ctx->training)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "training",
-                       "ptm_backward needs a training context (ptm_ctx_create_train)");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "training",
+                        "ptm_backward needs a training context (ptm_ctx_create_train)");
     if (ctx->batch < 1 || !ctx->has_loss)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "loss",
-                       "the last ptm_forward computed no loss (give it the targets)");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "loss",
+                        "the last ptm_forward computed no loss (give it the targets)");
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
-    const ptm_params *p = &m->p;
-    const ptm_head_ops *ops = ptm_head_ops_for(c->model_class);
-    if (!ops->backward) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "no loss for a backbone");
-    ptm_params *g = &ctx->grads->p;
+    const ptmi_params *p = &m->p;
+    const ptmi_head_ops *ops = ptmi_head_ops_for(c->model_class);
+    if (!ops->backward) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "no loss for a backbone");
+    ptmi_params *g = &ctx->grads->p;
     int B = ctx->batch;
     memset(ctx->grads->arena, 0, ctx->grads->arena_floats * sizeof(float));
 
@@ -113,34 +113,34 @@ static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
     /* the backbone: in data-parallel shards when the context has them */
     int ns = B < ctx->n_shards ? B : ctx->n_shards;
     if (ns > 1) {
-        shard_job sj = {ctx, ns, ctx->pool ? ptm_pool_size(ctx->pool) : 1};
+        shard_job sj = {ctx, ns, ctx->pool ? ptmi_pool_size(ctx->pool) : 1};
         if (ctx->pool)
-            ptm_pool_run(ctx->pool, shards_part, &sj);
+            ptmi_pool_run(ctx->pool, shards_part, &sj);
         else
             shards_part(&sj, 0, 1);
         reduce_shards(ctx, ns);
     } else {
-        ptm_backbone_ops_for(m)->backward_rows(ctx, g, 0, B, &ctx->gs, NULL, 0);
+        ptmi_backbone_ops_for(m)->backward_rows(ctx, g, 0, B, &ctx->gs, NULL, 0);
     }
     return PTM_OK;
 }
 
 ptm_status ptm_ctx_grad(const ptm_ctx *ctx, const char *name, ptm_tensor_view *out,
                         ptm_error *err) {
-    if (!ctx || !name || !out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
+    if (!ctx || !name || !out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
     if (!ctx->grads)
-        return ptm_err(err, PTM_ERR_ARG, NULL, name, "not a training context: no gradients");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, name, "not a training context: no gradients");
     const ptm_model *gm = ctx->grads;
     for (int i = 0; i < gm->n_table; i++) {
-        const ptm_param_entry *e = &gm->table[i];
+        const ptmi_param_entry *e = &gm->table[i];
         if (strcmp(e->name, name) != 0) continue;
         if (!e->trainable || !e->f32)
-            return ptm_err(err, PTM_ERR_ARG, NULL, name, "not a trainable parameter");
+            return ptmi_err(err, PTM_ERR_ARG, NULL, name, "not a trainable parameter");
         out->name = e->name;
         out->data = e->f32;
         out->ndim = e->ndim;
         for (int k = 0; k < 4; k++) out->shape[k] = k < e->ndim ? e->shape[k] : 0;
         return PTM_OK;
     }
-    return ptm_err(err, PTM_ERR_ARG, NULL, name, "no parameter of this name");
+    return ptmi_err(err, PTM_ERR_ARG, NULL, name, "no parameter of this name");
 }

@@ -13,9 +13,9 @@
 #include "model/model.h"
 
 /* Largest activation arena a context may allocate (floats), checked before allocating. */
-#define PTM_MAX_CTX_FLOATS ((size_t)1 << 33)
+#define PTMI_MAX_CTX_FLOATS ((size_t)1 << 33)
 /* training: at most this many data-parallel shards of the batch (see ptm_ctx.n_shards) */
-#define PTM_TRAIN_SHARDS 4
+#define PTMI_TRAIN_SHARDS 4
 /* eval-mode chunks: about this many floats of [series, N, D] per layer pass */
 #ifndef MICRO_BATCH_FLOATS
 #define MICRO_BATCH_FLOATS 8192
@@ -32,10 +32,10 @@ ptm_ctx_params ptm_ctx_default_params(void) {
     return p;
 }
 
-void ptm_plan_add(ptm_plan *pl, float **ptr, size_t count) {
+void ptmi_plan_add(ptmi_plan *pl, float **ptr, size_t count) {
     if (pl->n == pl->cap) {
         int cap = pl->cap ? pl->cap * 2 : 128;
-        ptm_slot *v = realloc(pl->v, sizeof(ptm_slot) * (size_t)cap);
+        ptmi_slot *v = realloc(pl->v, sizeof(ptmi_slot) * (size_t)cap);
         if (!v) {
             pl->bad = 1;
             return;
@@ -43,53 +43,53 @@ void ptm_plan_add(ptm_plan *pl, float **ptr, size_t count) {
         pl->v = v;
         pl->cap = cap;
     }
-    pl->v[pl->n++] = (ptm_slot){ptr, count ? count : 1};
+    pl->v[pl->n++] = (ptmi_slot){ptr, count ? count : 1};
 }
 
 /* gap after each slot, in floats: 64 bytes keep buffers on separate cache lines */
 #define SLOT_GAP 16
 
 /* the buffers of one training layer cache */
-static void plan_layer_cache(ptm_plan *pl, ptm_layer_cache *lc, const ptm_mixer_shape *c,
+static void plan_layer_cache(ptmi_plan *pl, ptmi_layer_cache *lc, const ptmi_mixer_shape *c,
                              size_t B) {
     size_t C = (size_t)c->num_input_channels, N = (size_t)c->num_patches, D = (size_t)c->d_model;
     size_t bcnd = B * C * N * D, bcn = B * C * N, ef = (size_t)c->expansion_factor;
     int bn = c->norm_mlp == PTM_NORM_BATCH, drop = c->dropout > 0.0f;
-    ptm_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
+    ptmi_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
     for (int i = 0; i < 3; i++) {
-        ptm_block_cache *bc = blocks[i];
+        ptmi_block_cache *bc = blocks[i];
         if (i == 0 && c->mode != PTM_MODE_MIX_CHANNEL) continue;
-        ptm_plan_add(pl, &bc->norm, bcnd);
-        ptm_plan_add(pl, &bc->mean, bn ? D : bcn);
-        ptm_plan_add(pl, &bc->rstd, bn ? D : bcn);
-        if (i != 2) ptm_plan_add(pl, &bc->xt, bcnd);
-        if (i == 0 && c->gated_attn) ptm_plan_add(pl, &bc->gin, bcnd);
-        ptm_plan_add(pl, &bc->pre, bcnd * ef);
-        ptm_plan_add(pl, &bc->act, bcnd * ef);
-        ptm_plan_add(pl, &bc->y, bcnd);
-        if (c->gated_attn) ptm_plan_add(pl, &bc->gp, bcnd);
-        if (i != 0 && c->gated_attn) ptm_plan_add(pl, &bc->gout, bcnd);
+        ptmi_plan_add(pl, &bc->norm, bcnd);
+        ptmi_plan_add(pl, &bc->mean, bn ? D : bcn);
+        ptmi_plan_add(pl, &bc->rstd, bn ? D : bcn);
+        if (i != 2) ptmi_plan_add(pl, &bc->xt, bcnd);
+        if (i == 0 && c->gated_attn) ptmi_plan_add(pl, &bc->gin, bcnd);
+        ptmi_plan_add(pl, &bc->pre, bcnd * ef);
+        ptmi_plan_add(pl, &bc->act, bcnd * ef);
+        ptmi_plan_add(pl, &bc->y, bcnd);
+        if (c->gated_attn) ptmi_plan_add(pl, &bc->gp, bcnd);
+        if (i != 0 && c->gated_attn) ptmi_plan_add(pl, &bc->gout, bcnd);
         if (drop) {
-            ptm_plan_add(pl, &bc->mask1, bcnd * ef);
-            ptm_plan_add(pl, &bc->mask2, bcnd);
+            ptmi_plan_add(pl, &bc->mask1, bcnd * ef);
+            ptmi_plan_add(pl, &bc->mask2, bcnd);
         }
     }
-    if (c->mode == PTM_MODE_MIX_CHANNEL) ptm_plan_add(pl, &lc->h1, bcnd);
-    ptm_plan_add(pl, &lc->h2, bcnd);
+    if (c->mode == PTM_MODE_MIX_CHANNEL) ptmi_plan_add(pl, &lc->h1, bcnd);
+    ptmi_plan_add(pl, &lc->h2, bcnd);
     if (c->self_attn) {
         size_t np = B * C * (size_t)c->self_attn_heads * N * N;
         float **f[] = {&lc->q, &lc->k, &lc->v, &lc->att_ctx, &lc->att_out};
-        for (int i = 0; i < 5; i++) ptm_plan_add(pl, f[i], bcnd);
-        ptm_plan_add(pl, &lc->probs, np);
-        if (drop) ptm_plan_add(pl, &lc->att_mask, np);
-        ptm_plan_add(pl, &lc->na_in, bcnd);
-        ptm_plan_add(pl, &lc->na_out, bcnd);
-        ptm_plan_add(pl, &lc->na_mean, bn ? D : bcn);
-        ptm_plan_add(pl, &lc->na_rstd, bn ? D : bcn);
+        for (int i = 0; i < 5; i++) ptmi_plan_add(pl, f[i], bcnd);
+        ptmi_plan_add(pl, &lc->probs, np);
+        if (drop) ptmi_plan_add(pl, &lc->att_mask, np);
+        ptmi_plan_add(pl, &lc->na_in, bcnd);
+        ptmi_plan_add(pl, &lc->na_out, bcnd);
+        ptmi_plan_add(pl, &lc->na_mean, bn ? D : bcn);
+        ptmi_plan_add(pl, &lc->na_rstd, bn ? D : bcn);
     }
 }
 
-/* refuse a batch whose context would exceed PTM_MAX_CTX_FLOATS, from a first estimate in
+/* refuse a batch whose context would exceed PTMI_MAX_CTX_FLOATS, from a first estimate in
  * double (so that no size_t product of the plan can overflow) */
 static ptm_status check_estimate(const ptm_config *c, size_t B, int train, ptm_error *err) {
     double L = c->context_length, C = c->num_input_channels, N = c->num_patches, D = c->d_model,
@@ -100,11 +100,11 @@ static ptm_status check_estimate(const ptm_config *c, size_t B, int train, ptm_e
     double est = (double)B * C * N * D * (16.0 + ef + 2.0 * K + per_layer * K) +
                  (double)B * L * C * 2 + (double)B * (H * Cs + F) * 8;
     if (c->self_attn) est += (double)B * C * c->self_attn_heads * N * N * (train ? 2.0 * K : 0.0);
-    if (est > (double)PTM_MAX_CTX_FLOATS)
-        return ptm_err(err, PTM_ERR_LIMIT, NULL, "max_batch",
-                       "a context for batch %zu would need about %.0f MiB, more than the limit "
-                       "of %zu MiB",
-                       B, est * 4 / 1048576.0, PTM_MAX_CTX_FLOATS * 4 / 1048576);
+    if (est > (double)PTMI_MAX_CTX_FLOATS)
+        return ptmi_err(err, PTM_ERR_LIMIT, NULL, "max_batch",
+                        "a context for batch %zu would need about %.0f MiB, more than the limit "
+                        "of %zu MiB",
+                        B, est * 4 / 1048576.0, PTMI_MAX_CTX_FLOATS * 4 / 1048576);
     return PTM_OK;
 }
 
@@ -136,106 +136,106 @@ static int plan_chunks(ptm_ctx *ctx, const ptm_config *c, int max_batch, int nth
 }
 
 /* the backbone's activations and the heads' common outputs */
-static void plan_backbone(ptm_plan *pl, ptm_ctx *ctx, size_t B, float **s_int) {
+static void plan_backbone(ptmi_plan *pl, ptm_ctx *ctx, size_t B, float **s_int) {
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
     size_t L = (size_t)c->context_length, C = (size_t)c->num_input_channels,
            N = (size_t)c->num_patches, P = (size_t)c->patch_length, D = (size_t)c->d_model,
            Cs = (size_t)c->num_prediction_channels, K = (size_t)c->num_layers;
-    size_t bcnd = B * C * N * D, bcnp = B * C * N * P, main_out = ptm_head_main_count(c, B);
-    ptm_plan_add(pl, &ctx->scaled, B * L * C);
-    ptm_plan_add(pl, &ctx->loc, B * C);
-    ptm_plan_add(pl, &ctx->scale, B * C);
-    ptm_plan_add(pl, &ctx->loc_sel, B * Cs);
-    ptm_plan_add(pl, &ctx->scale_sel, B * Cs);
-    ptm_plan_add(pl, &ctx->patch_input, bcnp);
-    ptm_plan_add(pl, &ctx->masked_input, c->model_class == PTM_CLASS_PRETRAINING ? bcnp : 1);
-    ptm_plan_add(pl, &ctx->mask, B * C * N);
-    ptm_plan_add(pl, &ctx->s_noise, N);
-    ptm_plan_add(pl, &ctx->embed, bcnd);
-    ptm_plan_add(pl, &ctx->last, bcnd);
-    ptm_plan_add(pl, &ctx->s_inj, m->p.has_inject ? 2 * bcnd : 1);
-    ptm_plan_add(pl, &ctx->out_main, main_out);
+    size_t bcnd = B * C * N * D, bcnp = B * C * N * P, main_out = ptmi_head_main_count(c, B);
+    ptmi_plan_add(pl, &ctx->scaled, B * L * C);
+    ptmi_plan_add(pl, &ctx->loc, B * C);
+    ptmi_plan_add(pl, &ctx->scale, B * C);
+    ptmi_plan_add(pl, &ctx->loc_sel, B * Cs);
+    ptmi_plan_add(pl, &ctx->scale_sel, B * Cs);
+    ptmi_plan_add(pl, &ctx->patch_input, bcnp);
+    ptmi_plan_add(pl, &ctx->masked_input, c->model_class == PTM_CLASS_PRETRAINING ? bcnp : 1);
+    ptmi_plan_add(pl, &ctx->mask, B * C * N);
+    ptmi_plan_add(pl, &ctx->s_noise, N);
+    ptmi_plan_add(pl, &ctx->embed, bcnd);
+    ptmi_plan_add(pl, &ctx->last, bcnd);
+    ptmi_plan_add(pl, &ctx->s_inj, m->p.has_inject ? 2 * bcnd : 1);
+    ptmi_plan_add(pl, &ctx->out_main, main_out);
     for (int j = 0; j < 3; j++)
-        ptm_plan_add(pl, &ctx->out_param[j], m->p.n_proj > j ? main_out : 1);
-    ptm_plan_add(pl, &ctx->out_mean, m->p.n_proj ? main_out : 1);
-    ptm_plan_add(pl, &ctx->loss, 1);
-    ptm_plan_add(pl, s_int, (B > N ? B : N) + 1);
+        ptmi_plan_add(pl, &ctx->out_param[j], m->p.n_proj > j ? main_out : 1);
+    ptmi_plan_add(pl, &ctx->out_mean, m->p.n_proj ? main_out : 1);
+    ptmi_plan_add(pl, &ctx->loss, 1);
+    ptmi_plan_add(pl, s_int, (B > N ? B : N) + 1);
     /* hidden states: every layer's, or two alternating buffers (ctx_finish) */
     size_t nh = ctx->keep_hidden ? K : (K < 2 ? K : 2);
-    for (size_t i = 0; i < nh; i++) ptm_plan_add(pl, &ctx->hidden[i], bcnd);
+    for (size_t i = 0; i < nh; i++) ptmi_plan_add(pl, &ctx->hidden[i], bcnd);
 }
 
 /* training: a cache per layer, the gradient scratch, what the head's backward reads */
-static void plan_train(ptm_plan *pl, ptm_ctx *ctx, size_t B) {
+static void plan_train(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
     const ptm_config *c = &ctx->model->cfg;
     size_t C = (size_t)c->num_input_channels, N = (size_t)c->num_patches, D = (size_t)c->d_model,
            ef = (size_t)c->expansion_factor, bcnd = B * C * N * D;
     size_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
-    size_t main_out = ptm_head_main_count(c, B);
+    size_t main_out = ptmi_head_main_count(c, B);
     for (int k = 0; k < c->num_layers; k++)
         plan_layer_cache(pl, &ctx->lc[k], &ctx->model->mixer, B);
-    ptm_grad_scratch *g = &ctx->gs;
+    ptmi_grad_scratch *g = &ctx->gs;
     float **gb[] = {&g->da, &g->db, &g->dc, &g->dd, &g->dz, &g->dq, &g->dk, &g->dv, &g->dctx};
-    for (size_t i = 0; i < sizeof gb / sizeof gb[0]; i++) ptm_plan_add(pl, gb[i], bcnd);
-    ptm_plan_add(pl, &g->dhid, bcnd * ef);
-    ptm_plan_add(pl, &g->dpre, bcnd * ef);
-    ptm_plan_add(pl, &g->dp_row, N);
-    ptm_plan_add(pl, &ctx->d_h, bcnd);
-    ptm_plan_add(pl, &ctx->d_h2, bcnd);
+    for (size_t i = 0; i < sizeof gb / sizeof gb[0]; i++) ptmi_plan_add(pl, gb[i], bcnd);
+    ptmi_plan_add(pl, &g->dhid, bcnd * ef);
+    ptmi_plan_add(pl, &g->dpre, bcnd * ef);
+    ptmi_plan_add(pl, &g->dp_row, N);
+    ptmi_plan_add(pl, &ctx->d_h, bcnd);
+    ptmi_plan_add(pl, &ctx->d_h2, bcnd);
     size_t hm = bcnd > B * F ? bcnd : B * F;
-    ptm_plan_add(pl, &ctx->head_mask, hm);
-    ptm_plan_add(pl, &ctx->head_in, hm);
-    for (int j = 0; j < 3; j++) ptm_plan_add(pl, &ctx->raw[j], main_out);
-    for (int j = 0; j < 3; j++) ptm_plan_add(pl, &ctx->d_raw[j], main_out);
-    ptm_plan_add(pl, &ctx->d_inj, ctx->model->p.has_inject ? 2 * bcnd : 1);
-    ptm_plan_add(pl, &ctx->inj_e4, B * C * 4);
-    ptm_plan_add(pl, &ctx->inj_s2, B * C * 2);
+    ptmi_plan_add(pl, &ctx->head_mask, hm);
+    ptmi_plan_add(pl, &ctx->head_in, hm);
+    for (int j = 0; j < 3; j++) ptmi_plan_add(pl, &ctx->raw[j], main_out);
+    for (int j = 0; j < 3; j++) ptmi_plan_add(pl, &ctx->d_raw[j], main_out);
+    ptmi_plan_add(pl, &ctx->d_inj, ctx->model->p.has_inject ? 2 * bcnd : 1);
+    ptmi_plan_add(pl, &ctx->inj_e4, B * C * 4);
+    ptmi_plan_add(pl, &ctx->inj_s2, B * C * 2);
 }
 
 /* eval: one scratch set per thread for a chunk of mb samples, held by the fields of lc[t] that
  * ctx_finish aliases the others to */
-static void plan_eval(ptm_plan *pl, ptm_ctx *ctx, size_t mb) {
+static void plan_eval(ptmi_plan *pl, ptm_ctx *ctx, size_t mb) {
     const ptm_config *c = &ctx->model->cfg;
     size_t mcnd = mb * (size_t)c->num_input_channels * c->num_patches * c->d_model;
     for (int t = 0; t < ctx->n_scratch; t++) {
-        ptm_layer_cache *lc = &ctx->lc[t];
-        ptm_plan_add(pl, &lc->ch.norm, mcnd);
-        ptm_plan_add(pl, &lc->ch.xt, mcnd);
-        ptm_plan_add(pl, &lc->ch.pre, mcnd * (size_t)c->expansion_factor);
-        ptm_plan_add(pl, &lc->ch.y, mcnd);
-        ptm_plan_add(pl, &lc->ch.gp, mcnd);
+        ptmi_layer_cache *lc = &ctx->lc[t];
+        ptmi_plan_add(pl, &lc->ch.norm, mcnd);
+        ptmi_plan_add(pl, &lc->ch.xt, mcnd);
+        ptmi_plan_add(pl, &lc->ch.pre, mcnd * (size_t)c->expansion_factor);
+        ptmi_plan_add(pl, &lc->ch.y, mcnd);
+        ptmi_plan_add(pl, &lc->ch.gp, mcnd);
         if (c->self_attn) {
-            ptm_plan_add(pl, &lc->q, mcnd);
-            ptm_plan_add(pl, &lc->k, mcnd);
-            ptm_plan_add(pl, &lc->v, mcnd);
-            ptm_plan_add(pl, &lc->att_out, mcnd);
+            ptmi_plan_add(pl, &lc->q, mcnd);
+            ptmi_plan_add(pl, &lc->k, mcnd);
+            ptmi_plan_add(pl, &lc->v, mcnd);
+            ptmi_plan_add(pl, &lc->att_out, mcnd);
         }
-        ptm_plan_add(pl, &lc->scores, c->num_patches);
+        ptmi_plan_add(pl, &lc->scores, c->num_patches);
     }
 }
 
 /* one arena for every slot of the plan (which is freed) */
-static ptm_status carve(ptm_plan *pl, ptm_ctx *ctx, size_t B, ptm_error *err) {
+static ptm_status carve(ptmi_plan *pl, ptm_ctx *ctx, size_t B, ptm_error *err) {
     size_t total = 0;
     int bad = pl->bad;
     for (int i = 0; i < pl->n && !bad; i++)
-        bad |= ptm_add_size(total, pl->v[i].count + SLOT_GAP, &total);
+        bad |= ptmi_add_size(total, pl->v[i].count + SLOT_GAP, &total);
     if (pl->bad) {
         free(pl->v);
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     }
-    if (bad || total > PTM_MAX_CTX_FLOATS) {
+    if (bad || total > PTMI_MAX_CTX_FLOATS) {
         free(pl->v);
-        return ptm_err(err, PTM_ERR_LIMIT, NULL, "max_batch",
-                       "a context for batch %zu is larger than the limit of %zu MiB", B,
-                       PTM_MAX_CTX_FLOATS * 4 / 1048576);
+        return ptmi_err(err, PTM_ERR_LIMIT, NULL, "max_batch",
+                        "a context for batch %zu is larger than the limit of %zu MiB", B,
+                        PTMI_MAX_CTX_FLOATS * 4 / 1048576);
     }
     ctx->arena = calloc(total, sizeof(float));
     if (!ctx->arena) {
         free(pl->v);
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu MiB of activations",
-                       total * 4 / 1048576);
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu MiB of activations",
+                        total * 4 / 1048576);
     }
     ctx->arena_floats = total;
     size_t off = 0;
@@ -251,14 +251,14 @@ static ptm_status carve(ptm_plan *pl, ptm_ctx *ctx, size_t B, ptm_error *err) {
 static ptm_status finish_train(ptm_ctx *ctx, int nshards, float *scores, ptm_error *err) {
     const ptm_config *c = &ctx->model->cfg;
     for (int k = 0; k < c->num_layers; k++) ctx->lc[k].scores = scores;
-    ptm_status s = ptm_model_build(c, &ctx->grads, err);
+    ptm_status s = ptmi_model_build(c, &ctx->grads, err);
     if (s != PTM_OK) return s;
     ctx->shard_grads = calloc((size_t)nshards, sizeof(ptm_model *));
-    if (!ctx->shard_grads) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    if (!ctx->shard_grads) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     ctx->n_shards = nshards;
     ctx->shard_grads[0] = ctx->grads;
     for (int i = 1; i < nshards; i++)
-        if ((s = ptm_model_build(c, &ctx->shard_grads[i], err)) != PTM_OK) return s;
+        if ((s = ptmi_model_build(c, &ctx->shard_grads[i], err)) != PTM_OK) return s;
     return PTM_OK;
 }
 
@@ -266,12 +266,12 @@ static ptm_status finish_train(ptm_ctx *ctx, int nshards, float *scores, ptm_err
  * safe) */
 static void finish_eval(ptm_ctx *ctx) {
     for (int t = 0; t < ctx->n_scratch; t++) {
-        ptm_layer_cache *lc = &ctx->lc[t];
+        ptmi_layer_cache *lc = &ctx->lc[t];
         float *norm = lc->ch.norm, *xt = lc->ch.xt, *hid = lc->ch.pre, *y = lc->ch.y,
               *gate = lc->ch.gp;
-        ptm_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
+        ptmi_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
         for (int i = 0; i < 3; i++) {
-            ptm_block_cache *bc = blocks[i];
+            ptmi_block_cache *bc = blocks[i];
             bc->norm = norm;
             bc->mean = bc->rstd = NULL;
             bc->xt = bc->gin = xt;
@@ -289,13 +289,13 @@ static void finish_eval(ptm_ctx *ctx) {
 
 static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *params, int train,
                              ptm_ctx **out, ptm_error *err) {
-    if (!out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
+    if (!out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
     *out = NULL;
-    if (!model) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "model is NULL");
+    if (!model) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "model is NULL");
     ptm_ctx_params cp = params ? *params : ptm_ctx_default_params();
     if (cp.max_batch < 1 || cp.max_batch > (1 << 24))
-        return ptm_err(err, PTM_ERR_ARG, NULL, "max_batch", "max_batch %d out of range [1, %d]",
-                       cp.max_batch, 1 << 24);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "max_batch", "max_batch %d out of range [1, %d]",
+                        cp.max_batch, 1 << 24);
     const ptm_config *c = &model->cfg;
     int K = c->num_layers;
     size_t B = (size_t)cp.max_batch;
@@ -303,7 +303,7 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
     if (s != PTM_OK) return s;
 
     ptm_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    if (!ctx) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     ctx->model = model;
     ctx->max_batch = cp.max_batch;
     ctx->keep_hidden = cp.keep_hidden_states || train;
@@ -311,14 +311,14 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
     int nthr = cp.num_threads > 1 ? (cp.num_threads > 256 ? 256 : cp.num_threads) : 1;
     int mb = plan_chunks(ctx, c, cp.max_batch, nthr);
     ctx->hidden = calloc((size_t)K + 1, sizeof(float *));
-    ctx->lc = calloc(train ? (size_t)K + 1 : (size_t)ctx->n_scratch, sizeof(ptm_layer_cache));
+    ctx->lc = calloc(train ? (size_t)K + 1 : (size_t)ctx->n_scratch, sizeof(ptmi_layer_cache));
     if (!ctx->hidden || !ctx->lc) {
         ptm_ctx_free(ctx);
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     }
 
-    const ptm_head_ops *ops = ptm_head_ops_for(c->model_class);
-    ptm_plan pl = {0};
+    const ptmi_head_ops *ops = ptmi_head_ops_for(c->model_class);
+    ptmi_plan pl = {0};
     float *s_int = NULL, *scores = NULL;
     plan_backbone(&pl, ctx, B, &s_int);
     if (ops->plan) ops->plan(&pl, ctx, B);
@@ -326,13 +326,13 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
         plan_train(&pl, ctx, B);
     else
         plan_eval(&pl, ctx, (size_t)mb);
-    ptm_plan_add(&pl, &scores, (size_t)c->num_patches);
+    ptmi_plan_add(&pl, &scores, (size_t)c->num_patches);
     int nshards = train && c->norm_mlp != PTM_NORM_BATCH
-                      ? (cp.max_batch < PTM_TRAIN_SHARDS ? cp.max_batch : PTM_TRAIN_SHARDS)
+                      ? (cp.max_batch < PTMI_TRAIN_SHARDS ? cp.max_batch : PTMI_TRAIN_SHARDS)
                       : 1;
     if (nshards > 1) {
-        ptm_plan_add(&pl, &ctx->shard_scores, (size_t)nshards * c->num_patches);
-        ptm_plan_add(&pl, &ctx->shard_dp_row, (size_t)nshards * c->num_patches);
+        ptmi_plan_add(&pl, &ctx->shard_scores, (size_t)nshards * c->num_patches);
+        ptmi_plan_add(&pl, &ctx->shard_dp_row, (size_t)nshards * c->num_patches);
     }
     if ((s = carve(&pl, ctx, B, err)) != PTM_OK) {
         ptm_ctx_free(ctx);
@@ -341,7 +341,7 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
     if (!ctx->keep_hidden)
         for (int k = 2; k < K; k++) ctx->hidden[k] = ctx->hidden[k % 2];
     ctx->s_int = (int *)(void *)s_int;
-    if (cp.num_threads > 1) ctx->pool = ptm_pool_create(nthr);
+    if (cp.num_threads > 1) ctx->pool = ptmi_pool_create(nthr);
     if (train)
         s = finish_train(ctx, nshards, scores, err);
     else
@@ -377,7 +377,7 @@ size_t ptm_ctx_memory_bytes(const ptm_ctx *ctx) {
 
 void ptm_ctx_free(ptm_ctx *ctx) {
     if (!ctx) return;
-    ptm_pool_free(ctx->pool);
+    ptmi_pool_free(ctx->pool);
     if (ctx->shard_grads)
         for (int i = 1; i < ctx->n_shards; i++) ptm_model_free(ctx->shard_grads[i]);
     free(ctx->shard_grads);

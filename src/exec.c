@@ -1,5 +1,5 @@
 /* exec.c - how the rows of a batch are split over threads; each piece calls the one forward
- * sequence (ptm_forward_rows) on its range.
+ * sequence (ptmi_forward_rows) on its range.
  *
  * Eval mode: every series (b, c) goes through the model on its own (common_channel; with
  * mix_channel every sample, and chunks hold whole samples), so the whole forward of a chunk of
@@ -22,23 +22,23 @@
 
 /* first sample of training shard s of a batch of B (the shards of a batch never depend on the
  * thread count) */
-int ptm_shard_start(int B, int nshards, int s) {
+int ptmi_shard_start(int B, int nshards, int s) {
     return (int)((long long)B * s / nshards);
 }
 
 /* a training layer cache viewed from sample s0 on (LayerNorm statistics are per row; sharded
  * training is not used with BatchNorm); scores is the shard's own [N] scratch */
-void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src,
-                           const ptm_mixer_shape *c, size_t s0, float *scores) {
+void ptmi_shift_layer_cache(ptmi_layer_cache *dst, const ptmi_layer_cache *src,
+                            const ptmi_mixer_shape *c, size_t s0, float *scores) {
     size_t cn = (size_t)c->num_input_channels * c->num_patches, cnd = cn * c->d_model,
            ef = (size_t)c->expansion_factor;
     size_t np = cn * c->self_attn_heads * c->num_patches;
 #define SHIFT(f, per) dst->f = src->f ? src->f + s0 * (per) : NULL
-    const ptm_block_cache *sb[3] = {&src->ch, &src->pa, &src->fe};
-    ptm_block_cache *db[3] = {&dst->ch, &dst->pa, &dst->fe};
+    const ptmi_block_cache *sb[3] = {&src->ch, &src->pa, &src->fe};
+    ptmi_block_cache *db[3] = {&dst->ch, &dst->pa, &dst->fe};
     for (int i = 0; i < 3; i++) {
-        const ptm_block_cache *a = sb[i];
-        ptm_block_cache *b = db[i];
+        const ptmi_block_cache *a = sb[i];
+        ptmi_block_cache *b = db[i];
         b->norm = a->norm ? a->norm + s0 * cnd : NULL;
         b->mean = a->mean ? a->mean + s0 * cn : NULL;
         b->rstd = a->rstd ? a->rstd + s0 * cn : NULL;
@@ -69,8 +69,8 @@ void ptm_shift_layer_cache(ptm_layer_cache *dst, const ptm_layer_cache *src,
     dst->scores = scores;
 }
 
-ptm_layer_cache *ptm_exec_layer_cache(ptm_ctx *ctx, const ptm_rows *rr, int k,
-                                      ptm_layer_cache *view) {
+ptmi_layer_cache *ptmi_exec_layer_cache(ptm_ctx *ctx, const ptmi_rows *rr, int k,
+                                        ptmi_layer_cache *view) {
     const ptm_config *c = &ctx->model->cfg;
     if (rr->scratch) {
         size_t off = rr->r0 * (size_t)c->num_patches * c->d_model;
@@ -78,9 +78,9 @@ ptm_layer_cache *ptm_exec_layer_cache(ptm_ctx *ctx, const ptm_rows *rr, int k,
         return rr->scratch;
     }
     if (rr->shard < 0) return &ctx->lc[k];
-    ptm_shift_layer_cache(view, &ctx->lc[k], &ctx->model->mixer,
-                          rr->r0 / (size_t)c->num_input_channels,
-                          ctx->shard_scores + (size_t)rr->shard * c->num_patches);
+    ptmi_shift_layer_cache(view, &ctx->lc[k], &ctx->model->mixer,
+                           rr->r0 / (size_t)c->num_input_channels,
+                           ctx->shard_scores + (size_t)rr->shard * c->num_patches);
     return view;
 }
 
@@ -92,25 +92,25 @@ typedef struct {
     const float *enc_in;
     size_t rows, cr;
     int nchunks, nthreads, prep;
-    const ptm_run_mode *run;
+    const ptmi_run_mode *run;
 } rows_job;
 
-static void rows_chunk(const rows_job *j, ptm_layer_cache *lc, int chunk) {
+static void rows_chunk(const rows_job *j, ptmi_layer_cache *lc, int chunk) {
     const ptm_config *c = &j->ctx->model->cfg;
     size_t r0 = (size_t)chunk * j->cr, r1 = r0 + j->cr < j->rows ? r0 + j->cr : j->rows;
     int nr = (int)(r1 - r0);
     int cg = c->mode == PTM_MODE_MIX_CHANNEL ? c->num_input_channels : 1; /* whole samples */
-    ptm_rows rr = {r0, nr / cg, cg, lc, -1, j->prep, 1};
-    ptm_forward_rows(j->ctx, j->in, j->enc_in, &rr, j->run);
+    ptmi_rows rr = {r0, nr / cg, cg, lc, -1, j->prep, 1};
+    ptmi_forward_rows(j->ctx, j->in, j->enc_in, &rr, j->run);
 }
 
 static void rows_part(void *arg, int ith, int nth) {
     const rows_job *j = arg;
     (void)nth;
     if (ith >= j->nthreads) return;
-    ptm_pool *prev = ptm_pool_enter(NULL);
+    ptmi_pool *prev = ptmi_pool_enter(NULL);
     for (int ch = ith; ch < j->nchunks; ch += j->nthreads) rows_chunk(j, &j->ctx->lc[ith], ch);
-    ptm_pool_leave(prev);
+    ptmi_pool_leave(prev);
 }
 
 /* ------------------------------------------------------------------ train: shards of samples */
@@ -120,28 +120,28 @@ typedef struct {
     const ptm_inputs *in;
     const float *enc_in;
     int B, nshards, nthreads;
-    const ptm_run_mode *run;
+    const ptmi_run_mode *run;
 } shard_job;
 
 static void shard_forward(const shard_job *j, int s) {
     int C = j->ctx->model->cfg.num_input_channels;
-    int b0 = ptm_shard_start(j->B, j->nshards, s);
-    int nb = ptm_shard_start(j->B, j->nshards, s + 1) - b0;
-    ptm_rows rr = {(size_t)b0 * C, nb, C, NULL, j->nshards > 1 ? s : -1, 0, 0};
-    ptm_forward_rows(j->ctx, j->in, j->enc_in, &rr, j->run);
+    int b0 = ptmi_shard_start(j->B, j->nshards, s);
+    int nb = ptmi_shard_start(j->B, j->nshards, s + 1) - b0;
+    ptmi_rows rr = {(size_t)b0 * C, nb, C, NULL, j->nshards > 1 ? s : -1, 0, 0};
+    ptmi_forward_rows(j->ctx, j->in, j->enc_in, &rr, j->run);
 }
 
 static void shards_part(void *arg, int ith, int nth) {
     const shard_job *j = arg;
     (void)nth;
     if (ith >= j->nthreads) return;
-    ptm_pool *prev = ptm_pool_enter(NULL);
+    ptmi_pool *prev = ptmi_pool_enter(NULL);
     for (int s = ith; s < j->nshards; s += j->nthreads) shard_forward(j, s);
-    ptm_pool_leave(prev);
+    ptmi_pool_leave(prev);
 }
 
-void ptm_exec_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, ptm_run_mode *run,
-                      int prep) {
+void ptmi_exec_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, ptmi_run_mode *run,
+                       int prep) {
     const ptm_config *c = &ctx->model->cfg;
     int B = in->batch;
     if (!ctx->training) {
@@ -149,7 +149,7 @@ void ptm_exec_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, p
         rows_job rj = {ctx, in, enc_in, rows, cr, (int)((rows + cr - 1) / cr), 1, prep, run};
         if (ctx->pool && rj.nchunks > 1 && ctx->n_scratch > 1) {
             rj.nthreads = ctx->n_scratch;
-            ptm_pool_run(ctx->pool, rows_part, &rj);
+            ptmi_pool_run(ctx->pool, rows_part, &rj);
         } else {
             for (int ch = 0; ch < rj.nchunks; ch++) rows_chunk(&rj, &ctx->lc[0], ch);
         }
@@ -166,8 +166,8 @@ void ptm_exec_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, p
     }
     shard_job sj = {ctx, in, enc_in, B, nshards, 1, run};
     if (ctx->pool && nshards > 1) {
-        sj.nthreads = ptm_pool_size(ctx->pool);
-        ptm_pool_run(ctx->pool, shards_part, &sj);
+        sj.nthreads = ptmi_pool_size(ctx->pool);
+        ptmi_pool_run(ctx->pool, shards_part, &sj);
     } else {
         for (int s = 0; s < nshards; s++) shard_forward(&sj, s);
     }

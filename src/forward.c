@@ -4,7 +4,7 @@
  *   -> backbone (K mixer layers, InjectScalerStatistics4D) -> head -> loss -> outputs
  *
  * The steps that work on rows of series (embed, backbone, and in eval mode scaling and the
- * head) are written once, in ptm_forward_rows; exec.c decides how the batch is cut into ranges
+ * head) are written once, in ptmi_forward_rows; exec.c decides how the batch is cut into ranges
  * of rows for the threads (chunks of series for inference, shards of samples for training).
  * The embedding and the backbone are the model family's ops (backbone.h, PatchTSMixer's in
  * backbone.c); the head, its loss and its outputs the model class's (heads/heads.h).
@@ -21,13 +21,13 @@
 
 static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
     const ptm_config *c = &ctx->model->cfg;
-    if (!in) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "inputs is NULL");
+    if (!in) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "inputs is NULL");
     if (in->batch < 1 || in->batch > ctx->max_batch)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "batch",
-                       "batch %d out of range [1, %d] (the context's max_batch)", in->batch,
-                       ctx->max_batch);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "batch",
+                        "batch %d out of range [1, %d] (the context's max_batch)", in->batch,
+                        ctx->max_batch);
     if (!in->past_values)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "past_values", "past_values is NULL");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "past_values", "past_values is NULL");
     size_t n = (size_t)in->batch * c->context_length * c->num_input_channels;
     for (size_t i = 0; i < n; i++) {
         float m = in->observed_mask ? in->observed_mask[i] : 1.0f;
@@ -38,32 +38,32 @@ static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_err
             size_t ch = i % (size_t)c->num_input_channels;
             size_t t = (i / (size_t)c->num_input_channels) % (size_t)c->context_length;
             size_t b = i / ((size_t)c->num_input_channels * c->context_length);
-            return ptm_err(err, PTM_ERR_INPUT, NULL, "past_values",
-                           "value at [batch %zu, time %zu, channel %zu] is %s; mark missing "
-                           "values with observed_mask 0 (and value 0)",
-                           b, t, ch, isfinite(m) ? "not finite" : "observed_mask not finite");
+            return ptmi_err(err, PTM_ERR_INPUT, NULL, "past_values",
+                            "value at [batch %zu, time %zu, channel %zu] is %s; mark missing "
+                            "values with observed_mask 0 (and value 0)",
+                            b, t, ch, isfinite(m) ? "not finite" : "observed_mask not finite");
         }
     }
-    return ptm_head_ops_for(c->model_class)->check
-               ? ptm_head_ops_for(c->model_class)->check(ctx, in, err)
+    return ptmi_head_ops_for(c->model_class)->check
+               ? ptmi_head_ops_for(c->model_class)->check(ctx, in, err)
                : PTM_OK;
 }
 
-void ptm_forward_rows(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, const ptm_rows *rr,
-                      const ptm_run_mode *run) {
+void ptmi_forward_rows(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, const ptmi_rows *rr,
+                       const ptmi_run_mode *run) {
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
     size_t r0 = rr->r0, nr = (size_t)rr->b * rr->c;
     /* scale + patchify, when every series is scaled on its own */
     if (rr->prep)
-        scaler_patchify_rows(ctx->patch_input, ctx->loc, ctx->scale, in->past_values,
-                             in->observed_mask, c->scaling, c->context_length,
-                             c->num_input_channels, c->num_patches, c->patch_length,
-                             c->patch_stride, r0, r0 + nr);
+        scaler_patchify_forward(ctx->patch_input, ctx->loc, ctx->scale, in->past_values,
+                                in->observed_mask, c->scaling, c->context_length,
+                                c->num_input_channels, c->num_patches, c->patch_length,
+                                c->patch_stride, r0, r0 + nr);
     /* embed and backbone */
-    const float *h = ptm_backbone_ops_for(m)->forward_rows(ctx, enc_in, rr, run);
+    const float *h = ptmi_backbone_ops_for(m)->forward_rows(ctx, enc_in, rr, run);
     /* head, when it works per series */
-    const ptm_head_ops *ops = ptm_head_ops_for(c->model_class);
+    const ptmi_head_ops *ops = ptmi_head_ops_for(c->model_class);
     if (rr->head && ops->forward_rows)
         ops->forward_rows(ctx, h, r0, nr, (size_t)in->batch * c->num_input_channels);
 }
@@ -73,7 +73,7 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     if (s != PTM_OK) return s;
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
-    const ptm_head_ops *ops = ptm_head_ops_for(c->model_class);
+    const ptmi_head_ops *ops = ptmi_head_ops_for(c->model_class);
     int B = in->batch, L = c->context_length, C = c->num_input_channels, N = c->num_patches,
         P = c->patch_length, K = c->num_layers;
     size_t bcn = (size_t)B * C * N;
@@ -100,27 +100,27 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
             for (size_t i = 0; i < bcn; i++) {
                 float v = in->patch_mask[i];
                 if (v != 0.0f && v != 1.0f)
-                    return ptm_err(err, PTM_ERR_INPUT, NULL, "patch_mask",
-                                   "value %g at %zu, expected 0 or 1", (double)v, i);
+                    return ptmi_err(err, PTM_ERR_INPUT, NULL, "patch_mask",
+                                    "value %g at %zu, expected 0 or 1", (double)v, i);
                 ctx->mask[i] = v;
             }
         } else if (c->mask_type == PTM_MASK_RANDOM) {
-            random_mask(ctx->mask, ctx->s_noise, B, C, N, c->random_mask_ratio,
-                        c->channel_consistent_masking, c->unmasked_channel_indices,
-                        c->num_unmasked_channels, in->mask_seed);
+            random_mask_draw(ctx->mask, ctx->s_noise, B, C, N, c->random_mask_ratio,
+                             c->channel_consistent_masking, c->unmasked_channel_indices,
+                             c->num_unmasked_channels, in->mask_seed);
         } else {
-            forecast_mask(ctx->mask, ctx->s_int, B, C, N, c->num_forecast_mask_patches,
-                          c->num_forecast_mask_patches_count, c->unmasked_channel_indices,
-                          c->num_unmasked_channels, in->mask_seed);
+            forecast_mask_draw(ctx->mask, ctx->s_int, B, C, N, c->num_forecast_mask_patches,
+                               c->num_forecast_mask_patches_count, c->unmasked_channel_indices,
+                               c->num_unmasked_channels, in->mask_seed);
         }
-        apply_mask(ctx->masked_input, ctx->patch_input, ctx->mask, c->mask_value, bcn, P);
+        patch_mask_forward(ctx->masked_input, ctx->patch_input, ctx->mask, c->mask_value, bcn, P);
         enc_in = ctx->masked_input;
     }
 
     /* embed and backbone (in eval mode also the head, per series) over the threads */
-    ptm_run_mode run = {ctx->training, c->dropout, &ctx->rng, 0, !ctx->training};
-    if (ctx->training) ptm_rng_seed(&ctx->rng, in->dropout_seed);
-    ptm_exec_forward(ctx, in, enc_in, &run, prep);
+    ptmi_run_mode run = {ctx->training, c->dropout, &ctx->rng, 0, !ctx->training};
+    if (ctx->training) ptmi_rng_seed(&ctx->rng, in->dropout_seed);
+    ptmi_exec_forward(ctx, in, enc_in, &run, prep);
     const float *h = K > 0 ? ctx->hidden[K - 1] : ctx->embed;
     ctx->enc_in = enc_in;
     ctx->last_hidden = h;
@@ -133,14 +133,14 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     if (s != PTM_OK) return s;
 
     /* output views, named as in the golden files */
-    ptm_publish_outputs(ctx, ops, B, last);
+    ptmi_publish_outputs(ctx, ops, B, last);
     return PTM_OK;
 }
 
 ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
-    if (!ctx) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
-    ptm_pool *prev = ptm_pool_enter(ctx->pool);
+    if (!ctx) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
+    ptmi_pool *prev = ptmi_pool_enter(ctx->pool);
     ptm_status s = forward_impl(ctx, in, err);
-    ptm_pool_leave(prev);
+    ptmi_pool_leave(prev);
     return s;
 }

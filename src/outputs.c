@@ -6,9 +6,9 @@
 
 #include "heads/heads.h"
 
-void ptm_add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim, int64_t d0,
-                    int64_t d1, int64_t d2, int64_t d3) {
-    if (ctx->n_outputs >= PTM_MAX_OUTPUTS) return;
+void ptmi_add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim, int64_t d0,
+                     int64_t d1, int64_t d2, int64_t d3) {
+    if (ctx->n_outputs >= PTMI_MAX_OUTPUTS) return;
     int i = ctx->n_outputs++;
     snprintf(ctx->out_names[i], sizeof ctx->out_names[i], "%s", name);
     ptm_tensor_view *v = &ctx->outputs[i];
@@ -19,26 +19,26 @@ void ptm_add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim,
     for (int k = 0; k < 4; k++) v->shape[k] = k < ndim ? dims[k] : 0;
 }
 
-void ptm_publish_outputs(ptm_ctx *ctx, const ptm_head_ops *ops, int B, const float *last) {
+void ptmi_publish_outputs(ptm_ctx *ctx, const ptmi_head_ops *ops, int B, const float *last) {
     const ptm_config *c = &ctx->model->cfg;
     int C = c->num_input_channels, N = c->num_patches, P = c->patch_length, D = c->d_model;
     ctx->n_outputs = 0;
-    ptm_add_output(ctx, "patch_input", ctx->patch_input, 4, B, C, N, P);
+    ptmi_add_output(ctx, "patch_input", ctx->patch_input, 4, B, C, N, P);
     if (ops->scale_outputs) {
         ops->scale_outputs(ctx, B);
     } else {
-        ptm_add_output(ctx, "loc", ctx->loc, 3, B, 1, C, 0);
-        ptm_add_output(ctx, "scale", ctx->scale, 3, B, 1, C, 0);
+        ptmi_add_output(ctx, "loc", ctx->loc, 3, B, 1, C, 0);
+        ptmi_add_output(ctx, "scale", ctx->scale, 3, B, 1, C, 0);
     }
     if (ctx->keep_hidden) {
         for (int k = 0; k < c->num_layers; k++) {
             char name[32];
             snprintf(name, sizeof name, "hidden_states.%d", k);
-            ptm_add_output(ctx, name, ctx->hidden[k], 4, B, C, N, D);
+            ptmi_add_output(ctx, name, ctx->hidden[k], 4, B, C, N, D);
         }
     }
-    ptm_add_output(ctx, "last_hidden_state", last, 4, B, C, N, D);
-    if (ctx->has_loss) ptm_add_output(ctx, "loss", ctx->loss, 0, 0, 0, 0, 0);
+    ptmi_add_output(ctx, "last_hidden_state", last, 4, B, C, N, D);
+    if (ctx->has_loss) ptmi_add_output(ctx, "loss", ctx->loss, 0, 0, 0, 0, 0);
     if (ops->outputs) ops->outputs(ctx, B);
 }
 
@@ -47,24 +47,24 @@ int ptm_ctx_num_outputs(const ptm_ctx *ctx) {
 }
 
 ptm_status ptm_ctx_output_at(const ptm_ctx *ctx, int index, ptm_tensor_view *out, ptm_error *err) {
-    if (!ctx || !out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
+    if (!ctx || !out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
     if (index < 0 || index >= ctx->n_outputs)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "index", "output %d out of range [0, %d)", index,
-                       ctx->n_outputs);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "index", "output %d out of range [0, %d)", index,
+                        ctx->n_outputs);
     *out = ctx->outputs[index];
     return PTM_OK;
 }
 
 ptm_status ptm_ctx_output(const ptm_ctx *ctx, const char *name, ptm_tensor_view *out,
                           ptm_error *err) {
-    if (!ctx || !name || !out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
+    if (!ctx || !name || !out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
     for (int i = 0; i < ctx->n_outputs; i++) {
         if (strcmp(ctx->outputs[i].name, name) == 0) {
             *out = ctx->outputs[i];
             return PTM_OK;
         }
     }
-    return ptm_err(err, PTM_ERR_ARG, NULL, name,
-                   "no output of this name after the last forward of a %s",
-                   ptm_class_name(ctx->model->cfg.model_class));
+    return ptmi_err(err, PTM_ERR_ARG, NULL, name,
+                    "no output of this name after the last forward of a %s",
+                    ptm_class_name(ctx->model->cfg.model_class));
 }

@@ -9,19 +9,19 @@
 
 ptm_status ptm_ctx_sample(ptm_ctx *ctx, int num_samples, uint64_t seed, float *out,
                           size_t out_count, ptm_error *err) {
-    if (!ctx || !out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
+    if (!ctx || !out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
     const ptm_config *c = &ctx->model->cfg;
     if (c->loss != PTM_LOSS_NLL ||
         (c->model_class != PTM_CLASS_PREDICTION && c->model_class != PTM_CLASS_REGRESSION))
-        return ptm_err(err, PTM_ERR_ARG, NULL, "loss",
-                       "sampling needs a distribution head (loss \"nll\"); this model is a %s "
-                       "with a point head",
-                       ptm_class_name(c->model_class));
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "loss",
+                        "sampling needs a distribution head (loss \"nll\"); this model is a %s "
+                        "with a point head",
+                        ptm_class_name(c->model_class));
     if (ctx->batch < 1 || ctx->n_outputs == 0)
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "call ptm_forward before ptm_ctx_sample");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "call ptm_forward before ptm_ctx_sample");
     if (num_samples < 1)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "num_samples", "num_samples %d must be >= 1",
-                       num_samples);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "num_samples", "num_samples %d must be >= 1",
+                        num_samples);
     int pred = c->model_class == PTM_CLASS_PREDICTION;
     size_t per =
         pred ? (size_t)c->prediction_length * c->num_prediction_channels : (size_t)c->num_targets;
@@ -29,10 +29,10 @@ ptm_status ptm_ctx_sample(ptm_ctx *ctx, int num_samples, uint64_t seed, float *o
     int rows = pred ? c->prediction_length : 1;
     size_t need = (size_t)ctx->batch * (size_t)num_samples * per;
     if (out_count < need)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "out_count", "output holds %zu values, need %zu",
-                       out_count, need);
-    ptm_rng r;
-    ptm_rng_seed(&r, seed);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "out_count", "output holds %zu values, need %zu",
+                        out_count, need);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, seed);
     float *const *p = ctx->out_param;
     for (int b = 0; b < ctx->batch; b++)
         for (int s = 0; s < num_samples; s++)
@@ -65,13 +65,13 @@ static int cmp_float(const void *a, const void *b) {
 ptm_status ptm_quantiles(const float *samples, int batch, int num_samples, int64_t m,
                          const float *q, int nq, float *out, ptm_error *err) {
     if (!samples || !q || !out || batch < 1 || num_samples < 1 || m < 1 || nq < 1)
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "invalid argument to ptm_quantiles");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "invalid argument to ptm_quantiles");
     for (int k = 0; k < nq; k++)
         if (!(q[k] >= 0.0f && q[k] <= 1.0f))
-            return ptm_err(err, PTM_ERR_ARG, NULL, "quantiles", "quantile %g outside [0, 1]",
-                           (double)q[k]);
+            return ptmi_err(err, PTM_ERR_ARG, NULL, "quantiles", "quantile %g outside [0, 1]",
+                            (double)q[k]);
     float *col = malloc(sizeof(float) * (size_t)num_samples);
-    if (!col) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    if (!col) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     for (int b = 0; b < batch; b++)
         for (int64_t e = 0; e < m; e++) {
             for (int s = 0; s < num_samples; s++)

@@ -32,16 +32,16 @@ ptm_stream_params ptm_stream_default_params(void) {
 
 ptm_status ptm_stream_create(const ptm_model *model, const ptm_stream_params *params,
                              ptm_stream **out, ptm_error *err) {
-    if (!out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
+    if (!out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
     *out = NULL;
-    if (!model) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "model is NULL");
+    if (!model) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "model is NULL");
     const ptm_config *c = &model->cfg;
     if (c->model_class != PTM_CLASS_PREDICTION)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "architectures",
-                       "streaming needs a forecaster (PatchTSMixerForPrediction), not %s",
-                       ptm_class_name(c->model_class));
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "architectures",
+                        "streaming needs a forecaster (PatchTSMixerForPrediction), not %s",
+                        ptm_class_name(c->model_class));
     ptm_stream *s = calloc(1, sizeof *s);
-    if (!s) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    if (!s) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     s->model = model;
     s->L = c->context_length;
     s->C = c->num_input_channels;
@@ -52,7 +52,7 @@ ptm_status ptm_stream_create(const ptm_model *model, const ptm_stream_params *pa
     s->win_obs = malloc(n * sizeof(float));
     if (!s->ring || !s->ring_obs || !s->window || !s->win_obs) {
         ptm_stream_free(s);
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     }
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = 1;
@@ -80,7 +80,7 @@ void ptm_stream_free(ptm_stream *s) {
 ptm_status ptm_stream_push(ptm_stream *s, const float *rows, const float *observed, int n,
                            ptm_error *err) {
     if (!s || (!rows && n > 0) || n < 0)
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "invalid arguments to ptm_stream_push");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "invalid arguments to ptm_stream_push");
     size_t C = (size_t)s->C;
     for (int r = 0; r < n; r++) {
         float *dst = s->ring + (size_t)s->head * C, *dob = s->ring_obs + (size_t)s->head * C;
@@ -97,12 +97,12 @@ int64_t ptm_stream_rows(const ptm_stream *s) {
 }
 
 ptm_status ptm_stream_forecast(ptm_stream *s, const float **out, ptm_error *err) {
-    if (!s || !out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
+    if (!s || !out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "NULL argument");
     *out = NULL;
     if (s->seen < s->L)
-        return ptm_err(err, PTM_ERR_INPUT, NULL, "context_length",
-                       "%lld rows pushed, the model needs %d before its first forecast",
-                       (long long)s->seen, s->L);
+        return ptmi_err(err, PTM_ERR_INPUT, NULL, "context_length",
+                        "%lld rows pushed, the model needs %d before its first forecast",
+                        (long long)s->seen, s->L);
     size_t C = (size_t)s->C, older = (size_t)(s->L - s->head);
     /* ring slots head..L-1 are the oldest rows, 0..head-1 the newest */
     memcpy(s->window, s->ring + (size_t)s->head * C, older * C * sizeof(float));

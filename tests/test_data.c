@@ -370,7 +370,7 @@ done:
     ((c) * (size_t)(d).length * (size_t)(d).nchannels + (size_t)(t) * (size_t)(d).nchannels +      \
      (size_t)(ch))
 
-static void check_tiny_uea(const ptm_ts_dataset *d) {
+static void check_tiny_uea(const ptmi_ts_dataset *d) {
     CHECK_EQ_INT(d->ncases, 3);
     CHECK_EQ_INT(d->nchannels, 2);
     CHECK_EQ_INT(d->length, 4);
@@ -413,12 +413,12 @@ static void check_tiny_uea(const ptm_ts_dataset *d) {
 
 TEST(ts_tiny_uea) {
     ptm_error err;
-    ptm_ts_dataset d, e;
-    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 0, &d, &err), PTM_OK);
+    ptmi_ts_dataset d, e;
+    CHECK_STATUS(ptmi_ts_load("tests/data/tiny_uea.ts", 0, &d, &err), PTM_OK);
     check_tiny_uea(&d);
 
     /* cut to the last 2 points */
-    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 2, &e, &err), PTM_OK);
+    CHECK_STATUS(ptmi_ts_load("tests/data/tiny_uea.ts", 2, &e, &err), PTM_OK);
     CHECK_EQ_INT(e.length, 2);
     if (e.length == 2) {
         CHECK_NEAR(e.values[AT(e, 0, 0, 0)], 3, 0);
@@ -428,9 +428,9 @@ TEST(ts_tiny_uea) {
         CHECK_NEAR(e.values[AT(e, 2, 0, 0)], 9, 0);
         CHECK_NEAR(e.observed[AT(e, 2, 0, 0)], 1, 0);
     }
-    ptm_ts_free(&e);
+    ptmi_ts_free(&e);
     /* padded to 6 */
-    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 6, &e, &err), PTM_OK);
+    CHECK_STATUS(ptmi_ts_load("tests/data/tiny_uea.ts", 6, &e, &err), PTM_OK);
     CHECK_EQ_INT(e.length, 6);
     if (e.length == 6) {
         CHECK_NEAR(e.observed[AT(e, 0, 1, 0)], 0, 0);
@@ -438,23 +438,23 @@ TEST(ts_tiny_uea) {
         CHECK_NEAR(e.observed[AT(e, 2, 3, 1)], 0, 0);
         CHECK_NEAR(e.values[AT(e, 2, 4, 1)], 11, 0);
     }
-    ptm_ts_free(&e);
+    ptmi_ts_free(&e);
 
     /* the same file with the class list of itself */
-    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &d, &e, &err), PTM_OK);
+    CHECK_STATUS(ptmi_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &d, &e, &err), PTM_OK);
     check_tiny_uea(&e);
     CHECK(e.class_names != d.class_names);
-    ptm_ts_free(&e);
+    ptmi_ts_free(&e);
 
     /* a training set with another class order: indices follow it */
     char n0[] = "flat", n1[] = "down", n2[] = "up", n3[] = "sideways";
     char *names[4] = {n0, n1, n2, n3};
-    ptm_ts_dataset tr;
+    ptmi_ts_dataset tr;
     memset(&tr, 0, sizeof tr);
     tr.nchannels = 2;
     tr.nclasses = 4;
     tr.class_names = names;
-    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err), PTM_OK);
+    CHECK_STATUS(ptmi_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err), PTM_OK);
     CHECK_EQ_INT(e.nclasses, 4);
     if (e.labels && e.nclasses == 4) {
         CHECK_EQ_INT(e.labels[0], 1);
@@ -462,10 +462,10 @@ TEST(ts_tiny_uea) {
         CHECK_EQ_INT(e.labels[2], 1);
         CHECK(strcmp(e.class_names[3], "sideways") == 0);
     }
-    ptm_ts_free(&e);
+    ptmi_ts_free(&e);
     /* a label the training set does not know */
     tr.nclasses = 2;
-    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err),
+    CHECK_STATUS(ptmi_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err),
                  PTM_ERR_INPUT);
     CHECK(strcmp(err.field, "line 13") == 0);
     CHECK(strstr(err.text, "'up'") != NULL);
@@ -473,25 +473,25 @@ TEST(ts_tiny_uea) {
     /* other channel count */
     tr.nclasses = 4;
     tr.nchannels = 3;
-    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err),
+    CHECK_STATUS(ptmi_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err),
                  PTM_ERR_INPUT);
     /* a regression training set */
     tr.nchannels = 2;
     tr.nclasses = 0;
     tr.class_names = NULL;
-    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err),
+    CHECK_STATUS(ptmi_ts_load_with_classes("tests/data/tiny_uea.ts", 0, &tr, &e, &err),
                  PTM_ERR_INPUT);
-    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_uea.ts", 0, NULL, &e, &err),
+    CHECK_STATUS(ptmi_ts_load_with_classes("tests/data/tiny_uea.ts", 0, NULL, &e, &err),
                  PTM_ERR_ARG);
-    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_tser.ts", 0, &d, &e, &err),
+    CHECK_STATUS(ptmi_ts_load_with_classes("tests/data/tiny_tser.ts", 0, &d, &e, &err),
                  PTM_ERR_INPUT);
-    ptm_ts_free(&d);
+    ptmi_ts_free(&d);
     CHECK(d.values == NULL);
-    ptm_ts_free(&d);
-    ptm_ts_free(NULL);
+    ptmi_ts_free(&d);
+    ptmi_ts_free(NULL);
 }
 
-static void check_tiny_tser(const ptm_ts_dataset *d) {
+static void check_tiny_tser(const ptmi_ts_dataset *d) {
     CHECK_EQ_INT(d->ncases, 3);
     CHECK_EQ_INT(d->nchannels, 1);
     CHECK_EQ_INT(d->length, 5);
@@ -516,50 +516,50 @@ static void check_tiny_tser(const ptm_ts_dataset *d) {
 
 TEST(ts_tiny_tser) {
     ptm_error err;
-    ptm_ts_dataset d, e;
-    CHECK_STATUS(ptm_ts_load("tests/data/tiny_tser.ts", 0, &d, &err), PTM_OK);
+    ptmi_ts_dataset d, e;
+    CHECK_STATUS(ptmi_ts_load("tests/data/tiny_tser.ts", 0, &d, &err), PTM_OK);
     check_tiny_tser(&d);
-    CHECK_STATUS(ptm_ts_load_with_classes("tests/data/tiny_tser.ts", 0, &d, &e, &err), PTM_OK);
+    CHECK_STATUS(ptmi_ts_load_with_classes("tests/data/tiny_tser.ts", 0, &d, &e, &err), PTM_OK);
     check_tiny_tser(&e);
-    ptm_ts_free(&e);
-    ptm_ts_free(&d);
+    ptmi_ts_free(&e);
+    ptmi_ts_free(&d);
 
     /* BOM, CRLF, CR-only line endings, spaces, upper-case tags, a comment after @data */
     const char *crlf = "\xEF\xBB\xBF# comment\r\n@PROBLEMNAME x\r\n@UniVariate TRUE\r\n"
                        "@targetlabel true\r\n@DATA\r\n 1, 2 ,3 : 0.5 \r\n# note\r\n"
                        "4,?,6,7,8:-1.25\r\n9:3e2";
-    CHECK_STATUS(ptm_ts_load(write_str("crlf.ts", crlf), 0, &d, &err), PTM_OK);
+    CHECK_STATUS(ptmi_ts_load(write_str("crlf.ts", crlf), 0, &d, &err), PTM_OK);
     check_tiny_tser(&d);
-    ptm_ts_free(&d);
+    ptmi_ts_free(&d);
     const char *cr = "@targetLabel true\r@data\r1,2,3:0.5\r4,NaN,6,7,8:-1.25\r\r9:300\r";
-    CHECK_STATUS(ptm_ts_load(write_str("cr.ts", cr), 0, &d, &err), PTM_OK);
+    CHECK_STATUS(ptmi_ts_load(write_str("cr.ts", cr), 0, &d, &err), PTM_OK);
     check_tiny_tser(&d);
-    ptm_ts_free(&d);
+    ptmi_ts_free(&d);
 }
 
 TEST(ts_misc_valid) {
     ptm_error err;
-    ptm_ts_dataset d;
+    ptmi_ts_dataset d;
     /* no @dimensions: counted from the first line (like CardanoSentiment); no label at all */
     CHECK_STATUS(
-        ptm_ts_load(write_str("nolab.ts", "@data\n1,2:3,4:5,6\n7,8:9,10:11,12\n"), 0, &d, &err),
+        ptmi_ts_load(write_str("nolab.ts", "@data\n1,2:3,4:5,6\n7,8:9,10:11,12\n"), 0, &d, &err),
         PTM_OK);
     CHECK_EQ_INT(d.nchannels, 3);
     CHECK_EQ_INT(d.length, 2);
     CHECK(d.labels == NULL && d.targets == NULL);
     if (d.values && d.length == 2 && d.nchannels == 3) CHECK_NEAR(d.values[AT(d, 1, 1, 2)], 12, 0);
-    ptm_ts_free(&d);
+    ptmi_ts_free(&d);
     /* @classLabel true with no names: order of first appearance */
-    CHECK_STATUS(
-        ptm_ts_load(write_str("first.ts", "@classLabel true\n@data\n1:b\n2:a\n3:b\n"), 0, &d, &err),
-        PTM_OK);
+    CHECK_STATUS(ptmi_ts_load(write_str("first.ts", "@classLabel true\n@data\n1:b\n2:a\n3:b\n"), 0,
+                              &d, &err),
+                 PTM_OK);
     CHECK_EQ_INT(d.nclasses, 2);
     if (d.nclasses == 2 && d.labels) {
         CHECK(strcmp(d.class_names[0], "b") == 0);
         CHECK_EQ_INT(d.labels[1], 1);
         CHECK_EQ_INT(d.labels[2], 0);
     }
-    ptm_ts_free(&d);
+    ptmi_ts_free(&d);
     /* many classes (hash growth) */
     {
         size_t cap = 64 + 300 * 16, n = 0;
@@ -568,19 +568,19 @@ TEST(ts_misc_valid) {
             n += (size_t)snprintf(txt + n, cap - n, "@classLabel true\n@data\n");
             for (int i = 0; i < 300; i++)
                 n += (size_t)snprintf(txt + n, cap - n, "%d:c%d\n", i, i % 150);
-            CHECK_STATUS(ptm_ts_load(write_tmp("many.ts", txt, n), 0, &d, &err), PTM_OK);
+            CHECK_STATUS(ptmi_ts_load(write_tmp("many.ts", txt, n), 0, &d, &err), PTM_OK);
             CHECK_EQ_INT(d.nclasses, 150);
             if (d.labels && d.ncases == 300) CHECK_EQ_INT(d.labels[299], 149);
-            ptm_ts_free(&d);
+            ptmi_ts_free(&d);
             free(txt);
         }
     }
     /* @equalLength true with @seriesLength that matches */
-    CHECK_STATUS(ptm_ts_load(write_str("eq.ts", "@equalLength true\n@seriesLength 2\n"
-                                                "@targetLabel true\n@data\n1,2:1\n3,4:2\n"),
-                             0, &d, &err),
+    CHECK_STATUS(ptmi_ts_load(write_str("eq.ts", "@equalLength true\n@seriesLength 2\n"
+                                                 "@targetLabel true\n@data\n1,2:1\n3,4:2\n"),
+                              0, &d, &err),
                  PTM_OK);
-    ptm_ts_free(&d);
+    ptmi_ts_free(&d);
 }
 
 /* Every file here must fail with the given status; field names the line when line > 0. */
@@ -633,9 +633,9 @@ TEST(ts_hostile) {
     };
     ptm_error err;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ptm_ts_dataset d;
+        ptmi_ts_dataset d;
         memset(&err, 0, sizeof err);
-        ptm_status st = ptm_ts_load(write_str("bad.ts", cases[i].text), 0, &d, &err);
+        ptm_status st = ptmi_ts_load(write_str("bad.ts", cases[i].text), 0, &d, &err);
         if (st != cases[i].st) fprintf(stderr, "  hostile case %zu\n", i);
         CHECK_STATUS(st, cases[i].st);
         CHECK(d.values == NULL && d.labels == NULL && d.targets == NULL && d.ncases == 0);
@@ -648,22 +648,22 @@ TEST(ts_hostile) {
                         err.field, want, err.text);
             CHECK(strcmp(err.field, want) == 0);
         }
-        ptm_ts_free(&d);
+        ptmi_ts_free(&d);
     }
-    ptm_ts_dataset d;
+    ptmi_ts_dataset d;
     /* NUL byte inside a line */
     static const char nul[] = "@data\n1,2\0,3\n";
-    CHECK_STATUS(ptm_ts_load(write_tmp("nul.ts", nul, sizeof nul - 1), 0, &d, &err),
+    CHECK_STATUS(ptmi_ts_load(write_tmp("nul.ts", nul, sizeof nul - 1), 0, &d, &err),
                  PTM_ERR_FORMAT);
     /* arguments and limits */
-    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", -1, &d, &err), PTM_ERR_ARG);
-    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", (1 << 28) + 1, &d, &err), PTM_ERR_LIMIT);
-    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 1 << 27, &d, &err), PTM_ERR_LIMIT);
+    CHECK_STATUS(ptmi_ts_load("tests/data/tiny_uea.ts", -1, &d, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptmi_ts_load("tests/data/tiny_uea.ts", (1 << 28) + 1, &d, &err), PTM_ERR_LIMIT);
+    CHECK_STATUS(ptmi_ts_load("tests/data/tiny_uea.ts", 1 << 27, &d, &err), PTM_ERR_LIMIT);
     CHECK(d.values == NULL);
-    CHECK_STATUS(ptm_ts_load("tests/data/no_such_file.ts", 0, &d, &err), PTM_ERR_IO);
-    CHECK_STATUS(ptm_ts_load(NULL, 0, &d, &err), PTM_ERR_ARG);
-    CHECK_STATUS(ptm_ts_load("tests/data/tiny_uea.ts", 0, NULL, &err), PTM_ERR_ARG);
-    CHECK(ptm_ts_load("tests/data/no_such_file.ts", 0, &d, NULL) == PTM_ERR_IO);
+    CHECK_STATUS(ptmi_ts_load("tests/data/no_such_file.ts", 0, &d, &err), PTM_ERR_IO);
+    CHECK_STATUS(ptmi_ts_load(NULL, 0, &d, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptmi_ts_load("tests/data/tiny_uea.ts", 0, NULL, &err), PTM_ERR_ARG);
+    CHECK(ptmi_ts_load("tests/data/no_such_file.ts", 0, &d, NULL) == PTM_ERR_IO);
 }
 
 /* Every prefix of the tiny files, and byte mutations of them, must load or fail cleanly. */
@@ -682,11 +682,11 @@ TEST(ts_fuzz) {
         fclose(fp);
         ptm_error err;
         for (size_t cut = 0; cut <= n; cut++) {
-            ptm_ts_dataset d;
-            ptm_status st = ptm_ts_load(write_tmp("fuzz.ts", buf, cut), 0, &d, &err);
+            ptmi_ts_dataset d;
+            ptm_status st = ptmi_ts_load(write_tmp("fuzz.ts", buf, cut), 0, &d, &err);
             if (st != PTM_OK && st != PTM_ERR_FORMAT) clean = 0;
             if (st != PTM_OK && d.values) clean = 0;
-            ptm_ts_free(&d);
+            ptmi_ts_free(&d);
         }
         uint64_t x = 12345u + (uint64_t)f;
         for (int it = 0; it < 600; it++) {
@@ -697,14 +697,14 @@ TEST(ts_fuzz) {
                 size_t pos = (size_t)(x >> 33) % n;
                 m[pos] = repl[(x >> 20) % (sizeof repl - 1)];
             }
-            ptm_ts_dataset d;
-            ptm_status st = ptm_ts_load(write_tmp("fuzz.ts", m, n), 0, &d, &err);
+            ptmi_ts_dataset d;
+            ptm_status st = ptmi_ts_load(write_tmp("fuzz.ts", m, n), 0, &d, &err);
             if (st == PTM_OK) {
                 if (!d.values || !d.observed || d.ncases == 0 || d.length < 1) clean = 0;
             } else if (d.values || d.ncases) {
                 clean = 0;
             }
-            ptm_ts_free(&d);
+            ptmi_ts_free(&d);
         }
     }
     CHECK(clean);
@@ -733,8 +733,8 @@ TEST(ts_real) {
         return;
     }
     ptm_error err;
-    ptm_ts_dataset tr, te;
-    CHECK_STATUS(ptm_ts_load(bm_tr, 0, &tr, &err), PTM_OK);
+    ptmi_ts_dataset tr, te;
+    CHECK_STATUS(ptmi_ts_load(bm_tr, 0, &tr, &err), PTM_OK);
     CHECK_EQ_INT(tr.ncases, 40);
     CHECK_EQ_INT(tr.nchannels, 6);
     CHECK_EQ_INT(tr.length, 100);
@@ -754,48 +754,48 @@ TEST(ts_real) {
         CHECK_EQ_INT(nobs, 40 * 100 * 6);
     }
     if (have_file(bm_te)) {
-        CHECK_STATUS(ptm_ts_load_with_classes(bm_te, tr.length, &tr, &te, &err), PTM_OK);
+        CHECK_STATUS(ptmi_ts_load_with_classes(bm_te, tr.length, &tr, &te, &err), PTM_OK);
         CHECK_EQ_INT(te.ncases, 40);
         CHECK_EQ_INT(te.nclasses, 4);
-        ptm_ts_free(&te);
+        ptmi_ts_free(&te);
     }
-    ptm_ts_free(&tr);
+    ptmi_ts_free(&tr);
 
     const char *jv = SHARED_DATA "/uea/JapaneseVowels/JapaneseVowels_TRAIN.ts";
     if (have_file(jv)) {
-        CHECK_STATUS(ptm_ts_load(jv, 0, &tr, &err), PTM_OK);
+        CHECK_STATUS(ptmi_ts_load(jv, 0, &tr, &err), PTM_OK);
         CHECK_EQ_INT(tr.ncases, 270);
         CHECK_EQ_INT(tr.nchannels, 12);
         CHECK_EQ_INT(tr.length, 26);
         CHECK_EQ_INT(tr.nclasses, 9);
-        ptm_ts_free(&tr);
+        ptmi_ts_free(&tr);
     }
     const char *uw = SHARED_DATA "/uea/UWaveGestureLibrary/UWaveGestureLibrary_TRAIN.ts";
     if (have_file(uw)) { /* CRLF */
-        CHECK_STATUS(ptm_ts_load(uw, 0, &tr, &err), PTM_OK);
+        CHECK_STATUS(ptmi_ts_load(uw, 0, &tr, &err), PTM_OK);
         CHECK_EQ_INT(tr.ncases, 120);
         CHECK_EQ_INT(tr.nchannels, 3);
         CHECK_EQ_INT(tr.length, 315);
         CHECK_EQ_INT(tr.nclasses, 8);
-        ptm_ts_free(&tr);
+        ptmi_ts_free(&tr);
     }
     const char *cv = "data/tser/Covid3Month_TRAIN.ts";
     if (have_file(cv)) {
-        CHECK_STATUS(ptm_ts_load(cv, 0, &tr, &err), PTM_OK);
+        CHECK_STATUS(ptmi_ts_load(cv, 0, &tr, &err), PTM_OK);
         CHECK_EQ_INT(tr.ncases, 140);
         CHECK_EQ_INT(tr.nchannels, 1);
         CHECK_EQ_INT(tr.length, 84);
         CHECK(tr.targets != NULL && tr.labels == NULL);
         if (tr.targets && tr.ncases == 140) CHECK_NEAR(tr.targets[1], 0.07758620689655173, 1e-8);
-        ptm_ts_free(&tr);
+        ptmi_ts_free(&tr);
     }
     const char *cs = SHARED_DATA "/tser/CardanoSentiment/CardanoSentiment_TRAIN.ts";
     if (have_file(cs)) { /* no @dimensions */
-        CHECK_STATUS(ptm_ts_load(cs, 0, &tr, &err), PTM_OK);
+        CHECK_STATUS(ptmi_ts_load(cs, 0, &tr, &err), PTM_OK);
         CHECK_EQ_INT(tr.ncases, 74);
         CHECK_EQ_INT(tr.nchannels, 2);
         CHECK_EQ_INT(tr.length, 24);
-        ptm_ts_free(&tr);
+        ptmi_ts_free(&tr);
     }
     /* every shipped .ts file loads, the TEST file with the TRAIN file's classes */
     static const char *sets[] = {"uea/AtrialFibrillation/AtrialFibrillation",
@@ -809,11 +809,11 @@ TEST(ts_real) {
         snprintf(a, sizeof a, SHARED_DATA "/%s_TRAIN.ts", sets[i]);
         snprintf(b, sizeof b, SHARED_DATA "/%s_TEST.ts", sets[i]);
         if (!have_file(a) || !have_file(b)) continue;
-        CHECK_STATUS(ptm_ts_load(a, 0, &tr, &err), PTM_OK);
-        CHECK_STATUS(ptm_ts_load_with_classes(b, tr.length, &tr, &te, &err), PTM_OK);
+        CHECK_STATUS(ptmi_ts_load(a, 0, &tr, &err), PTM_OK);
+        CHECK_STATUS(ptmi_ts_load_with_classes(b, tr.length, &tr, &te, &err), PTM_OK);
         CHECK_EQ_INT(te.length, tr.length);
-        ptm_ts_free(&te);
-        ptm_ts_free(&tr);
+        ptmi_ts_free(&te);
+        ptmi_ts_free(&tr);
     }
 }
 

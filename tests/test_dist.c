@@ -204,8 +204,8 @@ static void check_moments(const char *name, const double *x, size_t n, double mu
 }
 
 TEST(test_sample_normal) {
-    ptm_rng r;
-    ptm_rng_seed(&r, 12345);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, 12345);
     for (size_t i = 0; i < NDRAW; i++) draws[i] = dist_sample_normal(&r, 1.5, 2.0);
     check_moments("normal(1.5, 2)", draws, NDRAW, 1.5, 4.0, 4.0);
 }
@@ -214,8 +214,8 @@ TEST(test_sample_gamma) {
     const double shapes[] = {0.5, 1.0, 3.7, 0.05};
     for (size_t j = 0; j < sizeof shapes / sizeof shapes[0]; j++) {
         double k = shapes[j];
-        ptm_rng r;
-        ptm_rng_seed(&r, 777 + j);
+        ptmi_rng r;
+        ptmi_rng_seed(&r, 777 + j);
         int all_pos = 1;
         for (size_t i = 0; i < NDRAW; i++) {
             draws[i] = dist_sample_gamma(&r, k);
@@ -227,8 +227,8 @@ TEST(test_sample_gamma) {
         /* shape 0.05 is very skewed: its moments converge slowly, allow 5 SE */
         check_moments(name, draws, NDRAW, k, k, k < 0.1 ? 5.0 : 4.0);
     }
-    ptm_rng r;
-    ptm_rng_seed(&r, 1);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, 1);
     CHECK(isnan(dist_sample_gamma(&r, 0.0)));
     CHECK(isnan(dist_sample_gamma(&r, -1.0)));
     CHECK(isnan(dist_sample_gamma(&r, (double)NAN)));
@@ -317,8 +317,8 @@ static double cdf_t2(double t) {
 }
 
 TEST(test_sample_ks) {
-    ptm_rng r;
-    ptm_rng_seed(&r, 5150);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, 5150);
     for (size_t i = 0; i < NDRAW; i++) draws[i] = dist_sample_gamma(&r, 0.5);
     check_ks("gamma(0.5)", draws, NDRAW, cdf_gamma_half);
     for (size_t i = 0; i < NDRAW; i++) draws[i] = dist_sample_gamma(&r, 1.0);
@@ -332,8 +332,8 @@ TEST(test_sample_poisson) {
     const double lambdas[] = {3.5, 120.0, 12.0, 9.99, 0.2};
     for (size_t j = 0; j < sizeof lambdas / sizeof lambdas[0]; j++) {
         double lam = lambdas[j];
-        ptm_rng r;
-        ptm_rng_seed(&r, 4242 + j);
+        ptmi_rng r;
+        ptmi_rng_seed(&r, 4242 + j);
         int integral = 1;
         for (size_t i = 0; i < NDRAW; i++) {
             draws[i] = dist_sample_poisson(&r, lam);
@@ -358,8 +358,8 @@ TEST(test_sample_poisson) {
                 fprintf(stderr, "  poisson(%g) P(%g): %.6g vs %.6g\n", lam, k, freq, p);
         }
     }
-    ptm_rng r;
-    ptm_rng_seed(&r, 2);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, 2);
     CHECK(dist_sample_poisson(&r, 0.0) == 0.0);
     CHECK(isnan(dist_sample_poisson(&r, (double)NAN)));
     CHECK(isnan(dist_sample_poisson(&r, (double)INFINITY)));
@@ -370,8 +370,8 @@ TEST(test_sample_poisson) {
 }
 
 TEST(test_sample_student_t) {
-    ptm_rng r;
-    ptm_rng_seed(&r, 99);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, 99);
     double df = 5.0, loc = 0.5, scale = 1.5;
     for (size_t i = 0; i < NDRAW; i++) draws[i] = dist_sample_student_t(&r, df, loc, scale);
     /* variance scale^2 df/(df-2); the t(5) sample variance has a heavy tail: 5 SE */
@@ -387,8 +387,8 @@ TEST(test_sample_negbin) {
     const double params[][2] = {{3.0, 0.5}, {20.0, 1.0}, {0.7, -1.0}};
     for (size_t j = 0; j < sizeof params / sizeof params[0]; j++) {
         double tc = params[j][0], l = params[j][1];
-        ptm_rng r;
-        ptm_rng_seed(&r, 31337 + j);
+        ptmi_rng r;
+        ptmi_rng_seed(&r, 31337 + j);
         int integral = 1;
         for (size_t i = 0; i < NDRAW; i++) {
             draws[i] = dist_sample_negbin(&r, tc, l);
@@ -406,17 +406,17 @@ TEST(test_sample_negbin) {
         double p0 = exp(dist_negbin_logpmf(0.0, tc, l));
         CHECK(fabs((double)zeros / NDRAW - p0) <= 4.5 * sqrt(p0 * (1.0 - p0) / NDRAW) + 1e-12);
     }
-    ptm_rng r;
-    ptm_rng_seed(&r, 3);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, 3);
     CHECK(dist_sample_negbin(&r, 0.0, 0.3) == 0.0);
     CHECK(isnan(dist_sample_negbin(&r, -1.0, 0.3)));
 }
 
 TEST(test_sample_determinism) {
-    ptm_rng a, b, c;
-    ptm_rng_seed(&a, 2024);
-    ptm_rng_seed(&b, 2024);
-    ptm_rng_seed(&c, 2025);
+    ptmi_rng a, b, c;
+    ptmi_rng_seed(&a, 2024);
+    ptmi_rng_seed(&b, 2024);
+    ptmi_rng_seed(&c, 2025);
     int same = 1, differs = 0;
     for (int i = 0; i < 2000; i++) {
         double xa[5], xb[5], xc[5];

@@ -45,10 +45,10 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static ptm_rng g_rng;
+static ptmi_rng g_rng;
 
 static float urand(float lo, float hi) {
-    return lo + (hi - lo) * (float)ptm_rng_uniform(&g_rng);
+    return lo + (hi - lo) * (float)ptmi_rng_uniform(&g_rng);
 }
 
 static float *rnd(size_t n, float lo, float hi) {
@@ -189,8 +189,8 @@ static double fd_check(const char *label, fd_loss f, void *ud, const fd_list *l,
     if (floor < FD_FLOOR_MIN) floor = FD_FLOOR_MIN;
     double lmid = f(ud), l0 = fabs(lmid);
     if (g_lscale > l0) l0 = g_lscale;
-    ptm_rng pick;
-    ptm_rng_seed(&pick, 12345);
+    ptmi_rng pick;
+    ptmi_rng_seed(&pick, 12345);
     double worst = 0.0, w_num = 0.0, w_ana = 0.0;
     const char *w_name = "-";
     size_t w_idx = 0;
@@ -199,7 +199,7 @@ static double fd_check(const char *label, fd_loss f, void *ud, const fd_list *l,
         const fd_param *p = &l->v[t];
         size_t cnt = p->n <= max_per ? p->n : max_per;
         for (size_t k = 0; k < cnt; k++) {
-            size_t i = p->n <= max_per ? k : (size_t)ptm_rng_below(&pick, p->n);
+            size_t i = p->n <= max_per ? k : (size_t)ptmi_rng_below(&pick, p->n);
             double ana = (double)p->g[i], rel = INFINITY, num = NAN, num0 = NAN;
             int side = 0;
             for (int s = 0; s < 4 && !(rel < FD_TOL); s++) {
@@ -255,12 +255,12 @@ typedef struct {
 
 static double lin_loss(void *u) {
     lin_ud *d = u;
-    linear_forward(d->out, d->inp, d->w, d->b, d->rows, d->in, d->out_f);
+    linear_forward_wb(d->out, d->inp, d->w, d->b, d->rows, d->in, d->out_f);
     return dot(d->out, d->r, d->rows * (size_t)d->out_f);
 }
 
 TEST(fd_linear) {
-    ptm_rng_seed(&g_rng, 1);
+    ptmi_rng_seed(&g_rng, 1);
     lin_ud d = {0};
     d.rows = 5;
     d.in = 6;
@@ -297,7 +297,7 @@ static double gelu_loss(void *u) {
 }
 
 TEST(fd_gelu) {
-    ptm_rng_seed(&g_rng, 2);
+    ptmi_rng_seed(&g_rng, 2);
     gelu_ud d = {0};
     d.n = 40;
     d.inp = rnd(d.n, -4, 4);
@@ -338,7 +338,7 @@ static double norm_loss(void *u) {
 }
 
 static void norm_case(int kind, const char *label, uint64_t seed) {
-    ptm_rng_seed(&g_rng, seed);
+    ptmi_rng_seed(&g_rng, seed);
     norm_ud d = {0};
     d.kind = kind;
     d.rows = kind == NORM_LAYER ? 5 : 6;
@@ -385,7 +385,7 @@ TEST(fd_batchnorm_eval) {
 
 typedef struct {
     float *out, *probs, *inp, *r;
-    ptm_linear gate;
+    ptmi_linear gate;
     size_t rows;
 } gate_ud;
 
@@ -396,18 +396,18 @@ static double gate_loss(void *u) {
 }
 
 TEST(fd_gated_attention) {
-    ptm_rng_seed(&g_rng, 6);
+    ptmi_rng_seed(&g_rng, 6);
     gate_ud d = {0};
     int w = 5;
     d.rows = 5;
     size_t n = d.rows * (size_t)w;
-    d.gate = (ptm_linear){rnd((size_t)w * w, -1, 1), rnd((size_t)w, -1, 1), NULL, w, w};
+    d.gate = (ptmi_linear){rnd((size_t)w * w, -1, 1), rnd((size_t)w, -1, 1), NULL, w, w};
     d.inp = rnd(n, -2, 2);
     d.r = rnd(n, -1, 1);
     d.out = zeros(n);
     d.probs = zeros(n);
     float *dinp = zeros(n), *dz = zeros(n);
-    ptm_linear dg = {zeros((size_t)w * w), zeros((size_t)w), NULL, w, w};
+    ptmi_linear dg = {zeros((size_t)w * w), zeros((size_t)w), NULL, w, w};
     gate_loss(&d);
     gated_attention_backward(dinp, dz, &d.gate, &dg, d.r, d.inp, d.probs, d.rows);
     fd_list l = {0};
@@ -424,7 +424,7 @@ TEST(fd_gated_attention) {
 
 typedef struct {
     float *out, *pre, *act, *inp, *r, *m1, *m2;
-    ptm_linear fc1, fc2;
+    ptmi_linear fc1, fc2;
     size_t rows;
 } mlp_ud;
 
@@ -435,13 +435,13 @@ static double mlp_loss(void *u) {
 }
 
 static void mlp_case(int masks, const char *label, uint64_t seed) {
-    ptm_rng_seed(&g_rng, seed);
+    ptmi_rng_seed(&g_rng, seed);
     mlp_ud d = {0};
     int w = 4, hid = 8;
     d.rows = 5;
     size_t n = d.rows * (size_t)w, nh = d.rows * (size_t)hid;
-    d.fc1 = (ptm_linear){rnd((size_t)hid * w, -1, 1), rnd((size_t)hid, -1, 1), NULL, hid, w};
-    d.fc2 = (ptm_linear){rnd((size_t)w * hid, -1, 1), rnd((size_t)w, -1, 1), NULL, w, hid};
+    d.fc1 = (ptmi_linear){rnd((size_t)hid * w, -1, 1), rnd((size_t)hid, -1, 1), NULL, hid, w};
+    d.fc2 = (ptmi_linear){rnd((size_t)w * hid, -1, 1), rnd((size_t)w, -1, 1), NULL, w, hid};
     d.inp = rnd(n, -1.5f, 1.5f);
     d.r = rnd(n, -1, 1);
     d.out = zeros(n);
@@ -452,8 +452,8 @@ static void mlp_case(int masks, const char *label, uint64_t seed) {
         d.m2 = drop_mask(n, 0.3f);
     }
     float *dinp = zeros(n), *dhid = zeros(nh), *dpre = zeros(nh), *dy = zeros(n);
-    ptm_linear d1 = {zeros((size_t)hid * w), zeros((size_t)hid), NULL, hid, w};
-    ptm_linear d2 = {zeros((size_t)w * hid), zeros((size_t)w), NULL, w, hid};
+    ptmi_linear d1 = {zeros((size_t)hid * w), zeros((size_t)hid), NULL, hid, w};
+    ptmi_linear d2 = {zeros((size_t)w * hid), zeros((size_t)w), NULL, w, hid};
     mlp_loss(&d);
     mlp_backward(dinp, &d1, &d2, dhid, dpre, dy, d.r, d.inp, d.pre, d.act, &d.fc1, &d.fc2, d.rows,
                  d.m1, d.m2);
@@ -479,7 +479,7 @@ TEST(fd_mlp) {
 
 typedef struct {
     float *out, *q, *k, *v, *ctx, *scores, *probs, *mask, *inp, *r;
-    ptm_layer layer;
+    ptmi_layer layer;
     size_t seqs;
     int n, d, heads;
 } att_ud;
@@ -492,7 +492,7 @@ static double att_loss(void *u) {
 }
 
 static void att_case(int masked, const char *label, uint64_t seed) {
-    ptm_rng_seed(&g_rng, seed);
+    ptmi_rng_seed(&g_rng, seed);
     att_ud a;
     memset(&a, 0, sizeof a);
     a.seqs = 2;
@@ -502,9 +502,10 @@ static void att_case(int masked, const char *label, uint64_t seed) {
     int d = a.d;
     size_t tot = a.seqs * (size_t)a.n * (size_t)d,
            np = a.seqs * (size_t)a.heads * (size_t)a.n * (size_t)a.n;
-    ptm_linear *lins[4] = {&a.layer.q, &a.layer.k, &a.layer.v, &a.layer.o};
+    ptmi_linear *lins[4] = {&a.layer.q, &a.layer.k, &a.layer.v, &a.layer.o};
     for (int i = 0; i < 4; i++)
-        *lins[i] = (ptm_linear){rnd((size_t)d * d, -1, 1), rnd((size_t)d, -0.5f, 0.5f), NULL, d, d};
+        *lins[i] =
+            (ptmi_linear){rnd((size_t)d * d, -1, 1), rnd((size_t)d, -0.5f, 0.5f), NULL, d, d};
     a.inp = rnd(tot, -1.5f, 1.5f);
     a.r = rnd(tot, -1, 1);
     a.out = zeros(tot);
@@ -515,11 +516,11 @@ static void att_case(int masked, const char *label, uint64_t seed) {
     a.scores = zeros((size_t)a.n);
     a.probs = zeros(np);
     if (masked) a.mask = drop_mask(np, 0.3f);
-    ptm_layer g;
+    ptmi_layer g;
     memset(&g, 0, sizeof g);
-    ptm_linear *glins[4] = {&g.q, &g.k, &g.v, &g.o};
+    ptmi_linear *glins[4] = {&g.q, &g.k, &g.v, &g.o};
     for (int i = 0; i < 4; i++)
-        *glins[i] = (ptm_linear){zeros((size_t)d * d), zeros((size_t)d), NULL, d, d};
+        *glins[i] = (ptmi_linear){zeros((size_t)d * d), zeros((size_t)d), NULL, d, d};
     float *dinp = zeros(tot), *dq = zeros(tot), *dk = zeros(tot), *dv = zeros(tot),
           *dctx = zeros(tot), *dp = zeros((size_t)a.n);
     att_loss(&a);
@@ -555,19 +556,19 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* ptm_model_init_weights, then norm weights, biases and running statistics moved away from
+/* ptmi_model_init_weights, then norm weights, biases and running statistics moved away from
  * 1 / 0 so that every term of the norms' gradients matters */
 static void randomize_model(ptm_model *m, uint64_t seed) {
-    ptm_model_init_weights(m, seed);
-    ptm_rng_seed(&g_rng, seed ^ 0x5a5a);
+    ptmi_model_init_weights(m, seed);
+    ptmi_rng_seed(&g_rng, seed ^ 0x5a5a);
     for (int i = 0; i < m->n_table; i++) {
-        ptm_param_entry *e = &m->table[i];
+        ptmi_param_entry *e = &m->table[i];
         if (!e->f32 || e->ndim != 1) continue;
         int scale_like = ends_with(e->name, "weight") || ends_with(e->name, "running_var");
         for (size_t k = 0; k < e->numel; k++)
             e->f32[k] = scale_like ? urand(0.6f, 1.4f) : urand(-0.3f, 0.3f);
     }
-    ptm_model_sync(m);
+    ptmi_model_sync(m);
 }
 
 typedef struct {
@@ -626,8 +627,8 @@ static ptm_status build_model(const model_case *mc, ptm_model **out, ptm_error *
         c.prediction_channel_indices[1] = 2;
         c.num_prediction_channels = 2;
     }
-    ptm_status s = ptm_config_finish(&c, NULL, err);
-    if (s == PTM_OK) s = ptm_model_build(&c, out, err);
+    ptm_status s = ptmi_config_finish(&c, NULL, err);
+    if (s == PTM_OK) s = ptmi_model_build(&c, out, err);
     ptm_config_free(&c);
     return s;
 }
@@ -639,14 +640,14 @@ typedef struct {
     ptm_ctx *ctx;
     float *inp, *out, *r;
     int b;
-    ptm_run_mode run;
-    ptm_rng rng;
+    ptmi_run_mode run;
+    ptmi_rng rng;
 } mix_ud;
 
 static double mix_loss(void *u) {
     mix_ud *d = u;
-    ptm_model_sync(d->m);      /* the forward reads the transposed weights */
-    ptm_rng_seed(&d->rng, 99); /* the same dropout masks on every call */
+    ptmi_model_sync(d->m);      /* the forward reads the transposed weights */
+    ptmi_rng_seed(&d->rng, 99); /* the same dropout masks on every call */
     mixer_layer_forward(d->out, d->inp, &d->ctx->lc[0], &d->m->p.layers[0], &d->m->mixer, d->b,
                         d->m->cfg.num_input_channels, &d->run);
     const ptm_config *c = &d->m->cfg;
@@ -676,7 +677,7 @@ static void mixer_case(const model_case *mc, int training, uint64_t seed) {
     d.ctx = ctx;
     d.b = 2;
     size_t n = (size_t)d.b * c->num_input_channels * c->num_patches * c->d_model;
-    ptm_rng_seed(&g_rng, seed + 1);
+    ptmi_rng_seed(&g_rng, seed + 1);
     d.inp = rnd(n, -1.5f, 1.5f);
     d.r = rnd(n, -1, 1);
     d.out = zeros(n);
@@ -695,7 +696,7 @@ static void mixer_case(const model_case *mc, int training, uint64_t seed) {
     fd_list l = {0};
     fd_add(&l, "layer input", d.inp, dinp, n);
     for (int i = 0; i < m->n_table; i++) {
-        ptm_param_entry *e = &m->table[i];
+        ptmi_param_entry *e = &m->table[i];
         if (!e->trainable || !e->f32 || !strstr(e->name, "mixers.0.")) continue;
         fd_add(&l, e->name, e->f32, gm->arena + (e->f32 - m->arena), e->numel);
     }
@@ -760,7 +761,7 @@ static double model_loss(void *u) {
     model_ud *d = u;
     ptm_error err;
     ptm_tensor_view v;
-    ptm_model_sync(d->m);
+    ptmi_model_sync(d->m);
     if (ptm_forward(d->ctx, &d->in, &err) != PTM_OK) return NAN;
     if (ptm_ctx_output(d->ctx, "loss", &v, &err) != PTM_OK) return NAN;
     g_lscale = fabs((double)v.data[0]);
@@ -785,7 +786,7 @@ static void model_case_run(const model_case *mc, uint64_t seed) {
         return;
     }
     int negbin = c->loss == PTM_LOSS_NLL && c->distribution_output == PTM_DIST_NEGATIVE_BINOMIAL;
-    ptm_rng_seed(&g_rng, seed + 1);
+    ptmi_rng_seed(&g_rng, seed + 1);
     float *past = zeros((size_t)B * L * C), *fut = zeros((size_t)B * H * C);
     float *tgt = zeros((size_t)B * T), *pmask = zeros((size_t)B * C * N);
     int64_t labels[3];
@@ -834,7 +835,7 @@ static void model_case_run(const model_case *mc, uint64_t seed) {
     fd_list l = {0};
     int entries = 0;
     for (int i = 0; i < m->n_table; i++) {
-        ptm_param_entry *e = &m->table[i];
+        ptmi_param_entry *e = &m->table[i];
         if (!e->trainable || !e->f32) continue;
         ptm_tensor_view g;
         ptm_status s = ptm_ctx_grad(ctx, e->name, &g, &err);

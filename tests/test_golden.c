@@ -41,7 +41,7 @@ static double read_rel_tol(const char *dir, const char *section) {
     double tol = 1e-4;
     unsigned char *buf = NULL;
     size_t n = 0;
-    if (ptm_read_file(path, 1 << 24, &buf, &n, NULL) != PTM_OK) return tol;
+    if (ptmi_read_file(path, 1 << 24, &buf, &n, NULL) != PTM_OK) return tol;
     json_value *root = NULL;
     if (json_parse((const char *)buf, n, path, &root, NULL) == PTM_OK) {
         const json_value *t = json_get(root, section);
@@ -80,7 +80,7 @@ static int lookup(const ptm_ctx *ctx, const ptm_model *m, const char *name, ptm_
     if (strncmp(name, "grad.", 5) == 0) return ptm_ctx_grad(ctx, name + 5, v, NULL) == PTM_OK;
     if (strncmp(name, "buffer_after.", 13) == 0 && m) {
         for (int i = 0; i < m->n_table; i++) {
-            const ptm_param_entry *e = &m->table[i];
+            const ptmi_param_entry *e = &m->table[i];
             if (strcmp(e->name, name + 13) != 0) continue;
             v->name = e->name;
             v->data = e->f32;
@@ -379,6 +379,6 @@ int main(int argc, char **argv) {
         }
         free(names);
     }
-    printf("golden (kernels %s): %d passed, %d failed\n", ptm_kernels_name(), pass, fail);
+    printf("golden (kernels %s): %d passed, %d failed\n", ptmi_kernels_name(), pass, fail);
     return fail ? 1 : 0;
 }

@@ -136,7 +136,7 @@ static unsigned char *make_st(const st_mut *mu, size_t *out_len) {
     unsigned char *d = malloc(dcap);
     hl += (size_t)snprintf(h + hl, cap - hl, "{\"__metadata__\":{\"format\":\"pt\"}");
     for (int i = 0; i < m->n_table; i++) {
-        const ptm_param_entry *e = &m->table[i];
+        const ptmi_param_entry *e = &m->table[i];
         if (mu && mu->skip && strcmp(mu->skip, e->name) == 0) continue;
         const char *name = e->name;
         if (mu && mu->rename && strcmp(mu->rename, e->name) == 0) name = mu->rename_to;
@@ -552,7 +552,7 @@ static int absurd_configs(int verbose) {
     ptm_model *m = NULL;
     ptm_ctx *ctx = NULL;
     if (ptm_config_parse(wide, strlen(wide), "wide", -1, &c, &err) != PTM_OK ||
-        ptm_model_build(&c, &m, &err) != PTM_OK) {
+        ptmi_model_build(&c, &m, &err) != PTM_OK) {
         bad++;
     } else {
         ptm_ctx_params cp = ptm_ctx_default_params();
@@ -578,12 +578,12 @@ static int absurd_configs(int verbose) {
     if (csv_parse("date,a\n2020-01-01,1\n", 20, "x.csv", &opt, &t, &err) != PTM_ERR_LIMIT) bad++;
     const char *ts = "@dimensions 268435456\n@data\n1\n";
     write_file("limit.ts", ts, strlen(ts));
-    ptm_ts_dataset d;
-    if (ptm_ts_load(tmp_path("limit.ts"), 0, &d, &err) != PTM_ERR_LIMIT) bad++;
+    ptmi_ts_dataset d;
+    if (ptmi_ts_load(tmp_path("limit.ts"), 0, &d, &err) != PTM_ERR_LIMIT) bad++;
     /* 3 cases x 2^27 steps x 1 channel: beyond the 2^28-cell limit */
     const char *ts2 = "@data\n1\n2\n3\n";
     write_file("limit2.ts", ts2, strlen(ts2));
-    if (ptm_ts_load(tmp_path("limit2.ts"), 1 << 27, &d, &err) != PTM_ERR_LIMIT) bad++;
+    if (ptmi_ts_load(tmp_path("limit2.ts"), 1 << 27, &d, &err) != PTM_ERR_LIMIT) bad++;
     return bad;
 }
 
@@ -664,10 +664,10 @@ TEST(csv_hostile) {
 
 static ptm_status ts_case(const char *text, size_t len, int length, ptm_error *err) {
     write_file("hostile.ts", text, len);
-    ptm_ts_dataset d;
-    ptm_status s = ptm_ts_load(tmp_path("hostile.ts"), length, &d, err);
+    ptmi_ts_dataset d;
+    ptm_status s = ptmi_ts_load(tmp_path("hostile.ts"), length, &d, err);
     if (s != PTM_OK && (d.values || d.ncases)) tu_fail++;
-    ptm_ts_free(&d);
+    ptmi_ts_free(&d);
     return s;
 }
 #define TS(text, expected)                                                                         \
@@ -756,14 +756,14 @@ static ptm_status resume(ptm_error *errp) {
     size_t np = g_model->arena_floats;
     ptm_model *m = NULL;
     ptm_error err;
-    if (ptm_model_build(&g_model->cfg, &m, &err) != PTM_OK) return PTM_ERR_NOMEM;
+    if (ptmi_model_build(&g_model->cfg, &m, &err) != PTM_OK) return PTM_ERR_NOMEM;
     float *am = calloc(np, sizeof(float)), *av = calloc(np, sizeof(float));
     int epoch = 0, best_epoch = 0, bad = 0;
     int64_t step = 0;
     double best_val = 0;
     memset(&err, 0, sizeof err);
     ptm_status s =
-        ptm_train_load_state(g_last, m, am, av, &epoch, &step, &best_val, &best_epoch, &bad, &err);
+        ptmi_train_load_state(g_last, m, am, av, &epoch, &step, &best_val, &best_epoch, &bad, &err);
     if (s != PTM_OK && err.code != s) tu_fail++;
     *errp = err;
     free(am);
@@ -827,7 +827,7 @@ TEST(resume_state_hostile) {
         ptm_config c;
         ptm_model *m8 = NULL;
         CHECK_STATUS(ptm_config_parse(other, strlen(other), "x", -1, &c, &err), PTM_OK);
-        CHECK_STATUS(ptm_model_build(&c, &m8, &err), PTM_OK);
+        CHECK_STATUS(ptmi_model_build(&c, &m8, &err), PTM_OK);
         CHECK_STATUS(ptm_model_save(m8, g_last, &err), PTM_OK);
         ptm_model_free(m8);
         ptm_config_free(&c);
@@ -934,7 +934,7 @@ int main(void) {
     ptm_config c;
     ptm_error err;
     if (ptm_config_parse(base_config, strlen(base_config), "base", -1, &c, &err) != PTM_OK ||
-        ptm_model_build(&c, &g_model, &err) != PTM_OK) {
+        ptmi_model_build(&c, &g_model, &err) != PTM_OK) {
         fprintf(stderr, "test_hostile: base model: %s\n", err.text);
         return 1;
     }
@@ -944,7 +944,7 @@ int main(void) {
     for (int i = 0; i < g_model->n_table; i++)
         if (strstr(g_model->table[i].name, "running_var"))
             for (size_t k = 0; k < g_model->table[i].numel; k++) g_model->table[i].f32[k] = 1.0f;
-    ptm_model_sync(g_model);
+    ptmi_model_sync(g_model);
 
     RUN(model_base_loads);
     RUN(model_truncated_anywhere);

@@ -35,11 +35,11 @@ TEST(test_threads_deterministic) {
     c.self_attn_heads = 2;
     ptm_error err;
     ptm_model *m = NULL;
-    CHECK_STATUS(ptm_config_finish(&c, "test", &err), PTM_OK);
-    CHECK_STATUS(ptm_model_build(&c, &m, &err), PTM_OK);
+    CHECK_STATUS(ptmi_config_finish(&c, "test", &err), PTM_OK);
+    CHECK_STATUS(ptmi_model_build(&c, &m, &err), PTM_OK);
     ptm_config_free(&c);
     if (!m) return;
-    ptm_model_init_weights(m, 3);
+    ptmi_model_init_weights(m, 3);
     int B = 16;
     size_t n = (size_t)B * 64 * 3, nf = (size_t)B * 12 * 3;
     float *x = malloc(n * sizeof(float)), *fut = malloc(nf * sizeof(float));
@@ -154,11 +154,11 @@ TEST(test_eval_chunks_deterministic) {
         }
         ptm_error err;
         ptm_model *m = NULL;
-        CHECK_STATUS(ptm_config_finish(&c, "test", &err), PTM_OK);
-        CHECK_STATUS(ptm_model_build(&c, &m, &err), PTM_OK);
+        CHECK_STATUS(ptmi_config_finish(&c, "test", &err), PTM_OK);
+        CHECK_STATUS(ptmi_model_build(&c, &m, &err), PTM_OK);
         ptm_config_free(&c);
         if (!m) return;
-        ptm_model_init_weights(m, 11 + variant);
+        ptmi_model_init_weights(m, 11 + variant);
         int B = 5, N = ptm_model_config(m)->num_patches;
         size_t per = 48 * 3;
         float *x = malloc(B * per * sizeof(float)),
@@ -217,11 +217,11 @@ TEST(test_scale_paths) {
         if (variant == 2) c.mode = PTM_MODE_MIX_CHANNEL;
         ptm_error err;
         ptm_model *m = NULL;
-        CHECK_STATUS(ptm_config_finish(&c, "test", &err), PTM_OK);
-        CHECK_STATUS(ptm_model_build(&c, &m, &err), PTM_OK);
+        CHECK_STATUS(ptmi_config_finish(&c, "test", &err), PTM_OK);
+        CHECK_STATUS(ptmi_model_build(&c, &m, &err), PTM_OK);
         ptm_config_free(&c);
         if (!m) return;
-        ptm_model_init_weights(m, 40 + variant);
+        ptmi_model_init_weights(m, 40 + variant);
         const ptm_config *mc = ptm_model_config(m);
         int B = 3;
         size_t n = (size_t)B * mc->context_length * mc->num_input_channels;
@@ -229,10 +229,10 @@ TEST(test_scale_paths) {
         float *x = malloc(n * sizeof(float)), *ref = malloc(no * sizeof(float));
         unsigned seed = 77;
         for (size_t i = 0; i < n; i++) x[i] = frand(&seed) + 0.1f * (float)(i % 13);
-        int levels[3] = {PTM_KERNELS_SCALAR, PTM_KERNELS_AVX2, PTM_KERNELS_AVX512};
+        int levels[3] = {PTMI_KERNELS_SCALAR, PTMI_KERNELS_AVX2, PTMI_KERNELS_AVX512};
         for (int li = 0; li < 3; li++) {
-            int prev = ptm_kernels_set_max_level(levels[li]);
-            if (ptm_kernels_level() == levels[li]) {
+            int prev = ptmi_kernels_set_max_level(levels[li]);
+            if (ptmi_kernels_level() == levels[li]) {
                 ptm_ctx *ctx = NULL;
                 ptm_ctx_params cp = ptm_ctx_default_params();
                 cp.max_batch = B;
@@ -264,7 +264,7 @@ TEST(test_scale_paths) {
                 }
                 ptm_ctx_free(ctx);
             }
-            ptm_kernels_set_max_level(prev);
+            ptmi_kernels_set_max_level(prev);
         }
         free(x);
         free(ref);
@@ -276,6 +276,6 @@ int main(void) {
     RUN(test_threads_deterministic);
     RUN(test_eval_chunks_deterministic);
     RUN(test_scale_paths);
-    printf("kernels: %s\n", ptm_kernels_name());
+    printf("kernels: %s\n", ptmi_kernels_name());
     return test_summary("test_kernel_paths");
 }

@@ -43,7 +43,7 @@ static float *fdup(const float *v, size_t n) {
 
 /* ---- one check per field: kt (the level) against ref (the scalar table) */
 
-static void check_gemm_acc(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_gemm_acc(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     unsigned seed = 1;
     size_t shapes[][3] = {{1, 1, 1},     {4, 16, 8},    {5, 17, 3},     {7, 8, 64},
                           {64, 128, 64}, {13, 31, 9},   {3, 96, 1024},  {130, 2, 4},
@@ -66,9 +66,9 @@ static void check_gemm_acc(const ptm_kernel_table *kt, const ptm_kernel_table *r
     }
 }
 
-/* the linear layer against the plain scalar layer (linear_forward) and libm GELU, on shapes
+/* the linear layer against the plain scalar layer (linear_forward_wb) and libm GELU, on shapes
  * that hit every tile edge and the k / n blocking; the output must be overwritten */
-static void check_linear(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_linear(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     (void)ref;
     unsigned seed = 3;
     size_t shapes[][3] = {{1, 1, 1},    {3, 200, 0},   {5, 20, 0},    {8, 32, 16},  {9, 33, 7},
@@ -82,7 +82,7 @@ static void check_linear(const ptm_kernel_table *kt, const ptm_kernel_table *ref
             for (size_t k = 0; k < K; k++) Wt[k * N + n] = W[n * K + k];
         for (int gelu = 0; gelu < 2; gelu++)
             for (int hasb = 0; hasb < 2; hasb++) {
-                linear_forward(want, A, W, hasb ? bias : NULL, M, (int)K, (int)N);
+                linear_forward_wb(want, A, W, hasb ? bias : NULL, M, (int)K, (int)N);
                 if (gelu)
                     for (size_t i = 0; i < M * N; i++) want[i] = gelu_scalar(want[i]);
                 for (size_t i = 0; i < M * N; i++) got[i] = 1e30f;
@@ -101,7 +101,7 @@ static void check_linear(const ptm_kernel_table *kt, const ptm_kernel_table *ref
 /* series products against a GEMM per series (row bias, libm GELU): odd series counts (a tile
  * split over two series), D of one and several vectors of the level's series width, and D
  * off that width (the kernel's GEMM fallback) */
-static void check_gemm_series(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_gemm_series(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     unsigned seed = 9;
     size_t width = kt->series_width ? kt->series_width : 8;
     size_t shapes[][4] = {{128, 16, 64, 3}, {64, 32, 128, 5}, {13, 16, 7, 1},
@@ -136,7 +136,7 @@ static void check_gemm_series(const ptm_kernel_table *kt, const ptm_kernel_table
 
 /* GELU forward and the written, masked backward: every length up to two vectors (tails), and a
  * long one; in place for the forward */
-static void check_gelu(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_gelu(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     unsigned seed = 11;
     size_t lens[4] = {1003, 7, 17, 33};
     for (int li = 0; li < 4; li++) {
@@ -165,7 +165,7 @@ static void check_gelu(const ptm_kernel_table *kt, const ptm_kernel_table *ref) 
 
 /* the gate along rows: widths with and without a vector tail, 16 (the 16-row blocks), row
  * counts with a block tail; with and without the residual */
-static void check_softmax_gate(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_softmax_gate(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     unsigned seed = 13;
     int widths[7] = {16, 12, 7, 64, 70, 8, 24};
     for (int wi = 0; wi < 7; wi++) {
@@ -194,7 +194,7 @@ static void check_softmax_gate(const ptm_kernel_table *kt, const ptm_kernel_tabl
 
 /* the gate down columns (mix_channel's channel gate, the patch gate): r rows mixed, w columns;
  * widths with and without a partial vector, a single row */
-static void check_softmax_cols_gate(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_softmax_cols_gate(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     unsigned seed = 17;
     size_t cw[5] = {16, 37, 160, 8, 5};
     int rs[2] = {7, 1};
@@ -225,7 +225,7 @@ static void check_softmax_cols_gate(const ptm_kernel_table *kt, const ptm_kernel
 }
 
 /* gated attention backward: dz written, dx accumulated; softmax rows as p */
-static void check_gate_backward(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_gate_backward(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     unsigned seed = 19;
     int widths[7] = {16, 12, 7, 64, 70, 8, 24};
     for (int wi = 0; wi < 7; wi++) {
@@ -257,7 +257,7 @@ static void check_gate_backward(const ptm_kernel_table *kt, const ptm_kernel_tab
 /* LayerNorm forward (outputs and saved statistics, with and without them), d(input) and the
  * parameter gradients: widths the kernels take (multiples of 16 and 8 to 64) and those they
  * hand on (12, 80), row counts around the 16-row blocks */
-static void check_layernorm(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_layernorm(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     unsigned seed = 31;
     int widths[8] = {8, 16, 24, 32, 48, 64, 12, 80};
     size_t nrows[5] = {1, 15, 16, 17, 53};
@@ -310,7 +310,7 @@ static void check_layernorm(const ptm_kernel_table *kt, const ptm_kernel_table *
 }
 
 /* dropout masks over ranges that start and end off the vector width, bit for bit */
-static void check_dropout_mask(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_dropout_mask(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     size_t n = 4099;
     float *m1 = malloc(n * sizeof(float)), *m2 = malloc(n * sizeof(float));
     size_t ranges[4][2] = {{0, 4099}, {3, 1003}, {256, 263}, {5, 5}};
@@ -330,7 +330,7 @@ static void check_dropout_mask(const ptm_kernel_table *kt, const ptm_kernel_tabl
 
 /* AdamW: bit for bit with the scalar loop (fmaf), with and without a decay mask, an odd
  * length for the tail, three steps */
-static void check_adamw(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_adamw(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     size_t n = 1237;
     unsigned seed = 41;
     float *p[2], *m[2], *v[2], *g = fvec(n, &seed, 1.0f);
@@ -367,7 +367,7 @@ static void check_adamw(const ptm_kernel_table *kt, const ptm_kernel_table *ref)
 
 /* std-scaler statistics of 1..8 adjacent channels, with and without an observed mask (some
  * series fully unobserved), bit for bit */
-static void check_std_stats(const ptm_kernel_table *kt, const ptm_kernel_table *ref) {
+static void check_std_stats(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
     int L = 40, C = 11;
     size_t nx = (size_t)L * C;
     unsigned seed = 57;
@@ -391,12 +391,12 @@ static void check_std_stats(const ptm_kernel_table *kt, const ptm_kernel_table *
 
 /* every field of every table this CPU runs: set, and equal to the oracle */
 TEST(test_table_fields) {
-    const ptm_kernel_table *ref = ptm_kernels_at(PTM_KERNELS_SCALAR);
+    const ptmi_kernel_table *ref = ptmi_kernels_at(PTMI_KERNELS_SCALAR);
     CHECK(ref != NULL);
     if (!ref) return;
-    int levels[3] = {PTM_KERNELS_SCALAR, PTM_KERNELS_AVX2, PTM_KERNELS_AVX512}, tested = 0;
+    int levels[3] = {PTMI_KERNELS_SCALAR, PTMI_KERNELS_AVX2, PTMI_KERNELS_AVX512}, tested = 0;
     for (int li = 0; li < 3; li++) {
-        const ptm_kernel_table *kt = ptm_kernels_at(levels[li]);
+        const ptmi_kernel_table *kt = ptmi_kernels_at(levels[li]);
         if (!kt) continue;
         tested++;
         CHECK(kt->name && kt->gemm_acc && kt->linear && kt->gemm_series && kt->gelu &&
@@ -418,9 +418,9 @@ TEST(test_table_fields) {
         printf("kernel table %s: every field checked\n", kt->name);
     }
     /* the level in use is one of them, and capping selects the scalar table */
-    int prev = ptm_kernels_force_scalar(1);
-    CHECK(ptm_kernels() == ref && strcmp(ptm_kernels_name(), "scalar") == 0);
-    ptm_kernels_force_scalar(prev);
+    int prev = ptmi_kernels_force_scalar(1);
+    CHECK(ptmi_kernels() == ref && strcmp(ptmi_kernels_name(), "scalar") == 0);
+    ptmi_kernels_force_scalar(prev);
     CHECK(tested >= 1);
 }
 
@@ -435,22 +435,22 @@ TEST(test_entry_points) {
     float *got = malloc(3 * M * K * sizeof(float));
     for (size_t n = 0; n < N; n++)
         for (size_t k = 0; k < K; k++) Wt[k * N + n] = W[n * K + k];
-    int levels[3] = {PTM_KERNELS_SCALAR, PTM_KERNELS_AVX2, PTM_KERNELS_AVX512};
+    int levels[3] = {PTMI_KERNELS_SCALAR, PTMI_KERNELS_AVX2, PTMI_KERNELS_AVX512};
     for (int li = 0; li < 3; li++) {
-        int prev = ptm_kernels_set_max_level(levels[li]);
+        int prev = ptmi_kernels_set_max_level(levels[li]);
         for (int gelu = 0; gelu < 2; gelu++) {
-            linear_forward(want, A, W, b, M, (int)K, (int)N);
+            linear_forward_wb(want, A, W, b, M, (int)K, (int)N);
             if (gelu)
                 for (size_t i = 0; i < M * N; i++) want[i] = gelu_scalar(want[i]);
             for (size_t i = 0; i < M * N; i++) got[i] = 1e30f;
-            ptm_linear_fused(M, N, K, A, K, Wt, N, b, got, N, gelu);
+            ptmi_linear_fused(M, N, K, A, K, Wt, N, b, got, N, gelu);
             CHECK(max_rel(got, want, M * N) < 1e-5);
         }
         /* dinp = dout W written over garbage (dout [M, N], W [N, K]) */
         memset(want, 0, M * K * sizeof(float));
-        ptm_gemm_acc_ref(M, K, N, A, K, 1, W, K, want, K);
+        ptmi_gemm_acc_ref(M, K, N, A, K, 1, W, K, want, K);
         for (size_t i = 0; i < M * K; i++) got[i] = 1e30f;
-        ptm_linear_fused(M, K, N, A, K, W, K, NULL, got, K, 0);
+        ptmi_linear_fused(M, K, N, A, K, W, K, NULL, got, K, 0);
         CHECK(max_rel(got, want, M * K) < 1e-5);
         /* series products: S = 3 series of D columns, D 16 (on the width) and 12 (off it) */
         size_t Ds[2] = {16, 12};
@@ -460,16 +460,16 @@ TEST(test_entry_points) {
                 float *c = want + s * M * D;
                 for (size_t m = 0; m < M; m++)
                     for (size_t j = 0; j < D; j++) c[m * D + j] = b[m % N];
-                ptm_gemm_acc_ref(M, D, KS, A, KS, 1, W + s * KS * D, D, c, D);
+                ptmi_gemm_acc_ref(M, D, KS, A, KS, 1, W + s * KS * D, D, c, D);
                 for (size_t i = 0; i < M * D; i++) c[i] = gelu_scalar(c[i]);
             }
             float rb[19];
             for (size_t m = 0; m < M; m++) rb[m] = b[m % N];
             for (size_t i = 0; i < S * M * D; i++) got[i] = 1e30f;
-            ptm_gemm_series(M, D, KS, A, KS, W, KS * D, D, rb, got, M * D, D, S, 1);
+            ptmi_gemm_series(M, D, KS, A, KS, W, KS * D, D, rb, got, M * D, D, S, 1);
             CHECK(max_rel(got, want, S * M * D) < 1e-5);
         }
-        ptm_kernels_set_max_level(prev);
+        ptmi_kernels_set_max_level(prev);
     }
     free(A);
     free(W);
@@ -492,9 +492,9 @@ TEST(test_linear_fast_path) {
         for (int i = 0; i < in; i++) wt[(size_t)i * out + o] = w[(size_t)o * in + i];
     for (int o = 0; o < out; o++) b[o] = frand(&seed);
     for (size_t i = 0; i < rows * (size_t)in; i++) x[i] = frand(&seed);
-    ptm_linear lin = {w, b, wt, out, in};
-    linear_forward(y1, x, w, b, rows, in, out);
-    linear_fwd(y2, x, &lin, rows);
+    ptmi_linear lin = {w, b, wt, out, in};
+    linear_forward_wb(y1, x, w, b, rows, in, out);
+    linear_forward(y2, x, &lin, rows);
     CHECK(max_rel(y2, y1, rows * (size_t)out) < 1e-5);
     free(w);
     free(wt);
@@ -506,7 +506,7 @@ TEST(test_linear_fast_path) {
 TEST(test_gelu_fast) {
     double worst = 0.0;
     for (float x = -8.0f; x <= 8.0f; x += 0.001f) {
-        double d = fabs((double)ptm_gelu_fast(x) - (double)gelu_scalar(x));
+        double d = fabs((double)ptmi_gelu_fast(x) - (double)gelu_scalar(x));
         if (d > worst) worst = d;
     }
     CHECK(worst < 2e-6);
@@ -524,18 +524,18 @@ TEST(test_scaler_rows_kernel) {
         x[i] = 4.0f * frand(&seed) + 0.5f * (float)(i % 5);
         obs[i] = frand(&seed) > -0.6f ? 1.0f : 0.0f;
     }
-    int levels[3] = {PTM_KERNELS_SCALAR, PTM_KERNELS_AVX2, PTM_KERNELS_AVX512};
+    int levels[3] = {PTMI_KERNELS_SCALAR, PTMI_KERNELS_AVX2, PTMI_KERNELS_AVX512};
     float *pa[3], *lo[3], *sc[3];
     for (int k = 0; k < 3; k++) {
         pa[k] = calloc(rows * N * P, sizeof(float));
         lo[k] = calloc(rows, sizeof(float));
         sc[k] = calloc(rows, sizeof(float));
-        int prev = ptm_kernels_set_max_level(levels[k]);
+        int prev = ptmi_kernels_set_max_level(levels[k]);
         size_t cuts[4] = {0, 5, 19, rows}; /* ranges across sample boundaries */
         for (int q = 0; q < 3; q++)
-            scaler_patchify_rows(pa[k], lo[k], sc[k], x, q == 1 ? NULL : obs, PTM_SCALING_STD, L, C,
-                                 N, P, stride, cuts[q], cuts[q + 1]);
-        ptm_kernels_set_max_level(prev);
+            scaler_patchify_forward(pa[k], lo[k], sc[k], x, q == 1 ? NULL : obs, PTM_SCALING_STD, L,
+                                    C, N, P, stride, cuts[q], cuts[q + 1]);
+        ptmi_kernels_set_max_level(prev);
     }
     for (int k = 1; k < 3; k++) {
         CHECK(memcmp(lo[0], lo[k], rows * sizeof(float)) == 0);
@@ -555,9 +555,9 @@ TEST(test_scaler_rows_kernel) {
 TEST(test_dropout_masks) {
     size_t n = 200000;
     float *m1 = malloc(n * sizeof(float)), *m2 = malloc(n * sizeof(float));
-    ptm_rng r1, r2;
-    ptm_rng_seed(&r1, 17);
-    ptm_rng_seed(&r2, 17);
+    ptmi_rng r1, r2;
+    ptmi_rng_seed(&r1, 17);
+    ptmi_rng_seed(&r2, 17);
     dropout_mask_fill(m1, n, 0.2f, &r1);
     dropout_mask_fill(m2, n, 0.2f, &r2);
     size_t dropped = 0;
@@ -572,13 +572,13 @@ TEST(test_dropout_masks) {
     dropout_mask_fill(m2, n, 0.2f, &r2); /* the next key gives another mask */
     CHECK(memcmp(m1, m2, n * sizeof(float)) != 0);
     /* the SIMD mask is the scalar one, bit for bit (odd length: the scalar tail too) */
-    ptm_rng_seed(&r1, 23);
-    ptm_rng_seed(&r2, 23);
-    int prev = ptm_kernels_force_scalar(1);
+    ptmi_rng_seed(&r1, 23);
+    ptmi_rng_seed(&r2, 23);
+    int prev = ptmi_kernels_force_scalar(1);
     dropout_mask_fill(m1, n - 5, 0.3f, &r1);
-    ptm_kernels_force_scalar(0);
+    ptmi_kernels_force_scalar(0);
     dropout_mask_fill(m2, n - 5, 0.3f, &r2);
-    ptm_kernels_force_scalar(prev);
+    ptmi_kernels_force_scalar(prev);
     CHECK(memcmp(m1, m2, (n - 5) * sizeof(float)) == 0);
     free(m1);
     free(m2);
@@ -591,6 +591,6 @@ int main(void) {
     RUN(test_gelu_fast);
     RUN(test_scaler_rows_kernel);
     RUN(test_dropout_masks);
-    printf("kernels: %s\n", ptm_kernels_name());
+    printf("kernels: %s\n", ptmi_kernels_name());
     return test_summary("test_kernels");
 }

@@ -294,7 +294,7 @@ TEST(test_layers) {
     CHECK_NEAR(gelu_scalar(0.0f), 0.0, 0.0);
     /* linear */
     float w[6] = {1, 2, 3, 4, 5, 6}, b[2] = {0.5f, -1}, x[3] = {1, -1, 2}, y[2];
-    linear_forward(y, x, w, b, 1, 3, 2);
+    linear_forward_wb(y, x, w, b, 1, 3, 2);
     CHECK_NEAR(y[0], 1 - 2 + 6 + 0.5, 1e-6);
     CHECK_NEAR(y[1], 4 - 5 + 12 - 1, 1e-6);
     /* LayerNorm: zero mean, unit variance with unit weight */
@@ -310,7 +310,7 @@ TEST(test_layers) {
     CHECK_NEAR(out[2], 1.0, 1e-6);
     /* gated attention: the softmax weights of a zero gate are uniform */
     float gw[9] = {0}, gb[3] = {0}, gx[3] = {3, 6, 9}, gy[3], gp[3];
-    ptm_linear gate = {gw, gb, NULL, 3, 3};
+    ptmi_linear gate = {gw, gb, NULL, 3, 3};
     gated_attention_forward(gy, gp, gx, &gate, 1);
     CHECK_NEAR(gp[0] + gp[1] + gp[2], 1.0, 1e-6);
     CHECK_NEAR(gy[1], 2.0, 1e-5);
@@ -341,7 +341,7 @@ TEST(test_layers) {
 TEST(test_masks) {
     float mask[2 * 3 * 10], noise[10];
     int unm[1] = {1};
-    random_mask(mask, noise, 2, 3, 10, 0.3, 1, unm, 1, 42);
+    random_mask_draw(mask, noise, 2, 3, 10, 0.3, 1, unm, 1, 42);
     int masked0 = 0, same = 1, zero1 = 1;
     for (int n = 0; n < 10; n++) {
         masked0 += mask[n] != 0.0f;
@@ -352,12 +352,12 @@ TEST(test_masks) {
     CHECK(same);              /* channel consistent */
     CHECK(zero1);             /* channel 1 is never masked */
     float mask2[60];
-    random_mask(mask2, noise, 2, 3, 10, 0.3, 1, unm, 1, 42);
+    random_mask_draw(mask2, noise, 2, 3, 10, 0.3, 1, unm, 1, 42);
     CHECK(memcmp(mask, mask2, sizeof mask) == 0);
     int rowk[4];
     int ks[2] = {2, 3};
     float fm[4 * 1 * 6];
-    forecast_mask(fm, rowk, 4, 1, 6, ks, 2, NULL, 0, 7);
+    forecast_mask_draw(fm, rowk, 4, 1, 6, ks, 2, NULL, 0, 7);
     int count2 = 0, count3 = 0;
     for (int bi = 0; bi < 4; bi++) {
         int k = 0, tail = 1;

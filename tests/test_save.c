@@ -3,8 +3,8 @@
  * - every golden case is loaded, saved to a temporary folder, reloaded: config fields equal,
  *   every tensor bit-identical, and the written config.json has the golden key set, value
  *   types and values (it is even byte-identical: the goldens are HF's own serialisation);
- * - ptm_config_write_json float formatting (Python repr) and its errors;
- * - ptm_write_file_atomic: write, overwrite, no temporary left behind, clean PTM_ERR_IO;
+ * - ptmi_config_write_json float formatting (Python repr) and its errors;
+ * - ptmi_write_file_atomic: write, overwrite, no temporary left behind, clean PTM_ERR_IO;
  * - AdamW, clip_grad_norm and OneCycleLR against numbers produced by torch 1.13 on CPU
  *   (float32), hard-coded below; the script that produced them is quoted above the data.
  *
@@ -38,7 +38,7 @@ static char g_tmp[256];
 static char *read_all(const char *path, size_t *len) {
     unsigned char *buf = NULL;
     size_t n = 0;
-    if (ptm_read_file(path, 0, &buf, &n, NULL) != PTM_OK) return NULL;
+    if (ptmi_read_file(path, 0, &buf, &n, NULL) != PTM_OK) return NULL;
     if (len) *len = n;
     return (char *)buf;
 }
@@ -235,7 +235,7 @@ static void round_trip_case(const char *name) {
         check_config_equal(&m1->cfg, &m2->cfg);
         CHECK_EQ_INT(m1->n_table, m2->n_table);
         for (int i = 0; i < m1->n_table && i < m2->n_table; i++) {
-            const ptm_param_entry *a = &m1->table[i], *b = &m2->table[i];
+            const ptmi_param_entry *a = &m1->table[i], *b = &m2->table[i];
             CHECK(strcmp(a->name, b->name) == 0);
             CHECK_EQ_INT(a->ndim, b->ndim);
             CHECK(memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof a->shape[0]) == 0);
@@ -293,7 +293,7 @@ TEST(config_json_format) {
     ptm_config c;
     ptm_config_defaults(&c);
     c.model_class = PTM_CLASS_REGRESSION;
-    CHECK_STATUS(ptm_config_finish(&c, NULL, &err), PTM_OK);
+    CHECK_STATUS(ptmi_config_finish(&c, NULL, &err), PTM_OK);
     c.dropout = 0.2f;
     c.head_dropout = 0.0f;
     c.norm_eps = 1e-5f;
@@ -307,7 +307,7 @@ TEST(config_json_format) {
     c.forecast_mask_patches_is_list = 0;
     char *t = NULL;
     size_t len = 0;
-    CHECK_STATUS(ptm_config_write_json(&c, &t, &len, &err), PTM_OK);
+    CHECK_STATUS(ptmi_config_write_json(&c, &t, &len, &err), PTM_OK);
     if (t) {
         CHECK(strlen(t) == len);
         CHECK(len > 2 && t[0] == '{' && t[len - 2] == '}' && t[len - 1] == '\n');
@@ -347,21 +347,21 @@ TEST(config_json_format) {
         c.init_std = reprs[i].v;
         char want[64];
         snprintf(want, sizeof want, "\n  \"init_std\": %s,\n", reprs[i].text);
-        CHECK_STATUS(ptm_config_write_json(&c, &t, &len, &err), PTM_OK);
+        CHECK_STATUS(ptmi_config_write_json(&c, &t, &len, &err), PTM_OK);
         if (t) CHECK(has(t, want));
         free(t);
     }
     /* errors */
     c.init_std = NAN;
     t = (char *)&c;
-    CHECK_STATUS(ptm_config_write_json(&c, &t, &len, &err), PTM_ERR_CONFIG);
+    CHECK_STATUS(ptmi_config_write_json(&c, &t, &len, &err), PTM_ERR_CONFIG);
     CHECK(t == NULL);
     CHECK(strcmp(err.field, "init_std") == 0);
     c.init_std = 0.02f;
     c.mode = (ptm_mode)7;
-    CHECK_STATUS(ptm_config_write_json(&c, &t, &len, &err), PTM_ERR_CONFIG);
+    CHECK_STATUS(ptmi_config_write_json(&c, &t, &len, &err), PTM_ERR_CONFIG);
     CHECK(strcmp(err.field, "mode") == 0);
-    CHECK_STATUS(ptm_config_write_json(NULL, &t, &len, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptmi_config_write_json(NULL, &t, &len, &err), PTM_ERR_ARG);
     ptm_config_free(&c);
 }
 
@@ -374,15 +374,15 @@ TEST(write_file_atomic) {
     CHECK(mkdir(dir, 0755) == 0);
     snprintf(path, sizeof path, "%s/f.txt", dir);
     size_t n = 0;
-    CHECK_STATUS(ptm_write_file_atomic(path, "hello world", 11, &err), PTM_OK);
+    CHECK_STATUS(ptmi_write_file_atomic(path, "hello world", 11, &err), PTM_OK);
     char *t = read_all(path, &n);
     CHECK(t && n == 11 && memcmp(t, "hello world", 11) == 0);
     free(t);
-    CHECK_STATUS(ptm_write_file_atomic(path, "bye", 3, &err), PTM_OK); /* overwrite, shorter */
+    CHECK_STATUS(ptmi_write_file_atomic(path, "bye", 3, &err), PTM_OK); /* overwrite, shorter */
     t = read_all(path, &n);
     CHECK(t && n == 3 && memcmp(t, "bye", 3) == 0);
     free(t);
-    CHECK_STATUS(ptm_write_file_atomic(path, NULL, 0, &err), PTM_OK); /* empty */
+    CHECK_STATUS(ptmi_write_file_atomic(path, NULL, 0, &err), PTM_OK); /* empty */
     t = read_all(path, &n);
     CHECK(t && n == 0);
     free(t);
@@ -391,7 +391,7 @@ TEST(write_file_atomic) {
     /* parent folder missing */
     char bad[700];
     snprintf(bad, sizeof bad, "%s/no/such/dir/f.txt", dir);
-    CHECK_STATUS(ptm_write_file_atomic(bad, "x", 1, &err), PTM_ERR_IO);
+    CHECK_STATUS(ptmi_write_file_atomic(bad, "x", 1, &err), PTM_ERR_IO);
     CHECK(strcmp(err.file, bad) == 0);
     CHECK(strlen(err.text) > 0);
     /* target is a directory: the rename fails and the temporary is removed */
@@ -400,7 +400,7 @@ TEST(write_file_atomic) {
     CHECK(mkdir(sub, 0755) == 0);
     snprintf(bad, sizeof bad, "%s/inner", sub);
     CHECK(mkdir(bad, 0755) == 0);
-    CHECK_STATUS(ptm_write_file_atomic(bad, "x", 1, &err), PTM_ERR_IO);
+    CHECK_STATUS(ptmi_write_file_atomic(bad, "x", 1, &err), PTM_ERR_IO);
     CHECK_EQ_INT(count_entries(sub), 1);
     rmdir(bad);
     rmdir(sub);
@@ -410,13 +410,13 @@ TEST(write_file_atomic) {
         snprintf(ro, sizeof ro, "%s/ro", dir);
         CHECK(mkdir(ro, 0555) == 0);
         snprintf(bad, sizeof bad, "%s/f.txt", ro);
-        CHECK_STATUS(ptm_write_file_atomic(bad, "x", 1, &err), PTM_ERR_IO);
+        CHECK_STATUS(ptmi_write_file_atomic(bad, "x", 1, &err), PTM_ERR_IO);
         CHECK_EQ_INT(count_entries(ro), 0);
         rmdir(ro);
     }
-    CHECK_STATUS(ptm_write_file_atomic(NULL, "x", 1, &err), PTM_ERR_ARG);
-    CHECK_STATUS(ptm_write_file_atomic("", "x", 1, &err), PTM_ERR_ARG);
-    CHECK_STATUS(ptm_write_file_atomic(path, NULL, 1, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptmi_write_file_atomic(NULL, "x", 1, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptmi_write_file_atomic("", "x", 1, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptmi_write_file_atomic(path, NULL, 1, &err), PTM_ERR_ARG);
     remove_dir(dir);
 }
 
@@ -431,7 +431,7 @@ TEST(model_save_errors) {
         /* a plain file where the folder should be */
         char file[512], dir[600];
         snprintf(file, sizeof file, "%s/plain", g_tmp);
-        CHECK_STATUS(ptm_write_file_atomic(file, "x", 1, &err), PTM_OK);
+        CHECK_STATUS(ptmi_write_file_atomic(file, "x", 1, &err), PTM_OK);
         CHECK_STATUS(ptm_model_save(m, file, &err), PTM_ERR_IO);
         snprintf(dir, sizeof dir, "%s/plain/below", g_tmp);
         CHECK_STATUS(ptm_model_save(m, dir, &err), PTM_ERR_IO);
@@ -504,17 +504,17 @@ static void run_adamw(float wd, const unsigned char *mask, float out[3][7], floa
     memcpy(p, P0, sizeof p);
     memset(m, 0, 7 * sizeof(float));
     memset(v, 0, 7 * sizeof(float));
-    ptm_adamw_params hp = ptm_adamw_defaults();
+    ptmi_adamw_params hp = ptmi_adamw_defaults();
     hp.lr = 1e-2f;
     hp.weight_decay = wd;
     for (int t = 0; t < 3; t++) {
-        ptm_adamw_step(p, GRADS[t], m, v, 7, mask, &hp, t + 1);
+        ptmi_adamw_step(p, GRADS[t], m, v, 7, mask, &hp, t + 1);
         memcpy(out[t], p, sizeof p);
     }
 }
 
 TEST(adamw_vs_torch) {
-    ptm_adamw_params d = ptm_adamw_defaults();
+    ptmi_adamw_params d = ptmi_adamw_defaults();
     CHECK(d.lr == 1e-3f && d.beta1 == 0.9f && d.beta2 == 0.999f && d.eps == 1e-8f &&
           d.weight_decay == 1e-2f);
     float out[3][7], m[7], v[7];
@@ -548,7 +548,7 @@ TEST(adamw_vs_torch) {
             ok += close_f(out[t][i], mask[i] ? REF_WD[t][i] : REF_NOWD[t][i]);
     CHECK_EQ_INT(ok, 21);
     /* n = 0 and NULL pointers are no-ops */
-    ptm_adamw_step(NULL, NULL, NULL, NULL, 0, NULL, &d, 1);
+    ptmi_adamw_step(NULL, NULL, NULL, NULL, 0, NULL, &d, 1);
 }
 
 TEST(clip_vs_torch) {
@@ -556,7 +556,7 @@ TEST(clip_vs_torch) {
     static const float ref[7] = {5.257294774e-01f, -7.009726167e-01f, 2.628647387e-01f,
                                  8.762157708e-02f, 3.504863083e-01f,  -1.752431542e-01f,
                                  4.381078854e-02f};
-    double total = ptm_clip_grad_norm(g, 7, 1.0);
+    double total = ptmi_clip_grad_norm(g, 7, 1.0);
     CHECK_NEAR(total, 5.706356049, 1e-6 * 5.706356049);
     int ok = 0;
     for (int i = 0; i < 7; i++) ok += close_f(g[i], ref[i]);
@@ -565,17 +565,17 @@ TEST(clip_vs_torch) {
     float h[7] = {0.1f, -0.2f, 0.05f, 0.0f, 0.0f, 0.1f, 0.0f};
     float h0[7];
     memcpy(h0, h, sizeof h);
-    CHECK_NEAR(ptm_clip_grad_norm(h, 7, 1.0), 0.25, 1e-7);
+    CHECK_NEAR(ptmi_clip_grad_norm(h, 7, 1.0), 0.25, 1e-7);
     CHECK(memcmp(h, h0, sizeof h) == 0);
     /* max_norm 0: only the norm */
     float k[2] = {3.0f, 4.0f};
-    CHECK_NEAR(ptm_clip_grad_norm(k, 2, 0.0), 5.0, 1e-12);
+    CHECK_NEAR(ptmi_clip_grad_norm(k, 2, 0.0), 5.0, 1e-12);
     CHECK(k[0] == 3.0f && k[1] == 4.0f);
-    CHECK_NEAR(ptm_clip_grad_norm(k, 0, 1.0), 0.0, 0.0);
+    CHECK_NEAR(ptmi_clip_grad_norm(k, 0, 1.0), 0.0, 0.0);
 }
 
 TEST(schedules) {
-    ptm_schedule s = {PTM_LR_ONECYCLE, 1e-2f, 100, 0, 0.0f, 0.3f, 25.0f, 1e4f};
+    ptmi_schedule s = {PTM_LR_ONECYCLE, 1e-2f, 100, 0, 0.0f, 0.3f, 25.0f, 1e4f};
     static const struct {
         int step;
         double lr;
@@ -590,30 +590,30 @@ TEST(schedules) {
                   {98, 5.0746471547578796e-06},
                   {99, 4.0000000000000001e-08}};
     for (size_t i = 0; i < sizeof ref100 / sizeof ref100[0]; i++)
-        CHECK_NEAR(ptm_schedule_lr(&s, ref100[i].step), ref100[i].lr, 2e-7 * ref100[i].lr);
+        CHECK_NEAR(ptmi_schedule_lr(&s, ref100[i].step), ref100[i].lr, 2e-7 * ref100[i].lr);
     static const double ref10[10] = {
         0.00039999999999999931, 0.0075999999999999991, 0.0098907384407170146, 0.0090450887915348496,
         0.0075000099999999997,  0.005522660225769002,  0.003454941208465151,  0.0016543803508178377,
         0.00043231098269614797, 4.0000000000000001e-08};
     s.total_steps = 10;
     s.pct_start = 0.25f;
-    for (int i = 0; i < 10; i++) CHECK_NEAR(ptm_schedule_lr(&s, i), ref10[i], 2e-7 * ref10[i]);
-    CHECK(ptm_schedule_lr(&s, 50) == ptm_schedule_lr(&s, 9)); /* clamped past the end */
-    CHECK(ptm_schedule_lr(&s, -3) == ptm_schedule_lr(&s, 0));
+    for (int i = 0; i < 10; i++) CHECK_NEAR(ptmi_schedule_lr(&s, i), ref10[i], 2e-7 * ref10[i]);
+    CHECK(ptmi_schedule_lr(&s, 50) == ptmi_schedule_lr(&s, 9)); /* clamped past the end */
+    CHECK(ptmi_schedule_lr(&s, -3) == ptmi_schedule_lr(&s, 0));
 
-    ptm_schedule c = {PTM_LR_CONSTANT, 3e-4f, 100, 0, 0.0f, 0.0f, 0.0f, 0.0f};
-    CHECK(ptm_schedule_lr(&c, 0) == 3e-4f && ptm_schedule_lr(&c, 1000) == 3e-4f);
+    ptmi_schedule c = {PTM_LR_CONSTANT, 3e-4f, 100, 0, 0.0f, 0.0f, 0.0f, 0.0f};
+    CHECK(ptmi_schedule_lr(&c, 0) == 3e-4f && ptmi_schedule_lr(&c, 1000) == 3e-4f);
 
-    ptm_schedule cs = {PTM_LR_COSINE, 1e-2f, 110, 10, 1e-4f, 0.0f, 0.0f, 0.0f};
-    CHECK_NEAR(ptm_schedule_lr(&cs, 0), 0.0, 0.0);
-    CHECK_NEAR(ptm_schedule_lr(&cs, 5), 5e-3, 1e-9);
-    CHECK_NEAR(ptm_schedule_lr(&cs, 10), 1e-2, 1e-9);
-    CHECK_NEAR(ptm_schedule_lr(&cs, 60), 5.05e-3, 1e-9);
-    CHECK_NEAR(ptm_schedule_lr(&cs, 35), 1e-4 + (1e-2 - 1e-4) * 0.5 * (1 + cos(M_PI / 4)), 1e-9);
-    CHECK_NEAR(ptm_schedule_lr(&cs, 110), 1e-4, 1e-10);
-    CHECK_NEAR(ptm_schedule_lr(&cs, 500), 1e-4, 1e-10);
+    ptmi_schedule cs = {PTM_LR_COSINE, 1e-2f, 110, 10, 1e-4f, 0.0f, 0.0f, 0.0f};
+    CHECK_NEAR(ptmi_schedule_lr(&cs, 0), 0.0, 0.0);
+    CHECK_NEAR(ptmi_schedule_lr(&cs, 5), 5e-3, 1e-9);
+    CHECK_NEAR(ptmi_schedule_lr(&cs, 10), 1e-2, 1e-9);
+    CHECK_NEAR(ptmi_schedule_lr(&cs, 60), 5.05e-3, 1e-9);
+    CHECK_NEAR(ptmi_schedule_lr(&cs, 35), 1e-4 + (1e-2 - 1e-4) * 0.5 * (1 + cos(M_PI / 4)), 1e-9);
+    CHECK_NEAR(ptmi_schedule_lr(&cs, 110), 1e-4, 1e-10);
+    CHECK_NEAR(ptmi_schedule_lr(&cs, 500), 1e-4, 1e-10);
     cs.warmup_steps = 0;
-    CHECK_NEAR(ptm_schedule_lr(&cs, 0), 1e-2, 1e-9);
+    CHECK_NEAR(ptmi_schedule_lr(&cs, 0), 1e-2, 1e-9);
 }
 
 int main(void) {

@@ -44,7 +44,7 @@ static void write_series(const char *file, int rows, int channels) {
 
 static unsigned char *slurp(const char *p, size_t *n) {
     unsigned char *b = NULL;
-    if (ptm_read_file(p, 0, &b, n, NULL) != PTM_OK) return NULL;
+    if (ptmi_read_file(p, 0, &b, n, NULL) != PTM_OK) return NULL;
     return b;
 }
 
@@ -192,7 +192,7 @@ TEST(test_pretrain_finetune) {
     if (pm && fm) {
         int same = 1, found = 0;
         for (int i = 0; i < fm->n_table; i++) {
-            const ptm_param_entry *e = &fm->table[i];
+            const ptmi_param_entry *e = &fm->table[i];
             if (!e->f32 || strncmp(e->name, "model.", 6) != 0) continue;
             for (int j = 0; j < pm->n_table; j++)
                 if (strcmp(pm->table[j].name, e->name) == 0) {
@@ -241,7 +241,7 @@ TEST(test_sincos_table) {
     const float *stored = m->p.position_enc;
     int n = m->cfg.num_patches, d = m->cfg.d_model;
     float *mine = malloc(sizeof(float) * (size_t)n * d);
-    ptm_sincos_table(mine, n, d);
+    ptmi_sincos_table(mine, n, d);
     double worst = 0;
     for (int i = 0; i < n * d; i++) worst = fmax(worst, fabs((double)mine[i] - (double)stored[i]));
     CHECK(worst < 1e-6);

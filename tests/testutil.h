@@ -6,8 +6,8 @@
  * Every CHECK counts one assertion; test_summary prints "<prog>: N passed, M failed" and
  * returns the exit code (non-zero when anything failed), which tests/run_tests.sh sums up.
  */
-#ifndef PTM_TESTUTIL_H
-#define PTM_TESTUTIL_H
+#ifndef PTMI_TESTUTIL_H
+#define PTMI_TESTUTIL_H
 
 #include <stdio.h>
 #include <string.h>

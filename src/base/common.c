@@ -18,8 +18,8 @@ static void copy_str(char *dst, size_t n, const char *src) {
     dst[len] = '\0';
 }
 
-ptm_status ptm_err(ptm_error *err, ptm_status code, const char *file, const char *field,
-                   const char *fmt, ...) {
+ptm_status ptmi_err(ptm_error *err, ptm_status code, const char *file, const char *field,
+                    const char *fmt, ...) {
     if (!err) return code;
     err->code = code;
     copy_str(err->file, sizeof err->file, file);
@@ -74,36 +74,36 @@ const char *ptm_version(void) {
     return PTM_VERSION_STRING;
 }
 
-ptm_status ptm_read_file(const char *path, size_t max_size, unsigned char **buf, size_t *size,
-                         ptm_error *err) {
+ptm_status ptmi_read_file(const char *path, size_t max_size, unsigned char **buf, size_t *size,
+                          ptm_error *err) {
     *buf = NULL;
     *size = 0;
     FILE *f = fopen(path, "rb");
-    if (!f) return ptm_err(err, PTM_ERR_IO, path, NULL, "cannot open: %s", strerror(errno));
+    if (!f) return ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return ptm_err(err, PTM_ERR_IO, path, NULL, "not a regular file");
+        return ptmi_err(err, PTM_ERR_IO, path, NULL, "not a regular file");
     }
     if (st.st_size < 0 || (uint64_t)st.st_size >= (uint64_t)SIZE_MAX ||
         (max_size && (uint64_t)st.st_size > (uint64_t)max_size)) {
         fclose(f);
-        return ptm_err(err, PTM_ERR_LIMIT, path, NULL,
-                       "file is %lld bytes, more than the limit of %zu bytes",
-                       (long long)st.st_size, max_size);
+        return ptmi_err(err, PTM_ERR_LIMIT, path, NULL,
+                        "file is %lld bytes, more than the limit of %zu bytes",
+                        (long long)st.st_size, max_size);
     }
     size_t n = (size_t)st.st_size;
     unsigned char *b = malloc(n + 1);
     if (!b) {
         fclose(f);
-        return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "cannot allocate %zu bytes", n + 1);
+        return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "cannot allocate %zu bytes", n + 1);
     }
     size_t got = n ? fread(b, 1, n, f) : 0;
     int bad = ferror(f);
     fclose(f);
     if (got != n || bad) {
         free(b);
-        return ptm_err(err, PTM_ERR_IO, path, NULL, "read %zu of %zu bytes", got, n);
+        return ptmi_err(err, PTM_ERR_IO, path, NULL, "read %zu of %zu bytes", got, n);
     }
     b[n] = 0;
     *buf = b;
@@ -111,17 +111,17 @@ ptm_status ptm_read_file(const char *path, size_t max_size, unsigned char **buf,
     return PTM_OK;
 }
 
-ptm_status ptm_path_join(char *out, size_t out_size, const char *dir, const char *name,
-                         ptm_error *err) {
+ptm_status ptmi_path_join(char *out, size_t out_size, const char *dir, const char *name,
+                          ptm_error *err) {
     size_t dl = strlen(dir);
     const char *sep = (dl > 0 && dir[dl - 1] != '/') ? "/" : "";
     int n = snprintf(out, out_size, "%s%s%s", dir, sep, name);
     if (n < 0 || (size_t)n >= out_size)
-        return ptm_err(err, PTM_ERR_ARG, dir, NULL, "path too long");
+        return ptmi_err(err, PTM_ERR_ARG, dir, NULL, "path too long");
     return PTM_OK;
 }
 
-int ptm_fsync_parent_dir(const char *path) {
+int ptmi_fsync_parent_dir(const char *path) {
     const char *slash = strrchr(path, '/');
     char *dir;
     if (!slash) {

@@ -1,11 +1,11 @@
 /* common.h - internal helpers shared by every source file of the library.
  *
  * Error reporting: every fallible internal function returns ptm_status and fills a
- * caller-owned ptm_error through ptm_err(). Nothing here prints or exits.
- * Size arithmetic: ptm_mul_size / ptm_add_size check for overflow before use.
+ * caller-owned ptm_error through ptmi_err(). Nothing here prints or exits.
+ * Size arithmetic: ptmi_mul_size / ptmi_add_size check for overflow before use.
  */
-#ifndef PTM_COMMON_H
-#define PTM_COMMON_H
+#ifndef PTMI_COMMON_H
+#define PTMI_COMMON_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,27 +13,27 @@
 #include "patchtsmixer.h"
 
 #if defined(__GNUC__) || defined(__clang__)
-#define PTM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define PTMI_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
-#define PTM_PRINTF(a, b)
+#define PTMI_PRINTF(a, b)
 /* fsync the directory holding path, so that a rename into it is durable. Returns 0, or -1 with
  * errno; file systems that cannot fsync a directory (EINVAL, ENOTSUP, EROFS) count as 0. */
-int ptm_fsync_parent_dir(const char *path);
+int ptmi_fsync_parent_dir(const char *path);
 
 #endif
 
 /* Fill *err (if not NULL) and return code. file/field may be NULL.
- * text is a printf format. Returns code so callers can `return ptm_err(...)`. */
-ptm_status ptm_err(ptm_error *err, ptm_status code, const char *file, const char *field,
-                   const char *fmt, ...) PTM_PRINTF(5, 6);
+ * text is a printf format. Returns code so callers can `return ptmi_err(...)`. */
+ptm_status ptmi_err(ptm_error *err, ptm_status code, const char *file, const char *field,
+                    const char *fmt, ...) PTMI_PRINTF(5, 6);
 
 /* Overflow-checked size arithmetic: return 0 on success, -1 on overflow. */
-static inline int ptm_mul_size(size_t a, size_t b, size_t *out) {
+static inline int ptmi_mul_size(size_t a, size_t b, size_t *out) {
     if (a != 0 && b > SIZE_MAX / a) return -1;
     *out = a * b;
     return 0;
 }
-static inline int ptm_add_size(size_t a, size_t b, size_t *out) {
+static inline int ptmi_add_size(size_t a, size_t b, size_t *out) {
     if (b > SIZE_MAX - a) return -1;
     *out = a + b;
     return 0;
@@ -41,15 +41,15 @@ static inline int ptm_add_size(size_t a, size_t b, size_t *out) {
 
 /* Read a whole file into a malloc'd buffer (with one extra NUL byte not counted in *size).
  * max_size bounds what is accepted (0 = no bound beyond memory). */
-ptm_status ptm_read_file(const char *path, size_t max_size, unsigned char **buf, size_t *size,
-                         ptm_error *err);
+ptm_status ptmi_read_file(const char *path, size_t max_size, unsigned char **buf, size_t *size,
+                          ptm_error *err);
 
 /* Join dir and name into out (out_size bytes). Returns PTM_ERR_ARG if it does not fit. */
-ptm_status ptm_path_join(char *out, size_t out_size, const char *dir, const char *name,
-                         ptm_error *err);
+ptm_status ptmi_path_join(char *out, size_t out_size, const char *dir, const char *name,
+                          ptm_error *err);
 
 /* fsync the directory holding path, so that a rename into it is durable. Returns 0, or -1 with
  * errno; file systems that cannot fsync a directory (EINVAL, ENOTSUP, EROFS) count as 0. */
-int ptm_fsync_parent_dir(const char *path);
+int ptmi_fsync_parent_dir(const char *path);
 
 #endif

@@ -10,7 +10,7 @@ static uint64_t splitmix64(uint64_t *x) {
     return z ^ (z >> 31);
 }
 
-void ptm_rng_seed(ptm_rng *r, uint64_t seed) {
+void ptmi_rng_seed(ptmi_rng *r, uint64_t seed) {
     uint64_t x = seed;
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
@@ -19,7 +19,7 @@ static uint64_t rotl(uint64_t x, int k) {
     return (x << k) | (x >> (64 - k));
 }
 
-uint64_t ptm_rng_next(ptm_rng *r) {
+uint64_t ptmi_rng_next(ptmi_rng *r) {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
@@ -32,23 +32,23 @@ uint64_t ptm_rng_next(ptm_rng *r) {
     return result;
 }
 
-double ptm_rng_uniform(ptm_rng *r) {
-    return (double)(ptm_rng_next(r) >> 11) * 0x1.0p-53;
+double ptmi_rng_uniform(ptmi_rng *r) {
+    return (double)(ptmi_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-double ptm_rng_uniform_pos(ptm_rng *r) {
-    return ((double)(ptm_rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
+double ptmi_rng_uniform_pos(ptmi_rng *r) {
+    return ((double)(ptmi_rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
 }
 
-uint64_t ptm_rng_below(ptm_rng *r, uint64_t n) {
+uint64_t ptmi_rng_below(ptmi_rng *r, uint64_t n) {
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
-    do x = ptm_rng_next(r);
+    do x = ptmi_rng_next(r);
     while (x >= limit);
     return x % n;
 }
 
-double ptm_rng_normal(ptm_rng *r) {
-    double u1 = ptm_rng_uniform_pos(r), u2 = ptm_rng_uniform(r);
+double ptmi_rng_normal(ptmi_rng *r) {
+    double u1 = ptmi_rng_uniform_pos(r), u2 = ptmi_rng_uniform(r);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }

@@ -21,16 +21,16 @@ static ptm_status make_segment(const char *name, size_t base, size_t seg_end, si
                                int H, size_t *ob, size_t *oe, ptm_error *err) {
     size_t l = (size_t)L, need = (size_t)L + (size_t)H;
     if (base < l)
-        return ptm_err(err, PTM_ERR_INPUT, NULL, name,
-                       "%s segment would start at row %zu - context_length %d < 0", name, base, L);
+        return ptmi_err(err, PTM_ERR_INPUT, NULL, name,
+                        "%s segment would start at row %zu - context_length %d < 0", name, base, L);
     size_t b = base - l;
     size_t e = seg_end < nrows ? seg_end : nrows;
     size_t have = e > b ? e - b : 0;
     if (have < need)
-        return ptm_err(err, PTM_ERR_INPUT, NULL, name,
-                       "%s segment rows [%zu, %zu) of %zu data rows: found %zu rows, expected at "
-                       "least context_length + prediction_length = %zu for one window",
-                       name, b, seg_end, nrows, have, need);
+        return ptmi_err(err, PTM_ERR_INPUT, NULL, name,
+                        "%s segment rows [%zu, %zu) of %zu data rows: found %zu rows, expected at "
+                        "least context_length + prediction_length = %zu for one window",
+                        name, b, seg_end, nrows, have, need);
     *ob = b;
     *oe = e;
     return PTM_OK;
@@ -38,14 +38,14 @@ static ptm_status make_segment(const char *name, size_t base, size_t seg_end, si
 
 ptm_status ptm_split_make(ptm_split_kind kind, size_t nrows, int context_length,
                           int prediction_length, ptm_split *out, ptm_error *err) {
-    if (!out) return ptm_err(err, PTM_ERR_ARG, NULL, "out", "output split is NULL");
+    if (!out) return ptmi_err(err, PTM_ERR_ARG, NULL, "out", "output split is NULL");
     memset(out, 0, sizeof *out);
     if (context_length < 1)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "context_length", "found %d, expected >= 1",
-                       context_length);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "context_length", "found %d, expected >= 1",
+                        context_length);
     if (prediction_length < 1)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "prediction_length", "found %d, expected >= 1",
-                       prediction_length);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "prediction_length", "found %d, expected >= 1",
+                        prediction_length);
     size_t b1[3], b2[3]; /* segment starts (before moving back by L) and ends */
     switch (kind) {
     case PTM_SPLIT_ETT_HOURLY:
@@ -74,7 +74,7 @@ ptm_status ptm_split_make(ptm_split_kind kind, size_t nrows, int context_length,
         break;
     }
     default:
-        return ptm_err(err, PTM_ERR_ARG, NULL, "kind", "unknown split kind %d", (int)kind);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "kind", "unknown split kind %d", (int)kind);
     }
     ptm_split sp;
     ptm_status st;

@@ -11,15 +11,15 @@
 
 ptm_status ptm_scaler_fit(ptm_std_scaler *s, const float *values, const float *observed,
                           size_t nrows, int ncols, size_t begin, size_t end, ptm_error *err) {
-    if (!s) return ptm_err(err, PTM_ERR_ARG, NULL, "scaler", "scaler is NULL");
+    if (!s) return ptmi_err(err, PTM_ERR_ARG, NULL, "scaler", "scaler is NULL");
     memset(s, 0, sizeof *s);
     if (ncols < 1)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "ncols", "found %d, expected >= 1", ncols);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "ncols", "found %d, expected >= 1", ncols);
     if (begin > end || end > nrows)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "rows",
-                       "fit rows [%zu, %zu) are not a range within the %zu rows", begin, end,
-                       nrows);
-    if (!values && end > begin) return ptm_err(err, PTM_ERR_ARG, NULL, "values", "values is NULL");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "rows",
+                        "fit rows [%zu, %zu) are not a range within the %zu rows", begin, end,
+                        nrows);
+    if (!values && end > begin) return ptmi_err(err, PTM_ERR_ARG, NULL, "values", "values is NULL");
     size_t nc = (size_t)ncols;
     float *mean = malloc(nc * sizeof *mean);
     float *sd = malloc(nc * sizeof *sd);
@@ -34,7 +34,7 @@ ptm_status ptm_scaler_fit(ptm_std_scaler *s, const float *values, const float *o
         free(dev);
         free(dev2);
         free(cnt);
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, "scaler", "cannot allocate %d columns", ncols);
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, "scaler", "cannot allocate %d columns", ncols);
     }
     for (size_t r = begin; r < end; r++) {
         const float *row = values + r * nc;

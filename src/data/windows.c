@@ -10,30 +10,30 @@
 ptm_status ptm_windows_init(ptm_windows *w, const float *values, const float *observed,
                             size_t nrows, int ncols, int L, int H, size_t begin, size_t end,
                             ptm_error *err) {
-    if (!w) return ptm_err(err, PTM_ERR_ARG, NULL, "windows", "windows is NULL");
+    if (!w) return ptmi_err(err, PTM_ERR_ARG, NULL, "windows", "windows is NULL");
     memset(w, 0, sizeof *w);
-    if (!values) return ptm_err(err, PTM_ERR_ARG, NULL, "values", "values is NULL");
+    if (!values) return ptmi_err(err, PTM_ERR_ARG, NULL, "values", "values is NULL");
     if (ncols < 1)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "ncols", "found %d, expected >= 1", ncols);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "ncols", "found %d, expected >= 1", ncols);
     if (L < 1)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "context_length", "found %d, expected >= 1", L);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "context_length", "found %d, expected >= 1", L);
     if (H < 1)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "prediction_length", "found %d, expected >= 1", H);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "prediction_length", "found %d, expected >= 1", H);
     if (begin > end || end > nrows)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "rows",
-                       "segment [%zu, %zu) is not a range within the %zu rows", begin, end, nrows);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "rows",
+                        "segment [%zu, %zu) is not a range within the %zu rows", begin, end, nrows);
     size_t need = (size_t)L + (size_t)H;
     if (end - begin < need)
-        return ptm_err(err, PTM_ERR_INPUT, NULL, "rows",
-                       "segment [%zu, %zu) has %zu rows, expected at least context_length + "
-                       "prediction_length = %zu",
-                       begin, end, end - begin, need);
+        return ptmi_err(err, PTM_ERR_INPUT, NULL, "rows",
+                        "segment [%zu, %zu) has %zu rows, expected at least context_length + "
+                        "prediction_length = %zu",
+                        begin, end, end - begin, need);
     size_t count = end - begin - need + 1, bytes;
-    if (ptm_mul_size(count, sizeof(size_t), &bytes))
-        return ptm_err(err, PTM_ERR_LIMIT, NULL, "rows", "%zu windows overflow size_t", count);
+    if (ptmi_mul_size(count, sizeof(size_t), &bytes))
+        return ptmi_err(err, PTM_ERR_LIMIT, NULL, "rows", "%zu windows overflow size_t", count);
     size_t *order = malloc(bytes);
     if (!order)
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, "windows", "cannot allocate %zu windows", count);
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, "windows", "cannot allocate %zu windows", count);
     for (size_t i = 0; i < count; i++) order[i] = i;
     w->values = values;
     w->observed = observed;
@@ -57,10 +57,10 @@ static uint64_t mix64(uint64_t z) {
 void ptm_windows_shuffle(ptm_windows *w, uint64_t seed, int epoch) {
     if (!w || !w->order) return;
     for (size_t i = 0; i < w->count; i++) w->order[i] = i;
-    ptm_rng rng;
-    ptm_rng_seed(&rng, mix64(seed ^ ((uint64_t)(int64_t)epoch * 0xD1B54A32D192ED03ULL)));
+    ptmi_rng rng;
+    ptmi_rng_seed(&rng, mix64(seed ^ ((uint64_t)(int64_t)epoch * 0xD1B54A32D192ED03ULL)));
     for (size_t i = w->count; i > 1; i--) {
-        size_t j = (size_t)ptm_rng_below(&rng, (uint64_t)i);
+        size_t j = (size_t)ptmi_rng_below(&rng, (uint64_t)i);
         size_t t = w->order[i - 1];
         w->order[i - 1] = w->order[j];
         w->order[j] = t;

@@ -12,15 +12,15 @@
 
 #define P3(a) ((const float *const *)(a))
 
-static void forecast_plan(ptm_plan *pl, ptm_ctx *ctx, size_t B) {
+static void forecast_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
     size_t H = (size_t)c->prediction_length, Cs = (size_t)c->num_prediction_channels,
            C = (size_t)c->num_input_channels, cnt = B * H * Cs;
     size_t nproj = (size_t)(m->p.n_proj > 0 ? m->p.n_proj : 1);
-    ptm_plan_add(pl, &ctx->s_target, cnt);
-    ptm_plan_add(pl, &ctx->s_row, B * H);
-    if (!ctx->training) ptm_plan_add(pl, &ctx->s_hrows, B * C * H * nproj);
+    ptmi_plan_add(pl, &ctx->s_target, cnt);
+    ptmi_plan_add(pl, &ctx->s_row, B * H);
+    if (!ctx->training) ptmi_plan_add(pl, &ctx->s_hrows, B * C * H * nproj);
 }
 
 static ptm_status forecast_check(const ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
@@ -29,7 +29,8 @@ static ptm_status forecast_check(const ptm_ctx *ctx, const ptm_inputs *in, ptm_e
     size_t nf = (size_t)in->batch * c->prediction_length * c->num_input_channels;
     for (size_t i = 0; i < nf; i++)
         if (!isfinite(in->future_values[i]))
-            return ptm_err(err, PTM_ERR_INPUT, NULL, "future_values", "value %zu is not finite", i);
+            return ptmi_err(err, PTM_ERR_INPUT, NULL, "future_values", "value %zu is not finite",
+                            i);
     return PTM_OK;
 }
 
@@ -37,14 +38,14 @@ static ptm_status forecast_check(const ptm_ctx *ctx, const ptm_inputs *in, ptm_e
  * a point forecast; distribution parameters are mapped after the chunks) */
 static void forecast_rows(ptm_ctx *ctx, const float *h, size_t r0, size_t nr, size_t rows_total) {
     const ptm_config *c = &ctx->model->cfg;
-    const ptm_params *p = &ctx->model->p;
+    const ptmi_params *p = &ctx->model->p;
     int C = c->num_input_channels, H = c->prediction_length, Cs = c->num_prediction_channels;
     int nll = c->loss == PTM_LOSS_NLL;
     const int *sel = c->prediction_channel_indices;
     int nh = nll ? p->n_proj : 1;
     for (int q = 0; q < nh; q++) {
         float *rows = ctx->s_hrows + ((size_t)q * rows_total + r0) * H;
-        linear_fwd(rows, h, nll ? &p->proj[q] : &p->head, nr);
+        linear_forward(rows, h, nll ? &p->proj[q] : &p->head, nr);
         float *dst = nll ? ctx->out_param[q] : ctx->out_main;
         for (size_t r = 0; r < nr; r++) {
             size_t row = r0 + r, b = row / (size_t)C;
@@ -66,7 +67,7 @@ static void forecast_rows(ptm_ctx *ctx, const float *h, size_t r0, size_t nr, si
 static ptm_status forecast_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *last,
                                    int rows_done, ptm_error *err) {
     const ptm_config *c = &ctx->model->cfg;
-    const ptm_params *p = &ctx->model->p;
+    const ptmi_params *p = &ctx->model->p;
     int B = in->batch, C = c->num_input_channels, N = c->num_patches, D = c->d_model,
         H = c->prediction_length, Cs = c->num_prediction_channels;
     const int *sel = c->prediction_channel_indices;
@@ -90,7 +91,7 @@ static ptm_status forecast_forward(ptm_ctx *ctx, const ptm_inputs *in, const flo
                 }
         fut = tgt;
     }
-    const float *hin = ptm_head_dropout(ctx, last, (size_t)B * C * N * D);
+    const float *hin = ptmi_head_dropout(ctx, last, (size_t)B * C * N * D);
     if (c->loss != PTM_LOSS_NLL) {
         if (!rows_done) {
             prediction_head_forward(ctx->out_main, ctx->s_row, hin, &p->head, sel, Cs, B, C, N * D,
@@ -102,7 +103,7 @@ static ptm_status forecast_forward(ptm_ctx *ctx, const ptm_inputs *in, const flo
             }
         }
         if (fut) {
-            ctx->loss[0] = mse_loss(ctx->out_main, fut, cnt);
+            ctx->loss[0] = mse_loss_forward(ctx->out_main, fut, cnt);
             ctx->has_loss = 1;
         }
         return PTM_OK;
@@ -125,14 +126,14 @@ static ptm_status forecast_forward(ptm_ctx *ctx, const ptm_inputs *in, const flo
     return PTM_OK;
 }
 
-static void forecast_backward(ptm_ctx *ctx, ptm_params *g, float *dlast) {
+static void forecast_backward(ptm_ctx *ctx, ptmi_params *g, float *dlast) {
     const ptm_config *c = &ctx->model->cfg;
-    const ptm_params *p = &ctx->model->p;
+    const ptmi_params *p = &ctx->model->p;
     int B = ctx->batch, C = c->num_input_channels, N = c->num_patches, D = c->d_model,
         H = c->prediction_length, Cs = c->num_prediction_channels;
     const int *sel = c->prediction_channel_indices;
     size_t cnt = (size_t)B * H * Cs, bcnd = (size_t)B * C * N * D;
-    int head_drop = ptm_head_dropout_on(ctx);
+    int head_drop = ptmi_head_dropout_on(ctx);
     const float *hin = head_drop ? ctx->head_in : ctx->last_hidden;
     float **draw = ctx->d_raw;
     memset(dlast, 0, bcnd * sizeof(float));
@@ -159,11 +160,11 @@ static void forecast_backward(ptm_ctx *ctx, ptm_params *g, float *dlast) {
 static void forecast_scale_outputs(ptm_ctx *ctx, int B) {
     const ptm_config *c = &ctx->model->cfg;
     int C = c->num_input_channels, Cs = c->num_prediction_channels;
-    ptm_add_output(ctx, "loc", ctx->loc_sel, 3, B, 1, Cs, 0);
-    ptm_add_output(ctx, "scale", ctx->scale_sel, 3, B, 1, Cs, 0);
+    ptmi_add_output(ctx, "loc", ctx->loc_sel, 3, B, 1, Cs, 0);
+    ptmi_add_output(ctx, "scale", ctx->scale_sel, 3, B, 1, Cs, 0);
     if (c->prediction_channel_indices) {
-        ptm_add_output(ctx, "model.loc", ctx->loc, 3, B, 1, C, 0);
-        ptm_add_output(ctx, "model.scale", ctx->scale, 3, B, 1, C, 0);
+        ptmi_add_output(ctx, "model.loc", ctx->loc, 3, B, 1, C, 0);
+        ptmi_add_output(ctx, "model.scale", ctx->scale, 3, B, 1, C, 0);
     }
 }
 
@@ -171,18 +172,18 @@ static void forecast_outputs(ptm_ctx *ctx, int B) {
     const ptm_config *c = &ctx->model->cfg;
     int H = c->prediction_length, Cs = c->num_prediction_channels;
     if (c->loss != PTM_LOSS_NLL) {
-        ptm_add_output(ctx, "prediction_outputs", ctx->out_main, 3, B, H, Cs, 0);
+        ptmi_add_output(ctx, "prediction_outputs", ctx->out_main, 3, B, H, Cs, 0);
         return;
     }
     for (int j = 0; j < ctx->model->p.n_proj; j++) {
         char name[40];
         snprintf(name, sizeof name, "prediction_outputs.%d", j);
-        ptm_add_output(ctx, name, ctx->out_param[j], 3, B, H, Cs, 0);
+        ptmi_add_output(ctx, name, ctx->out_param[j], 3, B, H, Cs, 0);
     }
-    ptm_add_output(ctx, "distribution_mean", ctx->out_mean, 3, B, H, Cs, 0);
+    ptmi_add_output(ctx, "distribution_mean", ctx->out_mean, 3, B, H, Cs, 0);
 }
 
-const ptm_head_ops ptm_head_forecast = {
+const ptmi_head_ops ptmi_head_forecast = {
     forecast_plan,     forecast_check,         forecast_rows,    forecast_forward,
     forecast_backward, forecast_scale_outputs, forecast_outputs,
 };

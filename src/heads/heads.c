@@ -11,24 +11,24 @@ static ptm_status none_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *
 }
 
 /* PatchTSMixerModel: the backbone's outputs only */
-static const ptm_head_ops head_none = {NULL, NULL, NULL, none_forward, NULL, NULL, NULL};
+static const ptmi_head_ops head_none = {NULL, NULL, NULL, none_forward, NULL, NULL, NULL};
 
-const ptm_head_ops *ptm_head_ops_for(ptm_class model_class) {
+const ptmi_head_ops *ptmi_head_ops_for(ptm_class model_class) {
     switch (model_class) {
     case PTM_CLASS_PREDICTION:
-        return &ptm_head_forecast;
+        return &ptmi_head_forecast;
     case PTM_CLASS_CLASSIFICATION:
     case PTM_CLASS_REGRESSION:
-        return &ptm_head_linear;
+        return &ptmi_head_linear;
     case PTM_CLASS_PRETRAINING:
-        return &ptm_head_pretrain;
+        return &ptmi_head_pretrain;
     case PTM_CLASS_MODEL:
         break;
     }
     return &head_none;
 }
 
-size_t ptm_head_main_count(const ptm_config *c, size_t B) {
+size_t ptmi_head_main_count(const ptm_config *c, size_t B) {
     switch (c->model_class) {
     case PTM_CLASS_PREDICTION:
         return B * (size_t)c->prediction_length * (size_t)c->num_prediction_channels;
@@ -43,12 +43,12 @@ size_t ptm_head_main_count(const ptm_config *c, size_t B) {
     return 1;
 }
 
-int ptm_head_dropout_on(const ptm_ctx *ctx) {
+int ptmi_head_dropout_on(const ptm_ctx *ctx) {
     return ctx->training && ctx->model->cfg.head_dropout > 0.0f;
 }
 
-const float *ptm_head_dropout(ptm_ctx *ctx, const float *x, size_t n) {
-    if (!ptm_head_dropout_on(ctx)) return x;
+const float *ptmi_head_dropout(ptm_ctx *ctx, const float *x, size_t n) {
+    if (!ptmi_head_dropout_on(ctx)) return x;
     dropout_mask_fill(ctx->head_mask, n, ctx->model->cfg.head_dropout, &ctx->rng);
     for (size_t i = 0; i < n; i++) ctx->head_in[i] = x[i] * ctx->head_mask[i];
     return ctx->head_in;

@@ -2,16 +2,16 @@
  *
  * The backbone (scaling, patching, masking, patch embedding, the mixer layers and
  * InjectScalerStatistics4D) is the same for every class; the head on top of it, its loss, its
- * backward pass, its buffers and its outputs are not. Each class fills one ptm_head_ops
+ * backward pass, its buffers and its outputs are not. Each class fills one ptmi_head_ops
  * (forecast.c, linear.c, pretrain.c; heads.c holds the table and the backbone-only
  * class), so that ctx.c, forward.c, exec.c and backward.c call the head without knowing which
- * it is. Adding a model class = a file with its ops + an entry in ptm_head_ops_for.
+ * it is. Adding a model class = a file with its ops + an entry in ptmi_head_ops_for.
  *
  * Also here: the arena planner the ops add their buffers with (ctx.c), and the output views
  * (outputs.c).
  */
-#ifndef PTM_HEAD_H
-#define PTM_HEAD_H
+#ifndef PTMI_HEAD_H
+#define PTMI_HEAD_H
 
 #include "model/model.h"
 
@@ -22,23 +22,23 @@
 typedef struct {
     float **ptr;
     size_t count;
-} ptm_slot;
+} ptmi_slot;
 
 typedef struct {
-    ptm_slot *v;
+    ptmi_slot *v;
     int n, cap;
     int bad; /* out of memory while growing the list */
-} ptm_plan;
+} ptmi_plan;
 
 /* *ptr will point at count floats (at least 1) of the context's arena */
-void ptm_plan_add(ptm_plan *pl, float **ptr, size_t count);
+void ptmi_plan_add(ptmi_plan *pl, float **ptr, size_t count);
 
 /* ---------------------------------------------------------------- head operations */
 
 typedef struct {
     /* the head's buffers for a batch of B: its outputs and scratch, and in a training context
      * what its backward reads (raw outputs, gradients, the dropout mask) */
-    void (*plan)(ptm_plan *pl, ptm_ctx *ctx, size_t B);
+    void (*plan)(ptmi_plan *pl, ptm_ctx *ctx, size_t B);
     /* refuse targets that cannot be used (before anything runs); NULL: none */
     ptm_status (*check)(const ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err);
     /* eval mode, inside a chunk of series: the head on series [r0, r0 + n) of the backbone
@@ -51,34 +51,34 @@ typedef struct {
                           ptm_error *err);
     /* d loss / d(head input) written (not accumulated) into dlast [B, C, N, D], parameter
      * gradients into g; NULL: the class has no loss */
-    void (*backward)(ptm_ctx *ctx, ptm_params *g, float *dlast);
+    void (*backward)(ptm_ctx *ctx, ptmi_params *g, float *dlast);
     /* the "loc" and "scale" views (and their variants); NULL: the scaler's [B, 1, C] */
     void (*scale_outputs)(ptm_ctx *ctx, int B);
     /* the head's output views, after the backbone's */
     void (*outputs)(ptm_ctx *ctx, int B);
-} ptm_head_ops;
+} ptmi_head_ops;
 
 /* the operations of a model class (heads.c) */
-const ptm_head_ops *ptm_head_ops_for(ptm_class model_class);
+const ptmi_head_ops *ptmi_head_ops_for(ptm_class model_class);
 
-extern const ptm_head_ops ptm_head_forecast; /* forecast.c: PatchTSMixerForPrediction */
-extern const ptm_head_ops ptm_head_linear;   /* linear.c: ...Classification, ...Regression */
-extern const ptm_head_ops ptm_head_pretrain; /* pretrain.c: PatchTSMixerForPretraining */
+extern const ptmi_head_ops ptmi_head_forecast; /* forecast.c: PatchTSMixerForPrediction */
+extern const ptmi_head_ops ptmi_head_linear;   /* linear.c: ...Classification, ...Regression */
+extern const ptmi_head_ops ptmi_head_pretrain; /* pretrain.c: PatchTSMixerForPretraining */
 
 /* shared by the heads (heads.c): train-mode head dropout, head_in = x * mask over n values
  * (drawn from the context's rng); returns what the head reads (x itself when off) */
-const float *ptm_head_dropout(ptm_ctx *ctx, const float *x, size_t n);
+const float *ptmi_head_dropout(ptm_ctx *ctx, const float *x, size_t n);
 /* 1 when the training forward applied head dropout (head_in holds the head's input) */
-int ptm_head_dropout_on(const ptm_ctx *ctx);
+int ptmi_head_dropout_on(const ptm_ctx *ctx);
 /* size of a head's main output for a batch of B */
-size_t ptm_head_main_count(const ptm_config *c, size_t B);
+size_t ptmi_head_main_count(const ptm_config *c, size_t B);
 
 /* ---------------------------------------------------------------- output views (outputs.c) */
 
 /* append a view named name of data with ndim dimensions d0.. (ignored beyond ndim) */
-void ptm_add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim, int64_t d0,
-                    int64_t d1, int64_t d2, int64_t d3);
+void ptmi_add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim, int64_t d0,
+                     int64_t d1, int64_t d2, int64_t d3);
 /* every view of the last forward of B samples, the head's included */
-void ptm_publish_outputs(ptm_ctx *ctx, const ptm_head_ops *ops, int B, const float *last);
+void ptmi_publish_outputs(ptm_ctx *ctx, const ptmi_head_ops *ops, int B, const float *last);
 
 #endif

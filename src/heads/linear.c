@@ -17,9 +17,9 @@ static size_t features(const ptm_config *c) {
            (c->head_aggregation == PTM_AGG_NONE ? (size_t)c->num_patches : 1);
 }
 
-static void linear_plan(ptm_plan *pl, ptm_ctx *ctx, size_t B) {
-    ptm_plan_add(pl, &ctx->s_feat, B * features(&ctx->model->cfg));
-    if (ctx->training) ptm_plan_add(pl, &ctx->d_feat, B * features(&ctx->model->cfg));
+static void linear_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
+    ptmi_plan_add(pl, &ctx->s_feat, B * features(&ctx->model->cfg));
+    if (ctx->training) ptmi_plan_add(pl, &ctx->d_feat, B * features(&ctx->model->cfg));
 }
 
 static ptm_status linear_check(const ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
@@ -28,7 +28,8 @@ static ptm_status linear_check(const ptm_ctx *ctx, const ptm_inputs *in, ptm_err
     size_t nt = (size_t)in->batch * c->num_targets;
     for (size_t i = 0; i < nt; i++)
         if (!isfinite(in->target_values[i]))
-            return ptm_err(err, PTM_ERR_INPUT, NULL, "target_values", "value %zu is not finite", i);
+            return ptmi_err(err, PTM_ERR_INPUT, NULL, "target_values", "value %zu is not finite",
+                            i);
     return PTM_OK;
 }
 
@@ -38,20 +39,20 @@ static ptm_status point_forward(ptm_ctx *ctx, const ptm_inputs *in, const float 
     const ptm_config *c = &ctx->model->cfg;
     int B = in->batch, T = c->num_targets;
     size_t cnt = (size_t)B * T;
-    linear_fwd(ctx->out_main, feat, &ctx->model->p.head, (size_t)B);
+    linear_forward(ctx->out_main, feat, &ctx->model->p.head, (size_t)B);
     if (ctx->training) memcpy(ctx->raw[0], ctx->out_main, cnt * sizeof(float));
     if (c->has_output_range)
         output_range_forward(ctx->out_main, cnt, c->output_range[0], c->output_range[1]);
     if (c->model_class == PTM_CLASS_CLASSIFICATION && in->target_labels) {
         int bad = -1;
-        ctx->loss[0] = cross_entropy_loss(ctx->out_main, in->target_labels, B, T, &bad);
+        ctx->loss[0] = cross_entropy_loss_forward(ctx->out_main, in->target_labels, B, T, &bad);
         if (bad >= 0)
-            return ptm_err(err, PTM_ERR_INPUT, NULL, "target_labels",
-                           "class %lld of sample %d is outside [0, %d)",
-                           (long long)in->target_labels[bad], bad, T);
+            return ptmi_err(err, PTM_ERR_INPUT, NULL, "target_labels",
+                            "class %lld of sample %d is outside [0, %d)",
+                            (long long)in->target_labels[bad], bad, T);
         ctx->has_loss = 1;
     } else if (c->model_class == PTM_CLASS_REGRESSION && in->target_values) {
-        ctx->loss[0] = mse_loss(ctx->out_main, in->target_values, cnt);
+        ctx->loss[0] = mse_loss_forward(ctx->out_main, in->target_values, cnt);
         ctx->has_loss = 1;
     }
     return PTM_OK;
@@ -61,10 +62,11 @@ static ptm_status point_forward(ptm_ctx *ctx, const ptm_inputs *in, const float 
 static ptm_status dist_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *feat,
                                ptm_error *err) {
     const ptm_config *c = &ctx->model->cfg;
-    const ptm_params *p = &ctx->model->p;
+    const ptmi_params *p = &ctx->model->p;
     int B = in->batch, T = c->num_targets;
     size_t cnt = (size_t)B * T;
-    for (int j = 0; j < p->n_proj; j++) linear_fwd(ctx->out_param[j], feat, &p->proj[j], (size_t)B);
+    for (int j = 0; j < p->n_proj; j++)
+        linear_forward(ctx->out_param[j], feat, &p->proj[j], (size_t)B);
     if (ctx->training)
         for (int j = 0; j < p->n_proj; j++)
             memcpy(ctx->raw[j], ctx->out_param[j], cnt * sizeof(float));
@@ -73,9 +75,9 @@ static ptm_status dist_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *
     if (c->distribution_output == PTM_DIST_NEGATIVE_BINOMIAL)
         for (size_t i = 0; i < cnt; i++)
             if (in->target_values[i] < 0)
-                return ptm_err(err, PTM_ERR_INPUT, NULL, "target_values",
-                               "negative value %g for a negative binomial head",
-                               (double)in->target_values[i]);
+                return ptmi_err(err, PTM_ERR_INPUT, NULL, "target_values",
+                                "negative value %g for a negative binomial head",
+                                (double)in->target_values[i]);
     double lp = nll_log_prob_sum(P3(ctx->out_param), c->distribution_output, cnt, 1, T,
                                  in->target_values, NULL, NULL);
     ctx->loss[0] = (float)(-lp / B);
@@ -89,19 +91,19 @@ static ptm_status linear_head_forward(ptm_ctx *ctx, const ptm_inputs *in, const 
     int B = in->batch;
     linear_head_features_forward(ctx->s_feat, last, c->head_aggregation, B, c->num_input_channels,
                                  c->num_patches, c->d_model);
-    const float *feat = ptm_head_dropout(ctx, ctx->s_feat, (size_t)B * features(c));
+    const float *feat = ptmi_head_dropout(ctx, ctx->s_feat, (size_t)B * features(c));
     (void)rows_done;
     return c->loss == PTM_LOSS_NLL ? dist_forward(ctx, in, feat, err)
                                    : point_forward(ctx, in, feat, err);
 }
 
-static void linear_head_backward(ptm_ctx *ctx, ptm_params *g, float *dlast) {
+static void linear_head_backward(ptm_ctx *ctx, ptmi_params *g, float *dlast) {
     const ptm_config *c = &ctx->model->cfg;
-    const ptm_params *p = &ctx->model->p;
+    const ptmi_params *p = &ctx->model->p;
     int B = ctx->batch, C = c->num_input_channels, N = c->num_patches, D = c->d_model,
         T = c->num_targets, F = (int)features(c);
     size_t cnt = (size_t)B * T;
-    int head_drop = ptm_head_dropout_on(ctx);
+    int head_drop = ptmi_head_dropout_on(ctx);
     const float *feat = head_drop ? ctx->head_in : ctx->s_feat;
     float **draw = ctx->d_raw;
     if (c->loss != PTM_LOSS_NLL) {
@@ -135,18 +137,18 @@ static void linear_head_outputs(ptm_ctx *ctx, int B) {
     const char *main_name =
         c->model_class == PTM_CLASS_REGRESSION ? "regression_outputs" : "prediction_outputs";
     if (c->loss != PTM_LOSS_NLL || c->model_class == PTM_CLASS_CLASSIFICATION) {
-        ptm_add_output(ctx, main_name, ctx->out_main, 2, B, T, 0, 0);
+        ptmi_add_output(ctx, main_name, ctx->out_main, 2, B, T, 0, 0);
         return;
     }
     for (int j = 0; j < ctx->model->p.n_proj; j++) {
         char name[40];
         snprintf(name, sizeof name, "%s.%d", main_name, j);
-        ptm_add_output(ctx, name, ctx->out_param[j], 2, B, T, 0, 0);
+        ptmi_add_output(ctx, name, ctx->out_param[j], 2, B, T, 0, 0);
     }
-    ptm_add_output(ctx, "distribution_mean", ctx->out_mean, 2, B, T, 0, 0);
+    ptmi_add_output(ctx, "distribution_mean", ctx->out_mean, 2, B, T, 0, 0);
 }
 
-const ptm_head_ops ptm_head_linear = {
+const ptmi_head_ops ptmi_head_linear = {
     linear_plan, linear_check,        NULL, linear_head_forward, linear_head_backward,
     NULL,        linear_head_outputs,
 };

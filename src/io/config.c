@@ -1,5 +1,5 @@
 /* config.c - the ptm_config struct: Hugging Face's defaults, class names, copy and free, and
- * the cross-field checks and derived values (ptm_config_finish). Reading config.json is in
+ * the cross-field checks and derived values (ptmi_config_finish). Reading config.json is in
  * config_parse.c, writing it in save.c. */
 #include "io/config.h"
 
@@ -49,7 +49,7 @@ void ptm_config_defaults(ptm_config *c) {
     c->mask_type = PTM_MASK_RANDOM;
     c->random_mask_ratio = 0.5f;
     c->num_forecast_mask_patches_count = 1;
-    c->num_forecast_mask_patches = NULL; /* filled by ptm_config_finish: [2] */
+    c->num_forecast_mask_patches = NULL; /* filled by ptmi_config_finish: [2] */
     c->forecast_mask_patches_is_list = 1;
     c->mask_value = 0.0f;
     c->masked_loss = 1;
@@ -66,7 +66,7 @@ void ptm_config_free(ptm_config *c) {
     c->unmasked_channel_indices = NULL;
 }
 
-ptm_status ptm_config_copy(ptm_config *dst, const ptm_config *src, ptm_error *err) {
+ptm_status ptmi_config_copy(ptm_config *dst, const ptm_config *src, ptm_error *err) {
     *dst = *src;
     dst->prediction_channel_indices = NULL;
     dst->num_forecast_mask_patches = NULL;
@@ -88,42 +88,42 @@ ptm_status ptm_config_copy(ptm_config *dst, const ptm_config *src, ptm_error *er
         *lists[i].to = malloc((size_t)lists[i].n * sizeof(int));
         if (!*lists[i].to) {
             ptm_config_free(dst);
-            return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory copying a config");
+            return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory copying a config");
         }
         memcpy(*lists[i].to, *lists[i].from, (size_t)lists[i].n * sizeof(int));
     }
     return PTM_OK;
 }
 
-ptm_status ptm_config_finish(ptm_config *c, const char *file, ptm_error *err) {
+ptm_status ptmi_config_finish(ptm_config *c, const char *file, ptm_error *err) {
     if (c->context_length < 1 || c->patch_length < 1 || c->patch_stride < 1)
-        return ptm_err(err, PTM_ERR_CONFIG, file, "context_length",
-                       "context_length, patch_length and patch_stride must be positive");
+        return ptmi_err(err, PTM_ERR_CONFIG, file, "context_length",
+                        "context_length, patch_length and patch_stride must be positive");
     /* HF's patchify requires sequence_length > patch_length */
     if (c->context_length <= c->patch_length)
-        return ptm_err(err, PTM_ERR_CONFIG, file, "patch_length",
-                       "patch_length %d must be smaller than context_length %d", c->patch_length,
-                       c->context_length);
+        return ptmi_err(err, PTM_ERR_CONFIG, file, "patch_length",
+                        "patch_length %d must be smaller than context_length %d", c->patch_length,
+                        c->context_length);
     c->num_patches = (c->context_length - c->patch_length) / c->patch_stride + 1;
     if (c->self_attn && c->d_model % c->self_attn_heads != 0)
-        return ptm_err(err, PTM_ERR_CONFIG, file, "self_attn_heads",
-                       "d_model %d is not divisible by self_attn_heads %d", c->d_model,
-                       c->self_attn_heads);
+        return ptmi_err(err, PTM_ERR_CONFIG, file, "self_attn_heads",
+                        "d_model %d is not divisible by self_attn_heads %d", c->d_model,
+                        c->self_attn_heads);
     if (!c->prediction_channel_indices) c->num_prediction_channels = c->num_input_channels;
     for (int i = 0; c->prediction_channel_indices && i < c->num_prediction_channels; i++)
         if (c->prediction_channel_indices[i] >= c->num_input_channels)
-            return ptm_err(err, PTM_ERR_CONFIG, file, "prediction_channel_indices",
-                           "channel %d out of range: num_input_channels is %d",
-                           c->prediction_channel_indices[i], c->num_input_channels);
+            return ptmi_err(err, PTM_ERR_CONFIG, file, "prediction_channel_indices",
+                            "channel %d out of range: num_input_channels is %d",
+                            c->prediction_channel_indices[i], c->num_input_channels);
     for (int i = 0; i < c->num_unmasked_channels; i++)
         if (c->unmasked_channel_indices[i] >= c->num_input_channels)
-            return ptm_err(err, PTM_ERR_CONFIG, file, "unmasked_channel_indices",
-                           "channel %d out of range: num_input_channels is %d",
-                           c->unmasked_channel_indices[i], c->num_input_channels);
+            return ptmi_err(err, PTM_ERR_CONFIG, file, "unmasked_channel_indices",
+                            "channel %d out of range: num_input_channels is %d",
+                            c->unmasked_channel_indices[i], c->num_input_channels);
     if (!c->num_forecast_mask_patches) {
         c->num_forecast_mask_patches = malloc(sizeof(int));
         if (!c->num_forecast_mask_patches)
-            return ptm_err(err, PTM_ERR_NOMEM, file, NULL, "out of memory");
+            return ptmi_err(err, PTM_ERR_NOMEM, file, NULL, "out of memory");
         c->num_forecast_mask_patches[0] = 2;
         c->num_forecast_mask_patches_count = 1;
     }
@@ -131,9 +131,9 @@ ptm_status ptm_config_finish(ptm_config *c, const char *file, ptm_error *err) {
         for (int i = 0; i < c->num_forecast_mask_patches_count; i++) {
             int k = c->num_forecast_mask_patches[i];
             if (k <= 0 || k >= c->num_patches)
-                return ptm_err(err, PTM_ERR_CONFIG, file, "num_forecast_mask_patches",
-                               "value %d must be greater than 0 and less than num_patches %d", k,
-                               c->num_patches);
+                return ptmi_err(err, PTM_ERR_CONFIG, file, "num_forecast_mask_patches",
+                                "value %d must be greater than 0 and less than num_patches %d", k,
+                                c->num_patches);
         }
     }
     return PTM_OK;

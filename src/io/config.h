@@ -1,12 +1,12 @@
 /* config.h - Hugging Face PatchTSMixer config.json <-> ptm_config: what the library needs
  * beyond the public ptm_config_defaults / parse / load / free (patchtsmixer.h). */
-#ifndef PTM_CONFIG_H
-#define PTM_CONFIG_H
+#ifndef PTMI_CONFIG_H
+#define PTMI_CONFIG_H
 #include <stddef.h>
 
 #include "base/common.h"
 
 /* Derive num_patches and check cross-field constraints (called by parse). */
-PTM_MUST_USE ptm_status ptm_config_finish(ptm_config *c, const char *file, ptm_error *err);
-PTM_MUST_USE ptm_status ptm_config_copy(ptm_config *dst, const ptm_config *src, ptm_error *err);
+PTM_MUST_USE ptm_status ptmi_config_finish(ptm_config *c, const char *file, ptm_error *err);
+PTM_MUST_USE ptm_status ptmi_config_copy(ptm_config *dst, const ptm_config *src, ptm_error *err);
 #endif

@@ -33,8 +33,8 @@ static const char *type_of(const json_value *v) {
 }
 
 static ptm_status bad_type(reader *r, const char *key, const json_value *v, const char *expected) {
-    return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key, "found %s, expected %s", type_of(v),
-                   expected);
+    return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "found %s, expected %s", type_of(v),
+                    expected);
 }
 
 /* Integer key in [lo, hi]. Absent (or null when allow_null) keeps *out. */
@@ -43,8 +43,8 @@ static ptm_status get_int(reader *r, const char *key, int lo, int hi, int *out) 
     if (!v) return PTM_OK;
     if (v->type != JSON_NUMBER || !v->is_integer) return bad_type(r, key, v, "an integer");
     if (v->number < lo || v->number > hi)
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key, "value %.17g out of range [%d, %d]",
-                       v->number, lo, hi);
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "value %.17g out of range [%d, %d]",
+                        v->number, lo, hi);
     *out = (int)v->number;
     return PTM_OK;
 }
@@ -54,8 +54,8 @@ static ptm_status get_float(reader *r, const char *key, double lo, double hi, fl
     if (!v) return PTM_OK;
     if (v->type != JSON_NUMBER) return bad_type(r, key, v, "a number");
     if (!(v->number >= lo && v->number <= hi))
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key, "value %.17g out of range [%g, %g]",
-                       v->number, lo, hi);
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "value %.17g out of range [%g, %g]",
+                        v->number, lo, hi);
     *out = (float)v->number;
     return PTM_OK;
 }
@@ -84,17 +84,17 @@ static ptm_status get_enum(reader *r, const char *key, const char *const *names,
         return PTM_OK;
     }
     if (v->type != JSON_STRING)
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key, "found %s, expected one of %s%s",
-                       type_of(v), accepted, null_index >= 0 ? ", null" : "");
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "found %s, expected one of %s%s",
+                        type_of(v), accepted, null_index >= 0 ? ", null" : "");
     for (int i = 0; names[i]; i++) {
         if (strcmp(v->string, names[i]) == 0) {
             *out = i;
             return PTM_OK;
         }
     }
-    return ptm_err(r->err, PTM_ERR_UNSUPPORTED, r->file, key,
-                   "unsupported value \"%.100s\"; accepted: %s%s", v->string, accepted,
-                   null_index >= 0 ? ", null" : "");
+    return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, key,
+                    "unsupported value \"%.100s\"; accepted: %s%s", v->string, accepted,
+                    null_index >= 0 ? ", null" : "");
 }
 
 /* List of ints in [lo, hi]; null -> *count = 0, *list = NULL. A bare int is accepted when
@@ -110,10 +110,10 @@ static ptm_status get_int_list(reader *r, const char *key, int lo, int hi, int a
     if (v->type == JSON_NULL) return PTM_OK;
     if (allow_scalar && v->type == JSON_NUMBER) {
         if (!v->is_integer || v->number < lo || v->number > hi)
-            return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key,
-                           "value %.17g is not an integer in [%d, %d]", v->number, lo, hi);
+            return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key,
+                            "value %.17g is not an integer in [%d, %d]", v->number, lo, hi);
         *list = malloc(sizeof(int));
-        if (!*list) return ptm_err(r->err, PTM_ERR_NOMEM, r->file, key, "out of memory");
+        if (!*list) return ptmi_err(r->err, PTM_ERR_NOMEM, r->file, key, "out of memory");
         (*list)[0] = (int)v->number;
         *count = 1;
         if (is_list) *is_list = 0;
@@ -124,16 +124,16 @@ static ptm_status get_int_list(reader *r, const char *key, int lo, int hi, int a
                         allow_scalar ? "an integer, a list of integers or null"
                                      : "a list of integers or null");
     if (v->count > (size_t)MAX_DIM)
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key, "list of %zu items is too long",
-                       v->count);
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "list of %zu items is too long",
+                        v->count);
     if (v->count == 0) return PTM_OK;
     *list = malloc(v->count * sizeof(int));
-    if (!*list) return ptm_err(r->err, PTM_ERR_NOMEM, r->file, key, "out of memory");
+    if (!*list) return ptmi_err(r->err, PTM_ERR_NOMEM, r->file, key, "out of memory");
     for (size_t i = 0; i < v->count; i++) {
         const json_value *it = &v->items[i];
         if (it->type != JSON_NUMBER || !it->is_integer || it->number < lo || it->number > hi)
-            return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key,
-                           "item %zu is not an integer in [%d, %d]", i, lo, hi);
+            return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key,
+                            "item %zu is not an integer in [%d, %d]", i, lo, hi);
         (*list)[i] = (int)it->number;
     }
     *count = (int)v->count;
@@ -150,8 +150,8 @@ static ptm_status sort_unique(reader *r, const char *key, int *list, int count) 
     if (count > 1) qsort(list, (size_t)count, sizeof(int), cmp_int);
     for (int i = 1; i < count; i++)
         if (list[i] == list[i - 1])
-            return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key, "channel %d is listed twice",
-                           list[i]);
+            return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "channel %d is listed twice",
+                            list[i]);
     return PTM_OK;
 }
 
@@ -209,22 +209,22 @@ static ptm_status read_architectures(reader *r, ptm_config *c) {
         return PTM_OK;
     }
     if (!arch || arch->type == JSON_NULL)
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, "architectures",
-                       "missing; expected a list naming one of PatchTSMixerModel, "
-                       "PatchTSMixerForPrediction, PatchTSMixerForTimeSeriesClassification, "
-                       "PatchTSMixerForRegression, PatchTSMixerForPretraining");
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "architectures",
+                        "missing; expected a list naming one of PatchTSMixerModel, "
+                        "PatchTSMixerForPrediction, PatchTSMixerForTimeSeriesClassification, "
+                        "PatchTSMixerForRegression, PatchTSMixerForPretraining");
     if (arch->type != JSON_ARRAY || arch->count < 1 || arch->items[0].type != JSON_STRING)
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, "architectures",
-                       "found %s, expected a non-empty list of class names", type_of(arch));
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "architectures",
+                        "found %s, expected a non-empty list of class names", type_of(arch));
     int found = -1;
     for (int i = 0; i <= (int)PTM_CLASS_PRETRAINING; i++)
         if (strcmp(arch->items[0].string, ptm_class_name((ptm_class)i)) == 0) found = i;
     if (found < 0)
-        return ptm_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "architectures",
-                       "unsupported class \"%.100s\"; accepted: PatchTSMixerModel, "
-                       "PatchTSMixerForPrediction, PatchTSMixerForTimeSeriesClassification, "
-                       "PatchTSMixerForRegression, PatchTSMixerForPretraining",
-                       arch->items[0].string);
+        return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "architectures",
+                        "unsupported class \"%.100s\"; accepted: PatchTSMixerModel, "
+                        "PatchTSMixerForPrediction, PatchTSMixerForTimeSeriesClassification, "
+                        "PatchTSMixerForRegression, PatchTSMixerForPretraining",
+                        arch->items[0].string);
     c->model_class = (ptm_class)found;
     return PTM_OK;
 }
@@ -232,11 +232,11 @@ static ptm_status read_architectures(reader *r, ptm_config *c) {
 static ptm_status read_model_type(reader *r, ptm_config *c) {
     const json_value *mt = json_get(r->root, "model_type");
     if (mt && (mt->type != JSON_STRING || strcmp(mt->string, "patchtsmixer") != 0))
-        return ptm_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "model_type",
-                       "found %s%s%.60s%s, expected \"patchtsmixer\"", type_of(mt),
-                       mt->type == JSON_STRING ? " \"" : "",
-                       mt->type == JSON_STRING ? mt->string : "",
-                       mt->type == JSON_STRING ? "\"" : "");
+        return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "model_type",
+                        "found %s%s%.60s%s, expected \"patchtsmixer\"", type_of(mt),
+                        mt->type == JSON_STRING ? " \"" : "",
+                        mt->type == JSON_STRING ? mt->string : "",
+                        mt->type == JSON_STRING ? "\"" : "");
     return PTM_OK;
 }
 
@@ -255,9 +255,9 @@ static ptm_status read_norm_mlp(reader *r, ptm_config *c) {
     else if (strcmp(low, "layernorm") == 0)
         c->norm_mlp = PTM_NORM_LAYER;
     else
-        return ptm_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "norm_mlp",
-                       "unsupported value \"%.60s\"; accepted: \"LayerNorm\", \"BatchNorm\"",
-                       v->string);
+        return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "norm_mlp",
+                        "unsupported value \"%.60s\"; accepted: \"LayerNorm\", \"BatchNorm\"",
+                        v->string);
     return PTM_OK;
 }
 
@@ -276,10 +276,10 @@ static ptm_status read_scaling(reader *r, ptm_config *c) {
     else if (v->type == JSON_STRING && strcmp(v->string, "none") == 0)
         c->scaling = PTM_SCALING_NONE;
     else
-        return ptm_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "scaling",
-                       "unsupported value (%s); accepted: \"std\", \"mean\", \"none\", "
-                       "true, false, null",
-                       type_of(v));
+        return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "scaling",
+                        "unsupported value (%s); accepted: \"std\", \"mean\", \"none\", "
+                        "true, false, null",
+                        type_of(v));
     return PTM_OK;
 }
 
@@ -305,13 +305,13 @@ static ptm_status read_output_range(reader *r, ptm_config *c) {
     if (!v || v->type == JSON_NULL) return PTM_OK;
     if (v->type != JSON_ARRAY || v->count != 2 || v->items[0].type != JSON_NUMBER ||
         v->items[1].type != JSON_NUMBER)
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, "output_range",
-                       "found %s, expected null or a list of two numbers [low, high]", type_of(v));
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "output_range",
+                        "found %s, expected null or a list of two numbers [low, high]", type_of(v));
     c->has_output_range = 1;
     c->output_range[0] = (float)v->items[0].number;
     c->output_range[1] = (float)v->items[1].number;
     if (!isfinite(c->output_range[0]) || !isfinite(c->output_range[1]))
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, "output_range", "values must be finite");
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "output_range", "values must be finite");
     return PTM_OK;
 }
 
@@ -324,9 +324,9 @@ static ptm_status read_head_aggregation(reader *r, ptm_config *c) {
         /* the string "none" is not an HF value: only JSON null means no aggregation */
         const json_value *v = json_get(r->root, "head_aggregation");
         if (v && v->type == JSON_STRING)
-            return ptm_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "head_aggregation",
-                           "unsupported value \"none\"; accepted: \"max_pool\", \"avg_pool\", "
-                           "\"use_last\", null");
+            return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "head_aggregation",
+                            "unsupported value \"none\"; accepted: \"max_pool\", \"avg_pool\", "
+                            "\"use_last\", null");
     }
     c->head_aggregation = (ptm_agg)a;
     return PTM_OK;
@@ -337,8 +337,8 @@ static ptm_status read_random_mask_ratio(reader *r, ptm_config *c) {
     if (!v) return PTM_OK;
     if (v->type != JSON_NUMBER) return bad_type(r, "random_mask_ratio", v, "a number in [0, 1)");
     if (!(v->number >= 0 && v->number < 1))
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, "random_mask_ratio",
-                       "value %.17g out of range [0, 1)", v->number);
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "random_mask_ratio",
+                        "value %.17g out of range [0, 1)", v->number);
     c->random_mask_ratio = v->number;
     return PTM_OK;
 }
@@ -350,8 +350,8 @@ static ptm_status read_forecast_mask_patches(reader *r, ptm_config *c) {
     const json_value *v = json_get(r->root, key);
     if (v && v->type == JSON_NULL) {
         if (forecast)
-            return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key,
-                           "null, expected an integer or a list of integers for forecast masking");
+            return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key,
+                            "null, expected an integer or a list of integers for forecast masking");
         return PTM_OK;
     }
     int is_list = 1;
@@ -360,8 +360,8 @@ static ptm_status read_forecast_mask_patches(reader *r, ptm_config *c) {
     if (s != PTM_OK) return s;
     c->forecast_mask_patches_is_list = is_list;
     if (v && c->num_forecast_mask_patches_count == 0 && forecast)
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, key,
-                       "empty list, expected at least one number of patches");
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key,
+                        "empty list, expected at least one number of patches");
     return PTM_OK;
 }
 
@@ -450,36 +450,36 @@ static const key_spec KEYS[] = {
 static ptm_status check_num_patches(reader *r, const ptm_config *c) {
     const json_value *v = json_get(r->root, "num_patches");
     if (v && (v->type != JSON_NUMBER || !v->is_integer || v->number != c->num_patches))
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, "num_patches",
-                       "found %s%s, expected %d = (context_length - patch_length) / "
-                       "patch_stride + 1",
-                       type_of(v), v->type == JSON_NUMBER ? " of another value" : "",
-                       c->num_patches);
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "num_patches",
+                        "found %s%s, expected %d = (context_length - patch_length) / "
+                        "patch_stride + 1",
+                        type_of(v), v->type == JSON_NUMBER ? " of another value" : "",
+                        c->num_patches);
     return PTM_OK;
 }
 
 static ptm_status read_keys(reader *r, ptm_config *c) {
     if (r->root->type != JSON_OBJECT)
-        return ptm_err(r->err, PTM_ERR_CONFIG, r->file, NULL, "top level is %s, expected an object",
-                       type_of(r->root));
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, NULL,
+                        "top level is %s, expected an object", type_of(r->root));
     for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
         if (KEYS[i].when && !KEYS[i].when(c)) continue;
         ptm_status s = read_key(r, &KEYS[i], c);
         if (s != PTM_OK) return s;
     }
-    ptm_status s = ptm_config_finish(c, r->file, r->err);
+    ptm_status s = ptmi_config_finish(c, r->file, r->err);
     if (s != PTM_OK) return s;
     return check_num_patches(r, c);
 }
 
 ptm_status ptm_config_parse(const char *text, size_t len, const char *file, int default_class,
                             ptm_config *c, ptm_error *err) {
-    if (!c) return ptm_err(err, PTM_ERR_ARG, file, NULL, "output config is NULL");
+    if (!c) return ptmi_err(err, PTM_ERR_ARG, file, NULL, "output config is NULL");
     ptm_config_defaults(c);
-    if (!text) return ptm_err(err, PTM_ERR_ARG, file, NULL, "config text is NULL");
+    if (!text) return ptmi_err(err, PTM_ERR_ARG, file, NULL, "config text is NULL");
     if (default_class < -1 || default_class > (int)PTM_CLASS_PRETRAINING)
-        return ptm_err(err, PTM_ERR_ARG, file, "default_class",
-                       "found %d, expected -1 or a ptm_class", default_class);
+        return ptmi_err(err, PTM_ERR_ARG, file, "default_class",
+                        "found %d, expected -1 or a ptm_class", default_class);
     json_value *root = NULL;
     ptm_status s = json_parse(text, len, file, &root, err);
     if (s != PTM_OK) return s;
@@ -493,14 +493,14 @@ ptm_status ptm_config_parse(const char *text, size_t len, const char *file, int 
 ptm_status ptm_config_load(const char *path, int default_class, ptm_config *c, ptm_error *err) {
     unsigned char *buf = NULL;
     size_t size = 0;
-    if (!c) return ptm_err(err, PTM_ERR_ARG, path, NULL, "output config is NULL");
+    if (!c) return ptmi_err(err, PTM_ERR_ARG, path, NULL, "output config is NULL");
     ptm_config_defaults(c);
-    if (!path) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "config path is NULL");
-    ptm_status s = ptm_read_file(path, (size_t)16 << 20, &buf, &size, err);
+    if (!path) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "config path is NULL");
+    ptm_status s = ptmi_read_file(path, (size_t)16 << 20, &buf, &size, err);
     if (s != PTM_OK) return s;
     if (size == 0) {
         free(buf);
-        return ptm_err(err, PTM_ERR_FORMAT, path, NULL, "empty file, expected a JSON object");
+        return ptmi_err(err, PTM_ERR_FORMAT, path, NULL, "empty file, expected a JSON object");
     }
     s = ptm_config_parse((const char *)buf, size, path, default_class, c, err);
     free(buf);

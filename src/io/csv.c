@@ -93,12 +93,12 @@ void csv_free(csv_table *t) {
 /* Make room for at least one more row. */
 static int grow_rows(csv_table *t, size_t *cap, size_t max_rows) {
     size_t nc = *cap ? *cap : 256;
-    if (*cap && ptm_mul_size(*cap, 2, &nc)) nc = max_rows;
+    if (*cap && ptmi_mul_size(*cap, 2, &nc)) nc = max_rows;
     if (nc > max_rows) nc = max_rows;
     if (nc <= t->nrows) return -1;
     size_t cells, vbytes, pbytes, sbytes;
-    if (ptm_mul_size(nc, t->ncols, &cells) || ptm_mul_size(cells, sizeof(float), &vbytes) ||
-        ptm_mul_size(nc, sizeof(char *), &pbytes) || ptm_mul_size(nc, sizeof(int64_t), &sbytes))
+    if (ptmi_mul_size(nc, t->ncols, &cells) || ptmi_mul_size(cells, sizeof(float), &vbytes) ||
+        ptmi_mul_size(nc, sizeof(char *), &pbytes) || ptmi_mul_size(nc, sizeof(int64_t), &sbytes))
         return -1;
     float *v = realloc(t->values, vbytes);
     if (!v) return -1;
@@ -134,19 +134,19 @@ static ptm_status add_row(csv_table *t, const csv_record *rec, size_t ncells, si
     char field[320];
     if (rec->ncells != ncells) {
         snprintf(field, sizeof field, "row %zu", rec->line);
-        return ptm_err(err, PTM_ERR_INPUT, name, field,
-                       "row %zu has %zu cells, expected %zu (as on line %zu)", rec->line,
-                       rec->ncells, ncells, hdr_line);
+        return ptmi_err(err, PTM_ERR_INPUT, name, field,
+                        "row %zu has %zu cells, expected %zu (as on line %zu)", rec->line,
+                        rec->ncells, ncells, hdr_line);
     }
     const size_t max_rows = CSV_MAX_CELLS / t->ncols;
     if (t->nrows == *row_cap) {
         if (t->nrows >= max_rows)
-            return ptm_err(err, PTM_ERR_LIMIT, name, NULL,
-                           "more than %zu rows of %zu columns (limit %zu cells)", max_rows,
-                           t->ncols, CSV_MAX_CELLS);
+            return ptmi_err(err, PTM_ERR_LIMIT, name, NULL,
+                            "more than %zu rows of %zu columns (limit %zu cells)", max_rows,
+                            t->ncols, CSV_MAX_CELLS);
         if (grow_rows(t, row_cap, max_rows))
-            return ptm_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory after %zu rows",
-                           t->nrows);
+            return ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory after %zu rows",
+                            t->nrows);
     }
     const size_t off = (size_t)t->has_time;
     float *vrow = t->values + t->nrows * t->ncols;
@@ -166,21 +166,21 @@ static ptm_status add_row(csv_table *t, const csv_record *rec, size_t ncells, si
             cell_excerpt(cell, ex, sizeof ex);
             snprintf(field, sizeof field, "row %zu, column '%.200s'", rec->line, t->colnames[j]);
             if (k == VAL_RANGE)
-                return ptm_err(err, PTM_ERR_INPUT, name, field,
-                               "value '%s' is outside the float range (|x| <= %g)", ex,
-                               (double)FLT_MAX);
-            return ptm_err(err, PTM_ERR_INPUT, name, field,
-                           "cannot read '%s' as a number; expected a decimal number, an empty "
-                           "cell or NA/NaN",
-                           ex);
+                return ptmi_err(err, PTM_ERR_INPUT, name, field,
+                                "value '%s' is outside the float range (|x| <= %g)", ex,
+                                (double)FLT_MAX);
+            return ptmi_err(err, PTM_ERR_INPUT, name, field,
+                            "cannot read '%s' as a number; expected a decimal number, an empty "
+                            "cell or NA/NaN",
+                            ex);
         }
     }
     if (t->has_time) {
         const char *c0 = csv_cell(rec, 0);
         char *txt = dup_str(c0);
         if (!txt)
-            return ptm_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory after %zu rows",
-                           t->nrows);
+            return ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory after %zu rows",
+                            t->nrows);
         t->time_text[t->nrows] = txt;
         if (t->time_parsed && csv_parse_time(c0, &t->time_sec[t->nrows]) != 0) t->time_parsed = 0;
     }
@@ -201,15 +201,15 @@ static ptm_status setup_columns(csv_table *t, const csv_record *hdr, const csv_r
     size_t ncols = ncells - (size_t)t->has_time;
     if (ncols == 0) {
         t->has_time = 0;
-        return ptm_err(err, PTM_ERR_INPUT, name, NULL,
-                       "no value columns: the only column holds timestamps; expected at least "
-                       "one numeric column");
+        return ptmi_err(err, PTM_ERR_INPUT, name, NULL,
+                        "no value columns: the only column holds timestamps; expected at least "
+                        "one numeric column");
     }
     if (ncols > (size_t)INT_MAX)
-        return ptm_err(err, PTM_ERR_LIMIT, name, NULL, "%zu columns; at most %d are supported",
-                       ncols, INT_MAX);
+        return ptmi_err(err, PTM_ERR_LIMIT, name, NULL, "%zu columns; at most %d are supported",
+                        ncols, INT_MAX);
     t->colnames = calloc(ncols, sizeof(char *));
-    if (!t->colnames) return ptm_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory");
+    if (!t->colnames) return ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory");
     t->ncols = ncols;
     for (size_t j = 0; j < ncols; j++) {
         const char *nm = hdr ? csv_cell(hdr, j + (size_t)t->has_time) : "";
@@ -220,11 +220,11 @@ static ptm_status setup_columns(csv_table *t, const csv_record *hdr, const csv_r
             snprintf(tmp, sizeof tmp, "col%zu", j);
             t->colnames[j] = dup_str(tmp);
         }
-        if (!t->colnames[j]) return ptm_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory");
+        if (!t->colnames[j]) return ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory");
     }
     if (t->has_time && hdr) {
         t->time_colname = dup_str(csv_cell(hdr, 0));
-        if (!t->time_colname) return ptm_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory");
+        if (!t->time_colname) return ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory");
     }
     t->time_parsed = t->has_time;
     return PTM_OK;
@@ -254,7 +254,7 @@ static int is_header(const csv_record *first, const csv_record *next) {
 /* Copy the scanner's current record (the first one, kept while the next ones are read). */
 static int copy_record(const csv_scanner *sc, char **buf, size_t **offs) {
     size_t ob;
-    if (ptm_mul_size(sc->ncells, sizeof(size_t), &ob)) return -1;
+    if (ptmi_mul_size(sc->ncells, sizeof(size_t), &ob)) return -1;
     *buf = malloc(sc->blen);
     *offs = malloc(ob);
     if (!*buf || !*offs) return -1;
@@ -288,8 +288,8 @@ static ptm_status read_rows(csv_scanner *sc, const csv_record *line1, csv_table 
     const csv_record second = csv_scan_view(sc);
     const int has_header = is_header(line1, got ? &second : NULL);
     if (has_header && !got)
-        return ptm_err(err, PTM_ERR_INPUT, name, NULL,
-                       "no data rows: only a header line (line %zu) was found", line1->line);
+        return ptmi_err(err, PTM_ERR_INPUT, name, NULL,
+                        "no data rows: only a header line (line %zu) was found", line1->line);
     size_t row_cap = 0;
     if (has_header) {
         st = setup_columns(t, line1, &second, name, err);
@@ -312,13 +312,13 @@ static ptm_status read_table(csv_scanner *sc, csv_table *t, const char *name, pt
     ptm_status st = csv_scan_record(sc, &got, err);
     if (st) return st;
     if (!got)
-        return ptm_err(err, PTM_ERR_INPUT, name, NULL,
-                       "no data rows: the file is empty; expected a header line and data rows");
+        return ptmi_err(err, PTM_ERR_INPUT, name, NULL,
+                        "no data rows: the file is empty; expected a header line and data rows");
     char *buf = NULL;
     size_t *offs = NULL;
     if (copy_record(sc, &buf, &offs)) {
-        st = ptm_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory while reading line %zu",
-                     sc->line);
+        st = ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory while reading line %zu",
+                      sc->line);
     } else {
         const csv_record line1 = {buf, offs, sc->ncells, sc->rec_line};
         st = read_rows(sc, &line1, t, name, err);
@@ -331,18 +331,18 @@ static ptm_status read_table(csv_scanner *sc, csv_table *t, const char *name, pt
 ptm_status csv_parse(const char *text, size_t len, const char *name_for_errors,
                      const csv_options *opt, csv_table *out, ptm_error *err) {
     const char *name = name_for_errors ? name_for_errors : "<csv>";
-    if (!out) return ptm_err(err, PTM_ERR_ARG, name, NULL, "output table is NULL");
+    if (!out) return ptmi_err(err, PTM_ERR_ARG, name, NULL, "output table is NULL");
     memset(out, 0, sizeof *out);
-    if (!text && len) return ptm_err(err, PTM_ERR_ARG, name, NULL, "text is NULL");
+    if (!text && len) return ptmi_err(err, PTM_ERR_ARG, name, NULL, "text is NULL");
     size_t limit = (opt && opt->max_bytes) ? opt->max_bytes : CSV_DEFAULT_MAX_BYTES;
     if (len > limit)
-        return ptm_err(err, PTM_ERR_LIMIT, name, NULL,
-                       "input is %zu bytes, more than the limit of %zu bytes", len, limit);
+        return ptmi_err(err, PTM_ERR_LIMIT, name, NULL,
+                        "input is %zu bytes, more than the limit of %zu bytes", len, limit);
     char delim = opt ? opt->delimiter : 0;
     if (delim == '"' || delim == '\n' || delim == '\r')
-        return ptm_err(err, PTM_ERR_ARG, name, NULL,
-                       "delimiter 0x%02x is not usable; expected e.g. ',', ';' or '\\t'",
-                       (unsigned)(unsigned char)delim);
+        return ptmi_err(err, PTM_ERR_ARG, name, NULL,
+                        "delimiter 0x%02x is not usable; expected e.g. ',', ';' or '\\t'",
+                        (unsigned)(unsigned char)delim);
 
     size_t pos = 0;
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) pos = 3;
@@ -368,23 +368,23 @@ static ptm_status read_stdin(size_t limit, char **buf, size_t *size, ptm_error *
     const char *name = "<stdin>";
     size_t cap = 65536, n = 0;
     char *b = malloc(cap);
-    if (!b) return ptm_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory");
+    if (!b) return ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory");
     for (;;) {
         if (n == cap) {
             if (cap > limit) {
                 free(b);
-                return ptm_err(err, PTM_ERR_LIMIT, name, NULL,
-                               "input is more than the limit of %zu bytes", limit);
+                return ptmi_err(err, PTM_ERR_LIMIT, name, NULL,
+                                "input is more than the limit of %zu bytes", limit);
             }
             size_t nc;
-            if (ptm_mul_size(cap, 2, &nc)) {
+            if (ptmi_mul_size(cap, 2, &nc)) {
                 free(b);
-                return ptm_err(err, PTM_ERR_LIMIT, name, NULL, "input too large");
+                return ptmi_err(err, PTM_ERR_LIMIT, name, NULL, "input too large");
             }
             char *nb = realloc(b, nc);
             if (!nb) {
                 free(b);
-                return ptm_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory after %zu bytes", n);
+                return ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory after %zu bytes", n);
             }
             b = nb;
             cap = nc;
@@ -395,12 +395,12 @@ static ptm_status read_stdin(size_t limit, char **buf, size_t *size, ptm_error *
     }
     if (ferror(stdin)) {
         free(b);
-        return ptm_err(err, PTM_ERR_IO, name, NULL, "read error after %zu bytes", n);
+        return ptmi_err(err, PTM_ERR_IO, name, NULL, "read error after %zu bytes", n);
     }
     if (n > limit) {
         free(b);
-        return ptm_err(err, PTM_ERR_LIMIT, name, NULL,
-                       "input is %zu bytes, more than the limit of %zu bytes", n, limit);
+        return ptmi_err(err, PTM_ERR_LIMIT, name, NULL,
+                        "input is %zu bytes, more than the limit of %zu bytes", n, limit);
     }
     *buf = b;
     *size = n;
@@ -409,7 +409,7 @@ static ptm_status read_stdin(size_t limit, char **buf, size_t *size, ptm_error *
 
 ptm_status csv_load(const char *path, const csv_options *opt, csv_table *out, ptm_error *err) {
     if (out) memset(out, 0, sizeof *out);
-    if (!path || !out) return ptm_err(err, PTM_ERR_ARG, path, NULL, "path or output is NULL");
+    if (!path || !out) return ptmi_err(err, PTM_ERR_ARG, path, NULL, "path or output is NULL");
     size_t limit = (opt && opt->max_bytes) ? opt->max_bytes : CSV_DEFAULT_MAX_BYTES;
     char *buf = NULL;
     size_t size = 0;
@@ -420,7 +420,7 @@ ptm_status csv_load(const char *path, const csv_options *opt, csv_table *out, pt
         st = read_stdin(limit, &buf, &size, err);
     } else {
         unsigned char *ub = NULL;
-        st = ptm_read_file(path, limit, &ub, &size, err);
+        st = ptmi_read_file(path, limit, &ub, &size, err);
         buf = (char *)ub;
     }
     if (st) return st;

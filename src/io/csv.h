@@ -36,8 +36,8 @@
  *     ("inf", "-Infinity"). A finite number beyond the float range is an error.
  * Rows are identified in error messages by the 1-based file line they start on.
  */
-#ifndef PTM_IO_CSV_H
-#define PTM_IO_CSV_H
+#ifndef PTMI_IO_CSV_H
+#define PTMI_IO_CSV_H
 
 #include <stddef.h>
 #include <stdint.h>

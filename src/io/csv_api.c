@@ -37,11 +37,11 @@ ptm_status ptm_csv_select_columns(const ptm_csv *t, const char *list, const char
         name[len] = 0;
         int j = csv_find_column(t, name);
         if (j < 0)
-            return ptm_err(err, PTM_ERR_INPUT, file, "columns",
-                           "no column named '%s' in the header", name);
+            return ptmi_err(err, PTM_ERR_INPUT, file, "columns",
+                            "no column named '%s' in the header", name);
         if (n >= (int)t->ncols)
-            return ptm_err(err, PTM_ERR_INPUT, file, "columns",
-                           "more columns listed than the file has (%zu)", t->ncols);
+            return ptmi_err(err, PTM_ERR_INPUT, file, "columns",
+                            "more columns listed than the file has (%zu)", t->ncols);
         idx[n++] = j;
         p = e ? e + 1 : p + len;
     }

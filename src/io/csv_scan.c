@@ -17,7 +17,7 @@ static int is_blank_char(char c, char delim) {
 static int sc_push(csv_scanner *sc, char c) {
     if (sc->blen == sc->bcap) {
         size_t cap = sc->bcap ? sc->bcap : 256;
-        if (sc->bcap && ptm_mul_size(sc->bcap, 2, &cap)) return -1;
+        if (sc->bcap && ptmi_mul_size(sc->bcap, 2, &cap)) return -1;
         char *nb = realloc(sc->buf, cap);
         if (!nb) return -1;
         sc->buf = nb;
@@ -31,8 +31,8 @@ static int sc_end_cell(csv_scanner *sc, size_t start) {
     if (sc_push(sc, '\0')) return -1;
     if (sc->ncells == sc->ocap) {
         size_t cap = sc->ocap ? sc->ocap : 16, bytes;
-        if (sc->ocap && ptm_mul_size(sc->ocap, 2, &cap)) return -1;
-        if (ptm_mul_size(cap, sizeof(size_t), &bytes)) return -1;
+        if (sc->ocap && ptmi_mul_size(sc->ocap, 2, &cap)) return -1;
+        if (ptmi_mul_size(cap, sizeof(size_t), &bytes)) return -1;
         size_t *no = realloc(sc->offs, bytes);
         if (!no) return -1;
         sc->offs = no;
@@ -43,15 +43,15 @@ static int sc_end_cell(csv_scanner *sc, size_t start) {
 }
 
 static ptm_status sc_nomem(const csv_scanner *sc, ptm_error *err) {
-    return ptm_err(err, PTM_ERR_NOMEM, sc->name, NULL, "out of memory while reading line %zu",
-                   sc->line);
+    return ptmi_err(err, PTM_ERR_NOMEM, sc->name, NULL, "out of memory while reading line %zu",
+                    sc->line);
 }
 
 static ptm_status sc_nul(const csv_scanner *sc, ptm_error *err) {
     char field[64];
     snprintf(field, sizeof field, "row %zu", sc->line);
-    return ptm_err(err, PTM_ERR_FORMAT, sc->name, field,
-                   "NUL byte in the text; expected a text CSV file");
+    return ptmi_err(err, PTM_ERR_FORMAT, sc->name, field,
+                    "NUL byte in the text; expected a text CSV file");
 }
 
 /* Read the next non-blank record. *got = 0 at the end of the input. */
@@ -79,10 +79,10 @@ ptm_status csv_scan_record(csv_scanner *sc, int *got, ptm_error *err) {
                     if (sc->pos >= len) {
                         char field[64];
                         snprintf(field, sizeof field, "row %zu", qline);
-                        return ptm_err(err, PTM_ERR_FORMAT, sc->name, field,
-                                       "quoted field opened on line %zu is never closed; "
-                                       "expected a closing '\"'",
-                                       qline);
+                        return ptmi_err(err, PTM_ERR_FORMAT, sc->name, field,
+                                        "quoted field opened on line %zu is never closed; "
+                                        "expected a closing '\"'",
+                                        qline);
                     }
                     char c = s[sc->pos];
                     if (c == '"') {
@@ -106,10 +106,10 @@ ptm_status csv_scan_record(csv_scanner *sc, int *got, ptm_error *err) {
                     char field[64];
                     snprintf(field, sizeof field, "row %zu", sc->line);
                     unsigned char bad = (unsigned char)s[sc->pos];
-                    return ptm_err(err, PTM_ERR_FORMAT, sc->name, field,
-                                   "found '%c' (byte 0x%02x) after a closing quote; expected "
-                                   "the delimiter or the end of the line",
-                                   (bad >= 32 && bad < 127) ? bad : '?', bad);
+                    return ptmi_err(err, PTM_ERR_FORMAT, sc->name, field,
+                                    "found '%c' (byte 0x%02x) after a closing quote; expected "
+                                    "the delimiter or the end of the line",
+                                    (bad >= 32 && bad < 127) ? bad : '?', bad);
                 }
             } else {
                 while (sc->pos < len) {

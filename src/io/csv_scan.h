@@ -1,6 +1,6 @@
 /* csv_scan.h - the CSV record scanner (csv_scan.c), internal to the CSV reader (csv.c). */
-#ifndef PTM_IO_CSV_SCAN_H
-#define PTM_IO_CSV_SCAN_H
+#ifndef PTMI_IO_CSV_SCAN_H
+#define PTMI_IO_CSV_SCAN_H
 
 #include <stddef.h>
 

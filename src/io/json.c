@@ -136,7 +136,7 @@ static void describe_byte(const parser *p, size_t pos, char *buf, size_t n) {
         snprintf(buf, n, "byte 0x%02X", (unsigned)c);
 }
 
-static ptm_status fail_at(parser *p, size_t pos, const char *fmt, ...) PTM_PRINTF(3, 4);
+static ptm_status fail_at(parser *p, size_t pos, const char *fmt, ...) PTMI_PRINTF(3, 4);
 static ptm_status fail_at(parser *p, size_t pos, const char *fmt, ...) {
     size_t line = 1, col = 1;
     if (pos > p->len) pos = p->len;
@@ -153,12 +153,12 @@ static ptm_status fail_at(parser *p, size_t pos, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return ptm_err(p->err, PTM_ERR_FORMAT, p->filename, NULL,
-                   "invalid JSON at line %zu, column %zu: %s", line, col, msg);
+    return ptmi_err(p->err, PTM_ERR_FORMAT, p->filename, NULL,
+                    "invalid JSON at line %zu, column %zu: %s", line, col, msg);
 }
 
 static ptm_status nomem(parser *p) {
-    return ptm_err(p->err, PTM_ERR_NOMEM, p->filename, NULL, "out of memory while parsing JSON");
+    return ptmi_err(p->err, PTM_ERR_NOMEM, p->filename, NULL, "out of memory while parsing JSON");
 }
 
 static void skip_ws(parser *p) {
@@ -177,8 +177,8 @@ static int starts_with(const parser *p, size_t pos, const char *lit) {
 static ptm_status push_value(parser *p, const json_value *v) {
     if (p->stack_len == p->stack_cap) {
         size_t cap = p->stack_cap ? p->stack_cap : 16, bytes;
-        if (p->stack_cap && ptm_mul_size(cap, 2, &cap)) return nomem(p);
-        if (ptm_mul_size(cap, sizeof *p->stack, &bytes)) return nomem(p);
+        if (p->stack_cap && ptmi_mul_size(cap, 2, &cap)) return nomem(p);
+        if (ptmi_mul_size(cap, sizeof *p->stack, &bytes)) return nomem(p);
         json_value *s = realloc(p->stack, bytes);
         if (!s) return nomem(p);
         p->stack = s;
@@ -191,8 +191,8 @@ static ptm_status push_value(parser *p, const json_value *v) {
 static ptm_status push_key(parser *p, char *key, size_t pos) {
     if (p->kstack_len == p->kstack_cap) {
         size_t cap = p->kstack_cap ? p->kstack_cap : 16, bytes;
-        if (p->kstack_cap && ptm_mul_size(cap, 2, &cap)) return nomem(p);
-        if (ptm_mul_size(cap, sizeof *p->kstack, &bytes)) return nomem(p);
+        if (p->kstack_cap && ptmi_mul_size(cap, 2, &cap)) return nomem(p);
+        if (ptmi_mul_size(cap, sizeof *p->kstack, &bytes)) return nomem(p);
         key_entry *s = realloc(p->kstack, bytes);
         if (!s) return nomem(p);
         p->kstack = s;
@@ -261,7 +261,7 @@ static ptm_status parse_string(parser *p, char **out, size_t *out_len) {
     }
     if (end >= p->len) return fail_at(p, p->pos, "unterminated string");
     size_t raw_len = end - start, cap;
-    if (ptm_add_size(raw_len, 1, &cap)) return nomem(p);
+    if (ptmi_add_size(raw_len, 1, &cap)) return nomem(p);
     char *buf = malloc(cap);
     if (!buf) return nomem(p);
     /* Pass 2: decode escapes and validate UTF-8; the decoded text is never longer. */
@@ -465,7 +465,7 @@ static ptm_status parse_array(parser *p, int depth, json_value *out) {
     size_t count = p->stack_len - base, bytes;
     json_value *items = NULL;
     if (count) {
-        if (ptm_mul_size(count, sizeof *items, &bytes)) return nomem(p);
+        if (ptmi_mul_size(count, sizeof *items, &bytes)) return nomem(p);
         items = malloc(bytes);
         if (!items) return nomem(p);
         memcpy(items, p->stack + base, bytes);
@@ -500,7 +500,7 @@ static ptm_status check_duplicates(parser *p, size_t base) {
         if (!dup) return PTM_OK;
     } else {
         size_t bytes;
-        if (ptm_mul_size(count, sizeof *keys, &bytes)) return nomem(p);
+        if (ptmi_mul_size(count, sizeof *keys, &bytes)) return nomem(p);
         key_entry *sorted = malloc(bytes);
         if (!sorted) return nomem(p);
         memcpy(sorted, keys, bytes);
@@ -584,8 +584,8 @@ static ptm_status parse_object(parser *p, int depth, json_value *out) {
     json_value *items = NULL;
     char **keys = NULL;
     if (count) {
-        if (ptm_mul_size(count, sizeof *items, &bytes) ||
-            ptm_mul_size(count, sizeof *keys, &kbytes))
+        if (ptmi_mul_size(count, sizeof *items, &bytes) ||
+            ptmi_mul_size(count, sizeof *keys, &kbytes))
             return nomem(p);
         items = malloc(bytes);
         keys = malloc(kbytes);
@@ -656,9 +656,9 @@ static ptm_status parse_value(parser *p, int depth, json_value *out) {
 
 ptm_status json_parse(const char *text, size_t len, const char *filename, json_value **out,
                       ptm_error *err) {
-    if (!out) return ptm_err(err, PTM_ERR_ARG, filename, NULL, "json_parse: out is NULL");
+    if (!out) return ptmi_err(err, PTM_ERR_ARG, filename, NULL, "json_parse: out is NULL");
     *out = NULL;
-    if (!text && len) return ptm_err(err, PTM_ERR_ARG, filename, NULL, "json_parse: text is NULL");
+    if (!text && len) return ptmi_err(err, PTM_ERR_ARG, filename, NULL, "json_parse: text is NULL");
     parser p;
     memset(&p, 0, sizeof p);
     p.text = text ? text : "";

@@ -18,8 +18,8 @@
  * Number parsing does not depend on the current locale. The tree is immutable after parsing
  * and may be read from several threads.
  */
-#ifndef PTM_IO_JSON_H
-#define PTM_IO_JSON_H
+#ifndef PTMI_IO_JSON_H
+#define PTMI_IO_JSON_H
 
 #include <stddef.h>
 

@@ -86,15 +86,15 @@ static int cmp_span(const void *a, const void *b) {
 
 static ptm_status check_metadata(const json_value *md, const char *file, ptm_error *err) {
     if (md->type != JSON_OBJECT) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, "__metadata__",
-                       "header entry __metadata__ is a JSON %s, expected an object of strings",
-                       json_type_name(md->type));
+        return ptmi_err(err, PTM_ERR_FORMAT, file, "__metadata__",
+                        "header entry __metadata__ is a JSON %s, expected an object of strings",
+                        json_type_name(md->type));
     }
     for (size_t i = 0; i < md->count; i++) {
         if (md->items[i].type != JSON_STRING) {
-            return ptm_err(err, PTM_ERR_FORMAT, file, "__metadata__",
-                           "__metadata__ value of \"%.100s\" is a JSON %s, expected a string",
-                           md->keys[i], json_type_name(md->items[i].type));
+            return ptmi_err(err, PTM_ERR_FORMAT, file, "__metadata__",
+                            "__metadata__ value of \"%.100s\" is a JSON %s, expected a string",
+                            md->keys[i], json_type_name(md->items[i].type));
         }
     }
     return PTM_OK;
@@ -106,14 +106,14 @@ static ptm_status parse_shape(const json_value *js, const dtype_info *di, const 
                               const char *name, st_tensor *t, char *shape_str, size_t shape_n,
                               ptm_error *err) {
     if (js->type != JSON_ARRAY) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "shape is a JSON %s, expected an array of non-negative integers",
-                       json_type_name(js->type));
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                        "shape is a JSON %s, expected an array of non-negative integers",
+                        json_type_name(js->type));
     }
     if (js->count > ST_MAX_DIMS) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "shape has %zu dimensions, at most %d are supported", js->count,
-                       ST_MAX_DIMS);
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                        "shape has %zu dimensions, at most %d are supported", js->count,
+                        ST_MAX_DIMS);
     }
     t->ndim = (int)js->count;
     size_t numel = 1;
@@ -123,18 +123,18 @@ static ptm_status parse_shape(const json_value *js, const dtype_info *di, const 
         if (get_count(&js->items[d], &dim)) {
             char found[80];
             describe_value(&js->items[d], found, sizeof found);
-            return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                           "shape[%d] is %s, expected a non-negative integer < 2^53", d, found);
+            return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                            "shape[%d] is %s, expected a non-negative integer < 2^53", d, found);
         }
         t->shape[d] = (int64_t)dim;
-        if (dim > SIZE_MAX || ptm_mul_size(numel, (size_t)dim, &numel)) overflow = 1;
+        if (dim > SIZE_MAX || ptmi_mul_size(numel, (size_t)dim, &numel)) overflow = 1;
     }
     format_shape(shape_str, shape_n, t->shape, t->ndim);
     size_t nbytes = 0;
-    if (overflow || ptm_mul_size(numel, di->size, &nbytes)) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "shape %s of %s has more bytes than fit in memory (size overflow)",
-                       shape_str, di->name);
+    if (overflow || ptmi_mul_size(numel, di->size, &nbytes)) {
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                        "shape %s of %s has more bytes than fit in memory (size overflow)",
+                        shape_str, di->name);
     }
     t->numel = numel;
     t->nbytes = nbytes;
@@ -146,10 +146,10 @@ static ptm_status parse_entry(const st_file *f, size_t data_start, const char *n
                               const json_value *e, const char *file, st_tensor *t, span *sp,
                               ptm_error *err) {
     if (e->type != JSON_OBJECT) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "tensor entry is a JSON %s, expected an object with dtype, shape and "
-                       "data_offsets",
-                       json_type_name(e->type));
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                        "tensor entry is a JSON %s, expected an object with dtype, shape and "
+                        "data_offsets",
+                        json_type_name(e->type));
     }
     const json_value *jd = NULL, *js = NULL, *jo = NULL;
     for (size_t i = 0; i < e->count; i++) {
@@ -161,27 +161,27 @@ static ptm_status parse_entry(const st_file *f, size_t data_start, const char *n
         } else if (strcmp(k, "data_offsets") == 0) {
             jo = &e->items[i];
         } else {
-            return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                           "unknown key \"%.100s\" in tensor entry, expected only dtype, shape "
-                           "and data_offsets",
-                           k);
+            return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                            "unknown key \"%.100s\" in tensor entry, expected only dtype, shape "
+                            "and data_offsets",
+                            k);
         }
     }
     const char *missing = !jd ? "dtype" : !js ? "shape" : !jo ? "data_offsets" : NULL;
     if (missing)
-        return ptm_err(err, PTM_ERR_FORMAT, file, name, "tensor entry has no \"%s\"", missing);
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name, "tensor entry has no \"%s\"", missing);
 
     /* dtype */
     if (jd->type != JSON_STRING) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name, "dtype is a JSON %s, expected a string",
-                       json_type_name(jd->type));
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name, "dtype is a JSON %s, expected a string",
+                        json_type_name(jd->type));
     }
     const dtype_info *di = find_dtype(jd->string);
     if (!di) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "unknown dtype \"%.40s\", expected one of F64, F32, F16, BF16, I64, I32, "
-                       "I16, I8, U64, U32, U16, U8, BOOL, F8_E4M3, F8_E5M2",
-                       jd->string);
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                        "unknown dtype \"%.40s\", expected one of F64, F32, F16, BF16, I64, I32, "
+                        "I16, I8, U64, U32, U16, U8, BOOL, F8_E4M3, F8_E5M2",
+                        jd->string);
     }
     t->dtype = di->dtype;
     snprintf(t->dtype_name, sizeof t->dtype_name, "%s", di->name);
@@ -195,27 +195,27 @@ static ptm_status parse_entry(const st_file *f, size_t data_start, const char *n
     uint64_t off[2];
     if (jo->type != JSON_ARRAY || jo->count != 2 || get_count(&jo->items[0], &off[0]) ||
         get_count(&jo->items[1], &off[1])) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "data_offsets must be an array of two non-negative integers [begin, end]");
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                        "data_offsets must be an array of two non-negative integers [begin, end]");
     }
     if (off[0] > off[1]) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "data_offsets [%llu, %llu]: begin is after end", (unsigned long long)off[0],
-                       (unsigned long long)off[1]);
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                        "data_offsets [%llu, %llu]: begin is after end", (unsigned long long)off[0],
+                        (unsigned long long)off[1]);
     }
     if (off[1] - off[0] != (uint64_t)nbytes) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "data_offsets [%llu, %llu] span %llu bytes, expected %zu for shape %s of "
-                       "%s (%zu bytes each)",
-                       (unsigned long long)off[0], (unsigned long long)off[1],
-                       (unsigned long long)(off[1] - off[0]), nbytes, shape_str, di->name,
-                       di->size);
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                        "data_offsets [%llu, %llu] span %llu bytes, expected %zu for shape %s of "
+                        "%s (%zu bytes each)",
+                        (unsigned long long)off[0], (unsigned long long)off[1],
+                        (unsigned long long)(off[1] - off[0]), nbytes, shape_str, di->name,
+                        di->size);
     }
     size_t data_size = f->size - data_start;
     if (off[1] > (uint64_t)data_size) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, name,
-                       "data_offsets [%llu, %llu] out of range: the data section has %zu bytes",
-                       (unsigned long long)off[0], (unsigned long long)off[1], data_size);
+        return ptmi_err(err, PTM_ERR_FORMAT, file, name,
+                        "data_offsets [%llu, %llu] out of range: the data section has %zu bytes",
+                        (unsigned long long)off[0], (unsigned long long)off[1], data_size);
     }
     t->data = f->buf + data_start + (size_t)off[0];
     sp->begin = off[0];
@@ -226,21 +226,21 @@ static ptm_status parse_entry(const st_file *f, size_t data_start, const char *n
 /* Validate f->buf[0..f->size) and fill f->tensors. On error the caller frees f. */
 static ptm_status parse_file(st_file *f, const char *file, ptm_error *err) {
     if (f->size < 8) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, NULL,
-                       "file is %zu bytes, too short for the 8-byte header length", f->size);
+        return ptmi_err(err, PTM_ERR_FORMAT, file, NULL,
+                        "file is %zu bytes, too short for the 8-byte header length", f->size);
     }
     uint64_t n64 = get_le64(f->buf);
     if (n64 == 0)
-        return ptm_err(err, PTM_ERR_FORMAT, file, NULL, "header length is 0, expected > 0");
+        return ptmi_err(err, PTM_ERR_FORMAT, file, NULL, "header length is 0, expected > 0");
     if (n64 > (uint64_t)(f->size - 8)) {
-        return ptm_err(err, PTM_ERR_FORMAT, file, NULL,
-                       "header length %llu larger than the file (%zu bytes)",
-                       (unsigned long long)n64, f->size);
+        return ptmi_err(err, PTM_ERR_FORMAT, file, NULL,
+                        "header length %llu larger than the file (%zu bytes)",
+                        (unsigned long long)n64, f->size);
     }
     if (n64 > ST_MAX_HEADER_BYTES) {
-        return ptm_err(err, PTM_ERR_LIMIT, file, NULL,
-                       "header length %llu is over the limit of %u bytes", (unsigned long long)n64,
-                       ST_MAX_HEADER_BYTES);
+        return ptmi_err(err, PTM_ERR_LIMIT, file, NULL,
+                        "header length %llu is over the limit of %u bytes", (unsigned long long)n64,
+                        ST_MAX_HEADER_BYTES);
     }
     size_t hlen = (size_t)n64, data_start = 8 + hlen;
     json_value *root = NULL;
@@ -251,8 +251,8 @@ static ptm_status parse_file(st_file *f, const char *file, ptm_error *err) {
     }
     span *spans = NULL;
     if (root->type != JSON_OBJECT) {
-        st = ptm_err(err, PTM_ERR_FORMAT, file, "header", "header is a JSON %s, expected an object",
-                     json_type_name(root->type));
+        st = ptmi_err(err, PTM_ERR_FORMAT, file, "header",
+                      "header is a JSON %s, expected an object", json_type_name(root->type));
         goto done;
     }
     size_t ntensors = root->count;
@@ -264,7 +264,7 @@ static ptm_status parse_file(st_file *f, const char *file, ptm_error *err) {
     f->tensors = calloc(ntensors ? ntensors : 1, sizeof *f->tensors);
     spans = calloc(ntensors ? ntensors : 1, sizeof *spans);
     if (!f->tensors || !spans) {
-        st = ptm_err(err, PTM_ERR_NOMEM, file, NULL, "out of memory for %zu tensors", ntensors);
+        st = ptmi_err(err, PTM_ERR_NOMEM, file, NULL, "out of memory for %zu tensors", ntensors);
         goto done;
     }
     for (size_t i = 0; i < root->count; i++) {
@@ -274,7 +274,7 @@ static ptm_status parse_file(st_file *f, const char *file, ptm_error *err) {
         size_t nl = strlen(name);
         t->name = malloc(nl + 1);
         if (!t->name) {
-            st = ptm_err(err, PTM_ERR_NOMEM, file, name, "out of memory");
+            st = ptmi_err(err, PTM_ERR_NOMEM, file, name, "out of memory");
             goto done;
         }
         memcpy(t->name, name, nl + 1);
@@ -292,12 +292,12 @@ static ptm_status parse_file(st_file *f, const char *file, ptm_error *err) {
     for (size_t i = 1; i < nspans; i++) {
         if (spans[i].begin < spans[i - 1].end) {
             const span *a = &spans[i - 1], *b = &spans[i];
-            st = ptm_err(err, PTM_ERR_FORMAT, file, f->tensors[b->index].name,
-                         "data_offsets [%llu, %llu] overlap those of tensor \"%.200s\" "
-                         "[%llu, %llu]",
-                         (unsigned long long)b->begin, (unsigned long long)b->end,
-                         f->tensors[a->index].name, (unsigned long long)a->begin,
-                         (unsigned long long)a->end);
+            st = ptmi_err(err, PTM_ERR_FORMAT, file, f->tensors[b->index].name,
+                          "data_offsets [%llu, %llu] overlap those of tensor \"%.200s\" "
+                          "[%llu, %llu]",
+                          (unsigned long long)b->begin, (unsigned long long)b->end,
+                          f->tensors[a->index].name, (unsigned long long)a->begin,
+                          (unsigned long long)a->end);
             goto done;
         }
     }
@@ -311,12 +311,12 @@ done:
 ptm_status st_load_mem(const unsigned char *buf, size_t size, const char *name_for_errors,
                        st_file *out, ptm_error *err) {
     const char *file = name_for_errors ? name_for_errors : "<memory>";
-    if (!out) return ptm_err(err, PTM_ERR_ARG, file, NULL, "st_load_mem: out is NULL");
+    if (!out) return ptmi_err(err, PTM_ERR_ARG, file, NULL, "st_load_mem: out is NULL");
     memset(out, 0, sizeof *out);
-    if (!buf && size) return ptm_err(err, PTM_ERR_ARG, file, NULL, "st_load_mem: buf is NULL");
+    if (!buf && size) return ptmi_err(err, PTM_ERR_ARG, file, NULL, "st_load_mem: buf is NULL");
     out->buf = malloc(size ? size : 1);
     if (!out->buf)
-        return ptm_err(err, PTM_ERR_NOMEM, file, NULL, "cannot allocate %zu bytes", size);
+        return ptmi_err(err, PTM_ERR_NOMEM, file, NULL, "cannot allocate %zu bytes", size);
     if (size) memcpy(out->buf, buf, size);
     out->size = size;
     ptm_status st = parse_file(out, file, err);
@@ -325,9 +325,9 @@ ptm_status st_load_mem(const unsigned char *buf, size_t size, const char *name_f
 }
 
 ptm_status st_load(const char *path, st_file *out, ptm_error *err) {
-    if (!out || !path) return ptm_err(err, PTM_ERR_ARG, path, NULL, "st_load: NULL argument");
+    if (!out || !path) return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_load: NULL argument");
     memset(out, 0, sizeof *out);
-    ptm_status st = ptm_read_file(path, 0, &out->buf, &out->size, err);
+    ptm_status st = ptmi_read_file(path, 0, &out->buf, &out->size, err);
     if (st != PTM_OK) return st;
     st = parse_file(out, path, err);
     if (st != PTM_OK) st_free(out);
@@ -350,9 +350,9 @@ const st_tensor *st_find(const st_file *f, const char *name) {
 }
 
 ptm_status st_to_f32(const st_tensor *t, float *dst, ptm_error *err) {
-    if (!t) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "st_to_f32: tensor is NULL");
+    if (!t) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "st_to_f32: tensor is NULL");
     if (!dst && t->numel)
-        return ptm_err(err, PTM_ERR_ARG, NULL, t->name, "st_to_f32: destination is NULL");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, t->name, "st_to_f32: destination is NULL");
     const unsigned char *s = t->data;
     if (t->dtype == ST_F32) {
         if (ST_HOST_LE) {
@@ -376,6 +376,6 @@ ptm_status st_to_f32(const st_tensor *t, float *dst, ptm_error *err) {
         }
         return PTM_OK;
     }
-    return ptm_err(err, PTM_ERR_TENSOR, NULL, t->name,
-                   "dtype %s, expected F32 (or I64 converted to float)", t->dtype_name);
+    return ptmi_err(err, PTM_ERR_TENSOR, NULL, t->name,
+                    "dtype %s, expected F32 (or I64 converted to float)", t->dtype_name);
 }

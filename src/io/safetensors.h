@@ -22,8 +22,8 @@
  * order, with "__metadata__": {"format": "pt"} and the header padded to a multiple of 8,
  * atomically (temporary file, fsync, rename, fsync of the directory).
  */
-#ifndef PTM_IO_SAFETENSORS_H
-#define PTM_IO_SAFETENSORS_H
+#ifndef PTMI_IO_SAFETENSORS_H
+#define PTMI_IO_SAFETENSORS_H
 
 #include <stddef.h>
 #include <stdint.h>

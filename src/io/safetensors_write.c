@@ -26,14 +26,14 @@ typedef struct {
 static void sb_add(strbuf *b, const char *s, size_t n) {
     if (b->oom) return;
     size_t need;
-    if (ptm_add_size(b->len, n, &need) || ptm_add_size(need, 1, &need)) {
+    if (ptmi_add_size(b->len, n, &need) || ptmi_add_size(need, 1, &need)) {
         b->oom = 1;
         return;
     }
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < need) {
-            if (ptm_mul_size(cap, 2, &cap)) {
+            if (ptmi_mul_size(cap, 2, &cap)) {
                 b->oom = 1;
                 return;
             }
@@ -90,40 +90,40 @@ static ptm_status check_entries(const char *path, const st_write_entry *entries,
     for (size_t i = 0; i < n; i++) {
         const st_write_entry *e = &entries[i];
         if (!e->name)
-            return ptm_err(err, PTM_ERR_ARG, path, NULL, "st_write: entry %zu has no name", i);
+            return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_write: entry %zu has no name", i);
         if (!json_utf8_valid(e->name, strlen(e->name)))
-            return ptm_err(err, PTM_ERR_ARG, path, NULL,
-                           "st_write: name of entry %zu is not valid UTF-8", i);
+            return ptmi_err(err, PTM_ERR_ARG, path, NULL,
+                            "st_write: name of entry %zu is not valid UTF-8", i);
         if (strcmp(e->name, "__metadata__") == 0)
-            return ptm_err(err, PTM_ERR_ARG, path, e->name, "st_write: reserved tensor name");
+            return ptmi_err(err, PTM_ERR_ARG, path, e->name, "st_write: reserved tensor name");
         if (e->dtype != ST_F32 && e->dtype != ST_I64)
-            return ptm_err(err, PTM_ERR_ARG, path, e->name,
-                           "st_write: dtype %d, expected ST_F32 or ST_I64", (int)e->dtype);
+            return ptmi_err(err, PTM_ERR_ARG, path, e->name,
+                            "st_write: dtype %d, expected ST_F32 or ST_I64", (int)e->dtype);
         if (e->ndim < 0 || e->ndim > ST_MAX_DIMS)
-            return ptm_err(err, PTM_ERR_ARG, path, e->name, "st_write: ndim %d, expected 0..%d",
-                           e->ndim, ST_MAX_DIMS);
+            return ptmi_err(err, PTM_ERR_ARG, path, e->name, "st_write: ndim %d, expected 0..%d",
+                            e->ndim, ST_MAX_DIMS);
         size_t numel = 1;
         for (int d = 0; d < e->ndim; d++) {
             if (e->shape[d] < 0 || (double)e->shape[d] >= ST_MAX_EXACT ||
                 (uint64_t)e->shape[d] > SIZE_MAX ||
-                ptm_mul_size(numel, (size_t)e->shape[d], &numel))
-                return ptm_err(err, PTM_ERR_ARG, path, e->name,
-                               "st_write: invalid shape[%d] = %lld", d, (long long)e->shape[d]);
+                ptmi_mul_size(numel, (size_t)e->shape[d], &numel))
+                return ptmi_err(err, PTM_ERR_ARG, path, e->name,
+                                "st_write: invalid shape[%d] = %lld", d, (long long)e->shape[d]);
         }
-        if (ptm_mul_size(numel, e->dtype == ST_F32 ? 4 : 8, &sizes[i]))
-            return ptm_err(err, PTM_ERR_ARG, path, e->name, "st_write: tensor too large");
+        if (ptmi_mul_size(numel, e->dtype == ST_F32 ? 4 : 8, &sizes[i]))
+            return ptmi_err(err, PTM_ERR_ARG, path, e->name, "st_write: tensor too large");
         if (!e->data && sizes[i])
-            return ptm_err(err, PTM_ERR_ARG, path, e->name, "st_write: data is NULL");
+            return ptmi_err(err, PTM_ERR_ARG, path, e->name, "st_write: data is NULL");
     }
     if (n > 1) {
         const char **names = malloc(n * sizeof *names);
-        if (!names) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+        if (!names) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
         for (size_t i = 0; i < n; i++) names[i] = entries[i].name;
         qsort(names, n, sizeof *names, cmp_name_ptr);
         for (size_t i = 1; i < n; i++) {
             if (strcmp(names[i], names[i - 1]) == 0) {
                 ptm_status st =
-                    ptm_err(err, PTM_ERR_ARG, path, names[i], "st_write: duplicate tensor name");
+                    ptmi_err(err, PTM_ERR_ARG, path, names[i], "st_write: duplicate tensor name");
                 free(names);
                 return st;
             }
@@ -187,13 +187,13 @@ static ptm_status build_header(const char *path, const st_write_entry *entries, 
     while (!h->oom && (8 + h->len) % 8 != 0) sb_str(h, " ");
     if (h->oom) {
         free(h->p);
-        return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory for the header");
+        return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory for the header");
     }
     if (h->len > ST_MAX_HEADER_BYTES) {
         free(h->p);
-        return ptm_err(err, PTM_ERR_LIMIT, path, NULL,
-                       "header would be %zu bytes, over the limit of %u", h->len,
-                       ST_MAX_HEADER_BYTES);
+        return ptmi_err(err, PTM_ERR_LIMIT, path, NULL,
+                        "header would be %zu bytes, over the limit of %u", h->len,
+                        ST_MAX_HEADER_BYTES);
     }
     return PTM_OK;
 }
@@ -205,7 +205,7 @@ static ptm_status build_header(const char *path, const st_write_entry *entries, 
 static ptm_status open_temp(const char *path, char **tmp_out, FILE **fp_out, ptm_error *err) {
     size_t tl = strlen(path) + 64;
     char *tmp = malloc(tl);
-    if (!tmp) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    if (!tmp) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
     static atomic_ulong st_tmp_counter;
     int fd = -1;
     for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
@@ -217,7 +217,7 @@ static ptm_status open_temp(const char *path, char **tmp_out, FILE **fp_out, ptm
     ptm_status st;
     if (fd < 0) {
         int e = errno;
-        st = ptm_err(err, PTM_ERR_IO, path, NULL, "cannot create %s: %s", tmp, strerror(e));
+        st = ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot create %s: %s", tmp, strerror(e));
         free(tmp);
         return st;
     }
@@ -226,7 +226,7 @@ static ptm_status open_temp(const char *path, char **tmp_out, FILE **fp_out, ptm
         int e = errno;
         close(fd);
         unlink(tmp);
-        st = ptm_err(err, PTM_ERR_IO, path, NULL, "cannot open %s: %s", tmp, strerror(e));
+        st = ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot open %s: %s", tmp, strerror(e));
         free(tmp);
         return st;
     }
@@ -269,21 +269,21 @@ static ptm_status commit_temp(const char *path, const char *tmp, FILE *fp, int b
     }
     if (bad) {
         unlink(tmp);
-        return ptm_err(err, PTM_ERR_IO, path, NULL, "%s of %s failed: %s", what, tmp, strerror(e));
+        return ptmi_err(err, PTM_ERR_IO, path, NULL, "%s of %s failed: %s", what, tmp, strerror(e));
     }
-    if (ptm_fsync_parent_dir(path) != 0) {
+    if (ptmi_fsync_parent_dir(path) != 0) {
         e = errno;
-        return ptm_err(err, PTM_ERR_IO, path, NULL,
-                       "file written, but syncing its directory failed: %s", strerror(e));
+        return ptmi_err(err, PTM_ERR_IO, path, NULL,
+                        "file written, but syncing its directory failed: %s", strerror(e));
     }
     return PTM_OK;
 }
 
 ptm_status st_write(const char *path, const st_write_entry *entries, size_t n, ptm_error *err) {
-    if (!path || !path[0]) return ptm_err(err, PTM_ERR_ARG, path, NULL, "st_write: no path");
-    if (!entries && n) return ptm_err(err, PTM_ERR_ARG, path, NULL, "st_write: entries is NULL");
+    if (!path || !path[0]) return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_write: no path");
+    if (!entries && n) return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_write: entries is NULL");
     size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
-    if (!sizes) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    if (!sizes) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
     strbuf h = {0};
     ptm_status st = check_entries(path, entries, n, sizes, err);
     if (st == PTM_OK) st = build_header(path, entries, n, sizes, &h, err);

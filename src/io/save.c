@@ -179,8 +179,8 @@ static void put_num(jw *w, const char *k, double v, int as_float) {
     key(w, k);
     if (py_repr(v, as_float, t, sizeof t) != 0) {
         if (w->status == PTM_OK)
-            w->status = ptm_err(w->err, PTM_ERR_CONFIG, NULL, k,
-                                "value is not finite; JSON has no NaN or Infinity");
+            w->status = ptmi_err(w->err, PTM_ERR_CONFIG, NULL, k,
+                                 "value is not finite; JSON has no NaN or Infinity");
         return;
     }
     sb_add(&w->b, t);
@@ -205,16 +205,16 @@ static void put_int_list(jw *w, const char *k, const int *v, int n) {
 static const char *enum_name(jw *w, const char *k, int v, const char *const *names, int n) {
     if (v >= 0 && v < n) return names[v];
     if (w->status == PTM_OK)
-        w->status = ptm_err(w->err, PTM_ERR_CONFIG, NULL, k, "invalid value %d", v);
+        w->status = ptmi_err(w->err, PTM_ERR_CONFIG, NULL, k, "invalid value %d", v);
     return "";
 }
 
-ptm_status ptm_config_write_json(const ptm_config *c, char **out_text, size_t *out_len,
-                                 ptm_error *err) {
+ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *out_len,
+                                  ptm_error *err) {
     if (out_text) *out_text = NULL;
     if (out_len) *out_len = 0;
     if (!c || !out_text)
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_config_write_json: NULL argument");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptmi_config_write_json: NULL argument");
     static const char *const modes[] = {"common_channel", "mix_channel"};
     static const char *const norms[] = {"LayerNorm", "BatchNorm"};
     static const char *const losses[] = {"mse", "nll"};
@@ -231,8 +231,8 @@ ptm_status ptm_config_write_json(const ptm_config *c, char **out_text, size_t *o
         key(&w, "architectures");
         const char *cls = ptm_class_name(c->model_class);
         if (strcmp(cls, "?") == 0 && w.status == PTM_OK)
-            w.status = ptm_err(err, PTM_ERR_CONFIG, NULL, "architectures", "invalid class %d",
-                               (int)c->model_class);
+            w.status = ptmi_err(err, PTM_ERR_CONFIG, NULL, "architectures", "invalid class %d",
+                                (int)c->model_class);
         sb_add(&w.b, "[\n    \"");
         sb_add(&w.b, cls);
         sb_add(&w.b, "\"\n  ]");
@@ -281,7 +281,7 @@ ptm_status ptm_config_write_json(const ptm_config *c, char **out_text, size_t *o
             py_repr((double)c->output_range[1], 1, hi, sizeof hi) != 0) {
             if (w.status == PTM_OK)
                 w.status =
-                    ptm_err(err, PTM_ERR_CONFIG, NULL, "output_range", "values must be finite");
+                    ptmi_err(err, PTM_ERR_CONFIG, NULL, "output_range", "values must be finite");
         } else {
             sb_add(&w.b, "[\n    ");
             sb_add(&w.b, lo);
@@ -318,7 +318,7 @@ ptm_status ptm_config_write_json(const ptm_config *c, char **out_text, size_t *o
     sb_add(&w.b, "\n}\n");
 
     if (w.status == PTM_OK && w.b.oom)
-        w.status = ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory writing config.json");
+        w.status = ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory writing config.json");
     if (w.status != PTM_OK) {
         free(w.b.p);
         return w.status;
@@ -332,14 +332,14 @@ ptm_status ptm_config_write_json(const ptm_config *c, char **out_text, size_t *o
 
 static atomic_ulong tmp_counter;
 
-ptm_status ptm_write_file_atomic(const char *path, const void *data, size_t len, ptm_error *err) {
+ptm_status ptmi_write_file_atomic(const char *path, const void *data, size_t len, ptm_error *err) {
     if (!path || !path[0])
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_write_file_atomic: no path");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptmi_write_file_atomic: no path");
     if (!data && len)
-        return ptm_err(err, PTM_ERR_ARG, path, NULL, "ptm_write_file_atomic: data is NULL");
+        return ptmi_err(err, PTM_ERR_ARG, path, NULL, "ptmi_write_file_atomic: data is NULL");
     size_t tl = strlen(path) + 64;
     char *tmp = malloc(tl);
-    if (!tmp) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    if (!tmp) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
     /* O_EXCL: never write through a link planted at the temporary name; the counter keeps
      * concurrent writers of one process apart, the pid those of different processes. */
     int fd = -1, e = 0;
@@ -352,7 +352,7 @@ ptm_status ptm_write_file_atomic(const char *path, const void *data, size_t len,
     }
     if (fd < 0) {
         ptm_status st =
-            ptm_err(err, PTM_ERR_IO, path, NULL, "cannot create %s: %s", tmp, strerror(e));
+            ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot create %s: %s", tmp, strerror(e));
         free(tmp);
         return st;
     }
@@ -395,15 +395,15 @@ ptm_status ptm_write_file_atomic(const char *path, const void *data, size_t len,
     if (bad) {
         unlink(tmp);
         ptm_status st =
-            ptm_err(err, PTM_ERR_IO, path, NULL, "%s of %s failed: %s", what, tmp, strerror(e));
+            ptmi_err(err, PTM_ERR_IO, path, NULL, "%s of %s failed: %s", what, tmp, strerror(e));
         free(tmp);
         return st;
     }
     free(tmp);
-    if (ptm_fsync_parent_dir(path) != 0) {
+    if (ptmi_fsync_parent_dir(path) != 0) {
         e = errno;
-        return ptm_err(err, PTM_ERR_IO, path, NULL,
-                       "file written, but syncing its directory failed: %s", strerror(e));
+        return ptmi_err(err, PTM_ERR_IO, path, NULL,
+                        "file written, but syncing its directory failed: %s", strerror(e));
     }
     return PTM_OK;
 }

@@ -7,7 +7,7 @@
  *     if (ptm_model_save(model, "out/my_model", &err) != PTM_OK) { report(&err); }
  *
  *     char *json = NULL; size_t len = 0;                      // config.json text alone
- *     if (ptm_config_write_json(ptm_model_config(model), &json, &len, &err) == PTM_OK) {
+ *     if (ptmi_config_write_json(ptm_model_config(model), &json, &len, &err) == PTM_OK) {
  *         ...; free(json);
  *     }
  *
@@ -15,8 +15,8 @@
  * fsync'ed, renamed over the target, then the directory is fsync'ed. A crash leaves either the
  * old or the new file, never a mix.
  */
-#ifndef PTM_IO_SAVE_H
-#define PTM_IO_SAVE_H
+#ifndef PTMI_IO_SAVE_H
+#define PTMI_IO_SAVE_H
 
 #include <stddef.h>
 
@@ -27,13 +27,13 @@
  * prints them, with the shortest decimal that reads back to the same float (0.2, 1e-05, 2.0).
  * *out_text is malloc'd and NUL-terminated; *out_len excludes the NUL. A non-finite float or an
  * out-of-range enum -> PTM_ERR_CONFIG naming the key. */
-PTM_MUST_USE ptm_status ptm_config_write_json(const ptm_config *c, char **out_text, size_t *out_len,
-                                              ptm_error *err);
+PTM_MUST_USE ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text,
+                                               size_t *out_len, ptm_error *err);
 
 /* Replace the file at path with data[0..len) atomically (temporary file, fsync, rename, fsync
  * of the directory). Failures -> PTM_ERR_IO naming the path and the system error; the
  * temporary file is removed. */
-PTM_MUST_USE ptm_status ptm_write_file_atomic(const char *path, const void *data, size_t len,
-                                              ptm_error *err);
+PTM_MUST_USE ptm_status ptmi_write_file_atomic(const char *path, const void *data, size_t len,
+                                               ptm_error *err);
 
 #endif

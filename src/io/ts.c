@@ -62,7 +62,7 @@ static int grow(void **ptr, size_t *cap, size_t need, size_t elem) {
     size_t nc = *cap ? *cap : 16;
     while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
     size_t bytes;
-    if (ptm_mul_size(nc, elem, &bytes)) return -1;
+    if (ptmi_mul_size(nc, elem, &bytes)) return -1;
     void *q = realloc(*ptr, bytes);
     if (!q) return -1;
     *ptr = q;
@@ -71,7 +71,7 @@ static int grow(void **ptr, size_t *cap, size_t need, size_t elem) {
 }
 
 static ptm_status nomem(ts_parser *p, ptm_error *err) {
-    return ptm_err(err, PTM_ERR_NOMEM, p->path, p->field, "out of memory");
+    return ptmi_err(err, PTM_ERR_NOMEM, p->path, p->field, "out of memory");
 }
 
 static int is_space(char c) {
@@ -187,15 +187,17 @@ static ptm_status parse_bool(ts_parser *p, const char *tag, const char *s, size_
     else if (ieq(s, n, "false"))
         *out = 0;
     else
-        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                       "@%s: found '%.*s', expected true or false", tag, (int)(n > 64 ? 64 : n), s);
+        return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                        "@%s: found '%.*s', expected true or false", tag, (int)(n > 64 ? 64 : n),
+                        s);
     return PTM_OK;
 }
 
 /* One header line s (trimmed, starts with '@', NUL-terminated). */
 static ptm_status ts_header(ts_parser *p, char *s, ptm_error *err) {
     if (p->in_data)
-        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field, "header tag '%.64s' after @data", s);
+        return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field, "header tag '%.64s' after @data",
+                        s);
     const char *tag = s + 1;
     size_t tl = 0;
     while (tag[tl] && !is_space(tag[tl])) tl++;
@@ -215,8 +217,8 @@ static ptm_status ts_header(ts_parser *p, char *s, ptm_error *err) {
         int b = 0;
         if ((st = parse_bool(p, "timeStamps", rest, wl, &b, err)) != PTM_OK) return st;
         if (b)
-            return ptm_err(err, PTM_ERR_UNSUPPORTED, p->path, p->field,
-                           "@timeStamps true: time-stamped .ts data is not supported");
+            return ptmi_err(err, PTM_ERR_UNSUPPORTED, p->path, p->field,
+                            "@timeStamps true: time-stamped .ts data is not supported");
         return PTM_OK;
     }
     if (ieq(tag, tl, "univariate")) {
@@ -224,27 +226,27 @@ static ptm_status ts_header(ts_parser *p, char *s, ptm_error *err) {
         if ((st = parse_bool(p, "univariate", rest, wl, &b, err)) != PTM_OK) return st;
         p->univariate = b;
         if (b && p->dims > 1)
-            return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                           "@univariate true but @dimensions %d", p->dims);
+            return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                            "@univariate true but @dimensions %d", p->dims);
         return PTM_OK;
     }
     if (ieq(tag, tl, "equallength"))
         return parse_bool(p, "equalLength", rest, wl, &p->equal_len, err);
     if (ieq(tag, tl, "dimensions") || ieq(tag, tl, "serieslength")) {
         int is_dims = ieq(tag, tl, "dimensions");
-        long max = is_dims ? (long)PTM_TS_MAX_DIMENSIONS : PTM_TS_MAX_LENGTH, v = 0;
+        long max = is_dims ? (long)PTMI_TS_MAX_DIMENSIONS : PTMI_TS_MAX_LENGTH, v = 0;
         const char *name = is_dims ? "@dimensions" : "@seriesLength";
         int r = parse_count(rest, wl, max, &v);
         if (r == -2)
-            return ptm_err(err, PTM_ERR_LIMIT, p->path, p->field,
-                           "%s: found %.32s, expected at most %ld", name, rest, max);
+            return ptmi_err(err, PTM_ERR_LIMIT, p->path, p->field,
+                            "%s: found %.32s, expected at most %ld", name, rest, max);
         if (r != 0 || v < 1 || rest[wl])
-            return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                           "%s: found '%.64s', expected a positive integer", name, rest);
+            return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                            "%s: found '%.64s', expected a positive integer", name, rest);
         if (is_dims) {
             if (p->univariate && v != 1)
-                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                               "@dimensions %ld but @univariate true", v);
+                return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                                "@dimensions %ld but @univariate true", v);
             p->dims = (int)v;
         } else {
             p->series_len = v;
@@ -257,10 +259,10 @@ static ptm_status ts_header(ts_parser *p, char *s, ptm_error *err) {
         int b = 0;
         if ((st = parse_bool(p, name, rest, wl, &b, err)) != PTM_OK) return st;
         if ((is_cls ? p->cls : p->tgt) != -1)
-            return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field, "@%s given twice", name);
+            return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field, "@%s given twice", name);
         if (b && (is_cls ? p->tgt : p->cls) == 1)
-            return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                           "both @classLabel true and @targetLabel true");
+            return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                            "both @classLabel true and @targetLabel true");
         if (is_cls) {
             p->cls = b;
             if (b && !p->fixed) {
@@ -272,8 +274,8 @@ static ptm_status ts_header(ts_parser *p, char *s, ptm_error *err) {
                     while (q[n] && !is_space(q[n])) n++;
                     if (find_name(p, q, n) < 0) {
                         if (p->nnames >= TS_MAX_CLASSES)
-                            return ptm_err(err, PTM_ERR_LIMIT, p->path, p->field,
-                                           "more than %d class names", TS_MAX_CLASSES);
+                            return ptmi_err(err, PTM_ERR_LIMIT, p->path, p->field,
+                                            "more than %d class names", TS_MAX_CLASSES);
                         if (add_name(p, q, n) < 0) return nomem(p, err);
                     }
                     q += n;
@@ -282,8 +284,8 @@ static ptm_status ts_header(ts_parser *p, char *s, ptm_error *err) {
             }
         } else {
             if (!b && rest[wl])
-                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                               "@targetLabel false followed by '%.64s'", rest + wl);
+                return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                                "@targetLabel false followed by '%.64s'", rest + wl);
             p->tgt = b;
         }
         return PTM_OK;
@@ -294,31 +296,31 @@ static ptm_status ts_header(ts_parser *p, char *s, ptm_error *err) {
 /* One data line [s, e) (trimmed, NUL at e). */
 static ptm_status ts_data(ts_parser *p, char *s, char *e, ptm_error *err) {
     if (!p->in_data)
-        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                       "found a data line before @data (expected '#' comments or '@' tags)");
+        return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                        "found a data line before @data (expected '#' comments or '@' tags)");
     int has_label = p->cls == 1 || p->tgt == 1;
     size_t nfields = 1;
     for (const char *q = s; q < e; q++) nfields += *q == ':';
     if (nfields <= (size_t)has_label)
-        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                       "found %zu ':'-separated field(s), expected the dimensions and a %s",
-                       nfields, p->cls == 1 ? "class label" : "target");
+        return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                        "found %zu ':'-separated field(s), expected the dimensions and a %s",
+                        nfields, p->cls == 1 ? "class label" : "target");
     size_t found = nfields - (size_t)has_label;
     if (!p->dims) {
-        if (found > (size_t)PTM_TS_MAX_DIMENSIONS)
-            return ptm_err(err, PTM_ERR_LIMIT, p->path, p->field,
-                           "found %zu dimensions, at most %d supported", found,
-                           PTM_TS_MAX_DIMENSIONS);
+        if (found > (size_t)PTMI_TS_MAX_DIMENSIONS)
+            return ptmi_err(err, PTM_ERR_LIMIT, p->path, p->field,
+                            "found %zu dimensions, at most %d supported", found,
+                            PTMI_TS_MAX_DIMENSIONS);
         p->dims = (int)found;
     } else if (found != (size_t)p->dims) {
-        return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                       "found %zu dimension(s), expected %d%s", found, p->dims,
-                       has_label ? " (plus the label field)" : "");
+        return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                        "found %zu dimension(s), expected %d%s", found, p->dims,
+                        has_label ? " (plus the label field)" : "");
     }
     size_t dims = (size_t)p->dims, need;
     if (grow((void **)&p->cases, &p->cap_cases, p->ncases + 1, sizeof *p->cases))
         return nomem(p, err);
-    if (ptm_mul_size(p->ncases + 1, dims, &need) ||
+    if (ptmi_mul_size(p->ncases + 1, dims, &need) ||
         grow((void **)&p->dimlen, &p->cap_dimlen, need, sizeof *p->dimlen))
         return nomem(p, err);
     ts_case *cs = &p->cases[p->ncases];
@@ -337,11 +339,11 @@ static ptm_status ts_data(ts_parser *p, char *s, char *e, ptm_error *err) {
             int r = parse_value(t, q, &v);
             if (r != 0) {
                 size_t tl = (size_t)(q - t);
-                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                               "dimension %zu, value %zu: found '%.*s', expected %s", d + 1,
-                               count + 1, (int)(tl > 40 ? 40 : tl), t,
-                               r == -2 ? "a number within the float range"
-                                       : "a number or '?' (missing)");
+                return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                                "dimension %zu, value %zu: found '%.*s', expected %s", d + 1,
+                                count + 1, (int)(tl > 40 ? 40 : tl), t,
+                                r == -2 ? "a number within the float range"
+                                        : "a number or '?' (missing)");
             }
             if (grow((void **)&p->raw, &p->cap_raw, p->nraw + 1, sizeof *p->raw))
                 return nomem(p, err);
@@ -355,11 +357,11 @@ static ptm_status ts_data(ts_parser *p, char *s, char *e, ptm_error *err) {
             size_t want = p->series_len > 0 ? (size_t)p->series_len : p->eq_ref;
             if (!want) p->eq_ref = want = count;
             if (count != want)
-                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                               "dimension %zu: found %zu values, expected %zu (%s)", d + 1, count,
-                               want,
-                               p->series_len > 0 ? "@seriesLength with @equalLength true"
-                                                 : "@equalLength true");
+                return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                                "dimension %zu: found %zu values, expected %zu (%s)", d + 1, count,
+                                want,
+                                p->series_len > 0 ? "@seriesLength with @equalLength true"
+                                                  : "@equalLength true");
         }
         dl[d] = count;
         if (count > p->maxlen) p->maxlen = count;
@@ -373,28 +375,28 @@ static ptm_status ts_data(ts_parser *p, char *s, char *e, ptm_error *err) {
             float v = 0.0f;
             int r = parse_value(a, e, &v);
             if (r != 0 || isnan(v))
-                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                               "target: found '%.*s', expected a finite number",
-                               (int)(n > 40 ? 40 : n), a);
+                return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                                "target: found '%.*s', expected a finite number",
+                                (int)(n > 40 ? 40 : n), a);
             cs->target = v;
         } else {
             if (n == 0)
-                return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                               "found an empty class label");
+                return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                                "found an empty class label");
             int k = find_name(p, a, n);
             if (k < 0) {
                 if (p->fixed)
-                    return ptm_err(err, PTM_ERR_INPUT, p->path, p->field,
-                                   "class label '%.*s' is not one of the %zu classes of the "
-                                   "training set",
-                                   (int)(n > 64 ? 64 : n), a, p->nnames);
+                    return ptmi_err(err, PTM_ERR_INPUT, p->path, p->field,
+                                    "class label '%.*s' is not one of the %zu classes of the "
+                                    "training set",
+                                    (int)(n > 64 ? 64 : n), a, p->nnames);
                 if (p->listed)
-                    return ptm_err(err, PTM_ERR_FORMAT, p->path, p->field,
-                                   "class label '%.*s' is not in the @classLabel list",
-                                   (int)(n > 64 ? 64 : n), a);
+                    return ptmi_err(err, PTM_ERR_FORMAT, p->path, p->field,
+                                    "class label '%.*s' is not in the @classLabel list",
+                                    (int)(n > 64 ? 64 : n), a);
                 if (p->nnames >= TS_MAX_CLASSES)
-                    return ptm_err(err, PTM_ERR_LIMIT, p->path, p->field, "more than %d classes",
-                                   TS_MAX_CLASSES);
+                    return ptmi_err(err, PTM_ERR_LIMIT, p->path, p->field, "more than %d classes",
+                                    TS_MAX_CLASSES);
                 k = add_name(p, a, n);
                 if (k < 0) return nomem(p, err);
             }
@@ -406,19 +408,19 @@ static ptm_status ts_data(ts_parser *p, char *s, char *e, ptm_error *err) {
 }
 
 /* Build the padded/cut output arrays. */
-static ptm_status ts_build(ts_parser *p, int length, ptm_ts_dataset *out, ptm_error *err) {
-    if (!p->in_data) return ptm_err(err, PTM_ERR_FORMAT, p->path, "@data", "no @data line found");
-    if (!p->ncases) return ptm_err(err, PTM_ERR_FORMAT, p->path, "@data", "no cases after @data");
+static ptm_status ts_build(ts_parser *p, int length, ptmi_ts_dataset *out, ptm_error *err) {
+    if (!p->in_data) return ptmi_err(err, PTM_ERR_FORMAT, p->path, "@data", "no @data line found");
+    if (!p->ncases) return ptmi_err(err, PTM_ERR_FORMAT, p->path, "@data", "no cases after @data");
     size_t len = length > 0 ? (size_t)length : p->maxlen;
-    if (len > (size_t)PTM_TS_MAX_LENGTH)
-        return ptm_err(err, PTM_ERR_LIMIT, p->path, "length",
-                       "series length %zu is more than the limit %ld", len, PTM_TS_MAX_LENGTH);
+    if (len > (size_t)PTMI_TS_MAX_LENGTH)
+        return ptmi_err(err, PTM_ERR_LIMIT, p->path, "length",
+                        "series length %zu is more than the limit %ld", len, PTMI_TS_MAX_LENGTH);
     size_t dims = (size_t)p->dims, cells, bytes;
-    if (ptm_mul_size(p->ncases, len, &cells) || ptm_mul_size(cells, dims, &cells) ||
-        cells > PTM_TS_MAX_CELLS)
-        return ptm_err(err, PTM_ERR_LIMIT, p->path, "length",
-                       "%zu cases x %zu steps x %zu channels is more than the limit of %zu cells",
-                       p->ncases, len, dims, PTM_TS_MAX_CELLS);
+    if (ptmi_mul_size(p->ncases, len, &cells) || ptmi_mul_size(cells, dims, &cells) ||
+        cells > PTMI_TS_MAX_CELLS)
+        return ptmi_err(err, PTM_ERR_LIMIT, p->path, "length",
+                        "%zu cases x %zu steps x %zu channels is more than the limit of %zu cells",
+                        p->ncases, len, dims, PTMI_TS_MAX_CELLS);
     bytes = cells * sizeof(float);
     out->values = calloc(1, bytes);
     out->observed = calloc(1, bytes);
@@ -458,16 +460,16 @@ static ptm_status ts_build(ts_parser *p, int length, ptm_ts_dataset *out, ptm_er
     return PTM_OK;
 }
 
-static ptm_status ts_load(const char *path, int length, const ptm_ts_dataset *train,
-                          ptm_ts_dataset *out, ptm_error *err) {
-    if (!out) return ptm_err(err, PTM_ERR_ARG, path, "out", "output dataset is NULL");
+static ptm_status ts_load(const char *path, int length, const ptmi_ts_dataset *train,
+                          ptmi_ts_dataset *out, ptm_error *err) {
+    if (!out) return ptmi_err(err, PTM_ERR_ARG, path, "out", "output dataset is NULL");
     memset(out, 0, sizeof *out);
-    if (!path) return ptm_err(err, PTM_ERR_ARG, NULL, "path", "path is NULL");
+    if (!path) return ptmi_err(err, PTM_ERR_ARG, NULL, "path", "path is NULL");
     if (length < 0)
-        return ptm_err(err, PTM_ERR_ARG, path, "length", "found %d, expected >= 0", length);
-    if ((long)length > PTM_TS_MAX_LENGTH)
-        return ptm_err(err, PTM_ERR_LIMIT, path, "length", "found %d, expected at most %ld", length,
-                       PTM_TS_MAX_LENGTH);
+        return ptmi_err(err, PTM_ERR_ARG, path, "length", "found %d, expected >= 0", length);
+    if ((long)length > PTMI_TS_MAX_LENGTH)
+        return ptmi_err(err, PTM_ERR_LIMIT, path, "length", "found %d, expected at most %ld",
+                        length, PTMI_TS_MAX_LENGTH);
     ts_parser p;
     memset(&p, 0, sizeof p);
     p.path = path;
@@ -475,7 +477,7 @@ static ptm_status ts_load(const char *path, int length, const ptm_ts_dataset *tr
     ptm_status st = PTM_OK;
     if (train) {
         if (train->nclasses < 0 || (train->nclasses > 0 && !train->class_names))
-            return ptm_err(err, PTM_ERR_ARG, path, "train", "training dataset has no class list");
+            return ptmi_err(err, PTM_ERR_ARG, path, "train", "training dataset has no class list");
         p.fixed = 1;
         for (int k = 0; k < train->nclasses; k++) {
             const char *nm = train->class_names[k] ? train->class_names[k] : "";
@@ -487,13 +489,13 @@ static ptm_status ts_load(const char *path, int length, const ptm_ts_dataset *tr
         }
         if ((size_t)train->nclasses != p.nnames) {
             ts_parser_free(&p);
-            return ptm_err(err, PTM_ERR_ARG, path, "train",
-                           "training dataset has duplicate class names");
+            return ptmi_err(err, PTM_ERR_ARG, path, "train",
+                            "training dataset has duplicate class names");
         }
     }
     unsigned char *buf = NULL;
     size_t size = 0;
-    st = ptm_read_file(path, PTM_TS_MAX_BYTES, &buf, &size, err);
+    st = ptmi_read_file(path, PTMI_TS_MAX_BYTES, &buf, &size, err);
     if (st != PTM_OK) {
         ts_parser_free(&p);
         return st;
@@ -508,10 +510,10 @@ static ptm_status ts_load(const char *path, int length, const ptm_ts_dataset *tr
         if (next < end) next += (*next == '\r' && next + 1 < end && next[1] == '\n') ? 2 : 1;
         lineno++;
         snprintf(p.field, sizeof p.field, "line %zu", lineno);
-        *e = '\0'; /* e == end is buf[size], the NUL ptm_read_file adds */
+        *e = '\0'; /* e == end is buf[size], the NUL ptmi_read_file adds */
         cur = next;
         if (memchr(s, '\0', (size_t)(e - s))) {
-            st = ptm_err(err, PTM_ERR_FORMAT, path, p.field, "found a NUL byte in a text line");
+            st = ptmi_err(err, PTM_ERR_FORMAT, path, p.field, "found a NUL byte in a text line");
             break;
         }
         while (s < e && is_space(*s)) s++;
@@ -524,42 +526,42 @@ static ptm_status ts_load(const char *path, int length, const ptm_ts_dataset *tr
         snprintf(p.field, sizeof p.field, "@data");
         if (train) {
             if (p.cls == 1 && train->nclasses == 0)
-                st = ptm_err(err, PTM_ERR_INPUT, path, "@classLabel",
-                             "file has class labels but the training set has no classes");
+                st = ptmi_err(err, PTM_ERR_INPUT, path, "@classLabel",
+                              "file has class labels but the training set has no classes");
             else if (p.cls != 1 && train->nclasses > 0)
-                st = ptm_err(err, PTM_ERR_INPUT, path, "@classLabel",
-                             "file has no class labels but the training set has %d classes",
-                             train->nclasses);
+                st = ptmi_err(err, PTM_ERR_INPUT, path, "@classLabel",
+                              "file has no class labels but the training set has %d classes",
+                              train->nclasses);
             else if (p.in_data && p.ncases && p.dims != train->nchannels)
-                st =
-                    ptm_err(err, PTM_ERR_INPUT, path, "@dimensions",
-                            "found %d channels, the training set has %d", p.dims, train->nchannels);
+                st = ptmi_err(err, PTM_ERR_INPUT, path, "@dimensions",
+                              "found %d channels, the training set has %d", p.dims,
+                              train->nchannels);
             else if ((p.tgt == 1) != (train->targets != NULL))
-                st = ptm_err(err, PTM_ERR_INPUT, path, "@targetLabel",
-                             "file %s regression targets but the training set %s",
-                             p.tgt == 1 ? "has" : "has no", train->targets ? "has" : "has none");
+                st = ptmi_err(err, PTM_ERR_INPUT, path, "@targetLabel",
+                              "file %s regression targets but the training set %s",
+                              p.tgt == 1 ? "has" : "has no", train->targets ? "has" : "has none");
         }
     }
     if (st == PTM_OK) st = ts_build(&p, length, out, err);
     ts_parser_free(&p);
-    if (st != PTM_OK) ptm_ts_free(out);
+    if (st != PTM_OK) ptmi_ts_free(out);
     return st;
 }
 
-ptm_status ptm_ts_load(const char *path, int length, ptm_ts_dataset *out, ptm_error *err) {
+ptm_status ptmi_ts_load(const char *path, int length, ptmi_ts_dataset *out, ptm_error *err) {
     return ts_load(path, length, NULL, out, err);
 }
 
-ptm_status ptm_ts_load_with_classes(const char *path, int length, const ptm_ts_dataset *train,
-                                    ptm_ts_dataset *out, ptm_error *err) {
+ptm_status ptmi_ts_load_with_classes(const char *path, int length, const ptmi_ts_dataset *train,
+                                     ptmi_ts_dataset *out, ptm_error *err) {
     if (!train) {
         if (out) memset(out, 0, sizeof *out);
-        return ptm_err(err, PTM_ERR_ARG, path, "train", "training dataset is NULL");
+        return ptmi_err(err, PTM_ERR_ARG, path, "train", "training dataset is NULL");
     }
     return ts_load(path, length, train, out, err);
 }
 
-void ptm_ts_free(ptm_ts_dataset *d) {
+void ptmi_ts_free(ptmi_ts_dataset *d) {
     if (!d) return;
     free(d->values);
     free(d->observed);

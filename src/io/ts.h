@@ -1,18 +1,18 @@
 /* ts.h - a reader for UEA (classification) / Monash TSER (regression) .ts files, the data of
  * `patchtsmixer train --task classify|regress` and `eval` on .ts files:
  *
- *     ptm_ts_dataset tr, te;
- *     ptm_ts_load("BasicMotions_TRAIN.ts", 0, &tr, &err);           // length = longest series
- *     ptm_ts_load_with_classes("BasicMotions_TEST.ts", tr.length, &tr, &te, &err);
+ *     ptmi_ts_dataset tr, te;
+ *     ptmi_ts_load("BasicMotions_TRAIN.ts", 0, &tr, &err);           // length = longest series
+ *     ptmi_ts_load_with_classes("BasicMotions_TEST.ts", tr.length, &tr, &te, &err);
  *     ... tr.values [ncases, length, nchannels], tr.labels or tr.targets ...
- *     ptm_ts_free(&te);
- *     ptm_ts_free(&tr);
+ *     ptmi_ts_free(&te);
+ *     ptmi_ts_free(&tr);
  *
  * Nothing here prints or exits; every fallible call returns ptm_status and fills *err
  * (may be NULL). On failure the output struct is left zeroed (nothing to free).
  */
-#ifndef PTM_IO_TS_H
-#define PTM_IO_TS_H
+#ifndef PTMI_IO_TS_H
+#define PTMI_IO_TS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,12 +42,12 @@ typedef struct {
     float *targets;     /* regression: [ncases], or NULL */
     int nclasses;       /* 0 unless classification */
     char **class_names; /* [nclasses] */
-} ptm_ts_dataset;
+} ptmi_ts_dataset;
 
-#define PTM_TS_MAX_BYTES ((size_t)1 << 30) /* larger files -> PTM_ERR_LIMIT */
-#define PTM_TS_MAX_CELLS ((size_t)1 << 28) /* ncases * length * nchannels limit */
-#define PTM_TS_MAX_DIMENSIONS (1 << 20)    /* @dimensions limit */
-#define PTM_TS_MAX_LENGTH ((long)1 << 28)  /* @seriesLength / length argument limit */
+#define PTMI_TS_MAX_BYTES ((size_t)1 << 30) /* larger files -> PTM_ERR_LIMIT */
+#define PTMI_TS_MAX_CELLS ((size_t)1 << 28) /* ncases * length * nchannels limit */
+#define PTMI_TS_MAX_DIMENSIONS (1 << 20)    /* @dimensions limit */
+#define PTMI_TS_MAX_LENGTH ((long)1 << 28)  /* @seriesLength / length argument limit */
 
 /* length > 0: every series is cut to its LAST `length` points or left-padded (value 0,
  * observed 0) to `length`; length == 0: the longest series of the file. For classification,
@@ -55,13 +55,13 @@ typedef struct {
  * error); with `@classLabel true` and no names, the order of first appearance. Errors:
  * PTM_ERR_ARG (length < 0), PTM_ERR_IO, PTM_ERR_LIMIT, PTM_ERR_FORMAT (field "line N" or the
  * tag), PTM_ERR_UNSUPPORTED, PTM_ERR_NOMEM. On failure *out is zeroed. */
-ptm_status ptm_ts_load(const char *path, int length, ptm_ts_dataset *out, ptm_error *err);
-/* Like ptm_ts_load, but class indices and class_names are those of `train` (copied), so a
+ptm_status ptmi_ts_load(const char *path, int length, ptmi_ts_dataset *out, ptm_error *err);
+/* Like ptmi_ts_load, but class indices and class_names are those of `train` (copied), so a
  * test file's indices agree with the training file's. A label not among train's classes, a
  * different number of channels, or a classification file for a train set without classes
  * (or the reverse) is PTM_ERR_INPUT. */
-ptm_status ptm_ts_load_with_classes(const char *path, int length, const ptm_ts_dataset *train,
-                                    ptm_ts_dataset *out, ptm_error *err);
-void ptm_ts_free(ptm_ts_dataset *d); /* zeroes *d; safe on a zeroed struct and NULL */
+ptm_status ptmi_ts_load_with_classes(const char *path, int length, const ptmi_ts_dataset *train,
+                                     ptmi_ts_dataset *out, ptm_error *err);
+void ptmi_ts_free(ptmi_ts_dataset *d); /* zeroes *d; safe on a zeroed struct and NULL */
 
 #endif

@@ -1,13 +1,13 @@
 /* adamw_ref.c - the scalar AdamW step (kernels.h; the coefficients and why each statement is
- * one rounding step are in src/train/adamw.c): the oracle of ptm_adamw_avx2, which is
+ * one rounding step are in src/train/adamw.c): the oracle of ptmi_adamw_avx2, which is
  * bit-identical to it, and the scalar table's field. */
 #include <math.h>
 
 #include "kernels/kernels.h"
 
-void ptm_adamw_ref(float *param, const float *grad, float *m, float *v, size_t n,
-                   const unsigned char *decay_mask, float decay, float b1f, float one_b1, float b2f,
-                   float one_b2, float neg_step, float bc2_sqrt, float epsf) {
+void ptmi_adamw_ref(float *param, const float *grad, float *m, float *v, size_t n,
+                    const unsigned char *decay_mask, float decay, float b1f, float one_b1,
+                    float b2f, float one_b2, float neg_step, float bc2_sqrt, float epsf) {
     for (size_t i = 0; i < n; i++) {
         float g = grad[i];
         float x = param[i];

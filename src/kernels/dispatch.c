@@ -6,10 +6,10 @@
 
 #include "kernels/kernels.h"
 
-/* PTM_KERNELS_SCALAR / _AVX2 / _AVX512 (kernels.h): the best this CPU runs, capped by
- * ptm_kernels_set_max_level and, once at the first call, by the environment variable
+/* PTMI_KERNELS_SCALAR / _AVX2 / _AVX512 (kernels.h): the best this CPU runs, capped by
+ * ptmi_kernels_set_max_level and, once at the first call, by the environment variable
  * PTM_KERNELS=scalar|avx2|avx512 (to compare paths, or to run under tools that lack AVX-512) */
-static atomic_int max_level = PTM_KERNELS_AVX512;
+static atomic_int max_level = PTMI_KERNELS_AVX512;
 
 static int cpu_level(void) {
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -19,15 +19,15 @@ static int cpu_level(void) {
     int v = atomic_load_explicit(&cached, memory_order_relaxed);
     if (v < 0) {
         __builtin_cpu_init();
-        v = PTM_KERNELS_SCALAR;
+        v = PTMI_KERNELS_SCALAR;
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-            v = PTM_KERNELS_AVX2;
+            v = PTMI_KERNELS_AVX2;
             /* libgcc also checks that the OS saves the AVX-512 state (XCR0) */
-            if (__builtin_cpu_supports("avx512f")) v = PTM_KERNELS_AVX512;
+            if (__builtin_cpu_supports("avx512f")) v = PTMI_KERNELS_AVX512;
         }
         const char *env = getenv("PTM_KERNELS");
-        if (env && strcmp(env, "scalar") == 0) v = PTM_KERNELS_SCALAR;
-        if (env && strcmp(env, "avx2") == 0 && v > PTM_KERNELS_AVX2) v = PTM_KERNELS_AVX2;
+        if (env && strcmp(env, "scalar") == 0) v = PTMI_KERNELS_SCALAR;
+        if (env && strcmp(env, "avx2") == 0 && v > PTMI_KERNELS_AVX2) v = PTMI_KERNELS_AVX2;
         atomic_store_explicit(&cached, v, memory_order_relaxed);
     }
     return v;
@@ -37,128 +37,128 @@ static int cpu_level(void) {
     int v = atomic_load_explicit(&cached, memory_order_relaxed);
     if (v < 0) {
         const char *env = getenv("PTM_KERNELS");
-        v = env && strcmp(env, "scalar") == 0 ? PTM_KERNELS_SCALAR : PTM_KERNELS_NEON;
+        v = env && strcmp(env, "scalar") == 0 ? PTMI_KERNELS_SCALAR : PTMI_KERNELS_NEON;
         atomic_store_explicit(&cached, v, memory_order_relaxed);
     }
     return v;
 #else
-    return PTM_KERNELS_SCALAR;
+    return PTMI_KERNELS_SCALAR;
 #endif
 }
 
-int ptm_kernels_level(void) {
+int ptmi_kernels_level(void) {
     int cpu = cpu_level(), cap = atomic_load_explicit(&max_level, memory_order_relaxed);
     return cpu < cap ? cpu : cap;
 }
 
-int ptm_kernels_set_max_level(int level) {
+int ptmi_kernels_set_max_level(int level) {
     return atomic_exchange_explicit(&max_level, level, memory_order_relaxed);
 }
 
-int ptm_kernels_force_scalar(int on) {
-    int prev = ptm_kernels_set_max_level(on ? PTM_KERNELS_SCALAR : PTM_KERNELS_AVX512);
-    return prev == PTM_KERNELS_SCALAR;
+int ptmi_kernels_force_scalar(int on) {
+    int prev = ptmi_kernels_set_max_level(on ? PTMI_KERNELS_SCALAR : PTMI_KERNELS_AVX512);
+    return prev == PTMI_KERNELS_SCALAR;
 }
 
-const char *ptm_kernels_name(void) {
-    return ptm_kernels()->name;
+const char *ptmi_kernels_name(void) {
+    return ptmi_kernels()->name;
 }
 
 /* every field of every table is set: a level without a kernel of its own for a field runs the
  * scalar oracle there */
-static const ptm_kernel_table scalar_table = {
+static const ptmi_kernel_table scalar_table = {
     .name = "scalar",
-    .gemm_acc = ptm_gemm_acc_ref,
-    .linear = ptm_linear_ref,
+    .gemm_acc = ptmi_gemm_acc_ref,
+    .linear = ptmi_linear_ref,
     .linear_fused = 0,
-    .gemm_series = ptm_gemm_series_ref,
+    .gemm_series = ptmi_gemm_series_ref,
     .series_width = 0,
-    .gelu = ptm_gelu_ref,
-    .gelu_backward_set = ptm_gelu_backward_set_ref,
-    .softmax_gate = ptm_softmax_gate_ref,
-    .softmax_cols_gate = ptm_softmax_cols_gate_ref,
-    .gate_backward = ptm_gate_backward_ref,
-    .layernorm = ptm_layernorm_ref,
-    .layernorm_backward = ptm_layernorm_backward_ref,
-    .layernorm_param_grads = ptm_layernorm_param_grads_ref,
-    .dropout_mask = ptm_dropout_mask_ref,
-    .adamw = ptm_adamw_ref,
-    .std_stats = ptm_std_stats_ref,
+    .gelu = ptmi_gelu_ref,
+    .gelu_backward_set = ptmi_gelu_backward_set_ref,
+    .softmax_gate = ptmi_softmax_gate_ref,
+    .softmax_cols_gate = ptmi_softmax_cols_gate_ref,
+    .gate_backward = ptmi_gate_backward_ref,
+    .layernorm = ptmi_layernorm_ref,
+    .layernorm_backward = ptmi_layernorm_backward_ref,
+    .layernorm_param_grads = ptmi_layernorm_param_grads_ref,
+    .dropout_mask = ptmi_dropout_mask_ref,
+    .adamw = ptmi_adamw_ref,
+    .std_stats = ptmi_std_stats_ref,
 };
 
 #if defined(__x86_64__) || defined(__i386__)
-static const ptm_kernel_table avx2_table = {
+static const ptmi_kernel_table avx2_table = {
     .name = "avx2+fma",
-    .gemm_acc = ptm_gemm_acc_avx2,
-    .linear = ptm_linear_avx2,
+    .gemm_acc = ptmi_gemm_acc_avx2,
+    .linear = ptmi_linear_avx2,
     .linear_fused = 1,
-    .gemm_series = ptm_gemm_series_avx2,
+    .gemm_series = ptmi_gemm_series_avx2,
     .series_width = 8,
-    .gelu = ptm_gelu_avx2,
-    .gelu_backward_set = ptm_gelu_backward_set_avx2,
-    .softmax_gate = ptm_softmax_gate_avx2,
-    .softmax_cols_gate = ptm_softmax_cols_gate_avx2,
-    .gate_backward = ptm_gate_backward_avx2,
-    .layernorm = ptm_layernorm_avx2,
-    .layernorm_backward = ptm_layernorm_backward_avx2,
-    .layernorm_param_grads = ptm_layernorm_param_grads_avx2,
-    .dropout_mask = ptm_dropout_mask_avx2,
-    .adamw = ptm_adamw_avx2,
-    .std_stats = ptm_std_stats_avx2,
+    .gelu = ptmi_gelu_avx2,
+    .gelu_backward_set = ptmi_gelu_backward_set_avx2,
+    .softmax_gate = ptmi_softmax_gate_avx2,
+    .softmax_cols_gate = ptmi_softmax_cols_gate_avx2,
+    .gate_backward = ptmi_gate_backward_avx2,
+    .layernorm = ptmi_layernorm_avx2,
+    .layernorm_backward = ptmi_layernorm_backward_avx2,
+    .layernorm_param_grads = ptmi_layernorm_param_grads_avx2,
+    .dropout_mask = ptmi_dropout_mask_avx2,
+    .adamw = ptmi_adamw_avx2,
+    .std_stats = ptmi_std_stats_avx2,
 };
 
-static const ptm_kernel_table avx512_table = {
+static const ptmi_kernel_table avx512_table = {
     .name = "avx512f",
-    .gemm_acc = ptm_gemm_acc_avx512,
-    .linear = ptm_linear_avx512,
+    .gemm_acc = ptmi_gemm_acc_avx512,
+    .linear = ptmi_linear_avx512,
     .linear_fused = 1,
-    .gemm_series = ptm_gemm_series_avx512,
+    .gemm_series = ptmi_gemm_series_avx512,
     .series_width = 16,
-    .gelu = ptm_gelu_avx512,
-    .gelu_backward_set = ptm_gelu_backward_set_avx512,
-    .softmax_gate = ptm_softmax_gate_avx512,
-    .softmax_cols_gate = ptm_softmax_cols_gate_avx512,
-    .gate_backward = ptm_gate_backward_avx512,
-    .layernorm = ptm_layernorm_avx512,
-    .layernorm_backward = ptm_layernorm_backward_avx512,
-    .layernorm_param_grads = ptm_layernorm_param_grads_avx512,
-    .dropout_mask = ptm_dropout_mask_avx2, /* 8 lanes: as fast as 16 here */
-    .adamw = ptm_adamw_avx2,
-    .std_stats = ptm_std_stats_avx512,
+    .gelu = ptmi_gelu_avx512,
+    .gelu_backward_set = ptmi_gelu_backward_set_avx512,
+    .softmax_gate = ptmi_softmax_gate_avx512,
+    .softmax_cols_gate = ptmi_softmax_cols_gate_avx512,
+    .gate_backward = ptmi_gate_backward_avx512,
+    .layernorm = ptmi_layernorm_avx512,
+    .layernorm_backward = ptmi_layernorm_backward_avx512,
+    .layernorm_param_grads = ptmi_layernorm_param_grads_avx512,
+    .dropout_mask = ptmi_dropout_mask_avx2, /* 8 lanes: as fast as 16 here */
+    .adamw = ptmi_adamw_avx2,
+    .std_stats = ptmi_std_stats_avx512,
 };
-static const ptm_kernel_table *const tables[3] = {&scalar_table, &avx2_table, &avx512_table};
+static const ptmi_kernel_table *const tables[3] = {&scalar_table, &avx2_table, &avx512_table};
 #elif defined(__aarch64__)
 /* the NEON GEMM; the rest scalar */
-static const ptm_kernel_table neon_table = {
+static const ptmi_kernel_table neon_table = {
     .name = "neon",
-    .gemm_acc = ptm_gemm_acc_neon,
-    .linear = ptm_linear_ref,
+    .gemm_acc = ptmi_gemm_acc_neon,
+    .linear = ptmi_linear_ref,
     .linear_fused = 0,
-    .gemm_series = ptm_gemm_series_ref,
+    .gemm_series = ptmi_gemm_series_ref,
     .series_width = 0,
-    .gelu = ptm_gelu_ref,
-    .gelu_backward_set = ptm_gelu_backward_set_ref,
-    .softmax_gate = ptm_softmax_gate_ref,
-    .softmax_cols_gate = ptm_softmax_cols_gate_ref,
-    .gate_backward = ptm_gate_backward_ref,
-    .layernorm = ptm_layernorm_ref,
-    .layernorm_backward = ptm_layernorm_backward_ref,
-    .layernorm_param_grads = ptm_layernorm_param_grads_ref,
-    .dropout_mask = ptm_dropout_mask_ref,
-    .adamw = ptm_adamw_ref,
-    .std_stats = ptm_std_stats_ref,
+    .gelu = ptmi_gelu_ref,
+    .gelu_backward_set = ptmi_gelu_backward_set_ref,
+    .softmax_gate = ptmi_softmax_gate_ref,
+    .softmax_cols_gate = ptmi_softmax_cols_gate_ref,
+    .gate_backward = ptmi_gate_backward_ref,
+    .layernorm = ptmi_layernorm_ref,
+    .layernorm_backward = ptmi_layernorm_backward_ref,
+    .layernorm_param_grads = ptmi_layernorm_param_grads_ref,
+    .dropout_mask = ptmi_dropout_mask_ref,
+    .adamw = ptmi_adamw_ref,
+    .std_stats = ptmi_std_stats_ref,
 };
-static const ptm_kernel_table *const tables[3] = {&scalar_table, &neon_table, &neon_table};
+static const ptmi_kernel_table *const tables[3] = {&scalar_table, &neon_table, &neon_table};
 #else
-static const ptm_kernel_table *const tables[3] = {&scalar_table, &scalar_table, &scalar_table};
+static const ptmi_kernel_table *const tables[3] = {&scalar_table, &scalar_table, &scalar_table};
 #endif
 
-const ptm_kernel_table *ptm_kernels(void) {
-    int level = ptm_kernels_level();
+const ptmi_kernel_table *ptmi_kernels(void) {
+    int level = ptmi_kernels_level();
     return tables[level < 0 ? 0 : level > 2 ? 2 : level];
 }
 
-const ptm_kernel_table *ptm_kernels_at(int level) {
+const ptmi_kernel_table *ptmi_kernels_at(int level) {
     if (level < 0 || level > 2 || level > cpu_level()) return NULL;
     return tables[level];
 }

@@ -9,7 +9,7 @@
 #include "kernels/threads.h"
 
 typedef struct {
-    const ptm_kernel_table *kt;
+    const ptmi_kernel_table *kt;
     size_t M, N, K, sam, sak, ldb, ldc;
     const float *A, *B;
     float *C;
@@ -21,46 +21,46 @@ static void gemm_part(void *arg, int ith, int nth) {
     const gemm_job *j = arg;
     size_t b, e;
     if (!j->split_n) {
-        ptm_share(j->M, 4, ith, nth, &b, &e);
+        ptmi_share(j->M, 4, ith, nth, &b, &e);
         if (e > b)
             j->kt->gemm_acc(e - b, j->N, j->K, j->A + b * j->sam, j->sam, j->sak, j->B, j->ldb,
                             j->C + b * j->ldc, j->ldc);
     } else {
-        ptm_share(j->N, 16, ith, nth, &b, &e);
+        ptmi_share(j->N, 16, ith, nth, &b, &e);
         if (e > b)
             j->kt->gemm_acc(j->M, e - b, j->K, j->A, j->sam, j->sak, j->B + b, j->ldb, j->C + b,
                             j->ldc);
     }
 }
 
-void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                  const float *B, size_t ldb, float *C, size_t ldc) {
-    const ptm_kernel_table *kt = ptm_kernels();
-    ptm_pool *pool = ptm_pool_current();
-    int nth = ptm_pool_size(pool);
+void ptmi_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                   const float *B, size_t ldb, float *C, size_t ldc) {
+    const ptmi_kernel_table *kt = ptmi_kernels();
+    ptmi_pool *pool = ptmi_pool_current();
+    int nth = ptmi_pool_size(pool);
     /* below ~1M multiply-adds (~30 us on one core) a split costs more than it saves */
     if (nth < 2 || (double)M * (double)N * (double)K < 1048576.0) {
         kt->gemm_acc(M, N, K, A, sam, sak, B, ldb, C, ldc);
         return;
     }
     gemm_job j = {kt, M, N, K, sam, sak, ldb, ldc, A, B, C, M < (size_t)(8 * nth)};
-    ptm_pool_run(pool, gemm_part, &j);
+    ptmi_pool_run(pool, gemm_part, &j);
 }
 
 /* GELU in place over n elements, split over the pool like the GELU layer */
 static void gelu_range(void *arg, size_t b, size_t e) {
     float *c = arg;
-    ptm_kernels()->gelu(c + b, c + b, e - b);
+    ptmi_kernels()->gelu(c + b, c + b, e - b);
 }
 
 static void gelu_pool(float *out, const float *inp, size_t n) {
     (void)inp; /* always in place here */
-    ptm_parallel_for(n, 65536, gelu_range, out);
+    ptmi_parallel_for(n, 65536, gelu_range, out);
 }
 
-/* the fused linear layer, split over the pool by rows like ptm_gemm_acc */
+/* the fused linear layer, split over the pool by rows like ptmi_gemm_acc */
 typedef struct {
-    const ptm_kernel_table *kt;
+    const ptmi_kernel_table *kt;
     size_t M, N, K, lda, ldb, ldc;
     const float *A, *B, *bias;
     float *C;
@@ -70,35 +70,35 @@ typedef struct {
 static void linear_part(void *arg, int ith, int nth) {
     const linear_job *j = arg;
     size_t b, e;
-    ptm_share(j->M, 8, ith, nth, &b, &e);
+    ptmi_share(j->M, 8, ith, nth, &b, &e);
     if (e > b)
         j->kt->linear(e - b, j->N, j->K, j->A + b * j->lda, j->lda, j->B, j->ldb, j->bias,
                       j->C + b * j->ldc, j->ldc, j->gelu);
 }
 
-void ptm_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
-                      size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
-    const ptm_kernel_table *kt = ptm_kernels();
+void ptmi_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
+    const ptmi_kernel_table *kt = ptmi_kernels();
     if (!kt->linear_fused) { /* bias rows, then the GEMM and GELU, each split over the pool */
-        ptm_linear_by_gemm(ptm_gemm_acc, gelu_pool, M, N, K, A, lda, B, ldb, bias, C, ldc, gelu);
+        ptmi_linear_by_gemm(ptmi_gemm_acc, gelu_pool, M, N, K, A, lda, B, ldb, bias, C, ldc, gelu);
         return;
     }
-    ptm_pool *pool = ptm_pool_current();
-    int nth = ptm_pool_size(pool);
+    ptmi_pool *pool = ptmi_pool_current();
+    int nth = ptmi_pool_size(pool);
     linear_job j = {kt, M, N, K, lda, ldb, ldc, A, B, bias, C, gelu};
     if (nth < 2 || M < 16 || (double)M * (double)N * (double)K < 1048576.0)
         linear_part(&j, 0, 1);
     else
-        ptm_pool_run(pool, linear_part, &j);
+        ptmi_pool_run(pool, linear_part, &j);
 }
 
-void ptm_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
-                     size_t bss, size_t ldb, const float *rowbias, float *C, size_t css, size_t ldc,
-                     size_t S, int gelu) {
-    const ptm_kernel_table *kt = ptm_kernels();
+void ptmi_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                      size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
+                      size_t ldc, size_t S, int gelu) {
+    const ptmi_kernel_table *kt = ptmi_kernels();
     if (kt->series_width && D % kt->series_width == 0)
         kt->gemm_series(M, D, K, A, lda, B, bss, ldb, rowbias, C, css, ldc, S, gelu);
     else
-        ptm_gemm_series_by_gemm(ptm_gemm_acc, gelu_pool, M, D, K, A, lda, B, bss, ldb, rowbias, C,
-                                css, ldc, S, gelu);
+        ptmi_gemm_series_by_gemm(ptmi_gemm_acc, gelu_pool, M, D, K, A, lda, B, bss, ldb, rowbias, C,
+                                 css, ldc, S, gelu);
 }

@@ -1,8 +1,8 @@
 /* gemm_avx2.c - the GEMMs for AVX2 + FMA, on the same plan as gemm_avx512.c with 8-float
  * vectors: register tiles of 6 rows x 16 columns (twelve accumulators, the classic Haswell
  * shape), A broadcast, B streamed; column edges masked, row edges the same tile with fewer
- * rows. ptm_gemm_acc_avx2 accumulates into C; ptm_linear_avx2 is the fused linear layer (tiles
- * start from the bias row, GELU applied on the stored tile); ptm_gemm_series_avx2 multiplies
+ * rows. ptmi_gemm_acc_avx2 accumulates into C; ptmi_linear_avx2 is the fused linear layer (tiles
+ * start from the bias row, GELU applied on the stored tile); ptmi_gemm_series_avx2 multiplies
  * one left operand into many series' blocks (the patch mixer without transposes). Compiled
  * with -mavx2 -mfma for this file only; called only when the CPU has both. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -174,14 +174,14 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sa
     }
 }
 
-void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                       const float *B, size_t ldb, float *C, size_t ldc) {
+void ptmi_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc) {
     epilogue ep = {NULL, ACC};
     gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
 }
 
-void ptm_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
-                     size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
+void ptmi_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                      size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
     epilogue ep = {bias, gelu ? BIAS_GELU : BIAS};
     gemm_blocked(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
 }
@@ -243,12 +243,12 @@ series_band(const int MR, const int GELU, size_t D, size_t K, const float *A, si
             series_band(MR, 0, D, K, a, lda, B, bss, ldb, c, css, ldc, rb, S);                     \
     } while (0)
 
-void ptm_gemm_series_avx2(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
-                          size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
-                          size_t ldc, size_t S, int gelu) {
+void ptmi_gemm_series_avx2(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                           size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
+                           size_t ldc, size_t S, int gelu) {
     if (D % 8) { /* no kernel for this width: per series, bias rows + GEMM + GELU */
-        ptm_gemm_series_by_gemm(ptm_gemm_acc_avx2, ptm_gelu_avx2, M, D, K, A, lda, B, bss, ldb,
-                                rowbias, C, css, ldc, S, gelu);
+        ptmi_gemm_series_by_gemm(ptmi_gemm_acc_avx2, ptmi_gelu_avx2, M, D, K, A, lda, B, bss, ldb,
+                                 rowbias, C, css, ldc, S, gelu);
         return;
     }
     for (size_t m = 0; m < M; m += 6) {

@@ -1,11 +1,11 @@
-/* gemm_avx512.c - ptm_gemm_acc for AVX-512F: register tiles of 8 rows x 32 columns (sixteen
+/* gemm_avx512.c - ptmi_gemm_acc for AVX-512F: register tiles of 8 rows x 32 columns (sixteen
  * 16-float accumulators), each A element broadcast straight from memory into the FMA, B
  * streamed; column edges use masked loads and stores, row edges the same tile with fewer rows.
  * On a CPU with full-width 512-bit FMA units (AMD Zen 5, Intel server cores) this doubles the
  * FLOP rate of the AVX2 kernel. Compiled with -mavx512f -mfma for this file only; dispatch.c
  * calls it when the CPU and the OS support AVX-512F. Summation order over k is the same as in
  * the other kernels (one FMA per k into the accumulator loaded from C).
- * ptm_linear_avx512 is the fused linear layer: the tile starts from the bias row instead of
+ * ptmi_linear_avx512 is the fused linear layer: the tile starts from the bias row instead of
  * loading C, and GELU (optional) is applied in registers before the store. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -182,14 +182,14 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sa
     }
 }
 
-void ptm_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                         const float *B, size_t ldb, float *C, size_t ldc) {
+void ptmi_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                          const float *B, size_t ldb, float *C, size_t ldc) {
     epilogue ep = {NULL, ACC};
     gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
 }
 
-void ptm_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
-                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
+void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                        size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
     epilogue ep = {bias, gelu ? BIAS_GELU : BIAS};
     gemm_blocked(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
 }
@@ -253,12 +253,12 @@ series_band(const int MR, const int GELU, size_t D, size_t K, const float *A, si
             series_band(MR, 0, D, K, a, lda, B, bss, ldb, c, css, ldc, rb, S);                     \
     } while (0)
 
-void ptm_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t lda,
-                            const float *B, size_t bss, size_t ldb, const float *rowbias, float *C,
-                            size_t css, size_t ldc, size_t S, int gelu) {
+void ptmi_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t lda,
+                             const float *B, size_t bss, size_t ldb, const float *rowbias, float *C,
+                             size_t css, size_t ldc, size_t S, int gelu) {
     if (D % 16) { /* no kernel for this width: per series, bias rows + GEMM + GELU */
-        ptm_gemm_series_by_gemm(ptm_gemm_acc_avx512, ptm_gelu_avx512, M, D, K, A, lda, B, bss, ldb,
-                                rowbias, C, css, ldc, S, gelu);
+        ptmi_gemm_series_by_gemm(ptmi_gemm_acc_avx512, ptmi_gelu_avx512, M, D, K, A, lda, B, bss,
+                                 ldb, rowbias, C, css, ldc, S, gelu);
         return;
     }
     for (size_t m = 0; m < M; m += 8) {

@@ -1,4 +1,4 @@
-/* gemm_neon.c - ptm_gemm_acc for AArch64 Advanced SIMD (NEON, part of every AArch64 CPU):
+/* gemm_neon.c - ptmi_gemm_acc for AArch64 Advanced SIMD (NEON, part of every AArch64 CPU):
  * register tiles of 4 rows x 16 columns (sixteen 4-float accumulators), each A element
  * broadcast, B streamed; column edges in 4-wide vectors and then scalar FMAs, row edges the
  * same tile with fewer rows. Same k order as the other kernels (one fused multiply-add per k
@@ -92,8 +92,8 @@ static void gemm_block(size_t M, size_t N, size_t K, const float *A, size_t sam,
 #define KB 256
 #define NB 128
 
-void ptm_gemm_acc_neon(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                       const float *B, size_t ldb, float *C, size_t ldc) {
+void ptmi_gemm_acc_neon(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc) {
     for (size_t n0 = 0; n0 < N; n0 += NB) {
         size_t nb = N - n0 < NB ? N - n0 : NB;
         for (size_t k0 = 0; k0 < K; k0 += KB) {

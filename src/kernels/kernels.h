@@ -19,8 +19,8 @@
  * Results of the SIMD levels differ from the oracles only by rounding, except where a field
  * says bit-identical.
  */
-#ifndef PTM_KERNELS_H
-#define PTM_KERNELS_H
+#ifndef PTMI_KERNELS_H
+#define PTMI_KERNELS_H
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,30 +28,35 @@
 
 /* kernel levels, each implying the ones below; on AArch64 the only SIMD level is NEON, which
  * ranks with AVX2 */
-enum { PTM_KERNELS_SCALAR = 0, PTM_KERNELS_AVX2 = 1, PTM_KERNELS_AVX512 = 2, PTM_KERNELS_NEON = 1 };
+enum {
+    PTMI_KERNELS_SCALAR = 0,
+    PTMI_KERNELS_AVX2 = 1,
+    PTMI_KERNELS_AVX512 = 2,
+    PTMI_KERNELS_NEON = 1
+};
 /* the level in use: what the CPU has, capped by PTM_KERNELS in the environment (read once) and
- * by ptm_kernels_set_max_level */
-int ptm_kernels_level(void);
+ * by ptmi_kernels_set_max_level */
+int ptmi_kernels_level(void);
 /* cap the level (tests compare every path); returns the previous cap */
-int ptm_kernels_set_max_level(int level);
+int ptmi_kernels_set_max_level(int level);
 /* force the scalar kernels (tests compare both paths); returns the previous setting */
-int ptm_kernels_force_scalar(int on);
+int ptmi_kernels_force_scalar(int on);
 /* "avx512f", "avx2+fma", "neon" or "scalar" */
-const char *ptm_kernels_name(void);
+const char *ptmi_kernels_name(void);
 
 /* ---- the table: every SIMD entry point of the engine. Every field of every table may be
  * called with any shape its comment allows; a level without a kernel of its own for a field
  * points it at the scalar oracle (or its kernel falls back to one for shapes it lacks).
  * Fields run on the calling thread; the layers split rows over the pool around them. */
-typedef struct ptm_kernel_table {
-    const char *name; /* as ptm_kernels_name */
+typedef struct ptmi_kernel_table {
+    const char *name; /* as ptmi_kernels_name */
     /* C += A B (see above) */
     void (*gemm_acc)(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                      const float *B, size_t ldb, float *C, size_t ldc);
     /* the linear layer C = act(bias + A B), A row-major [M, K] (leading dimension lda), B [K, N],
      * bias [N] or NULL (zero), act = GELU when gelu; linear_fused: 1 when this is one fused
-     * pass (ptm_linear_fused splits it over the pool by rows), 0 when it is bias + gemm_acc +
-     * gelu (ptm_linear_fused then runs those three steps, each split over the pool) */
+     * pass (ptmi_linear_fused splits it over the pool by rows), 0 when it is bias + gemm_acc +
+     * gelu (ptmi_linear_fused then runs those three steps, each split over the pool) */
     void (*linear)(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                    size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
     int linear_fused;
@@ -107,156 +112,156 @@ typedef struct ptm_kernel_table {
      * sqrt(observed variance + 1e-5), in double - bit-identical at every level */
     void (*std_stats)(float *loc, float *scale, const float *x, const float *observed, int l, int c,
                       int nc);
-} ptm_kernel_table;
+} ptmi_kernel_table;
 
-/* the table of the level in use (ptm_kernels_level) */
-const ptm_kernel_table *ptm_kernels(void);
+/* the table of the level in use (ptmi_kernels_level) */
+const ptmi_kernel_table *ptmi_kernels(void);
 /* the table of one level, or NULL when this CPU does not run it (tests) */
-const ptm_kernel_table *ptm_kernels_at(int level);
+const ptmi_kernel_table *ptmi_kernels_at(int level);
 
 /* ---- entry points that split large products over the current pool (gemm.c) */
 
 /* C += A B with the level's gemm_acc, by rows or columns (results independent of threads) */
-void ptm_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                  const float *B, size_t ldb, float *C, size_t ldc);
-/* the level's linear (see the field), split by rows, or bias + ptm_gemm_acc + GELU */
-void ptm_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
-                      size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+void ptmi_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                   const float *B, size_t ldb, float *C, size_t ldc);
+/* the level's linear (see the field), split by rows, or bias + ptmi_gemm_acc + GELU */
+void ptmi_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
 /* the level's gemm_series when D is a multiple of its series_width, else per series bias rows +
- * ptm_gemm_acc + GELU (the same sums) */
-void ptm_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
-                     size_t bss, size_t ldb, const float *rowbias, float *C, size_t css, size_t ldc,
-                     size_t S, int gelu);
+ * ptmi_gemm_acc + GELU (the same sums) */
+void ptmi_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                      size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
+                      size_t ldc, size_t S, int gelu);
 
 /* ---- the scalar oracles (the scalar table's fields) */
 
 /* gemm_ref.c */
-void ptm_gemm_acc_ref(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                      const float *B, size_t ldb, float *C, size_t ldc);
-void ptm_linear_ref(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
-                    size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
-void ptm_gemm_series_ref(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
-                         size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
-                         size_t ldc, size_t S, int gelu);
+void ptmi_gemm_acc_ref(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                       const float *B, size_t ldb, float *C, size_t ldc);
+void ptmi_linear_ref(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                     size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+void ptmi_gemm_series_ref(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                          size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
+                          size_t ldc, size_t S, int gelu);
 /* the linear layer and the series products as bias rows + gemm + gelu, from a given GEMM and
  * GELU (the oracles use the scalar ones; levels and entry points their own) */
-typedef void (*ptm_gemm_fn)(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                            const float *B, size_t ldb, float *C, size_t ldc);
-typedef void (*ptm_gelu_fn)(float *out, const float *inp, size_t n);
-void ptm_linear_by_gemm(ptm_gemm_fn gemm, ptm_gelu_fn gelu_fn, size_t M, size_t N, size_t K,
-                        const float *A, size_t lda, const float *B, size_t ldb, const float *bias,
-                        float *C, size_t ldc, int gelu);
-void ptm_gemm_series_by_gemm(ptm_gemm_fn gemm, ptm_gelu_fn gelu_fn, size_t M, size_t D, size_t K,
-                             const float *A, size_t lda, const float *B, size_t bss, size_t ldb,
-                             const float *rowbias, float *C, size_t css, size_t ldc, size_t S,
-                             int gelu);
+typedef void (*ptmi_gemm_fn)(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                             const float *B, size_t ldb, float *C, size_t ldc);
+typedef void (*ptmi_gelu_fn)(float *out, const float *inp, size_t n);
+void ptmi_linear_by_gemm(ptmi_gemm_fn gemm, ptmi_gelu_fn gelu_fn, size_t M, size_t N, size_t K,
+                         const float *A, size_t lda, const float *B, size_t ldb, const float *bias,
+                         float *C, size_t ldc, int gelu);
+void ptmi_gemm_series_by_gemm(ptmi_gemm_fn gemm, ptmi_gelu_fn gelu_fn, size_t M, size_t D, size_t K,
+                              const float *A, size_t lda, const float *B, size_t bss, size_t ldb,
+                              const float *rowbias, float *C, size_t css, size_t ldc, size_t S,
+                              int gelu);
 
 /* vec_ref.c */
-float ptm_gelu_fast(float x); /* the vectorisable erf form of GELU, one element */
-void ptm_gelu_ref(float *out, const float *inp, size_t n);
-void ptm_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout, const float *mask,
-                               size_t n);
-void ptm_softmax_gate_ref(float *out, float *probs, const float *inp, size_t rows, int w,
-                          const float *res);
-void ptm_softmax_cols_gate_ref(float *out, float *probs, const float *inp, int r, size_t w,
-                               const float *res);
-void ptm_gate_backward_ref(float *dx, float *dz, const float *dy, const float *x, const float *p,
-                           size_t rows, int w);
-void ptm_dropout_mask_ref(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi, uint32_t thr,
-                          float keep);
+float ptmi_gelu_fast(float x); /* the vectorisable erf form of GELU, one element */
+void ptmi_gelu_ref(float *out, const float *inp, size_t n);
+void ptmi_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout, const float *mask,
+                                size_t n);
+void ptmi_softmax_gate_ref(float *out, float *probs, const float *inp, size_t rows, int w,
+                           const float *res);
+void ptmi_softmax_cols_gate_ref(float *out, float *probs, const float *inp, int r, size_t w,
+                                const float *res);
+void ptmi_gate_backward_ref(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                            size_t rows, int w);
+void ptmi_dropout_mask_ref(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
+                           uint32_t thr, float keep);
 
 /* norm_ref.c */
-void ptm_layernorm_ref(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                       const float *bias, size_t rows, int d, float eps);
-void ptm_layernorm_backward_ref(float *dinp, const float *dout, const float *inp,
-                                const float *weight, const float *mean, const float *rstd,
-                                size_t rows, int d);
-void ptm_layernorm_param_grads_ref(float *dweight, float *dbias, const float *dout,
-                                   const float *inp, const float *mean, const float *rstd,
-                                   size_t rows, int d);
-void ptm_std_stats_ref(float *loc, float *scale, const float *x, const float *observed, int l,
-                       int c, int nc);
+void ptmi_layernorm_ref(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                        const float *bias, size_t rows, int d, float eps);
+void ptmi_layernorm_backward_ref(float *dinp, const float *dout, const float *inp,
+                                 const float *weight, const float *mean, const float *rstd,
+                                 size_t rows, int d);
+void ptmi_layernorm_param_grads_ref(float *dweight, float *dbias, const float *dout,
+                                    const float *inp, const float *mean, const float *rstd,
+                                    size_t rows, int d);
+void ptmi_std_stats_ref(float *loc, float *scale, const float *x, const float *observed, int l,
+                        int c, int nc);
 
 /* adamw_ref.c */
-void ptm_adamw_ref(float *param, const float *grad, float *m, float *v, size_t n,
-                   const unsigned char *decay_mask, float decay, float b1f, float one_b1, float b2f,
-                   float one_b2, float neg_step, float bc2_sqrt, float epsf);
+void ptmi_adamw_ref(float *param, const float *grad, float *m, float *v, size_t n,
+                    const unsigned char *decay_mask, float decay, float b1f, float one_b1,
+                    float b2f, float one_b2, float neg_step, float bc2_sqrt, float epsf);
 
 /* ---- per instruction set (the other tables' fields; see the table for what each does) */
 
 #if defined(__aarch64__)
 /* gemm_neon.c */
-void ptm_gemm_acc_neon(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                       const float *B, size_t ldb, float *C, size_t ldc);
+void ptmi_gemm_acc_neon(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc);
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
 /* gemm_avx2.c / gemm_avx512.c (series: D a multiple of 8 / 16 in the kernel, others by GEMM) */
-void ptm_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                       const float *B, size_t ldb, float *C, size_t ldc);
-void ptm_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
-                     size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
-void ptm_gemm_series_avx2(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
-                          size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
-                          size_t ldc, size_t S, int gelu);
-void ptm_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                         const float *B, size_t ldb, float *C, size_t ldc);
-void ptm_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
-                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
-void ptm_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t lda,
-                            const float *B, size_t bss, size_t ldb, const float *rowbias, float *C,
-                            size_t css, size_t ldc, size_t S, int gelu);
+void ptmi_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc);
+void ptmi_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                      size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+void ptmi_gemm_series_avx2(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
+                           size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
+                           size_t ldc, size_t S, int gelu);
+void ptmi_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                          const float *B, size_t ldb, float *C, size_t ldc);
+void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                        size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+void ptmi_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t lda,
+                             const float *B, size_t bss, size_t ldb, const float *rowbias, float *C,
+                             size_t css, size_t ldc, size_t S, int gelu);
 
 /* vec_avx2.c (AVX2 + FMA) */
-void ptm_gelu_avx2(float *out, const float *inp, size_t n);
-void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout, const float *mask,
-                                size_t n);
+void ptmi_gelu_avx2(float *out, const float *inp, size_t n);
+void ptmi_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout,
+                                 const float *mask, size_t n);
 /* rows of width a multiple of 8 in the kernel, others scalar */
-void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
-                           const float *res);
-void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
-                                const float *res);
+void ptmi_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
+                            const float *res);
+void ptmi_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
+                                 const float *res);
 /* d a multiple of 8 and at most 64 in the kernel, others scalar */
-void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                        const float *bias, size_t rows, int d, float eps);
+void ptmi_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp,
+                         const float *weight, const float *bias, size_t rows, int d, float eps);
 /* the same widths; backward bit-identical for the parameter gradients */
-void ptm_layernorm_backward_avx2(float *dinp, const float *dout, const float *inp,
-                                 const float *weight, const float *mean, const float *rstd,
-                                 size_t rows, int d);
-void ptm_layernorm_param_grads_avx2(float *dweight, float *dbias, const float *dout,
-                                    const float *inp, const float *mean, const float *rstd,
-                                    size_t rows, int d);
-void ptm_gate_backward_avx2(float *dx, float *dz, const float *dy, const float *x, const float *p,
-                            size_t rows, int w);
-void ptm_std_stats_avx2(float *loc, float *scale, const float *x, const float *observed, int l,
-                        int c, int nc);
-void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
-                           uint32_t thr, float keep);
-void ptm_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t n,
-                    const unsigned char *decay_mask, float decay, float b1f, float one_b1,
-                    float b2f, float one_b2, float neg_step, float bc2_sqrt, float epsf);
+void ptmi_layernorm_backward_avx2(float *dinp, const float *dout, const float *inp,
+                                  const float *weight, const float *mean, const float *rstd,
+                                  size_t rows, int d);
+void ptmi_layernorm_param_grads_avx2(float *dweight, float *dbias, const float *dout,
+                                     const float *inp, const float *mean, const float *rstd,
+                                     size_t rows, int d);
+void ptmi_gate_backward_avx2(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                             size_t rows, int w);
+void ptmi_std_stats_avx2(float *loc, float *scale, const float *x, const float *observed, int l,
+                         int c, int nc);
+void ptmi_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
+                            uint32_t thr, float keep);
+void ptmi_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t n,
+                     const unsigned char *decay_mask, float decay, float b1f, float one_b1,
+                     float b2f, float one_b2, float neg_step, float bc2_sqrt, float epsf);
 
 /* vec_avx512.c (AVX-512F) */
-void ptm_gelu_avx512(float *out, const float *inp, size_t n);
-void ptm_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
-                                  const float *mask, size_t n);
-void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
-                             const float *res);
-void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
-                                  const float *res);
+void ptmi_gelu_avx512(float *out, const float *inp, size_t n);
+void ptmi_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
+                                   const float *mask, size_t n);
+void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
+                              const float *res);
+void ptmi_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
+                                   const float *res);
 /* d a multiple of 16 and at most 64 in the kernel; forward: other multiples of 8 (to 64) by
- * ptm_layernorm_avx2, the rest scalar; backward: the rest scalar */
-void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
-                          const float *weight, const float *bias, size_t rows, int d, float eps);
-void ptm_layernorm_backward_avx512(float *dinp, const float *dout, const float *inp,
-                                   const float *weight, const float *mean, const float *rstd,
-                                   size_t rows, int d);
-void ptm_layernorm_param_grads_avx512(float *dweight, float *dbias, const float *dout,
-                                      const float *inp, const float *mean, const float *rstd,
-                                      size_t rows, int d);
-void ptm_gate_backward_avx512(float *dx, float *dz, const float *dy, const float *x, const float *p,
-                              size_t rows, int w);
-void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float *observed, int l,
-                          int c, int nc);
+ * ptmi_layernorm_avx2, the rest scalar; backward: the rest scalar */
+void ptmi_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
+                           const float *weight, const float *bias, size_t rows, int d, float eps);
+void ptmi_layernorm_backward_avx512(float *dinp, const float *dout, const float *inp,
+                                    const float *weight, const float *mean, const float *rstd,
+                                    size_t rows, int d);
+void ptmi_layernorm_param_grads_avx512(float *dweight, float *dbias, const float *dout,
+                                       const float *inp, const float *mean, const float *rstd,
+                                       size_t rows, int d);
+void ptmi_gate_backward_avx512(float *dx, float *dz, const float *dy, const float *x,
+                               const float *p, size_t rows, int w);
+void ptmi_std_stats_avx512(float *loc, float *scale, const float *x, const float *observed, int l,
+                           int c, int nc);
 #endif
 #endif

@@ -5,8 +5,8 @@
 
 #include "kernels/kernels.h"
 
-void ptm_layernorm_ref(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                       const float *bias, size_t rows, int d, float eps) {
+void ptmi_layernorm_ref(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                        const float *bias, size_t rows, int d, float eps) {
     for (size_t r = 0; r < rows; r++) {
         const float *x = inp + r * (size_t)d;
         float *y = out + r * (size_t)d;
@@ -27,9 +27,9 @@ void ptm_layernorm_ref(float *out, float *mean, float *rstd, const float *inp, c
     }
 }
 
-void ptm_layernorm_backward_ref(float *dinp, const float *dout, const float *inp,
-                                const float *weight, const float *mean, const float *rstd,
-                                size_t rows, int d) {
+void ptmi_layernorm_backward_ref(float *dinp, const float *dout, const float *inp,
+                                 const float *weight, const float *mean, const float *rstd,
+                                 size_t rows, int d) {
     for (size_t r = 0; r < rows; r++) {
         const float *x = inp + r * (size_t)d;
         const float *g = dout + r * (size_t)d;
@@ -51,9 +51,9 @@ void ptm_layernorm_backward_ref(float *dinp, const float *dout, const float *inp
     }
 }
 
-void ptm_layernorm_param_grads_ref(float *dweight, float *dbias, const float *dout,
-                                   const float *inp, const float *mean, const float *rstd,
-                                   size_t rows, int d) {
+void ptmi_layernorm_param_grads_ref(float *dweight, float *dbias, const float *dout,
+                                    const float *inp, const float *mean, const float *rstd,
+                                    size_t rows, int d) {
     for (size_t r = 0; r < rows; r++) {
         const float *x = inp + r * (size_t)d;
         const float *g = dout + r * (size_t)d;
@@ -89,8 +89,8 @@ static void std_stats1(float *loc, float *scale, const float *x, const float *ob
     *scale = (float)sqrt(var + 1e-5);
 }
 
-void ptm_std_stats_ref(float *loc, float *scale, const float *x, const float *observed, int l,
-                       int c, int nc) {
+void ptmi_std_stats_ref(float *loc, float *scale, const float *x, const float *observed, int l,
+                        int c, int nc) {
     for (int j = 0; j < nc; j++)
         std_stats1(&loc[j], &scale[j], x + j, observed ? observed + j : NULL, l, c);
 }

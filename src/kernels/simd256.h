@@ -1,8 +1,8 @@
 /* simd256.h - AVX2 + FMA vector math shared by the AVX2 kernel files (include only from files
  * compiled with -mavx2 -mfma): exp, erf and GELU on 8 lanes. simd512.h has the same
  * operations on 16 lanes. */
-#ifndef PTM_SIMD256_H
-#define PTM_SIMD256_H
+#ifndef PTMI_SIMD256_H
+#define PTMI_SIMD256_H
 #include <immintrin.h>
 
 /* exp(x) for x in [-87, 88]: 2^n e^r with r in [-ln2/2, ln2/2], degree-6 polynomial

@@ -1,8 +1,8 @@
 /* simd512.h - AVX-512F vector math shared by the AVX-512 kernel files (include only from
  * files compiled with -mavx512f): exp, erf and GELU on 16 lanes, the same operations as the
  * 8-lane versions in vec_avx2.c, so the same results lane for lane. */
-#ifndef PTM_SIMD512_H
-#define PTM_SIMD512_H
+#ifndef PTMI_SIMD512_H
+#define PTMI_SIMD512_H
 #include <immintrin.h>
 
 /* exp(x) for x in [-87, 88]: 2^n e^r, the Cephes polynomial of vec_avx2.c on 16 lanes */

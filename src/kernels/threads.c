@@ -1,13 +1,13 @@
 /* threads.c - a small thread pool, created once per context (ggml's ith/nth model).
  *
- * ptm_pool_run(pool, fn, arg) runs fn(arg, ith, nth) on all nth threads (the caller is thread
+ * ptmi_pool_run(pool, fn, arg) runs fn(arg, ith, nth) on all nth threads (the caller is thread
  * 0) and returns when every share is done. Work is split by index, never by timing, so
  * results do not depend on scheduling. Workers spin briefly on an atomic generation counter
  * before sleeping on a condition variable, so that the many small calls of a batch-1 forward
  * do not each pay a wake-up.
  *
- * The pool of the running forward is published to the kernels through ptm_pool_current()
- * (a thread-local set by ptm_pool_enter / ptm_pool_leave); kernels called from worker
+ * The pool of the running forward is published to the kernels through ptmi_pool_current()
+ * (a thread-local set by ptmi_pool_enter / ptmi_pool_leave); kernels called from worker
  * threads see no pool and run serially.
  */
 #include "kernels/threads.h"
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-struct ptm_pool {
+struct ptmi_pool {
     int nth;
     pthread_t *threads;
     pthread_mutex_t mu;
@@ -30,31 +30,31 @@ struct ptm_pool {
     void *arg;
 };
 
-static _Thread_local ptm_pool *tl_pool;
+static _Thread_local ptmi_pool *tl_pool;
 
-ptm_pool *ptm_pool_current(void) {
+ptmi_pool *ptmi_pool_current(void) {
     return tl_pool;
 }
-ptm_pool *ptm_pool_enter(ptm_pool *p) {
-    ptm_pool *prev = tl_pool;
+ptmi_pool *ptmi_pool_enter(ptmi_pool *p) {
+    ptmi_pool *prev = tl_pool;
     tl_pool = p;
     return prev;
 }
-void ptm_pool_leave(ptm_pool *prev) {
+void ptmi_pool_leave(ptmi_pool *prev) {
     tl_pool = prev;
 }
-int ptm_pool_size(const ptm_pool *p) {
+int ptmi_pool_size(const ptmi_pool *p) {
     return p ? p->nth : 1;
 }
 
 typedef struct {
-    ptm_pool *pool;
+    ptmi_pool *pool;
     int ith;
 } worker_arg;
 
 static void *worker(void *a) {
     worker_arg *wa = a;
-    ptm_pool *p = wa->pool;
+    ptmi_pool *p = wa->pool;
     int ith = wa->ith;
     free(wa);
     unsigned seen = 0; /* gen before the first job: a job may start before this thread runs */
@@ -81,9 +81,9 @@ static void *worker(void *a) {
     }
 }
 
-ptm_pool *ptm_pool_create(int nthreads) {
+ptmi_pool *ptmi_pool_create(int nthreads) {
     if (nthreads < 2) return NULL;
-    ptm_pool *p = calloc(1, sizeof *p);
+    ptmi_pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->nth = nthreads;
     p->threads = calloc((size_t)nthreads, sizeof(pthread_t));
@@ -107,13 +107,13 @@ ptm_pool *ptm_pool_create(int nthreads) {
         }
     }
     if (p->nth < 2) {
-        ptm_pool_free(p);
+        ptmi_pool_free(p);
         return NULL;
     }
     return p;
 }
 
-void ptm_pool_run(ptm_pool *p, void (*fn)(void *arg, int ith, int nth), void *arg) {
+void ptmi_pool_run(ptmi_pool *p, void (*fn)(void *arg, int ith, int nth), void *arg) {
     if (!p) {
         fn(arg, 0, 1);
         return;
@@ -136,7 +136,7 @@ void ptm_pool_run(ptm_pool *p, void (*fn)(void *arg, int ith, int nth), void *ar
     pthread_mutex_unlock(&p->mu);
 }
 
-void ptm_pool_free(ptm_pool *p) {
+void ptmi_pool_free(ptmi_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->quit, 1);
@@ -152,23 +152,23 @@ void ptm_pool_free(ptm_pool *p) {
 
 typedef struct {
     size_t n, align;
-    ptm_range_fn fn;
+    ptmi_range_fn fn;
     void *arg;
 } range_job;
 
 static void range_part(void *a, int ith, int nth) {
     const range_job *j = a;
     size_t b, e;
-    ptm_share(j->n, j->align, ith, nth, &b, &e);
+    ptmi_share(j->n, j->align, ith, nth, &b, &e);
     if (e > b) j->fn(j->arg, b, e);
 }
 
-void ptm_parallel_for(size_t n, size_t min_chunk, ptm_range_fn fn, void *arg) {
-    ptm_pool *p = tl_pool;
+void ptmi_parallel_for(size_t n, size_t min_chunk, ptmi_range_fn fn, void *arg) {
+    ptmi_pool *p = tl_pool;
     if (!p || n < 2 * (min_chunk ? min_chunk : 1)) {
         if (n) fn(arg, 0, n);
         return;
     }
     range_job j = {n, 1, fn, arg};
-    ptm_pool_run(p, range_part, &j);
+    ptmi_pool_run(p, range_part, &j);
 }

@@ -18,7 +18,7 @@ static inline __m256i tail_mask8(size_t r) {
     return _mm256_loadu_si256((const __m256i *)(m + 8 - r));
 }
 
-void ptm_gelu_avx2(float *out, const float *inp, size_t n) {
+void ptmi_gelu_avx2(float *out, const float *inp, size_t n) {
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
     const __m256 rs2 = _mm256_set1_ps(0.70710678118654752f);
     size_t i = 0;
@@ -36,8 +36,8 @@ void ptm_gelu_avx2(float *out, const float *inp, size_t n) {
 
 /* dinp = dout * mask * GELU'(inp) (mask NULL: 1), written, not accumulated: the MLP backward
  * through dropout and GELU in one pass, the same products as masking first */
-void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout, const float *mask,
-                                size_t n) {
+void ptmi_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout,
+                                 const float *mask, size_t n) {
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
     const __m256 rs2 = _mm256_set1_ps(0.70710678118654752f);
     const __m256 c = _mm256_set1_ps(0.39894228040143268f), mh = _mm256_set1_ps(-0.5f);
@@ -63,10 +63,10 @@ void ptm_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout
 
 /* rows of width w: p = softmax(p) in place, y = x * p (+ res); widths that are not a multiple
  * of 8 by the scalar kernel */
-void ptm_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
-                           const float *res) {
+void ptmi_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
+                            const float *res) {
     if (w % 8) {
-        ptm_softmax_gate_ref(out, probs, inp, rows, w, res);
+        ptmi_softmax_gate_ref(out, probs, inp, rows, w, res);
         return;
     }
     for (size_t r = 0; r < rows; r++) {
@@ -107,10 +107,10 @@ static inline float hsum256(__m256 v) {
 
 /* LayerNorm over rows of width d (a multiple of 8, at most 64; other widths by the scalar
  * kernel), two-pass mean / variance in float; mean and rstd may be NULL */
-void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                        const float *bias, size_t rows, int d, float eps) {
+void ptmi_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp,
+                         const float *weight, const float *bias, size_t rows, int d, float eps) {
     if (d % 8 || d > 64) {
-        ptm_layernorm_ref(out, mean, rstd, inp, weight, bias, rows, d, eps);
+        ptmi_layernorm_ref(out, mean, rstd, inp, weight, bias, rows, d, eps);
         return;
     }
     int nv = d / 8;
@@ -142,7 +142,7 @@ void ptm_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp, 
         if (rstd) rstd[r] = s;
     }
 }
-/* the dropout mask (ptm_dropout_mask_ref) for elements [i0, i1): mask[i] = 0 when
+/* the dropout mask (ptmi_dropout_mask_ref) for elements [i0, i1): mask[i] = 0 when
  * lowbias32(lowbias32(i ^ hi) + lo) < thr, else keep; 8 lanes at a time, identical results */
 static inline __m256i hash256(__m256i x) {
     x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
@@ -153,8 +153,8 @@ static inline __m256i hash256(__m256i x) {
     return x;
 }
 
-void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
-                           uint32_t thr, float keep) {
+void ptmi_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
+                            uint32_t thr, float keep) {
     const __m256i vhi = _mm256_set1_epi32((int)hi), vlo = _mm256_set1_epi32((int)lo);
     /* unsigned h < thr as signed compare after flipping the top bits */
     const __m256i flip = _mm256_set1_epi32((int)0x80000000U);
@@ -184,9 +184,9 @@ void ptm_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint3
     }
 }
 /* softmax down the columns of an [r, w] block and the gate (+ res), 8 columns per vector,
- * as ptm_softmax_cols_gate_avx512 */
-void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
-                                const float *res) {
+ * as ptmi_softmax_cols_gate_avx512 */
+void ptmi_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
+                                 const float *res) {
     for (size_t j = 0; j < w; j += 8) {
         int full = w - j >= 8;
         __m256i m = full ? _mm256_set1_epi32(-1) : tail_mask8(w - j);
@@ -222,12 +222,12 @@ void ptm_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int 
 #undef ST
     }
 }
-/* AdamW over [0, n) (ptm_adamw_ref is the oracle): the same operations in the same order,
+/* AdamW over [0, n) (ptmi_adamw_ref is the oracle): the same operations in the same order,
  * 8 lanes at a time - FMA instructions round like fmaf, vsqrtps and vdivps like sqrtf and '/',
  * so the result is bit-identical to the scalar loop */
-void ptm_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t n,
-                    const unsigned char *decay_mask, float decay, float b1f, float one_b1,
-                    float b2f, float one_b2, float neg_step, float bc2_sqrt, float epsf) {
+void ptmi_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t n,
+                     const unsigned char *decay_mask, float decay, float b1f, float one_b1,
+                     float b2f, float one_b2, float neg_step, float bc2_sqrt, float epsf) {
     const __m256 vdecay = _mm256_set1_ps(decay), vb1 = _mm256_set1_ps(b1f);
     const __m256 v1b1 = _mm256_set1_ps(one_b1), vb2 = _mm256_set1_ps(b2f);
     const __m256 v1b2 = _mm256_set1_ps(one_b2), vstep = _mm256_set1_ps(neg_step);
@@ -266,14 +266,14 @@ void ptm_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t 
     }
 }
 /* LayerNorm backward over rows of width d (a multiple of 8, at most 64; other widths by the
- * scalar kernel), as ptm_layernorm_backward_avx512 one row at a time:
+ * scalar kernel), as ptmi_layernorm_backward_avx512 one row at a time:
  *   dinp += (dn - mean(dn) - xhat mean(dn xhat)) rstd,  dn = weight * dout,
  * the two row means in float (the scalar kernel sums in double) */
-void ptm_layernorm_backward_avx2(float *dinp, const float *dout, const float *inp,
-                                 const float *weight, const float *mean, const float *rstd,
-                                 size_t rows, int d) {
+void ptmi_layernorm_backward_avx2(float *dinp, const float *dout, const float *inp,
+                                  const float *weight, const float *mean, const float *rstd,
+                                  size_t rows, int d) {
     if (d % 8 || d > 64) {
-        ptm_layernorm_backward_ref(dinp, dout, inp, weight, mean, rstd, rows, d);
+        ptmi_layernorm_backward_ref(dinp, dout, inp, weight, mean, rstd, rows, d);
         return;
     }
     int nv = d / 8;
@@ -304,11 +304,11 @@ void ptm_layernorm_backward_avx2(float *dinp, const float *dout, const float *in
 /* dweight += sum_r xhat dout, dbias += sum_r dout over rows of width d (a multiple of 8, at
  * most 64; others scalar), in registers, row after row in order: the same sums as the scalar
  * loop, bit for bit */
-void ptm_layernorm_param_grads_avx2(float *dweight, float *dbias, const float *dout,
-                                    const float *inp, const float *mean, const float *rstd,
-                                    size_t rows, int d) {
+void ptmi_layernorm_param_grads_avx2(float *dweight, float *dbias, const float *dout,
+                                     const float *inp, const float *mean, const float *rstd,
+                                     size_t rows, int d) {
     if (d % 8 || d > 64) {
-        ptm_layernorm_param_grads_ref(dweight, dbias, dout, inp, mean, rstd, rows, d);
+        ptmi_layernorm_param_grads_ref(dweight, dbias, dout, inp, mean, rstd, rows, d);
         return;
     }
     if (!dweight && !dbias) return;
@@ -335,9 +335,9 @@ void ptm_layernorm_param_grads_avx2(float *dweight, float *dbias, const float *d
 }
 
 /* gated attention backward over rows of width w (any; masked tails), as the per-row path of
- * ptm_gate_backward_avx512: dot = sum dy x p, dz = p (dy x - dot), dx += dy p */
-void ptm_gate_backward_avx2(float *dx, float *dz, const float *dy, const float *x, const float *p,
-                            size_t rows, int w) {
+ * ptmi_gate_backward_avx512: dot = sum dy x p, dz = p (dy x - dot), dx += dy p */
+void ptmi_gate_backward_avx2(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                             size_t rows, int w) {
     int wf = w / 8 * 8;
     __m256i mt = wf < w ? tail_mask8((size_t)(w - wf)) : _mm256_setzero_si256();
     for (size_t r = 0; r < rows; r++) {
@@ -370,17 +370,17 @@ void ptm_gate_backward_avx2(float *dx, float *dz, const float *dy, const float *
 
 /* std scaling statistics of nc <= 8 adjacent channels of one sample (x[t c + j], t < l,
  * j < nc; observed likewise, NULL = all observed), one channel per double lane in two 4-lane
- * halves. Each lane does exactly the scalar loop of ptm_std_stats_ref for its channel - the
+ * halves. Each lane does exactly the scalar loop of ptmi_std_stats_ref for its channel - the
  * same double operations in the same order, no fused multiply-add - so loc and scale are
- * bit-identical to it (as ptm_std_stats_avx512). */
+ * bit-identical to it (as ptmi_std_stats_avx512). */
 static inline void load8_pd(const float *p, __m256i m, int full, __m256d *lo, __m256d *hi) {
     __m256 v = full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
     *lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
     *hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
 }
 
-void ptm_std_stats_avx2(float *loc, float *scale, const float *x, const float *observed, int l,
-                        int c, int nc) {
+void ptmi_std_stats_avx2(float *loc, float *scale, const float *x, const float *observed, int l,
+                         int c, int nc) {
     int full = nc >= 8;
     __m256i m = full ? _mm256_set1_epi32(-1) : tail_mask8((size_t)nc);
     const __m256d one = _mm256_set1_pd(1.0);

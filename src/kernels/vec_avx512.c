@@ -68,8 +68,8 @@ static inline void gate16_block(float *out, float *probs, const float *inp, cons
 }
 
 /* rows of width w (any): p = softmax(p) in place, y = x * p (+ res) */
-void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
-                             const float *res) {
+void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
+                              const float *res) {
     if (w == 16) { /* the feature gate at d_model 16: 16 rows per reduction tree */
         size_t r = 0;
         for (; r + 16 <= rows; r += 16)
@@ -132,7 +132,7 @@ void ptm_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t 
         }
     }
 }
-/* one 16-column block of ptm_softmax_cols_gate_avx512 (MASK: the last, partial block) */
+/* one 16-column block of ptmi_softmax_cols_gate_avx512 (MASK: the last, partial block) */
 static inline __attribute__((always_inline)) void cols_block(float *out, float *probs,
                                                              const float *inp, int r, size_t w,
                                                              const float *res, __mmask16 m,
@@ -166,8 +166,8 @@ static inline __attribute__((always_inline)) void cols_block(float *out, float *
  * softmax(p[., j]) in place and y[., j] = x[., j] p[., j] (+ res[., j] when res is not NULL) -
  * 16 columns per vector, no horizontal reductions (the channel gate of mix_channel on
  * [C, N D], the patch gate on [N, D]) */
-void ptm_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
-                                  const float *res) {
+void ptmi_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
+                                   const float *res) {
     for (size_t j = 0; j < w; j += 16) {
         if (w - j >= 16) /* full vectors: unmasked loads and stores */
             cols_block(out + j, probs + j, inp + j, r, w, res ? res + j : NULL, 0xffff, 0);
@@ -215,13 +215,13 @@ static inline void ln_block16(float *y, float *mean, float *rstd, const float *x
 }
 
 /* LayerNorm over rows of width d (a multiple of 16, at most 64; other widths by
- * ptm_layernorm_avx2), 16 rows at a time; the last
+ * ptmi_layernorm_avx2), 16 rows at a time; the last
  * rows % 16 go through the same block code on a zero-padded copy, so a row's result does not
  * depend on where it sits in the call (chunked forwards rely on it); mean and rstd may be NULL */
-void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
-                          const float *weight, const float *bias, size_t rows, int d, float eps) {
+void ptmi_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
+                           const float *weight, const float *bias, size_t rows, int d, float eps) {
     if (d % 16 || d > 64) { /* the AVX2 kernel for multiples of 8, else scalar */
-        ptm_layernorm_avx2(out, mean, rstd, inp, weight, bias, rows, d, eps);
+        ptmi_layernorm_avx2(out, mean, rstd, inp, weight, bias, rows, d, eps);
         return;
     }
     int nv = d / 16;
@@ -251,8 +251,8 @@ void ptm_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp
         }
     }
 }
-/* GELU and the MLP's GELU backward (as ptm_gelu_avx2 / ptm_gelu_backward_set_avx2) */
-void ptm_gelu_avx512(float *out, const float *inp, size_t n) {
+/* GELU and the MLP's GELU backward (as ptmi_gelu_avx2 / ptmi_gelu_backward_set_avx2) */
+void ptmi_gelu_avx512(float *out, const float *inp, size_t n) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, gelu512(_mm512_loadu_ps(inp + i)));
     if (i < n) {
@@ -271,8 +271,8 @@ static inline __m512 gelu_grad512(__m512 x) {
     return _mm512_fmadd_ps(x, pdf, cdf);
 }
 
-void ptm_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
-                                  const float *mask, size_t n) {
+void ptmi_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
+                                   const float *mask, size_t n) {
     size_t i = 0;
     /* unmasked loads and stores in the body: masked stores in the main loop made it slower
      * than the 8-lane AVX2 version */
@@ -329,11 +329,11 @@ static inline void ln_bwd_block16(float *gx, const float *x, const float *g, con
     }
 }
 
-void ptm_layernorm_backward_avx512(float *dinp, const float *dout, const float *inp,
-                                   const float *weight, const float *mean, const float *rstd,
-                                   size_t rows, int d) {
+void ptmi_layernorm_backward_avx512(float *dinp, const float *dout, const float *inp,
+                                    const float *weight, const float *mean, const float *rstd,
+                                    size_t rows, int d) {
     if (d % 16 || d > 64) {
-        ptm_layernorm_backward_ref(dinp, dout, inp, weight, mean, rstd, rows, d);
+        ptmi_layernorm_backward_ref(dinp, dout, inp, weight, mean, rstd, rows, d);
         return;
     }
     int nv = d / 16;
@@ -362,11 +362,11 @@ void ptm_layernorm_backward_avx512(float *dinp, const float *dout, const float *
 
 /* dweight += sum_r xhat dout, dbias += sum_r dout, in registers, row after row in order (the
  * same sums as the scalar loop) */
-void ptm_layernorm_param_grads_avx512(float *dweight, float *dbias, const float *dout,
-                                      const float *inp, const float *mean, const float *rstd,
-                                      size_t rows, int d) {
+void ptmi_layernorm_param_grads_avx512(float *dweight, float *dbias, const float *dout,
+                                       const float *inp, const float *mean, const float *rstd,
+                                       size_t rows, int d) {
     if (d % 16 || d > 64) {
-        ptm_layernorm_param_grads_ref(dweight, dbias, dout, inp, mean, rstd, rows, d);
+        ptmi_layernorm_param_grads_ref(dweight, dbias, dout, inp, mean, rstd, rows, d);
         return;
     }
     if (!dweight && !dbias) return;
@@ -393,11 +393,11 @@ void ptm_layernorm_param_grads_avx512(float *dweight, float *dbias, const float 
 }
 /* std scaling statistics of nc <= 8 adjacent channels of one sample at once: x[t * c + j] for
  * t < l, j < nc (observed likewise, NULL = all observed), one channel per double lane. Each
- * lane does exactly the scalar loop of norm_ref.c (ptm_std_stats_ref) for its channel - the
+ * lane does exactly the scalar loop of norm_ref.c (ptmi_std_stats_ref) for its channel - the
  * same double operations in the same order, no fused multiply-add - so loc and scale are
  * bit-identical to it. */
-void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float *observed, int l,
-                          int c, int nc) {
+void ptmi_std_stats_avx512(float *loc, float *scale, const float *x, const float *observed, int l,
+                           int c, int nc) {
     __mmask16 m = (__mmask16)((1u << nc) - 1); /* masked 16-lane loads: AVX-512F only */
     __m512d sum = _mm512_setzero_pd(), nobs = _mm512_setzero_pd();
     const __m512d one = _mm512_set1_pd(1.0);
@@ -431,9 +431,9 @@ void ptm_std_stats_avx512(float *loc, float *scale, const float *x, const float 
         scale[j] = (float)sv[j];
     }
 }
-/* gated attention backward over rows of width w (ptm_gate_backward_ref is the oracle): dot = sum dy
- * x p, dz = p (dy x - dot), dx += dy p. Width 16 takes the dots of 16 rows from one sum tree (the
- * row tail through the same code on a padded copy); other widths one row at a time with masked
+/* gated attention backward over rows of width w (ptmi_gate_backward_ref is the oracle): dot = sum
+ * dy x p, dz = p (dy x - dot), dx += dy p. Width 16 takes the dots of 16 rows from one sum tree
+ * (the row tail through the same code on a padded copy); other widths one row at a time with masked
  * tails. */
 static inline void gate_bwd16_block(float *dx, float *dz, const float *dy, const float *x,
                                     const float *p) {
@@ -451,8 +451,8 @@ static inline void gate_bwd16_block(float *dx, float *dz, const float *dy, const
     }
 }
 
-void ptm_gate_backward_avx512(float *dx, float *dz, const float *dy, const float *x, const float *p,
-                              size_t rows, int w) {
+void ptmi_gate_backward_avx512(float *dx, float *dz, const float *dy, const float *x,
+                               const float *p, size_t rows, int w) {
     if (w == 16) {
         size_t r = 0;
         for (; r + 16 <= rows; r += 16)

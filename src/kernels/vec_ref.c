@@ -25,16 +25,16 @@ static inline float erf_fast(float x) {
     return xc * p / q;
 }
 
-float ptm_gelu_fast(float x) {
+float ptmi_gelu_fast(float x) {
     return 0.5f * x * (1.0f + erf_fast(x * 0.70710678118654752f));
 }
 
-void ptm_gelu_ref(float *out, const float *inp, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = ptm_gelu_fast(inp[i]);
+void ptmi_gelu_ref(float *out, const float *inp, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = ptmi_gelu_fast(inp[i]);
 }
 
-void ptm_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout, const float *mask,
-                               size_t n) {
+void ptmi_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout, const float *mask,
+                                size_t n) {
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float cdf = 0.5f * (1.0f + erf_fast(x * 0.70710678118654752f));
@@ -44,8 +44,8 @@ void ptm_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout,
     }
 }
 
-void ptm_softmax_gate_ref(float *out, float *probs, const float *inp, size_t rows, int w,
-                          const float *res) {
+void ptmi_softmax_gate_ref(float *out, float *probs, const float *inp, size_t rows, int w,
+                           const float *res) {
     for (size_t r = 0; r < rows; r++) {
         float *p = probs + r * (size_t)w;
         const float *x = inp + r * (size_t)w;
@@ -66,8 +66,8 @@ void ptm_softmax_gate_ref(float *out, float *probs, const float *inp, size_t row
     }
 }
 
-void ptm_softmax_cols_gate_ref(float *out, float *probs, const float *inp, int r, size_t w,
-                               const float *res) {
+void ptmi_softmax_cols_gate_ref(float *out, float *probs, const float *inp, int r, size_t w,
+                                const float *res) {
     for (size_t j = 0; j < w; j++) {
         float mx = probs[j];
         for (int i = 1; i < r; i++)
@@ -89,8 +89,8 @@ void ptm_softmax_cols_gate_ref(float *out, float *probs, const float *inp, int r
 
 /* y = x * p, p = softmax(z): dz = p * (dp - sum(dp * p)), dp = dy * x; dx += dy * p (the
  * gate's own linear layer adds W^T dz, in src/layers/gate.c) */
-void ptm_gate_backward_ref(float *dx, float *dz, const float *dy, const float *x, const float *p,
-                           size_t rows, int w) {
+void ptmi_gate_backward_ref(float *dx, float *dz, const float *dy, const float *x, const float *p,
+                            size_t rows, int w) {
     for (size_t r = 0; r < rows; r++) {
         const float *g = dy + r * (size_t)w;
         const float *xr = x + r * (size_t)w;
@@ -118,8 +118,8 @@ static inline uint32_t hash32(uint32_t x) {
     return x;
 }
 
-void ptm_dropout_mask_ref(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi, uint32_t thr,
-                          float keep) {
+void ptmi_dropout_mask_ref(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
+                           uint32_t thr, float keep) {
     for (size_t i = i0; i < i1; i++) {
         uint32_t h = hash32(hash32((uint32_t)i ^ hi) + lo);
         mask[i] = h < thr ? 0.0f : keep;

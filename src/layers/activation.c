@@ -1,6 +1,6 @@
 /* activation.c - GELU, x Phi(x) = 0.5 x (1 + erf(x / sqrt(2))), torch's default (exact, not
  * tanh) form. gelu_scalar uses libm erff (the oracle); the layer runs the kernel table's GELU
- * (a vectorisable erf within 4.2e-7 of it: ptm_gelu_fast in src/kernels/vec_ref.c), split over
+ * (a vectorisable erf within 4.2e-7 of it: ptmi_gelu_fast in src/kernels/vec_ref.c), split over
  * the context's threads. */
 #include <math.h>
 
@@ -19,23 +19,23 @@ typedef struct {
 
 static void gelu_fwd_range(void *a, size_t b, size_t e) {
     const gelu_job *j = a;
-    ptm_kernels()->gelu(j->out + b, j->inp + b, e - b);
+    ptmi_kernels()->gelu(j->out + b, j->inp + b, e - b);
 }
 
 void gelu_forward(float *out, const float *inp, size_t n) {
     gelu_job j = {out, inp, NULL, NULL};
-    ptm_parallel_for(n, 65536, gelu_fwd_range, &j);
+    ptmi_parallel_for(n, 65536, gelu_fwd_range, &j);
 }
 
 static void gelu_bwd_set_range(void *a, size_t b, size_t e) {
     const gelu_job *j = a;
-    ptm_kernels()->gelu_backward_set(j->out + b, j->inp + b, j->dout + b,
-                                     j->mask ? j->mask + b : NULL, e - b);
+    ptmi_kernels()->gelu_backward_set(j->out + b, j->inp + b, j->dout + b,
+                                      j->mask ? j->mask + b : NULL, e - b);
 }
 
 /* dinp = dout * mask * GELU'(inp), written (mask NULL: none) */
 void gelu_backward_set(float *dinp, const float *inp, const float *dout, const float *mask,
                        size_t n) {
     gelu_job j = {dinp, inp, dout, mask};
-    ptm_parallel_for(n, 65536, gelu_bwd_set_range, &j);
+    ptmi_parallel_for(n, 65536, gelu_bwd_set_range, &j);
 }

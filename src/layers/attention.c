@@ -10,11 +10,11 @@
 
 void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf, float *scores,
                             float *probs, const float *drop_mask, const float *inp,
-                            const ptm_layer *layer, size_t seqs, int n, int d, int heads) {
+                            const ptmi_layer *layer, size_t seqs, int n, int d, int heads) {
     size_t rows = seqs * (size_t)n;
-    linear_fwd(q, inp, &layer->q, rows);
-    linear_fwd(k, inp, &layer->k, rows);
-    linear_fwd(v, inp, &layer->v, rows);
+    linear_forward(q, inp, &layer->q, rows);
+    linear_forward(k, inp, &layer->k, rows);
+    linear_forward(v, inp, &layer->v, rows);
     int dh = d / heads;
     float scaling = 1.0f / sqrtf((float)dh);
     for (size_t i = 0; i < rows * (size_t)d; i++) q[i] *= scaling;
@@ -54,13 +54,13 @@ void self_attention_forward(float *out, float *q, float *k, float *v, float *ctx
             }
         }
     }
-    linear_fwd(out, ctxbuf, &layer->o, rows);
+    linear_forward(out, ctxbuf, &layer->o, rows);
 }
 
-void self_attention_backward(float *dinp, ptm_layer *dlayer, float *dq, float *dk, float *dv,
+void self_attention_backward(float *dinp, ptmi_layer *dlayer, float *dq, float *dk, float *dv,
                              float *dctx, float *dp_row, const float *dout, const float *inp,
                              const float *q, const float *k, const float *v, const float *ctxbuf,
-                             const float *probs, const float *drop_mask, const ptm_layer *layer,
+                             const float *probs, const float *drop_mask, const ptmi_layer *layer,
                              size_t seqs, int n, int d, int heads) {
     size_t rows = seqs * (size_t)n, total = rows * (size_t)d;
     for (size_t i = 0; i < total; i++) dctx[i] = dq[i] = dk[i] = dv[i] = 0.0f;

@@ -152,33 +152,33 @@ void dist_negbin_logpmf_grad(double v, double total_count, double logits, double
 
 /* ---------------------------------------------------------------- sampling */
 
-double dist_sample_normal(ptm_rng *r, double loc, double scale) {
-    return loc + scale * ptm_rng_normal(r);
+double dist_sample_normal(ptmi_rng *r, double loc, double scale) {
+    return loc + scale * ptmi_rng_normal(r);
 }
 
 /* Marsaglia & Tsang (2000) for shape >= 1. */
-static double gamma_mt(ptm_rng *r, double shape) {
+static double gamma_mt(ptmi_rng *r, double shape) {
     double d = shape - 1.0 / 3.0;
     double c = 1.0 / sqrt(9.0 * d);
     for (;;) {
-        double x = ptm_rng_normal(r);
+        double x = ptmi_rng_normal(r);
         double t = 1.0 + c * x;
         if (t <= 0.0) continue;
         double v = t * t * t;
-        double u = ptm_rng_uniform_pos(r);
+        double u = ptmi_rng_uniform_pos(r);
         double x2 = x * x;
         if (u < 1.0 - 0.0331 * x2 * x2) return d * v;
         if (log(u) < 0.5 * x2 + d * (1.0 - v + log(v))) return d * v;
     }
 }
 
-double dist_sample_gamma(ptm_rng *r, double shape) {
+double dist_sample_gamma(ptmi_rng *r, double shape) {
     if (!(shape > 0.0)) return DIST_NAN;
     if (isinf(shape)) return shape;
     if (shape >= 1.0) return gamma_mt(r, shape);
     /* Boost: Gamma(k) = Gamma(k+1) * U^(1/k), done in logs. */
     double g = gamma_mt(r, shape + 1.0);
-    double u = ptm_rng_uniform_pos(r);
+    double u = ptmi_rng_uniform_pos(r);
     double x = exp(log(g) + log(u) / shape);
     return x < DBL_MIN ? DBL_MIN : x;
 }
@@ -186,7 +186,7 @@ double dist_sample_gamma(ptm_rng *r, double shape) {
 /* Hormann (1993), "The transformed rejection method for generating Poisson random
  * variables", algorithm PTRS; valid for lambda >= 10. Everything stays in double so that an
  * extreme candidate cannot overflow an integer type. */
-static double poisson_ptrs(ptm_rng *r, double lambda) {
+static double poisson_ptrs(ptmi_rng *r, double lambda) {
     double slam = sqrt(lambda);
     double loglam = log(lambda);
     double b = 0.931 + 2.53 * slam;
@@ -194,8 +194,8 @@ static double poisson_ptrs(ptm_rng *r, double lambda) {
     double inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
     double v_r = 0.9277 - 3.6224 / (b - 2.0);
     for (;;) {
-        double u = ptm_rng_uniform_pos(r) - 0.5; /* (-0.5, 0.5): us > 0 below */
-        double v = ptm_rng_uniform(r);
+        double u = ptmi_rng_uniform_pos(r) - 0.5; /* (-0.5, 0.5): us > 0 below */
+        double v = ptmi_rng_uniform(r);
         double us = 0.5 - fabs(u);
         double k = floor((2.0 * a / us + b) * u + lambda + 0.43);
         if (us >= 0.07 && v <= v_r) return k;
@@ -206,7 +206,7 @@ static double poisson_ptrs(ptm_rng *r, double lambda) {
     }
 }
 
-double dist_sample_poisson(ptm_rng *r, double lambda) {
+double dist_sample_poisson(ptmi_rng *r, double lambda) {
     if (!(lambda >= 0.0) || isinf(lambda)) return DIST_NAN;
     if (lambda == 0.0) return 0.0;
     if (lambda >= 10.0) return poisson_ptrs(r, lambda);
@@ -216,20 +216,20 @@ double dist_sample_poisson(ptm_rng *r, double lambda) {
     double k = -1.0;
     do {
         k += 1.0;
-        p *= ptm_rng_uniform(r);
+        p *= ptmi_rng_uniform(r);
     } while (p > limit);
     return k;
 }
 
-double dist_sample_student_t(ptm_rng *r, double df, double loc, double scale) {
+double dist_sample_student_t(ptmi_rng *r, double df, double loc, double scale) {
     if (!(df > 0.0)) return DIST_NAN;
-    double z = ptm_rng_normal(r);
+    double z = ptmi_rng_normal(r);
     if (isinf(df)) return loc + scale * z;
     double g = 2.0 * dist_sample_gamma(r, 0.5 * df);
     return loc + scale * z / sqrt(g / df);
 }
 
-double dist_sample_negbin(ptm_rng *r, double total_count, double logits) {
+double dist_sample_negbin(ptmi_rng *r, double total_count, double logits) {
     if (!(total_count >= 0.0) || isnan(logits)) return DIST_NAN;
     if (total_count == 0.0) return 0.0;
     double rate = dist_sample_gamma(r, total_count) * exp(logits);

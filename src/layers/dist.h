@@ -18,8 +18,8 @@
  * sense that they touch no shared state of their own; they never print or abort. Invalid
  * parameters give NaN rather than an error.
  */
-#ifndef PTM_DIST_H
-#define PTM_DIST_H
+#ifndef PTMI_DIST_H
+#define PTMI_DIST_H
 
 #include <stddef.h>
 
@@ -76,17 +76,17 @@ void dist_negbin_logpmf_grad(double v, double total_count, double logits, double
 
 /* Gamma(shape k, scale 1), Marsaglia-Tsang; k < 1 via Gamma(k+1) * U^(1/k) (the result is
  * clamped to DBL_MIN so it stays positive). k <= 0 or NaN gives NaN; k = inf gives inf. */
-double dist_sample_gamma(ptm_rng *r, double shape);
+double dist_sample_gamma(ptmi_rng *r, double shape);
 /* Poisson(lambda): multiplication of uniforms (Knuth) for lambda < 10, Hormann's PTRS
  * transformed rejection for lambda >= 10 (both exact). lambda == 0 gives 0; lambda < 0,
  * NaN or infinite gives NaN. The result is an integer held in a double. */
-double dist_sample_poisson(ptm_rng *r, double lambda);
+double dist_sample_poisson(ptmi_rng *r, double lambda);
 /* loc + scale * N(0,1). */
-double dist_sample_normal(ptm_rng *r, double loc, double scale);
+double dist_sample_normal(ptmi_rng *r, double loc, double scale);
 /* loc + scale * Z / sqrt(G/df), Z ~ N(0,1) then G ~ Chi2(df) = 2 * Gamma(df/2, 1). */
-double dist_sample_student_t(ptm_rng *r, double df, double loc, double scale);
+double dist_sample_student_t(ptmi_rng *r, double df, double loc, double scale);
 /* torch's sampler: Poisson(Gamma(shape r, scale 1) * exp(l)). total_count == 0 gives 0. */
-double dist_sample_negbin(ptm_rng *r, double total_count, double logits);
+double dist_sample_negbin(ptmi_rng *r, double total_count, double logits);
 
 /* ---------------------------------------------------------------- quantiles */
 

@@ -1,5 +1,5 @@
 /* gate.c - PatchTSMixerGatedAttention: x * softmax(Linear(x)) along the mixed axis.
- * The row loops run on the context's threads (ptm_parallel_for), one row per call site. */
+ * The row loops run on the context's threads (ptmi_parallel_for), one row per call site. */
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
@@ -13,22 +13,22 @@ typedef struct {
 static void gate_fwd_range(void *a, size_t r0, size_t r1) {
     const gate_job *j = a;
     size_t o = r0 * (size_t)j->w;
-    ptm_kernels()->softmax_gate(j->out + o, j->probs + o, j->inp + o, r1 - r0, j->w,
-                                j->res ? j->res + o : NULL);
+    ptmi_kernels()->softmax_gate(j->out + o, j->probs + o, j->inp + o, r1 - r0, j->w,
+                                 j->res ? j->res + o : NULL);
 }
 
-void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
+void gated_attention_forward(float *out, float *probs, const float *inp, const ptmi_linear *gate,
                              size_t rows) {
     gated_attention_forward_res(out, probs, inp, gate, rows, NULL);
 }
 
 /* out = inp * softmax(gate(inp)) + res: the gate with the block's residual added in the same
  * pass (the same sums as adding it afterwards) */
-void gated_attention_forward_res(float *out, float *probs, const float *inp, const ptm_linear *gate,
-                                 size_t rows, const float *res) {
-    linear_fwd(probs, inp, gate, rows);
+void gated_attention_forward_res(float *out, float *probs, const float *inp,
+                                 const ptmi_linear *gate, size_t rows, const float *res) {
+    linear_forward(probs, inp, gate, rows);
     gate_job j = {out, probs, NULL, inp, NULL, NULL, res, gate->in};
-    ptm_parallel_for(rows, 4096, gate_fwd_range, &j);
+    ptmi_parallel_for(rows, 4096, gate_fwd_range, &j);
 }
 
 /* y = x * p, p = softmax(z), z = x W^T + b:
@@ -37,16 +37,16 @@ void gated_attention_forward_res(float *out, float *probs, const float *inp, con
 static void gate_bwd_range(void *a, size_t r0, size_t r1) {
     const gate_job *j = a;
     size_t o = r0 * (size_t)j->w;
-    ptm_kernels()->gate_backward(j->out + o, j->dz + o, j->dout + o, j->inp + o, j->cprobs + o,
-                                 r1 - r0, j->w);
+    ptmi_kernels()->gate_backward(j->out + o, j->dz + o, j->dout + o, j->inp + o, j->cprobs + o,
+                                  r1 - r0, j->w);
 }
 
-void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *gate,
-                              ptm_linear *dgate, const float *dout, const float *inp,
+void gated_attention_backward(float *dinp, float *dz_scratch, const ptmi_linear *gate,
+                              ptmi_linear *dgate, const float *dout, const float *inp,
                               const float *probs, size_t rows) {
     int w = gate->in;
     gate_job j = {dinp, NULL, dz_scratch, inp, dout, probs, NULL, w};
-    ptm_parallel_for(rows, 4096, gate_bwd_range, &j);
+    ptmi_parallel_for(rows, 4096, gate_bwd_range, &j);
     linear_backward(dinp, dgate->w, dgate->b, dz_scratch, inp, gate->w, rows, w, w);
 }
 
@@ -54,19 +54,19 @@ void gated_attention_backward(float *dinp, float *dz_scratch, const ptm_linear *
  * out = inp * probs (+ res when not NULL) */
 void softmax_cols_gate(float *out, float *probs, const float *inp, int r, size_t w,
                        const float *res) {
-    ptm_kernels()->softmax_cols_gate(out, probs, inp, r, w, res);
+    ptmi_kernels()->softmax_cols_gate(out, probs, inp, r, w, res);
 }
 
 /* The gate along the rows of a [r, w] block x (the mixed axis down the columns, as the channel
  * mixer sees [C, N D] in eval mode): probs = softmax over i of (Wg x + bg)[i, j] for each column
  * j, out = x * probs. probs doubles as the logits buffer. */
-void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_linear *gate, int r,
-                          size_t w) {
+void gated_attention_cols_forward(float *out, float *probs, const float *inp,
+                                  const ptmi_linear *gate, int r, size_t w) {
     for (int i = 0; i < r; i++) {
         float *p = probs + (size_t)i * w;
         for (size_t j = 0; j < w; j++) p[j] = gate->b[i];
     }
     /* logits: [r, r] weights (row-major: A(i, k) = w[i r + k]) times x [r, w] */
-    ptm_gemm_acc((size_t)r, w, (size_t)r, gate->w, (size_t)r, 1, inp, w, probs, w);
+    ptmi_gemm_acc((size_t)r, w, (size_t)r, gate->w, (size_t)r, 1, inp, w, probs, w);
     softmax_cols_gate(out, probs, inp, r, w, NULL);
 }

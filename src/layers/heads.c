@@ -9,19 +9,19 @@
 
 /* out[b, t, j] = W[t] . hidden[b, sel[j]] + bias[t]: per forecast channel j one GEMM over the
  * batch (rows b of stride C N D) into rows [B, H], then scattered into [B, H, C'] */
-void prediction_head_forward(float *out, float *rows, const float *hidden, const ptm_linear *lin,
+void prediction_head_forward(float *out, float *rows, const float *hidden, const ptmi_linear *lin,
                              const int *sel, int cs, int b, int c, int nd, int h) {
     for (int j = 0; j < cs; j++) {
         int ch = sel ? sel[j] : j;
         for (int bi = 0; bi < b; bi++)
             memcpy(rows + (size_t)bi * h, lin->b, (size_t)h * sizeof(float));
         if (lin->wt)
-            ptm_gemm_acc((size_t)b, (size_t)h, (size_t)nd, hidden + (size_t)ch * nd, (size_t)c * nd,
-                         1, lin->wt, (size_t)h, rows, (size_t)h);
+            ptmi_gemm_acc((size_t)b, (size_t)h, (size_t)nd, hidden + (size_t)ch * nd,
+                          (size_t)c * nd, 1, lin->wt, (size_t)h, rows, (size_t)h);
         else
             for (int bi = 0; bi < b; bi++)
-                linear_forward(rows + (size_t)bi * h, hidden + ((size_t)bi * c + ch) * nd, lin->w,
-                               lin->b, 1, nd, h);
+                linear_forward_wb(rows + (size_t)bi * h, hidden + ((size_t)bi * c + ch) * nd,
+                                  lin->w, lin->b, 1, nd, h);
         for (int bi = 0; bi < b; bi++)
             for (int t = 0; t < h; t++)
                 out[((size_t)bi * h + t) * cs + j] = rows[(size_t)bi * h + t];
@@ -32,17 +32,17 @@ void prediction_head_forward(float *out, float *rows, const float *hidden, const
  * channel j two GEMMs over the batch, reading dout [B, H, C'] in place (strides H C' and C'):
  *   dhin[b, sel[j]] += dout[b, :, j] W       M = B, N = N D, K = H
  *   dW              += dout[:, :, j]^T hin    M = H, N = N D, K = B */
-void prediction_head_backward(float *dhin, ptm_linear *dlin, const float *dout, const float *hin,
-                              const ptm_linear *lin, const int *sel, int cs, int b, int c, int nd,
+void prediction_head_backward(float *dhin, ptmi_linear *dlin, const float *dout, const float *hin,
+                              const ptmi_linear *lin, const int *sel, int cs, int b, int c, int nd,
                               int h) {
     size_t hcs = (size_t)h * cs, cnd = (size_t)c * nd;
     for (int j = 0; j < cs; j++) {
         int ch = sel ? sel[j] : j;
         const float *g = dout + j;
-        ptm_gemm_acc((size_t)b, (size_t)nd, (size_t)h, g, hcs, (size_t)cs, lin->w, (size_t)nd,
-                     dhin + (size_t)ch * nd, cnd);
-        ptm_gemm_acc((size_t)h, (size_t)nd, (size_t)b, g, (size_t)cs, hcs, hin + (size_t)ch * nd,
-                     cnd, dlin->w, (size_t)nd);
+        ptmi_gemm_acc((size_t)b, (size_t)nd, (size_t)h, g, hcs, (size_t)cs, lin->w, (size_t)nd,
+                      dhin + (size_t)ch * nd, cnd);
+        ptmi_gemm_acc((size_t)h, (size_t)nd, (size_t)b, g, (size_t)cs, hcs, hin + (size_t)ch * nd,
+                      cnd, dlin->w, (size_t)nd);
         for (int bi = 0; bi < b; bi++)
             for (int t = 0; t < h; t++) dlin->b[t] += g[(size_t)bi * hcs + (size_t)t * cs];
     }
@@ -111,7 +111,7 @@ void linear_head_features_backward(float *dhidden, const float *dfeat, const flo
 }
 
 void inject_scale_forward(float *out, float *tmp, float *e4s, float *s2s, const float *hidden,
-                          const float *loc, const float *scale, const ptm_params *p, int b, int c,
+                          const float *loc, const float *scale, const ptmi_params *p, int b, int c,
                           int n, int d) {
     float cat[2], e4l[4], s2l[2];
     for (int bi = 0; bi < b; bi++)
@@ -121,13 +121,13 @@ void inject_scale_forward(float *out, float *tmp, float *e4s, float *s2s, const 
             float *s2 = s2s ? s2s + bc * 2 : s2l;
             cat[0] = loc[bc];
             cat[1] = scale[bc];
-            linear_forward(e4, cat, p->inj_scale_exp.w, p->inj_scale_exp.b, 1, 2, 4);
-            linear_forward(s2, e4, p->inj_scale_comp.w, p->inj_scale_comp.b, 1, 4, 2);
+            linear_forward_wb(e4, cat, p->inj_scale_exp.w, p->inj_scale_exp.b, 1, 2, 4);
+            linear_forward_wb(s2, e4, p->inj_scale_comp.w, p->inj_scale_comp.b, 1, 4, 2);
             for (int ni = 0; ni < n; ni++) {
                 size_t row = ((size_t)bi * c + ch) * n + ni;
                 const float *x = hidden + row * d;
                 float *e = tmp + row * 2 * (size_t)d;
-                const ptm_linear *ex = &p->inj_exp;
+                const ptmi_linear *ex = &p->inj_exp;
                 for (int o = 0; o < 2 * d; o++) {
                     const float *w = ex->w + (size_t)o * (d + 2);
                     float acc = ex->b[o];
@@ -137,20 +137,20 @@ void inject_scale_forward(float *out, float *tmp, float *e4s, float *s2s, const 
                 }
             }
         }
-    linear_fwd(out, tmp, &p->inj_comp, (size_t)b * c * n);
+    linear_forward(out, tmp, &p->inj_comp, (size_t)b * c * n);
 }
 
 /* InjectScalerStatistics4D backward: dout [BCN, D] -> dh [BCN, D] (accumulated) and the four
  * linears' gradients into g, from the forward's tmp [BCN, 2D], e4s [BC, 4], s2s [BC, 2] and
  * its input hidden. dtmp is [BCN, 2D] scratch. */
-void inject_scale_backward(float *dh, ptm_params *g, float *dtmp, const float *dout,
+void inject_scale_backward(float *dh, ptmi_params *g, float *dtmp, const float *dout,
                            const float *tmp, const float *e4s, const float *s2s,
                            const float *hidden, const float *loc, const float *scale,
-                           const ptm_params *p, int b, int c, int n, int d) {
+                           const ptmi_params *p, int b, int c, int n, int d) {
     size_t rows = (size_t)b * c * n;
     memset(dtmp, 0, rows * 2 * (size_t)d * sizeof(float));
     linear_backward(dtmp, g->inj_comp.w, g->inj_comp.b, dout, tmp, p->inj_comp.w, rows, 2 * d, d);
-    const ptm_linear *ex = &p->inj_exp;
+    const ptmi_linear *ex = &p->inj_exp;
     for (int bi = 0; bi < b; bi++)
         for (int ch = 0; ch < c; ch++) {
             size_t bc = (size_t)bi * c + ch;

@@ -6,8 +6,8 @@
  * (mixer.c) transpose the hidden tensor so that the mixed axis is the contiguous one.
  * These are the scalar reference implementations; they are the oracle for faster kernels.
  */
-#ifndef PTM_LAYERS_H
-#define PTM_LAYERS_H
+#ifndef PTMI_LAYERS_H
+#define PTMI_LAYERS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,12 +15,13 @@
 #include "model/model.h"
 
 /* linear.c: out[r, o] = sum_i inp[r, i] * w[o, i] + b[o] */
-void linear_forward(float *out, const float *inp, const float *w, const float *b, size_t rows,
-                    int in, int out_features);
+void linear_forward_wb(float *out, const float *inp, const float *w, const float *b, size_t rows,
+                       int in, int out_features);
 /* the same with the model's transposed weights (lin->wt) when present */
-void linear_fwd(float *out, const float *inp, const ptm_linear *lin, size_t rows);
-/* out = GELU(x W^T + b) when gelu, else linear_fwd (the kernel table's linear) */
-void linear_fwd_act(float *out, const float *inp, const ptm_linear *lin, size_t rows, int gelu);
+void linear_forward(float *out, const float *inp, const ptmi_linear *lin, size_t rows);
+/* out = GELU(x W^T + b) when gelu, else linear_forward (the kernel table's linear) */
+void linear_act_forward(float *out, const float *inp, const ptmi_linear *lin, size_t rows,
+                        int gelu);
 /* accumulates: dinp += dout W, dweight += dout^T inp, dbias += sum dout (any may be NULL) */
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *w, size_t rows, int in, int out_features);
@@ -61,28 +62,28 @@ void batchnorm_eval_backward(float *dinp, float *dweight, float *dbias, const fl
 /* gate.c: gated attention, out = inp * softmax(inp W^T + b) along the row; probs is [rows, w]
  * and keeps the softmax for backward. out may alias inp. Backward accumulates into dinp and
  * dgate; dz is [rows, w] scratch. */
-void gated_attention_forward(float *out, float *probs, const float *inp, const ptm_linear *gate,
+void gated_attention_forward(float *out, float *probs, const float *inp, const ptmi_linear *gate,
                              size_t rows);
 /* the same plus res (the block's residual) in the same pass; res NULL = none */
-void gated_attention_forward_res(float *out, float *probs, const float *inp, const ptm_linear *gate,
-                                 size_t rows, const float *res);
+void gated_attention_forward_res(float *out, float *probs, const float *inp,
+                                 const ptmi_linear *gate, size_t rows, const float *res);
 /* the same gate along the rows of a [r, w] block (softmax down each column; gate.c) */
-void gated_attention_cols(float *out, float *probs, const float *inp, const ptm_linear *gate, int r,
-                          size_t w);
+void gated_attention_cols_forward(float *out, float *probs, const float *inp,
+                                  const ptmi_linear *gate, int r, size_t w);
 /* softmax down each column of an [r, w] block, out = inp * softmax (+ res) (gate.c) */
 void softmax_cols_gate(float *out, float *probs, const float *inp, int r, size_t w,
                        const float *res);
-void gated_attention_backward(float *dinp, float *dz, const ptm_linear *gate, ptm_linear *dgate,
+void gated_attention_backward(float *dinp, float *dz, const ptmi_linear *gate, ptmi_linear *dgate,
                               const float *dout, const float *inp, const float *probs, size_t rows);
 
 /* mlp.c: fc1 -> GELU -> dropout -> fc2 -> dropout. pre, act are [rows, W*ef] (act may alias
  * pre in eval mode); masks are NULL in eval mode. Backward: dhid, dpre [rows, W*ef] and dy
  * [rows, W] are scratch; accumulates into dinp, dfc1, dfc2. */
-void mlp_forward(float *out, float *pre, float *act, const float *inp, const ptm_linear *fc1,
-                 const ptm_linear *fc2, size_t rows, const float *mask1, const float *mask2);
-void mlp_backward(float *dinp, ptm_linear *dfc1, ptm_linear *dfc2, float *dhid, float *dpre,
+void mlp_forward(float *out, float *pre, float *act, const float *inp, const ptmi_linear *fc1,
+                 const ptmi_linear *fc2, size_t rows, const float *mask1, const float *mask2);
+void mlp_backward(float *dinp, ptmi_linear *dfc1, ptmi_linear *dfc2, float *dhid, float *dpre,
                   float *dy, const float *dout, const float *inp, const float *pre,
-                  const float *act, const ptm_linear *fc1, const ptm_linear *fc2, size_t rows,
+                  const float *act, const ptmi_linear *fc1, const ptmi_linear *fc2, size_t rows,
                   const float *mask1, const float *mask2);
 
 /* attention.c: multi-head self-attention (BART attention without masks) on [S, N, D]
@@ -90,13 +91,13 @@ void mlp_backward(float *dinp, ptm_linear *dfc1, ptm_linear *dfc2, float *dhid, 
  * scratch; scores is [N] scratch. */
 void self_attention_forward(float *out, float *q, float *k, float *v, float *ctxbuf, float *scores,
                             float *probs, const float *drop_mask, const float *inp,
-                            const ptm_layer *layer, size_t seqs, int n, int d, int heads);
+                            const ptmi_layer *layer, size_t seqs, int n, int d, int heads);
 /* accumulates into dinp and dlayer (q, k, v, o); dq, dk, dv, dctx [S, N, D] and dp_row [N] are
  * scratch */
-void self_attention_backward(float *dinp, ptm_layer *dlayer, float *dq, float *dk, float *dv,
+void self_attention_backward(float *dinp, ptmi_layer *dlayer, float *dq, float *dk, float *dv,
                              float *dctx, float *dp_row, const float *dout, const float *inp,
                              const float *q, const float *k, const float *v, const float *ctxbuf,
-                             const float *probs, const float *drop_mask, const ptm_layer *layer,
+                             const float *probs, const float *drop_mask, const ptmi_layer *layer,
                              size_t seqs, int n, int d, int heads);
 
 /* scaler.c: per (batch, channel) statistics over time of x [B, L, C] with observed mask
@@ -107,48 +108,49 @@ void scaler_forward(float *scaled, float *loc, float *scale, const float *x, con
 /* scaler.c: scaling (std or none; not mean, whose default is batch-wide) and patchify fused,
  * for the series r0 <= r < r1 (r = b C + c): loc[r], scale[r] and the scaled patches
  * patches[r] [N, P], identical to scaler_forward followed by patchify_forward */
-void scaler_patchify_rows(float *patches, float *loc, float *scale, const float *x,
-                          const float *observed, int scaling, int l, int c, int n, int p,
-                          int stride, size_t r0, size_t r1);
+void scaler_patchify_forward(float *patches, float *loc, float *scale, const float *x,
+                             const float *observed, int scaling, int l, int c, int n, int p,
+                             int stride, size_t r0, size_t r1);
 
 /* patchify.c: [B, L, C] -> [B, C, N, P], dropping the first L - (P + stride (N-1)) steps */
 void patchify_forward(float *out, const float *x, int b, int l, int c, int n, int p, int stride);
 
 /* mixer.c: one PatchTSMixer layer (channel mixer for mix_channel, patch mixer, feature mixer)
  * on h [B, C, N, D]; see mixer.c for the caches. */
-void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
-                         const ptm_mixer_shape *sh, int b, int c, const ptm_run_mode *run);
+void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
+                         const ptmi_layer *layer, const ptmi_mixer_shape *sh, int b, int c,
+                         const ptmi_run_mode *run);
 /* draws the layer's dropout masks (train mode); mixer_layer_forward does it first unless
  * run->masks_drawn */
-void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_mixer_shape *sh, int b, int c,
-                            const ptm_run_mode *run);
+void mixer_layer_draw_masks(ptmi_layer_cache *lc, const ptmi_mixer_shape *sh, int b, int c,
+                            const ptmi_run_mode *run);
 /* dinp (zeroed by the caller or accumulated) gets the gradient w.r.t. the layer input */
-void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const float *inp,
-                          const ptm_layer_cache *lc, const ptm_layer *layer,
-                          const ptm_mixer_shape *sh, int b, int training,
-                          const ptm_grad_scratch *gs);
-/* fill mask[n] with 0 or 1/(1-p) drawn from rng (a ptm_rng *) */
+void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const float *inp,
+                          const ptmi_layer_cache *lc, const ptmi_layer *layer,
+                          const ptmi_mixer_shape *sh, int b, int training,
+                          const ptmi_grad_scratch *gs);
+/* fill mask[n] with 0 or 1/(1-p) drawn from rng (a ptmi_rng *) */
 void dropout_mask_fill(float *mask, size_t n, float p, void *rng);
 
 /* masking.c: pretraining masks [B, C, N] (1 = masked) drawn with Hugging Face's semantics. */
 /* noise is [N] scratch, rowk is [B] scratch. */
-void random_mask(float *mask, float *noise, int b, int c, int n, double ratio,
-                 int channel_consistent, const int *unmasked, int n_unmasked, uint64_t seed);
-void forecast_mask(float *mask, int *rowk, int b, int c, int n, const int *patches, int n_patches,
-                   const int *unmasked, int n_unmasked, uint64_t seed);
-void apply_mask(float *out, const float *patches, const float *mask, float value, size_t groups,
-                int p);
+void random_mask_draw(float *mask, float *noise, int b, int c, int n, double ratio,
+                      int channel_consistent, const int *unmasked, int n_unmasked, uint64_t seed);
+void forecast_mask_draw(float *mask, int *rowk, int b, int c, int n, const int *patches,
+                        int n_patches, const int *unmasked, int n_unmasked, uint64_t seed);
+void patch_mask_forward(float *out, const float *patches, const float *mask, float value,
+                        size_t groups, int p);
 
 #endif
 
 /* heads.c ------------------------------------------------------------------------------- */
 /* Prediction head: per channel the [N, D] block flattened (n D + d) -> Linear -> [B, H, C'],
  * only for the channels in sel (NULL = all C, cs = C); rows is [B, H] scratch. */
-void prediction_head_forward(float *out, float *rows, const float *hidden, const ptm_linear *lin,
+void prediction_head_forward(float *out, float *rows, const float *hidden, const ptmi_linear *lin,
                              const int *sel, int cs, int b, int c, int nd, int h);
 /* accumulates dhin [B, C, N D] and dlin from dout [B, H, C'] */
-void prediction_head_backward(float *dhin, ptm_linear *dlin, const float *dout, const float *hin,
-                              const ptm_linear *lin, const int *sel, int cs, int b, int c, int nd,
+void prediction_head_backward(float *dhin, ptmi_linear *dlin, const float *dout, const float *hin,
+                              const ptmi_linear *lin, const int *sel, int cs, int b, int c, int nd,
                               int h);
 /* Classification/Regression features [B, F] from hidden [B, C, N, D] viewed as [B, C, D, N]:
  * aggregation over N (max/avg/last) gives index c D + d; none gives c D N + d N + n. */
@@ -161,30 +163,31 @@ void linear_head_features_backward(float *dhidden, const float *dfeat, const flo
  * [B, C, N, 2D] (kept for backward); e4s [B, C, 4] and s2s [B, C, 2] keep the statistics
  * path when not NULL. */
 void inject_scale_forward(float *out, float *tmp, float *e4s, float *s2s, const float *hidden,
-                          const float *loc, const float *scale, const ptm_params *p, int b, int c,
+                          const float *loc, const float *scale, const ptmi_params *p, int b, int c,
                           int n, int d);
 /* accumulates dh and the four linears' gradients into g; dtmp is [B, C, N, 2D] scratch, the
  * rest is what inject_scale_forward kept */
-void inject_scale_backward(float *dh, ptm_params *g, float *dtmp, const float *dout,
+void inject_scale_backward(float *dh, ptmi_params *g, float *dtmp, const float *dout,
                            const float *tmp, const float *e4s, const float *s2s,
                            const float *hidden, const float *loc, const float *scale,
-                           const ptm_params *p, int b, int c, int n, int d);
+                           const ptmi_params *p, int b, int c, int n, int d);
 /* sigmoid(x) (hi - lo) + lo, in place */
 void output_range_forward(float *x, size_t count, float lo, float hi);
 /* in place: dy *= d out / d raw at the forward's input raw */
 void output_range_backward(float *dy, const float *raw, size_t count, float lo, float hi);
 
 /* loss.c -------------------------------------------------------------------------------- */
-float mse_loss(const float *pred, const float *target, size_t count);
+float mse_loss_forward(const float *pred, const float *target, size_t count);
 void mse_loss_backward(float *dpred, const float *pred, const float *target, size_t count);
 /* mean over the batch of logsumexp(z) - z[label]; returns -1 in *bad_label if all fine,
  * else the index of the first label outside [0, t) */
-float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int t, int *bad_label);
+float cross_entropy_loss_forward(const float *logits, const int64_t *labels, int b, int t,
+                                 int *bad_label);
 void cross_entropy_loss_backward(float *dlogits, const float *logits, const int64_t *labels, int b,
                                  int t);
 /* masked_loss: sum(mask * mean_P(err^2)) / (sum(mask) + 1e-10); else mean of err^2 */
-float pretrain_loss(const float *pred, const float *target, const float *mask, size_t groups, int p,
-                    int masked);
+float pretrain_loss_forward(const float *pred, const float *target, const float *mask,
+                            size_t groups, int p, int masked);
 void pretrain_loss_backward(float *dpred, const float *pred, const float *target, const float *mask,
                             size_t groups, int p, int masked);
 

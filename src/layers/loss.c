@@ -5,7 +5,7 @@
 
 #include "layers/layers.h"
 
-float mse_loss(const float *pred, const float *target, size_t count) {
+float mse_loss_forward(const float *pred, const float *target, size_t count) {
     double s = 0.0;
     for (size_t i = 0; i < count; i++) {
         double e = (double)pred[i] - (double)target[i];
@@ -19,7 +19,8 @@ void mse_loss_backward(float *dpred, const float *pred, const float *target, siz
     for (size_t i = 0; i < count; i++) dpred[i] = 2.0f * (pred[i] - target[i]) / (float)count;
 }
 
-float cross_entropy_loss(const float *logits, const int64_t *labels, int b, int t, int *bad_label) {
+float cross_entropy_loss_forward(const float *logits, const int64_t *labels, int b, int t,
+                                 int *bad_label) {
     double s = 0.0;
     *bad_label = -1;
     for (int i = 0; i < b; i++) {
@@ -52,8 +53,8 @@ void cross_entropy_loss_backward(float *dlogits, const float *logits, const int6
     }
 }
 
-float pretrain_loss(const float *pred, const float *target, const float *mask, size_t groups, int p,
-                    int masked) {
+float pretrain_loss_forward(const float *pred, const float *target, const float *mask,
+                            size_t groups, int p, int masked) {
     double num = 0.0, den = 0.0;
     for (size_t g = 0; g < groups; g++) {
         double se = 0.0;

@@ -20,15 +20,15 @@ static void clear_unmasked(float *mask, int b, int c, int n, const int *unmasked
         }
 }
 
-void random_mask(float *mask, float *noise, int b, int c, int n, double ratio,
-                 int channel_consistent, const int *unmasked, int n_unmasked, uint64_t seed) {
-    ptm_rng r;
-    ptm_rng_seed(&r, seed);
+void random_mask_draw(float *mask, float *noise, int b, int c, int n, double ratio,
+                      int channel_consistent, const int *unmasked, int n_unmasked, uint64_t seed) {
+    ptmi_rng r;
+    ptmi_rng_seed(&r, seed);
     int len_keep = (int)((double)n * (1.0 - ratio));
     for (int bi = 0; bi < b; bi++) {
         for (int ch = 0; ch < c; ch++) {
             if (ch == 0 || !channel_consistent)
-                for (int i = 0; i < n; i++) noise[i] = (float)ptm_rng_uniform(&r);
+                for (int i = 0; i < n; i++) noise[i] = (float)ptmi_rng_uniform(&r);
             float *m = mask + ((size_t)bi * c + ch) * n;
             /* rank of each patch's noise (ties broken by position), O(n^2): n is small */
             for (int i = 0; i < n; i++) {
@@ -42,8 +42,8 @@ void random_mask(float *mask, float *noise, int b, int c, int n, double ratio,
     clear_unmasked(mask, b, c, n, unmasked, n_unmasked);
 }
 
-void forecast_mask(float *mask, int *rowk, int b, int c, int n, const int *patches, int n_patches,
-                   const int *unmasked, int n_unmasked, uint64_t seed) {
+void forecast_mask_draw(float *mask, int *rowk, int b, int c, int n, const int *patches,
+                        int n_patches, const int *unmasked, int n_unmasked, uint64_t seed) {
     memset(mask, 0, sizeof(float) * (size_t)b * c * n);
     if (n_patches <= 0) return;
     /* HF: groups of int(b / n_patches) rows, one per k; the remainder joins the first group */
@@ -54,10 +54,10 @@ void forecast_mask(float *mask, int *rowk, int b, int c, int n, const int *patch
         for (int i = 0; i < size && row < b; i++) rowk[row++] = patches[g];
     }
     /* then the batch order is permuted (Fisher-Yates with our generator) */
-    ptm_rng r;
-    ptm_rng_seed(&r, seed);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, seed);
     for (int i = b - 1; i > 0; i--) {
-        int j = (int)ptm_rng_below(&r, (uint64_t)i + 1);
+        int j = (int)ptmi_rng_below(&r, (uint64_t)i + 1);
         int t = rowk[i];
         rowk[i] = rowk[j];
         rowk[j] = t;
@@ -69,8 +69,8 @@ void forecast_mask(float *mask, int *rowk, int b, int c, int n, const int *patch
     clear_unmasked(mask, b, c, n, unmasked, n_unmasked);
 }
 
-void apply_mask(float *out, const float *patches, const float *mask, float value, size_t groups,
-                int p) {
+void patch_mask_forward(float *out, const float *patches, const float *mask, float value,
+                        size_t groups, int p) {
     for (size_t g = 0; g < groups; g++)
         for (int t = 0; t < p; t++) out[g * p + t] = mask[g] != 0.0f ? value : patches[g * p + t];
 }

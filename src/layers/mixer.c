@@ -5,7 +5,7 @@
  *                                 x = norm(h1)
  *   feature mixer:              out = h2 + gate_D(mlp_D(norm(h2)))
  * T swaps N and D, swap exchanges C and D, so that the mixed axis is contiguous and the MLP and
- * the gate are plain row-wise layers. What backward needs is kept in a ptm_layer_cache; in
+ * the gate are plain row-wise layers. What backward needs is kept in a ptmi_layer_cache; in
  * eval mode the cache pointers alias shared scratch (see forward.c) and only the output is
  * meaningful. */
 #include <string.h>
@@ -32,26 +32,26 @@ typedef struct {
 static void dropout_part(void *arg, int ith, int nth) {
     const dropout_job *j = arg;
     size_t b, e;
-    ptm_share(j->n, 256, ith, nth, &b, &e);
-    ptm_kernels()->dropout_mask(j->mask, b, e, j->key_lo, j->key_hi, j->thr, j->keep);
+    ptmi_share(j->n, 256, ith, nth, &b, &e);
+    ptmi_kernels()->dropout_mask(j->mask, b, e, j->key_lo, j->key_hi, j->thr, j->keep);
 }
 
 void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
     dropout_job j;
     j.mask = mask;
     j.n = n;
-    uint64_t key = ptm_rng_next((ptm_rng *)rng);
+    uint64_t key = ptmi_rng_next((ptmi_rng *)rng);
     j.key_lo = (uint32_t)key;
     j.key_hi = (uint32_t)(key >> 32);
     j.keep = 1.0f / (1.0f - p);
     double t = (double)p * 4294967296.0;
     j.thr = (uint32_t)(t > 4294967295.0 ? 4294967295.0 : t);
-    ptm_pool *pool = n >= 65536 ? ptm_pool_current() : NULL;
-    ptm_pool_run(pool, dropout_part, &j);
+    ptmi_pool *pool = n >= 65536 ? ptmi_pool_current() : NULL;
+    ptmi_pool_run(pool, dropout_part, &j);
 }
 
-static void norm_fwd(float *out, float *mean, float *rstd, const float *inp, const ptm_normp *np,
-                     const ptm_mixer_shape *sh, size_t rows, const ptm_run_mode *run) {
+static void norm_fwd(float *out, float *mean, float *rstd, const float *inp, const ptmi_normp *np,
+                     const ptmi_mixer_shape *sh, size_t rows, const ptmi_run_mode *run) {
     if (sh->norm_mlp == PTM_NORM_BATCH) {
         if (run->training)
             batchnorm_train_forward(out, mean, rstd, inp, np->weight, np->bias, np->running_mean,
@@ -66,9 +66,9 @@ static void norm_fwd(float *out, float *mean, float *rstd, const float *inp, con
     }
 }
 
-static void norm_bwd(float *dinp, ptm_normp *dnp, const float *dout, const float *inp,
-                     const float *mean, const float *rstd, const ptm_normp *np,
-                     const ptm_mixer_shape *sh, size_t rows, int training) {
+static void norm_bwd(float *dinp, ptmi_normp *dnp, const float *dout, const float *inp,
+                     const float *mean, const float *rstd, const ptmi_normp *np,
+                     const ptmi_mixer_shape *sh, size_t rows, int training) {
     if (sh->norm_mlp == PTM_NORM_BATCH) {
         if (training)
             batchnorm_train_backward(dinp, dnp->weight, dnp->bias, dout, inp, np->weight, mean,
@@ -108,7 +108,7 @@ static void transpose_range(void *a, size_t i0, size_t i1) {
 static void transpose_last2(float *out, const float *inp, const float *add, size_t a, int x,
                             int y) {
     tr_job j = {out, inp, add, x, y, 0, 0, 0, 0, 0};
-    ptm_parallel_for(a, 64, transpose_range, &j);
+    ptmi_parallel_for(a, 64, transpose_range, &j);
 }
 
 /* [B, C, N, D] <-> [B, D, N, C] (swap axes 1 and 3); with add: out = swapped + add */
@@ -129,24 +129,24 @@ static void swap_range(void *a, size_t b0, size_t b1) {
 static void swap_c_d(float *out, const float *inp, const float *add, int b, int c, int n, int d,
                      int to_dnc) {
     tr_job j = {out, inp, add, 0, 0, b, c, n, d, to_dnc};
-    ptm_parallel_for((size_t)b, 1, swap_range, &j);
+    ptmi_parallel_for((size_t)b, 1, swap_range, &j);
 }
 
-static void masks(ptm_block_cache *bc, size_t n_hid, size_t n_out, const ptm_run_mode *run) {
+static void masks(ptmi_block_cache *bc, size_t n_hid, size_t n_out, const ptmi_run_mode *run) {
     if (run->training && run->dropout > 0.0f) {
         dropout_mask_fill(bc->mask1, n_hid, run->dropout, run->rng);
         dropout_mask_fill(bc->mask2, n_out, run->dropout, run->rng);
     }
 }
 
-static const float *mask_or_null(const float *m, const ptm_run_mode *run) {
+static const float *mask_or_null(const float *m, const ptmi_run_mode *run) {
     return run->training && run->dropout > 0.0f ? m : NULL;
 }
 
 /* the layer's dropout masks for b samples of c channels, in a fixed order (channel MLP, self-
  * attention, patch MLP, feature MLP), each from the next key of run->rng */
-void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_mixer_shape *sh, int b, int c,
-                            const ptm_run_mode *run) {
+void mixer_layer_draw_masks(ptmi_layer_cache *lc, const ptmi_mixer_shape *sh, int b, int c,
+                            const ptmi_run_mode *run) {
     if (!run->training || run->dropout <= 0.0f) return;
     int n = sh->num_patches, d = sh->d_model;
     size_t total = (size_t)b * c * n * d, nh = total * (size_t)sh->expansion_factor;
@@ -170,20 +170,20 @@ void mixer_layer_draw_masks(ptm_layer_cache *lc, const ptm_mixer_shape *sh, int 
 static void series_products(size_t M, size_t W, size_t K, const float *A, const float *B,
                             size_t bss, const float *rowbias, float *C, size_t css, size_t S,
                             int gelu) {
-    ptm_gemm_series(M, W, K, A, K, B, bss, W, rowbias, C, css, W, S, gelu);
+    ptmi_gemm_series(M, W, K, A, K, B, bss, W, rowbias, C, css, W, S, gelu);
 }
 
-static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
-                               const ptm_mixer_block *blk, const ptm_mixer_shape *sh, int b,
+static void channel_mixer_eval(float *out, const float *h, ptmi_block_cache *bc,
+                               const ptmi_mixer_block *blk, const ptmi_mixer_shape *sh, int b,
                                int c) {
     size_t nd = (size_t)sh->num_patches * sh->d_model, cnd = (size_t)c * nd;
     int e = sh->expansion_factor * c; /* fc1 width */
-    ptm_run_mode eval = {0, 0.0f, NULL, 1, 1};
+    ptmi_run_mode eval = {0, 0.0f, NULL, 1, 1};
     norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, sh, (size_t)b * c * sh->num_patches, &eval);
     for (int s = 0; s < b; s++) {
         const float *x = bc->norm + (size_t)s * cnd;
         if (blk->gate.w) {
-            gated_attention_cols(bc->xt, bc->gp, x, &blk->gate, c, nd);
+            gated_attention_cols_forward(bc->xt, bc->gp, x, &blk->gate, c, nd);
             x = bc->xt;
         }
         series_products((size_t)e, nd, (size_t)c, blk->fc1.w, x, 0, blk->fc1.b, bc->pre, 0, 1, 1);
@@ -198,24 +198,24 @@ static void channel_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
 /* Inference-mode patch mixer without transposes (AVX-512 or AVX2, d_model a multiple of the
  * vector width, no self-attention): each series' [N, D] block is mixed down its columns with the
  * patch weights as the left operand, the products of all series sharing each weight band
- * (ptm_gemm_series):
+ * (ptmi_gemm_series):
  *   hid = GELU(W1 x + b1)  [ef N, D];  y = W2 hid + b2  [N, D]
  *   out = h + y * softmax_N(Wg y + bg)   (softmax down each column; or h + y without a gate)
  * The transposed path below stays for the other cases and for train mode. */
-static int patch_mixer_direct(const ptm_mixer_shape *sh, const ptm_run_mode *run) {
+static int patch_mixer_direct(const ptmi_mixer_shape *sh, const ptmi_run_mode *run) {
     size_t n = (size_t)sh->num_patches, e = n * (size_t)sh->expansion_factor;
-    size_t width = ptm_kernels()->series_width; /* 16 (AVX-512), 8 (AVX2) or 0 (none) */
+    size_t width = ptmi_kernels()->series_width; /* 16 (AVX-512), 8 (AVX2) or 0 (none) */
     /* with long contexts the weights no longer fit in cache, and the transposed layout, where
      * many rows share each streamed weight panel, is faster */
     return run->inference && !sh->self_attn && width && (size_t)sh->d_model % width == 0 &&
            e * n * sizeof(float) <= ((size_t)1 << 18);
 }
 
-static void patch_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
-                             const ptm_mixer_block *blk, const ptm_mixer_shape *sh, size_t nser) {
+static void patch_mixer_eval(float *out, const float *h, ptmi_block_cache *bc,
+                             const ptmi_mixer_block *blk, const ptmi_mixer_shape *sh, size_t nser) {
     size_t n = (size_t)sh->num_patches, d = (size_t)sh->d_model, nd = n * d;
     size_t e = n * (size_t)sh->expansion_factor;
-    ptm_run_mode eval = {0, 0.0f, NULL, 1, 1};
+    ptmi_run_mode eval = {0, 0.0f, NULL, 1, 1};
     norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, sh, nser * n, &eval);
     series_products(e, d, n, blk->fc1.w, bc->norm, nd, blk->fc1.b, bc->pre, e * d, nser, 1);
     series_products(n, d, e, blk->fc2.w, bc->pre, e * d, blk->fc2.b, bc->y, nd, nser, 0);
@@ -228,8 +228,9 @@ static void patch_mixer_eval(float *out, const float *h, ptm_block_cache *bc,
     }
 }
 
-void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, const ptm_layer *layer,
-                         const ptm_mixer_shape *sh, int b, int c, const ptm_run_mode *run) {
+void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
+                         const ptmi_layer *layer, const ptmi_mixer_shape *sh, int b, int c,
+                         const ptmi_run_mode *run) {
     int n = sh->num_patches, d = sh->d_model;
     size_t rows_cnd = (size_t)b * c * n; /* rows of width D */
     size_t total = rows_cnd * d;
@@ -240,8 +241,8 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
         channel_mixer_eval(lc->h1, h, &lc->ch, &layer->channel, sh, b, c);
         h = lc->h1;
     } else if (sh->mode == PTM_MODE_MIX_CHANNEL) {
-        const ptm_mixer_block *blk = &layer->channel;
-        ptm_block_cache *bc = &lc->ch;
+        const ptmi_mixer_block *blk = &layer->channel;
+        ptmi_block_cache *bc = &lc->ch;
         norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows_cnd, run);
         swap_c_d(bc->xt, bc->norm, NULL, b, c, n, d, 1); /* [B, D, N, C] */
         size_t rows = (size_t)b * d * n;
@@ -260,8 +261,8 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
         patch_mixer_eval(lc->h2, h, &lc->pa, &layer->patch, sh, (size_t)b * c);
         h = lc->h2;
     } else {
-        const ptm_mixer_block *blk = &layer->patch;
-        ptm_block_cache *bc = &lc->pa;
+        const ptmi_mixer_block *blk = &layer->patch;
+        ptmi_block_cache *bc = &lc->pa;
         norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows_cnd, run);
         if (sh->self_attn) {
             int drop = run->training && run->dropout > 0.0f && lc->att_mask;
@@ -290,8 +291,8 @@ void mixer_layer_forward(float *out, const float *inp, ptm_layer_cache *lc, cons
     }
 
     {
-        const ptm_mixer_block *blk = &layer->feature;
-        ptm_block_cache *bc = &lc->fe;
+        const ptmi_mixer_block *blk = &layer->feature;
+        ptmi_block_cache *bc = &lc->fe;
         norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows_cnd, run);
         mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows_cnd,
                     mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
@@ -314,10 +315,10 @@ static void zero(float *p, size_t n) {
 
 /* backward of gate (optional) + MLP along rows of width W: dy_in is the gradient at the block's
  * output (before any transpose back); result into dx (zeroed here) */
-static void block_path_backward(float *dx, ptm_mixer_block *dblk, const float *dgout,
-                                const ptm_block_cache *bc, const ptm_mixer_block *blk,
+static void block_path_backward(float *dx, ptmi_mixer_block *dblk, const float *dgout,
+                                const ptmi_block_cache *bc, const ptmi_mixer_block *blk,
                                 const float *mlp_in, size_t rows, size_t nh, size_t total,
-                                int training, float dropout, const ptm_grad_scratch *gs) {
+                                int training, float dropout, const ptmi_grad_scratch *gs) {
     const float *dy = dgout;
     if (blk->gate.w) {
         zero(gs->dd, total);
@@ -333,10 +334,10 @@ static void block_path_backward(float *dx, ptm_mixer_block *dblk, const float *d
     (void)nh;
 }
 
-void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const float *inp,
-                          const ptm_layer_cache *lc, const ptm_layer *layer,
-                          const ptm_mixer_shape *sh, int b, int training,
-                          const ptm_grad_scratch *gs) {
+void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const float *inp,
+                          const ptmi_layer_cache *lc, const ptmi_layer *layer,
+                          const ptmi_mixer_shape *sh, int b, int training,
+                          const ptmi_grad_scratch *gs) {
     int c = sh->num_input_channels, n = sh->num_patches, d = sh->d_model;
     size_t rows_cnd = (size_t)b * c * n;
     size_t total = rows_cnd * d, nh = total * (size_t)sh->expansion_factor;
@@ -347,7 +348,7 @@ void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const flo
 
     /* feature mixer: dout is d(out); dh2 = dout + norm_bwd(path) -> kept in dout (in place) */
     {
-        const ptm_block_cache *bc = &lc->fe;
+        const ptmi_block_cache *bc = &lc->fe;
         block_path_backward(gs->da, &dlayer->feature, dout, bc, &layer->feature, bc->norm, rows_cnd,
                             nh, total, training, dropout, gs);
         norm_bwd(dout, &dlayer->feature.norm, gs->da, h_in_feat, bc->mean, bc->rstd,
@@ -355,7 +356,7 @@ void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const flo
     }
     /* patch mixer: dout now holds d(h2) */
     {
-        const ptm_block_cache *bc = &lc->pa;
+        const ptmi_block_cache *bc = &lc->pa;
         const float *dpath; /* gradient at the transposed-back path output [B, C, N, D] */
         if (sh->self_attn) {
             zero(gs->db, total); /* d(na_in) */
@@ -380,7 +381,7 @@ void mixer_layer_backward(float *dinp, ptm_layer *dlayer, float *dout, const flo
     }
     /* channel mixer: dout holds d(h1) */
     if (mix) {
-        const ptm_block_cache *bc = &lc->ch;
+        const ptmi_block_cache *bc = &lc->ch;
         size_t rows = (size_t)b * d * n;
         swap_c_d(gs->dc, dout, NULL, b, c, n, d, 1); /* [B, D, N, C] */
         const float *dy = gs->dc;

@@ -3,25 +3,25 @@
  * mode act may alias pre and the dropout masks are NULL. A mask holds 0 or 1/(1-p). */
 #include "layers/layers.h"
 
-void mlp_forward(float *out, float *pre, float *act, const float *inp, const ptm_linear *fc1,
-                 const ptm_linear *fc2, size_t rows, const float *mask1, const float *mask2) {
+void mlp_forward(float *out, float *pre, float *act, const float *inp, const ptmi_linear *fc1,
+                 const ptmi_linear *fc2, size_t rows, const float *mask1, const float *mask2) {
     size_t nh = rows * (size_t)fc1->out;
     if (act == pre) { /* eval: fc1 and GELU fused, pre not kept */
-        linear_fwd_act(act, inp, fc1, rows, 1);
+        linear_act_forward(act, inp, fc1, rows, 1);
     } else {
-        linear_fwd(pre, inp, fc1, rows);
+        linear_forward(pre, inp, fc1, rows);
         gelu_forward(act, pre, nh);
     }
     if (mask1)
         for (size_t i = 0; i < nh; i++) act[i] *= mask1[i];
-    linear_fwd(out, act, fc2, rows);
+    linear_forward(out, act, fc2, rows);
     if (mask2)
         for (size_t i = 0; i < rows * (size_t)fc2->out; i++) out[i] *= mask2[i];
 }
 
-void mlp_backward(float *dinp, ptm_linear *dfc1, ptm_linear *dfc2, float *dhid, float *dpre,
+void mlp_backward(float *dinp, ptmi_linear *dfc1, ptmi_linear *dfc2, float *dhid, float *dpre,
                   float *dy, const float *dout, const float *inp, const float *pre,
-                  const float *act, const ptm_linear *fc1, const ptm_linear *fc2, size_t rows,
+                  const float *act, const ptmi_linear *fc1, const ptmi_linear *fc2, size_t rows,
                   const float *mask1, const float *mask2) {
     size_t no = rows * (size_t)fc2->out;
     const float *g = dout;

@@ -15,15 +15,15 @@ typedef struct {
 
 static void ln_fwd_range(void *a, size_t r0, size_t r1) {
     const ln_job *j = a;
-    ptm_kernels()->layernorm(j->out + r0 * (size_t)j->d, j->mean ? j->mean + r0 : NULL,
-                             j->rstd ? j->rstd + r0 : NULL, j->inp + r0 * (size_t)j->d, j->weight,
-                             j->bias, r1 - r0, j->d, j->eps);
+    ptmi_kernels()->layernorm(j->out + r0 * (size_t)j->d, j->mean ? j->mean + r0 : NULL,
+                              j->rstd ? j->rstd + r0 : NULL, j->inp + r0 * (size_t)j->d, j->weight,
+                              j->bias, r1 - r0, j->d, j->eps);
 }
 
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                        const float *bias, size_t rows, int d, float eps) {
     ln_job j = {out, mean, rstd, inp, weight, bias, NULL, d, eps};
-    ptm_parallel_for(rows, 4096, ln_fwd_range, &j);
+    ptmi_parallel_for(rows, 4096, ln_fwd_range, &j);
 }
 
 void batchnorm_eval_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -49,16 +49,16 @@ void batchnorm_eval_forward(float *out, const float *inp, const float *weight, c
 static void ln_bwd_range(void *a, size_t r0, size_t r1) {
     const ln_job *j = a;
     size_t o = r0 * (size_t)j->d;
-    ptm_kernels()->layernorm_backward(j->out + o, j->dout + o, j->inp + o, j->weight, j->mean + r0,
-                                      j->rstd + r0, r1 - r0, j->d);
+    ptmi_kernels()->layernorm_backward(j->out + o, j->dout + o, j->inp + o, j->weight, j->mean + r0,
+                                       j->rstd + r0, r1 - r0, j->d);
 }
 
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean, const float *rstd,
                         size_t rows, int d) {
     ln_job j = {dinp, (float *)mean, (float *)rstd, inp, weight, NULL, dout, d, 0.0f};
-    ptm_parallel_for(rows, 4096, ln_bwd_range, &j);
-    ptm_kernels()->layernorm_param_grads(dweight, dbias, dout, inp, mean, rstd, rows, d);
+    ptmi_parallel_for(rows, 4096, ln_bwd_range, &j);
+    ptmi_kernels()->layernorm_param_grads(dweight, dbias, dout, inp, mean, rstd, rows, d);
 }
 
 void batchnorm_train_forward(float *out, float *mean, float *rstd, const float *inp,

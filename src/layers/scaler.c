@@ -10,11 +10,11 @@
 #include "kernels/kernels.h"
 #include "layers/layers.h"
 
-void scaler_patchify_rows(float *patches, float *loc, float *scale, const float *x,
-                          const float *observed, int scaling, int l, int c, int n, int p,
-                          int stride, size_t r0, size_t r1) {
+void scaler_patchify_forward(float *patches, float *loc, float *scale, const float *x,
+                             const float *observed, int scaling, int l, int c, int n, int p,
+                             int stride, size_t r0, size_t r1) {
     int start = l - (p + stride * (n - 1));
-    const ptm_kernel_table *kt = ptm_kernels();
+    const ptmi_kernel_table *kt = ptmi_kernels();
     size_t done = r0; /* statistics computed for rows below this (up to 8 channels at a time) */
     for (size_t r = r0; r < r1; r++) {
         size_t bi = r / (size_t)c, ch = r % (size_t)c;
@@ -69,7 +69,7 @@ void scaler_forward(float *scaled, float *loc, float *scale, const float *x, con
             }
         }
     } else if (scaling == PTM_SCALING_STD) {
-        const ptm_kernel_table *kt = ptm_kernels();
+        const ptmi_kernel_table *kt = ptmi_kernels();
         for (int bi = 0; bi < b; bi++)
             for (int ch = 0; ch < c; ch += 8) /* 8 channels at a time */
                 kt->std_stats(&loc[(size_t)bi * c + ch], &scale[(size_t)bi * c + ch],

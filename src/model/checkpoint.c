@@ -18,8 +18,8 @@
 #include "model/model.h"
 
 static int cmp_entry_ptr(const void *a, const void *b) {
-    const ptm_param_entry *x = *(const ptm_param_entry *const *)a;
-    const ptm_param_entry *y = *(const ptm_param_entry *const *)b;
+    const ptmi_param_entry *x = *(const ptmi_param_entry *const *)a;
+    const ptmi_param_entry *y = *(const ptmi_param_entry *const *)b;
     return strcmp(x->name, y->name);
 }
 
@@ -34,31 +34,31 @@ static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
 
 /* Copy the tensors of st into m, checking names, dtypes and shapes. */
 static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path, ptm_error *err) {
-    ptm_param_entry **sorted = malloc(sizeof(*sorted) * ((size_t)m->n_table + 1));
+    ptmi_param_entry **sorted = malloc(sizeof(*sorted) * ((size_t)m->n_table + 1));
     unsigned char *seen = calloc((size_t)m->n_table + 1, 1);
     ptm_status s = PTM_OK;
     if (!sorted || !seen) {
-        s = ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+        s = ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
         goto done;
     }
     for (int i = 0; i < m->n_table; i++) sorted[i] = &m->table[i];
     qsort(sorted, (size_t)m->n_table, sizeof *sorted, cmp_entry_ptr);
     for (size_t t = 0; t < st->count; t++) {
         const st_tensor *ten = &st->tensors[t];
-        ptm_param_entry key;
+        ptmi_param_entry key;
         snprintf(key.name, sizeof key.name, "%s", ten->name);
-        ptm_param_entry *kp = &key;
-        ptm_param_entry **hit =
+        ptmi_param_entry *kp = &key;
+        ptmi_param_entry **hit =
             strlen(ten->name) < sizeof key.name
                 ? bsearch(&kp, sorted, (size_t)m->n_table, sizeof *sorted, cmp_entry_ptr)
                 : NULL;
         if (!hit) {
-            s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
-                        "unexpected tensor: the config (%s) implies no tensor of this name",
-                        ptm_class_name(m->cfg.model_class));
+            s = ptmi_err(err, PTM_ERR_TENSOR, path, ten->name,
+                         "unexpected tensor: the config (%s) implies no tensor of this name",
+                         ptm_class_name(m->cfg.model_class));
             goto done;
         }
-        ptm_param_entry *e = *hit;
+        ptmi_param_entry *e = *hit;
         seen[e - m->table] = 1;
         char got[96], want[96];
         shape_str(got, sizeof got, ten->ndim, ten->shape);
@@ -66,29 +66,29 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
         int same = ten->ndim == e->ndim;
         for (int i = 0; same && i < e->ndim; i++) same = ten->shape[i] == e->shape[i];
         if (!same) {
-            s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name, "shape %s, expected %s", got, want);
+            s = ptmi_err(err, PTM_ERR_TENSOR, path, ten->name, "shape %s, expected %s", got, want);
             goto done;
         }
         if (e->f32) {
             if (ten->dtype != ST_F32) {
-                s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
-                            "dtype %s, expected F32 (only float32 weights are supported)",
-                            ten->dtype_name);
+                s = ptmi_err(err, PTM_ERR_TENSOR, path, ten->name,
+                             "dtype %s, expected F32 (only float32 weights are supported)",
+                             ten->dtype_name);
                 goto done;
             }
             memcpy(e->f32, ten->data, e->numel * sizeof(float));
             for (size_t i = 0; i < e->numel; i++) {
                 if (!isfinite(e->f32[i])) {
-                    s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name,
-                                "value %zu is %s; weights and buffers must be finite", i,
-                                isnan(e->f32[i]) ? "NaN" : "infinite");
+                    s = ptmi_err(err, PTM_ERR_TENSOR, path, ten->name,
+                                 "value %zu is %s; weights and buffers must be finite", i,
+                                 isnan(e->f32[i]) ? "NaN" : "infinite");
                     goto done;
                 }
             }
         } else {
             if (ten->dtype != ST_I64) {
-                s = ptm_err(err, PTM_ERR_TENSOR, path, ten->name, "dtype %s, expected I64",
-                            ten->dtype_name);
+                s = ptmi_err(err, PTM_ERR_TENSOR, path, ten->name, "dtype %s, expected I64",
+                             ten->dtype_name);
                 goto done;
             }
             memcpy(e->i64, ten->data, sizeof(int64_t));
@@ -98,9 +98,9 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
         if (!seen[i]) {
             char want[96];
             shape_str(want, sizeof want, m->table[i].ndim, m->table[i].shape);
-            s = ptm_err(err, PTM_ERR_TENSOR, path, m->table[i].name,
-                        "missing tensor: expected %s %s, implied by the config (%s)",
-                        m->table[i].f32 ? "F32" : "I64", want, ptm_class_name(m->cfg.model_class));
+            s = ptmi_err(err, PTM_ERR_TENSOR, path, m->table[i].name,
+                         "missing tensor: expected %s %s, implied by the config (%s)",
+                         m->table[i].f32 ? "F32" : "I64", want, ptm_class_name(m->cfg.model_class));
             goto done;
         }
     }
@@ -111,11 +111,11 @@ done:
 }
 
 ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
-    if (!out) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
+    if (!out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
     *out = NULL;
-    if (!dir) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "model directory is NULL");
+    if (!dir) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "model directory is NULL");
     char path[4096];
-    ptm_status s = ptm_path_join(path, sizeof path, dir, "config.json", err);
+    ptm_status s = ptmi_path_join(path, sizeof path, dir, "config.json", err);
     if (s != PTM_OK) return s;
     ptm_config cfg;
     s = ptm_config_load(path, -1, &cfg, err);
@@ -124,21 +124,21 @@ ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
      * is large enough to hold every tensor the config implies: a small hostile checkpoint
      * cannot make the loader allocate gigabytes */
     size_t floats = 0, ints = 0;
-    s = ptm_model_count(&cfg, path, &floats, &ints, err);
+    s = ptmi_model_count(&cfg, path, &floats, &ints, err);
     st_file st = {0};
-    if (s == PTM_OK) s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
+    if (s == PTM_OK) s = ptmi_path_join(path, sizeof path, dir, "model.safetensors", err);
     if (s == PTM_OK) s = st_load(path, &st, err);
     /* st_load succeeded, so st.size >= 8; floats <= the size limit of model.c, so no overflow */
     if (s == PTM_OK && st.size - 8 < floats * sizeof(float) + ints * sizeof(int64_t))
-        s = ptm_err(err, PTM_ERR_TENSOR, path, NULL,
-                    "file is %zu bytes, too small for the %zu parameters its config.json "
-                    "implies (%zu bytes of float32 data): config and weights do not match",
-                    st.size, floats + ints, floats * sizeof(float));
+        s = ptmi_err(err, PTM_ERR_TENSOR, path, NULL,
+                     "file is %zu bytes, too small for the %zu parameters its config.json "
+                     "implies (%zu bytes of float32 data): config and weights do not match",
+                     st.size, floats + ints, floats * sizeof(float));
     ptm_model *m = NULL;
-    if (s == PTM_OK) s = ptm_model_build(&cfg, &m, err);
+    if (s == PTM_OK) s = ptmi_model_build(&cfg, &m, err);
     ptm_config_free(&cfg);
     if (s == PTM_OK) s = load_tensors(m, &st, path, err);
-    if (s == PTM_OK) ptm_model_sync(m);
+    if (s == PTM_OK) ptmi_model_sync(m);
     st_free(&st);
     if (s != PTM_OK) {
         ptm_model_free(m);
@@ -152,7 +152,7 @@ ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
 static ptm_status make_dirs(const char *dir, ptm_error *err) {
     size_t n = strlen(dir);
     char *p = malloc(n + 1);
-    if (!p) return ptm_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
+    if (!p) return ptmi_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
     memcpy(p, dir, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (p[i] != '/' && p[i] != '\0') continue;
@@ -164,8 +164,8 @@ static ptm_status make_dirs(const char *dir, ptm_error *err) {
             struct stat st;
             if (e != EEXIST || stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
                 ptm_status s =
-                    ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot create directory %s: %s", p,
-                            e == EEXIST ? "exists and is not a directory" : strerror(e));
+                    ptmi_err(err, PTM_ERR_IO, dir, NULL, "cannot create directory %s: %s", p,
+                             e == EEXIST ? "exists and is not a directory" : strerror(e));
                 free(p);
                 return s;
             }
@@ -177,36 +177,36 @@ static ptm_status make_dirs(const char *dir, ptm_error *err) {
 }
 
 ptm_status ptm_model_save(const ptm_model *m, const char *dir, ptm_error *err) {
-    if (!m) return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_save: model is NULL");
+    if (!m) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_save: model is NULL");
     if (!dir || !dir[0])
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_save: no directory");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_save: no directory");
     char path[4096];
     /* check that the longer of the two file names fits before creating anything */
-    ptm_status s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
+    ptm_status s = ptmi_path_join(path, sizeof path, dir, "model.safetensors", err);
     if (s != PTM_OK) return s;
     s = make_dirs(dir, err);
     if (s != PTM_OK) return s;
 
     st_write_entry *ents = calloc(m->n_table > 0 ? (size_t)m->n_table : 1, sizeof *ents);
-    if (!ents) return ptm_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
+    if (!ents) return ptmi_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
     for (int i = 0; i < m->n_table; i++) {
-        const ptm_param_entry *t = &m->table[i];
+        const ptmi_param_entry *t = &m->table[i];
         ents[i].name = t->name;
         ents[i].dtype = t->f32 ? ST_F32 : ST_I64;
         ents[i].ndim = t->ndim;
         for (int d = 0; d < t->ndim && d < 4; d++) ents[i].shape[d] = t->shape[d];
         ents[i].data = t->f32 ? (const void *)t->f32 : (const void *)t->i64;
     }
-    s = ptm_path_join(path, sizeof path, dir, "model.safetensors", err);
+    s = ptmi_path_join(path, sizeof path, dir, "model.safetensors", err);
     if (s == PTM_OK) s = st_write(path, ents, (size_t)m->n_table, err);
     free(ents);
     if (s != PTM_OK) return s;
 
     char *json = NULL;
     size_t len = 0;
-    s = ptm_config_write_json(&m->cfg, &json, &len, err);
-    if (s == PTM_OK) s = ptm_path_join(path, sizeof path, dir, "config.json", err);
-    if (s == PTM_OK) s = ptm_write_file_atomic(path, json, len, err);
+    s = ptmi_config_write_json(&m->cfg, &json, &len, err);
+    if (s == PTM_OK) s = ptmi_path_join(path, sizeof path, dir, "config.json", err);
+    if (s == PTM_OK) s = ptmi_write_file_atomic(path, json, len, err);
     free(json);
     return s;
 }

@@ -15,7 +15,7 @@
 #include "io/config.h"
 
 /* The largest model accepted (parameters + buffers), checked before allocating. */
-#define PTM_MAX_PARAMS ((size_t)1 << 31)
+#define PTMI_MAX_PARAMS ((size_t)1 << 31)
 
 typedef struct {
     ptm_model *m;
@@ -31,11 +31,11 @@ static float *add_f32(walker *w, const char *name, int trainable, int ndim, int6
     size_t numel = 1;
     int64_t dims[2] = {d0, d1};
     for (int i = 0; i < ndim; i++) {
-        if (dims[i] < 0 || ptm_mul_size(numel, (size_t)dims[i], &numel) != 0) w->overflow = 1;
+        if (dims[i] < 0 || ptmi_mul_size(numel, (size_t)dims[i], &numel) != 0) w->overflow = 1;
     }
     float *ptr = NULL;
     if (w->assign) {
-        ptm_param_entry *e = &w->m->table[w->n];
+        ptmi_param_entry *e = &w->m->table[w->n];
         snprintf(e->name, sizeof e->name, "%s", name);
         e->ndim = ndim;
         for (int i = 0; i < ndim; i++) e->shape[i] = dims[i];
@@ -44,7 +44,7 @@ static float *add_f32(walker *w, const char *name, int trainable, int ndim, int6
         e->f32 = ptr = w->m->arena + w->foff;
         e->i64 = NULL;
     }
-    if (ptm_add_size(w->foff, numel, &w->foff) != 0) w->overflow = 1;
+    if (ptmi_add_size(w->foff, numel, &w->foff) != 0) w->overflow = 1;
     w->n++;
     return ptr;
 }
@@ -52,7 +52,7 @@ static float *add_f32(walker *w, const char *name, int trainable, int ndim, int6
 static int64_t *add_i64_scalar(walker *w, const char *name) {
     int64_t *ptr = NULL;
     if (w->assign) {
-        ptm_param_entry *e = &w->m->table[w->n];
+        ptmi_param_entry *e = &w->m->table[w->n];
         snprintf(e->name, sizeof e->name, "%s", name);
         e->ndim = 0;
         e->numel = 1;
@@ -65,7 +65,7 @@ static int64_t *add_i64_scalar(walker *w, const char *name) {
     return ptr;
 }
 
-static void add_linear(walker *w, const char *name, int out, int in, ptm_linear *lin) {
+static void add_linear(walker *w, const char *name, int out, int in, ptmi_linear *lin) {
     char buf[192];
     snprintf(buf, sizeof buf, "%s%s.weight", w->prefix, name);
     lin->w = add_f32(w, buf, 1, 2, out, in);
@@ -76,7 +76,7 @@ static void add_linear(walker *w, const char *name, int out, int in, ptm_linear 
     lin->in = in;
 }
 
-static void add_norm(walker *w, const char *name, ptm_normp *np) {
+static void add_norm(walker *w, const char *name, ptmi_normp *np) {
     const ptm_config *c = &w->m->cfg;
     char buf[192];
     int d = c->d_model;
@@ -100,7 +100,7 @@ static void add_norm(walker *w, const char *name, ptm_normp *np) {
     }
 }
 
-static void add_mixer_block(walker *w, const char *name, int width, ptm_mixer_block *blk) {
+static void add_mixer_block(walker *w, const char *name, int width, ptmi_mixer_block *blk) {
     const ptm_config *c = &w->m->cfg;
     char buf[160];
     int ef = c->expansion_factor;
@@ -117,7 +117,7 @@ static void add_mixer_block(walker *w, const char *name, int width, ptm_mixer_bl
     }
 }
 
-static void add_inject(walker *w, ptm_params *p) {
+static void add_inject(walker *w, ptmi_params *p) {
     int d = w->m->cfg.d_model;
     const char *pre = w->prefix;
     w->prefix = "";
@@ -136,7 +136,7 @@ static int dist_num_params(ptm_dist d) {
 static void layout(walker *w) {
     ptm_model *m = w->m;
     const ptm_config *c = &m->cfg;
-    ptm_params *p = &m->p;
+    ptmi_params *p = &m->p;
     int C = c->num_input_channels, N = c->num_patches, D = c->d_model, P = c->patch_length;
     char buf[256];
     w->prefix = c->model_class == PTM_CLASS_MODEL ? "" : "model.";
@@ -148,7 +148,7 @@ static void layout(walker *w) {
         p->position_enc = add_f32(w, buf, c->positional_encoding_type == PTM_PE_RANDOM, 2, N, D);
     }
     for (int k = 0; k < c->num_layers; k++) {
-        ptm_layer *L = w->assign ? &p->layers[k] : &(ptm_layer){0};
+        ptmi_layer *L = w->assign ? &p->layers[k] : &(ptmi_layer){0};
         char base[64];
         snprintf(base, sizeof base, "encoder.mlp_mixer_encoder.mixers.%d", k);
         snprintf(buf, sizeof buf, "%s.patch_mixer", base);
@@ -224,28 +224,28 @@ static void layout(walker *w) {
 static ptm_status check_supported(const ptm_config *c, const char *file, ptm_error *err) {
     if (c->loss == PTM_LOSS_NLL && c->model_class == PTM_CLASS_PREDICTION &&
         c->prediction_length == 1)
-        return ptm_err(err, PTM_ERR_UNSUPPORTED, file, "prediction_length",
-                       "loss \"nll\" with prediction_length 1 is not supported (Hugging Face "
-                       "squeezes the horizon axis away and mis-shapes the distribution)");
+        return ptmi_err(err, PTM_ERR_UNSUPPORTED, file, "prediction_length",
+                        "loss \"nll\" with prediction_length 1 is not supported (Hugging Face "
+                        "squeezes the horizon axis away and mis-shapes the distribution)");
     if (c->loss == PTM_LOSS_NLL && c->model_class == PTM_CLASS_REGRESSION && c->num_targets == 1)
-        return ptm_err(err, PTM_ERR_UNSUPPORTED, file, "num_targets",
-                       "loss \"nll\" with num_targets 1 is not supported (Hugging Face squeezes "
-                       "the target axis away and broadcasts the loss over the batch)");
+        return ptmi_err(err, PTM_ERR_UNSUPPORTED, file, "num_targets",
+                        "loss \"nll\" with num_targets 1 is not supported (Hugging Face squeezes "
+                        "the target axis away and broadcasts the loss over the batch)");
     return PTM_OK;
 }
 
 /* layout() forms int products of the config's sizes (fc widths W*ef, head inputs N*D and
  * D*C*N, 2*D): each must fit in an int before layout() runs. A product beyond INT_MAX is one
- * dimension of a weight, so such a model is over PTM_MAX_PARAMS anyway: PTM_ERR_LIMIT. */
+ * dimension of a weight, so such a model is over PTMI_MAX_PARAMS anyway: PTM_ERR_LIMIT. */
 static ptm_status check_dims(const ptm_config *c, const char *file, ptm_error *err) {
     if (c->num_input_channels < 1 || c->d_model < 1 || c->expansion_factor < 1 ||
         c->num_layers < 0 || c->num_patches < 1 || c->patch_length < 1 ||
         c->prediction_length < 1 || c->num_targets < 1)
-        return ptm_err(err, PTM_ERR_CONFIG, file, NULL,
-                       "sizes must be positive (num_input_channels %d, d_model %d, "
-                       "expansion_factor %d, num_layers %d, prediction_length %d, num_targets %d)",
-                       c->num_input_channels, c->d_model, c->expansion_factor, c->num_layers,
-                       c->prediction_length, c->num_targets);
+        return ptmi_err(err, PTM_ERR_CONFIG, file, NULL,
+                        "sizes must be positive (num_input_channels %d, d_model %d, "
+                        "expansion_factor %d, num_layers %d, prediction_length %d, num_targets %d)",
+                        c->num_input_channels, c->d_model, c->expansion_factor, c->num_layers,
+                        c->prediction_length, c->num_targets);
     int64_t C = c->num_input_channels, N = c->num_patches, D = c->d_model;
     int64_t ef = c->expansion_factor;
     /* every factor is in [1, INT_MAX], so each product of two fits in int64_t */
@@ -253,11 +253,11 @@ static ptm_status check_dims(const ptm_config *c, const char *file, ptm_error *e
     int64_t prods[] = {N * ef, D * ef, C * ef, N * D, 2 * D + 2, cn > INT_MAX ? cn : cn * D};
     for (size_t i = 0; i < sizeof prods / sizeof prods[0]; i++)
         if (prods[i] > INT_MAX)
-            return ptm_err(err, PTM_ERR_LIMIT, file, NULL,
-                           "the model would have more than %zu parameters (d_model %d, "
-                           "num_patches %d, num_input_channels %d, expansion_factor %d)",
-                           PTM_MAX_PARAMS, c->d_model, c->num_patches, c->num_input_channels,
-                           c->expansion_factor);
+            return ptmi_err(err, PTM_ERR_LIMIT, file, NULL,
+                            "the model would have more than %zu parameters (d_model %d, "
+                            "num_patches %d, num_input_channels %d, expansion_factor %d)",
+                            PTMI_MAX_PARAMS, c->d_model, c->num_patches, c->num_input_channels,
+                            c->expansion_factor);
     return PTM_OK;
 }
 
@@ -272,16 +272,16 @@ static ptm_status count_params(const ptm_config *cfg, const char *file, size_t *
     walker w = {0};
     w.m = &tmp;
     layout(&w);
-    if (w.overflow || w.foff > PTM_MAX_PARAMS)
-        return ptm_err(err, PTM_ERR_LIMIT, file, NULL,
-                       "the model would have more than %zu parameters", PTM_MAX_PARAMS);
+    if (w.overflow || w.foff > PTMI_MAX_PARAMS)
+        return ptmi_err(err, PTM_ERR_LIMIT, file, NULL,
+                        "the model would have more than %zu parameters", PTMI_MAX_PARAMS);
     *floats = w.foff;
     *ints = w.ioff;
     return PTM_OK;
 }
 
-ptm_mixer_shape ptm_mixer_shape_of(const ptm_config *c) {
-    ptm_mixer_shape sh;
+ptmi_mixer_shape ptmi_mixer_shape_of(const ptm_config *c) {
+    ptmi_mixer_shape sh;
     sh.num_input_channels = c->num_input_channels;
     sh.num_patches = c->num_patches;
     sh.d_model = c->d_model;
@@ -296,32 +296,32 @@ ptm_mixer_shape ptm_mixer_shape_of(const ptm_config *c) {
     return sh;
 }
 
-ptm_status ptm_model_count(const ptm_config *cfg, const char *file, size_t *floats, size_t *ints,
-                           ptm_error *err) {
+ptm_status ptmi_model_count(const ptm_config *cfg, const char *file, size_t *floats, size_t *ints,
+                            ptm_error *err) {
     ptm_status s = check_supported(cfg, file, err);
     return s == PTM_OK ? count_params(cfg, file, floats, ints, err) : s;
 }
 
-ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err) {
+ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err) {
     *out = NULL;
     ptm_status s = check_supported(cfg, "config.json", err);
     if (s != PTM_OK) return s;
     if ((s = check_dims(cfg, "config.json", err)) != PTM_OK) return s;
     ptm_model *m = calloc(1, sizeof *m);
-    if (!m) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-    s = ptm_config_copy(&m->cfg, cfg, err);
+    if (!m) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    s = ptmi_config_copy(&m->cfg, cfg, err);
     if (s != PTM_OK) {
         free(m);
         return s;
     }
-    m->mixer = ptm_mixer_shape_of(cfg);
+    m->mixer = ptmi_mixer_shape_of(cfg);
     walker w = {0};
     w.m = m;
     layout(&w);
-    if (w.overflow || w.foff > PTM_MAX_PARAMS) {
+    if (w.overflow || w.foff > PTMI_MAX_PARAMS) {
         ptm_model_free(m);
-        return ptm_err(err, PTM_ERR_LIMIT, "config.json", NULL,
-                       "the model would have more than %zu parameters", PTM_MAX_PARAMS);
+        return ptmi_err(err, PTM_ERR_LIMIT, "config.json", NULL,
+                        "the model would have more than %zu parameters", PTMI_MAX_PARAMS);
     }
     m->arena_floats = w.foff;
     m->iarena_count = w.ioff;
@@ -329,11 +329,11 @@ ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *er
     m->arena = calloc(w.foff ? w.foff : 1, sizeof(float));
     m->karena = calloc(w.foff ? w.foff : 1, sizeof(float));
     m->iarena = calloc(w.ioff ? w.ioff : 1, sizeof(int64_t));
-    m->table = calloc((size_t)w.n + 1, sizeof(ptm_param_entry));
-    m->p.layers = calloc((size_t)cfg->num_layers + 1, sizeof(ptm_layer));
+    m->table = calloc((size_t)w.n + 1, sizeof(ptmi_param_entry));
+    m->p.layers = calloc((size_t)cfg->num_layers + 1, sizeof(ptmi_layer));
     if (!m->arena || !m->karena || !m->iarena || !m->table || !m->p.layers) {
         ptm_model_free(m);
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu parameters", w.foff);
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu parameters", w.foff);
     }
     walker w2 = {0};
     w2.m = m;
@@ -354,9 +354,9 @@ void ptm_model_free(ptm_model *m) {
     free(m);
 }
 
-void ptm_model_sync(ptm_model *m) {
+void ptmi_model_sync(ptm_model *m) {
     for (int i = 0; i < m->n_table; i++) {
-        const ptm_param_entry *e = &m->table[i];
+        const ptmi_param_entry *e = &m->table[i];
         if (!e->f32 || e->ndim != 2) continue;
         size_t rows = (size_t)e->shape[0], cols = (size_t)e->shape[1];
         float *dst = m->karena + (e->f32 - m->arena);

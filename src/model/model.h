@@ -1,14 +1,14 @@
 /* model.h - internal structure of a loaded model and of an inference context.
  *
- * Parameters live in one flat float arena (llm.c style). `ptm_params` holds typed pointers into
+ * Parameters live in one flat float arena (llm.c style). `ptmi_params` holds typed pointers into
  * it; `table` maps every Hugging Face tensor name to its pointer and shape, and is the only
  * place names are spelled: the loader, a future saver and the tests all walk it.
  *
  * Shapes use the golden README's letters: B batch, L context_length, C channels, N patches,
  * P patch_length, D d_model, H prediction_length, T num_targets, C' forecast channels.
  */
-#ifndef PTM_MODEL_H
-#define PTM_MODEL_H
+#ifndef PTMI_MODEL_H
+#define PTMI_MODEL_H
 
 #include "base/common.h"
 #include "base/rng.h"
@@ -18,40 +18,40 @@ typedef struct {
     float *b;  /* [out] */
     float *wt; /* [in, out]: w transposed for the forward kernel (kept in sync with w), or NULL */
     int out, in;
-} ptm_linear;
+} ptmi_linear;
 
 typedef struct {
     float *weight, *bias;              /* [D] */
     float *running_mean, *running_var; /* [D], BatchNorm only */
     int64_t *num_batches_tracked;      /* BatchNorm only */
-} ptm_normp;
+} ptmi_normp;
 
 /* norm -> (gate) -> mlp along one axis (the channel, patch or feature axis) */
 typedef struct {
-    ptm_normp norm;
-    ptm_linear fc1, fc2; /* [W*ef, W], [W, W*ef] */
-    ptm_linear gate;     /* [W, W]; gate.w == NULL without gated_attn */
-} ptm_mixer_block;
+    ptmi_normp norm;
+    ptmi_linear fc1, fc2; /* [W*ef, W], [W, W*ef] */
+    ptmi_linear gate;     /* [W, W]; gate.w == NULL without gated_attn */
+} ptmi_mixer_block;
 
 typedef struct {
-    ptm_mixer_block channel; /* mix_channel only, W = C */
-    ptm_mixer_block patch;   /* W = N */
-    ptm_linear q, k, v, o;   /* self_attn only, [D, D] */
-    ptm_normp norm_attn;     /* self_attn only */
-    ptm_mixer_block feature; /* W = D */
-} ptm_layer;
+    ptmi_mixer_block channel; /* mix_channel only, W = C */
+    ptmi_mixer_block patch;   /* W = N */
+    ptmi_linear q, k, v, o;   /* self_attn only, [D, D] */
+    ptmi_normp norm_attn;     /* self_attn only */
+    ptmi_mixer_block feature; /* W = D */
+} ptmi_layer;
 
 typedef struct {
-    ptm_linear patcher;  /* [D, P] */
+    ptmi_linear patcher; /* [D, P] */
     float *position_enc; /* [N, D] or NULL */
-    ptm_layer *layers;   /* [K] */
-    ptm_linear head;     /* mse heads: Prediction [H, N*D], Cls/Reg [T, F], Pretraining [P, D] */
-    ptm_linear proj[3];  /* nll heads: distribution parameter projections */
+    ptmi_layer *layers;  /* [K] */
+    ptmi_linear head;    /* mse heads: Prediction [H, N*D], Cls/Reg [T, F], Pretraining [P, D] */
+    ptmi_linear proj[3]; /* nll heads: distribution parameter projections */
     int n_proj;
     int has_inject; /* Cls/Reg with std/mean scaling: InjectScalerStatistics4D */
-    ptm_linear inj_scale_exp, inj_scale_comp; /* [4, 2], [2, 4] */
-    ptm_linear inj_exp, inj_comp;             /* [2D, D+2], [D, 2D] */
-} ptm_params;
+    ptmi_linear inj_scale_exp, inj_scale_comp; /* [4, 2], [2, 4] */
+    ptmi_linear inj_exp, inj_comp;             /* [2D, D+2], [D, 2D] */
+} ptmi_params;
 
 typedef struct {
     char name[192];
@@ -61,7 +61,7 @@ typedef struct {
     int64_t shape[4];
     size_t numel;
     int trainable; /* 0 for buffers and the fixed sincos table */
-} ptm_param_entry;
+} ptmi_param_entry;
 
 /* The shape of a stack of mixer layers: everything mixer.c needs besides the weights. A
  * PatchTSMixer model has one stack, of the config's shape (ptm_model.mixer); TinyTimeMixer's
@@ -78,34 +78,34 @@ typedef struct {
     float norm_eps;
     int self_attn, self_attn_heads;
     float dropout;
-} ptm_mixer_shape;
+} ptmi_mixer_shape;
 
 /* the shape of PatchTSMixer's one stack */
-ptm_mixer_shape ptm_mixer_shape_of(const ptm_config *c);
+ptmi_mixer_shape ptmi_mixer_shape_of(const ptm_config *c);
 
 struct ptm_model {
     ptm_config cfg;
-    ptm_mixer_shape mixer; /* the shape of the mixer layers p.layers */
-    float *arena;          /* all F32 parameters and buffers */
+    ptmi_mixer_shape mixer; /* the shape of the mixer layers p.layers */
+    float *arena;           /* all F32 parameters and buffers */
     size_t arena_floats;
-    float *karena;   /* the 2-D weights transposed, at the same offsets (ptm_model_sync) */
+    float *karena;   /* the 2-D weights transposed, at the same offsets (ptmi_model_sync) */
     int64_t *iarena; /* num_batches_tracked values */
     size_t iarena_count;
-    ptm_params p;
-    ptm_param_entry *table;
+    ptmi_params p;
+    ptmi_param_entry *table;
     int n_table;
 };
 
 /* Build the parameter table and the typed pointers for cfg into a freshly allocated model
  * (weights zeroed). Used by the loader and by training to create a new model. */
-PTM_MUST_USE ptm_status ptm_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err);
+PTM_MUST_USE ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err);
 /* The F32 and I64 element counts a model of cfg would have, after checking that it is
  * supported and not over the size limit (errors name file); nothing is allocated. */
-PTM_MUST_USE ptm_status ptm_model_count(const ptm_config *cfg, const char *file, size_t *floats,
-                                        size_t *ints, ptm_error *err);
+PTM_MUST_USE ptm_status ptmi_model_count(const ptm_config *cfg, const char *file, size_t *floats,
+                                         size_t *ints, ptm_error *err);
 /* Refresh what is derived from the weights (the transposed copies used by the forward
  * kernels); call after changing weights. */
-void ptm_model_sync(ptm_model *m);
+void ptmi_model_sync(ptm_model *m);
 
 typedef struct {
     float *norm;          /* [BCND] norm output */
@@ -117,31 +117,31 @@ typedef struct {
     float *gp;            /* [BCND] gate softmax */
     float *gout;          /* [BCND] patch/feature gate output */
     float *mask1, *mask2; /* MLP dropout masks, NULL in eval mode */
-} ptm_block_cache;
+} ptmi_block_cache;
 
 typedef struct {
-    ptm_block_cache ch, pa, fe;
+    ptmi_block_cache ch, pa, fe;
     float *h1, *h2; /* [BCND] after the channel mixer, after the patch mixer */
     float *q, *k, *v, *att_ctx, *att_out;      /* [BCND] self-attention */
     float *probs, *att_mask;                   /* [B C heads N N] or NULL */
     float *scores;                             /* [N] one row of attention scores (eval mode) */
     float *na_in, *na_out, *na_mean, *na_rstd; /* norm_attn input/output/statistics */
-} ptm_layer_cache;
+} ptmi_layer_cache;
 
 typedef struct {
     int training;    /* dropout active; BatchNorm with batch statistics */
     float dropout;   /* probability */
-    void *rng;       /* ptm_rng * drawing the dropout masks */
+    void *rng;       /* ptmi_rng * drawing the dropout masks */
     int masks_drawn; /* the layers' dropout masks are already drawn (mixer_layer_draw_masks) */
     int inference;   /* no backward follows: layers may skip what only backward reads */
-} ptm_run_mode;
+} ptmi_run_mode;
 
 /* scratch for backward, all [BCND] except hid/pre [BCND ef], dp_row [N] */
 typedef struct {
     float *da, *db, *dc, *dd, *dhid, *dpre, *dz, *dq, *dk, *dv, *dctx, *dp_row;
-} ptm_grad_scratch;
+} ptmi_grad_scratch;
 
-#define PTM_MAX_OUTPUTS (16 + 1024)
+#define PTMI_MAX_OUTPUTS (16 + 1024)
 
 struct ptm_ctx {
     const ptm_model *model;
@@ -161,7 +161,7 @@ struct ptm_ctx {
     float *last;    /* [B, C, N, D] last_hidden_state (after injection for Cls/Reg) */
     /* mixer layer caches: K distinct ones in a training context, else one whose buffers are
      * shared scratch */
-    ptm_layer_cache *lc;
+    ptmi_layer_cache *lc;
     float *s_noise;  /* [N] pretraining mask noise */
     float *s_feat;   /* [B, F] head features */
     float *s_inj;    /* [B, C, N, 2D] injection hidden */
@@ -175,13 +175,13 @@ struct ptm_ctx {
     float *out_mean;     /* distribution mean */
     float *loss;         /* [1] */
     int has_loss;
-    int batch;             /* batch of the last forward */
-    struct ptm_pool *pool; /* worker threads, or NULL */
-    int chunk_rows;        /* eval, common_channel: series (b, c) per pass through the model */
-    int n_scratch;         /* eval mode: scratch sets (lc[0..n_scratch)), one per thread */
+    int batch;              /* batch of the last forward */
+    struct ptmi_pool *pool; /* worker threads, or NULL */
+    int chunk_rows;         /* eval, common_channel: series (b, c) per pass through the model */
+    int n_scratch;          /* eval mode: scratch sets (lc[0..n_scratch)), one per thread */
     /* training contexts (ptm_ctx_create_train): what ptm_backward needs */
     int training;
-    ptm_rng rng;             /* dropout masks */
+    ptmi_rng rng;            /* dropout masks */
     struct ptm_model *grads; /* d loss / d parameters, laid out like the model */
     /* data-parallel training (LayerNorm models): the batch is cut into n_shards fixed parts
      * (a function of the batch only, never of the thread count), each run through the
@@ -190,7 +190,7 @@ struct ptm_ctx {
     int n_shards;
     struct ptm_model **shard_grads;
     float *shard_scores, *shard_dp_row; /* [n_shards, N] per-shard attention scratch */
-    ptm_grad_scratch gs;
+    ptmi_grad_scratch gs;
     float *d_h, *d_h2;          /* [BCND] gradients of hidden states */
     float *head_mask, *head_in; /* head dropout mask and the head's (dropped) input */
     float *raw[3];              /* raw head outputs before the domain map / output range */
@@ -204,8 +204,8 @@ struct ptm_ctx {
     const float *reg_targets;   /* regression targets of the last forward */
     /* output views */
     int n_outputs;
-    ptm_tensor_view outputs[PTM_MAX_OUTPUTS];
-    char out_names[PTM_MAX_OUTPUTS][48];
+    ptm_tensor_view outputs[PTMI_MAX_OUTPUTS];
+    char out_names[PTMI_MAX_OUTPUTS][48];
 };
 
 #endif

@@ -31,8 +31,8 @@ static double dec(float f) {
     return (double)f;
 }
 
-ptm_adamw_params ptm_adamw_defaults(void) {
-    ptm_adamw_params p;
+ptmi_adamw_params ptmi_adamw_defaults(void) {
+    ptmi_adamw_params p;
     p.lr = 1e-3f;
     p.beta1 = 0.9f;
     p.beta2 = 0.999f;
@@ -41,8 +41,8 @@ ptm_adamw_params ptm_adamw_defaults(void) {
     return p;
 }
 
-void ptm_adamw_step(float *param, const float *grad, float *m, float *v, size_t n,
-                    const unsigned char *decay_mask, const ptm_adamw_params *p, int64_t t) {
+void ptmi_adamw_step(float *param, const float *grad, float *m, float *v, size_t n,
+                     const unsigned char *decay_mask, const ptmi_adamw_params *p, int64_t t) {
     if (!param || !grad || !m || !v || !p || n == 0) return;
     if (t < 1) t = 1;
     double lr = dec(p->lr), b1 = dec(p->beta1), b2 = dec(p->beta2), eps = dec(p->eps);
@@ -58,11 +58,11 @@ void ptm_adamw_step(float *param, const float *grad, float *m, float *v, size_t 
     float epsf = (float)eps;
     /* the loop is the kernel table's (src/kernels/adamw_ref.c; the AVX2 kernel does the same
      * operations with FMA instructions, bit-identical) */
-    ptm_kernels()->adamw(param, grad, m, v, n, decay_mask, decay, b1f, one_b1, b2f, one_b2,
-                         neg_step, bc2_sqrt, epsf);
+    ptmi_kernels()->adamw(param, grad, m, v, n, decay_mask, decay, b1f, one_b1, b2f, one_b2,
+                          neg_step, bc2_sqrt, epsf);
 }
 
-double ptm_clip_grad_norm(float *grad, size_t n, double max_norm) {
+double ptmi_clip_grad_norm(float *grad, size_t n, double max_norm) {
     if (!grad) return 0.0;
     double ss = 0.0;
     for (size_t i = 0; i < n; i++) ss += (double)grad[i] * (double)grad[i];
@@ -85,7 +85,7 @@ static double anneal_cos(double start, double end, double pct) {
     return end + (start - end) / 2.0 * cos_out;
 }
 
-float ptm_schedule_lr(const ptm_schedule *s, int64_t step) {
+float ptmi_schedule_lr(const ptmi_schedule *s, int64_t step) {
     if (!s) return 0.0f;
     double base = dec(s->base_lr);
     if (step < 0) step = 0;

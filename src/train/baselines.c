@@ -8,7 +8,7 @@
 
 #include "train/trainer.h"
 
-static void majority_class(const ptm_ts_dataset *tr, const ptm_ts_dataset *te,
+static void majority_class(const ptmi_ts_dataset *tr, const ptmi_ts_dataset *te,
                            ptm_train_summary *s) {
     int major = 0;
     size_t major_n = 0;
@@ -25,7 +25,7 @@ static void majority_class(const ptm_ts_dataset *tr, const ptm_ts_dataset *te,
     s->baseline_accuracy = (double)hit / (double)te->ncases;
 }
 
-static void training_mean(const ptm_ts_dataset *tr, const ptm_ts_dataset *te,
+static void training_mean(const ptmi_ts_dataset *tr, const ptmi_ts_dataset *te,
                           ptm_train_summary *s) {
     double mean = 0.0, se = 0.0, ae = 0.0;
     for (size_t i = 0; i < tr->ncases; i++) mean += (double)tr->targets[i];

@@ -3,7 +3,7 @@
  * into the head) and the resume state in out_dir/last/ (the model, optimizer.safetensors with
  * the AdamW moments and the step, trainer_state.json with the epoch counters), written
  * atomically: each file through a temporary file and a rename, the folder through a staging
- * folder swapped in by renames. ptm_train_load_state reads the resume state back, checking
+ * folder swapped in by renames. ptmi_train_load_state reads the resume state back, checking
  * every value a hostile file could bend.
  */
 #include <dirent.h>
@@ -51,7 +51,7 @@ static ptm_status write_state_files(const char *dir, const ptm_model *m, const f
                        "  \"epoch\": %d,\n  \"step\": %lld\n}\n",
                        st->best_epoch, bv, st->bad_epochs, st->epoch, (long long)step);
     snprintf(path, sizeof path, "%s/trainer_state.json", dir);
-    return ptm_write_file_atomic(path, json, (size_t)len, err);
+    return ptmi_write_file_atomic(path, json, (size_t)len, err);
 }
 
 /* Remove a staging folder of train_checkpoint_save (DIR.tmp or DIR.old): the regular files in it
@@ -80,7 +80,7 @@ static int dir_exists(const char *path) {
 /* The resume state is four files, and a crash between two of them would leave weights of one
  * epoch with the optimiser of another. So they are written into DIR.tmp and swapped in by
  * renames: DIR -> DIR.old, DIR.tmp -> DIR, then DIR.old is removed. At every moment DIR or,
- * when DIR is missing, DIR.old holds one complete state (ptm_train_load_state falls back to
+ * when DIR is missing, DIR.old holds one complete state (ptmi_train_load_state falls back to
  * DIR.old). */
 ptm_status train_checkpoint_save(const char *dir, const ptm_model *m, const float *am,
                                  const float *av, const train_state *st, ptm_error *err) {
@@ -89,22 +89,22 @@ ptm_status train_checkpoint_save(const char *dir, const ptm_model *m, const floa
     snprintf(old, sizeof old, "%s.old", dir);
     /* a crash between the two renames of an earlier save: DIR.old is the complete state */
     if (!dir_exists(dir) && dir_exists(old) && rename(old, dir) != 0)
-        return ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot restore %s: %s", old, strerror(errno));
+        return ptmi_err(err, PTM_ERR_IO, dir, NULL, "cannot restore %s: %s", old, strerror(errno));
     if (remove_state_dir(tmp) != 0 || remove_state_dir(old) != 0)
-        return ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot remove an old %s or %s: %s", tmp, old,
-                       strerror(errno));
+        return ptmi_err(err, PTM_ERR_IO, dir, NULL, "cannot remove an old %s or %s: %s", tmp, old,
+                        strerror(errno));
     ptm_status s = write_state_files(tmp, m, am, av, st, err);
     if (s != PTM_OK) {
         remove_state_dir(tmp);
         return s;
     }
     if (dir_exists(dir) && rename(dir, old) != 0)
-        return ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot rename it to %s: %s", old,
-                       strerror(errno));
+        return ptmi_err(err, PTM_ERR_IO, dir, NULL, "cannot rename it to %s: %s", old,
+                        strerror(errno));
     if (rename(tmp, dir) != 0) {
         int e = errno;
         (void)rename(old, dir); /* if this fails too, the loader finds DIR.old */
-        return ptm_err(err, PTM_ERR_IO, dir, NULL, "cannot rename %s to it: %s", tmp, strerror(e));
+        return ptmi_err(err, PTM_ERR_IO, dir, NULL, "cannot rename %s to it: %s", tmp, strerror(e));
     }
     /* make the renames durable before the old state goes */
     char parent[4200];
@@ -118,9 +118,9 @@ ptm_status train_checkpoint_save(const char *dir, const ptm_model *m, const floa
     return PTM_OK;
 }
 
-ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float *av, int *epoch,
-                                int64_t *step, double *best_val, int *best_epoch, int *bad_epochs,
-                                ptm_error *err) {
+ptm_status ptmi_train_load_state(const char *dir, ptm_model *m, float *am, float *av, int *epoch,
+                                 int64_t *step, double *best_val, int *best_epoch, int *bad_epochs,
+                                 ptm_error *err) {
     /* a crash between the two renames of train_checkpoint_save leaves only DIR.old: use it */
     char old_dir[4200];
     snprintf(old_dir, sizeof old_dir, "%s.old", dir);
@@ -130,13 +130,13 @@ ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float 
     if (s != PTM_OK) return s;
     if (last->arena_floats != m->arena_floats || last->n_table != m->n_table) {
         ptm_model_free(last);
-        return ptm_err(err, PTM_ERR_INPUT, dir, NULL,
-                       "the checkpoint to resume has another architecture than this job");
+        return ptmi_err(err, PTM_ERR_INPUT, dir, NULL,
+                        "the checkpoint to resume has another architecture than this job");
     }
     memcpy(m->arena, last->arena, m->arena_floats * sizeof(float));
     memcpy(m->iarena, last->iarena, m->iarena_count * sizeof(int64_t));
     ptm_model_free(last);
-    ptm_model_sync(m);
+    ptmi_model_sync(m);
     char path[4096];
     snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
     st_file st = {0};
@@ -146,9 +146,9 @@ ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float 
     if (!tm || !tv || !ts || tm->numel != m->arena_floats || tv->numel != m->arena_floats ||
         ts->dtype != ST_I64 || ts->numel != 1 || tm->dtype != ST_F32 || tv->dtype != ST_F32) {
         st_free(&st);
-        return ptm_err(err, PTM_ERR_TENSOR, path, NULL,
-                       "expected adamw.exp_avg and adamw.exp_avg_sq (F32 [%zu]) and step (I64)",
-                       m->arena_floats);
+        return ptmi_err(err, PTM_ERR_TENSOR, path, NULL,
+                        "expected adamw.exp_avg and adamw.exp_avg_sq (F32 [%zu]) and step (I64)",
+                        m->arena_floats);
     }
     memcpy(am, tm->data, m->arena_floats * sizeof(float));
     memcpy(av, tv->data, m->arena_floats * sizeof(float));
@@ -157,18 +157,18 @@ ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float 
     /* hostile or corrupt state must not reach AdamW: moments finite, second moments >= 0 */
     for (size_t i = 0; i < m->arena_floats; i++) {
         if (!isfinite(am[i]) || !isfinite(av[i]) || av[i] < 0.0f)
-            return ptm_err(err, PTM_ERR_TENSOR, path,
-                           isfinite(am[i]) ? "adamw.exp_avg_sq" : "adamw.exp_avg",
-                           "value %zu is %g; expected finite moments (exp_avg_sq >= 0)", i,
-                           (double)(isfinite(am[i]) ? av[i] : am[i]));
+            return ptmi_err(err, PTM_ERR_TENSOR, path,
+                            isfinite(am[i]) ? "adamw.exp_avg_sq" : "adamw.exp_avg",
+                            "value %zu is %g; expected finite moments (exp_avg_sq >= 0)", i,
+                            (double)(isfinite(am[i]) ? av[i] : am[i]));
     }
     if (*step < 0)
-        return ptm_err(err, PTM_ERR_TENSOR, path, "step", "step %lld, expected >= 0",
-                       (long long)*step);
+        return ptmi_err(err, PTM_ERR_TENSOR, path, "step", "step %lld, expected >= 0",
+                        (long long)*step);
     snprintf(path, sizeof path, "%s/trainer_state.json", dir);
     unsigned char *buf = NULL;
     size_t n = 0;
-    if ((s = ptm_read_file(path, 1 << 20, &buf, &n, err)) != PTM_OK) return s;
+    if ((s = ptmi_read_file(path, 1 << 20, &buf, &n, err)) != PTM_OK) return s;
     json_value *root = NULL;
     s = json_parse((const char *)buf, n, path, &root, err);
     free(buf);
@@ -183,9 +183,9 @@ ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float 
         !(ve->number >= 0 && ve->number < INT_MAX) || !(vbe->number >= -1) ||
         !(vbe->number <= ve->number) || !(vbad->number >= 0 && vbad->number <= ve->number + 1)) {
         json_free(root);
-        return ptm_err(err, PTM_ERR_FORMAT, path, NULL,
-                       "expected integers 0 <= epoch, -1 <= best_epoch <= epoch, 0 <= "
-                       "bad_epochs <= epoch + 1 and a number (or null) best_val");
+        return ptmi_err(err, PTM_ERR_FORMAT, path, NULL,
+                        "expected integers 0 <= epoch, -1 <= best_epoch <= epoch, 0 <= "
+                        "bad_epochs <= epoch + 1 and a number (or null) best_val");
     }
     *epoch = (int)ve->number;
     *best_val = vb->type == JSON_NULL ? (double)INFINITY : vb->number;
@@ -198,10 +198,10 @@ ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float 
 ptm_status train_checkpoint_save_best(ptm_model *m, const char *dir, double mean, double sd,
                                       float **backup, ptm_error *err) {
     if (!(sd > 0.0)) return ptm_model_save(m, dir, err);
-    ptm_linear *h = &m->p.head;
+    ptmi_linear *h = &m->p.head;
     size_t nw = (size_t)h->out * (size_t)h->in, nb = (size_t)h->out;
     if (!*backup) *backup = malloc(sizeof(float) * (nw + nb));
-    if (!*backup) return ptm_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
+    if (!*backup) return ptmi_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
     memcpy(*backup, h->w, nw * sizeof(float));
     memcpy(*backup + nw, h->b, nb * sizeof(float));
     for (size_t i = 0; i < nw; i++) h->w[i] = (float)((double)h->w[i] * sd);

@@ -85,7 +85,7 @@ ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_wind
     return PTM_OK;
 }
 
-ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptm_ts_dataset *ts,
+ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_dataset *ts,
                             const size_t *idx, size_t count, train_batch *b, ptm_train_task task,
                             double tmean, double tstd, train_metrics *a, ptm_error *err) {
     memset(a, 0, sizeof *a);
@@ -149,9 +149,9 @@ static ptm_status eval_series(ptm_ctx *ctx, const ptm_config *c, ptm_train_task 
     ptm_status s = train_data_load_series(&d, data_path, columns, c->context_length, H, err);
     if (s != PTM_OK) goto done;
     if (d.C != c->num_input_channels) {
-        s = ptm_err(err, PTM_ERR_INPUT, data_path, "columns",
-                    "%d columns selected, the model expects %d (num_input_channels)", d.C,
-                    c->num_input_channels);
+        s = ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
+                     "%d columns selected, the model expects %d (num_input_channels)", d.C,
+                     c->num_input_channels);
         goto done;
     }
     const ptm_windows *w = &d.test;
@@ -160,8 +160,8 @@ static ptm_status eval_series(ptm_ctx *ctx, const ptm_config *c, ptm_train_task 
     else if (split && strcmp(split, "train") == 0)
         w = &d.train;
     else if (split && strcmp(split, "test") != 0) {
-        s = ptm_err(err, PTM_ERR_ARG, NULL, "split",
-                    "unknown split '%s'; expected train, val or test", split);
+        s = ptmi_err(err, PTM_ERR_ARG, NULL, "split",
+                     "unknown split '%s'; expected train, val or test", split);
         goto done;
     }
     train_metrics a;
@@ -186,30 +186,30 @@ done:
 static ptm_status eval_ts_file(ptm_ctx *ctx, const ptm_config *c, ptm_train_task task,
                                const char *data_path, train_batch *b, ptm_eval_result *res,
                                ptm_error *err) {
-    ptm_ts_dataset ts;
+    ptmi_ts_dataset ts;
     memset(&ts, 0, sizeof ts);
     size_t *idx = NULL;
-    ptm_status s = ptm_ts_load(data_path, c->context_length, &ts, err);
+    ptm_status s = ptmi_ts_load(data_path, c->context_length, &ts, err);
     if (s != PTM_OK) goto done;
     if (ts.nchannels != c->num_input_channels) {
-        s = ptm_err(err, PTM_ERR_INPUT, data_path, NULL,
-                    "%d channels, the model expects %d (num_input_channels)", ts.nchannels,
-                    c->num_input_channels);
+        s = ptmi_err(err, PTM_ERR_INPUT, data_path, NULL,
+                     "%d channels, the model expects %d (num_input_channels)", ts.nchannels,
+                     c->num_input_channels);
         goto done;
     }
     if (task == PTM_TRAIN_CLASSIFY && (!ts.labels || ts.nclasses > c->num_targets)) {
-        s = ptm_err(err, PTM_ERR_INPUT, data_path, "@classLabel",
-                    "expected class labels of at most %d classes", c->num_targets);
+        s = ptmi_err(err, PTM_ERR_INPUT, data_path, "@classLabel",
+                     "expected class labels of at most %d classes", c->num_targets);
         goto done;
     }
     if (task == PTM_TRAIN_REGRESS && !ts.targets) {
-        s = ptm_err(err, PTM_ERR_INPUT, data_path, "@targetLabel", "no regression targets");
+        s = ptmi_err(err, PTM_ERR_INPUT, data_path, "@targetLabel", "no regression targets");
         goto done;
     }
     size_t nc = ts.ncases;
     idx = malloc(sizeof(size_t) * (nc + 1));
     if (!idx) {
-        s = ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        s = ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < nc; i++) idx[i] = i;
@@ -225,14 +225,14 @@ static ptm_status eval_ts_file(ptm_ctx *ctx, const ptm_config *c, ptm_train_task
     }
 done:
     free(idx);
-    ptm_ts_free(&ts);
+    ptmi_ts_free(&ts);
     return s;
 }
 
 ptm_status ptm_eval_file(const char *model_dir, const char *data_path, const char *columns,
                          const char *split, int batch, ptm_eval_result *res, ptm_error *err) {
     if (!res || !model_dir || !data_path)
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "model_dir, data_path and res are required");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "model_dir, data_path and res are required");
     memset(res, 0, sizeof *res);
     ptm_model *m = NULL;
     ptm_ctx *ctx = NULL;
@@ -247,8 +247,8 @@ ptm_status ptm_eval_file(const char *model_dir, const char *data_path, const cha
                           : c->model_class == PTM_CLASS_PRETRAINING  ? PTM_TRAIN_PRETRAIN
                                                                      : PTM_TRAIN_FORECAST;
     if (c->model_class == PTM_CLASS_MODEL) {
-        s = ptm_err(err, PTM_ERR_UNSUPPORTED, model_dir, "architectures",
-                    "PatchTSMixerModel has no head to evaluate");
+        s = ptmi_err(err, PTM_ERR_UNSUPPORTED, model_dir, "architectures",
+                     "PatchTSMixerModel has no head to evaluate");
         goto done;
     }
     ptm_ctx_params cp = ptm_ctx_default_params();

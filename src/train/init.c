@@ -20,7 +20,7 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-void ptm_sincos_table(float *pe, int n, int d) {
+void ptmi_sincos_table(float *pe, int n, int d) {
     /* pe[:, 0::2] = sin(pos * div), pe[:, 1::2] = cos(pos * div),
      * div = exp(arange(0, d, 2) * -(ln(10000) / d)); then centred and divided by 10 std
      * (unbiased std, as torch.std) */
@@ -44,12 +44,12 @@ void ptm_sincos_table(float *pe, int n, int d) {
     for (size_t i = 0; i < cnt; i++) pe[i] = (float)(((double)pe[i] - mean) / (sd * 10.0));
 }
 
-void ptm_model_init_weights(ptm_model *m, uint64_t seed) {
+void ptmi_model_init_weights(ptm_model *m, uint64_t seed) {
     const ptm_config *c = &m->cfg;
-    ptm_rng r;
-    ptm_rng_seed(&r, seed);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, seed);
     for (int i = 0; i < m->n_table; i++) {
-        ptm_param_entry *e = &m->table[i];
+        ptmi_param_entry *e = &m->table[i];
         if (e->i64) {
             *e->i64 = 0;
             continue;
@@ -58,23 +58,23 @@ void ptm_model_init_weights(ptm_model *m, uint64_t seed) {
         size_t n = e->numel;
         if (ends_with(e->name, "position_enc")) {
             if (c->positional_encoding_type == PTM_PE_SINCOS) {
-                ptm_sincos_table(x, (int)e->shape[0], (int)e->shape[1]);
+                ptmi_sincos_table(x, (int)e->shape[0], (int)e->shape[1]);
             } else {
                 double sd = c->post_init ? 0.1 : 1.0;
-                for (size_t k = 0; k < n; k++) x[k] = (float)(sd * ptm_rng_normal(&r));
+                for (size_t k = 0; k < n; k++) x[k] = (float)(sd * ptmi_rng_normal(&r));
             }
         } else if (e->ndim == 2) { /* a Linear weight; its bias is the next entry */
             double fan_in = (double)e->shape[1];
             double bound = 1.0 / sqrt(fan_in);
             for (size_t k = 0; k < n; k++)
-                x[k] = c->post_init ? (float)((double)c->init_std * ptm_rng_normal(&r))
-                                    : (float)((2.0 * ptm_rng_uniform(&r) - 1.0) * bound);
+                x[k] = c->post_init ? (float)((double)c->init_std * ptmi_rng_normal(&r))
+                                    : (float)((2.0 * ptmi_rng_uniform(&r) - 1.0) * bound);
             if (i + 1 < m->n_table && ends_with(m->table[i + 1].name, ".bias") &&
                 m->table[i + 1].ndim == 1) {
-                ptm_param_entry *bias = &m->table[i + 1];
+                ptmi_param_entry *bias = &m->table[i + 1];
                 for (size_t k = 0; k < bias->numel; k++)
                     bias->f32[k] =
-                        c->post_init ? 0.0f : (float)((2.0 * ptm_rng_uniform(&r) - 1.0) * bound);
+                        c->post_init ? 0.0f : (float)((2.0 * ptmi_rng_uniform(&r) - 1.0) * bound);
                 i++;
             }
         } else if (ends_with(e->name, ".weight") || ends_with(e->name, "running_var")) {
@@ -83,5 +83,5 @@ void ptm_model_init_weights(ptm_model *m, uint64_t seed) {
             memset(x, 0, n * sizeof(float)); /* norm biases, running mean */
         }
     }
-    ptm_model_sync(m);
+    ptmi_model_sync(m);
 }

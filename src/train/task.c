@@ -27,10 +27,10 @@ void train_log(const ptm_train_params *p, int progress, const char *fmt, ...) {
 }
 
 void train_shuffle(size_t *idx, size_t n, uint64_t seed) {
-    ptm_rng r;
-    ptm_rng_seed(&r, seed);
+    ptmi_rng r;
+    ptmi_rng_seed(&r, seed);
     for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)ptm_rng_below(&r, i);
+        size_t j = (size_t)ptmi_rng_below(&r, i);
         size_t t = idx[i - 1];
         idx[i - 1] = idx[j];
         idx[j] = t;
@@ -46,13 +46,13 @@ ptm_status train_config_resolve(const ptm_train_params *p, ptm_config *cfg, ptm_
     memset(cfg, 0, sizeof *cfg);
     ptm_status s = PTM_OK;
     if (p->config) {
-        s = ptm_config_copy(cfg, p->config, err);
+        s = ptmi_config_copy(cfg, p->config, err);
     } else if (p->config_path || p->config_json) {
         unsigned char *buf = NULL;
         size_t n = 0;
         const char *text = p->config_json, *name = "config_json";
         if (p->config_path) {
-            if ((s = ptm_read_file(p->config_path, 16 << 20, &buf, &n, err)) != PTM_OK) return s;
+            if ((s = ptmi_read_file(p->config_path, 16 << 20, &buf, &n, err)) != PTM_OK) return s;
             text = (const char *)buf;
             name = p->config_path;
         } else {
@@ -98,8 +98,8 @@ void train_data_free(train_data *d) {
     ptm_windows_free(&d->train);
     ptm_windows_free(&d->val);
     ptm_windows_free(&d->test);
-    ptm_ts_free(&d->ts_train);
-    ptm_ts_free(&d->ts_test);
+    ptmi_ts_free(&d->ts_train);
+    ptmi_ts_free(&d->ts_test);
     free(d->order);
     memset(d, 0, sizeof *d);
 }
@@ -109,10 +109,10 @@ static ptm_status select_columns(train_data *d, const char *path, const char *co
                                  ptm_error *err) {
     int n = 0;
     d->cols = malloc(sizeof(int) * (d->tab.ncols + 1));
-    if (!d->cols) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    if (!d->cols) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
     ptm_status s = ptm_csv_select_columns(&d->tab, columns, path, d->cols, &n, err);
     if (s != PTM_OK) return s;
-    if (n < 1) return ptm_err(err, PTM_ERR_INPUT, path, "columns", "no value columns selected");
+    if (n < 1) return ptmi_err(err, PTM_ERR_INPUT, path, "columns", "no value columns selected");
     d->C = n;
     return PTM_OK;
 }
@@ -124,11 +124,11 @@ ptm_status train_data_load_series(train_data *d, const char *path, const char *c
     if ((s = select_columns(d, path, columns, err)) != PTM_OK) return s;
     d->nrows = d->tab.nrows;
     size_t cells = 0;
-    if (ptm_mul_size(d->nrows, (size_t)d->C, &cells) != 0)
-        return ptm_err(err, PTM_ERR_LIMIT, path, NULL, "too many cells");
+    if (ptmi_mul_size(d->nrows, (size_t)d->C, &cells) != 0)
+        return ptmi_err(err, PTM_ERR_LIMIT, path, NULL, "too many cells");
     d->vals = malloc(sizeof(float) * (cells ? cells : 1));
     d->obs = malloc(sizeof(float) * (cells ? cells : 1));
-    if (!d->vals || !d->obs) return ptm_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    if (!d->vals || !d->obs) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
     for (size_t r = 0; r < d->nrows; r++)
         for (int j = 0; j < d->C; j++) {
             d->vals[r * d->C + j] = d->tab.values[r * d->tab.ncols + (size_t)d->cols[j]];
@@ -161,9 +161,9 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
     ptm_status s = train_data_load_series(d, data_path, p->columns, t->cfg.context_length, H, err);
     if (s != PTM_OK) return s;
     if (p->init_from && d->C != t->cfg.num_input_channels)
-        return ptm_err(err, PTM_ERR_INPUT, data_path, "columns",
-                       "%d columns selected, the checkpoint %s has %d channels", d->C, p->init_from,
-                       t->cfg.num_input_channels);
+        return ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
+                        "%d columns selected, the checkpoint %s has %d channels", d->C,
+                        p->init_from, t->cfg.num_input_channels);
     t->cfg.num_input_channels = d->C;
     train_log(p, 0, "data: %s, %zu rows x %d channels; windows train %zu, val %zu, test %zu",
               data_path, d->nrows, d->C, d->train.count, d->val.count, d->test.count);
@@ -176,23 +176,23 @@ static ptm_status load_task_cases(train_task *t, const char *data_path, const pt
                                   ptm_error *err) {
     train_data *d = &t->d;
     int L = t->cfg.context_length;
-    ptm_status s = ptm_ts_load(data_path, L, &d->ts_train, err);
+    ptm_status s = ptmi_ts_load(data_path, L, &d->ts_train, err);
     if (s != PTM_OK) return s;
     if (p->test_path &&
-        (s = ptm_ts_load_with_classes(p->test_path, L, &d->ts_train, &d->ts_test, err)) != PTM_OK)
+        (s = ptmi_ts_load_with_classes(p->test_path, L, &d->ts_train, &d->ts_test, err)) != PTM_OK)
         return s;
     if (t->task == PTM_TRAIN_CLASSIFY && !d->ts_train.labels)
-        return ptm_err(err, PTM_ERR_INPUT, data_path, "@classLabel",
-                       "no class labels: not a classification file");
+        return ptmi_err(err, PTM_ERR_INPUT, data_path, "@classLabel",
+                        "no class labels: not a classification file");
     if (t->task == PTM_TRAIN_REGRESS && !d->ts_train.targets)
-        return ptm_err(err, PTM_ERR_INPUT, data_path, "@targetLabel",
-                       "no regression targets: not a regression file");
+        return ptmi_err(err, PTM_ERR_INPUT, data_path, "@targetLabel",
+                        "no regression targets: not a regression file");
     t->cfg.num_input_channels = d->ts_train.nchannels;
     if (t->task == PTM_TRAIN_CLASSIFY) t->cfg.num_targets = d->ts_train.nclasses;
     if (t->task == PTM_TRAIN_REGRESS) t->cfg.num_targets = 1;
     size_t nc = d->ts_train.ncases;
     d->order = malloc(sizeof(size_t) * (nc + 1));
-    if (!d->order) return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    if (!d->order) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     for (size_t i = 0; i < nc; i++) d->order[i] = i;
     train_shuffle(d->order, nc, p->seed ^ 0x5bd1e995ULL);
     d->n_val_cases = nc >= 10 ? nc / 5 : 0;
@@ -241,7 +241,7 @@ ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_pat
     else
         s = load_task_cases(t, data_path, p, err);
     if (s != PTM_OK) return s;
-    if ((s = ptm_config_finish(&t->cfg, "training config", err)) != PTM_OK) return s;
+    if ((s = ptmi_config_finish(&t->cfg, "training config", err)) != PTM_OK) return s;
     standardise_targets(t, p);
     return PTM_OK;
 }
@@ -265,7 +265,7 @@ ptm_status train_batch_alloc(train_batch *b, int cap, const ptm_config *c, ptm_e
     b->tgt = malloc(sizeof(float) * (size_t)cap * T);
     b->labels = malloc(sizeof(int64_t) * (size_t)cap);
     if (!b->past || !b->pobs || !b->fut || !b->tgt || !b->labels)
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory for a batch of %d", cap);
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory for a batch of %d", cap);
     return PTM_OK;
 }
 
@@ -278,7 +278,7 @@ void train_batch_free(train_batch *b) {
     memset(b, 0, sizeof *b);
 }
 
-void train_batch_cases(train_batch *b, const ptm_ts_dataset *ts, const size_t *idx, size_t n,
+void train_batch_cases(train_batch *b, const ptmi_ts_dataset *ts, const size_t *idx, size_t n,
                        ptm_train_task task, double tmean, double tstd) {
     size_t per = (size_t)ts->length * (size_t)ts->nchannels;
     for (size_t i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 /* trainer.c - the training loop behind ptm_train_csv (patchtsmixer.h), in named pieces:
  *
  *   train_step    forward (train mode) -> backward -> [freeze] -> clip -> lr = schedule(step)
- *                 -> AdamW -> ptm_model_sync
+ *                 -> AdamW -> ptmi_model_sync
  *   train_epoch   one shuffled pass over the training windows or cases
  *   validate      the validation loss (eval mode)
  *   end_epoch     best checkpoint, resume state, early stopping
@@ -57,8 +57,8 @@ typedef struct {
     float *fold_backup;           /* scratch of train_checkpoint_save_best */
     size_t n_train;               /* training windows or cases */
     int64_t steps_per_epoch;
-    ptm_schedule sched;
-    ptm_adamw_params ap;
+    ptmi_schedule sched;
+    ptmi_adamw_params ap;
     train_state st;
     char last_dir[4096];
     double train_time, samples_done; /* throughput */
@@ -109,10 +109,10 @@ static int is_backbone_field_equal(const ptm_config *a, const ptm_config *b) {
 static int copy_backbone(ptm_model *m, const ptm_model *from) {
     int copied = 0;
     for (int i = 0; i < m->n_table; i++) {
-        ptm_param_entry *e = &m->table[i];
+        ptmi_param_entry *e = &m->table[i];
         if (strncmp(e->name, "model.", 6) != 0) continue;
         for (int j = 0; j < from->n_table; j++) {
-            const ptm_param_entry *f = &from->table[j];
+            const ptmi_param_entry *f = &from->table[j];
             const char *fn = strncmp(f->name, "model.", 6) == 0 ? f->name + 6 : f->name;
             if (strcmp(fn, e->name + 6) != 0 || f->numel != e->numel) continue;
             if (e->f32 && f->f32) memcpy(e->f32, f->f32, e->numel * sizeof(float));
@@ -121,7 +121,7 @@ static int copy_backbone(ptm_model *m, const ptm_model *from) {
             break;
         }
     }
-    ptm_model_sync(m);
+    ptmi_model_sync(m);
     return copied;
 }
 
@@ -132,7 +132,7 @@ static void make_masks(const ptm_model *m, int freeze_backbone, unsigned char *t
     memset(train_mask, 0, m->arena_floats);
     memset(decay_mask, 0, m->arena_floats);
     for (int i = 0; i < m->n_table; i++) {
-        const ptm_param_entry *e = &m->table[i];
+        const ptmi_param_entry *e = &m->table[i];
         if (!e->f32 || !e->trainable) continue;
         if (freeze_backbone && strncmp(e->name, "model.", 6) == 0) continue;
         size_t off = (size_t)(e->f32 - m->arena);
@@ -145,13 +145,13 @@ static void make_masks(const ptm_model *m, int freeze_backbone, unsigned char *t
 /* the model: initial weights from the seed, the backbone of init_from */
 static ptm_status setup_model(trainer *tr, ptm_error *err) {
     const ptm_train_params *p = tr->p;
-    ptm_status s = ptm_model_build(&tr->t.cfg, &tr->m, err);
+    ptm_status s = ptmi_model_build(&tr->t.cfg, &tr->m, err);
     if (s != PTM_OK) return s;
-    ptm_model_init_weights(tr->m, p->seed);
+    ptmi_model_init_weights(tr->m, p->seed);
     if (tr->t.pre) {
         if (!is_backbone_field_equal(&tr->m->cfg, &tr->t.pre->cfg))
-            return ptm_err(err, PTM_ERR_INPUT, p->init_from, NULL,
-                           "the checkpoint's backbone differs from the job's");
+            return ptmi_err(err, PTM_ERR_INPUT, p->init_from, NULL,
+                            "the checkpoint's backbone differs from the job's");
         int copied = copy_backbone(tr->m, tr->t.pre);
         train_log(p, 0, "init: %d backbone tensors from %s%s", copied, p->init_from,
                   p->freeze_backbone ? " (frozen)" : "");
@@ -181,7 +181,7 @@ static ptm_status setup_optimizer(trainer *tr, ptm_error *err) {
     tr->tmask = malloc(np);
     tr->dmask = malloc(np);
     if (!tr->am || !tr->av || !tr->tmask || !tr->dmask)
-        return ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     make_masks(tr->m, p->freeze_backbone, tr->tmask, tr->dmask);
 
     tr->n_train = is_series(tr->t.task) ? tr->t.d.train.count : tr->t.d.n_train_cases;
@@ -198,7 +198,7 @@ static ptm_status setup_optimizer(trainer *tr, ptm_error *err) {
     tr->sched.pct_start = 0.3f;
     tr->sched.div_factor = 25.0f;
     tr->sched.final_div_factor = 1e4f;
-    tr->ap = ptm_adamw_defaults();
+    tr->ap = ptmi_adamw_defaults();
     tr->ap.weight_decay = p->weight_decay;
     return PTM_OK;
 }
@@ -230,10 +230,10 @@ static ptm_status train_step(trainer *tr, int n, double *loss, ptm_error *err) {
     float *g = tr->tctx->grads->arena;
     for (size_t i = 0; i < np; i++)
         if (!tr->tmask[i]) g[i] = 0.0f;
-    if (p->clip_norm > 0.0f) ptm_clip_grad_norm(g, np, (double)p->clip_norm);
-    tr->ap.lr = ptm_schedule_lr(&tr->sched, step);
-    ptm_adamw_step(tr->m->arena, g, tr->am, tr->av, np, tr->dmask, &tr->ap, step + 1);
-    ptm_model_sync(tr->m);
+    if (p->clip_norm > 0.0f) ptmi_clip_grad_norm(g, np, (double)p->clip_norm);
+    tr->ap.lr = ptmi_schedule_lr(&tr->sched, step);
+    ptmi_adamw_step(tr->m->arena, g, tr->am, tr->av, np, tr->dmask, &tr->ap, step + 1);
+    ptmi_model_sync(tr->m);
     tr->st.step = step + 1;
     return PTM_OK;
 }
@@ -366,7 +366,7 @@ static ptm_status test_best(trainer *tr, ptm_train_summary *res, ptm_error *err)
     } else if (t->d.ts_test.ncases > 0) {
         idx = malloc(sizeof(size_t) * t->d.ts_test.ncases);
         if (!idx) {
-            s = ptm_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+            s = ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
             goto done;
         }
         for (size_t i = 0; i < t->d.ts_test.ncases; i++) idx[i] = i;
@@ -406,8 +406,8 @@ static ptm_status start_run(trainer *tr, int *start_epoch, ptm_error *err) {
     snprintf(tr->last_dir, sizeof tr->last_dir, "%s/last", tr->out_dir);
     if (p->resume) {
         int ep = 0;
-        ptm_status s = ptm_train_load_state(tr->last_dir, tr->m, tr->am, tr->av, &ep, &st->step,
-                                            &st->best_val, &st->best_epoch, &st->bad_epochs, err);
+        ptm_status s = ptmi_train_load_state(tr->last_dir, tr->m, tr->am, tr->av, &ep, &st->step,
+                                             &st->best_val, &st->best_epoch, &st->bad_epochs, err);
         if (s != PTM_OK) return s;
         *start_epoch = ep + 1;
         train_log(p, 0, "resume: after epoch %d (step %lld, best val %.6g at epoch %d)", ep + 1,
@@ -422,7 +422,7 @@ static ptm_status start_run(trainer *tr, int *start_epoch, ptm_error *err) {
               : p->schedule == PTM_LR_COSINE ? "warm-up + cosine"
                                              : "constant",
               (double)p->weight_decay, (double)p->clip_norm, (unsigned long long)p->seed,
-              p->num_threads, p->num_threads == 1 ? "" : "s", ptm_kernels_name());
+              p->num_threads, p->num_threads == 1 ? "" : "s", ptmi_kernels_name());
     return PTM_OK;
 }
 
@@ -466,18 +466,18 @@ ptm_status ptm_train_csv(const char *data_path, const char *out_dir, const ptm_t
                          ptm_train_summary *summary, ptm_error *err) {
     if (summary) memset(summary, 0, sizeof *summary);
     if (!data_path || !out_dir || !params)
-        return ptm_err(err, PTM_ERR_ARG, NULL, NULL, "data_path, out_dir and params are required");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "data_path, out_dir and params are required");
     if ((int)params->task < 0 || (int)params->task > 3)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "task", "unknown task %d", (int)params->task);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "task", "unknown task %d", (int)params->task);
     if ((int)params->schedule < 0 || (int)params->schedule > 2)
-        return ptm_err(err, PTM_ERR_ARG, NULL, "schedule", "unknown schedule %d",
-                       (int)params->schedule);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "schedule", "unknown schedule %d",
+                        (int)params->schedule);
     ptm_config cfg;
     ptm_status s = train_config_resolve(params, &cfg, err);
     if (s != PTM_OK) return s;
     if (params->batch_size < 1 || params->epochs < 1) {
         ptm_config_free(&cfg);
-        return ptm_err(err, PTM_ERR_ARG, NULL, "batch_size", "batch size and epochs must be >= 1");
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "batch_size", "batch size and epochs must be >= 1");
     }
     trainer tr;
     memset(&tr, 0, sizeof tr);

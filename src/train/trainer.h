@@ -18,8 +18,8 @@
  *   out_dir/last/ (+ optimizer.safetensors, trainer_state.json)  where resume continues
  * Same seed, data and thread count give bit-identical checkpoints.
  */
-#ifndef PTM_TRAINER_H
-#define PTM_TRAINER_H
+#ifndef PTMI_TRAINER_H
+#define PTMI_TRAINER_H
 
 #include "model/model.h"
 #include "train/adamw.h"
@@ -39,7 +39,7 @@ typedef struct {
     ptm_split split;
     ptm_std_scaler sc;
     ptm_windows train, val, test;
-    ptm_ts_dataset ts_train, ts_test;
+    ptmi_ts_dataset ts_train, ts_test;
     size_t *order;                     /* ts: shuffled case order */
     size_t n_train_cases, n_val_cases; /* ts: split of the training file into train / val */
 } train_data;
@@ -54,8 +54,8 @@ typedef struct {
 } train_task;
 
 /* log callback of p with a printf line (nothing when p->log is NULL) */
-void train_log(const ptm_train_params *p, int progress, const char *fmt, ...) PTM_PRINTF(3, 4);
-/* Fisher-Yates over idx[0..n) with a ptm_rng seeded by seed */
+void train_log(const ptm_train_params *p, int progress, const char *fmt, ...) PTMI_PRINTF(3, 4);
+/* Fisher-Yates over idx[0..n) with a ptmi_rng seeded by seed */
 void train_shuffle(size_t *idx, size_t n, uint64_t seed);
 /* the architecture of p (p->config, else config_path, else config_json, else the defaults)
  * with the model class of p->task; *cfg owns its lists (ptm_config_free) */
@@ -84,7 +84,7 @@ PTM_MUST_USE ptm_status train_batch_alloc(train_batch *b, int cap, const ptm_con
 void train_batch_free(train_batch *b);
 /* .ts cases idx[0..n) into the batch; regression targets are standardised with tmean / tstd
  * (tstd 0 = raw targets) */
-void train_batch_cases(train_batch *b, const ptm_ts_dataset *ts, const size_t *idx, size_t n,
+void train_batch_cases(train_batch *b, const ptmi_ts_dataset *ts, const size_t *idx, size_t n,
                        ptm_train_task task, double tmean, double tstd);
 
 /* ------------------------------------------------------------------ evaluation (eval.c) */
@@ -101,7 +101,7 @@ PTM_MUST_USE ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, c
                                            ptm_error *err);
 /* the cases idx[0..count) of ts into *a (zeroed first); targets as train_batch_cases */
 PTM_MUST_USE ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c,
-                                         const ptm_ts_dataset *ts, const size_t *idx, size_t count,
+                                         const ptmi_ts_dataset *ts, const size_t *idx, size_t count,
                                          train_batch *b, ptm_train_task task, double tmean,
                                          double tstd, train_metrics *a, ptm_error *err);
 
@@ -136,13 +136,13 @@ PTM_MUST_USE ptm_status train_checkpoint_save_best(ptm_model *m, const char *dir
  * copied into m, the AdamW moments (optimizer.safetensors, F32 [m->arena_floats] each) into am
  * and av, the counters from trainer_state.json. Hostile files give PTM_ERR_FORMAT / TENSOR /
  * INPUT / IO; m, am and av may be partly overwritten then. */
-PTM_MUST_USE ptm_status ptm_train_load_state(const char *dir, ptm_model *m, float *am, float *av,
-                                             int *epoch, int64_t *step, double *best_val,
-                                             int *best_epoch, int *bad_epochs, ptm_error *err);
+PTM_MUST_USE ptm_status ptmi_train_load_state(const char *dir, ptm_model *m, float *am, float *av,
+                                              int *epoch, int64_t *step, double *best_val,
+                                              int *best_epoch, int *bad_epochs, ptm_error *err);
 
 /* ------------------------------------------------------------------ init.c */
 
-void ptm_model_init_weights(ptm_model *m, uint64_t seed);
-void ptm_sincos_table(float *pe, int n, int d);
+void ptmi_model_init_weights(ptm_model *m, uint64_t seed);
+void ptmi_sincos_table(float *pe, int n, int d);
 
 #endif

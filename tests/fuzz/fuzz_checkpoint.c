@@ -2,7 +2,7 @@
  *
  * The input is a training `last/` folder in one piece: config.json, model.safetensors,
  * optimizer.safetensors and trainer_state.json joined by FUZZ_SEP (see fuzz_common.h). The
- * four files are written to a temporary folder and loaded with ptm_train_load_state into a
+ * four files are written to a temporary folder and loaded with ptmi_train_load_state into a
  * model of a fixed small architecture (the seed corpus's: Prediction, context 16, patch 4,
  * d_model 4, one BatchNorm layer, 2 channels, horizon 4), as `train --resume` does.
  *
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ptm_config c;
         if (ptm_config_parse(ckpt_config, strlen(ckpt_config), "fixed", -1, &c, &err) != PTM_OK)
             abort();
-        if (ptm_model_build(&c, &m, &err) != PTM_OK) abort();
+        if (ptmi_model_build(&c, &m, &err) != PTM_OK) abort();
         ptm_config_free(&c);
         am = calloc(m->arena_floats, sizeof(float));
         av = calloc(m->arena_floats, sizeof(float));
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int64_t step = 0;
     double best_val = 0.0;
     ptm_status s =
-        ptm_train_load_state(dir, m, am, av, &epoch, &step, &best_val, &best_epoch, &bad, &err);
+        ptmi_train_load_state(dir, m, am, av, &epoch, &step, &best_val, &best_epoch, &bad, &err);
     fuzz_note("checkpoint", s, s ? err.file : NULL, s ? err.field : NULL, s ? err.text : NULL);
     if (s != PTM_OK && err.code != s) abort();
     if (s == PTM_OK) {

@@ -7,8 +7,8 @@
  * Targets that need files (the model directory, the .ts reader) split the input into parts at
  * FUZZ_SEP and write them into a private temporary directory, created once per process.
  */
-#ifndef PTM_FUZZ_COMMON_H
-#define PTM_FUZZ_COMMON_H
+#ifndef PTMI_FUZZ_COMMON_H
+#define PTMI_FUZZ_COMMON_H
 
 #include <stddef.h>
 #include <stdint.h>

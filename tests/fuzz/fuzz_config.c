@@ -1,7 +1,7 @@
 /* fuzz_config.c - fuzz target of the config.json reader (ptm_config_parse) and writer.
  *
  * The input is a config.json. A config the reader accepts is written back with
- * ptm_config_write_json and read again: that must succeed and write the same text (else
+ * ptmi_config_write_json and read again: that must succeed and write the same text (else
  * abort: a finding).
  *
  *     make fuzz && build/fuzz/fuzz_config tests/fuzz/corpus/config
@@ -26,11 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     char *text = NULL, *text2 = NULL;
     size_t len = 0, len2 = 0;
-    if (ptm_config_write_json(&c, &text, &len, &err) != PTM_OK) abort();
+    if (ptmi_config_write_json(&c, &text, &len, &err) != PTM_OK) abort();
     if (ptm_config_parse(text, len, "rewritten", -1, &c2, &err) != PTM_OK) abort();
-    if (ptm_config_write_json(&c2, &text2, &len2, &err) != PTM_OK) abort();
+    if (ptmi_config_write_json(&c2, &text2, &len2, &err) != PTM_OK) abort();
     if (len != len2 || memcmp(text, text2, len) != 0) abort();
-    if (ptm_config_copy(&c3, &c2, &err) != PTM_OK) abort();
+    if (ptmi_config_copy(&c3, &c2, &err) != PTM_OK) abort();
     ptm_config_free(&c3);
     free(text);
     free(text2);

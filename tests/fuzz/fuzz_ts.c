@@ -1,4 +1,4 @@
-/* fuzz_ts.c - fuzz target of the UEA / Monash TSER .ts reader (ptm_ts_load).
+/* fuzz_ts.c - fuzz target of the UEA / Monash TSER .ts reader (ptmi_ts_load).
  *
  * The input is a .ts file, written to a temporary file and read with the longest series as
  * the length; then read again as a "test" file against the first one's classes with a fixed
@@ -16,7 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void ts_walk(const ptm_ts_dataset *d) {
+static void ts_walk(const ptmi_ts_dataset *d) {
     size_t cells = d->ncases * (size_t)d->length * (size_t)d->nchannels;
     volatile double sum = 0.0;
     for (size_t i = 0; i < cells; i++) {
@@ -37,18 +37,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!dir || fuzz_write(dir, "fuzz.ts", data, size) != 0) return 0;
     char path[512];
     snprintf(path, sizeof path, "%s/fuzz.ts", dir);
-    ptm_ts_dataset tr, te;
+    ptmi_ts_dataset tr, te;
     ptm_error err;
-    if (ptm_ts_load(path, 0, &tr, &err) != PTM_OK) {
+    if (ptmi_ts_load(path, 0, &tr, &err) != PTM_OK) {
         fuzz_note("ts", err.code, err.file, err.field, err.text);
         if (err.code == PTM_OK) abort();
         return 0;
     }
     ts_walk(&tr);
-    if (ptm_ts_load_with_classes(path, 7, &tr, &te, &err) != PTM_OK) abort();
+    if (ptmi_ts_load_with_classes(path, 7, &tr, &te, &err) != PTM_OK) abort();
     if (te.ncases != tr.ncases || te.length != 7 || te.nclasses != tr.nclasses) abort();
     ts_walk(&te);
-    ptm_ts_free(&te);
-    ptm_ts_free(&tr);
+    ptmi_ts_free(&te);
+    ptmi_ts_free(&tr);
     return 0;
 }
