@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/strbuf.h"
 #include "io/json.h"
 #include "io/safetensors.h"
 
@@ -17,67 +18,23 @@ static void put_le64(unsigned char *b, uint64_t v) {
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
 }
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} strbuf;
-
-static void sb_add(strbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    size_t need;
-    if (ptmi_add_size(b->len, n, &need) || ptmi_add_size(need, 1, &need)) {
-        b->oom = 1;
-        return;
-    }
-    if (need > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < need) {
-            if (ptmi_mul_size(cap, 2, &cap)) {
-                b->oom = 1;
-                return;
-            }
-        }
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(strbuf *b, const char *s) {
-    sb_add(b, s, strlen(s));
-}
-
-static void sb_u64(strbuf *b, uint64_t v) {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    sb_add(b, tmp, (size_t)n);
-}
-
 /* A JSON string literal for s (valid UTF-8, checked by the caller). */
-static void sb_json_string(strbuf *b, const char *s) {
-    sb_add(b, "\"", 1);
+static void sb_json_string(ptmi_strbuf *b, const char *s) {
+    ptmi_sb_addn(b, "\"", 1);
     for (const char *c = s; *c; c++) {
         unsigned char u = (unsigned char)*c;
         if (u == '"' || u == '\\') {
             char e[2] = {'\\', (char)u};
-            sb_add(b, e, 2);
+            ptmi_sb_addn(b, e, 2);
         } else if (u < 0x20) {
             char e[8];
             snprintf(e, sizeof e, "\\u%04x", (unsigned)u);
-            sb_add(b, e, 6);
+            ptmi_sb_addn(b, e, 6);
         } else {
-            sb_add(b, c, 1);
+            ptmi_sb_addn(b, c, 1);
         }
     }
-    sb_add(b, "\"", 1);
+    ptmi_sb_addn(b, "\"", 1);
 }
 
 static int cmp_name_ptr(const void *a, const void *b) {
@@ -162,29 +119,29 @@ static int write_le(FILE *fp, const void *data, size_t nbytes, size_t elem_size)
 /* Header JSON with the offsets of the tensors laid out back to back, padded with spaces so that
  * the data starts at a multiple of 8 bytes. On failure h is freed. */
 static ptm_status build_header(const char *path, const st_write_entry *entries, size_t n,
-                               const size_t *sizes, strbuf *h, ptm_error *err) {
-    sb_str(h, "{\"__metadata__\":{\"format\":\"pt\"}");
+                               const size_t *sizes, ptmi_strbuf *h, ptm_error *err) {
+    ptmi_sb_add(h, "{\"__metadata__\":{\"format\":\"pt\"}");
     uint64_t offset = 0;
     for (size_t i = 0; i < n; i++) {
         const st_write_entry *e = &entries[i];
-        sb_str(h, ",");
+        ptmi_sb_add(h, ",");
         sb_json_string(h, e->name);
-        sb_str(h, e->dtype == ST_F32 ? ":{\"dtype\":\"F32\",\"shape\":["
-                                     : ":{\"dtype\":\"I64\",\"shape\":[");
+        ptmi_sb_add(h, e->dtype == ST_F32 ? ":{\"dtype\":\"F32\",\"shape\":["
+                                          : ":{\"dtype\":\"I64\",\"shape\":[");
         for (int d = 0; d < e->ndim; d++) {
-            if (d) sb_str(h, ",");
-            sb_u64(h, (uint64_t)e->shape[d]);
+            if (d) ptmi_sb_add(h, ",");
+            ptmi_sb_u64(h, (uint64_t)e->shape[d]);
         }
-        sb_str(h, "],\"data_offsets\":[");
-        sb_u64(h, offset);
-        sb_str(h, ",");
+        ptmi_sb_add(h, "],\"data_offsets\":[");
+        ptmi_sb_u64(h, offset);
+        ptmi_sb_add(h, ",");
         if ((uint64_t)sizes[i] > UINT64_MAX - offset) h->oom = 1;
         offset += sizes[i];
-        sb_u64(h, offset);
-        sb_str(h, "]}");
+        ptmi_sb_u64(h, offset);
+        ptmi_sb_add(h, "]}");
     }
-    sb_str(h, "}");
-    while (!h->oom && (8 + h->len) % 8 != 0) sb_str(h, " ");
+    ptmi_sb_add(h, "}");
+    while (!h->oom && (8 + h->len) % 8 != 0) ptmi_sb_add(h, " ");
     if (h->oom) {
         free(h->p);
         return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory for the header");
@@ -284,7 +241,7 @@ ptm_status st_write(const char *path, const st_write_entry *entries, size_t n, p
     if (!entries && n) return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_write: entries is NULL");
     size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
     if (!sizes) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
-    strbuf h = {0};
+    ptmi_strbuf h = {0};
     ptm_status st = check_entries(path, entries, n, sizes, err);
     if (st == PTM_OK) st = build_header(path, entries, n, sizes, &h, err);
     free(sizes);

@@ -19,49 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/strbuf.h"
 #include "io/safetensors.h"
-
-/* ---------------------------------------------------------------- growing text buffer */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_addn(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (n + 1 > b->cap - b->len || !b->p) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap - b->len < n + 1) {
-            if (cap > SIZE_MAX / 2) {
-                b->oom = 1;
-                return;
-            }
-            cap *= 2;
-        }
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_add(sbuf *b, const char *s) {
-    sb_addn(b, s, strlen(s));
-}
-
-static void sb_int(sbuf *b, long long v) {
-    char t[32];
-    snprintf(t, sizeof t, "%lld", v);
-    sb_add(b, t);
-}
 
 /* ---------------------------------------------------------------- Python float repr */
 
@@ -135,43 +94,43 @@ static int py_repr(double v, int as_float, char *out, size_t out_size) {
 /* ---------------------------------------------------------------- config.json */
 
 typedef struct {
-    sbuf b;
+    ptmi_strbuf b;
     int first;
     ptm_status status;
     ptm_error *err;
 } jw;
 
 static void key(jw *w, const char *k) {
-    sb_add(&w->b, w->first ? "\n  \"" : ",\n  \"");
+    ptmi_sb_add(&w->b, w->first ? "\n  \"" : ",\n  \"");
     w->first = 0;
-    sb_add(&w->b, k);
-    sb_add(&w->b, "\": ");
+    ptmi_sb_add(&w->b, k);
+    ptmi_sb_add(&w->b, "\": ");
 }
 
 static void put_str(jw *w, const char *k, const char *v) {
     key(w, k);
     if (!v) {
-        sb_add(&w->b, "null");
+        ptmi_sb_add(&w->b, "null");
         return;
     }
-    sb_add(&w->b, "\"");
-    sb_add(&w->b, v);
-    sb_add(&w->b, "\"");
+    ptmi_sb_add(&w->b, "\"");
+    ptmi_sb_add(&w->b, v);
+    ptmi_sb_add(&w->b, "\"");
 }
 
 static void put_int(jw *w, const char *k, long long v) {
     key(w, k);
-    sb_int(&w->b, v);
+    ptmi_sb_int(&w->b, v);
 }
 
 static void put_bool(jw *w, const char *k, int v) {
     key(w, k);
-    sb_add(&w->b, v ? "true" : "false");
+    ptmi_sb_add(&w->b, v ? "true" : "false");
 }
 
 static void put_null(jw *w, const char *k) {
     key(w, k);
-    sb_add(&w->b, "null");
+    ptmi_sb_add(&w->b, "null");
 }
 
 static void put_num(jw *w, const char *k, double v, int as_float) {
@@ -183,22 +142,22 @@ static void put_num(jw *w, const char *k, double v, int as_float) {
                                  "value is not finite; JSON has no NaN or Infinity");
         return;
     }
-    sb_add(&w->b, t);
+    ptmi_sb_add(&w->b, t);
 }
 
 /* a list as json.dumps(indent=2) writes it one level down: items on lines of their own */
 static void put_int_list(jw *w, const char *k, const int *v, int n) {
     key(w, k);
     if (n <= 0) {
-        sb_add(&w->b, "[]");
+        ptmi_sb_add(&w->b, "[]");
         return;
     }
-    sb_add(&w->b, "[");
+    ptmi_sb_add(&w->b, "[");
     for (int i = 0; i < n; i++) {
-        sb_add(&w->b, i ? ",\n    " : "\n    ");
-        sb_int(&w->b, v[i]);
+        ptmi_sb_add(&w->b, i ? ",\n    " : "\n    ");
+        ptmi_sb_int(&w->b, v[i]);
     }
-    sb_add(&w->b, "\n  ]");
+    ptmi_sb_add(&w->b, "\n  ]");
 }
 
 /* name of enum value v among names[0..n), or an error naming the key */
@@ -225,7 +184,7 @@ ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *
     static const char *const scalings[] = {NULL, "std", "mean"};
 
     jw w = {{NULL, 0, 0, 0}, 1, PTM_OK, err};
-    sb_add(&w.b, "{");
+    ptmi_sb_add(&w.b, "{");
     /* keys in sorted order, as json.dumps(sort_keys=True) */
     {
         key(&w, "architectures");
@@ -233,9 +192,9 @@ ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *
         if (strcmp(cls, "?") == 0 && w.status == PTM_OK)
             w.status = ptmi_err(err, PTM_ERR_CONFIG, NULL, "architectures", "invalid class %d",
                                 (int)c->model_class);
-        sb_add(&w.b, "[\n    \"");
-        sb_add(&w.b, cls);
-        sb_add(&w.b, "\"\n  ]");
+        ptmi_sb_add(&w.b, "[\n    \"");
+        ptmi_sb_add(&w.b, cls);
+        ptmi_sb_add(&w.b, "\"\n  ]");
     }
     put_bool(&w, "channel_consistent_masking", c->channel_consistent_masking);
     put_int(&w, "context_length", c->context_length);
@@ -283,11 +242,11 @@ ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *
                 w.status =
                     ptmi_err(err, PTM_ERR_CONFIG, NULL, "output_range", "values must be finite");
         } else {
-            sb_add(&w.b, "[\n    ");
-            sb_add(&w.b, lo);
-            sb_add(&w.b, ",\n    ");
-            sb_add(&w.b, hi);
-            sb_add(&w.b, "\n  ]");
+            ptmi_sb_add(&w.b, "[\n    ");
+            ptmi_sb_add(&w.b, lo);
+            ptmi_sb_add(&w.b, ",\n    ");
+            ptmi_sb_add(&w.b, hi);
+            ptmi_sb_add(&w.b, "\n  ]");
         }
     } else {
         put_null(&w, "output_range");
@@ -315,7 +274,7 @@ ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *
     else
         put_null(&w, "unmasked_channel_indices");
     put_bool(&w, "use_positional_encoding", c->use_positional_encoding);
-    sb_add(&w.b, "\n}\n");
+    ptmi_sb_add(&w.b, "\n}\n");
 
     if (w.status == PTM_OK && w.b.oom)
         w.status = ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory writing config.json");
