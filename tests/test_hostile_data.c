@@ -6,7 +6,7 @@
  *
  *     build/test_hostile_data       prints "test_hostile_data: N passed, M failed"
  *
- * More CSV and .ts cases live in test_csv.c and the .ts tests; the fixture is in hostile.h.
+ * More CSV and .ts cases live in test_csv.c and test_data_ts.c; the fixture is in hostile.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
