@@ -9,8 +9,8 @@
  *
  * The base checkpoint and the safetensors writer that breaks it are in hostile.h. The other
  * hostile inputs: test_hostile_data.c (CSV, .ts), test_hostile_resume.c (--resume state,
- * resource limits); more in test_io.c (JSON, safetensors), test_csv.c, test_data_ts.c (.ts) and
- * test_model.c; the fuzzers in tests/fuzz/ cover the rest.
+ * resource limits); more in test_io_json.c, test_io_safetensors.c, test_csv.c, test_data_ts.c (.ts)
+ * and test_model.c; the fuzzers in tests/fuzz/ cover the rest.
  */
 #include <math.h>
 #include <stdint.h>
