@@ -80,7 +80,7 @@ $(CLI): $(CLI_OBJ) $(BUILD)/libpatchtsmixer.so
 CLI_INSTALL = $(CC) $(CFLAGS_PUB) $(CLI_OBJ) -L$(BUILD) -lpatchtsmixer -Wl,-rpath,'$(LIBDIR)' \
               $(LDLIBS) -o $(DESTDIR)$(BINDIR)/patchtsmixer
 
-$(BUILD)/test_%: tests/test_%.c tests/testutil.h $(LIB)
+$(BUILD)/test_%: tests/test_%.c $(wildcard tests/*.h) $(LIB)
 	$(CC) $(CFLAGS_ALL) -Itests $< $(LIB) $(LDLIBS) -o $@
 
 test: all

@@ -6,16 +6,18 @@
 #     sh tests/run_valgrind.sh                    all but the slowest (VALGRIND_SKIP)
 #     VALGRIND_SKIP= sh tests/run_valgrind.sh     everything
 #
-# Skipped by default, to keep CI within its time budget: test_fdiff (finite differences of every
-# layer: over a minute under valgrind; it runs under ASan + LeakSanitizer in `make asan`).
+# Skipped by default, to keep CI within its time budget: test_fdiff_models (finite differences of
+# mixer layers and whole models: over a minute under valgrind; it runs under ASan +
+# LeakSanitizer in `make asan`). A build/test_* without its tests/test_*.c (left over from a
+# renamed program) is not run.
 # Also runs the CLI once for predict and for a tiny train, then its --resume. Programs run
 # VALGRIND_JOBS at a time (default: the number of CPUs), slowest first; logs go to
 # $BUILD/valgrind_<name>.log. Prints "valgrind: N passed, M failed".
 BUILD=${BUILD:-build}
-SKIP=${VALGRIND_SKIP-test_fdiff}
+SKIP=${VALGRIND_SKIP-test_fdiff_models}
 JOBS=${VALGRIND_JOBS:-$(nproc 2>/dev/null || echo 2)}
 command -v valgrind >/dev/null 2>&1 || { echo "run_valgrind: valgrind not installed"; exit 2; }
-export PTM_UNDER_VALGRIND=1 # test_hostile: skip its RLIMIT_AS child (valgrind maps more)
+export PTM_UNDER_VALGRIND=1 # test_hostile_resume: skip its RLIMIT_AS child (valgrind maps more)
 export VG="valgrind --quiet --error-exitcode=99 --leak-check=full \
 --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
 --track-origins=yes"
@@ -32,6 +34,7 @@ done
 for t in "$BUILD"/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
+    [ -f "tests/$name.c" ] || continue
     case " test_train test_dist test_kernels test_kernel_paths " in *" $name "*) continue ;; esac
     case " $SKIP " in *" $name "*) echo "valgrind $name: skipped"; continue ;; esac
     case "$name" in

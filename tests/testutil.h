@@ -1,7 +1,7 @@
 /* testutil.h - a minimal test harness shared by the tests/test_*.c programs.
  *
  *   TEST(name) { CHECK(cond); CHECK_EQ_INT(a, b); CHECK_STATUS(call, PTM_ERR_FORMAT); }
- *   int main(void) { RUN(name); ...; return test_summary("test_io"); }
+ *   int main(void) { RUN(name); ...; return test_summary("test_io_json"); }
  *
  * Every CHECK counts one assertion; test_summary prints "<prog>: N passed, M failed" and
  * returns the exit code (non-zero when anything failed), which tests/run_tests.sh sums up.

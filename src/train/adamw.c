@@ -6,7 +6,7 @@
  * (mul_, add_(alpha), addcmul_(value), sqrt, div, add_, addcdiv_(value)). Every statement
  * below is one rounding step; where PyTorch's CPU kernels use a fused multiply-add (add_ with
  * alpha, addcmul_) the code calls fmaf, elsewhere no statement holds a multiply and an add that
- * a compiler could fuse. Checked bit for bit against torch 1.13 on CPU (tests/test_save.c).
+ * a compiler could fuse. Checked bit for bit against torch 1.13 on CPU (tests/test_optim.c).
  */
 #include "kernels/kernels.h"
 #include "train/adamw.h"

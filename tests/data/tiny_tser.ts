@@ -1,4 +1,4 @@
-# tiny_tser.ts - a hand-written TSER-style regression file for tests/test_data.c:
+# tiny_tser.ts - a hand-written TSER-style regression file for tests/test_data_ts.c:
 # univariate, variable length (3, 5 and 1 values), one missing value, real targets.
 @problemName TinyTSER
 @univariate true

@@ -1,4 +1,4 @@
-# tiny_uea.ts - a hand-written UEA-style classification file for tests/test_data.c:
+# tiny_uea.ts - a hand-written UEA-style classification file for tests/test_data_ts.c:
 # 2 dimensions, variable length (4, 4 and 2 values), one missing value ('?'), 3 classes
 # listed in @classLabel (so "flat" has no case and "down" comes before "up" in the cases).
 @problemName TinyUEA
