@@ -193,7 +193,7 @@ static inline double fd_check(const char *label, fd_loss f, void *ud, const fd_l
         size_t cnt = p->n <= max_per ? p->n : max_per;
         for (size_t k = 0; k < cnt; k++) {
             size_t i = p->n <= max_per ? k : (size_t)ptmi_rng_below(&pick, p->n);
-            double ana = (double)p->g[i], rel = INFINITY, num = NAN, num0 = NAN;
+            double ana = (double)p->g[i], rel = HUGE_VAL, num = (double)NAN, num0 = (double)NAN;
             int side = 0;
             for (int s = 0; s < 4 && !(rel < FD_TOL); s++) {
                 fd_est e = fd_numeric(f, ud, &p->x[i], steps[s], lmid);
