@@ -89,42 +89,47 @@ static double measure_peak(void) {
     return 0.0;
 }
 
-int main(int argc, char **argv) {
-    const char *model_dir = NULL;
-    int batches[32] = {1, 8, 64, 256};
-    int nb = 4, train = 0, json = 0, threads = 1, stream = 0, mix = 0, context = 512, channels = 7;
-    int patch = 8;
-    double seconds = 2.0;
+typedef struct {
+    const char *model_dir;
+    int batches[32], nb;
+    int train; /* 0 inference, 1 also training, 2 training only */
+    int json, threads, stream, mix, context, channels, patch;
+    double seconds;
+} bench_args;
+
+/* 0, or 2 after printing the usage */
+static int parse_args(int argc, char **argv, bench_args *a) {
+    *a = (bench_args){NULL, {1, 8, 64, 256}, 4, 0, 0, 1, 0, 0, 512, 7, 8, 2.0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
-            model_dir = argv[++i];
+            a->model_dir = argv[++i];
         } else if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc) {
-            nb = 0;
+            a->nb = 0;
             char *p = argv[++i];
-            while (*p && nb < 32) {
-                batches[nb++] = (int)strtol(p, &p, 10);
+            while (*p && a->nb < 32) {
+                a->batches[a->nb++] = (int)strtol(p, &p, 10);
                 if (*p == ',') p++;
             }
         } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-            seconds = atof(argv[++i]);
+            a->seconds = atof(argv[++i]);
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            threads = atoi(argv[++i]);
+            a->threads = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--mix-channel") == 0) {
-            mix = 1;
+            a->mix = 1;
         } else if (strcmp(argv[i], "--context") == 0 && i + 1 < argc) {
-            context = atoi(argv[++i]);
+            a->context = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--channels") == 0 && i + 1 < argc) {
-            channels = atoi(argv[++i]);
+            a->channels = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--patch") == 0 && i + 1 < argc) {
-            patch = atoi(argv[++i]);
+            a->patch = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--stream") == 0) {
-            stream = 1;
+            a->stream = 1;
         } else if (strcmp(argv[i], "--train") == 0) {
-            train = 1;
+            a->train = 1;
         } else if (strcmp(argv[i], "--train-only") == 0) {
-            train = 2;
+            a->train = 2;
         } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
+            a->json = 1;
         } else {
             fprintf(stderr,
                     "usage: %s [--model DIR] [--batches 1,8,64] [--seconds S] "
@@ -135,173 +140,204 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    return 0;
+}
+
+/* the model of --model, or the paper's seed configuration with random weights */
+static ptm_model *make_model(const bench_args *a) {
     ptm_error err;
     ptm_model *m = NULL;
-    if (model_dir) {
-        if (ptm_model_load(model_dir, &m, &err) != PTM_OK) {
+    if (a->model_dir) {
+        if (ptm_model_load(a->model_dir, &m, &err) != PTM_OK) {
             fprintf(stderr, "bench: %s: %s\n", err.file, err.text);
-            return 1;
+            return NULL;
         }
-    } else {
-        ptm_config c;
-        ptm_config_defaults(&c);
-        c.model_class = PTM_CLASS_PREDICTION;
-        c.context_length = context;
-        c.patch_length = patch;
-        c.patch_stride = patch;
-        c.num_input_channels = channels;
-        c.mode = mix ? PTM_MODE_MIX_CHANNEL : PTM_MODE_COMMON_CHANNEL;
-        c.d_model = 16;
-        c.num_layers = 4;
-        c.prediction_length = 96;
-        if (ptmi_config_finish(&c, "seed config", &err) != PTM_OK ||
-            ptmi_model_build(&c, &m, &err) != PTM_OK) {
+        return m;
+    }
+    ptm_config c;
+    ptm_config_defaults(&c);
+    c.model_class = PTM_CLASS_PREDICTION;
+    c.context_length = a->context;
+    c.patch_length = a->patch;
+    c.patch_stride = a->patch;
+    c.num_input_channels = a->channels;
+    c.mode = a->mix ? PTM_MODE_MIX_CHANNEL : PTM_MODE_COMMON_CHANNEL;
+    c.d_model = 16;
+    c.num_layers = 4;
+    c.prediction_length = 96;
+    if (ptmi_config_finish(&c, "seed config", &err) != PTM_OK ||
+        ptmi_model_build(&c, &m, &err) != PTM_OK) {
+        fprintf(stderr, "bench: %s\n", err.text);
+        return NULL;
+    }
+    ptm_config_free(&c);
+    ptmi_model_init_weights(m, 1);
+    return m;
+}
+
+/* the optimiser state of pass 2 */
+typedef struct {
+    float *am, *av;
+    ptmi_adamw_params ap;
+    int64_t step;
+} bench_opt;
+
+/* one row: batch B of pass 0 (inference), 1 (training forward + backward) or 2 (the same +
+ * AdamW step and the refresh of the transposed weights, as one step of the trainer); 0 or 1 */
+static int run_case(ptm_model *m, const bench_args *a, int B, int pass, double flop, double peak,
+                    bench_opt *o) {
+    const ptm_config *c = ptm_model_config(m);
+    int training = pass >= 1, opt = pass == 2;
+    ptm_error err;
+    ptm_ctx *ctx = NULL;
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.max_batch = B;
+    cp.keep_hidden_states = 0;
+    cp.num_threads = a->threads;
+    if ((training ? ptm_ctx_create_train(m, &cp, &ctx, &err)
+                  : ptm_ctx_create(m, &cp, &ctx, &err)) != PTM_OK) {
+        fprintf(stderr, "bench: %s\n", err.text);
+        return 1;
+    }
+    size_t n = (size_t)B * c->context_length * c->num_input_channels;
+    size_t nf = (size_t)B * c->prediction_length * c->num_input_channels;
+    float *x = malloc(n * sizeof(float)), *fut = malloc(nf * sizeof(float));
+    double *times = malloc(sizeof(double) * 100000);
+    if (!x || !fut || !times) return 1;
+    for (size_t i = 0; i < n; i++) x[i] = (float)sin(0.01 * (double)i);
+    for (size_t i = 0; i < nf; i++) fut[i] = (float)cos(0.01 * (double)i);
+    ptm_inputs in;
+    memset(&in, 0, sizeof in);
+    in.batch = B;
+    in.past_values = x;
+    if (training) in.future_values = fut;
+    int k = 0;
+    double t_end = now() + a->seconds, t_warm = now() + 0.2;
+    while (now() < t_warm) {
+        if (ptm_forward(ctx, &in, &err) != PTM_OK ||
+            (training && ptm_backward(ctx, &err) != PTM_OK)) {
             fprintf(stderr, "bench: %s\n", err.text);
             return 1;
         }
-        ptm_config_free(&c);
-        ptmi_model_init_weights(m, 1);
     }
+    while ((now() < t_end || k < 3) && k < 100000) {
+        double t0 = now();
+        if (ptm_forward(ctx, &in, &err) != PTM_OK ||
+            (training && ptm_backward(ctx, &err) != PTM_OK))
+            return 1;
+        if (opt) {
+            ptmi_adamw_step(m->arena, ctx->grads->arena, o->am, o->av, m->arena_floats, NULL,
+                            &o->ap, ++o->step);
+            ptmi_model_sync(m);
+        }
+        times[k++] = now() - t0;
+    }
+    qsort(times, (size_t)k, sizeof(double), cmp_d);
+    double med = times[k / 2], p90 = times[(int)(0.9 * (k - 1))];
+    /* a training step is about 3x the forward's work (forward + 2x for backward) */
+    double work = flop * B * (training ? 3.0 : 1.0);
+    double gf = work / med * 1e-9;
+    if (a->json)
+        printf("{\"mode\": \"%s\", \"variant\": \"%s\", \"batch\": %d, "
+               "\"median_ms\": %.4f, \"p90_ms\": %.4f, \"samples_per_s\": %.1f, "
+               "\"gflops\": %.2f, \"peak_gflops\": %.1f, \"ctx_mib\": %.2f}\n",
+               training ? "train" : "infer",
+               opt        ? "fwd+bwd+adamw"
+               : training ? "fwd+bwd"
+                          : "forward",
+               B, med * 1e3, p90 * 1e3, B / med, gf, peak,
+               (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
+    else
+        printf("%-11s %-6d %10.3f %10.3f %12.0f %9.2f %7.1f%% %9.1f\n",
+               opt        ? "train+opt"
+               : training ? "train"
+                          : "infer",
+               B, med * 1e3, p90 * 1e3, B / med, gf, peak > 0 ? 100.0 * gf / peak : 0.0,
+               (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
+    free(times);
+    free(x);
+    free(fut);
+    ptm_ctx_free(ctx);
+    return 0;
+}
+
+/* online forecasting: one new row, then a forecast, per step; 0 or 1 */
+static int run_stream(const ptm_model *m, const bench_args *a) {
+    const ptm_config *c = ptm_model_config(m);
+    ptm_error err;
+    ptm_stream *st = NULL;
+    ptm_stream_params sp = ptm_stream_default_params();
+    sp.num_threads = a->threads;
+    if (ptm_stream_create(m, &sp, &st, &err) != PTM_OK) {
+        fprintf(stderr, "bench: %s\n", err.text);
+        return 1;
+    }
+    size_t C = (size_t)c->num_input_channels;
+    float *row = malloc(C * sizeof(float));
+    double *times = malloc(sizeof(double) * 100000);
+    if (!row || !times) return 1;
+    int k = 0;
+    for (int64_t r = 0; r < c->context_length; r++) {
+        for (size_t j = 0; j < C; j++)
+            row[j] = (float)sin(0.01 * (double)(r * (int64_t)C + (int64_t)j));
+        if (ptm_stream_push(st, row, NULL, 1, &err) != PTM_OK) return 1;
+    }
+    double t_end = now() + a->seconds;
+    const float *fc = NULL;
+    while ((now() < t_end || k < 3) && k < 100000) {
+        double t0 = now();
+        if (ptm_stream_push(st, row, NULL, 1, &err) != PTM_OK ||
+            ptm_stream_forecast(st, &fc, &err) != PTM_OK)
+            return 1;
+        times[k++] = now() - t0;
+    }
+    qsort(times, (size_t)k, sizeof(double), cmp_d);
+    if (a->json)
+        printf("{\"mode\": \"stream\", \"median_ms\": %.4f, \"p90_ms\": %.4f}\n",
+               times[k / 2] * 1e3, times[(int)(0.9 * (k - 1))] * 1e3);
+    else
+        printf("%-11s %-6s %10.3f %10.3f %12.0f   (per new row: push + forecast)\n", "stream", "1",
+               times[k / 2] * 1e3, times[(int)(0.9 * (k - 1))] * 1e3, 1.0 / times[k / 2]);
+    free(row);
+    free(times);
+    ptm_stream_free(st);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    bench_args a;
+    if (parse_args(argc, argv, &a)) return 2;
+    ptm_model *m = make_model(&a);
+    if (!m) return 1;
     const ptm_config *c = ptm_model_config(m);
     /* % peak is against the peak of the cores the threads can use */
     double peak1 = measure_peak();
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int cores = threads < 1 ? 1 : (ncpu > 0 && threads > ncpu ? (int)ncpu : threads);
+    int cores = a.threads < 1 ? 1 : (ncpu > 0 && a.threads > ncpu ? (int)ncpu : a.threads);
     double peak = peak1 * cores;
     double flop = 2.0 * (double)ptm_model_macs_per_sample(m);
-    if (!json) {
+    if (!a.json) {
         printf("model: %s, context %d, %d channels, d_model %d, %d layers, %.2f MFLOP/sample\n",
                ptm_class_name(c->model_class), c->context_length, c->num_input_channels, c->d_model,
                c->num_layers, flop * 1e-6);
         printf("kernels: %s; measured FMA peak: %.1f GFLOP/s on one core, %.1f on the %d core%s "
                "of %d thread%s\n",
-               ptmi_kernels_name(), peak1, peak, cores, cores == 1 ? "" : "s", threads,
-               threads == 1 ? "" : "s");
+               ptmi_kernels_name(), peak1, peak, cores, cores == 1 ? "" : "s", a.threads,
+               a.threads == 1 ? "" : "s");
         printf("model weights: %.2f MiB\n", (double)ptm_model_num_params(m) * 4 / 1048576.0);
         printf("%-11s %-6s %10s %10s %12s %9s %8s %9s\n", "mode", "batch", "median ms", "p90 ms",
                "samples/s", "GFLOP/s", "% peak", "ctx MiB");
     }
-    /* passes: 0 inference, 1 training forward + backward, 2 the same + AdamW step (and the
-     * refresh of the transposed weights), as one step of the trainer */
-    size_t np = m->arena_floats;
-    float *am = calloc(np, sizeof(float)), *av = calloc(np, sizeof(float));
-    ptmi_adamw_params ap = ptmi_adamw_defaults();
-    if (!am || !av) return 1;
-    for (int pass = train == 2 ? 1 : 0; pass < (train ? 3 : 1); pass++) {
-        int training = pass >= 1, opt = pass == 2;
-        for (int bi = 0; bi < nb; bi++) {
-            int B = batches[bi];
-            if (B < 1) continue;
-            ptm_ctx *ctx = NULL;
-            ptm_ctx_params cp = ptm_ctx_default_params();
-            cp.max_batch = B;
-            cp.keep_hidden_states = 0;
-            cp.num_threads = threads;
-            if ((training ? ptm_ctx_create_train(m, &cp, &ctx, &err)
-                          : ptm_ctx_create(m, &cp, &ctx, &err)) != PTM_OK) {
-                fprintf(stderr, "bench: %s\n", err.text);
-                return 1;
-            }
-            size_t n = (size_t)B * c->context_length * c->num_input_channels;
-            size_t nf = (size_t)B * c->prediction_length * c->num_input_channels;
-            float *x = malloc(n * sizeof(float)), *fut = malloc(nf * sizeof(float));
-            for (size_t i = 0; i < n; i++) x[i] = (float)sin(0.01 * (double)i);
-            for (size_t i = 0; i < nf; i++) fut[i] = (float)cos(0.01 * (double)i);
-            ptm_inputs in;
-            memset(&in, 0, sizeof in);
-            in.batch = B;
-            in.past_values = x;
-            if (training) in.future_values = fut;
-            double *times = malloc(sizeof(double) * 100000);
-            int k = 0;
-            double t_end = now() + seconds, t_warm = now() + 0.2;
-            int64_t step = 0;
-            while (now() < t_warm) {
-                if (ptm_forward(ctx, &in, &err) != PTM_OK ||
-                    (training && ptm_backward(ctx, &err) != PTM_OK)) {
-                    fprintf(stderr, "bench: %s\n", err.text);
-                    return 1;
-                }
-            }
-            while ((now() < t_end || k < 3) && k < 100000) {
-                double t0 = now();
-                if (ptm_forward(ctx, &in, &err) != PTM_OK ||
-                    (training && ptm_backward(ctx, &err) != PTM_OK))
-                    return 1;
-                if (opt) {
-                    ptmi_adamw_step(m->arena, ctx->grads->arena, am, av, np, NULL, &ap, ++step);
-                    ptmi_model_sync(m);
-                }
-                times[k++] = now() - t0;
-            }
-            qsort(times, (size_t)k, sizeof(double), cmp_d);
-            double med = times[k / 2], p90 = times[(int)(0.9 * (k - 1))];
-            /* a training step is about 3x the forward's work (forward + 2x for backward) */
-            double work = flop * B * (training ? 3.0 : 1.0);
-            double gf = work / med * 1e-9;
-            if (json)
-                printf("{\"mode\": \"%s\", \"variant\": \"%s\", \"batch\": %d, "
-                       "\"median_ms\": %.4f, \"p90_ms\": %.4f, \"samples_per_s\": %.1f, "
-                       "\"gflops\": %.2f, \"peak_gflops\": %.1f, \"ctx_mib\": %.2f}\n",
-                       training ? "train" : "infer",
-                       opt        ? "fwd+bwd+adamw"
-                       : training ? "fwd+bwd"
-                                  : "forward",
-                       B, med * 1e3, p90 * 1e3, B / med, gf, peak,
-                       (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
-            else
-                printf("%-11s %-6d %10.3f %10.3f %12.0f %9.2f %7.1f%% %9.1f\n",
-                       opt        ? "train+opt"
-                       : training ? "train"
-                                  : "infer",
-                       B, med * 1e3, p90 * 1e3, B / med, gf, peak > 0 ? 100.0 * gf / peak : 0.0,
-                       (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
-            free(times);
-            free(x);
-            free(fut);
-            ptm_ctx_free(ctx);
-        }
-    }
-    if (stream && c->model_class == PTM_CLASS_PREDICTION) {
-        /* online forecasting: one new row, then a forecast, per step */
-        ptm_stream *st = NULL;
-        ptm_stream_params sp = ptm_stream_default_params();
-        sp.num_threads = threads;
-        if (ptm_stream_create(m, &sp, &st, &err) != PTM_OK) {
-            fprintf(stderr, "bench: %s\n", err.text);
-            return 1;
-        }
-        size_t C = (size_t)c->num_input_channels;
-        float *row = malloc(C * sizeof(float));
-        double *times = malloc(sizeof(double) * 100000);
-        int k = 0;
-        for (int64_t r = 0; r < c->context_length; r++) {
-            for (size_t j = 0; j < C; j++)
-                row[j] = (float)sin(0.01 * (double)(r * (int64_t)C + (int64_t)j));
-            if (ptm_stream_push(st, row, NULL, 1, &err) != PTM_OK) return 1;
-        }
-        double t_end = now() + seconds;
-        const float *fc = NULL;
-        while ((now() < t_end || k < 3) && k < 100000) {
-            double t0 = now();
-            if (ptm_stream_push(st, row, NULL, 1, &err) != PTM_OK ||
-                ptm_stream_forecast(st, &fc, &err) != PTM_OK)
-                return 1;
-            times[k++] = now() - t0;
-        }
-        qsort(times, (size_t)k, sizeof(double), cmp_d);
-        if (json)
-            printf("{\"mode\": \"stream\", \"median_ms\": %.4f, \"p90_ms\": %.4f}\n",
-                   times[k / 2] * 1e3, times[(int)(0.9 * (k - 1))] * 1e3);
-        else
-            printf("%-11s %-6s %10.3f %10.3f %12.0f   (per new row: push + forecast)\n", "stream",
-                   "1", times[k / 2] * 1e3, times[(int)(0.9 * (k - 1))] * 1e3, 1.0 / times[k / 2]);
-        free(row);
-        free(times);
-        ptm_stream_free(st);
-    }
-    free(am);
-    free(av);
+    bench_opt o = {calloc(m->arena_floats, sizeof(float)), calloc(m->arena_floats, sizeof(float)),
+                   ptmi_adamw_defaults(), 0};
+    if (!o.am || !o.av) return 1;
+    int rc = 0;
+    for (int pass = a.train == 2 ? 1 : 0; pass < (a.train ? 3 : 1) && !rc; pass++)
+        for (int bi = 0; bi < a.nb && !rc; bi++)
+            if (a.batches[bi] >= 1) rc = run_case(m, &a, a.batches[bi], pass, flop, peak, &o);
+    if (!rc && a.stream && c->model_class == PTM_CLASS_PREDICTION) rc = run_stream(m, &a);
+    free(o.am);
+    free(o.av);
     ptm_model_free(m);
-    return 0;
+    return rc;
 }

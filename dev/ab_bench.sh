@@ -4,7 +4,7 @@
 #   dev/ab_bench.sh BENCH_A BENCH_B [ROUNDS]
 #
 # Runs each case (inference batch 1 and 64, training batch 64; 1 and 2 threads) ROUNDS times
-# [7], alternating A and B within each round so that both see the same machine drift, and
+# [7] (each run AB_SECONDS long [1]), alternating A and B within each round so that both see the same machine drift, and
 # prints per case the median samples/s of each and the ratio B/A. Run it on a quiet machine.
 set -euo pipefail
 a=$1
@@ -15,7 +15,7 @@ cases=("--batches 1 --threads 1" "--batches 1 --threads 2" "--batches 64 --threa
     "--batches 64 --threads 2 --train-only")
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 sps() { # bench binary + args -> samples/s of its (last) row
-    "$@" --json --seconds 0.5 2>/dev/null | tail -n 1 | sed -E 's/.*"samples_per_s": ([0-9.]+).*/\1/'
+    "$@" --json --seconds "${AB_SECONDS:-1}" 2>/dev/null | tail -n 1 | sed -E 's/.*"samples_per_s": ([0-9.]+).*/\1/'
 }
 printf '%-44s %12s %12s %7s\n' case "A samples/s" "B samples/s" "B/A"
 for c in "${cases[@]}"; do
