@@ -164,13 +164,29 @@ PKG_SED     = -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBREL@|$(LIBREL)|g' \
               -e 's|@SOVERSION@|$(VERSION_MAJOR)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
               -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g'
 
-install: $(LIB) $(BUILD)/libpatchtsmixer.so $(CLI)
+# The installed static library: every object linked into one (ld -r) whose only global symbols
+# are the header's functions (objcopy), so that internal names - layer functions such as
+# linear_forward, json_parse, ptmi_* - can never clash with a program's own. build/ keeps the
+# plain archive for the test programs, which call internals.
+OBJCOPY ?= objcopy
+DIST_LIB = $(BUILD)/dist/libpatchtsmixer.a
+$(DIST_LIB): $(LIB_OBJ) $(SYMMAP)
+	@mkdir -p $(dir $@)
+	sed -n 's/^  \(.*\);$$/\1/p' $(SYMMAP) >$(BUILD)/dist/public.syms
+	$(CC) -r -nostdlib $(LIB_OBJ) -o $(BUILD)/dist/patchtsmixer.o
+	$(OBJCOPY) --keep-global-symbols=$(BUILD)/dist/public.syms $(BUILD)/dist/patchtsmixer.o
+	@rm -f $@
+	ar rcs $@ $(BUILD)/dist/patchtsmixer.o
+
+all: $(DIST_LIB)
+
+install: $(DIST_LIB) $(BUILD)/libpatchtsmixer.so $(CLI)
 	@case "$(LIBDIR)/$(INCLUDEDIR)" in "$(PREFIX)"/*/"$(PREFIX)"/*) ;; \
 	    *) echo "make install: LIBDIR and INCLUDEDIR must lie under PREFIX" >&2; exit 2 ;; esac
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/patchtsmixer \
 	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
 	install -m 644 include/patchtsmixer.h $(DESTDIR)$(INCLUDEDIR)/patchtsmixer.h
-	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.a
+	install -m 644 $(DIST_LIB) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.a
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so.$(VERSION)
 	ln -sf libpatchtsmixer.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpatchtsmixer.so

@@ -40,6 +40,9 @@ printf '#include <patchtsmixer.h>\nint main() { return ptm_version()[0] == 0; }\
 nm -D --defined-only "$BUILD/libpatchtsmixer.so" | awk '$2 == "T" { print $3 }' | sort >"$tmp/exported"
 sed -n 's/^  \(.*\);$/\1/p' "$BUILD/patchtsmixer.map" | sort >"$tmp/declared"
 check "exported symbols = functions of include/patchtsmixer.h" cmp "$tmp/exported" "$tmp/declared"
+nm -g --defined-only "$BUILD/dist/libpatchtsmixer.a" 2>/dev/null | awk 'NF == 3 { print $3 }' | sort >"$tmp/static_globals"
+check "installed static library: global symbols = functions of include/patchtsmixer.h" \
+    cmp "$tmp/static_globals" "$tmp/declared"
 check "SONAME is libpatchtsmixer.so.0" sh -c "readelf -d $BUILD/libpatchtsmixer.so | grep -q 'SONAME.*libpatchtsmixer.so.0\]'"
 
 # 3. install into a prefix; pkg-config; shared and static builds of the example
