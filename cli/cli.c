@@ -1,5 +1,5 @@
 /* cli.c - the helpers the subcommands share (see cli.h): error and usage messages, option
- * values, output files. */
+ * values, output files (through the library's atomic writer). */
 #include "cli.h"
 
 #include <errno.h>
@@ -79,27 +79,28 @@ int pick_name(const char *v, const char *const *names, int *out) {
 
 int open_out(outfile *o, const char *path, ptm_error *err) {
     o->path = path;
+    o->w = NULL;
     if (strcmp(path, "-") == 0) {
         o->f = stdout;
         return 0;
     }
-    o->f = fopen(path, "w");
-    if (!o->f) {
-        cli_error(err, PTM_ERR_IO, path, NULL, "cannot write: %s", strerror(errno));
+    if (ptm_file_writer_open(path, &o->w, err) != PTM_OK) return -1;
+    o->f = ptm_file_writer_stream(o->w);
+    return 0;
+}
+
+int close_out(outfile *o, ptm_error *err) {
+    if (o->w) return ptm_file_writer_commit(o->w, err) == PTM_OK ? 0 : -1;
+    if (ferror(o->f) || fflush(o->f) != 0) {
+        cli_error(err, PTM_ERR_IO, o->path, NULL, "write failed");
         return -1;
     }
     return 0;
 }
 
-int close_out(outfile *o, ptm_error *err) {
-    int bad = ferror(o->f);
-    if (o->f != stdout)
-        bad |= fclose(o->f) != 0;
+void abort_out(outfile *o) {
+    if (o->w)
+        ptm_file_writer_abort(o->w);
     else
-        bad |= fflush(stdout) != 0;
-    if (bad) {
-        cli_error(err, PTM_ERR_IO, o->path, NULL, "write failed");
-        return -1;
-    }
-    return 0;
+        (void)fflush(o->f);
 }

@@ -36,13 +36,17 @@ int parse_list_f(const char *s, float *out, int max, int *n);
 /* index of v in the NULL-terminated names: 0 and *out, else -1 */
 int pick_name(const char *v, const char *const *names, int *out);
 
-/* a CSV being written: a file, or standard output for "-" */
+/* a CSV being written: a file (through ptm_file_writer: it replaces path atomically when
+ * closed, and a path that is not a regular file is refused), or standard output for "-" */
 typedef struct {
     FILE *f;
     const char *path;
+    ptm_file_writer *w; /* NULL for standard output */
 } outfile;
 /* 0, or -1 with *err filled */
 int open_out(outfile *o, const char *path, ptm_error *err);
-/* close (or flush standard output) and check that every write succeeded: 0, or -1 */
+/* commit the file (or flush standard output) and check that every write succeeded: 0, or -1 */
 int close_out(outfile *o, ptm_error *err);
+/* give up: the file is not written (the target keeps its old contents) */
+void abort_out(outfile *o);
 #endif

@@ -3,7 +3,6 @@
  * regressor on a .ts file; --plot draws one window of the split (plot.h) through the public
  * data API (ptm_split_*, ptm_scaler_*, ptm_windows_*); the metrics are ptm_eval_file's.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,8 +204,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
         d.t_last = es.tab.time_sec[last_row];
         d.time_like = es.tab.time_text[last_row];
     }
-    if (plot_forecast(svg_path, &d) != 0)
-        s = cli_error(err, PTM_ERR_IO, svg_path, NULL, "cannot write: %s", strerror(errno));
+    if (plot_forecast(svg_path, &d, err) != 0) s = err->code;
     goto done;
 oom:
     s = cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");

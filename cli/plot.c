@@ -3,11 +3,15 @@
 #include "plot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "cli.h"
 #include "svg.h"
 
 /* ------------------------------------------------------------------ forecasts */
@@ -38,7 +42,7 @@ static void time_ticks(svg_chart *c, double rows, int64_t step, int64_t t_last) 
     }
 }
 
-int plot_forecast(const char *path, const plot_forecast_data *d) {
+int plot_forecast(const char *path, const plot_forecast_data *d, ptm_error *err) {
     svg_chart *c = svg_chart_new(d->title, d->nch);
     size_t L = (size_t)d->L, H = (size_t)d->H;
     size_t skip = d->shown > 0 && (size_t)d->shown < L ? L - (size_t)d->shown : 0;
@@ -46,7 +50,7 @@ int plot_forecast(const char *path, const plot_forecast_data *d) {
     double *xf = malloc(sizeof(double) * (H + 1)), *yf = malloc(sizeof(double) * (H + 1));
     double *lo = malloc(sizeof(double) * (H + 1)), *hi = malloc(sizeof(double) * (H + 1));
     int rc = -1;
-    if (!c || !xh || !yh || !xf || !yf || !lo || !hi) goto done;
+    if (!c || !xh || !yh || !xf || !yf || !lo || !hi) goto oom;
     time_axis ta = {d->t_last, d->step, d->time_like};
     const char *xlabel = "time step (0 = last observed value)";
     if (d->time && d->step > 0) {
@@ -66,22 +70,24 @@ int plot_forecast(const char *path, const plot_forecast_data *d) {
             }
             if (svg_add_band(c, j, d->band_name ? d->band_name : "interval", SVG_FORECAST, xf, lo,
                              hi, H) != 0)
-                goto done;
+                goto oom;
         }
         if (svg_add_line(c, j, "history", SVG_HISTORY, 0, xh + skip, yh + skip, L - skip) != 0)
-            goto done;
+            goto oom;
         if (d->actual) {
             for (size_t t = 0; t < H; t++)
                 yf[t] = (double)d->actual[t * (size_t)d->nch + (size_t)j];
-            if (svg_add_line(c, j, "actual", SVG_ACTUAL, 0, xf, yf, H) != 0) goto done;
+            if (svg_add_line(c, j, "actual", SVG_ACTUAL, 0, xf, yf, H) != 0) goto oom;
         }
         for (size_t t = 0; t < H; t++) yf[t] = (double)d->forecast[t * (size_t)d->nch + (size_t)j];
-        if (svg_add_line(c, j, "forecast", SVG_FORECAST, 0, xf, yf, H) != 0) goto done;
-        if (svg_add_marker(c, j, 0.5, "forecast") != 0) goto done;
+        if (svg_add_line(c, j, "forecast", SVG_FORECAST, 0, xf, yf, H) != 0) goto oom;
+        if (svg_add_marker(c, j, 0.5, "forecast") != 0) goto oom;
     }
-    rc = svg_write(c, path);
+    rc = svg_write(c, path, err);
+    goto done;
+oom:
+    cli_error(err, PTM_ERR_NOMEM, path, NULL, "out of memory drawing the chart");
 done:
-    if (rc != 0 && errno == 0) errno = ENOMEM;
     svg_chart_free(c);
     free(xh);
     free(yh);
@@ -113,75 +119,106 @@ static int history_push(loss_history *h, int epoch, double train, double val) {
     return 0;
 }
 
+/* one row "epoch,train,val" of loss.csv: 0 and the values, or -1 (a header, a malformed line,
+ * an epoch out of range) */
+static int parse_loss_row(const char *line, int *epoch, double *train, double *val) {
+    char *end;
+    errno = 0;
+    long e = strtol(line, &end, 10);
+    if (end == line || *end != ',' || errno || e < 1 || e > LOSS_MAX_EPOCHS) return -1;
+    const char *p = end + 1;
+    double t = strtod(p, &end);
+    if (end == p || *end != ',') return -1;
+    p = end + 1;
+    double v = strtod(p, &end);
+    if (end == p) return -1;
+    for (p = end; *p == ' ' || *p == '\r' || *p == '\n'; p++) {
+    }
+    if (*p) return -1;
+    *epoch = (int)e;
+    /* a value that is not finite (nan, inf, or out of double's range) is a gap in the chart */
+    *train = isfinite(t) ? t : (double)NAN;
+    *val = isfinite(v) ? v : (double)NAN;
+    return 0;
+}
+
 void loss_history_read(loss_history *h, const char *dir) {
     char path[4096];
     snprintf(path, sizeof path, "%s/loss.csv", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return;
+    /* not blocking on a FIFO, and only a regular file is read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    FILE *f = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        close(fd);
+        return;
+    }
     char line[256];
-    while (fgets(line, sizeof line, f)) {
-        int e;
+    int whole = 1; /* line starts a line of the file (the rest of a long line is skipped) */
+    while (h->n < LOSS_MAX_EPOCHS && fgets(line, sizeof line, f)) {
+        int starts = whole, e;
+        whole = strchr(line, '\n') != NULL;
         double t, v;
-        if (sscanf(line, "%d,%lf,%lf", &e, &t, &v) == 3 && e >= 1 &&
+        if (starts && parse_loss_row(line, &e, &t, &v) == 0 &&
             (h->n == 0 || e > h->epoch[h->n - 1]))
             if (history_push(h, e, t, v) != 0) break;
     }
     fclose(f);
 }
 
-static int write_loss_csv(const loss_history *h, const char *dir) {
-    char path[4096], tmp[4100];
+static int write_loss_csv(const loss_history *h, const char *dir, ptm_error *err) {
+    char path[4096];
     snprintf(path, sizeof path, "%s/loss.csv", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
+    ptm_file_writer *w = NULL;
+    if (ptm_file_writer_open(path, &w, err) != PTM_OK) return -1;
+    FILE *f = ptm_file_writer_stream(w);
     fprintf(f, "epoch,train_loss,val_loss\n");
     for (int i = 0; i < h->n; i++)
         fprintf(f, "%d,%.9g,%.9g\n", h->epoch[i], h->train[i], h->val[i]);
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return ptm_file_writer_commit(w, err) == PTM_OK ? 0 : -1;
 }
 
-int loss_history_add(loss_history *h, const char *dir, int epoch, double train, double val) {
-    while (h->n > 0 && h->epoch[h->n - 1] >= epoch) h->n--;
-    if (history_push(h, epoch, train, val) != 0) {
-        errno = ENOMEM;
-        return -1;
-    }
-    if (write_loss_csv(h, dir) != 0) return -1;
+/* the loss chart of h into DIR/loss.svg */
+static int write_loss_svg(const loss_history *h, const char *dir, ptm_error *err) {
     svg_chart *c = svg_chart_new("training and validation loss per epoch", 1);
     double *x = malloc(sizeof(double) * (size_t)h->n);
     int rc = -1;
-    if (c && x) {
-        for (int i = 0; i < h->n; i++) x[i] = (double)h->epoch[i];
-        svg_panel_labels(c, 0, "loss", "epoch", "mean loss");
-        int style = h->n == 1 ? 2 : 0; /* one epoch: dots, a line needs two points */
-        if (svg_add_line(c, 0, "train", SVG_TRAIN, style, x, h->train, (size_t)h->n) == 0 &&
-            svg_add_line(c, 0, "validation", SVG_VALID, style ? 2 : 1, x, h->val, (size_t)h->n) ==
-                0) {
-            int best = 0;
-            for (int i = 1; i < h->n; i++)
-                if (h->val[i] < h->val[best]) best = i;
-            char path[4096];
-            snprintf(path, sizeof path, "best: epoch %d", h->epoch[best]);
-            if (svg_add_marker(c, 0, x[best], path) == 0) {
-                snprintf(path, sizeof path, "%s/loss.svg", dir);
-                rc = svg_write(c, path);
-            }
-        } else {
-            errno = ENOMEM;
-        }
-    } else {
-        errno = ENOMEM;
+    char text[4096];
+    if (!c || !x) goto oom;
+    for (int i = 0; i < h->n; i++) x[i] = (double)h->epoch[i];
+    svg_panel_labels(c, 0, "loss", "epoch", "mean loss");
+    int style = h->n == 1 ? 2 : 0; /* one epoch: dots, a line needs two points */
+    if (svg_add_line(c, 0, "train", SVG_TRAIN, style, x, h->train, (size_t)h->n) != 0 ||
+        svg_add_line(c, 0, "validation", SVG_VALID, style ? 2 : 1, x, h->val, (size_t)h->n) != 0)
+        goto oom;
+    int best = -1; /* the lowest finite validation loss */
+    for (int i = 0; i < h->n; i++)
+        if (isfinite(h->val[i]) && (best < 0 || h->val[i] < h->val[best])) best = i;
+    if (best >= 0) {
+        snprintf(text, sizeof text, "best: epoch %d", h->epoch[best]);
+        if (svg_add_marker(c, 0, x[best], text) != 0) goto oom;
     }
+    snprintf(text, sizeof text, "%s/loss.svg", dir);
+    rc = svg_write(c, text, err);
+    goto done;
+oom:
+    cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory drawing the loss chart");
+done:
     svg_chart_free(c);
     free(x);
     return rc;
+}
+
+int loss_history_add(loss_history *h, const char *dir, int epoch, double train, double val,
+                     ptm_error *err) {
+    while (h->n > 0 && h->epoch[h->n - 1] >= epoch) h->n--;
+    if (history_push(h, epoch, train, val) != 0) {
+        cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory recording the losses");
+        return -1;
+    }
+    if (write_loss_csv(h, dir, err) != 0) return -1;
+    return write_loss_svg(h, dir, err);
 }
 
 void loss_history_free(loss_history *h) {

@@ -27,8 +27,8 @@ typedef struct {
 /* the default of --plot-history: twice the horizon, at most the whole context */
 #define PLOT_HISTORY_DEFAULT(L, H) ((2 * (H)) < (L) ? 2 * (H) : (L))
 
-/* write the chart; 0, or -1 with errno set */
-int plot_forecast(const char *path, const plot_forecast_data *d);
+/* write the chart (svg_write: "-" is standard output); 0, or -1 with *err filled */
+int plot_forecast(const char *path, const plot_forecast_data *d, ptm_error *err);
 
 /* Loss curves of a training run, kept as epochs end. */
 typedef struct {
@@ -37,12 +37,19 @@ typedef struct {
     double *train, *val;
 } loss_history;
 
-/* rows of DIR/loss.csv (epoch,train_loss,val_loss) of an earlier run, for --resume; a missing
- * or unreadable file gives an empty history */
+/* the most epochs a history holds (train's --epochs limit) */
+#define LOSS_MAX_EPOCHS 100000
+
+/* rows of DIR/loss.csv (epoch,train_loss,val_loss) of an earlier run, for --resume: epochs in
+ * [1, LOSS_MAX_EPOCHS], increasing; other lines are skipped, a value that is not finite is kept
+ * as NaN (a gap in the chart). A missing, unreadable or not regular file (a FIFO is not waited
+ * on) gives an empty history */
 void loss_history_read(loss_history *h, const char *dir);
 /* record an epoch (dropping any recorded epoch >= epoch, as a resumed run repeats them) and
- * rewrite DIR/loss.csv and DIR/loss.svg; 0, or -1 with errno set */
-int loss_history_add(loss_history *h, const char *dir, int epoch, double train, double val);
+ * rewrite DIR/loss.csv and DIR/loss.svg, both through the atomic writer; 0, or -1 with *err
+ * filled */
+int loss_history_add(loss_history *h, const char *dir, int epoch, double train, double val,
+                     ptm_error *err);
 void loss_history_free(loss_history *h);
 
 #endif

@@ -2,7 +2,6 @@
  * context_length rows of a CSV; writes the forecast (with sampled quantiles for distribution
  * heads), the class probabilities or the regression targets as CSV, and optionally draws the
  * forecast (plot.h). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,11 +173,7 @@ static int draw_predict_plot(ptm_ctx *ctx, const predict_plot *pp, ptm_error *er
         d.t_last = pp->tab->time_sec[pp->last];
         d.time_like = pp->tab->time_text[pp->last];
     }
-    if (plot_forecast(pp->path, &d) != 0) {
-        snprintf(err->file, sizeof err->file, "%s", pp->path);
-        snprintf(err->text, sizeof err->text, "cannot write: %s", strerror(errno));
-        goto done;
-    }
+    if (plot_forecast(pp->path, &d, err) != 0) goto done;
     rc = 0;
     goto done;
 oom:
@@ -537,8 +532,7 @@ int cmd_predict(int argc, char **argv) {
                   ? write_class(ctx, c, out.f, &err)
                   : write_regression(ctx, c, &o, out.f, &err);
     if (wrc != 0) {
-        ptm_error ignored;
-        close_out(&out, &ignored);
+        abort_out(&out);
         goto fail;
     }
     if (close_out(&out, &err) != 0) goto fail;

@@ -1,6 +1,8 @@
 /* svg.c - the SVG line-chart writer declared in svg.h: data are copied into the chart, and
  * svg_write lays out the panels (stacked, shared width), computes "nice" ticks (1, 2, 5 x 10^k)
- * from each panel's data range and writes axes, grid, bands, lines, markers and one legend. */
+ * from each panel's data range and writes axes, grid, bands, lines, markers and one legend.
+ * Any data terminate: non-finite values are skipped, the range is bounded (+-1e306) and never
+ * empty, and each axis has at most MAX_TICKS grid lines. */
 #include "svg.h"
 
 #include <errno.h>
@@ -8,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli.h"
 
 typedef struct {
     int band; /* 0 line, 1 band */
@@ -41,6 +45,8 @@ struct svg_chart {
 };
 
 enum { W = 960, TOP = 64, PANEL_H = 250, LEFT = 78, RIGHT = 24, PTITLE = 26, BOTTOM = 54 };
+enum { MAX_TICKS = 64 };    /* grid lines per axis, whatever the data */
+#define SVG_MAX_COORD 1e306 /* data range bound: its width and 5% padding stay finite */
 
 static char *dup_str(const char *s) {
     if (!s) return NULL;
@@ -224,6 +230,10 @@ static void range_of(const panel *p, double *x0, double *x1, double *y0, double 
         if (isfinite(p->m[k].x)) *x0 = fmin(*x0, p->m[k].x), *x1 = fmax(*x1, p->m[k].x);
     if (!(*x0 <= *x1)) *x0 = 0, *x1 = 1;
     if (!(*y0 <= *y1)) *y0 = 0, *y1 = 1;
+    /* huge values (1e308): a range that stays finite, padding included; what lies beyond is
+     * clipped */
+    *x0 = fmax(*x0, -SVG_MAX_COORD), *x1 = fmin(*x1, SVG_MAX_COORD);
+    *y0 = fmax(*y0, -SVG_MAX_COORD), *y1 = fmin(*y1, SVG_MAX_COORD);
     if (*x1 == *x0) *x0 -= 1, *x1 += 1;
     if (*y1 == *y0) {
         double d = fabs(*y0) > 0 ? fabs(*y0) * 0.1 : 1.0;
@@ -240,11 +250,15 @@ typedef struct {
     double px0, px1, py0, py1; /* pixel box: px0 left, py0 top */
 } frame;
 
+/* pixel coordinates, kept within +-1e6 (points far outside the box are clipped anyway) */
+static double clamp_px(double v) {
+    return v < -1e6 ? -1e6 : v > 1e6 ? 1e6 : v;
+}
 static double fx(const frame *r, double x) {
-    return r->px0 + (x - r->x0) / (r->x1 - r->x0) * (r->px1 - r->px0);
+    return clamp_px(r->px0 + (x - r->x0) / (r->x1 - r->x0) * (r->px1 - r->px0));
 }
 static double fy(const frame *r, double y) {
-    return r->py1 - (y - r->y0) / (r->y1 - r->y0) * (r->py1 - r->py0);
+    return clamp_px(r->py1 - (y - r->y0) / (r->y1 - r->y0) * (r->py1 - r->py0));
 }
 
 static void fmt_num(double v, double step, char *buf, size_t n) {
@@ -316,7 +330,10 @@ static void write_panel(FILE *f, const svg_chart *c, int pi) {
     /* grid and ticks */
     char buf[96];
     double ys = nice_step(r.y1 - r.y0, 5);
-    for (double v = ceil(r.y0 / ys) * ys; v <= r.y1 + ys * 1e-9; v += ys) {
+    /* at most MAX_TICKS: a step too small to move v (a range far below the values' precision)
+     * cannot loop forever */
+    int nt = 0;
+    for (double v = ceil(r.y0 / ys) * ys; v <= r.y1 + ys * 1e-9 && nt < MAX_TICKS; v += ys, nt++) {
         double y = fy(&r, v);
         fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n",
                 r.px0, y, r.px1, y);
@@ -327,7 +344,9 @@ static void write_panel(FILE *f, const svg_chart *c, int pi) {
     double xs = nice_step(r.x1 - r.x0, c->fmt ? 4 : 8), xo = 0.0;
     if (xs < 1.0 && r.x1 - r.x0 >= 2.0) xs = 1.0;
     if (c->xtick > 0 && (r.x1 - r.x0) / c->xtick <= 40) xs = c->xtick, xo = c->xorigin;
-    for (double v = xo + ceil((r.x0 - xo) / xs) * xs; v <= r.x1 + xs * 1e-9; v += xs) {
+    nt = 0;
+    for (double v = xo + ceil((r.x0 - xo) / xs) * xs; v <= r.x1 + xs * 1e-9 && nt < MAX_TICKS;
+         v += xs, nt++) {
         double x = fx(&r, v);
         fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n",
                 x, r.py0, x, r.py1);
@@ -442,30 +461,23 @@ static int write_to(FILE *f, const svg_chart *c) {
     return ferror(f) ? -1 : 0;
 }
 
-int svg_write(const svg_chart *c, const char *path) {
+int svg_write(const svg_chart *c, const char *path, ptm_error *err) {
     if (!c || !path) {
-        errno = EINVAL;
+        cli_error(err, PTM_ERR_ARG, path, NULL, "svg_write: no chart or path");
         return -1;
     }
-    if (strcmp(path, "-") == 0) return write_to(stdout, c) == 0 && fflush(stdout) == 0 ? 0 : -1;
-    size_t n = strlen(path) + 5;
-    char *tmp = malloc(n);
-    if (!tmp) return -1;
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        free(tmp);
+    if (strcmp(path, "-") == 0) {
+        if (write_to(stdout, c) == 0 && fflush(stdout) == 0) return 0;
+        cli_error(err, PTM_ERR_IO, "-", NULL, "cannot write to standard output");
         return -1;
     }
-    int bad = write_to(f, c);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        free(tmp);
-        errno = e ? e : EIO;
+    ptm_file_writer *w = NULL;
+    if (ptm_file_writer_open(path, &w, err) != PTM_OK) return -1;
+    if (write_to(ptm_file_writer_stream(w), c) != 0) {
+        int e = errno ? errno : EIO;
+        ptm_file_writer_abort(w);
+        cli_error(err, PTM_ERR_IO, path, NULL, "cannot write: %s", strerror(e));
         return -1;
     }
-    free(tmp);
-    return 0;
+    return ptm_file_writer_commit(w, err) == PTM_OK ? 0 : -1;
 }

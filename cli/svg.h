@@ -8,17 +8,19 @@
  *     svg_add_band(c, 0, "80% interval", SVG_FORECAST, x, lo, hi, n);
  *     svg_add_line(c, 0, "history", SVG_HISTORY, 0, xh, yh, nh);
  *     svg_add_line(c, 0, "forecast", SVG_FORECAST, 0, x, y, n);
- *     if (svg_write(c, "plot.svg") != 0) { perror("plot.svg"); }
+ *     if (svg_write(c, "plot.svg", &err) != 0) { fail_status(&err); }
  *     svg_chart_free(c);
  *
  * Non-finite y values leave gaps. Every series is a <g class="series"> with data-name and
  * data-panel attributes (and a <title>), so tests and scripts can find them. Functions that
- * can fail return 0 on success and -1 on failure (out of memory; svg_write: I/O, errno set).
+ * can fail return 0 on success and -1 on failure (out of memory; svg_write: *err filled).
  */
 #ifndef PTM_CLI_SVG_H
 #define PTM_CLI_SVG_H
 
 #include <stddef.h>
+
+#include "patchtsmixer.h"
 
 /* colours of the usual series (Tableau 10) */
 #define SVG_HISTORY "#1f77b4"
@@ -49,7 +51,8 @@ int svg_add_band(svg_chart *c, int panel, const char *name, const char *color, c
                  const double *lo, const double *hi, size_t n);
 /* a vertical dashed line at x with a small label */
 int svg_add_marker(svg_chart *c, int panel, double x, const char *label);
-/* write the chart to path (through path.tmp and a rename); "-" writes standard output */
-int svg_write(const svg_chart *c, const char *path);
+/* write the chart to path through the library's atomic writer (ptm_file_writer: a target that
+ * is not a regular file is refused); "-" writes standard output. 0, or -1 with *err filled */
+int svg_write(const svg_chart *c, const char *path, ptm_error *err);
 
 #endif

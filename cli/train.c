@@ -4,7 +4,6 @@
  * curves as DIR/loss.csv and DIR/loss.svg (plot.h) after every epoch. The loop itself is
  * the library's ptm_train_csv.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,11 +67,13 @@ typedef struct {
 static void on_epoch(void *user, int epoch, double train_loss, double val_loss) {
     log_state *ls = user;
     if (!ls->losses) return;
-    if (loss_history_add(ls->losses, ls->out_dir, epoch, train_loss, val_loss) != 0) {
+    ptm_error err;
+    if (loss_history_add(ls->losses, ls->out_dir, epoch, train_loss, val_loss, &err) != 0) {
         if (ls->progress_shown) fprintf(stderr, "\r\033[K");
         ls->progress_shown = 0;
-        fprintf(stderr, "patchtsmixer train: %s/loss.svg: cannot write: %s (training goes on)\n",
-                ls->out_dir, strerror(errno));
+        char msg[2048];
+        fprintf(stderr, "patchtsmixer train: %s (training goes on)\n",
+                ptm_error_message(&err, msg, sizeof msg));
         ls->losses = NULL;
     }
 }

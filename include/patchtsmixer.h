@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -184,6 +185,40 @@ PTM_MUST_USE ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_err
 void ptm_model_free(ptm_model *model); /* NULL is a no-op */
 /* Write dir/config.json and dir/model.safetensors as HF save_pretrained does (dir is created). */
 PTM_MUST_USE ptm_status ptm_model_save(const ptm_model *model, const char *dir, ptm_error *err);
+
+/* ---------------------------------------------------------------- writing files
+ * Every file the library and the command line write (model.safetensors, config.json, the
+ * training state, loss.csv, charts, forecasts) goes through this one writer: the data go to a
+ * new temporary file ".NAME.ptm-tmp-XXXXXX" in the target's folder, created exclusively
+ * (O_CREAT | O_EXCL | O_NOFOLLOW: a link or file planted at a guessable name is never opened),
+ * then fsync, rename over the target, fsync of the folder. Readers see the old file or the new
+ * one, never a mix, whatever happens in between (a kill, a full disk). A target that exists
+ * and is not a regular file - a symbolic link, a directory, a FIFO, a device such as /dev/full -
+ * is refused with PTM_ERR_IO naming it, and nothing is written. Opening a writer also removes
+ * the temporary files of the same target that writers killed earlier left behind. */
+
+/* A file being written (ptm_file_writer_open). */
+typedef struct ptm_file_writer ptm_file_writer;
+
+/* Start replacing the file at path: *out gets a writer whose stream
+ * (ptm_file_writer_stream) takes the new contents; end it with ptm_file_writer_commit or
+ * ptm_file_writer_abort. Errors: PTM_ERR_IO (the folder is missing or not writable, the target
+ * is not a regular file), PTM_ERR_ARG (no path or out), PTM_ERR_NOMEM. */
+PTM_MUST_USE ptm_status ptm_file_writer_open(const char *path, ptm_file_writer **out,
+                                             ptm_error *err);
+/* The stdio stream that writes the temporary file (owned by the writer: do not close it). */
+FILE *ptm_file_writer_stream(ptm_file_writer *w);
+/* Flush and fsync what was written, rename it over the target and fsync the folder. The writer
+ * is freed in every case; on failure (a write error such as a full disk, or the target turned
+ * into something other than a regular file) the temporary file is removed, the old target is
+ * untouched and PTM_ERR_IO names the target and the system error. */
+PTM_MUST_USE ptm_status ptm_file_writer_commit(ptm_file_writer *w, ptm_error *err);
+/* Drop what was written (the temporary file is removed, the target untouched) and free the
+ * writer; NULL is a no-op. */
+void ptm_file_writer_abort(ptm_file_writer *w);
+/* Replace the file at path with data[0..len) through a writer (open, write, commit). */
+PTM_MUST_USE ptm_status ptm_write_file(const char *path, const void *data, size_t len,
+                                       ptm_error *err);
 
 const ptm_config *ptm_model_config(const ptm_model *model);
 const char *ptm_class_name(ptm_class c); /* "PatchTSMixerForPrediction", ... */

@@ -52,7 +52,7 @@ for d in $(delays 0.02 0.6 "$KILLS" "$SEED"); do
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     # evidence that the kill fell inside a save: staging folders or temporary files left
-    for f in "$out"/last.tmp "$out"/last.old "$out"/*.tmp.* "$out"/last/*.tmp.*; do
+    for f in "$out"/last.tmp "$out"/last.old "$out"/.*.ptm-tmp-* "$out"/last/.*.ptm-tmp-*; do
         if [ -e "$f" ]; then
             in_save=$((in_save + 1))
             break
@@ -143,7 +143,7 @@ disk_case() {
     done
     loadable "$out" && loadable "$out/last" && ok || ko "$2: checkpoint does not load"
     left=0
-    for f in "$out"/*.tmp.* "$out"/last/*.tmp.* "$out"/last.tmp "$out"/last.old; do
+    for f in "$out"/.*.ptm-tmp-* "$out"/last/.*.ptm-tmp-* "$out"/last.tmp "$out"/last.old; do
         [ -e "$f" ] && left=1
     done
     [ "$left" -eq 0 ] && ok || ko "$2: temporary files left behind: $(ls "$out")"

@@ -4,7 +4,7 @@
  *   every tensor bit-identical, and the written config.json has the golden key set, value
  *   types and values (it is even byte-identical: the goldens are HF's own serialisation);
  * - ptmi_config_write_json float formatting (Python repr) and its errors;
- * - ptmi_write_file_atomic: write, overwrite, no temporary left behind, clean PTM_ERR_IO;
+ * - ptm_write_file: write, overwrite, no temporary left behind, clean PTM_ERR_IO;
  * - ptm_model_save errors.
  * The optimiser pieces of training (AdamW, clipping, schedules) are tested in test_optim.c.
  *
@@ -369,15 +369,15 @@ TEST(write_file_atomic) {
     CHECK(mkdir(dir, 0755) == 0);
     snprintf(path, sizeof path, "%s/f.txt", dir);
     size_t n = 0;
-    CHECK_STATUS(ptmi_write_file_atomic(path, "hello world", 11, &err), PTM_OK);
+    CHECK_STATUS(ptm_write_file(path, "hello world", 11, &err), PTM_OK);
     char *t = read_all(path, &n);
     CHECK(t && n == 11 && memcmp(t, "hello world", 11) == 0);
     free(t);
-    CHECK_STATUS(ptmi_write_file_atomic(path, "bye", 3, &err), PTM_OK); /* overwrite, shorter */
+    CHECK_STATUS(ptm_write_file(path, "bye", 3, &err), PTM_OK); /* overwrite, shorter */
     t = read_all(path, &n);
     CHECK(t && n == 3 && memcmp(t, "bye", 3) == 0);
     free(t);
-    CHECK_STATUS(ptmi_write_file_atomic(path, NULL, 0, &err), PTM_OK); /* empty */
+    CHECK_STATUS(ptm_write_file(path, NULL, 0, &err), PTM_OK); /* empty */
     t = read_all(path, &n);
     CHECK(t && n == 0);
     free(t);
@@ -386,7 +386,7 @@ TEST(write_file_atomic) {
     /* parent folder missing */
     char bad[700];
     snprintf(bad, sizeof bad, "%s/no/such/dir/f.txt", dir);
-    CHECK_STATUS(ptmi_write_file_atomic(bad, "x", 1, &err), PTM_ERR_IO);
+    CHECK_STATUS(ptm_write_file(bad, "x", 1, &err), PTM_ERR_IO);
     CHECK(strcmp(err.file, bad) == 0);
     CHECK(strlen(err.text) > 0);
     /* target is a directory: the rename fails and the temporary is removed */
@@ -395,7 +395,7 @@ TEST(write_file_atomic) {
     CHECK(mkdir(sub, 0755) == 0);
     snprintf(bad, sizeof bad, "%s/inner", sub);
     CHECK(mkdir(bad, 0755) == 0);
-    CHECK_STATUS(ptmi_write_file_atomic(bad, "x", 1, &err), PTM_ERR_IO);
+    CHECK_STATUS(ptm_write_file(bad, "x", 1, &err), PTM_ERR_IO);
     CHECK_EQ_INT(count_entries(sub), 1);
     rmdir(bad);
     rmdir(sub);
@@ -405,13 +405,13 @@ TEST(write_file_atomic) {
         snprintf(ro, sizeof ro, "%s/ro", dir);
         CHECK(mkdir(ro, 0555) == 0);
         snprintf(bad, sizeof bad, "%s/f.txt", ro);
-        CHECK_STATUS(ptmi_write_file_atomic(bad, "x", 1, &err), PTM_ERR_IO);
+        CHECK_STATUS(ptm_write_file(bad, "x", 1, &err), PTM_ERR_IO);
         CHECK_EQ_INT(count_entries(ro), 0);
         rmdir(ro);
     }
-    CHECK_STATUS(ptmi_write_file_atomic(NULL, "x", 1, &err), PTM_ERR_ARG);
-    CHECK_STATUS(ptmi_write_file_atomic("", "x", 1, &err), PTM_ERR_ARG);
-    CHECK_STATUS(ptmi_write_file_atomic(path, NULL, 1, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_write_file(NULL, "x", 1, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_write_file("", "x", 1, &err), PTM_ERR_ARG);
+    CHECK_STATUS(ptm_write_file(path, NULL, 1, &err), PTM_ERR_ARG);
     remove_dir(dir);
 }
 
@@ -426,7 +426,7 @@ TEST(model_save_errors) {
         /* a plain file where the folder should be */
         char file[512], dir[600];
         snprintf(file, sizeof file, "%s/plain", g_tmp);
-        CHECK_STATUS(ptmi_write_file_atomic(file, "x", 1, &err), PTM_OK);
+        CHECK_STATUS(ptm_write_file(file, "x", 1, &err), PTM_OK);
         CHECK_STATUS(ptm_model_save(m, file, &err), PTM_ERR_IO);
         snprintf(dir, sizeof dir, "%s/plain/below", g_tmp);
         CHECK_STATUS(ptm_model_save(m, dir, &err), PTM_ERR_IO);

@@ -120,33 +120,3 @@ ptm_status ptmi_path_join(char *out, size_t out_size, const char *dir, const cha
         return ptmi_err(err, PTM_ERR_ARG, dir, NULL, "path too long");
     return PTM_OK;
 }
-
-int ptmi_fsync_parent_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash) {
-        dir = malloc(2);
-        if (dir) memcpy(dir, ".", 2);
-    } else {
-        size_t dl = slash == path ? 1 : (size_t)(slash - path);
-        dir = malloc(dl + 1);
-        if (dir) {
-            memcpy(dir, path, dl);
-            dir[dl] = '\0';
-        }
-    }
-    if (!dir) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    /* some file systems cannot fsync a directory; the file itself is then as safe as it gets */
-    if (rc != 0 && (saved == EINVAL || saved == ENOTSUP || saved == EROFS)) rc = 0;
-    errno = saved;
-    return rc;
-}

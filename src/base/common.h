@@ -16,10 +16,6 @@
 #define PTMI_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define PTMI_PRINTF(a, b)
-/* fsync the directory holding path, so that a rename into it is durable. Returns 0, or -1 with
- * errno; file systems that cannot fsync a directory (EINVAL, ENOTSUP, EROFS) count as 0. */
-int ptmi_fsync_parent_dir(const char *path);
-
 #endif
 
 /* Fill *err (if not NULL) and return code. file/field may be NULL.
@@ -47,9 +43,5 @@ ptm_status ptmi_read_file(const char *path, size_t max_size, unsigned char **buf
 /* Join dir and name into out (out_size bytes). Returns PTM_ERR_ARG if it does not fit. */
 ptm_status ptmi_path_join(char *out, size_t out_size, const char *dir, const char *name,
                           ptm_error *err);
-
-/* fsync the directory holding path, so that a rename into it is durable. Returns 0, or -1 with
- * errno; file systems that cannot fsync a directory (EINVAL, ENOTSUP, EROFS) count as 0. */
-int ptmi_fsync_parent_dir(const char *path);
 
 #endif

@@ -1,14 +1,11 @@
 /* safetensors_write.c - atomic safetensors writer (st_write): F32 / I64 tensors laid out back
- * to back after a JSON header, written to a temporary file that is fsynced and renamed over the
- * target. It emits what the reader (safetensors.c) and the Python `safetensors` package accept.
+ * to back after a JSON header, written through the library's atomic writer (file_writer.c). It
+ * emits what the reader (safetensors.c) and the Python `safetensors` package accept.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/strbuf.h"
 #include "io/json.h"
@@ -155,43 +152,6 @@ static ptm_status build_header(const char *path, const st_write_entry *entries, 
     return PTM_OK;
 }
 
-/* Create a new temporary file beside path; *tmp_out is its name (the caller frees it).
- * O_EXCL: never follow a link planted at the temporary name. The pid keeps processes apart, the
- * counter threads of one process writing the same path (a name that exists, e.g. left by a
- * crash, is skipped, never removed: it may be another writer's). */
-static ptm_status open_temp(const char *path, char **tmp_out, FILE **fp_out, ptm_error *err) {
-    size_t tl = strlen(path) + 64;
-    char *tmp = malloc(tl);
-    if (!tmp) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
-    static atomic_ulong st_tmp_counter;
-    int fd = -1;
-    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
-        unsigned long k = atomic_fetch_add(&st_tmp_counter, 1UL);
-        snprintf(tmp, tl, "%s.tmp.%ld.%lu", path, (long)getpid(), k);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    ptm_status st;
-    if (fd < 0) {
-        int e = errno;
-        st = ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot create %s: %s", tmp, strerror(e));
-        free(tmp);
-        return st;
-    }
-    FILE *fp = fdopen(fd, "wb");
-    if (!fp) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        st = ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot open %s: %s", tmp, strerror(e));
-        free(tmp);
-        return st;
-    }
-    *tmp_out = tmp;
-    *fp_out = fp;
-    return PTM_OK;
-}
-
 /* Every tensor's data after the header, in the order of the entries. */
 static int write_tensors(FILE *fp, const st_write_entry *entries, size_t n) {
     for (size_t i = 0; i < n; i++) {
@@ -201,39 +161,6 @@ static int write_tensors(FILE *fp, const st_write_entry *entries, size_t n) {
         if (write_le(fp, e->data, numel * es, es) != 0) return -1;
     }
     return 0;
-}
-
-/* Flush, fsync and close fp (always closed), then rename tmp over path and sync the folder;
- * bad: writing already failed (errno tells why). On failure tmp is removed. */
-static ptm_status commit_temp(const char *path, const char *tmp, FILE *fp, int bad,
-                              ptm_error *err) {
-    const char *what = "write";
-    if (!bad && fflush(fp) != 0) bad = 1;
-    if (!bad && fsync(fileno(fp)) != 0) {
-        bad = 1;
-        what = "fsync";
-    }
-    int e = errno;
-    if (fclose(fp) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-        what = "close";
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        e = errno;
-        bad = 1;
-        what = "rename";
-    }
-    if (bad) {
-        unlink(tmp);
-        return ptmi_err(err, PTM_ERR_IO, path, NULL, "%s of %s failed: %s", what, tmp, strerror(e));
-    }
-    if (ptmi_fsync_parent_dir(path) != 0) {
-        e = errno;
-        return ptmi_err(err, PTM_ERR_IO, path, NULL,
-                        "file written, but syncing its directory failed: %s", strerror(e));
-    }
-    return PTM_OK;
 }
 
 ptm_status st_write(const char *path, const st_write_entry *entries, size_t n, ptm_error *err) {
@@ -247,19 +174,22 @@ ptm_status st_write(const char *path, const st_write_entry *entries, size_t n, p
     free(sizes);
     if (st != PTM_OK) return st;
 
-    char *tmp = NULL;
-    FILE *fp = NULL;
-    st = open_temp(path, &tmp, &fp, err);
+    ptm_file_writer *w = NULL;
+    st = ptm_file_writer_open(path, &w, err);
     if (st != PTM_OK) {
         free(h.p);
         return st;
     }
+    FILE *fp = ptm_file_writer_stream(w);
     unsigned char len8[8];
     put_le64(len8, (uint64_t)h.len);
     int bad = fwrite(len8, 1, 8, fp) != 8 || fwrite(h.p, 1, h.len, fp) != h.len;
     free(h.p);
     if (!bad && write_tensors(fp, entries, n) != 0) bad = 1;
-    st = commit_temp(path, tmp, fp, bad, err);
-    free(tmp);
-    return st;
+    if (bad) {
+        int e = errno ? errno : EIO;
+        ptm_file_writer_abort(w);
+        return ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot write: %s", strerror(e));
+    }
+    return ptm_file_writer_commit(w, err);
 }

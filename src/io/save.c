@@ -1,5 +1,5 @@
-/* save.c - Hugging Face checkpoint writer: config.json text, atomic file replacement and
- * ptm_model_save (config.json + model.safetensors). See save.h for usage.
+/* save.c - Hugging Face checkpoint writer: config.json text and ptm_model_save (config.json +
+ * model.safetensors, each through the atomic writer of file_writer.c). See save.h for usage.
  *
  * config.json follows transformers' `PretrainedConfig.to_json_string` as used by
  * save_pretrained: json.dumps(indent=2, sort_keys=True) + "\n", with "architectures" and
@@ -9,15 +9,10 @@
  */
 #include "io/save.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/strbuf.h"
 #include "io/safetensors.h"
@@ -284,86 +279,6 @@ ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *
     }
     *out_text = w.b.p;
     if (out_len) *out_len = w.b.len;
-    return PTM_OK;
-}
-
-/* ---------------------------------------------------------------- atomic file replacement */
-
-static atomic_ulong tmp_counter;
-
-ptm_status ptmi_write_file_atomic(const char *path, const void *data, size_t len, ptm_error *err) {
-    if (!path || !path[0])
-        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptmi_write_file_atomic: no path");
-    if (!data && len)
-        return ptmi_err(err, PTM_ERR_ARG, path, NULL, "ptmi_write_file_atomic: data is NULL");
-    size_t tl = strlen(path) + 64;
-    char *tmp = malloc(tl);
-    if (!tmp) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
-    /* O_EXCL: never write through a link planted at the temporary name; the counter keeps
-     * concurrent writers of one process apart, the pid those of different processes. */
-    int fd = -1, e = 0;
-    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
-        unsigned long k = atomic_fetch_add(&tmp_counter, 1UL);
-        snprintf(tmp, tl, "%s.tmp.%ld.%lu", path, (long)getpid(), k);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        e = errno;
-        if (fd < 0 && e != EEXIST) break;
-    }
-    if (fd < 0) {
-        ptm_status st =
-            ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot create %s: %s", tmp, strerror(e));
-        free(tmp);
-        return st;
-    }
-    const char *what = "write";
-    int bad = 0;
-    const unsigned char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        size_t chunk = left > ((size_t)1 << 30) ? ((size_t)1 << 30) : left;
-        ssize_t w = write(fd, p, chunk);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            e = errno;
-            bad = 1;
-            break;
-        }
-        if (w == 0) {
-            e = EIO;
-            bad = 1;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (!bad && fsync(fd) != 0) {
-        e = errno;
-        bad = 1;
-        what = "fsync";
-    }
-    if (close(fd) != 0 && !bad) {
-        e = errno;
-        bad = 1;
-        what = "close";
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        e = errno;
-        bad = 1;
-        what = "rename";
-    }
-    if (bad) {
-        unlink(tmp);
-        ptm_status st =
-            ptmi_err(err, PTM_ERR_IO, path, NULL, "%s of %s failed: %s", what, tmp, strerror(e));
-        free(tmp);
-        return st;
-    }
-    free(tmp);
-    if (ptmi_fsync_parent_dir(path) != 0) {
-        e = errno;
-        return ptmi_err(err, PTM_ERR_IO, path, NULL,
-                        "file written, but syncing its directory failed: %s", strerror(e));
-    }
     return PTM_OK;
 }
 

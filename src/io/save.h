@@ -11,9 +11,9 @@
  *         ...; free(json);
  *     }
  *
- * Every file is replaced atomically: written to a temporary file in the same directory,
- * fsync'ed, renamed over the target, then the directory is fsync'ed. A crash leaves either the
- * old or the new file, never a mix.
+ * Every file is replaced atomically through ptm_file_writer (file_writer.c): written to a new
+ * temporary file in the same directory, fsync'ed, renamed over the target, then the directory
+ * is fsync'ed. A crash leaves either the old or the new file, never a mix.
  */
 #ifndef PTMI_IO_SAVE_H
 #define PTMI_IO_SAVE_H
@@ -29,11 +29,5 @@
  * out-of-range enum -> PTM_ERR_CONFIG naming the key. */
 PTM_MUST_USE ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text,
                                                size_t *out_len, ptm_error *err);
-
-/* Replace the file at path with data[0..len) atomically (temporary file, fsync, rename, fsync
- * of the directory). Failures -> PTM_ERR_IO naming the path and the system error; the
- * temporary file is removed. */
-PTM_MUST_USE ptm_status ptmi_write_file_atomic(const char *path, const void *data, size_t len,
-                                               ptm_error *err);
 
 #endif

@@ -206,7 +206,7 @@ ptm_status ptm_model_save(const ptm_model *m, const char *dir, ptm_error *err) {
     size_t len = 0;
     s = ptmi_config_write_json(&m->cfg, &json, &len, err);
     if (s == PTM_OK) s = ptmi_path_join(path, sizeof path, dir, "config.json", err);
-    if (s == PTM_OK) s = ptmi_write_file_atomic(path, json, len, err);
+    if (s == PTM_OK) s = ptm_write_file(path, json, len, err);
     free(json);
     return s;
 }

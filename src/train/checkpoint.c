@@ -51,7 +51,7 @@ static ptm_status write_state_files(const char *dir, const ptm_model *m, const f
                        "  \"epoch\": %d,\n  \"step\": %lld\n}\n",
                        st->best_epoch, bv, st->bad_epochs, st->epoch, (long long)step);
     snprintf(path, sizeof path, "%s/trainer_state.json", dir);
-    return ptmi_write_file_atomic(path, json, (size_t)len, err);
+    return ptm_write_file(path, json, (size_t)len, err);
 }
 
 /* Remove a staging folder of train_checkpoint_save (DIR.tmp or DIR.old): the regular files in it
