@@ -62,7 +62,9 @@ typedef enum {
     PTM_ERR_INPUT = 6,       /* input data does not fit the model (shape, content) */
     PTM_ERR_NOMEM = 7,       /* out of memory */
     PTM_ERR_LIMIT = 8,       /* a resource limit would be exceeded */
-    PTM_ERR_ARG = 9          /* invalid argument to an API call */
+    PTM_ERR_ARG = 9,         /* invalid argument to an API call */
+    PTM_ERR_DIVERGED = 10    /* training stopped: a loss, gradient, weight or moment left the
+                                finite range (nothing of that epoch was saved) */
 } ptm_status;
 
 typedef struct {
