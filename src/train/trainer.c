@@ -210,9 +210,9 @@ static ptm_status setup_optimizer(trainer *tr, ptm_error *err) {
 static ptm_status diverged(const trainer *tr, int epoch, const char *what, const char *why,
                            ptm_error *err) {
     return ptmi_err(err, PTM_ERR_DIVERGED, NULL, what,
-                    "epoch %d, step %lld: %s; training stopped before saving anything of this "
-                    "epoch (%s and %s/last keep the previous state); a lower learning rate or "
-                    "gradient clipping may help",
+                    "training diverged at epoch %d, step %lld: %s; stopped before saving "
+                    "anything of this epoch (%s and %s/last keep the previous state); a lower "
+                    "learning rate or gradient clipping may help",
                     epoch + 1, (long long)tr->st.step + 1, why, tr->out_dir, tr->out_dir);
 }
 
