@@ -43,8 +43,8 @@ class PatchTSMixerError(RuntimeError):
     """An error reported by the C library (or a misuse caught before calling it).
 
     Attributes: code (the ptm_status number), status ("io", "format", "config", "unsupported",
-    "tensor", "input", "nomem", "limit", "arg", "diverged"), file, field, text (what was found and what was
-    expected); str(e) is the library's one-line message "file: field: text".
+    "tensor", "input", "nomem", "limit", "arg", "diverged"), file, field, text (what was found
+    and what was expected); str(e) is the library's one-line message "file: field: text".
     """
 
     def __init__(self, code, message, file="", field="", text=""):
