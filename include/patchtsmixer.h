@@ -63,7 +63,9 @@ typedef enum {
     PTM_ERR_INPUT = 6,       /* input data does not fit the model (shape, content) */
     PTM_ERR_NOMEM = 7,       /* out of memory */
     PTM_ERR_LIMIT = 8,       /* a resource limit would be exceeded */
-    PTM_ERR_ARG = 9          /* invalid argument to an API call */
+    PTM_ERR_ARG = 9,         /* invalid argument to an API call */
+    PTM_ERR_DIVERGED = 10    /* training stopped: a loss, gradient, weight or moment left the
+                                finite range (nothing of that epoch was saved) */
 } ptm_status;
 
 typedef struct {
@@ -575,7 +577,10 @@ ptm_train_params ptm_train_default_params(void);
  * write checkpoints to out_dir (created): out_dir/config.json + model.safetensors hold the
  * model with the lowest validation loss, out_dir/last/ the latest state for resume (the model,
  * optimizer.safetensors with the AdamW moments, trainer_state.json), each written atomically.
- * summary may be NULL; it is zeroed when the call fails. */
+ * summary may be NULL; it is zeroed when the call fails. A training or validation loss, a
+ * gradient norm, a weight or an AdamW moment that leaves the finite range (or the bounds a
+ * resume accepts) stops the run with PTM_ERR_DIVERGED naming the epoch and step, before
+ * anything of that epoch is saved: out_dir and out_dir/last keep the previous state. */
 PTM_MUST_USE ptm_status ptm_train_csv(const char *data_path, const char *out_dir,
                                       const ptm_train_params *params, ptm_train_summary *summary,
                                       ptm_error *err);

@@ -36,15 +36,15 @@ __all__ = ["PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput", "TrainResu
            "read_csv", "version", "library_path"]
 
 _STATUS = {0: "ok", 1: "io", 2: "format", 3: "config", 4: "unsupported", 5: "tensor",
-           6: "input", 7: "nomem", 8: "limit", 9: "arg"}
+           6: "input", 7: "nomem", 8: "limit", 9: "arg", 10: "diverged"}
 
 
 class PatchTSMixerError(RuntimeError):
     """An error reported by the C library (or a misuse caught before calling it).
 
     Attributes: code (the ptm_status number), status ("io", "format", "config", "unsupported",
-    "tensor", "input", "nomem", "limit", "arg"), file, field, text (what was found and what was
-    expected); str(e) is the library's one-line message "file: field: text".
+    "tensor", "input", "nomem", "limit", "arg", "diverged"), file, field, text (what was found
+    and what was expected); str(e) is the library's one-line message "file: field: text".
     """
 
     def __init__(self, code, message, file="", field="", text=""):

@@ -53,6 +53,8 @@ const char *ptm_status_str(ptm_status code) {
         return "limit exceeded";
     case PTM_ERR_ARG:
         return "invalid argument";
+    case PTM_ERR_DIVERGED:
+        return "training diverged";
     }
     return "unknown error";
 }

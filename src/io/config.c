@@ -105,6 +105,11 @@ ptm_status ptmi_config_finish(ptm_config *c, const char *file, ptm_error *err) {
                         "patch_length %d must be smaller than context_length %d", c->patch_length,
                         c->context_length);
     c->num_patches = (c->context_length - c->patch_length) / c->patch_stride + 1;
+    /* [low, high] (HF computes low + (high - low) sigmoid(x); a reversed range flips it) */
+    if (c->has_output_range && !(c->output_range[0] < c->output_range[1]))
+        return ptmi_err(err, PTM_ERR_CONFIG, file, "output_range",
+                        "[%g, %g]: expected [low, high] with low < high",
+                        (double)c->output_range[0], (double)c->output_range[1]);
     if (c->self_attn && c->d_model % c->self_attn_heads != 0)
         return ptmi_err(err, PTM_ERR_CONFIG, file, "self_attn_heads",
                         "d_model %d is not divisible by self_attn_heads %d", c->d_model,

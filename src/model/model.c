@@ -308,7 +308,7 @@ ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *e
     if (s != PTM_OK) return s;
     if ((s = check_dims(cfg, "config.json", err)) != PTM_OK) return s;
     ptm_model *m = calloc(1, sizeof *m);
-    if (!m) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    if (!m) return ptmi_err(err, PTM_ERR_NOMEM, "config.json", NULL, "out of memory");
     s = ptmi_config_copy(&m->cfg, cfg, err);
     if (s != PTM_OK) {
         free(m);
@@ -333,7 +333,8 @@ ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *e
     m->p.layers = calloc((size_t)cfg->num_layers + 1, sizeof(ptmi_layer));
     if (!m->arena || !m->karena || !m->iarena || !m->table || !m->p.layers) {
         ptm_model_free(m);
-        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "cannot allocate %zu parameters", w.foff);
+        return ptmi_err(err, PTM_ERR_NOMEM, "config.json", NULL, "cannot allocate %zu parameters",
+                        w.foff);
     }
     walker w2 = {0};
     w2.m = m;

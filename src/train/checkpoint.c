@@ -118,6 +118,104 @@ ptm_status train_checkpoint_save(const char *dir, const ptm_model *m, const floa
     return PTM_OK;
 }
 
+/* The moments of Adam started at zero satisfy m_t^2 <= C v_t for any gradients: with
+ * m_t = (1 - b1) sum_k b1^k g_(t-k) and v_t = (1 - b2) sum_k b2^k g_(t-k)^2, Cauchy-Schwarz
+ * gives C = (1 - b1)^2 / ((1 - b2) (1 - b1^2 / b2)) = 52.86 for the trainer's betas (0.9,
+ * 0.999), so |m| <= 7.27 sqrt(v). The check allows 8 sqrt(v) (float rounding) plus 1e-8 (AdamW's
+ * eps: where g^2 underflows, v may be 0 while m is not). Within it an AdamW step moves a weight
+ * by at most about 80 lr, so a resumed run cannot be thrown off by its moments; and v itself
+ * is bounded by PTMI_TRAIN_MAX_EXP_AVG_SQ (trainer.h). */
+ptm_status train_moments_check(const float *am, const float *av, size_t n, ptm_status code,
+                               const char *file, ptm_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        double m = (double)am[i], v = (double)av[i];
+        if (!isfinite(m))
+            return ptmi_err(err, code, file, "adamw.exp_avg",
+                            "value %zu is %g; expected a finite number", i, m);
+        if (!(v >= 0.0 && v <= PTMI_TRAIN_MAX_EXP_AVG_SQ)) /* NaN fails too */
+            return ptmi_err(err, code, file, "adamw.exp_avg_sq",
+                            "value %zu is %g; expected 0 <= exp_avg_sq <= %g", i, v,
+                            PTMI_TRAIN_MAX_EXP_AVG_SQ);
+        if (!(fabs(m) <= 8.0 * sqrt(v) + 1e-8))
+            return ptmi_err(err, code, file, "adamw.exp_avg",
+                            "value %zu is %g with exp_avg_sq %g; AdamW keeps |exp_avg| <= 8 "
+                            "sqrt(exp_avg_sq) + 1e-8",
+                            i, m, v);
+    }
+    return PTM_OK;
+}
+
+/* optimizer.safetensors of a resume state: exactly adamw.exp_avg and adamw.exp_avg_sq (F32
+ * [n]) and step (I64 scalar), the moments within what training produces, the step in
+ * [0, PTMI_TRAIN_MAX_STEP] */
+static ptm_status load_optimizer(const char *path, size_t n, float *am, float *av, int64_t *step,
+                                 ptm_error *err) {
+    st_file st = {0};
+    ptm_status s = st_load(path, &st, err);
+    if (s != PTM_OK) return s;
+    const st_tensor *tm = st_find(&st, "adamw.exp_avg"), *tv = st_find(&st, "adamw.exp_avg_sq"),
+                    *ts = st_find(&st, "step");
+    if (st.count != 3 || !tm || !tv || !ts || tm->dtype != ST_F32 || tv->dtype != ST_F32 ||
+        tm->ndim != 1 || tv->ndim != 1 || tm->numel != n || tv->numel != n || ts->dtype != ST_I64 ||
+        ts->ndim != 0) {
+        size_t count = st.count;
+        st_free(&st);
+        return ptmi_err(err, PTM_ERR_TENSOR, path, NULL,
+                        "expected exactly adamw.exp_avg and adamw.exp_avg_sq (F32 [%zu]) and step "
+                        "(I64 scalar), found %zu tensors",
+                        n, count);
+    }
+    memcpy(am, tm->data, n * sizeof(float));
+    memcpy(av, tv->data, n * sizeof(float));
+    memcpy(step, ts->data, sizeof(int64_t));
+    st_free(&st);
+    if (*step < 0 || *step > PTMI_TRAIN_MAX_STEP)
+        return ptmi_err(err, PTM_ERR_TENSOR, path, "step", "step %lld, expected 0 <= step <= 2^53",
+                        (long long)*step);
+    /* hostile or corrupt moments must not reach AdamW */
+    return train_moments_check(am, av, n, PTM_ERR_TENSOR, path, err);
+}
+
+/* trainer_state.json of a resume state: integer counters in range, consistent with each other
+ * and with the optimizer's step (every epoch takes at least one step, so epoch < step; a
+ * "step" key, when present, equals it); best_val a number or null */
+static ptm_status load_counters(const char *path, int64_t step, int *epoch, double *best_val,
+                                int *best_epoch, int *bad_epochs, ptm_error *err) {
+    unsigned char *buf = NULL;
+    size_t n = 0;
+    ptm_status s = ptmi_read_file(path, 1 << 20, &buf, &n, err);
+    if (s != PTM_OK) return s;
+    json_value *root = NULL;
+    s = json_parse((const char *)buf, n, path, &root, err);
+    free(buf);
+    if (s != PTM_OK) return s;
+    const json_value *ve = json_get(root, "epoch"), *vb = json_get(root, "best_val"),
+                     *vbe = json_get(root, "best_epoch"), *vbad = json_get(root, "bad_epochs"),
+                     *vs = json_get(root, "step");
+    /* integers in range (a cast of an out-of-range double is undefined behaviour);
+     * best_val is null when no epoch has had a finite validation loss */
+    if (!ve || !vb || !vbe || !vbad || ve->type != JSON_NUMBER || !ve->is_integer ||
+        (vb->type != JSON_NUMBER && vb->type != JSON_NULL) || vbe->type != JSON_NUMBER ||
+        !vbe->is_integer || vbad->type != JSON_NUMBER || !vbad->is_integer ||
+        !(ve->number >= 0 && ve->number < INT_MAX && ve->number < (double)step) ||
+        !(vbe->number >= -1) || !(vbe->number <= ve->number) ||
+        !(vbad->number >= 0 && vbad->number <= ve->number + 1) ||
+        (vs && (vs->type != JSON_NUMBER || !vs->is_integer || vs->number != (double)step))) {
+        json_free(root);
+        return ptmi_err(err, PTM_ERR_FORMAT, path, NULL,
+                        "expected integers 0 <= epoch < step (%lld, the optimizer's), -1 <= "
+                        "best_epoch <= epoch, 0 <= bad_epochs <= epoch + 1, a number (or null) "
+                        "best_val and no other step",
+                        (long long)step);
+    }
+    *epoch = (int)ve->number;
+    *best_val = vb->type == JSON_NULL ? (double)INFINITY : vb->number;
+    *best_epoch = (int)vbe->number;
+    *bad_epochs = (int)vbad->number;
+    json_free(root);
+    return PTM_OK;
+}
+
 ptm_status ptmi_train_load_state(const char *dir, ptm_model *m, float *am, float *av, int *epoch,
                                  int64_t *step, double *best_val, int *best_epoch, int *bad_epochs,
                                  ptm_error *err) {
@@ -137,62 +235,11 @@ ptm_status ptmi_train_load_state(const char *dir, ptm_model *m, float *am, float
     memcpy(m->iarena, last->iarena, m->iarena_count * sizeof(int64_t));
     ptm_model_free(last);
     ptmi_model_sync(m);
-    char path[4096];
+    char path[4200];
     snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
-    st_file st = {0};
-    if ((s = st_load(path, &st, err)) != PTM_OK) return s;
-    const st_tensor *tm = st_find(&st, "adamw.exp_avg"), *tv = st_find(&st, "adamw.exp_avg_sq"),
-                    *ts = st_find(&st, "step");
-    if (!tm || !tv || !ts || tm->numel != m->arena_floats || tv->numel != m->arena_floats ||
-        ts->dtype != ST_I64 || ts->numel != 1 || tm->dtype != ST_F32 || tv->dtype != ST_F32) {
-        st_free(&st);
-        return ptmi_err(err, PTM_ERR_TENSOR, path, NULL,
-                        "expected adamw.exp_avg and adamw.exp_avg_sq (F32 [%zu]) and step (I64)",
-                        m->arena_floats);
-    }
-    memcpy(am, tm->data, m->arena_floats * sizeof(float));
-    memcpy(av, tv->data, m->arena_floats * sizeof(float));
-    memcpy(step, ts->data, sizeof(int64_t));
-    st_free(&st);
-    /* hostile or corrupt state must not reach AdamW: moments finite, second moments >= 0 */
-    for (size_t i = 0; i < m->arena_floats; i++) {
-        if (!isfinite(am[i]) || !isfinite(av[i]) || av[i] < 0.0f)
-            return ptmi_err(err, PTM_ERR_TENSOR, path,
-                            isfinite(am[i]) ? "adamw.exp_avg_sq" : "adamw.exp_avg",
-                            "value %zu is %g; expected finite moments (exp_avg_sq >= 0)", i,
-                            (double)(isfinite(am[i]) ? av[i] : am[i]));
-    }
-    if (*step < 0)
-        return ptmi_err(err, PTM_ERR_TENSOR, path, "step", "step %lld, expected >= 0",
-                        (long long)*step);
+    if ((s = load_optimizer(path, m->arena_floats, am, av, step, err)) != PTM_OK) return s;
     snprintf(path, sizeof path, "%s/trainer_state.json", dir);
-    unsigned char *buf = NULL;
-    size_t n = 0;
-    if ((s = ptmi_read_file(path, 1 << 20, &buf, &n, err)) != PTM_OK) return s;
-    json_value *root = NULL;
-    s = json_parse((const char *)buf, n, path, &root, err);
-    free(buf);
-    if (s != PTM_OK) return s;
-    const json_value *ve = json_get(root, "epoch"), *vb = json_get(root, "best_val"),
-                     *vbe = json_get(root, "best_epoch"), *vbad = json_get(root, "bad_epochs");
-    /* integers in range (a cast of an out-of-range double is undefined behaviour);
-     * best_val is null when no epoch has had a finite validation loss */
-    if (!ve || !vb || !vbe || !vbad || ve->type != JSON_NUMBER || !ve->is_integer ||
-        (vb->type != JSON_NUMBER && vb->type != JSON_NULL) || vbe->type != JSON_NUMBER ||
-        !vbe->is_integer || vbad->type != JSON_NUMBER || !vbad->is_integer ||
-        !(ve->number >= 0 && ve->number < INT_MAX) || !(vbe->number >= -1) ||
-        !(vbe->number <= ve->number) || !(vbad->number >= 0 && vbad->number <= ve->number + 1)) {
-        json_free(root);
-        return ptmi_err(err, PTM_ERR_FORMAT, path, NULL,
-                        "expected integers 0 <= epoch, -1 <= best_epoch <= epoch, 0 <= "
-                        "bad_epochs <= epoch + 1 and a number (or null) best_val");
-    }
-    *epoch = (int)ve->number;
-    *best_val = vb->type == JSON_NULL ? (double)INFINITY : vb->number;
-    *best_epoch = (int)vbe->number;
-    *bad_epochs = (int)vbad->number;
-    json_free(root);
-    return PTM_OK;
+    return load_counters(path, *step, epoch, best_val, best_epoch, bad_epochs, err);
 }
 
 ptm_status train_checkpoint_save_best(ptm_model *m, const char *dir, double mean, double sd,

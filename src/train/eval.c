@@ -209,7 +209,7 @@ static ptm_status eval_ts_file(ptm_ctx *ctx, const ptm_config *c, ptm_train_task
     size_t nc = ts.ncases;
     idx = malloc(sizeof(size_t) * (nc + 1));
     if (!idx) {
-        s = ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        s = ptmi_err(err, PTM_ERR_NOMEM, data_path, NULL, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < nc; i++) idx[i] = i;

@@ -192,7 +192,7 @@ static ptm_status load_task_cases(train_task *t, const char *data_path, const pt
     if (t->task == PTM_TRAIN_REGRESS) t->cfg.num_targets = 1;
     size_t nc = d->ts_train.ncases;
     d->order = malloc(sizeof(size_t) * (nc + 1));
-    if (!d->order) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    if (!d->order) return ptmi_err(err, PTM_ERR_NOMEM, data_path, NULL, "out of memory");
     for (size_t i = 0; i < nc; i++) d->order[i] = i;
     train_shuffle(d->order, nc, p->seed ^ 0x5bd1e995ULL);
     d->n_val_cases = nc >= 10 ? nc / 5 : 0;

@@ -205,11 +205,26 @@ static ptm_status setup_optimizer(trainer *tr, ptm_error *err) {
 
 /* ------------------------------------------------------------------ step and epoch */
 
-/* one optimiser step on the n samples in tr->tb; *loss gets the batch's mean loss */
-static ptm_status train_step(trainer *tr, int n, double *loss, ptm_error *err) {
+/* PTM_ERR_DIVERGED for epoch (0-based) at the optimiser step under way: what (a loss, the
+ * gradient, ...) is not finite or out of bounds; why says how */
+static ptm_status diverged(const trainer *tr, int epoch, const char *what, const char *why,
+                           ptm_error *err) {
+    return ptmi_err(err, PTM_ERR_DIVERGED, NULL, what,
+                    "training diverged at epoch %d, step %lld: %s; stopped before saving "
+                    "anything of this epoch (%s and %s/last keep the previous state); a lower "
+                    "learning rate or gradient clipping may help",
+                    epoch + 1, (long long)tr->st.step + 1, why, tr->out_dir, tr->out_dir);
+}
+
+/* one optimiser step of epoch on the n samples in tr->tb; *loss gets the batch's mean loss.
+ * A non-finite loss or gradient stops the run before the weights change (PTM_ERR_DIVERGED). */
+static ptm_status train_step(trainer *tr, int epoch, int n, double *loss, ptm_error *err) {
     const ptm_train_params *p = tr->p;
     ptm_train_task task = tr->t.task;
     int64_t step = tr->st.step;
+    if (step >= PTMI_TRAIN_MAX_STEP)
+        return ptmi_err(err, PTM_ERR_LIMIT, NULL, "step", "step %lld: at most 2^53 steps",
+                        (long long)step);
     ptm_inputs in;
     memset(&in, 0, sizeof in);
     in.batch = n;
@@ -226,11 +241,22 @@ static ptm_status train_step(trainer *tr, int n, double *loss, ptm_error *err) {
     ptm_tensor_view lv;
     if (ptm_ctx_output(tr->tctx, "loss", &lv, err) != PTM_OK) return err->code;
     *loss = (double)lv.data[0];
+    char why[64];
+    if (!isfinite(*loss)) {
+        snprintf(why, sizeof why, "the training loss is %g", *loss);
+        return diverged(tr, epoch, "loss", why, err);
+    }
     size_t np = tr->m->arena_floats;
     float *g = tr->tctx->grads->arena;
     for (size_t i = 0; i < np; i++)
         if (!tr->tmask[i]) g[i] = 0.0f;
-    if (p->clip_norm > 0.0f) ptmi_clip_grad_norm(g, np, (double)p->clip_norm);
+    if (p->clip_norm > 0.0f) {
+        double norm = ptmi_clip_grad_norm(g, np, (double)p->clip_norm);
+        if (!isfinite(norm)) {
+            snprintf(why, sizeof why, "the gradient's norm is %g", norm);
+            return diverged(tr, epoch, "gradient", why, err);
+        }
+    }
     tr->ap.lr = ptmi_schedule_lr(&tr->sched, step);
     ptmi_adamw_step(tr->m->arena, g, tr->am, tr->av, np, tr->dmask, &tr->ap, step + 1);
     ptmi_model_sync(tr->m);
@@ -274,7 +300,7 @@ static ptm_status train_epoch(trainer *tr, int epoch, double *loss_sum, size_t *
         if (p->max_steps > 0 && tr->st.step >= p->max_steps) break;
         size_t n = fill_train_batch(tr, start);
         double loss = 0.0;
-        ptm_status s = train_step(tr, (int)n, &loss, err);
+        ptm_status s = train_step(tr, epoch, (int)n, &loss, err);
         if (s != PTM_OK) return s;
         *seen += n;
         *loss_sum += loss * (double)n;
@@ -308,13 +334,35 @@ static ptm_status validate(trainer *tr, double loss_sum, size_t seen, double *va
     return PTM_OK;
 }
 
+/* Before anything of epoch is saved: a finite validation loss, finite weights and buffers (the
+ * model loader refuses others) and moments a resume accepts (train_moments_check), so that
+ * out_dir and out_dir/last only ever hold states that load and resume. */
+static ptm_status check_before_save(const trainer *tr, int epoch, double val, ptm_error *err) {
+    char why[64];
+    if (!isfinite(val)) {
+        snprintf(why, sizeof why, "the validation loss is %g", val);
+        return diverged(tr, epoch, "loss", why, err);
+    }
+    const ptm_model *m = tr->m;
+    for (size_t i = 0; i < m->arena_floats; i++) {
+        if (isfinite(m->arena[i])) continue;
+        snprintf(why, sizeof why, "parameter %zu is %g", i, (double)m->arena[i]);
+        return diverged(tr, epoch, "weights", why, err);
+    }
+    ptm_error e;
+    if (train_moments_check(tr->am, tr->av, m->arena_floats, PTM_ERR_DIVERGED, NULL, &e) != PTM_OK)
+        return diverged(tr, epoch, e.field, e.text, err);
+    return PTM_OK;
+}
+
 /* after epoch's validation: the best checkpoint when val improved, the resume state, the
  * callback; *stop when the run ends here (asked to, or early stopping) */
 static ptm_status end_epoch(trainer *tr, int epoch, double loss_sum, size_t seen, double seconds,
                             double val, int *stop, ptm_error *err) {
     const ptm_train_params *p = tr->p;
     train_state *st = &tr->st;
-    ptm_status s;
+    ptm_status s = check_before_save(tr, epoch, val, err);
+    if (s != PTM_OK) return s;
     int improved = val < st->best_val;
     if (improved) {
         st->best_val = val;

@@ -131,11 +131,31 @@ PTM_MUST_USE ptm_status train_checkpoint_save(const char *dir, const ptm_model *
  * *backup: scratch for the head, allocated on first use (the caller frees it). */
 PTM_MUST_USE ptm_status train_checkpoint_save_best(ptm_model *m, const char *dir, double mean,
                                                    double sd, float **backup, ptm_error *err);
+/* Bounds of a resume state: what training can produce (docs/security.md, "resume state").
+ * PTMI_TRAIN_MAX_STEP: the optimiser step counter stays <= 2^53, so that step + 1 never
+ * overflows and the schedule's and bias corrections' conversions to double are exact; the
+ * trainer refuses to step beyond it (PTM_ERR_LIMIT) and the loader refuses a larger step.
+ * PTMI_TRAIN_MAX_EXP_AVG_SQ: a second moment is a weighted mean of squared gradients; 1e30 is
+ * a gradient RMS of 1e15, far beyond any run whose loss is finite (losses are computed on
+ * standardised data) and well inside float range, so the next steps cannot overflow. */
+#define PTMI_TRAIN_MAX_STEP ((int64_t)1 << 53)
+#define PTMI_TRAIN_MAX_EXP_AVG_SQ 1e30
+
+/* Whether AdamW moments am, av (n each) are a state training can produce: finite,
+ * 0 <= av <= PTMI_TRAIN_MAX_EXP_AVG_SQ and |am| <= 8 sqrt(av) + 1e-8 (the invariant of Adam
+ * moments started at zero, see checkpoint.c). PTM_OK, or code with a message naming file,
+ * the tensor and the first element out of bounds. */
+PTM_MUST_USE ptm_status train_moments_check(const float *am, const float *av, size_t n,
+                                            ptm_status code, const char *file, ptm_error *err);
+
 /* The resume state of dir (a `last/` folder, or dir.old after a crash between the two renames
  * of a save): the model (config.json + model.safetensors, which must have m's architecture) is
  * copied into m, the AdamW moments (optimizer.safetensors, F32 [m->arena_floats] each) into am
- * and av, the counters from trainer_state.json. Hostile files give PTM_ERR_FORMAT / TENSOR /
- * INPUT / IO; m, am and av may be partly overwritten then. */
+ * and av, the counters from trainer_state.json. optimizer.safetensors holds exactly
+ * adamw.exp_avg, adamw.exp_avg_sq and step; every number is checked against what training
+ * can produce (train_moments_check, 0 <= step <= PTMI_TRAIN_MAX_STEP, epoch < step, the epoch
+ * counters of each other). Hostile files give PTM_ERR_FORMAT / TENSOR / INPUT / IO; m, am and
+ * av may be partly overwritten then. */
 PTM_MUST_USE ptm_status ptmi_train_load_state(const char *dir, ptm_model *m, float *am, float *av,
                                               int *epoch, int64_t *step, double *best_val,
                                               int *best_epoch, int *bad_epochs, ptm_error *err);

@@ -62,8 +62,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_note("checkpoint", s, s ? err.file : NULL, s ? err.field : NULL, s ? err.text : NULL);
     if (s != PTM_OK && err.code != s) abort();
     if (s == PTM_OK) {
-        /* what the trainer does next with the counters must be defined */
-        if (epoch < -1 || best_epoch < -1 || bad < 0 || step < 0) abort();
+        /* a state training can produce (docs/security.md): what the trainer does next with
+         * the counters is defined and the moments cannot throw AdamW off */
+        if (epoch < 0 || (int64_t)epoch >= step || step > PTMI_TRAIN_MAX_STEP || best_epoch < -1 ||
+            best_epoch > epoch || bad < 0 || bad > epoch + 1)
+            abort();
+        if (train_moments_check(am, av, m->arena_floats, PTM_ERR_TENSOR, NULL, NULL) != PTM_OK)
+            abort();
     }
     return 0;
 }
