@@ -3,10 +3,13 @@
 #include "plot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "svg.h"
 
@@ -113,10 +116,25 @@ static int history_push(loss_history *h, int epoch, double train, double val) {
     return 0;
 }
 
+/* path opened for reading as the library opens its files: without blocking (a FIFO nobody
+ * writes returns at once) and only when it is a regular file; NULL otherwise */
+static FILE *open_regular(const char *path) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return NULL;
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL);
+    FILE *f = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 &&
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+        f = fdopen(fd, "r");
+    if (!f) close(fd);
+    return f;
+}
+
 void loss_history_read(loss_history *h, const char *dir) {
     char path[4096];
     snprintf(path, sizeof path, "%s/loss.csv", dir);
-    FILE *f = fopen(path, "r");
+    FILE *f = open_regular(path); /* a missing or special loss.csv: the chart starts afresh */
     if (!f) return;
     char line[256];
     while (fgets(line, sizeof line, f)) {
