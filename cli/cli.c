@@ -41,6 +41,44 @@ int parse_int(const char *s, long lo, long hi, long *out) {
     return 0;
 }
 
+int parse_bytes(const char *s, size_t *out) {
+    char *end;
+    errno = 0;
+    if (!s || s[0] < '0' || s[0] > '9') return -1; /* no sign, no space */
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift) end++;
+    if (end == s || *end || errno || v > ((unsigned long long)SIZE_MAX >> shift)) return -1;
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
+ptm_status cli_check_model_memory(const char *dir, size_t max, ptm_error *err) {
+    if (!max) return PTM_OK;
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/config.json", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return cli_error(err, PTM_ERR_ARG, dir, NULL, "path too long");
+    ptm_config c;
+    ptm_status s = ptm_config_load(path, -1, &c, err);
+    if (s != PTM_OK) return s;
+    uint64_t need = 0;
+    s = ptm_model_memory_bytes(&c, &need, err);
+    ptm_config_free(&c);
+    if (s == PTM_OK && need > (uint64_t)max)
+        s = cli_error(err, PTM_ERR_LIMIT, path, NULL,
+                      "the model takes %llu bytes of memory, more than the limit of %zu bytes "
+                      "(--max-model-memory)",
+                      (unsigned long long)need, max);
+    return s;
+}
+
 int parse_double(const char *s, double lo, double hi, double *out) {
     char *end;
     errno = 0;

@@ -33,6 +33,13 @@ int parse_int(const char *s, long lo, long hi, long *out);
 int parse_double(const char *s, double lo, double hi, double *out);
 /* a comma-separated list of at most max numbers ("0.1,0.5,0.9"): 0 and *n, else -1 */
 int parse_list_f(const char *s, float *out, int max, int *n);
+/* a byte count, a whole number with an optional K, M or G suffix (powers of 1024): 0 and
+ * *out, else -1 */
+int parse_bytes(const char *s, size_t *out);
+/* --max-model-memory for the commands whose model the library loads (eval, train --init-from):
+ * PTM_ERR_LIMIT when the model in dir would take more than max bytes (0 = no limit), known
+ * from dir/config.json alone (ptm_model_memory_bytes) before anything else is read */
+ptm_status cli_check_model_memory(const char *dir, size_t max, ptm_error *err);
 /* index of v in the NULL-terminated names: 0 and *out, else -1 */
 int pick_name(const char *v, const char *const *names, int *out);
 

@@ -23,6 +23,7 @@ static const char *EVAL_USAGE =
     "history (the last N steps, --plot-history, 0 = all; default 2 x prediction_length),\n"
     "the forecast, the actual values and, for distribution heads, the q0.1 - q0.9 band of\n"
     "200 samples; --plot-window K picks the window (0 = first, default the last).\n"
+    "--max-model-memory BYTES refuses a model that takes more memory (K, M, G suffixes).\n"
     "\n"
     "example: patchtsmixer eval models/etth1 --data data/ETTh1.csv\n";
 
@@ -105,7 +106,8 @@ static ptm_status band_q19(ptm_ctx *ctx, size_t per, float **q, ptm_error *err) 
  * 0 = all), the actual values and, for distribution heads, the q0.1 - q0.9 band */
 static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
                                    const char *columns, const char *split, long index,
-                                   int history_shown, const char *svg_path, ptm_error *err) {
+                                   int history_shown, const char *svg_path, size_t max_model,
+                                   ptm_error *err) {
     ptm_model *m = NULL;
     ptm_ctx *ctx = NULL;
     eval_series es;
@@ -114,7 +116,9 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     float *hist = NULL, *fc = NULL, *act = NULL, *q = NULL;
     int *sel = NULL;
     const char **names = NULL;
-    ptm_status s = ptm_model_load(model_dir, &m, err);
+    ptm_load_params lp = ptm_load_default_params();
+    lp.max_bytes = max_model;
+    ptm_status s = ptm_model_load_ex(model_dir, &lp, &m, err);
     if (s != PTM_OK) return s;
     const ptm_config *c = ptm_model_config(m);
     int L = c->context_length, H = c->prediction_length, C = c->num_input_channels;
@@ -230,6 +234,7 @@ int cmd_eval(int argc, char **argv) {
     const char *plot = NULL;
     long plot_window = -1, plot_history = -1;
     int json = 0;
+    size_t max_model = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -251,6 +256,13 @@ int cmd_eval(int argc, char **argv) {
                 return fail_usage("eval", "'%s' is not an integer >= 0", v);
             continue;
         }
+        if (strcmp(a, "--max-model-memory") == 0) {
+            if (i + 1 >= argc) return fail_usage("eval", "option '%s' needs a value", a);
+            if (parse_bytes(argv[++i], &max_model) != 0)
+                return fail_usage("eval", "--max-model-memory '%s': expected a byte count",
+                                  argv[i]);
+            continue;
+        }
         if (strcmp(a, "--data") == 0 || strcmp(a, "--columns") == 0 || strcmp(a, "--split") == 0) {
             if (i + 1 >= argc) return fail_usage("eval", "option '%s' needs a value", a);
             const char *v = argv[++i];
@@ -270,9 +282,10 @@ int cmd_eval(int argc, char **argv) {
     if (!data) return fail_usage("eval", "%smissing --data FILE", "");
     ptm_error err;
     ptm_eval_result r;
+    if (cli_check_model_memory(dir, max_model, &err) != PTM_OK) return fail_status(&err);
     if (ptm_eval_file(dir, data, columns, split, 256, &r, &err) != PTM_OK) return fail_status(&err);
     if (plot && eval_plot_window(dir, data, columns, split, plot_window, (int)plot_history, plot,
-                                 &err) != PTM_OK)
+                                 max_model, &err) != PTM_OK)
         return fail_status(&err);
     if (r.windows > 0) {
         if (json)

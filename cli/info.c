@@ -6,12 +6,13 @@
 #include "cli.h"
 
 static const char *INFO_USAGE =
-    "usage: patchtsmixer info MODEL_DIR [--json]\n"
+    "usage: patchtsmixer info MODEL_DIR [--json] [--max-model-memory BYTES]\n"
     "\n"
     "Loads MODEL_DIR/config.json and MODEL_DIR/model.safetensors (as Hugging Face's\n"
     "save_pretrained writes them), checks every tensor, and prints the model class, its\n"
     "configuration, the parameter count and the multiply-adds of one forward pass.\n"
     "  --json   the same as one JSON object (config keys as in config.json)\n"
+    "  --max-model-memory BYTES  refuse a model that takes more memory (K, M, G suffixes)\n"
     "\n"
     "example: patchtsmixer info models/etth1\n"
     "         patchtsmixer info models/etth1 --json\n";
@@ -110,6 +111,7 @@ static void info_json(const char *dir, const ptm_model *m) {
 int cmd_info(int argc, char **argv) {
     const char *dir = NULL;
     int json = 0;
+    ptm_load_params lp = ptm_load_default_params();
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(INFO_USAGE, stdout);
@@ -117,6 +119,13 @@ int cmd_info(int argc, char **argv) {
         }
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--max-model-memory") == 0) {
+            if (i + 1 >= argc) return fail_usage("info", "option '%s' needs a value", argv[i]);
+            if (parse_bytes(argv[++i], &lp.max_bytes) != 0)
+                return fail_usage("info", "--max-model-memory '%s': expected a byte count",
+                                  argv[i]);
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
@@ -127,7 +136,7 @@ int cmd_info(int argc, char **argv) {
     if (!dir) return fail_usage("info", "%smissing MODEL_DIR", "");
     ptm_error err;
     ptm_model *m = NULL;
-    if (ptm_model_load(dir, &m, &err) != PTM_OK) return fail_status(&err);
+    if (ptm_model_load_ex(dir, &lp, &m, &err) != PTM_OK) return fail_status(&err);
     if (json) {
         info_json(dir, m);
         ptm_model_free(m);

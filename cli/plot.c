@@ -142,18 +142,26 @@ static int parse_loss_row(const char *line, int *epoch, double *train, double *v
     return 0;
 }
 
+/* path opened for reading as the library opens its files: without blocking (a FIFO nobody
+ * writes returns at once) and only when it is a regular file; NULL otherwise */
+static FILE *open_regular(const char *path) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return NULL;
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL);
+    FILE *f = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 &&
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+        f = fdopen(fd, "r");
+    if (!f) close(fd);
+    return f;
+}
+
 void loss_history_read(loss_history *h, const char *dir) {
     char path[4096];
     snprintf(path, sizeof path, "%s/loss.csv", dir);
-    /* not blocking on a FIFO, and only a regular file is read */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return;
-    struct stat st;
-    FILE *f = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
-    if (!f) {
-        close(fd);
-        return;
-    }
+    FILE *f = open_regular(path); /* a missing or special loss.csv: the chart starts afresh */
+    if (!f) return;
     char line[256];
     int whole = 1; /* line starts a line of the file (the rest of a long line is skipped) */
     while (h->n < LOSS_MAX_EPOCHS && fgets(line, sizeof line, f)) {

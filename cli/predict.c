@@ -34,6 +34,7 @@ static const char *PREDICT_USAGE =
     "  --quantiles Q,...   quantiles of the samples                  [default 0.1,0.5,0.9]\n"
     "  --seed S            seed of the sampler                                [default 0]\n"
     "  --threads N         worker threads                                     [default 1]\n"
+    "  --max-model-memory BYTES  refuse a model that takes more memory (K, M, G suffixes)\n"
     "  --plot FILE.svg     forecasters: draw history, forecast, the interval of\n"
     "                      the quantiles (distribution heads; 200 samples unless\n"
     "                      --samples) and held-out values, one panel per channel\n"
@@ -194,6 +195,7 @@ done:
 typedef struct {
     const char *dir, *input, *output, *columns, *plot, *plot_columns;
     int holdout;
+    size_t max_model; /* --max-model-memory, 0 = no limit */
     long plot_history, samples, seed, threads;
     char delim;
     float quant[64];
@@ -243,7 +245,8 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
         if (strcmp(a, "--input") == 0 || strcmp(a, "--output") == 0 ||
             strcmp(a, "--columns") == 0 || strcmp(a, "--samples") == 0 ||
             strcmp(a, "--quantiles") == 0 || strcmp(a, "--seed") == 0 ||
-            strcmp(a, "--delimiter") == 0 || strcmp(a, "--threads") == 0) {
+            strcmp(a, "--delimiter") == 0 || strcmp(a, "--threads") == 0 ||
+            strcmp(a, "--max-model-memory") == 0) {
             if (!has_val) return fail_usage("predict", "option '%s' needs a value", a);
             const char *v = argv[++i];
             if (strcmp(a, "--input") == 0)
@@ -252,7 +255,11 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
                 o->output = v;
             else if (strcmp(a, "--columns") == 0)
                 o->columns = v;
-            else if (strcmp(a, "--samples") == 0) {
+            else if (strcmp(a, "--max-model-memory") == 0) {
+                if (parse_bytes(v, &o->max_model) != 0)
+                    return fail_usage("predict", "--max-model-memory '%s': expected a byte count",
+                                      v);
+            } else if (strcmp(a, "--samples") == 0) {
                 if (parse_int(v, 1, 1000000, &o->samples) != 0)
                     return fail_usage("predict", "--samples '%s' is not an integer in [1, 1000000]",
                                       v);
@@ -500,7 +507,9 @@ int cmd_predict(int argc, char **argv) {
     predict_input pi;
     memset(&pi, 0, sizeof pi);
     rc = EXIT_RUNTIME;
-    if (ptm_model_load(o.dir, &m, &err) != PTM_OK) goto fail;
+    ptm_load_params lp = ptm_load_default_params();
+    lp.max_bytes = o.max_model;
+    if (ptm_model_load_ex(o.dir, &lp, &m, &err) != PTM_OK) goto fail;
     const ptm_config *c = ptm_model_config(m);
     if (c->model_class == PTM_CLASS_MODEL || c->model_class == PTM_CLASS_PRETRAINING) {
         cli_error(&err, PTM_ERR_UNSUPPORTED, o.dir, "architectures",

@@ -41,6 +41,7 @@ static const char *TRAIN_USAGE =
     "  --dropout P [0.2]     --head-dropout P [0.2]\n"
     "  --mask-type T         random | forecast (pretrain)   --mask-ratio R [0.4]\n"
     "  --init-from DIR       start from a (pretrained) checkpoint's backbone\n"
+    "  --max-model-memory BYTES  refuse an --init-from model that takes more memory\n"
     "  --freeze-backbone     train the head only (linear probing)\n"
     "optimisation:\n"
     "  --epochs N [10]  --batch-size N [64]  --lr X [0.001]  --weight-decay X [0]\n"
@@ -109,6 +110,7 @@ typedef struct {
 typedef struct {
     ptm_train_params p;
     const char *data_path, *out_dir;
+    size_t max_model; /* --max-model-memory for --init-from, 0 = no limit */
 } train_job;
 
 static int train_args(int argc, char **argv, train_job *job, log_state *ls, model_flags *mf) {
@@ -153,7 +155,10 @@ static int train_args(int argc, char **argv, train_job *job, log_state *ls, mode
             mf->config_path = v;
         else if (strcmp(a, "--init-from") == 0)
             job->p.init_from = v;
-        else if (strcmp(a, "--out") == 0)
+        else if (strcmp(a, "--max-model-memory") == 0) {
+            if (parse_bytes(v, &job->max_model) != 0)
+                return fail_usage("train", "--max-model-memory '%s': expected a byte count", v);
+        } else if (strcmp(a, "--out") == 0)
             job->out_dir = v;
         else if (strcmp(a, "--epochs") == 0) {
             if (parse_int(v, 1, 100000, &iv))
@@ -403,7 +408,9 @@ int cmd_train(int argc, char **argv) {
     ls.out_dir = job.out_dir;
     if (job.p.resume) loss_history_read(&losses, job.out_dir);
     job.p.config = c;
-    ptm_status s = ptm_train_csv(job.data_path, job.out_dir, &job.p, &res, &err);
+    ptm_status s =
+        job.p.init_from ? cli_check_model_memory(job.p.init_from, job.max_model, &err) : PTM_OK;
+    if (s == PTM_OK) s = ptm_train_csv(job.data_path, job.out_dir, &job.p, &res, &err);
     if (ls.progress_shown) fprintf(stderr, "\r\033[K");
     if (s != PTM_OK) {
         rc = fail_status(&err);

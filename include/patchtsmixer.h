@@ -184,6 +184,25 @@ typedef struct ptm_model ptm_model;
 /* Load dir/config.json and dir/model.safetensors. Every tensor the config implies must be
  * present with its exact shape; anything else is an error naming the tensor. */
 PTM_MUST_USE ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err);
+
+/* How a model is loaded (ptm_model_load_ex); start from ptm_load_default_params(). */
+typedef struct {
+    size_t max_bytes; /* refuse (PTM_ERR_LIMIT, before anything large is allocated or read) a
+                         model that would take more memory than this (ptm_model_memory_bytes);
+                         0 = no limit [0] */
+} ptm_load_params;
+ptm_load_params ptm_load_default_params(void);
+/* ptm_model_load with params (NULL = the defaults, which is what ptm_model_load uses). The
+ * files are opened without blocking and must be regular files; model.safetensors must be
+ * exactly as long as its header says, and its tensors are read straight into the model, so a
+ * load takes the model's memory plus the header, never the file twice. */
+PTM_MUST_USE ptm_status ptm_model_load_ex(const char *dir, const ptm_load_params *params,
+                                          ptm_model **out, ptm_error *err);
+/* The bytes of memory a model of cfg takes once loaded: its F32 parameters and buffers twice
+ * (the weights and the transposed copies the forward kernels read) and its I64 buffers. The
+ * config is checked as by the loader (PTM_ERR_CONFIG, PTM_ERR_UNSUPPORTED, PTM_ERR_LIMIT). */
+PTM_MUST_USE ptm_status ptm_model_memory_bytes(const ptm_config *cfg, uint64_t *bytes,
+                                               ptm_error *err);
 void ptm_model_free(ptm_model *model); /* NULL is a no-op */
 /* Write dir/config.json and dir/model.safetensors as HF save_pretrained does (dir is created). */
 PTM_MUST_USE ptm_status ptm_model_save(const ptm_model *model, const char *dir, ptm_error *err);

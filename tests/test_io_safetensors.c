@@ -268,11 +268,15 @@ TEST(st_bad_files) {
     EXPECT_ST("{\"__metadata__\": [\"pt\"]}", 0, PTM_ERR_FORMAT, "expected an object");
     EXPECT_ST("{\"__metadata__\": {\"format\": \"pt\", \"x\": \"y\"}}", 0, PTM_OK, NULL);
     EXPECT_ST("{}", 0, PTM_OK, NULL);
-    /* 8-dim and 0-size tensors, trailing padding spaces, unused trailing bytes */
+    /* 8-dim and 0-size tensors, trailing padding spaces */
     EXPECT_ST("{\"t\": {\"dtype\": \"U8\", \"shape\": [1,1,1,1,1,1,1,2], "
               "\"data_offsets\": [0, 2]}, \"e\": {\"dtype\": \"F32\", \"shape\": [3, 0], "
               "\"data_offsets\": [1, 1]}}     ",
-              5, PTM_OK, NULL);
+              2, PTM_OK, NULL);
+    /* bytes after the last tensor are refused: a file is never longer than its header says */
+    EXPECT_ST("{\"t\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [0, 2]}}", 5,
+              PTM_ERR_FORMAT, "3 trailing bytes");
+    EXPECT_ST("{}", 1, PTM_ERR_FORMAT, "1 trailing bytes");
 
     /* the error names the file and the tensor */
     memset(&err, 0, sizeof err);

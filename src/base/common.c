@@ -1,4 +1,5 @@
-/* common.c - error formatting, whole-file reading and path helpers used across the library. */
+/* common.c - error formatting, non-blocking opening and whole-file reading of regular files, and
+ * path helpers used across the library. */
 #include "base/common.h"
 
 #include <errno.h>
@@ -76,20 +77,75 @@ const char *ptm_version(void) {
     return PTM_VERSION_STRING;
 }
 
+/* What a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
+
+ptm_status ptmi_open_read(const char *path, int *fd, struct stat *st, ptm_error *err) {
+    *fd = -1;
+    if (!path) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "file path is NULL");
+    /* O_NONBLOCK: opening a FIFO nobody writes (or a device that waits) returns at once */
+    int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (f < 0) return ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot open: %s", strerror(errno));
+    if (fstat(f, st) != 0) {
+        int e = errno;
+        close(f);
+        return ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot stat: %s", strerror(e));
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(f);
+        return ptmi_err(err, PTM_ERR_IO, path, NULL, "is %s, expected a regular file",
+                        file_kind(st->st_mode));
+    }
+    int fl = fcntl(f, F_GETFL);
+    if (fl < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(f);
+        return ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot clear O_NONBLOCK: %s", strerror(e));
+    }
+    *fd = f;
+    return PTM_OK;
+}
+
+int ptmi_pread_full(int fd, void *dst, size_t n, uint64_t off) {
+    unsigned char *p = dst;
+    while (n > 0) {
+        if (off > (uint64_t)INT64_MAX) {
+            errno = EOVERFLOW;
+            return -1;
+        }
+        size_t chunk = n < ((size_t)1 << 30) ? n : ((size_t)1 << 30);
+        ssize_t got = pread(fd, p, chunk, (off_t)off);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return -1;
+        if (got == 0) {
+            errno = 0; /* the file ended early (it shrank since fstat) */
+            return -1;
+        }
+        p += got;
+        n -= (size_t)got;
+        off += (uint64_t)got;
+    }
+    return 0;
+}
+
 ptm_status ptmi_read_file(const char *path, size_t max_size, unsigned char **buf, size_t *size,
                           ptm_error *err) {
     *buf = NULL;
     *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot open: %s", strerror(errno));
+    int fd;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return ptmi_err(err, PTM_ERR_IO, path, NULL, "not a regular file");
-    }
+    ptm_status s = ptmi_open_read(path, &fd, &st, err);
+    if (s != PTM_OK) return s;
     if (st.st_size < 0 || (uint64_t)st.st_size >= (uint64_t)SIZE_MAX ||
         (max_size && (uint64_t)st.st_size > (uint64_t)max_size)) {
-        fclose(f);
+        close(fd);
         return ptmi_err(err, PTM_ERR_LIMIT, path, NULL,
                         "file is %lld bytes, more than the limit of %zu bytes",
                         (long long)st.st_size, max_size);
@@ -97,15 +153,16 @@ ptm_status ptmi_read_file(const char *path, size_t max_size, unsigned char **buf
     size_t n = (size_t)st.st_size;
     unsigned char *b = malloc(n + 1);
     if (!b) {
-        fclose(f);
+        close(fd);
         return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "cannot allocate %zu bytes", n + 1);
     }
-    size_t got = n ? fread(b, 1, n, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (got != n || bad) {
+    int rc = ptmi_pread_full(fd, b, n, 0);
+    int e = errno;
+    close(fd);
+    if (rc != 0) {
         free(b);
-        return ptmi_err(err, PTM_ERR_IO, path, NULL, "read %zu of %zu bytes", got, n);
+        return ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot read its %zu bytes: %s", n,
+                        e ? strerror(e) : "the file shrank while it was read");
     }
     b[n] = 0;
     *buf = b;

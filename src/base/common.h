@@ -35,6 +35,18 @@ static inline int ptmi_add_size(size_t a, size_t b, size_t *out) {
     return 0;
 }
 
+/* Open path for reading without ever blocking: open(O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+ * O_NOCTTY), fstat, and refuse (PTM_ERR_IO, naming the file and what it is: a FIFO, a
+ * directory, a character device, ...) anything but a regular file; O_NONBLOCK is then
+ * cleared. On success *fd is open (the caller closes it) and *st holds its fstat; on failure
+ * *fd is -1. Every file the library reads goes through here. */
+struct stat;
+ptm_status ptmi_open_read(const char *path, int *fd, struct stat *st, ptm_error *err);
+
+/* Read exactly n bytes at offset off of fd into dst (pread, retried on EINTR and short
+ * reads). Returns 0, or -1 with errno (EIO-like 0 when the file ended early: errno = 0). */
+int ptmi_pread_full(int fd, void *dst, size_t n, uint64_t off);
+
 /* Read a whole file into a malloc'd buffer (with one extra NUL byte not counted in *size).
  * max_size bounds what is accepted (0 = no bound beyond memory). */
 ptm_status ptmi_read_file(const char *path, size_t max_size, unsigned char **buf, size_t *size,

@@ -1,16 +1,22 @@
 /* safetensors.c - strict safetensors reader (st_load, st_load_mem, st_find, st_to_f32); the
  * writer is in safetensors_write.c.
  *
- * The reader keeps the whole file in memory; tensors point into that buffer. It validates the
- * header completely before returning (see safetensors.h for the checks), so callers only have
- * to check names, dtypes and shapes.
+ * st_open reads the 8-byte length and the header only, after checking them against the file's
+ * size, and keeps the file open: st_read then reads each tensor's bytes straight into the
+ * caller's memory, so a model is never held twice. st_load and st_load_mem keep the whole file
+ * in memory (tensors point into that buffer). Each validates the header completely before
+ * returning (see safetensors.h for the checks), so callers only have to check names, dtypes and
+ * shapes.
  */
 #include "io/safetensors.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/json.h"
 
@@ -142,9 +148,8 @@ static ptm_status parse_shape(const json_value *js, const dtype_info *di, const 
 }
 
 /* Validate one header entry and fill *t; the data offsets go to *sp. */
-static ptm_status parse_entry(const st_file *f, size_t data_start, const char *name,
-                              const json_value *e, const char *file, st_tensor *t, span *sp,
-                              ptm_error *err) {
+static ptm_status parse_entry(uint64_t data_size, const char *name, const json_value *e,
+                              const char *file, st_tensor *t, span *sp, ptm_error *err) {
     if (e->type != JSON_OBJECT) {
         return ptmi_err(err, PTM_ERR_FORMAT, file, name,
                         "tensor entry is a JSON %s, expected an object with dtype, shape and "
@@ -211,40 +216,43 @@ static ptm_status parse_entry(const st_file *f, size_t data_start, const char *n
                         (unsigned long long)(off[1] - off[0]), nbytes, shape_str, di->name,
                         di->size);
     }
-    size_t data_size = f->size - data_start;
-    if (off[1] > (uint64_t)data_size) {
+    if (off[1] > data_size) {
         return ptmi_err(err, PTM_ERR_FORMAT, file, name,
-                        "data_offsets [%llu, %llu] out of range: the data section has %zu bytes",
-                        (unsigned long long)off[0], (unsigned long long)off[1], data_size);
+                        "data_offsets [%llu, %llu] out of range: the data section has %llu bytes",
+                        (unsigned long long)off[0], (unsigned long long)off[1],
+                        (unsigned long long)data_size);
     }
-    t->data = f->buf + data_start + (size_t)off[0];
+    t->offset = off[0];
     sp->begin = off[0];
     sp->end = off[1];
     return PTM_OK;
 }
 
-/* Validate f->buf[0..f->size) and fill f->tensors. On error the caller frees f. */
-static ptm_status parse_file(st_file *f, const char *file, ptm_error *err) {
-    if (f->size < 8) {
-        return ptmi_err(err, PTM_ERR_FORMAT, file, NULL,
-                        "file is %zu bytes, too short for the 8-byte header length", f->size);
-    }
-    uint64_t n64 = get_le64(f->buf);
+/* The header length n64 read from the first 8 bytes of a file of file_size bytes. */
+static ptm_status check_length(uint64_t n64, uint64_t file_size, const char *file, ptm_error *err) {
     if (n64 == 0)
         return ptmi_err(err, PTM_ERR_FORMAT, file, NULL, "header length is 0, expected > 0");
-    if (n64 > (uint64_t)(f->size - 8)) {
+    if (n64 > file_size - 8) {
         return ptmi_err(err, PTM_ERR_FORMAT, file, NULL,
-                        "header length %llu larger than the file (%zu bytes)",
-                        (unsigned long long)n64, f->size);
+                        "header length %llu larger than the file (%llu bytes)",
+                        (unsigned long long)n64, (unsigned long long)file_size);
     }
     if (n64 > ST_MAX_HEADER_BYTES) {
         return ptmi_err(err, PTM_ERR_LIMIT, file, NULL,
                         "header length %llu is over the limit of %u bytes", (unsigned long long)n64,
                         ST_MAX_HEADER_BYTES);
     }
-    size_t hlen = (size_t)n64, data_start = 8 + hlen;
+    return PTM_OK;
+}
+
+/* Validate the JSON header hdr[0..hlen) of a file whose data section has data_size bytes and
+ * fill f->tensors (offsets only). The tensors must end exactly where the file ends: trailing
+ * bytes are refused, so a file is never longer than its header says. On error the caller
+ * frees f. */
+static ptm_status parse_header(st_file *f, const unsigned char *hdr, size_t hlen,
+                               uint64_t data_size, const char *file, ptm_error *err) {
     json_value *root = NULL;
-    ptm_status st = json_parse((const char *)f->buf + 8, hlen, file, &root, err);
+    ptm_status st = json_parse((const char *)hdr, hlen, file, &root, err);
     if (st != PTM_OK) {
         if (err && !err->field[0]) snprintf(err->field, sizeof err->field, "header");
         return st;
@@ -281,7 +289,7 @@ static ptm_status parse_file(st_file *f, const char *file, ptm_error *err) {
         f->count++;
         span *sp = &spans[f->count - 1];
         sp->index = f->count - 1;
-        st = parse_entry(f, data_start, name, &root->items[i], file, t, sp, err);
+        st = parse_entry(data_size, name, &root->items[i], file, t, sp, err);
         if (st != PTM_OK) goto done;
     }
     /* No two tensors may share a byte (empty tensors occupy none). */
@@ -301,11 +309,39 @@ static ptm_status parse_file(st_file *f, const char *file, ptm_error *err) {
             goto done;
         }
     }
+    uint64_t data_end = nspans ? spans[nspans - 1].end : 0;
+    for (size_t i = 0; i < nspans; i++)
+        if (spans[i].end > data_end) data_end = spans[i].end;
+    if (data_end != data_size) {
+        st = ptmi_err(err, PTM_ERR_FORMAT, file, NULL,
+                      "the data section has %llu bytes but the header's tensors end at byte "
+                      "%llu: %llu trailing bytes the header does not describe",
+                      (unsigned long long)data_size, (unsigned long long)data_end,
+                      (unsigned long long)(data_size - data_end));
+        goto done;
+    }
     st = PTM_OK;
 done:
     free(spans);
     json_free(root);
     return st;
+}
+
+/* Validate a whole file held in f->buf[0..f->size) and point the tensors into it. */
+static ptm_status parse_file(st_file *f, const char *file, ptm_error *err) {
+    if (f->size < 8) {
+        return ptmi_err(err, PTM_ERR_FORMAT, file, NULL,
+                        "file is %zu bytes, too short for the 8-byte header length", f->size);
+    }
+    uint64_t n64 = get_le64(f->buf);
+    ptm_status st = check_length(n64, f->size, file, err);
+    if (st != PTM_OK) return st;
+    f->data_start = 8 + n64;
+    st = parse_header(f, f->buf + 8, (size_t)n64, f->size - f->data_start, file, err);
+    if (st != PTM_OK) return st;
+    for (size_t i = 0; i < f->count; i++)
+        f->tensors[i].data = f->buf + f->data_start + f->tensors[i].offset;
+    return PTM_OK;
 }
 
 ptm_status st_load_mem(const unsigned char *buf, size_t size, const char *name_for_errors,
@@ -324,12 +360,87 @@ ptm_status st_load_mem(const unsigned char *buf, size_t size, const char *name_f
     return st;
 }
 
-ptm_status st_load(const char *path, st_file *out, ptm_error *err) {
-    if (!out || !path) return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_load: NULL argument");
-    memset(out, 0, sizeof *out);
-    ptm_status st = ptmi_read_file(path, 0, &out->buf, &out->size, err);
+/* Read the 8-byte length and the header of the open file f->fd of file_size bytes. */
+static ptm_status open_header(st_file *f, uint64_t file_size, const char *path, ptm_error *err) {
+    if (file_size < 8) {
+        return ptmi_err(err, PTM_ERR_FORMAT, path, NULL,
+                        "file is %llu bytes, too short for the 8-byte header length",
+                        (unsigned long long)file_size);
+    }
+    unsigned char len8[8];
+    if (ptmi_pread_full(f->fd, len8, 8, 0) != 0)
+        return ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot read the header length: %s",
+                        errno ? strerror(errno) : "the file shrank while it was read");
+    uint64_t n64 = get_le64(len8);
+    ptm_status st = check_length(n64, file_size, path, err);
     if (st != PTM_OK) return st;
-    st = parse_file(out, path, err);
+    size_t hlen = (size_t)n64;
+    unsigned char *hdr = malloc(hlen);
+    if (!hdr)
+        return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "cannot allocate the %zu-byte header",
+                        hlen);
+    if (ptmi_pread_full(f->fd, hdr, hlen, 8) != 0) {
+        st = ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot read the %zu-byte header: %s", hlen,
+                      errno ? strerror(errno) : "the file shrank while it was read");
+    } else {
+        f->data_start = 8 + n64;
+        st = parse_header(f, hdr, hlen, file_size - f->data_start, path, err);
+    }
+    free(hdr);
+    return st;
+}
+
+ptm_status st_open(const char *path, st_file *out, ptm_error *err) {
+    if (!out || !path) return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_open: NULL argument");
+    memset(out, 0, sizeof *out);
+    int fd;
+    struct stat sb;
+    ptm_status st = ptmi_open_read(path, &fd, &sb, err);
+    if (st != PTM_OK) return st;
+    out->fd = fd;
+    out->fd_open = 1;
+    if ((uint64_t)sb.st_size >= (uint64_t)SIZE_MAX) {
+        st = ptmi_err(err, PTM_ERR_LIMIT, path, NULL, "file is %lld bytes, more than fit in memory",
+                      (long long)sb.st_size);
+    } else {
+        out->size = (size_t)sb.st_size;
+        st = open_header(out, (uint64_t)sb.st_size, path, err);
+    }
+    if (st != PTM_OK) st_free(out);
+    return st;
+}
+
+ptm_status st_read(const st_file *f, const st_tensor *t, void *dst, const char *path,
+                   ptm_error *err) {
+    if (!f || !t || (!dst && t->nbytes))
+        return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_read: NULL argument");
+    if (t->nbytes == 0) return PTM_OK;
+    if (t->data) {
+        memcpy(dst, t->data, t->nbytes);
+        return PTM_OK;
+    }
+    if (!f->fd_open)
+        return ptmi_err(err, PTM_ERR_ARG, path, t->name, "st_read: the file is not open");
+    if (ptmi_pread_full(f->fd, dst, t->nbytes, f->data_start + t->offset) != 0)
+        return ptmi_err(err, PTM_ERR_IO, path, t->name, "cannot read %zu bytes: %s", t->nbytes,
+                        errno ? strerror(errno) : "the file shrank while it was read");
+    return PTM_OK;
+}
+
+ptm_status st_load(const char *path, st_file *out, ptm_error *err) {
+    ptm_status st = st_open(path, out, err);
+    if (st != PTM_OK) return st;
+    /* the header is valid and the file is exactly as long as it says: read it whole */
+    out->buf = malloc(out->size);
+    if (!out->buf) {
+        st = ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "cannot allocate %zu bytes", out->size);
+    } else if (ptmi_pread_full(out->fd, out->buf, out->size, 0) != 0) {
+        st = ptmi_err(err, PTM_ERR_IO, path, NULL, "cannot read its %zu bytes: %s", out->size,
+                      errno ? strerror(errno) : "the file shrank while it was read");
+    } else {
+        for (size_t i = 0; i < out->count; i++)
+            out->tensors[i].data = out->buf + out->data_start + out->tensors[i].offset;
+    }
     if (st != PTM_OK) st_free(out);
     return st;
 }
@@ -339,6 +450,7 @@ void st_free(st_file *f) {
     for (size_t i = 0; i < f->count; i++) free(f->tensors[i].name);
     free(f->tensors);
     free(f->buf);
+    if (f->fd_open) close(f->fd);
     memset(f, 0, sizeof *f);
 }
 

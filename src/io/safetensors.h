@@ -54,18 +54,34 @@ typedef struct {
     int64_t shape[ST_MAX_DIMS];
     size_t numel;
     size_t nbytes;
-    const unsigned char *data; /* points into the file buffer; NOT necessarily aligned */
+    uint64_t offset;           /* of the first byte, from the start of the data section */
+    const unsigned char *data; /* into buf when the file is in memory, else NULL; NOT
+                                  necessarily aligned */
 } st_tensor;
 
 typedef struct {
-    unsigned char *buf; /* the whole file */
-    size_t size;
+    unsigned char *buf; /* the whole file (st_load, st_load_mem), or NULL (st_open) */
+    size_t size;        /* of the file */
+    uint64_t data_start;
     st_tensor *tensors; /* in header order */
     size_t count;
+    int fd, fd_open; /* st_open: the file, kept open for st_read */
 } st_file;
 
-/* Read and validate the whole file at path. On error *out is zeroed; PTM_ERR_IO for open/read
+/* Open the file at path (ptmi_open_read: regular files only, never blocking), read its 8-byte
+ * length and its header and validate them against the file's size before anything else is
+ * allocated: a length over the file or over 100 MB is refused after reading 8 bytes, and the
+ * tensors must fill the data section exactly (trailing bytes are PTM_ERR_FORMAT). The data is
+ * not read: st_read reads one tensor. On error *out is zeroed; PTM_ERR_IO for open/read
  * failures, PTM_ERR_FORMAT for layout problems, PTM_ERR_LIMIT for a header over 100 MB. */
+ptm_status st_open(const char *path, st_file *out, ptm_error *err);
+
+/* Copy t's t->nbytes raw bytes (little-endian) into dst: from memory, or read from the open
+ * file. path names the file in errors. */
+ptm_status st_read(const st_file *f, const st_tensor *t, void *dst, const char *path,
+                   ptm_error *err);
+
+/* st_open, then read the whole (validated) file into memory; tensors point into it. */
 ptm_status st_load(const char *path, st_file *out, ptm_error *err);
 
 /* The same on an in-memory buffer, which is copied (the caller keeps ownership of buf). */

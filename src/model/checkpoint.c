@@ -1,9 +1,12 @@
 /* checkpoint.c - a model directory as Hugging Face writes it: config.json + model.safetensors.
  *
- * ptm_model_load parses the config (io/config.c), builds the parameter table (model.c) and
- * copies each safetensors tensor into its slot after checking that it is present, F32 (I64
- * for num_batches_tracked) and exactly of the expected shape, and that the file holds nothing
- * the config does not imply. ptm_model_save writes both files atomically (io/save.c).
+ * ptm_model_load_ex parses the config (io/config.c), checks the memory the model will take
+ * against the caller's cap, opens model.safetensors and validates its header against the
+ * file's size (st_open), builds the parameter table (model.c) and reads each tensor straight
+ * into its slot after checking that it is present, F32 (I64 for num_batches_tracked) and
+ * exactly of the expected shape, and that the file holds nothing the config does not imply:
+ * the file is never held in memory whole, so a load peaks at the model's own size. ptm_model_save
+ * writes both files atomically (io/save.c).
  */
 #include <errno.h>
 #include <math.h>
@@ -32,7 +35,7 @@ static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
     if (used < n) snprintf(buf + used, n - used, "]");
 }
 
-/* Copy the tensors of st into m, checking names, dtypes and shapes. */
+/* Read the tensors of st into m, checking names, dtypes and shapes. */
 static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path, ptm_error *err) {
     ptmi_param_entry **sorted = malloc(sizeof(*sorted) * ((size_t)m->n_table + 1));
     unsigned char *seen = calloc((size_t)m->n_table + 1, 1);
@@ -76,7 +79,7 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
                              ten->dtype_name);
                 goto done;
             }
-            memcpy(e->f32, ten->data, e->numel * sizeof(float));
+            if ((s = st_read(st, ten, e->f32, path, err)) != PTM_OK) goto done;
             for (size_t i = 0; i < e->numel; i++) {
                 if (!isfinite(e->f32[i])) {
                     s = ptmi_err(err, PTM_ERR_TENSOR, path, ten->name,
@@ -91,7 +94,7 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
                              ten->dtype_name);
                 goto done;
             }
-            memcpy(e->i64, ten->data, sizeof(int64_t));
+            if ((s = st_read(st, ten, e->i64, path, err)) != PTM_OK) goto done;
         }
     }
     for (int i = 0; i < m->n_table; i++) {
@@ -110,25 +113,60 @@ done:
     return s;
 }
 
+/* Bytes a model of floats F32 and ints I64 values takes: the parameters, their transposed
+ * copies (model.h, karena) and the buffers. floats <= PTMI_MAX_PARAMS, so no overflow. */
+static uint64_t model_bytes(size_t floats, size_t ints) {
+    return (uint64_t)floats * 2 * sizeof(float) + (uint64_t)ints * sizeof(int64_t);
+}
+
+ptm_status ptm_model_memory_bytes(const ptm_config *cfg, uint64_t *bytes, ptm_error *err) {
+    if (!cfg || !bytes)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_memory_bytes: NULL argument");
+    *bytes = 0;
+    size_t floats = 0, ints = 0;
+    ptm_status s = ptmi_model_count(cfg, "config.json", &floats, &ints, err);
+    if (s == PTM_OK) *bytes = model_bytes(floats, ints);
+    return s;
+}
+
+ptm_load_params ptm_load_default_params(void) {
+    ptm_load_params p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
 ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
+    return ptm_model_load_ex(dir, NULL, out, err);
+}
+
+ptm_status ptm_model_load_ex(const char *dir, const ptm_load_params *params, ptm_model **out,
+                             ptm_error *err) {
     if (!out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
     *out = NULL;
     if (!dir) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "model directory is NULL");
+    ptm_load_params lp = params ? *params : ptm_load_default_params();
     char path[4096];
     ptm_status s = ptmi_path_join(path, sizeof path, dir, "config.json", err);
     if (s != PTM_OK) return s;
     ptm_config cfg;
     s = ptm_config_load(path, -1, &cfg, err);
     if (s != PTM_OK) return s;
-    /* size the model from the config, then read the file, and allocate only when the file
-     * is large enough to hold every tensor the config implies: a small hostile checkpoint
-     * cannot make the loader allocate gigabytes */
+    /* size the model from the config, check it against the cap, then validate the file's
+     * header against its size, and allocate only when the file is large enough to hold every
+     * tensor the config implies: a small hostile checkpoint cannot make the loader allocate
+     * gigabytes */
     size_t floats = 0, ints = 0;
     s = ptmi_model_count(&cfg, path, &floats, &ints, err);
+    uint64_t need = model_bytes(floats, ints);
+    if (s == PTM_OK && lp.max_bytes && need > (uint64_t)lp.max_bytes)
+        s = ptmi_err(err, PTM_ERR_LIMIT, path, NULL,
+                     "the model takes %llu bytes of memory (%zu parameters and their transposed "
+                     "copies), more than the limit of %zu bytes (max_bytes)",
+                     (unsigned long long)need, floats + ints, lp.max_bytes);
     st_file st = {0};
     if (s == PTM_OK) s = ptmi_path_join(path, sizeof path, dir, "model.safetensors", err);
-    if (s == PTM_OK) s = st_load(path, &st, err);
-    /* st_load succeeded, so st.size >= 8; floats <= the size limit of model.c, so no overflow */
+    if (s == PTM_OK) s = st_open(path, &st, err);
+    /* st_open succeeded, so st.size >= 8; floats <= the size limit of model.c, so no overflow */
     if (s == PTM_OK && st.size - 8 < floats * sizeof(float) + ints * sizeof(int64_t))
         s = ptmi_err(err, PTM_ERR_TENSOR, path, NULL,
                      "file is %zu bytes, too small for the %zu parameters its config.json "
