@@ -76,6 +76,12 @@ TEST(escape_rules) {
     CHECK(strcmp(out, "ab") == 0);
     ptmi_escape(out, sizeof out, NULL, SIZE_MAX);
     CHECK(out[0] == '\0');
+    /* ptmi_err may be given strings of the very error it fills (re-raising one) */
+    ptm_error err;
+    ptmi_err(&err, PTM_ERR_IO, "a\nb", "f\x1b", "t\t%d", 1);
+    ptmi_err(&err, PTM_ERR_INPUT, err.file, err.field, "%s; again", err.text);
+    CHECK(err.code == PTM_ERR_INPUT && strcmp(err.file, "a\\nb") == 0);
+    CHECK(strcmp(err.field, "f\\x1b") == 0 && strcmp(err.text, "t\\t1; again") == 0);
 }
 
 TEST(csv_column_name_and_cell) {

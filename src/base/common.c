@@ -79,14 +79,17 @@ char *ptmi_escape(char *dst, size_t n, const char *src, size_t src_len) {
 ptm_status ptmi_err(ptm_error *err, ptm_status code, const char *file, const char *field,
                     const char *fmt, ...) {
     if (!err) return code;
-    err->code = code;
-    ptmi_escape(err->file, sizeof err->file, file, SIZE_MAX);
-    ptmi_escape(err->field, sizeof err->field, field, SIZE_MAX);
-    char text[sizeof err->text];
+    /* escaped into locals first: file, field or an argument may point into *err itself */
+    char f[sizeof err->file], fl[sizeof err->field], text[sizeof err->text];
+    ptmi_escape(f, sizeof f, file, SIZE_MAX);
+    ptmi_escape(fl, sizeof fl, field, SIZE_MAX);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    err->code = code;
+    memcpy(err->file, f, strlen(f) + 1);
+    memcpy(err->field, fl, strlen(fl) + 1);
     ptmi_escape(err->text, sizeof err->text, text, sizeof text);
     return code;
 }
