@@ -14,12 +14,19 @@ int fail_status(const ptm_error *err) {
 }
 
 int fail_usage(const char *cmd, const char *fmt, const char *arg) {
-    fprintf(stderr, "patchtsmixer%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'patchtsmixer %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+    /* the message quotes the command line (or a CSV column name): ptm_error_message escapes its
+     * control characters, so a hostile argument cannot drive the terminal */
+    ptm_error e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.text, sizeof e.text, fmt, arg);
+    char msg[sizeof e.text];
+    fprintf(stderr, "patchtsmixer%s%s: %s (see 'patchtsmixer %s%s--help')\n", cmd ? " " : "",
+            cmd ? cmd : "", ptm_error_message(&e, msg, sizeof msg), cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;
 }
 
+/* Stored as given: every CLI error is printed through fail_status, whose ptm_error_message
+ * escapes control characters. */
 ptm_status cli_error(ptm_error *err, ptm_status code, const char *file, const char *field,
                      const char *fmt, ...) {
     err->code = code;

@@ -15,6 +15,12 @@ int cmd_predict(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
+/* predict --samples (quantiles.c): n paths sampled (seed) from the last forward of ctx, batch
+ * 1, per values each, and their nq quantiles q into *qout (malloc'd, [nq, per]); a progress
+ * line on stderr when it is a terminal. 0, or -1 with *err (then *qout may still need free). */
+int sample_quantiles(ptm_ctx *ctx, int n, uint64_t seed, size_t per, const float *q, int nq,
+                     float **qout, ptm_error *err);
+
 /* print "patchtsmixer: <error>" on stderr, return EXIT_RUNTIME */
 int fail_status(const ptm_error *err);
 /* print "patchtsmixer CMD: <fmt with arg> (see ...)" on stderr, return EXIT_USAGE */

@@ -30,7 +30,8 @@ static const char *PREDICT_USAGE =
     "  --columns A,B,...   use these input columns, in this order, as the channels\n"
     "                      [default: every numeric column, in file order]\n"
     "  --delimiter C       input delimiter: ',' ';' 'tab'                     [detected]\n"
-    "  --samples N         distribution heads: sample N paths                 [default 0]\n"
+    "  --samples N         distribution heads: sample N paths (1..1000000)    [default 0]\n"
+    "                      N x H x C' floats in memory; docs/cli.md gives the cost\n"
     "  --quantiles Q,...   quantiles of the samples                  [default 0.1,0.5,0.9]\n"
     "  --seed S            seed of the sampler                                [default 0]\n"
     "  --threads N         worker threads                                     [default 1]\n"
@@ -358,23 +359,6 @@ static ptm_status predict_window(const predict_opts *o, const ptm_config *c, pre
     return PTM_OK;
 }
 
-/* samples of the last forward and their quantiles qout [nq, per]; 0, or -1 with *err */
-static int sample_quantiles(ptm_ctx *ctx, const predict_opts *o, size_t per, float **qout,
-                            ptm_error *err) {
-    float *samp = malloc(sizeof(float) * per * (size_t)o->samples);
-    *qout = malloc(sizeof(float) * per * (size_t)o->nq);
-    int rc = -1;
-    if (!samp || !*qout)
-        cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-    else if (ptm_ctx_sample(ctx, (int)o->samples, (uint64_t)o->seed, samp, per * (size_t)o->samples,
-                            err) == PTM_OK &&
-             ptm_quantiles(samp, 1, (int)o->samples, (int64_t)per, o->quant, o->nq, *qout, err) ==
-                 PTM_OK)
-        rc = 0;
-    free(samp);
-    return rc;
-}
-
 /* forecasters: the forecast CSV (timestamps continuing the input's, or steps), quantile
  * columns with --samples, then the --plot picture; 0, or -1 with *err filled */
 static int write_forecast(ptm_ctx *ctx, const ptm_config *c, const predict_opts *o,
@@ -387,7 +371,9 @@ static int write_forecast(ptm_ctx *ctx, const ptm_config *c, const predict_opts 
     if (ptm_ctx_output(ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean" : "prediction_outputs",
                        &y, err) != PTM_OK)
         return -1;
-    if (o->samples > 0 && sample_quantiles(ctx, o, (size_t)H * Cs, &qout, err) != 0) goto done;
+    if (o->samples > 0 && sample_quantiles(ctx, (int)o->samples, (uint64_t)o->seed, (size_t)H * Cs,
+                                           o->quant, o->nq, &qout, err) != 0)
+        goto done;
     int64_t step = 0;
     int timed = tab->time_parsed && ptm_csv_time_step(tab, (size_t)L + pi->hold, &step);
     fprintf(f, "%s", timed ? (tab->time_colname ? tab->time_colname : "date") : "step");
@@ -477,7 +463,8 @@ static int write_regression(ptm_ctx *ctx, const ptm_config *c, const predict_opt
                        &y, err) != PTM_OK)
         return -1;
     float *qout = NULL;
-    if (o->samples > 0 && sample_quantiles(ctx, o, (size_t)T, &qout, err) != 0) {
+    if (o->samples > 0 && sample_quantiles(ctx, (int)o->samples, (uint64_t)o->seed, (size_t)T,
+                                           o->quant, o->nq, &qout, err) != 0) {
         free(qout);
         return -1;
     }

@@ -1,5 +1,6 @@
-/* common.c - error formatting, non-blocking opening and whole-file reading of regular files, and
- * path helpers used across the library. */
+/* common.c - error formatting (with control characters from untrusted input escaped),
+ * non-blocking opening and whole-file reading of regular files, and path helpers used across
+ * the library. */
 #include "base/common.h"
 
 #include <errno.h>
@@ -19,16 +20,78 @@ static void copy_str(char *dst, size_t n, const char *src) {
     dst[len] = '\0';
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n) (2 to 4 bytes), or 0 when it is not one
+ * (stray continuation byte, overlong form, surrogate, beyond U+10FFFF, cut short). */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    return len;
+}
+
+char *ptmi_escape(char *dst, size_t n, const char *src, size_t src_len) {
+    if (!dst || n == 0) return dst;
+    const unsigned char *s = (const unsigned char *)(src ? src : "");
+    size_t o = 0;
+    for (size_t i = 0; i < src_len && s[i];) {
+        char esc[8];
+        const char *piece = esc;
+        size_t pl, used = 1;
+        unsigned char c = s[i];
+        size_t u = c >= 0x80 ? utf8_len(s + i, src_len - i) : 0; /* stops at a NUL */
+        if (c == '\n' || c == '\r' || c == '\t') {
+            esc[0] = '\\';
+            esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+            pl = 2;
+        } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && u == 0)) {
+            pl = (size_t)snprintf(esc, sizeof esc, "\\x%02x", c);
+        } else if (u == 2 && c == 0xC2 && s[i + 1] <= 0x9F) { /* C1 controls U+0080..U+009F */
+            pl = (size_t)snprintf(esc, sizeof esc, "\\u%04x", (unsigned)s[i + 1]);
+            used = 2;
+        } else {
+            piece = (const char *)s + i;
+            pl = used = u ? u : 1;
+        }
+        if (o + pl >= n) break; /* never cut an escape or a character in two */
+        memcpy(dst + o, piece, pl);
+        o += pl;
+        i += used;
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
 ptm_status ptmi_err(ptm_error *err, ptm_status code, const char *file, const char *field,
                     const char *fmt, ...) {
     if (!err) return code;
-    err->code = code;
-    copy_str(err->file, sizeof err->file, file);
-    copy_str(err->field, sizeof err->field, field);
+    /* escaped into locals first: file, field or an argument may point into *err itself */
+    char f[sizeof err->file], fl[sizeof err->field], text[sizeof err->text];
+    ptmi_escape(f, sizeof f, file, SIZE_MAX);
+    ptmi_escape(fl, sizeof fl, field, SIZE_MAX);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    err->code = code;
+    memcpy(err->file, f, strlen(f) + 1);
+    memcpy(err->field, fl, strlen(fl) + 1);
+    ptmi_escape(err->text, sizeof err->text, text, sizeof text);
     return code;
 }
 
@@ -66,11 +129,13 @@ const char *ptm_error_message(const ptm_error *err, char *buf, size_t buf_size) 
         copy_str(buf, buf_size, "");
         return buf;
     }
+    /* escaped again here: a caller (or the binding) may have filled the fields directly */
+    char line[sizeof err->file + sizeof err->field + sizeof err->text + 8];
     const char *sep1 = err->file[0] ? ": " : "";
     const char *sep2 = err->field[0] ? ": " : "";
-    snprintf(buf, buf_size, "%s%s%s%s%s", err->file, sep1, err->field[0] ? err->field : "", sep2,
-             err->text);
-    return buf;
+    snprintf(line, sizeof line, "%.*s%s%.*s%s%.*s", (int)sizeof err->file, err->file, sep1,
+             (int)sizeof err->field, err->field, sep2, (int)sizeof err->text, err->text);
+    return ptmi_escape(buf, buf_size, line, sizeof line);
 }
 
 const char *ptm_version(void) {

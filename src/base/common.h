@@ -19,9 +19,18 @@
 #endif
 
 /* Fill *err (if not NULL) and return code. file/field may be NULL.
- * text is a printf format. Returns code so callers can `return ptmi_err(...)`. */
+ * text is a printf format. Returns code so callers can `return ptmi_err(...)`.
+ * file, field and the formatted text are stored through ptmi_escape: names and values quoted
+ * from hostile files never put a raw control character into a message. */
 ptm_status ptmi_err(ptm_error *err, ptm_status code, const char *file, const char *field,
                     const char *fmt, ...) PTMI_PRINTF(5, 6);
+
+/* Copy src (at most src_len bytes, stopping at a NUL; NULL = "") into dst (n bytes, always
+ * NUL-terminated, cut before what does not fit) with every control character as a visible
+ * escape: \n \r \t, other bytes below 0x20, 0x7f (so ESC, which starts terminal sequences,
+ * becomes \x1b) and bytes that are not valid UTF-8 as \xHH, the C1 controls U+0080..U+009F as
+ * \u00HH. Other text, valid UTF-8 included, is copied as is. Returns dst. */
+char *ptmi_escape(char *dst, size_t n, const char *src, size_t src_len);
 
 /* Overflow-checked size arithmetic: return 0 on success, -1 on overflow. */
 static inline int ptmi_mul_size(size_t a, size_t b, size_t *out) {

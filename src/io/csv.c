@@ -3,8 +3,9 @@
  * csv_parse runs one pass over the text: the scanner (csv_scan.c) splits it into records (cells
  * stored NUL-separated in a reusable buffer), the first record decides header / no header, the
  * first data record decides whether column 0 holds timestamps, and every data record is then
- * converted into the row-major values/observed arrays, which grow by doubling. Every failure
- * frees what was built and leaves the output table zeroed.
+ * converted into the row-major values/observed arrays, which grow by doubling up to the most rows
+ * the text can hold (so a wide file with few rows reserves no more than its data needs). Every
+ * failure frees what was built and leaves the output table zeroed.
  */
 #include "io/csv.h"
 
@@ -90,11 +91,21 @@ void csv_free(csv_table *t) {
     memset(t, 0, sizeof *t);
 }
 
-/* Make room for at least one more row. */
-static int grow_rows(csv_table *t, size_t *cap, size_t max_rows) {
-    size_t nc = *cap ? *cap : 256;
-    if (*cap && ptmi_mul_size(*cap, 2, &nc)) nc = max_rows;
+/* Row capacity of the values/observed arrays. bound: the most data rows the text can hold, so
+ * that what is reserved follows the data, never a fixed row count times the columns: a record of
+ * n cells needs at least n - 1 delimiter bytes and records are separated by line ends, so a text
+ * of len bytes holds at most (len + 1) / n <= len / n + 1 records of n cells. */
+typedef struct {
+    size_t cap, bound;
+} row_room;
+
+/* Make room for at least one more row: 256 rows first, then doubling, never beyond
+ * min(max_rows, room->bound). */
+static int grow_rows(csv_table *t, row_room *room, size_t max_rows) {
+    size_t nc = room->cap ? room->cap : 256;
+    if (room->cap && ptmi_mul_size(room->cap, 2, &nc)) nc = max_rows;
     if (nc > max_rows) nc = max_rows;
+    if (nc > room->bound) nc = room->bound;
     if (nc <= t->nrows) return -1;
     size_t cells, vbytes, pbytes, sbytes;
     if (ptmi_mul_size(nc, t->ncols, &cells) || ptmi_mul_size(cells, sizeof(float), &vbytes) ||
@@ -114,7 +125,7 @@ static int grow_rows(csv_table *t, size_t *cap, size_t max_rows) {
         if (!ts) return -1;
         t->time_sec = ts;
     }
-    *cap = nc;
+    room->cap = nc;
     return 0;
 }
 
@@ -130,7 +141,7 @@ static void cell_excerpt(const char *cell, char *out, size_t n) {
 
 /* Append one data record to t (whose columns are already set up). */
 static ptm_status add_row(csv_table *t, const csv_record *rec, size_t ncells, size_t hdr_line,
-                          size_t *row_cap, const char *name, ptm_error *err) {
+                          row_room *room, const char *name, ptm_error *err) {
     char field[320];
     if (rec->ncells != ncells) {
         snprintf(field, sizeof field, "row %zu", rec->line);
@@ -139,12 +150,12 @@ static ptm_status add_row(csv_table *t, const csv_record *rec, size_t ncells, si
                         rec->ncells, ncells, hdr_line);
     }
     const size_t max_rows = CSV_MAX_CELLS / t->ncols;
-    if (t->nrows == *row_cap) {
+    if (t->nrows == room->cap) {
         if (t->nrows >= max_rows)
             return ptmi_err(err, PTM_ERR_LIMIT, name, NULL,
                             "more than %zu rows of %zu columns (limit %zu cells)", max_rows,
                             t->ncols, CSV_MAX_CELLS);
-        if (grow_rows(t, row_cap, max_rows))
+        if (grow_rows(t, room, max_rows))
             return ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory after %zu rows",
                             t->nrows);
     }
@@ -290,19 +301,19 @@ static ptm_status read_rows(csv_scanner *sc, const csv_record *line1, csv_table 
     if (has_header && !got)
         return ptmi_err(err, PTM_ERR_INPUT, name, NULL,
                         "no data rows: only a header line (line %zu) was found", line1->line);
-    size_t row_cap = 0;
+    row_room room = {0, sc->len / line1->ncells + 1};
     if (has_header) {
         st = setup_columns(t, line1, &second, name, err);
     } else {
         st = setup_columns(t, NULL, line1, name, err);
-        if (!st) st = add_row(t, line1, line1->ncells, line1->line, &row_cap, name, err);
+        if (!st) st = add_row(t, line1, line1->ncells, line1->line, &room, name, err);
     }
     while (!st && got) {
         const csv_record cur = csv_scan_view(sc);
-        st = add_row(t, &cur, line1->ncells, line1->line, &row_cap, name, err);
+        st = add_row(t, &cur, line1->ncells, line1->line, &room, name, err);
         if (!st) st = csv_scan_record(sc, &got, err);
     }
-    if (!st) trim_table(t, row_cap);
+    if (!st) trim_table(t, room.cap);
     return st;
 }
 

@@ -519,12 +519,7 @@ static ptm_status check_duplicates(parser *p, size_t base) {
             if (keys[i].pos == best) dup = &keys[i];
     }
     ptm_status st = fail_at(p, dup->pos, "duplicate key \"%.200s\" in object", dup->key);
-    if (p->err) {
-        size_t kl = strlen(dup->key);
-        if (kl >= sizeof p->err->field) kl = sizeof p->err->field - 1;
-        memcpy(p->err->field, dup->key, kl);
-        p->err->field[kl] = '\0';
-    }
+    if (p->err) ptmi_escape(p->err->field, sizeof p->err->field, dup->key, SIZE_MAX);
     return st;
 }
 

@@ -41,7 +41,8 @@ typedef struct json_value {
 
 /* Parse text[0..len). On success *out is a tree to release with json_free. On error *out is
  * NULL, the return is PTM_ERR_FORMAT (or PTM_ERR_NOMEM / PTM_ERR_ARG) and err names
- * `filename`, the line and column. For a duplicate key err->field is the key. */
+ * `filename`, the line and column. For a duplicate key err->field is the key (escaped as
+ * ptmi_escape does). */
 ptm_status json_parse(const char *text, size_t len, const char *filename, json_value **out,
                       ptm_error *err);
 

@@ -136,7 +136,7 @@ ptm_status train_data_load_series(train_data *d, const char *path, const char *c
         }
     s = ptm_split_make(ptm_split_kind_from_name(path), d->nrows, L, H, &d->split, err);
     if (s != PTM_OK) {
-        snprintf(err->file, sizeof err->file, "%s", path);
+        ptmi_escape(err->file, sizeof err->file, path, SIZE_MAX);
         return s;
     }
     s = ptm_scaler_fit(&d->sc, d->vals, d->obs, d->nrows, d->C, d->split.train_begin,
