@@ -25,7 +25,7 @@
  * Errors: every fallible call returns ptm_status (PTM_OK == 0) and fills a caller-owned
  * ptm_error (may be NULL) naming the file, the field/tensor and what was expected. The
  * library never prints, never exits and never aborts on bad input. Names and values quoted
- * from files are stored with control characters escaped (\n, \t, \x1b...), so printing a
+ * from files are stored with control characters escaped (`\n`, `\t`, `\x1b`...), so printing a
  * message never sends a raw newline or terminal escape sequence from a hostile file.
  *
  * Threads: a ptm_model is immutable after loading and may be shared by any number of
@@ -80,8 +80,9 @@ typedef struct {
 /* Short name of a status code ("io error", "format error", ...). */
 const char *ptm_status_str(ptm_status code);
 /* One line "file: field: text" written into buf (always NUL-terminated); returns buf. Control
- * characters are written as visible escapes (\n, \r, \t, \xHH, \u00HH for U+0080..U+009F;
- * bytes that are not valid UTF-8 as \xHH), even where a caller filled err's fields itself. */
+ * characters are written as visible escapes (`\n`, `\r`, `\t`, `\xHH`, `\u00HH` for
+ * U+0080..U+009F; bytes that are not valid UTF-8 as `\xHH`), even where a caller filled err's
+ * fields itself. */
 const char *ptm_error_message(const ptm_error *err, char *buf, size_t buf_size);
 
 const char *ptm_version(void);
