@@ -169,12 +169,17 @@ class PatchTSMixer:
     # ------------------------------------------------------------------ life cycle
 
     @classmethod
-    def from_pretrained(cls, path, num_threads=0):
+    def from_pretrained(cls, path, num_threads=0, max_bytes=0):
         """Load path/config.json + path/model.safetensors (as save_pretrained writes them).
-        num_threads: threads of the inference context (0 = the calling thread only)."""
+        num_threads: threads of the inference context (0 = the calling thread only).
+        max_bytes: refuse (a "limit" error, before allocating) a model that would take more
+        memory than this (0 = no limit; ptm_model_load_ex)."""
         err = C.PtmError()
         h = ctypes.c_void_p()
-        _check(C.ptm_model_load(_path_bytes(path), ctypes.byref(h), ctypes.byref(err)), err)
+        lp = C.ptm_load_default_params()
+        lp.max_bytes = int(max_bytes)
+        _check(C.ptm_model_load_ex(_path_bytes(path), ctypes.byref(lp), ctypes.byref(h),
+                                   ctypes.byref(err)), err)
         return cls(h, path, num_threads)
 
     def save_pretrained(self, path):

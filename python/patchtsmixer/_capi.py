@@ -81,6 +81,10 @@ class PtmCtxParams(ctypes.Structure):
     ]
 
 
+class PtmLoadParams(ctypes.Structure):
+    _fields_ = [("max_bytes", ctypes.c_size_t)]
+
+
 class PtmInputs(ctypes.Structure):
     _fields_ = [
         ("batch", ctypes.c_int),
@@ -175,6 +179,7 @@ STRUCTS = {
     "ptm_error": PtmError,
     "ptm_config": PtmConfig,
     "ptm_ctx_params": PtmCtxParams,
+    "ptm_load_params": PtmLoadParams,
     "ptm_inputs": PtmInputs,
     "ptm_tensor_view": PtmTensorView,
     "ptm_csv": PtmCsv,
@@ -226,6 +231,9 @@ ptm_error_message = _fn("ptm_error_message", ctypes.c_char_p, P(PtmError), ctype
                         ctypes.c_size_t)
 ptm_model_load = _fn("ptm_model_load", ctypes.c_int, ctypes.c_char_p, P(ctypes.c_void_p),
                      P(PtmError))
+ptm_load_default_params = _fn("ptm_load_default_params", PtmLoadParams)
+ptm_model_load_ex = _fn("ptm_model_load_ex", ctypes.c_int, ctypes.c_char_p, P(PtmLoadParams),
+                        P(ctypes.c_void_p), P(PtmError))
 ptm_model_free = _fn("ptm_model_free", None, ctypes.c_void_p)
 ptm_model_save = _fn("ptm_model_save", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
                      P(PtmError))

@@ -67,6 +67,8 @@ int main(void) {
     FIELD(ptm_ctx_params, max_batch);
     FIELD(ptm_ctx_params, keep_hidden_states);
     FIELD(ptm_ctx_params, num_threads);
+    SIZE(ptm_load_params);
+    FIELD(ptm_load_params, max_bytes);
     SIZE(ptm_inputs);
     FIELD(ptm_inputs, batch);
     FIELD(ptm_inputs, past_values);

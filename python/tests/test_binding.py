@@ -212,6 +212,10 @@ def test_errors_carry_the_library_message():
     with open(os.path.join(bad, "model.safetensors"), "wb") as f:
         f.write(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
     expect_error(lambda: ptm.PatchTSMixer.from_pretrained(bad), "tensor", "model.safetensors")
+    # the memory cap: refused before allocating, accepted at the model's own size
+    need = os.path.getsize(os.path.join(d, "model.safetensors"))
+    expect_error(lambda: ptm.PatchTSMixer.from_pretrained(d, max_bytes=1), "limit", "max_bytes")
+    ptm.PatchTSMixer.from_pretrained(d, max_bytes=64 * need).close()
     model = ptm.PatchTSMixer.from_pretrained(d)
     L, Cn = model.config["context_length"], model.config["num_input_channels"]
     expect_error(lambda: model.predict(np.zeros((2, L - 1, Cn))), "arg", "past_values",
