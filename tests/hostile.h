@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "io/config.h"
+#include "io/safetensors.h"
 #include "model/model.h"
 #include "testutil.h"
 
@@ -274,6 +275,26 @@ static inline int hostile_finish(void) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     if (system(cmd) != 0) fprintf(stderr, "%s: could not remove %s\n", g_prog, g_dir);
     return test_summary(g_prog);
+}
+
+/* path as the trainer writes optimizer.safetensors: the AdamW moments exp_avg and exp_avg_sq
+ * (F32, shape [numel]) and the step (I64 scalar) */
+static inline ptm_status write_adamw_state(const char *path, float *exp_avg, float *exp_avg_sq,
+                                           int64_t numel, int64_t step, ptm_error *err) {
+    st_write_entry e[3];
+    memset(e, 0, sizeof e);
+    e[0].name = "adamw.exp_avg";
+    e[0].dtype = ST_F32;
+    e[0].ndim = 1;
+    e[0].shape[0] = numel;
+    e[0].data = exp_avg;
+    e[1] = e[0];
+    e[1].name = "adamw.exp_avg_sq";
+    e[1].data = exp_avg_sq;
+    e[2].name = "step";
+    e[2].dtype = ST_I64;
+    e[2].data = &step;
+    return st_write(path, e, 3, err);
 }
 
 #endif

@@ -160,19 +160,9 @@ static void write_last(void) {
     float *mom = malloc(np * sizeof(float));
     for (size_t i = 0; i < np; i++) mom[i] = 0.5f;
     int64_t step = 8;
-    st_write_entry e[3];
-    memset(e, 0, sizeof e);
-    e[0].name = "adamw.exp_avg";
-    e[0].dtype = ST_F32;
-    e[0].ndim = 1;
-    e[0].shape[0] = (int64_t)np;
-    e[0].data = mom;
-    e[1] = e[0];
-    e[1].name = "adamw.exp_avg_sq";
-    e[2].name = "step";
-    e[2].dtype = ST_I64;
-    e[2].data = &step;
-    if (st_write(tmp_path("last/optimizer.safetensors"), e, 3, &err) != PTM_OK) exit(1);
+    if (write_adamw_state(tmp_path("last/optimizer.safetensors"), mom, mom, (int64_t)np, step,
+                          &err) != PTM_OK)
+        exit(1);
     free(mom);
     const char *js = "{\"best_epoch\": 0, \"best_val\": 0.5, \"bad_epochs\": 1, \"epoch\": 1, "
                      "\"step\": 8}";
@@ -186,20 +176,9 @@ static void write_opt(float m0, float v0, int64_t step, int64_t numel) {
     float *mom = calloc(np + 1, sizeof(float)), *vv = calloc(np + 1, sizeof(float));
     mom[3] = m0;
     vv[5] = v0;
-    st_write_entry e[3];
-    memset(e, 0, sizeof e);
-    e[0].name = "adamw.exp_avg";
-    e[0].dtype = ST_F32;
-    e[0].ndim = 1;
-    e[0].shape[0] = numel;
-    e[0].data = mom;
-    e[1] = e[0];
-    e[1].name = "adamw.exp_avg_sq";
-    e[1].data = vv;
-    e[2].name = "step";
-    e[2].dtype = ST_I64;
-    e[2].data = &step;
-    if (st_write(tmp_path("last/optimizer.safetensors"), e, 3, &err) != PTM_OK) exit(1);
+    if (write_adamw_state(tmp_path("last/optimizer.safetensors"), mom, vv, numel, step, &err) !=
+        PTM_OK)
+        exit(1);
     free(mom);
     free(vv);
 }

@@ -175,20 +175,9 @@ TEST(hostile_resume_numbers) {
             int64_t step = 8;
             mom[4] = k == 0 ? 15.9f : -16.1f;
             vv[4] = 4.0f;
-            st_write_entry e[3];
-            memset(e, 0, sizeof e);
-            e[0].name = "adamw.exp_avg";
-            e[0].dtype = ST_F32;
-            e[0].ndim = 1;
-            e[0].shape[0] = (int64_t)np;
-            e[0].data = mom;
-            e[1] = e[0];
-            e[1].name = "adamw.exp_avg_sq";
-            e[1].data = vv;
-            e[2].name = "step";
-            e[2].dtype = ST_I64;
-            e[2].data = &step;
-            CHECK_STATUS(st_write(tmp_path("last/optimizer.safetensors"), e, 3, &err), PTM_OK);
+            CHECK_STATUS(write_adamw_state(tmp_path("last/optimizer.safetensors"), mom, vv,
+                                           (int64_t)np, step, &err),
+                         PTM_OK);
             CHECK_STATUS(resume(&err, NULL), k == 0 ? PTM_OK : PTM_ERR_TENSOR);
             free(mom);
             free(vv);
@@ -372,21 +361,9 @@ TEST(api_divergence) {
             size_t np = m->arena_floats;
             float *z = calloc(np, sizeof(float));
             int64_t step = (int64_t)1 << 53;
-            st_write_entry e[3];
-            memset(e, 0, sizeof e);
-            e[0].name = "adamw.exp_avg";
-            e[0].dtype = ST_F32;
-            e[0].ndim = 1;
-            e[0].shape[0] = (int64_t)np;
-            e[0].data = z;
-            e[1] = e[0];
-            e[1].name = "adamw.exp_avg_sq";
-            e[2].name = "step";
-            e[2].dtype = ST_I64;
-            e[2].data = &step;
             char path[800];
             snprintf(path, sizeof path, "%s/optimizer.safetensors", last);
-            CHECK_STATUS(st_write(path, e, 3, &err), PTM_OK);
+            CHECK_STATUS(write_adamw_state(path, z, z, (int64_t)np, step, &err), PTM_OK);
             free(z);
             ptm_model_free(m);
         }
@@ -461,19 +438,7 @@ TEST(cli_divergence) {
         int64_t step;
         memcpy(&step, ts->data, sizeof step);
         for (size_t k = 0; k < np; k++) big[k] = 3e38f;
-        st_write_entry e[3];
-        memset(e, 0, sizeof e);
-        e[0].name = "adamw.exp_avg";
-        e[0].dtype = ST_F32;
-        e[0].ndim = 1;
-        e[0].shape[0] = (int64_t)np;
-        e[0].data = big;
-        e[1] = e[0];
-        e[1].name = "adamw.exp_avg_sq";
-        e[2].name = "step";
-        e[2].dtype = ST_I64;
-        e[2].data = &step;
-        CHECK_STATUS(st_write(path, e, 3, &err), PTM_OK);
+        CHECK_STATUS(write_adamw_state(path, big, big, (int64_t)np, step, &err), PTM_OK);
         free(big);
     }
     st_free(&f);
