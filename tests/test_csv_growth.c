@@ -19,17 +19,6 @@
 #include "io/csv.h"
 #include "testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define UNDER_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-#ifndef UNDER_SANITIZER
-#define UNDER_SANITIZER 0
-#endif
-
 enum { WIDE = 1000000 };
 
 /* Write "c0,c1,...\n" and one row "0,1,2,...,9,0,1..." of WIDE columns to a temporary file;

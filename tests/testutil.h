@@ -75,4 +75,17 @@ static inline int test_summary(const char *prog) {
     return tu_fail ? 1 : 0;
 }
 
+/* UNDER_SANITIZER: 1 in ASan / TSan builds, where address-space limits (RLIMIT_AS) cannot be
+ * used, so the tests that need one skip it */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#ifndef UNDER_SANITIZER
+#define UNDER_SANITIZER 0
+#endif
+
 #endif

@@ -20,26 +20,26 @@ static void copy_str(char *dst, size_t n, const char *src) {
     dst[len] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n) (2 to 4 bytes), or 0 when it is not one
- * (stray continuation byte, overlong form, surrogate, beyond U+10FFFF, cut short). */
-static size_t utf8_len(const unsigned char *s, size_t n) {
+size_t ptmi_utf8_seq_len(const unsigned char *s, size_t n) {
     unsigned char c = s[0];
+    if (c < 0x80) return c ? 1 : 0;
     size_t len;
     unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
     if (c >= 0xC2 && c <= 0xDF) {
         len = 2;
     } else if (c >= 0xE0 && c <= 0xEF) {
         len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
+        if (c == 0xE0) lo = 0xA0; /* no overlong forms */
+        if (c == 0xED) hi = 0x9F; /* no UTF-16 surrogates */
     } else if (c >= 0xF0 && c <= 0xF4) {
         len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
+        if (c == 0xF0) lo = 0x90; /* no overlong forms */
+        if (c == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
     } else {
         return 0;
     }
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
+    if (n < len) return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
     for (size_t i = 2; i < len; i++)
         if (s[i] < 0x80 || s[i] > 0xBF) return 0;
     return len;
@@ -54,7 +54,7 @@ char *ptmi_escape(char *dst, size_t n, const char *src, size_t src_len) {
         const char *piece = esc;
         size_t pl, used = 1;
         unsigned char c = s[i];
-        size_t u = c >= 0x80 ? utf8_len(s + i, src_len - i) : 0; /* stops at a NUL */
+        size_t u = c >= 0x80 ? ptmi_utf8_seq_len(s + i, src_len - i) : 0; /* stops at a NUL */
         if (c == '\n' || c == '\r' || c == '\t') {
             esc[0] = '\\';
             esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';

@@ -25,6 +25,10 @@
 ptm_status ptmi_err(ptm_error *err, ptm_status code, const char *file, const char *field,
                     const char *fmt, ...) PTMI_PRINTF(5, 6);
 
+/* Length of the well-formed UTF-8 sequence at s (n >= 1 bytes available): 1 for ASCII, 2 to 4,
+ * or 0 (a NUL byte, a stray continuation byte, an overlong form, a surrogate, beyond
+ * U+10FFFF, cut short). */
+size_t ptmi_utf8_seq_len(const unsigned char *s, size_t n);
 /* Copy src (at most src_len bytes, stopping at a NUL; NULL = "") into dst (n bytes, always
  * NUL-terminated, cut before what does not fit) with every control character as a visible
  * escape: \n \r \t, other bytes below 0x20, 0x7f (so ESC, which starts terminal sequences,

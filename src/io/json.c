@@ -86,37 +86,11 @@ const json_value *json_get(const json_value *obj, const char *key) {
     return NULL;
 }
 
-/* Length of the well-formed UTF-8 sequence starting at s (n bytes available), or 0. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n) {
-    unsigned char c = s[0];
-    if (c < 0x80) return c ? 1 : 0;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0; /* no overlong forms */
-        if (c == 0xED) hi = 0x9F; /* no UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90; /* no overlong forms */
-        if (c == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (n < len) return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    return len;
-}
-
 int json_utf8_valid(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        size_t l = utf8_seq_len(u + i, n - i);
+        size_t l = ptmi_utf8_seq_len(u + i, n - i);
         if (!l) return 0;
         i += l;
     }
@@ -335,7 +309,7 @@ static ptm_status parse_string(parser *p, char **out, size_t *out_len) {
             }
             i += 2;
         } else {
-            size_t l = utf8_seq_len((const unsigned char *)p->text + i, end - i);
+            size_t l = ptmi_utf8_seq_len((const unsigned char *)p->text + i, end - i);
             if (!l) {
                 st = fail_at(p, i, "invalid UTF-8 byte 0x%02X in string", (unsigned)c);
                 goto fail;
