@@ -21,17 +21,6 @@ static ptm_status parse_str(const char *text, json_value **v, ptm_error *err) {
     return json_parse(text, strlen(text), "test.json", v, err);
 }
 
-/* Record one assertion made by a helper on behalf of the test at `line`. */
-static void expect_at(int ok, int line, const char *what, const ptm_error *err) {
-    if (ok) {
-        tu_pass++;
-        return;
-    }
-    tu_fail++;
-    fprintf(stderr, "FAIL %s:%d: %s (%s | %s | %s)\n", __FILE__, line, what, err->file, err->field,
-            err->text);
-}
-
 /* Parse doc, expect `code`; on failure the message must be non-empty, name the file and
  * contain `needle` (when not NULL). */
 static void check_json(const char *doc, ptm_status code, const char *needle, int line) {

@@ -25,17 +25,6 @@ static char g_dir[64];
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Record one assertion made by a helper on behalf of the test at `line`. */
-static void expect_at(int ok, int line, const char *what, const ptm_error *err) {
-    if (ok) {
-        tu_pass++;
-        return;
-    }
-    tu_fail++;
-    fprintf(stderr, "FAIL %s:%d: %s (%s | %s | %s)\n", __FILE__, line, what, err->file, err->field,
-            err->text);
-}
-
 static void path_in_dir(char *out, size_t n, const char *name) {
     snprintf(out, n, "%s/%s", g_dir, name);
 }

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "patchtsmixer.h"
+
 static int tu_pass, tu_fail;
 
 #define CHECK(cond)                                                                                \
@@ -47,6 +49,20 @@ static int tu_pass, tu_fail;
                     tu_a, tu_b);                                                                   \
         }                                                                                          \
     } while (0)
+
+/* One assertion made by a helper on behalf of the test at `line` of file (expect_at: this
+ * file): ok, or a failure printing what and the error's file, field and text. */
+static inline void expect_at_file(int ok, const char *file, int line, const char *what,
+                                  const ptm_error *err) {
+    if (ok) {
+        tu_pass++;
+        return;
+    }
+    tu_fail++;
+    fprintf(stderr, "FAIL %s:%d: %s (%s | %s | %s)\n", file, line, what, err->file, err->field,
+            err->text);
+}
+#define expect_at(ok, line, what, err) expect_at_file(ok, __FILE__, line, what, err)
 
 /* The call must return `expected`; on mismatch the error text is printed. Uses a local
  * ptm_error named `err` that the test declares. */
