@@ -166,7 +166,7 @@ static ptm_model *make_model(const bench_args *a) {
     c.num_layers = 4;
     c.prediction_length = 96;
     if (ptmi_config_finish(&c, "seed config", &err) != PTM_OK ||
-        ptmi_model_build(&c, &m, &err) != PTM_OK) {
+        ptmi_model_build(&c, PTMI_STORE_TRAIN, &m, &err) != PTM_OK) {
         fprintf(stderr, "bench: %s\n", err.text);
         return NULL;
     }

@@ -199,13 +199,15 @@ typedef struct {
 ptm_load_params ptm_load_default_params(void);
 /* ptm_model_load with params (NULL = the defaults, which is what ptm_model_load uses). The
  * files are opened without blocking and must be regular files; model.safetensors must be
- * exactly as long as its header says, and its tensors are read straight into the model, so a
- * load takes the model's memory plus the header, never the file twice. */
+ * exactly as long as its header says, and its tensors are read straight into the model, each
+ * weight kept once in the layout its inference kernels read: a load takes about the file's
+ * size (plus the header, and a copy of the small patch-mixer weights that run on two paths),
+ * never the file twice. */
 PTM_MUST_USE ptm_status ptm_model_load_ex(const char *dir, const ptm_load_params *params,
                                           ptm_model **out, ptm_error *err);
-/* The bytes of memory a model of cfg takes once loaded: its F32 parameters and buffers twice
- * (the weights and the transposed copies the forward kernels read) and its I64 buffers. The
- * config is checked as by the loader (PTM_ERR_CONFIG, PTM_ERR_UNSUPPORTED, PTM_ERR_LIMIT). */
+/* The bytes of memory a model of cfg takes once loaded (ptm_model_load): its F32 parameters
+ * and buffers, the second layout of the weights that need two, and its I64 buffers. The config
+ * is checked as by the loader (PTM_ERR_CONFIG, PTM_ERR_UNSUPPORTED, PTM_ERR_LIMIT). */
 PTM_MUST_USE ptm_status ptm_model_memory_bytes(const ptm_config *cfg, uint64_t *bytes,
                                                ptm_error *err);
 void ptm_model_free(ptm_model *model); /* NULL is a no-op */
@@ -278,7 +280,9 @@ PTM_MUST_USE ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_par
  * running statistics (running_mean, running_var, num_batches_tracked) and nothing else; the
  * model must not be used by another thread meanwhile. The only calls that write a model are
  * this context's ptm_forward, and whatever the caller does with the weights itself (e.g. an
- * optimiser step with the gradients of ptm_ctx_grad). keep_hidden_states is implied. */
+ * optimiser step with the gradients of ptm_ctx_grad). keep_hidden_states is implied. A model
+ * from ptm_model_load first gets the second layout of its weights that backward reads (about
+ * the model's size again; PTM_ERR_NOMEM leaves it as it was). */
 PTM_MUST_USE ptm_status ptm_ctx_create_train(ptm_model *model, const ptm_ctx_params *params,
                                              ptm_ctx **out, ptm_error *err);
 void ptm_ctx_free(ptm_ctx *ctx); /* NULL is a no-op */

@@ -251,14 +251,15 @@ static ptm_status carve(ptmi_plan *pl, ptm_ctx *ctx, size_t B, ptm_error *err) {
 static ptm_status finish_train(ptm_ctx *ctx, int nshards, float *scores, ptm_error *err) {
     const ptm_config *c = &ctx->model->cfg;
     for (int k = 0; k < c->num_layers; k++) ctx->lc[k].scores = scores;
-    ptm_status s = ptmi_model_build(c, &ctx->grads, err);
+    ptm_status s = ptmi_model_build(c, PTMI_STORE_PLAIN, &ctx->grads, err);
     if (s != PTM_OK) return s;
     ctx->shard_grads = calloc((size_t)nshards, sizeof(ptm_model *));
     if (!ctx->shard_grads) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     ctx->n_shards = nshards;
     ctx->shard_grads[0] = ctx->grads;
     for (int i = 1; i < nshards; i++)
-        if ((s = ptmi_model_build(c, &ctx->shard_grads[i], err)) != PTM_OK) return s;
+        if ((s = ptmi_model_build(c, PTMI_STORE_PLAIN, &ctx->shard_grads[i], err)) != PTM_OK)
+            return s;
     return PTM_OK;
 }
 
@@ -360,18 +361,20 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
 }
 
 /* the one place a context gets a model it may write: train-mode BatchNorm updates the running
- * statistics (mixer.c, through the model's normalisation buffers) */
+ * statistics (mixer.c, through the model's normalisation buffers), and a loaded model gets the
+ * weight layouts that backward reads (ptmi_model_make_trainable) */
 ptm_status ptm_ctx_create_train(ptm_model *model, const ptm_ctx_params *params, ptm_ctx **out,
                                 ptm_error *err) {
-    return ctx_create(model, params, 1, out, err);
+    if (out) *out = NULL;
+    ptm_status s = ptmi_model_make_trainable(model, err);
+    return s == PTM_OK ? ctx_create(model, params, 1, out, err) : s;
 }
 
 size_t ptm_ctx_memory_bytes(const ptm_ctx *ctx) {
     if (!ctx) return 0;
     size_t b = ctx->arena_floats * sizeof(float);
-    if (ctx->grads) b += ctx->grads->arena_floats * sizeof(float) * 2;
-    for (int i = 1; i < ctx->n_shards; i++)
-        b += ctx->shard_grads[i]->arena_floats * sizeof(float) * 2;
+    if (ctx->grads) b += ctx->grads->arena_floats * sizeof(float);
+    for (int i = 1; i < ctx->n_shards; i++) b += ctx->shard_grads[i]->arena_floats * sizeof(float);
     return b;
 }
 

@@ -244,7 +244,7 @@ static inline void hostile_setup(const char *prog) {
     ptm_config c;
     ptm_error err;
     if (ptm_config_parse(base_config, strlen(base_config), "base", -1, &c, &err) != PTM_OK ||
-        ptmi_model_build(&c, &g_model, &err) != PTM_OK) {
+        ptmi_model_build(&c, PTMI_STORE_TRAIN, &g_model, &err) != PTM_OK) {
         fprintf(stderr, "%s: base model: %s\n", g_prog, err.text);
         exit(1);
     }

@@ -105,7 +105,7 @@ static ptm_status build_model(const model_case *mc, ptm_model **out, ptm_error *
         c.num_prediction_channels = 2;
     }
     ptm_status s = ptmi_config_finish(&c, NULL, err);
-    if (s == PTM_OK) s = ptmi_model_build(&c, out, err);
+    if (s == PTM_OK) s = ptmi_model_build(&c, PTMI_STORE_TRAIN, out, err);
     ptm_config_free(&c);
     return s;
 }

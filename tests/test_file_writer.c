@@ -147,7 +147,7 @@ TEST(special_targets) {
 
     /* the library's own writers: st_write and ptm_model_save refuse a link at the target */
     float v = 1.0f;
-    st_write_entry e = {"t", ST_F32, 1, {1}, &v};
+    st_write_entry e = {"t", ST_F32, 1, {1}, &v, 0};
     snprintf(path, sizeof path, "%s/link", g_dir);
     CHECK_STATUS(st_write(path, &e, 1, &err), PTM_ERR_IO);
     CHECK(has(victim, "victim"));

@@ -92,7 +92,7 @@ static int absurd_configs(int verbose) {
     ptm_model *m = NULL;
     ptm_ctx *ctx = NULL;
     if (ptm_config_parse(wide, strlen(wide), "wide", -1, &c, &err) != PTM_OK ||
-        ptmi_model_build(&c, &m, &err) != PTM_OK) {
+        ptmi_model_build(&c, PTMI_STORE_TRAIN, &m, &err) != PTM_OK) {
         bad++;
     } else {
         ptm_ctx_params cp = ptm_ctx_default_params();
@@ -187,7 +187,7 @@ static ptm_status resume(ptm_error *errp) {
     size_t np = g_model->arena_floats;
     ptm_model *m = NULL;
     ptm_error err;
-    if (ptmi_model_build(&g_model->cfg, &m, &err) != PTM_OK) return PTM_ERR_NOMEM;
+    if (ptmi_model_build(&g_model->cfg, PTMI_STORE_TRAIN, &m, &err) != PTM_OK) return PTM_ERR_NOMEM;
     float *am = calloc(np, sizeof(float)), *av = calloc(np, sizeof(float));
     int epoch = 0, best_epoch = 0, bad = 0;
     int64_t step = 0;
@@ -258,7 +258,7 @@ TEST(resume_state_hostile) {
         ptm_config c;
         ptm_model *m8 = NULL;
         CHECK_STATUS(ptm_config_parse(other, strlen(other), "x", -1, &c, &err), PTM_OK);
-        CHECK_STATUS(ptmi_model_build(&c, &m8, &err), PTM_OK);
+        CHECK_STATUS(ptmi_model_build(&c, PTMI_STORE_TRAIN, &m8, &err), PTM_OK);
         CHECK_STATUS(ptm_model_save(m8, g_last, &err), PTM_OK);
         ptm_model_free(m8);
         ptm_config_free(&c);

@@ -329,7 +329,7 @@ TEST(st_mutations) {
     path_in_dir(path, sizeof path, "small.safetensors");
     float w[6] = {1, 2, 3, 4, 5, 6};
     int64_t k = 7;
-    st_write_entry e[2] = {{"w", ST_F32, 2, {2, 3}, w}, {"k", ST_I64, 0, {0}, &k}};
+    st_write_entry e[2] = {{"w", ST_F32, 2, {2, 3}, w, 0}, {"k", ST_I64, 0, {0}, &k, 0}};
     ptm_error err;
     CHECK_STATUS(st_write(path, e, 2, &err), PTM_OK);
     FILE *fp = fopen(path, "rb");
@@ -383,11 +383,11 @@ TEST(st_roundtrip) {
     int64_t ids[3] = {0, INT64_MAX, INT64_MIN};
     float one = 42.0f;
     st_write_entry e[] = {
-        {"encoder.layer.0 \"weird\" \\name\xc3\xa9\n", ST_F32, 3, {2, 3, 4}, a},
-        {"num_batches_tracked", ST_I64, 0, {0}, &scalar},
-        {"ids", ST_I64, 1, {3}, ids},
-        {"empty", ST_F32, 2, {0, 7}, NULL},
-        {"one", ST_F32, 8, {1, 1, 1, 1, 1, 1, 1, 1}, &one},
+        {"encoder.layer.0 \"weird\" \\name\xc3\xa9\n", ST_F32, 3, {2, 3, 4}, a, 0},
+        {"num_batches_tracked", ST_I64, 0, {0}, &scalar, 0},
+        {"ids", ST_I64, 1, {3}, ids, 0},
+        {"empty", ST_F32, 2, {0, 7}, NULL, 0},
+        {"one", ST_F32, 8, {1, 1, 1, 1, 1, 1, 1, 1}, &one, 0},
     };
     size_t ne = sizeof e / sizeof e[0];
     ptm_error err;
@@ -468,22 +468,22 @@ TEST(st_write_errors) {
     path_in_dir(path, sizeof path, "w.safetensors");
     float x[2] = {1, 2};
     ptm_error err;
-    st_write_entry bad_dtype = {"x", ST_OTHER, 1, {2}, x};
+    st_write_entry bad_dtype = {"x", ST_OTHER, 1, {2}, x, 0};
     memset(&err, 0, sizeof err);
     CHECK_STATUS(st_write(path, &bad_dtype, 1, &err), PTM_ERR_ARG);
     CHECK(err.text[0] != '\0');
-    st_write_entry bad_shape = {"x", ST_F32, 1, {-2}, x};
+    st_write_entry bad_shape = {"x", ST_F32, 1, {-2}, x, 0};
     CHECK_STATUS(st_write(path, &bad_shape, 1, &err), PTM_ERR_ARG);
-    st_write_entry bad_ndim = {"x", ST_F32, 9, {2}, x};
+    st_write_entry bad_ndim = {"x", ST_F32, 9, {2}, x, 0};
     CHECK_STATUS(st_write(path, &bad_ndim, 1, &err), PTM_ERR_ARG);
-    st_write_entry no_data = {"x", ST_F32, 1, {2}, NULL};
+    st_write_entry no_data = {"x", ST_F32, 1, {2}, NULL, 0};
     CHECK_STATUS(st_write(path, &no_data, 1, &err), PTM_ERR_ARG);
-    st_write_entry reserved = {"__metadata__", ST_F32, 1, {2}, x};
+    st_write_entry reserved = {"__metadata__", ST_F32, 1, {2}, x, 0};
     CHECK_STATUS(st_write(path, &reserved, 1, &err), PTM_ERR_ARG);
-    st_write_entry bad_utf8 = {"x\xff", ST_F32, 1, {2}, x};
+    st_write_entry bad_utf8 = {"x\xff", ST_F32, 1, {2}, x, 0};
     CHECK_STATUS(st_write(path, &bad_utf8, 1, &err), PTM_ERR_ARG);
     st_write_entry dup[3] = {
-        {"x", ST_F32, 1, {2}, x}, {"y", ST_F32, 1, {2}, x}, {"x", ST_F32, 1, {2}, x}};
+        {"x", ST_F32, 1, {2}, x, 0}, {"y", ST_F32, 1, {2}, x, 0}, {"x", ST_F32, 1, {2}, x, 0}};
     memset(&err, 0, sizeof err);
     CHECK_STATUS(st_write(path, dup, 3, &err), PTM_ERR_ARG);
     CHECK(strcmp(err.field, "x") == 0);

@@ -36,7 +36,7 @@ TEST(test_threads_deterministic) {
     ptm_error err;
     ptm_model *m = NULL;
     CHECK_STATUS(ptmi_config_finish(&c, "test", &err), PTM_OK);
-    CHECK_STATUS(ptmi_model_build(&c, &m, &err), PTM_OK);
+    CHECK_STATUS(ptmi_model_build(&c, PTMI_STORE_TRAIN, &m, &err), PTM_OK);
     ptm_config_free(&c);
     if (!m) return;
     ptmi_model_init_weights(m, 3);
@@ -155,7 +155,7 @@ TEST(test_eval_chunks_deterministic) {
         ptm_error err;
         ptm_model *m = NULL;
         CHECK_STATUS(ptmi_config_finish(&c, "test", &err), PTM_OK);
-        CHECK_STATUS(ptmi_model_build(&c, &m, &err), PTM_OK);
+        CHECK_STATUS(ptmi_model_build(&c, PTMI_STORE_TRAIN, &m, &err), PTM_OK);
         ptm_config_free(&c);
         if (!m) return;
         ptmi_model_init_weights(m, 11 + variant);
@@ -218,7 +218,7 @@ TEST(test_scale_paths) {
         ptm_error err;
         ptm_model *m = NULL;
         CHECK_STATUS(ptmi_config_finish(&c, "test", &err), PTM_OK);
-        CHECK_STATUS(ptmi_model_build(&c, &m, &err), PTM_OK);
+        CHECK_STATUS(ptmi_model_build(&c, PTMI_STORE_TRAIN, &m, &err), PTM_OK);
         ptm_config_free(&c);
         if (!m) return;
         ptmi_model_init_weights(m, 40 + variant);

@@ -91,7 +91,7 @@ static void write_opt(const opt_case *c) {
 static ptm_status resume(ptm_error *err, int64_t *step_out) {
     size_t np = g_model->arena_floats;
     ptm_model *m = NULL;
-    if (ptmi_model_build(&g_model->cfg, &m, err) != PTM_OK) return PTM_ERR_NOMEM;
+    if (ptmi_model_build(&g_model->cfg, PTMI_STORE_TRAIN, &m, err) != PTM_OK) return PTM_ERR_NOMEM;
     float *am = calloc(np, sizeof(float)), *av = calloc(np, sizeof(float));
     int epoch = 0, best_epoch = 0, bad = 0;
     int64_t step = 0;

@@ -427,6 +427,34 @@ ptm_status st_read(const st_file *f, const st_tensor *t, void *dst, const char *
     return PTM_OK;
 }
 
+ptm_status st_read_transposed(const st_file *f, const st_tensor *t, float *dst, const char *path,
+                              ptm_error *err) {
+    if (!f || !t || (!dst && t->nbytes))
+        return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_read_transposed: NULL argument");
+    if (t->dtype != ST_F32 || t->ndim != 2)
+        return ptmi_err(err, PTM_ERR_ARG, path, t->name,
+                        "st_read_transposed: not a 2-D F32 tensor");
+    if (!t->data && !f->fd_open)
+        return ptmi_err(err, PTM_ERR_ARG, path, t->name, "st_read: the file is not open");
+    size_t rows = (size_t)t->shape[0], cols = (size_t)t->shape[1], n = t->numel;
+    float chunk[2048];
+    size_t r = 0, c = 0; /* of element i */
+    for (size_t i = 0; i < n;) {
+        size_t len = n - i < 2048 ? n - i : 2048;
+        if (t->data) {
+            memcpy(chunk, (const unsigned char *)t->data + i * 4, len * 4);
+        } else if (ptmi_pread_full(f->fd, chunk, len * 4, f->data_start + t->offset + i * 4) != 0) {
+            return ptmi_err(err, PTM_ERR_IO, path, t->name, "cannot read %zu bytes: %s", t->nbytes,
+                            errno ? strerror(errno) : "the file shrank while it was read");
+        }
+        for (size_t j = 0; j < len; j++, i++) {
+            dst[c * rows + r] = chunk[j];
+            if (++c == cols) c = 0, r++;
+        }
+    }
+    return PTM_OK;
+}
+
 ptm_status st_load(const char *path, st_file *out, ptm_error *err) {
     ptm_status st = st_open(path, out, err);
     if (st != PTM_OK) return st;

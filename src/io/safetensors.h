@@ -80,6 +80,10 @@ ptm_status st_open(const char *path, st_file *out, ptm_error *err);
  * file. path names the file in errors. */
 ptm_status st_read(const st_file *f, const st_tensor *t, void *dst, const char *path,
                    ptm_error *err);
+/* st_read of a 2-D F32 tensor [R, K] into dst transposed ([K, R]: dst[k R + r] = t[r, k]), in
+ * chunks of a few kilobytes, so that no second copy of the tensor is ever held. */
+ptm_status st_read_transposed(const st_file *f, const st_tensor *t, float *dst, const char *path,
+                              ptm_error *err);
 
 /* st_open, then read the whole (validated) file into memory; tensors point into it. */
 ptm_status st_load(const char *path, st_file *out, ptm_error *err);
@@ -104,6 +108,7 @@ typedef struct {
     int ndim;       /* 0..8 */
     int64_t shape[ST_MAX_DIMS];
     const void *data; /* numel elements in host order; may be NULL when numel is 0 */
+    int transposed;   /* 2-D F32 only: data holds the tensor transposed, [shape[1], shape[0]] */
 } st_write_entry;
 
 /* Write entries to path atomically. Bad entries (NULL or duplicate or invalid UTF-8 name,

@@ -10,7 +10,9 @@ void linear_forward(float *out, const float *inp, const ptmi_linear *lin, size_t
 }
 
 /* out = act(x W^T + b): the kernel table's linear layer (one fused pass with AVX2 or AVX-512;
- * otherwise the bias rows, the GEMM, then GELU - the same sums either way) */
+ * otherwise the bias rows, the GEMM, then GELU - the same sums either way). Models keep wt for
+ * every layer whose forward comes here (model.c: READ_T, READ_BOTH); the reference path without
+ * it serves layers built by hand in the tests. */
 void linear_act_forward(float *out, const float *inp, const ptmi_linear *lin, size_t rows,
                         int gelu) {
     if (!lin->wt) {

@@ -182,7 +182,7 @@ static void channel_mixer_eval(float *out, const float *h, ptmi_block_cache *bc,
     norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, sh, (size_t)b * c * sh->num_patches, &eval);
     for (int s = 0; s < b; s++) {
         const float *x = bc->norm + (size_t)s * cnd;
-        if (blk->gate.w) {
+        if (blk->gate.b) {
             gated_attention_cols_forward(bc->xt, bc->gp, x, &blk->gate, c, nd);
             x = bc->xt;
         }
@@ -203,12 +203,12 @@ static void channel_mixer_eval(float *out, const float *h, ptmi_block_cache *bc,
  *   out = h + y * softmax_N(Wg y + bg)   (softmax down each column; or h + y without a gate)
  * The transposed path below stays for the other cases and for train mode. */
 static int patch_mixer_direct(const ptmi_mixer_shape *sh, const ptmi_run_mode *run) {
-    size_t n = (size_t)sh->num_patches, e = n * (size_t)sh->expansion_factor;
     size_t width = ptmi_kernels()->series_width; /* 16 (AVX-512), 8 (AVX2) or 0 (none) */
     /* with long contexts the weights no longer fit in cache, and the transposed layout, where
-     * many rows share each streamed weight panel, is faster */
-    return run->inference && !sh->self_attn && width && (size_t)sh->d_model % width == 0 &&
-           e * n * sizeof(float) <= ((size_t)1 << 18);
+     * many rows share each streamed weight panel, is faster (ptmi_patch_direct_possible: also
+     * what decides that a loaded model keeps the patch weights in both layouts) */
+    return run->inference && width && (size_t)sh->d_model % width == 0 &&
+           ptmi_patch_direct_possible(sh);
 }
 
 static void patch_mixer_eval(float *out, const float *h, ptmi_block_cache *bc,
@@ -219,7 +219,7 @@ static void patch_mixer_eval(float *out, const float *h, ptmi_block_cache *bc,
     norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, sh, nser * n, &eval);
     series_products(e, d, n, blk->fc1.w, bc->norm, nd, blk->fc1.b, bc->pre, e * d, nser, 1);
     series_products(n, d, e, blk->fc2.w, bc->pre, e * d, blk->fc2.b, bc->y, nd, nser, 0);
-    if (blk->gate.w) {
+    if (blk->gate.b) {
         series_products(n, d, n, blk->gate.w, bc->y, nd, blk->gate.b, bc->gp, nd, nser, 0);
         for (size_t s = 0; s < nser; s++)
             softmax_cols_gate(out + s * nd, bc->gp + s * nd, bc->y + s * nd, (int)n, d, h + s * nd);
@@ -247,7 +247,7 @@ void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
         swap_c_d(bc->xt, bc->norm, NULL, b, c, n, d, 1); /* [B, D, N, C] */
         size_t rows = (size_t)b * d * n;
         const float *gin = bc->xt;
-        if (blk->gate.w) {
+        if (blk->gate.b) {
             gated_attention_forward(bc->gin, bc->gp, bc->xt, &blk->gate, rows);
             gin = bc->gin;
         }
@@ -275,7 +275,7 @@ void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
         mlp_forward(bc->y, bc->pre, bc->act, bc->xt, &blk->fc1, &blk->fc2, rows,
                     mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
         const float *g = bc->y;
-        if (blk->gate.w) {
+        if (blk->gate.b) {
             gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows);
             g = bc->gout;
         }
@@ -297,10 +297,10 @@ void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
         mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows_cnd,
                     mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
         const float *g = bc->y;
-        if (blk->gate.w && run->inference) { /* residual added by the gate kernel */
+        if (blk->gate.b && run->inference) { /* residual added by the gate kernel */
             gated_attention_forward_res(out, bc->gp, bc->y, &blk->gate, rows_cnd, h);
         } else {
-            if (blk->gate.w) {
+            if (blk->gate.b) {
                 gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows_cnd);
                 g = bc->gout;
             }
@@ -320,7 +320,7 @@ static void block_path_backward(float *dx, ptmi_mixer_block *dblk, const float *
                                 const float *mlp_in, size_t rows, size_t nh, size_t total,
                                 int training, float dropout, const ptmi_grad_scratch *gs) {
     const float *dy = dgout;
-    if (blk->gate.w) {
+    if (blk->gate.b) {
         zero(gs->dd, total);
         gated_attention_backward(gs->dd, gs->dz, &blk->gate, &dblk->gate, dgout, bc->y, bc->gp,
                                  rows);
@@ -388,13 +388,13 @@ void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const fl
         /* MLP backward into d(gin) */
         const float *m1 = training && dropout > 0.0f ? bc->mask1 : NULL;
         const float *m2 = training && dropout > 0.0f ? bc->mask2 : NULL;
-        const float *gin = layer->channel.gate.w ? bc->gin : bc->xt;
+        const float *gin = layer->channel.gate.b ? bc->gin : bc->xt;
         zero(gs->da, total);
         mlp_backward(gs->da, &dlayer->channel.fc1, &dlayer->channel.fc2, gs->dhid, gs->dpre, gs->dz,
                      dy, gin, bc->pre, bc->act, &layer->channel.fc1, &layer->channel.fc2, rows, m1,
                      m2);
         const float *dxt = gs->da;
-        if (layer->channel.gate.w) {
+        if (layer->channel.gate.b) {
             zero(gs->dd, total);
             gated_attention_backward(gs->dd, gs->dz, &layer->channel.gate, &dlayer->channel.gate,
                                      gs->da, bc->xt, bc->gp, rows);

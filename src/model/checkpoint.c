@@ -5,8 +5,10 @@
  * file's size (st_open), builds the parameter table (model.c) and reads each tensor straight
  * into its slot after checking that it is present, F32 (I64 for num_batches_tracked) and
  * exactly of the expected shape, and that the file holds nothing the config does not imply:
- * the file is never held in memory whole, so a load peaks at the model's own size. ptm_model_save
- * writes both files atomically (io/save.c).
+ * the file is never held in memory whole. A loaded model keeps each 2-D weight once, in the
+ * layout its inference path reads (model.h, PTMI_STORE_LOADED; transposed while it is read), so
+ * a load peaks at about the file's size. ptm_model_save writes both files atomically (io/save.c),
+ * transposing such weights back to Hugging Face's [out, in] as it writes them.
  */
 #include <errno.h>
 #include <math.h>
@@ -79,11 +81,17 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
                              ten->dtype_name);
                 goto done;
             }
-            if ((s = st_read(st, ten, e->f32, path, err)) != PTM_OK) goto done;
+            s = e->stored_t ? st_read_transposed(st, ten, e->f32, path, err)
+                            : st_read(st, ten, e->f32, path, err);
+            if (s != PTM_OK) goto done;
             for (size_t i = 0; i < e->numel; i++) {
                 if (!isfinite(e->f32[i])) {
+                    /* the index in the file's [out, in] order */
+                    size_t at = e->stored_t ? i % (size_t)e->shape[0] * (size_t)e->shape[1] +
+                                                  i / (size_t)e->shape[0]
+                                            : i;
                     s = ptmi_err(err, PTM_ERR_TENSOR, path, ten->name,
-                                 "value %zu is %s; weights and buffers must be finite", i,
+                                 "value %zu is %s; weights and buffers must be finite", at,
                                  isnan(e->f32[i]) ? "NaN" : "infinite");
                     goto done;
                 }
@@ -113,20 +121,11 @@ done:
     return s;
 }
 
-/* Bytes a model of floats F32 and ints I64 values takes: the parameters, their transposed
- * copies (model.h, karena) and the buffers. floats <= PTMI_MAX_PARAMS, so no overflow. */
-static uint64_t model_bytes(size_t floats, size_t ints) {
-    return (uint64_t)floats * 2 * sizeof(float) + (uint64_t)ints * sizeof(int64_t);
-}
-
 ptm_status ptm_model_memory_bytes(const ptm_config *cfg, uint64_t *bytes, ptm_error *err) {
     if (!cfg || !bytes)
         return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_model_memory_bytes: NULL argument");
     *bytes = 0;
-    size_t floats = 0, ints = 0;
-    ptm_status s = ptmi_model_count(cfg, "config.json", &floats, &ints, err);
-    if (s == PTM_OK) *bytes = model_bytes(floats, ints);
-    return s;
+    return ptmi_model_count(cfg, PTMI_STORE_LOADED, "config.json", bytes, NULL, NULL, err);
 }
 
 ptm_load_params ptm_load_default_params(void) {
@@ -136,11 +135,16 @@ ptm_load_params ptm_load_default_params(void) {
 }
 
 ptm_status ptm_model_load(const char *dir, ptm_model **out, ptm_error *err) {
-    return ptm_model_load_ex(dir, NULL, out, err);
+    return ptmi_model_load(dir, NULL, PTMI_STORE_LOADED, out, err);
 }
 
 ptm_status ptm_model_load_ex(const char *dir, const ptm_load_params *params, ptm_model **out,
                              ptm_error *err) {
+    return ptmi_model_load(dir, params, PTMI_STORE_LOADED, out, err);
+}
+
+ptm_status ptmi_model_load(const char *dir, const ptm_load_params *params, ptmi_store store,
+                           ptm_model **out, ptm_error *err) {
     if (!out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
     *out = NULL;
     if (!dir) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "model directory is NULL");
@@ -156,12 +160,12 @@ ptm_status ptm_model_load_ex(const char *dir, const ptm_load_params *params, ptm
      * tensor the config implies: a small hostile checkpoint cannot make the loader allocate
      * gigabytes */
     size_t floats = 0, ints = 0;
-    s = ptmi_model_count(&cfg, path, &floats, &ints, err);
-    uint64_t need = model_bytes(floats, ints);
+    uint64_t need = 0;
+    s = ptmi_model_count(&cfg, store, path, &need, &floats, &ints, err);
     if (s == PTM_OK && lp.max_bytes && need > (uint64_t)lp.max_bytes)
         s = ptmi_err(err, PTM_ERR_LIMIT, path, NULL,
-                     "the model takes %llu bytes of memory (%zu parameters and their transposed "
-                     "copies), more than the limit of %zu bytes (max_bytes)",
+                     "the model takes %llu bytes of memory (%zu parameters), more than the "
+                     "limit of %zu bytes (max_bytes)",
                      (unsigned long long)need, floats + ints, lp.max_bytes);
     st_file st = {0};
     if (s == PTM_OK) s = ptmi_path_join(path, sizeof path, dir, "model.safetensors", err);
@@ -173,7 +177,7 @@ ptm_status ptm_model_load_ex(const char *dir, const ptm_load_params *params, ptm
                      "implies (%zu bytes of float32 data): config and weights do not match",
                      st.size, floats + ints, floats * sizeof(float));
     ptm_model *m = NULL;
-    if (s == PTM_OK) s = ptmi_model_build(&cfg, &m, err);
+    if (s == PTM_OK) s = ptmi_model_build(&cfg, store, &m, err);
     ptm_config_free(&cfg);
     if (s == PTM_OK) s = load_tensors(m, &st, path, err);
     if (s == PTM_OK) ptmi_model_sync(m);
@@ -234,6 +238,7 @@ ptm_status ptm_model_save(const ptm_model *m, const char *dir, ptm_error *err) {
         ents[i].ndim = t->ndim;
         for (int d = 0; d < t->ndim && d < 4; d++) ents[i].shape[d] = t->shape[d];
         ents[i].data = t->f32 ? (const void *)t->f32 : (const void *)t->i64;
+        ents[i].transposed = t->stored_t;
     }
     s = ptmi_path_join(path, sizeof path, dir, "model.safetensors", err);
     if (s == PTM_OK) s = st_write(path, ents, (size_t)m->n_table, err);

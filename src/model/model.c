@@ -19,8 +19,10 @@
 
 typedef struct {
     ptm_model *m;
+    ptmi_store store;
     int assign;
     size_t foff, ioff;
+    size_t koff; /* floats of karena (PTMI_STORE_LOADED: the weights kept in both layouts) */
     int n;
     const char *prefix; /* "model." for head classes, "" for PatchTSMixerModel */
     int overflow;
@@ -43,6 +45,8 @@ static float *add_f32(walker *w, const char *name, int trainable, int ndim, int6
         e->trainable = trainable;
         e->f32 = ptr = w->m->arena + w->foff;
         e->i64 = NULL;
+        e->t = NULL;
+        e->stored_t = 0;
     }
     if (ptmi_add_size(w->foff, numel, &w->foff) != 0) w->overflow = 1;
     w->n++;
@@ -65,11 +69,44 @@ static int64_t *add_i64_scalar(walker *w, const char *name) {
     return ptr;
 }
 
-static void add_linear(walker *w, const char *name, int out, int in, ptmi_linear *lin) {
+/* Which layout the inference path of a weight reads: wt (the forward kernels), w (the channel
+ * mixer's and the patch mixer's direct paths, InjectScalerStatistics4D), or either (patch
+ * weights that the kernel level decides). Training reads both; see ptmi_store. */
+typedef enum { READ_T, READ_W, READ_BOTH } read_layout;
+
+/* Place the weight the walker just added (slot) in the store's layout(s). */
+static void place_weight(walker *w, float *slot, size_t numel, read_layout rd, ptmi_linear *lin) {
+    ptm_model *m = w->m;
+    ptmi_param_entry *e = w->assign ? &m->table[w->n - 1] : NULL;
+    switch (w->store) {
+    case PTMI_STORE_TRAIN:
+        lin->w = slot;
+        lin->wt = w->assign ? m->karena + (slot - m->arena) : NULL;
+        if (e) e->t = lin->wt;
+        break;
+    case PTMI_STORE_PLAIN:
+        lin->w = slot;
+        lin->wt = NULL;
+        break;
+    case PTMI_STORE_LOADED:
+        lin->w = rd == READ_T ? NULL : slot;
+        lin->wt = rd == READ_T ? slot : NULL;
+        if (e) e->stored_t = rd == READ_T;
+        if (rd == READ_BOTH) {
+            lin->wt = w->assign ? m->karena + w->koff : NULL;
+            if (e) e->t = lin->wt;
+            if (ptmi_add_size(w->koff, numel, &w->koff) != 0) w->overflow = 1;
+        }
+        break;
+    }
+}
+
+static void add_linear(walker *w, const char *name, int out, int in, read_layout rd,
+                       ptmi_linear *lin) {
     char buf[192];
     snprintf(buf, sizeof buf, "%s%s.weight", w->prefix, name);
-    lin->w = add_f32(w, buf, 1, 2, out, in);
-    lin->wt = w->assign ? w->m->karena + (lin->w - w->m->arena) : NULL;
+    float *slot = add_f32(w, buf, 1, 2, out, in);
+    place_weight(w, slot, (size_t)out * (size_t)in, rd, lin);
     snprintf(buf, sizeof buf, "%s%s.bias", w->prefix, name);
     lin->b = add_f32(w, buf, 1, 1, out, 0);
     lin->out = out;
@@ -100,20 +137,21 @@ static void add_norm(walker *w, const char *name, ptmi_normp *np) {
     }
 }
 
-static void add_mixer_block(walker *w, const char *name, int width, ptmi_mixer_block *blk) {
+static void add_mixer_block(walker *w, const char *name, int width, read_layout rd,
+                            ptmi_mixer_block *blk) {
     const ptm_config *c = &w->m->cfg;
     char buf[160];
     int ef = c->expansion_factor;
     snprintf(buf, sizeof buf, "%s.norm", name);
     add_norm(w, buf, &blk->norm);
     snprintf(buf, sizeof buf, "%s.mlp.fc1", name);
-    add_linear(w, buf, width * ef, width, &blk->fc1);
+    add_linear(w, buf, width * ef, width, rd, &blk->fc1);
     snprintf(buf, sizeof buf, "%s.mlp.fc2", name);
-    add_linear(w, buf, width, width * ef, &blk->fc2);
+    add_linear(w, buf, width, width * ef, rd, &blk->fc2);
     memset(&blk->gate, 0, sizeof blk->gate);
     if (c->gated_attn) {
         snprintf(buf, sizeof buf, "%s.gating_block.attn_layer", name);
-        add_linear(w, buf, width, width, &blk->gate);
+        add_linear(w, buf, width, width, rd, &blk->gate);
     }
 }
 
@@ -121,10 +159,10 @@ static void add_inject(walker *w, ptmi_params *p) {
     int d = w->m->cfg.d_model;
     const char *pre = w->prefix;
     w->prefix = "";
-    add_linear(w, "inject_scale.inverse_trans_expansion", 2 * d, d + 2, &p->inj_exp);
-    add_linear(w, "inject_scale.inverse_trans_compression", d, 2 * d, &p->inj_comp);
-    add_linear(w, "inject_scale.map_scale_expansion", 4, 2, &p->inj_scale_exp);
-    add_linear(w, "inject_scale.map_scale_compression", 2, 4, &p->inj_scale_comp);
+    add_linear(w, "inject_scale.inverse_trans_expansion", 2 * d, d + 2, READ_W, &p->inj_exp);
+    add_linear(w, "inject_scale.inverse_trans_compression", d, 2 * d, READ_T, &p->inj_comp);
+    add_linear(w, "inject_scale.map_scale_expansion", 4, 2, READ_W, &p->inj_scale_exp);
+    add_linear(w, "inject_scale.map_scale_compression", 2, 4, READ_W, &p->inj_scale_comp);
     w->prefix = pre;
 }
 
@@ -141,7 +179,7 @@ static void layout(walker *w) {
     char buf[256];
     w->prefix = c->model_class == PTM_CLASS_MODEL ? "" : "model.";
 
-    add_linear(w, "encoder.patcher", D, P, &p->patcher);
+    add_linear(w, "encoder.patcher", D, P, READ_T, &p->patcher);
     p->position_enc = NULL;
     if (c->use_positional_encoding) {
         snprintf(buf, sizeof buf, "%sencoder.positional_encoder.position_enc", w->prefix);
@@ -152,24 +190,25 @@ static void layout(walker *w) {
         char base[64];
         snprintf(base, sizeof base, "encoder.mlp_mixer_encoder.mixers.%d", k);
         snprintf(buf, sizeof buf, "%s.patch_mixer", base);
-        add_mixer_block(w, buf, N, &L->patch);
+        add_mixer_block(w, buf, N, ptmi_patch_direct_possible(&m->mixer) ? READ_BOTH : READ_T,
+                        &L->patch);
         if (c->self_attn) {
             snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.k_proj", base);
-            add_linear(w, buf, D, D, &L->k);
+            add_linear(w, buf, D, D, READ_T, &L->k);
             snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.v_proj", base);
-            add_linear(w, buf, D, D, &L->v);
+            add_linear(w, buf, D, D, READ_T, &L->v);
             snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.q_proj", base);
-            add_linear(w, buf, D, D, &L->q);
+            add_linear(w, buf, D, D, READ_T, &L->q);
             snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.out_proj", base);
-            add_linear(w, buf, D, D, &L->o);
+            add_linear(w, buf, D, D, READ_T, &L->o);
             snprintf(buf, sizeof buf, "%s.patch_mixer.norm_attn", base);
             add_norm(w, buf, &L->norm_attn);
         }
         snprintf(buf, sizeof buf, "%s.feature_mixer", base);
-        add_mixer_block(w, buf, D, &L->feature);
+        add_mixer_block(w, buf, D, READ_T, &L->feature);
         if (c->mode == PTM_MODE_MIX_CHANNEL) {
             snprintf(buf, sizeof buf, "%s.channel_feature_mixer", base);
-            add_mixer_block(w, buf, C, &L->channel);
+            add_mixer_block(w, buf, C, READ_W, &L->channel);
         }
     }
 
@@ -187,14 +226,15 @@ static void layout(walker *w) {
             p->n_proj = dist_num_params(c->distribution_output);
             for (int j = 0; j < p->n_proj; j++) {
                 snprintf(buf, sizeof buf, "head.base_forecast_block.proj.%d", j);
-                add_linear(w, buf, c->prediction_length, N * D, &p->proj[j]);
+                add_linear(w, buf, c->prediction_length, N * D, READ_T, &p->proj[j]);
             }
         } else {
-            add_linear(w, "head.base_forecast_block", c->prediction_length, N * D, &p->head);
+            add_linear(w, "head.base_forecast_block", c->prediction_length, N * D, READ_T,
+                       &p->head);
         }
         break;
     case PTM_CLASS_CLASSIFICATION:
-        add_linear(w, "head.projection", c->num_targets, F, &p->head);
+        add_linear(w, "head.projection", c->num_targets, F, READ_T, &p->head);
         if (c->scaling != PTM_SCALING_NONE) {
             p->has_inject = 1;
             add_inject(w, p);
@@ -209,14 +249,14 @@ static void layout(walker *w) {
             p->n_proj = dist_num_params(c->distribution_output);
             for (int j = 0; j < p->n_proj; j++) {
                 snprintf(buf, sizeof buf, "head.projection.proj.%d", j);
-                add_linear(w, buf, c->num_targets, F, &p->proj[j]);
+                add_linear(w, buf, c->num_targets, F, READ_T, &p->proj[j]);
             }
         } else {
-            add_linear(w, "head.projection", c->num_targets, F, &p->head);
+            add_linear(w, "head.projection", c->num_targets, F, READ_T, &p->head);
         }
         break;
     case PTM_CLASS_PRETRAINING:
-        add_linear(w, "head.base_pt_block", P, D, &p->head);
+        add_linear(w, "head.base_pt_block", P, D, READ_T, &p->head);
         break;
     }
 }
@@ -261,22 +301,30 @@ static ptm_status check_dims(const ptm_config *c, const char *file, ptm_error *e
     return PTM_OK;
 }
 
-/* Number of F32 and I64 values of the model cfg describes, without allocating them. */
-static ptm_status count_params(const ptm_config *cfg, const char *file, size_t *floats,
-                               size_t *ints, ptm_error *err) {
+/* Bytes of a model stored as store: parameters, transposed copies (koff floats) and buffers.
+ * floats, koff <= PTMI_MAX_PARAMS, so no overflow. */
+static uint64_t store_bytes(ptmi_store store, size_t floats, size_t koff, size_t ints) {
+    size_t k = store == PTMI_STORE_TRAIN ? floats : store == PTMI_STORE_LOADED ? koff : 0;
+    return ((uint64_t)floats + k) * sizeof(float) + (uint64_t)ints * sizeof(int64_t);
+}
+
+/* Walk the layout of cfg without allocating: the counts end in *w. */
+static ptm_status walk_count(const ptm_config *cfg, ptmi_store store, const char *file, walker *w,
+                             ptm_error *err) {
     ptm_status s = check_dims(cfg, file, err);
     if (s != PTM_OK) return s;
     ptm_model tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.cfg = *cfg; /* layout() only reads sizes and flags, never the lists */
-    walker w = {0};
-    w.m = &tmp;
-    layout(&w);
-    if (w.overflow || w.foff > PTMI_MAX_PARAMS)
+    tmp.mixer = ptmi_mixer_shape_of(cfg);
+    memset(w, 0, sizeof *w);
+    w->m = &tmp;
+    w->store = store;
+    layout(w);
+    w->m = NULL;
+    if (w->overflow || w->foff > PTMI_MAX_PARAMS)
         return ptmi_err(err, PTM_ERR_LIMIT, file, NULL,
                         "the model would have more than %zu parameters", PTMI_MAX_PARAMS);
-    *floats = w.foff;
-    *ints = w.ioff;
     return PTM_OK;
 }
 
@@ -296,17 +344,48 @@ ptmi_mixer_shape ptmi_mixer_shape_of(const ptm_config *c) {
     return sh;
 }
 
-ptm_status ptmi_model_count(const ptm_config *cfg, const char *file, size_t *floats, size_t *ints,
-                            ptm_error *err) {
+ptm_status ptmi_model_count(const ptm_config *cfg, ptmi_store store, const char *file,
+                            uint64_t *bytes, size_t *floats, size_t *ints, ptm_error *err) {
     ptm_status s = check_supported(cfg, file, err);
-    return s == PTM_OK ? count_params(cfg, file, floats, ints, err) : s;
+    walker w;
+    if (s == PTM_OK) s = walk_count(cfg, store, file, &w, err);
+    if (s != PTM_OK) return s;
+    if (bytes) *bytes = store_bytes(store, w.foff, w.koff, w.ioff);
+    if (floats) *floats = w.foff;
+    if (ints) *ints = w.ioff;
+    return PTM_OK;
 }
 
-ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err) {
+/* Allocate the arenas of m for the counts of w and point the table and the typed pointers at
+ * them (a second walk). */
+static ptm_status allocate(ptm_model *m, const walker *w, ptm_error *err) {
+    m->arena_floats = w->foff;
+    m->iarena_count = w->ioff;
+    m->n_table = w->n;
+    m->karena_floats = m->store == PTMI_STORE_TRAIN ? w->foff : w->koff;
+    m->arena = calloc(w->foff ? w->foff : 1, sizeof(float));
+    m->karena = m->karena_floats ? calloc(m->karena_floats, sizeof(float)) : NULL;
+    m->iarena = calloc(w->ioff ? w->ioff : 1, sizeof(int64_t));
+    m->table = calloc((size_t)w->n + 1, sizeof(ptmi_param_entry));
+    m->p.layers = calloc((size_t)m->cfg.num_layers + 1, sizeof(ptmi_layer));
+    if (!m->arena || (m->karena_floats && !m->karena) || !m->iarena || !m->table || !m->p.layers)
+        return ptmi_err(err, PTM_ERR_NOMEM, "config.json", NULL, "cannot allocate %zu parameters",
+                        w->foff);
+    walker w2 = {0};
+    w2.m = m;
+    w2.store = m->store;
+    w2.assign = 1;
+    layout(&w2);
+    return PTM_OK;
+}
+
+ptm_status ptmi_model_build(const ptm_config *cfg, ptmi_store store, ptm_model **out,
+                            ptm_error *err) {
     *out = NULL;
     ptm_status s = check_supported(cfg, "config.json", err);
+    walker w;
+    if (s == PTM_OK) s = walk_count(cfg, store, "config.json", &w, err);
     if (s != PTM_OK) return s;
-    if ((s = check_dims(cfg, "config.json", err)) != PTM_OK) return s;
     ptm_model *m = calloc(1, sizeof *m);
     if (!m) return ptmi_err(err, PTM_ERR_NOMEM, "config.json", NULL, "out of memory");
     s = ptmi_config_copy(&m->cfg, cfg, err);
@@ -315,31 +394,11 @@ ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *e
         return s;
     }
     m->mixer = ptmi_mixer_shape_of(cfg);
-    walker w = {0};
-    w.m = m;
-    layout(&w);
-    if (w.overflow || w.foff > PTMI_MAX_PARAMS) {
+    m->store = store;
+    if ((s = allocate(m, &w, err)) != PTM_OK) {
         ptm_model_free(m);
-        return ptmi_err(err, PTM_ERR_LIMIT, "config.json", NULL,
-                        "the model would have more than %zu parameters", PTMI_MAX_PARAMS);
+        return s;
     }
-    m->arena_floats = w.foff;
-    m->iarena_count = w.ioff;
-    m->n_table = w.n;
-    m->arena = calloc(w.foff ? w.foff : 1, sizeof(float));
-    m->karena = calloc(w.foff ? w.foff : 1, sizeof(float));
-    m->iarena = calloc(w.ioff ? w.ioff : 1, sizeof(int64_t));
-    m->table = calloc((size_t)w.n + 1, sizeof(ptmi_param_entry));
-    m->p.layers = calloc((size_t)cfg->num_layers + 1, sizeof(ptmi_layer));
-    if (!m->arena || !m->karena || !m->iarena || !m->table || !m->p.layers) {
-        ptm_model_free(m);
-        return ptmi_err(err, PTM_ERR_NOMEM, "config.json", NULL, "cannot allocate %zu parameters",
-                        w.foff);
-    }
-    walker w2 = {0};
-    w2.m = m;
-    w2.assign = 1;
-    layout(&w2);
     *out = m;
     return PTM_OK;
 }
@@ -355,15 +414,47 @@ void ptm_model_free(ptm_model *m) {
     free(m);
 }
 
+static void transpose(float *dst, const float *src, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+}
+
 void ptmi_model_sync(ptm_model *m) {
     for (int i = 0; i < m->n_table; i++) {
         const ptmi_param_entry *e = &m->table[i];
-        if (!e->f32 || e->ndim != 2) continue;
-        size_t rows = (size_t)e->shape[0], cols = (size_t)e->shape[1];
-        float *dst = m->karena + (e->f32 - m->arena);
-        for (size_t r = 0; r < rows; r++)
-            for (size_t c = 0; c < cols; c++) dst[c * rows + r] = e->f32[r * cols + c];
+        if (e->t) transpose(e->t, e->f32, (size_t)e->shape[0], (size_t)e->shape[1]);
     }
+}
+
+/* Every 2-D weight of a PTMI_STORE_LOADED model moves to PTMI_STORE_TRAIN's places: [out, in]
+ * in the arena, transposed in a new karena at the same offsets. */
+ptm_status ptmi_model_make_trainable(ptm_model *m, ptm_error *err) {
+    if (!m || m->store != PTMI_STORE_LOADED) return PTM_OK;
+    float *k = calloc(m->arena_floats ? m->arena_floats : 1, sizeof(float));
+    if (!k)
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL,
+                        "out of memory for the transposed weights of a model in training (%zu "
+                        "floats)",
+                        m->arena_floats);
+    for (int i = 0; i < m->n_table; i++) {
+        const ptmi_param_entry *e = &m->table[i];
+        if (!e->stored_t) continue;
+        size_t off = (size_t)(e->f32 - m->arena), rows = (size_t)e->shape[0];
+        size_t cols = (size_t)e->shape[1];
+        memcpy(k + off, e->f32, rows * cols * sizeof(float)); /* holds [cols, rows] */
+        transpose(e->f32, k + off, cols, rows);
+    }
+    free(m->karena);
+    m->karena = k;
+    m->karena_floats = m->arena_floats;
+    m->store = PTMI_STORE_TRAIN;
+    walker w = {0};
+    w.m = m;
+    w.store = m->store;
+    w.assign = 1;
+    layout(&w);
+    ptmi_model_sync(m);
+    return PTM_OK;
 }
 
 const ptm_config *ptm_model_config(const ptm_model *m) {

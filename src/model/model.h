@@ -13,10 +13,14 @@
 #include "base/common.h"
 #include "base/rng.h"
 
+/* A linear layer's weight is kept in the layout(s) its readers need (ptmi_store, below): w in
+ * Hugging Face's [out, in], wt transposed [in, out] for the forward kernels. Either may be NULL
+ * in a loaded (inference-only) model; b is never NULL for a layer that exists, so presence is
+ * tested with b. */
 typedef struct {
-    float *w;  /* [out, in] */
-    float *b;  /* [out] */
-    float *wt; /* [in, out]: w transposed for the forward kernel (kept in sync with w), or NULL */
+    float *w;  /* [out, in], or NULL */
+    float *b;  /* [out], NULL when the layer is absent */
+    float *wt; /* [in, out], or NULL */
     int out, in;
 } ptmi_linear;
 
@@ -30,7 +34,7 @@ typedef struct {
 typedef struct {
     ptmi_normp norm;
     ptmi_linear fc1, fc2; /* [W*ef, W], [W, W*ef] */
-    ptmi_linear gate;     /* [W, W]; gate.w == NULL without gated_attn */
+    ptmi_linear gate;     /* [W, W]; gate.b == NULL without gated_attn */
 } ptmi_mixer_block;
 
 typedef struct {
@@ -57,6 +61,8 @@ typedef struct {
     char name[192];
     float *f32;   /* F32 tensors */
     int64_t *i64; /* I64 tensors (num_batches_tracked) */
+    float *t;     /* 2-D weights: a transposed copy that ptmi_model_sync refreshes, or NULL */
+    int stored_t; /* f32 holds the tensor transposed ([shape[1], shape[0]]; PTMI_STORE_LOADED) */
     int ndim;
     int64_t shape[4];
     size_t numel;
@@ -83,12 +89,34 @@ typedef struct {
 /* the shape of PatchTSMixer's one stack */
 ptmi_mixer_shape ptmi_mixer_shape_of(const ptm_config *c);
 
+/* The patch mixer's inference path without transposes (mixer.c, patch_mixer_direct) reads the
+ * patch weights as [out, in]; it is taken only when they are at most this many bytes (fc1) and
+ * there is no self-attention, and then only on kernel levels with a series kernel. */
+#define PTMI_PATCH_DIRECT_MAX_BYTES ((size_t)1 << 18)
+static inline int ptmi_patch_direct_possible(const ptmi_mixer_shape *sh) {
+    size_t n = (size_t)sh->num_patches, e = n * (size_t)sh->expansion_factor;
+    return !sh->self_attn && e * n * sizeof(float) <= PTMI_PATCH_DIRECT_MAX_BYTES;
+}
+
+/* Where a model keeps its 2-D weights:
+ *  PTMI_STORE_TRAIN  both layouts, w in the arena (what gradients and AdamW address) and wt in
+ *                    karena at the same offsets: models that are trained or built in code;
+ *  PTMI_STORE_LOADED each weight once, in the layout its inference path reads (wt for most,
+ *                    w for the channel mixer and InjectScalerStatistics4D; both only for patch
+ *                    weights small enough for the direct path): a loaded model takes the size
+ *                    of its file, and so does loading it. ptmi_model_make_trainable converts;
+ *  PTMI_STORE_PLAIN  w only: gradient arenas. */
+typedef enum { PTMI_STORE_TRAIN = 0, PTMI_STORE_LOADED = 1, PTMI_STORE_PLAIN = 2 } ptmi_store;
+
 struct ptm_model {
     ptm_config cfg;
     ptmi_mixer_shape mixer; /* the shape of the mixer layers p.layers */
     float *arena;           /* all F32 parameters and buffers */
     size_t arena_floats;
-    float *karena;   /* the 2-D weights transposed, at the same offsets (ptmi_model_sync) */
+    ptmi_store store;
+    float *karena; /* transposed copies of 2-D weights (ptmi_model_sync): at the arena's offsets
+                      (PTMI_STORE_TRAIN), packed (PTMI_STORE_LOADED), or NULL */
+    size_t karena_floats;
     int64_t *iarena; /* num_batches_tracked values */
     size_t iarena_count;
     ptmi_params p;
@@ -97,15 +125,26 @@ struct ptm_model {
 };
 
 /* Build the parameter table and the typed pointers for cfg into a freshly allocated model
- * (weights zeroed). Used by the loader and by training to create a new model. */
-PTM_MUST_USE ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *err);
-/* The F32 and I64 element counts a model of cfg would have, after checking that it is
- * supported and not over the size limit (errors name file); nothing is allocated. */
-PTM_MUST_USE ptm_status ptmi_model_count(const ptm_config *cfg, const char *file, size_t *floats,
-                                         size_t *ints, ptm_error *err);
+ * (weights zeroed) that stores its weights as store says. Used by the loader, by training to
+ * create a new model and by contexts for gradient arenas. */
+PTM_MUST_USE ptm_status ptmi_model_build(const ptm_config *cfg, ptmi_store store, ptm_model **out,
+                                         ptm_error *err);
+/* The bytes a model of cfg stored as store would take (parameters, transposed copies, buffers)
+ * and its F32 and I64 element counts, after checking that it is supported and not over the
+ * size limit (errors name file); nothing is allocated. */
+PTM_MUST_USE ptm_status ptmi_model_count(const ptm_config *cfg, ptmi_store store, const char *file,
+                                         uint64_t *bytes, size_t *floats, size_t *ints,
+                                         ptm_error *err);
 /* Refresh what is derived from the weights (the transposed copies used by the forward
  * kernels); call after changing weights. */
 void ptmi_model_sync(ptm_model *m);
+/* Convert a PTMI_STORE_LOADED model to PTMI_STORE_TRAIN (both layouts), for training or for
+ * reading its weights in Hugging Face's layout; other stores are left alone. PTM_ERR_NOMEM
+ * leaves the model as it was. Not while another thread uses the model. */
+PTM_MUST_USE ptm_status ptmi_model_make_trainable(ptm_model *m, ptm_error *err);
+/* ptm_model_load_ex with the store chosen (training code loads PTMI_STORE_TRAIN models) */
+PTM_MUST_USE ptm_status ptmi_model_load(const char *dir, const ptm_load_params *params,
+                                        ptmi_store store, ptm_model **out, ptm_error *err);
 
 typedef struct {
     float *norm;          /* [BCND] norm output */

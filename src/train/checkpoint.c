@@ -224,7 +224,7 @@ ptm_status ptmi_train_load_state(const char *dir, ptm_model *m, float *am, float
     snprintf(old_dir, sizeof old_dir, "%s.old", dir);
     if (!dir_exists(dir) && dir_exists(old_dir)) dir = old_dir;
     ptm_model *last = NULL;
-    ptm_status s = ptm_model_load(dir, &last, err);
+    ptm_status s = ptmi_model_load(dir, NULL, PTMI_STORE_TRAIN, &last, err);
     if (s != PTM_OK) return s;
     if (last->arena_floats != m->arena_floats || last->n_table != m->n_table) {
         ptm_model_free(last);

@@ -233,7 +233,8 @@ ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_pat
     memset(cfg, 0, sizeof *cfg);
     ptm_status s;
     if (p->init_from) {
-        if ((s = ptm_model_load(p->init_from, &t->pre, err)) != PTM_OK) return s;
+        if ((s = ptmi_model_load(p->init_from, NULL, PTMI_STORE_TRAIN, &t->pre, err)) != PTM_OK)
+            return s;
         inherit_backbone(&t->cfg, &t->pre->cfg);
     }
     if (t->task == PTM_TRAIN_FORECAST || t->task == PTM_TRAIN_PRETRAIN)

@@ -145,7 +145,7 @@ static void make_masks(const ptm_model *m, int freeze_backbone, unsigned char *t
 /* the model: initial weights from the seed, the backbone of init_from */
 static ptm_status setup_model(trainer *tr, ptm_error *err) {
     const ptm_train_params *p = tr->p;
-    ptm_status s = ptmi_model_build(&tr->t.cfg, &tr->m, err);
+    ptm_status s = ptmi_model_build(&tr->t.cfg, PTMI_STORE_TRAIN, &tr->m, err);
     if (s != PTM_OK) return s;
     ptmi_model_init_weights(tr->m, p->seed);
     if (tr->t.pre) {

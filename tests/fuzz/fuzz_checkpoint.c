@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ptm_config c;
         if (ptm_config_parse(ckpt_config, strlen(ckpt_config), "fixed", -1, &c, &err) != PTM_OK)
             abort();
-        if (ptmi_model_build(&c, &m, &err) != PTM_OK) abort();
+        if (ptmi_model_build(&c, PTMI_STORE_TRAIN, &m, &err) != PTM_OK) abort();
         ptm_config_free(&c);
         am = calloc(m->arena_floats, sizeof(float));
         av = calloc(m->arena_floats, sizeof(float));
