@@ -149,3 +149,53 @@ void abort_out(outfile *o) {
     else
         (void)fflush(o->f);
 }
+
+/* append s to buf at *len (grown as needed), quoted for sh unless it is all safe characters */
+static int add_word(char **buf, size_t *len, size_t *cap, const char *s) {
+    size_t n = strlen(s), need = *len + 4 * n + 4;
+    if (need > *cap) {
+        char *g = realloc(*buf, need * 2);
+        if (!g) return -1;
+        *buf = g;
+        *cap = need * 2;
+    }
+    int safe = n > 0;
+    for (const char *c = s; *c; c++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *c))
+            safe = 0;
+    char *o = *buf + *len;
+    if (*len) *o++ = ' ';
+    if (safe) {
+        memcpy(o, s, n);
+        o += n;
+    } else {
+        *o++ = '\'';
+        for (const char *c = s; *c; c++) {
+            if (*c == '\'') {
+                memcpy(o, "'\\''", 4);
+                o += 4;
+            } else {
+                *o++ = *c;
+            }
+        }
+        *o++ = '\'';
+    }
+    *o = '\0';
+    *len = (size_t)(o - *buf);
+    return 0;
+}
+
+char *cli_command_line(const char *cmd, int argc, char **argv) {
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    if (add_word(&buf, &len, &cap, "patchtsmixer") || add_word(&buf, &len, &cap, cmd)) {
+        free(buf);
+        return NULL;
+    }
+    for (int i = 0; i < argc; i++)
+        if (add_word(&buf, &len, &cap, argv[i])) {
+            free(buf);
+            return NULL;
+        }
+    return buf;
+}

@@ -46,6 +46,9 @@ int parse_bytes(const char *s, size_t *out);
  * PTM_ERR_LIMIT when the model in dir would take more than max bytes (0 = no limit), known
  * from dir/config.json alone (ptm_model_memory_bytes) before anything else is read */
 ptm_status cli_check_model_memory(const char *dir, size_t max, ptm_error *err);
+/* "patchtsmixer CMD ARG..." with the arguments quoted for a POSIX shell where they need it
+ * (malloc'd; NULL when out of memory): what a checkpoint records of how it was made */
+char *cli_command_line(const char *cmd, int argc, char **argv);
 /* index of v in the NULL-terminated names: 0 and *out, else -1 */
 int pick_name(const char *v, const char *const *names, int *out);
 

@@ -206,8 +206,10 @@ typedef struct {
 /* the window the model sees: the last context_length rows (before the held-out ones) */
 typedef struct {
     ptm_csv tab;
+    ptm_preprocessor pp;   /* MODEL_DIR/preprocessor_config.json, if any (present) */
     int *colidx;           /* [C] the input column of each channel */
-    float *past, *obs;     /* [L, C] */
+    float *past, *obs;     /* [L, C] in the data's units */
+    float *inp;            /* [L, C] what the model reads: past through pp's scaler */
     size_t r0, last, hold; /* first and last row of the window, rows held out after it */
 } predict_input;
 
@@ -309,6 +311,27 @@ static int predict_check_model(const predict_opts *o, const ptm_config *c) {
     return -1;
 }
 
+/* a model with a preprocessor: its columns by name, in its order; --columns, if given, must
+ * name the same */
+static ptm_status predict_columns_by_name(const predict_opts *o, const ptm_preprocessor *pp,
+                                          predict_input *pi, ptm_error *err) {
+    if (o->columns) {
+        int n = 0, same;
+        ptm_status s = ptm_csv_select_columns(&pi->tab, o->columns, o->input, pi->colidx, &n, err);
+        if (s != PTM_OK) return s;
+        same = n == pp->ncols;
+        for (int j = 0; same && j < n; j++)
+            same = strcmp(pi->tab.colnames[pi->colidx[j]], pp->columns[j]) == 0;
+        if (!same)
+            return cli_error(err, PTM_ERR_INPUT, o->input, "--columns",
+                             "the model was trained on other columns (%d, in the order of %s/"
+                             "preprocessor_config.json, starting with \"%s\"); leave --columns "
+                             "out to pick them by name",
+                             pp->ncols, o->dir, pp->columns[0]);
+    }
+    return ptm_preprocessor_columns(pp, &pi->tab, o->input, pi->colidx, err);
+}
+
 /* read the CSV, pick the channels and copy out the window; PTM_OK or an error in *err */
 static ptm_status predict_window(const predict_opts *o, const ptm_config *c, predict_input *pi,
                                  ptm_error *err) {
@@ -321,7 +344,9 @@ static ptm_status predict_window(const predict_opts *o, const ptm_config *c, pre
     pi->hold = o->holdout ? (size_t)c->prediction_length : 0;
     pi->colidx = malloc(sizeof(int) * (tab->ncols + (size_t)C + 1));
     if (!pi->colidx) return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-    if (o->columns) {
+    if (pi->pp.present) {
+        if ((s = predict_columns_by_name(o, &pi->pp, pi, err)) != PTM_OK) return s;
+    } else if (o->columns) {
         int n = 0;
         s = ptm_csv_select_columns(tab, o->columns, input, pi->colidx, &n, err);
         if (s != PTM_OK) return s;
@@ -347,7 +372,9 @@ static ptm_status predict_window(const predict_opts *o, const ptm_config *c, pre
                          tab->nrows, (size_t)L + pi->hold);
     pi->past = malloc(sizeof(float) * (size_t)L * C);
     pi->obs = malloc(sizeof(float) * (size_t)L * C);
-    if (!pi->past || !pi->obs) return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    pi->inp = malloc(sizeof(float) * (size_t)L * C);
+    if (!pi->past || !pi->obs || !pi->inp)
+        return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     pi->r0 = tab->nrows - pi->hold - (size_t)L;
     pi->last = tab->nrows - pi->hold - 1;
     for (int t = 0; t < L; t++)
@@ -356,6 +383,8 @@ static ptm_status predict_window(const predict_opts *o, const ptm_config *c, pre
             pi->past[(size_t)t * C + j] = tab->values[src];
             pi->obs[(size_t)t * C + j] = tab->observed[src];
         }
+    memcpy(pi->inp, pi->past, sizeof(float) * (size_t)L * C);
+    ptm_scaler_transform(&pi->pp.scaler, pi->inp, pi->obs, (size_t)L); /* no-op without one */
     return PTM_OK;
 }
 
@@ -366,7 +395,7 @@ static int write_forecast(ptm_ctx *ctx, const ptm_config *c, const predict_opts 
     int H = c->prediction_length, Cs = c->num_prediction_channels, L = c->context_length;
     int nq = o->nq, rc = -1;
     const ptm_csv *tab = &pi->tab;
-    float *qout = NULL;
+    float *qout = NULL, *yunits = NULL;
     ptm_tensor_view y;
     if (ptm_ctx_output(ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean" : "prediction_outputs",
                        &y, err) != PTM_OK)
@@ -374,6 +403,15 @@ static int write_forecast(ptm_ctx *ctx, const ptm_config *c, const predict_opts 
     if (o->samples > 0 && sample_quantiles(ctx, (int)o->samples, (uint64_t)o->seed, (size_t)H * Cs,
                                            o->quant, o->nq, &qout, err) != 0)
         goto done;
+    /* a model trained on scaled data: forecasts back to the data's units */
+    if (!(yunits = malloc(sizeof(float) * (size_t)H * Cs))) {
+        cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        goto done;
+    }
+    memcpy(yunits, y.data, sizeof(float) * (size_t)H * Cs);
+    ptm_scaler_inverse(&pi->pp.scaler, yunits, (size_t)H, Cs, c->prediction_channel_indices);
+    if (qout)
+        ptm_scaler_inverse(&pi->pp.scaler, qout, (size_t)nq * H, Cs, c->prediction_channel_indices);
     int64_t step = 0;
     int timed = tab->time_parsed && ptm_csv_time_step(tab, (size_t)L + pi->hold, &step);
     fprintf(f, "%s", timed ? (tab->time_colname ? tab->time_colname : "date") : "step");
@@ -397,7 +435,7 @@ static int write_forecast(ptm_ctx *ctx, const ptm_config *c, const predict_opts 
         } else {
             fprintf(f, "%d", t + 1);
         }
-        for (int j = 0; j < Cs; j++) fprintf(f, ",%.7g", (double)y.data[(size_t)t * Cs + j]);
+        for (int j = 0; j < Cs; j++) fprintf(f, ",%.7g", (double)yunits[(size_t)t * Cs + j]);
         if (o->samples > 0)
             for (int k = 0; k < nq; k++)
                 for (int j = 0; j < Cs; j++)
@@ -416,7 +454,7 @@ static int write_forecast(ptm_ctx *ctx, const ptm_config *c, const predict_opts 
         pp.colidx = pi->colidx;
         pp.past = pi->past;
         pp.obs = pi->obs;
-        pp.y = y.data;
+        pp.y = yunits;
         pp.r0 = pi->r0;
         pp.last = pi->last;
         pp.step = timed ? step : 0;
@@ -431,6 +469,7 @@ static int write_forecast(ptm_ctx *ctx, const ptm_config *c, const predict_opts 
     rc = 0;
 done:
     free(qout);
+    free(yunits);
     return rc;
 }
 
@@ -507,6 +546,13 @@ int cmd_predict(int argc, char **argv) {
     }
     if ((rc = predict_check_model(&o, c)) >= 0) goto done;
     rc = EXIT_RUNTIME;
+    if (ptm_preprocessor_load(o.dir, &pi.pp, &err) != PTM_OK) goto fail;
+    if (pi.pp.present && pi.pp.ncols != c->num_input_channels) {
+        cli_error(&err, PTM_ERR_CONFIG, o.dir, "preprocessor_config.json",
+                  "lists %d columns, config.json has %d channels (num_input_channels)", pi.pp.ncols,
+                  c->num_input_channels);
+        goto fail;
+    }
     if (predict_window(&o, c, &pi, &err) != PTM_OK) goto fail;
 
     ptm_ctx_params cp = ptm_ctx_default_params();
@@ -517,7 +563,7 @@ int cmd_predict(int argc, char **argv) {
     ptm_inputs in;
     memset(&in, 0, sizeof in);
     in.batch = 1;
-    in.past_values = pi.past;
+    in.past_values = pi.inp;
     in.observed_mask = pi.obs;
     if (ptm_forward(ctx, &in, &err) != PTM_OK) goto fail;
 
@@ -539,7 +585,9 @@ fail:
 done:
     free(pi.past);
     free(pi.obs);
+    free(pi.inp);
     free(pi.colidx);
+    ptm_preprocessor_free(&pi.pp);
     ptm_csv_free(&pi.tab);
     ptm_ctx_free(ctx);
     ptm_model_free(m);

@@ -408,6 +408,8 @@ int cmd_train(int argc, char **argv) {
     ls.out_dir = job.out_dir;
     if (job.p.resume) loss_history_read(&losses, job.out_dir);
     job.p.config = c;
+    char *command = cli_command_line("train", argc, argv);
+    job.p.command = command;
     ptm_status s =
         job.p.init_from ? cli_check_model_memory(job.p.init_from, job.max_model, &err) : PTM_OK;
     if (s == PTM_OK) s = ptm_train_csv(job.data_path, job.out_dir, &job.p, &res, &err);
@@ -420,5 +422,6 @@ int cmd_train(int argc, char **argv) {
     }
     loss_history_free(&losses);
     ptm_config_free(c);
+    free(command);
     return rc;
 }

@@ -518,6 +518,45 @@ size_t ptm_windows_batch(const ptm_windows *w, size_t start, size_t n, float *pa
                          float *past_observed, float *future, float *future_observed);
 void ptm_windows_free(ptm_windows *w); /* zeroes *w; a zeroed struct or NULL is a no-op */
 
+/* ---------------------------------------------------------------- preprocessing saved with a model
+ * MODEL_DIR/preprocessor_config.json (written by `train`, format in docs/preprocessor.md): the
+ * input columns by name in channel order and their roles, the standard scaler fitted on the
+ * training split (if the data were scaled), the timestamps' column, pattern and step, and how
+ * the model was trained. `predict`, `eval` and the Python binding pick the columns by name and
+ * apply the scaler (forecasts come back in the data's units); a directory without the file
+ * (a Hugging Face checkpoint) is used as before. */
+typedef struct {
+    int present;            /* 0: the directory has no preprocessor_config.json */
+    int ncols;              /* the model's input channels */
+    char **columns;         /* [ncols] their CSV column names, in channel order */
+    int *is_target;         /* [ncols] 1 = forecast (target) channel, 0 = covariate input */
+    ptm_std_scaler scaler;  /* fitted on the training split; zeroed (ncols 0) = not scaled */
+    char *timestamp_column; /* or NULL */
+    char *timestamp_format; /* strftime-like pattern, e.g. "%Y-%m-%d %H:%M:%S", or NULL */
+    int64_t time_step;      /* seconds between rows, 0 = unknown or irregular */
+    char *training_data;    /* the training file, or NULL */
+    char *training_command; /* the command line that trained the model, or NULL */
+} ptm_preprocessor;
+
+/* Read MODEL_DIR/preprocessor_config.json into *out (present = 1), or leave *out zeroed
+ * (present = 0) when there is none. Errors: PTM_ERR_IO (unreadable, not a regular file),
+ * PTM_ERR_FORMAT (JSON), PTM_ERR_CONFIG (unknown key, wrong type or value; field names it). */
+PTM_MUST_USE ptm_status ptm_preprocessor_load(const char *model_dir, ptm_preprocessor *out,
+                                              ptm_error *err);
+/* ptm_preprocessor_load's parser on text[0..len) (file names it in errors). */
+PTM_MUST_USE ptm_status ptm_preprocessor_parse(const char *text, size_t len, const char *file,
+                                               ptm_preprocessor *out, ptm_error *err);
+/* Write MODEL_DIR/preprocessor_config.json (atomically; is_target NULL = every column a
+ * target; the library's version is added). PTM_ERR_ARG for no columns, an empty or invalid
+ * UTF-8 name, or no target. */
+PTM_MUST_USE ptm_status ptm_preprocessor_save(const ptm_preprocessor *p, const char *model_dir,
+                                              ptm_error *err);
+/* idx[j] (room for p->ncols) = the column of t named p->columns[j]. PTM_ERR_INPUT naming the
+ * first column t lacks, with the names the model was trained on. */
+PTM_MUST_USE ptm_status ptm_preprocessor_columns(const ptm_preprocessor *p, const ptm_csv *t,
+                                                 const char *file, int *idx, ptm_error *err);
+void ptm_preprocessor_free(ptm_preprocessor *p); /* zeroes *p; NULL is a no-op */
+
 /* ================================================================ training (high level)
  * The whole training loop of `patchtsmixer train` behind one call (src/train/): data -> split
  * -> scaler -> windows -> AdamW epochs with validation, early stopping and checkpoints in
@@ -581,6 +620,8 @@ typedef struct {
     int stop_after_epochs;    /* stop after this many epochs as if interrupted (out_dir/last
                                  holds the state, resume continues) while the schedule still
                                  spans `epochs`; 0 = run to the end [0] */
+    const char *command;      /* how the run was started (e.g. the command line), recorded in
+                                 out_dir/preprocessor_config.json, or NULL */
 } ptm_train_params;
 
 /* What a run did and how the best model scores on the test data. */

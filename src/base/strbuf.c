@@ -50,3 +50,21 @@ void ptmi_sb_u64(ptmi_strbuf *b, uint64_t v) {
     int n = snprintf(t, sizeof t, "%llu", (unsigned long long)v);
     ptmi_sb_addn(b, t, (size_t)n);
 }
+
+void ptmi_sb_json_string(ptmi_strbuf *b, const char *s) {
+    ptmi_sb_addn(b, "\"", 1);
+    for (const char *c = s; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u == '"' || u == '\\') {
+            char e[2] = {'\\', (char)u};
+            ptmi_sb_addn(b, e, 2);
+        } else if (u < 0x20) {
+            char e[8];
+            snprintf(e, sizeof e, "\\u%04x", (unsigned)u);
+            ptmi_sb_addn(b, e, 6);
+        } else {
+            ptmi_sb_addn(b, c, 1);
+        }
+    }
+    ptmi_sb_addn(b, "\"", 1);
+}

@@ -17,5 +17,8 @@ void ptmi_sb_addn(ptmi_strbuf *b, const char *s, size_t n);
 void ptmi_sb_add(ptmi_strbuf *b, const char *s);
 void ptmi_sb_int(ptmi_strbuf *b, long long v);
 void ptmi_sb_u64(ptmi_strbuf *b, uint64_t v);
+/* a JSON string literal for s (valid UTF-8, checked by the caller): '"' and '\\' escaped,
+ * control characters as \u00XX */
+void ptmi_sb_json_string(ptmi_strbuf *b, const char *s);
 
 #endif

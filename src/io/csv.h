@@ -96,5 +96,9 @@ int csv_time_step(const csv_table *t, size_t last_n, int64_t *step);
  * at that offset). A date-only style prints only the date. like == NULL or unparsable ->
  * "YYYY-MM-DD HH:MM:SS". Output is always NUL-terminated (truncated to n - 1 bytes). */
 void csv_format_time(int64_t sec, const char *like, char *buf, size_t n);
+/* The style of the sample timestamp `like` as a strftime-like pattern ("%Y-%m-%d %H:%M:%S",
+ * "%Y/%-m/%-d", "%Y-%m-%dT%H:%M:%S.%f+02:00", ...) into buf; 0, or -1 (buf "") when like is
+ * not a timestamp this reader parses or buf is too small. */
+int csv_time_pattern(const char *like, char *buf, size_t n);
 
 #endif

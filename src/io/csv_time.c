@@ -1,6 +1,7 @@
 /* csv_time.c - timestamps of CSV files: csv_parse_time (dates, times, zones -> seconds since
- * 1970 UTC), csv_time_step (a regular step between rows) and csv_format_time (seconds back to
- * text in the style of a sample timestamp from the file). See csv.h for the accepted forms. */
+ * 1970 UTC), csv_time_step (a regular step between rows), csv_format_time (seconds back to
+ * text in the style of a sample timestamp from the file) and csv_time_pattern (that style as a
+ * strftime-like pattern, for people). See csv.h for the accepted forms. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -218,4 +219,24 @@ void csv_format_time(int64_t sec, const char *like, char *buf, size_t n) {
     if (len >= n) len = n - 1;
     memcpy(buf, tmp, len);
     buf[len] = '\0';
+}
+
+int csv_time_pattern(const char *like, char *buf, size_t n) {
+    time_style sty;
+    if (!buf || n == 0) return -1;
+    buf[0] = '\0';
+    if (!like || parse_time_style(like, NULL, &sty) != 0) return -1;
+    char tmp[96];
+    const char *md = sty.pad_date ? "%m" : "%-m", *dd = sty.pad_date ? "%d" : "%-d";
+    int k = snprintf(tmp, sizeof tmp, "%%Y%c%s%c%s", sty.date_sep, md, sty.date_sep, dd);
+    size_t len = k > 0 ? (size_t)k : 0;
+    if (sty.has_time) {
+        k = snprintf(tmp + len, sizeof tmp - len, "%c%s:%%M%s%s%s", sty.time_sep,
+                     sty.pad_hour ? "%H" : "%-H", sty.has_sec ? ":%S" : "",
+                     sty.frac_digits ? ".%f" : "", sty.suffix);
+        if (k > 0) len += (size_t)k;
+    }
+    if (len >= sizeof tmp || len >= n) return -1;
+    memcpy(buf, tmp, len + 1);
+    return 0;
 }

@@ -15,25 +15,6 @@ static void put_le64(unsigned char *b, uint64_t v) {
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* A JSON string literal for s (valid UTF-8, checked by the caller). */
-static void sb_json_string(ptmi_strbuf *b, const char *s) {
-    ptmi_sb_addn(b, "\"", 1);
-    for (const char *c = s; *c; c++) {
-        unsigned char u = (unsigned char)*c;
-        if (u == '"' || u == '\\') {
-            char e[2] = {'\\', (char)u};
-            ptmi_sb_addn(b, e, 2);
-        } else if (u < 0x20) {
-            char e[8];
-            snprintf(e, sizeof e, "\\u%04x", (unsigned)u);
-            ptmi_sb_addn(b, e, 6);
-        } else {
-            ptmi_sb_addn(b, c, 1);
-        }
-    }
-    ptmi_sb_addn(b, "\"", 1);
-}
-
 static int cmp_name_ptr(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -141,7 +122,7 @@ static ptm_status build_header(const char *path, const st_write_entry *entries, 
     for (size_t i = 0; i < n; i++) {
         const st_write_entry *e = &entries[i];
         ptmi_sb_add(h, ",");
-        sb_json_string(h, e->name);
+        ptmi_sb_json_string(h, e->name);
         ptmi_sb_add(h, e->dtype == ST_F32 ? ":{\"dtype\":\"F32\",\"shape\":["
                                           : ":{\"dtype\":\"I64\",\"shape\":[");
         for (int d = 0; d < e->ndim; d++) {

@@ -125,7 +125,7 @@ static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const ptm_w
             for (int t = 0; t < Hh; t++)
                 for (int j = 0; j < Cs; j++) {
                     int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
-                    double sd = (double)sc->std[ch];
+                    double sd = sc->std ? (double)sc->std[ch] : 1.0; /* unscaled data */
                     double e = ((double)v.data[(i * Hh + t) * Cs + j] -
                                 (double)b->fut[(i * Hh + t) * C + ch]) *
                                sd;
@@ -141,12 +141,17 @@ static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const ptm_w
 
 /* forecaster or pretrainer on a split of a CSV */
 static ptm_status eval_series(ptm_ctx *ctx, const ptm_config *c, ptm_train_task task,
-                              const char *data_path, const char *columns, const char *split,
-                              train_batch *b, ptm_eval_result *res, ptm_error *err) {
+                              const char *model_dir, const char *data_path, const char *columns,
+                              const char *split, train_batch *b, ptm_eval_result *res,
+                              ptm_error *err) {
     train_data d;
     memset(&d, 0, sizeof d);
     int H = task == PTM_TRAIN_FORECAST ? c->prediction_length : 1;
-    ptm_status s = train_data_load_series(&d, data_path, columns, c->context_length, H, err);
+    ptm_preprocessor pp;
+    ptm_status s = ptm_preprocessor_load(model_dir, &pp, err);
+    if (s == PTM_OK)
+        s = train_data_load_series(&d, data_path, columns, &pp, c->context_length, H, err);
+    ptm_preprocessor_free(&pp);
     if (s != PTM_OK) goto done;
     if (d.C != c->num_input_channels) {
         s = ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
@@ -257,7 +262,7 @@ ptm_status ptm_eval_file(const char *model_dir, const char *data_path, const cha
     if ((s = ptm_ctx_create(m, &cp, &ctx, err)) != PTM_OK) goto done;
     if ((s = train_batch_alloc(&b, batch, c, err)) != PTM_OK) goto done;
     if (task == PTM_TRAIN_FORECAST || task == PTM_TRAIN_PRETRAIN)
-        s = eval_series(ctx, c, task, data_path, columns, split, &b, res, err);
+        s = eval_series(ctx, c, task, model_dir, data_path, columns, split, &b, res, err);
     else
         s = eval_ts_file(ctx, c, task, data_path, &b, res, err);
 done:

@@ -14,6 +14,7 @@
 
 #include "io/config.h"
 #include "base/rng.h"
+#include "io/csv.h"
 #include "train/trainer.h"
 
 void train_log(const ptm_train_params *p, int progress, const char *fmt, ...) {
@@ -117,11 +118,53 @@ static ptm_status select_columns(train_data *d, const char *path, const char *co
     return PTM_OK;
 }
 
-ptm_status train_data_load_series(train_data *d, const char *path, const char *columns, int L,
-                                  int H, ptm_error *err) {
+/* the preprocessor's columns by name; a --columns list must name the same ones in order */
+static ptm_status preprocessor_columns(train_data *d, const char *path, const char *columns,
+                                       const ptm_preprocessor *pp, ptm_error *err) {
+    ptm_status s = PTM_OK;
+    if (columns) {
+        if ((s = select_columns(d, path, columns, err)) != PTM_OK) return s;
+        int same = d->C == pp->ncols;
+        for (int j = 0; same && j < pp->ncols; j++)
+            same = strcmp(d->tab.colnames[d->cols[j]], pp->columns[j]) == 0;
+        if (!same)
+            return ptmi_err(err, PTM_ERR_INPUT, path, "columns",
+                            "the model was trained on other columns (preprocessor_config.json "
+                            "lists %d, starting with \"%s\"); leave the column list out to use "
+                            "them",
+                            pp->ncols, pp->columns[0]);
+        free(d->cols);
+    }
+    d->cols = malloc(sizeof(int) * ((size_t)pp->ncols + 1));
+    if (!d->cols) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    if ((s = ptm_preprocessor_columns(pp, &d->tab, path, d->cols, err)) != PTM_OK) return s;
+    d->C = pp->ncols;
+    return PTM_OK;
+}
+
+/* the saved scaler, copied (train_data owns its scaler) */
+static ptm_status copy_scaler(ptm_std_scaler *dst, const ptm_std_scaler *src, const char *path,
+                              ptm_error *err) {
+    if (src->ncols < 1) return PTM_OK;
+    dst->mean = malloc(sizeof(float) * (size_t)src->ncols);
+    dst->std = malloc(sizeof(float) * (size_t)src->ncols);
+    if (!dst->mean || !dst->std) {
+        ptm_scaler_free(dst);
+        return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    }
+    memcpy(dst->mean, src->mean, sizeof(float) * (size_t)src->ncols);
+    memcpy(dst->std, src->std, sizeof(float) * (size_t)src->ncols);
+    dst->ncols = src->ncols;
+    return PTM_OK;
+}
+
+ptm_status train_data_load_series(train_data *d, const char *path, const char *columns,
+                                  const ptm_preprocessor *pp, int L, int H, ptm_error *err) {
     ptm_status s = ptm_csv_load(path, 0, &d->tab, err);
     if (s != PTM_OK) return s;
-    if ((s = select_columns(d, path, columns, err)) != PTM_OK) return s;
+    s = pp && pp->present ? preprocessor_columns(d, path, columns, pp, err)
+                          : select_columns(d, path, columns, err);
+    if (s != PTM_OK) return s;
     d->nrows = d->tab.nrows;
     size_t cells = 0;
     if (ptmi_mul_size(d->nrows, (size_t)d->C, &cells) != 0)
@@ -139,8 +182,9 @@ ptm_status train_data_load_series(train_data *d, const char *path, const char *c
         ptmi_escape(err->file, sizeof err->file, path, SIZE_MAX);
         return s;
     }
-    s = ptm_scaler_fit(&d->sc, d->vals, d->obs, d->nrows, d->C, d->split.train_begin,
-                       d->split.train_end, err);
+    s = pp && pp->present ? copy_scaler(&d->sc, &pp->scaler, path, err)
+                          : ptm_scaler_fit(&d->sc, d->vals, d->obs, d->nrows, d->C,
+                                           d->split.train_begin, d->split.train_end, err);
     if (s != PTM_OK) return s;
     ptm_scaler_transform(&d->sc, d->vals, d->obs, d->nrows);
     if ((s = ptm_windows_init(&d->train, d->vals, d->obs, d->nrows, d->C, L, H,
@@ -158,7 +202,8 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
                                    ptm_error *err) {
     train_data *d = &t->d;
     int H = t->task == PTM_TRAIN_FORECAST ? t->cfg.prediction_length : 1;
-    ptm_status s = train_data_load_series(d, data_path, p->columns, t->cfg.context_length, H, err);
+    ptm_status s =
+        train_data_load_series(d, data_path, p->columns, NULL, t->cfg.context_length, H, err);
     if (s != PTM_OK) return s;
     if (p->init_from && d->C != t->cfg.num_input_channels)
         return ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
@@ -291,4 +336,48 @@ void train_batch_cases(train_batch *b, const ptmi_ts_dataset *ts, const size_t *
             b->tgt[i] = tstd > 0 ? (float)(((double)ts->targets[idx[i]] - tmean) / tstd)
                                  : ts->targets[idx[i]];
     }
+}
+
+ptm_status train_task_save_preprocessor(const train_task *t, const char *dir, const char *data_path,
+                                        const ptm_train_params *p, ptm_error *err) {
+    const train_data *d = &t->d;
+    if (t->task != PTM_TRAIN_FORECAST && t->task != PTM_TRAIN_PRETRAIN) return PTM_OK;
+    ptm_preprocessor pp;
+    memset(&pp, 0, sizeof pp); /* borrows the task's names and scaler: nothing to free */
+    char **names = malloc(sizeof(char *) * (size_t)d->C);
+    int *target = calloc((size_t)d->C, sizeof(int));
+    if (!names || !target) {
+        free(names);
+        free(target);
+        return ptmi_err(err, PTM_ERR_NOMEM, dir, NULL, "out of memory");
+    }
+    const ptm_config *c = &t->cfg;
+    for (int j = 0; j < d->C; j++) {
+        names[j] = d->tab.colnames[d->cols[j]];
+        target[j] = t->task == PTM_TRAIN_PRETRAIN || !c->prediction_channel_indices;
+    }
+    for (int k = 0; t->task == PTM_TRAIN_FORECAST && c->prediction_channel_indices &&
+                    k < c->num_prediction_channels;
+         k++)
+        if (c->prediction_channel_indices[k] < d->C) target[c->prediction_channel_indices[k]] = 1;
+    pp.present = 1;
+    pp.ncols = d->C;
+    pp.columns = names;
+    pp.is_target = target;
+    pp.scaler = d->sc;
+    char pattern[96] = "";
+    int64_t step = 0;
+    if (d->tab.has_time) {
+        pp.timestamp_column = d->tab.time_colname;
+        if (d->tab.time_text && d->tab.nrows &&
+            csv_time_pattern(d->tab.time_text[0], pattern, sizeof pattern) == 0)
+            pp.timestamp_format = pattern;
+        if (ptm_csv_time_step(&d->tab, 0, &step)) pp.time_step = step;
+    }
+    pp.training_data = (char *)data_path;
+    pp.training_command = (char *)p->command;
+    ptm_status s = ptm_preprocessor_save(&pp, dir, err);
+    free(names);
+    free(target);
+    return s;
 }

@@ -48,6 +48,8 @@ static double now_sec(void) {
 typedef struct {
     const ptm_train_params *p;
     const char *out_dir;
+    const char *data_path;
+    int preprocessor_saved; /* out_dir/preprocessor_config.json written this run */
     train_task t;
     ptm_model *m;
     ptm_ctx *tctx, *ectx; /* training (batch_size) and evaluation (>= 256) contexts */
@@ -371,6 +373,10 @@ static ptm_status end_epoch(trainer *tr, int epoch, double loss_sum, size_t seen
         if ((s = train_checkpoint_save_best(tr->m, tr->out_dir, tr->t.tmean, tr->t.tstd,
                                             &tr->fold_backup, err)) != PTM_OK)
             return s;
+        if (!tr->preprocessor_saved && (s = train_task_save_preprocessor(
+                                            &tr->t, tr->out_dir, tr->data_path, p, err)) != PTM_OK)
+            return s;
+        tr->preprocessor_saved = 1;
     } else {
         st->bad_epochs++;
     }
@@ -531,6 +537,7 @@ ptm_status ptm_train_csv(const char *data_path, const char *out_dir, const ptm_t
     memset(&tr, 0, sizeof tr);
     tr.p = params;
     tr.out_dir = out_dir;
+    tr.data_path = data_path;
     ptm_train_summary res;
     memset(&res, 0, sizeof res);
     s = train_run(&tr, data_path, &cfg, &res, err);

@@ -65,11 +65,19 @@ PTM_MUST_USE ptm_status train_config_resolve(const ptm_train_params *p, ptm_conf
  * finished config, target standardisation. t is zeroed first; train_task_free after failure. */
 PTM_MUST_USE ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_path,
                                          const ptm_train_params *p, ptm_error *err);
+/* CSV tasks: write dir/preprocessor_config.json (columns by name and role, the training
+ * split's scaler, the timestamps, the command); other tasks write nothing */
+PTM_MUST_USE ptm_status train_task_save_preprocessor(const train_task *t, const char *dir,
+                                                     const char *data_path,
+                                                     const ptm_train_params *p, ptm_error *err);
 void train_task_free(train_task *t);
 /* a CSV of columns ("a,b", NULL = all): the standard split for context L and horizon H, a
- * scaler fitted on the training rows, windows of each segment */
+ * scaler fitted on the training rows, windows of each segment. With a preprocessor (pp present,
+ * else NULL): its columns by name (columns, when given, must list the same) and its scaler
+ * (none: the values as they are) instead of a new fit. */
 PTM_MUST_USE ptm_status train_data_load_series(train_data *d, const char *path, const char *columns,
-                                               int L, int H, ptm_error *err);
+                                               const ptm_preprocessor *pp, int L, int H,
+                                               ptm_error *err);
 void train_data_free(train_data *d);
 
 /* input buffers of one batch */
