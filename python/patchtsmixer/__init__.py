@@ -516,9 +516,10 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
                 # a DataFrame: its columns are the channels; a DatetimeIndex becomes the
                 # timestamp column, any other index is left out (it is no channel)
                 idx = getattr(data, "index", None)
-                keep = str(getattr(idx, "inferred_type", "")).startswith("date")
-                data.to_csv(data_path, index=keep,
-                            index_label=(getattr(idx, "name", None) or "date") if keep else None)
+                with_index = str(getattr(idx, "inferred_type", "")).startswith("date")
+                data.to_csv(data_path, index=with_index,
+                            index_label=(getattr(idx, "name", None) or "date") if with_index
+                            else None)
             else:
                 a = np.asarray(data, dtype=np.float64)
                 if a.ndim != 2:

@@ -324,6 +324,11 @@ def test_train_from_csv_path_and_array():
                    batch_size=16, seed=3)
     assert r3.model.config["num_input_channels"] == 2
     assert np.allclose([h[1] for h in r3.history], [h[1] for h in r2.history], rtol=1e-6)
+    # columns= picks channels of a DataFrame too (the DataFrame branch once rebound the list
+    # that keeps the struct's strings alive to a bool: AttributeError on 'append')
+    r4 = ptm.train(FakeFrame(), os.path.join(TMP, "run_df_cols"), config=CONFIG, columns=["y"],
+                   epochs=1, batch_size=16, seed=3)
+    assert r4.model.config["num_input_channels"] == 1
     expect_error(lambda: ptm.train(csv, os.path.join(TMP, "run_bad"), config={"d_model": "x"},
                                    epochs=1), "config", "d_model")
     expect_error(lambda: ptm.train(csv, os.path.join(TMP, "run_bad"), task="dance"), "arg",
