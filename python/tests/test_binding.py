@@ -8,7 +8,7 @@ mirrors have the C layout; for every golden case the binding returns bit for bit
 API returns (every output, seeded samples and quantiles of distribution heads) and agrees with
 Hugging Face's expected tensors within the case tolerance; errors raise PatchTSMixerError with
 the library's message; CSV reading, save_pretrained round trip, chunked batches, NaN as
-missing, training from a CSV and from an array. Prints "N passed, M failed".
+missing, the streaming API, training from a CSV and from an array. Prints "N passed, M failed".
 """
 import json
 import os
@@ -242,6 +242,51 @@ def test_nan_is_missing_and_batch_chunks():
     assert one.shape[0] == 1 and np.allclose(one[0], a[0], rtol=1e-6, atol=1e-6)
     out = model.predict(past, mask, output_hidden_states=True)
     assert len(out.hidden_states) == model.config["num_layers"]
+
+
+def test_stream_forecasts_bitwise_equal_to_forecast():
+    """Stream (ptm_stream_*): rows pushed one at a time or in blocks, across the ring's wrap,
+    with NaN and an explicit mask, forecast bit for bit what forecast() gives for the window."""
+    for name in ("fc_common_gated_ln_std", "fc_nll_normal_std", "fc_predidx_observed_mask_std"):
+        d = os.path.join(GOLDEN, name)
+        model = ptm.PatchTSMixer.from_pretrained(d)
+        L = model.config["context_length"]
+        inp = read_safetensors(os.path.join(d, "inputs.safetensors"))
+        past = inp["past_values"]
+        mask = inp.get("observed_mask")
+        series = np.concatenate([past[0], past[1]])  # 2L rows
+        obs = np.ones_like(series) if mask is None else np.concatenate([mask[0], mask[1]])
+        s = model.stream()
+        s.push(series[:3], obs[:3])
+        expect_error(s.forecast, "input", "3 rows pushed", str(L))
+        for i in range(3, L):
+            s.push(series[i], obs[i])
+        assert s.rows == L
+        want = model.forecast(series[None, :L], obs[None, :L])[0]
+        got = s.forecast()
+        assert got.shape == want.shape == (model.config["prediction_length"],
+                                           model.config["num_prediction_channels"]), name
+        assert bitwise_equal(got, want), name + ": stream differs from forecast()"
+        k = L // 2 + 1  # the window now wraps around the ring
+        s.push(series[L:L + k], obs[L:L + k])
+        want = model.forecast(series[None, k:L + k], obs[None, k:L + k])[0]
+        assert s.rows == L + k and bitwise_equal(s.forecast(), want), name + ": after wrap"
+        # NaN is missing, as in predict()
+        row = series[L + k].copy()
+        row[0] = np.nan
+        s.push(row)
+        win = series[k + 1:L + k + 1].copy()
+        win[-1, 0] = np.nan
+        wm = np.concatenate([obs[k + 1:L + k], np.ones((1, series.shape[1]), np.float32)])
+        wm[-1, 0] = 0
+        want = model.forecast(np.where(np.isfinite(win), win, 0)[None], wm[None])[0]
+        assert bitwise_equal(s.forecast(), want), name + ": NaN row"
+        expect_error(lambda: s.push(np.zeros((2, series.shape[1] + 1))), "arg", "rows",
+                     "num_input_channels")
+        model.close()  # closes the stream with it
+        expect_error(s.forecast, "arg", "stream was closed")
+    cls = ptm.PatchTSMixer.from_pretrained(os.path.join(GOLDEN, "cls_maxpool_std"))
+    expect_error(cls.stream, "arg", "PatchTSMixerForPrediction")
 
 
 def test_read_csv_and_forecast_like_the_cli():
