@@ -37,5 +37,43 @@ T="--data $tmp/syn.csv --context-length 32 --prediction-length 8 --batch-size 16
 # shellcheck disable=SC2086
 expect 1 "PTM_KERNELS: the environment sets 'bogus'" env PTM_KERNELS=bogus "$BIN" train $T --out "$tmp/run_bogus" --epochs 1
 
+# 2. info counts parameters as Hugging Face's num_parameters() does: every tensor of
+# model.safetensors but the BatchNorm buffers, the frozen sincos positional table included
+# (docs/interop.md says the two counts agree), and says how many of them are trainable
+if command -v python3 >/dev/null 2>&1; then
+    for d in $G/*/; do
+        d=${d%/}
+        "$BIN" info "$d" --json >"$tmp/info.json" 2>"$tmp/err" || { ko "info --json $d: $(cat "$tmp/err")"; continue; }
+        "$BIN" info "$d" >"$tmp/info.txt"
+        python3 - "$d" "$tmp/info.json" "$tmp/info.txt" <<'PY' >"$tmp/py" 2>&1 && ok || ko "$d: $(cat "$tmp/py")"
+import json, struct, sys
+d, info, text = sys.argv[1:]
+with open(d + "/model.safetensors", "rb") as f:
+    (n,) = struct.unpack("<Q", f.read(8))
+    header = json.loads(f.read(n))
+def numel(shape):
+    k = 1
+    for s in shape:
+        k *= s
+    return k
+buffers = ("running_mean", "running_var", "num_batches_tracked")
+hf = sum(numel(t["shape"]) for k, t in header.items()
+         if k != "__metadata__" and not k.endswith(buffers))
+frozen = sum(numel(t["shape"]) for k, t in header.items() if k.endswith("position_enc"))
+cfg = json.load(open(d + "/config.json"))
+if cfg.get("positional_encoding_type", "sincos") == "random":
+    frozen = 0
+got = json.load(open(info))
+assert got["parameters"] == hf, (got["parameters"], hf)
+assert got["trainable_parameters"] == hf - frozen, (got["trainable_parameters"], hf - frozen)
+line = [l for l in open(text) if l.startswith("parameters:")][0]
+assert line.split()[1] == str(hf), line
+want = ("%d trainable + %d in the frozen sincos" % (hf - frozen, frozen)) if frozen else "all trainable"
+assert want in line, (line, want)
+PY
+    done
+    "$BIN" info $G/fc_common_selfattn4_pe_sincos | grep -q "^parameters:   9192 .*: 9064 trainable + 128 in the frozen sincos" && ok || ko "info of the sincos case: $("$BIN" info $G/fc_common_selfattn4_pe_sincos | grep parameters)"
+fi
+
 echo "test_cli_usability: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -188,8 +188,16 @@ class PatchTSMixer:
         to the model's."""
         return Stream(self, num_threads)
 
-    def num_parameters(self):
-        return int(C.ptm_model_num_params(self._m))
+    def num_parameters(self, only_trainable=False):
+        """Parameters as Hugging Face's num_parameters() counts them: the trainable ones plus,
+        with sincos positional encoding, the frozen positional table (num_patches x d_model,
+        an nn.Parameter that is not trained); only_trainable=True leaves that table out."""
+        n = int(C.ptm_model_num_params(self._m))
+        c = self.config
+        if not only_trainable and c["use_positional_encoding"] and \
+                c["positional_encoding_type"] == "sincos":
+            n += c["num_patches"] * c["d_model"]
+        return n
 
     def macs_per_sample(self):
         """Multiply-adds of one forward pass for one window."""

@@ -289,6 +289,24 @@ def test_stream_forecasts_bitwise_equal_to_forecast():
     expect_error(cls.stream, "arg", "PatchTSMixerForPrediction")
 
 
+def test_num_parameters_counts_as_hugging_face():
+    """num_parameters() is HF's count (every tensor of model.safetensors but the BatchNorm
+    buffers, the frozen sincos position_enc included); only_trainable=True leaves it out."""
+    buffers = ("running_mean", "running_var", "num_batches_tracked")
+    for name in cases():
+        d = os.path.join(GOLDEN, name)
+        t = read_safetensors(os.path.join(d, "model.safetensors"))
+        hf = sum(v.size for k, v in t.items() if not k.endswith(buffers))
+        model = ptm.PatchTSMixer.from_pretrained(d)
+        frozen = sum(v.size for k, v in t.items() if k.endswith("position_enc")) \
+            if model.config["positional_encoding_type"] == "sincos" else 0
+        assert model.num_parameters() == hf, (name, model.num_parameters(), hf)
+        assert model.num_parameters(only_trainable=True) == hf - frozen, name
+        model.close()
+    sincos = ptm.PatchTSMixer.from_pretrained(os.path.join(GOLDEN, "fc_common_selfattn4_pe_sincos"))
+    assert (sincos.num_parameters(), sincos.num_parameters(only_trainable=True)) == (9192, 9064)
+
+
 def test_read_csv_and_forecast_like_the_cli():
     d = os.path.join(GOLDEN, "fc_common_gated_ln_std")
     model = ptm.PatchTSMixer.from_pretrained(d)
