@@ -385,7 +385,7 @@ int cmd_train(int argc, char **argv) {
     c->num_layers = 4;
     c->random_mask_ratio = 0.4;
     log_state ls = {0, isatty(2), 0, NULL, NULL};
-    loss_history losses = {0, 0, NULL, NULL, NULL};
+    loss_history losses = {0, 0, NULL, NULL, NULL, NULL};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     job.p.num_threads = ncpu > 1 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
     model_flags mf;
@@ -410,6 +410,8 @@ int cmd_train(int argc, char **argv) {
     job.p.config = c;
     ptm_status s =
         job.p.init_from ? cli_check_model_memory(job.p.init_from, job.max_model, &err) : PTM_OK;
+    if (s == PTM_OK && loss_history_set_command(&losses, "patchtsmixer train", argc, argv) != 0)
+        s = cli_error(&err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     if (s == PTM_OK) s = ptm_train_csv(job.data_path, job.out_dir, &job.p, &res, &err);
     if (ls.progress_shown) fprintf(stderr, "\r\033[K");
     if (s != PTM_OK) {

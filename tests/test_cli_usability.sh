@@ -75,5 +75,28 @@ PY
     "$BIN" info $G/fc_common_selfattn4_pe_sincos | grep -q "^parameters:   9192 .*: 9064 trainable + 128 in the frozen sincos" && ok || ko "info of the sincos case: $("$BIN" info $G/fc_common_selfattn4_pe_sincos | grep parameters)"
 fi
 
+# 3. the loss chart of train: named by its run (directory in the title, the command under
+# it), whole-number epoch ticks however short the run, the "best: epoch N" label inside the
+# plot box (anchored at its end when the marker is in the right half: at the last epoch it ran
+# past the right edge, x 936)
+# shellcheck disable=SC2086
+"$BIN" train $T --out "$tmp/run a" --epochs 2 --lr 0.01 && ok || ko "train failed"
+svg="$tmp/run a/loss.svg"
+grep -q "<title>$tmp/run a: training and validation loss per epoch</title>" "$svg" && ok || ko "loss.svg title does not name the run: $(grep '<title>' "$svg" | head -n 1)"
+grep -q "class=\"subtitle\"[^>]*>patchtsmixer train --data $tmp/syn.csv .*--out &apos;$tmp/run a&apos; --epochs 2 --lr 0.01</text>" "$svg" && ok || ko "loss.svg lacks the command: $(grep subtitle "$svg")"
+ticks=$(grep -o 'font-size="11" text-anchor="middle">[^<]*<' "$svg" | sed 's/.*>//; s/<//' | tr '\n' ' ')
+[ "$ticks" = "1 2 " ] && ok || ko "epoch ticks of a 2-epoch run: '$ticks', expected '1 2 '"
+best=$(grep -o '<text x="[0-9.]*" [^>]*>best: epoch [0-9]*<' "$svg")
+bx=$(printf '%s' "$best" | sed 's/<text x="\([0-9.]*\)".*/\1/')
+if printf '%s' "$best" | grep -q 'text-anchor="end"'; then
+    awk -v x="$bx" 'BEGIN { exit !(x - 90 >= 78) }' && ok || ko "best label ends at $bx, past the left edge"
+else
+    awk -v x="$bx" 'BEGIN { exit !(x + 90 <= 936) }' && ok || ko "best label starts at $bx and runs past the right edge: $best"
+fi
+# a one-epoch run: ticks whole numbers too
+# shellcheck disable=SC2086
+"$BIN" train $T --out "$tmp/run1" --epochs 1 && ok || ko "train --epochs 1 failed"
+grep -o 'font-size="11" text-anchor="middle">[^<]*<' "$tmp/run1/loss.svg" | sed 's/.*>//' | grep -q '\.' && ko "fractional epoch tick in a 1-epoch run" || ok
+
 echo "test_cli_usability: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
