@@ -98,5 +98,14 @@ fi
 "$BIN" train $T --out "$tmp/run1" --epochs 1 && ok || ko "train --epochs 1 failed"
 grep -o 'font-size="11" text-anchor="middle">[^<]*<' "$tmp/run1/loss.svg" | sed 's/.*>//' | grep -q '\.' && ko "fractional epoch tick in a 1-epoch run" || ok
 
+# 4. predict --plot-columns draws the channels in the order given; a name that is no forecast
+# channel is an error, not ignored
+"$BIN" predict models/etth1 --input data/ETTh1.csv --holdout --plot "$tmp/ho.svg" --plot-columns OT,HUFL >/dev/null && ok || ko "predict --plot-columns OT,HUFL failed"
+[ "$(grep -o '<g class="panel" data-panel="[^"]*"' "$tmp/ho.svg" | sed 's/.*data-panel="//; s/"//' | tr '\n' ' ')" = "OT HUFL " ] && ok || ko "--plot-columns OT,HUFL drew panels $(grep -o 'data-panel="[^"]*">' "$tmp/ho.svg" | tr '\n' ' ')"
+"$BIN" predict models/etth1 --input data/ETTh1.csv --plot "$tmp/ho2.svg" --plot-columns HUFL,OT,HUFL >/dev/null && ok || ko "predict --plot-columns HUFL,OT,HUFL failed"
+[ "$(grep -o '<g class="panel" data-panel="[^"]*"' "$tmp/ho2.svg" | sed 's/.*data-panel="//; s/"//' | tr '\n' ' ')" = "HUFL OT " ] && ok || ko "--plot-columns HUFL,OT,HUFL should draw HUFL then OT once each"
+expect 1 "--plot-columns: 'ZZ' is not a forecast channel of models/etth1" \
+    "$BIN" predict models/etth1 --input data/ETTh1.csv --plot "$tmp/ho3.svg" --plot-columns OT,ZZ
+
 echo "test_cli_usability: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
