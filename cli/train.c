@@ -350,7 +350,13 @@ static void train_report(const train_job *job, const ptm_train_summary *res) {
             "done: %d epochs, %lld steps, best epoch %d (val loss %.6f), %.1f s, %.0f samples/s\n",
             res->epochs_run, (long long)res->steps, res->best_epoch, res->best_val, res->seconds,
             res->samples_per_sec);
-    if (job->p.task == PTM_TRAIN_CLASSIFY)
+    int by_case = job->p.task == PTM_TRAIN_CLASSIFY || job->p.task == PTM_TRAIN_REGRESS;
+    if (by_case && !job->p.test_path)
+        fprintf(stderr,
+                "test: none (no --test FILE.ts given; score the checkpoint on held-out "
+                "cases with `patchtsmixer eval %s --data FILE.ts`)\n",
+                job->out_dir);
+    else if (job->p.task == PTM_TRAIN_CLASSIFY)
         fprintf(stderr, "test: accuracy %.4f (majority-class baseline %.4f)\n", res->test_accuracy,
                 res->baseline_accuracy);
     else if (job->p.task == PTM_TRAIN_REGRESS)

@@ -1,9 +1,11 @@
 #!/bin/sh
 # test_cli_usability.sh - the `patchtsmixer` command where a new user trips (issue #12): a
 # mistyped PTM_KERNELS is refused with one line, not ignored; `info` counts parameters as
-# Hugging Face does; a classifier trained without --test says so instead of printing a test
-# accuracy of 0; `predict` on a .ts file says what .ts files are for. Exit codes as in
-# test_cli.sh (1 runtime error, 2 usage error), one line on stderr for each error.
+# Hugging Face does; train's loss.svg names its run, ticks whole epochs and keeps the best-epoch
+# label inside; predict --plot-columns keeps the order given; a classifier trained without
+# --test says so instead of printing a test accuracy of 0; `predict` on a .ts file says what
+# .ts files are for. Exit codes as in test_cli.sh (1 runtime error, 2 usage error), one line
+# on stderr for each error.
 BUILD=${BUILD:-build}
 BIN="$BUILD/patchtsmixer"
 G=tests/golden
@@ -106,6 +108,25 @@ grep -o 'font-size="11" text-anchor="middle">[^<]*<' "$tmp/run1/loss.svg" | sed 
 [ "$(grep -o '<g class="panel" data-panel="[^"]*"' "$tmp/ho2.svg" | sed 's/.*data-panel="//; s/"//' | tr '\n' ' ')" = "HUFL OT " ] && ok || ko "--plot-columns HUFL,OT,HUFL should draw HUFL then OT once each"
 expect 1 "--plot-columns: 'ZZ' is not a forecast channel of models/etth1" \
     "$BIN" predict models/etth1 --input data/ETTh1.csv --plot "$tmp/ho3.svg" --plot-columns OT,ZZ
+
+# 5. a classifier trained without --test has no test split: the summary says so instead of
+# "test: accuracy 0.0000"; with --test it scores it. The data log names the test file's cases.
+awk 'BEGIN { print "@problemName Syn"; print "@timeStamps false"; print "@missing false"
+    print "@univariate false"; print "@dimensions 2"; print "@equalLength true"; print "@seriesLength 32"
+    print "@classLabel true a b"; print "@data"
+    for (k = 0; k < 20; k++) { c = k % 2; line = ""
+        for (d = 0; d < 2; d++) { for (i = 0; i < 32; i++) line = line sprintf("%s%.4f", i ? "," : "", sin(i * (c + 1) / 3.0 + d) + (k % 5) * 0.01); line = line ":" }
+        print line (c ? "b" : "a") } }' >"$tmp/syn.ts"
+C="--task classify --data $tmp/syn.ts --epochs 1 --context-length 32 --patch-length 8 --d-model 8 --num-layers 1 --batch-size 8"
+# shellcheck disable=SC2086
+"$BIN" train $C --out "$tmp/cls" >"$tmp/out" 2>"$tmp/err" && ok || ko "train --task classify failed: $(cat "$tmp/err")"
+grep -q "^test: none (no --test FILE.ts given; score the checkpoint on held-out cases with \`patchtsmixer eval $tmp/cls --data FILE.ts\`)$" "$tmp/err" && ok || ko "classify without --test: $(grep '^test' "$tmp/err")"
+grep -q "accuracy 0.0000" "$tmp/err" && ko "classify without --test printed a test accuracy" || ok
+grep -q "(16 train, 4 val), no test file$" "$tmp/err" && ok || ko "data log line: $(grep '^data' "$tmp/err")"
+# shellcheck disable=SC2086
+"$BIN" train $C --out "$tmp/cls2" --test "$tmp/syn.ts" >"$tmp/out" 2>"$tmp/err" && ok || ko "train --test failed: $(cat "$tmp/err")"
+grep -q "^test: accuracy [0-9.]* (majority-class baseline 0.5000)$" "$tmp/err" && ok || ko "classify with --test: $(grep '^test' "$tmp/err")"
+grep -q "(16 train, 4 val), test 20$" "$tmp/err" && ok || ko "data log line with --test: $(grep '^data' "$tmp/err")"
 
 echo "test_cli_usability: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
