@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "plot.h"
@@ -335,6 +336,13 @@ static int predict_check_model(const predict_opts *o, const ptm_config *c) {
 static ptm_status predict_window(const predict_opts *o, const ptm_config *c, predict_input *pi,
                                  ptm_error *err) {
     const char *input = o->input;
+    size_t n_in = strlen(input);
+    if (n_in >= 3 && strcasecmp(input + n_in - 3, ".ts") == 0)
+        return cli_error(err, PTM_ERR_INPUT, input, NULL,
+                         "a .ts file holds cases for classifiers and regressors, predict reads a "
+                         "CSV of past values: score a model on .ts cases with `patchtsmixer eval "
+                         "%s --data %s`",
+                         o->dir, input);
     ptm_status s = ptm_csv_load(input, o->delim, &pi->tab, err);
     if (s != PTM_OK) return s;
     const ptm_csv *tab = &pi->tab;

@@ -128,5 +128,15 @@ grep -q "(16 train, 4 val), no test file$" "$tmp/err" && ok || ko "data log line
 grep -q "^test: accuracy [0-9.]* (majority-class baseline 0.5000)$" "$tmp/err" && ok || ko "classify with --test: $(grep '^test' "$tmp/err")"
 grep -q "(16 train, 4 val), test 20$" "$tmp/err" && ok || ko "data log line with --test: $(grep '^data' "$tmp/err")"
 
+# 6. predict on a .ts file says what .ts files are for instead of a CSV cell count
+expect 1 "syn.ts: a .ts file holds cases for classifiers and regressors, predict reads a CSV of past values: score a model on .ts cases with \`patchtsmixer eval $tmp/cls --data $tmp/syn.ts\`" \
+    "$BIN" predict "$tmp/cls" --input "$tmp/syn.ts"
+cp "$tmp/syn.ts" "$tmp/SYN.TS"
+expect 1 "a .ts file holds cases" "$BIN" predict $G/fc_common_gated_ln_std --input "$tmp/SYN.TS"
+# a CSV still works for the same classifier (the last context_length rows are one case)
+awk 'BEGIN { print "x,y"; for (i = 0; i < 40; i++) printf "%.4f,%.4f\n", sin(i / 3.0), cos(i / 3.0) }' >"$tmp/case.csv"
+expect 0 "" "$BIN" predict "$tmp/cls" --input "$tmp/case.csv"
+head -n 1 "$tmp/out" | grep -q "^class,p0,p1$" && ok || ko "classifier predict header: $(head -n 1 "$tmp/out")"
+
 echo "test_cli_usability: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
