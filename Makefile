@@ -261,11 +261,14 @@ neon-check:
 
 # ---------------------------------------------------------------- API reference (Doxygen)
 #   make docs       $(BUILD)/docs/html/index.html from include/patchtsmixer.h and docs/*.md;
-#                   warnings (which CI treats as errors) in $(BUILD)/docs/warnings.log
+#                   warnings (which CI treats as errors) in $(BUILD)/docs/warnings.log;
+#                   without doxygen it stops with one line saying what to install
+DOXYGEN ?= doxygen
 .PHONY: docs
 docs:
+	@command -v $(DOXYGEN) >/dev/null 2>&1 || { echo "make docs: '$(DOXYGEN)' not found: install Doxygen (Debian/Ubuntu: apt-get install doxygen; Fedora: dnf install doxygen; macOS: brew install doxygen)" >&2; exit 1; }
 	@mkdir -p $(BUILD)/docs
 	( cat Doxyfile; echo "PROJECT_NUMBER = $(VERSION)"; echo "OUTPUT_DIRECTORY = $(BUILD)/docs"; \
-	  echo "WARN_LOGFILE = $(BUILD)/docs/warnings.log" ) | doxygen -
+	  echo "WARN_LOGFILE = $(BUILD)/docs/warnings.log" ) | $(DOXYGEN) -
 	@if [ -s $(BUILD)/docs/warnings.log ]; then cat $(BUILD)/docs/warnings.log; fi
 	@echo "API reference: $(BUILD)/docs/html/index.html"

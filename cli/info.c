@@ -10,7 +10,8 @@ static const char *INFO_USAGE =
     "\n"
     "Loads MODEL_DIR/config.json and MODEL_DIR/model.safetensors (as Hugging Face's\n"
     "save_pretrained writes them), checks every tensor, and prints the model class, its\n"
-    "configuration, the parameter count and the multiply-adds of one forward pass.\n"
+    "configuration, the parameter count (as Hugging Face's num_parameters(), with how many\n"
+    "are trainable) and the multiply-adds of one forward pass.\n"
     "  --json   the same as one JSON object (config keys as in config.json)\n"
     "  --max-model-memory BYTES  refuse a model that takes more memory (K, M, G suffixes)\n"
     "\n"
@@ -60,15 +61,26 @@ static void json_ints(FILE *f, const int *v, int n) {
     fputc(']', f);
 }
 
+/* Parameters Hugging Face counts that are not trained: the sincos positional table
+ * (PatchTSMixerPositionalEncoding's position_enc, an nn.Parameter with requires_grad=False,
+ * stored in model.safetensors). ptm_model_num_params counts the trainable ones only, so
+ * HF's model.num_parameters() is the sum of both. */
+static int64_t frozen_params(const ptm_config *c) {
+    return c->use_positional_encoding && c->positional_encoding_type == PTM_PE_SINCOS
+               ? (int64_t)c->num_patches * c->d_model
+               : 0;
+}
+
 /* info --json: the model as one JSON object, config keys named as in config.json */
 static void info_json(const char *dir, const ptm_model *m) {
     const ptm_config *c = ptm_model_config(m);
+    int64_t trainable = ptm_model_num_params(m);
     printf("{\"model\": ");
     json_str(stdout, dir);
-    printf(", \"class\": \"%s\", \"parameters\": %lld, \"macs_per_sample\": %lld, "
-           "\"version\": \"%s\",\n \"config\": {",
-           ptm_class_name(c->model_class), (long long)ptm_model_num_params(m),
-           (long long)ptm_model_macs_per_sample(m), ptm_version());
+    printf(", \"class\": \"%s\", \"parameters\": %lld, \"trainable_parameters\": %lld, "
+           "\"macs_per_sample\": %lld, \"version\": \"%s\",\n \"config\": {",
+           ptm_class_name(c->model_class), (long long)(trainable + frozen_params(c)),
+           (long long)trainable, (long long)ptm_model_macs_per_sample(m), ptm_version());
     printf(
         "\"context_length\": %d, \"patch_length\": %d, \"patch_stride\": %d, "
         "\"num_patches\": %d, \"num_input_channels\": %d, \"d_model\": %d, "
@@ -196,9 +208,16 @@ int cmd_info(int argc, char **argv) {
         printf("head:         none (backbone only)\n");
         break;
     }
-    int64_t np = ptm_model_num_params(m);
+    int64_t trainable = ptm_model_num_params(m), frozen = frozen_params(c);
+    int64_t np = trainable + frozen;
     int64_t macs = ptm_model_macs_per_sample(m);
-    printf("parameters:   %lld (%.2f MiB as float32)\n", (long long)np, (double)np * 4 / 1048576.0);
+    printf("parameters:   %lld (%.2f MiB as float32), as Hugging Face counts them", (long long)np,
+           (double)np * 4 / 1048576.0);
+    if (frozen)
+        printf(": %lld trainable + %lld in the frozen sincos positional table\n",
+               (long long)trainable, (long long)frozen);
+    else
+        printf(", all trainable\n");
     printf("cost:         %lld multiply-adds per sample (%.2f MFLOP)\n", (long long)macs,
            (double)macs * 2e-6);
     ptm_model_free(m);

@@ -189,11 +189,13 @@ static int write_loss_csv(const loss_history *h, const char *dir, ptm_error *err
 
 /* the loss chart of h into DIR/loss.svg */
 static int write_loss_svg(const loss_history *h, const char *dir, ptm_error *err) {
-    svg_chart *c = svg_chart_new("training and validation loss per epoch", 1);
+    char text[4096];
+    snprintf(text, sizeof text, "%s: training and validation loss per epoch", dir);
+    svg_chart *c = svg_chart_new(text, 1);
     double *x = malloc(sizeof(double) * (size_t)h->n);
     int rc = -1;
-    char text[4096];
-    if (!c || !x) goto oom;
+    if (!c || !x || svg_set_subtitle(c, h->command) != 0) goto oom;
+    svg_set_xinteger(c, 1); /* epochs: no tick at 1.5 */
     for (int i = 0; i < h->n; i++) x[i] = (double)h->epoch[i];
     svg_panel_labels(c, 0, "loss", "epoch", "mean loss");
     int style = h->n == 1 ? 2 : 0; /* one epoch: dots, a line needs two points */
@@ -229,9 +231,48 @@ int loss_history_add(loss_history *h, const char *dir, int epoch, double train, 
     return write_loss_svg(h, dir, err);
 }
 
+/* append s to buf (n bytes, *len used), cut where it does not fit */
+static void append(char *buf, size_t n, size_t *len, const char *s) {
+    for (; *s && *len + 1 < n; s++) buf[(*len)++] = *s;
+    buf[*len] = '\0';
+}
+
+/* " arg" as the shell takes it back: as is when it holds only safe characters, else in single
+ * quotes (a ' inside as '\'') */
+static void append_arg(char *buf, size_t n, size_t *len, const char *a) {
+    int plain = *a != '\0';
+    for (const char *p = a; *p && plain; p++)
+        plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,/:@%",
+                       *p) != NULL;
+    append(buf, n, len, plain ? " " : " '");
+    for (const char *p = a; *p; p++) {
+        char one[2] = {*p, '\0'};
+        append(buf, n, len, *p == '\'' ? "'\\''" : one);
+    }
+    if (!plain) append(buf, n, len, "'");
+}
+
+int loss_history_set_command(loss_history *h, const char *prog, int argc, char **argv) {
+    enum { MAX_SHOWN = 300 };
+    char buf[MAX_SHOWN + 64];
+    size_t len = 0;
+    append(buf, sizeof buf, &len, prog);
+    for (int i = 0; i < argc && len < MAX_SHOWN; i++) append_arg(buf, sizeof buf, &len, argv[i]);
+    if (len >= MAX_SHOWN) {
+        len = MAX_SHOWN;
+        append(buf, sizeof buf, &len, "...");
+    }
+    free(h->command);
+    h->command = malloc(len + 1);
+    if (!h->command) return -1;
+    memcpy(h->command, buf, len + 1);
+    return 0;
+}
+
 void loss_history_free(loss_history *h) {
     free(h->epoch);
     free(h->train);
     free(h->val);
+    free(h->command);
     memset(h, 0, sizeof *h);
 }

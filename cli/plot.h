@@ -30,11 +30,13 @@ typedef struct {
 /* write the chart (svg_write: "-" is standard output); 0, or -1 with *err filled */
 int plot_forecast(const char *path, const plot_forecast_data *d, ptm_error *err);
 
-/* Loss curves of a training run, kept as epochs end. */
+/* Loss curves of a training run, kept as epochs end; the chart is titled by the run's
+ * directory and shows the command that started it (loss_history_set_command). */
 typedef struct {
     int n, cap;
     int *epoch;
     double *train, *val;
+    char *command; /* "patchtsmixer train --data ...", or NULL */
 } loss_history;
 
 /* the most epochs a history holds (train's --epochs limit) */
@@ -50,6 +52,10 @@ void loss_history_read(loss_history *h, const char *dir);
  * filled */
 int loss_history_add(loss_history *h, const char *dir, int epoch, double train, double val,
                      ptm_error *err);
+/* the command line shown under the chart's title: prog ("patchtsmixer train") and argv,
+ * arguments that the shell would split or expand single-quoted, cut with "..." past 300
+ * characters; 0, or -1 when out of memory */
+int loss_history_set_command(loss_history *h, const char *prog, int argc, char **argv);
 void loss_history_free(loss_history *h);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "plot.h"
@@ -39,7 +40,7 @@ static const char *PREDICT_USAGE =
     "  --plot FILE.svg     forecasters: draw history, forecast, the interval of\n"
     "                      the quantiles (distribution heads; 200 samples unless\n"
     "                      --samples) and held-out values, one panel per channel\n"
-    "  --plot-columns A,B  draw only these forecast channels            [default all]\n"
+    "  --plot-columns A,B  draw only these forecast channels, in this order [default all]\n"
     "  --plot-history N    draw the last N steps of the context (0 = all)\n"
     "                      [default: 2 x prediction_length, at most the context]\n"
     "  --holdout           forecasters: forecast the last prediction_length rows\n"
@@ -67,6 +68,51 @@ typedef struct {
     int history; /* --plot-history, -1 = default */
 } predict_plot;
 
+/* the column name of forecast channel j */
+static const char *forecast_channel_name(const predict_plot *pp, int j) {
+    const ptm_config *c = pp->c;
+    int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+    return pp->tab->colnames[pp->colidx[ch]];
+}
+
+/* The forecast channels to draw: all in the model's order, or those named by --plot-columns
+ * in the order given (a name given twice is drawn once). Fills pick (forecast channel indices)
+ * and names, returns how many; -1 with *err filled when a name is not a forecast channel. */
+static int pick_plot_columns(const predict_plot *pp, int *pick, const char **names,
+                             ptm_error *err) {
+    int Cs = pp->c->num_prediction_channels, n = 0;
+    if (!pp->columns) {
+        for (int j = 0; j < Cs; j++) {
+            pick[n] = j;
+            names[n++] = forecast_channel_name(pp, j);
+        }
+        return n;
+    }
+    for (const char *p = pp->columns;; p++) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        int found = -1;
+        for (int j = 0; j < Cs && found < 0; j++) {
+            const char *name = forecast_channel_name(pp, j);
+            if (strlen(name) == l && strncmp(p, name, l) == 0) found = j;
+        }
+        if (found < 0) {
+            snprintf(err->field, sizeof err->field, "--plot-columns");
+            snprintf(err->text, sizeof err->text, "'%.*s' is not a forecast channel of %s",
+                     (int)(l < 200 ? l : 200), p, pp->dir);
+            return -1;
+        }
+        int dup = 0;
+        for (int i = 0; i < n; i++) dup |= pick[i] == found;
+        if (!dup) {
+            pick[n] = found;
+            names[n++] = forecast_channel_name(pp, found);
+        }
+        if (!e) return n;
+        p = e;
+    }
+}
+
 /* Draw the forecast of cmd_predict (history, forecast, interval band for distribution heads,
  * held-out actual values) into pp->path. Returns 0, or -1 with *err filled. */
 static int draw_predict_plot(ptm_ctx *ctx, const predict_plot *pp, ptm_error *err) {
@@ -82,30 +128,7 @@ static int draw_predict_plot(ptm_ctx *ctx, const predict_plot *pp, ptm_error *er
     char band_name[96] = "";
     memset(err, 0, sizeof *err);
     if (!pick || !names || !hist || !fc || !act || !lo || !hi) goto oom;
-    for (int j = 0; j < Cs; j++) {
-        int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
-        const char *name = pp->tab->colnames[pp->colidx[ch]];
-        if (pp->columns) {
-            /* --plot-columns: is name in the comma-separated list? */
-            size_t len = strlen(name);
-            const char *p = pp->columns;
-            int found = 0;
-            while (*p && !found) {
-                const char *e = strchr(p, ',');
-                size_t l = e ? (size_t)(e - p) : strlen(p);
-                found = l == len && strncmp(p, name, len) == 0;
-                p = e ? e + 1 : p + l;
-            }
-            if (!found) continue;
-        }
-        pick[n] = j;
-        names[n++] = name;
-    }
-    if (n == 0) {
-        snprintf(err->field, sizeof err->field, "--plot-columns");
-        snprintf(err->text, sizeof err->text, "none of '%s' is a forecast channel", pp->columns);
-        goto done;
-    }
+    if ((n = pick_plot_columns(pp, pick, names, err)) < 0) goto done;
     const float *qlo = NULL, *qhi = NULL;
     if (c->loss == PTM_LOSS_NLL) {
         /* the band: the lowest and highest requested quantile of the samples (200 paths at
@@ -336,6 +359,13 @@ static ptm_status predict_columns_by_name(const predict_opts *o, const ptm_prepr
 static ptm_status predict_window(const predict_opts *o, const ptm_config *c, predict_input *pi,
                                  ptm_error *err) {
     const char *input = o->input;
+    size_t n_in = strlen(input);
+    if (n_in >= 3 && strcasecmp(input + n_in - 3, ".ts") == 0)
+        return cli_error(err, PTM_ERR_INPUT, input, NULL,
+                         "a .ts file holds cases for classifiers and regressors, predict reads a "
+                         "CSV of past values: score a model on .ts cases with `patchtsmixer eval "
+                         "%s --data %s`",
+                         o->dir, input);
     ptm_status s = ptm_csv_load(input, o->delim, &pi->tab, err);
     if (s != PTM_OK) return s;
     const ptm_csv *tab = &pi->tab;

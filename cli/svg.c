@@ -36,15 +36,17 @@ typedef struct {
 } panel;
 
 struct svg_chart {
-    char *title;
+    char *title, *subtitle; /* subtitle: a smaller line under the title, or NULL */
     int np;
     panel *p;
     svg_xformat fmt;
     void *user;
     double xtick, xorigin; /* fixed x ticks when xtick > 0 */
+    int xinteger;          /* x values are whole numbers: no fractional ticks */
 };
 
-enum { W = 960, TOP = 64, PANEL_H = 250, LEFT = 78, RIGHT = 24, PTITLE = 26, BOTTOM = 54 };
+enum { W = 960, TOP = 64, SUBTITLE_H = 18, PANEL_H = 250, LEFT = 78, RIGHT = 24, PTITLE = 26 };
+enum { BOTTOM = 54 };
 enum { MAX_TICKS = 64 };    /* grid lines per axis, whatever the data */
 #define SVG_MAX_COORD 1e306 /* data range bound: its width and 5% padding stay finite */
 
@@ -91,6 +93,7 @@ void svg_chart_free(svg_chart *c) {
     }
     free(c->p);
     free(c->title);
+    free(c->subtitle);
     free(c);
 }
 
@@ -104,6 +107,17 @@ void svg_panel_labels(svg_chart *c, int panel_i, const char *title, const char *
     p->title = dup_str(title);
     p->xlabel = dup_str(xlabel);
     p->ylabel = dup_str(ylabel);
+}
+
+int svg_set_subtitle(svg_chart *c, const char *text) {
+    if (!c) return -1;
+    free(c->subtitle);
+    c->subtitle = dup_str(text);
+    return text && !c->subtitle ? -1 : 0;
+}
+
+void svg_set_xinteger(svg_chart *c, int on) {
+    if (c) c->xinteger = on != 0;
 }
 
 void svg_set_xformat(svg_chart *c, svg_xformat fmt, void *user) {
@@ -302,11 +316,16 @@ static void write_band(FILE *f, const frame *r, const series *s) {
     }
 }
 
+/* the height above the first panel: title, subtitle, legend */
+static int chart_top(const svg_chart *c) {
+    return TOP + (c->subtitle ? SUBTITLE_H : 0);
+}
+
 static void write_panel(FILE *f, const svg_chart *c, int pi) {
     const panel *p = &c->p[pi];
     frame r;
     range_of(p, &r.x0, &r.x1, &r.y0, &r.y1);
-    double top = TOP + (double)pi * PANEL_H;
+    double top = chart_top(c) + (double)pi * PANEL_H;
     r.px0 = LEFT;
     r.px1 = W - RIGHT;
     r.py0 = top + PTITLE;
@@ -342,7 +361,7 @@ static void write_panel(FILE *f, const svg_chart *c, int pi) {
                 r.px0 - 6, y + 4, buf);
     }
     double xs = nice_step(r.x1 - r.x0, c->fmt ? 4 : 8), xo = 0.0;
-    if (xs < 1.0 && r.x1 - r.x0 >= 2.0) xs = 1.0;
+    if (xs < 1.0 && (r.x1 - r.x0 >= 2.0 || c->xinteger)) xs = 1.0;
     if (c->xtick > 0 && (r.x1 - r.x0) / c->xtick <= 40) xs = c->xtick, xo = c->xorigin;
     nt = 0;
     for (double v = xo + ceil((r.x0 - xo) / xs) * xs; v <= r.x1 + xs * 1e-9 && nt < MAX_TICKS;
@@ -402,8 +421,11 @@ static void write_panel(FILE *f, const svg_chart *c, int pi) {
                 "<line class=\"marker\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
                 "stroke=\"#555555\" stroke-dasharray=\"3 3\"/>\n",
                 x, r.py0, x, r.py1);
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\" fill=\"#555555\">", x + 4,
-                r.py0 + 13);
+        /* the label on the side with room: right of a marker in the left half, left of one in
+         * the right half (a marker at the last epoch would push it past the box) */
+        int left = x > (r.px0 + r.px1) / 2;
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\" fill=\"#555555\"%s>",
+                left ? x - 4 : x + 4, r.py0 + 13, left ? " text-anchor=\"end\"" : "");
         put_text(f, p->m[k].label);
         fputs("</text>\n", f);
     }
@@ -412,7 +434,7 @@ static void write_panel(FILE *f, const svg_chart *c, int pi) {
 
 static void write_legend(FILE *f, const svg_chart *c) {
     double x = LEFT;
-    const double y = 44;
+    const double y = chart_top(c) - 20;
     fputs("<g class=\"legend\">\n", f);
     for (int pi = 0; pi < c->np; pi++)
         for (int k = 0; k < c->p[pi].ns; k++) {
@@ -442,7 +464,7 @@ static void write_legend(FILE *f, const svg_chart *c) {
 }
 
 static int write_to(FILE *f, const svg_chart *c) {
-    int h = TOP + c->np * PANEL_H;
+    int h = chart_top(c) + c->np * PANEL_H;
     fprintf(f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
@@ -455,6 +477,12 @@ static int write_to(FILE *f, const svg_chart *c) {
     fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"16\" font-weight=\"bold\">", LEFT);
     put_text(f, c->title);
     fputs("</text>\n", f);
+    if (c->subtitle) {
+        fprintf(f, "<text class=\"subtitle\" x=\"%d\" y=\"40\" font-size=\"11\" fill=\"#555555\">",
+                LEFT);
+        put_text(f, c->subtitle);
+        fputs("</text>\n", f);
+    }
     write_legend(f, c);
     for (int i = 0; i < c->np; i++) write_panel(f, c, i);
     fputs("</svg>\n", f);

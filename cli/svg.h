@@ -39,6 +39,11 @@ void svg_chart_free(svg_chart *c);                        /* NULL is a no-op */
 /* titles and axis labels of a panel (any may be NULL) */
 void svg_panel_labels(svg_chart *c, int panel, const char *title, const char *xlabel,
                       const char *ylabel);
+/* a smaller line under the title (e.g. the command that made the chart); NULL removes it.
+ * 0, or -1 when out of memory */
+int svg_set_subtitle(svg_chart *c, const char *text);
+/* on: x values are whole numbers (epochs), so x ticks are too, however short the range */
+void svg_set_xinteger(svg_chart *c, int on);
 /* tick labels of every panel's x axis from fmt instead of numbers */
 void svg_set_xformat(svg_chart *c, svg_xformat fmt, void *user);
 /* x ticks at origin + k * step (instead of automatic "nice" ticks); step <= 0 restores them */

@@ -350,7 +350,13 @@ static void train_report(const train_job *job, const ptm_train_summary *res) {
             "done: %d epochs, %lld steps, best epoch %d (val loss %.6f), %.1f s, %.0f samples/s\n",
             res->epochs_run, (long long)res->steps, res->best_epoch, res->best_val, res->seconds,
             res->samples_per_sec);
-    if (job->p.task == PTM_TRAIN_CLASSIFY)
+    int by_case = job->p.task == PTM_TRAIN_CLASSIFY || job->p.task == PTM_TRAIN_REGRESS;
+    if (by_case && !job->p.test_path)
+        fprintf(stderr,
+                "test: none (no --test FILE.ts given; score the checkpoint on held-out "
+                "cases with `patchtsmixer eval %s --data FILE.ts`)\n",
+                job->out_dir);
+    else if (job->p.task == PTM_TRAIN_CLASSIFY)
         fprintf(stderr, "test: accuracy %.4f (majority-class baseline %.4f)\n", res->test_accuracy,
                 res->baseline_accuracy);
     else if (job->p.task == PTM_TRAIN_REGRESS)
@@ -385,7 +391,7 @@ int cmd_train(int argc, char **argv) {
     c->num_layers = 4;
     c->random_mask_ratio = 0.4;
     log_state ls = {0, isatty(2), 0, NULL, NULL};
-    loss_history losses = {0, 0, NULL, NULL, NULL};
+    loss_history losses = {0, 0, NULL, NULL, NULL, NULL};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     job.p.num_threads = ncpu > 1 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
     model_flags mf;
@@ -412,6 +418,8 @@ int cmd_train(int argc, char **argv) {
     job.p.command = command;
     ptm_status s =
         job.p.init_from ? cli_check_model_memory(job.p.init_from, job.max_model, &err) : PTM_OK;
+    if (s == PTM_OK && loss_history_set_command(&losses, "patchtsmixer train", argc, argv) != 0)
+        s = cli_error(&err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     if (s == PTM_OK) s = ptm_train_csv(job.data_path, job.out_dir, &job.p, &res, &err);
     if (ls.progress_shown) fprintf(stderr, "\r\033[K");
     if (s != PTM_OK) {

@@ -250,6 +250,9 @@ PTM_MUST_USE ptm_status ptm_write_file(const char *path, const void *data, size_
 
 const ptm_config *ptm_model_config(const ptm_model *model);
 const char *ptm_class_name(ptm_class c); /* "PatchTSMixerForPrediction", ... */
+/* The trainable parameters. Hugging Face's num_parameters() also counts the frozen sincos
+ * positional table (num_patches x d_model when use_positional_encoding is on with sincos):
+ * `patchtsmixer info` prints that total and this number. */
 int64_t ptm_model_num_params(const ptm_model *model);
 /* Multiply-adds of one forward pass for one sample (one window of all channels). */
 int64_t ptm_model_macs_per_sample(const ptm_model *model);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "heads/heads.h"
+#include "kernels/kernels.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
 #include "model/model.h"
@@ -293,6 +294,8 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
     if (!out) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "out is NULL");
     *out = NULL;
     if (!model) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "model is NULL");
+    ptm_status s = ptmi_kernels_check_env(err);
+    if (s != PTM_OK) return s;
     ptm_ctx_params cp = params ? *params : ptm_ctx_default_params();
     if (cp.max_batch < 1 || cp.max_batch > (1 << 24))
         return ptmi_err(err, PTM_ERR_ARG, NULL, "max_batch", "max_batch %d out of range [1, %d]",
@@ -300,7 +303,7 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
     const ptm_config *c = &model->cfg;
     int K = c->num_layers;
     size_t B = (size_t)cp.max_batch;
-    ptm_status s = check_estimate(c, B, train, err);
+    s = check_estimate(c, B, train, err);
     if (s != PTM_OK) return s;
 
     ptm_ctx *ctx = calloc(1, sizeof *ctx);

@@ -10,6 +10,7 @@ Mirrors the Hugging Face usage people know from `transformers`::
     out = model.predict(past)                # [batch, context, channels] -> outputs by HF name
     out.prediction_outputs                   # forecasters: [batch, prediction_length, channels]
     model.quantiles(past, [0.1, 0.5, 0.9], num_samples=200, seed=1)   # distribution heads
+    s = model.stream(); s.push(rows); s.forecast()   # online: rows [n, channels] as they come
     model.sample(past, num_samples=100, seed=1)                       # [batch, samples, H, C]
     out.probabilities                        # classifiers: softmax of the logits
     out.regression_outputs                   # regressors
@@ -27,53 +28,16 @@ import ctypes
 import json
 import os
 import tempfile
+import weakref
 
 import numpy as np
 
 from . import _capi as C
+from ._errors import PatchTSMixerError, _check, _usage
+from ._stream import Stream
 
-__all__ = ["PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput", "TrainResult", "train",
-           "read_csv", "version", "library_path"]
-
-_STATUS = {0: "ok", 1: "io", 2: "format", 3: "config", 4: "unsupported", 5: "tensor",
-           6: "input", 7: "nomem", 8: "limit", 9: "arg", 10: "diverged"}
-
-
-class PatchTSMixerError(RuntimeError):
-    """An error reported by the C library (or a misuse caught before calling it).
-
-    Attributes: code (the ptm_status number), status ("io", "format", "config", "unsupported",
-    "tensor", "input", "nomem", "limit", "arg", "diverged"), file, field, text (what was found
-    and what was expected); str(e) is the library's one-line message "file: field: text".
-    """
-
-    def __init__(self, code, message, file="", field="", text=""):
-        super().__init__(message)
-        self.code = code
-        self.status = _STATUS.get(code, "error")
-        self.file = file
-        self.field = field
-        self.text = text
-
-
-def _raise(code, err):
-    buf = ctypes.create_string_buffer(2048)
-    msg = C.ptm_error_message(ctypes.byref(err), buf, len(buf)).decode("utf-8", "replace")
-    dec = lambda b: b.decode("utf-8", "replace")  # noqa: E731
-    raise PatchTSMixerError(code, msg, dec(err.file), dec(err.field), dec(err.text))
-
-
-def _check(code, err):
-    if code != 0:
-        _raise(code, err)
-
-
-def _usage(text, field=""):
-    err = C.PtmError()
-    err.code = 9
-    err.field = field.encode()[:255]
-    err.text = text.encode()[:767]
-    _raise(9, err)
+__all__ = ["PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput", "Stream", "TrainResult",
+           "train", "read_csv", "version", "library_path"]
 
 
 def version():
@@ -133,6 +97,7 @@ class PatchTSMixer:
         self._ctx = None
         self._ctx_batch = 0
         self._ctx_hidden = False
+        self._streams = weakref.WeakSet()
         self.num_threads = num_threads
         self.path = os.fspath(path)
         c = C.ptm_model_config(handle).contents
@@ -188,7 +153,10 @@ class PatchTSMixer:
         _check(C.ptm_model_save(self._m, _path_bytes(path), ctypes.byref(err)), err)
 
     def close(self):
-        """Free the C model and context now (also done when the object is collected)."""
+        """Free the C model, its context and its streams now (also done when the object is
+        collected)."""
+        for s in list(getattr(self, "_streams", ())):
+            s.close()
         if getattr(self, "_ctx", None):
             C.ptm_ctx_free(self._ctx)
             self._ctx = None
@@ -214,8 +182,22 @@ class PatchTSMixer:
             self.model_class, self.path, c["context_length"], c["num_input_channels"],
             self.num_parameters())
 
-    def num_parameters(self):
-        return int(C.ptm_model_num_params(self._m))
+    def stream(self, num_threads=None):
+        """A Stream for online forecasting (forecasters only): push rows as they arrive, call
+        forecast() once context_length rows were pushed (ptm_stream_*). num_threads defaults
+        to the model's."""
+        return Stream(self, num_threads)
+
+    def num_parameters(self, only_trainable=False):
+        """Parameters as Hugging Face's num_parameters() counts them: the trainable ones plus,
+        with sincos positional encoding, the frozen positional table (num_patches x d_model,
+        an nn.Parameter that is not trained); only_trainable=True leaves that table out."""
+        n = int(C.ptm_model_num_params(self._m))
+        c = self.config
+        if not only_trainable and c["use_positional_encoding"] and \
+                c["positional_encoding_type"] == "sincos":
+            n += c["num_patches"] * c["d_model"]
+        return n
 
     def macs_per_sample(self):
         """Multiply-adds of one forward pass for one window."""
@@ -516,9 +498,10 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
                 # a DataFrame: its columns are the channels; a DatetimeIndex becomes the
                 # timestamp column, any other index is left out (it is no channel)
                 idx = getattr(data, "index", None)
-                keep = str(getattr(idx, "inferred_type", "")).startswith("date")
-                data.to_csv(data_path, index=keep,
-                            index_label=(getattr(idx, "name", None) or "date") if keep else None)
+                with_index = str(getattr(idx, "inferred_type", "")).startswith("date")
+                data.to_csv(data_path, index=with_index,
+                            index_label=(getattr(idx, "name", None) or "date") if with_index
+                            else None)
             else:
                 a = np.asarray(data, dtype=np.float64)
                 if a.ndim != 2:

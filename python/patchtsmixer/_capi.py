@@ -81,6 +81,10 @@ class PtmCtxParams(ctypes.Structure):
     ]
 
 
+class PtmStreamParams(ctypes.Structure):
+    _fields_ = [("num_threads", ctypes.c_int)]
+
+
 class PtmLoadParams(ctypes.Structure):
     _fields_ = [("max_bytes", ctypes.c_size_t)]
 
@@ -180,6 +184,7 @@ STRUCTS = {
     "ptm_config": PtmConfig,
     "ptm_ctx_params": PtmCtxParams,
     "ptm_load_params": PtmLoadParams,
+    "ptm_stream_params": PtmStreamParams,
     "ptm_inputs": PtmInputs,
     "ptm_tensor_view": PtmTensorView,
     "ptm_csv": PtmCsv,
@@ -255,6 +260,15 @@ ptm_ctx_sample = _fn("ptm_ctx_sample", ctypes.c_int, ctypes.c_void_p, ctypes.c_i
                      ctypes.c_uint64, c_float_p, ctypes.c_size_t, P(PtmError))
 ptm_quantiles = _fn("ptm_quantiles", ctypes.c_int, c_float_p, ctypes.c_int, ctypes.c_int,
                     ctypes.c_int64, c_float_p, ctypes.c_int, c_float_p, P(PtmError))
+ptm_stream_default_params = _fn("ptm_stream_default_params", PtmStreamParams)
+ptm_stream_create = _fn("ptm_stream_create", ctypes.c_int, ctypes.c_void_p, P(PtmStreamParams),
+                        P(ctypes.c_void_p), P(PtmError))
+ptm_stream_free = _fn("ptm_stream_free", None, ctypes.c_void_p)
+ptm_stream_push = _fn("ptm_stream_push", ctypes.c_int, ctypes.c_void_p, c_float_p, c_float_p,
+                      ctypes.c_int, P(PtmError))
+ptm_stream_rows = _fn("ptm_stream_rows", ctypes.c_int64, ctypes.c_void_p)
+ptm_stream_forecast = _fn("ptm_stream_forecast", ctypes.c_int, ctypes.c_void_p, P(c_float_p),
+                          P(PtmError))
 ptm_csv_load = _fn("ptm_csv_load", ctypes.c_int, ctypes.c_char_p, ctypes.c_char, P(PtmCsv),
                    P(PtmError))
 ptm_csv_free = _fn("ptm_csv_free", None, P(PtmCsv))

@@ -120,6 +120,8 @@ int main(void) {
     FIELD(ptm_train_params, config);
     FIELD(ptm_train_params, num_threads);
     FIELD(ptm_train_params, stop_after_epochs);
+    SIZE(ptm_stream_params);
+    FIELD(ptm_stream_params, num_threads);
     SIZE(ptm_train_summary);
     FIELD(ptm_train_summary, epochs_run);
     FIELD(ptm_train_summary, best_epoch);

@@ -8,7 +8,7 @@ mirrors have the C layout; for every golden case the binding returns bit for bit
 API returns (every output, seeded samples and quantiles of distribution heads) and agrees with
 Hugging Face's expected tensors within the case tolerance; errors raise PatchTSMixerError with
 the library's message; CSV reading, save_pretrained round trip, chunked batches, NaN as
-missing, training from a CSV and from an array. Prints "N passed, M failed".
+missing, the streaming API, training from a CSV and from an array. Prints "N passed, M failed".
 """
 import json
 import os
@@ -244,6 +244,69 @@ def test_nan_is_missing_and_batch_chunks():
     assert len(out.hidden_states) == model.config["num_layers"]
 
 
+def test_stream_forecasts_bitwise_equal_to_forecast():
+    """Stream (ptm_stream_*): rows pushed one at a time or in blocks, across the ring's wrap,
+    with NaN and an explicit mask, forecast bit for bit what forecast() gives for the window."""
+    for name in ("fc_common_gated_ln_std", "fc_nll_normal_std", "fc_predidx_observed_mask_std"):
+        d = os.path.join(GOLDEN, name)
+        model = ptm.PatchTSMixer.from_pretrained(d)
+        L = model.config["context_length"]
+        inp = read_safetensors(os.path.join(d, "inputs.safetensors"))
+        past = inp["past_values"]
+        mask = inp.get("observed_mask")
+        series = np.concatenate([past[0], past[1]])  # 2L rows
+        obs = np.ones_like(series) if mask is None else np.concatenate([mask[0], mask[1]])
+        s = model.stream()
+        s.push(series[:3], obs[:3])
+        expect_error(s.forecast, "input", "3 rows pushed", str(L))
+        for i in range(3, L):
+            s.push(series[i], obs[i])
+        assert s.rows == L
+        want = model.forecast(series[None, :L], obs[None, :L])[0]
+        got = s.forecast()
+        assert got.shape == want.shape == (model.config["prediction_length"],
+                                           model.config["num_prediction_channels"]), name
+        assert bitwise_equal(got, want), name + ": stream differs from forecast()"
+        k = L // 2 + 1  # the window now wraps around the ring
+        s.push(series[L:L + k], obs[L:L + k])
+        want = model.forecast(series[None, k:L + k], obs[None, k:L + k])[0]
+        assert s.rows == L + k and bitwise_equal(s.forecast(), want), name + ": after wrap"
+        # NaN is missing, as in predict()
+        row = series[L + k].copy()
+        row[0] = np.nan
+        s.push(row)
+        win = series[k + 1:L + k + 1].copy()
+        win[-1, 0] = np.nan
+        wm = np.concatenate([obs[k + 1:L + k], np.ones((1, series.shape[1]), np.float32)])
+        wm[-1, 0] = 0
+        want = model.forecast(np.where(np.isfinite(win), win, 0)[None], wm[None])[0]
+        assert bitwise_equal(s.forecast(), want), name + ": NaN row"
+        expect_error(lambda: s.push(np.zeros((2, series.shape[1] + 1))), "arg", "rows",
+                     "num_input_channels")
+        model.close()  # closes the stream with it
+        expect_error(s.forecast, "arg", "stream was closed")
+    cls = ptm.PatchTSMixer.from_pretrained(os.path.join(GOLDEN, "cls_maxpool_std"))
+    expect_error(cls.stream, "arg", "PatchTSMixerForPrediction")
+
+
+def test_num_parameters_counts_as_hugging_face():
+    """num_parameters() is HF's count (every tensor of model.safetensors but the BatchNorm
+    buffers, the frozen sincos position_enc included); only_trainable=True leaves it out."""
+    buffers = ("running_mean", "running_var", "num_batches_tracked")
+    for name in cases():
+        d = os.path.join(GOLDEN, name)
+        t = read_safetensors(os.path.join(d, "model.safetensors"))
+        hf = sum(v.size for k, v in t.items() if not k.endswith(buffers))
+        model = ptm.PatchTSMixer.from_pretrained(d)
+        frozen = sum(v.size for k, v in t.items() if k.endswith("position_enc")) \
+            if model.config["positional_encoding_type"] == "sincos" else 0
+        assert model.num_parameters() == hf, (name, model.num_parameters(), hf)
+        assert model.num_parameters(only_trainable=True) == hf - frozen, name
+        model.close()
+    sincos = ptm.PatchTSMixer.from_pretrained(os.path.join(GOLDEN, "fc_common_selfattn4_pe_sincos"))
+    assert (sincos.num_parameters(), sincos.num_parameters(only_trainable=True)) == (9192, 9064)
+
+
 def test_read_csv_and_forecast_like_the_cli():
     d = os.path.join(GOLDEN, "fc_common_gated_ln_std")
     model = ptm.PatchTSMixer.from_pretrained(d)
@@ -324,6 +387,11 @@ def test_train_from_csv_path_and_array():
                    batch_size=16, seed=3)
     assert r3.model.config["num_input_channels"] == 2
     assert np.allclose([h[1] for h in r3.history], [h[1] for h in r2.history], rtol=1e-6)
+    # columns= picks channels of a DataFrame too (the DataFrame branch once rebound the list
+    # that keeps the struct's strings alive to a bool: AttributeError on 'append')
+    r4 = ptm.train(FakeFrame(), os.path.join(TMP, "run_df_cols"), config=CONFIG, columns=["y"],
+                   epochs=1, batch_size=16, seed=3)
+    assert r4.model.config["num_input_channels"] == 1
     expect_error(lambda: ptm.train(csv, os.path.join(TMP, "run_bad"), config={"d_model": "x"},
                                    epochs=1), "config", "d_model")
     expect_error(lambda: ptm.train(csv, os.path.join(TMP, "run_bad"), task="dance"), "arg",

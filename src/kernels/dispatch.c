@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/common.h"
 #include "kernels/kernels.h"
 
 /* PTMI_KERNELS_SCALAR / _AVX2 / _AVX512 (kernels.h): the best this CPU runs, capped by
@@ -44,6 +45,25 @@ static int cpu_level(void) {
 #else
     return PTMI_KERNELS_SCALAR;
 #endif
+}
+
+ptm_status ptmi_kernels_check_env(ptm_error *err) {
+#if defined(__x86_64__) || defined(__i386__)
+    static const char *const names[] = {"scalar", "avx2", "avx512"};
+    static const char *const list = "scalar, avx2 or avx512";
+#elif defined(__aarch64__)
+    static const char *const names[] = {"scalar", "neon"};
+    static const char *const list = "scalar or neon";
+#else
+    static const char *const names[] = {"scalar"};
+    static const char *const list = "scalar";
+#endif
+    const char *env = getenv("PTM_KERNELS");
+    if (!env || !*env) return PTM_OK;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(env, names[i]) == 0) return PTM_OK;
+    return ptmi_err(err, PTM_ERR_ARG, NULL, "PTM_KERNELS",
+                    "the environment sets '%.64s', expected %s (or unset)", env, list);
 }
 
 int ptmi_kernels_level(void) {

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "patchtsmixer.h"
+
 /* ---- levels (dispatch.c) */
 
 /* kernel levels, each implying the ones below; on AArch64 the only SIMD level is NEON, which
@@ -37,6 +39,11 @@ enum {
 /* the level in use: what the CPU has, capped by PTM_KERNELS in the environment (read once) and
  * by ptmi_kernels_set_max_level */
 int ptmi_kernels_level(void);
+/* PTM_KERNELS as the user set it: PTM_OK when unset, empty or a level this CPU architecture
+ * knows (scalar, avx2, avx512 on x86; scalar, neon on AArch64); otherwise PTM_ERR_ARG naming
+ * the variable, its value and the accepted ones (field "PTM_KERNELS"). ptm_ctx_create and
+ * ptm_ctx_create_train call it, so a typo fails the first context instead of being ignored. */
+ptm_status ptmi_kernels_check_env(ptm_error *err);
 /* cap the level (tests compare every path); returns the previous cap */
 int ptmi_kernels_set_max_level(int level);
 /* force the scalar kernels (tests compare both paths); returns the previous setting */

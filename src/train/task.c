@@ -242,9 +242,11 @@ static ptm_status load_task_cases(train_task *t, const char *data_path, const pt
     train_shuffle(d->order, nc, p->seed ^ 0x5bd1e995ULL);
     d->n_val_cases = nc >= 10 ? nc / 5 : 0;
     d->n_train_cases = nc - d->n_val_cases;
-    train_log(p, 0, "data: %s, %zu cases x %d channels x %d steps (%zu train, %zu val), %s %zu",
+    char test[64] = "no test file";
+    if (p->test_path) snprintf(test, sizeof test, "test %zu", d->ts_test.ncases);
+    train_log(p, 0, "data: %s, %zu cases x %d channels x %d steps (%zu train, %zu val), %s",
               data_path, nc, d->ts_train.nchannels, d->ts_train.length, d->n_train_cases,
-              d->n_val_cases, p->test_path ? "test" : "no test file", d->ts_test.ncases);
+              d->n_val_cases, test);
     return PTM_OK;
 }
 
