@@ -232,40 +232,14 @@ int loss_history_add(loss_history *h, const char *dir, int epoch, double train, 
 }
 
 /* append s to buf (n bytes, *len used), cut where it does not fit */
-static void append(char *buf, size_t n, size_t *len, const char *s) {
-    for (; *s && *len + 1 < n; s++) buf[(*len)++] = *s;
-    buf[*len] = '\0';
-}
-
-/* " arg" as the shell takes it back: as is when it holds only safe characters, else in single
- * quotes (a ' inside as '\'') */
-static void append_arg(char *buf, size_t n, size_t *len, const char *a) {
-    int plain = *a != '\0';
-    for (const char *p = a; *p && plain; p++)
-        plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,/:@%",
-                       *p) != NULL;
-    append(buf, n, len, plain ? " " : " '");
-    for (const char *p = a; *p; p++) {
-        char one[2] = {*p, '\0'};
-        append(buf, n, len, *p == '\'' ? "'\\''" : one);
-    }
-    if (!plain) append(buf, n, len, "'");
-}
-
-int loss_history_set_command(loss_history *h, const char *prog, int argc, char **argv) {
+int loss_history_set_command(loss_history *h, const char *command) {
     enum { MAX_SHOWN = 300 };
-    char buf[MAX_SHOWN + 64];
-    size_t len = 0;
-    append(buf, sizeof buf, &len, prog);
-    for (int i = 0; i < argc && len < MAX_SHOWN; i++) append_arg(buf, sizeof buf, &len, argv[i]);
-    if (len >= MAX_SHOWN) {
-        len = MAX_SHOWN;
-        append(buf, sizeof buf, &len, "...");
-    }
+    size_t len = strlen(command), shown = len > MAX_SHOWN ? MAX_SHOWN : len;
     free(h->command);
-    h->command = malloc(len + 1);
+    h->command = malloc(shown + 4);
     if (!h->command) return -1;
-    memcpy(h->command, buf, len + 1);
+    memcpy(h->command, command, shown);
+    memcpy(h->command + shown, len > shown ? "..." : "", len > shown ? 4 : 1);
     return 0;
 }
 

@@ -52,10 +52,9 @@ void loss_history_read(loss_history *h, const char *dir);
  * filled */
 int loss_history_add(loss_history *h, const char *dir, int epoch, double train, double val,
                      ptm_error *err);
-/* the command line shown under the chart's title: prog ("patchtsmixer train") and argv,
- * arguments that the shell would split or expand single-quoted, cut with "..." past 300
- * characters; 0, or -1 when out of memory */
-int loss_history_set_command(loss_history *h, const char *prog, int argc, char **argv);
+/* the command line shown under the chart's title (cli_command_line's text), cut with "..."
+ * past 300 characters; 0, or -1 when out of memory */
+int loss_history_set_command(loss_history *h, const char *command);
 void loss_history_free(loss_history *h);
 
 #endif

@@ -418,7 +418,7 @@ int cmd_train(int argc, char **argv) {
     job.p.command = command;
     ptm_status s =
         job.p.init_from ? cli_check_model_memory(job.p.init_from, job.max_model, &err) : PTM_OK;
-    if (s == PTM_OK && loss_history_set_command(&losses, "patchtsmixer train", argc, argv) != 0)
+    if (s == PTM_OK && (!command || loss_history_set_command(&losses, command) != 0))
         s = cli_error(&err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     if (s == PTM_OK) s = ptm_train_csv(job.data_path, job.out_dir, &job.p, &res, &err);
     if (ls.progress_shown) fprintf(stderr, "\r\033[K");

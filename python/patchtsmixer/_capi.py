@@ -158,6 +158,7 @@ class PtmTrainParams(ctypes.Structure):
         ("config", ctypes.c_void_p),
         ("num_threads", ctypes.c_int),
         ("stop_after_epochs", ctypes.c_int),
+        ("command", ctypes.c_char_p),
     ]
 
 
