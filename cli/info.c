@@ -36,8 +36,12 @@ static const char *agg_name(ptm_agg a) {
                                    : "none (flatten all patches)";
 }
 
-/* a JSON string literal */
+/* a JSON string literal, or null for NULL */
 static void json_str(FILE *f, const char *s) {
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
     fputc('"', f);
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
@@ -72,7 +76,7 @@ static int64_t frozen_params(const ptm_config *c) {
 }
 
 /* info --json: the model as one JSON object, config keys named as in config.json */
-static void info_json(const char *dir, const ptm_model *m) {
+static void info_json(const char *dir, const ptm_model *m, const ptm_preprocessor *pp) {
     const ptm_config *c = ptm_model_config(m);
     int64_t trainable = ptm_model_num_params(m);
     printf("{\"model\": ");
@@ -114,10 +118,51 @@ static void info_json(const char *dir, const ptm_model *m) {
     else
         printf("\"%s\"", agg_name(c->head_aggregation));
     printf(", \"norm_eps\": %.9g, \"num_parallel_samples\": %d, \"mask_type\": \"%s\", "
-           "\"random_mask_ratio\": %.17g, \"mask_value\": %.9g, \"masked_loss\": %s}}\n",
+           "\"random_mask_ratio\": %.17g, \"mask_value\": %.9g, \"masked_loss\": %s},\n "
+           "\"preprocessor\": ",
            (double)c->norm_eps, c->num_parallel_samples,
            c->mask_type == PTM_MASK_RANDOM ? "random" : "forecast", c->random_mask_ratio,
            (double)c->mask_value, c->masked_loss ? "true" : "false");
+    if (!pp->present) {
+        printf("null}\n");
+        return;
+    }
+    printf("{\"columns\": [");
+    for (int i = 0; i < pp->ncols; i++) {
+        printf(i ? ", " : "");
+        json_str(stdout, pp->columns[i]);
+    }
+    printf("], \"targets\": [");
+    for (int i = 0; i < pp->ncols; i++)
+        printf("%s%s", i ? ", " : "", pp->is_target[i] ? "true" : "false");
+    printf("], \"scaled\": %s, \"timestamp_column\": ", pp->scaler.ncols ? "true" : "false");
+    json_str(stdout, pp->timestamp_column);
+    printf(", \"time_step_seconds\": %lld, \"training_command\": ", (long long)pp->time_step);
+    json_str(stdout, pp->training_command);
+    printf("}}\n");
+}
+
+/* what preprocessor_config.json says the model was trained on (nothing without one) */
+static void info_preprocessor(const ptm_preprocessor *pp) {
+    if (!pp->present) return;
+    for (int role = 1; role >= 0; role--) {
+        int n = 0;
+        for (int i = 0; i < pp->ncols; i++)
+            if (pp->is_target[i] == role)
+                printf("%s%s", n++ ? ", " : (role ? "columns:      " : "covariates:   "),
+                       pp->columns[i]);
+        if (n) printf("%s\n", role ? " (forecast channels, in this order)" : " (inputs only)");
+    }
+    printf("scaler:       %s\n", pp->scaler.ncols ? "standard, fitted on the training split; "
+                                                    "predict and eval apply it"
+                                                  : "none (the data were not scaled)");
+    if (pp->timestamp_column) {
+        printf("timestamps:   column %s", pp->timestamp_column);
+        if (pp->timestamp_format) printf(", %s", pp->timestamp_format);
+        if (pp->time_step) printf(", every %lld s", (long long)pp->time_step);
+        printf("\n");
+    }
+    if (pp->training_command) printf("trained by:   %s\n", pp->training_command);
 }
 
 int cmd_info(int argc, char **argv) {
@@ -149,8 +194,14 @@ int cmd_info(int argc, char **argv) {
     ptm_error err;
     ptm_model *m = NULL;
     if (ptm_model_load_ex(dir, &lp, &m, &err) != PTM_OK) return fail_status(&err);
+    ptm_preprocessor pp;
+    if (ptm_preprocessor_load(dir, &pp, &err) != PTM_OK) {
+        ptm_model_free(m);
+        return fail_status(&err);
+    }
     if (json) {
-        info_json(dir, m);
+        info_json(dir, m, &pp);
+        ptm_preprocessor_free(&pp);
         ptm_model_free(m);
         return 0;
     }
@@ -220,6 +271,8 @@ int cmd_info(int argc, char **argv) {
         printf(", all trainable\n");
     printf("cost:         %lld multiply-adds per sample (%.2f MFLOP)\n", (long long)macs,
            (double)macs * 2e-6);
+    info_preprocessor(&pp);
+    ptm_preprocessor_free(&pp);
     ptm_model_free(m);
     return 0;
 }

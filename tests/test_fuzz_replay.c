@@ -32,6 +32,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_model
 #include "fuzz/fuzz_model.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_preprocessor
+#include "fuzz/fuzz_preprocessor.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef struct {
     const char *name;
@@ -45,6 +48,7 @@ static const target targets[] = {
     {"ts", fuzz_one_ts},
     {"checkpoint", fuzz_one_checkpoint},
     {"model", fuzz_one_model},
+    {"preprocessor", fuzz_one_preprocessor},
 };
 
 static int n_pass, n_fail;

@@ -34,10 +34,11 @@ import numpy as np
 
 from . import _capi as C
 from ._errors import PatchTSMixerError, _check, _usage
+from ._preprocess import Preprocessor, frame_window
 from ._stream import Stream
 
-__all__ = ["PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput", "Stream", "TrainResult",
-           "train", "read_csv", "version", "library_path"]
+__all__ = ["PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput", "Preprocessor", "Stream",
+           "TrainResult", "train", "read_csv", "version", "library_path"]
 
 
 def version():
@@ -130,6 +131,12 @@ class PatchTSMixer:
         self.config = cfg
         #: "PatchTSMixerForPrediction", "PatchTSMixerForTimeSeriesClassification", ...
         self.model_class = C.ptm_class_name(c.model_class).decode()
+        #: path/preprocessor_config.json (columns, scaler; see Preprocessor), or None
+        self.preprocessor = Preprocessor.load(_path_bytes(path))
+        if self.preprocessor and len(self.preprocessor.columns) != cfg["num_input_channels"]:
+            _usage("preprocessor_config.json lists %d columns, config.json has %d channels"
+                   % (len(self.preprocessor.columns), cfg["num_input_channels"]),
+                   "preprocessor_config.json")
 
     # ------------------------------------------------------------------ life cycle
 
@@ -224,9 +231,37 @@ class PatchTSMixer:
         self._ctx, self._ctx_batch, self._ctx_hidden = h, batch, hidden
         return h
 
-    def _inputs(self, past_values, observed_mask):
+    def _inputs(self, past_values, observed_mask, preprocess=True):
         L = self.config["context_length"]
         Cn = self.config["num_input_channels"]
+        pp = self.preprocessor if preprocess else None
+        if hasattr(past_values, "iloc") and hasattr(past_values, "columns"):  # a DataFrame
+            if observed_mask is not None:
+                _usage("a DataFrame marks missing values with NaN: give no observed_mask",
+                       "observed_mask")
+            if pp:
+                past_values, observed_mask = pp.select(past_values, L)
+            else:
+                past_values, observed_mask = frame_window(
+                    past_values.select_dtypes("number"), L)
+        x, m = self._arrays(past_values, observed_mask, L, Cn)
+        return (pp.transform(x, m) if pp else x), m
+
+    def _outputs(self, out, preprocess):
+        """forecasts back to the data's units when the model has a scaler"""
+        pp = self.preprocessor if preprocess else None
+        if pp is None or self.model_class != "PatchTSMixerForPrediction":
+            return out
+        for k in ("prediction_outputs", "distribution_mean"):
+            if isinstance(out.get(k), np.ndarray):
+                out[k] = pp.inverse(out[k], self._forecast_channels())
+        return out
+
+    def _forecast_channels(self):
+        idx = self.config["prediction_channel_indices"]
+        return idx if idx is not None else list(range(self.config["num_input_channels"]))
+
+    def _arrays(self, past_values, observed_mask, L, Cn):
         x = np.asarray(past_values)
         if x.ndim == 2:
             x = x[None]
@@ -287,13 +322,23 @@ class PatchTSMixer:
         return out
 
     def predict(self, past_values, observed_mask=None, output_hidden_states=False,
-                batch_size=None):
+                batch_size=None, preprocess=True):
         """One forward pass (eval mode) over past_values [batch, context_length, channels]
-        (a 2-D array is one window, batch 1). observed_mask: 1 observed / 0 missing, same
-        shape; without it NaN / inf values are taken as missing. Returns a
-        PatchTSMixerOutput with every output by its Hugging Face name. batch_size splits a
-        large batch into calls of at most that many windows (default: one call)."""
-        x, m = self._inputs(past_values, observed_mask)
+        (a 2-D array is one window, batch 1; a pandas DataFrame: its last context_length rows,
+        the columns picked by name when the model has a preprocessor, else every numeric
+        column). observed_mask: 1 observed / 0 missing, same shape; without it NaN / inf
+        values are taken as missing. Returns a PatchTSMixerOutput with every output by its
+        Hugging Face name. batch_size splits a large batch into calls of at most that many
+        windows (default: one call). A model trained on scaled data (self.preprocessor with a
+        scaler) reads past_values in the data's units and returns prediction_outputs /
+        distribution_mean in them; preprocess=False feeds and returns the model's own space."""
+        out = self._predict(past_values, observed_mask, output_hidden_states, batch_size,
+                            preprocess)
+        return self._outputs(out, preprocess)
+
+    def _predict(self, past_values, observed_mask, output_hidden_states, batch_size,
+                 preprocess):
+        x, m = self._inputs(past_values, observed_mask, preprocess)
         B = x.shape[0]
         step = B if not batch_size else int(batch_size)
         parts = []
@@ -313,16 +358,17 @@ class PatchTSMixer:
 
     __call__ = predict
 
-    def forecast(self, past_values, observed_mask=None):
+    def forecast(self, past_values, observed_mask=None, preprocess=True):
         """The point forecast [batch, prediction_length, forecast channels]: prediction_outputs,
         or distribution_mean for distribution heads (what `patchtsmixer predict` writes)."""
         if self.model_class != "PatchTSMixerForPrediction":
             _usage("forecast() needs a PatchTSMixerForPrediction, this is a " + self.model_class)
-        out = self.predict(past_values, observed_mask)
+        out = self.predict(past_values, observed_mask, preprocess=preprocess)
         return out["distribution_mean"] if self.config["loss"] == "nll" else \
             out["prediction_outputs"]
 
-    def sample(self, past_values, num_samples=None, seed=0, observed_mask=None):
+    def sample(self, past_values, num_samples=None, seed=0, observed_mask=None,
+               preprocess=True):
         """Distribution heads (loss "nll"): num_samples seeded paths per window from the
         forecast distribution: [batch, num_samples, prediction_length, forecast channels]
         (regression: [batch, num_samples, num_targets]). num_samples defaults to the config's
@@ -333,7 +379,7 @@ class PatchTSMixer:
         S = int(num_samples or self.config["num_parallel_samples"])
         if S < 1:
             _usage("num_samples must be >= 1", "num_samples")
-        x, m = self._inputs(past_values, observed_mask)
+        x, m = self._inputs(past_values, observed_mask, preprocess)
         ctx = self._forward(x, m)
         B = x.shape[0]
         if self.model_class == "PatchTSMixerForPrediction":
@@ -344,6 +390,8 @@ class PatchTSMixer:
         err = C.PtmError()
         _check(C.ptm_ctx_sample(ctx, S, ctypes.c_uint64(seed), out.ctypes.data_as(C.c_float_p),
                                 out.size, ctypes.byref(err)), err)
+        if preprocess and self.preprocessor and self.model_class == "PatchTSMixerForPrediction":
+            out = self.preprocessor.inverse(out, self._forecast_channels())
         return out
 
     def generate(self, past_values, observed_mask=None, num_samples=None, seed=0):
@@ -352,14 +400,15 @@ class PatchTSMixer:
                                                         observed_mask))
 
     def quantiles(self, past_values, q=(0.1, 0.5, 0.9), num_samples=100, seed=0,
-                  observed_mask=None):
+                  observed_mask=None, preprocess=True):
         """Quantiles of num_samples seeded paths (prediction intervals), computed by the C
         library's ptm_quantiles: [batch, len(q), prediction_length, channels] (regression:
         [batch, len(q), num_targets])."""
         qs = np.ascontiguousarray(np.atleast_1d(np.asarray(q, dtype=np.float32)))
         if qs.ndim != 1 or qs.size < 1 or np.any(qs < 0) or np.any(qs > 1):
             _usage("quantiles must be numbers in [0, 1]", "q")
-        s = self.sample(past_values, num_samples, seed, observed_mask)
+        s = np.ascontiguousarray(self.sample(past_values, num_samples, seed, observed_mask,
+                                             preprocess))
         B, S = s.shape[:2]
         per = s.shape[2:]
         M = int(np.prod(per))

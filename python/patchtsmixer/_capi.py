@@ -127,6 +127,25 @@ class PtmCsv(ctypes.Structure):
     ]
 
 
+class PtmStdScaler(ctypes.Structure):
+    _fields_ = [("ncols", ctypes.c_int), ("mean", c_float_p), ("std", c_float_p)]
+
+
+class PtmPreprocessor(ctypes.Structure):
+    _fields_ = [
+        ("present", ctypes.c_int),
+        ("ncols", ctypes.c_int),
+        ("columns", ctypes.POINTER(ctypes.c_char_p)),
+        ("is_target", ctypes.POINTER(ctypes.c_int)),
+        ("scaler", PtmStdScaler),
+        ("timestamp_column", ctypes.c_char_p),
+        ("timestamp_format", ctypes.c_char_p),
+        ("time_step", ctypes.c_int64),
+        ("training_data", ctypes.c_char_p),
+        ("training_command", ctypes.c_char_p),
+    ]
+
+
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
 EPOCH_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_double,
                             ctypes.c_double)
@@ -189,6 +208,8 @@ STRUCTS = {
     "ptm_inputs": PtmInputs,
     "ptm_tensor_view": PtmTensorView,
     "ptm_csv": PtmCsv,
+    "ptm_std_scaler": PtmStdScaler,
+    "ptm_preprocessor": PtmPreprocessor,
     "ptm_train_params": PtmTrainParams,
     "ptm_train_summary": PtmTrainSummary,
 }
@@ -273,6 +294,9 @@ ptm_stream_forecast = _fn("ptm_stream_forecast", ctypes.c_int, ctypes.c_void_p, 
 ptm_csv_load = _fn("ptm_csv_load", ctypes.c_int, ctypes.c_char_p, ctypes.c_char, P(PtmCsv),
                    P(PtmError))
 ptm_csv_free = _fn("ptm_csv_free", None, P(PtmCsv))
+ptm_preprocessor_load = _fn("ptm_preprocessor_load", ctypes.c_int, ctypes.c_char_p,
+                            P(PtmPreprocessor), P(PtmError))
+ptm_preprocessor_free = _fn("ptm_preprocessor_free", None, P(PtmPreprocessor))
 ptm_train_default_params = _fn("ptm_train_default_params", PtmTrainParams)
 ptm_train_csv = _fn("ptm_train_csv", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
                     P(PtmTrainParams), P(PtmTrainSummary), P(PtmError))

@@ -64,6 +64,9 @@ class Stream:
         elif not np.all(np.isfinite(x)):
             m = np.isfinite(x).astype(np.float32)
             x = np.where(m > 0, x, np.float32(0))
+        pp = self._model.preprocessor
+        if pp is not None:  # rows in the data's units -> the scaled values the model reads
+            x = pp.transform(x, m)
         x = np.ascontiguousarray(x, dtype=np.float32)
         mp = None
         if m is not None:
@@ -81,13 +84,16 @@ class Stream:
 
     def forecast(self):
         """The next prediction_length steps after the last row pushed: a new array
-        [prediction_length, forecast channels] (distribution heads: the mean). Raises a
+        [prediction_length, forecast channels] (distribution heads: the mean), in the data's
+        units when the model has a preprocessor (rows are scaled as they are pushed). Raises a
         PatchTSMixerError ("input") before context_length rows were pushed."""
         out = C.c_float_p()
         err = C.PtmError()
         _check(C.ptm_stream_forecast(self._handle(), ctypes.byref(out), ctypes.byref(err)), err)
         n = self._out_shape[0] * self._out_shape[1]
-        return np.ctypeslib.as_array(out, shape=(n,)).copy().reshape(self._out_shape)
+        y = np.ctypeslib.as_array(out, shape=(n,)).copy().reshape(self._out_shape)
+        pp = self._model.preprocessor
+        return y if pp is None else pp.inverse(y, self._model._forecast_channels())
 
     def close(self):
         """Free the C stream now (also done when the object is collected or the model closed)."""

@@ -398,6 +398,83 @@ def test_train_from_csv_path_and_array():
                  "task")
 
 
+class _Rows:
+    def __init__(self, frame):
+        self.frame = frame
+
+    def __getitem__(self, sl):
+        return self.frame.values[sl]
+
+
+class FakeDataFrame:
+    """What the binding uses of a pandas DataFrame (pandas is not needed): columns, iloc
+    row slices, frame[list of names], select_dtypes("number")."""
+
+    def __init__(self, values, columns):
+        self.values = np.asarray(values, dtype=np.float64)
+        self.columns = list(columns)
+        self.iloc = _Rows(self)
+
+    def __len__(self):
+        return self.values.shape[0]
+
+    def __getitem__(self, names):
+        return FakeDataFrame(self.values[:, [self.columns.index(n) for n in names]], names)
+
+    def select_dtypes(self, kind):
+        assert kind == "number"
+        return self
+
+
+def test_preprocessor_applied():
+    """A model trained on scaled data (`train` saves preprocessor_config.json) reads values in
+    the data's units and returns forecasts in them: forecast(), sample(), quantiles(), streams
+    and DataFrames (columns by name) all give what scaling by hand gives."""
+    data = synthetic_series(rows=300) * np.array([3.0, 0.2]) + np.array([100.0, -40.0])
+    csv = os.path.join(TMP, "levels.csv")
+    with open(csv, "w") as f:
+        f.write("date,x,y\n")
+        for i, row in enumerate(data):
+            f.write("2020-01-%02d %02d:00:00,%.6f,%.6f\n" % (1 + i // 24, i % 24, row[0], row[1]))
+    out = os.path.join(TMP, "run_pp")
+    ptm.train(csv, out, config=dict(CONFIG, scaling="none", loss="nll",
+                                    distribution_output="normal"),
+              columns=["y", "x"], epochs=1, batch_size=32, seed=5)
+    m = ptm.PatchTSMixer.from_pretrained(out)
+    pp = m.preprocessor
+    assert pp is not None and pp.columns == ["y", "x"] and pp.targets == [True, True]
+    assert pp.timestamp_column == "date" and pp.time_step == 3600, pp
+    table = ptm.read_csv(csv)
+    raw, mask = table.window(32, columns=["y", "x"])
+    assert pp.mean.shape == (2,) and pp.scale.shape == (2,)
+    by_hand = ((raw.astype(np.float64) - pp.mean) / pp.scale).astype(np.float32)
+    want = m.forecast(by_hand, mask, preprocess=False).astype(np.float64) * pp.scale + pp.mean
+    got = m.forecast(raw, mask)
+    assert np.allclose(got, want, rtol=1e-5, atol=1e-4), (got, want)
+    assert not np.allclose(got, m.forecast(raw, mask, preprocess=False), rtol=1e-2)
+    # samples and quantiles come back in the data's units as well
+    s = m.sample(raw, num_samples=50, seed=2)
+    s_hand = m.sample(by_hand, num_samples=50, seed=2, preprocess=False) * pp.scale + pp.mean
+    assert np.allclose(s, s_hand, rtol=1e-5, atol=1e-4)
+    q = m.quantiles(raw, [0.5], num_samples=50, seed=2)
+    assert q.shape == (1, 1, 8, 2) and np.all(np.abs(q[0, 0] - got[0]) < 5 * pp.scale)
+    # a DataFrame: columns picked by name, whatever their order; a missing one is named
+    frame = FakeDataFrame(data[-40:], ["x", "y"])
+    assert np.array_equal(m.forecast(frame), got)
+    expect_error(lambda: m.forecast(FakeDataFrame(data[-40:, :1], ["x"])), "arg",
+                 "no column 'y'", "trained on the columns y,x")
+    # a stream reads rows in the data's units too: the same forecast as forecast()
+    st = m.stream()
+    st.push(raw[0])
+    assert np.array_equal(st.forecast(), got[0])
+    st.close()
+    # a hostile preprocessor file is refused when the model is loaded
+    with open(os.path.join(out, "preprocessor_config.json"), "w") as f:
+        f.write('{"preprocessor_type": "PatchTSMixerPreprocessor", "format_version": 1, '
+                '"columns": ["y"], "target_columns": ["y"], "covariate_columns": [], "typo": 1}')
+    expect_error(lambda: ptm.PatchTSMixer.from_pretrained(out), "config", "typo", "unknown key")
+
+
 def test_trained_checkpoint_has_the_hf_format():
     """A checkpoint trained here has what save_pretrained writes: the golden config.json key
     set with the same JSON types, architectures, and F32 tensors (I64 num_batches_tracked)

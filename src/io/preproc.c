@@ -22,6 +22,7 @@
 
 #include "base/strbuf.h"
 #include "io/json.h"
+#include "io/preproc.h"
 
 #define PP_FILE "preprocessor_config.json"
 #define PP_MAX_BYTES ((size_t)16 << 20)
@@ -301,25 +302,23 @@ static int utf8_ok(const char *s) {
     return !s || json_utf8_valid(s, strlen(s));
 }
 
-ptm_status ptm_preprocessor_save(const ptm_preprocessor *p, const char *model_dir, ptm_error *err) {
-    if (!p || !model_dir)
-        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_preprocessor_save: NULL argument");
-    char path[4096];
-    ptm_status s = ptmi_path_join(path, sizeof path, model_dir, PP_FILE, err);
-    if (s != PTM_OK) return s;
+ptm_status ptmi_preprocessor_write_json(const ptm_preprocessor *p, const char *file, char **text,
+                                        size_t *len, ptm_error *err) {
+    *text = NULL;
+    *len = 0;
     if (p->ncols < 1 || p->ncols > PP_MAX_COLUMNS || !p->columns)
-        return ptmi_err(err, PTM_ERR_ARG, path, "columns", "1 to 65536 columns are needed");
+        return ptmi_err(err, PTM_ERR_ARG, file, "columns", "1 to 65536 columns are needed");
     int targets = 0;
     for (int i = 0; i < p->ncols; i++) {
         if (!p->columns[i] || !p->columns[i][0] || !utf8_ok(p->columns[i]))
-            return ptmi_err(err, PTM_ERR_ARG, path, "columns",
+            return ptmi_err(err, PTM_ERR_ARG, file, "columns",
                             "column %d: expected a non-empty UTF-8 name", i);
         targets += p->is_target ? p->is_target[i] != 0 : 1;
     }
-    if (!targets) return ptmi_err(err, PTM_ERR_ARG, path, "target_columns", "no target column");
+    if (!targets) return ptmi_err(err, PTM_ERR_ARG, file, "target_columns", "no target column");
     if (!utf8_ok(p->timestamp_column) || !utf8_ok(p->timestamp_format) ||
         !utf8_ok(p->training_data) || !utf8_ok(p->training_command))
-        return ptmi_err(err, PTM_ERR_ARG, path, NULL, "a text field is not valid UTF-8");
+        return ptmi_err(err, PTM_ERR_ARG, file, NULL, "a text field is not valid UTF-8");
     int scaled = p->scaler.mean && p->scaler.std && p->scaler.ncols == p->ncols;
     ptmi_strbuf b = {0};
     ptmi_sb_add(&b, "{\n  \"preprocessor_type\": \"PatchTSMixerPreprocessor\"");
@@ -354,10 +353,22 @@ ptm_status ptm_preprocessor_save(const ptm_preprocessor *p, const char *model_di
     ptmi_sb_add(&b, "\n}\n");
     if (b.oom) {
         free(b.p);
-        return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+        return ptmi_err(err, PTM_ERR_NOMEM, file, NULL, "out of memory");
     }
-    s = ptm_write_file(path, b.p, b.len, err);
-    free(b.p);
+    *text = b.p;
+    *len = b.len;
+    return PTM_OK;
+}
+
+ptm_status ptm_preprocessor_save(const ptm_preprocessor *p, const char *model_dir, ptm_error *err) {
+    if (!p || !model_dir)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptm_preprocessor_save: NULL argument");
+    char path[4096], *text = NULL;
+    size_t len = 0;
+    ptm_status s = ptmi_path_join(path, sizeof path, model_dir, PP_FILE, err);
+    if (s == PTM_OK) s = ptmi_preprocessor_write_json(p, path, &text, &len, err);
+    if (s == PTM_OK) s = ptm_write_file(path, text, len, err);
+    free(text);
     return s;
 }
 

@@ -14,7 +14,7 @@ SEP='
 '
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for t in safetensors config csv ts checkpoint model; do
+for t in safetensors config csv ts checkpoint model preprocessor; do
     mkdir -p "$C/$t"
     rm -f "$C/$t"/seed_*
 done
@@ -74,6 +74,14 @@ head -c 2048 tests/golden/fc_mean_missing_channel_mix/model.safetensors >"$C/saf
 # config: every golden config and the trained ones
 for d in tests/golden/*/; do cp "$d/config.json" "$C/config/seed_$(basename "$d")"; done
 for m in fc nll pt cls reg; do cp "$tmp/$m/config.json" "$C/config/seed_trained_$m"; done
+
+# preprocessor: what training wrote, and a hand-made one with a covariate and null fields
+for m in fc att pt; do cp "$tmp/$m/preprocessor_config.json" "$C/preprocessor/seed_trained_$m"; done
+printf '%s\n' '{"preprocessor_type": "PatchTSMixerPreprocessor", "format_version": 1,' \
+    '"columns": ["y", "x \"1\"", "\u00e9"], "target_columns": ["y"],' \
+    '"covariate_columns": ["x \"1\"", "\u00e9"], "scaler": null, "timestamp_column": null,' \
+    '"timestamp_format": null, "time_step_seconds": null, "training_data": null,' \
+    '"training_command": null, "library_version": null}' >"$C/preprocessor/seed_covariates"
 
 # csv: the test data, the first rows of the bundled data and hand-made layouts
 cp tests/data/tiny_ett.csv "$C/csv/seed_tiny_ett"

@@ -2,7 +2,7 @@
 # run_fuzzers.sh - runs libFuzzer targets (built by `make fuzz`) for a bounded time each and
 # fails if any of them finds something (crash, sanitizer report, leak, timeout, OOM).
 #
-#     FUZZ_SECONDS=45 sh tests/fuzz/run_fuzzers.sh [TARGET...]      (default: all six)
+#     FUZZ_SECONDS=45 sh tests/fuzz/run_fuzzers.sh [TARGET...]      (default: all seven)
 #
 # Each target starts from its committed corpus (tests/fuzz/corpus/<target>, read only) plus
 # a scratch corpus in build/fuzz/scratch/<target> that grows as libFuzzer finds new coverage.
@@ -13,7 +13,7 @@ set -u
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${FUZZ_SECONDS:-45}
 JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
-[ $# -gt 0 ] || set -- safetensors config csv ts checkpoint model
+[ $# -gt 0 ] || set -- safetensors config csv ts checkpoint model preprocessor
 mkdir -p build/fuzz/scratch build/fuzz/artifacts build/fuzz/logs
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
