@@ -353,6 +353,45 @@ TEST(forward_values) {
     CHECK_STATUS(ptm_ctx_create(g_model, &cp, &ctx, &err), PTM_ERR_ARG);
 }
 
+/* A half-precision checkpoint as torch writes it (every F32 tensor stored as F16, so the file
+ * is half the size): the error names the dtype, not the size (issue #12). */
+TEST(model_half_precision) {
+    ptm_error err;
+    st_file src;
+    CHECK_STATUS(st_load("tests/golden/fc_common_gated_ln_std/model.safetensors", &src, &err),
+                 PTM_OK);
+    size_t cap = 1 << 16, hl = 0, off = 0;
+    char *h = malloc(cap);
+    hl += (size_t)snprintf(h + hl, cap - hl, "{");
+    for (size_t i = 0; i < src.count; i++) {
+        const st_tensor *t = &src.tensors[i];
+        size_t bytes = t->dtype == ST_F32 ? t->numel * 2 : t->nbytes;
+        hl += (size_t)snprintf(h + hl, cap - hl, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[",
+                               i ? "," : "", t->name, t->dtype == ST_F32 ? "F16" : t->dtype_name);
+        for (int d = 0; d < t->ndim; d++)
+            hl +=
+                (size_t)snprintf(h + hl, cap - hl, "%s%lld", d ? "," : "", (long long)t->shape[d]);
+        hl += (size_t)snprintf(h + hl, cap - hl, "],\"data_offsets\":[%zu,%zu]}", off, off + bytes);
+        off += bytes;
+    }
+    hl += (size_t)snprintf(h + hl, cap - hl, "}");
+    size_t n = 8 + hl + off;
+    unsigned char *f = calloc(n, 1);
+    for (int k = 0; k < 8; k++) f[k] = (unsigned char)((uint64_t)hl >> (8 * k));
+    memcpy(f + 8, h, hl);
+    const char *cfg_path = "tests/golden/fc_common_gated_ln_std/config.json";
+    FILE *cf = fopen(cfg_path, "rb");
+    char cfg[8192];
+    size_t cl = cf ? fread(cfg, 1, sizeof cfg, cf) : 0;
+    if (cf) fclose(cf);
+    CHECK_STATUS(load_dir(cfg, cl, f, n, &err), PTM_ERR_TENSOR);
+    CHECK(strstr(err.text, "dtype F16, expected F32 (only float32 weights are supported") != NULL);
+    CHECK(strstr(err.text, "too small") == NULL);
+    free(f);
+    free(h);
+    st_free(&src);
+}
+
 int main(void) {
     hostile_setup("test_hostile_model");
     RUN(model_base_loads);
@@ -362,5 +401,6 @@ int main(void) {
     RUN(model_files);
     RUN(config_values);
     RUN(forward_values);
+    RUN(model_half_precision);
     return hostile_finish();
 }

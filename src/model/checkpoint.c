@@ -170,6 +170,13 @@ ptm_status ptmi_model_load(const char *dir, const ptm_load_params *params, ptmi_
     st_file st = {0};
     if (s == PTM_OK) s = ptmi_path_join(path, sizeof path, dir, "model.safetensors", err);
     if (s == PTM_OK) s = st_open(path, &st, err);
+    /* a half-precision checkpoint is too small for float32 weights: say what it holds */
+    for (size_t t = 0; s == PTM_OK && t < st.count; t++)
+        if (st.tensors[t].dtype == ST_OTHER)
+            s = ptmi_err(err, PTM_ERR_TENSOR, path, st.tensors[t].name,
+                         "dtype %s, expected F32 (only float32 weights are supported; convert "
+                         "the checkpoint, e.g. model.float().save_pretrained(...))",
+                         st.tensors[t].dtype_name);
     /* st_open succeeded, so st.size >= 8; floats <= the size limit of model.c, so no overflow */
     if (s == PTM_OK && st.size - 8 < floats * sizeof(float) + ints * sizeof(int64_t))
         s = ptmi_err(err, PTM_ERR_TENSOR, path, NULL,
