@@ -54,6 +54,15 @@ grep -q '"timestamp_column": "date"' "$P" && grep -q '"time_step_seconds": 3600'
 grep -q '"training_command": "patchtsmixer train --data .* --columns c,a --scaling none' "$P" &&
     ok || ko "training command: $(cat "$P")"
 
+# the model card: Hugging Face's layout, the data, the command, the test metrics that eval gives
+C="$tmp/m/README.md"
+head -n 2 "$C" | grep -q '^library_name: patchtsmixer$' && grep -q '^pipeline_tag: time-series-forecasting$' "$C" &&
+    grep -q '^- columns (channel order): `c`, `a`$' "$C" && grep -q '^patchtsmixer train --data .* --columns c,a' "$C" &&
+    ok || ko "model card: $(cat "$C")"
+mse=$(sed -n 's/^| test MSE (scaled space) | \([0-9.]*\) .*/\1/p' "$C")
+"$BIN" eval "$tmp/m" --data "$tmp/d.csv" | grep -q "^MSE $mse " && ok ||
+    ko "card's test MSE '$mse' is not eval's: $("$BIN" eval "$tmp/m" --data "$tmp/d.csv" | head -n 1)"
+
 # info says what the model was trained on; --json carries it (null for a Hugging Face folder)
 expect 0 "" "$BIN" info "$tmp/m"
 grep -q '^columns:      c, a (forecast channels, in this order)$' "$tmp/out" &&

@@ -513,7 +513,9 @@ static ptm_status train_run(trainer *tr, const char *data_path, ptm_config *cfg,
     res->steps = tr->st.step;
     res->seconds = now_sec() - t_start;
     res->samples_per_sec = tr->train_time > 0 ? tr->samples_done / tr->train_time : 0.0;
-    return test_best(tr, res, err);
+    if ((s = test_best(tr, res, err)) != PTM_OK) return s;
+    return train_write_model_card(&tr->t, tr->out_dir, data_path, p, res,
+                                  ptm_model_num_params(tr->m), err);
 }
 
 ptm_status ptm_train_csv(const char *data_path, const char *out_dir, const ptm_train_params *params,

@@ -70,6 +70,11 @@ PTM_MUST_USE ptm_status train_task_setup(train_task *t, ptm_config *cfg, const c
 PTM_MUST_USE ptm_status train_task_save_preprocessor(const train_task *t, const char *dir,
                                                      const char *data_path,
                                                      const ptm_train_params *p, ptm_error *err);
+/* dir/README.md: the model card of a finished run (card.c) */
+PTM_MUST_USE ptm_status train_write_model_card(const train_task *t, const char *dir,
+                                               const char *data_path, const ptm_train_params *p,
+                                               const ptm_train_summary *r, int64_t num_params,
+                                               ptm_error *err);
 void train_task_free(train_task *t);
 /* a CSV of columns ("a,b", NULL = all): the standard split for context L and horizon H, a
  * scaler fitted on the training rows, windows of each segment. With a preprocessor (pp present,
