@@ -11,6 +11,8 @@
 #define EXIT_USAGE 2
 
 int cmd_info(int argc, char **argv);
+/* info_ttm.c: the structure of a TinyTimeMixer model in words (info without --json) */
+void info_ttm(const char *dir, const ptm_model *m);
 int cmd_predict(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

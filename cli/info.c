@@ -67,7 +67,7 @@ static void info_json(const char *dir, const ptm_model *m) {
     json_str(stdout, dir);
     printf(", \"class\": \"%s\", \"parameters\": %lld, \"macs_per_sample\": %lld, "
            "\"version\": \"%s\",\n \"config\": {",
-           ptm_class_name(c->model_class), (long long)ptm_model_num_params(m),
+           ptm_config_class_name(c), (long long)ptm_model_num_params(m),
            (long long)ptm_model_macs_per_sample(m), ptm_version());
     printf(
         "\"context_length\": %d, \"patch_length\": %d, \"patch_stride\": %d, "
@@ -108,6 +108,15 @@ static void info_json(const char *dir, const ptm_model *m) {
            (double)c->mask_value, c->masked_loss ? "true" : "false");
 }
 
+/* the parameter count and the multiply-adds of one sample */
+static void print_cost(const ptm_model *m) {
+    int64_t np = ptm_model_num_params(m);
+    int64_t macs = ptm_model_macs_per_sample(m);
+    printf("parameters:   %lld (%.2f MiB as float32)\n", (long long)np, (double)np * 4 / 1048576.0);
+    printf("cost:         %lld multiply-adds per sample (%.2f MFLOP)\n", (long long)macs,
+           (double)macs * 2e-6);
+}
+
 int cmd_info(int argc, char **argv) {
     const char *dir = NULL;
     int json = 0;
@@ -143,6 +152,12 @@ int cmd_info(int argc, char **argv) {
         return 0;
     }
     const ptm_config *c = ptm_model_config(m);
+    if (c->family == PTM_FAMILY_TTM) {
+        info_ttm(dir, m);
+        print_cost(m);
+        ptm_model_free(m);
+        return 0;
+    }
     printf("model:        %s\n", dir);
     printf("class:        %s\n", ptm_class_name(c->model_class));
     printf("input:        %d channels x %d time steps (context_length)\n", c->num_input_channels,
@@ -196,11 +211,7 @@ int cmd_info(int argc, char **argv) {
         printf("head:         none (backbone only)\n");
         break;
     }
-    int64_t np = ptm_model_num_params(m);
-    int64_t macs = ptm_model_macs_per_sample(m);
-    printf("parameters:   %lld (%.2f MiB as float32)\n", (long long)np, (double)np * 4 / 1048576.0);
-    printf("cost:         %lld multiply-adds per sample (%.2f MFLOP)\n", (long long)macs,
-           (double)macs * 2e-6);
+    print_cost(m);
     ptm_model_free(m);
     return 0;
 }

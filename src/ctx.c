@@ -297,6 +297,11 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
         return ptmi_err(err, PTM_ERR_ARG, NULL, "max_batch", "max_batch %d out of range [1, %d]",
                         cp.max_batch, 1 << 24);
     const ptm_config *c = &model->cfg;
+    if (c->family == PTM_FAMILY_TTM)
+        return ptmi_err(err, PTM_ERR_UNSUPPORTED, NULL, NULL,
+                        "running a %s is not supported yet (it loads, saves and reports its "
+                        "structure)",
+                        ptm_config_class_name(c));
     int K = c->num_layers;
     size_t B = (size_t)cp.max_batch;
     ptm_status s = check_estimate(c, B, train, err);

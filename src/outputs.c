@@ -66,5 +66,5 @@ ptm_status ptm_ctx_output(const ptm_ctx *ctx, const char *name, ptm_tensor_view 
     }
     return ptmi_err(err, PTM_ERR_ARG, NULL, name,
                     "no output of this name after the last forward of a %s",
-                    ptm_class_name(ctx->model->cfg.model_class));
+                    ptm_config_class_name(&ctx->model->cfg));
 }

@@ -1,6 +1,7 @@
 /* model.c - config -> parameter table -> arena (loading and saving: checkpoint.c).
  *
- * layout() walks the model in Hugging Face's state_dict order and, for every tensor, records
+ * layout() walks a PatchTSMixer model (TinyTimeMixer: ttm_layout.c, by the table FAMILIES) in
+ * Hugging Face's state_dict order and, for every tensor, records
  * its HF name, shape and place in the flat arena. It runs twice: once to count, once to assign
  * pointers; the loader (checkpoint.c) then fills the slots from model.safetensors.
  */
@@ -13,21 +14,13 @@
 #include <string.h>
 
 #include "io/config.h"
+#include "model/layout.h"
 
 /* The largest model accepted (parameters + buffers), checked before allocating. */
 #define PTMI_MAX_PARAMS ((size_t)1 << 31)
 
-typedef struct {
-    ptm_model *m;
-    int assign;
-    size_t foff, ioff;
-    int n;
-    const char *prefix; /* "model." for head classes, "" for PatchTSMixerModel */
-    int overflow;
-} walker;
-
-static float *add_f32(walker *w, const char *name, int trainable, int ndim, int64_t d0,
-                      int64_t d1) {
+float *ptmi_walk_f32(ptmi_walker *w, const char *name, int trainable, int ndim, int64_t d0,
+                     int64_t d1) {
     size_t numel = 1;
     int64_t dims[2] = {d0, d1};
     for (int i = 0; i < ndim; i++) {
@@ -49,7 +42,7 @@ static float *add_f32(walker *w, const char *name, int trainable, int ndim, int6
     return ptr;
 }
 
-static int64_t *add_i64_scalar(walker *w, const char *name) {
+int64_t *ptmi_walk_i64(ptmi_walker *w, const char *name) {
     int64_t *ptr = NULL;
     if (w->assign) {
         ptmi_param_entry *e = &w->m->table[w->n];
@@ -65,66 +58,92 @@ static int64_t *add_i64_scalar(walker *w, const char *name) {
     return ptr;
 }
 
-static void add_linear(walker *w, const char *name, int out, int in, ptmi_linear *lin) {
+void ptmi_walk_linear(ptmi_walker *w, const char *name, int out, int in, ptmi_linear *lin) {
     char buf[192];
     snprintf(buf, sizeof buf, "%s%s.weight", w->prefix, name);
-    lin->w = add_f32(w, buf, 1, 2, out, in);
+    lin->w = ptmi_walk_f32(w, buf, 1, 2, out, in);
     lin->wt = w->assign ? w->m->karena + (lin->w - w->m->arena) : NULL;
     snprintf(buf, sizeof buf, "%s%s.bias", w->prefix, name);
-    lin->b = add_f32(w, buf, 1, 1, out, 0);
+    lin->b = ptmi_walk_f32(w, buf, 1, 1, out, 0);
     lin->out = out;
     lin->in = in;
 }
 
-static void add_norm(walker *w, const char *name, ptmi_normp *np) {
-    const ptm_config *c = &w->m->cfg;
+void ptmi_walk_norm(ptmi_walker *w, const char *name, int d, ptm_norm norm, ptmi_normp *np) {
     char buf[192];
-    int d = c->d_model;
     memset(np, 0, sizeof *np);
-    if (c->norm_mlp == PTM_NORM_BATCH) {
+    if (norm == PTM_NORM_BATCH) {
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.weight", w->prefix, name);
-        np->weight = add_f32(w, buf, 1, 1, d, 0);
+        np->weight = ptmi_walk_f32(w, buf, 1, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.bias", w->prefix, name);
-        np->bias = add_f32(w, buf, 1, 1, d, 0);
+        np->bias = ptmi_walk_f32(w, buf, 1, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.running_mean", w->prefix, name);
-        np->running_mean = add_f32(w, buf, 0, 1, d, 0);
+        np->running_mean = ptmi_walk_f32(w, buf, 0, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.running_var", w->prefix, name);
-        np->running_var = add_f32(w, buf, 0, 1, d, 0);
+        np->running_var = ptmi_walk_f32(w, buf, 0, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.num_batches_tracked", w->prefix, name);
-        np->num_batches_tracked = add_i64_scalar(w, buf);
+        np->num_batches_tracked = ptmi_walk_i64(w, buf);
     } else {
         snprintf(buf, sizeof buf, "%s%s.norm.weight", w->prefix, name);
-        np->weight = add_f32(w, buf, 1, 1, d, 0);
+        np->weight = ptmi_walk_f32(w, buf, 1, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.bias", w->prefix, name);
-        np->bias = add_f32(w, buf, 1, 1, d, 0);
+        np->bias = ptmi_walk_f32(w, buf, 1, 1, d, 0);
     }
 }
 
-static void add_mixer_block(walker *w, const char *name, int width, ptmi_mixer_block *blk) {
-    const ptm_config *c = &w->m->cfg;
+/* norm (of the stack's width) -> mlp -> gate along one axis of width `width` */
+static void walk_block(ptmi_walker *w, const char *name, int width, const ptmi_mixer_shape *sh,
+                       ptmi_mixer_block *blk) {
     char buf[160];
-    int ef = c->expansion_factor;
+    int ef = sh->expansion_factor;
     snprintf(buf, sizeof buf, "%s.norm", name);
-    add_norm(w, buf, &blk->norm);
+    ptmi_walk_norm(w, buf, sh->d_model, sh->norm_mlp, &blk->norm);
     snprintf(buf, sizeof buf, "%s.mlp.fc1", name);
-    add_linear(w, buf, width * ef, width, &blk->fc1);
+    ptmi_walk_linear(w, buf, width * ef, width, &blk->fc1);
     snprintf(buf, sizeof buf, "%s.mlp.fc2", name);
-    add_linear(w, buf, width, width * ef, &blk->fc2);
+    ptmi_walk_linear(w, buf, width, width * ef, &blk->fc2);
     memset(&blk->gate, 0, sizeof blk->gate);
-    if (c->gated_attn) {
+    if (sh->gated_attn) {
         snprintf(buf, sizeof buf, "%s.gating_block.attn_layer", name);
-        add_linear(w, buf, width, width, &blk->gate);
+        ptmi_walk_linear(w, buf, width, width, &blk->gate);
     }
 }
 
-static void add_inject(walker *w, ptmi_params *p) {
+void ptmi_walk_layer(ptmi_walker *w, const char *base, const ptmi_mixer_shape *sh, ptmi_layer *L) {
+    char buf[256];
+    int C = sh->num_input_channels, N = sh->num_patches, D = sh->d_model;
+    if (sh->patch_mixer) {
+        snprintf(buf, sizeof buf, "%s.patch_mixer", base);
+        walk_block(w, buf, N, sh, &L->patch);
+    }
+    if (sh->patch_mixer && sh->self_attn) {
+        snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.k_proj", base);
+        ptmi_walk_linear(w, buf, D, D, &L->k);
+        snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.v_proj", base);
+        ptmi_walk_linear(w, buf, D, D, &L->v);
+        snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.q_proj", base);
+        ptmi_walk_linear(w, buf, D, D, &L->q);
+        snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.out_proj", base);
+        ptmi_walk_linear(w, buf, D, D, &L->o);
+        snprintf(buf, sizeof buf, "%s.patch_mixer.norm_attn", base);
+        ptmi_walk_norm(w, buf, D, sh->norm_mlp, &L->norm_attn);
+    }
+    snprintf(buf, sizeof buf, "%s.feature_mixer", base);
+    walk_block(w, buf, D, sh, &L->feature);
+    if (sh->mode == PTM_MODE_MIX_CHANNEL) {
+        snprintf(buf, sizeof buf, "%s.channel_feature_mixer", base);
+        walk_block(w, buf, C, sh, &L->channel);
+    }
+}
+
+static void add_inject(ptmi_walker *w, ptmi_params *p) {
     int d = w->m->cfg.d_model;
     const char *pre = w->prefix;
     w->prefix = "";
-    add_linear(w, "inject_scale.inverse_trans_expansion", 2 * d, d + 2, &p->inj_exp);
-    add_linear(w, "inject_scale.inverse_trans_compression", d, 2 * d, &p->inj_comp);
-    add_linear(w, "inject_scale.map_scale_expansion", 4, 2, &p->inj_scale_exp);
-    add_linear(w, "inject_scale.map_scale_compression", 2, 4, &p->inj_scale_comp);
+    ptmi_walk_linear(w, "inject_scale.inverse_trans_expansion", 2 * d, d + 2, &p->inj_exp);
+    ptmi_walk_linear(w, "inject_scale.inverse_trans_compression", d, 2 * d, &p->inj_comp);
+    ptmi_walk_linear(w, "inject_scale.map_scale_expansion", 4, 2, &p->inj_scale_exp);
+    ptmi_walk_linear(w, "inject_scale.map_scale_compression", 2, 4, &p->inj_scale_comp);
     w->prefix = pre;
 }
 
@@ -133,7 +152,7 @@ static int dist_num_params(ptm_dist d) {
 }
 
 /* Walks every tensor in HF state_dict order. */
-static void layout(walker *w) {
+static void layout(ptmi_walker *w) {
     ptm_model *m = w->m;
     const ptm_config *c = &m->cfg;
     ptmi_params *p = &m->p;
@@ -141,36 +160,18 @@ static void layout(walker *w) {
     char buf[256];
     w->prefix = c->model_class == PTM_CLASS_MODEL ? "" : "model.";
 
-    add_linear(w, "encoder.patcher", D, P, &p->patcher);
+    ptmi_walk_linear(w, "encoder.patcher", D, P, &p->patcher);
     p->position_enc = NULL;
     if (c->use_positional_encoding) {
         snprintf(buf, sizeof buf, "%sencoder.positional_encoder.position_enc", w->prefix);
-        p->position_enc = add_f32(w, buf, c->positional_encoding_type == PTM_PE_RANDOM, 2, N, D);
+        p->position_enc =
+            ptmi_walk_f32(w, buf, c->positional_encoding_type == PTM_PE_RANDOM, 2, N, D);
     }
+    ptmi_mixer_shape sh = ptmi_mixer_shape_of(c);
     for (int k = 0; k < c->num_layers; k++) {
-        ptmi_layer *L = w->assign ? &p->layers[k] : &(ptmi_layer){0};
         char base[64];
         snprintf(base, sizeof base, "encoder.mlp_mixer_encoder.mixers.%d", k);
-        snprintf(buf, sizeof buf, "%s.patch_mixer", base);
-        add_mixer_block(w, buf, N, &L->patch);
-        if (c->self_attn) {
-            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.k_proj", base);
-            add_linear(w, buf, D, D, &L->k);
-            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.v_proj", base);
-            add_linear(w, buf, D, D, &L->v);
-            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.q_proj", base);
-            add_linear(w, buf, D, D, &L->q);
-            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.out_proj", base);
-            add_linear(w, buf, D, D, &L->o);
-            snprintf(buf, sizeof buf, "%s.patch_mixer.norm_attn", base);
-            add_norm(w, buf, &L->norm_attn);
-        }
-        snprintf(buf, sizeof buf, "%s.feature_mixer", base);
-        add_mixer_block(w, buf, D, &L->feature);
-        if (c->mode == PTM_MODE_MIX_CHANNEL) {
-            snprintf(buf, sizeof buf, "%s.channel_feature_mixer", base);
-            add_mixer_block(w, buf, C, &L->channel);
-        }
+        ptmi_walk_layer(w, base, &sh, w->assign ? &p->layers[k] : &(ptmi_layer){0});
     }
 
     /* heads: names without the "model." prefix */
@@ -187,14 +188,14 @@ static void layout(walker *w) {
             p->n_proj = dist_num_params(c->distribution_output);
             for (int j = 0; j < p->n_proj; j++) {
                 snprintf(buf, sizeof buf, "head.base_forecast_block.proj.%d", j);
-                add_linear(w, buf, c->prediction_length, N * D, &p->proj[j]);
+                ptmi_walk_linear(w, buf, c->prediction_length, N * D, &p->proj[j]);
             }
         } else {
-            add_linear(w, "head.base_forecast_block", c->prediction_length, N * D, &p->head);
+            ptmi_walk_linear(w, "head.base_forecast_block", c->prediction_length, N * D, &p->head);
         }
         break;
     case PTM_CLASS_CLASSIFICATION:
-        add_linear(w, "head.projection", c->num_targets, F, &p->head);
+        ptmi_walk_linear(w, "head.projection", c->num_targets, F, &p->head);
         if (c->scaling != PTM_SCALING_NONE) {
             p->has_inject = 1;
             add_inject(w, p);
@@ -209,14 +210,14 @@ static void layout(walker *w) {
             p->n_proj = dist_num_params(c->distribution_output);
             for (int j = 0; j < p->n_proj; j++) {
                 snprintf(buf, sizeof buf, "head.projection.proj.%d", j);
-                add_linear(w, buf, c->num_targets, F, &p->proj[j]);
+                ptmi_walk_linear(w, buf, c->num_targets, F, &p->proj[j]);
             }
         } else {
-            add_linear(w, "head.projection", c->num_targets, F, &p->head);
+            ptmi_walk_linear(w, "head.projection", c->num_targets, F, &p->head);
         }
         break;
     case PTM_CLASS_PRETRAINING:
-        add_linear(w, "head.base_pt_block", P, D, &p->head);
+        ptmi_walk_linear(w, "head.base_pt_block", P, D, &p->head);
         break;
     }
 }
@@ -261,17 +262,38 @@ static ptm_status check_dims(const ptm_config *c, const char *file, ptm_error *e
     return PTM_OK;
 }
 
+static int patchtsmixer_num_layers(const ptm_config *c) {
+    return c->num_layers;
+}
+
+/* what is specific to a model family: its tensors (layout), its number of mixer layers, the
+ * checks of its sizes before the layout forms their products */
+typedef struct {
+    void (*layout)(ptmi_walker *w);
+    int (*num_layers)(const ptm_config *c);
+    ptm_status (*check_dims)(const ptm_config *c, const char *file, ptm_error *err);
+} family_layout;
+
+static const family_layout FAMILIES[] = {
+    {layout, patchtsmixer_num_layers, check_dims},               /* PTM_FAMILY_PATCHTSMIXER */
+    {ptmi_ttm_layout, ptmi_ttm_num_layers, ptmi_ttm_check_dims}, /* PTM_FAMILY_TTM */
+};
+
+static const family_layout *family_of(const ptm_config *c) {
+    return &FAMILIES[c->family == PTM_FAMILY_TTM ? 1 : 0];
+}
+
 /* Number of F32 and I64 values of the model cfg describes, without allocating them. */
 static ptm_status count_params(const ptm_config *cfg, const char *file, size_t *floats,
                                size_t *ints, ptm_error *err) {
-    ptm_status s = check_dims(cfg, file, err);
+    ptm_status s = family_of(cfg)->check_dims(cfg, file, err);
     if (s != PTM_OK) return s;
     ptm_model tmp;
     memset(&tmp, 0, sizeof tmp);
-    tmp.cfg = *cfg; /* layout() only reads sizes and flags, never the lists */
-    walker w = {0};
+    tmp.cfg = *cfg; /* a layout only reads the config, never writes its lists */
+    ptmi_walker w = {0};
     w.m = &tmp;
-    layout(&w);
+    family_of(cfg)->layout(&w);
     if (w.overflow || w.foff > PTMI_MAX_PARAMS)
         return ptmi_err(err, PTM_ERR_LIMIT, file, NULL,
                         "the model would have more than %zu parameters", PTMI_MAX_PARAMS);
@@ -293,6 +315,7 @@ ptmi_mixer_shape ptmi_mixer_shape_of(const ptm_config *c) {
     sh.self_attn = c->self_attn;
     sh.self_attn_heads = c->self_attn_heads;
     sh.dropout = c->dropout;
+    sh.patch_mixer = 1;
     return sh;
 }
 
@@ -306,7 +329,7 @@ ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *e
     *out = NULL;
     ptm_status s = check_supported(cfg, "config.json", err);
     if (s != PTM_OK) return s;
-    if ((s = check_dims(cfg, "config.json", err)) != PTM_OK) return s;
+    if ((s = family_of(cfg)->check_dims(cfg, "config.json", err)) != PTM_OK) return s;
     ptm_model *m = calloc(1, sizeof *m);
     if (!m) return ptmi_err(err, PTM_ERR_NOMEM, "config.json", NULL, "out of memory");
     s = ptmi_config_copy(&m->cfg, cfg, err);
@@ -315,9 +338,9 @@ ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *e
         return s;
     }
     m->mixer = ptmi_mixer_shape_of(cfg);
-    walker w = {0};
+    ptmi_walker w = {0};
     w.m = m;
-    layout(&w);
+    family_of(cfg)->layout(&w);
     if (w.overflow || w.foff > PTMI_MAX_PARAMS) {
         ptm_model_free(m);
         return ptmi_err(err, PTM_ERR_LIMIT, "config.json", NULL,
@@ -330,16 +353,16 @@ ptm_status ptmi_model_build(const ptm_config *cfg, ptm_model **out, ptm_error *e
     m->karena = calloc(w.foff ? w.foff : 1, sizeof(float));
     m->iarena = calloc(w.ioff ? w.ioff : 1, sizeof(int64_t));
     m->table = calloc((size_t)w.n + 1, sizeof(ptmi_param_entry));
-    m->p.layers = calloc((size_t)cfg->num_layers + 1, sizeof(ptmi_layer));
+    m->p.layers = calloc((size_t)family_of(cfg)->num_layers(cfg) + 1, sizeof(ptmi_layer));
     if (!m->arena || !m->karena || !m->iarena || !m->table || !m->p.layers) {
         ptm_model_free(m);
         return ptmi_err(err, PTM_ERR_NOMEM, "config.json", NULL, "cannot allocate %zu parameters",
                         w.foff);
     }
-    walker w2 = {0};
+    ptmi_walker w2 = {0};
     w2.m = m;
     w2.assign = 1;
-    layout(&w2);
+    family_of(cfg)->layout(&w2);
     *out = m;
     return PTM_OK;
 }
@@ -378,16 +401,24 @@ int64_t ptm_model_num_params(const ptm_model *m) {
     return n;
 }
 
+int64_t ptmi_layer_macs(const ptmi_mixer_shape *sh) {
+    int64_t C = sh->num_input_channels, N = sh->num_patches, D = sh->d_model;
+    int64_t ef = sh->expansion_factor, g = sh->gated_attn ? 1 : 0;
+    int64_t per_layer = C * N * (2 * D * D * ef + g * D * D);
+    if (sh->patch_mixer) per_layer += C * D * (2 * N * N * ef + g * N * N);
+    if (sh->mode == PTM_MODE_MIX_CHANNEL) per_layer += N * D * (2 * C * C * ef + g * C * C);
+    if (sh->patch_mixer && sh->self_attn) per_layer += C * (4 * N * D * D + 2 * N * N * D);
+    return per_layer;
+}
+
 int64_t ptm_model_macs_per_sample(const ptm_model *m) {
     if (!m) return 0;
+    if (m->cfg.family == PTM_FAMILY_TTM) return ptmi_ttm_macs(m);
     const ptm_config *c = &m->cfg;
     int64_t C = c->num_input_channels, N = c->num_patches, D = c->d_model, P = c->patch_length;
-    int64_t ef = c->expansion_factor, g = c->gated_attn ? 1 : 0;
     int64_t macs = C * N * P * D;
-    int64_t per_layer = C * D * (2 * N * N * ef + g * N * N) + C * N * (2 * D * D * ef + g * D * D);
-    if (c->mode == PTM_MODE_MIX_CHANNEL) per_layer += N * D * (2 * C * C * ef + g * C * C);
-    if (c->self_attn) per_layer += C * (4 * N * D * D + 2 * N * N * D);
-    macs += per_layer * c->num_layers;
+    ptmi_mixer_shape sh = ptmi_mixer_shape_of(c);
+    macs += ptmi_layer_macs(&sh) * c->num_layers;
     int64_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
     int64_t nproj = c->loss == PTM_LOSS_NLL ? dist_num_params(c->distribution_output) : 1;
     switch (c->model_class) {
