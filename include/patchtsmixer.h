@@ -343,6 +343,19 @@ typedef struct {
     const float *patch_mask;      /* Pretraining: [B, C, N] 1 = masked; NULL = draw one */
     uint64_t mask_seed;           /* Pretraining: seed of the drawn mask */
     uint64_t dropout_seed;        /* training contexts: seed of the dropout masks */
+    int past_length; /* time steps per sample of past_values and observed_mask: at least
+                        context_length, of which the last context_length are used (as
+                        TinyTimeMixer does); 0 = context_length */
+    /* TinyTimeMixer only (PatchTSMixer models ignore them): */
+    const int64_t *freq_token; /* with resolution_prefix_tuning: [B] frequency-token indices in
+                                  [0, frequency_token_vocab_size) (the prefix patch) */
+    const int64_t *static_categorical_values; /* with categorical_vocab_size_list: [B, n_cat],
+                                                 category k of sample b in [0, vocab_k) */
+    const float *future_observed_mask; /* Prediction: [B, H, C] 1 = the loss counts the value,
+                                          0 = it does not; NULL = all count. (future_values
+                                          also carries the known future of the exogenous
+                                          channels that a forecast channel mixer reads; its
+                                          other channels only enter the loss.) */
 } ptm_inputs;
 
 /* Forward pass: eval mode (dropout off, BatchNorm with running statistics), or train mode in a

@@ -121,6 +121,10 @@ class PtmInputs(ctypes.Structure):
         ("patch_mask", c_float_p),
         ("mask_seed", ctypes.c_uint64),
         ("dropout_seed", ctypes.c_uint64),
+        ("past_length", ctypes.c_int),
+        ("freq_token", c_int64_p),
+        ("static_categorical_values", c_int64_p),
+        ("future_observed_mask", c_float_p),
     ]
 
 

@@ -105,6 +105,10 @@ int main(void) {
     FIELD(ptm_inputs, patch_mask);
     FIELD(ptm_inputs, mask_seed);
     FIELD(ptm_inputs, dropout_seed);
+    FIELD(ptm_inputs, past_length);
+    FIELD(ptm_inputs, freq_token);
+    FIELD(ptm_inputs, static_categorical_values);
+    FIELD(ptm_inputs, future_observed_mask);
     SIZE(ptm_tensor_view);
     FIELD(ptm_tensor_view, name);
     FIELD(ptm_tensor_view, data);

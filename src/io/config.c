@@ -24,6 +24,11 @@ const char *ptm_config_class_name(const ptm_config *c) {
                                        : ptm_class_name(c->model_class);
 }
 
+int ptmi_config_patches(const ptm_config *c) {
+    int prefix = c->family == PTM_FAMILY_TTM && c->ttm.resolution_prefix_tuning;
+    return c->num_patches - prefix;
+}
+
 void ptm_config_defaults(ptm_config *c) {
     memset(c, 0, sizeof *c);
     c->model_class = PTM_CLASS_MODEL;

@@ -189,6 +189,7 @@ struct ptm_ctx {
     float *arena;
     size_t arena_floats;
     /* activations, sized for max_batch */
+    float *past_in, *mask_in;   /* [B, L, C] the last L steps of longer inputs (past_length) */
     float *scaled;              /* [B, L, C] scaled past values */
     float *loc, *scale;         /* [B, C] */
     float *loc_sel, *scale_sel; /* [B, C'] */
@@ -241,6 +242,7 @@ struct ptm_ctx {
     const float *last_hidden;   /* backbone output of the last forward (before injection) */
     const int64_t *labels;      /* classification targets of the last forward */
     const float *reg_targets;   /* regression targets of the last forward */
+    struct ptmi_ttm_ctx *ttm;   /* TinyTimeMixer's activations (model/ttm_ctx.h), or NULL */
     /* output views */
     int n_outputs;
     ptm_tensor_view outputs[PTMI_MAX_OUTPUTS];
