@@ -15,7 +15,8 @@
 #include "ttm.h"
 
 static size_t stack_cnd(const ptmi_stack *st) {
-    return (size_t)st->sh.num_input_channels * st->sh.num_patches * st->sh.d_model;
+    return ptmi_ttm_count((size_t)st->sh.num_input_channels, (size_t)st->sh.num_patches,
+                          (size_t)st->sh.d_model, 1);
 }
 
 /* every stack of the model, in the order of tc->out: encoder, decoder, forecast channel mixer */
@@ -42,7 +43,6 @@ static void ttm_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
     const ptmi_stack *st[2 * PTMI_TTM_MAX_STACKS + 1];
     int ns = all_stacks(tp, st), nl = 0;
     for (int j = 0; j < ns; j++) nl += st[j]->n_layers;
-    tc = ctx->ttm;
     if (tc) {
         tc->cap_hs = count_hidden(tp->enc, tp->n_enc) + count_hidden(tp->dec, tp->n_dec) + 4;
         tc->hs = calloc((size_t)tc->cap_hs, sizeof *tc->hs);

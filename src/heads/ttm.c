@@ -18,9 +18,9 @@ static void ttm_head_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
     ptmi_ttm_ctx *tc = ctx->ttm;
     if (!tc) return; /* the backbone's plan failed (pl->bad) */
     size_t H = (size_t)c->prediction_length, Cs = (size_t)c->num_prediction_channels,
-           cnt = B * (size_t)filtered(c) * Cs;
-    ptmi_plan_add(pl, &tc->rows, B * H);
-    ptmi_plan_add(pl, &tc->full, B * H * Cs);
+           cnt = ptmi_ttm_count(B, (size_t)filtered(c), Cs, 1);
+    ptmi_plan_add(pl, &tc->rows, ptmi_ttm_count(B, H, 1, 1));
+    ptmi_plan_add(pl, &tc->full, ptmi_ttm_count(B, H, Cs, 1));
     ptmi_plan_add(pl, &tc->base, cnt);
     ptmi_plan_add(pl, &tc->target, cnt);
     ptmi_plan_add(pl, &tc->tmask, cnt);

@@ -33,14 +33,15 @@ static fcm_dims dims_of(const ptm_config *c, int B) {
 void ptmi_ttm_fcm_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
     ptmi_ttm_ctx *tc = ctx->ttm;
     fcm_dims d = dims_of(&ctx->model->cfg, (int)B);
-    size_t steps = B * (size_t)d.Hf;
-    ptmi_plan_add(pl, &tc->fcm_out, steps * d.P);
-    ptmi_plan_add(pl, &tc->fcm_ext, B * (size_t)(d.Hf + 2 * d.w) * d.T);
-    ptmi_plan_add(pl, &tc->fcm_win, steps * d.T * d.s);
-    if (ctx->model->cfg.ttm.fcm_use_mixer) ptmi_plan_add(pl, &tc->fcm_emb, steps * d.T * 2 * d.s);
-    ptmi_plan_add(pl, &tc->fcm_gp, steps * d.T * d.sf);
-    ptmi_plan_add(pl, &tc->fcm_gate, steps * d.T * d.sf);
-    ptmi_plan_add(pl, &tc->fcm_mlp, steps * d.P);
+    size_t steps = ptmi_ttm_count(B, (size_t)d.Hf, 1, 1), T = (size_t)d.T;
+    ptmi_plan_add(pl, &tc->fcm_out, ptmi_ttm_count(steps, (size_t)d.P, 1, 1));
+    ptmi_plan_add(pl, &tc->fcm_ext, ptmi_ttm_count(B, (size_t)d.Hf + 2 * (size_t)d.w, T, 1));
+    ptmi_plan_add(pl, &tc->fcm_win, ptmi_ttm_count(steps, T, (size_t)d.s, 1));
+    if (ctx->model->cfg.ttm.fcm_use_mixer)
+        ptmi_plan_add(pl, &tc->fcm_emb, ptmi_ttm_count(steps, T, 2, (size_t)d.s));
+    ptmi_plan_add(pl, &tc->fcm_gp, ptmi_ttm_count(steps, T, (size_t)d.sf, 1));
+    ptmi_plan_add(pl, &tc->fcm_gate, ptmi_ttm_count(steps, T, (size_t)d.sf, 1));
+    ptmi_plan_add(pl, &tc->fcm_mlp, ptmi_ttm_count(steps, (size_t)d.P, 1, 1));
 }
 
 /* ext [B, Hf + 2w, T]: w rows of raw past (or zeros), G, w zero rows */

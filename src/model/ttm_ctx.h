@@ -9,6 +9,16 @@
 
 #include "model/model.h"
 
+/* a*b*c*d floats for a plan: products beyond 2^62 saturate there, so that the context's
+ * size limit (ctx.c) refuses them instead of an overflow wrapping around */
+static inline size_t ptmi_ttm_count(size_t a, size_t b, size_t c, size_t d) {
+    size_t r = 1, cap = (size_t)1 << 62;
+    if (ptmi_mul_size(r, a, &r) || ptmi_mul_size(r, b, &r) || ptmi_mul_size(r, c, &r) ||
+        ptmi_mul_size(r, d, &r) || r > cap)
+        return cap;
+    return r;
+}
+
 /* one entry of hidden_states: a [B, c, n, d] view */
 typedef struct {
     const float *data;
