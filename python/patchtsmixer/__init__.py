@@ -164,7 +164,7 @@ class PatchTSMixer:
         #: the model's configuration (PatchTSMixerConfig's field names and values)
         self.config = cfg
         #: "PatchTSMixerForPrediction", "PatchTSMixerForTimeSeriesClassification", ...
-        self.model_class = C.ptm_class_name(c.model_class).decode()
+        self.model_class = C.ptm_config_class_name(ctypes.byref(c)).decode()
 
     # ------------------------------------------------------------------ life cycle
 
