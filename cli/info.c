@@ -35,8 +35,7 @@ static const char *agg_name(ptm_agg a) {
                                    : "none (flatten all patches)";
 }
 
-/* a JSON string literal */
-static void json_str(FILE *f, const char *s) {
+void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
@@ -50,7 +49,7 @@ static void json_str(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-static void json_ints(FILE *f, const int *v, int n) {
+void json_ints(FILE *f, const int *v, int n) {
     if (!v) {
         fputs("null", f);
         return;
@@ -147,7 +146,10 @@ int cmd_info(int argc, char **argv) {
     ptm_model *m = NULL;
     if (ptm_model_load_ex(dir, &lp, &m, &err) != PTM_OK) return fail_status(&err);
     if (json) {
-        info_json(dir, m);
+        if (ptm_model_config(m)->family == PTM_FAMILY_TTM)
+            info_ttm_json(dir, m);
+        else
+            info_json(dir, m);
         ptm_model_free(m);
         return 0;
     }

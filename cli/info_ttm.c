@@ -1,5 +1,5 @@
 /* info_ttm.c - `patchtsmixer info` of a TinyTimeMixer checkpoint: its structure in words
- * (encoder levels, decoder, head and forecast channel mixer), called by info.c. */
+ * (encoder levels, decoder, head and forecast channel mixer) or as JSON, called by info.c. */
 #include <stdio.h>
 
 #include "cli.h"
@@ -89,4 +89,59 @@ void info_ttm(const char *dir, const ptm_model *m) {
         }
         printf("\n");
     }
+}
+
+static const char *json_bool(int v) {
+    return v ? "true" : "false";
+}
+
+void info_ttm_json(const char *dir, const ptm_model *m) {
+    const ptm_config *c = ptm_model_config(m);
+    const ptm_ttm_config *t = &c->ttm;
+    printf("{\"model\": ");
+    json_str(stdout, dir);
+    printf(", \"class\": \"%s\", \"parameters\": %lld, \"macs_per_sample\": %lld, "
+           "\"version\": \"%s\",\n \"config\": {",
+           ptm_config_class_name(c), (long long)ptm_model_num_params(m),
+           (long long)ptm_model_macs_per_sample(m), ptm_version());
+    printf("\"context_length\": %d, \"patch_length\": %d, \"patch_stride\": %d, "
+           "\"num_patches\": %d, \"num_input_channels\": %d, \"d_model\": %d, "
+           "\"expansion_factor\": %d, \"num_layers\": %d, \"adaptive_patching_levels\": %d, "
+           "\"mode\": \"%s\", \"gated_attn\": %s, \"norm_mlp\": \"%s\", \"self_attn\": %s, "
+           "\"self_attn_heads\": %d, \"use_positional_encoding\": %s, ",
+           c->context_length, c->patch_length, c->patch_stride, c->num_patches,
+           c->num_input_channels, c->d_model, c->expansion_factor, c->num_layers,
+           t->adaptive_patching_levels, ttm_mode(c->mode), json_bool(c->gated_attn),
+           c->norm_mlp == PTM_NORM_BATCH ? "BatchNorm" : "LayerNorm", json_bool(c->self_attn),
+           c->self_attn_heads, json_bool(c->use_positional_encoding));
+    printf("\"resolution_prefix_tuning\": %s, \"frequency_token_vocab_size\": %d, "
+           "\"use_decoder\": %s, \"decoder_d_model\": %d, \"decoder_num_layers\": %d, "
+           "\"decoder_adaptive_patching_levels\": %d, \"decoder_mode\": \"%s\", "
+           "\"decoder_raw_residual\": %s, \"categorical_vocab_size_list\": ",
+           json_bool(t->resolution_prefix_tuning), t->frequency_token_vocab_size,
+           json_bool(t->use_decoder), t->decoder_d_model, t->decoder_num_layers,
+           t->decoder_adaptive_patching_levels, ttm_mode(t->decoder_mode),
+           json_bool(t->decoder_raw_residual));
+    json_ints(stdout, t->categorical_vocab_size_list, t->num_categorical);
+    printf(", \"scaling\": ");
+    if (c->scaling == PTM_SCALING_NONE)
+        printf("null");
+    else
+        printf("\"%s\"", c->scaling == PTM_SCALING_STD ? "std" : "mean");
+    printf(", \"loss\": \"%s\", \"prediction_length\": %d, \"prediction_filter_length\": ",
+           ttm_loss(c->loss), c->prediction_length);
+    if (t->prediction_filter_length)
+        printf("%d", t->prediction_filter_length);
+    else
+        printf("null");
+    printf(", \"prediction_channel_indices\": ");
+    json_ints(stdout, c->prediction_channel_indices, c->num_prediction_channels);
+    printf(", \"exogenous_channel_indices\": ");
+    json_ints(stdout, t->exogenous_channel_indices, t->num_exogenous_channels);
+    printf(", \"enable_forecast_channel_mixing\": %s, \"fcm_context_length\": %d, "
+           "\"fcm_use_mixer\": %s, \"fcm_mix_layers\": %d, \"fcm_gated_attn\": %s, "
+           "\"fcm_prepend_past\": %s, \"quantile\": %.9g, \"huber_delta\": %.9g}}\n",
+           json_bool(t->enable_forecast_channel_mixing), t->fcm_context_length,
+           json_bool(t->fcm_use_mixer), t->fcm_mix_layers, json_bool(t->fcm_gated_attn),
+           json_bool(t->fcm_prepend_past), (double)t->quantile, (double)t->huber_delta);
 }
