@@ -57,22 +57,26 @@ static void ttm_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
            Dd = (size_t)t->decoder_d_model, P = (size_t)c->patch_length, maxcnd = 0, maxn = 1;
     for (int j = 0, k = 0; j < ns; j++) {
         for (int l = 0; l < st[j]->n_layers; l++)
-            ptmi_plan_add(pl, &tc->out[k++], B * stack_cnd(st[j]));
+            ptmi_plan_add(pl, &tc->out[k++], ptmi_ttm_count(B, stack_cnd(st[j]), 1, 1));
         if (stack_cnd(st[j]) > maxcnd) maxcnd = stack_cnd(st[j]);
         if ((size_t)st[j]->sh.num_patches > maxn) maxn = (size_t)st[j]->sh.num_patches;
     }
-    if (t->resolution_prefix_tuning) ptmi_plan_add(pl, &tc->freq, B * ((P + D) / 2 + D));
+    if (t->resolution_prefix_tuning)
+        ptmi_plan_add(pl, &tc->freq, ptmi_ttm_count(B, (P + D) / 2 + D, 1, 1));
     if (tp->has_decoder) {
-        if (tp->adapter.w) ptmi_plan_add(pl, &tc->adapt, B * C * N * Dd);
-        if (tp->raw_emb.w) ptmi_plan_add(pl, &tc->resid, B * C * N * Dd);
-        if (tp->raw_emb.w && t->resolution_prefix_tuning)
-            ptmi_plan_add(pl, &tc->raw_in, B * C * N * P);
+        size_t bcnd = ptmi_ttm_count(B, C, N, Dd);
+        if (tp->adapter.out) ptmi_plan_add(pl, &tc->adapt, bcnd);
+        if (tp->raw_emb.out) ptmi_plan_add(pl, &tc->resid, bcnd);
+        if (tp->raw_emb.out && t->resolution_prefix_tuning)
+            ptmi_plan_add(pl, &tc->raw_in, ptmi_ttm_count(B, C, N, P));
         if (t->num_categorical) {
-            ptmi_plan_add(pl, &tc->dec_in, B * (C + (size_t)t->num_categorical) * N * Dd);
-            ptmi_plan_add(pl, &tc->dec_out, B * C * N * Dd);
+            ptmi_plan_add(pl, &tc->dec_in,
+                          ptmi_ttm_count(B, C + (size_t)t->num_categorical, N, Dd));
+            ptmi_plan_add(pl, &tc->dec_out, bcnd);
         }
     }
-    ptmi_plan_eval_cache(pl, &tc->lc, B * maxcnd, (size_t)c->expansion_factor, maxn, c->self_attn);
+    ptmi_plan_eval_cache(pl, &tc->lc, ptmi_ttm_count(B, maxcnd, 1, 1), (size_t)c->expansion_factor,
+                         maxn, c->self_attn);
 }
 
 /* the prefix patch, the frequency-token index of every sample in range */

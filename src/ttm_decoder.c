@@ -52,12 +52,12 @@ const float *ptmi_ttm_decoder_forward(ptm_ctx *ctx, const ptm_inputs *in, const 
         ncat = c->ttm.num_categorical;
     size_t rows = (size_t)B * C * N, total = rows * (size_t)Dd;
     const float *x = h;
-    if (tp->adapter.w) {
+    if (tp->adapter.out) {
         linear_forward(tc->adapt, x, &tp->adapter, rows);
         x = tc->adapt;
         ptmi_ttm_hidden(tc, x, C, N, Dd);
     }
-    if (tp->raw_emb.w) {
+    if (tp->raw_emb.out) {
         linear_forward(tc->resid, raw_patches(ctx, B * C), &tp->raw_emb, rows);
         for (size_t i = 0; i < total; i++) tc->resid[i] = x[i] + tc->resid[i];
         x = tc->resid;

@@ -86,14 +86,14 @@ void ptmi_ttm_fcm_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *base,
                         tc->fcm_win[(((size_t)b * d.Hf + tt) * d.T + j) * d.s + k] =
                             tc->fcm_ext[((size_t)b * rows + tt + k) * d.T + j];
         x = tc->fcm_win;
-        if (tp->fcm_embedding.w) {
+        if (tp->fcm_embedding.out) {
             ptmi_run_mode eval = {0, 0.0f, NULL, 1, 1};
             linear_forward(tc->fcm_emb, x, &tp->fcm_embedding, steps * d.T);
             x = mixer_stack_forward(tc->out + (tc->n_out - tp->fcm.n_layers), tc->fcm_emb, &tc->lc,
                                     &tp->fcm, d.B, d.Hf, &eval);
         }
     }
-    if (tp->fcm_gate.w) {
+    if (tp->fcm_gate.out) {
         gated_attention_forward(tc->fcm_gate, tc->fcm_gp, x, &tp->fcm_gate, steps);
         x = tc->fcm_gate;
     }

@@ -100,9 +100,9 @@ typedef struct {
     ptmi_stack dec[PTMI_TTM_MAX_STACKS];
     int n_dec;
     int has_fcm;
-    ptmi_linear fcm_embedding; /* [2s, s] with fcm_use_mixer, or w NULL */
+    ptmi_linear fcm_embedding; /* [2s, s] with fcm_use_mixer */
     ptmi_stack fcm;            /* the FCM mixer (n_layers 0 without fcm_use_mixer) */
-    ptmi_linear fcm_gate;      /* [T s', T s'] with fcm_gated_attn, or w NULL */
+    ptmi_linear fcm_gate;      /* [T s', T s'] with fcm_gated_attn */
     ptmi_linear fcm_mlp;       /* [P, T s'] */
 } ptmi_ttm_params;
 
