@@ -11,6 +11,15 @@
 #define EXIT_USAGE 2
 
 int cmd_info(int argc, char **argv);
+/* info_ttm.c: the structure of a TinyTimeMixer model in words, or (--json) as one JSON object
+ * with its config keys named as in config.json */
+void info_ttm(const char *dir, const ptm_model *m);
+void info_ttm_json(const char *dir, const ptm_model *m);
+/* info.c: a JSON string literal; a list of ints or null (v NULL) */
+void json_str(FILE *f, const char *s);
+void json_ints(FILE *f, const int *v, int n);
+/* parameters Hugging Face counts that are not trained: the frozen sincos positional table */
+int64_t frozen_params(const ptm_config *c);
 int cmd_predict(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -37,7 +37,7 @@ static const char *agg_name(ptm_agg a) {
 }
 
 /* a JSON string literal, or null for NULL */
-static void json_str(FILE *f, const char *s) {
+void json_str(FILE *f, const char *s) {
     if (!s) {
         fputs("null", f);
         return;
@@ -55,7 +55,7 @@ static void json_str(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-static void json_ints(FILE *f, const int *v, int n) {
+void json_ints(FILE *f, const int *v, int n) {
     if (!v) {
         fputs("null", f);
         return;
@@ -69,7 +69,7 @@ static void json_ints(FILE *f, const int *v, int n) {
  * (PatchTSMixerPositionalEncoding's position_enc, an nn.Parameter with requires_grad=False,
  * stored in model.safetensors). ptm_model_num_params counts the trainable ones only, so
  * HF's model.num_parameters() is the sum of both. */
-static int64_t frozen_params(const ptm_config *c) {
+int64_t frozen_params(const ptm_config *c) {
     return c->use_positional_encoding && c->positional_encoding_type == PTM_PE_SINCOS
                ? (int64_t)c->num_patches * c->d_model
                : 0;
@@ -83,7 +83,7 @@ static void info_json(const char *dir, const ptm_model *m, const ptm_preprocesso
     json_str(stdout, dir);
     printf(", \"class\": \"%s\", \"parameters\": %lld, \"trainable_parameters\": %lld, "
            "\"macs_per_sample\": %lld, \"version\": \"%s\",\n \"config\": {",
-           ptm_class_name(c->model_class), (long long)(trainable + frozen_params(c)),
+           ptm_config_class_name(c), (long long)(trainable + frozen_params(c)),
            (long long)trainable, (long long)ptm_model_macs_per_sample(m), ptm_version());
     printf(
         "\"context_length\": %d, \"patch_length\": %d, \"patch_stride\": %d, "
@@ -165,6 +165,24 @@ static void info_preprocessor(const ptm_preprocessor *pp) {
     if (pp->training_command) printf("trained by:   %s\n", pp->training_command);
 }
 
+/* the parameter count and the multiply-adds of one sample */
+/* the parameters as Hugging Face counts them (with how many are trainable), the cost */
+static void print_cost(const ptm_model *m) {
+    const ptm_config *c = ptm_model_config(m);
+    int64_t trainable = ptm_model_num_params(m), frozen = frozen_params(c);
+    int64_t np = trainable + frozen;
+    int64_t macs = ptm_model_macs_per_sample(m);
+    printf("parameters:   %lld (%.2f MiB as float32), as Hugging Face counts them", (long long)np,
+           (double)np * 4 / 1048576.0);
+    if (frozen)
+        printf(": %lld trainable + %lld in the frozen sincos positional table\n",
+               (long long)trainable, (long long)frozen);
+    else
+        printf(", all trainable\n");
+    printf("cost:         %lld multiply-adds per sample (%.2f MFLOP)\n", (long long)macs,
+           (double)macs * 2e-6);
+}
+
 int cmd_info(int argc, char **argv) {
     const char *dir = NULL;
     int json = 0;
@@ -200,12 +218,21 @@ int cmd_info(int argc, char **argv) {
         return fail_status(&err);
     }
     if (json) {
-        info_json(dir, m, &pp);
+        if (ptm_model_config(m)->family == PTM_FAMILY_TTM)
+            info_ttm_json(dir, m);
+        else
+            info_json(dir, m, &pp);
         ptm_preprocessor_free(&pp);
         ptm_model_free(m);
         return 0;
     }
     const ptm_config *c = ptm_model_config(m);
+    if (c->family == PTM_FAMILY_TTM) {
+        info_ttm(dir, m);
+        print_cost(m);
+        ptm_model_free(m);
+        return 0;
+    }
     printf("model:        %s\n", dir);
     printf("class:        %s\n", ptm_class_name(c->model_class));
     printf("input:        %d channels x %d time steps (context_length)\n", c->num_input_channels,
@@ -259,18 +286,7 @@ int cmd_info(int argc, char **argv) {
         printf("head:         none (backbone only)\n");
         break;
     }
-    int64_t trainable = ptm_model_num_params(m), frozen = frozen_params(c);
-    int64_t np = trainable + frozen;
-    int64_t macs = ptm_model_macs_per_sample(m);
-    printf("parameters:   %lld (%.2f MiB as float32), as Hugging Face counts them", (long long)np,
-           (double)np * 4 / 1048576.0);
-    if (frozen)
-        printf(": %lld trainable + %lld in the frozen sincos positional table\n",
-               (long long)trainable, (long long)frozen);
-    else
-        printf(", all trainable\n");
-    printf("cost:         %lld multiply-adds per sample (%.2f MFLOP)\n", (long long)macs,
-           (double)macs * 2e-6);
+    print_cost(m);
     info_preprocessor(&pp);
     ptm_preprocessor_free(&pp);
     ptm_model_free(m);

@@ -89,9 +89,16 @@ const char *ptm_version(void);
 
 /* ---------------------------------------------------------------- configuration */
 
+/* The model family a config describes (its "model_type"): the class below is read within it,
+ * e.g. family PTM_FAMILY_TTM + PTM_CLASS_PREDICTION = TinyTimeMixerForPrediction. */
 typedef enum {
-    PTM_CLASS_MODEL = 0,          /* PatchTSMixerModel (headless backbone) */
-    PTM_CLASS_PREDICTION = 1,     /* PatchTSMixerForPrediction */
+    PTM_FAMILY_PATCHTSMIXER = 0, /* "patchtsmixer": Hugging Face PatchTSMixer* */
+    PTM_FAMILY_TTM = 1           /* "tinytimemixer": IBM granite-tsfm TinyTimeMixer* */
+} ptm_family;
+
+typedef enum {
+    PTM_CLASS_MODEL = 0,          /* PatchTSMixerModel (headless backbone); TinyTimeMixerModel */
+    PTM_CLASS_PREDICTION = 1,     /* PatchTSMixerForPrediction; TinyTimeMixerForPrediction */
     PTM_CLASS_CLASSIFICATION = 2, /* PatchTSMixerForTimeSeriesClassification */
     PTM_CLASS_REGRESSION = 3,     /* PatchTSMixerForRegression */
     PTM_CLASS_PRETRAINING = 4     /* PatchTSMixerForPretraining */
@@ -100,7 +107,13 @@ typedef enum {
 typedef enum { PTM_MODE_COMMON_CHANNEL = 0, PTM_MODE_MIX_CHANNEL = 1 } ptm_mode;
 typedef enum { PTM_NORM_LAYER = 0, PTM_NORM_BATCH = 1 } ptm_norm;
 typedef enum { PTM_SCALING_NONE = 0, PTM_SCALING_STD = 1, PTM_SCALING_MEAN = 2 } ptm_scaling;
-typedef enum { PTM_LOSS_MSE = 0, PTM_LOSS_NLL = 1 } ptm_loss;
+typedef enum {
+    PTM_LOSS_MSE = 0,
+    PTM_LOSS_NLL = 1,     /* PatchTSMixer's distribution heads */
+    PTM_LOSS_MAE = 2,     /* TinyTimeMixer: mean absolute error */
+    PTM_LOSS_PINBALL = 3, /* TinyTimeMixer: mean of max(q e, (q - 1) e), e = target - forecast */
+    PTM_LOSS_HUBER = 4    /* TinyTimeMixer: torch HuberLoss(delta = huber_delta), mean */
+} ptm_loss;
 typedef enum {
     PTM_DIST_STUDENT_T = 0,
     PTM_DIST_NORMAL = 1,
@@ -115,13 +128,43 @@ typedef enum {
 typedef enum { PTM_PE_SINCOS = 0, PTM_PE_RANDOM = 1 } ptm_pe;
 typedef enum { PTM_MASK_RANDOM = 0, PTM_MASK_FORECAST = 1 } ptm_mask_type;
 
-/* Every PatchTSMixerConfig field, with Hugging Face's defaults where config.json omits a key. */
+/* The TinyTimeMixerConfig fields PatchTSMixer has not (family PTM_FAMILY_TTM; zero in a
+ * PatchTSMixer config). Shapes as in the TTM golden README: D d_model, Dd decoder_d_model. */
+typedef struct {
+    int adaptive_patching_levels; /* A: encoder levels (<= 0: one flat stack of num_layers) */
+    int resolution_prefix_tuning; /* frequency-token prefix patch (num_patches counts it) */
+    int frequency_token_vocab_size;
+    int use_decoder;
+    int decoder_num_layers;
+    int decoder_d_model; /* Dd */
+    int decoder_adaptive_patching_levels;
+    int decoder_raw_residual; /* add Linear(patch_length -> Dd) of the scaled patches */
+    ptm_mode decoder_mode;
+    int prediction_filter_length;       /* Hf: the first Hf forecast steps; 0 = all (null) */
+    int num_exogenous_channels;         /* E */
+    int *exogenous_channel_indices;     /* sorted, or NULL */
+    int enable_forecast_channel_mixing; /* the forecast channel mixer (FCM) head */
+    int fcm_gated_attn;
+    int fcm_context_length; /* w: steps of context each side of a forecast step */
+    int fcm_use_mixer;
+    int fcm_mix_layers;
+    int fcm_prepend_past;
+    int fcm_prepend_past_offset;      /* steps skipped at the end of the past; 0 = none (null) */
+    int num_categorical;              /* n_cat static categorical variables */
+    int *categorical_vocab_size_list; /* [n_cat], or NULL */
+    float huber_delta;                /* loss "huber" */
+    float quantile;                   /* loss "pinball" */
+} ptm_ttm_config;
+
+/* Every PatchTSMixerConfig field, with Hugging Face's defaults where config.json omits a key;
+ * for family PTM_FAMILY_TTM the TinyTimeMixerConfig fields, with granite-tsfm's defaults (the
+ * shared ones here, the others in ttm). */
 typedef struct {
     ptm_class model_class;
     int context_length; /* L */
     int patch_length;   /* P */
     int patch_stride;
-    int num_patches;        /* N, derived: (max(L,P)-P)/stride + 1 */
+    int num_patches;        /* N, derived: (max(L,P)-P)/stride + 1 (+ 1 with TTM's prefix) */
     int num_input_channels; /* C */
     int d_model;            /* D */
     int expansion_factor;
@@ -160,6 +203,9 @@ typedef struct {
     int num_unmasked_channels;
     int *unmasked_channel_indices; /* sorted, or NULL */
     int post_init;
+    ptm_family family;  /* from "model_type" (last, so that the PatchTSMixer fields keep their
+                           places in the ABI) */
+    ptm_ttm_config ttm; /* family PTM_FAMILY_TTM only */
 } ptm_config;
 
 /* Hugging Face's PatchTSMixerConfig defaults (class PTM_CLASS_MODEL, no lists): the starting
@@ -250,6 +296,8 @@ PTM_MUST_USE ptm_status ptm_write_file(const char *path, const void *data, size_
 
 const ptm_config *ptm_model_config(const ptm_model *model);
 const char *ptm_class_name(ptm_class c); /* "PatchTSMixerForPrediction", ... */
+/* the class name of a config, within its family: "TinyTimeMixerForPrediction", ... */
+const char *ptm_config_class_name(const ptm_config *c);
 /* The trainable parameters. Hugging Face's num_parameters() also counts the frozen sincos
  * positional table (num_patches x d_model when use_positional_encoding is on with sincos):
  * `patchtsmixer info` prints that total and this number. */
@@ -302,6 +350,19 @@ typedef struct {
     const float *patch_mask;      /* Pretraining: [B, C, N] 1 = masked; NULL = draw one */
     uint64_t mask_seed;           /* Pretraining: seed of the drawn mask */
     uint64_t dropout_seed;        /* training contexts: seed of the dropout masks */
+    int past_length; /* time steps per sample of past_values and observed_mask: at least
+                        context_length, of which the last context_length are used (as
+                        TinyTimeMixer does); 0 = context_length */
+    /* TinyTimeMixer only (PatchTSMixer models ignore them): */
+    const int64_t *freq_token; /* with resolution_prefix_tuning: [B] frequency-token indices in
+                                  [0, frequency_token_vocab_size) (the prefix patch) */
+    const int64_t *static_categorical_values; /* with categorical_vocab_size_list: [B, n_cat],
+                                                 category k of sample b in [0, vocab_k) */
+    const float *future_observed_mask; /* Prediction: [B, H, C] 1 = the loss counts the value,
+                                          0 = it does not; NULL = all count. (future_values
+                                          also carries the known future of the exogenous
+                                          channels that a forecast channel mixer reads; its
+                                          other channels only enter the loss.) */
 } ptm_inputs;
 
 /* Forward pass: eval mode (dropout off, BatchNorm with running statistics), or train mode in a

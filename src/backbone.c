@@ -6,13 +6,17 @@
  */
 #include "backbone.h"
 
+#include <stdio.h>
+
 #include "layers/layers.h"
 #include "model/model.h"
 
 /* the patch embedding of the rows rr (patcher + positional encoding), the mixer layers and
  * InjectScalerStatistics4D (Cls/Reg with scaling); returns the backbone output of the rows */
-static const float *patchtsmixer_forward_rows(ptm_ctx *ctx, const float *enc_in,
-                                              const ptmi_rows *rr, const ptmi_run_mode *run) {
+static const float *patchtsmixer_forward_rows(ptm_ctx *ctx, const ptm_inputs *in,
+                                              const float *enc_in, const ptmi_rows *rr,
+                                              const ptmi_run_mode *run) {
+    (void)in;
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
     const ptmi_params *p = &m->p;
@@ -75,10 +79,44 @@ static void patchtsmixer_backward_rows(ptm_ctx *ctx, ptmi_params *g, int b0, int
                     p->patcher.w, bcn, P, D);
 }
 
-static const ptmi_backbone_ops patchtsmixer_backbone = {patchtsmixer_forward_rows,
-                                                        patchtsmixer_backward_rows};
+/* the hidden states: every layer's, or two alternating buffers (ctx.c) */
+static void patchtsmixer_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
+    const ptm_config *c = &ctx->model->cfg;
+    size_t K = (size_t)c->num_layers;
+    size_t bcnd = B * c->num_input_channels * c->num_patches * c->d_model;
+    size_t nh = ctx->keep_hidden ? K : (K < 2 ? K : 2);
+    for (size_t i = 0; i < nh; i++) ptmi_plan_add(pl, &ctx->hidden[i], bcnd);
+}
+
+static const float *patchtsmixer_output(const ptm_ctx *ctx) {
+    int K = ctx->model->cfg.num_layers;
+    return K > 0 ? ctx->hidden[K - 1] : ctx->embed;
+}
+
+static void patchtsmixer_outputs(ptm_ctx *ctx, const ptmi_head_ops *head, int B,
+                                 const float *last) {
+    const ptm_config *c = &ctx->model->cfg;
+    int C = c->num_input_channels, N = c->num_patches, P = c->patch_length, D = c->d_model;
+    ptmi_add_output(ctx, "patch_input", ctx->patch_input, 4, B, C, N, P);
+    ptmi_publish_scale(ctx, head, B);
+    if (ctx->keep_hidden) {
+        for (int k = 0; k < c->num_layers; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "hidden_states.%d", k);
+            ptmi_add_output(ctx, name, ctx->hidden[k], 4, B, C, N, D);
+        }
+    }
+    ptmi_add_output(ctx, "last_hidden_state", last, 4, B, C, N, D);
+}
+
+static const ptmi_backbone_ops patchtsmixer_backbone = {patchtsmixer_plan,
+                                                        NULL,
+                                                        patchtsmixer_forward_rows,
+                                                        patchtsmixer_backward_rows,
+                                                        patchtsmixer_output,
+                                                        patchtsmixer_outputs,
+                                                        0};
 
 const ptmi_backbone_ops *ptmi_backbone_ops_for(const ptm_model *m) {
-    (void)m; /* one family so far */
-    return &patchtsmixer_backbone;
+    return m->cfg.family == PTM_FAMILY_TTM ? &ptmi_backbone_ttm : &patchtsmixer_backbone;
 }

@@ -91,7 +91,7 @@ static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err) {
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
     const ptmi_params *p = &m->p;
-    const ptmi_head_ops *ops = ptmi_head_ops_for(c->model_class);
+    const ptmi_head_ops *ops = ptmi_head_ops_for(c);
     if (!ops->backward) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "no loss for a backbone");
     ptmi_params *g = &ctx->grads->p;
     int B = ctx->batch;

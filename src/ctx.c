@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone.h"
 #include "heads/heads.h"
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
 #include "model/model.h"
+#include "model/ttm_ctx.h"
 
 /* Largest activation arena a context may allocate (floats), checked before allocating. */
 #define PTMI_MAX_CTX_FLOATS ((size_t)1 << 33)
@@ -116,7 +118,9 @@ static ptm_status check_estimate(const ptm_config *c, size_t B, int train, ptm_e
  * its shards) at once. */
 static int plan_chunks(ptm_ctx *ctx, const ptm_config *c, int max_batch, int nthr) {
     int nchunks_max = 1, mb = max_batch;
-    if (!ctx->training) {
+    if (!ctx->training && ptmi_backbone_ops_for(ctx->model)->whole_batch) {
+        ctx->chunk_rows = max_batch * c->num_input_channels;
+    } else if (!ctx->training) {
         size_t nd = (size_t)c->num_patches * (size_t)c->d_model;
         size_t rows = (size_t)max_batch * (size_t)c->num_input_channels;
         size_t cr = (size_t)MICRO_BATCH_FLOATS / (nd ? nd : 1);
@@ -142,8 +146,10 @@ static void plan_backbone(ptmi_plan *pl, ptm_ctx *ctx, size_t B, float **s_int) 
     const ptm_config *c = &m->cfg;
     size_t L = (size_t)c->context_length, C = (size_t)c->num_input_channels,
            N = (size_t)c->num_patches, P = (size_t)c->patch_length, D = (size_t)c->d_model,
-           Cs = (size_t)c->num_prediction_channels, K = (size_t)c->num_layers;
+           Cs = (size_t)c->num_prediction_channels;
     size_t bcnd = B * C * N * D, bcnp = B * C * N * P, main_out = ptmi_head_main_count(c, B);
+    ptmi_plan_add(pl, &ctx->past_in, B * L * C);
+    ptmi_plan_add(pl, &ctx->mask_in, B * L * C);
     ptmi_plan_add(pl, &ctx->scaled, B * L * C);
     ptmi_plan_add(pl, &ctx->loc, B * C);
     ptmi_plan_add(pl, &ctx->scale, B * C);
@@ -162,9 +168,6 @@ static void plan_backbone(ptmi_plan *pl, ptm_ctx *ctx, size_t B, float **s_int) 
     ptmi_plan_add(pl, &ctx->out_mean, m->p.n_proj ? main_out : 1);
     ptmi_plan_add(pl, &ctx->loss, 1);
     ptmi_plan_add(pl, s_int, (B > N ? B : N) + 1);
-    /* hidden states: every layer's, or two alternating buffers (ctx_finish) */
-    size_t nh = ctx->keep_hidden ? K : (K < 2 ? K : 2);
-    for (size_t i = 0; i < nh; i++) ptmi_plan_add(pl, &ctx->hidden[i], bcnd);
 }
 
 /* training: a cache per layer, the gradient scratch, what the head's backward reads */
@@ -196,24 +199,28 @@ static void plan_train(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
 
 /* eval: one scratch set per thread for a chunk of mb samples, held by the fields of lc[t] that
  * ctx_finish aliases the others to */
+void ptmi_plan_eval_cache(ptmi_plan *pl, ptmi_layer_cache *lc, size_t cnd, size_t ef, size_t n,
+                          int self_attn) {
+    ptmi_plan_add(pl, &lc->ch.norm, cnd);
+    ptmi_plan_add(pl, &lc->ch.xt, cnd);
+    ptmi_plan_add(pl, &lc->ch.pre, cnd * ef);
+    ptmi_plan_add(pl, &lc->ch.y, cnd);
+    ptmi_plan_add(pl, &lc->ch.gp, cnd);
+    if (self_attn) {
+        ptmi_plan_add(pl, &lc->q, cnd);
+        ptmi_plan_add(pl, &lc->k, cnd);
+        ptmi_plan_add(pl, &lc->v, cnd);
+        ptmi_plan_add(pl, &lc->att_out, cnd);
+    }
+    ptmi_plan_add(pl, &lc->scores, n);
+}
+
 static void plan_eval(ptmi_plan *pl, ptm_ctx *ctx, size_t mb) {
     const ptm_config *c = &ctx->model->cfg;
     size_t mcnd = mb * (size_t)c->num_input_channels * c->num_patches * c->d_model;
-    for (int t = 0; t < ctx->n_scratch; t++) {
-        ptmi_layer_cache *lc = &ctx->lc[t];
-        ptmi_plan_add(pl, &lc->ch.norm, mcnd);
-        ptmi_plan_add(pl, &lc->ch.xt, mcnd);
-        ptmi_plan_add(pl, &lc->ch.pre, mcnd * (size_t)c->expansion_factor);
-        ptmi_plan_add(pl, &lc->ch.y, mcnd);
-        ptmi_plan_add(pl, &lc->ch.gp, mcnd);
-        if (c->self_attn) {
-            ptmi_plan_add(pl, &lc->q, mcnd);
-            ptmi_plan_add(pl, &lc->k, mcnd);
-            ptmi_plan_add(pl, &lc->v, mcnd);
-            ptmi_plan_add(pl, &lc->att_out, mcnd);
-        }
-        ptmi_plan_add(pl, &lc->scores, c->num_patches);
-    }
+    for (int t = 0; t < ctx->n_scratch; t++)
+        ptmi_plan_eval_cache(pl, &ctx->lc[t], mcnd, (size_t)c->expansion_factor,
+                             (size_t)c->num_patches, c->self_attn);
 }
 
 /* one arena for every slot of the plan (which is freed) */
@@ -266,27 +273,27 @@ static ptm_status finish_train(ptm_ctx *ctx, int nshards, float *scores, ptm_err
 
 /* eval: every cache buffer aliases the thread's scratch set (see mixer.c for why this is
  * safe) */
-static void finish_eval(ptm_ctx *ctx) {
-    for (int t = 0; t < ctx->n_scratch; t++) {
-        ptmi_layer_cache *lc = &ctx->lc[t];
-        float *norm = lc->ch.norm, *xt = lc->ch.xt, *hid = lc->ch.pre, *y = lc->ch.y,
-              *gate = lc->ch.gp;
-        ptmi_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
-        for (int i = 0; i < 3; i++) {
-            ptmi_block_cache *bc = blocks[i];
-            bc->norm = norm;
-            bc->mean = bc->rstd = NULL;
-            bc->xt = bc->gin = xt;
-            bc->pre = bc->act = hid;
-            bc->y = bc->gout = y;
-            bc->gp = gate;
-        }
-        lc->att_ctx = xt;
-        lc->probs = lc->att_mask = NULL;
-        lc->na_in = norm;
-        lc->na_out = xt;
-        lc->na_mean = lc->na_rstd = NULL;
+void ptmi_alias_eval_cache(ptmi_layer_cache *lc) {
+    float *norm = lc->ch.norm, *xt = lc->ch.xt, *hid = lc->ch.pre, *y = lc->ch.y, *gate = lc->ch.gp;
+    ptmi_block_cache *blocks[3] = {&lc->ch, &lc->pa, &lc->fe};
+    for (int i = 0; i < 3; i++) {
+        ptmi_block_cache *bc = blocks[i];
+        bc->norm = norm;
+        bc->mean = bc->rstd = NULL;
+        bc->xt = bc->gin = xt;
+        bc->pre = bc->act = hid;
+        bc->y = bc->gout = y;
+        bc->gp = gate;
     }
+    lc->att_ctx = xt;
+    lc->probs = lc->att_mask = NULL;
+    lc->na_in = norm;
+    lc->na_out = xt;
+    lc->na_mean = lc->na_rstd = NULL;
+}
+
+static void finish_eval(ptm_ctx *ctx) {
+    for (int t = 0; t < ctx->n_scratch; t++) ptmi_alias_eval_cache(&ctx->lc[t]);
 }
 
 static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *params, int train,
@@ -301,6 +308,10 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
         return ptmi_err(err, PTM_ERR_ARG, NULL, "max_batch", "max_batch %d out of range [1, %d]",
                         cp.max_batch, 1 << 24);
     const ptm_config *c = &model->cfg;
+    if (c->family == PTM_FAMILY_TTM && train)
+        return ptmi_err(err, PTM_ERR_UNSUPPORTED, NULL, NULL,
+                        "training a %s is not supported yet (inference is)",
+                        ptm_config_class_name(c));
     int K = c->num_layers;
     size_t B = (size_t)cp.max_batch;
     s = check_estimate(c, B, train, err);
@@ -321,10 +332,11 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
         return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     }
 
-    const ptmi_head_ops *ops = ptmi_head_ops_for(c->model_class);
+    const ptmi_head_ops *ops = ptmi_head_ops_for(c);
     ptmi_plan pl = {0};
     float *s_int = NULL, *scores = NULL;
     plan_backbone(&pl, ctx, B, &s_int);
+    ptmi_backbone_ops_for(model)->plan(&pl, ctx, B);
     if (ops->plan) ops->plan(&pl, ctx, B);
     if (train)
         plan_train(&pl, ctx, B);
@@ -369,6 +381,10 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
 ptm_status ptm_ctx_create_train(ptm_model *model, const ptm_ctx_params *params, ptm_ctx **out,
                                 ptm_error *err) {
     if (out) *out = NULL;
+    if (model && model->cfg.family == PTM_FAMILY_TTM) /* before the model is converted */
+        return ptmi_err(err, PTM_ERR_UNSUPPORTED, NULL, NULL,
+                        "training a %s is not supported yet (inference is)",
+                        ptm_config_class_name(&model->cfg));
     ptm_status s = ptmi_model_make_trainable(model, err);
     return s == PTM_OK ? ctx_create(model, params, 1, out, err) : s;
 }
@@ -391,5 +407,8 @@ void ptm_ctx_free(ptm_ctx *ctx) {
     free(ctx->arena);
     free(ctx->hidden);
     free(ctx->lc);
+    if (ctx->ttm) free(ctx->ttm->out);
+    if (ctx->ttm) free(ctx->ttm->hs);
+    free(ctx->ttm);
     free(ctx);
 }

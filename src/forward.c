@@ -10,10 +10,12 @@
  * backbone.c); the head, its loss and its outputs the model class's (heads/heads.h).
  */
 #include <math.h>
+#include <string.h>
 
 #include "backbone.h"
 #include "exec.h"
 #include "heads/heads.h"
+#include "io/config.h"
 #include "kernels/threads.h"
 #include "layers/layers.h"
 #include "model/model.h"
@@ -28,7 +30,12 @@ static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_err
                         ctx->max_batch);
     if (!in->past_values)
         return ptmi_err(err, PTM_ERR_ARG, NULL, "past_values", "past_values is NULL");
-    size_t n = (size_t)in->batch * c->context_length * c->num_input_channels;
+    int L = in->past_length ? in->past_length : c->context_length;
+    if (L < c->context_length)
+        return ptmi_err(err, PTM_ERR_INPUT, NULL, "past_length",
+                        "%d time steps, fewer than the context_length %d the model needs",
+                        in->past_length, c->context_length);
+    size_t n = (size_t)in->batch * L * c->num_input_channels;
     for (size_t i = 0; i < n; i++) {
         float m = in->observed_mask ? in->observed_mask[i] : 1.0f;
         /* a missing value still enters the patches (as in Hugging Face, the mask only
@@ -36,17 +43,37 @@ static ptm_status check_inputs(const ptm_ctx *ctx, const ptm_inputs *in, ptm_err
          * reach the forecast */
         if (!isfinite(m) || !isfinite(in->past_values[i])) {
             size_t ch = i % (size_t)c->num_input_channels;
-            size_t t = (i / (size_t)c->num_input_channels) % (size_t)c->context_length;
-            size_t b = i / ((size_t)c->num_input_channels * c->context_length);
+            size_t t = (i / (size_t)c->num_input_channels) % (size_t)L;
+            size_t b = i / ((size_t)c->num_input_channels * L);
             return ptmi_err(err, PTM_ERR_INPUT, NULL, "past_values",
                             "value at [batch %zu, time %zu, channel %zu] is %s; mark missing "
                             "values with observed_mask 0 (and value 0)",
                             b, t, ch, isfinite(m) ? "not finite" : "observed_mask not finite");
         }
     }
-    return ptmi_head_ops_for(c->model_class)->check
-               ? ptmi_head_ops_for(c->model_class)->check(ctx, in, err)
-               : PTM_OK;
+    const ptmi_backbone_ops *bops = ptmi_backbone_ops_for(ctx->model);
+    ptm_status s = bops->check ? bops->check(ctx, in, err) : PTM_OK;
+    if (s != PTM_OK) return s;
+    return ptmi_head_ops_for(c)->check ? ptmi_head_ops_for(c)->check(ctx, in, err) : PTM_OK;
+}
+
+/* inputs longer than context_length: their last L steps, copied into the context, in place of
+ * past_values and observed_mask (cur is the caller's inputs with those pointers replaced) */
+static void last_steps(ptm_ctx *ctx, const ptm_inputs *in, ptm_inputs *cur) {
+    const ptm_config *c = &ctx->model->cfg;
+    *cur = *in;
+    int L = c->context_length, Lp = in->past_length ? in->past_length : L;
+    if (Lp == L) return;
+    size_t row = (size_t)L * c->num_input_channels, skip = (size_t)(Lp - L) * c->num_input_channels;
+    for (int b = 0; b < in->batch; b++) {
+        size_t from = (size_t)b * ((size_t)Lp * c->num_input_channels) + skip;
+        memcpy(ctx->past_in + (size_t)b * row, in->past_values + from, row * sizeof(float));
+        if (in->observed_mask)
+            memcpy(ctx->mask_in + (size_t)b * row, in->observed_mask + from, row * sizeof(float));
+    }
+    cur->past_values = ctx->past_in;
+    cur->observed_mask = in->observed_mask ? ctx->mask_in : NULL;
+    cur->past_length = L;
 }
 
 void ptmi_forward_rows(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, const ptmi_rows *rr,
@@ -58,24 +85,27 @@ void ptmi_forward_rows(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, 
     if (rr->prep)
         scaler_patchify_forward(ctx->patch_input, ctx->loc, ctx->scale, in->past_values,
                                 in->observed_mask, c->scaling, c->context_length,
-                                c->num_input_channels, c->num_patches, c->patch_length,
+                                c->num_input_channels, ptmi_config_patches(c), c->patch_length,
                                 c->patch_stride, r0, r0 + nr);
     /* embed and backbone */
-    const float *h = ptmi_backbone_ops_for(m)->forward_rows(ctx, enc_in, rr, run);
+    const float *h = ptmi_backbone_ops_for(m)->forward_rows(ctx, in, enc_in, rr, run);
     /* head, when it works per series */
-    const ptmi_head_ops *ops = ptmi_head_ops_for(c->model_class);
+    const ptmi_head_ops *ops = ptmi_head_ops_for(c);
     if (rr->head && ops->forward_rows)
         ops->forward_rows(ctx, h, r0, nr, (size_t)in->batch * c->num_input_channels);
 }
 
-static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
-    ptm_status s = check_inputs(ctx, in, err);
+static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in0, ptm_error *err) {
+    ptm_status s = check_inputs(ctx, in0, err);
     if (s != PTM_OK) return s;
+    ptm_inputs cur;
+    last_steps(ctx, in0, &cur);
+    const ptm_inputs *in = &cur;
     const ptm_model *m = ctx->model;
     const ptm_config *c = &m->cfg;
-    const ptmi_head_ops *ops = ptmi_head_ops_for(c->model_class);
+    const ptmi_head_ops *ops = ptmi_head_ops_for(c);
     int B = in->batch, L = c->context_length, C = c->num_input_channels, N = c->num_patches,
-        P = c->patch_length, K = c->num_layers;
+        P = c->patch_length;
     size_t bcn = (size_t)B * C * N;
     ctx->batch = B;
     ctx->n_outputs = 0;
@@ -90,7 +120,8 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     if (!prep) {
         scaler_forward(ctx->scaled, ctx->loc, ctx->scale, in->past_values, in->observed_mask,
                        c->scaling, B, L, C);
-        patchify_forward(ctx->patch_input, ctx->scaled, B, L, C, N, P, c->patch_stride);
+        patchify_forward(ctx->patch_input, ctx->scaled, B, L, C, ptmi_config_patches(c), P,
+                         c->patch_stride);
     }
     const float *enc_in = ctx->patch_input;
 
@@ -121,7 +152,7 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *er
     ptmi_run_mode run = {ctx->training, c->dropout, &ctx->rng, 0, !ctx->training};
     if (ctx->training) ptmi_rng_seed(&ctx->rng, in->dropout_seed);
     ptmi_exec_forward(ctx, in, enc_in, &run, prep);
-    const float *h = K > 0 ? ctx->hidden[K - 1] : ctx->embed;
+    const float *h = ptmi_backbone_ops_for(m)->output(ctx);
     ctx->enc_in = enc_in;
     ctx->last_hidden = h;
     ctx->labels = in->target_labels;

@@ -1,9 +1,10 @@
 /* outputs.c - the output views of a context: after each forward, every tensor a user (or the
- * golden files) can read, by its Hugging Face name, pointing into the context's arena. The
- * backbone's views are listed here, the head's by its ops (heads/heads.h). */
+ * golden files) can read, by its Hugging Face name, pointing into the context's arena: the
+ * backbone's by the family's ops (backbone.h), the head's by the class's (heads/heads.h). */
 #include <stdio.h>
 #include <string.h>
 
+#include "backbone.h"
 #include "heads/heads.h"
 
 void ptmi_add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim, int64_t d0,
@@ -19,25 +20,19 @@ void ptmi_add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim
     for (int k = 0; k < 4; k++) v->shape[k] = k < ndim ? dims[k] : 0;
 }
 
-void ptmi_publish_outputs(ptm_ctx *ctx, const ptmi_head_ops *ops, int B, const float *last) {
+void ptmi_publish_scale(ptm_ctx *ctx, const ptmi_head_ops *ops, int B) {
     const ptm_config *c = &ctx->model->cfg;
-    int C = c->num_input_channels, N = c->num_patches, P = c->patch_length, D = c->d_model;
-    ctx->n_outputs = 0;
-    ptmi_add_output(ctx, "patch_input", ctx->patch_input, 4, B, C, N, P);
     if (ops->scale_outputs) {
         ops->scale_outputs(ctx, B);
     } else {
-        ptmi_add_output(ctx, "loc", ctx->loc, 3, B, 1, C, 0);
-        ptmi_add_output(ctx, "scale", ctx->scale, 3, B, 1, C, 0);
+        ptmi_add_output(ctx, "loc", ctx->loc, 3, B, 1, c->num_input_channels, 0);
+        ptmi_add_output(ctx, "scale", ctx->scale, 3, B, 1, c->num_input_channels, 0);
     }
-    if (ctx->keep_hidden) {
-        for (int k = 0; k < c->num_layers; k++) {
-            char name[32];
-            snprintf(name, sizeof name, "hidden_states.%d", k);
-            ptmi_add_output(ctx, name, ctx->hidden[k], 4, B, C, N, D);
-        }
-    }
-    ptmi_add_output(ctx, "last_hidden_state", last, 4, B, C, N, D);
+}
+
+void ptmi_publish_outputs(ptm_ctx *ctx, const ptmi_head_ops *ops, int B, const float *last) {
+    ctx->n_outputs = 0;
+    ptmi_backbone_ops_for(ctx->model)->outputs(ctx, ops, B, last);
     if (ctx->has_loss) ptmi_add_output(ctx, "loss", ctx->loss, 0, 0, 0, 0, 0);
     if (ops->outputs) ops->outputs(ctx, B);
 }
@@ -66,5 +61,5 @@ ptm_status ptm_ctx_output(const ptm_ctx *ctx, const char *name, ptm_tensor_view 
     }
     return ptmi_err(err, PTM_ERR_ARG, NULL, name,
                     "no output of this name after the last forward of a %s",
-                    ptm_class_name(ctx->model->cfg.model_class));
+                    ptm_config_class_name(&ctx->model->cfg));
 }

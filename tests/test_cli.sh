@@ -75,5 +75,18 @@ head -n 1 "$tmp/q1.csv" | grep -q "a_q0.1" && ok || ko "quantile columns missing
 # q0.1 <= mean <= q0.9 for (nearly) every cell
 awk -F, 'NR > 1 { for (i = 2; i <= 4; i++) { n++; if ($(i+3) <= $i && $i <= $(i+6)) k++ } } END { exit !(k >= 0.9 * n) }' "$tmp/q1.csv" && ok || ko "mean outside its 80% interval too often"
 
+# 6. TinyTimeMixer: info (text and JSON) and a forecast equal to granite-tsfm's (sample 0 of a
+# golden case; max 53: tolerance 1e-4 (1 + 60))
+T=$G/ttm
+expect 0 "" "$BIN" info $T/r2_512_96_7ch
+grep -q "TinyTimeMixerForPrediction" "$tmp/out" && grep -q "805280" "$tmp/out" && ok || ko "info of a TTM model"
+expect 0 "" "$BIN" info --json $T/fcm_w2_nomixer_noprepend_filter
+grep -q '"prediction_filter_length": 7' "$tmp/out" && ok || ko "info --json of a TTM model"
+"$BIN" predict $T/decoder_mix_rawres_apl2_mean --input tests/data/ttm_past.csv --output "$tmp/ttm.csv"
+if [ $? -eq 0 ] && awk -F, 'NR==FNR { for (i = 1; i <= NF; i++) e[FNR, i] = $i; next }
+    FNR > 1 { for (i = 2; i <= NF; i++) { d = $i - e[FNR, i]; if (d < 0) d = -d; if (d > 1e-4 * 61) bad = 1 } }
+    END { exit bad }' tests/data/ttm_expected.csv "$tmp/ttm.csv"; then ok; else ko "TTM forecast differs from tests/data/ttm_expected.csv"; fi
+expect 1 "freq_token is NULL" "$BIN" predict $T/r21_52_16_ft_l1_prefix --input tests/data/ttm_past.csv --columns a,b
+
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

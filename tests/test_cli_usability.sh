@@ -44,6 +44,7 @@ expect 1 "PTM_KERNELS: the environment sets 'bogus'" env PTM_KERNELS=bogus "$BIN
 # (docs/interop.md says the two counts agree), and says how many of them are trainable
 if command -v python3 >/dev/null 2>&1; then
     for d in $G/*/; do
+        [ -f "$d/config.json" ] || continue
         d=${d%/}
         "$BIN" info "$d" --json >"$tmp/info.json" 2>"$tmp/err" || { ko "info --json $d: $(cat "$tmp/err")"; continue; }
         "$BIN" info "$d" >"$tmp/info.txt"

@@ -130,7 +130,7 @@ class PatchTSMixer:
         #: the model's configuration (PatchTSMixerConfig's field names and values)
         self.config = cfg
         #: "PatchTSMixerForPrediction", "PatchTSMixerForTimeSeriesClassification", ...
-        self.model_class = C.ptm_class_name(c.model_class).decode()
+        self.model_class = C.ptm_config_class_name(ctypes.byref(c)).decode()
         #: path/preprocessor_config.json (columns, scaler; see Preprocessor), or None
         self.preprocessor = Preprocessor.load(_path_bytes(path))
         if self.preprocessor and len(self.preprocessor.columns) != cfg["num_input_channels"]:

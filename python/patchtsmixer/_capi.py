@@ -26,6 +26,29 @@ class PtmError(ctypes.Structure):
     ]
 
 
+class PtmTtmConfig(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_int)
+        for name in (
+            "adaptive_patching_levels", "resolution_prefix_tuning",
+            "frequency_token_vocab_size", "use_decoder", "decoder_num_layers",
+            "decoder_d_model", "decoder_adaptive_patching_levels", "decoder_raw_residual",
+            "decoder_mode", "prediction_filter_length", "num_exogenous_channels",
+        )
+    ] + [("exogenous_channel_indices", c_int_p)] + [
+        (name, ctypes.c_int)
+        for name in (
+            "enable_forecast_channel_mixing", "fcm_gated_attn", "fcm_context_length",
+            "fcm_use_mixer", "fcm_mix_layers", "fcm_prepend_past", "fcm_prepend_past_offset",
+            "num_categorical",
+        )
+    ] + [
+        ("categorical_vocab_size_list", c_int_p),
+        ("huber_delta", ctypes.c_float),
+        ("quantile", ctypes.c_float),
+    ]
+
+
 class PtmConfig(ctypes.Structure):
     _fields_ = [
         ("model_class", ctypes.c_int),
@@ -70,6 +93,8 @@ class PtmConfig(ctypes.Structure):
         ("num_unmasked_channels", ctypes.c_int),
         ("unmasked_channel_indices", c_int_p),
         ("post_init", ctypes.c_int),
+        ("family", ctypes.c_int),
+        ("ttm", PtmTtmConfig),
     ]
 
 
@@ -100,6 +125,10 @@ class PtmInputs(ctypes.Structure):
         ("patch_mask", c_float_p),
         ("mask_seed", ctypes.c_uint64),
         ("dropout_seed", ctypes.c_uint64),
+        ("past_length", ctypes.c_int),
+        ("freq_token", c_int64_p),
+        ("static_categorical_values", c_int64_p),
+        ("future_observed_mask", c_float_p),
     ]
 
 
@@ -202,6 +231,7 @@ class PtmTrainSummary(ctypes.Structure):
 STRUCTS = {
     "ptm_error": PtmError,
     "ptm_config": PtmConfig,
+    "ptm_ttm_config": PtmTtmConfig,
     "ptm_ctx_params": PtmCtxParams,
     "ptm_load_params": PtmLoadParams,
     "ptm_stream_params": PtmStreamParams,
@@ -266,6 +296,7 @@ ptm_model_save = _fn("ptm_model_save", ctypes.c_int, ctypes.c_void_p, ctypes.c_c
                      P(PtmError))
 ptm_model_config = _fn("ptm_model_config", P(PtmConfig), ctypes.c_void_p)
 ptm_class_name = _fn("ptm_class_name", ctypes.c_char_p, ctypes.c_int)
+ptm_config_class_name = _fn("ptm_config_class_name", ctypes.c_char_p, ctypes.POINTER(PtmConfig))
 ptm_model_num_params = _fn("ptm_model_num_params", ctypes.c_int64, ctypes.c_void_p)
 ptm_model_macs_per_sample = _fn("ptm_model_macs_per_sample", ctypes.c_int64, ctypes.c_void_p)
 ptm_ctx_default_params = _fn("ptm_ctx_default_params", PtmCtxParams)

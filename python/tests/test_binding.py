@@ -47,7 +47,8 @@ def read_safetensors(path):
 
 
 def cases():
-    return sorted(d for d in os.listdir(GOLDEN) if os.path.isdir(os.path.join(GOLDEN, d)))
+    return sorted(d for d in os.listdir(GOLDEN)
+                  if os.path.isfile(os.path.join(GOLDEN, d, "config.json")))
 
 
 def c_reference(case_dir, past, mask, samples=0, seed=0):

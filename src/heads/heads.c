@@ -10,11 +10,13 @@ static ptm_status none_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *
     return PTM_OK;
 }
 
-/* PatchTSMixerModel: the backbone's outputs only */
+/* PatchTSMixerModel, TinyTimeMixerModel: the backbone's outputs only */
 static const ptmi_head_ops head_none = {NULL, NULL, NULL, none_forward, NULL, NULL, NULL};
 
-const ptmi_head_ops *ptmi_head_ops_for(ptm_class model_class) {
-    switch (model_class) {
+const ptmi_head_ops *ptmi_head_ops_for(const ptm_config *c) {
+    if (c->family == PTM_FAMILY_TTM)
+        return c->model_class == PTM_CLASS_PREDICTION ? &ptmi_head_ttm : &head_none;
+    switch (c->model_class) {
     case PTM_CLASS_PREDICTION:
         return &ptmi_head_forecast;
     case PTM_CLASS_CLASSIFICATION:

@@ -58,12 +58,18 @@ typedef struct {
     void (*outputs)(ptm_ctx *ctx, int B);
 } ptmi_head_ops;
 
-/* the operations of a model class (heads.c) */
-const ptmi_head_ops *ptmi_head_ops_for(ptm_class model_class);
+/* the operations of a config's model class within its family (heads.c) */
+const ptmi_head_ops *ptmi_head_ops_for(const ptm_config *c);
 
 extern const ptmi_head_ops ptmi_head_forecast; /* forecast.c: PatchTSMixerForPrediction */
 extern const ptmi_head_ops ptmi_head_linear;   /* linear.c: ...Classification, ...Regression */
 extern const ptmi_head_ops ptmi_head_pretrain; /* pretrain.c: PatchTSMixerForPretraining */
+extern const ptmi_head_ops ptmi_head_ttm;      /* ttm.c: TinyTimeMixerForPrediction */
+
+/* ttm_fcm.c: TinyTimeMixer's forecast channel mixer: its buffers for a batch of B, and the
+ * mixer on the scaled base forecast base [B, Hf, P] into out [B, Hf, P] */
+void ptmi_ttm_fcm_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B);
+void ptmi_ttm_fcm_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *base, float *out);
 
 /* shared by the heads (heads.c): train-mode head dropout, head_in = x * mask over n values
  * (drawn from the context's rng); returns what the head reads (x itself when off) */
@@ -80,5 +86,7 @@ void ptmi_add_output(ptm_ctx *ctx, const char *name, const float *data, int ndim
                      int64_t d1, int64_t d2, int64_t d3);
 /* every view of the last forward of B samples, the head's included */
 void ptmi_publish_outputs(ptm_ctx *ctx, const ptmi_head_ops *ops, int B, const float *last);
+/* the "loc" and "scale" views: the head's (ops->scale_outputs) or the scaler's [B, 1, C] */
+void ptmi_publish_scale(ptm_ctx *ctx, const ptmi_head_ops *ops, int B);
 
 #endif

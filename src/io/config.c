@@ -18,6 +18,17 @@ const char *ptm_class_name(ptm_class c) {
     return CLASS_NAMES[c];
 }
 
+const char *ptm_config_class_name(const ptm_config *c) {
+    if (!c) return "?";
+    return c->family == PTM_FAMILY_TTM ? ptmi_ttm_class_name(c->model_class)
+                                       : ptm_class_name(c->model_class);
+}
+
+int ptmi_config_patches(const ptm_config *c) {
+    int prefix = c->family == PTM_FAMILY_TTM && c->ttm.resolution_prefix_tuning;
+    return c->num_patches - prefix;
+}
+
 void ptm_config_defaults(ptm_config *c) {
     memset(c, 0, sizeof *c);
     c->model_class = PTM_CLASS_MODEL;
@@ -61,6 +72,10 @@ void ptm_config_free(ptm_config *c) {
     free(c->prediction_channel_indices);
     free(c->num_forecast_mask_patches);
     free(c->unmasked_channel_indices);
+    free(c->ttm.exogenous_channel_indices);
+    free(c->ttm.categorical_vocab_size_list);
+    c->ttm.exogenous_channel_indices = NULL;
+    c->ttm.categorical_vocab_size_list = NULL;
     c->prediction_channel_indices = NULL;
     c->num_forecast_mask_patches = NULL;
     c->unmasked_channel_indices = NULL;
@@ -71,19 +86,25 @@ ptm_status ptmi_config_copy(ptm_config *dst, const ptm_config *src, ptm_error *e
     dst->prediction_channel_indices = NULL;
     dst->num_forecast_mask_patches = NULL;
     dst->unmasked_channel_indices = NULL;
+    dst->ttm.exogenous_channel_indices = NULL;
+    dst->ttm.categorical_vocab_size_list = NULL;
     struct {
         int *const *from;
         int **to;
         int n;
-    } lists[3] = {
+    } lists[5] = {
         {&src->prediction_channel_indices, &dst->prediction_channel_indices,
          src->prediction_channel_indices ? src->num_prediction_channels : 0},
         {&src->num_forecast_mask_patches, &dst->num_forecast_mask_patches,
          src->num_forecast_mask_patches_count},
         {&src->unmasked_channel_indices, &dst->unmasked_channel_indices,
          src->num_unmasked_channels},
+        {&src->ttm.exogenous_channel_indices, &dst->ttm.exogenous_channel_indices,
+         src->ttm.num_exogenous_channels},
+        {&src->ttm.categorical_vocab_size_list, &dst->ttm.categorical_vocab_size_list,
+         src->ttm.num_categorical},
     };
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 5; i++) {
         if (!*lists[i].from || lists[i].n <= 0) continue;
         *lists[i].to = malloc((size_t)lists[i].n * sizeof(int));
         if (!*lists[i].to) {

@@ -9,4 +9,11 @@
 /* Derive num_patches and check cross-field constraints (called by parse). */
 PTM_MUST_USE ptm_status ptmi_config_finish(ptm_config *c, const char *file, ptm_error *err);
 PTM_MUST_USE ptm_status ptmi_config_copy(ptm_config *dst, const ptm_config *src, ptm_error *err);
+/* the patches cut from the context: num_patches without TinyTimeMixer's prefix patch */
+int ptmi_config_patches(const ptm_config *c);
+/* config_ttm.c: "TinyTimeMixerModel" / "TinyTimeMixerForPrediction", else "?" */
+const char *ptmi_ttm_class_name(ptm_class c);
+/* the factor 2^level of a TinyTimeMixer adaptive-patching level of a stack of the given width,
+ * or 1 where width / 2^level would be 4 or less (granite-tsfm's fallback) */
+int ptmi_ttm_level_factor(int width, int level);
 #endif

@@ -8,198 +8,13 @@
  */
 #include "io/config.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/json.h"
-
-/* Sanity bounds: beyond them a config is refused before any allocation is sized from it. */
-#define MAX_DIM (1 << 20)
-#define MAX_LAYERS 1024
-
-typedef struct {
-    const json_value *root;
-    const char *file;
-    int default_class; /* for a config without architectures: -1 or a ptm_class */
-    ptm_error *err;
-} reader;
-
-static const char *type_of(const json_value *v) {
-    return json_type_name(v->type);
-}
-
-static ptm_status bad_type(reader *r, const char *key, const json_value *v, const char *expected) {
-    return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "found %s, expected %s", type_of(v),
-                    expected);
-}
-
-/* Integer key in [lo, hi]. Absent (or null when allow_null) keeps *out. */
-static ptm_status get_int(reader *r, const char *key, int lo, int hi, int *out) {
-    const json_value *v = json_get(r->root, key);
-    if (!v) return PTM_OK;
-    if (v->type != JSON_NUMBER || !v->is_integer) return bad_type(r, key, v, "an integer");
-    if (v->number < lo || v->number > hi)
-        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "value %.17g out of range [%d, %d]",
-                        v->number, lo, hi);
-    *out = (int)v->number;
-    return PTM_OK;
-}
-
-static ptm_status get_float(reader *r, const char *key, double lo, double hi, float *out) {
-    const json_value *v = json_get(r->root, key);
-    if (!v) return PTM_OK;
-    if (v->type != JSON_NUMBER) return bad_type(r, key, v, "a number");
-    if (!(v->number >= lo && v->number <= hi))
-        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "value %.17g out of range [%g, %g]",
-                        v->number, lo, hi);
-    *out = (float)v->number;
-    return PTM_OK;
-}
-
-static ptm_status get_bool(reader *r, const char *key, int *out) {
-    const json_value *v = json_get(r->root, key);
-    if (!v) return PTM_OK;
-    if (v->type != JSON_BOOL) return bad_type(r, key, v, "true or false");
-    *out = v->boolean;
-    return PTM_OK;
-}
-
-/* String key among `names` (NULL-terminated); sets *out to the index. null_index >= 0 accepts
- * JSON null as that index. */
-static ptm_status get_enum(reader *r, const char *key, const char *const *names, int null_index,
-                           int *out) {
-    const json_value *v = json_get(r->root, key);
-    if (!v) return PTM_OK;
-    char accepted[256] = "";
-    for (int i = 0; names[i]; i++) {
-        size_t used = strlen(accepted);
-        snprintf(accepted + used, sizeof accepted - used, "%s\"%s\"", i ? ", " : "", names[i]);
-    }
-    if (v->type == JSON_NULL && null_index >= 0) {
-        *out = null_index;
-        return PTM_OK;
-    }
-    if (v->type != JSON_STRING)
-        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "found %s, expected one of %s%s",
-                        type_of(v), accepted, null_index >= 0 ? ", null" : "");
-    for (int i = 0; names[i]; i++) {
-        if (strcmp(v->string, names[i]) == 0) {
-            *out = i;
-            return PTM_OK;
-        }
-    }
-    return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, key,
-                    "unsupported value \"%.100s\"; accepted: %s%s", v->string, accepted,
-                    null_index >= 0 ? ", null" : "");
-}
-
-/* List of ints in [lo, hi]; null -> *count = 0, *list = NULL. A bare int is accepted when
- * allow_scalar (then *is_list = 0). */
-static ptm_status get_int_list(reader *r, const char *key, int lo, int hi, int allow_scalar,
-                               int **list, int *count, int *is_list) {
-    const json_value *v = json_get(r->root, key);
-    if (!v) return PTM_OK;
-    free(*list);
-    *list = NULL;
-    *count = 0;
-    if (is_list) *is_list = 1;
-    if (v->type == JSON_NULL) return PTM_OK;
-    if (allow_scalar && v->type == JSON_NUMBER) {
-        if (!v->is_integer || v->number < lo || v->number > hi)
-            return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key,
-                            "value %.17g is not an integer in [%d, %d]", v->number, lo, hi);
-        *list = malloc(sizeof(int));
-        if (!*list) return ptmi_err(r->err, PTM_ERR_NOMEM, r->file, key, "out of memory");
-        (*list)[0] = (int)v->number;
-        *count = 1;
-        if (is_list) *is_list = 0;
-        return PTM_OK;
-    }
-    if (v->type != JSON_ARRAY)
-        return bad_type(r, key, v,
-                        allow_scalar ? "an integer, a list of integers or null"
-                                     : "a list of integers or null");
-    if (v->count > (size_t)MAX_DIM)
-        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "list of %zu items is too long",
-                        v->count);
-    if (v->count == 0) return PTM_OK;
-    *list = malloc(v->count * sizeof(int));
-    if (!*list) return ptmi_err(r->err, PTM_ERR_NOMEM, r->file, key, "out of memory");
-    for (size_t i = 0; i < v->count; i++) {
-        const json_value *it = &v->items[i];
-        if (it->type != JSON_NUMBER || !it->is_integer || it->number < lo || it->number > hi)
-            return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key,
-                            "item %zu is not an integer in [%d, %d]", i, lo, hi);
-        (*list)[i] = (int)it->number;
-    }
-    *count = (int)v->count;
-    return PTM_OK;
-}
-
-static int cmp_int(const void *a, const void *b) {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sort (HF sorts these lists) and refuse duplicates. */
-static ptm_status sort_unique(reader *r, const char *key, int *list, int count) {
-    if (count > 1) qsort(list, (size_t)count, sizeof(int), cmp_int);
-    for (int i = 1; i < count; i++)
-        if (list[i] == list[i - 1])
-            return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, key, "channel %d is listed twice",
-                            list[i]);
-    return PTM_OK;
-}
-
-/* ---------------------------------------------------------------- the key table
- *
- * ptm_config_parse walks KEYS in order and stops at the first bad key, so the order is part of
- * the behaviour (which error a config with two bad keys reports) and some keys depend on the
- * ones before them (a key whose `when` is false is not read at all, as Hugging Face ignores it:
- * positional_encoding_type without positional encoding, loss outside prediction/regression,
- * distribution_output without loss "nll", head_aggregation outside classification/regression,
- * mask_type outside pretraining). Plain keys name their field by offset; the others have a
- * handler. */
-
-typedef enum { K_INT, K_FLOAT, K_BOOL, K_ENUM, K_CUSTOM } key_kind;
-
-typedef struct key_spec key_spec;
-struct key_spec {
-    const char *name;
-    key_kind kind;
-    size_t field;                                    /* offsetof(ptm_config, ...): plain kinds */
-    double lo, hi;                                   /* K_INT / K_FLOAT: accepted range */
-    const char *const *names;                        /* K_ENUM: NULL-terminated, index = value */
-    int (*when)(const ptm_config *c);                /* read only when this holds; NULL: always */
-    ptm_status (*handler)(reader *r, ptm_config *c); /* K_CUSTOM */
-};
-
-/* K_ENUM fields are ptm_* enums stored as int through their offset */
-_Static_assert(sizeof(ptm_mode) == sizeof(int) && sizeof(ptm_pe) == sizeof(int) &&
-                   sizeof(ptm_loss) == sizeof(int) && sizeof(ptm_dist) == sizeof(int) &&
-                   sizeof(ptm_mask_type) == sizeof(int),
-               "config enums must be int-sized");
-
-static ptm_status read_key(reader *r, const key_spec *k, ptm_config *c) {
-    void *field = (char *)c + k->field;
-    switch (k->kind) {
-    case K_INT:
-        return get_int(r, k->name, (int)k->lo, (int)k->hi, (int *)field);
-    case K_FLOAT:
-        return get_float(r, k->name, k->lo, k->hi, (float *)field);
-    case K_BOOL:
-        return get_bool(r, k->name, (int *)field);
-    case K_ENUM:
-        return get_enum(r, k->name, k->names, -1, (int *)field);
-    case K_CUSTOM:
-        break;
-    }
-    return k->handler(r, c);
-}
+#include "io/config_keys.h"
 
 /* class, from architectures[0]; absent or null takes the caller's default_class if any */
 static ptm_status read_architectures(reader *r, ptm_config *c) {
@@ -215,7 +30,7 @@ static ptm_status read_architectures(reader *r, ptm_config *c) {
                         "PatchTSMixerForRegression, PatchTSMixerForPretraining");
     if (arch->type != JSON_ARRAY || arch->count < 1 || arch->items[0].type != JSON_STRING)
         return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "architectures",
-                        "found %s, expected a non-empty list of class names", type_of(arch));
+                        "found %s, expected a non-empty list of class names", cfg_type_of(arch));
     int found = -1;
     for (int i = 0; i <= (int)PTM_CLASS_PRETRAINING; i++)
         if (strcmp(arch->items[0].string, ptm_class_name((ptm_class)i)) == 0) found = i;
@@ -233,71 +48,21 @@ static ptm_status read_model_type(reader *r, ptm_config *c) {
     const json_value *mt = json_get(r->root, "model_type");
     if (mt && (mt->type != JSON_STRING || strcmp(mt->string, "patchtsmixer") != 0))
         return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "model_type",
-                        "found %s%s%.60s%s, expected \"patchtsmixer\"", type_of(mt),
-                        mt->type == JSON_STRING ? " \"" : "",
+                        "found %s%s%.60s%s, expected \"patchtsmixer\" or \"tinytimemixer\"",
+                        cfg_type_of(mt), mt->type == JSON_STRING ? " \"" : "",
                         mt->type == JSON_STRING ? mt->string : "",
                         mt->type == JSON_STRING ? "\"" : "");
     return PTM_OK;
 }
 
-/* HF: any norm_mlp containing "batch" (case-insensitive) is BatchNorm, else LayerNorm. We accept
- * exactly those two families and refuse anything else. */
-static ptm_status read_norm_mlp(reader *r, ptm_config *c) {
-    const json_value *v = json_get(r->root, "norm_mlp");
-    if (!v) return PTM_OK;
-    if (v->type != JSON_STRING) return bad_type(r, "norm_mlp", v, "\"LayerNorm\" or \"BatchNorm\"");
-    char low[64] = "";
-    size_t n = v->string_len < sizeof low - 1 ? v->string_len : sizeof low - 1;
-    for (size_t i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)v->string[i]);
-    low[n] = 0;
-    if (strstr(low, "batch"))
-        c->norm_mlp = PTM_NORM_BATCH;
-    else if (strcmp(low, "layernorm") == 0)
-        c->norm_mlp = PTM_NORM_LAYER;
-    else
-        return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "norm_mlp",
-                        "unsupported value \"%.60s\"; accepted: \"LayerNorm\", \"BatchNorm\"",
-                        v->string);
-    return PTM_OK;
-}
-
-/* HF: "mean" -> mean scaler; "std" or true -> std scaler; otherwise no scaling. */
-static ptm_status read_scaling(reader *r, ptm_config *c) {
-    const json_value *v = json_get(r->root, "scaling");
-    if (!v) return PTM_OK;
-    if (v->type == JSON_NULL || (v->type == JSON_BOOL && !v->boolean))
-        c->scaling = PTM_SCALING_NONE;
-    else if (v->type == JSON_BOOL)
-        c->scaling = PTM_SCALING_STD;
-    else if (v->type == JSON_STRING && strcmp(v->string, "std") == 0)
-        c->scaling = PTM_SCALING_STD;
-    else if (v->type == JSON_STRING && strcmp(v->string, "mean") == 0)
-        c->scaling = PTM_SCALING_MEAN;
-    else if (v->type == JSON_STRING && strcmp(v->string, "none") == 0)
-        c->scaling = PTM_SCALING_NONE;
-    else
-        return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "scaling",
-                        "unsupported value (%s); accepted: \"std\", \"mean\", \"none\", "
-                        "true, false, null",
-                        type_of(v));
-    return PTM_OK;
-}
-
-/* A list of distinct channels, kept sorted; null or [] -> NULL. */
-static ptm_status read_channels(reader *r, const char *key, int **list, int *count) {
-    ptm_status s = get_int_list(r, key, 0, MAX_DIM, 0, list, count, NULL);
-    if (s != PTM_OK) return s;
-    return sort_unique(r, key, *list, *count);
-}
-
 static ptm_status read_prediction_channels(reader *r, ptm_config *c) {
-    return read_channels(r, "prediction_channel_indices", &c->prediction_channel_indices,
-                         &c->num_prediction_channels);
+    return cfg_read_channels(r, "prediction_channel_indices", &c->prediction_channel_indices,
+                             &c->num_prediction_channels);
 }
 
 static ptm_status read_unmasked_channels(reader *r, ptm_config *c) {
-    return read_channels(r, "unmasked_channel_indices", &c->unmasked_channel_indices,
-                         &c->num_unmasked_channels);
+    return cfg_read_channels(r, "unmasked_channel_indices", &c->unmasked_channel_indices,
+                             &c->num_unmasked_channels);
 }
 
 static ptm_status read_output_range(reader *r, ptm_config *c) {
@@ -306,7 +71,8 @@ static ptm_status read_output_range(reader *r, ptm_config *c) {
     if (v->type != JSON_ARRAY || v->count != 2 || v->items[0].type != JSON_NUMBER ||
         v->items[1].type != JSON_NUMBER)
         return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "output_range",
-                        "found %s, expected null or a list of two numbers [low, high]", type_of(v));
+                        "found %s, expected null or a list of two numbers [low, high]",
+                        cfg_type_of(v));
     c->has_output_range = 1;
     c->output_range[0] = (float)v->items[0].number;
     c->output_range[1] = (float)v->items[1].number;
@@ -318,7 +84,7 @@ static ptm_status read_output_range(reader *r, ptm_config *c) {
 static ptm_status read_head_aggregation(reader *r, ptm_config *c) {
     static const char *const aggs[] = {"none", "max_pool", "avg_pool", "use_last", NULL};
     int a = (int)c->head_aggregation;
-    ptm_status s = get_enum(r, "head_aggregation", aggs, 0, &a);
+    ptm_status s = cfg_get_enum(r, "head_aggregation", aggs, 0, &a);
     if (s != PTM_OK) return s;
     if (a == 0) {
         /* the string "none" is not an HF value: only JSON null means no aggregation */
@@ -335,7 +101,8 @@ static ptm_status read_head_aggregation(reader *r, ptm_config *c) {
 static ptm_status read_random_mask_ratio(reader *r, ptm_config *c) {
     const json_value *v = json_get(r->root, "random_mask_ratio");
     if (!v) return PTM_OK;
-    if (v->type != JSON_NUMBER) return bad_type(r, "random_mask_ratio", v, "a number in [0, 1)");
+    if (v->type != JSON_NUMBER)
+        return cfg_bad_type(r, "random_mask_ratio", v, "a number in [0, 1)");
     if (!(v->number >= 0 && v->number < 1))
         return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "random_mask_ratio",
                         "value %.17g out of range [0, 1)", v->number);
@@ -355,8 +122,8 @@ static ptm_status read_forecast_mask_patches(reader *r, ptm_config *c) {
         return PTM_OK;
     }
     int is_list = 1;
-    ptm_status s = get_int_list(r, key, -(1 << 24), 1 << 24, 1, &c->num_forecast_mask_patches,
-                                &c->num_forecast_mask_patches_count, &is_list);
+    ptm_status s = cfg_get_int_list(r, key, -(1 << 24), 1 << 24, 1, &c->num_forecast_mask_patches,
+                                    &c->num_forecast_mask_patches_count, &is_list);
     if (s != PTM_OK) return s;
     c->forecast_mask_patches_is_list = is_list;
     if (v && c->num_forecast_mask_patches_count == 0 && forecast)
@@ -388,17 +155,6 @@ static const char *const LOSSES[] = {"mse", "nll", NULL};
 static const char *const DISTS[] = {"student_t", "normal", "negative_binomial", NULL};
 static const char *const MASKS[] = {"random", "forecast", NULL};
 
-#define F(f) offsetof(ptm_config, f)
-#define INT(f, lo, hi)                                                                             \
-    { #f, K_INT, F(f), lo, hi, NULL, NULL, NULL }
-#define FLOAT(f, lo, hi)                                                                           \
-    { #f, K_FLOAT, F(f), lo, hi, NULL, NULL, NULL }
-#define BOOL(f)                                                                                    \
-    { #f, K_BOOL, F(f), 0, 0, NULL, NULL, NULL }
-#define ENUM(f, names, when)                                                                       \
-    { #f, K_ENUM, F(f), 0, 0, names, when, NULL }
-#define CUSTOM(key, handler, when)                                                                 \
-    { key, K_CUSTOM, 0, 0, 0, NULL, when, handler }
 static const key_spec KEYS[] = {
     CUSTOM("architectures", read_architectures, NULL),
     CUSTOM("model_type", read_model_type, NULL),
@@ -413,12 +169,12 @@ static const key_spec KEYS[] = {
     FLOAT(head_dropout, 0.0, 1.0),
     ENUM(mode, MODES, NULL),
     BOOL(gated_attn),
-    CUSTOM("norm_mlp", read_norm_mlp, NULL),
+    CUSTOM("norm_mlp", cfg_read_norm_mlp, NULL),
     BOOL(self_attn),
     INT(self_attn_heads, 1, 1 << 16),
     BOOL(use_positional_encoding),
     ENUM(positional_encoding_type, PES, uses_pe),
-    CUSTOM("scaling", read_scaling, NULL),
+    CUSTOM("scaling", cfg_read_scaling, NULL),
     ENUM(loss, LOSSES, uses_loss),
     ENUM(distribution_output, DISTS, uses_nll),
     INT(prediction_length, 1, 1 << 24),
@@ -453,7 +209,7 @@ static ptm_status check_num_patches(reader *r, const ptm_config *c) {
         return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "num_patches",
                         "found %s%s, expected %d = (context_length - patch_length) / "
                         "patch_stride + 1",
-                        type_of(v), v->type == JSON_NUMBER ? " of another value" : "",
+                        cfg_type_of(v), v->type == JSON_NUMBER ? " of another value" : "",
                         c->num_patches);
     return PTM_OK;
 }
@@ -461,13 +217,10 @@ static ptm_status check_num_patches(reader *r, const ptm_config *c) {
 static ptm_status read_keys(reader *r, ptm_config *c) {
     if (r->root->type != JSON_OBJECT)
         return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, NULL,
-                        "top level is %s, expected an object", type_of(r->root));
-    for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
-        if (KEYS[i].when && !KEYS[i].when(c)) continue;
-        ptm_status s = read_key(r, &KEYS[i], c);
-        if (s != PTM_OK) return s;
-    }
-    ptm_status s = ptmi_config_finish(c, r->file, r->err);
+                        "top level is %s, expected an object", cfg_type_of(r->root));
+    ptm_status s = cfg_read_table(r, KEYS, sizeof KEYS / sizeof KEYS[0], c);
+    if (s != PTM_OK) return s;
+    s = ptmi_config_finish(c, r->file, r->err);
     if (s != PTM_OK) return s;
     return check_num_patches(r, c);
 }
@@ -484,7 +237,14 @@ ptm_status ptm_config_parse(const char *text, size_t len, const char *file, int 
     ptm_status s = json_parse(text, len, file, &root, err);
     if (s != PTM_OK) return s;
     reader r = {root, file, default_class, err};
-    s = read_keys(&r, c);
+    const json_value *mt = root->type == JSON_OBJECT ? json_get(root, "model_type") : NULL;
+    /* the family first: its key table reads everything else */
+    if (mt && mt->type == JSON_STRING && strcmp(mt->string, "tinytimemixer") == 0)
+        s = ptmi_config_read_ttm(&r, c);
+    else if (mt && !(mt->type == JSON_STRING && strcmp(mt->string, "patchtsmixer") == 0))
+        s = read_model_type(&r, c);
+    else
+        s = read_keys(&r, c);
     json_free(root);
     if (s != PTM_OK) ptm_config_free(c);
     return s;

@@ -163,39 +163,125 @@ static const char *enum_name(jw *w, const char *k, int v, const char *const *nam
     return "";
 }
 
-ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *out_len,
-                                  ptm_error *err) {
-    if (out_text) *out_text = NULL;
-    if (out_len) *out_len = 0;
-    if (!c || !out_text)
-        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptmi_config_write_json: NULL argument");
-    static const char *const modes[] = {"common_channel", "mix_channel"};
-    static const char *const norms[] = {"LayerNorm", "BatchNorm"};
-    static const char *const losses[] = {"mse", "nll"};
-    static const char *const dists[] = {"student_t", "normal", "negative_binomial"};
-    static const char *const aggs[] = {NULL, "max_pool", "avg_pool", "use_last"};
-    static const char *const pes[] = {"sincos", "random"};
-    static const char *const masks[] = {"random", "forecast"};
-    static const char *const scalings[] = {NULL, "std", "mean"};
+/* "architectures": [class name] */
+static void put_class(jw *w, const ptm_config *c) {
+    key(w, "architectures");
+    const char *cls = ptm_config_class_name(c);
+    if (strcmp(cls, "?") == 0 && w->status == PTM_OK)
+        w->status = ptmi_err(w->err, PTM_ERR_CONFIG, NULL, "architectures", "invalid class %d",
+                             (int)c->model_class);
+    ptmi_sb_add(&w->b, "[\n    \"");
+    ptmi_sb_add(&w->b, cls);
+    ptmi_sb_add(&w->b, "\"\n  ]");
+}
 
-    jw w = {{NULL, 0, 0, 0}, 1, PTM_OK, err};
-    ptmi_sb_add(&w.b, "{");
-    /* keys in sorted order, as json.dumps(sort_keys=True) */
-    {
-        key(&w, "architectures");
-        const char *cls = ptm_class_name(c->model_class);
-        if (strcmp(cls, "?") == 0 && w.status == PTM_OK)
-            w.status = ptmi_err(err, PTM_ERR_CONFIG, NULL, "architectures", "invalid class %d",
-                                (int)c->model_class);
-        ptmi_sb_add(&w.b, "[\n    \"");
-        ptmi_sb_add(&w.b, cls);
-        ptmi_sb_add(&w.b, "\"\n  ]");
-    }
+/* HF types mask_value (and TTM huber_delta) as an int: integral values as JSON integers */
+static void put_intlike(jw *w, const char *k, float v) {
+    if (isfinite(v) && v == floorf(v) && fabsf(v) < 9.0e15f)
+        put_int(w, k, (long long)v);
+    else
+        put_num(w, k, (double)v, 1);
+}
+
+static void put_list_or_null(jw *w, const char *k, const int *v, int n) {
+    if (v && n > 0)
+        put_int_list(w, k, v, n);
+    else
+        put_null(w, k);
+}
+
+static const char *const MODES[] = {"common_channel", "mix_channel"};
+static const char *const NORMS[] = {"LayerNorm", "BatchNorm"};
+static const char *const DISTS[] = {"student_t", "normal", "negative_binomial"};
+static const char *const PES[] = {"sincos", "random"};
+static const char *const SCALINGS[] = {NULL, "std", "mean"};
+
+/* TinyTimeMixerConfig's keys, sorted (config_ttm.c reads them back) */
+static void keys_ttm(jw *w, const ptm_config *c) {
+    static const char *const losses[] = {"mse", NULL, "mae", "pinball", "huber"};
+    const ptm_ttm_config *t = &c->ttm;
+    put_int(w, "adaptive_patching_levels", t->adaptive_patching_levels);
+    put_class(w, c);
+    put_list_or_null(w, "categorical_vocab_size_list", t->categorical_vocab_size_list,
+                     t->num_categorical);
+    put_int(w, "context_length", c->context_length);
+    put_int(w, "d_model", c->d_model);
+    put_int(w, "decoder_adaptive_patching_levels", t->decoder_adaptive_patching_levels);
+    put_int(w, "decoder_d_model", t->decoder_d_model);
+    put_str(w, "decoder_mode", enum_name(w, "decoder_mode", (int)t->decoder_mode, MODES, 2));
+    put_int(w, "decoder_num_layers", t->decoder_num_layers);
+    put_bool(w, "decoder_raw_residual", t->decoder_raw_residual);
+    put_str(w, "distribution_output",
+            enum_name(w, "distribution_output", (int)c->distribution_output, DISTS, 3));
+    put_num(w, "dropout", (double)c->dropout, 1);
+    put_bool(w, "enable_forecast_channel_mixing", t->enable_forecast_channel_mixing);
+    put_list_or_null(w, "exogenous_channel_indices", t->exogenous_channel_indices,
+                     t->num_exogenous_channels);
+    put_int(w, "expansion_factor", c->expansion_factor);
+    put_int(w, "fcm_context_length", t->fcm_context_length);
+    put_bool(w, "fcm_gated_attn", t->fcm_gated_attn);
+    put_int(w, "fcm_mix_layers", t->fcm_mix_layers);
+    put_bool(w, "fcm_prepend_past", t->fcm_prepend_past);
+    if (t->fcm_prepend_past_offset > 0)
+        put_int(w, "fcm_prepend_past_offset", t->fcm_prepend_past_offset);
+    else
+        put_null(w, "fcm_prepend_past_offset");
+    put_bool(w, "fcm_use_mixer", t->fcm_use_mixer);
+    put_int(w, "frequency_token_vocab_size", t->frequency_token_vocab_size);
+    put_bool(w, "gated_attn", c->gated_attn);
+    put_num(w, "head_dropout", (double)c->head_dropout, 1);
+    put_intlike(w, "huber_delta", t->huber_delta);
+    put_str(w, "init_embed", "pytorch");
+    put_str(w, "init_linear", "pytorch");
+    put_bool(w, "init_processing", 1);
+    put_num(w, "init_std", (double)c->init_std, 1);
+    put_str(w, "loss", enum_name(w, "loss", (int)c->loss, losses, 5));
+    put_intlike(w, "mask_value", c->mask_value);
+    put_null(w, "masked_context_length");
+    put_str(w, "mode", enum_name(w, "mode", (int)c->mode, MODES, 2));
+    put_str(w, "model_type", "tinytimemixer");
+    put_num(w, "norm_eps", (double)c->norm_eps, 1);
+    put_str(w, "norm_mlp", enum_name(w, "norm_mlp", (int)c->norm_mlp, NORMS, 2));
+    put_int(w, "num_input_channels", c->num_input_channels);
+    put_int(w, "num_layers", c->num_layers);
+    put_int(w, "num_parallel_samples", c->num_parallel_samples);
+    put_int(w, "num_patches", c->num_patches);
+    put_bool(w, "patch_last", 1);
+    put_int(w, "patch_length", c->patch_length);
+    put_int(w, "patch_stride", c->patch_stride);
+    put_str(w, "positional_encoding_type",
+            enum_name(w, "positional_encoding_type", (int)c->positional_encoding_type, PES, 2));
+    put_bool(w, "post_init", c->post_init);
+    put_list_or_null(w, "prediction_channel_indices", c->prediction_channel_indices,
+                     c->num_prediction_channels);
+    if (t->prediction_filter_length > 0)
+        put_int(w, "prediction_filter_length", t->prediction_filter_length);
+    else
+        put_null(w, "prediction_filter_length");
+    put_int(w, "prediction_length", c->prediction_length);
+    put_num(w, "quantile", (double)t->quantile, 1);
+    put_bool(w, "resolution_prefix_tuning", t->resolution_prefix_tuning);
+    put_str(w, "scaling", enum_name(w, "scaling", (int)c->scaling, SCALINGS, 3));
+    put_bool(w, "self_attn", c->self_attn);
+    put_int(w, "self_attn_heads", c->self_attn_heads);
+    put_str(w, "torch_dtype", "float32");
+    put_bool(w, "use_decoder", t->use_decoder);
+    put_bool(w, "use_positional_encoding", c->use_positional_encoding);
+}
+
+/* PatchTSMixerConfig's keys, sorted */
+static void keys_patchtsmixer(jw *w_, const ptm_config *c) {
+    jw w = *w_;
+    ptm_error *err = w.err;
+    static const char *const losses[] = {"mse", "nll"};
+    static const char *const aggs[] = {NULL, "max_pool", "avg_pool", "use_last"};
+    static const char *const masks[] = {"random", "forecast"};
+    put_class(&w, c);
     put_bool(&w, "channel_consistent_masking", c->channel_consistent_masking);
     put_int(&w, "context_length", c->context_length);
     put_int(&w, "d_model", c->d_model);
     put_str(&w, "distribution_output",
-            enum_name(&w, "distribution_output", (int)c->distribution_output, dists, 3));
+            enum_name(&w, "distribution_output", (int)c->distribution_output, DISTS, 3));
     put_num(&w, "dropout", (double)c->dropout, 1);
     put_int(&w, "expansion_factor", c->expansion_factor);
     put_bool(&w, "gated_attn", c->gated_attn);
@@ -205,17 +291,12 @@ ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *
     put_num(&w, "init_std", (double)c->init_std, 1);
     put_str(&w, "loss", enum_name(&w, "loss", (int)c->loss, losses, 2));
     put_str(&w, "mask_type", enum_name(&w, "mask_type", (int)c->mask_type, masks, 2));
-    /* HF types mask_value as an int: integral values are written as JSON integers */
-    if (isfinite(c->mask_value) && c->mask_value == floorf(c->mask_value) &&
-        fabsf(c->mask_value) < 9.0e15f)
-        put_int(&w, "mask_value", (long long)c->mask_value);
-    else
-        put_num(&w, "mask_value", (double)c->mask_value, 1);
+    put_intlike(&w, "mask_value", c->mask_value);
     put_bool(&w, "masked_loss", c->masked_loss);
-    put_str(&w, "mode", enum_name(&w, "mode", (int)c->mode, modes, 2));
+    put_str(&w, "mode", enum_name(&w, "mode", (int)c->mode, MODES, 2));
     put_str(&w, "model_type", "patchtsmixer");
     put_num(&w, "norm_eps", (double)c->norm_eps, 1);
-    put_str(&w, "norm_mlp", enum_name(&w, "norm_mlp", (int)c->norm_mlp, norms, 2));
+    put_str(&w, "norm_mlp", enum_name(&w, "norm_mlp", (int)c->norm_mlp, NORMS, 2));
     if (!c->num_forecast_mask_patches)
         put_null(&w, "num_forecast_mask_patches");
     else if (!c->forecast_mask_patches_is_list && c->num_forecast_mask_patches_count == 1)
@@ -250,7 +331,7 @@ ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *
     put_int(&w, "patch_length", c->patch_length);
     put_int(&w, "patch_stride", c->patch_stride);
     put_str(&w, "positional_encoding_type",
-            enum_name(&w, "positional_encoding_type", (int)c->positional_encoding_type, pes, 2));
+            enum_name(&w, "positional_encoding_type", (int)c->positional_encoding_type, PES, 2));
     put_bool(&w, "post_init", c->post_init);
     if (c->prediction_channel_indices)
         put_int_list(&w, "prediction_channel_indices", c->prediction_channel_indices,
@@ -259,7 +340,7 @@ ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *
         put_null(&w, "prediction_channel_indices");
     put_int(&w, "prediction_length", c->prediction_length);
     put_num(&w, "random_mask_ratio", c->random_mask_ratio, 0);
-    put_str(&w, "scaling", enum_name(&w, "scaling", (int)c->scaling, scalings, 3));
+    put_str(&w, "scaling", enum_name(&w, "scaling", (int)c->scaling, SCALINGS, 3));
     put_bool(&w, "self_attn", c->self_attn);
     put_int(&w, "self_attn_heads", c->self_attn_heads);
     put_str(&w, "torch_dtype", "float32");
@@ -269,6 +350,22 @@ ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *
     else
         put_null(&w, "unmasked_channel_indices");
     put_bool(&w, "use_positional_encoding", c->use_positional_encoding);
+    *w_ = w;
+}
+
+ptm_status ptmi_config_write_json(const ptm_config *c, char **out_text, size_t *out_len,
+                                  ptm_error *err) {
+    if (out_text) *out_text = NULL;
+    if (out_len) *out_len = 0;
+    if (!c || !out_text)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ptmi_config_write_json: NULL argument");
+    jw w = {{NULL, 0, 0, 0}, 1, PTM_OK, err};
+    ptmi_sb_add(&w.b, "{");
+    /* keys in sorted order, as json.dumps(sort_keys=True) */
+    if (c->family == PTM_FAMILY_TTM)
+        keys_ttm(&w, c);
+    else
+        keys_patchtsmixer(&w, c);
     ptmi_sb_add(&w.b, "\n}\n");
 
     if (w.status == PTM_OK && w.b.oom)

@@ -129,6 +129,12 @@ void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const fl
                           const ptmi_layer_cache *lc, const ptmi_layer *layer,
                           const ptmi_mixer_shape *sh, int b, int training,
                           const ptmi_grad_scratch *gs);
+/* stack.c: the layers of a stack on h [b, c, N_s, D_s] (the stack's shape; a
+ * TinyTimeMixer adaptive-patching level sees [b, c, N, D] as that, a pure reshape), layer l's
+ * output into outs[l] (lc is an eval scratch cache whose h1/h2 are set here); returns the last
+ * output (h itself for a stack without layers) */
+const float *mixer_stack_forward(float *const *outs, const float *h, ptmi_layer_cache *lc,
+                                 const ptmi_stack *st, int b, int c, const ptmi_run_mode *run);
 /* fill mask[n] with 0 or 1/(1-p) drawn from rng (a ptmi_rng *) */
 void dropout_mask_fill(float *mask, size_t n, float p, void *rng);
 
@@ -178,6 +184,12 @@ void output_range_backward(float *dy, const float *raw, size_t count, float lo, 
 
 /* loss.c -------------------------------------------------------------------------------- */
 float mse_loss_forward(const float *pred, const float *target, size_t count);
+/* TinyTimeMixer's losses: the mean over the values where mask != 0 (mask NULL: all) of
+ * mse (pred - target)^2, mae |pred - target|, pinball max(q e, (q - 1) e) with
+ * e = target - pred, huber 0.5 e^2 below delta, else delta (|e| - 0.5 delta); *selected gets the
+ * number of values (0: the result is NaN) */
+float point_loss_forward(ptm_loss loss, const float *pred, const float *target, const float *mask,
+                         size_t count, float quantile, float delta, size_t *selected);
 void mse_loss_backward(float *dpred, const float *pred, const float *target, size_t count);
 /* mean over the batch of logsumexp(z) - z[label]; returns -1 in *bad_label if all fine,
  * else the index of the first label outside [0, t) */

@@ -1,6 +1,7 @@
 /* loss.c - the training objectives of each head: MSE (forecast, regression), cross-entropy
- * (classification) and the masked-reconstruction loss of pretraining, each with its backward
- * (d loss / d prediction). The distribution NLLs live in nll.c. */
+ * (classification), the masked-reconstruction loss of pretraining, each with its backward
+ * (d loss / d prediction), and TinyTimeMixer's point losses (mse, mae, pinball, huber) over the
+ * observed values. The distribution NLLs live in nll.c. */
 #include <math.h>
 
 #include "layers/layers.h"
@@ -17,6 +18,33 @@ float mse_loss_forward(const float *pred, const float *target, size_t count) {
 /* d loss / d pred = 2 (pred - target) / count */
 void mse_loss_backward(float *dpred, const float *pred, const float *target, size_t count) {
     for (size_t i = 0; i < count; i++) dpred[i] = 2.0f * (pred[i] - target[i]) / (float)count;
+}
+
+float point_loss_forward(ptm_loss loss, const float *pred, const float *target, const float *mask,
+                         size_t count, float quantile, float delta, size_t *selected) {
+    double s = 0.0, q = (double)quantile, dl = (double)delta;
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (mask && mask[i] == 0.0f) continue;
+        double e = (double)target[i] - (double)pred[i], a = fabs(e);
+        switch (loss) {
+        case PTM_LOSS_MAE:
+            s += a;
+            break;
+        case PTM_LOSS_PINBALL:
+            s += q * e > (q - 1.0) * e ? q * e : (q - 1.0) * e;
+            break;
+        case PTM_LOSS_HUBER:
+            s += a < dl ? 0.5 * e * e : dl * (a - 0.5 * dl);
+            break;
+        default:
+            s += e * e;
+            break;
+        }
+        n++;
+    }
+    *selected = n;
+    return (float)(s / (double)n);
 }
 
 float cross_entropy_loss_forward(const float *logits, const int64_t *labels, int b, int t,

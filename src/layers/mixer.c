@@ -4,6 +4,7 @@
  *                 with self_attn: h2 = h1 + norm_attn(T(gate_N(mlp_N(T(x)))) + attn(x)),
  *                                 x = norm(h1)
  *   feature mixer:              out = h2 + gate_D(mlp_D(norm(h2)))
+ * (a TinyTimeMixer layer that sees one patch has no patch mixer: h2 = h1, !sh->patch_mixer)
  * T swaps N and D, swap exchanges C and D, so that the mixed axis is contiguous and the MLP and
  * the gate are plain row-wise layers. What backward needs is kept in a ptmi_layer_cache; in
  * eval mode the cache pointers alias shared scratch (see forward.c) and only the output is
@@ -257,7 +258,9 @@ void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
         h = lc->h1;
     }
 
-    if (patch_mixer_direct(sh, run)) {
+    if (!sh->patch_mixer) {
+        /* TinyTimeMixer: a layer that sees one patch has no patch mixer */
+    } else if (patch_mixer_direct(sh, run)) {
         patch_mixer_eval(lc->h2, h, &lc->pa, &layer->patch, sh, (size_t)b * c);
         h = lc->h2;
     } else {
@@ -344,7 +347,7 @@ void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const fl
     float dropout = sh->dropout;
     int mix = sh->mode == PTM_MODE_MIX_CHANNEL;
     const float *h_in_patch = mix ? lc->h1 : inp;
-    const float *h_in_feat = lc->h2;
+    const float *h_in_feat = sh->patch_mixer ? lc->h2 : h_in_patch;
 
     /* feature mixer: dout is d(out); dh2 = dout + norm_bwd(path) -> kept in dout (in place) */
     {
@@ -355,7 +358,7 @@ void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const fl
                  &layer->feature.norm, sh, rows_cnd, training);
     }
     /* patch mixer: dout now holds d(h2) */
-    {
+    if (sh->patch_mixer) {
         const ptmi_block_cache *bc = &lc->pa;
         const float *dpath; /* gradient at the transposed-back path output [B, C, N, D] */
         if (sh->self_attn) {

@@ -60,7 +60,7 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
         if (!hit) {
             s = ptmi_err(err, PTM_ERR_TENSOR, path, ten->name,
                          "unexpected tensor: the config (%s) implies no tensor of this name",
-                         ptm_class_name(m->cfg.model_class));
+                         ptm_config_class_name(&m->cfg));
             goto done;
         }
         ptmi_param_entry *e = *hit;
@@ -111,7 +111,7 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
             shape_str(want, sizeof want, m->table[i].ndim, m->table[i].shape);
             s = ptmi_err(err, PTM_ERR_TENSOR, path, m->table[i].name,
                          "missing tensor: expected %s %s, implied by the config (%s)",
-                         m->table[i].f32 ? "F32" : "I64", want, ptm_class_name(m->cfg.model_class));
+                         m->table[i].f32 ? "F32" : "I64", want, ptm_config_class_name(&m->cfg));
             goto done;
         }
     }

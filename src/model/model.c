@@ -1,6 +1,7 @@
 /* model.c - config -> parameter table -> arena (loading and saving: checkpoint.c).
  *
- * layout() walks the model in Hugging Face's state_dict order and, for every tensor, records
+ * layout() walks a PatchTSMixer model (TinyTimeMixer: ttm_layout.c, by the table FAMILIES) in
+ * Hugging Face's state_dict order and, for every tensor, records
  * its HF name, shape and place in the flat arena. It runs twice: once to count, once to assign
  * pointers; the loader (checkpoint.c) then fills the slots from model.safetensors.
  */
@@ -13,23 +14,13 @@
 #include <string.h>
 
 #include "io/config.h"
+#include "model/layout.h"
 
 /* The largest model accepted (parameters + buffers), checked before allocating. */
 #define PTMI_MAX_PARAMS ((size_t)1 << 31)
 
-typedef struct {
-    ptm_model *m;
-    ptmi_store store;
-    int assign;
-    size_t foff, ioff;
-    size_t koff; /* floats of karena (PTMI_STORE_LOADED: the weights kept in both layouts) */
-    int n;
-    const char *prefix; /* "model." for head classes, "" for PatchTSMixerModel */
-    int overflow;
-} walker;
-
-static float *add_f32(walker *w, const char *name, int trainable, int ndim, int64_t d0,
-                      int64_t d1) {
+float *ptmi_walk_f32(ptmi_walker *w, const char *name, int trainable, int ndim, int64_t d0,
+                     int64_t d1) {
     size_t numel = 1;
     int64_t dims[2] = {d0, d1};
     for (int i = 0; i < ndim; i++) {
@@ -53,7 +44,7 @@ static float *add_f32(walker *w, const char *name, int trainable, int ndim, int6
     return ptr;
 }
 
-static int64_t *add_i64_scalar(walker *w, const char *name) {
+int64_t *ptmi_walk_i64(ptmi_walker *w, const char *name) {
     int64_t *ptr = NULL;
     if (w->assign) {
         ptmi_param_entry *e = &w->m->table[w->n];
@@ -69,13 +60,9 @@ static int64_t *add_i64_scalar(walker *w, const char *name) {
     return ptr;
 }
 
-/* Which layout the inference path of a weight reads: wt (the forward kernels), w (the channel
- * mixer's and the patch mixer's direct paths, InjectScalerStatistics4D), or either (patch
- * weights that the kernel level decides). Training reads both; see ptmi_store. */
-typedef enum { READ_T, READ_W, READ_BOTH } read_layout;
-
-/* Place the weight the walker just added (slot) in the store's layout(s). */
-static void place_weight(walker *w, float *slot, size_t numel, read_layout rd, ptmi_linear *lin) {
+/* Place the weight the walker just added (slot) in the store's layout(s) (model.h). */
+static void place_weight(ptmi_walker *w, float *slot, size_t numel, ptmi_read rd,
+                         ptmi_linear *lin) {
     ptm_model *m = w->m;
     ptmi_param_entry *e = w->assign ? &m->table[w->n - 1] : NULL;
     switch (w->store) {
@@ -89,10 +76,10 @@ static void place_weight(walker *w, float *slot, size_t numel, read_layout rd, p
         lin->wt = NULL;
         break;
     case PTMI_STORE_LOADED:
-        lin->w = rd == READ_T ? NULL : slot;
-        lin->wt = rd == READ_T ? slot : NULL;
-        if (e) e->stored_t = rd == READ_T;
-        if (rd == READ_BOTH) {
+        lin->w = rd == PTMI_READ_T ? NULL : slot;
+        lin->wt = rd == PTMI_READ_T ? slot : NULL;
+        if (e) e->stored_t = rd == PTMI_READ_T;
+        if (rd == PTMI_READ_BOTH) {
             lin->wt = w->assign ? m->karena + w->koff : NULL;
             if (e) e->t = lin->wt;
             if (ptmi_add_size(w->koff, numel, &w->koff) != 0) w->overflow = 1;
@@ -101,68 +88,97 @@ static void place_weight(walker *w, float *slot, size_t numel, read_layout rd, p
     }
 }
 
-static void add_linear(walker *w, const char *name, int out, int in, read_layout rd,
-                       ptmi_linear *lin) {
+void ptmi_walk_linear(ptmi_walker *w, const char *name, int out, int in, ptmi_read rd,
+                      ptmi_linear *lin) {
     char buf[192];
     snprintf(buf, sizeof buf, "%s%s.weight", w->prefix, name);
-    float *slot = add_f32(w, buf, 1, 2, out, in);
+    float *slot = ptmi_walk_f32(w, buf, 1, 2, out, in);
     place_weight(w, slot, (size_t)out * (size_t)in, rd, lin);
     snprintf(buf, sizeof buf, "%s%s.bias", w->prefix, name);
-    lin->b = add_f32(w, buf, 1, 1, out, 0);
+    lin->b = ptmi_walk_f32(w, buf, 1, 1, out, 0);
     lin->out = out;
     lin->in = in;
 }
 
-static void add_norm(walker *w, const char *name, ptmi_normp *np) {
-    const ptm_config *c = &w->m->cfg;
+void ptmi_walk_norm(ptmi_walker *w, const char *name, int d, ptm_norm norm, ptmi_normp *np) {
     char buf[192];
-    int d = c->d_model;
     memset(np, 0, sizeof *np);
-    if (c->norm_mlp == PTM_NORM_BATCH) {
+    if (norm == PTM_NORM_BATCH) {
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.weight", w->prefix, name);
-        np->weight = add_f32(w, buf, 1, 1, d, 0);
+        np->weight = ptmi_walk_f32(w, buf, 1, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.bias", w->prefix, name);
-        np->bias = add_f32(w, buf, 1, 1, d, 0);
+        np->bias = ptmi_walk_f32(w, buf, 1, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.running_mean", w->prefix, name);
-        np->running_mean = add_f32(w, buf, 0, 1, d, 0);
+        np->running_mean = ptmi_walk_f32(w, buf, 0, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.running_var", w->prefix, name);
-        np->running_var = add_f32(w, buf, 0, 1, d, 0);
+        np->running_var = ptmi_walk_f32(w, buf, 0, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.batchnorm.num_batches_tracked", w->prefix, name);
-        np->num_batches_tracked = add_i64_scalar(w, buf);
+        np->num_batches_tracked = ptmi_walk_i64(w, buf);
     } else {
         snprintf(buf, sizeof buf, "%s%s.norm.weight", w->prefix, name);
-        np->weight = add_f32(w, buf, 1, 1, d, 0);
+        np->weight = ptmi_walk_f32(w, buf, 1, 1, d, 0);
         snprintf(buf, sizeof buf, "%s%s.norm.bias", w->prefix, name);
-        np->bias = add_f32(w, buf, 1, 1, d, 0);
+        np->bias = ptmi_walk_f32(w, buf, 1, 1, d, 0);
     }
 }
 
-static void add_mixer_block(walker *w, const char *name, int width, read_layout rd,
-                            ptmi_mixer_block *blk) {
-    const ptm_config *c = &w->m->cfg;
+/* norm (of the stack's width) -> mlp -> gate along one axis of width `width` */
+static void walk_block(ptmi_walker *w, const char *name, int width, const ptmi_mixer_shape *sh,
+                       ptmi_read rd, ptmi_mixer_block *blk) {
     char buf[160];
-    int ef = c->expansion_factor;
+    int ef = sh->expansion_factor;
     snprintf(buf, sizeof buf, "%s.norm", name);
-    add_norm(w, buf, &blk->norm);
+    ptmi_walk_norm(w, buf, sh->d_model, sh->norm_mlp, &blk->norm);
     snprintf(buf, sizeof buf, "%s.mlp.fc1", name);
-    add_linear(w, buf, width * ef, width, rd, &blk->fc1);
+    ptmi_walk_linear(w, buf, width * ef, width, rd, &blk->fc1);
     snprintf(buf, sizeof buf, "%s.mlp.fc2", name);
-    add_linear(w, buf, width, width * ef, rd, &blk->fc2);
+    ptmi_walk_linear(w, buf, width, width * ef, rd, &blk->fc2);
     memset(&blk->gate, 0, sizeof blk->gate);
-    if (c->gated_attn) {
+    if (sh->gated_attn) {
         snprintf(buf, sizeof buf, "%s.gating_block.attn_layer", name);
-        add_linear(w, buf, width, width, rd, &blk->gate);
+        ptmi_walk_linear(w, buf, width, width, rd, &blk->gate);
     }
 }
 
-static void add_inject(walker *w, ptmi_params *p) {
+void ptmi_walk_layer(ptmi_walker *w, const char *base, const ptmi_mixer_shape *sh, ptmi_layer *L) {
+    char buf[256];
+    int C = sh->num_input_channels, N = sh->num_patches, D = sh->d_model;
+    if (sh->patch_mixer) {
+        snprintf(buf, sizeof buf, "%s.patch_mixer", base);
+        walk_block(w, buf, N, sh, ptmi_patch_direct_possible(sh) ? PTMI_READ_BOTH : PTMI_READ_T,
+                   &L->patch);
+    }
+    if (sh->patch_mixer && sh->self_attn) {
+        snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.k_proj", base);
+        ptmi_walk_linear(w, buf, D, D, PTMI_READ_T, &L->k);
+        snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.v_proj", base);
+        ptmi_walk_linear(w, buf, D, D, PTMI_READ_T, &L->v);
+        snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.q_proj", base);
+        ptmi_walk_linear(w, buf, D, D, PTMI_READ_T, &L->q);
+        snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.out_proj", base);
+        ptmi_walk_linear(w, buf, D, D, PTMI_READ_T, &L->o);
+        snprintf(buf, sizeof buf, "%s.patch_mixer.norm_attn", base);
+        ptmi_walk_norm(w, buf, D, sh->norm_mlp, &L->norm_attn);
+    }
+    snprintf(buf, sizeof buf, "%s.feature_mixer", base);
+    walk_block(w, buf, D, sh, PTMI_READ_T, &L->feature);
+    if (sh->mode == PTM_MODE_MIX_CHANNEL) {
+        snprintf(buf, sizeof buf, "%s.channel_feature_mixer", base);
+        walk_block(w, buf, C, sh, PTMI_READ_W, &L->channel);
+    }
+}
+
+static void add_inject(ptmi_walker *w, ptmi_params *p) {
     int d = w->m->cfg.d_model;
     const char *pre = w->prefix;
     w->prefix = "";
-    add_linear(w, "inject_scale.inverse_trans_expansion", 2 * d, d + 2, READ_W, &p->inj_exp);
-    add_linear(w, "inject_scale.inverse_trans_compression", d, 2 * d, READ_T, &p->inj_comp);
-    add_linear(w, "inject_scale.map_scale_expansion", 4, 2, READ_W, &p->inj_scale_exp);
-    add_linear(w, "inject_scale.map_scale_compression", 2, 4, READ_W, &p->inj_scale_comp);
+    ptmi_walk_linear(w, "inject_scale.inverse_trans_expansion", 2 * d, d + 2, PTMI_READ_W,
+                     &p->inj_exp);
+    ptmi_walk_linear(w, "inject_scale.inverse_trans_compression", d, 2 * d, PTMI_READ_T,
+                     &p->inj_comp);
+    ptmi_walk_linear(w, "inject_scale.map_scale_expansion", 4, 2, PTMI_READ_W, &p->inj_scale_exp);
+    ptmi_walk_linear(w, "inject_scale.map_scale_compression", 2, 4, PTMI_READ_W,
+                     &p->inj_scale_comp);
     w->prefix = pre;
 }
 
@@ -171,7 +187,7 @@ static int dist_num_params(ptm_dist d) {
 }
 
 /* Walks every tensor in HF state_dict order. */
-static void layout(walker *w) {
+static void layout(ptmi_walker *w) {
     ptm_model *m = w->m;
     const ptm_config *c = &m->cfg;
     ptmi_params *p = &m->p;
@@ -179,37 +195,18 @@ static void layout(walker *w) {
     char buf[256];
     w->prefix = c->model_class == PTM_CLASS_MODEL ? "" : "model.";
 
-    add_linear(w, "encoder.patcher", D, P, READ_T, &p->patcher);
+    ptmi_walk_linear(w, "encoder.patcher", D, P, PTMI_READ_T, &p->patcher);
     p->position_enc = NULL;
     if (c->use_positional_encoding) {
         snprintf(buf, sizeof buf, "%sencoder.positional_encoder.position_enc", w->prefix);
-        p->position_enc = add_f32(w, buf, c->positional_encoding_type == PTM_PE_RANDOM, 2, N, D);
+        p->position_enc =
+            ptmi_walk_f32(w, buf, c->positional_encoding_type == PTM_PE_RANDOM, 2, N, D);
     }
+    ptmi_mixer_shape sh = ptmi_mixer_shape_of(c);
     for (int k = 0; k < c->num_layers; k++) {
-        ptmi_layer *L = w->assign ? &p->layers[k] : &(ptmi_layer){0};
         char base[64];
         snprintf(base, sizeof base, "encoder.mlp_mixer_encoder.mixers.%d", k);
-        snprintf(buf, sizeof buf, "%s.patch_mixer", base);
-        add_mixer_block(w, buf, N, ptmi_patch_direct_possible(&m->mixer) ? READ_BOTH : READ_T,
-                        &L->patch);
-        if (c->self_attn) {
-            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.k_proj", base);
-            add_linear(w, buf, D, D, READ_T, &L->k);
-            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.v_proj", base);
-            add_linear(w, buf, D, D, READ_T, &L->v);
-            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.q_proj", base);
-            add_linear(w, buf, D, D, READ_T, &L->q);
-            snprintf(buf, sizeof buf, "%s.patch_mixer.self_attn_layer.out_proj", base);
-            add_linear(w, buf, D, D, READ_T, &L->o);
-            snprintf(buf, sizeof buf, "%s.patch_mixer.norm_attn", base);
-            add_norm(w, buf, &L->norm_attn);
-        }
-        snprintf(buf, sizeof buf, "%s.feature_mixer", base);
-        add_mixer_block(w, buf, D, READ_T, &L->feature);
-        if (c->mode == PTM_MODE_MIX_CHANNEL) {
-            snprintf(buf, sizeof buf, "%s.channel_feature_mixer", base);
-            add_mixer_block(w, buf, C, READ_W, &L->channel);
-        }
+        ptmi_walk_layer(w, base, &sh, w->assign ? &p->layers[k] : &(ptmi_layer){0});
     }
 
     /* heads: names without the "model." prefix */
@@ -226,15 +223,15 @@ static void layout(walker *w) {
             p->n_proj = dist_num_params(c->distribution_output);
             for (int j = 0; j < p->n_proj; j++) {
                 snprintf(buf, sizeof buf, "head.base_forecast_block.proj.%d", j);
-                add_linear(w, buf, c->prediction_length, N * D, READ_T, &p->proj[j]);
+                ptmi_walk_linear(w, buf, c->prediction_length, N * D, PTMI_READ_T, &p->proj[j]);
             }
         } else {
-            add_linear(w, "head.base_forecast_block", c->prediction_length, N * D, READ_T,
-                       &p->head);
+            ptmi_walk_linear(w, "head.base_forecast_block", c->prediction_length, N * D,
+                             PTMI_READ_T, &p->head);
         }
         break;
     case PTM_CLASS_CLASSIFICATION:
-        add_linear(w, "head.projection", c->num_targets, F, READ_T, &p->head);
+        ptmi_walk_linear(w, "head.projection", c->num_targets, F, PTMI_READ_T, &p->head);
         if (c->scaling != PTM_SCALING_NONE) {
             p->has_inject = 1;
             add_inject(w, p);
@@ -249,14 +246,14 @@ static void layout(walker *w) {
             p->n_proj = dist_num_params(c->distribution_output);
             for (int j = 0; j < p->n_proj; j++) {
                 snprintf(buf, sizeof buf, "head.projection.proj.%d", j);
-                add_linear(w, buf, c->num_targets, F, READ_T, &p->proj[j]);
+                ptmi_walk_linear(w, buf, c->num_targets, F, PTMI_READ_T, &p->proj[j]);
             }
         } else {
-            add_linear(w, "head.projection", c->num_targets, F, READ_T, &p->head);
+            ptmi_walk_linear(w, "head.projection", c->num_targets, F, PTMI_READ_T, &p->head);
         }
         break;
     case PTM_CLASS_PRETRAINING:
-        add_linear(w, "head.base_pt_block", P, D, READ_T, &p->head);
+        ptmi_walk_linear(w, "head.base_pt_block", P, D, PTMI_READ_T, &p->head);
         break;
     }
 }
@@ -301,6 +298,27 @@ static ptm_status check_dims(const ptm_config *c, const char *file, ptm_error *e
     return PTM_OK;
 }
 
+static int patchtsmixer_num_layers(const ptm_config *c) {
+    return c->num_layers;
+}
+
+/* what is specific to a model family: its tensors (layout), its number of mixer layers, the
+ * checks of its sizes before the layout forms their products */
+typedef struct {
+    void (*layout)(ptmi_walker *w);
+    int (*num_layers)(const ptm_config *c);
+    ptm_status (*check_dims)(const ptm_config *c, const char *file, ptm_error *err);
+} family_layout;
+
+static const family_layout FAMILIES[] = {
+    {layout, patchtsmixer_num_layers, check_dims},               /* PTM_FAMILY_PATCHTSMIXER */
+    {ptmi_ttm_layout, ptmi_ttm_num_layers, ptmi_ttm_check_dims}, /* PTM_FAMILY_TTM */
+};
+
+static const family_layout *family_of(const ptm_config *c) {
+    return &FAMILIES[c->family == PTM_FAMILY_TTM ? 1 : 0];
+}
+
 /* Bytes of a model stored as store: parameters, transposed copies (koff floats) and buffers.
  * floats, koff <= PTMI_MAX_PARAMS, so no overflow. */
 static uint64_t store_bytes(ptmi_store store, size_t floats, size_t koff, size_t ints) {
@@ -309,18 +327,18 @@ static uint64_t store_bytes(ptmi_store store, size_t floats, size_t koff, size_t
 }
 
 /* Walk the layout of cfg without allocating: the counts end in *w. */
-static ptm_status walk_count(const ptm_config *cfg, ptmi_store store, const char *file, walker *w,
-                             ptm_error *err) {
-    ptm_status s = check_dims(cfg, file, err);
+static ptm_status walk_count(const ptm_config *cfg, ptmi_store store, const char *file,
+                             ptmi_walker *w, ptm_error *err) {
+    ptm_status s = family_of(cfg)->check_dims(cfg, file, err);
     if (s != PTM_OK) return s;
     ptm_model tmp;
     memset(&tmp, 0, sizeof tmp);
-    tmp.cfg = *cfg; /* layout() only reads sizes and flags, never the lists */
+    tmp.cfg = *cfg; /* a layout only reads the config, never writes its lists */
     tmp.mixer = ptmi_mixer_shape_of(cfg);
     memset(w, 0, sizeof *w);
     w->m = &tmp;
     w->store = store;
-    layout(w);
+    family_of(cfg)->layout(w);
     w->m = NULL;
     if (w->overflow || w->foff > PTMI_MAX_PARAMS)
         return ptmi_err(err, PTM_ERR_LIMIT, file, NULL,
@@ -341,13 +359,14 @@ ptmi_mixer_shape ptmi_mixer_shape_of(const ptm_config *c) {
     sh.self_attn = c->self_attn;
     sh.self_attn_heads = c->self_attn_heads;
     sh.dropout = c->dropout;
+    sh.patch_mixer = 1;
     return sh;
 }
 
 ptm_status ptmi_model_count(const ptm_config *cfg, ptmi_store store, const char *file,
                             uint64_t *bytes, size_t *floats, size_t *ints, ptm_error *err) {
     ptm_status s = check_supported(cfg, file, err);
-    walker w;
+    ptmi_walker w;
     if (s == PTM_OK) s = walk_count(cfg, store, file, &w, err);
     if (s != PTM_OK) return s;
     if (bytes) *bytes = store_bytes(store, w.foff, w.koff, w.ioff);
@@ -356,9 +375,18 @@ ptm_status ptmi_model_count(const ptm_config *cfg, ptmi_store store, const char 
     return PTM_OK;
 }
 
+/* Walk the layout with pointers into m's arenas (a second walk, after the count). */
+static void assign(ptm_model *m) {
+    ptmi_walker w = {0};
+    w.m = m;
+    w.store = m->store;
+    w.assign = 1;
+    family_of(&m->cfg)->layout(&w);
+}
+
 /* Allocate the arenas of m for the counts of w and point the table and the typed pointers at
- * them (a second walk). */
-static ptm_status allocate(ptm_model *m, const walker *w, ptm_error *err) {
+ * them. */
+static ptm_status allocate(ptm_model *m, const ptmi_walker *w, ptm_error *err) {
     m->arena_floats = w->foff;
     m->iarena_count = w->ioff;
     m->n_table = w->n;
@@ -367,15 +395,11 @@ static ptm_status allocate(ptm_model *m, const walker *w, ptm_error *err) {
     m->karena = m->karena_floats ? calloc(m->karena_floats, sizeof(float)) : NULL;
     m->iarena = calloc(w->ioff ? w->ioff : 1, sizeof(int64_t));
     m->table = calloc((size_t)w->n + 1, sizeof(ptmi_param_entry));
-    m->p.layers = calloc((size_t)m->cfg.num_layers + 1, sizeof(ptmi_layer));
+    m->p.layers = calloc((size_t)family_of(&m->cfg)->num_layers(&m->cfg) + 1, sizeof(ptmi_layer));
     if (!m->arena || (m->karena_floats && !m->karena) || !m->iarena || !m->table || !m->p.layers)
         return ptmi_err(err, PTM_ERR_NOMEM, "config.json", NULL, "cannot allocate %zu parameters",
                         w->foff);
-    walker w2 = {0};
-    w2.m = m;
-    w2.store = m->store;
-    w2.assign = 1;
-    layout(&w2);
+    assign(m);
     return PTM_OK;
 }
 
@@ -383,7 +407,7 @@ ptm_status ptmi_model_build(const ptm_config *cfg, ptmi_store store, ptm_model *
                             ptm_error *err) {
     *out = NULL;
     ptm_status s = check_supported(cfg, "config.json", err);
-    walker w;
+    ptmi_walker w;
     if (s == PTM_OK) s = walk_count(cfg, store, "config.json", &w, err);
     if (s != PTM_OK) return s;
     ptm_model *m = calloc(1, sizeof *m);
@@ -448,11 +472,7 @@ ptm_status ptmi_model_make_trainable(ptm_model *m, ptm_error *err) {
     m->karena = k;
     m->karena_floats = m->arena_floats;
     m->store = PTMI_STORE_TRAIN;
-    walker w = {0};
-    w.m = m;
-    w.store = m->store;
-    w.assign = 1;
-    layout(&w);
+    assign(m);
     ptmi_model_sync(m);
     return PTM_OK;
 }
@@ -469,16 +489,24 @@ int64_t ptm_model_num_params(const ptm_model *m) {
     return n;
 }
 
+int64_t ptmi_layer_macs(const ptmi_mixer_shape *sh) {
+    int64_t C = sh->num_input_channels, N = sh->num_patches, D = sh->d_model;
+    int64_t ef = sh->expansion_factor, g = sh->gated_attn ? 1 : 0;
+    int64_t per_layer = C * N * (2 * D * D * ef + g * D * D);
+    if (sh->patch_mixer) per_layer += C * D * (2 * N * N * ef + g * N * N);
+    if (sh->mode == PTM_MODE_MIX_CHANNEL) per_layer += N * D * (2 * C * C * ef + g * C * C);
+    if (sh->patch_mixer && sh->self_attn) per_layer += C * (4 * N * D * D + 2 * N * N * D);
+    return per_layer;
+}
+
 int64_t ptm_model_macs_per_sample(const ptm_model *m) {
     if (!m) return 0;
+    if (m->cfg.family == PTM_FAMILY_TTM) return ptmi_ttm_macs(m);
     const ptm_config *c = &m->cfg;
     int64_t C = c->num_input_channels, N = c->num_patches, D = c->d_model, P = c->patch_length;
-    int64_t ef = c->expansion_factor, g = c->gated_attn ? 1 : 0;
     int64_t macs = C * N * P * D;
-    int64_t per_layer = C * D * (2 * N * N * ef + g * N * N) + C * N * (2 * D * D * ef + g * D * D);
-    if (c->mode == PTM_MODE_MIX_CHANNEL) per_layer += N * D * (2 * C * C * ef + g * C * C);
-    if (c->self_attn) per_layer += C * (4 * N * D * D + 2 * N * N * D);
-    macs += per_layer * c->num_layers;
+    ptmi_mixer_shape sh = ptmi_mixer_shape_of(c);
+    macs += ptmi_layer_macs(&sh) * c->num_layers;
     int64_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
     int64_t nproj = c->loss == PTM_LOSS_NLL ? dist_num_params(c->distribution_output) : 1;
     switch (c->model_class) {

@@ -46,18 +46,6 @@ typedef struct {
 } ptmi_layer;
 
 typedef struct {
-    ptmi_linear patcher; /* [D, P] */
-    float *position_enc; /* [N, D] or NULL */
-    ptmi_layer *layers;  /* [K] */
-    ptmi_linear head;    /* mse heads: Prediction [H, N*D], Cls/Reg [T, F], Pretraining [P, D] */
-    ptmi_linear proj[3]; /* nll heads: distribution parameter projections */
-    int n_proj;
-    int has_inject; /* Cls/Reg with std/mean scaling: InjectScalerStatistics4D */
-    ptmi_linear inj_scale_exp, inj_scale_comp; /* [4, 2], [2, 4] */
-    ptmi_linear inj_exp, inj_comp;             /* [2D, D+2], [D, 2D] */
-} ptmi_params;
-
-typedef struct {
     char name[192];
     float *f32;   /* F32 tensors */
     int64_t *i64; /* I64 tensors (num_batches_tracked) */
@@ -84,7 +72,58 @@ typedef struct {
     float norm_eps;
     int self_attn, self_attn_heads;
     float dropout;
+    int patch_mixer; /* the layers have a patch mixer (TinyTimeMixer's have none where they
+                        see one patch) */
 } ptmi_mixer_shape;
+
+/* A stack of mixer layers of one shape: PatchTSMixer's one, TinyTimeMixer's adaptive-patching
+ * levels (each sees the [N, D] patches of a series as [N f, D / f]), its decoder's, its forecast
+ * channel mixer's. */
+typedef struct {
+    ptmi_mixer_shape sh;
+    int factor;         /* f: sub-patches per patch (1 = none) */
+    int level;          /* a TinyTimeMixer adaptive-patching level block (hidden states:
+                           input, reshaped input, layers, output) */
+    ptmi_layer *layers; /* [n_layers], in the model's layer array */
+    int n_layers;
+} ptmi_stack;
+
+/* TinyTimeMixer stacks per block: at most this many adaptive-patching levels (more are
+ * refused by the config parser) */
+#define PTMI_TTM_MAX_STACKS 32
+#define PTMI_TTM_MAX_CATEGORICAL 64
+
+/* TinyTimeMixer's parameters beyond the patcher and positional encoding of ptmi_params */
+typedef struct {
+    float *freq_emb;                     /* [vocab, P] frequency-token embedding, or NULL */
+    ptmi_linear freq_l1, freq_l3;        /* [m, P], [D, m] */
+    ptmi_stack enc[PTMI_TTM_MAX_STACKS]; /* encoder: levels from the finest split, or one */
+    int n_enc;
+    int has_decoder;
+    ptmi_linear adapter;                      /* [Dd, D]; w NULL when D == Dd */
+    ptmi_linear raw_emb;                      /* [Dd, P] decoder_raw_residual, or w NULL */
+    float *cat_emb[PTMI_TTM_MAX_CATEGORICAL]; /* [vocab_k, Dd] */
+    ptmi_stack dec[PTMI_TTM_MAX_STACKS];
+    int n_dec;
+    int has_fcm;
+    ptmi_linear fcm_embedding; /* [2s, s] with fcm_use_mixer */
+    ptmi_stack fcm;            /* the FCM mixer (n_layers 0 without fcm_use_mixer) */
+    ptmi_linear fcm_gate;      /* [T s', T s'] with fcm_gated_attn */
+    ptmi_linear fcm_mlp;       /* [P, T s'] */
+} ptmi_ttm_params;
+
+typedef struct {
+    ptmi_linear patcher; /* [D, P] */
+    float *position_enc; /* [N, D] or NULL */
+    ptmi_layer *layers;  /* [K] */
+    ptmi_linear head;    /* mse heads: Prediction [H, N*D], Cls/Reg [T, F], Pretraining [P, D] */
+    ptmi_linear proj[3]; /* nll heads: distribution parameter projections */
+    int n_proj;
+    int has_inject; /* Cls/Reg with std/mean scaling: InjectScalerStatistics4D */
+    ptmi_linear inj_scale_exp, inj_scale_comp; /* [4, 2], [2, 4] */
+    ptmi_linear inj_exp, inj_comp;             /* [2D, D+2], [D, 2D] */
+    ptmi_ttm_params ttm;                       /* family PTM_FAMILY_TTM */
+} ptmi_params;
 
 /* the shape of PatchTSMixer's one stack */
 ptmi_mixer_shape ptmi_mixer_shape_of(const ptm_config *c);
@@ -189,6 +228,7 @@ struct ptm_ctx {
     float *arena;
     size_t arena_floats;
     /* activations, sized for max_batch */
+    float *past_in, *mask_in;   /* [B, L, C] the last L steps of longer inputs (past_length) */
     float *scaled;              /* [B, L, C] scaled past values */
     float *loc, *scale;         /* [B, C] */
     float *loc_sel, *scale_sel; /* [B, C'] */
@@ -241,6 +281,7 @@ struct ptm_ctx {
     const float *last_hidden;   /* backbone output of the last forward (before injection) */
     const int64_t *labels;      /* classification targets of the last forward */
     const float *reg_targets;   /* regression targets of the last forward */
+    struct ptmi_ttm_ctx *ttm;   /* TinyTimeMixer's activations (model/ttm_ctx.h), or NULL */
     /* output views */
     int n_outputs;
     ptm_tensor_view outputs[PTMI_MAX_OUTPUTS];

@@ -51,8 +51,11 @@ tiny="--context-length 16 --patch-length 4 --d-model 4 --num-layers 1 --epochs 1
 for m in fc nll nb att pt cls reg; do
     join "$tmp/$m/config.json" "$tmp/$m/model.safetensors" >"$C/model/seed_$m"
 done
-for g in fc_mean_missing_channel_mix pt_forecast_int_fullloss_noscale_attn reg_avgpool_noscale_nogate; do
-    join tests/golden/$g/config.json tests/golden/$g/model.safetensors >"$C/model/seed_golden_$g"
+for g in fc_mean_missing_channel_mix pt_forecast_int_fullloss_noscale_attn reg_avgpool_noscale_nogate \
+    ttm/apl3_fallback_np1_noscale ttm/categorical_static_mixdec ttm/fcm_w2_nomixer_noprepend_filter \
+    ttm/model_backbone_prefix_apl2_obsmask; do
+    join tests/golden/$g/config.json tests/golden/$g/model.safetensors \
+        >"$C/model/seed_golden_$(echo "$g" | tr / _)"
 done
 
 # checkpoint: a last/ folder of the fixed architecture of fuzz_checkpoint.c
@@ -72,7 +75,10 @@ cp tests/golden/fc_mean_missing_channel_mix/inputs.safetensors "$C/safetensors/s
 head -c 2048 tests/golden/fc_mean_missing_channel_mix/model.safetensors >"$C/safetensors/seed_head"
 
 # config: every golden config and the trained ones
-for d in tests/golden/*/; do cp "$d/config.json" "$C/config/seed_$(basename "$d")"; done
+for d in tests/golden/*/; do
+    if [ -f "$d/config.json" ]; then cp "$d/config.json" "$C/config/seed_$(basename "$d")"; fi
+done
+for d in tests/golden/ttm/*/; do cp "$d/config.json" "$C/config/seed_ttm_$(basename "$d")"; done
 for m in fc nll pt cls reg; do cp "$tmp/$m/config.json" "$C/config/seed_trained_$m"; done
 
 # preprocessor: what training wrote, and a hand-made one with a covariate and null fields
