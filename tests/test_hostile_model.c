@@ -392,6 +392,34 @@ TEST(model_half_precision) {
     st_free(&src);
 }
 
+/* a mistyped key is refused naming the key meant; keys far from every known one (Hugging
+ * Face's generic ones, a future field) are ignored as transformers ignores them (issue #12) */
+TEST(config_typos) {
+    static const struct {
+        const char *key, *meant;
+    } typos[] = {
+        {"d_modle", "d_model"},      {"dmodel", "d_model"},  {"contxt_length", "context_length"},
+        {"num_layer", "num_layers"}, {"Scaling", "scaling"}, {"patch_lenght", "patch_length"}};
+    for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "{\"architectures\": [\"PatchTSMixerForPrediction\"], \"%s\": 8}", typos[i].key);
+        ptm_config c;
+        ptm_error err;
+        CHECK_STATUS(ptm_config_parse(text, strlen(text), "t.json", -1, &c, &err), PTM_ERR_CONFIG);
+        char want[128];
+        snprintf(want, sizeof want, "unknown key (did you mean \"%s\"?)", typos[i].meant);
+        CHECK(strcmp(err.field, typos[i].key) == 0 && strcmp(err.text, want) == 0);
+        ptm_config_free(&c);
+    }
+    const char *fine = "{\"architectures\": [\"PatchTSMixerForPrediction\"], \"num_labels\": 3, "
+                       "\"use_bfloat16\": false, \"my_own_note\": \"x\", \"eps\": 1}";
+    ptm_config c;
+    ptm_error err;
+    CHECK_STATUS(ptm_config_parse(fine, strlen(fine), "t.json", -1, &c, &err), PTM_OK);
+    ptm_config_free(&c);
+}
+
 int main(void) {
     hostile_setup("test_hostile_model");
     RUN(model_base_loads);
@@ -402,5 +430,6 @@ int main(void) {
     RUN(config_values);
     RUN(forward_values);
     RUN(model_half_precision);
+    RUN(config_typos);
     return hostile_finish();
 }

@@ -209,3 +209,82 @@ ptm_status cfg_read_table(reader *r, const key_spec *keys, size_t n, ptm_config 
     }
     return PTM_OK;
 }
+
+/* optimal string alignment distance of a and b, capped: returns cap + 1 beyond cap */
+static int edit_distance(const char *a, const char *b, int cap) {
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64 || m > 64 || (n > m ? n - m : m - n) > (size_t)cap) return cap + 1;
+    int d[65][65];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m] > cap ? cap + 1 : d[n][m];
+}
+
+/* transformers' PretrainedConfig keys (to_dict), which a model's table does not read: known,
+ * never typos (num_labels is two edits from num_layers) */
+static const char *const HF_GENERIC[] = {"num_labels",
+                                         "id2label",
+                                         "label2id",
+                                         "problem_type",
+                                         "return_dict",
+                                         "output_hidden_states",
+                                         "output_attentions",
+                                         "torchscript",
+                                         "torch_dtype",
+                                         "use_bfloat16",
+                                         "tf_legacy_loss",
+                                         "pruned_heads",
+                                         "tie_word_embeddings",
+                                         "is_encoder_decoder",
+                                         "is_decoder",
+                                         "add_cross_attention",
+                                         "tie_encoder_decoder",
+                                         "max_length",
+                                         "min_length",
+                                         "finetuning_task",
+                                         "tokenizer_class",
+                                         "transformers_version",
+                                         "_name_or_path",
+                                         "model_type",
+                                         "bos_token_id",
+                                         "pad_token_id",
+                                         "eos_token_id",
+                                         "sep_token_id",
+                                         NULL};
+
+ptm_status cfg_check_typos(reader *r, const key_spec *keys, size_t n) {
+    if (r->root->type != JSON_OBJECT) return PTM_OK;
+    for (size_t i = 0; i < r->root->count; i++) {
+        const char *k = r->root->keys[i];
+        const char *best = NULL;
+        int best_d = 3, known = 0;
+        for (int g = 0; HF_GENERIC[g] && !known; g++) known = strcmp(k, HF_GENERIC[g]) == 0;
+        for (size_t j = 0; j < n && !known; j++) {
+            if (strcmp(k, keys[j].name) == 0) {
+                known = 1;
+                break;
+            }
+            int dd = edit_distance(k, keys[j].name, 2);
+            if (dd < best_d) {
+                best_d = dd;
+                best = keys[j].name;
+            }
+        }
+        /* short keys are too close to too much to guess */
+        if (!known && best && strlen(k) >= 5)
+            return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, k,
+                            "unknown key (did you mean \"%s\"?)", best);
+    }
+    return PTM_OK;
+}

@@ -218,7 +218,8 @@ static ptm_status read_keys(reader *r, ptm_config *c) {
     if (r->root->type != JSON_OBJECT)
         return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, NULL,
                         "top level is %s, expected an object", cfg_type_of(r->root));
-    ptm_status s = cfg_read_table(r, KEYS, sizeof KEYS / sizeof KEYS[0], c);
+    ptm_status s = cfg_check_typos(r, KEYS, sizeof KEYS / sizeof KEYS[0]);
+    if (s == PTM_OK) s = cfg_read_table(r, KEYS, sizeof KEYS / sizeof KEYS[0], c);
     if (s != PTM_OK) return s;
     s = ptmi_config_finish(c, r->file, r->err);
     if (s != PTM_OK) return s;
