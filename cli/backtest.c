@@ -135,7 +135,7 @@ static void print_json(const char *dir, const char *data, const char *split,
     for (int k = 0; r->distribution && k < r->nintervals; k++) {
         char name[64];
         metric_name(r, N_POINT + 1 + k, name, sizeof name);
-        printf("%s{\"name\": \"%s\", \"lo\": %.9g, \"hi\": %.9g}", k ? ", " : "", name,
+        printf("%s{\"name\": \"%s\", \"lo\": %.6g, \"hi\": %.6g}", k ? ", " : "", name,
                (double)r->lo_q[k], (double)r->hi_q[k]);
     }
     fputs("], \"series\": [", stdout);
@@ -372,6 +372,8 @@ static int parse_options(int argc, char **argv, bt_options *o) {
     if (!o->data) return fail_usage("backtest", "%smissing --data FILE.csv", "");
     if (o->split && (o->p.start >= 0 || o->p.end >= 0))
         return fail_usage("backtest", "%s--split and --start / --end exclude each other", "");
+    if (o->json && o->output && strcmp(o->output, "-") == 0)
+        return fail_usage("backtest", "%s--json and --output - both write standard output", "");
     if (!o->split && o->p.start < 0 && o->p.end < 0) o->split = "test";
     o->p.split = o->split;
     return 0;
