@@ -741,12 +741,14 @@ typedef struct {
     int stride;             /* rows between origins, 0 = prediction_length [0] */
     int season;             /* MASE period [1] */
     int num_samples;        /* distribution heads: sampled paths for CRPS and intervals [100] */
-    uint64_t seed;          /* sampling seed [0] */
+    uint64_t seed;          /* sampling seed [0]: a batch of origins draws with seed + the index
+                               of its first origin (the same seed and batch: the same draws) */
     const float *quantiles; /* interval bounds, paired from the outside in: (q[0], q[n-1]),
                                (q[1], q[n-2]) ...; an even count, ascending in (0, 1)
                                [NULL: 0.1, 0.9] */
     int num_quantiles;
-    int batch; /* origins per forward, < 1 = 64 */
+    int batch; /* origins per forward, < 1 = 64 (distribution heads: fewer when
+                  the batch's samples would pass 2^24 values) */
 } ptm_backtest_params;
 ptm_backtest_params ptm_backtest_default_params(void);
 

@@ -307,6 +307,8 @@ static ptm_status backtest_model(const ptm_model *m, const char *model_dir, cons
     memset(&b, 0, sizeof b);
     metric_sums *sums = NULL;
     ptm_ctx *ctx = NULL;
+    ptm_windows w;
+    memset(&w, 0, sizeof w);
     ptm_preprocessor pp;
     ptm_status s = ptm_preprocessor_load(model_dir, &pp, err);
     if (s == PTM_OK) s = train_data_load_series(&d, path, p->columns, &pp, L, H, err);
@@ -327,11 +329,8 @@ static ptm_status backtest_model(const ptm_model *m, const char *model_dir, cons
                      b0 + (size_t)L, b1, L + H);
         goto done;
     }
-    ptm_windows w;
     if ((s = ptm_windows_init(&w, d.vals, d.obs, d.nrows, d.C, L, H, b0, b1, err)) != PTM_OK)
         goto done;
-    ptm_windows_free(&d.train); /* room: d.train's slot keeps w for train_data_free */
-    d.train = w;
     r->prediction_length = H;
     r->stride = p->stride ? p->stride : H;
     r->season = p->season;
@@ -341,12 +340,20 @@ static ptm_status backtest_model(const ptm_model *m, const char *model_dir, cons
     r->end_row = b1;
     r->norigins = (w.count - 1) / (size_t)r->stride + 1;
     if ((s = describe(&d, c, b0, path, r, err)) != PTM_OK) goto done;
-    size_t cells = r->norigins * (size_t)r->nseries;
+    size_t cells = r->norigins * (size_t)r->nseries, per = 0;
+    if (ptmi_mul_size(cells, sizeof(ptm_metrics) + sizeof(metric_sums), &per) != 0 ||
+        ptmi_mul_size((size_t)p->num_samples, (size_t)H * (size_t)r->nseries, &per) != 0) {
+        s = ptmi_err(err, PTM_ERR_LIMIT, path, NULL, "too many origins or samples");
+        goto done;
+    }
     r->per_origin = malloc(sizeof(ptm_metrics) * cells);
     r->per_series = malloc(sizeof(ptm_metrics) * (size_t)r->nseries);
     sums = calloc(cells, sizeof(metric_sums));
     b.cap = p->batch < 1 ? 64 : p->batch;
     b.S = p->num_samples;
+    /* distribution heads: at most 2^24 sampled values (64 MiB) per batch of origins */
+    if (r->distribution && (size_t)b.cap * per > ((size_t)1 << 24))
+        b.cap = per >= ((size_t)1 << 24) ? 1 : (int)(((size_t)1 << 24) / per);
     if (!r->per_origin || !r->per_series || !sums ||
         bt_batch_alloc(&b, c, r, r->distribution) != 0) {
         s = ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
@@ -356,10 +363,11 @@ static ptm_status backtest_model(const ptm_model *m, const char *model_dir, cons
     cp.max_batch = b.cap;
     cp.keep_hidden_states = 0;
     if ((s = ptm_ctx_create(m, &cp, &ctx, err)) != PTM_OK) goto done;
-    if ((s = run_origins(ctx, c, &d, &d.train, &b, p->seed, r, sums, err)) != PTM_OK) goto done;
+    if ((s = run_origins(ctx, c, &d, &w, &b, p->seed, r, sums, err)) != PTM_OK) goto done;
     finish(r, sums);
 done:
     ptm_ctx_free(ctx);
+    ptm_windows_free(&w);
     free(sums);
     bt_batch_free(&b);
     train_data_free(&d);
