@@ -111,6 +111,17 @@ mae2=$(tail -n 8 "$tmp/fc" | awk -F, '{ e = $2 - $1; ae += e < 0 ? -e : e } END 
 got=$(awk -F, '$1 == "a" && $3 == 327 { print $6 }' "$tmp/bt.csv")
 close "$got" "$mae2" 1e-5 && ok || ko "--output MAE of origin 327: $got vs by hand $mae2"
 
+# missing values: left out of the metrics and of MASE's scale (its pairs need both ends)
+awk -F, 'BEGIN { OFS = "," } NR == 100 || NR == 324 || NR == 325 { $2 = "" } { print }' "$tmp/d.csv" >"$tmp/miss.csv"
+expect 0 "" "$BIN" backtest "$tmp/m" --data "$tmp/miss.csv" --start 320 --end 336 --json --output "$tmp/miss_o.csv"
+[ "$(json_field "$tmp/out" a points)" = 14 ] && [ "$(json_field "$tmp/out" c points)" = 16 ] && ok ||
+    ko "points with 2 missing values: $(cat "$tmp/out")"
+grep -q '^a,2021-03-14 07:00:00,319,6,' "$tmp/miss_o.csv" && ok || ko "--output points: $(cat "$tmp/miss_o.csv")"
+scale=$(awk -F, 'NR > 1 && NR <= 281 { x[NR - 2] = $2 } END { for (i = 1; i < 280; i++)
+    if (x[i] != "" && x[i - 1] != "") { d = x[i] - x[i - 1]; s += d < 0 ? -d : d; n++ }
+    printf "%.10g", s / n }' "$tmp/miss.csv")
+close "$(json_field "$tmp/out" a mase_scale)" "$scale" 1e-6 && ok || ko "MASE scale with gaps vs by hand $scale"
+
 # stride 1 over the test split: the windows of eval, the same metrics
 expect 0 "" "$BIN" eval "$tmp/m" --data "$tmp/d.csv" --json
 ev="$(sed 's/.*"mse": \([^,]*\),.*/\1/' "$tmp/out")"
