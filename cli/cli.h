@@ -1,6 +1,7 @@
 /* cli.h - what the subcommand files of the `patchtsmixer` tool share (cli.c): the exit codes,
  * error and usage messages, option-value parsing and the output file of a CSV. Each
- * subcommand lives in its own file (info.c, predict.c, train.c, eval.c); main.c dispatches. */
+ * subcommand lives in its own file (info.c, predict.c, train.c, eval.c, backtest.c); main.c
+ * dispatches. */
 #ifndef PTM_CLI_H
 #define PTM_CLI_H
 #include <stdio.h>
@@ -23,6 +24,7 @@ int64_t frozen_params(const ptm_config *c);
 int cmd_predict(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
 
 /* predict --samples (quantiles.c): n paths sampled (seed) from the last forward of ctx, batch
  * 1, per values each, and their nq quantiles q into *qout (malloc'd, [nq, per]); a progress

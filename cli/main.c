@@ -1,5 +1,5 @@
 /* main.c - the `patchtsmixer` command line tool: the top-level help and the dispatch to the
- * subcommands, one file each (info.c, predict.c, train.c, eval.c).
+ * subcommands, one file each (info.c, predict.c, train.c, eval.c, backtest.c).
  *
  *   patchtsmixer info MODEL_DIR
  *   patchtsmixer predict MODEL_DIR --input past.csv [--output out.csv] [--columns a,b]
@@ -7,6 +7,7 @@
  *                        [--plot FILE.svg] [--plot-columns a,b] [--holdout]
  *   patchtsmixer train --data FILE --out DIR [options]
  *   patchtsmixer eval MODEL_DIR --data FILE [options]
+ *   patchtsmixer backtest MODEL_DIR --data FILE.csv [options]
  *   patchtsmixer --version | --help | COMMAND --help
  *
  * Errors are printed as one line "patchtsmixer: <file>: <field>: <what>" on stderr.
@@ -27,6 +28,7 @@ static const char *USAGE =
     "  predict MODEL_DIR     forecast / classify / regress from a CSV of past values\n"
     "  train                 train, pretrain or fine-tune a model (Hugging Face checkpoints)\n"
     "  eval MODEL_DIR        test-set metrics (MSE/MAE, accuracy, RMSE)\n"
+    "  backtest MODEL_DIR    rolling-origin backtest of a forecaster (MASE, sMAPE, CRPS, ...)\n"
     "\n"
     "options:\n"
     "  --help                this help; 'patchtsmixer COMMAND --help' for a command\n"
@@ -53,5 +55,6 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "predict") == 0) return cmd_predict(argc - 2, argv + 2);
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 2, argv + 2);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 2, argv + 2);
+    if (strcmp(cmd, "backtest") == 0) return cmd_backtest(argc - 2, argv + 2);
     return fail_usage(NULL, "unknown command '%s'", cmd);
 }

@@ -746,6 +746,104 @@ PTM_MUST_USE ptm_status ptm_eval_file(const char *model_dir, const char *data_pa
                                       const char *columns, const char *split, int batch,
                                       ptm_eval_result *res, ptm_error *err);
 
+/* ================================================================ backtesting and metrics
+ * Forecast accuracy metrics (src/train/metrics.c) and a rolling-origin backtest of a saved
+ * forecaster on a CSV (src/train/backtest.c, `patchtsmixer backtest`):
+ *
+ *     ptm_backtest_params bp = ptm_backtest_default_params();
+ *     bp.split = "test";                      // or bp.start / bp.end: rows to forecast
+ *     bp.season = 24;                         // MASE: seasonal-naive scale of period 24
+ *     ptm_backtest_result r;
+ *     if (ptm_backtest_file("runs/x", "data/ETTh1.csv", &bp, &r, &err) != PTM_OK) { ... }
+ *     printf("MASE %g over %zu origins\n", r.all.mase, r.norigins);
+ *     ptm_backtest_free(&r);
+ *
+ * The array functions skip points whose observed entry is 0 (observed NULL = all observed)
+ * and return NAN when no point is left. */
+
+/* intervals a backtest reports (pairs of quantiles) */
+#define PTM_METRIC_MAX_INTERVALS 8
+
+/* mean of (f - y)^2 */
+double ptm_metric_mse(const float *y, const float *f, const float *observed, size_t n);
+/* mean of |f - y| */
+double ptm_metric_mae(const float *y, const float *f, const float *observed, size_t n);
+/* the M4 sMAPE in %: 200/n sum |y - f| / (|y| + |f|), a 0/0 term counted 0 */
+double ptm_metric_smape(const float *y, const float *f, const float *observed, size_t n);
+/* MASE's scale: the in-sample MAE of the seasonal naive forecast x[i - season] over the pairs
+ * of x[0..n) observed at both ends; MASE = MAE / scale. NAN for season < 1 or no pair. */
+double ptm_metric_mase_scale(const float *x, const float *observed, size_t n, int season);
+/* the CRPS of one point y from num_samples draws (the sample estimator
+ * E|X - y| - E|X - X'| / 2); sorts samples in place. NAN when num_samples < 1. */
+double ptm_metric_crps(float *samples, int num_samples, double y);
+/* the share of points with lo <= y <= hi */
+double ptm_metric_coverage(const float *y, const float *lo, const float *hi, const float *observed,
+                           size_t n);
+
+/* The metrics of a group of forecast points (one origin of one series, one series, all). */
+typedef struct {
+    double mse, mae, rmse; /* in the data's units (after the preprocessor's scaler) */
+    double mase;           /* MAE / the series' seasonal-naive scale on the training split */
+    double smape;          /* %, the M4 definition */
+    double mse_scaled, mae_scaled;             /* in the model's scaled space (literature) */
+    double crps;                               /* distribution heads, in units; else NAN */
+    double coverage[PTM_METRIC_MAX_INTERVALS]; /* share inside interval k; unused: NAN */
+    size_t points;                             /* observed forecast points */
+} ptm_metrics;
+
+/* What ptm_backtest_file runs; start from ptm_backtest_default_params() (defaults in
+ * brackets). */
+typedef struct {
+    const char *columns;    /* as ptm_eval_file [NULL: the preprocessor's, or all] */
+    const char *split;      /* "train", "val" or "test" [NULL = "test"]: the standard split of
+                               ptm_split_make; unused when start or end is set */
+    long start, end;        /* forecast the rows [start, end) of the CSV instead (-1: unset;
+                               start alone: to the end; end alone: from context_length) [-1] */
+    int stride;             /* rows between origins, 0 = prediction_length [0] */
+    int season;             /* MASE period [1] */
+    int num_samples;        /* distribution heads: sampled paths for CRPS and intervals [100] */
+    uint64_t seed;          /* sampling seed [0]: a batch of origins draws with seed + the index
+                               of its first origin (the same seed and batch: the same draws) */
+    const float *quantiles; /* interval bounds, paired from the outside in: (q[0], q[n-1]),
+                               (q[1], q[n-2]) ...; an even count, ascending in (0, 1)
+                               [NULL: 0.1, 0.9] */
+    int num_quantiles;
+    int batch; /* origins per forward, < 1 = 64 (distribution heads: fewer when
+                  the batch's samples would pass 2^24 values) */
+} ptm_backtest_params;
+ptm_backtest_params ptm_backtest_default_params(void);
+
+/* A backtest: origin k forecasts the prediction_length rows after its cutoff row
+ * cutoff_row[k] (the last row of its context) from the context_length rows up to it. */
+typedef struct {
+    int nseries;      /* the forecast channels */
+    char **series;    /* [nseries] their CSV column names */
+    int distribution; /* 1: a distribution head (crps, coverage set) */
+    int nintervals;   /* intervals, coverage[0 .. nintervals) */
+    float lo_q[PTM_METRIC_MAX_INTERVALS], hi_q[PTM_METRIC_MAX_INTERVALS]; /* their quantiles */
+    int prediction_length, stride, season;
+    size_t first_row, end_row; /* the rows forecast: [first_row, end_row) */
+    size_t norigins;
+    size_t *cutoff_row;      /* [norigins] */
+    char **cutoff_time;      /* [norigins] the cutoff rows' timestamps, or NULL (none) */
+    double *mase_scale;      /* [nseries] in units; NAN when the training split has none */
+    ptm_metrics *per_origin; /* [norigins, nseries] */
+    ptm_metrics *per_series; /* [nseries]: over every origin's points */
+    ptm_metrics all;         /* the mean of per_series over the series where each is set
+                                (points: their sum) */
+} ptm_backtest_result;
+
+/* Rolling-origin evaluation of the forecaster saved in model_dir on a CSV, as ptm_eval_file
+ * reads it (the preprocessor's columns and scaler, else a scaler fitted on the training
+ * split): origins every stride rows over the rows to forecast, every origin's forecast
+ * complete within them. params NULL = the defaults. PTM_ERR_UNSUPPORTED for a model that is
+ * not a forecaster; PTM_ERR_ARG for bad parameters (field names it); PTM_ERR_INPUT for too few
+ * rows. On failure *res is zeroed. Free with ptm_backtest_free. */
+PTM_MUST_USE ptm_status ptm_backtest_file(const char *model_dir, const char *data_path,
+                                          const ptm_backtest_params *params,
+                                          ptm_backtest_result *res, ptm_error *err);
+void ptm_backtest_free(ptm_backtest_result *r); /* zeroes *r; NULL is a no-op */
+
 #ifdef __cplusplus
 }
 #endif
