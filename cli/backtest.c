@@ -80,21 +80,6 @@ static void metric_name(const ptm_backtest_result *r, int i, char *buf, size_t n
         snprintf(buf, n, "coverage_%g_%g", (double)lo, (double)hi);
 }
 
-/* a JSON string literal */
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 /* a JSON number, null when not finite */
 static void json_num(FILE *f, double v) {
     if (isfinite(v))

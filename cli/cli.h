@@ -16,10 +16,10 @@ int cmd_info(int argc, char **argv);
  * with its config keys named as in config.json */
 void info_ttm(const char *dir, const ptm_model *m);
 void info_ttm_json(const char *dir, const ptm_model *m);
-/* info.c: a JSON string literal; a list of ints or null (v NULL) */
+/* cli.c: a JSON string literal (null for NULL); a list of ints or null (v NULL) */
 void json_str(FILE *f, const char *s);
 void json_ints(FILE *f, const int *v, int n);
-/* parameters Hugging Face counts that are not trained: the frozen sincos positional table */
+/* info.c: parameters Hugging Face counts that are not trained: the frozen sincos table */
 int64_t frozen_params(const ptm_config *c);
 int cmd_predict(int argc, char **argv);
 int cmd_train(int argc, char **argv);
