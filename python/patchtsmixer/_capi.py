@@ -251,6 +251,9 @@ def _candidates():
         yield env
         return
     here = os.path.dirname(os.path.abspath(__file__))
+    bundled = os.path.join(here, "libpatchtsmixer.so")  # pip install ./python puts it here
+    if os.path.exists(bundled):
+        yield bundled
     tree = os.path.normpath(os.path.join(here, "..", "..", "build", "libpatchtsmixer.so"))
     if os.path.exists(tree):
         yield tree
