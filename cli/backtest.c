@@ -176,20 +176,6 @@ static void print_table(const char *dir, const char *data, const char *split,
            r->season);
 }
 
-/* a CSV field, quoted when it needs it */
-static void csv_field(FILE *f, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* --output: unique_id, cutoff (the last context row's timestamp, else its row), cutoff_row,
  * points, then the metrics; empty where a metric is not defined */
 static int write_csv(const char *path, const ptm_backtest_result *r, ptm_error *err) {

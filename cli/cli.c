@@ -228,3 +228,17 @@ void json_ints(FILE *f, const int *v, int n) {
     for (int i = 0; i < n; i++) fprintf(f, "%s%d", i ? ", " : "", v[i]);
     fputc(']', f);
 }
+
+/* a CSV field, quoted when it needs it */
+void csv_field(FILE *f, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}

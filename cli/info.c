@@ -237,6 +237,9 @@ int cmd_info(int argc, char **argv) {
     case PTM_CLASS_CLASSIFICATION:
         printf("head:         %d classes, aggregation %s\n", c->num_targets,
                agg_name(c->head_aggregation));
+        for (int k = 0; c->id2label && k < c->num_labels; k++)
+            printf("%s%d %s%s", k ? ", " : "classes:      ", k, c->id2label[k],
+                   k + 1 == c->num_labels ? "\n" : "");
         break;
     case PTM_CLASS_REGRESSION:
         printf("head:         %d targets, aggregation %s, loss %s", c->num_targets,

@@ -515,9 +515,15 @@ static int write_class(ptm_ctx *ctx, const ptm_config *c, FILE *f, ptm_error *er
             best = k;
         }
     for (int k = 0; k < T; k++) sum += exp((double)y.data[k] - mx);
-    fprintf(f, "class");
+    /* with class names (config.json's id2label) a label column follows the index */
+    const char *label = c->num_labels == T && c->id2label ? c->id2label[best] : NULL;
+    fprintf(f, "class%s", label ? ",label" : "");
     for (int k = 0; k < T; k++) fprintf(f, ",p%d", k);
     fprintf(f, "\n%d", best);
+    if (label) {
+        fputc(',', f);
+        csv_field(f, label);
+    }
     for (int k = 0; k < T; k++) fprintf(f, ",%.6g", exp((double)y.data[k] - mx) / sum);
     fprintf(f, "\n");
     return 0;

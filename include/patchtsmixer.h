@@ -206,6 +206,9 @@ typedef struct {
     ptm_family family;  /* from "model_type" (last, so that the PatchTSMixer fields keep their
                            places in the ABI) */
     ptm_ttm_config ttm; /* family PTM_FAMILY_TTM only */
+    int num_labels;     /* class names given by config.json's "id2label" (0: none) */
+    char **id2label;    /* [num_labels] the name of class 0, 1, ..., or NULL; written back with
+                           Hugging Face's "label2id" */
 } ptm_config;
 
 /* Hugging Face's PatchTSMixerConfig defaults (class PTM_CLASS_MODEL, no lists): the starting

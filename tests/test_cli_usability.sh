@@ -137,7 +137,9 @@ expect 1 "a .ts file holds cases" "$BIN" predict $G/fc_common_gated_ln_std --inp
 # a CSV still works for the same classifier (the last context_length rows are one case)
 awk 'BEGIN { print "x,y"; for (i = 0; i < 40; i++) printf "%.4f,%.4f\n", sin(i / 3.0), cos(i / 3.0) }' >"$tmp/case.csv"
 expect 0 "" "$BIN" predict "$tmp/cls" --input "$tmp/case.csv"
-head -n 1 "$tmp/out" | grep -q "^class,p0,p1$" && ok || ko "classifier predict header: $(head -n 1 "$tmp/out")"
+head -n 1 "$tmp/out" | grep -q "^class,label,p0,p1$" && ok || ko "classifier predict header: $(head -n 1 "$tmp/out")"
+# the class names of the .ts file travel in config.json (id2label) and name the prediction
+sed -n 2p "$tmp/out" | grep -q "^[01],\(a\|b\|[A-Za-z0-9_]*\)," && grep -q "\"id2label\": {" "$tmp/cls/config.json" && ok || ko "class label: $(cat "$tmp/out")"
 
 echo "test_cli_usability: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "hostile.h"
+#include "io/save.h"
 #include "io/safetensors.h"
 #include "model/model.h"
 #include "testutil.h"
@@ -420,6 +421,60 @@ TEST(config_typos) {
     ptm_config_free(&c);
 }
 
+/* id2label: class names read, kept, written back as Hugging Face writes them (keys sorted as
+ * strings, label2id beside it); hostile forms refused with exact messages (issue #12) */
+TEST(config_id2label) {
+    char text[2048];
+    int n = snprintf(text, sizeof text,
+                     "{\"architectures\": [\"PatchTSMixerForTimeSeriesClassification\"], "
+                     "\"num_targets\": 11, \"id2label\": {");
+    for (int i = 0; i < 11; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "%s\"%d\": \"c%c\"", i ? ", " : "", i,
+                      'k' - i);
+    snprintf(text + n, sizeof text - (size_t)n, "}}");
+    ptm_config c, c2;
+    ptm_error err;
+    CHECK_STATUS(ptm_config_parse(text, strlen(text), "t.json", -1, &c, &err), PTM_OK);
+    CHECK(c.num_labels == 11 && c.id2label && strcmp(c.id2label[10], "ca") == 0);
+    char *json = NULL;
+    size_t len = 0;
+    CHECK_STATUS(ptmi_config_write_json(&c, &json, &len, &err), PTM_OK);
+    CHECK(json && strstr(json, "\"id2label\": {\n    \"0\": \"ck\",\n    \"1\": \"cj\",\n    "
+                               "\"10\": \"ca\",\n    \"2\": \"ci\"") != NULL);
+    CHECK(json && strstr(json, "\"label2id\": {\n    \"ca\": 10,\n    \"cb\": 9,") != NULL);
+    CHECK_STATUS(ptm_config_parse(json, len, "w.json", -1, &c2, &err), PTM_OK);
+    CHECK(c2.num_labels == 11 && strcmp(c2.id2label[3], "ch") == 0);
+    ptm_config c3;
+    CHECK_STATUS(ptmi_config_copy(&c3, &c2, &err), PTM_OK);
+    CHECK(c3.id2label != c2.id2label && strcmp(c3.id2label[0], "ck") == 0);
+    ptm_config_free(&c3);
+    ptm_config_free(&c2);
+    ptm_config_free(&c);
+    free(json);
+    static const struct {
+        const char *value, *msg;
+    } bad[] = {
+        {"[\"a\"]", "found array, expected an object"},
+        {"{\"01\": \"a\"}", "key \"01\": expected the class indices 0 to 0"},
+        {"{\"0\": \"a\", \"2\": \"b\"}", "key \"2\": expected the class indices 0 to 1"},
+        {"{\"x\": \"a\"}", "key \"x\": expected the class indices 0 to 0"},
+        {"{\"0\": 3}", "\"0\": found number, expected a class name (a string)"},
+        {"{\"0\": \"a\\u001b[31m\"}", "the name of class 0 holds a control character"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text,
+                 "{\"architectures\": [\"PatchTSMixerForTimeSeriesClassification\"], "
+                 "\"id2label\": %s}",
+                 bad[i].value);
+        CHECK_STATUS(ptm_config_parse(text, strlen(text), "t.json", -1, &c, &err), PTM_ERR_CONFIG);
+        if (strcmp(err.text, bad[i].msg) != 0 || strcmp(err.field, "id2label") != 0 ||
+            strcmp(err.file, "t.json") != 0)
+            fprintf(stderr, "  id2label %s: %s: %s: %s\n", bad[i].value, err.file, err.field,
+                    err.text);
+        CHECK(strcmp(err.text, bad[i].msg) == 0 && strcmp(err.field, "id2label") == 0);
+    }
+}
+
 int main(void) {
     hostile_setup("test_hostile_model");
     RUN(model_base_loads);
@@ -431,5 +486,6 @@ int main(void) {
     RUN(forward_values);
     RUN(model_half_precision);
     RUN(config_typos);
+    RUN(config_id2label);
     return hostile_finish();
 }

@@ -127,6 +127,10 @@ class PatchTSMixer:
         cfg["unmasked_channel_indices"] = [
             c.unmasked_channel_indices[i] for i in range(c.num_unmasked_channels)
         ] if c.unmasked_channel_indices else None
+        # class names as Hugging Face's config.id2label: {0: "walking", ...}
+        cfg.pop("num_labels", None)
+        cfg["id2label"] = {i: c.id2label[i].decode() for i in range(c.num_labels)} \
+            if c.id2label else None
         #: the model's configuration (PatchTSMixerConfig's field names and values)
         self.config = cfg
         #: "PatchTSMixerForPrediction", "PatchTSMixerForTimeSeriesClassification", ...
@@ -319,6 +323,9 @@ class PatchTSMixer:
             e = np.exp(logits - logits.max(axis=-1, keepdims=True))
             out["probabilities"] = e / e.sum(axis=-1, keepdims=True)
             out["predicted_class"] = np.argmax(logits, axis=-1)
+            names = self.config.get("id2label")
+            if names and len(names) == logits.shape[-1]:
+                out["predicted_label"] = [names[int(k)] for k in out["predicted_class"]]
         return out
 
     def predict(self, past_values, observed_mask=None, output_hidden_states=False,

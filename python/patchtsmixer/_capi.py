@@ -95,6 +95,8 @@ class PtmConfig(ctypes.Structure):
         ("post_init", ctypes.c_int),
         ("family", ctypes.c_int),
         ("ttm", PtmTtmConfig),
+        ("num_labels", ctypes.c_int),
+        ("id2label", ctypes.POINTER(ctypes.c_char_p)),
     ]
 
 

@@ -65,6 +65,8 @@ int main(void) {
     FIELD(ptm_config, post_init);
     FIELD(ptm_config, family);
     FIELD(ptm_config, ttm);
+    FIELD(ptm_config, num_labels);
+    FIELD(ptm_config, id2label);
     SIZE(ptm_ttm_config);
     FIELD(ptm_ttm_config, adaptive_patching_levels);
     FIELD(ptm_ttm_config, resolution_prefix_tuning);

@@ -427,6 +427,24 @@ class FakeDataFrame:
         return self
 
 
+def test_class_names():
+    """A classifier whose config.json has Hugging Face's id2label names its predictions."""
+    src = os.path.join(GOLDEN, "cls_maxpool_std")
+    out = os.path.join(TMP, "cls_named")
+    shutil.copytree(src, out)
+    cfg = json.load(open(os.path.join(out, "config.json")))
+    n = cfg["num_targets"]
+    cfg["id2label"] = {str(i): "class_%c" % (97 + i) for i in range(n)}
+    json.dump(cfg, open(os.path.join(out, "config.json"), "w"))
+    m = ptm.PatchTSMixer.from_pretrained(out)
+    assert m.config["id2label"] == {i: "class_%c" % (97 + i) for i in range(n)}
+    x = np.random.RandomState(0).randn(3, m.config["context_length"],
+                                       m.config["num_input_channels"])
+    o = m.predict(x)
+    assert o.predicted_label == [m.config["id2label"][int(k)] for k in o.predicted_class]
+    assert ptm.PatchTSMixer.from_pretrained(src).config["id2label"] is None
+
+
 def test_preprocessor_applied():
     """A model trained on scaled data (`train` saves preprocessor_config.json) reads values in
     the data's units and returns forecasts in them: forecast(), sample(), quantiles(), streams

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/json.h"
+
 static const char *const CLASS_NAMES[] = {"PatchTSMixerModel",
                                           "PatchTSMixerForPrediction",
                                           "PatchTSMixerForTimeSeriesClassification",
@@ -74,6 +76,10 @@ void ptm_config_free(ptm_config *c) {
     free(c->unmasked_channel_indices);
     free(c->ttm.exogenous_channel_indices);
     free(c->ttm.categorical_vocab_size_list);
+    for (int i = 0; c->id2label && i < c->num_labels; i++) free(c->id2label[i]);
+    free(c->id2label);
+    c->id2label = NULL;
+    c->num_labels = 0;
     c->ttm.exogenous_channel_indices = NULL;
     c->ttm.categorical_vocab_size_list = NULL;
     c->prediction_channel_indices = NULL;
@@ -113,6 +119,41 @@ ptm_status ptmi_config_copy(ptm_config *dst, const ptm_config *src, ptm_error *e
         }
         memcpy(*lists[i].to, *lists[i].from, (size_t)lists[i].n * sizeof(int));
     }
+    dst->id2label = NULL;
+    dst->num_labels = 0;
+    ptm_status s = ptmi_config_set_labels(dst, (const char *const *)src->id2label,
+                                          src->id2label ? src->num_labels : 0, err);
+    if (s != PTM_OK) ptm_config_free(dst);
+    return s;
+}
+
+ptm_status ptmi_config_set_labels(ptm_config *c, const char *const *names, int n, ptm_error *err) {
+    for (int i = 0; c->id2label && i < c->num_labels; i++) free(c->id2label[i]);
+    free(c->id2label);
+    c->id2label = NULL;
+    c->num_labels = 0;
+    if (n <= 0 || !names) return PTM_OK;
+    for (int i = 0; i < n; i++) {
+        int ctl = 0;
+        for (const unsigned char *p = (const unsigned char *)names[i]; *p && !ctl; p++)
+            ctl = *p < 0x20 || *p == 0x7f;
+        if (ctl || !json_utf8_valid(names[i], strlen(names[i])))
+            return ptmi_err(err, PTM_ERR_CONFIG, NULL, "id2label", "the name of class %d %s", i,
+                            ctl ? "holds a control character" : "is not valid UTF-8");
+    }
+    if (!(c->id2label = calloc((size_t)n, sizeof(char *))))
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, "id2label", "out of memory");
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (!(c->id2label[i] = malloc(len + 1))) {
+            for (int k = 0; k < i; k++) free(c->id2label[k]);
+            free(c->id2label);
+            c->id2label = NULL;
+            return ptmi_err(err, PTM_ERR_NOMEM, NULL, "id2label", "out of memory");
+        }
+        memcpy(c->id2label[i], names[i], len + 1);
+    }
+    c->num_labels = n;
     return PTM_OK;
 }
 

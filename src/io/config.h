@@ -9,6 +9,11 @@
 /* Derive num_patches and check cross-field constraints (called by parse). */
 PTM_MUST_USE ptm_status ptmi_config_finish(ptm_config *c, const char *file, ptm_error *err);
 PTM_MUST_USE ptm_status ptmi_config_copy(ptm_config *dst, const ptm_config *src, ptm_error *err);
+/* c's class names: a copy of names[0..n) (n 0: none), replacing any it had. A name with a
+ * control character or invalid UTF-8 is PTM_ERR_CONFIG (field id2label); on failure c has none
+ * (or PTM_ERR_NOMEM). */
+PTM_MUST_USE ptm_status ptmi_config_set_labels(ptm_config *c, const char *const *names, int n,
+                                               ptm_error *err);
 /* the patches cut from the context: num_patches without TinyTimeMixer's prefix patch */
 int ptmi_config_patches(const ptm_config *c);
 /* config_ttm.c: "TinyTimeMixerModel" / "TinyTimeMixerForPrediction", else "?" */

@@ -149,6 +149,41 @@ static int pretrains(const ptm_config *c) {
     return c->model_class == PTM_CLASS_PRETRAINING;
 }
 
+/* id2label: {"0": name, "1": name, ...}, the keys exactly 0 .. n-1 in decimal (Hugging Face's
+ * classifiers; label2id is derived from it, so it is not read) */
+static ptm_status read_id2label(reader *r, ptm_config *c) {
+    const json_value *v = json_get(r->root, "id2label");
+    if (!v || v->type == JSON_NULL) return PTM_OK;
+    if (v->type != JSON_OBJECT) return cfg_bad_type(r, "id2label", v, "an object");
+    if (v->count > MAX_DIM)
+        return ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "id2label", "%zu labels, at most %d",
+                        v->count, MAX_DIM);
+    const char **names = calloc(v->count + 1, sizeof(char *));
+    if (!names) return ptmi_err(r->err, PTM_ERR_NOMEM, r->file, "id2label", "out of memory");
+    ptm_status s = PTM_OK;
+    for (size_t i = 0; i < v->count && s == PTM_OK; i++) {
+        const char *k = v->keys[i];
+        char *end = NULL;
+        long id = k[0] >= '0' && k[0] <= '9' && !(k[0] == '0' && k[1]) ? strtol(k, &end, 10) : -1;
+        if (id < 0 || *end || id >= (long)v->count)
+            s = ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "id2label",
+                         "key \"%s\": expected the class indices 0 to %zu", k, v->count - 1);
+        else if (v->items[i].type != JSON_STRING)
+            s = ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "id2label",
+                         "\"%s\": found %s, expected a class name (a string)", k,
+                         cfg_type_of(&v->items[i]));
+        else if (names[id])
+            s = ptmi_err(r->err, PTM_ERR_CONFIG, r->file, "id2label", "class %ld named twice", id);
+        else
+            names[id] = v->items[i].string;
+    }
+    if (s == PTM_OK && (s = ptmi_config_set_labels(c, names, (int)v->count, r->err)) != PTM_OK &&
+        r->err)
+        ptmi_escape(r->err->file, sizeof r->err->file, r->file, SIZE_MAX);
+    free(names);
+    return s;
+}
+
 static const char *const MODES[] = {"common_channel", "mix_channel", NULL};
 static const char *const PES[] = {"sincos", "random", NULL};
 static const char *const LOSSES[] = {"mse", "nll", NULL};
@@ -193,6 +228,7 @@ static const key_spec KEYS[] = {
     BOOL(masked_loss),
     BOOL(channel_consistent_masking),
     CUSTOM("unmasked_channel_indices", read_unmasked_channels, NULL),
+    CUSTOM("id2label", read_id2label, NULL),
 };
 #undef F
 #undef INT

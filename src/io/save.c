@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/strbuf.h"
+#include "io/json.h"
 #include "io/safetensors.h"
 
 /* ---------------------------------------------------------------- Python float repr */
@@ -269,6 +270,84 @@ static void keys_ttm(jw *w, const ptm_config *c) {
     put_bool(w, "use_positional_encoding", c->use_positional_encoding);
 }
 
+static int label_cmp_names(const ptm_config *c, int a, int b) {
+    int d = strcmp(c->id2label[a], c->id2label[b]);
+    return d ? d : (a > b) - (a < b);
+}
+
+/* "id2label": {"0": name, ...} with the keys sorted as strings ("10" before "2"), as
+ * json.dumps(sort_keys=True) writes it; nothing without class names */
+static void put_id2label(jw *w, const ptm_config *c) {
+    if (c->num_labels <= 0 || !c->id2label) return;
+    char(*ids)[12] = malloc(sizeof *ids * (size_t)c->num_labels);
+    int *order = malloc(sizeof(int) * (size_t)c->num_labels);
+    if (!ids || !order) {
+        free(ids);
+        free(order);
+        if (w->status == PTM_OK)
+            w->status = ptmi_err(w->err, PTM_ERR_NOMEM, NULL, "id2label", "out of memory");
+        return;
+    }
+    for (int i = 0; i < c->num_labels; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d", i);
+        order[i] = i;
+        if (!json_utf8_valid(c->id2label[i], strlen(c->id2label[i])) && w->status == PTM_OK)
+            w->status = ptmi_err(w->err, PTM_ERR_CONFIG, NULL, "id2label",
+                                 "the name of class %d is not valid UTF-8", i);
+    }
+    /* insertion sort of the decimal keys as strings (few classes) */
+    for (int i = 1; i < c->num_labels; i++)
+        for (int j = i; j > 0 && strcmp(ids[order[j - 1]], ids[order[j]]) > 0; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    key(w, "id2label");
+    ptmi_sb_add(&w->b, "{");
+    for (int i = 0; i < c->num_labels; i++) {
+        ptmi_sb_add(&w->b, i ? ",\n    \"" : "\n    \"");
+        ptmi_sb_add(&w->b, ids[order[i]]);
+        ptmi_sb_add(&w->b, "\": ");
+        ptmi_sb_json_string(&w->b, c->id2label[order[i]]);
+    }
+    ptmi_sb_add(&w->b, "\n  }");
+    free(ids);
+    free(order);
+}
+
+/* "label2id": {name: index}, sorted by name; a repeated name keeps its last index, as the
+ * dict Hugging Face builds from id2label does */
+static void put_label2id(jw *w, const ptm_config *c) {
+    if (c->num_labels <= 0 || !c->id2label) return;
+    int *order = malloc(sizeof(int) * (size_t)c->num_labels);
+    if (!order) {
+        if (w->status == PTM_OK)
+            w->status = ptmi_err(w->err, PTM_ERR_NOMEM, NULL, "label2id", "out of memory");
+        return;
+    }
+    for (int i = 0; i < c->num_labels; i++) order[i] = i;
+    for (int i = 1; i < c->num_labels; i++)
+        for (int j = i; j > 0 && label_cmp_names(c, order[j - 1], order[j]) > 0; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    key(w, "label2id");
+    ptmi_sb_add(&w->b, "{");
+    int first = 1;
+    for (int i = 0; i < c->num_labels; i++) {
+        if (i + 1 < c->num_labels && strcmp(c->id2label[order[i]], c->id2label[order[i + 1]]) == 0)
+            continue; /* the last of equal names */
+        ptmi_sb_add(&w->b, first ? "\n    " : ",\n    ");
+        first = 0;
+        ptmi_sb_json_string(&w->b, c->id2label[order[i]]);
+        ptmi_sb_add(&w->b, ": ");
+        ptmi_sb_int(&w->b, order[i]);
+    }
+    ptmi_sb_add(&w->b, "\n  }");
+    free(order);
+}
+
 /* PatchTSMixerConfig's keys, sorted */
 static void keys_patchtsmixer(jw *w_, const ptm_config *c) {
     jw w = *w_;
@@ -288,7 +367,9 @@ static void keys_patchtsmixer(jw *w_, const ptm_config *c) {
     put_str(&w, "head_aggregation",
             enum_name(&w, "head_aggregation", (int)c->head_aggregation, aggs, 4));
     put_num(&w, "head_dropout", (double)c->head_dropout, 1);
+    put_id2label(&w, c);
     put_num(&w, "init_std", (double)c->init_std, 1);
+    put_label2id(&w, c);
     put_str(&w, "loss", enum_name(&w, "loss", (int)c->loss, losses, 2));
     put_str(&w, "mask_type", enum_name(&w, "mask_type", (int)c->mask_type, masks, 2));
     put_intlike(&w, "mask_value", c->mask_value);

@@ -233,7 +233,13 @@ static ptm_status load_task_cases(train_task *t, const char *data_path, const pt
         return ptmi_err(err, PTM_ERR_INPUT, data_path, "@targetLabel",
                         "no regression targets: not a regression file");
     t->cfg.num_input_channels = d->ts_train.nchannels;
-    if (t->task == PTM_TRAIN_CLASSIFY) t->cfg.num_targets = d->ts_train.nclasses;
+    if (t->task == PTM_TRAIN_CLASSIFY) {
+        t->cfg.num_targets = d->ts_train.nclasses;
+        /* the class names travel in config.json as Hugging Face's id2label */
+        ptm_status ls = ptmi_config_set_labels(
+            &t->cfg, (const char *const *)d->ts_train.class_names, d->ts_train.nclasses, err);
+        if (ls != PTM_OK) return ls;
+    }
     if (t->task == PTM_TRAIN_REGRESS) t->cfg.num_targets = 1;
     size_t nc = d->ts_train.ncases;
     d->order = malloc(sizeof(size_t) * (nc + 1));
