@@ -21,6 +21,36 @@ typedef struct {
     long batch_size; /* --batch-size: series per forward */
 } predict_opts;
 
+/* a long-format file on its way through the model (predict_long.c; eval_long.c) */
+typedef struct {
+    const char *cmd; /* "predict" or "eval", for the messages */
+    size_t hold;     /* rows held out at the end of each series (eval: prediction_length) */
+    ptm_long lt;
+    int *colidx;   /* [C] the value column of each channel */
+    int target_fc; /* the forecast channel of the target column */
+    size_t *ok;    /* [nok] the series forecast, in file order */
+    int64_t *step; /* [nseries] their time steps */
+    size_t nok, nskip;
+    size_t bs;    /* series per forward */
+    float *qlist; /* [nq] the quantiles sampled: --quantiles written, then lo, hi per level */
+    int nq, nqw;  /* all of them, those written as NAME_qQ */
+    ptm_ctx *ctx;
+} long_job;
+
+/* what is done with each batch's forecasts, in data units: y [nb, H, C'] of the series
+ * j->ok[b0 .. b0 + nb), qout [nb, nq, H, C'] with --samples (else NULL); 0, or -1 with *err */
+typedef int (*long_sink)(void *arg, const long_job *j, size_t b0, size_t nb, const float *y,
+                         const float *qout, ptm_error *err);
+/* read o->input, pick the channels and the series that have context_length + j->hold usable
+ * rows (each other one gets a line on stderr; none, or any with o->strict, is an error), make
+ * the context: 0, or -1 with *err (free j with long_job_free either way) */
+int long_prepare(const predict_opts *o, const ptm_model *m, const ptm_preprocessor *pp, long_job *j,
+                 ptm_error *err);
+/* every series through the model, --batch-size at a time, each batch to sink */
+int long_run(const predict_opts *o, const ptm_config *c, const ptm_preprocessor *pp,
+             const long_job *j, long_sink sink, void *arg, ptm_error *err);
+void long_job_free(long_job *j);
+
 /* The long-format options at argv[*i]: -1 when argv[*i] is none of them, 0 when it was read
  * (*i moved past its value), else the exit code of a usage error. */
 int predict_long_arg(int argc, char **argv, int *i, predict_opts *o);

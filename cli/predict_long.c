@@ -12,19 +12,6 @@
 
 #include "predict.h"
 
-/* the file, the channels and the series to forecast */
-typedef struct {
-    ptm_long lt;
-    int *colidx;   /* [C] the value column of each channel */
-    int target_fc; /* the forecast channel of the target column */
-    size_t *ok;    /* [nok] the series forecast, in file order */
-    int64_t *step; /* [nseries] their time steps */
-    size_t nok, nskip;
-    size_t bs;    /* series per forward */
-    float *qlist; /* [nq] the quantiles sampled: --quantiles written, then lo, hi per level */
-    int nq, nqw;  /* all of them, those written as NAME_qQ */
-} long_job;
-
 int predict_long_arg(int argc, char **argv, int *i, predict_opts *o) {
     const char *a = argv[*i];
     if (strcmp(a, "--long") == 0 || strcmp(a, "--strict") == 0) {
@@ -120,7 +107,7 @@ static ptm_status pick_channels(const predict_opts *o, const ptm_config *c,
 /* the series that can be forecast: each other one gets a line on stderr */
 static ptm_status pick_series(const predict_opts *o, const ptm_config *c, long_job *j,
                               ptm_error *err) {
-    size_t L = (size_t)c->context_length, ns = j->lt.nseries;
+    size_t L = (size_t)c->context_length + j->hold, ns = j->lt.nseries;
     int64_t H = c->prediction_length;
     j->ok = malloc(sizeof(size_t) * ns);
     j->step = malloc(sizeof(int64_t) * ns);
@@ -130,14 +117,14 @@ static ptm_status pick_series(const predict_opts *o, const ptm_config *c, long_j
         memset(&e, 0, sizeof e);
         ptm_status s =
             ptm_long_series_check(&j->lt, i, L, j->colidx, c->num_input_channels, &j->step[i], &e);
-        int64_t last = j->lt.table.time_sec[j->lt.start[i + 1] - 1];
+        int64_t last = j->lt.table.time_sec[j->lt.start[i + 1] - 1 - j->hold];
         if (s == PTM_OK && (j->step[i] == 0 || j->step[i] > (INT64_MAX - last) / H))
             s = cli_error(&e, PTM_ERR_INPUT, NULL, NULL, "series '%.200s': %s", j->lt.ids[i],
                           j->step[i] ? "its forecast times would be beyond the integer range"
                                      : "one row does not tell the time step");
         if (s == PTM_ERR_INPUT) {
             char msg[2048];
-            fprintf(stderr, "patchtsmixer predict: skipped %s\n",
+            fprintf(stderr, "patchtsmixer %s: skipped %s\n", j->cmd,
                     ptm_error_message(&e, msg, sizeof msg));
             j->nskip++;
         } else if (s != PTM_OK) {
@@ -198,9 +185,19 @@ static void write_header(const predict_opts *o, const long_job *j, FILE *f) {
     fputc('\n', f);
 }
 
-/* the rows of the series j->ok[b0 .. b0 + nb): y [nb, H, C'] and qout [nb, nq, H, C'] */
-static void write_rows(const predict_opts *o, const ptm_config *c, const long_job *j, size_t b0,
-                       size_t nb, const float *y, const float *qout, FILE *f) {
+/* predict's sink: the rows of the series j->ok[b0 .. b0 + nb) */
+typedef struct {
+    const predict_opts *o;
+    const ptm_config *c;
+    FILE *f;
+} row_writer;
+
+static int write_rows(void *arg, const long_job *j, size_t b0, size_t nb, const float *y,
+                      const float *qout, ptm_error *err) {
+    const row_writer *rw = arg;
+    const predict_opts *o = rw->o;
+    const ptm_config *c = rw->c;
+    FILE *f = rw->f;
     int H = c->prediction_length, Cs = c->num_prediction_channels, tf = j->target_fc;
     const ptm_csv *tab = &j->lt.table;
     for (size_t b = 0; b < nb; b++) {
@@ -228,18 +225,20 @@ static void write_rows(const predict_opts *o, const ptm_config *c, const long_jo
             fputc('\n', f);
         }
     }
+    return 0;
 }
 
-/* one batch: the windows of series j->ok[b0 .. b0 + nb) through the model, their rows out */
+/* one batch: the windows of series j->ok[b0 .. b0 + nb) through the model, to the sink */
 static int run_batch(const predict_opts *o, const ptm_config *c, const ptm_preprocessor *pp,
-                     ptm_ctx *ctx, const long_job *j, size_t b0, size_t nb, float *buf[5], FILE *f,
-                     ptm_error *err) {
+                     const long_job *j, size_t b0, size_t nb, float *buf[5], long_sink sink,
+                     void *arg, ptm_error *err) {
+    ptm_ctx *ctx = j->ctx;
     int L = c->context_length, C = c->num_input_channels, H = c->prediction_length;
     int Cs = c->num_prediction_channels;
     const ptm_csv *tab = &j->lt.table;
     float *inp = buf[0], *obs = buf[1], *y = buf[2], *samp = buf[3], *qout = buf[4];
     for (size_t b = 0; b < nb; b++) {
-        size_t r0 = j->lt.start[j->ok[b0 + b] + 1] - (size_t)L;
+        size_t r0 = j->lt.start[j->ok[b0 + b] + 1] - j->hold - (size_t)L;
         float *wi = inp + b * (size_t)L * C, *wo = obs + b * (size_t)L * C;
         for (int t = 0; t < L; t++)
             for (int k = 0; k < C; k++) {
@@ -273,8 +272,7 @@ static int run_batch(const predict_opts *o, const ptm_config *c, const ptm_prepr
         ptm_scaler_inverse(&pp->scaler, qout, nb * (size_t)j->nq * H, Cs,
                            c->prediction_channel_indices);
     }
-    write_rows(o, c, j, b0, nb, y, o->samples > 0 ? qout : NULL, f);
-    return 0;
+    return sink(arg, j, b0, nb, y, o->samples > 0 ? qout : NULL, err);
 }
 
 /* the quantiles to sample: --quantiles (written unless only --levels were asked), then the
@@ -310,9 +308,8 @@ static int long_check_usage(const predict_opts *o, const ptm_config *c) {
     return -1;
 }
 
-/* the batches of series through ctx into f */
-static int run_all(const predict_opts *o, const ptm_config *c, const ptm_preprocessor *pp,
-                   ptm_ctx *ctx, const long_job *j, FILE *f, ptm_error *err) {
+int long_run(const predict_opts *o, const ptm_config *c, const ptm_preprocessor *pp,
+             const long_job *j, long_sink sink, void *arg, ptm_error *err) {
     size_t bs = j->bs;
     size_t LC = (size_t)c->context_length * c->num_input_channels;
     size_t per = (size_t)c->prediction_length * c->num_prediction_channels;
@@ -325,11 +322,38 @@ static int run_all(const predict_opts *o, const ptm_config *c, const ptm_preproc
         cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory for batches of %zu series", bs);
     else
         rc = 0;
-    write_header(o, j, f);
     for (size_t b0 = 0; rc == 0 && b0 < j->nok; b0 += bs)
-        rc = run_batch(o, c, pp, ctx, j, b0, j->nok - b0 < bs ? j->nok - b0 : bs, buf, f, err);
+        rc = run_batch(o, c, pp, j, b0, j->nok - b0 < bs ? j->nok - b0 : bs, buf, sink, arg, err);
     for (int k = 0; k < 5; k++) free(buf[k]);
     return rc;
+}
+
+int long_prepare(const predict_opts *o, const ptm_model *m, const ptm_preprocessor *pp, long_job *j,
+                 ptm_error *err) {
+    const ptm_config *c = ptm_model_config(m);
+    ptm_long_params lp = {o->id_col, o->time_col, o->target_col, o->delim};
+    if (ptm_long_load(o->input, &lp, &j->lt, err) != PTM_OK) return -1;
+    if (!(j->colidx = malloc(sizeof(int) * (j->lt.table.ncols + (size_t)c->num_input_channels))))
+        return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory"), -1;
+    if (pick_channels(o, c, pp, j, err) != PTM_OK || pick_series(o, c, j, err) != PTM_OK) return -1;
+    if (quantile_list(o, j) != 0)
+        return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory"), -1;
+    j->bs = o->batch_size ? (size_t)o->batch_size : 1024;
+    if (j->bs > j->nok) j->bs = j->nok;
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.max_batch = (int)j->bs;
+    cp.num_threads = (int)o->threads;
+    return ptm_ctx_create(m, &cp, &j->ctx, err) == PTM_OK ? 0 : -1;
+}
+
+void long_job_free(long_job *j) {
+    ptm_ctx_free(j->ctx);
+    free(j->colidx);
+    free(j->ok);
+    free(j->step);
+    free(j->qlist);
+    ptm_long_free(&j->lt);
+    memset(j, 0, sizeof *j);
 }
 
 int predict_long(const predict_opts *o, const ptm_model *m, const ptm_preprocessor *pp) {
@@ -338,31 +362,15 @@ int predict_long(const predict_opts *o, const ptm_model *m, const ptm_preprocess
     if (rc >= 0) return rc;
     long_job j;
     memset(&j, 0, sizeof j);
+    j.cmd = "predict";
     ptm_error err;
     memset(&err, 0, sizeof err);
-    ptm_ctx *ctx = NULL;
-    ptm_long_params lp = {o->id_col, o->time_col, o->target_col, o->delim};
     outfile out;
-    rc = EXIT_RUNTIME;
-    if (ptm_long_load(o->input, &lp, &j.lt, &err) != PTM_OK) goto fail;
-    if (!(j.colidx = malloc(sizeof(int) * (j.lt.table.ncols + (size_t)c->num_input_channels)))) {
-        cli_error(&err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-        goto fail;
-    }
-    if (pick_channels(o, c, pp, &j, &err) != PTM_OK || pick_series(o, c, &j, &err) != PTM_OK)
-        goto fail;
-    if (quantile_list(o, &j) != 0) {
-        cli_error(&err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-        goto fail;
-    }
-    j.bs = o->batch_size ? (size_t)o->batch_size : 1024;
-    if (j.bs > j.nok) j.bs = j.nok;
-    ptm_ctx_params cp = ptm_ctx_default_params();
-    cp.max_batch = (int)j.bs;
-    cp.num_threads = (int)o->threads;
-    if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) goto fail;
-    if (open_out(&out, o->output, &err) != 0) goto fail;
-    if (run_all(o, c, pp, ctx, &j, out.f, &err) != 0) {
+    row_writer rw = {o, c, NULL};
+    if (long_prepare(o, m, pp, &j, &err) != 0 || open_out(&out, o->output, &err) != 0) goto fail;
+    rw.f = out.f;
+    write_header(o, &j, out.f);
+    if (long_run(o, c, pp, &j, write_rows, &rw, &err) != 0) {
         abort_out(&out);
         goto fail;
     }
@@ -375,11 +383,6 @@ int predict_long(const predict_opts *o, const ptm_model *m, const ptm_preprocess
 fail:
     rc = fail_status(&err);
 done:
-    ptm_ctx_free(ctx);
-    free(j.colidx);
-    free(j.ok);
-    free(j.step);
-    free(j.qlist);
-    ptm_long_free(&j.lt);
+    long_job_free(&j);
     return rc;
 }
