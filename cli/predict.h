@@ -57,4 +57,6 @@ int predict_long_arg(int argc, char **argv, int *i, predict_opts *o);
 /* predict on a long-format file (o->long_mode, or ptm_long_sniff says so): every series of
  * o->input forecast, the long-format CSV written; the exit code (docs/cli.md). */
 int predict_long(const predict_opts *o, const ptm_model *m, const ptm_preprocessor *pp);
+/* eval on a long-format file (eval_long.c): the exit code */
+int eval_long(int argc, char **argv);
 #endif

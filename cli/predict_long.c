@@ -332,6 +332,11 @@ int long_prepare(const predict_opts *o, const ptm_model *m, const ptm_preprocess
                  ptm_error *err) {
     const ptm_config *c = ptm_model_config(m);
     ptm_long_params lp = {o->id_col, o->time_col, o->target_col, o->delim};
+    if (pp->present && pp->ncols != c->num_input_channels)
+        return cli_error(err, PTM_ERR_CONFIG, o->dir, "preprocessor_config.json",
+                         "lists %d columns, config.json has %d channels (num_input_channels)",
+                         pp->ncols, c->num_input_channels),
+               -1;
     if (ptm_long_load(o->input, &lp, &j->lt, err) != PTM_OK) return -1;
     if (!(j->colidx = malloc(sizeof(int) * (j->lt.table.ncols + (size_t)c->num_input_channels))))
         return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory"), -1;

@@ -7,7 +7,9 @@
 # long (unique_id, ds, PatchTSMixer, statsforecast's -lo-/-hi- interval columns, quantiles),
 # --strict, custom column names, integer times, standard input, a model with a
 # preprocessor_config.json (columns by name, its scaler) and a one-channel model without one;
-# usage and file errors have their exit codes and one line.
+# `eval` holds out the last rows of each series (per-series MSE / MAE as recomputed from
+# `predict --holdout` on each series alone); usage and file errors have their exit codes and one
+# line.
 BUILD=${BUILD:-build}
 BIN="$BUILD/patchtsmixer"
 M=tests/golden/fc_nll_normal_std # 3 channels, context 48, horizon 12, normal distribution head
@@ -138,6 +140,48 @@ for m in m1 m1_hf; do
     done
 done
 cmp -s "$tmp/fc_m1.csv" "$tmp/fc_m1_hf.csv" && ko "the saved scaler made no difference" || ok
+
+# eval: the last 12 rows of each series held out; per-series MSE / MAE as recomputed from
+# `predict --holdout` on the series alone (S3's gap leaves it 59 rows: skipped as too short)
+"$BIN" eval $M --data "$tmp/long.csv" --per-series "$tmp/per.csv" >"$tmp/ev.txt" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(grep -c 'patchtsmixer eval: skipped series' "$tmp/err")" -eq 3 ] && ok ||
+    ko "eval -> exit $rc: $(cat "$tmp/err")"
+[ "$(head -n 1 "$tmp/ev.txt")" = "2 series (last 12 rows of each held out), 3 skipped" ] && ok ||
+    ko "eval report: $(cat "$tmp/ev.txt")"
+for s in S0 S1; do
+    "$BIN" predict $M --input "$tmp/wide_$s.csv" --holdout 2>/dev/null | tail -n +2 | cut -d, -f2 >"$tmp/f"
+    tail -n 12 "$tmp/wide_$s.csv" | cut -d, -f2 >"$tmp/a"
+    want=$(paste -d, "$tmp/f" "$tmp/a" | awk -F, '{ d = $1 - $2; s += d * d; e += (d < 0 ? -d : d) }
+        END { printf "%.9g %.9g", s / NR, e / NR }')
+    got=$(grep "^$s," "$tmp/per.csv" | awk -F, '{ printf "%s %s", $3, $4 }')
+    echo "$want $got" | awk '{ for (i = 1; i <= 2; i++) { d = $i - $(i + 2); if (d < 0) d = -d
+        if (d > 1e-5 * (1 + $i)) bad++ } } END { exit bad > 0 }' && ok || ko "eval $s: want $want, got $got"
+done
+"$BIN" eval $M --data "$tmp/long.csv" --json 2>/dev/null | grep -q '^{"series": 2, "skipped": 3, "values": 24, "mse": ' &&
+    ok || ko "eval --json: $("$BIN" eval $M --data "$tmp/long.csv" --json 2>&1)"
+expect 2 "--levels and --alias are options of predict" "$BIN" eval $M --data "$tmp/long.csv" --levels 80
+
+# eval: the last 12 rows of each series held out; per-series MSE / MAE as recomputed from
+# `predict --holdout` on the series alone (S3's gap leaves it 59 rows: skipped as too short)
+"$BIN" eval $M --data "$tmp/long.csv" --per-series "$tmp/per.csv" >"$tmp/ev.txt" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(grep -c 'patchtsmixer eval: skipped series' "$tmp/err")" -eq 3 ] && ok ||
+    ko "eval -> exit $rc: $(cat "$tmp/err")"
+[ "$(head -n 1 "$tmp/ev.txt")" = "2 series (last 12 rows of each held out), 3 skipped" ] && ok ||
+    ko "eval report: $(cat "$tmp/ev.txt")"
+for s in S0 S1; do
+    "$BIN" predict $M --input "$tmp/wide_$s.csv" --holdout 2>/dev/null | tail -n +2 | cut -d, -f2 >"$tmp/f"
+    tail -n 12 "$tmp/wide_$s.csv" | cut -d, -f2 >"$tmp/a"
+    want=$(paste -d, "$tmp/f" "$tmp/a" | awk -F, '{ d = $1 - $2; s += d * d; e += (d < 0 ? -d : d) }
+        END { printf "%.9g %.9g", s / NR, e / NR }')
+    got=$(grep "^$s," "$tmp/per.csv" | awk -F, '{ printf "%s %s", $3, $4 }')
+    echo "$want $got" | awk '{ for (i = 1; i <= 2; i++) { d = $i - $(i + 2); if (d < 0) d = -d
+        if (d > 1e-5 * (1 + $i)) bad++ } } END { exit bad > 0 }' && ok || ko "eval $s: want $want, got $got"
+done
+"$BIN" eval $M --data "$tmp/long.csv" --json 2>/dev/null | grep -q '^{"series": 2, "skipped": 3, "values": 24, "mse": ' &&
+    ok || ko "eval --json: $("$BIN" eval $M --data "$tmp/long.csv" --json 2>&1)"
+expect 2 "--levels and --alias are options of predict" "$BIN" eval $M --data "$tmp/long.csv" --levels 80
 
 # usage and file errors
 expect 2 "--levels needs --samples N" "$BIN" predict $M --input "$tmp/long.csv" --levels 80
