@@ -48,19 +48,6 @@ static const char *PREDICT_USAGE =
     "                      from the context_length rows before them (a backtest;\n"
     "                      --plot shows the held-out rows as actual values)\n"
     "\n"
-    "\n"
-    "long format (many series; docs/cli.md): a file whose header has unique_id and ds\n"
-    "(statsforecast's layout: unique_id,ds,y[,covariates...]) is read as one series per id;\n"
-    "every series is forecast and written as rows unique_id,ds,PatchTSMixer[,-lo-/-hi-]\n"
-    "  --long              read --input as long format whatever its header\n"
-    "  --id-column NAME    the series id column          [unique_id] (implies --long)\n"
-    "  --time-column NAME  the time column               [ds]        (implies --long)\n"
-    "  --target-column NAME  the target column           [y]         (implies --long)\n"
-    "  --alias NAME        the forecast column's name                 [PatchTSMixer]\n"
-    "  --levels L,...      with --samples: interval columns NAME-lo-L, NAME-hi-L\n"
-    "  --batch-size N      series per forward pass                    [default 1024]\n"
-    "  --strict            fail (exit 1, nothing written) when a series is skipped\n"
-    "\n"
     "example: patchtsmixer predict models/etth1 --input data/ETTh1.csv --output fc.csv\n"
     "         patchtsmixer predict models/etth1 --input data/ETTh1.csv --holdout --plot fc.svg\n";
 
@@ -253,6 +240,7 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(PREDICT_USAGE, stdout);
+            fputs(PREDICT_LONG_USAGE, stdout);
             return 0;
         }
         int has_val = i + 1 < argc, lrc = predict_long_arg(argc, argv, &i, o);

@@ -51,6 +51,9 @@ int long_run(const predict_opts *o, const ptm_config *c, const ptm_preprocessor 
              const long_job *j, long_sink sink, void *arg, ptm_error *err);
 void long_job_free(long_job *j);
 
+/* the long-format part of `predict --help` */
+extern const char *const PREDICT_LONG_USAGE;
+
 /* The long-format options at argv[*i]: -1 when argv[*i] is none of them, 0 when it was read
  * (*i moved past its value), else the exit code of a usage error. */
 int predict_long_arg(int argc, char **argv, int *i, predict_opts *o);

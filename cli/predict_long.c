@@ -12,6 +12,20 @@
 
 #include "predict.h"
 
+const char *const PREDICT_LONG_USAGE =
+    "\n"
+    "long format (many series; docs/cli.md): a file whose header has unique_id and ds\n"
+    "(statsforecast's layout: unique_id,ds,y[,covariates...]) is read as one series per id;\n"
+    "every series is forecast and written as rows unique_id,ds,PatchTSMixer[,-lo-/-hi-]\n"
+    "  --long              read --input as long format whatever its header\n"
+    "  --id-column NAME    the series id column          [unique_id] (implies --long)\n"
+    "  --time-column NAME  the time column               [ds]        (implies --long)\n"
+    "  --target-column NAME  the target column           [y]         (implies --long)\n"
+    "  --alias NAME        the forecast column's name                 [PatchTSMixer]\n"
+    "  --levels L,...      with --samples: interval columns NAME-lo-L, NAME-hi-L\n"
+    "  --batch-size N      series per forward pass                    [default 1024]\n"
+    "  --strict            fail (exit 1, nothing written) when a series is skipped\n";
+
 int predict_long_arg(int argc, char **argv, int *i, predict_opts *o) {
     const char *a = argv[*i];
     if (strcmp(a, "--long") == 0 || strcmp(a, "--strict") == 0) {
