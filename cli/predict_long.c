@@ -132,7 +132,8 @@ static ptm_status pick_series(const predict_opts *o, const ptm_config *c, long_j
         ptm_status s =
             ptm_long_series_check(&j->lt, i, L, j->colidx, c->num_input_channels, &j->step[i], &e);
         int64_t last = j->lt.table.time_sec[j->lt.start[i + 1] - 1 - j->hold];
-        if (s == PTM_OK && (j->step[i] == 0 || j->step[i] > (INT64_MAX - last) / H))
+        int64_t room = last >= 0 ? INT64_MAX - last : INT64_MAX; /* last + step * H fits */
+        if (s == PTM_OK && (j->step[i] == 0 || j->step[i] > room / H))
             s = cli_error(&e, PTM_ERR_INPUT, NULL, NULL, "series '%.200s': %s", j->lt.ids[i],
                           j->step[i] ? "its forecast times would be beyond the integer range"
                                      : "one row does not tell the time step");

@@ -146,6 +146,17 @@ TEST(test_hostile) {
                "'y')");
     expect_msg(__LINE__, "unique_id,ds,y,y\nA,2024-01-01,1,2\n", NULL, PTM_ERR_INPUT,
                "mem.csv: line 1: the header names column 'y' twice (columns 3 and 4)");
+    {
+        /* a header of 20004 cells: the repeated name is found without comparing every pair */
+        size_t cap = 20004 * 8 + 64, n = 0;
+        char *h = malloc(cap);
+        n += (size_t)snprintf(h + n, cap - n, "unique_id,ds,y");
+        for (int k = 0; k < 20000; k++) n += (size_t)snprintf(h + n, cap - n, ",c%d", k);
+        snprintf(h + n, cap - n, ",c5\n");
+        expect_msg(__LINE__, h, NULL, PTM_ERR_INPUT,
+                   "mem.csv: line 1: the header names column 'c5' twice (columns 9 and 20004)");
+        free(h);
+    }
     ptm_long_params same = {"ds", NULL, NULL, 0};
     expect_msg(__LINE__, "unique_id,ds,y\nA,2024-01-01,1\n", &same, PTM_ERR_ARG,
                "mem.csv: the id, time and target columns must be three different columns");

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/common.h"
 #include "io/csv.h"
@@ -254,6 +255,34 @@ static size_t find_cell(const csv_record *hdr, const char *want) {
     return SIZE_MAX;
 }
 
+typedef struct {
+    const char *s;
+    size_t i;
+} name_cell;
+
+static int cmp_name_cell(const void *a, const void *b) {
+    const name_cell *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* No name twice in the header (sorted, so that a header of many cells costs n log n). */
+static ptm_status check_unique(const csv_record *hdr, const char *name, const char *field,
+                               ptm_error *err) {
+    name_cell *nc = malloc(hdr->ncells * sizeof(name_cell));
+    if (!nc) return ptmi_err(err, PTM_ERR_NOMEM, name, NULL, "out of memory");
+    for (size_t i = 0; i < hdr->ncells; i++) nc[i] = (name_cell){csv_cell(hdr, i), i};
+    qsort(nc, hdr->ncells, sizeof(name_cell), cmp_name_cell);
+    ptm_status st = PTM_OK;
+    for (size_t k = 1; k < hdr->ncells && !st; k++)
+        if (strcmp(nc[k - 1].s, nc[k].s) == 0)
+            st = ptmi_err(err, PTM_ERR_INPUT, name, field,
+                          "the header names column '%.200s' twice (columns %zu and %zu)", nc[k].s,
+                          nc[k - 1].i + 1, nc[k].i + 1);
+    free(nc);
+    return st;
+}
+
 /* From the header: the id, time and value columns (names unique, the three roles present). */
 static ptm_status read_header(const csv_record *hdr, const ptm_long_params *p, long_layout *lay,
                               ptm_long *t, long_rows *r, const char *name, ptm_error *err) {
@@ -262,12 +291,8 @@ static ptm_status read_header(const csv_record *hdr, const ptm_long_params *p, l
     const char *yn = p && p->target_column ? p->target_column : "y";
     char field[64];
     snprintf(field, sizeof field, "line %zu", hdr->line);
-    for (size_t i = 0; i < hdr->ncells; i++)
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(csv_cell(hdr, i), csv_cell(hdr, k)) == 0)
-                return ptmi_err(err, PTM_ERR_INPUT, name, field,
-                                "the header names column '%.200s' twice (columns %zu and %zu)",
-                                csv_cell(hdr, i), k + 1, i + 1);
+    ptm_status st = check_unique(hdr, name, field, err);
+    if (st) return st;
     lay->ncells = hdr->ncells;
     lay->id_cell = find_cell(hdr, idn);
     lay->time_cell = find_cell(hdr, tn);
@@ -456,15 +481,19 @@ ptm_status ptm_long_load(const char *path, const ptm_long_params *params, ptm_lo
 
 int ptm_long_sniff(const char *path, const ptm_long_params *params) {
     struct stat sb;
-    if (!path || strcmp(path, "-") == 0 || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
+    ptm_error err;
+    int fd = -1;
+    if (!path || strcmp(path, "-") == 0 || ptmi_open_read(path, &fd, &sb, &err) != PTM_OK) return 0;
+    size_t n = sb.st_size < 65536 ? (size_t)sb.st_size : 65536;
+    char *buf = malloc(n + 1);
+    int bad = !buf || ptmi_pread_full(fd, buf, n, 0) != 0;
+    close(fd);
+    if (bad) {
+        free(buf);
+        return 0;
+    }
     csv_scanner sc;
     scanner_init(&sc, buf, n, params ? params->delimiter : 0, path);
-    ptm_error err;
     int got = 0, yes = 0;
     if (csv_scan_record(&sc, &got, &err) == PTM_OK && got) {
         const csv_record hdr = csv_scan_view(&sc);
@@ -474,6 +503,7 @@ int ptm_long_sniff(const char *path, const ptm_long_params *params) {
     }
     free(sc.buf);
     free(sc.offs);
+    free(buf);
     return yes;
 }
 
