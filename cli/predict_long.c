@@ -49,6 +49,10 @@ int predict_long_arg(int argc, char **argv, int *i, predict_opts *o) {
                 o->levels[m - 1] = x;
             }
         }
+        int n = 0; /* a level given twice is one pair of columns */
+        for (int k = 0; k < o->nlev; k++)
+            if (n == 0 || o->levels[k] != o->levels[n - 1]) o->levels[n++] = o->levels[k];
+        o->nlev = n;
         return 0;
     }
     if (strcmp(a, "--batch-size") == 0) {

@@ -89,7 +89,7 @@ cmp -s "$tmp/fc.csv" "$tmp/fc_stdin.csv" && ok || ko "--long --input - differs"
 awk -F, 'NR > 1 { if (!($4 <= $5 && $5 <= $6 && $6 <= $7)) bad++; n++ }
     END { exit (bad > 0 || n != 24) }' "$tmp/iv.csv" && ok || ko "intervals not nested: $(sed -n 2,3p "$tmp/iv.csv")"
 cut -d, -f1-3 "$tmp/iv.csv" | cmp -s - "$tmp/fc.csv" && ok || ko "the mean column changes with --samples"
-"$BIN" predict $M --input "$tmp/long.csv" --samples 50 --levels 90 --quantiles 0.5 --alias PTM \
+"$BIN" predict $M --input "$tmp/long.csv" --samples 50 --levels 90,90 --quantiles 0.5 --alias PTM \
     --output "$tmp/q.csv" 2>/dev/null
 [ "$(head -n 1 "$tmp/q.csv")" = "unique_id,ds,PTM,PTM-lo-90,PTM-hi-90,PTM_q0.5" ] && ok ||
     ko "--alias/--quantiles header: $(head -n 1 "$tmp/q.csv")"
