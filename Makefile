@@ -212,7 +212,7 @@ uninstall:
 #                   any crash, leak, sanitizer report or timeout fails (CI runs this)
 #   make tsan       tests/test_threads.c under ThreadSanitizer (build/tsan/)
 #   make valgrind   the test programs under valgrind memcheck (the slowest ones skipped)
-FUZZ_TARGETS = safetensors config csv ts checkpoint model preprocessor
+FUZZ_TARGETS = safetensors config csv ts checkpoint model preprocessor long
 FUZZ_SRC     = $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 FUZZ_CC     ?= clang
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \

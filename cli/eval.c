@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "plot.h"
+#include "predict.h"
 
 static const char *EVAL_USAGE =
     "usage: patchtsmixer eval MODEL_DIR --data FILE [--columns A,B] [--split S] [--json]\n"
@@ -24,6 +25,9 @@ static const char *EVAL_USAGE =
     "the forecast, the actual values and, for distribution heads, the q0.1 - q0.9 band of\n"
     "200 samples; --plot-window K picks the window (0 = first, default the last).\n"
     "--max-model-memory BYTES refuses a model that takes more memory (K, M, G suffixes).\n"
+    "\n"
+    "Long-format data (unique_id, ds, y; detected from the header or --long): the last\n"
+    "prediction_length rows of each series are held out (`eval --long --help`).\n"
     "\n"
     "example: patchtsmixer eval models/etth1 --data data/ETTh1.csv\n";
 
@@ -229,7 +233,24 @@ done:
     return s;
 }
 
+/* 1 when the command line asks for long-format data (an option of it, or --data's header) */
+static int eval_is_long(int argc, char **argv) {
+    const char *data = NULL;
+    ptm_long_params lp = {NULL, NULL, NULL, 0};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--long") == 0) return 1;
+        if (i + 1 >= argc) break;
+        if (strcmp(a, "--id-column") == 0 || strcmp(a, "--time-column") == 0 ||
+            strcmp(a, "--target-column") == 0)
+            return 1;
+        if (strcmp(a, "--data") == 0) data = argv[i + 1];
+    }
+    return data && ptm_long_sniff(data, &lp);
+}
+
 int cmd_eval(int argc, char **argv) {
+    if (eval_is_long(argc, argv)) return eval_long(argc, argv);
     const char *dir = NULL, *data = NULL, *columns = NULL, *split = "test";
     const char *plot = NULL;
     long plot_window = -1, plot_history = -1;

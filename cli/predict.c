@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "plot.h"
+#include "predict.h"
 
 static const char *PREDICT_USAGE =
     "usage: patchtsmixer predict MODEL_DIR --input PAST.csv [options]\n"
@@ -215,17 +216,6 @@ done:
     return rc;
 }
 
-/* the options of a predict command line */
-typedef struct {
-    const char *dir, *input, *output, *columns, *plot, *plot_columns;
-    int holdout;
-    size_t max_model; /* --max-model-memory, 0 = no limit */
-    long plot_history, samples, seed, threads;
-    char delim;
-    float quant[64];
-    int nq;
-} predict_opts;
-
 /* the window the model sees: the last context_length rows (before the held-out ones) */
 typedef struct {
     ptm_csv tab;
@@ -250,9 +240,14 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(PREDICT_USAGE, stdout);
+            fputs(PREDICT_LONG_USAGE, stdout);
             return 0;
         }
-        int has_val = i + 1 < argc;
+        int has_val = i + 1 < argc, lrc = predict_long_arg(argc, argv, &i, o);
+        if (lrc >= 0) {
+            if (lrc > 0) return lrc;
+            continue;
+        }
         if (strcmp(a, "--holdout") == 0) {
             o->holdout = 1;
             continue;
@@ -296,6 +291,7 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
                 if (parse_int(v, 0, 2147483647L, &o->seed) != 0)
                     return fail_usage("predict", "--seed '%s' is not a non-negative integer", v);
             } else if (strcmp(a, "--quantiles") == 0) {
+                o->quant_given = 1;
                 if (parse_list_f(v, o->quant, 64, &o->nq) != 0)
                     return fail_usage("predict", "--quantiles '%s' is not a list like 0.1,0.5,0.9",
                                       v);
@@ -318,6 +314,13 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
     }
     if (!o->dir) return fail_usage("predict", "%smissing MODEL_DIR", "");
     if (!o->input) return fail_usage("predict", "%smissing --input PAST.csv", "");
+    if (!o->long_mode) {
+        ptm_long_params lp = {o->id_col, o->time_col, o->target_col, o->delim};
+        o->long_mode = ptm_long_sniff(o->input, &lp);
+    }
+    if (!o->long_mode && (o->nlev || o->strict || o->alias))
+        return fail_usage("predict", "--levels, --strict and --alias are for long-format input%s",
+                          " (--long)");
     return -1;
 }
 
@@ -588,6 +591,10 @@ int cmd_predict(int argc, char **argv) {
                   "lists %d columns, config.json has %d channels (num_input_channels)", pi.pp.ncols,
                   c->num_input_channels);
         goto fail;
+    }
+    if (o.long_mode) {
+        rc = predict_long(&o, m, &pi.pp);
+        goto done;
     }
     if (predict_window(&o, c, &pi, &err) != PTM_OK) goto fail;
 

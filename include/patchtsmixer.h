@@ -471,6 +471,64 @@ int ptm_csv_time_step(const ptm_csv *t, size_t last_n, int64_t *step);
 /* format seconds since the epoch in the style of the sample timestamp `like` */
 void ptm_csv_format_time(int64_t sec, const char *like, char *buf, size_t n);
 
+/* ---------------------------------------------------------------- long-format input (many series)
+ * One row per series and time step, as statsforecast, Darts' from_group_dataframe, GluonTS'
+ * PandasDataset, M5 and Monash lay it out:
+ *
+ *     unique_id,ds,y,price          (a header is required; column names by default as
+ *     A,2024-01-01,10.5,1.0          statsforecast's: unique_id, ds, y; every other column
+ *     A,2024-01-02,11.0,1.1          is a covariate, in file order)
+ *     B,2024-01-01,3.2,0.9
+ *
+ * ptm_long_load groups the rows by id (series in the order of their first row) and sorts each
+ * series by time (stable: rows with the same time keep their file order). ds holds timestamps
+ * (the formats of ptm_csv) or, decided by the first data row, integers (time_sec is then the
+ * integer itself). Value cells are read as by ptm_csv_load (empty, NA, NaN and non-finite
+ * cells are missing values). Problems of one series (too short, a repeated time, uneven steps,
+ * no values) are not load errors: ptm_long_series_check reports them one series at a time. */
+typedef struct {
+    ptm_csv table;    /* every row, grouped by series and sorted by time within each: has_time
+                         and time_parsed are 1, time_colname is the ds column's name,
+                         colnames the value columns (target and covariates) in file order */
+    size_t nseries;   /* >= 1 */
+    char **ids;       /* [nseries] the series ids, in the order of their first row */
+    size_t *start;    /* [nseries + 1] series i is rows start[i] .. start[i + 1] - 1 */
+    char *id_colname; /* the id column's name */
+    int target;       /* index in table.colnames of the target column */
+    int time_integer; /* 1: ds holds integers (time_text is their text), 0: timestamps */
+} ptm_long;
+
+/* The column names; NULL takes statsforecast's name. */
+typedef struct {
+    const char *id_column;     /* NULL = "unique_id" */
+    const char *time_column;   /* NULL = "ds" */
+    const char *target_column; /* NULL = "y" */
+    char delimiter;            /* 0 = detect among ',', ';', '\t' as ptm_csv_load does */
+} ptm_long_params;
+
+/* Read a long-format file (path "-" = standard input; at most 1 GiB); params NULL = the
+ * defaults. On failure *out is zeroed (nothing to free). Errors: PTM_ERR_IO, PTM_ERR_LIMIT,
+ * PTM_ERR_INPUT naming the line and column (no header, a missing or repeated column, a row
+ * with a wrong cell count, an empty id, a time that does not parse or is of another kind than
+ * the first row's, a value that is not a number), PTM_ERR_NOMEM, PTM_ERR_ARG. */
+PTM_MUST_USE ptm_status ptm_long_load(const char *path, const ptm_long_params *params,
+                                      ptm_long *out, ptm_error *err);
+/* ptm_long_load on text[0..len) (name names it in errors; NULL = "<csv>"). */
+PTM_MUST_USE ptm_status ptm_long_parse(const char *text, size_t len, const char *name,
+                                       const ptm_long_params *params, ptm_long *out,
+                                       ptm_error *err);
+void ptm_long_free(ptm_long *t); /* zeroes *t; a zeroed struct or NULL is a no-op */
+/* 1 when the header line of the file at path (a regular file; "-" and unreadable files give
+ * 0) has the id and time columns of params (NULL = the defaults): the file is long-format. */
+int ptm_long_sniff(const char *path, const ptm_long_params *params);
+/* Can series i be forecast from its last n rows (n >= 1) of the value columns cols[0..ncols)?
+ * PTM_OK with *step, the time step of those rows (0 when n is 1), or PTM_ERR_INPUT (field: the
+ * series id) saying why not: fewer than n rows, a time repeated in them, steps of different
+ * lengths, a column with no value in them. PTM_ERR_ARG for a bad i, n or column. */
+PTM_MUST_USE ptm_status ptm_long_series_check(const ptm_long *t, size_t i, size_t n,
+                                              const int *cols, int ncols, int64_t *step,
+                                              ptm_error *err);
+
 /* ---------------------------------------------------------------- data: splits, scaler, windows
  * The data pipeline of `patchtsmixer train` and `eval` on a CSV, for C programs that train or
  * evaluate in their own loop (the protocol of Informer/PatchTST/granite-tsfm):

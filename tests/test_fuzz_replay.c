@@ -35,6 +35,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_preprocessor
 #include "fuzz/fuzz_preprocessor.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_long
+#include "fuzz/fuzz_long.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef struct {
     const char *name;
@@ -49,6 +52,7 @@ static const target targets[] = {
     {"checkpoint", fuzz_one_checkpoint},
     {"model", fuzz_one_model},
     {"preprocessor", fuzz_one_preprocessor},
+    {"long", fuzz_one_long},
 };
 
 static int n_pass, n_fail;

@@ -49,29 +49,26 @@ static int is_missing_token(const char *s, size_t n) {
     return 0;
 }
 
-enum { VAL_NUMBER = 0, VAL_MISSING = 1, VAL_NOT_NUMBER = -1, VAL_RANGE = -2 };
-
-/* Classify a NUL-terminated cell and, for VAL_NUMBER, store its value. */
-static int parse_value(const char *cell, float *v) {
+int csv_parse_value(const char *cell, float *v) {
     const char *b = cell;
     while (*b == ' ' || *b == '\t') b++;
     size_t n = strlen(b);
     while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t')) n--;
-    if (n == 0 || is_missing_token(b, n)) return VAL_MISSING;
+    if (n == 0 || is_missing_token(b, n)) return CSV_VAL_MISSING;
     /* decimal numbers only: strtod would also read hexadecimal ("0x10", "0x1p3") */
-    if (memchr(b, 'x', n) || memchr(b, 'X', n)) return VAL_NOT_NUMBER;
+    if (memchr(b, 'x', n) || memchr(b, 'X', n)) return CSV_VAL_NOT_NUMBER;
     char *end = NULL;
     errno = 0;
     double d = strtod(b, &end);
-    if (end == b || (size_t)(end - b) != n) return VAL_NOT_NUMBER;
+    if (end == b || (size_t)(end - b) != n) return CSV_VAL_NOT_NUMBER;
     if (isnan(d) || isinf(d)) {
         /* strtod gives HUGE_VAL with ERANGE for a finite literal beyond the double range */
-        if (errno == ERANGE) return VAL_RANGE;
-        return VAL_MISSING;
+        if (errno == ERANGE) return CSV_VAL_RANGE;
+        return CSV_VAL_MISSING;
     }
-    if (fabs(d) > (double)FLT_MAX) return VAL_RANGE;
+    if (fabs(d) > (double)FLT_MAX) return CSV_VAL_RANGE;
     *v = (float)d;
-    return VAL_NUMBER;
+    return CSV_VAL_NUMBER;
 }
 
 /* ------------------------------------------------------------------ table building */
@@ -165,18 +162,18 @@ static ptm_status add_row(csv_table *t, const csv_record *rec, size_t ncells, si
     for (size_t j = 0; j < t->ncols; j++) {
         const char *cell = csv_cell(rec, j + off);
         float v = 0.0f;
-        int k = parse_value(cell, &v);
-        if (k == VAL_NUMBER) {
+        int k = csv_parse_value(cell, &v);
+        if (k == CSV_VAL_NUMBER) {
             vrow[j] = v;
             orow[j] = 1.0f;
-        } else if (k == VAL_MISSING) {
+        } else if (k == CSV_VAL_MISSING) {
             vrow[j] = 0.0f;
             orow[j] = 0.0f;
         } else {
             char ex[48];
             cell_excerpt(cell, ex, sizeof ex);
             snprintf(field, sizeof field, "row %zu, column '%.200s'", rec->line, t->colnames[j]);
-            if (k == VAL_RANGE)
+            if (k == CSV_VAL_RANGE)
                 return ptmi_err(err, PTM_ERR_INPUT, name, field,
                                 "value '%s' is outside the float range (|x| <= %g)", ex,
                                 (double)FLT_MAX);
@@ -207,7 +204,7 @@ static ptm_status setup_columns(csv_table *t, const csv_record *hdr, const csv_r
     float dummy;
     if (first->ncells == ncells) {
         const char *c0 = csv_cell(first, 0);
-        t->has_time = c0[0] != '\0' && parse_value(c0, &dummy) == VAL_NOT_NUMBER;
+        t->has_time = c0[0] != '\0' && csv_parse_value(c0, &dummy) == CSV_VAL_NOT_NUMBER;
     }
     size_t ncols = ncells - (size_t)t->has_time;
     if (ncols == 0) {
@@ -249,15 +246,15 @@ static int is_header(const csv_record *first, const csv_record *next) {
     float dummy;
     int has_header = 0;
     if (ncells == 1) {
-        has_header = parse_value(csv_cell(first, 0), &dummy) == VAL_NOT_NUMBER;
+        has_header = csv_parse_value(csv_cell(first, 0), &dummy) == CSV_VAL_NOT_NUMBER;
     } else {
         for (size_t i = 1; i < ncells && !has_header; i++)
-            has_header = parse_value(csv_cell(first, i), &dummy) == VAL_NOT_NUMBER;
+            has_header = csv_parse_value(csv_cell(first, i), &dummy) == CSV_VAL_NOT_NUMBER;
     }
     if (!has_header && next && ncells >= 2 && next->ncells == ncells) {
         const char *c0 = csv_cell(first, 0);
-        has_header = parse_value(c0, &dummy) == VAL_NOT_NUMBER && csv_parse_time(c0, NULL) != 0 &&
-                     csv_parse_time(csv_cell(next, 0), NULL) == 0;
+        has_header = csv_parse_value(c0, &dummy) == CSV_VAL_NOT_NUMBER &&
+                     csv_parse_time(c0, NULL) != 0 && csv_parse_time(csv_cell(next, 0), NULL) == 0;
     }
     return has_header;
 }
@@ -418,24 +415,26 @@ static ptm_status read_stdin(size_t limit, char **buf, size_t *size, ptm_error *
     return PTM_OK;
 }
 
+ptm_status csv_read_input(const char *path, size_t max_bytes, char **buf, size_t *size,
+                          ptm_error *err) {
+    size_t limit = max_bytes ? max_bytes : CSV_DEFAULT_MAX_BYTES;
+    *buf = NULL;
+    *size = 0;
+    if (strcmp(path, "-") == 0) return read_stdin(limit, buf, size, err);
+    unsigned char *ub = NULL;
+    ptm_status st = ptmi_read_file(path, limit, &ub, size, err);
+    *buf = (char *)ub;
+    return st;
+}
+
 ptm_status csv_load(const char *path, const csv_options *opt, csv_table *out, ptm_error *err) {
     if (out) memset(out, 0, sizeof *out);
     if (!path || !out) return ptmi_err(err, PTM_ERR_ARG, path, NULL, "path or output is NULL");
-    size_t limit = (opt && opt->max_bytes) ? opt->max_bytes : CSV_DEFAULT_MAX_BYTES;
     char *buf = NULL;
     size_t size = 0;
-    ptm_status st;
-    const char *name = path;
-    if (strcmp(path, "-") == 0) {
-        name = "<stdin>";
-        st = read_stdin(limit, &buf, &size, err);
-    } else {
-        unsigned char *ub = NULL;
-        st = ptmi_read_file(path, limit, &ub, &size, err);
-        buf = (char *)ub;
-    }
+    ptm_status st = csv_read_input(path, opt ? opt->max_bytes : 0, &buf, &size, err);
     if (st) return st;
-    st = csv_parse(buf, size, name, opt, out, err);
+    st = csv_parse(buf, size, strcmp(path, "-") == 0 ? "<stdin>" : path, opt, out, err);
     free(buf);
     return st;
 }

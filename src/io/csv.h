@@ -66,6 +66,18 @@ ptm_status csv_load(const char *path, const csv_options *opt, csv_table *out, pt
 ptm_status csv_parse(const char *text, size_t len, const char *name_for_errors,
                      const csv_options *opt, csv_table *out, ptm_error *err);
 
+/* Read all of path ("-" = standard input) into *buf (malloc'd, not NUL-terminated) and *size,
+ * at most max_bytes (0 = CSV_DEFAULT_MAX_BYTES; more is PTM_ERR_LIMIT). */
+ptm_status csv_read_input(const char *path, size_t max_bytes, char **buf, size_t *size,
+                          ptm_error *err);
+
+/* Classify one NUL-terminated cell (surrounding spaces and tabs ignored): a decimal number
+ * within the float range (CSV_VAL_NUMBER, *v set), missing (CSV_VAL_MISSING: empty, NA and the
+ * other tokens above, NaN or infinite), not a number (CSV_VAL_NOT_NUMBER, hexadecimal
+ * included) or a finite number beyond the float range (CSV_VAL_RANGE). */
+enum { CSV_VAL_NUMBER = 0, CSV_VAL_MISSING = 1, CSV_VAL_NOT_NUMBER = -1, CSV_VAL_RANGE = -2 };
+int csv_parse_value(const char *cell, float *v);
+
 /* Free everything a table owns and zero it; safe on a zeroed table and on NULL. */
 void csv_free(csv_table *t);
 

@@ -14,7 +14,7 @@ SEP='
 '
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for t in safetensors config csv ts checkpoint model preprocessor; do
+for t in safetensors config csv ts checkpoint model preprocessor long; do
     mkdir -p "$C/$t"
     rm -f "$C/$t"/seed_*
 done
@@ -100,6 +100,16 @@ printf '1,2,3\n4,5,6\n\n7,8,9\n' >"$C/csv/seed_noheader"
 printf '\001;a;b\n1;2\n3;4\n' >"$C/csv/seed_given_delimiter"
 printf 'd,v\n2016-07-01 02:00:00+02:00,1\n2016-07-01 03:00:00+0200,inf\n2016-07-01 04:00:00.5,"1.5"\n' \
     >"$C/csv/seed_zones"
+
+# long: statsforecast's layout with a covariate, series out of order, integer times, a gap, a
+# repeated time, quoted ids, the given-delimiter and custom-name prefixes
+printf 'unique_id,ds,y,price\nB,2024-01-02,2,0.5\nA,2024-01-01 00:00:00,1,NA\nA,2024-01-01 01:00:00,1.5,\nB,2024-01-01,3,0.4\nA,2024-01-01 03:00:00,2,1\n' \
+    >"$C/long/seed_covariate_unsorted"
+printf 'unique_id,ds,y\n"a,b",3,1\n"a,b",1,2\n"a,b",2,3\nc,1,4\nc,1,5\nc,-7,6\n' >"$C/long/seed_integer_quoted"
+printf '\357\273\277"y";"ds";"unique_id"\r\n1;2016-07-01T02:00:00+02:00;s\r\n2;2016-07-01T03:00:00+02:00;s\r\n' \
+    >"$C/long/seed_bom_semicolon"
+printf '\001\tunique_id\tds\ty\nx\t2020/1/2 3:04\t1\nx\t2020/1/2 4:04\tinf\n' >"$C/long/seed_given_delimiter"
+printf '\002id,t,v,w\nM5_1,1,0,1\nM5_1,2,0,1\nM5_2,1,3,0\n' >"$C/long/seed_custom_names"
 
 # ts: the test files and hand-made variants
 cp tests/data/tiny_uea.ts "$C/ts/seed_tiny_uea"

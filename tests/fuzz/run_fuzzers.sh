@@ -2,7 +2,7 @@
 # run_fuzzers.sh - runs libFuzzer targets (built by `make fuzz`) for a bounded time each and
 # fails if any of them finds something (crash, sanitizer report, leak, timeout, OOM).
 #
-#     FUZZ_SECONDS=45 sh tests/fuzz/run_fuzzers.sh [TARGET...]      (default: all seven)
+#     FUZZ_SECONDS=45 sh tests/fuzz/run_fuzzers.sh [TARGET...]      (default: all eight)
 #
 # Each target starts from its committed corpus (tests/fuzz/corpus/<target>, read only) plus
 # a scratch corpus in build/fuzz/scratch/<target> that grows as libFuzzer finds new coverage.
@@ -13,7 +13,7 @@ set -u
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${FUZZ_SECONDS:-45}
 JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
-[ $# -gt 0 ] || set -- safetensors config csv ts checkpoint model preprocessor
+[ $# -gt 0 ] || set -- safetensors config csv ts checkpoint model preprocessor long
 mkdir -p build/fuzz/scratch build/fuzz/artifacts build/fuzz/logs
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -21,7 +21,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_one() {
     t=$1
     mkdir -p "build/fuzz/scratch/$t"
-    case "$t" in csv | ts) dict=tests/fuzz/text.dict ;; *) dict=tests/fuzz/json.dict ;; esac
+    case "$t" in csv | ts | long) dict=tests/fuzz/text.dict ;; *) dict=tests/fuzz/json.dict ;; esac
     # -max_len: the largest seed (a few KB) plus room to grow; -timeout: one input over 10 s
     # is a finding (a hang); -rss_limit_mb / -malloc_limit_mb: a memory blow-up is one too
     "build/fuzz/fuzz_$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
