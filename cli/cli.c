@@ -229,9 +229,12 @@ void json_ints(FILE *f, const int *v, int n) {
     fputc(']', f);
 }
 
-/* a CSV field, quoted when it needs it */
+/* a CSV field: quoted (quotes doubled) when it holds a delimiter (, ; TAB), a quote or a line
+ * end, or starts or ends with a space, so that every reader takes it back as it was */
 void csv_field(FILE *f, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) {
+    size_t n = strlen(s);
+    int q = strpbrk(s, ",;\t\"\r\n") != NULL || (n && (s[0] == ' ' || s[n - 1] == ' '));
+    if (!q) {
         fputs(s, f);
         return;
     }

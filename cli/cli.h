@@ -19,7 +19,7 @@ void info_ttm_json(const char *dir, const ptm_model *m);
 /* cli.c: a JSON string literal (null for NULL); a list of ints or null (v NULL) */
 void json_str(FILE *f, const char *s);
 void json_ints(FILE *f, const int *v, int n);
-/* cli.c: a CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break */
+/* cli.c: a CSV field, quoted (RFC 4180) when a reader could take it otherwise */
 void csv_field(FILE *f, const char *s);
 /* info.c: parameters Hugging Face counts that are not trained: the frozen sincos table */
 int64_t frozen_params(const ptm_config *c);

@@ -163,30 +163,13 @@ static ptm_status pick_series(const predict_opts *o, const ptm_config *c, long_j
     return PTM_OK;
 }
 
-/* write s as a CSV cell: quoted (quotes doubled) when it holds a delimiter, quote or line end,
- * or starts or ends with a space */
-static void put_cell(FILE *f, const char *s) {
-    size_t n = strlen(s);
-    int q = strpbrk(s, ",;\t\"\r\n") != NULL || (n && (s[0] == ' ' || s[n - 1] == ' '));
-    if (!q) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void write_header(const predict_opts *o, const long_job *j, FILE *f) {
     const char *al = o->alias ? o->alias : "PatchTSMixer";
-    put_cell(f, j->lt.id_colname);
+    csv_field(f, j->lt.id_colname);
     fputc(',', f);
-    put_cell(f, j->lt.table.time_colname);
+    csv_field(f, j->lt.table.time_colname);
     fputc(',', f);
-    put_cell(f, al);
+    csv_field(f, al);
     char name[600];
     /* statsforecast's order: lo from the widest level in, then hi from the narrowest out */
     for (int pass = 0; pass < 2; pass++)
@@ -194,12 +177,12 @@ static void write_header(const predict_opts *o, const long_job *j, FILE *f) {
             int w = pass == 0 ? o->nlev - 1 - k : k; /* levels are sorted ascending here */
             snprintf(name, sizeof name, "%s-%s-%g", al, pass ? "hi" : "lo", (double)o->levels[w]);
             fputc(',', f);
-            put_cell(f, name);
+            csv_field(f, name);
         }
     for (int k = 0; k < j->nqw; k++) {
         snprintf(name, sizeof name, "%s_q%g", al, (double)j->qlist[k]);
         fputc(',', f);
-        put_cell(f, name);
+        csv_field(f, name);
     }
     fputc('\n', f);
 }
@@ -229,9 +212,9 @@ static int write_rows(void *arg, const long_job *j, size_t b0, size_t nb, const 
                 snprintf(ts, sizeof ts, "%lld", (long long)sec);
             else
                 ptm_csv_format_time(sec, tab->time_text[last], ts, sizeof ts);
-            put_cell(f, j->lt.ids[i]);
+            csv_field(f, j->lt.ids[i]);
             fputc(',', f);
-            put_cell(f, ts);
+            csv_field(f, ts);
             fprintf(f, ",%.7g", (double)y[(b * H + (size_t)t) * Cs + (size_t)tf]);
             size_t at = (size_t)t * Cs + (size_t)tf, per = (size_t)H * Cs;
             for (int pass = 0; qb && pass < 2; pass++)
