@@ -315,9 +315,16 @@ typedef struct {
                                which costs the least memory] */
     int num_threads;        /* threads of this context's pool (created once, here); 0 or 1 =
                                the calling thread only. Results do not depend on it. [1] */
+    int num_input_channels; /* channels of the inputs: 0 = the config's [0]. A
+                               channel-independent TinyTimeMixer model (common_channel backbone
+                               and decoder, no categorical variables, exogenous or forecast
+                               channels, forecast channel mixer) takes any number, since its
+                               weights do not depend on it; other models only their own
+                               (PTM_ERR_UNSUPPORTED says why). Every shape of ptm_inputs and of
+                               the outputs then counts these channels. */
 } ptm_ctx_params;
 
-/* max_batch 1, keep_hidden_states 0, num_threads 1 */
+/* max_batch 1, keep_hidden_states 0, num_threads 1, num_input_channels 0 */
 ptm_ctx_params ptm_ctx_default_params(void);
 
 /* An inference context (eval mode: dropout off, BatchNorm with running statistics). It never

@@ -103,6 +103,7 @@ class PtmCtxParams(ctypes.Structure):
         ("max_batch", ctypes.c_int),
         ("keep_hidden_states", ctypes.c_int),
         ("num_threads", ctypes.c_int),
+        ("num_input_channels", ctypes.c_int),
     ]
 
 
