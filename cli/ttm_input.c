@@ -10,16 +10,6 @@
 
 #include "cli.h"
 
-/* granite-tsfm's DEFAULT_FREQUENCY_MAPPING (tsfm_public/toolkit/time_series_preprocessor.py):
- * "oov" 0, then these pandas offsets, by their length in seconds */
-static const struct {
-    int64_t sec;
-    const char *name;
-    int token;
-} FREQS[] = {{60, "min", 1},    {120, "2min", 2},  {300, "5min", 3},
-             {600, "10min", 4}, {900, "15min", 5}, {1800, "30min", 6},
-             {3600, "h", 7},    {86400, "d", 8},   {604800, "W", 9}};
-
 int ttm_option(const char *cmd, int argc, char **argv, int *i, ttm_opts *o) {
     const char *a = argv[*i];
     if (strcmp(a, "--pad") == 0) {
@@ -155,13 +145,6 @@ static int64_t freq_seconds(const char *f) {
     return 0;
 }
 
-/* the token of a step of sec seconds; -1 outside the mapping */
-static int token_of(int64_t sec) {
-    for (size_t k = 0; k < sizeof FREQS / sizeof FREQS[0]; k++)
-        if (FREQS[k].sec == sec) return FREQS[k].token;
-    return -1;
-}
-
 ptm_status ttm_freq_token(const ttm_opts *o, const ptm_config *c, const ptm_csv *t,
                           const char *file, size_t rows, int64_t *tok, ptm_error *err) {
     *tok = 0;
@@ -182,13 +165,13 @@ ptm_status ttm_freq_token(const ttm_opts *o, const ptm_config *c, const ptm_csv 
                          "input has no evenly spaced timestamps: give --freq (e.g. 1h) or "
                          "--freq-token N");
     }
-    int k = token_of(sec);
-    if (k < 0)
+    int k = ptm_frequency_token(sec);
+    if (k == 0)
         fprintf(stderr,
                 "patchtsmixer: warning: a step of %lld s is not in granite-tsfm's frequency "
                 "mapping: frequency token 0 (oov)\n",
                 (long long)sec);
-    *tok = k < 0 ? 0 : k;
+    *tok = k;
     return PTM_OK;
 }
 

@@ -4,8 +4,9 @@
 # tests/ttm_case_csv.py, within the case's tolerance), any number of columns for a
 # channel-independent model, the last context_length rows of longer inputs, --pad, the
 # frequency token from the time step or --freq / --freq-token, --target / --exogenous /
-# --future for forecast channel mixer models, --holdout and --plot; and the exact one-line
-# errors of wrong options (exit 2) and inputs (exit 1).
+# --future for forecast channel mixer models, --holdout and --plot; `eval` with any number of
+# columns, the frequency token and a filtered head; and the exact one-line errors of wrong
+# options (exit 2) and inputs (exit 1).
 BUILD=${BUILD:-build}
 BIN="$BUILD/patchtsmixer"
 T=tests/golden/ttm
@@ -139,7 +140,30 @@ sed '4s/,[^,]*$/,/' $D/future.csv >$D/fut_missing.csv
 expect 1 "data row 3: the known future of an exogenous channel is missing" "$BIN" predict $T/fcm_exog_mixer_prepend_mixdec --input $D/past.csv --target c0,c1 --exogenous c2,c3 --future $D/fut_missing.csv
 expect 1 "this model takes exactly 3 channels, not 2: its decoder mixes channels (decoder_mode mix_channel)" "$BIN" predict $T/decoder_mix_rawres_apl2_mean --input tests/data/ttm_past.csv --columns a,b
 
-# 6. PatchTSMixer models take none of TinyTimeMixer's options
+# 6. eval: any number of columns, the frequency token from the time step (ETTh1 is hourly: 7);
+# channels are forecast independently, so the scaled-space MSE of three columns is the mean of
+# the three columns' own
+P=$T/r21_52_16_ft_l1_prefix
+for col in OT HUFL LULL; do
+    "$BIN" eval $P --data data/ETTh1.csv --columns $col --json >$tmp/ev_$col.json || ko "eval $col"
+done
+"$BIN" eval $P --data data/ETTh1.csv --columns OT,HUFL,LULL --json >$tmp/ev_3.json || ko "eval 3 columns"
+mse() { sed 's/.*"mse": \([^,]*\),.*/\1/' "$1"; }
+awk -v a="$(mse $tmp/ev_OT.json)" -v b="$(mse $tmp/ev_HUFL.json)" -v c="$(mse $tmp/ev_LULL.json)" \
+    -v m="$(mse $tmp/ev_3.json)" 'BEGIN { d = (a + b + c) / 3 - m; if (d < 0) d = -d; exit !(d <= 1e-5 * m) }' &&
+    ok || ko "eval of 3 columns is not the mean of the columns' ($(mse $tmp/ev_3.json))"
+expect 0 "" "$BIN" eval $P --data data/ETTh1.csv --columns OT,HUFL --plot $tmp/ev.svg
+grep -q "<svg" $tmp/ev.svg && ok || ko "eval --plot of a TTM model"
+cut -d, -f2- data/ETTh1.csv >$tmp/untimed.csv
+expect 1 "freq_token: this model (resolution_prefix_tuning) needs a frequency token and the data has no evenly spaced timestamps" "$BIN" eval $P --data $tmp/untimed.csv --columns OT
+expect 1 "this model takes exactly 3 channels, not 1: its decoder mixes channels (decoder_mode mix_channel)" "$BIN" eval $T/grad_apl2_mixdec_bn --data data/ETTh1.csv --columns OT
+# a filtered head: the forecast's 6 of 10 steps are scored (granite-tsfm's loss cuts the same)
+expect 0 "" "$BIN" eval $T/predidx_filter_longctx_futmask --data data/ETTh1.csv --columns OT,HUFL,HULL,MUFL --plot $tmp/ev2.svg
+
+# a forecast channel mixer reads the windows' own future rows of its exogenous channels
+expect 0 "" "$BIN" eval $T/fcm_exog_mixer_prepend_mixdec --data data/ETTh1.csv --columns OT,HUFL,HULL,MUFL
+
+# 7. PatchTSMixer models take none of TinyTimeMixer's options
 expect 2 "--target, --exogenous, --future, --freq and --freq-token are for TinyTimeMixer models" "$BIN" predict tests/golden/fc_common_gated_ln_std --input tests/data/fc_past.csv --freq 1h
 
 echo "test_ttm_cli: $pass passed, $fail failed"
