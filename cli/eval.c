@@ -108,6 +108,41 @@ static ptm_status band_q19(ptm_ctx *ctx, size_t per, float **q, ptm_error *err) 
     return s;
 }
 
+/* a prefix model's frequency token from the file's time step (timed: it has one) */
+static ptm_status eval_freq_token(const ptm_config *c, int timed, int64_t step,
+                                  const char *data_path, int64_t *tok, ptm_error *err) {
+    *tok = ptm_frequency_token(step);
+    if (c->ttm.resolution_prefix_tuning && !timed)
+        return cli_error(err, PTM_ERR_INPUT, data_path, "freq_token",
+                         "this model (resolution_prefix_tuning) needs a frequency token and the "
+                         "data has no evenly spaced timestamps");
+    return PTM_OK;
+}
+
+/* the plot's panels of one window, in original units: per forecast channel j its channel
+ * sel[j], name, history hist [L, Cs] (NaN where missing), actual values act and forecast fc
+ * [Hf, Cs] (y: the model's forecast [Hf, Cs]) */
+static void eval_panels(const ptm_config *c, const eval_series *es, int Hf, const float *past,
+                        const float *pobs, const float *fut, const float *fobs, const float *y,
+                        int *sel, const char **names, float *hist, float *act, float *fc) {
+    int L = c->context_length, C = c->num_input_channels, Cs = c->num_prediction_channels;
+    for (int j = 0; j < Cs; j++) {
+        int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+        sel[j] = ch;
+        names[j] = es->tab.colnames[es->cols[ch]];
+        for (int t = 0; t < L; t++)
+            hist[(size_t)t * Cs + j] =
+                pobs[(size_t)t * C + ch] > 0 ? past[(size_t)t * C + ch] : NAN;
+        for (int t = 0; t < Hf; t++) {
+            act[(size_t)t * Cs + j] = fobs[(size_t)t * C + ch] > 0 ? fut[(size_t)t * C + ch] : NAN;
+            fc[(size_t)t * Cs + j] = y[(size_t)t * Cs + j];
+        }
+    }
+    ptm_scaler_inverse(&es->sc, hist, (size_t)L, Cs, sel);
+    ptm_scaler_inverse(&es->sc, act, (size_t)Hf, Cs, sel);
+    ptm_scaler_inverse(&es->sc, fc, (size_t)Hf, Cs, sel);
+}
+
 /* eval --plot: the forecast of window `index` (-1 = the last) of the chosen split of a CSV,
  * in original units, next to its history (the last history_shown steps, -1 = the default,
  * 0 = all), the actual values and, for distribution heads, the q0.1 - q0.9 band */
@@ -141,13 +176,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     int Cs = c->num_prediction_channels, Hf = cli_forecast_steps(c);
     int64_t step = 0, tok = 0;
     int timed = es.tab.time_parsed && ptm_csv_time_step(&es.tab, 0, &step);
-    if (c->ttm.resolution_prefix_tuning && !timed) {
-        s = cli_error(err, PTM_ERR_INPUT, data_path, "freq_token",
-                      "this model (resolution_prefix_tuning) needs a frequency token and the "
-                      "data has no evenly spaced timestamps");
-        goto done;
-    }
-    tok = ptm_frequency_token(step);
+    if ((s = eval_freq_token(c, timed, step, data_path, &tok, err)) != PTM_OK) goto done;
     if (index < 0) index = (long)es.w.count - 1;
     if ((size_t)index >= es.w.count) {
         s = cli_error(err, PTM_ERR_ARG, NULL, "--plot-window",
@@ -184,21 +213,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     if ((s = ptm_ctx_output(ctx, nll ? "distribution_mean" : "prediction_outputs", &y, err)) !=
         PTM_OK)
         goto done;
-    for (int j = 0; j < Cs; j++) {
-        int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
-        sel[j] = ch;
-        names[j] = es.tab.colnames[es.cols[ch]];
-        for (int t = 0; t < L; t++)
-            hist[(size_t)t * Cs + j] =
-                pobs[(size_t)t * C + ch] > 0 ? past[(size_t)t * C + ch] : NAN;
-        for (int t = 0; t < Hf; t++) {
-            act[(size_t)t * Cs + j] = fobs[(size_t)t * C + ch] > 0 ? fut[(size_t)t * C + ch] : NAN;
-            fc[(size_t)t * Cs + j] = y.data[(size_t)t * Cs + j];
-        }
-    }
-    ptm_scaler_inverse(&es.sc, hist, (size_t)L, Cs, sel);
-    ptm_scaler_inverse(&es.sc, act, (size_t)Hf, Cs, sel);
-    ptm_scaler_inverse(&es.sc, fc, (size_t)Hf, Cs, sel);
+    eval_panels(c, &es, Hf, past, pobs, fut, fobs, y.data, sel, names, hist, act, fc);
     if (nll) {
         if ((s = band_q19(ctx, HS, &q, err)) != PTM_OK) goto done;
         ptm_scaler_inverse(&es.sc, q, (size_t)2 * H, Cs, sel);
