@@ -38,12 +38,18 @@ from ._preprocess import Preprocessor, frame_window
 from ._stream import Stream
 
 __all__ = ["PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput", "Preprocessor", "Stream",
-           "TrainResult", "train", "read_csv", "version", "library_path"]
+           "TrainResult", "train", "read_csv", "version", "library_path", "frequency_token"]
 
 
 def version():
     """The version of the loaded C library (ptm_version())."""
     return C.ptm_version().decode()
+
+
+def frequency_token(step_seconds):
+    """TinyTimeMixer's frequency token (predict's freq_token) of a time step in seconds, by
+    granite-tsfm's DEFAULT_FREQUENCY_MAPPING (3600 -> 7, 86400 -> 8, ...; others 0, "oov")."""
+    return int(C.ptm_frequency_token(int(step_seconds)))
 
 
 def library_path():

@@ -129,6 +129,7 @@ def test_ttm_any_channel_count_and_its_errors():
         raise AssertionError("three tokens for two samples")
     except ptm.PatchTSMixerError as e:
         assert "freq_token has shape [3], expected an int or [2]" in str(e), str(e)
+    assert [ptm.frequency_token(x) for x in (60, 300, 3600, 86400, 604800, 7)] == [1, 3, 7, 8, 9, 0]
     f1 = model.forecast(np.ones((2, 52, 2), np.float32), freq_token=4)
     f2 = model.forecast(np.ones((2, 52, 2), np.float32), freq_token=[4, 4])
     assert _same_bits(f1, f2)
