@@ -24,6 +24,44 @@ void csv_field(FILE *f, const char *s);
 /* info.c: parameters Hugging Face counts that are not trained: the frozen sincos table */
 int64_t frozen_params(const ptm_config *c);
 int cmd_predict(int argc, char **argv);
+
+/* ttm_input.c: predict's TinyTimeMixer options (docs/ttm.md) */
+typedef struct {
+    const char *target, *exogenous; /* --target A,B / --exogenous C,D, or NULL */
+    const char *future;             /* --future FILE.csv, or NULL */
+    const char *freq;               /* --freq 1h, or NULL */
+    long freq_token;                /* --freq-token N when has_freq_token */
+    int has_freq_token;
+    int pad; /* --pad: a short input gets zero rows before it (granite-tsfm's ts_padding) */
+} ttm_opts;
+/* argv[*i] is one of the options above: -2 (consumed, *i past its value), -1 when it is not,
+ * else the exit code of a usage error */
+int ttm_option(const char *cmd, int argc, char **argv, int *i, ttm_opts *o);
+/* usage errors that need the model: -1 to go on, else the exit code */
+int ttm_check_options(const char *cmd, const ttm_opts *o, const ptm_config *c, const char *columns);
+/* the steps a forecaster writes: prediction_length, or a TinyTimeMixer model's
+ * prediction_filter_length when set */
+static inline int cli_forecast_steps(const ptm_config *c) {
+    return c->family == PTM_FAMILY_TTM && c->ttm.prediction_filter_length > 0
+               ? c->ttm.prediction_filter_length
+               : c->prediction_length;
+}
+/* the model mixes in known future values of exogenous channels (forecast channel mixer) */
+int ttm_reads_future(const ptm_config *c);
+/* the input columns of the channels of a TinyTimeMixer model into colidx (room for the CSV's
+ * columns + the model's channels), their number in *count: --columns or every column, or
+ * --target and --exogenous placed at the model's exogenous_channel_indices */
+ptm_status ttm_channels(const ttm_opts *o, const ptm_config *c, const ptm_csv *t, const char *file,
+                        const char *columns, int *colidx, int *count, ptm_error *err);
+/* the frequency token (0 for models without a prefix): --freq-token, --freq, or the time step
+ * of the last rows of t, by granite-tsfm's DEFAULT_FREQUENCY_MAPPING (oov 0, with a warning) */
+ptm_status ttm_freq_token(const ttm_opts *o, const ptm_config *c, const ptm_csv *t,
+                          const char *file, size_t rows, int64_t *tok, ptm_error *err);
+/* models that read known future values: *out [H, C] (malloc'd) with the exogenous channels'
+ * next prediction_filter_length (or H) values from --future or, with held rows held out, from
+ * the input's rows from held_row; NULL for other models */
+ptm_status ttm_future(const ttm_opts *o, const ptm_config *c, int C, const ptm_csv *in,
+                      const int *colidx, size_t held_row, size_t held, float **out, ptm_error *err);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);

@@ -25,6 +25,8 @@ static const char *EVAL_USAGE =
     "the forecast, the actual values and, for distribution heads, the q0.1 - q0.9 band of\n"
     "200 samples; --plot-window K picks the window (0 = first, default the last).\n"
     "--max-model-memory BYTES refuses a model that takes more memory (K, M, G suffixes).\n"
+    "TinyTimeMixer models (docs/ttm.md): any number of --columns where the model allows it;\n"
+    "the frequency token of a prefix model from the file's time step.\n"
     "\n"
     "Long-format data (unique_id, ds, y; detected from the header or --long): the last\n"
     "prediction_length rows of each series are held out (`eval --long --help`).\n"
@@ -49,8 +51,9 @@ static void eval_series_free(eval_series *es) {
     ptm_csv_free(&es->tab);
 }
 
-/* the same split, scaler and windows as eval, over the chosen columns */
-static ptm_status eval_series_load(const ptm_config *c, const char *data_path, const char *columns,
+/* the same split, scaler and windows as eval, over the chosen columns (a TinyTimeMixer model
+ * takes their number: *c is set to it) */
+static ptm_status eval_series_load(ptm_config *c, const char *data_path, const char *columns,
                                    const char *split, eval_series *es, ptm_error *err) {
     int L = c->context_length, H = c->prediction_length, C = c->num_input_channels;
     ptm_status s = ptm_csv_load(data_path, 0, &es->tab, err);
@@ -62,6 +65,10 @@ static ptm_status eval_series_load(const ptm_config *c, const char *data_path, c
     int n = 0;
     if ((s = ptm_csv_select_columns(tab, columns, data_path, es->cols, &n, err)) != PTM_OK)
         return s;
+    if (c->family == PTM_FAMILY_TTM) { /* the context refuses a count the model cannot take */
+        C = c->num_input_channels = n;
+        if (!c->prediction_channel_indices) c->num_prediction_channels = n;
+    }
     if (n != C)
         return cli_error(err, PTM_ERR_INPUT, data_path, "columns",
                          "%d columns selected, the model expects %d (num_input_channels)", n, C);
@@ -105,6 +112,41 @@ static ptm_status band_q19(ptm_ctx *ctx, size_t per, float **q, ptm_error *err) 
     return s;
 }
 
+/* a prefix model's frequency token from the file's time step (timed: it has one) */
+static ptm_status eval_freq_token(const ptm_config *c, int timed, int64_t step,
+                                  const char *data_path, int64_t *tok, ptm_error *err) {
+    *tok = ptm_frequency_token(step);
+    if (c->ttm.resolution_prefix_tuning && !timed)
+        return cli_error(err, PTM_ERR_INPUT, data_path, "freq_token",
+                         "this model (resolution_prefix_tuning) needs a frequency token and the "
+                         "data has no evenly spaced timestamps");
+    return PTM_OK;
+}
+
+/* the plot's panels of one window, in original units: per forecast channel j its channel
+ * sel[j], name, history hist [L, Cs] (NaN where missing), actual values act and forecast fc
+ * [Hf, Cs] (y: the model's forecast [Hf, Cs]) */
+static void eval_panels(const ptm_config *c, const eval_series *es, int Hf, const float *past,
+                        const float *pobs, const float *fut, const float *fobs, const float *y,
+                        int *sel, const char **names, float *hist, float *act, float *fc) {
+    int L = c->context_length, C = c->num_input_channels, Cs = c->num_prediction_channels;
+    for (int j = 0; j < Cs; j++) {
+        int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
+        sel[j] = ch;
+        names[j] = es->tab.colnames[es->cols[ch]];
+        for (int t = 0; t < L; t++)
+            hist[(size_t)t * Cs + j] =
+                pobs[(size_t)t * C + ch] > 0 ? past[(size_t)t * C + ch] : NAN;
+        for (int t = 0; t < Hf; t++) {
+            act[(size_t)t * Cs + j] = fobs[(size_t)t * C + ch] > 0 ? fut[(size_t)t * C + ch] : NAN;
+            fc[(size_t)t * Cs + j] = y[(size_t)t * Cs + j];
+        }
+    }
+    ptm_scaler_inverse(&es->sc, hist, (size_t)L, Cs, sel);
+    ptm_scaler_inverse(&es->sc, act, (size_t)Hf, Cs, sel);
+    ptm_scaler_inverse(&es->sc, fc, (size_t)Hf, Cs, sel);
+}
+
 /* eval --plot: the forecast of window `index` (-1 = the last) of the chosen split of a CSV,
  * in original units, next to its history (the last history_shown steps, -1 = the default,
  * 0 = all), the actual values and, for distribution heads, the q0.1 - q0.9 band */
@@ -124,16 +166,21 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     lp.max_bytes = max_model;
     ptm_status s = ptm_model_load_ex(model_dir, &lp, &m, err);
     if (s != PTM_OK) return s;
-    const ptm_config *c = ptm_model_config(m);
-    int L = c->context_length, H = c->prediction_length, C = c->num_input_channels;
-    int Cs = c->num_prediction_channels;
+    ptm_config ec = *ptm_model_config(m);
+    const ptm_config *c = &ec;
     if (c->model_class != PTM_CLASS_PREDICTION) {
         s = cli_error(err, PTM_ERR_UNSUPPORTED, model_dir, "architectures",
                       "--plot draws forecasts; %s is not a forecaster",
                       ptm_class_name(c->model_class));
         goto done;
     }
-    if ((s = eval_series_load(c, data_path, columns, split, &es, err)) != PTM_OK) goto done;
+    if ((s = eval_series_load(&ec, data_path, columns, split, &es, err)) != PTM_OK) goto done;
+    /* windows of H future rows; the forecast has Hf (TinyTimeMixer's filter) */
+    int L = c->context_length, H = c->prediction_length, C = c->num_input_channels;
+    int Cs = c->num_prediction_channels, Hf = cli_forecast_steps(c);
+    int64_t step = 0, tok = 0;
+    int timed = es.tab.time_parsed && ptm_csv_time_step(&es.tab, 0, &step);
+    if ((s = eval_freq_token(c, timed, step, data_path, &tok, err)) != PTM_OK) goto done;
     if (index < 0) index = (long)es.w.count - 1;
     if ((size_t)index >= es.w.count) {
         s = cli_error(err, PTM_ERR_ARG, NULL, "--plot-window",
@@ -141,7 +188,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
                       split ? split : "test", es.w.count);
         goto done;
     }
-    size_t LC = (size_t)L * C, HC = (size_t)H * C, HS = (size_t)H * Cs;
+    size_t LC = (size_t)L * C, HC = (size_t)H * C, HS = (size_t)Hf * Cs;
     past = malloc(sizeof(float) * LC);
     pobs = malloc(sizeof(float) * LC);
     fut = malloc(sizeof(float) * HC);
@@ -156,33 +203,21 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = 1;
     cp.keep_hidden_states = 0;
+    if (c->family == PTM_FAMILY_TTM) cp.num_input_channels = C;
     if ((s = ptm_ctx_create(m, &cp, &ctx, err)) != PTM_OK) goto done;
     ptm_inputs in;
     memset(&in, 0, sizeof in);
     in.batch = 1;
     in.past_values = past;
     in.observed_mask = pobs;
+    in.freq_token = c->ttm.resolution_prefix_tuning ? &tok : NULL;
     if ((s = ptm_forward(ctx, &in, err)) != PTM_OK) goto done;
     int nll = c->loss == PTM_LOSS_NLL;
     ptm_tensor_view y;
     if ((s = ptm_ctx_output(ctx, nll ? "distribution_mean" : "prediction_outputs", &y, err)) !=
         PTM_OK)
         goto done;
-    for (int j = 0; j < Cs; j++) {
-        int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
-        sel[j] = ch;
-        names[j] = es.tab.colnames[es.cols[ch]];
-        for (int t = 0; t < L; t++)
-            hist[(size_t)t * Cs + j] =
-                pobs[(size_t)t * C + ch] > 0 ? past[(size_t)t * C + ch] : NAN;
-        for (int t = 0; t < H; t++) {
-            act[(size_t)t * Cs + j] = fobs[(size_t)t * C + ch] > 0 ? fut[(size_t)t * C + ch] : NAN;
-            fc[(size_t)t * Cs + j] = y.data[(size_t)t * Cs + j];
-        }
-    }
-    ptm_scaler_inverse(&es.sc, hist, (size_t)L, Cs, sel);
-    ptm_scaler_inverse(&es.sc, act, (size_t)H, Cs, sel);
-    ptm_scaler_inverse(&es.sc, fc, (size_t)H, Cs, sel);
+    eval_panels(c, &es, Hf, past, pobs, fut, fobs, y.data, sel, names, hist, act, fc);
     if (nll) {
         if ((s = band_q19(ctx, HS, &q, err)) != PTM_OK) goto done;
         ptm_scaler_inverse(&es.sc, q, (size_t)2 * H, Cs, sel);
@@ -194,7 +229,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     memset(&d, 0, sizeof d);
     d.title = title;
     d.L = L;
-    d.H = H;
+    d.H = Hf;
     d.nch = Cs;
     d.names = names;
     d.history = hist;
@@ -203,10 +238,9 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     d.hi = nll ? q + HS : NULL;
     d.band_name = "q0.1 - q0.9 (200 samples)";
     d.actual = act;
-    d.shown = history_shown < 0 ? PLOT_HISTORY_DEFAULT(L, H) : history_shown;
+    d.shown = history_shown < 0 ? PLOT_HISTORY_DEFAULT(L, Hf) : history_shown;
     size_t last_row = es.w.begin + (size_t)index + (size_t)L - 1;
-    int64_t step = 0;
-    if (es.tab.time_parsed && ptm_csv_time_step(&es.tab, 0, &step)) {
+    if (timed) {
         d.time = &es.tab;
         d.step = step;
         d.t_last = es.tab.time_sec[last_row];

@@ -57,4 +57,24 @@ int loss_history_add(loss_history *h, const char *dir, int epoch, double train, 
 int loss_history_set_command(loss_history *h, const char *command);
 void loss_history_free(loss_history *h);
 
+/* predict --plot: what the forecast chart needs from cmd_predict */
+typedef struct {
+    const char *path, *columns, *dir, *input;
+    const ptm_config *c;
+    const ptm_csv *tab;
+    const int *colidx;
+    const float *past, *obs; /* [L, C] the window */
+    const float *y;          /* [H, C'] the forecast */
+    size_t r0, last;         /* first and last row of the window */
+    int64_t step;            /* seconds per row, 0 = no usable timestamps */
+    int samples;             /* --samples, 0 = none */
+    const float *quant;
+    int nq;
+    const float *qout; /* [nq, H, C'] quantiles when samples > 0 */
+    long seed;
+    int history; /* --plot-history, -1 = default */
+} predict_plot;
+/* Draw the forecast of cmd_predict (history, forecast, interval band for distribution heads,
+ * held-out actual values) into pp->path (predict_plot.c). Returns 0, or -1 with *err filled. */
+int draw_predict_plot(ptm_ctx *ctx, const predict_plot *pp, ptm_error *err);
 #endif

@@ -47,174 +47,21 @@ static const char *PREDICT_USAGE =
     "  --holdout           forecasters: forecast the last prediction_length rows\n"
     "                      from the context_length rows before them (a backtest;\n"
     "                      --plot shows the held-out rows as actual values)\n"
+    "  --pad               an input shorter than context_length gets zero rows before\n"
+    "                      it (granite-tsfm's padding: zeros, counted as observed)\n"
+    "TinyTimeMixer models (docs/ttm.md):\n"
+    "  --target A,B        the forecast columns (any number, for channel-independent\n"
+    "                      models: every numeric column without it or --columns)\n"
+    "  --exogenous C,D     the exogenous channels' columns (models that name them)\n"
+    "  --future FILE.csv   their known next values (forecast channel mixer models;\n"
+    "                      --holdout takes them from the held-out rows)\n"
+    "  --freq F            frequency of the prefix token: min, 2min, 5min, 10min, 15min,\n"
+    "                      30min, h, d, W (granite-tsfm's mapping; others are oov = 0)\n"
+    "                      [default: the input's time step]\n"
+    "  --freq-token N      the frequency token itself\n"
     "\n"
     "example: patchtsmixer predict models/etth1 --input data/ETTh1.csv --output fc.csv\n"
     "         patchtsmixer predict models/etth1 --input data/ETTh1.csv --holdout --plot fc.svg\n";
-
-/* predict --plot: what the forecast chart needs from cmd_predict */
-typedef struct {
-    const char *path, *columns, *dir, *input;
-    const ptm_config *c;
-    const ptm_csv *tab;
-    const int *colidx;
-    const float *past, *obs; /* [L, C] the window */
-    const float *y;          /* [H, C'] the forecast */
-    size_t r0, last;         /* first and last row of the window */
-    int64_t step;            /* seconds per row, 0 = no usable timestamps */
-    int samples;             /* --samples, 0 = none */
-    const float *quant;
-    int nq;
-    const float *qout; /* [nq, H, C'] quantiles when samples > 0 */
-    long seed;
-    int history; /* --plot-history, -1 = default */
-} predict_plot;
-
-/* the column name of forecast channel j */
-static const char *forecast_channel_name(const predict_plot *pp, int j) {
-    const ptm_config *c = pp->c;
-    int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
-    return pp->tab->colnames[pp->colidx[ch]];
-}
-
-/* The forecast channels to draw: all in the model's order, or those named by --plot-columns
- * in the order given (a name given twice is drawn once). Fills pick (forecast channel indices)
- * and names, returns how many; -1 with *err filled when a name is not a forecast channel. */
-static int pick_plot_columns(const predict_plot *pp, int *pick, const char **names,
-                             ptm_error *err) {
-    int Cs = pp->c->num_prediction_channels, n = 0;
-    if (!pp->columns) {
-        for (int j = 0; j < Cs; j++) {
-            pick[n] = j;
-            names[n++] = forecast_channel_name(pp, j);
-        }
-        return n;
-    }
-    for (const char *p = pp->columns;; p++) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        int found = -1;
-        for (int j = 0; j < Cs && found < 0; j++) {
-            const char *name = forecast_channel_name(pp, j);
-            if (strlen(name) == l && strncmp(p, name, l) == 0) found = j;
-        }
-        if (found < 0) {
-            snprintf(err->field, sizeof err->field, "--plot-columns");
-            snprintf(err->text, sizeof err->text, "'%.*s' is not a forecast channel of %s",
-                     (int)(l < 200 ? l : 200), p, pp->dir);
-            return -1;
-        }
-        int dup = 0;
-        for (int i = 0; i < n; i++) dup |= pick[i] == found;
-        if (!dup) {
-            pick[n] = found;
-            names[n++] = forecast_channel_name(pp, found);
-        }
-        if (!e) return n;
-        p = e;
-    }
-}
-
-/* Draw the forecast of cmd_predict (history, forecast, interval band for distribution heads,
- * held-out actual values) into pp->path. Returns 0, or -1 with *err filled. */
-static int draw_predict_plot(ptm_ctx *ctx, const predict_plot *pp, ptm_error *err) {
-    const ptm_config *c = pp->c;
-    int L = c->context_length, H = c->prediction_length, C = c->num_input_channels;
-    int Cs = c->num_prediction_channels, hold = pp->last + 1 < pp->tab->nrows;
-    int *pick = malloc(sizeof(int) * (size_t)Cs);
-    const char **names = malloc(sizeof(char *) * (size_t)Cs);
-    float *hist = malloc(sizeof(float) * (size_t)L * Cs), *fc = malloc(sizeof(float) * H * Cs);
-    float *act = malloc(sizeof(float) * H * Cs), *lo = malloc(sizeof(float) * H * Cs);
-    float *hi = malloc(sizeof(float) * H * Cs), *samp = NULL;
-    int n = 0, rc = -1, band = 0;
-    char band_name[96] = "";
-    memset(err, 0, sizeof *err);
-    if (!pick || !names || !hist || !fc || !act || !lo || !hi) goto oom;
-    if ((n = pick_plot_columns(pp, pick, names, err)) < 0) goto done;
-    const float *qlo = NULL, *qhi = NULL;
-    if (c->loss == PTM_LOSS_NLL) {
-        /* the band: the lowest and highest requested quantile of the samples (200 paths at
-         * 0.1 and 0.9 when --samples was not given) */
-        size_t per = (size_t)H * Cs;
-        static float q19[2] = {0.1f, 0.9f};
-        if (pp->samples > 0) {
-            int a = 0, b = 0;
-            for (int k = 1; k < pp->nq; k++) {
-                if (pp->quant[k] < pp->quant[a]) a = k;
-                if (pp->quant[k] > pp->quant[b]) b = k;
-            }
-            if (a != b) {
-                qlo = pp->qout + (size_t)a * per;
-                qhi = pp->qout + (size_t)b * per;
-                snprintf(band_name, sizeof band_name, "q%g - q%g (%d samples)",
-                         (double)pp->quant[a], (double)pp->quant[b], pp->samples);
-            }
-        } else {
-            samp = malloc(sizeof(float) * per * 202);
-            if (!samp) goto oom;
-            if (ptm_ctx_sample(ctx, 200, (uint64_t)pp->seed, samp, per * 200, err) != PTM_OK ||
-                ptm_quantiles(samp, 1, 200, (int64_t)per, q19, 2, samp + per * 200, err) != PTM_OK)
-                goto done;
-            qlo = samp + per * 200; /* the two quantile rows follow the 200 samples */
-            qhi = samp + per * 201;
-            snprintf(band_name, sizeof band_name, "q0.1 - q0.9 (200 samples)");
-        }
-        band = qlo != NULL;
-    }
-    for (int k = 0; k < n; k++) {
-        int j = pick[k], ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
-        for (int t = 0; t < L; t++)
-            hist[(size_t)t * n + k] =
-                pp->obs[(size_t)t * C + ch] > 0 ? pp->past[(size_t)t * C + ch] : NAN;
-        for (int t = 0; t < H; t++) {
-            size_t src = (size_t)t * Cs + (size_t)j, dst = (size_t)t * n + (size_t)k;
-            fc[dst] = pp->y[src];
-            if (band) {
-                lo[dst] = qlo[src];
-                hi[dst] = qhi[src];
-            }
-            size_t row = pp->last + 1 + (size_t)t, cell = row * pp->tab->ncols + pp->colidx[ch];
-            act[dst] = hold && pp->tab->observed[cell] > 0 ? pp->tab->values[cell] : NAN;
-        }
-    }
-    char title[512];
-    snprintf(title, sizeof title, "%s: forecast of %d steps from %s%s", pp->dir, H, pp->input,
-             hold ? " (last rows held out)" : "");
-    plot_forecast_data d;
-    memset(&d, 0, sizeof d);
-    d.title = title;
-    d.L = L;
-    d.H = H;
-    d.nch = n;
-    d.names = names;
-    d.history = hist;
-    d.forecast = fc;
-    d.lo = band ? lo : NULL;
-    d.hi = band ? hi : NULL;
-    d.band_name = band_name;
-    d.actual = hold ? act : NULL;
-    d.shown = pp->history < 0 ? PLOT_HISTORY_DEFAULT(L, H) : pp->history;
-    if (pp->step > 0) {
-        d.time = pp->tab;
-        d.step = pp->step;
-        d.t_last = pp->tab->time_sec[pp->last];
-        d.time_like = pp->tab->time_text[pp->last];
-    }
-    if (plot_forecast(pp->path, &d, err) != 0) goto done;
-    rc = 0;
-    goto done;
-oom:
-    snprintf(err->text, sizeof err->text, "out of memory");
-done:
-    free(pick);
-    free(names);
-    free(hist);
-    free(fc);
-    free(act);
-    free(lo);
-    free(hi);
-    free(samp);
-    return rc;
-}
 
 /* the window the model sees: the last context_length rows (before the held-out ones) */
 typedef struct {
@@ -223,6 +70,7 @@ typedef struct {
     int *colidx;           /* [C] the input column of each channel */
     float *past, *obs;     /* [L, C] in the data's units */
     float *inp;            /* [L, C] what the model reads: past through pp's scaler */
+    float *fut;            /* [H, C] known future of exogenous channels (ttm_future), or NULL */
     size_t r0, last, hold; /* first and last row of the window, rows held out after it */
 } predict_input;
 
@@ -248,6 +96,9 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
             if (lrc > 0) return lrc;
             continue;
         }
+        int t = ttm_option("predict", argc, argv, &i, &o->ttm);
+        if (t == -2) continue;
+        if (t >= 0) return t;
         if (strcmp(a, "--holdout") == 0) {
             o->holdout = 1;
             continue;
@@ -326,6 +177,8 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
 
 /* usage errors that need the model: -1 to go on, else the exit code */
 static int predict_check_model(const predict_opts *o, const ptm_config *c) {
+    int t = ttm_check_options("predict", &o->ttm, c, o->columns);
+    if (t >= 0) return t;
     if (o->samples > 0 && c->loss != PTM_LOSS_NLL)
         return fail_usage("predict", "--samples needs a distribution head (loss \"nll\")%s", "");
     if ((o->plot || o->holdout) && c->model_class != PTM_CLASS_PREDICTION)
@@ -359,7 +212,7 @@ static ptm_status predict_columns_by_name(const predict_opts *o, const ptm_prepr
 }
 
 /* read the CSV, pick the channels and copy out the window; PTM_OK or an error in *err */
-static ptm_status predict_window(const predict_opts *o, const ptm_config *c, predict_input *pi,
+static ptm_status predict_window(const predict_opts *o, ptm_config *c, predict_input *pi,
                                  ptm_error *err) {
     const char *input = o->input;
     size_t n_in = strlen(input);
@@ -374,10 +227,16 @@ static ptm_status predict_window(const predict_opts *o, const ptm_config *c, pre
     const ptm_csv *tab = &pi->tab;
     int C = c->num_input_channels, L = c->context_length;
     /* --holdout: the window ends prediction_length rows before the end of the file */
-    pi->hold = o->holdout ? (size_t)c->prediction_length : 0;
+    pi->hold = o->holdout ? (size_t)cli_forecast_steps(c) : 0;
     pi->colidx = malloc(sizeof(int) * (tab->ncols + (size_t)C + 1));
     if (!pi->colidx) return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-    if (pi->pp.present) {
+    if (c->family == PTM_FAMILY_TTM && !pi->pp.present) {
+        /* any number of channels (the context refuses a count the model cannot take) */
+        if ((s = ttm_channels(&o->ttm, c, tab, input, o->columns, pi->colidx, &C, err)) != PTM_OK)
+            return s;
+        c->num_input_channels = C;
+        if (!c->prediction_channel_indices) c->num_prediction_channels = C;
+    } else if (pi->pp.present) {
         if ((s = predict_columns_by_name(o, &pi->pp, pi, err)) != PTM_OK) return s;
     } else if (o->columns) {
         int n = 0;
@@ -395,11 +254,12 @@ static ptm_status predict_window(const predict_opts *o, const ptm_config *c, pre
                              tab->ncols, C);
         for (int j = 0; j < C; j++) pi->colidx[j] = j;
     }
-    if (tab->nrows < (size_t)L)
+    int pad = o->ttm.pad && tab->nrows > pi->hold;
+    if (tab->nrows < (size_t)L && !pad)
         return cli_error(err, PTM_ERR_INPUT, input, NULL,
-                         "%zu data rows, the model needs at least context_length = %d", tab->nrows,
-                         L);
-    if (tab->nrows < (size_t)L + pi->hold)
+                         "%zu data rows, the model needs at least context_length = %d (or --pad)",
+                         tab->nrows, L);
+    if (tab->nrows < (size_t)L + pi->hold && !pad)
         return cli_error(err, PTM_ERR_INPUT, input, NULL,
                          "%zu data rows; --holdout needs context_length + prediction_length = %zu",
                          tab->nrows, (size_t)L + pi->hold);
@@ -408,13 +268,15 @@ static ptm_status predict_window(const predict_opts *o, const ptm_config *c, pre
     pi->inp = malloc(sizeof(float) * (size_t)L * C);
     if (!pi->past || !pi->obs || !pi->inp)
         return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-    pi->r0 = tab->nrows - pi->hold - (size_t)L;
-    pi->last = tab->nrows - pi->hold - 1;
-    for (int t = 0; t < L; t++)
+    /* --pad: the rows missing before the first one are zeros, observed (granite-tsfm) */
+    size_t avail = tab->nrows - pi->hold, npad = avail < (size_t)L ? (size_t)L - avail : 0;
+    pi->r0 = avail - ((size_t)L - npad);
+    pi->last = avail - 1;
+    for (size_t t = 0; t < (size_t)L; t++)
         for (int j = 0; j < C; j++) {
-            size_t src = (pi->r0 + (size_t)t) * tab->ncols + (size_t)pi->colidx[j];
-            pi->past[(size_t)t * C + j] = tab->values[src];
-            pi->obs[(size_t)t * C + j] = tab->observed[src];
+            size_t src = (pi->r0 + (t < npad ? 0 : t - npad)) * tab->ncols + (size_t)pi->colidx[j];
+            pi->past[t * C + j] = t < npad ? 0.0f : tab->values[src];
+            pi->obs[t * C + j] = t < npad ? 1.0f : tab->observed[src];
         }
     memcpy(pi->inp, pi->past, sizeof(float) * (size_t)L * C);
     ptm_scaler_transform(&pi->pp.scaler, pi->inp, pi->obs, (size_t)L); /* no-op without one */
@@ -425,7 +287,7 @@ static ptm_status predict_window(const predict_opts *o, const ptm_config *c, pre
  * columns with --samples, then the --plot picture; 0, or -1 with *err filled */
 static int write_forecast(ptm_ctx *ctx, const ptm_config *c, const predict_opts *o,
                           const predict_input *pi, FILE *f, ptm_error *err) {
-    int H = c->prediction_length, Cs = c->num_prediction_channels, L = c->context_length;
+    int H = cli_forecast_steps(c), Cs = c->num_prediction_channels, L = c->context_length;
     int nq = o->nq, rc = -1;
     const ptm_csv *tab = &pi->tab;
     float *qout = NULL, *yunits = NULL;
@@ -596,18 +458,34 @@ int cmd_predict(int argc, char **argv) {
         rc = predict_long(&o, m, &pi.pp);
         goto done;
     }
-    if (predict_window(&o, c, &pi, &err) != PTM_OK) goto fail;
+    /* the config as the context sees it: a TinyTimeMixer model takes the input's channels */
+    ptm_config ec = *c;
+    if (predict_window(&o, &ec, &pi, &err) != PTM_OK) goto fail;
+    c = &ec;
+    int64_t tok = 0;
+    size_t rows = pi.tab.nrows < (size_t)c->context_length + pi.hold
+                      ? pi.tab.nrows
+                      : (size_t)c->context_length + pi.hold;
+    if (ttm_freq_token(&o.ttm, c, &pi.tab, o.input, rows, &tok, &err) != PTM_OK ||
+        ttm_future(&o.ttm, c, c->num_input_channels, &pi.tab, pi.colidx, pi.last + 1, pi.hold,
+                   &pi.fut, &err) != PTM_OK)
+        goto fail;
+    if (pi.fut) /* a model trained on scaled data reads scaled future values */
+        ptm_scaler_transform(&pi.pp.scaler, pi.fut, NULL, (size_t)c->prediction_length);
 
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = 1;
     cp.keep_hidden_states = 0;
     cp.num_threads = (int)o.threads;
+    if (c->family == PTM_FAMILY_TTM) cp.num_input_channels = c->num_input_channels;
     if (ptm_ctx_create(m, &cp, &ctx, &err) != PTM_OK) goto fail;
     ptm_inputs in;
     memset(&in, 0, sizeof in);
     in.batch = 1;
     in.past_values = pi.inp;
     in.observed_mask = pi.obs;
+    in.freq_token = c->ttm.resolution_prefix_tuning ? &tok : NULL;
+    in.future_values = pi.fut;
     if (ptm_forward(ctx, &in, &err) != PTM_OK) goto fail;
 
     outfile out;
@@ -629,6 +507,7 @@ done:
     free(pi.past);
     free(pi.obs);
     free(pi.inp);
+    free(pi.fut);
     free(pi.colidx);
     ptm_preprocessor_free(&pi.pp);
     ptm_csv_free(&pi.tab);

@@ -19,6 +19,7 @@ typedef struct {
     float levels[32];                                   /* --levels, in the order given */
     int nlev;
     long batch_size; /* --batch-size: series per forward */
+    ttm_opts ttm;    /* TinyTimeMixer's inputs (ttm_input.c) */
 } predict_opts;
 
 /* a long-format file on its way through the model (predict_long.c; eval_long.c) */

@@ -318,9 +318,16 @@ typedef struct {
                                which costs the least memory] */
     int num_threads;        /* threads of this context's pool (created once, here); 0 or 1 =
                                the calling thread only. Results do not depend on it. [1] */
+    int num_input_channels; /* channels of the inputs: 0 = the config's [0]. A
+                               channel-independent TinyTimeMixer model (common_channel backbone
+                               and decoder, no categorical variables, exogenous or forecast
+                               channels, forecast channel mixer) takes any number, since its
+                               weights do not depend on it; other models only their own
+                               (PTM_ERR_UNSUPPORTED says why). Every shape of ptm_inputs and of
+                               the outputs then counts these channels. */
 } ptm_ctx_params;
 
-/* max_batch 1, keep_hidden_states 0, num_threads 1 */
+/* max_batch 1, keep_hidden_states 0, num_threads 1, num_input_channels 0 */
 ptm_ctx_params ptm_ctx_default_params(void);
 
 /* An inference context (eval mode: dropout off, BatchNorm with running statistics). It never
@@ -468,6 +475,10 @@ PTM_MUST_USE ptm_status ptm_csv_select_columns(const ptm_csv *t, const char *lis
                                                int *idx, int *count, ptm_error *err);
 /* 1 and *step when the last last_n timestamps (0 = all) are parsed and evenly spaced */
 int ptm_csv_time_step(const ptm_csv *t, size_t last_n, int64_t *step);
+/* TinyTimeMixer's frequency token (ptm_inputs.freq_token) of a time step in seconds, by
+ * granite-tsfm's DEFAULT_FREQUENCY_MAPPING: 1 min 1, 2 min 2, 5 min 3, 10 min 4, 15 min 5,
+ * 30 min 6, 1 h 7, 1 day 8, 1 week 9; any other step 0 ("oov", out of vocabulary). */
+int ptm_frequency_token(int64_t step_seconds);
 /* format seconds since the epoch in the style of the sample timestamp `like` */
 void ptm_csv_format_time(int64_t sec, const char *like, char *buf, size_t n);
 

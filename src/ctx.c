@@ -32,6 +32,7 @@ ptm_ctx_params ptm_ctx_default_params(void) {
     p.max_batch = 1;
     p.keep_hidden_states = 0;
     p.num_threads = 1;
+    p.num_input_channels = 0;
     return p;
 }
 
@@ -312,14 +313,19 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
         return ptmi_err(err, PTM_ERR_UNSUPPORTED, NULL, NULL,
                         "training a %s is not supported yet (inference is)",
                         ptm_config_class_name(c));
+    ptm_model *view = NULL;
+    if ((s = ptmi_model_channel_view(model, cp.num_input_channels, &view, err)) != PTM_OK) return s;
+    if (view) model = view;
+    c = &model->cfg;
     int K = c->num_layers;
     size_t B = (size_t)cp.max_batch;
-    s = check_estimate(c, B, train, err);
-    if (s != PTM_OK) return s;
-
-    ptm_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    ptm_ctx *ctx = NULL;
+    if ((s = check_estimate(c, B, train, err)) != PTM_OK || !(ctx = calloc(1, sizeof *ctx))) {
+        free(view);
+        return s != PTM_OK ? s : ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    }
     ctx->model = model;
+    ctx->view = view;
     ctx->max_batch = cp.max_batch;
     ctx->keep_hidden = cp.keep_hidden_states || train;
     ctx->training = train;
@@ -410,5 +416,6 @@ void ptm_ctx_free(ptm_ctx *ctx) {
     if (ctx->ttm) free(ctx->ttm->out);
     if (ctx->ttm) free(ctx->ttm->hs);
     free(ctx->ttm);
+    free(ctx->view);
     free(ctx);
 }

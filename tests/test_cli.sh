@@ -86,7 +86,7 @@ grep -q '"prediction_filter_length": 7' "$tmp/out" && ok || ko "info --json of a
 if [ $? -eq 0 ] && awk -F, 'NR==FNR { for (i = 1; i <= NF; i++) e[FNR, i] = $i; next }
     FNR > 1 { for (i = 2; i <= NF; i++) { d = $i - e[FNR, i]; if (d < 0) d = -d; if (d > 1e-4 * 61) bad = 1 } }
     END { exit bad }' tests/data/ttm_expected.csv "$tmp/ttm.csv"; then ok; else ko "TTM forecast differs from tests/data/ttm_expected.csv"; fi
-expect 1 "freq_token is NULL" "$BIN" predict $T/r21_52_16_ft_l1_prefix --input tests/data/ttm_past.csv --columns a,b
+expect 1 "needs a frequency token" "$BIN" predict $T/r21_52_16_ft_l1_prefix --input tests/data/ttm_past.csv --columns a,b
 
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

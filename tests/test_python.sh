@@ -22,7 +22,7 @@ SAN=""
 if nm -D "$BUILD/libpatchtsmixer.so" 2>/dev/null | grep -q "__asan_init"; then
     SAN="-fsanitize=address,undefined"
 fi
-for p in layout capi_reference; do
+for p in layout capi_reference ttm_reference; do
     if ! $CC -std=c11 -O1 -Wall -Wextra -Werror $SAN -Iinclude "python/tests/$p.c" \
         -L"$BUILD" -Wl,-rpath,"$PWD/$BUILD" -lpatchtsmixer -o "$BUILD/python_$p"; then
         echo "python binding: 0 passed, 1 failed"

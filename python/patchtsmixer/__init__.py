@@ -38,12 +38,18 @@ from ._preprocess import Preprocessor, frame_window
 from ._stream import Stream
 
 __all__ = ["PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput", "Preprocessor", "Stream",
-           "TrainResult", "train", "read_csv", "version", "library_path"]
+           "TrainResult", "train", "read_csv", "version", "library_path", "frequency_token"]
 
 
 def version():
     """The version of the loaded C library (ptm_version())."""
     return C.ptm_version().decode()
+
+
+def frequency_token(step_seconds):
+    """TinyTimeMixer's frequency token (predict's freq_token) of a time step in seconds, by
+    granite-tsfm's DEFAULT_FREQUENCY_MAPPING (3600 -> 7, 86400 -> 8, ...; others 0, "oov")."""
+    return int(C.ptm_frequency_token(int(step_seconds)))
 
 
 def library_path():
@@ -82,7 +88,7 @@ _ENUMS = {
     "mode": ["common_channel", "mix_channel"],
     "norm_mlp": ["LayerNorm", "BatchNorm"],
     "scaling": [None, "std", "mean"],
-    "loss": ["mse", "nll"],
+    "loss": ["mse", "nll", "mae", "pinball", "huber"],
     "distribution_output": ["student_t", "normal", "negative_binomial"],
     "head_aggregation": [None, "max_pool", "avg_pool", "use_last"],
     "positional_encoding_type": ["sincos", "random"],
@@ -90,14 +96,39 @@ _ENUMS = {
 }
 
 
+_FORECASTERS = ("PatchTSMixerForPrediction", "TinyTimeMixerForPrediction")
+
+
+def _ttm_fields(t):
+    """TinyTimeMixerConfig's own fields (ptm_config.ttm) as config.json names them"""
+    out = {}
+    for name, _ in C.PtmTtmConfig._fields_:
+        val = getattr(t, name)
+        if name == "decoder_mode":
+            val = _ENUMS["mode"][val]
+        elif name in ("exogenous_channel_indices", "categorical_vocab_size_list"):
+            n = t.num_exogenous_channels if name[0] == "e" else t.num_categorical
+            val = [val[i] for i in range(n)] if val else None
+        elif name in ("num_exogenous_channels", "num_categorical"):
+            continue
+        elif isinstance(val, float):
+            val = float(str(np.float32(val)))
+        out[name] = val
+    for k in ("prediction_filter_length", "fcm_prepend_past_offset"):
+        out[k] = out[k] or None
+    return out
+
+
 class PatchTSMixer:
-    """A loaded checkpoint (any PatchTSMixer class) with one inference context."""
+    """A loaded checkpoint (any PatchTSMixer or TinyTimeMixer class) with one inference
+    context."""
 
     def __init__(self, handle, path, num_threads=0):
         self._m = handle
         self._ctx = None
         self._ctx_batch = 0
         self._ctx_hidden = False
+        self._ctx_channels = 0
         self._streams = weakref.WeakSet()
         self.num_threads = num_threads
         self.path = os.fspath(path)
@@ -113,9 +144,13 @@ class PatchTSMixer:
                 val = bool(val)
             elif isinstance(val, float):
                 val = float(str(np.float32(val)))  # 0.2, not 0.20000000298
-            elif name == "model_class":
+            elif name in ("model_class", "family", "ttm"):
                 continue
             cfg[name] = val
+        #: "patchtsmixer" or "tinytimemixer" (config.json's model_type)
+        self.model_type = "tinytimemixer" if c.family == 1 else "patchtsmixer"
+        if c.family == 1:
+            cfg.update(_ttm_fields(c.ttm))
         n = c.num_prediction_channels
         cfg["prediction_channel_indices"] = (
             [c.prediction_channel_indices[i] for i in range(n)]
@@ -216,10 +251,11 @@ class PatchTSMixer:
 
     # ------------------------------------------------------------------ inference
 
-    def _context(self, batch, hidden):
+    def _context(self, batch, hidden, channels=0):
         if self._m is None:
             _usage("the model was closed")
-        if self._ctx and self._ctx_batch >= batch and self._ctx_hidden == hidden:
+        if self._ctx and self._ctx_batch >= batch and self._ctx_hidden == hidden and \
+                self._ctx_channels == channels:
             return self._ctx
         if self._ctx:
             C.ptm_ctx_free(self._ctx)
@@ -228,11 +264,13 @@ class PatchTSMixer:
         p.max_batch = batch
         p.keep_hidden_states = 1 if hidden else 0
         p.num_threads = self.num_threads
+        p.num_input_channels = channels
         err = C.PtmError()
         h = ctypes.c_void_p()
         _check(C.ptm_ctx_create(self._m, ctypes.byref(p), ctypes.byref(h), ctypes.byref(err)),
                err)
         self._ctx, self._ctx_batch, self._ctx_hidden = h, batch, hidden
+        self._ctx_channels = channels
         return h
 
     def _inputs(self, past_values, observed_mask, preprocess=True):
@@ -254,7 +292,7 @@ class PatchTSMixer:
     def _outputs(self, out, preprocess):
         """forecasts back to the data's units when the model has a scaler"""
         pp = self.preprocessor if preprocess else None
-        if pp is None or self.model_class != "PatchTSMixerForPrediction":
+        if pp is None or self.model_class not in _FORECASTERS:
             return out
         for k in ("prediction_outputs", "distribution_mean"):
             if isinstance(out.get(k), np.ndarray):
@@ -269,7 +307,10 @@ class PatchTSMixer:
         x = np.asarray(past_values)
         if x.ndim == 2:
             x = x[None]
-        if x.ndim != 3 or x.shape[1] != L or x.shape[2] != Cn:
+        ttm = self.model_type == "tinytimemixer"
+        if ttm and x.ndim == 3 and x.shape[1] >= L and x.shape[2] >= 1:
+            pass  # any longer past (its last L steps) and, when the model allows, any channels
+        elif x.ndim != 3 or x.shape[1] != L or x.shape[2] != Cn:
             _usage("past_values has shape %s, the model expects [batch, %d, %d] "
                    "(context_length, num_input_channels)" % (list(np.shape(past_values)), L, Cn),
                    "past_values")
@@ -292,13 +333,58 @@ class PatchTSMixer:
             x = np.where(m > 0, x, np.float32(0)).astype(np.float32)
         return x, m
 
-    def _forward(self, x, m, hidden=False):
-        ctx = self._context(x.shape[0], hidden)
+    def _extras(self, B, Cn, freq_token, future_values, static_categorical_values):
+        """TinyTimeMixer's inputs as contiguous arrays of the batch (None where not given)"""
+        ex = {}
+        if self.model_type != "tinytimemixer":
+            if freq_token is not None or future_values is not None or \
+                    static_categorical_values is not None:
+                _usage("freq_token, future_values and static_categorical_values are for "
+                       "TinyTimeMixer models")
+            return ex
+        if freq_token is not None:
+            t = np.asarray(freq_token, dtype=np.int64)
+            ex["freq_token"] = np.ascontiguousarray(np.broadcast_to(t, (B,)) if t.ndim == 0
+                                                    else t)
+            if ex["freq_token"].shape != (B,):
+                _usage("freq_token has shape %s, expected an int or [%d]" % (list(t.shape), B),
+                       "freq_token")
+        if future_values is not None:
+            f = np.asarray(future_values, dtype=np.float32)
+            f = f[None] if f.ndim == 2 else f
+            H = self.config["prediction_length"]
+            if f.shape != (B, H, Cn):
+                _usage("future_values has shape %s, expected [%d, %d, %d] (batch, "
+                       "prediction_length, channels)" % (list(f.shape), B, H, Cn),
+                       "future_values")
+            ex["future_values"] = np.ascontiguousarray(f)
+        if static_categorical_values is not None:
+            k = np.asarray(static_categorical_values, dtype=np.int64)
+            k = k[None] if k.ndim == 1 else k
+            n = len(self.config["categorical_vocab_size_list"] or [])
+            if k.shape != (B, n):
+                _usage("static_categorical_values has shape %s, expected [%d, %d]"
+                       % (list(k.shape), B, n), "static_categorical_values")
+            ex["static_categorical_values"] = np.ascontiguousarray(k)
+        return ex
+
+    def _forward(self, x, m, hidden=False, ex=None):
+        ttm = self.model_type == "tinytimemixer"
+        ctx = self._context(x.shape[0], hidden, x.shape[2] if ttm else 0)
         inp = C.PtmInputs()
         inp.batch = x.shape[0]
         inp.past_values = x.ctypes.data_as(C.c_float_p)
+        inp.past_length = x.shape[1]
         if m is not None:
             inp.observed_mask = m.ctypes.data_as(C.c_float_p)
+        ex = ex or {}
+        if "freq_token" in ex:
+            inp.freq_token = ex["freq_token"].ctypes.data_as(C.c_int64_p)
+        if "future_values" in ex:
+            inp.future_values = ex["future_values"].ctypes.data_as(C.c_float_p)
+        if "static_categorical_values" in ex:
+            inp.static_categorical_values = \
+                ex["static_categorical_values"].ctypes.data_as(C.c_int64_p)
         err = C.PtmError()
         _check(C.ptm_forward(ctx, ctypes.byref(inp), ctypes.byref(err)), err)
         return ctx
@@ -329,7 +415,8 @@ class PatchTSMixer:
         return out
 
     def predict(self, past_values, observed_mask=None, output_hidden_states=False,
-                batch_size=None, preprocess=True):
+                batch_size=None, preprocess=True, freq_token=None, future_values=None,
+                static_categorical_values=None):
         """One forward pass (eval mode) over past_values [batch, context_length, channels]
         (a 2-D array is one window, batch 1; a pandas DataFrame: its last context_length rows,
         the columns picked by name when the model has a preprocessor, else every numeric
@@ -338,21 +425,30 @@ class PatchTSMixer:
         Hugging Face name. batch_size splits a large batch into calls of at most that many
         windows (default: one call). A model trained on scaled data (self.preprocessor with a
         scaler) reads past_values in the data's units and returns prediction_outputs /
-        distribution_mean in them; preprocess=False feeds and returns the model's own space."""
+        distribution_mean in them; preprocess=False feeds and returns the model's own space.
+        TinyTimeMixer models (docs/ttm.md) also take a past longer than context_length (its
+        last context_length steps are used), any number of channels when no layer mixes them,
+        freq_token (an int or [batch] ints: the frequency token of the prefix patch),
+        future_values [batch, prediction_length, channels] (the known future of the exogenous
+        channels a forecast channel mixer reads; with the other channels a loss is computed)
+        and static_categorical_values [batch, n_cat] ints."""
         out = self._predict(past_values, observed_mask, output_hidden_states, batch_size,
-                            preprocess)
+                            preprocess, freq_token, future_values, static_categorical_values)
         return self._outputs(out, preprocess)
 
     def _predict(self, past_values, observed_mask, output_hidden_states, batch_size,
-                 preprocess):
+                 preprocess, freq_token=None, future_values=None,
+                 static_categorical_values=None):
         x, m = self._inputs(past_values, observed_mask, preprocess)
         B = x.shape[0]
+        ex = self._extras(B, x.shape[2], freq_token, future_values, static_categorical_values)
         step = B if not batch_size else int(batch_size)
         parts = []
         for s in range(0, B, step):
             xs = np.ascontiguousarray(x[s:s + step])
             ms = None if m is None else np.ascontiguousarray(m[s:s + step])
-            parts.append(self._collect(self._forward(xs, ms, output_hidden_states)))
+            es = {k: np.ascontiguousarray(v[s:s + step]) for k, v in ex.items()}
+            parts.append(self._collect(self._forward(xs, ms, output_hidden_states, es)))
         if len(parts) == 1:
             return parts[0]
         out = PatchTSMixerOutput()
@@ -365,12 +461,18 @@ class PatchTSMixer:
 
     __call__ = predict
 
-    def forecast(self, past_values, observed_mask=None, preprocess=True):
-        """The point forecast [batch, prediction_length, forecast channels]: prediction_outputs,
-        or distribution_mean for distribution heads (what `patchtsmixer predict` writes)."""
-        if self.model_class != "PatchTSMixerForPrediction":
-            _usage("forecast() needs a PatchTSMixerForPrediction, this is a " + self.model_class)
-        out = self.predict(past_values, observed_mask, preprocess=preprocess)
+    def forecast(self, past_values, observed_mask=None, preprocess=True, freq_token=None,
+                 future_values=None, static_categorical_values=None):
+        """The point forecast [batch, prediction_length (a TinyTimeMixer model's
+        prediction_filter_length when set), forecast channels]: prediction_outputs, or
+        distribution_mean for distribution heads (what `patchtsmixer predict` writes).
+        TinyTimeMixer's inputs as for predict()."""
+        if self.model_class not in _FORECASTERS:
+            _usage("forecast() needs a PatchTSMixerForPrediction or TinyTimeMixerForPrediction, "
+                   "this is a " + self.model_class)
+        out = self.predict(past_values, observed_mask, preprocess=preprocess,
+                           freq_token=freq_token, future_values=future_values,
+                           static_categorical_values=static_categorical_values)
         return out["distribution_mean"] if self.config["loss"] == "nll" else \
             out["prediction_outputs"]
 

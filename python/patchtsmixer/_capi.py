@@ -105,6 +105,7 @@ class PtmCtxParams(ctypes.Structure):
         ("max_batch", ctypes.c_int),
         ("keep_hidden_states", ctypes.c_int),
         ("num_threads", ctypes.c_int),
+        ("num_input_channels", ctypes.c_int),
     ]
 
 
@@ -301,6 +302,7 @@ ptm_model_save = _fn("ptm_model_save", ctypes.c_int, ctypes.c_void_p, ctypes.c_c
                      P(PtmError))
 ptm_model_config = _fn("ptm_model_config", P(PtmConfig), ctypes.c_void_p)
 ptm_class_name = _fn("ptm_class_name", ctypes.c_char_p, ctypes.c_int)
+ptm_frequency_token = _fn("ptm_frequency_token", ctypes.c_int, ctypes.c_int64)
 ptm_config_class_name = _fn("ptm_config_class_name", ctypes.c_char_p, ctypes.POINTER(PtmConfig))
 ptm_model_num_params = _fn("ptm_model_num_params", ctypes.c_int64, ctypes.c_void_p)
 ptm_model_macs_per_sample = _fn("ptm_model_macs_per_sample", ctypes.c_int64, ctypes.c_void_p)

@@ -95,6 +95,7 @@ int main(void) {
     FIELD(ptm_ctx_params, max_batch);
     FIELD(ptm_ctx_params, keep_hidden_states);
     FIELD(ptm_ctx_params, num_threads);
+    FIELD(ptm_ctx_params, num_input_channels);
     SIZE(ptm_load_params);
     FIELD(ptm_load_params, max_bytes);
     SIZE(ptm_inputs);

@@ -8,7 +8,8 @@ mirrors have the C layout; for every golden case the binding returns bit for bit
 API returns (every output, seeded samples and quantiles of distribution heads) and agrees with
 Hugging Face's expected tensors within the case tolerance; errors raise PatchTSMixerError with
 the library's message; CSV reading, save_pretrained round trip, chunked batches, NaN as
-missing, the streaming API, training from a CSV and from an array. Prints "N passed, M failed".
+missing, the streaming API, training from a CSV and from an array; TinyTimeMixer models
+(test_ttm_binding.py). Prints "N passed, M failed".
 """
 import json
 import os
@@ -539,7 +540,10 @@ def test_trained_checkpoint_has_the_hf_format():
 
 
 def main():
-    tests = [(k, v) for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
+    import test_ttm_binding  # TinyTimeMixer models: their own file, run here
+    found = dict(globals())
+    found.update(vars(test_ttm_binding))
+    tests = [(k, v) for k, v in sorted(found.items()) if k.startswith("test_") and callable(v)]
     passed = failed = 0
     for name, fn in tests:
         try:

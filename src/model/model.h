@@ -184,6 +184,12 @@ PTM_MUST_USE ptm_status ptmi_model_make_trainable(ptm_model *m, ptm_error *err);
 /* ptm_model_load_ex with the store chosen (training code loads PTMI_STORE_TRAIN models) */
 PTM_MUST_USE ptm_status ptmi_model_load(const char *dir, const ptm_load_params *params,
                                         ptmi_store store, ptm_model **out, ptm_error *err);
+/* A view of m with `channels` input channels (channels.c, ptm_ctx_params.num_input_channels):
+ * *out gets a copy of m's struct sharing its weights (free the struct only), or NULL when
+ * channels is 0 or m's own count. Only a channel-independent TinyTimeMixer model can change its
+ * count; others get PTM_ERR_UNSUPPORTED saying why. */
+PTM_MUST_USE ptm_status ptmi_model_channel_view(const ptm_model *m, int channels, ptm_model **out,
+                                                ptm_error *err);
 
 typedef struct {
     float *norm;          /* [BCND] norm output */
@@ -223,6 +229,8 @@ typedef struct {
 
 struct ptm_ctx {
     const ptm_model *model;
+    struct ptm_model *view; /* the model with the channels of ptm_ctx_params (model points to
+                               it), or NULL */
     int max_batch;
     int keep_hidden;
     float *arena;

@@ -9,15 +9,18 @@
 
 #include "train/trainer.h"
 
-/* one eval-mode forward on a filled batch; accumulates loss (weighted by batch size) and, for
- * forecasts, errors of the point forecast vs the targets */
+/* one eval-mode forward on a filled batch (tok: a TinyTimeMixer prefix token per sample, or
+ * NULL); accumulates loss (weighted by batch size) and, for forecasts, errors of the point
+ * forecast vs the targets */
 static ptm_status eval_batch(ptm_ctx *ectx, const ptm_config *c, train_batch *b, int n,
-                             ptm_train_task task, train_metrics *a, ptm_error *err) {
+                             ptm_train_task task, const int64_t *tok, train_metrics *a,
+                             ptm_error *err) {
     ptm_inputs in;
     memset(&in, 0, sizeof in);
     in.batch = n;
     in.past_values = b->past;
     in.observed_mask = b->pobs;
+    in.freq_token = tok;
     if (task == PTM_TRAIN_FORECAST) in.future_values = b->fut;
     if (task == PTM_TRAIN_CLASSIFY) in.target_labels = b->labels;
     if (task == PTM_TRAIN_REGRESS) in.target_values = b->tgt;
@@ -32,12 +35,14 @@ static ptm_status eval_batch(ptm_ctx *ectx, const ptm_config *c, train_batch *b,
         if (ptm_ctx_output(ectx, nll ? "distribution_mean" : "prediction_outputs", &v, err) !=
             PTM_OK)
             return err->code;
+        /* the forecast has Hf <= H steps (TinyTimeMixer's prediction_filter_length) */
         int H = c->prediction_length, C = c->num_input_channels, Cs = c->num_prediction_channels;
+        int Hf = (int)v.shape[1];
         for (int i = 0; i < n; i++)
-            for (int t = 0; t < H; t++)
+            for (int t = 0; t < Hf; t++)
                 for (int j = 0; j < Cs; j++) {
                     int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
-                    double y = (double)v.data[((size_t)i * H + t) * Cs + j];
+                    double y = (double)v.data[((size_t)i * Hf + t) * Cs + j];
                     double x = (double)b->fut[((size_t)i * H + t) * C + ch];
                     double e = y - x;
                     a->se += e * e;
@@ -73,16 +78,22 @@ static ptm_status eval_batch(ptm_ctx *ectx, const ptm_config *c, train_batch *b,
     return PTM_OK;
 }
 
-ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
-                              train_batch *b, ptm_train_task task, train_metrics *a,
-                              ptm_error *err) {
+static ptm_status eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
+                               train_batch *b, ptm_train_task task, const int64_t *tok,
+                               train_metrics *a, ptm_error *err) {
     memset(a, 0, sizeof *a);
     for (size_t start = 0; start < w->count; start += (size_t)b->cap) {
         size_t n = ptm_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
-        ptm_status s = eval_batch(ectx, c, b, (int)n, task, a, err);
+        ptm_status s = eval_batch(ectx, c, b, (int)n, task, tok, a, err);
         if (s != PTM_OK) return s;
     }
     return PTM_OK;
+}
+
+ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
+                              train_batch *b, ptm_train_task task, train_metrics *a,
+                              ptm_error *err) {
+    return eval_windows(ectx, c, w, b, task, NULL, a, err);
 }
 
 ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_dataset *ts,
@@ -92,7 +103,7 @@ ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_da
     for (size_t start = 0; start < count; start += (size_t)b->cap) {
         size_t n = count - start < (size_t)b->cap ? count - start : (size_t)b->cap;
         train_batch_cases(b, ts, idx + start, n, task, tmean, tstd);
-        ptm_status s = eval_batch(ectx, c, b, (int)n, task, a, err);
+        ptm_status s = eval_batch(ectx, c, b, (int)n, task, NULL, a, err);
         if (s != PTM_OK) return s;
     }
     return PTM_OK;
@@ -102,8 +113,8 @@ ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_da
 
 /* forecast errors in original units (each channel's error times its std) into res */
 static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const ptm_windows *w,
-                                  const ptm_std_scaler *sc, train_batch *b, ptm_eval_result *res,
-                                  ptm_error *err) {
+                                  const ptm_std_scaler *sc, train_batch *b, const int64_t *tok,
+                                  ptm_eval_result *res, ptm_error *err) {
     train_metrics r;
     memset(&r, 0, sizeof r);
     int Cs = c->num_prediction_channels, Hh = c->prediction_length, C = w->ncols;
@@ -115,18 +126,22 @@ static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const ptm_w
         in.batch = (int)n;
         in.past_values = b->past;
         in.observed_mask = b->pobs;
+        in.freq_token = tok;
+        /* a forecast channel mixer reads the known future of its exogenous channels */
+        if (c->family == PTM_FAMILY_TTM) in.future_values = b->fut;
         ptm_status s = ptm_forward(ctx, &in, err);
         if (s != PTM_OK) return s;
         if ((s = ptm_ctx_output(
                  ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean" : "prediction_outputs", &v,
                  err)) != PTM_OK)
             return s;
+        int Hf = (int)v.shape[1]; /* TinyTimeMixer's prediction_filter_length */
         for (size_t i = 0; i < n; i++)
-            for (int t = 0; t < Hh; t++)
+            for (int t = 0; t < Hf; t++)
                 for (int j = 0; j < Cs; j++) {
                     int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
                     double sd = sc->std ? (double)sc->std[ch] : 1.0; /* unscaled data */
-                    double e = ((double)v.data[(i * Hh + t) * Cs + j] -
+                    double e = ((double)v.data[(i * Hf + t) * Cs + j] -
                                 (double)b->fut[(i * Hh + t) * C + ch]) *
                                sd;
                     r.se += e * e;
@@ -139,13 +154,36 @@ static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const ptm_w
     return PTM_OK;
 }
 
-/* forecaster or pretrainer on a split of a CSV */
-static ptm_status eval_series(ptm_ctx *ctx, const ptm_config *c, ptm_train_task task,
-                              const char *model_dir, const char *data_path, const char *columns,
-                              const char *split, train_batch *b, ptm_eval_result *res,
-                              ptm_error *err) {
+/* the context and batch of ptm_eval_file for channels C: a TinyTimeMixer model takes the
+ * data's count where it can (ptm_ctx_params.num_input_channels); *ec is c as the context sees
+ * it */
+static ptm_status eval_context(const ptm_model *m, int C, int batch, ptm_config *ec, ptm_ctx **ctx,
+                               train_batch *b, ptm_error *err) {
+    *ec = m->cfg;
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.max_batch = batch;
+    cp.keep_hidden_states = 0;
+    if (ec->family == PTM_FAMILY_TTM) {
+        cp.num_input_channels = C;
+        ec->num_input_channels = C;
+        if (!ec->prediction_channel_indices) ec->num_prediction_channels = C;
+    }
+    ptm_status s = ptm_ctx_create(m, &cp, ctx, err);
+    return s == PTM_OK ? train_batch_alloc(b, batch, ec, err) : s;
+}
+
+/* forecaster or pretrainer on a split of a CSV; a frequency token from its time step for
+ * TinyTimeMixer's prefix */
+static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const char *model_dir,
+                              const char *data_path, const char *columns, const char *split,
+                              int batch, ptm_eval_result *res, ptm_error *err) {
+    const ptm_config *c = &m->cfg;
     train_data d;
     memset(&d, 0, sizeof d);
+    ptm_ctx *ctx = NULL;
+    train_batch b;
+    memset(&b, 0, sizeof b);
+    int64_t *tok = NULL;
     int H = task == PTM_TRAIN_FORECAST ? c->prediction_length : 1;
     ptm_preprocessor pp;
     ptm_status s = ptm_preprocessor_load(model_dir, &pp, err);
@@ -153,11 +191,27 @@ static ptm_status eval_series(ptm_ctx *ctx, const ptm_config *c, ptm_train_task 
         s = train_data_load_series(&d, data_path, columns, &pp, c->context_length, H, err);
     ptm_preprocessor_free(&pp);
     if (s != PTM_OK) goto done;
-    if (d.C != c->num_input_channels) {
+    if (d.C != c->num_input_channels && c->family != PTM_FAMILY_TTM) {
         s = ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
                      "%d columns selected, the model expects %d (num_input_channels)", d.C,
                      c->num_input_channels);
         goto done;
+    }
+    ptm_config ec;
+    if ((s = eval_context(m, d.C, batch, &ec, &ctx, &b, err)) != PTM_OK) goto done;
+    if (c->family == PTM_FAMILY_TTM && c->ttm.resolution_prefix_tuning) {
+        int64_t step = 0;
+        if (!d.tab.time_parsed || !ptm_csv_time_step(&d.tab, 0, &step)) {
+            s = ptmi_err(err, PTM_ERR_INPUT, data_path, "freq_token",
+                         "this model (resolution_prefix_tuning) needs a frequency token and the "
+                         "data has no evenly spaced timestamps");
+            goto done;
+        }
+        if (!(tok = malloc(sizeof(int64_t) * (size_t)batch))) {
+            s = ptmi_err(err, PTM_ERR_NOMEM, data_path, NULL, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < batch; i++) tok[i] = ptm_frequency_token(step);
     }
     const ptm_windows *w = &d.test;
     if (split && strcmp(split, "val") == 0)
@@ -170,7 +224,7 @@ static ptm_status eval_series(ptm_ctx *ctx, const ptm_config *c, ptm_train_task 
         goto done;
     }
     train_metrics a;
-    if ((s = train_eval_windows(ctx, c, w, b, task, &a, err)) != PTM_OK) goto done;
+    if ((s = eval_windows(ctx, &ec, w, &b, task, tok, &a, err)) != PTM_OK) goto done;
     res->windows = w->count;
     if (a.n_el > 0) {
         res->mse = a.se / a.n_el;
@@ -179,10 +233,13 @@ static ptm_status eval_series(ptm_ctx *ctx, const ptm_config *c, ptm_train_task 
         double vx = a.sxx / a.n_el - (a.sx / a.n_el) * (a.sx / a.n_el);
         double vy = a.syy / a.n_el - (a.sy / a.n_el) * (a.sy / a.n_el);
         res->corr = vx > 0 && vy > 0 ? cov / sqrt(vx * vy) : 0.0;
-        if ((s = raw_unit_errors(ctx, c, w, &d.sc, b, res, err)) != PTM_OK) goto done;
+        if ((s = raw_unit_errors(ctx, &ec, w, &d.sc, &b, tok, res, err)) != PTM_OK) goto done;
     }
     if (task == PTM_TRAIN_PRETRAIN && a.n_samples > 0) res->mse = a.loss_sum / a.n_samples;
 done:
+    free(tok);
+    train_batch_free(&b);
+    ptm_ctx_free(ctx);
     train_data_free(&d);
     return s;
 }
@@ -256,15 +313,14 @@ ptm_status ptm_eval_file(const char *model_dir, const char *data_path, const cha
                      "PatchTSMixerModel has no head to evaluate");
         goto done;
     }
-    ptm_ctx_params cp = ptm_ctx_default_params();
-    cp.max_batch = batch;
-    cp.keep_hidden_states = 0;
-    if ((s = ptm_ctx_create(m, &cp, &ctx, err)) != PTM_OK) goto done;
-    if ((s = train_batch_alloc(&b, batch, c, err)) != PTM_OK) goto done;
-    if (task == PTM_TRAIN_FORECAST || task == PTM_TRAIN_PRETRAIN)
-        s = eval_series(ctx, c, task, model_dir, data_path, columns, split, &b, res, err);
-    else
-        s = eval_ts_file(ctx, c, task, data_path, &b, res, err);
+    if (task == PTM_TRAIN_FORECAST || task == PTM_TRAIN_PRETRAIN) {
+        s = eval_series(m, task, model_dir, data_path, columns, split, batch, res, err);
+        goto done;
+    }
+    ptm_config ec;
+    if ((s = eval_context(m, c->num_input_channels, batch, &ec, &ctx, &b, err)) != PTM_OK)
+        goto done;
+    s = eval_ts_file(ctx, c, task, data_path, &b, res, err);
 done:
     train_batch_free(&b);
     ptm_ctx_free(ctx);

@@ -79,6 +79,17 @@ for d in tests/golden/*/; do
     if [ -f "$d/config.json" ]; then cp "$d/config.json" "$C/config/seed_$(basename "$d")"; fi
 done
 for d in tests/golden/ttm/*/; do cp "$d/config.json" "$C/config/seed_ttm_$(basename "$d")"; done
+# hostile TinyTimeMixer configs (tests/test_hostile_ttm.c): levels that do not split d_model, a
+# prefix patch not counted, categoricals without a channel-mixing decoder, a forecast channel
+# mixer with no window and a mixer
+T=tests/golden/ttm
+sed 's/"d_model": 192/"d_model": 22/' $T/r2_512_96_7ch/config.json >"$C/config/seed_ttm_levels_22"
+sed 's/"num_patches": 14/"num_patches": 13/' $T/r21_52_16_ft_l1_prefix/config.json \
+    >"$C/config/seed_ttm_prefix_uncounted"
+sed 's/"decoder_mode": "mix_channel"/"decoder_mode": "common_channel"/' \
+    $T/categorical_static_mixdec/config.json >"$C/config/seed_ttm_categorical_common"
+sed 's/"fcm_context_length": 1/"fcm_context_length": 0/' \
+    $T/fcm_exog_mixer_prepend_mixdec/config.json >"$C/config/seed_ttm_fcm_w0_mixer"
 for m in fc nll pt cls reg; do cp "$tmp/$m/config.json" "$C/config/seed_trained_$m"; done
 
 # preprocessor: what training wrote, and a hand-made one with a covariate and null fields
