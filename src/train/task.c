@@ -88,6 +88,19 @@ static void inherit_backbone(ptm_config *cfg, const ptm_config *pc) {
     cfg->scaling = pc->scaling;
 }
 
+/* a TinyTimeMixer checkpoint is fine-tuned as it is: the job's architecture is the
+ * checkpoint's (its weights, head included, are copied by the trainer); the data may set other
+ * channels where the weights do not depend on them */
+static ptm_status inherit_all(train_task *t, const ptm_train_params *p, ptm_error *err) {
+    if (t->task != PTM_TRAIN_FORECAST)
+        return ptmi_err(err, PTM_ERR_INPUT, p->init_from, NULL,
+                        "a TinyTimeMixer checkpoint is fine-tuned for forecasting only");
+    ptm_config_free(&t->cfg);
+    ptm_status s = ptmi_config_copy(&t->cfg, &t->pre->cfg, err);
+    t->cfg.model_class = PTM_CLASS_PREDICTION;
+    return s;
+}
+
 /* ------------------------------------------------------------------ data */
 
 void train_data_free(train_data *d) {
@@ -205,7 +218,7 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
     ptm_status s =
         train_data_load_series(d, data_path, p->columns, NULL, t->cfg.context_length, H, err);
     if (s != PTM_OK) return s;
-    if (p->init_from && d->C != t->cfg.num_input_channels)
+    if (p->init_from && t->cfg.family != PTM_FAMILY_TTM && d->C != t->cfg.num_input_channels)
         return ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
                         "%d columns selected, the checkpoint %s has %d channels", d->C,
                         p->init_from, t->cfg.num_input_channels);
@@ -282,7 +295,11 @@ ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_pat
     if (p->init_from) {
         if ((s = ptmi_model_load(p->init_from, NULL, PTMI_STORE_TRAIN, &t->pre, err)) != PTM_OK)
             return s;
-        inherit_backbone(&t->cfg, &t->pre->cfg);
+        if (t->pre->cfg.family == PTM_FAMILY_TTM) {
+            if ((s = inherit_all(t, p, err)) != PTM_OK) return s;
+        } else {
+            inherit_backbone(&t->cfg, &t->pre->cfg);
+        }
     }
     if (t->task == PTM_TRAIN_FORECAST || t->task == PTM_TRAIN_PRETRAIN)
         s = load_task_series(t, data_path, p, err);
