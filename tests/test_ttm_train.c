@@ -138,6 +138,11 @@ TEST(scratch_then_finetune) {
     unsigned char *txt = slurp(cfg, &n);
     CHECK(txt && strstr((const char *)txt, "\"model_type\": \"tinytimemixer\"") != NULL);
     free(txt);
+    snprintf(cfg, sizeof cfg, "%s/README.md", base); /* the model card names the class */
+    txt = slurp(cfg, &n);
+    CHECK(txt && strstr((const char *)txt, "# TinyTimeMixerForPrediction\n") != NULL &&
+          strstr((const char *)txt, "\n- tinytimemixer\n") != NULL);
+    free(txt);
 
     /* fine-tuning the whole model, and the head only (backbone frozen) */
     ptm_train_params f = tiny_params();
