@@ -1,6 +1,7 @@
 /* task.c - task setup for training and evaluation (see trainer.h): the architecture from
- * ptm_train_params, the backbone of an init_from checkpoint, the data, target standardisation,
- * batch buffers, and the one shuffle of the trainer.
+ * ptm_train_params, the backbone of an init_from checkpoint (a TinyTimeMixer checkpoint: all of
+ * it), the data, target standardisation, batch buffers, the few-shot subset of the windows, and
+ * the one shuffle of the trainer.
  *
  * Forecasting / pretraining: a CSV, the standard split (data.c), a StandardScaler fitted on the
  * training rows, sliding windows. Classification / regression: a .ts training file, 20 % of its
@@ -99,6 +100,62 @@ static ptm_status inherit_all(train_task *t, const ptm_train_params *p, ptm_erro
     ptm_status s = ptmi_config_copy(&t->cfg, &t->pre->cfg, err);
     t->cfg.model_class = PTM_CLASS_PREDICTION;
     return s;
+}
+
+/* every tensor of `from` into m by name (a TinyTimeMixer fine-tune starts from the whole
+ * checkpoint); a tensor of another size (the data's channels where the weights depend on them)
+ * is refused; returns the number copied, -1 on a refusal */
+int train_copy_all(ptm_model *m, const ptm_model *from, const char *dir, ptm_error *err) {
+    int copied = 0;
+    for (int i = 0; i < m->n_table; i++) {
+        ptmi_param_entry *e = &m->table[i];
+        for (int j = 0; j < from->n_table; j++) {
+            const ptmi_param_entry *f = &from->table[j];
+            if (strcmp(f->name, e->name) != 0) continue;
+            if (f->numel != e->numel) {
+                ptmi_err(err, PTM_ERR_INPUT, dir, e->name,
+                         "%zu values in the checkpoint, %zu in the model for this data (its "
+                         "channels differ from the checkpoint's)",
+                         f->numel, e->numel);
+                return -1;
+            }
+            if (e->f32 && f->f32) memcpy(e->f32, f->f32, e->numel * sizeof(float));
+            if (e->i64 && f->i64) *e->i64 = *f->i64;
+            copied++;
+            break;
+        }
+    }
+    ptmi_model_sync(m);
+    return copied;
+}
+
+ptm_status train_pick_few(const ptm_train_params *p, size_t **few, size_t *n_train,
+                          ptm_error *err) {
+    size_t count = *n_train;
+    if (!(p->few_shot < 1.0f))
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "few_shot",
+                        "few_shot %g: expected a fraction in (0, 1) (0 = all windows)",
+                        (double)p->few_shot);
+    size_t n = (size_t)((double)p->few_shot * (double)count + 0.5);
+    if (n < 1) n = 1;
+    size_t *idx = malloc(sizeof(size_t) * (count + 1));
+    unsigned char *used = calloc(count + 1, 1);
+    if (!idx || !used) {
+        free(idx);
+        free(used);
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < count; i++) idx[i] = i;
+    train_shuffle(idx, count, p->seed ^ 0x46E3A5B1C2D7F809ULL);
+    for (size_t i = 0; i < n; i++) used[idx[i]] = 1;
+    size_t k = 0;
+    for (size_t i = 0; i < count; i++)
+        if (used[i]) idx[k++] = i;
+    free(used);
+    *few = idx;
+    *n_train = n;
+    train_log(p, 0, "few-shot: %zu of %zu training windows (%g)", n, count, (double)p->few_shot);
+    return PTM_OK;
 }
 
 /* ------------------------------------------------------------------ data */

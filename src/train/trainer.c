@@ -129,33 +129,6 @@ static int copy_backbone(ptm_model *m, const ptm_model *from) {
     return copied;
 }
 
-/* every tensor of `from` into m by name (a TinyTimeMixer fine-tune starts from the whole
- * checkpoint); a tensor of another size (the data's channels where the weights depend on them)
- * is refused; returns the number copied, -1 on a refusal */
-static int copy_all(ptm_model *m, const ptm_model *from, const char *dir, ptm_error *err) {
-    int copied = 0;
-    for (int i = 0; i < m->n_table; i++) {
-        ptmi_param_entry *e = &m->table[i];
-        for (int j = 0; j < from->n_table; j++) {
-            const ptmi_param_entry *f = &from->table[j];
-            if (strcmp(f->name, e->name) != 0) continue;
-            if (f->numel != e->numel) {
-                ptmi_err(err, PTM_ERR_INPUT, dir, e->name,
-                         "%zu values in the checkpoint, %zu in the model for this data (its "
-                         "channels differ from the checkpoint's)",
-                         f->numel, e->numel);
-                return -1;
-            }
-            if (e->f32 && f->f32) memcpy(e->f32, f->f32, e->numel * sizeof(float));
-            if (e->i64 && f->i64) *e->i64 = *f->i64;
-            copied++;
-            break;
-        }
-    }
-    ptmi_model_sync(m);
-    return copied;
-}
-
 /* per-parameter masks over the model arena: trainable (gets updates) and weight decay (HF
  * Trainer convention: no decay on biases and normalisation weights) */
 static void make_masks(const ptm_model *m, int freeze_backbone, unsigned char *train_mask,
@@ -183,7 +156,7 @@ static ptm_status setup_model(trainer *tr, ptm_error *err) {
     if (s != PTM_OK) return s;
     ptmi_model_init_weights(tr->m, p->seed);
     if (tr->t.pre && tr->t.pre->cfg.family == PTM_FAMILY_TTM) {
-        int copied = copy_all(tr->m, tr->t.pre, p->init_from, err);
+        int copied = train_copy_all(tr->m, tr->t.pre, p->init_from, err);
         if (copied < 0) return PTM_ERR_INPUT;
         train_log(p, 0, "init: %d tensors from %s%s", copied, p->init_from,
                   p->freeze_backbone ? " (backbone frozen)" : "");
@@ -198,35 +171,6 @@ static ptm_status setup_model(trainer *tr, ptm_error *err) {
     train_log(p, 0, "model: %s, %lld parameters, %.2f MFLOP per sample",
               ptm_config_class_name(&tr->t.cfg), (long long)ptm_model_num_params(tr->m),
               (double)ptm_model_macs_per_sample(tr->m) * 2e-6);
-    return PTM_OK;
-}
-
-/* few-shot: a fraction of the training windows, drawn once from the seed (kept in the order
- * of the data); every epoch shuffles that subset */
-static ptm_status pick_few(trainer *tr, ptm_error *err) {
-    const ptm_train_params *p = tr->p;
-    size_t count = tr->n_train;
-    if (!(p->few_shot < 1.0f))
-        return ptmi_err(err, PTM_ERR_ARG, NULL, "few_shot",
-                        "few_shot %g: expected a fraction in (0, 1) (0 = all windows)",
-                        (double)p->few_shot);
-    size_t n = (size_t)((double)p->few_shot * (double)count + 0.5);
-    if (n < 1) n = 1;
-    tr->few = malloc(sizeof(size_t) * (count + 1));
-    unsigned char *used = calloc(count + 1, 1);
-    if (!tr->few || !used) {
-        free(used);
-        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
-    }
-    for (size_t i = 0; i < count; i++) tr->few[i] = i;
-    train_shuffle(tr->few, count, p->seed ^ 0x46E3A5B1C2D7F809ULL);
-    for (size_t i = 0; i < n; i++) used[tr->few[i]] = 1;
-    size_t k = 0;
-    for (size_t i = 0; i < count; i++)
-        if (used[i]) tr->few[k++] = i;
-    free(used);
-    tr->n_train = n;
-    train_log(p, 0, "few-shot: %zu of %zu training windows (%g)", n, count, (double)p->few_shot);
     return PTM_OK;
 }
 
@@ -253,7 +197,9 @@ static ptm_status setup_optimizer(trainer *tr, ptm_error *err) {
     make_masks(tr->m, p->freeze_backbone, tr->tmask, tr->dmask);
 
     tr->n_train = is_series(tr->t.task) ? tr->t.d.train.count : tr->t.d.n_train_cases;
-    if (p->few_shot > 0.0f && is_series(tr->t.task) && (s = pick_few(tr, err)) != PTM_OK) return s;
+    if (p->few_shot > 0.0f && is_series(tr->t.task) &&
+        (s = train_pick_few(p, &tr->few, &tr->n_train, err)) != PTM_OK)
+        return s;
     tr->steps_per_epoch =
         (int64_t)((tr->n_train + (size_t)p->batch_size - 1) / (size_t)p->batch_size);
     int64_t total_steps = tr->steps_per_epoch * p->epochs;
