@@ -176,8 +176,31 @@ TEST(scratch_then_finetune) {
     CHECK(strstr(err.text, "few_shot 1.5") != NULL);
     f.few_shot = 0.0f;
 
-    /* a channel-independent TTM fine-tunes on data with other channels */
+    /* a channel-independent TTM fine-tunes on data with other channels; one whose decoder
+     * mixes the channels is refused, naming the first tensor that does not fit */
     CHECK_STATUS(ptm_train_csv(data5, wide, &f, &res, &err), PTM_OK);
+    static const char mixdec[] =
+        "{\"model_type\": \"tinytimemixer\", \"context_length\": 32, \"patch_length\": 8, "
+        "\"d_model\": 8, \"num_layers\": 1, \"decoder_num_layers\": 1, \"prediction_length\": "
+        "8, \"decoder_mode\": \"mix_channel\"}";
+    p.config_json = mixdec;
+    p.epochs = 1;
+    path(base, sizeof base, "mixdec");
+    CHECK_STATUS(ptm_train_csv(data, base, &p, &res, &err), PTM_OK);
+    f.init_from = base;
+    path(wide, sizeof wide, "mixdec_wide");
+    CHECK_STATUS(ptm_train_csv(data5, wide, &f, &res, &err), PTM_ERR_INPUT);
+    CHECK(strstr(err.field, "channel_feature_mixer") != NULL &&
+          strstr(err.text, "channels differ") != NULL);
+    /* inputs the trainer does not give are named */
+    static const char prefix[] =
+        "{\"model_type\": \"tinytimemixer\", \"context_length\": 32, \"patch_length\": 8, "
+        "\"d_model\": 8, \"num_layers\": 1, \"prediction_length\": 8, "
+        "\"resolution_prefix_tuning\": true}";
+    p.config_json = prefix;
+    path(base, sizeof base, "prefix");
+    CHECK_STATUS(ptm_train_csv(data, base, &p, &res, &err), PTM_ERR_ARG);
+    CHECK(strcmp(err.field, "freq_token") == 0);
 }
 
 TEST(resume) {
