@@ -3,8 +3,10 @@
  * checkpoint's config.json stays TTM's and reloads, the reloaded model forecasts), fine-tuning
  * that checkpoint in full and head-only (--freeze-backbone: the "backbone." tensors stay as
  * they were, the decoder and the head move), few-shot (a fraction of the windows, the same for
- * the same seed), a fine-tune on data with other channels for a channel-independent model, and
- * an interrupted run resumed bit-identical to an uninterrupted one. Runs in a second or two. */
+ * the same seed), a fine-tune on data with other channels for a channel-independent model (and
+ * the refusals), a forecast channel mixer with exogenous channels and a filtered horizon
+ * (trained and evaluated), and an interrupted run resumed bit-identical to an uninterrupted
+ * one. Runs in a second or two. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +205,31 @@ TEST(scratch_then_finetune) {
     CHECK(strcmp(err.field, "freq_token") == 0);
 }
 
+/* a forecast channel mixer with exogenous channels and a filtered horizon trains (the known
+ * future of the exogenous channels comes from the windows) and evaluates over its Hf steps */
+TEST(exogenous_filtered) {
+    char data[512], dir[512];
+    path(data, sizeof data, "s.csv");
+    path(dir, sizeof dir, "fcm");
+    static const char fcm[] =
+        "{\"model_type\": \"tinytimemixer\", \"context_length\": 32, \"patch_length\": 8, "
+        "\"d_model\": 8, \"num_layers\": 1, \"decoder_num_layers\": 1, \"prediction_length\": "
+        "8, \"prediction_filter_length\": 5, \"num_input_channels\": 3, "
+        "\"exogenous_channel_indices\": [1], "
+        "\"enable_forecast_channel_mixing\": true, \"fcm_context_length\": 1, "
+        "\"fcm_use_mixer\": true, \"fcm_mix_layers\": 1}";
+    ptm_train_summary res;
+    ptm_error err;
+    ptm_train_params p = tiny_params();
+    p.config_json = fcm;
+    p.epochs = 2;
+    CHECK_STATUS(ptm_train_csv(data, dir, &p, &res, &err), PTM_OK);
+    CHECK(isfinite(res.test_mse) && res.test_mse > 0.0);
+    ptm_eval_result ev;
+    CHECK_STATUS(ptm_eval_file(dir, data, NULL, "test", 0, &ev, &err), PTM_OK);
+    CHECK(fabs(ev.mse - res.test_mse) <= 1e-6 * res.test_mse && isfinite(ev.mse_raw));
+}
+
 TEST(resume) {
     char data[512], whole[512], part[512], a[600], b[600];
     path(data, sizeof data, "s.csv");
@@ -237,6 +264,7 @@ int main(void) {
     path(data, sizeof data, "s5.csv");
     write_series(data, 600, 5);
     RUN(scratch_then_finetune);
+    RUN(exogenous_filtered);
     RUN(resume);
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);

@@ -32,12 +32,14 @@ static ptm_status eval_batch(ptm_ctx *ectx, const ptm_config *c, train_batch *b,
         if (ptm_ctx_output(ectx, nll ? "distribution_mean" : "prediction_outputs", &v, err) !=
             PTM_OK)
             return err->code;
-        int H = c->prediction_length, C = c->num_input_channels, Cs = c->num_prediction_channels;
+        /* Hv: the forecast's steps (TinyTimeMixer's prediction_filter_length may cut them) */
+        int H = c->prediction_length, C = c->num_input_channels, Cs = c->num_prediction_channels,
+            Hv = (int)v.shape[1];
         for (int i = 0; i < n; i++)
-            for (int t = 0; t < H; t++)
+            for (int t = 0; t < Hv; t++)
                 for (int j = 0; j < Cs; j++) {
                     int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
-                    double y = (double)v.data[((size_t)i * H + t) * Cs + j];
+                    double y = (double)v.data[((size_t)i * Hv + t) * Cs + j];
                     double x = (double)b->fut[((size_t)i * H + t) * C + ch];
                     double e = y - x;
                     a->se += e * e;
@@ -115,18 +117,21 @@ static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const ptm_w
         in.batch = (int)n;
         in.past_values = b->past;
         in.observed_mask = b->pobs;
+        in.future_values = b->fut; /* the known future of a forecast channel mixer's exogenous
+                                      channels */
         ptm_status s = ptm_forward(ctx, &in, err);
         if (s != PTM_OK) return s;
         if ((s = ptm_ctx_output(
                  ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean" : "prediction_outputs", &v,
                  err)) != PTM_OK)
             return s;
+        int Hv = (int)v.shape[1]; /* the forecast's steps (prediction_filter_length) */
         for (size_t i = 0; i < n; i++)
-            for (int t = 0; t < Hh; t++)
+            for (int t = 0; t < Hv; t++)
                 for (int j = 0; j < Cs; j++) {
                     int ch = c->prediction_channel_indices ? c->prediction_channel_indices[j] : j;
                     double sd = sc->std ? (double)sc->std[ch] : 1.0; /* unscaled data */
-                    double e = ((double)v.data[(i * Hh + t) * Cs + j] -
+                    double e = ((double)v.data[(i * Hv + t) * Cs + j] -
                                 (double)b->fut[(i * Hh + t) * C + ch]) *
                                sd;
                     r.se += e * e;
