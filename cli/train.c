@@ -42,7 +42,9 @@ static const char *TRAIN_USAGE =
     "  --mask-type T         random | forecast (pretrain)   --mask-ratio R [0.4]\n"
     "  --init-from DIR       start from a (pretrained) checkpoint's backbone\n"
     "  --max-model-memory BYTES  refuse an --init-from model that takes more memory\n"
-    "  --freeze-backbone     train the head only (linear probing)\n"
+    "  --freeze-backbone     train the head only (linear probing; TinyTimeMixer: the decoder\n"
+    "                        and the head, as granite-tsfm's notebooks)\n"
+    "  --few-shot F          train on a fraction F of the training windows, drawn by --seed\n"
     "optimisation:\n"
     "  --epochs N [10]  --batch-size N [64]  --lr X [0.001]  --weight-decay X [0]\n"
     "  --clip X [1.0, 0 = off]  --schedule onecycle|cosine|constant [onecycle]  --warmup F [0.1]\n"
@@ -155,7 +157,11 @@ static int train_args(int argc, char **argv, train_job *job, log_state *ls, mode
             mf->config_path = v;
         else if (strcmp(a, "--init-from") == 0)
             job->p.init_from = v;
-        else if (strcmp(a, "--max-model-memory") == 0) {
+        else if (strcmp(a, "--few-shot") == 0) {
+            if (parse_double(v, 1e-9, 0.999999, &fv))
+                return fail_usage("train", "--few-shot '%s': expected a fraction in (0, 1)", v);
+            job->p.few_shot = (float)fv;
+        } else if (strcmp(a, "--max-model-memory") == 0) {
             if (parse_bytes(v, &job->max_model) != 0)
                 return fail_usage("train", "--max-model-memory '%s': expected a byte count", v);
         } else if (strcmp(a, "--out") == 0)
@@ -379,6 +385,7 @@ int cmd_train(int argc, char **argv) {
     train_job job;
     job.p = ptm_train_default_params();
     job.data_path = job.out_dir = NULL;
+    job.max_model = 0;
     ptm_config cfg;
     ptm_config_defaults(&cfg);
     ptm_config *c = &cfg;

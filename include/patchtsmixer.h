@@ -758,6 +758,9 @@ typedef struct {
                                  spans `epochs`; 0 = run to the end [0] */
     const char *command;      /* how the run was started (e.g. the command line), recorded in
                                  out_dir/preprocessor_config.json, or NULL */
+    float few_shot;           /* forecast, pretrain: train on this fraction (0, 1) of the
+                                 training windows, a subset drawn once from seed (at least one
+                                 window); 0 = all [0] */
 } ptm_train_params;
 
 /* What a run did and how the best model scores on the test data. */

@@ -88,6 +88,16 @@ static void patchtsmixer_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
     for (size_t i = 0; i < nh; i++) ptmi_plan_add(pl, &ctx->hidden[i], bcnd);
 }
 
+/* training: a cache per layer, the gradient scratch, d(last_hidden_state) */
+static void patchtsmixer_plan_train(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
+    const ptm_config *c = &ctx->model->cfg;
+    size_t N = (size_t)c->num_patches, bcnd = B * c->num_input_channels * N * c->d_model;
+    for (int k = 0; k < c->num_layers; k++)
+        ptmi_plan_layer_cache(pl, &ctx->lc[k], &ctx->model->mixer, B);
+    ptmi_plan_grad_scratch(pl, &ctx->gs, bcnd, (size_t)c->expansion_factor, N);
+    ptmi_plan_add(pl, &ctx->d_h, bcnd);
+}
+
 static const float *patchtsmixer_output(const ptm_ctx *ctx) {
     int K = ctx->model->cfg.num_layers;
     return K > 0 ? ctx->hidden[K - 1] : ctx->embed;
@@ -110,6 +120,7 @@ static void patchtsmixer_outputs(ptm_ctx *ctx, const ptmi_head_ops *head, int B,
 }
 
 static const ptmi_backbone_ops patchtsmixer_backbone = {patchtsmixer_plan,
+                                                        patchtsmixer_plan_train,
                                                         NULL,
                                                         patchtsmixer_forward_rows,
                                                         patchtsmixer_backward_rows,

@@ -14,6 +14,9 @@
 typedef struct {
     /* the family's activations for a batch of B, after the scaler's and patches' (ctx.c) */
     void (*plan)(ptmi_plan *pl, ptm_ctx *ctx, size_t B);
+    /* a training context's: what the backward reads (layer caches), its gradient scratch
+     * (ctx->gs) and ctx->d_h, d(the backbone output), for a batch of B */
+    void (*plan_train)(ptmi_plan *pl, ptm_ctx *ctx, size_t B);
     /* refuse inputs the family cannot use (before anything runs); NULL: none */
     ptm_status (*check)(const ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err);
     /* the rows rr of enc_in [B C, N, P] (patches, masked for pretraining) through the
@@ -31,8 +34,8 @@ typedef struct {
     /* the backbone's output views (last: what output() returned, after injection), the head's
      * scale views (head->scale_outputs) among them */
     void (*outputs)(ptm_ctx *ctx, const ptmi_head_ops *head, int B, const float *last);
-    /* 1: eval mode runs the batch as one range of rows (the family's stacks see whole samples
-     * in other channel modes than the config's) */
+    /* 1: eval mode runs the batch as one range of rows and train mode never cuts it into
+     * shards (the family's stacks see whole samples in other channel modes than the config's) */
     int whole_batch;
 } ptmi_backbone_ops;
 
@@ -45,5 +48,10 @@ extern const ptmi_backbone_ops ptmi_backbone_ttm; /* backbone_ttm.c: TinyTimeMix
 void ptmi_plan_eval_cache(ptmi_plan *pl, ptmi_layer_cache *lc, size_t cnd, size_t ef, size_t n,
                           int self_attn);
 void ptmi_alias_eval_cache(ptmi_layer_cache *lc);
+/* ctx.c: the buffers of a training layer cache of a stack of shape sh for a batch of B, and
+ * gradient scratch for activations of cnd floats (ef times that for the MLP), n patches */
+void ptmi_plan_layer_cache(ptmi_plan *pl, ptmi_layer_cache *lc, const ptmi_mixer_shape *sh,
+                           size_t B);
+void ptmi_plan_grad_scratch(ptmi_plan *pl, ptmi_grad_scratch *g, size_t cnd, size_t ef, size_t n);
 
 #endif

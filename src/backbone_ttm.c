@@ -2,9 +2,10 @@
  * frequency-token prefix patch and the positional encoding, the encoder's stacks (adaptive-
  * patching levels: each sees a series' [N, D] patches as [N f, D / f], a pure reshape, with
  * mixer.c's layers of that shape), then for TinyTimeMixerForPrediction the decoder
- * (ttm_decoder.c); its activations (model/ttm_ctx.h) and output views. Eval mode only: the
- * batch runs as one range of rows (whole_batch), since the decoder and the forecast channel
- * mixer see whole samples in other channel modes than the encoder's.
+ * (ttm_decoder.c); its activations (model/ttm_ctx.h) and output views; in a training context
+ * a cache per mixer layer and the backward passes beside the forwards. The batch runs as one
+ * range of rows (whole_batch), since the decoder and the forecast channel mixer see whole
+ * samples in other channel modes than the encoder's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,8 +76,44 @@ static void ttm_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
             ptmi_plan_add(pl, &tc->dec_out, bcnd);
         }
     }
-    ptmi_plan_eval_cache(pl, &tc->lc, ptmi_ttm_count(B, maxcnd, 1, 1), (size_t)c->expansion_factor,
-                         maxn, c->self_attn);
+    if (!ctx->training)
+        ptmi_plan_eval_cache(pl, &tc->lc, ptmi_ttm_count(B, maxcnd, 1, 1),
+                             (size_t)c->expansion_factor, maxn, c->self_attn);
+}
+
+/* training: a cache per layer, the gradient scratch of the largest stack, d(backbone output),
+ * the decoder's and the prefix MLP's gradients */
+static void ttm_plan_train(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
+    const ptm_config *c = &ctx->model->cfg;
+    const ptm_ttm_config *t = &c->ttm;
+    ptmi_ttm_ctx *tc = ctx->ttm;
+    if (!tc) return; /* ttm_plan failed (pl->bad) */
+    const ptmi_stack *st[2 * PTMI_TTM_MAX_STACKS + 1];
+    int ns = all_stacks(&ctx->model->p.ttm, st);
+    tc->lcs = calloc((size_t)tc->n_out + 1, sizeof *tc->lcs);
+    if (!tc->lcs) {
+        pl->bad = 1;
+        return;
+    }
+    size_t maxcnd = 1, maxn = 1;
+    for (int j = 0, k = 0; j < ns; j++) {
+        for (int l = 0; l < st[j]->n_layers; l++)
+            ptmi_plan_layer_cache(pl, &tc->lcs[k++], &st[j]->sh, B);
+        if (stack_cnd(st[j]) > maxcnd) maxcnd = stack_cnd(st[j]);
+        if ((size_t)st[j]->sh.num_patches > maxn) maxn = (size_t)st[j]->sh.num_patches;
+    }
+    ptmi_plan_grad_scratch(pl, &ctx->gs, ptmi_ttm_count(B, maxcnd, 1, 1),
+                           (size_t)c->expansion_factor, maxn);
+    ptmi_plan_add(pl, &tc->scores, maxn);
+    size_t C = (size_t)c->num_input_channels, N = (size_t)c->num_patches, D = (size_t)c->d_model,
+           Dd = (size_t)t->decoder_d_model, W = D > Dd ? D : Dd, P = (size_t)c->patch_length,
+           m = (P + D) / 2;
+    ptmi_plan_add(pl, &ctx->d_h, ptmi_ttm_count(B, C, N, W));
+    ptmi_plan_add(pl, &tc->d_tmp, ptmi_ttm_count(B, C + (size_t)t->num_categorical, N, W));
+    if (t->resolution_prefix_tuning) {
+        ptmi_plan_add(pl, &tc->freq_pre, ptmi_ttm_count(B, m, 1, 1));
+        ptmi_plan_add(pl, &tc->d_freq, ptmi_ttm_count(B, 2 * m + D, 1, 1));
+    }
 }
 
 /* the prefix patch, the frequency-token index of every sample in range */
@@ -126,12 +163,31 @@ const float *ptmi_ttm_stacks(ptm_ctx *ctx, const ptmi_stack *st, int n, const fl
             ptmi_ttm_hidden(tc, h, c, ns, ds);
         }
         float *const *outs = tc->out + *k;
-        h = mixer_stack_forward(outs, h, &tc->lc, &st[j], b, c, run);
+        if (ctx->training)
+            h = mixer_stack_train_forward(outs, h, tc->lcs + *k, &st[j], b, c, run);
+        else
+            h = mixer_stack_forward(outs, h, &tc->lc, &st[j], b, c, run);
         for (int l = 0; l < st[j].n_layers; l++) ptmi_ttm_hidden(tc, outs[l], c, ns, ds);
         if (st[j].level) ptmi_ttm_hidden(tc, h, c, ns / f, ds * f);
         *k += st[j].n_layers;
     }
     return h;
+}
+
+void ptmi_ttm_stacks_backward(ptm_ctx *ctx, ptmi_params *g, const ptmi_stack *st, int n, float *d,
+                              const float *h_in, int k0, int b) {
+    const ptmi_ttm_ctx *tc = ctx->ttm;
+    const float *in[PTMI_TTM_MAX_STACKS + 1];
+    int k[PTMI_TTM_MAX_STACKS + 1];
+    in[0] = h_in;
+    k[0] = k0;
+    for (int j = 0; j < n; j++) {
+        k[j + 1] = k[j] + st[j].n_layers;
+        in[j + 1] = st[j].n_layers ? tc->out[k[j + 1] - 1] : in[j];
+    }
+    for (int j = n - 1; j >= 0; j--)
+        mixer_stack_backward(d, g->layers + (st[j].layers - ctx->model->p.layers), in[j],
+                             tc->out + k[j], tc->lcs + k[j], &st[j], b, &ctx->gs);
 }
 
 /* patcher on the patches (after the prefix patch: e = Linear3(GELU(Linear1(Emb[token])))),
@@ -149,11 +205,12 @@ static void ttm_embed(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, i
     if (pre) {
         int m = (P + D) / 2;
         float *hid = ctx->ttm->freq, *e = hid + (size_t)B * m;
+        float *h1 = ctx->training ? ctx->ttm->freq_pre : hid; /* train: kept for backward */
         for (int b = 0; b < B; b++) {
             const float *emb = tp->freq_emb + (size_t)in->freq_token[b] * P;
-            linear_forward(hid + (size_t)b * m, emb, &tp->freq_l1, 1);
+            linear_forward(h1 + (size_t)b * m, emb, &tp->freq_l1, 1);
         }
-        gelu_forward(hid, hid, (size_t)B * m);
+        gelu_forward(hid, h1, (size_t)B * m);
         linear_forward(e, hid, &tp->freq_l3, (size_t)B);
         for (int b = 0; b < B; b++)
             for (int ch = 0; ch < C; ch++)
@@ -165,6 +222,45 @@ static void ttm_embed(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, i
             for (size_t i = 0; i < nd; i++) ctx->embed[r * nd + i] += p->position_enc[i];
 }
 
+/* backward of ttm_embed from d [B, C, N, D]: the positional encoding (learned), the patcher,
+ * the prefix MLP and the frequency-token embedding */
+static void ttm_embed_backward(ptm_ctx *ctx, ptmi_params *g, const float *d, int B) {
+    const ptm_config *c = &ctx->model->cfg;
+    const ptmi_params *p = &ctx->model->p;
+    const ptmi_ttm_params *tp = &p->ttm;
+    ptmi_ttm_ctx *tc = ctx->ttm;
+    int C = c->num_input_channels, N = c->num_patches, D = c->d_model, P = c->patch_length;
+    int pre = c->ttm.resolution_prefix_tuning, Nr = N - pre;
+    size_t nd = (size_t)N * D, rows = (size_t)B * C;
+    if (p->position_enc && c->positional_encoding_type == PTM_PE_RANDOM)
+        for (size_t r = 0; r < rows; r++)
+            for (size_t i = 0; i < nd; i++) g->position_enc[i] += d[r * nd + i];
+    if (!pre) {
+        linear_backward(NULL, g->patcher.w, g->patcher.b, d, ctx->enc_in, p->patcher.w,
+                        rows * (size_t)N, P, D);
+        return;
+    }
+    for (size_t r = 0; r < rows; r++)
+        linear_backward(NULL, g->patcher.w, g->patcher.b, d + r * nd + D,
+                        ctx->enc_in + r * (size_t)Nr * P, p->patcher.w, (size_t)Nr, P, D);
+    int m = (P + D) / 2;
+    float *de = tc->d_freq, *dhid = de + (size_t)B * D, *dpre = dhid + (size_t)B * m;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < D; i++) {
+            float s = 0.0f;
+            for (int ch = 0; ch < C; ch++) s += d[((size_t)b * C + ch) * nd + i];
+            de[(size_t)b * D + i] = s;
+        }
+    linear_backward_set(dhid, g->ttm.freq_l3.w, g->ttm.freq_l3.b, de, tc->freq, tp->freq_l3.w,
+                        (size_t)B, m, D);
+    gelu_backward_set(dpre, tc->freq_pre, dhid, NULL, (size_t)B * m);
+    for (int b = 0; b < B; b++) {
+        size_t tok = (size_t)tc->freq_token[b] * P;
+        linear_backward(g->ttm.freq_emb + tok, g->ttm.freq_l1.w, g->ttm.freq_l1.b,
+                        dpre + (size_t)b * m, tp->freq_emb + tok, tp->freq_l1.w, 1, P, m);
+    }
+}
+
 /* the whole batch (whole_batch): embedding, encoder, decoder */
 static const float *ttm_forward_rows(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in,
                                      const ptmi_rows *rr, const ptmi_run_mode *run) {
@@ -174,6 +270,9 @@ static const float *ttm_forward_rows(ptm_ctx *ctx, const ptm_inputs *in, const f
     ptmi_ttm_ctx *tc = ctx->ttm;
     int B = in->batch, C = c->num_input_channels, k = 0;
     ptmi_alias_eval_cache(&tc->lc);
+    for (int l = 0; ctx->training && l < tc->n_out; l++) tc->lcs[l].scores = tc->scores;
+    tc->freq_token = in->freq_token;
+    tc->categorical = in->static_categorical_values;
     tc->n_hs = 0;
     ttm_embed(ctx, in, enc_in, B);
     const float *h = ptmi_ttm_stacks(ctx, tp->enc, tp->n_enc, ctx->embed, B, C, &k, run);
@@ -181,6 +280,20 @@ static const float *ttm_forward_rows(ptm_ctx *ctx, const ptm_inputs *in, const f
     if (tp->has_decoder) h = ptmi_ttm_decoder_forward(ctx, in, h, &k, run);
     tc->dec_last = h;
     return h;
+}
+
+/* the whole batch backwards from d(what the head read) in ctx->d_h: decoder, encoder stacks
+ * (last to first), embedding */
+static void ttm_backward_rows(ptm_ctx *ctx, ptmi_params *g, int b0, int nb,
+                              const ptmi_grad_scratch *gs, float *scores, int sharded) {
+    (void)b0, (void)gs, (void)scores, (void)sharded;
+    const ptmi_ttm_params *tp = &ctx->model->p.ttm;
+    int nenc = 0;
+    for (int j = 0; j < tp->n_enc; j++) nenc += tp->enc[j].n_layers;
+    float *d = ctx->d_h;
+    if (tp->has_decoder) d = ptmi_ttm_decoder_backward(ctx, g, d, nenc, nb);
+    ptmi_ttm_stacks_backward(ctx, g, tp->enc, tp->n_enc, d, ctx->embed, 0, nb);
+    ttm_embed_backward(ctx, g, d, nb);
 }
 
 static const float *ttm_output(const ptm_ctx *ctx) {
@@ -210,4 +323,5 @@ static void ttm_outputs(ptm_ctx *ctx, const ptmi_head_ops *head, int B, const fl
 }
 
 const ptmi_backbone_ops ptmi_backbone_ttm = {
-    ttm_plan, ttm_check, ttm_forward_rows, NULL, ttm_output, ttm_outputs, 1};
+    ttm_plan,          ttm_plan_train, ttm_check,   ttm_forward_rows,
+    ttm_backward_rows, ttm_output,     ttm_outputs, 1};

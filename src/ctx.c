@@ -54,8 +54,8 @@ void ptmi_plan_add(ptmi_plan *pl, float **ptr, size_t count) {
 #define SLOT_GAP 16
 
 /* the buffers of one training layer cache */
-static void plan_layer_cache(ptmi_plan *pl, ptmi_layer_cache *lc, const ptmi_mixer_shape *c,
-                             size_t B) {
+void ptmi_plan_layer_cache(ptmi_plan *pl, ptmi_layer_cache *lc, const ptmi_mixer_shape *c,
+                           size_t B) {
     size_t C = (size_t)c->num_input_channels, N = (size_t)c->num_patches, D = (size_t)c->d_model;
     size_t bcnd = B * C * N * D, bcn = B * C * N, ef = (size_t)c->expansion_factor;
     int bn = c->norm_mlp == PTM_NORM_BATCH, drop = c->dropout > 0.0f;
@@ -171,22 +171,22 @@ static void plan_backbone(ptmi_plan *pl, ptm_ctx *ctx, size_t B, float **s_int) 
     ptmi_plan_add(pl, s_int, (B > N ? B : N) + 1);
 }
 
-/* training: a cache per layer, the gradient scratch, what the head's backward reads */
+void ptmi_plan_grad_scratch(ptmi_plan *pl, ptmi_grad_scratch *g, size_t cnd, size_t ef, size_t n) {
+    float **gb[] = {&g->da, &g->db, &g->dc, &g->dd, &g->dz, &g->dq, &g->dk, &g->dv, &g->dctx};
+    for (size_t i = 0; i < sizeof gb / sizeof gb[0]; i++) ptmi_plan_add(pl, gb[i], cnd);
+    ptmi_plan_add(pl, &g->dhid, cnd * ef);
+    ptmi_plan_add(pl, &g->dpre, cnd * ef);
+    ptmi_plan_add(pl, &g->dp_row, n);
+}
+
+/* training: the backbone's caches and gradient scratch, what the head's backward reads */
 static void plan_train(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
     const ptm_config *c = &ctx->model->cfg;
     size_t C = (size_t)c->num_input_channels, N = (size_t)c->num_patches, D = (size_t)c->d_model,
-           ef = (size_t)c->expansion_factor, bcnd = B * C * N * D;
+           bcnd = B * C * N * D;
     size_t F = D * C * (c->head_aggregation == PTM_AGG_NONE ? N : 1);
     size_t main_out = ptmi_head_main_count(c, B);
-    for (int k = 0; k < c->num_layers; k++)
-        plan_layer_cache(pl, &ctx->lc[k], &ctx->model->mixer, B);
-    ptmi_grad_scratch *g = &ctx->gs;
-    float **gb[] = {&g->da, &g->db, &g->dc, &g->dd, &g->dz, &g->dq, &g->dk, &g->dv, &g->dctx};
-    for (size_t i = 0; i < sizeof gb / sizeof gb[0]; i++) ptmi_plan_add(pl, gb[i], bcnd);
-    ptmi_plan_add(pl, &g->dhid, bcnd * ef);
-    ptmi_plan_add(pl, &g->dpre, bcnd * ef);
-    ptmi_plan_add(pl, &g->dp_row, N);
-    ptmi_plan_add(pl, &ctx->d_h, bcnd);
+    ptmi_backbone_ops_for(ctx->model)->plan_train(pl, ctx, B);
     ptmi_plan_add(pl, &ctx->d_h2, bcnd);
     size_t hm = bcnd > B * F ? bcnd : B * F;
     ptmi_plan_add(pl, &ctx->head_mask, hm);
@@ -309,10 +309,6 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
         return ptmi_err(err, PTM_ERR_ARG, NULL, "max_batch", "max_batch %d out of range [1, %d]",
                         cp.max_batch, 1 << 24);
     const ptm_config *c = &model->cfg;
-    if (c->family == PTM_FAMILY_TTM && train)
-        return ptmi_err(err, PTM_ERR_UNSUPPORTED, NULL, NULL,
-                        "training a %s is not supported yet (inference is)",
-                        ptm_config_class_name(c));
     ptm_model *view = NULL;
     if ((s = ptmi_model_channel_view(model, cp.num_input_channels, &view, err)) != PTM_OK) return s;
     if (view) model = view;
@@ -349,9 +345,10 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
     else
         plan_eval(&pl, ctx, (size_t)mb);
     ptmi_plan_add(&pl, &scores, (size_t)c->num_patches);
-    int nshards = train && c->norm_mlp != PTM_NORM_BATCH
-                      ? (cp.max_batch < PTMI_TRAIN_SHARDS ? cp.max_batch : PTMI_TRAIN_SHARDS)
-                      : 1;
+    int nshards =
+        train && c->norm_mlp != PTM_NORM_BATCH && !ptmi_backbone_ops_for(model)->whole_batch
+            ? (cp.max_batch < PTMI_TRAIN_SHARDS ? cp.max_batch : PTMI_TRAIN_SHARDS)
+            : 1;
     if (nshards > 1) {
         ptmi_plan_add(&pl, &ctx->shard_scores, (size_t)nshards * c->num_patches);
         ptmi_plan_add(&pl, &ctx->shard_dp_row, (size_t)nshards * c->num_patches);
@@ -387,10 +384,6 @@ ptm_status ptm_ctx_create(const ptm_model *model, const ptm_ctx_params *params, 
 ptm_status ptm_ctx_create_train(ptm_model *model, const ptm_ctx_params *params, ptm_ctx **out,
                                 ptm_error *err) {
     if (out) *out = NULL;
-    if (model && model->cfg.family == PTM_FAMILY_TTM) /* before the model is converted */
-        return ptmi_err(err, PTM_ERR_UNSUPPORTED, NULL, NULL,
-                        "training a %s is not supported yet (inference is)",
-                        ptm_config_class_name(&model->cfg));
     ptm_status s = ptmi_model_make_trainable(model, err);
     return s == PTM_OK ? ctx_create(model, params, 1, out, err) : s;
 }
@@ -415,6 +408,7 @@ void ptm_ctx_free(ptm_ctx *ctx) {
     free(ctx->lc);
     if (ctx->ttm) free(ctx->ttm->out);
     if (ctx->ttm) free(ctx->ttm->hs);
+    if (ctx->ttm) free(ctx->ttm->lcs);
     free(ctx->ttm);
     free(ctx->view);
     free(ctx);

@@ -1,4 +1,5 @@
-/* ttm_decoder.c - TinyTimeMixer's decoder (granite-tsfm TinyTimeMixerDecoder), eval mode: the
+/* ttm_decoder.c - TinyTimeMixer's decoder (granite-tsfm TinyTimeMixerDecoder), forward and
+ * backward: the
  * adapter Linear(D -> Dd) when the widths differ, the raw-patch residual Linear(patch_length ->
  * Dd) of the scaled patches (a zero patch in front with the prefix patch, so that patch 0 gets
  * only the bias), the static categorical variables as extra channels (their embeddings repeated
@@ -71,4 +72,52 @@ const float *ptmi_ttm_decoder_forward(ptm_ctx *ctx, const ptm_inputs *in, const 
         memcpy(tc->dec_out + (size_t)b * cnd, x + (size_t)b * snd, cnd * sizeof(float));
     ptmi_ttm_hidden(tc, tc->dec_out, C, N, Dd);
     return tc->dec_out;
+}
+
+/* what the decoder block read: the categorical channels, the raw residual, the adapter's or
+ * the encoder's output */
+static const float *block_input(const ptm_ctx *ctx) {
+    const ptmi_ttm_params *tp = &ctx->model->p.ttm;
+    const ptmi_ttm_ctx *tc = ctx->ttm;
+    if (ctx->model->cfg.ttm.num_categorical) return tc->dec_in;
+    if (tp->raw_emb.out) return tc->resid;
+    return tp->adapter.out ? tc->adapt : tc->enc_last;
+}
+
+float *ptmi_ttm_decoder_backward(ptm_ctx *ctx, ptmi_params *g, float *d, int k0, int B) {
+    const ptm_config *c = &ctx->model->cfg;
+    const ptmi_ttm_params *tp = &ctx->model->p.ttm;
+    ptmi_ttm_ctx *tc = ctx->ttm;
+    int C = c->num_input_channels, N = c->num_patches, D = c->d_model, Dd = c->ttm.decoder_d_model,
+        ncat = c->ttm.num_categorical;
+    size_t rows = (size_t)B * C * N, cnd = (size_t)C * N * Dd, snd = cnd + (size_t)ncat * N * Dd;
+    float *x = d;
+    if (ncat) { /* the categorical channels get no gradient from the head */
+        x = tc->d_tmp;
+        for (int b = 0; b < B; b++) {
+            memcpy(x + (size_t)b * snd, d + (size_t)b * cnd, cnd * sizeof(float));
+            memset(x + (size_t)b * snd + cnd, 0, (snd - cnd) * sizeof(float));
+        }
+    }
+    ptmi_ttm_stacks_backward(ctx, g, tp->dec, tp->n_dec, x, block_input(ctx), k0, B);
+    if (ncat) {
+        for (int b = 0; b < B; b++) {
+            const float *xb = x + (size_t)b * snd;
+            for (int k = 0; k < ncat; k++) {
+                float *ge = g->ttm.cat_emb[k] + (size_t)tc->categorical[(size_t)b * ncat + k] * Dd;
+                for (int n = 0; n < N; n++)
+                    for (int i = 0; i < Dd; i++) ge[i] += xb[cnd + ((size_t)k * N + n) * Dd + i];
+            }
+            memcpy(d + (size_t)b * cnd, xb, cnd * sizeof(float));
+        }
+    }
+    if (tp->raw_emb.out) {
+        const float *raw = c->ttm.resolution_prefix_tuning ? tc->raw_in : ctx->patch_input;
+        linear_backward(NULL, g->ttm.raw_emb.w, g->ttm.raw_emb.b, d, raw, tp->raw_emb.w, rows,
+                        c->patch_length, Dd);
+    }
+    if (!tp->adapter.out) return d;
+    linear_backward_set(tc->d_tmp, g->ttm.adapter.w, g->ttm.adapter.b, d, tc->enc_last,
+                        tp->adapter.w, rows, D, Dd);
+    return tc->d_tmp;
 }

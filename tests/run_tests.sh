@@ -39,9 +39,9 @@ done
 tally "$BUILD/test_golden" tests/golden
 tally env PTM_KERNELS=avx2 "$BUILD/test_golden" tests/golden
 tally env PTM_KERNELS=scalar "$BUILD/test_golden" tests/golden
-# TinyTimeMixer: eval-mode outputs (training a TTM model is not implemented yet)
-tally "$BUILD/test_golden" --eval-only tests/golden/ttm
-tally env PTM_KERNELS=avx2 "$BUILD/test_golden" --eval-only tests/golden/ttm
-tally env PTM_KERNELS=scalar "$BUILD/test_golden" --eval-only tests/golden/ttm
+# TinyTimeMixer: eval-mode outputs, and train-mode outputs and gradients of the grad_* cases
+tally "$BUILD/test_golden" tests/golden/ttm
+tally env PTM_KERNELS=avx2 "$BUILD/test_golden" tests/golden/ttm
+tally env PTM_KERNELS=scalar "$BUILD/test_golden" tests/golden/ttm
 echo "TOTAL: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

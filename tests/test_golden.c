@@ -1,6 +1,6 @@
 /* test_golden.c - the golden-case runner.
  *
- *   build/test_golden [--eval-only] CASE_DIR... | FOLDER_OF_CASES...
+ *   build/test_golden CASE_DIR... | FOLDER_OF_CASES...
  *
  * A case folder holds config.json, model.safetensors, inputs.safetensors,
  * expected.safetensors and case.json (format: tests/golden/README.md). For each case the model
@@ -24,10 +24,6 @@
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "patchtsmixer.h"
-
-/* --eval-only: the eval-mode outputs only, no train-mode forward and gradients (for a family
- * this engine cannot train yet) */
-static int g_eval_only;
 
 static int is_dir(const char *p) {
     struct stat st;
@@ -313,9 +309,7 @@ static int run_case(const char *dir) {
     if (!compare_outputs(name, &expected, ctx, NULL, NULL, tol, &w)) ok = 0;
     snprintf(path, sizeof path, "%s/expected_grads.safetensors", dir);
     int ngrads = -1;
-    if (file_exists(path) && g_eval_only) {
-        printf("SKIP %s: expected_grads.safetensors (--eval-only)\n", name);
-    } else if (file_exists(path)) {
+    if (file_exists(path)) {
         ngrads = run_grads(dir, name, path, &in, batch, &w);
         if (ngrads < 0) ok = 0;
     }
@@ -346,12 +340,8 @@ static int cmp_str(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     int first = 1;
-    if (argc > 1 && strcmp(argv[1], "--eval-only") == 0) {
-        g_eval_only = 1;
-        first = 2;
-    }
     if (argc <= first) {
-        fprintf(stderr, "usage: %s [--eval-only] CASE_DIR... | FOLDER_OF_CASES...\n", argv[0]);
+        fprintf(stderr, "usage: %s CASE_DIR... | FOLDER_OF_CASES...\n", argv[0]);
         return 2;
     }
     int pass = 0, fail = 0;

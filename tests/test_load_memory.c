@@ -124,13 +124,7 @@ static int check_cases(const char *root, int *forwards) {
         CHECK(same_saved(lean, full, de->d_name));
         /* a training context converts the loaded model; it then saves the same bytes */
         ptm_ctx *tc = NULL;
-        if (lean->cfg.family == PTM_FAMILY_TTM) { /* not trainable yet: refused, not converted */
-            CHECK_STATUS(ptm_ctx_create_train(lean, NULL, &tc, &err), PTM_ERR_UNSUPPORTED);
-            CHECK(lean->store == PTMI_STORE_LOADED);
-            CHECK_STATUS(ptmi_model_make_trainable(lean, &err), PTM_OK);
-        } else {
-            CHECK_STATUS(ptm_ctx_create_train(lean, NULL, &tc, &err), PTM_OK);
-        }
+        CHECK_STATUS(ptm_ctx_create_train(lean, NULL, &tc, &err), PTM_OK);
         CHECK(lean->store == PTMI_STORE_TRAIN);
         ptm_ctx_free(tc);
         char conv[300];

@@ -166,12 +166,26 @@ TEST(batch_and_threads) {
     ptm_ctx_free(ctx);
     ptm_ctx_free(one);
     ptm_ctx_free(two);
-    /* training a TTM model is not implemented yet: refused, not run wrongly */
-    ptm_ctx *tr = NULL;
+    /* training: a context of 2 threads gives the gradients of 1, bit for bit */
+    ptm_ctx *t1 = NULL, *t2 = NULL;
     ptm_ctx_params cp = ptm_ctx_default_params();
-    CHECK_STATUS(ptm_ctx_create_train(g.m, &cp, &tr, &err), PTM_ERR_UNSUPPORTED);
-    CHECK(strcmp(err.text, "training a TinyTimeMixerForPrediction is not supported yet "
-                           "(inference is)") == 0);
+    cp.max_batch = g.batch;
+    CHECK_STATUS(ptm_ctx_create_train(g.m, &cp, &t1, &err), PTM_OK);
+    cp.num_threads = 2;
+    CHECK_STATUS(ptm_ctx_create_train(g.m, &cp, &t2, &err), PTM_OK);
+    CHECK_STATUS(ptm_forward(t1, &in, &err), PTM_OK);
+    CHECK_STATUS(ptm_backward(t1, &err), PTM_OK);
+    CHECK_STATUS(ptm_forward(t2, &in, &err), PTM_OK);
+    CHECK_STATUS(ptm_backward(t2, &err), PTM_OK);
+    const char *names[] = {"backbone.encoder.patcher.weight", "head.base_forecast_block.weight"};
+    for (int k = 0; k < 2; k++) {
+        CHECK_STATUS(ptm_ctx_grad(t1, names[k], &a, &err), PTM_OK);
+        CHECK_STATUS(ptm_ctx_grad(t2, names[k], &b, &err), PTM_OK);
+        size_t n = (size_t)a.shape[0] * a.shape[1];
+        CHECK(memcmp(a.data, b.data, n * sizeof(float)) == 0);
+    }
+    ptm_ctx_free(t1);
+    ptm_ctx_free(t2);
     close_case(&g);
 }
 

@@ -210,6 +210,7 @@ class PtmTrainParams(ctypes.Structure):
         ("num_threads", ctypes.c_int),
         ("stop_after_epochs", ctypes.c_int),
         ("command", ctypes.c_char_p),
+        ("few_shot", ctypes.c_float),
     ]
 
 

@@ -169,6 +169,7 @@ int main(void) {
     FIELD(ptm_train_params, num_threads);
     FIELD(ptm_train_params, stop_after_epochs);
     FIELD(ptm_train_params, command);
+    FIELD(ptm_train_params, few_shot);
     SIZE(ptm_stream_params);
     FIELD(ptm_stream_params, num_threads);
     SIZE(ptm_train_summary);

@@ -70,6 +70,8 @@ extern const ptmi_head_ops ptmi_head_ttm;      /* ttm.c: TinyTimeMixerForPredict
  * mixer on the scaled base forecast base [B, Hf, P] into out [B, Hf, P] */
 void ptmi_ttm_fcm_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B);
 void ptmi_ttm_fcm_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *base, float *out);
+/* its backward (train mode): d [B, Hf, P] holds d(out) and becomes d(base) */
+void ptmi_ttm_fcm_backward(ptm_ctx *ctx, ptmi_params *g, float *d);
 
 /* shared by the heads (heads.c): train-mode head dropout, head_in = x * mask over n values
  * (drawn from the context's rng); returns what the head reads (x itself when off) */

@@ -1,7 +1,8 @@
-/* ttm.c - the head of TinyTimeMixerForPrediction (eval mode): the decoder output flattened per
- * channel patch-major, Linear(N Dd -> H), the forecast channels, the first Hf steps, the forecast
- * channel mixer when enabled (ttm_fcm.c, in the scaled space), then x scale + loc; the loss
- * (mse, mae, pinball, huber) over the observed future values; its output views. */
+/* ttm.c - the head of TinyTimeMixerForPrediction, forward and backward: the decoder output
+ * flattened per channel patch-major (head dropout in training), Linear(N Dd -> H), the forecast
+ * channels, the first Hf steps, the forecast channel mixer when enabled (ttm_fcm.c, in the scaled
+ * space), then x scale + loc; the loss (mse, mae, pinball, huber) over the observed future
+ * values; its output views. */
 #include <math.h>
 #include <string.h>
 
@@ -25,6 +26,27 @@ static void ttm_head_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
     ptmi_plan_add(pl, &tc->target, cnt);
     ptmi_plan_add(pl, &tc->tmask, cnt);
     if (ctx->model->p.ttm.has_fcm) ptmi_ttm_fcm_plan(pl, ctx, B);
+    if (!ctx->training) return;
+    size_t Dh = (size_t)(ctx->model->p.ttm.has_decoder ? c->ttm.decoder_d_model : c->d_model),
+           flat = ptmi_ttm_count(B, (size_t)c->num_input_channels, (size_t)c->num_patches, Dh);
+    if (c->head_dropout > 0.0f) {
+        ptmi_plan_add(pl, &tc->head_mask, flat);
+        ptmi_plan_add(pl, &tc->head_in, flat);
+    }
+    ptmi_plan_add(pl, &tc->d_out, cnt);
+    ptmi_plan_add(pl, &tc->d_full, ptmi_ttm_count(B, H, Cs, 1));
+}
+
+/* what the head's linear reads: the decoder output, in training after head dropout */
+static const float *head_input(ptm_ctx *ctx, const float *last, size_t n, int draw) {
+    float p = ctx->model->cfg.head_dropout;
+    ptmi_ttm_ctx *tc = ctx->ttm;
+    if (!ctx->training || p <= 0.0f) return last;
+    if (draw) {
+        dropout_mask_fill(tc->head_mask, n, p, &ctx->rng);
+        for (size_t i = 0; i < n; i++) tc->head_in[i] = last[i] * tc->head_mask[i];
+    }
+    return tc->head_in;
 }
 
 static ptm_status ttm_head_check(const ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
@@ -89,7 +111,8 @@ static ptm_status ttm_head_forward(ptm_ctx *ctx, const ptm_inputs *in, const flo
             ctx->loc_sel[(size_t)b * Cs + j] = ctx->loc[(size_t)b * C + ch];
             ctx->scale_sel[(size_t)b * Cs + j] = ctx->scale[(size_t)b * C + ch];
         }
-    prediction_head_forward(tc->full, tc->rows, last, &p->head, sel, Cs, B, C, N * Dh, H);
+    const float *hin = head_input(ctx, last, (size_t)B * C * N * Dh, 1);
+    prediction_head_forward(tc->full, tc->rows, hin, &p->head, sel, Cs, B, C, N * Dh, H);
     for (int b = 0; b < B; b++)
         memcpy(tc->base + (size_t)b * Hf * Cs, tc->full + (size_t)b * H * Cs,
                (size_t)Hf * Cs * sizeof(float));
@@ -104,6 +127,34 @@ static ptm_status ttm_head_forward(ptm_ctx *ctx, const ptm_inputs *in, const flo
         ctx->out_main[i] = y[i] * ctx->scale_sel[b * Cs + j] + ctx->loc_sel[b * Cs + j];
     }
     return in->future_values ? ttm_loss(ctx, in, err) : PTM_OK;
+}
+
+/* d loss / d(decoder output) into dlast [B, C, N, Dd]: the loss, x scale, the forecast channel
+ * mixer, the Hf cut and the channel selection, the linear, head dropout */
+static void ttm_head_backward(ptm_ctx *ctx, ptmi_params *g, float *dlast) {
+    const ptm_config *c = &ctx->model->cfg;
+    const ptmi_params *p = &ctx->model->p;
+    ptmi_ttm_ctx *tc = ctx->ttm;
+    int B = ctx->batch, C = c->num_input_channels, N = c->num_patches, H = c->prediction_length,
+        Hf = filtered(c), Cs = c->num_prediction_channels;
+    int Dh = p->ttm.has_decoder ? c->ttm.decoder_d_model : c->d_model;
+    size_t cnt = (size_t)B * Hf * Cs, flat = (size_t)B * C * N * Dh;
+    point_loss_backward(tc->d_out, c->loss, ctx->out_main, tc->target, tc->tmask, cnt,
+                        c->ttm.quantile, c->ttm.huber_delta);
+    for (size_t i = 0; i < cnt; i++) {
+        size_t b = i / ((size_t)Hf * Cs), j = i % (size_t)Cs;
+        tc->d_out[i] *= ctx->scale_sel[b * Cs + j];
+    }
+    if (p->ttm.has_fcm) ptmi_ttm_fcm_backward(ctx, g, tc->d_out);
+    memset(tc->d_full, 0, (size_t)B * H * Cs * sizeof(float));
+    for (int b = 0; b < B; b++)
+        memcpy(tc->d_full + (size_t)b * H * Cs, tc->d_out + (size_t)b * Hf * Cs,
+               (size_t)Hf * Cs * sizeof(float));
+    memset(dlast, 0, flat * sizeof(float));
+    prediction_head_backward(dlast, &g->head, tc->d_full, head_input(ctx, tc->dec_last, flat, 0),
+                             &p->head, c->prediction_channel_indices, Cs, B, C, N * Dh, H);
+    if (ctx->training && c->head_dropout > 0.0f)
+        for (size_t i = 0; i < flat; i++) dlast[i] *= tc->head_mask[i];
 }
 
 static void ttm_head_scale_outputs(ptm_ctx *ctx, int B) {
@@ -127,6 +178,6 @@ static void ttm_head_outputs(ptm_ctx *ctx, int B) {
 }
 
 const ptmi_head_ops ptmi_head_ttm = {
-    ttm_head_plan,          ttm_head_check,   NULL, ttm_head_forward, NULL,
+    ttm_head_plan,          ttm_head_check,   NULL, ttm_head_forward, ttm_head_backward,
     ttm_head_scale_outputs, ttm_head_outputs,
 };

@@ -5,6 +5,7 @@
  * w zero rows behind, windows of s steps [B, Hf, T, s], with the mixer Linear(s -> 2s) and a
  * stack of T "patches" of width 2s over Hf "channels"; flattened per step, gated, Linear(T s' ->
  * P), plus F. (The raw/scaled mix is IBM's: its pipelines standard-scale the data first.)
+ * Forward (eval and train mode) and backward.
  */
 #include <string.h>
 
@@ -42,6 +43,12 @@ void ptmi_ttm_fcm_plan(ptmi_plan *pl, ptm_ctx *ctx, size_t B) {
     ptmi_plan_add(pl, &tc->fcm_gp, ptmi_ttm_count(steps, T, (size_t)d.sf, 1));
     ptmi_plan_add(pl, &tc->fcm_gate, ptmi_ttm_count(steps, T, (size_t)d.sf, 1));
     ptmi_plan_add(pl, &tc->fcm_mlp, ptmi_ttm_count(steps, (size_t)d.P, 1, 1));
+    if (!ctx->training) return;
+    size_t wide = ptmi_ttm_count(steps, T, (size_t)(d.sf > d.s ? d.sf : d.s), 1);
+    ptmi_plan_add(pl, &tc->fcm_d1, wide);
+    ptmi_plan_add(pl, &tc->fcm_d2, wide);
+    ptmi_plan_add(pl, &tc->fcm_dz, wide);
+    ptmi_plan_add(pl, &tc->fcm_dext, ptmi_ttm_count(B, (size_t)d.Hf + 2 * (size_t)d.w, T, 1));
 }
 
 /* ext [B, Hf + 2w, T]: w rows of raw past (or zeros), G, w zero rows */
@@ -88,9 +95,15 @@ void ptmi_ttm_fcm_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *base,
         x = tc->fcm_win;
         if (tp->fcm_embedding.out) {
             ptmi_run_mode eval = {0, 0.0f, NULL, 1, 1};
+            ptmi_run_mode train = {1, tp->fcm.sh.dropout, &ctx->rng, 0, 0};
+            int k0 = tc->n_out - tp->fcm.n_layers;
             linear_forward(tc->fcm_emb, x, &tp->fcm_embedding, steps * d.T);
-            x = mixer_stack_forward(tc->out + (tc->n_out - tp->fcm.n_layers), tc->fcm_emb, &tc->lc,
-                                    &tp->fcm, d.B, d.Hf, &eval);
+            if (ctx->training)
+                x = mixer_stack_train_forward(tc->out + k0, tc->fcm_emb, tc->lcs + k0, &tp->fcm,
+                                              d.B, d.Hf, &train);
+            else
+                x = mixer_stack_forward(tc->out + k0, tc->fcm_emb, &tc->lc, &tp->fcm, d.B, d.Hf,
+                                        &eval);
         }
     }
     if (tp->fcm_gate.out) {
@@ -99,4 +112,59 @@ void ptmi_ttm_fcm_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *base,
     }
     linear_forward(tc->fcm_mlp, x, &tp->fcm_mlp, steps);
     for (size_t i = 0; i < steps * d.P; i++) out[i] = tc->fcm_mlp[i] + base[i];
+}
+
+/* d(windows) [B, Hf, T, s] back onto the rows they were cut from, then the forecast rows' share
+ * into d (the raw past and the exogenous future get none) */
+static void windows_backward(ptm_ctx *ctx, float *d, const float *dwin, const fcm_dims *dm) {
+    float *dext = ctx->ttm->fcm_dext;
+    int rows = dm->Hf + 2 * dm->w;
+    memset(dext, 0, (size_t)dm->B * rows * dm->T * sizeof(float));
+    for (int b = 0; b < dm->B; b++)
+        for (int tt = 0; tt < dm->Hf; tt++)
+            for (int j = 0; j < dm->T; j++)
+                for (int k = 0; k < dm->s; k++)
+                    dext[((size_t)b * rows + tt + k) * dm->T + j] +=
+                        dwin[(((size_t)b * dm->Hf + tt) * dm->T + j) * dm->s + k];
+    for (int b = 0; b < dm->B; b++)
+        for (int tt = 0; tt < dm->Hf; tt++)
+            for (int j = 0; j < dm->P; j++)
+                d[((size_t)b * dm->Hf + tt) * dm->P + j] +=
+                    dext[((size_t)b * rows + dm->w + tt) * dm->T + j];
+}
+
+void ptmi_ttm_fcm_backward(ptm_ctx *ctx, ptmi_params *g, float *d) {
+    const ptmi_params *p = &ctx->model->p;
+    const ptmi_ttm_params *tp = &p->ttm;
+    ptmi_ttm_ctx *tc = ctx->ttm;
+    fcm_dims dm = dims_of(&ctx->model->cfg, ctx->batch);
+    size_t steps = (size_t)dm.B * dm.Hf, width = (size_t)dm.T * (dm.w > 0 ? dm.sf : 1);
+    int k0 = tc->n_out - tp->fcm.n_layers, mixer = dm.w > 0 && tp->fcm_embedding.out;
+    /* what the gate read: the mixer's output, the windows, or G itself (w = 0) */
+    const float *x = dm.w == 0 ? tc->fcm_ext : tc->fcm_win;
+    if (mixer) x = tp->fcm.n_layers ? tc->out[tc->n_out - 1] : tc->fcm_emb;
+    const float *xm = tp->fcm_gate.out ? tc->fcm_gate : x;
+    float *dx = tc->fcm_d1, *other = tc->fcm_d2;
+    linear_backward_set(dx, g->ttm.fcm_mlp.w, g->ttm.fcm_mlp.b, d, xm, tp->fcm_mlp.w, steps,
+                        (int)width, dm.P);
+    if (tp->fcm_gate.out) {
+        memset(other, 0, steps * width * sizeof(float));
+        gated_attention_backward(other, tc->fcm_dz, &tp->fcm_gate, &g->ttm.fcm_gate, dx, x,
+                                 tc->fcm_gp, steps);
+        other = dx;
+        dx = tc->fcm_d2;
+    }
+    if (dm.w == 0) {
+        for (size_t r = 0; r < steps; r++)
+            for (int j = 0; j < dm.P; j++) d[r * dm.P + j] += dx[r * dm.T + j];
+        return;
+    }
+    if (mixer) {
+        mixer_stack_backward(dx, g->layers + (tp->fcm.layers - p->layers), tc->fcm_emb,
+                             tc->out + k0, tc->lcs + k0, &tp->fcm, dm.B, &ctx->gs);
+        linear_backward_set(other, g->ttm.fcm_embedding.w, g->ttm.fcm_embedding.b, dx, tc->fcm_win,
+                            tp->fcm_embedding.w, steps * dm.T, dm.s, 2 * dm.s);
+        dx = other;
+    }
+    windows_backward(ctx, d, dx, &dm);
 }

@@ -135,6 +135,17 @@ void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const fl
  * output (h itself for a stack without layers) */
 const float *mixer_stack_forward(float *const *outs, const float *h, ptmi_layer_cache *lc,
                                  const ptmi_stack *st, int b, int c, const ptmi_run_mode *run);
+/* stack.c, train mode: the same with a training cache per layer (lcs[l]) and the stack's
+ * dropout (sh.dropout; run gives the mode and the generator) */
+const float *mixer_stack_train_forward(float *const *outs, const float *h, ptmi_layer_cache *lcs,
+                                       const ptmi_stack *st, int b, int c,
+                                       const ptmi_run_mode *run);
+/* backward of the train-mode stack whose input was h_in: dh [b, c, N_s, D_s] holds d(its last
+ * output) and is turned in place into d(h_in); the layers' gradients go to dlayers (the
+ * gradient model's layers of the stack) */
+void mixer_stack_backward(float *dh, ptmi_layer *dlayers, const float *h_in, float *const *outs,
+                          const ptmi_layer_cache *lcs, const ptmi_stack *st, int b,
+                          const ptmi_grad_scratch *gs);
 /* fill mask[n] with 0 or 1/(1-p) drawn from rng (a ptmi_rng *) */
 void dropout_mask_fill(float *mask, size_t n, float p, void *rng);
 
@@ -190,6 +201,9 @@ float mse_loss_forward(const float *pred, const float *target, size_t count);
  * number of values (0: the result is NaN) */
 float point_loss_forward(ptm_loss loss, const float *pred, const float *target, const float *mask,
                          size_t count, float quantile, float delta, size_t *selected);
+/* d point_loss_forward / d pred into dpred (0 where mask is 0) */
+void point_loss_backward(float *dpred, ptm_loss loss, const float *pred, const float *target,
+                         const float *mask, size_t count, float quantile, float delta);
 void mse_loss_backward(float *dpred, const float *pred, const float *target, size_t count);
 /* mean over the batch of logsumexp(z) - z[label]; returns -1 in *bad_label if all fine,
  * else the index of the first label outside [0, t) */

@@ -47,6 +47,35 @@ float point_loss_forward(ptm_loss loss, const float *pred, const float *target, 
     return (float)(s / (double)n);
 }
 
+void point_loss_backward(float *dpred, ptm_loss loss, const float *pred, const float *target,
+                         const float *mask, size_t count, float quantile, float delta) {
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) n += !(mask && mask[i] == 0.0f);
+    float inv = 1.0f / (float)(n ? n : 1), q = quantile;
+    for (size_t i = 0; i < count; i++) {
+        float z = pred[i] - target[i], g; /* d(elementwise loss) / d pred */
+        if (mask && mask[i] == 0.0f) {
+            dpred[i] = 0.0f;
+            continue;
+        }
+        switch (loss) {
+        case PTM_LOSS_MAE:
+            g = z > 0.0f ? 1.0f : z < 0.0f ? -1.0f : 0.0f;
+            break;
+        case PTM_LOSS_PINBALL: /* e = -z; a tie splits the gradient as torch.max does */
+            g = z < 0.0f ? -q : z > 0.0f ? 1.0f - q : 0.5f - q;
+            break;
+        case PTM_LOSS_HUBER:
+            g = z < -delta ? -delta : z > delta ? delta : z;
+            break;
+        default:
+            g = 2.0f * z;
+            break;
+        }
+        dpred[i] = g * inv;
+    }
+}
+
 float cross_entropy_loss_forward(const float *logits, const int64_t *labels, int b, int t,
                                  int *bad_label) {
     double s = 0.0;

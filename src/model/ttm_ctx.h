@@ -40,6 +40,19 @@ typedef struct ptmi_ttm_ctx {
     ptmi_ttm_view *hs;     /* hidden_states of the last forward */
     int n_hs, cap_hs;
     ptmi_layer_cache lc; /* eval scratch of every stack (aliased as in ctx.c) */
+    /* training contexts: what the backward passes read and their scratch */
+    ptmi_layer_cache *lcs;  /* [n_layers] a cache per mixer layer, in the order of out */
+    float *freq_pre;        /* [B, m] the prefix MLP's hidden layer before GELU */
+    float *d_freq;          /* [B, 2m + D] its gradients */
+    float *d_tmp;           /* [B, max(C + n_cat, C), N, max(D, Dd)] decoder gradients */
+    float *scores;          /* [N_s] attention scratch of the widest stack */
+    float *head_mask;       /* [B, C, N Dd] head dropout mask */
+    float *head_in;         /* [B, C, N Dd] the head's (dropped) input */
+    float *d_out, *d_full;  /* [B, Hf, P] d(scaled forecast), [B, H, P] d(head output) */
+    float *fcm_d1, *fcm_d2; /* [B Hf, T s'] gradients through the forecast channel mixer */
+    float *fcm_dz;          /* [B Hf, T s'] gate scratch */
+    float *fcm_dext;        /* [B, Hf + 2w, T] */
+    const int64_t *freq_token, *categorical; /* the last forward's inputs */
     /* head (heads/ttm.c, heads/ttm_fcm.c) */
     float *rows;              /* [B, H] one channel's head rows */
     float *full;              /* [B, H, P] head output of the forecast channels */

@@ -105,12 +105,12 @@ ptm_status train_write_model_card(const train_task *t, const char *dir, const ch
     time_t now = time(NULL);
     struct tm tmv;
     if (gmtime_r(&now, &tmv)) strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tmv);
-    const char *cls = ptm_class_name(c->model_class);
+    const char *cls = ptm_config_class_name(c);
     static const char *tag[] = {"forecasting", "classification", "regression", "pretraining"};
     addf(&b,
-         "---\nlibrary_name: patchtsmixer\ntags:\n- time-series\n- %s\n- patchtsmixer\n%s---\n\n# "
+         "---\nlibrary_name: patchtsmixer\ntags:\n- time-series\n- %s\n- %s\n%s---\n\n# "
          "%s\n\n",
-         tag[t->task],
+         tag[t->task], c->family == PTM_FAMILY_TTM ? "tinytimemixer" : "patchtsmixer",
          t->task == PTM_TRAIN_FORECAST ? "pipeline_tag: time-series-forecasting\n" : "", cls);
     addf(&b,
          "A %s (%s) trained with the PatchTSMixer C engine %s on %s: %lld parameters; context "

@@ -5,7 +5,8 @@
  * with a = sqrt(5)), LayerNorm/BatchNorm weight 1 and bias 0, running mean 0 and variance 1,
  * learned positional encoding ~ N(0, 1). With post_init true, HF's _init_weights: Linear
  * weight ~ N(0, init_std), bias 0, learned positional encoding ~ N(0, 0.1). The sincos
- * encoding is HF's fixed table in both cases. Random numbers come from the library's own
+ * encoding is HF's fixed table in both cases. TinyTimeMixer's embeddings (frequency token,
+ * categorical variables) are nn.Embedding's N(0, 1). Random numbers come from the library's own
  * seeded generator, so a seed gives the same model on every machine (not PyTorch's numbers).
  */
 #include <math.h>
@@ -63,6 +64,9 @@ void ptmi_model_init_weights(ptm_model *m, uint64_t seed) {
                 double sd = c->post_init ? 0.1 : 1.0;
                 for (size_t k = 0; k < n; k++) x[k] = (float)(sd * ptmi_rng_normal(&r));
             }
+        } else if (ends_with(e->name, "freq_mod.0.weight") ||
+                   strstr(e->name, "embedding_layers.")) {
+            for (size_t k = 0; k < n; k++) x[k] = (float)ptmi_rng_normal(&r); /* nn.Embedding */
         } else if (e->ndim == 2) { /* a Linear weight; its bias is the next entry */
             double fan_in = (double)e->shape[1];
             double bound = 1.0 / sqrt(fan_in);

@@ -1,6 +1,7 @@
 /* task.c - task setup for training and evaluation (see trainer.h): the architecture from
- * ptm_train_params, the backbone of an init_from checkpoint, the data, target standardisation,
- * batch buffers, and the one shuffle of the trainer.
+ * ptm_train_params, the backbone of an init_from checkpoint (a TinyTimeMixer checkpoint: all of
+ * it), the data, target standardisation, batch buffers, the few-shot subset of the windows, and
+ * the one shuffle of the trainer.
  *
  * Forecasting / pretraining: a CSV, the standard split (data.c), a StandardScaler fitted on the
  * training rows, sliding windows. Classification / regression: a .ts training file, 20 % of its
@@ -86,6 +87,75 @@ static void inherit_backbone(ptm_config *cfg, const ptm_config *pc) {
     cfg->use_positional_encoding = pc->use_positional_encoding;
     cfg->positional_encoding_type = pc->positional_encoding_type;
     cfg->scaling = pc->scaling;
+}
+
+/* a TinyTimeMixer checkpoint is fine-tuned as it is: the job's architecture is the
+ * checkpoint's (its weights, head included, are copied by the trainer); the data may set other
+ * channels where the weights do not depend on them */
+static ptm_status inherit_all(train_task *t, const ptm_train_params *p, ptm_error *err) {
+    if (t->task != PTM_TRAIN_FORECAST)
+        return ptmi_err(err, PTM_ERR_INPUT, p->init_from, NULL,
+                        "a TinyTimeMixer checkpoint is fine-tuned for forecasting only");
+    ptm_config_free(&t->cfg);
+    ptm_status s = ptmi_config_copy(&t->cfg, &t->pre->cfg, err);
+    t->cfg.model_class = PTM_CLASS_PREDICTION;
+    return s;
+}
+
+/* every tensor of `from` into m by name (a TinyTimeMixer fine-tune starts from the whole
+ * checkpoint); a tensor of another size (the data's channels where the weights depend on them)
+ * is refused; returns the number copied, -1 on a refusal */
+int train_copy_all(ptm_model *m, const ptm_model *from, const char *dir, ptm_error *err) {
+    int copied = 0;
+    for (int i = 0; i < m->n_table; i++) {
+        ptmi_param_entry *e = &m->table[i];
+        for (int j = 0; j < from->n_table; j++) {
+            const ptmi_param_entry *f = &from->table[j];
+            if (strcmp(f->name, e->name) != 0) continue;
+            if (f->numel != e->numel) {
+                ptmi_err(err, PTM_ERR_INPUT, dir, e->name,
+                         "%zu values in the checkpoint, %zu in the model for this data (its "
+                         "channels differ from the checkpoint's)",
+                         f->numel, e->numel);
+                return -1;
+            }
+            if (e->f32 && f->f32) memcpy(e->f32, f->f32, e->numel * sizeof(float));
+            if (e->i64 && f->i64) *e->i64 = *f->i64;
+            copied++;
+            break;
+        }
+    }
+    ptmi_model_sync(m);
+    return copied;
+}
+
+ptm_status train_pick_few(const ptm_train_params *p, size_t **few, size_t *n_train,
+                          ptm_error *err) {
+    size_t count = *n_train;
+    if (!(p->few_shot < 1.0f))
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "few_shot",
+                        "few_shot %g: expected a fraction in (0, 1) (0 = all windows)",
+                        (double)p->few_shot);
+    size_t n = (size_t)((double)p->few_shot * (double)count + 0.5);
+    if (n < 1) n = 1;
+    size_t *idx = malloc(sizeof(size_t) * (count + 1));
+    unsigned char *used = calloc(count + 1, 1);
+    if (!idx || !used) {
+        free(idx);
+        free(used);
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < count; i++) idx[i] = i;
+    train_shuffle(idx, count, p->seed ^ 0x46E3A5B1C2D7F809ULL);
+    for (size_t i = 0; i < n; i++) used[idx[i]] = 1;
+    size_t k = 0;
+    for (size_t i = 0; i < count; i++)
+        if (used[i]) idx[k++] = i;
+    free(used);
+    *few = idx;
+    *n_train = n;
+    train_log(p, 0, "few-shot: %zu of %zu training windows (%g)", n, count, (double)p->few_shot);
+    return PTM_OK;
 }
 
 /* ------------------------------------------------------------------ data */
@@ -205,7 +275,7 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
     ptm_status s =
         train_data_load_series(d, data_path, p->columns, NULL, t->cfg.context_length, H, err);
     if (s != PTM_OK) return s;
-    if (p->init_from && d->C != t->cfg.num_input_channels)
+    if (p->init_from && t->cfg.family != PTM_FAMILY_TTM && d->C != t->cfg.num_input_channels)
         return ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
                         "%d columns selected, the checkpoint %s has %d channels", d->C,
                         p->init_from, t->cfg.num_input_channels);
@@ -288,7 +358,11 @@ ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_pat
     if (p->init_from) {
         if ((s = ptmi_model_load(p->init_from, NULL, PTMI_STORE_TRAIN, &t->pre, err)) != PTM_OK)
             return s;
-        inherit_backbone(&t->cfg, &t->pre->cfg);
+        if (t->pre->cfg.family == PTM_FAMILY_TTM) {
+            if ((s = inherit_all(t, p, err)) != PTM_OK) return s;
+        } else {
+            inherit_backbone(&t->cfg, &t->pre->cfg);
+        }
     }
     if (t->task == PTM_TRAIN_FORECAST || t->task == PTM_TRAIN_PRETRAIN)
         s = load_task_series(t, data_path, p, err);

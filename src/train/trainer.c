@@ -58,6 +58,7 @@ typedef struct {
     unsigned char *tmask, *dmask; /* trainable, weight decay [m->arena_floats] */
     float *fold_backup;           /* scratch of train_checkpoint_save_best */
     size_t n_train;               /* training windows or cases */
+    size_t *few;                  /* few-shot: the training windows used, or NULL (all) */
     int64_t steps_per_epoch;
     ptmi_schedule sched;
     ptmi_adamw_params ap;
@@ -68,6 +69,7 @@ typedef struct {
 
 static void trainer_free(trainer *tr) {
     free(tr->fold_backup);
+    free(tr->few);
     train_batch_free(&tr->tb);
     train_batch_free(&tr->eb);
     free(tr->am);
@@ -136,7 +138,10 @@ static void make_masks(const ptm_model *m, int freeze_backbone, unsigned char *t
     for (int i = 0; i < m->n_table; i++) {
         const ptmi_param_entry *e = &m->table[i];
         if (!e->f32 || !e->trainable) continue;
-        if (freeze_backbone && strncmp(e->name, "model.", 6) == 0) continue;
+        /* the backbone: PatchTSMixer's "model." tensors; TinyTimeMixer's "backbone." ones (the
+         * decoder and the head train, as granite-tsfm's notebooks freeze model.backbone) */
+        const char *bb = m->cfg.family == PTM_FAMILY_TTM ? "backbone." : "model.";
+        if (freeze_backbone && strncmp(e->name, bb, strlen(bb)) == 0) continue;
         size_t off = (size_t)(e->f32 - m->arena);
         memset(train_mask + off, 1, e->numel);
         int decay = e->ndim >= 2 && strstr(e->name, "norm") == NULL;
@@ -150,7 +155,12 @@ static ptm_status setup_model(trainer *tr, ptm_error *err) {
     ptm_status s = ptmi_model_build(&tr->t.cfg, PTMI_STORE_TRAIN, &tr->m, err);
     if (s != PTM_OK) return s;
     ptmi_model_init_weights(tr->m, p->seed);
-    if (tr->t.pre) {
+    if (tr->t.pre && tr->t.pre->cfg.family == PTM_FAMILY_TTM) {
+        int copied = train_copy_all(tr->m, tr->t.pre, p->init_from, err);
+        if (copied < 0) return PTM_ERR_INPUT;
+        train_log(p, 0, "init: %d tensors from %s%s", copied, p->init_from,
+                  p->freeze_backbone ? " (backbone frozen)" : "");
+    } else if (tr->t.pre) {
         if (!is_backbone_field_equal(&tr->m->cfg, &tr->t.pre->cfg))
             return ptmi_err(err, PTM_ERR_INPUT, p->init_from, NULL,
                             "the checkpoint's backbone differs from the job's");
@@ -159,7 +169,7 @@ static ptm_status setup_model(trainer *tr, ptm_error *err) {
                   p->freeze_backbone ? " (frozen)" : "");
     }
     train_log(p, 0, "model: %s, %lld parameters, %.2f MFLOP per sample",
-              ptm_class_name(tr->t.cfg.model_class), (long long)ptm_model_num_params(tr->m),
+              ptm_config_class_name(&tr->t.cfg), (long long)ptm_model_num_params(tr->m),
               (double)ptm_model_macs_per_sample(tr->m) * 2e-6);
     return PTM_OK;
 }
@@ -187,6 +197,9 @@ static ptm_status setup_optimizer(trainer *tr, ptm_error *err) {
     make_masks(tr->m, p->freeze_backbone, tr->tmask, tr->dmask);
 
     tr->n_train = is_series(tr->t.task) ? tr->t.d.train.count : tr->t.d.n_train_cases;
+    if (p->few_shot > 0.0f && is_series(tr->t.task) &&
+        (s = train_pick_few(p, &tr->few, &tr->n_train, err)) != PTM_OK)
+        return s;
     tr->steps_per_epoch =
         (int64_t)((tr->n_train + (size_t)p->batch_size - 1) / (size_t)p->batch_size);
     int64_t total_steps = tr->steps_per_epoch * p->epochs;
@@ -269,9 +282,13 @@ static ptm_status train_step(trainer *tr, int epoch, int n, double *loss, ptm_er
 /* the training order of epoch: windows reshuffled from the identity, cases reshuffled in place */
 static void shuffle_epoch(trainer *tr, int epoch) {
     uint64_t seed = tr->p->seed;
-    if (is_series(tr->t.task))
+    if (tr->few) { /* the subset, shuffled, in front of the order the batches read */
+        memcpy(tr->t.d.train.order, tr->few, tr->n_train * sizeof(size_t));
+        train_shuffle(tr->t.d.train.order, tr->n_train,
+                      seed * 0x9E3779B97F4A7C15ULL + (uint64_t)epoch);
+    } else if (is_series(tr->t.task)) {
         ptm_windows_shuffle(&tr->t.d.train, seed, epoch);
-    else
+    } else
         train_shuffle(tr->t.d.order, tr->t.d.n_train_cases,
                       seed * 0x9E3779B97F4A7C15ULL + (uint64_t)epoch);
 }

@@ -76,6 +76,14 @@ PTM_MUST_USE ptm_status train_write_model_card(const train_task *t, const char *
                                                const ptm_train_summary *r, int64_t num_params,
                                                ptm_error *err);
 void train_task_free(train_task *t);
+/* every tensor of `from` into m by name (a TinyTimeMixer fine-tune starts from the whole
+ * checkpoint dir); a tensor of another size is refused (err); returns the number copied, -1 on
+ * a refusal */
+int train_copy_all(ptm_model *m, const ptm_model *from, const char *dir, ptm_error *err);
+/* few-shot: p->few_shot of the *n_train training windows (at least one), drawn once from
+ * p->seed, in the order of the data, into *few (malloc'ed); *n_train becomes their number */
+PTM_MUST_USE ptm_status train_pick_few(const ptm_train_params *p, size_t **few, size_t *n_train,
+                                       ptm_error *err);
 /* a CSV of columns ("a,b", NULL = all): the standard split for context L and horizon H, a
  * scaler fitted on the training rows, windows of each segment. With a preprocessor (pp present,
  * else NULL): its columns by name (columns, when given, must list the same) and its scaler
