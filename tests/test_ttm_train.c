@@ -194,15 +194,28 @@ TEST(scratch_then_finetune) {
     CHECK_STATUS(ptm_train_csv(data5, wide, &f, &res, &err), PTM_ERR_INPUT);
     CHECK(strstr(err.field, "channel_feature_mixer") != NULL &&
           strstr(err.text, "channels differ") != NULL);
-    /* inputs the trainer does not give are named */
+    /* a frequency prefix model gets the token of the data's time step (hourly: 7, as
+     * granite-tsfm's mapping), and trains; a vocabulary without that token is named */
     static const char prefix[] =
         "{\"model_type\": \"tinytimemixer\", \"context_length\": 32, \"patch_length\": 8, "
         "\"d_model\": 8, \"num_layers\": 1, \"prediction_length\": 8, "
-        "\"resolution_prefix_tuning\": true}";
+        "\"resolution_prefix_tuning\": true, \"frequency_token_vocab_size\": 10}";
     p.config_json = prefix;
     path(base, sizeof base, "prefix");
-    CHECK_STATUS(ptm_train_csv(data, base, &p, &res, &err), PTM_ERR_ARG);
-    CHECK(strcmp(err.field, "freq_token") == 0);
+    CHECK_STATUS(ptm_train_csv(data, base, &p, &res, &err), PTM_OK);
+    CHECK(isfinite(res.test_mse) && res.test_mse > 0);
+    ptm_model *pm = NULL; /* the saved prefix model reloads (num_patches counts the prefix) */
+    CHECK_STATUS(ptm_model_load(base, &pm, &err), PTM_OK);
+    CHECK(pm && ptm_model_config(pm)->num_patches == 4 + 1);
+    ptm_model_free(pm);
+    static const char prefix5[] =
+        "{\"model_type\": \"tinytimemixer\", \"context_length\": 32, \"patch_length\": 8, "
+        "\"d_model\": 8, \"num_layers\": 1, \"prediction_length\": 8, "
+        "\"resolution_prefix_tuning\": true, \"frequency_token_vocab_size\": 5}";
+    p.config_json = prefix5;
+    path(base, sizeof base, "prefix5");
+    CHECK_STATUS(ptm_train_csv(data, base, &p, &res, &err), PTM_ERR_INPUT);
+    CHECK(strcmp(err.field, "freq_token") == 0 && strstr(err.text, "token 7 out of range"));
 }
 
 /* a forecast channel mixer with exogenous channels and a filtered horizon trains (the known

@@ -166,7 +166,9 @@ ptm_status ptmi_config_finish(ptm_config *c, const char *file, ptm_error *err) {
         return ptmi_err(err, PTM_ERR_CONFIG, file, "patch_length",
                         "patch_length %d must be smaller than context_length %d", c->patch_length,
                         c->context_length);
-    c->num_patches = (c->context_length - c->patch_length) / c->patch_stride + 1;
+    /* TinyTimeMixer's frequency prefix is one more patch (ptmi_config_patches) */
+    c->num_patches = (c->context_length - c->patch_length) / c->patch_stride + 1 +
+                     (c->family == PTM_FAMILY_TTM && c->ttm.resolution_prefix_tuning ? 1 : 0);
     /* [low, high] (HF computes low + (high - low) sigmoid(x); a reversed range flips it) */
     if (c->has_output_range && !(c->output_range[0] < c->output_range[1]))
         return ptmi_err(err, PTM_ERR_CONFIG, file, "output_range",

@@ -93,7 +93,7 @@ static ptm_status eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_win
 ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
                               train_batch *b, ptm_train_task task, train_metrics *a,
                               ptm_error *err) {
-    return eval_windows(ectx, c, w, b, task, NULL, a, err);
+    return eval_windows(ectx, c, w, b, task, b->tok, a, err);
 }
 
 ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_dataset *ts,
@@ -169,7 +169,7 @@ static ptm_status eval_context(const ptm_model *m, int C, int batch, ptm_config 
         if (!ec->prediction_channel_indices) ec->num_prediction_channels = C;
     }
     ptm_status s = ptm_ctx_create(m, &cp, ctx, err);
-    return s == PTM_OK ? train_batch_alloc(b, batch, ec, err) : s;
+    return s == PTM_OK ? train_batch_alloc(b, batch, ec, -1, err) : s;
 }
 
 /* forecaster or pretrainer on a split of a CSV; a frequency token from its time step for

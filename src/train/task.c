@@ -282,6 +282,17 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
     t->cfg.num_input_channels = d->C;
     train_log(p, 0, "data: %s, %zu rows x %d channels; windows train %zu, val %zu, test %zu",
               data_path, d->nrows, d->C, d->train.count, d->val.count, d->test.count);
+    if (t->cfg.family == PTM_FAMILY_TTM && t->cfg.ttm.resolution_prefix_tuning) {
+        /* the frequency prefix: the token of the data's time step, as predict and eval find it */
+        int64_t step = 0;
+        if (!d->tab.time_parsed || !ptm_csv_time_step(&d->tab, 0, &step))
+            return ptmi_err(err, PTM_ERR_INPUT, data_path, "freq_token",
+                            "this model (resolution_prefix_tuning) needs a frequency token and "
+                            "the data has no evenly spaced timestamps");
+        t->freq_token = ptm_frequency_token(step);
+        train_log(p, 0, "frequency token %lld (a step of %lld s)", (long long)t->freq_token,
+                  (long long)step);
+    }
     return PTM_OK;
 }
 
@@ -351,6 +362,7 @@ static void standardise_targets(train_task *t, const ptm_train_params *p) {
 ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_path,
                             const ptm_train_params *p, ptm_error *err) {
     memset(t, 0, sizeof *t);
+    t->freq_token = -1;
     t->task = p->task;
     t->cfg = *cfg;
     memset(cfg, 0, sizeof *cfg);
@@ -383,7 +395,8 @@ void train_task_free(train_task *t) {
 
 /* ------------------------------------------------------------------ batches */
 
-ptm_status train_batch_alloc(train_batch *b, int cap, const ptm_config *c, ptm_error *err) {
+ptm_status train_batch_alloc(train_batch *b, int cap, const ptm_config *c, int64_t freq_token,
+                             ptm_error *err) {
     size_t L = (size_t)c->context_length, C = (size_t)c->num_input_channels,
            H = (size_t)c->prediction_length, T = (size_t)c->num_targets;
     b->cap = cap;
@@ -392,8 +405,10 @@ ptm_status train_batch_alloc(train_batch *b, int cap, const ptm_config *c, ptm_e
     b->fut = malloc(sizeof(float) * (size_t)cap * (H > 1 ? H : 1) * C);
     b->tgt = malloc(sizeof(float) * (size_t)cap * T);
     b->labels = malloc(sizeof(int64_t) * (size_t)cap);
-    if (!b->past || !b->pobs || !b->fut || !b->tgt || !b->labels)
+    b->tok = freq_token >= 0 ? malloc(sizeof(int64_t) * (size_t)cap) : NULL;
+    if (!b->past || !b->pobs || !b->fut || !b->tgt || !b->labels || (freq_token >= 0 && !b->tok))
         return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory for a batch of %d", cap);
+    for (int i = 0; b->tok && i < cap; i++) b->tok[i] = freq_token;
     return PTM_OK;
 }
 
@@ -403,6 +418,7 @@ void train_batch_free(train_batch *b) {
     free(b->fut);
     free(b->tgt);
     free(b->labels);
+    free(b->tok);
     memset(b, 0, sizeof *b);
 }
 

@@ -184,8 +184,9 @@ static ptm_status setup_optimizer(trainer *tr, ptm_error *err) {
     cp.keep_hidden_states = 0;
     cp.num_threads = p->num_threads;
     if ((s = ptm_ctx_create(tr->m, &cp, &tr->ectx, err)) != PTM_OK) return s;
-    if ((s = train_batch_alloc(&tr->tb, p->batch_size, &tr->t.cfg, err)) != PTM_OK ||
-        (s = train_batch_alloc(&tr->eb, cp.max_batch, &tr->t.cfg, err)) != PTM_OK)
+    int64_t tok = tr->t.freq_token;
+    if ((s = train_batch_alloc(&tr->tb, p->batch_size, &tr->t.cfg, tok, err)) != PTM_OK ||
+        (s = train_batch_alloc(&tr->eb, cp.max_batch, &tr->t.cfg, tok, err)) != PTM_OK)
         return s;
     size_t np = tr->m->arena_floats;
     tr->am = calloc(np, sizeof(float));
@@ -245,6 +246,7 @@ static ptm_status train_step(trainer *tr, int epoch, int n, double *loss, ptm_er
     in.batch = n;
     in.past_values = tr->tb.past;
     in.observed_mask = tr->tb.pobs;
+    in.freq_token = tr->tb.tok;
     if (task == PTM_TRAIN_FORECAST) in.future_values = tr->tb.fut;
     if (task == PTM_TRAIN_CLASSIFY) in.target_labels = tr->tb.labels;
     if (task == PTM_TRAIN_REGRESS) in.target_values = tr->tb.tgt;

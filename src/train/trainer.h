@@ -51,6 +51,7 @@ typedef struct {
     ptm_model *pre; /* the init_from checkpoint, or NULL */
     train_data d;
     double tmean, tstd; /* regression targets learnt standardised (tstd 0 = raw) */
+    int64_t freq_token; /* TinyTimeMixer with a frequency prefix: the data's token, else -1 */
 } train_task;
 
 /* log callback of p with a printf line (nothing when p->log is NULL) */
@@ -97,11 +98,13 @@ void train_data_free(train_data *d);
 typedef struct {
     float *past, *pobs, *fut, *tgt;
     int64_t *labels;
+    int64_t *tok; /* [cap] the frequency token of every sample, or NULL (no prefix) */
     int cap;
 } train_batch;
 
+/* the buffers for cap samples; tok (freq_token >= 0) filled with freq_token */
 PTM_MUST_USE ptm_status train_batch_alloc(train_batch *b, int cap, const ptm_config *c,
-                                          ptm_error *err);
+                                          int64_t freq_token, ptm_error *err);
 void train_batch_free(train_batch *b);
 /* .ts cases idx[0..n) into the batch; regression targets are standardised with tmean / tstd
  * (tstd 0 = raw targets) */
