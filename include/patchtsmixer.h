@@ -514,7 +514,7 @@ typedef struct {
     const char *id_column;     /* NULL = "unique_id" */
     const char *time_column;   /* NULL = "ds" */
     const char *target_column; /* NULL = "y" */
-    char delimiter;            /* 0 = detect among ',', ';', '\t' as ptm_csv_load does */
+    char delimiter;            /* 0 = detect among comma, semicolon and TAB as ptm_csv_load does */
 } ptm_long_params;
 
 /* Read a long-format file (path "-" = standard input; at most 1 GiB); params NULL = the
