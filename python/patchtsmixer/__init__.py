@@ -34,6 +34,7 @@ import numpy as np
 
 from . import _capi as C
 from ._errors import PatchTSMixerError, _check, _usage
+from ._frames import forecast_frame, is_frame
 from ._preprocess import Preprocessor, frame_window
 from ._stream import Stream
 
@@ -462,19 +463,33 @@ class PatchTSMixer:
     __call__ = predict
 
     def forecast(self, past_values, observed_mask=None, preprocess=True, freq_token=None,
-                 future_values=None, static_categorical_values=None):
+                 future_values=None, static_categorical_values=None, quantiles=None,
+                 num_samples=100, seed=0):
         """The point forecast [batch, prediction_length (a TinyTimeMixer model's
         prediction_filter_length when set), forecast channels]: prediction_outputs, or
         distribution_mean for distribution heads (what `patchtsmixer predict` writes).
-        TinyTimeMixer's inputs as for predict()."""
+        TinyTimeMixer's inputs as for predict(). Given a pandas DataFrame (its last
+        context_length rows), returns a DataFrame: the next time stamps as index (continuing a
+        DatetimeIndex or the timestamp column), one column per forecast channel named as in the
+        input and, with quantiles=[0.1, 0.9] (distribution heads), NAME_qQ columns from
+        num_samples seeded paths."""
         if self.model_class not in _FORECASTERS:
             _usage("forecast() needs a PatchTSMixerForPrediction or TinyTimeMixerForPrediction, "
                    "this is a " + self.model_class)
         out = self.predict(past_values, observed_mask, preprocess=preprocess,
                            freq_token=freq_token, future_values=future_values,
                            static_categorical_values=static_categorical_values)
-        return out["distribution_mean"] if self.config["loss"] == "nll" else \
+        y = out["distribution_mean"] if self.config["loss"] == "nll" else \
             out["prediction_outputs"]
+        if not is_frame(past_values):
+            if quantiles is not None:
+                _usage("quantiles= is for DataFrames; use quantiles() with arrays", "quantiles")
+            return y
+        qvals = None
+        if quantiles is not None:
+            qvals = self.quantiles(past_values, quantiles, num_samples=num_samples, seed=seed,
+                                   preprocess=preprocess)
+        return forecast_frame(self, past_values, y, quantiles, qvals)
 
     def sample(self, past_values, num_samples=None, seed=0, observed_mask=None,
                preprocess=True):
