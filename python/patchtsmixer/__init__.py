@@ -34,11 +34,14 @@ import numpy as np
 
 from . import _capi as C
 from ._errors import PatchTSMixerError, _check, _usage
+from ._backtest import BacktestResult
+from ._backtest import backtest as _backtest
 from ._frames import forecast_frame, is_frame
 from ._preprocess import Preprocessor, frame_window
 from ._stream import Stream
 
-__all__ = ["PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput", "Preprocessor", "Stream",
+__all__ = ["BacktestResult", "PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput",
+           "Preprocessor", "Stream",
            "TrainResult", "train", "read_csv", "version", "library_path", "frequency_token"]
 
 
@@ -490,6 +493,14 @@ class PatchTSMixer:
             qvals = self.quantiles(past_values, quantiles, num_samples=num_samples, seed=seed,
                                    preprocess=preprocess)
         return forecast_frame(self, past_values, y, quantiles, qvals)
+
+    def backtest(self, data, **options):
+        """Rolling-origin evaluation (`patchtsmixer backtest`, ptm_backtest_file) of this
+        forecaster on a CSV path or a DataFrame: options split ("test"), start / end (rows),
+        stride (default prediction_length), season (MASE), num_samples, seed and quantiles
+        (distribution heads: CRPS, interval coverage), columns. Returns a BacktestResult
+        (.series, .all, .origins, .frame()). Reads the model from its folder (self.path)."""
+        return _backtest(self.path, data, **options)
 
     def sample(self, past_values, num_samples=None, seed=0, observed_mask=None,
                preprocess=True):

@@ -178,6 +178,45 @@ class PtmPreprocessor(ctypes.Structure):
     ]
 
 
+METRIC_MAX_INTERVALS = 8  # PTM_METRIC_MAX_INTERVALS
+
+
+class PtmMetrics(ctypes.Structure):
+    _fields_ = [
+        ("mse", ctypes.c_double), ("mae", ctypes.c_double), ("rmse", ctypes.c_double),
+        ("mase", ctypes.c_double), ("smape", ctypes.c_double),
+        ("mse_scaled", ctypes.c_double), ("mae_scaled", ctypes.c_double),
+        ("crps", ctypes.c_double), ("coverage", ctypes.c_double * METRIC_MAX_INTERVALS),
+        ("points", ctypes.c_size_t),
+    ]
+
+
+class PtmBacktestParams(ctypes.Structure):
+    _fields_ = [
+        ("columns", ctypes.c_char_p), ("split", ctypes.c_char_p),
+        ("start", ctypes.c_long), ("end", ctypes.c_long),
+        ("stride", ctypes.c_int), ("season", ctypes.c_int), ("num_samples", ctypes.c_int),
+        ("seed", ctypes.c_uint64), ("quantiles", c_float_p), ("num_quantiles", ctypes.c_int),
+        ("batch", ctypes.c_int),
+    ]
+
+
+class PtmBacktestResult(ctypes.Structure):
+    _fields_ = [
+        ("nseries", ctypes.c_int), ("series", ctypes.POINTER(ctypes.c_char_p)),
+        ("distribution", ctypes.c_int), ("nintervals", ctypes.c_int),
+        ("lo_q", ctypes.c_float * METRIC_MAX_INTERVALS),
+        ("hi_q", ctypes.c_float * METRIC_MAX_INTERVALS),
+        ("prediction_length", ctypes.c_int), ("stride", ctypes.c_int), ("season", ctypes.c_int),
+        ("first_row", ctypes.c_size_t), ("end_row", ctypes.c_size_t),
+        ("norigins", ctypes.c_size_t), ("cutoff_row", ctypes.POINTER(ctypes.c_size_t)),
+        ("cutoff_time", ctypes.POINTER(ctypes.c_char_p)),
+        ("mase_scale", ctypes.POINTER(ctypes.c_double)),
+        ("per_origin", ctypes.POINTER(PtmMetrics)), ("per_series", ctypes.POINTER(PtmMetrics)),
+        ("all", PtmMetrics),
+    ]
+
+
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
 EPOCH_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_double,
                             ctypes.c_double)
@@ -244,6 +283,9 @@ STRUCTS = {
     "ptm_csv": PtmCsv,
     "ptm_std_scaler": PtmStdScaler,
     "ptm_preprocessor": PtmPreprocessor,
+    "ptm_metrics": PtmMetrics,
+    "ptm_backtest_params": PtmBacktestParams,
+    "ptm_backtest_result": PtmBacktestResult,
     "ptm_train_params": PtmTrainParams,
     "ptm_train_summary": PtmTrainSummary,
 }
@@ -336,6 +378,10 @@ ptm_csv_free = _fn("ptm_csv_free", None, P(PtmCsv))
 ptm_preprocessor_load = _fn("ptm_preprocessor_load", ctypes.c_int, ctypes.c_char_p,
                             P(PtmPreprocessor), P(PtmError))
 ptm_preprocessor_free = _fn("ptm_preprocessor_free", None, P(PtmPreprocessor))
+ptm_backtest_default_params = _fn("ptm_backtest_default_params", PtmBacktestParams)
+ptm_backtest_file = _fn("ptm_backtest_file", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                        P(PtmBacktestParams), P(PtmBacktestResult), P(PtmError))
+ptm_backtest_free = _fn("ptm_backtest_free", None, P(PtmBacktestResult))
 ptm_train_default_params = _fn("ptm_train_default_params", PtmTrainParams)
 ptm_train_csv = _fn("ptm_train_csv", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
                     P(PtmTrainParams), P(PtmTrainSummary), P(PtmError))

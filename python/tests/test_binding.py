@@ -435,6 +435,37 @@ def test_forecast_dataframe():
     expect_error(lambda: m.forecast(v, mk, quantiles=[0.5]), "arg", "quantiles")
 
 
+def test_backtest_matches_the_cli():
+    """model.backtest() is `patchtsmixer backtest`: the same per-series and overall metrics
+    (the CLI's --json prints 9 digits), and a DataFrame with a DatetimeIndex gives the same as
+    the CSV it came from."""
+    model_dir = os.path.join(ROOT, "models", "etth1")
+    data = os.path.join(ROOT, "data", "ETTh1.csv")
+    cli = subprocess.run([os.path.join(BUILD, "patchtsmixer"), "backtest", model_dir, "--data",
+                          data, "--season", "24", "--json"], check=True, capture_output=True,
+                         text=True).stdout
+    want = json.loads(cli)
+    m = ptm.PatchTSMixer.from_pretrained(model_dir)
+    r = m.backtest(data, season=24)
+    assert isinstance(r, ptm.BacktestResult)
+    for k in ("mse", "mae", "rmse", "mase", "smape", "mse_scaled", "mae_scaled"):
+        assert abs(r.all[k] - want["all"][k]) <= 1e-7 * (1 + abs(want["all"][k])), k
+    for srow in want["series"]:
+        got = r.series[srow["unique_id"]]
+        assert abs(got["mase"] - srow["mase"]) <= 1e-7 * (1 + abs(srow["mase"]))
+        assert got["points"] == srow["points"]
+    assert len(r.origins) == want["origins"] * len(want["series"])
+    expect_error(lambda: m.backtest(data, stride=-3), "arg", "stride")
+    if _have_pandas():
+        import pandas as pd
+        frame = pd.read_csv(data, parse_dates=["date"], index_col="date")
+        # a DataFrame has no file name: the 70/10/20 split unless the rows are given
+        r2 = m.backtest(frame, season=24, start=r.first_row, end=r.end_row)
+        assert (r2.first_row, r2.end_row) == (r.first_row, r.end_row)
+        assert abs(r2.all["mae"] - r.all["mae"]) <= 1e-6 * r.all["mae"]
+        assert len(r.frame()) == len(r.origins)
+
+
 def test_class_names():
     """A classifier whose config.json has Hugging Face's id2label names its predictions."""
     src = os.path.join(GOLDEN, "cls_maxpool_std")
