@@ -36,7 +36,7 @@ from . import _capi as C
 from ._errors import PatchTSMixerError, _check, _usage
 from ._backtest import BacktestResult
 from ._backtest import backtest as _backtest
-from ._frames import forecast_frame, is_frame
+from ._frames import forecast_frame, forecast_long, is_frame, is_long
 from ._preprocess import Preprocessor, frame_window
 from ._stream import Stream
 
@@ -479,6 +479,9 @@ class PatchTSMixer:
         if self.model_class not in _FORECASTERS:
             _usage("forecast() needs a PatchTSMixerForPrediction or TinyTimeMixerForPrediction, "
                    "this is a " + self.model_class)
+        if is_long(past_values):  # many series: unique_id, ds, y (statsforecast's layout)
+            return forecast_long(self, past_values, num_samples=num_samples, seed=seed,
+                                 levels=quantiles)
         out = self.predict(past_values, observed_mask, preprocess=preprocess,
                            freq_token=freq_token, future_values=future_values,
                            static_categorical_values=static_categorical_values)
@@ -493,6 +496,16 @@ class PatchTSMixer:
             qvals = self.quantiles(past_values, quantiles, num_samples=num_samples, seed=seed,
                                    preprocess=preprocess)
         return forecast_frame(self, past_values, y, quantiles, qvals)
+
+    def forecast_long(self, frame, id_col="unique_id", time_col="ds", target_col="y",
+                      levels=None, num_samples=200, seed=0, alias="PatchTSMixer"):
+        """Many series in a long DataFrame (statsforecast's unique_id / ds / y layout, other
+        names by argument): a DataFrame of unique_id, ds and the forecast (alias), with
+        alias-lo-L / alias-hi-L interval columns for levels=[80, ...] (distribution heads),
+        as `patchtsmixer predict` writes for a long file. forecast(frame) does the same for a
+        frame with unique_id and ds columns (quantiles= then means levels)."""
+        return forecast_long(self, frame, id_col, time_col, target_col, levels, num_samples,
+                             seed, alias)
 
     def backtest(self, data, **options):
         """Rolling-origin evaluation (`patchtsmixer backtest`, ptm_backtest_file) of this

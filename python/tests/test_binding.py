@@ -11,6 +11,7 @@ the library's message; CSV reading, save_pretrained round trip, chunked batches,
 missing, the streaming API, training from a CSV and from an array; TinyTimeMixer models
 (test_ttm_binding.py). Prints "N passed, M failed".
 """
+import io
 import json
 import os
 import shutil
@@ -466,6 +467,42 @@ def test_backtest_matches_the_cli():
         assert len(r.frame()) == len(r.origins)
 
 
+def test_forecast_long_matches_the_cli():
+    """A long DataFrame (unique_id, ds, y) forecast from Python is what `patchtsmixer predict`
+    writes for the same long CSV: the same series, time stamps and values; a series too short
+    is skipped and named."""
+    import pandas as pd
+    rs = np.random.RandomState(1)
+    one = os.path.join(TMP, "one.csv")
+    t = np.arange(300)
+    with open(one, "w") as f:
+        f.write("date,y\n")
+        for i in t:
+            f.write("2021-01-%02d %02d:00:00,%.5f\n" % (1 + i // 24, i % 24,
+                                                      np.sin(i / 4.0) + 0.01 * i))
+    run = os.path.join(TMP, "run_one")
+    ptm.train(one, run, config=CONFIG, epochs=1, batch_size=32, seed=2)
+    m = ptm.PatchTSMixer.from_pretrained(run)
+    rows = []
+    for uid, n in (("A", 60), ("B", 45), ("C", 10)):
+        for i in range(n):
+            rows.append((uid, pd.Timestamp("2021-02-01") + pd.Timedelta(hours=i),
+                         round(float(np.sin(i / 3.0) + rs.randn() * 0.1), 5)))
+    frame = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    long_csv = os.path.join(TMP, "long.csv")
+    frame.to_csv(long_csv, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    got = m.forecast(frame)
+    assert list(got.columns) == ["unique_id", "ds", "PatchTSMixer"], got.columns
+    assert list(got["unique_id"].unique()) == ["A", "B"] and "C" in got.attrs["skipped"]
+    cli = subprocess.run([os.path.join(BUILD, "patchtsmixer"), "predict", run, "--input",
+                          long_csv], capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    want = pd.read_csv(io.StringIO(cli.stdout), parse_dates=["ds"])
+    assert len(want) == len(got) and list(want["unique_id"]) == list(got["unique_id"])
+    assert (pd.to_datetime(got["ds"]).to_numpy() == want["ds"].to_numpy()).all()
+    assert np.allclose(got["PatchTSMixer"], want["PatchTSMixer"], rtol=1e-5, atol=1e-5)
+
+
 def test_class_names():
     """A classifier whose config.json has Hugging Face's id2label names its predictions."""
     src = os.path.join(GOLDEN, "cls_maxpool_std")
@@ -590,7 +627,8 @@ def _have_pandas():
         return False
 
 
-NEEDS_PANDAS = {"test_forecast_dataframe", "test_preprocessor_applied"}
+NEEDS_PANDAS = {"test_forecast_dataframe", "test_forecast_long_matches_the_cli",
+                "test_preprocessor_applied"}
 
 
 def main():
