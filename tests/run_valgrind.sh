@@ -6,15 +6,15 @@
 #     sh tests/run_valgrind.sh                    all but the slowest (VALGRIND_SKIP)
 #     VALGRIND_SKIP= sh tests/run_valgrind.sh     everything
 #
-# Skipped by default, to keep CI within its time budget: test_fdiff_models (finite differences of
-# mixer layers and whole models: over a minute under valgrind; it runs under ASan +
-# LeakSanitizer in `make asan`). A build/test_* without its tests/test_*.c (left over from a
+# Skipped by default, to keep CI within its time budget: test_fdiff_models and test_fdiff_ttm
+# (finite differences of mixer layers, whole models and TinyTimeMixer's pieces: minutes under
+# valgrind; they run under ASan + LeakSanitizer in `make asan`). A build/test_* without its tests/test_*.c (left over from a
 # renamed program) is not run.
 # Also runs the CLI once for predict and for a tiny train, then its --resume. Programs run
 # VALGRIND_JOBS at a time (default: the number of CPUs), slowest first; logs go to
 # $BUILD/valgrind_<name>.log. Prints "valgrind: N passed, M failed".
 BUILD=${BUILD:-build}
-SKIP=${VALGRIND_SKIP-test_fdiff_models}
+SKIP=${VALGRIND_SKIP-test_fdiff_models test_fdiff_ttm}
 JOBS=${VALGRIND_JOBS:-$(nproc 2>/dev/null || echo 2)}
 command -v valgrind >/dev/null 2>&1 || { echo "run_valgrind: valgrind not installed"; exit 2; }
 export PTM_UNDER_VALGRIND=1 # test_hostile_resume: skip its RLIMIT_AS child (valgrind maps more)
