@@ -258,6 +258,7 @@ neon-check:
 	$(ARM_QEMU) build-arm/test_model
 	$(ARM_QEMU) build-arm/test_golden tests/golden
 	PTM_KERNELS=scalar $(ARM_QEMU) build-arm/test_golden tests/golden
+	$(ARM_QEMU) build-arm/test_golden tests/golden/ttm
 
 # ---------------------------------------------------------------- API reference (Doxygen)
 #   make docs       $(BUILD)/docs/html/index.html from include/patchtsmixer.h and docs/*.md;
