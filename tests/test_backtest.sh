@@ -7,25 +7,11 @@
 # a bad stride or range) are one line with the usual exit codes.
 BUILD=${BUILD:-build}
 BIN="$BUILD/patchtsmixer"
-pass=0
-fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+TEST_NAME=test_backtest.sh
+. tests/cli_expect.sh
 
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL test_backtest.sh: $*"; }
-
-# expect RC PATTERN CMD...: exit code RC, stderr one line matching PATTERN
-expect() {
-    want_rc=$1; pat=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    lines=$(wc -l <"$tmp/err")
-    if [ "$rc" -ne "$want_rc" ]; then ko "$* -> exit $rc, expected $want_rc: $(cat "$tmp/err")"; return; fi
-    if [ "$want_rc" -ne 0 ] && [ "$lines" -ne 1 ]; then ko "$* -> $lines stderr lines, expected 1"; return; fi
-    if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/err"; then ko "$* -> stderr '$(cat "$tmp/err")' lacks '$pat'"; return; fi
-    ok
-}
 
 # json_field FILE SERIES KEY: the value of KEY in the object of series SERIES ("all": the
 # aggregate) of a --json line

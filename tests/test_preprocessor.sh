@@ -9,25 +9,11 @@
 # refused naming its key; a checkpoint without the file (Hugging Face's) predicts as before.
 BUILD=${BUILD:-build}
 BIN="$BUILD/patchtsmixer"
-pass=0
-fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+TEST_NAME=test_preprocessor.sh
+. tests/cli_expect.sh
 
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL test_preprocessor.sh: $*"; }
-
-# expect RC PATTERN CMD...: exit code RC, stderr one line matching PATTERN
-expect() {
-    want_rc=$1; pat=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    lines=$(wc -l <"$tmp/err")
-    if [ "$rc" -ne "$want_rc" ]; then ko "$* -> exit $rc, expected $want_rc: $(cat "$tmp/err")"; return; fi
-    if [ "$want_rc" -ne 0 ] && [ "$lines" -ne 1 ]; then ko "$* -> $lines stderr lines, expected 1"; return; fi
-    if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/err"; then ko "$* -> stderr '$(cat "$tmp/err")' lacks '$pat'"; return; fi
-    ok
-}
 
 # numeric CSVs equal within a relative tolerance (after the header)
 close_csv() {

@@ -16,6 +16,7 @@
 #include "model/model.h"
 #include "patchtsmixer.h"
 #include "testutil.h"
+#include "trainutil.h"
 #include "train/trainer.h"
 
 static char tmp[256];
@@ -25,36 +26,7 @@ static void path(char *out, size_t n, const char *name) {
 }
 
 static void write_series(const char *file, int rows, int channels) {
-    FILE *f = fopen(file, "w");
-    fprintf(f, "date");
-    for (int c = 0; c < channels; c++) fprintf(f, ",ch%d", c);
-    fprintf(f, "\n");
-    unsigned s = 3;
-    for (int r = 0; r < rows; r++) {
-        fprintf(f, "2020-01-%02d %02d:00:00", 1 + r / 24 % 28, r % 24);
-        for (int c = 0; c < channels; c++) {
-            s = s * 1103515245u + 12345u;
-            double noise = ((double)((s >> 8) & 0xffff) / 65536.0 - 0.5) * 0.2;
-            fprintf(f, ",%.6f", 10.0 * c + 3.0 * sin(2 * 3.14159265 * r / (12.0 + 4 * c)) + noise);
-        }
-        fprintf(f, "\n");
-    }
-    fclose(f);
-}
-
-static unsigned char *slurp(const char *p, size_t *n) {
-    unsigned char *b = NULL;
-    if (ptmi_read_file(p, 0, &b, n, NULL) != PTM_OK) return NULL;
-    return b;
-}
-
-static int same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
-    int same = x && y && na == nb && memcmp(x, y, na) == 0;
-    free(x);
-    free(y);
-    return same;
+    tu_write_series(file, rows, channels, 3, 10.0, "2020-01");
 }
 
 /* training parameters with the architecture as a struct */
@@ -115,10 +87,10 @@ TEST(test_forecast_training) {
     CHECK_STATUS(ptm_train_csv(data, out2, &job.p, &res, &err), PTM_OK);
     snprintf(a, sizeof a, "%s/model.safetensors", out);
     snprintf(b, sizeof b, "%s/model.safetensors", out2);
-    CHECK(same_file(a, b));
+    CHECK(tu_same_file(a, b));
     snprintf(a, sizeof a, "%s/config.json", out);
     snprintf(b, sizeof b, "%s/config.json", out2);
-    CHECK(same_file(a, b));
+    CHECK(tu_same_file(a, b));
     /* bad parameters are errors, with a zeroed summary */
     job.p.batch_size = 0;
     res.steps = 5;
@@ -147,16 +119,16 @@ TEST(test_resume) {
     CHECK_EQ_INT(res.epochs_run, 3);
     snprintf(a, sizeof a, "%s/last/model.safetensors", full);
     snprintf(b, sizeof b, "%s/last/model.safetensors", part);
-    CHECK(same_file(a, b));
+    CHECK(tu_same_file(a, b));
     snprintf(a, sizeof a, "%s/last/optimizer.safetensors", full);
     snprintf(b, sizeof b, "%s/last/optimizer.safetensors", part);
-    CHECK(same_file(a, b));
+    CHECK(tu_same_file(a, b));
     snprintf(a, sizeof a, "%s/last/trainer_state.json", full);
     snprintf(b, sizeof b, "%s/last/trainer_state.json", part);
-    CHECK(same_file(a, b));
+    CHECK(tu_same_file(a, b));
     snprintf(a, sizeof a, "%s/model.safetensors", full);
     snprintf(b, sizeof b, "%s/model.safetensors", part);
-    CHECK(same_file(a, b));
+    CHECK(tu_same_file(a, b));
     /* resuming from nothing is a clear error */
     path(part, sizeof part, "nothing_here");
     CHECK_STATUS(ptm_train_csv(data, part, &job.p, &res, &err), PTM_ERR_IO);

@@ -11,31 +11,18 @@ BUILD=${BUILD:-build}
 BIN="$BUILD/patchtsmixer"
 T=tests/golden/ttm
 PY=${PYTHON:-python3}
-pass=0
-fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+TEST_NAME=test_ttm_cli
+EXPECT_FIXED=1
+. tests/cli_expect.sh
 
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL test_ttm_cli: $*"; }
 
 if ! command -v "$PY" >/dev/null 2>&1; then
     echo "SKIP test_ttm_cli: $PY not found (it writes the golden samples as CSV)"
     echo "test_ttm_cli: 0 passed, 0 failed"
     exit 0
 fi
-
-# expect RC TEXT CMD...: exit code RC and, for failures, one stderr line containing TEXT
-expect() {
-    want_rc=$1; pat=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    lines=$(wc -l <"$tmp/err")
-    if [ "$rc" -ne "$want_rc" ]; then ko "$* -> exit $rc, expected $want_rc: $(cat "$tmp/err")"; return; fi
-    if [ "$want_rc" -ne 0 ] && [ "$lines" -ne 1 ]; then ko "$* -> $lines stderr lines, expected 1"; return; fi
-    if [ -n "$pat" ] && ! grep -qF -- "$pat" "$tmp/err"; then ko "$* -> stderr '$(cat "$tmp/err")' lacks '$pat'"; return; fi
-    ok
-}
 
 # same FORECAST.csv EXPECTED.csv TOL: every forecast cell (after the date/step column) within
 # TOL of the expected one (same rows, same columns)

@@ -17,6 +17,7 @@
 #include "model/model.h"
 #include "patchtsmixer.h"
 #include "testutil.h"
+#include "trainutil.h"
 
 static char tmp[256];
 
@@ -25,37 +26,7 @@ static void path(char *out, size_t n, const char *name) {
 }
 
 static void write_series(const char *file, int rows, int channels) {
-    FILE *f = fopen(file, "w");
-    if (!f) return;
-    fprintf(f, "date");
-    for (int c = 0; c < channels; c++) fprintf(f, ",ch%d", c);
-    fprintf(f, "\n");
-    unsigned s = 7;
-    for (int r = 0; r < rows; r++) {
-        fprintf(f, "2021-03-%02d %02d:00:00", 1 + r / 24 % 28, r % 24);
-        for (int c = 0; c < channels; c++) {
-            s = s * 1103515245u + 12345u;
-            double noise = ((double)((s >> 8) & 0xffff) / 65536.0 - 0.5) * 0.2;
-            fprintf(f, ",%.6f", 5.0 * c + 3.0 * sin(2 * 3.14159265 * r / (12.0 + 4 * c)) + noise);
-        }
-        fprintf(f, "\n");
-    }
-    fclose(f);
-}
-
-static unsigned char *slurp(const char *p, size_t *n) {
-    unsigned char *b = NULL;
-    if (ptmi_read_file(p, 0, &b, n, NULL) != PTM_OK) return NULL;
-    return b;
-}
-
-static int same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
-    int same = x && y && na == nb && memcmp(x, y, na) == 0;
-    free(x);
-    free(y);
-    return same;
+    tu_write_series(file, rows, channels, 7, 5.0, "2021-03");
 }
 
 static const char tiny_json[] =
@@ -137,11 +108,11 @@ TEST(scratch_then_finetune) {
     size_t n = 0;
     char cfg[600];
     snprintf(cfg, sizeof cfg, "%s/config.json", base);
-    unsigned char *txt = slurp(cfg, &n);
+    unsigned char *txt = tu_slurp(cfg, &n);
     CHECK(txt && strstr((const char *)txt, "\"model_type\": \"tinytimemixer\"") != NULL);
     free(txt);
     snprintf(cfg, sizeof cfg, "%s/README.md", base); /* the model card names the class */
-    txt = slurp(cfg, &n);
+    txt = tu_slurp(cfg, &n);
     CHECK(txt && strstr((const char *)txt, "# TinyTimeMixerForPrediction\n") != NULL &&
           strstr((const char *)txt, "\n- tinytimemixer\n") != NULL);
     free(txt);
@@ -170,9 +141,9 @@ TEST(scratch_then_finetune) {
     char x[600], y[600];
     snprintf(x, sizeof x, "%s/model.safetensors", few);
     snprintf(y, sizeof y, "%s/model.safetensors", few2);
-    CHECK(same_file(x, y));
+    CHECK(tu_same_file(x, y));
     snprintf(y, sizeof y, "%s/model.safetensors", full);
-    CHECK(!same_file(x, y));
+    CHECK(!tu_same_file(x, y));
     f.few_shot = 1.5f;
     CHECK_STATUS(ptm_train_csv(data, few2, &f, &res, &err), PTM_ERR_ARG);
     CHECK(strstr(err.text, "few_shot 1.5") != NULL);
@@ -264,7 +235,7 @@ TEST(resume) {
     for (int i = 0; i < 3; i++) {
         snprintf(a, sizeof a, "%s/%s", whole, files[i]);
         snprintf(b, sizeof b, "%s/%s", part, files[i]);
-        CHECK(same_file(a, b));
+        CHECK(tu_same_file(a, b));
     }
 }
 

@@ -288,3 +288,11 @@ ptm_status cfg_check_typos(reader *r, const key_spec *keys, size_t n) {
     }
     return PTM_OK;
 }
+
+const char *const cfg_modes[] = {"common_channel", "mix_channel", NULL};
+const char *const cfg_pes[] = {"sincos", "random", NULL};
+const char *const cfg_dists[] = {"student_t", "normal", "negative_binomial", NULL};
+
+int cfg_uses_pe(const ptm_config *c) {
+    return c->use_positional_encoding;
+}

@@ -71,17 +71,16 @@ _Static_assert(sizeof(ptm_mode) == sizeof(int) && sizeof(ptm_pe) == sizeof(int) 
                    sizeof(ptm_mask_type) == sizeof(int),
                "config enums must be int-sized");
 
-/* K_ENUM fields are ptm_* enums stored as int through their offset */
-_Static_assert(sizeof(ptm_mode) == sizeof(int) && sizeof(ptm_pe) == sizeof(int) &&
-                   sizeof(ptm_loss) == sizeof(int) && sizeof(ptm_dist) == sizeof(int) &&
-                   sizeof(ptm_mask_type) == sizeof(int),
-               "config enums must be int-sized");
-
 /* A key that is in no table but within two edits of one (a transposition counts one) is a
  * typo ("d_modle"): PTM_ERR_CONFIG naming it and the key meant. Keys far from every known one
  * are Hugging Face's generic PretrainedConfig keys and others a model does not use: ignored,
  * as transformers ignores them. */
 PTM_MUST_USE ptm_status cfg_check_typos(reader *r, const key_spec *keys, size_t n);
+
+/* the enum names both families' tables share (index = value, NULL-terminated), and the
+ * condition of positional_encoding_type (read only with positional encoding) */
+extern const char *const cfg_modes[], *const cfg_pes[], *const cfg_dists[];
+int cfg_uses_pe(const ptm_config *c);
 
 /* one key of the table into c */
 ptm_status cfg_read_key(reader *r, const key_spec *k, ptm_config *c);

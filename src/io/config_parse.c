@@ -132,9 +132,6 @@ static ptm_status read_forecast_mask_patches(reader *r, ptm_config *c) {
     return PTM_OK;
 }
 
-static int uses_pe(const ptm_config *c) {
-    return c->use_positional_encoding;
-}
 /* outside these classes loss keeps its default, mse */
 static int uses_loss(const ptm_config *c) {
     return c->model_class == PTM_CLASS_PREDICTION || c->model_class == PTM_CLASS_REGRESSION;
@@ -184,10 +181,7 @@ static ptm_status read_id2label(reader *r, ptm_config *c) {
     return s;
 }
 
-static const char *const MODES[] = {"common_channel", "mix_channel", NULL};
-static const char *const PES[] = {"sincos", "random", NULL};
 static const char *const LOSSES[] = {"mse", "nll", NULL};
-static const char *const DISTS[] = {"student_t", "normal", "negative_binomial", NULL};
 static const char *const MASKS[] = {"random", "forecast", NULL};
 
 static const key_spec KEYS[] = {
@@ -202,16 +196,16 @@ static const key_spec KEYS[] = {
     INT(num_layers, 0, MAX_LAYERS),
     FLOAT(dropout, 0.0, 1.0),
     FLOAT(head_dropout, 0.0, 1.0),
-    ENUM(mode, MODES, NULL),
+    ENUM(mode, cfg_modes, NULL),
     BOOL(gated_attn),
     CUSTOM("norm_mlp", cfg_read_norm_mlp, NULL),
     BOOL(self_attn),
     INT(self_attn_heads, 1, 1 << 16),
     BOOL(use_positional_encoding),
-    ENUM(positional_encoding_type, PES, uses_pe),
+    ENUM(positional_encoding_type, cfg_pes, cfg_uses_pe),
     CUSTOM("scaling", cfg_read_scaling, NULL),
     ENUM(loss, LOSSES, uses_loss),
-    ENUM(distribution_output, DISTS, uses_nll),
+    ENUM(distribution_output, cfg_dists, uses_nll),
     INT(prediction_length, 1, 1 << 24),
     CUSTOM("prediction_channel_indices", read_prediction_channels, NULL),
     INT(num_targets, 1, MAX_DIM),

@@ -140,14 +140,6 @@ static ptm_status read_masked_context(reader *r, ptm_config *c) {
     return PTM_OK;
 }
 
-static int uses_pe(const ptm_config *c) {
-    return c->use_positional_encoding;
-}
-
-static const char *const MODES[] = {"common_channel", "mix_channel", NULL};
-static const char *const PES[] = {"sincos", "random", NULL};
-static const char *const DISTS[] = {"student_t", "normal", "negative_binomial", NULL};
-
 static const key_spec TTM_KEYS[] = {
     CUSTOM("architectures", read_ttm_architectures, NULL),
     INT(context_length, 1, 1 << 24),
@@ -159,16 +151,16 @@ static const key_spec TTM_KEYS[] = {
     INT(num_layers, 0, MAX_LAYERS),
     FLOAT(dropout, 0.0, 1.0),
     FLOAT(head_dropout, 0.0, 1.0),
-    ENUM(mode, MODES, NULL),
+    ENUM(mode, cfg_modes, NULL),
     BOOL(gated_attn),
     CUSTOM("norm_mlp", cfg_read_norm_mlp, NULL),
     BOOL(self_attn),
     INT(self_attn_heads, 1, 1 << 16),
     BOOL(use_positional_encoding),
-    ENUM(positional_encoding_type, PES, uses_pe),
+    ENUM(positional_encoding_type, cfg_pes, cfg_uses_pe),
     CUSTOM("scaling", cfg_read_scaling, NULL),
     CUSTOM("loss", read_ttm_loss, NULL),
-    ENUM(distribution_output, DISTS, NULL),
+    ENUM(distribution_output, cfg_dists, NULL),
     INT(prediction_length, 1, 1 << 24),
     CUSTOM("prediction_channel_indices", read_prediction_channels, NULL),
     FLOAT(norm_eps, 0.0, 1.0),
@@ -185,7 +177,7 @@ static const key_spec TTM_KEYS[] = {
     INT(ttm.decoder_d_model, 1, 1 << 16),
     INT(ttm.decoder_adaptive_patching_levels, -MAX_LAYERS, MAX_LEVELS),
     BOOL(ttm.decoder_raw_residual),
-    ENUM(ttm.decoder_mode, MODES, NULL),
+    ENUM(ttm.decoder_mode, cfg_modes, NULL),
     CUSTOM("prediction_filter_length", read_filter_length, NULL),
     CUSTOM("exogenous_channel_indices", read_exogenous_channels, NULL),
     BOOL(ttm.enable_forecast_channel_mixing),
