@@ -19,6 +19,7 @@ static const char *BACKTEST_USAGE =
     "                             [--stride N] [--season P] [--samples N] [--quantiles 0.1,0.9]\n"
     "                             [--seed S] [--json] [--output FILE.csv]\n"
     "                             [--plot FILE.svg [--plot-metric NAME]]\n"
+    "       patchtsmixer backtest MODEL_DIR --data LONG.csv [--windows N] [--stride N] ...\n"
     "\n"
     "Rolling-origin evaluation of a forecaster: an origin every N rows (--stride, default the\n"
     "horizon) over the rows of a split (the standard split of train and eval, default test) or\n"
@@ -36,6 +37,14 @@ static const char *BACKTEST_USAGE =
     "and series (unique_id, cutoff, the metrics), '-' for standard output; --plot FILE.svg draws\n"
     "a metric per origin, one panel per series (--plot-metric, default mae).\n"
     "--max-model-memory BYTES refuses a model that takes more memory (K, M, G suffixes).\n"
+    "\n"
+    "Long format (many series: a header with unique_id and ds, as predict reads it): each\n"
+    "series gets --windows N origins (default 1), the last forecasting its last\n"
+    "prediction_length rows, each earlier one --stride rows before (statsforecast's\n"
+    "cross_validation); metrics of the target column per series id; MASE's scale from each\n"
+    "series' rows before its first forecast; a series without context_length +\n"
+    "prediction_length + (N - 1) * stride usable rows is skipped with one line on stderr.\n"
+    "  --long, --id-column NAME, --time-column NAME, --target-column NAME: as for predict\n"
     "\n"
     "example: patchtsmixer backtest models/etth1 --data data/ETTh1.csv --season 24 --json\n";
 
@@ -104,6 +113,19 @@ static void print_json(const char *dir, const char *data, const char *split,
     json_str(stdout, dir);
     fputs(", \"data\": ", stdout);
     json_str(stdout, data);
+    if (r->long_format) {
+        printf(", \"format\": \"long\", \"windows\": %zu, \"skipped\": [", r->norigins);
+        for (size_t k = 0; k < r->nskipped; k++) {
+            fputs(k ? ", {\"unique_id\": " : "{\"unique_id\": ", stdout);
+            json_str(stdout, r->skipped[k]);
+            fputs(", \"reason\": ", stdout);
+            json_str(stdout, r->skip_reason[k]);
+            fputs("}", stdout);
+        }
+        fputs("]", stdout);
+    } else {
+        fputs(", \"format\": \"wide\"", stdout);
+    }
     fputs(", \"split\": ", stdout);
     if (split)
         json_str(stdout, split);
@@ -146,8 +168,13 @@ static void print_table(const char *dir, const char *data, const char *split,
         snprintf(where, sizeof where, "%s split", split);
     else
         snprintf(where, sizeof where, "rows");
-    printf("backtest of %s on %s: %s %zu to %zu, %zu origins every %d rows, horizon %d\n", dir,
-           data, where, r->first_row, r->end_row, r->norigins, r->stride, r->prediction_length);
+    if (r->long_format)
+        printf("backtest of %s on %s: %d series (%zu skipped), the last %zu window(s) of each, "
+               "every %d rows, horizon %d\n",
+               dir, data, r->nseries, r->nskipped, r->norigins, r->stride, r->prediction_length);
+    else
+        printf("backtest of %s on %s: %s %zu to %zu, %zu origins every %d rows, horizon %d\n", dir,
+               data, where, r->first_row, r->end_row, r->norigins, r->stride, r->prediction_length);
     int w = 6;
     for (int j = 0; j < r->nseries; j++)
         if ((int)strlen(r->series[j]) > w) w = (int)strlen(r->series[j]);
@@ -171,9 +198,10 @@ static void print_table(const char *dir, const char *data, const char *split,
         }
         putchar('\n');
     }
-    printf("MASE: seasonal naive of period %d on the training split; sMAPE in %%; *_scaled: the "
+    printf("MASE: seasonal naive of period %d on %s; sMAPE in %%; *_scaled: the "
            "model's scaled space; all: the mean over series\n",
-           r->season);
+           r->season,
+           r->long_format ? "each series' rows before its first forecast" : "the training split");
 }
 
 /* --output: unique_id, cutoff (the last context row's timestamp, else its row), cutoff_row,
@@ -181,7 +209,8 @@ static void print_table(const char *dir, const char *data, const char *split,
 static int write_csv(const char *path, const ptm_backtest_result *r, ptm_error *err) {
     outfile o;
     if (open_out(&o, path, err) != 0) return -1;
-    fputs("unique_id,cutoff,cutoff_row,points", o.f);
+    fputs(r->long_format ? "unique_id,cutoff,window,points" : "unique_id,cutoff,cutoff_row,points",
+          o.f);
     for (int i = 0; i < n_metrics(r); i++) {
         char name[64];
         metric_name(r, i, name, sizeof name);
@@ -193,11 +222,13 @@ static int write_csv(const char *path, const ptm_backtest_result *r, ptm_error *
             const ptm_metrics *m = &r->per_origin[k * (size_t)r->nseries + (size_t)j];
             csv_field(o.f, r->series[j]);
             fputc(',', o.f);
-            if (r->cutoff_time)
+            if (r->long_format)
+                csv_field(o.f, r->cutoff_at[k * (size_t)r->nseries + (size_t)j]);
+            else if (r->cutoff_time)
                 csv_field(o.f, r->cutoff_time[k]);
             else
                 fprintf(o.f, "%zu", r->cutoff_row[k]);
-            fprintf(o.f, ",%zu,%zu", r->cutoff_row[k], m->points);
+            fprintf(o.f, ",%zu,%zu", r->long_format ? k + 1 : r->cutoff_row[k], m->points);
             for (int i = 0; i < n_metrics(r); i++) {
                 double v = metric_at(m, i);
                 if (isfinite(v))
@@ -213,6 +244,10 @@ static int write_csv(const char *path, const ptm_backtest_result *r, ptm_error *
 /* x tick labels: the cutoff's timestamp when x is an origin's cutoff row, else the row */
 static void cutoff_label(double x, char *buf, size_t n, void *user) {
     const ptm_backtest_result *r = user;
+    if (r->long_format) { /* x: the window */
+        snprintf(buf, n, "window %.0f", x);
+        return;
+    }
     double k = (x - (double)r->cutoff_row[0]) / r->stride;
     if (r->cutoff_time && k >= 0 && k < (double)r->norigins && k == floor(k))
         snprintf(buf, n, "%s", r->cutoff_time[(size_t)k]);
@@ -227,8 +262,9 @@ static int write_plot(const char *path, const char *dir, const char *data,
     int np = r->nseries < MAX_PANELS ? r->nseries : MAX_PANELS;
     char name[64], title[512];
     metric_name(r, mi, name, sizeof name);
-    snprintf(title, sizeof title, "%s on %s: %s per origin (%zu origins every %d rows)%s", dir,
-             data, name, r->norigins, r->stride, np < r->nseries ? ", the first 16 series" : "");
+    snprintf(title, sizeof title, "%s on %s: %s per %s (%zu every %d rows)%s", dir, data, name,
+             r->long_format ? "window" : "origin", r->norigins, r->stride,
+             np < r->nseries ? ", the first 16 series" : "");
     svg_chart *c = svg_chart_new(title, np);
     double *x = malloc(sizeof(double) * r->norigins), *y = malloc(sizeof(double) * r->norigins);
     int rc = -1;
@@ -236,14 +272,19 @@ static int write_plot(const char *path, const char *dir, const char *data,
         cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
         goto done;
     }
-    for (size_t k = 0; k < r->norigins; k++) x[k] = (double)r->cutoff_row[k];
+    for (size_t k = 0; k < r->norigins; k++)
+        x[k] = r->long_format ? (double)(k + 1) : (double)r->cutoff_row[k];
     size_t every = (r->norigins + 5) / 6;
-    svg_set_xticks(c, (double)every * r->stride, x[0]);
+    svg_set_xticks(c, (double)every * (r->long_format ? 1 : r->stride), x[0]);
     svg_set_xformat(c, cutoff_label, (void *)r);
     for (int j = 0; j < np; j++) {
         for (size_t k = 0; k < r->norigins; k++)
             y[k] = metric_at(&r->per_origin[k * (size_t)r->nseries + (size_t)j], mi);
-        svg_panel_labels(c, j, r->series[j], r->cutoff_time ? "cutoff" : "cutoff row", name);
+        svg_panel_labels(c, j, r->series[j],
+                         r->long_format   ? "window"
+                         : r->cutoff_time ? "cutoff"
+                                          : "cutoff row",
+                         name);
         if (svg_add_line(c, j, name, SVG_FORECAST, r->norigins < 2 ? 2 : 0, x, y, r->norigins) !=
             0) {
             cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
@@ -264,6 +305,7 @@ typedef struct {
     size_t max_model;
     float q[2 * PTM_METRIC_MAX_INTERVALS];
     ptm_backtest_params p;
+    ptm_long_params lp; /* --long and the column options */
 } bt_options;
 
 /* an option with a whole-number value in [lo, hi] */
@@ -289,6 +331,10 @@ static int parse_options(int argc, char **argv, bt_options *o) {
             o->json = 1;
             continue;
         }
+        if (strcmp(a, "--long") == 0) {
+            o->p.long_format = &o->lp;
+            continue;
+        }
         if (a[0] == '-' && a[1]) {
             if (i + 1 >= argc) return fail_usage("backtest", "option '%s' needs a value", a);
             const char *v = argv[++i];
@@ -306,7 +352,16 @@ static int parse_options(int argc, char **argv, bt_options *o) {
                 o->plot = v;
             else if (strcmp(a, "--plot-metric") == 0)
                 o->plot_metric = v;
-            else if (strcmp(a, "--start") == 0 || strcmp(a, "--end") == 0) {
+            else if (strcmp(a, "--id-column") == 0 || strcmp(a, "--time-column") == 0 ||
+                     strcmp(a, "--target-column") == 0) {
+                if (!v[0]) return fail_usage("backtest", "option '%s' needs a non-empty name", a);
+                *(a[2] == 'i'   ? &o->lp.id_column
+                  : a[3] == 'i' ? &o->lp.time_column
+                                : &o->lp.target_column) = v;
+                o->p.long_format = &o->lp;
+            } else if (strcmp(a, "--windows") == 0) {
+                if ((rc = int_option(a, v, 1, 1000000L, &n)) == 0) o->p.windows = (int)n;
+            } else if (strcmp(a, "--start") == 0 || strcmp(a, "--end") == 0) {
                 if ((rc = int_option(a, v, 0, 2147483647L, &n)) == 0) {
                     if (a[2] == 's')
                         o->p.start = n;
@@ -345,8 +400,7 @@ static int parse_options(int argc, char **argv, bt_options *o) {
         return fail_usage("backtest", "%s--split and --start / --end exclude each other", "");
     if (o->json && o->output && strcmp(o->output, "-") == 0)
         return fail_usage("backtest", "%s--json and --output - both write standard output", "");
-    if (!o->split && o->p.start < 0 && o->p.end < 0) o->split = "test";
-    o->p.split = o->split;
+    o->p.split = o->split; /* unset: the test split of a wide CSV */
     return 0;
 }
 
@@ -358,6 +412,10 @@ int cmd_backtest(int argc, char **argv) {
     if (cli_check_model_memory(o.dir, o.max_model, &err) != PTM_OK) return fail_status(&err);
     ptm_backtest_result r;
     if (ptm_backtest_file(o.dir, o.data, &o.p, &r, &err) != PTM_OK) return fail_status(&err);
+    for (size_t k = 0; k < r.nskipped; k++)
+        fprintf(stderr, "patchtsmixer backtest: skipped series '%s': %s\n", r.skipped[k],
+                r.skip_reason[k]);
+    if (!r.long_format && !o.split && o.p.start < 0 && o.p.end < 0) o.split = "test";
     int mi = -1;
     for (int i = 0; o.plot && i < n_metrics(&r); i++) {
         char name[64];

@@ -885,6 +885,14 @@ typedef struct {
     int num_quantiles;
     int batch; /* origins per forward, < 1 = 64 (distribution heads: fewer when
                   the batch's samples would pass 2^24 values) */
+    /* Long-format data (many series: unique_id, ds, y, covariates; ptm_long_load), as
+     * statsforecast's cross_validation: each series gets `windows` origins, the last one
+     * forecasting its last prediction_length rows, each earlier one stride rows before it.
+     * A file whose header has unique_id and ds (ptm_long_sniff) is read this way; long_format
+     * names other columns (and forces the long reading). split, start and end are for wide
+     * CSVs, windows for long ones. */
+    int windows;                        /* origins per series [0 = 1] */
+    const ptm_long_params *long_format; /* [NULL: sniffed with the default names] */
 } ptm_backtest_params;
 ptm_backtest_params ptm_backtest_default_params(void);
 
@@ -906,14 +914,28 @@ typedef struct {
     ptm_metrics *per_series; /* [nseries]: over every origin's points */
     ptm_metrics all;         /* the mean of per_series over the series where each is set
                                 (points: their sum) */
+    /* long-format data: series are the ids, origins the windows of each series; cutoff_row
+     * and cutoff_time are NULL, first_row and end_row 0 */
+    int long_format;    /* 1: the data were long-format */
+    char **cutoff_at;   /* [norigins, nseries] each series' cutoffs (its ds text) */
+    size_t nskipped;    /* series left out (too short, gaps, repeated times, ...) */
+    char **skipped;     /* [nskipped] their ids */
+    char **skip_reason; /* [nskipped] why, one line each */
 } ptm_backtest_result;
 
 /* Rolling-origin evaluation of the forecaster saved in model_dir on a CSV, as ptm_eval_file
  * reads it (the preprocessor's columns and scaler, else a scaler fitted on the training
  * split): origins every stride rows over the rows to forecast, every origin's forecast
- * complete within them. params NULL = the defaults. PTM_ERR_UNSUPPORTED for a model that is
- * not a forecaster; PTM_ERR_ARG for bad parameters (field names it); PTM_ERR_INPUT for too few
- * rows. On failure *res is zeroed. Free with ptm_backtest_free. */
+ * complete within them. On long-format data (see ptm_backtest_params) the metrics are those
+ * of the target column, per series id; the model's channels are the preprocessor's columns by
+ * name, else params->columns, else every value column when there are as many as channels,
+ * else the target alone for a one-channel model; values are scaled by the preprocessor's
+ * scaler if it has one (the scaled-space metrics are then in its space, else in the data's
+ * units); MASE's scale is each series' rows before its first forecast row. A series without
+ * context_length + prediction_length + (windows - 1) * stride usable rows is skipped with its
+ * reason (no series left: PTM_ERR_INPUT). params NULL = the defaults. PTM_ERR_UNSUPPORTED for a
+ * model that is not a forecaster; PTM_ERR_ARG for bad parameters (field names it); PTM_ERR_INPUT
+ * for too few rows. On failure *res is zeroed. Free with ptm_backtest_free. */
 PTM_MUST_USE ptm_status ptm_backtest_file(const char *model_dir, const char *data_path,
                                           const ptm_backtest_params *params,
                                           ptm_backtest_result *res, ptm_error *err);

@@ -511,8 +511,11 @@ class PatchTSMixer:
         """Rolling-origin evaluation (`patchtsmixer backtest`, ptm_backtest_file) of this
         forecaster on a CSV path or a DataFrame: options split ("test"), start / end (rows),
         stride (default prediction_length), season (MASE), num_samples, seed and quantiles
-        (distribution heads: CRPS, interval coverage), columns. Returns a BacktestResult
-        (.series, .all, .origins, .frame()). Reads the model from its folder (self.path)."""
+        (distribution heads: CRPS, interval coverage), columns. Long-format data (many series:
+        unique_id, ds, y, covariates; other names by id_col / time_col / target_col): the
+        last `windows` origins of each series (statsforecast's cross_validation). Returns a
+        BacktestResult (.series, .all, .origins, .frame(), .skipped for long data). Reads the
+        model from its folder (self.path)."""
         return _backtest(self.path, data, **options)
 
     def sample(self, past_values, num_samples=None, seed=0, observed_mask=None,

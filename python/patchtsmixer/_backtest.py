@@ -26,10 +26,15 @@ def _metrics(m, r):
 
 class BacktestResult:
     """series: {name: metrics}; all: the mean over series (utilsforecast's evaluate().mean());
-    origins: one dict per origin and series (unique_id, cutoff, cutoff_row and the metrics),
-    the rows of `patchtsmixer backtest --output`; frame(): those rows as a DataFrame."""
+    origins: one dict per origin and series (unique_id, cutoff, cutoff_row and the metrics;
+    long-format data: window instead of cutoff_row), the rows of `patchtsmixer backtest
+    --output`; frame(): those rows as a DataFrame; skipped: {unique_id: reason} of the series
+    a long-format backtest left out."""
 
     def __init__(self, r):
+        if r.long_format:
+            self._long(r)
+            return
         names = [r.series[j].decode() for j in range(r.nseries)]
         self.series = {n: _metrics(r.per_series[j], r) for j, n in enumerate(names)}
         for j, n in enumerate(names):
@@ -47,6 +52,27 @@ class BacktestResult:
             r.prediction_length, r.stride, r.season
         self.first_row, self.end_row = int(r.first_row), int(r.end_row)  # the rows forecast
 
+    def _long(self, r):
+        ns = r.nseries
+        names = [r.series[j].decode() for j in range(ns)]
+        self.series = {n: _metrics(r.per_series[j], r) for j, n in enumerate(names)}
+        for j, n in enumerate(names):
+            s = r.mase_scale[j]
+            self.series[n]["mase_scale"] = None if math.isnan(s) else s
+        self.all = _metrics(r.all, r)
+        self.origins = []
+        for k in range(r.norigins):
+            for j, n in enumerate(names):
+                row = {"unique_id": n, "cutoff": r.cutoff_at[k * ns + j].decode(),
+                       "window": k + 1}
+                row.update(_metrics(r.per_origin[k * ns + j], r))
+                self.origins.append(row)
+        self.skipped = {r.skipped[k].decode(): r.skip_reason[k].decode()
+                        for k in range(r.nskipped)}
+        self.prediction_length, self.stride, self.season = \
+            r.prediction_length, r.stride, r.season
+        self.windows = int(r.norigins)
+
     def frame(self):
         import pandas as pd
         return pd.DataFrame(self.origins)
@@ -56,12 +82,16 @@ class BacktestResult:
             len(self.series), len(self.origins) // max(len(self.series), 1), self.all)
 
 
-def backtest(model_dir, data, columns=None, split="test", start=None, end=None, stride=None,
-             season=1, num_samples=100, seed=0, quantiles=None, batch=64):
+def backtest(model_dir, data, columns=None, split=None, start=None, end=None, stride=None,
+             season=1, num_samples=100, seed=0, quantiles=None, batch=64, windows=None,
+             id_col="unique_id", time_col="ds", target_col="y"):
     """ptm_backtest_file on a CSV path or a DataFrame (written to a temporary CSV; a
     DatetimeIndex becomes its timestamp column). The standard split follows the file's name
-    as in the CLI (ETTh*/ETTm*: 12/4/4 months; anything else, a DataFrame too: 70/10/20 %);
-    start / end choose the rows to forecast instead."""
+    as in the CLI (ETTh*/ETTm*: 12/4/4 months; anything else, a DataFrame too: 70/10/20 %;
+    default "test"); start / end choose the rows to forecast instead. Long-format data (a
+    frame or file with id_col and time_col: many series) are backtested as statsforecast's
+    cross_validation: the last `windows` (default 1) origins of each series, `stride` rows
+    apart."""
     p = C.ptm_backtest_default_params()
     keep = []
 
@@ -81,6 +111,14 @@ def backtest(model_dir, data, columns=None, split="test", start=None, end=None, 
     p.num_samples = int(num_samples)
     p.seed = int(seed)
     p.batch = int(batch)
+    p.windows = int(windows or 0)
+    # long format: a frame with the id and time columns, or a file named with other columns
+    # (a file with unique_id and ds in its header is found long by the library itself)
+    is_long = hasattr(data, "columns") and id_col in data.columns and time_col in data.columns
+    if is_long or (id_col, time_col, target_col) != ("unique_id", "ds", "y"):
+        lp = C.PtmLongParams(s(id_col), s(time_col), s(target_col), b"\0")
+        keep.append(lp)
+        p.long_format = ctypes.pointer(lp)
     if quantiles is not None:
         q = np.ascontiguousarray(np.asarray(quantiles, dtype=np.float32))
         keep.append(q)
@@ -94,7 +132,7 @@ def backtest(model_dir, data, columns=None, split="test", start=None, end=None, 
             tmpdir = tempfile.mkdtemp(prefix="patchtsmixer_")
             path = os.path.join(tmpdir, "data.csv")
             idx = getattr(data, "index", None)
-            dated = str(getattr(idx, "inferred_type", "")).startswith("date")
+            dated = not is_long and str(getattr(idx, "inferred_type", "")).startswith("date")
             data.to_csv(path, index=dated,
                         index_label=(getattr(idx, "name", None) or "date") if dated else None)
         else:

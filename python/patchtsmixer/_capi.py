@@ -191,13 +191,21 @@ class PtmMetrics(ctypes.Structure):
     ]
 
 
+class PtmLongParams(ctypes.Structure):
+    _fields_ = [
+        ("id_column", ctypes.c_char_p), ("time_column", ctypes.c_char_p),
+        ("target_column", ctypes.c_char_p), ("delimiter", ctypes.c_char),
+    ]
+
+
 class PtmBacktestParams(ctypes.Structure):
     _fields_ = [
         ("columns", ctypes.c_char_p), ("split", ctypes.c_char_p),
         ("start", ctypes.c_long), ("end", ctypes.c_long),
         ("stride", ctypes.c_int), ("season", ctypes.c_int), ("num_samples", ctypes.c_int),
         ("seed", ctypes.c_uint64), ("quantiles", c_float_p), ("num_quantiles", ctypes.c_int),
-        ("batch", ctypes.c_int),
+        ("batch", ctypes.c_int), ("windows", ctypes.c_int),
+        ("long_format", ctypes.POINTER(PtmLongParams)),
     ]
 
 
@@ -214,6 +222,9 @@ class PtmBacktestResult(ctypes.Structure):
         ("mase_scale", ctypes.POINTER(ctypes.c_double)),
         ("per_origin", ctypes.POINTER(PtmMetrics)), ("per_series", ctypes.POINTER(PtmMetrics)),
         ("all", PtmMetrics),
+        ("long_format", ctypes.c_int), ("cutoff_at", ctypes.POINTER(ctypes.c_char_p)),
+        ("nskipped", ctypes.c_size_t), ("skipped", ctypes.POINTER(ctypes.c_char_p)),
+        ("skip_reason", ctypes.POINTER(ctypes.c_char_p)),
     ]
 
 

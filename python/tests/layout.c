@@ -154,6 +154,11 @@ int main(void) {
     FIELD(ptm_metrics, crps);
     FIELD(ptm_metrics, coverage);
     FIELD(ptm_metrics, points);
+    SIZE(ptm_long_params);
+    FIELD(ptm_long_params, id_column);
+    FIELD(ptm_long_params, time_column);
+    FIELD(ptm_long_params, target_column);
+    FIELD(ptm_long_params, delimiter);
     SIZE(ptm_backtest_params);
     FIELD(ptm_backtest_params, columns);
     FIELD(ptm_backtest_params, split);
@@ -166,6 +171,8 @@ int main(void) {
     FIELD(ptm_backtest_params, quantiles);
     FIELD(ptm_backtest_params, num_quantiles);
     FIELD(ptm_backtest_params, batch);
+    FIELD(ptm_backtest_params, windows);
+    FIELD(ptm_backtest_params, long_format);
     SIZE(ptm_backtest_result);
     FIELD(ptm_backtest_result, nseries);
     FIELD(ptm_backtest_result, series);
@@ -185,6 +192,11 @@ int main(void) {
     FIELD(ptm_backtest_result, per_origin);
     FIELD(ptm_backtest_result, per_series);
     FIELD(ptm_backtest_result, all);
+    FIELD(ptm_backtest_result, long_format);
+    FIELD(ptm_backtest_result, cutoff_at);
+    FIELD(ptm_backtest_result, nskipped);
+    FIELD(ptm_backtest_result, skipped);
+    FIELD(ptm_backtest_result, skip_reason);
     SIZE(ptm_train_params);
     FIELD(ptm_train_params, task);
     FIELD(ptm_train_params, config_path);

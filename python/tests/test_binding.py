@@ -467,6 +467,43 @@ def test_backtest_matches_the_cli():
         assert len(r.frame()) == len(r.origins)
 
 
+def test_backtest_long_matches_the_cli():
+    """model.backtest() on a long DataFrame (many series) is `patchtsmixer backtest` on the
+    same long CSV: the same per-series metrics and windows, the short series skipped and
+    named; other column names by argument."""
+    import pandas as pd
+    rs = np.random.RandomState(4)
+    model_dir = os.path.join(ROOT, "tests", "golden", "fc_nll_normal_std")  # 3 ch, 48 -> 12
+    rows = []
+    for sid, n in (("a", 80), ("b", 75), ("short", 30)):
+        t = pd.date_range("2024-01-01", periods=n, freq="h")
+        x = rs.randn(n, 3).cumsum(axis=0)
+        rows.append(pd.DataFrame({"unique_id": sid, "ds": t, "y": x[:, 0], "p": x[:, 1],
+                                  "q": x[:, 2]}))
+    frame = pd.concat(rows, ignore_index=True)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "long.csv")
+        frame.to_csv(path, index=False)
+        cli = subprocess.run([os.path.join(BUILD, "patchtsmixer"), "backtest", model_dir,
+                              "--data", path, "--windows", "3", "--stride", "5", "--json"],
+                             check=True, capture_output=True, text=True).stdout
+    want = json.loads(cli)
+    m = ptm.PatchTSMixer.from_pretrained(model_dir)
+    r = m.backtest(frame, windows=3, stride=5)
+    assert sorted(r.series) == ["a", "b"] and list(r.skipped) == ["short"], r.skipped
+    for srow in want["series"]:
+        got = r.series[srow["unique_id"]]
+        for k in ("mse", "mae", "mase", "crps", "coverage_80"):
+            assert abs(got[k] - srow[k]) <= 1e-6 * (1 + abs(srow[k])), (k, got[k], srow[k])
+    assert len(r.origins) == 6 and r.origins[0]["window"] == 1
+    assert r.origins[0]["cutoff"] == str(frame["ds"][79 - 12 - 10])
+    renamed = frame.rename(columns={"unique_id": "sid", "ds": "when", "y": "target"})
+    r2 = m.backtest(renamed, windows=3, stride=5, id_col="sid", time_col="when",
+                    target_col="target")
+    assert r2.series["a"]["mse"] == r.series["a"]["mse"]
+    expect_error(lambda: m.backtest(frame, split="val"), "arg", "split")
+
+
 def test_forecast_long_matches_the_cli():
     """A long DataFrame (unique_id, ds, y) forecast from Python is what `patchtsmixer predict`
     writes for the same long CSV: the same series, time stamps and values; a series too short

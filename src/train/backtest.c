@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/metrics.h"
+#include "train/backtest.h"
 #include "train/trainer.h"
 
 ptm_backtest_params ptm_backtest_default_params(void) {
@@ -35,15 +35,23 @@ void ptm_backtest_free(ptm_backtest_result *r) {
     free(r->mase_scale);
     free(r->per_origin);
     free(r->per_series);
+    if (r->cutoff_at)
+        for (size_t k = 0; k < r->norigins * (size_t)r->nseries; k++) free(r->cutoff_at[k]);
+    for (size_t k = 0; r->skipped && k < r->nskipped; k++) free(r->skipped[k]);
+    for (size_t k = 0; r->skip_reason && k < r->nskipped; k++) free(r->skip_reason[k]);
+    free(r->cutoff_at);
+    free(r->skipped);
+    free(r->skip_reason);
     memset(r, 0, sizeof *r);
 }
 
-/* the parameters' own checks; the intervals into r */
-static ptm_status check_params(const ptm_backtest_params *p, ptm_backtest_result *r,
-                               ptm_error *err) {
+ptm_status bt_check_params(const ptm_backtest_params *p, ptm_backtest_result *r, ptm_error *err) {
     if (p->stride < 0)
         return ptmi_err(err, PTM_ERR_ARG, NULL, "stride", "%d: expected 0 (the horizon) or more",
                         p->stride);
+    if (p->windows < 0 || p->windows > 1000000)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "windows", "%d: expected 0 (one) to 1000000",
+                        p->windows);
     if (p->season < 1)
         return ptmi_err(err, PTM_ERR_ARG, NULL, "season", "%d: expected 1 or more", p->season);
     if (p->num_samples < 1 || p->num_samples > 100000)
@@ -139,15 +147,7 @@ done:
     return s;
 }
 
-/* the buffers of one batch of origins */
-typedef struct {
-    float *past, *pobs, *fut, *fobs; /* [cap, L|H, C] */
-    float *samp, *q, *one;           /* [cap, S, H, Cs], [cap, nq, H, Cs], [S] */
-    float qlev[2 * PTM_METRIC_MAX_INTERVALS];
-    int cap, S, nq;
-} bt_batch;
-
-static void bt_batch_free(bt_batch *b) {
+void bt_batch_free(bt_batch *b) {
     free(b->past);
     free(b->pobs);
     free(b->fut);
@@ -157,8 +157,7 @@ static void bt_batch_free(bt_batch *b) {
     free(b->one);
 }
 
-static int bt_batch_alloc(bt_batch *b, const ptm_config *c, const ptm_backtest_result *r,
-                          int dist) {
+int bt_batch_alloc(bt_batch *b, const ptm_config *c, const ptm_backtest_result *r, int dist) {
     size_t L = (size_t)c->context_length, H = (size_t)c->prediction_length;
     size_t C = (size_t)c->num_input_channels, HS = H * (size_t)r->nseries, cap = (size_t)b->cap;
     b->past = malloc(sizeof(float) * cap * L * C);
@@ -252,6 +251,25 @@ static ptm_status run_origins(ptm_ctx *ctx, const ptm_config *c, const train_dat
     return PTM_OK;
 }
 
+ptm_status bt_alloc_results(ptm_backtest_result *r, const ptm_backtest_params *p, int H,
+                            bt_batch *b, metric_sums **sums, const char *path, ptm_error *err) {
+    size_t cells = r->norigins * (size_t)r->nseries, per = 0;
+    if (ptmi_mul_size(cells, sizeof(ptm_metrics) + sizeof(metric_sums), &per) != 0 ||
+        ptmi_mul_size((size_t)p->num_samples, (size_t)H * (size_t)r->nseries, &per) != 0)
+        return ptmi_err(err, PTM_ERR_LIMIT, path, NULL, "too many origins or samples");
+    r->per_origin = malloc(sizeof(ptm_metrics) * cells);
+    r->per_series = malloc(sizeof(ptm_metrics) * (size_t)r->nseries);
+    *sums = calloc(cells, sizeof(metric_sums));
+    b->cap = p->batch < 1 ? 64 : p->batch;
+    b->S = p->num_samples;
+    /* distribution heads: at most 2^24 sampled values (64 MiB) per batch of origins */
+    if (r->distribution && (size_t)b->cap * per > ((size_t)1 << 24))
+        b->cap = per >= ((size_t)1 << 24) ? 1 : (int)(((size_t)1 << 24) / per);
+    if (!r->per_origin || !r->per_series || !*sums)
+        return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+    return PTM_OK;
+}
+
 /* mean over the series of one finite field (at byte offset off) of ptm_metrics, NAN when none */
 static double mean_set(const ptm_metrics *ps, int n, size_t off) {
     double s = 0.0, m = 0.0;
@@ -266,8 +284,7 @@ static double mean_set(const ptm_metrics *ps, int n, size_t off) {
     return m > 0 ? s / m : (double)NAN;
 }
 
-/* per-origin, per-series and overall metrics from the sums */
-static void finish(ptm_backtest_result *r, const metric_sums *sums) {
+void bt_finish(ptm_backtest_result *r, const metric_sums *sums) {
     int Cs = r->nseries;
     for (int j = 0; j < Cs; j++) {
         metric_sums tot;
@@ -340,22 +357,8 @@ static ptm_status backtest_model(const ptm_model *m, const char *model_dir, cons
     r->end_row = b1;
     r->norigins = (w.count - 1) / (size_t)r->stride + 1;
     if ((s = describe(&d, c, b0, path, r, err)) != PTM_OK) goto done;
-    size_t cells = r->norigins * (size_t)r->nseries, per = 0;
-    if (ptmi_mul_size(cells, sizeof(ptm_metrics) + sizeof(metric_sums), &per) != 0 ||
-        ptmi_mul_size((size_t)p->num_samples, (size_t)H * (size_t)r->nseries, &per) != 0) {
-        s = ptmi_err(err, PTM_ERR_LIMIT, path, NULL, "too many origins or samples");
-        goto done;
-    }
-    r->per_origin = malloc(sizeof(ptm_metrics) * cells);
-    r->per_series = malloc(sizeof(ptm_metrics) * (size_t)r->nseries);
-    sums = calloc(cells, sizeof(metric_sums));
-    b.cap = p->batch < 1 ? 64 : p->batch;
-    b.S = p->num_samples;
-    /* distribution heads: at most 2^24 sampled values (64 MiB) per batch of origins */
-    if (r->distribution && (size_t)b.cap * per > ((size_t)1 << 24))
-        b.cap = per >= ((size_t)1 << 24) ? 1 : (int)(((size_t)1 << 24) / per);
-    if (!r->per_origin || !r->per_series || !sums ||
-        bt_batch_alloc(&b, c, r, r->distribution) != 0) {
+    if ((s = bt_alloc_results(r, p, H, &b, &sums, path, err)) != PTM_OK) goto done;
+    if (bt_batch_alloc(&b, c, r, r->distribution) != 0) {
         s = ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
         goto done;
     }
@@ -364,7 +367,7 @@ static ptm_status backtest_model(const ptm_model *m, const char *model_dir, cons
     cp.keep_hidden_states = 0;
     if ((s = ptm_ctx_create(m, &cp, &ctx, err)) != PTM_OK) goto done;
     if ((s = run_origins(ctx, c, &d, &w, &b, p->seed, r, sums, err)) != PTM_OK) goto done;
-    finish(r, sums);
+    bt_finish(r, sums);
 done:
     ptm_ctx_free(ctx);
     ptm_windows_free(&w);
@@ -381,7 +384,7 @@ ptm_status ptm_backtest_file(const char *model_dir, const char *data_path,
         return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "model_dir, data_path and res are required");
     memset(res, 0, sizeof *res);
     ptm_backtest_params p = params ? *params : ptm_backtest_default_params();
-    ptm_status s = check_params(&p, res, err);
+    ptm_status s = bt_check_params(&p, res, err);
     if (s != PTM_OK) {
         ptm_backtest_free(res);
         return s;
@@ -393,6 +396,12 @@ ptm_status ptm_backtest_file(const char *model_dir, const char *data_path,
         s = ptmi_err(err, PTM_ERR_UNSUPPORTED, model_dir, "architectures",
                      "backtest needs a forecaster (PatchTSMixerForPrediction); this is %s",
                      ptm_class_name(c->model_class));
+    else if (p.long_format || ptm_long_sniff(data_path, NULL))
+        s = bt_long(m, model_dir, data_path, p.long_format, &p, res, err);
+    else if (p.windows)
+        s = ptmi_err(err, PTM_ERR_ARG, data_path, "windows",
+                     "is for long-format data (unique_id, ds, y); a wide CSV's origins come "
+                     "from the split or start / end and the stride");
     else
         s = backtest_model(m, model_dir, data_path, &p, res, err);
     ptm_model_free(m);
