@@ -26,7 +26,7 @@
 # The test split is read only by the trainer's final evaluation, which the search never looks at.
 #
 # Time: 93 runs (28 search runs, 65 more for the seeds and horizons). At every run's epoch cap
-# they take at most about 18,600 CPU seconds, i.e. 2 h 35 min with --jobs 2 on this 2-core
+# they take at most about 20,200 CPU seconds, i.e. 2 h 50 min with --jobs 2 on this 2-core
 # machine; early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
 # measured 2026-12-06 with tiny runs (--epochs 1 --max-steps 10 and 40, one thread,
 # `nice -n 19`, CPU seconds while the machine was shared): 0.045-0.07 s per batch-64 step of
@@ -117,7 +117,7 @@ DATASETS='ETTh1|ETT-small/ETTh1.csv|512|8|8|96 192 336 720|96|10|3|64
 ETTh2|ETT-small/ETTh2.csv|512|8|8|96 192 336 720|96|10|3|64
 ETTm1|ETT-small/ETTm1.csv.gz|512|8|8|96 192 336 720|96|8|3|64
 ETTm2|ETT-small/ETTm2.csv.gz|512|8|8|96 192 336 720|96|8|3|64
-Weather|weather/weather.csv.gz|512|8|8|96 192 336 720|96|3|1|64
+Weather|weather/weather.csv.gz|512|8|8|96 192 336 720|96|4|2|64
 Exchange|exchange_rate/exchange_rate.csv|512|8|8|96 336|96|10|3|64
 ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
 
@@ -231,7 +231,7 @@ epoch_cost() {
     esac
 }
 cand_factor() {
-    case "$1" in p16wd) echo 2 ;; mix5) echo 1.3 ;; ctx96) echo 0.25 ;; *) echo 1 ;; esac
+    case "$1" in p16wd) echo 1.1 ;; mix5) echo 1.15 ;; ctx96) echo 0.1 ;; *) echo 1 ;; esac
 }
 
 run_pool() { # reads run folders on stdin
