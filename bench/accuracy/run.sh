@@ -173,6 +173,21 @@ if [ "$QUICK" = 1 ]; then
     SEEDS=42
 fi
 SEED_LIST=$(echo "$SEEDS" | tr ',' ' ')
+FIRST_SEED=${SEED_LIST%% *}
+for tok in $(echo "$CELLS" | tr ',' ' '); do
+    ds=${tok%_*}
+    h=${tok#"$ds"}
+    h=${h#_}
+    [ "$tok" = "$ds" ] && h=""
+    if ! echo "$all_datasets" | grep -qx "${ds}" && ! echo "$all_datasets" | grep -qx "$tok"; then
+        echo "run.sh: unknown cell '$tok' (datasets: $(echo "$all_datasets" | tr '\n' ' ')); use NAME or NAME_HORIZON" >&2
+        exit 2
+    fi
+    if [ -n "$h" ] && ! echo " $(field "$ds" 6) " | grep -q " $h "; then
+        echo "run.sh: $ds has no horizon $h (it has: $(field "$ds" 6))" >&2
+        exit 2
+    fi
+done
 
 # The data file the trainer reads (gzipped sets unpacked once into OUT/data, same base name).
 data_file() {
@@ -331,7 +346,7 @@ for ds in $all_datasets; do
         [ -n "$role" ] || continue
         ctx=$(awk '{ for (i = 1; i < NF; i++) if ($i == "--context-length") v = $(i + 1) } END { print v }' "$d/command.sh")
         echo "$ds,$h,$ctx,$c,$s,$role,$(cat "$d/result.csv"),$d"
-        if [ "$role" != search ] && [ "$s" = "$SEARCH_SEED" ]; then
+        if [ "$role" != search ] && [ "$s" = "$FIRST_SEED" ]; then
             cell=$OUT/cells/${ds}_$h
             mkdir -p "$cell"
             cp "$d/ckpt/config.json" "$cell/config.json"
@@ -339,14 +354,16 @@ for ds in $all_datasets; do
                 echo "#!/bin/sh"
                 echo "# $ds, horizon $h: the chosen configuration '$c' ($(candidate_flags "$c"))."
                 echo "# Retrains one row: sh $cell/command.sh [SEED [OUT_DIR]] (from the repository root)."
-                echo "# config.json beside it is the model configuration this command produces."
+                echo "# config.json beside it is the model configuration it produced with seed $s."
                 echo 'set -e'
+                # shellcheck disable=SC2016 # written for command.sh to expand
                 echo 'SEED=${1:-42}'
                 echo "DIR=\${2:-runs/retrain/${ds}_${h}_s\$SEED}"
                 case "$(field "$ds" 2)" in
                 *.gz) f=$(data_file "$ds")
                       echo "[ -f $f ] || { mkdir -p $(dirname "$f") && gunzip -c $DATA_DIR/$(field "$ds" 2) >$f; }" ;;
                 esac
+                # shellcheck disable=SC2016 # written for command.sh to expand
                 train_cmd "$ds" "$h" "$c" '$SEED' '"$DIR"'
                 echo
             } >"$cell/command.sh"
