@@ -1,0 +1,377 @@
+#!/usr/bin/env bash
+# bench/accuracy/run.sh - regenerates the long-horizon accuracy table (issue 15) with
+# `build/patchtsmixer train`: a hyper-parameter search on the validation split, then the chosen
+# configuration of every cell trained with every seed; writes OUT/results.csv, OUT/table.md and
+# OUT/cells/<dataset>_<horizon>/{config.json,command.sh}. Run it from anywhere after `make`.
+#
+#   bench/accuracy/run.sh [--out DIR] [--data-dir DIR] [--jobs N] [--cells LIST] [--seeds LIST]
+#                         [--quick] [--plan] [--table]
+#
+# Cells: ETTh1, ETTh2, ETTm1, ETTm2, Weather at 96/192/336/720 (context 512); Exchange at 96/336
+# (context 512, or 96 when the search picks it); ILI at 24/60 with context 104, patch 24,
+# stride 2 (PatchTST's ILI setting, PatchTST_supervised/scripts/PatchTST/illness.sh).
+# Splits and scaling are the trainer's: ETTh*/ETTm* 12/4/4 months, the others 70/10/20 %, a
+# StandardScaler fitted on the training rows; MSE/MAE in the scaled space over every test window
+# (../shared/data/README.md). ETTm1, ETTm2 and Weather ship gzipped: they are unpacked into
+# OUT/data under names that keep their split rule (ETTm*.csv: ETT minute split).
+#
+# Protocol. Stage 1, the search: for every dataset, each of its candidate configurations (the
+# budget, CANDIDATES below: 6 for ETTh1/ETTh2, 4 for Exchange/ILI, 3 for ETTm1/ETTm2, 2 for
+# Weather) is trained once, with seed 42, at the dataset's SEARCH horizon only (96; ILI 24);
+# the winner is the candidate with the lowest best-epoch validation loss, read from each run's
+# loss.csv (epoch,train_loss,val_loss: it holds no test figure). The winner is reused at the
+# other horizons of the dataset (no search per horizon: it keeps the whole table within the
+# time budget). Stage 2: the chosen configuration of every cell trained with every seed
+# (--seeds, default 42,1,2); the search run itself is reused where it is the same run.
+# The test split is read only by the trainer's final evaluation, which the search never looks at.
+#
+# Time: 93 runs (28 search runs, 65 more for the seeds and horizons). At every run's epoch cap
+# they take at most about 20,200 CPU seconds, i.e. 2 h 50 min with --jobs 2 on this 2-core
+# machine; early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
+# measured 2026-12-06 with tiny runs (--epochs 1 --max-steps 10 and 40, one thread,
+# `nice -n 19`, CPU seconds while the machine was shared): 0.045-0.07 s per batch-64 step of
+# the seed configuration on 7 channels (512->96), 0.21 s on Weather's 21 channels, 0.11 s at
+# horizon 720; see epoch_cost below and bench/accuracy/README.md. `--plan` prints the runs still
+# to do and their capped estimate (it prepares their folders and unpacks the data, nothing more).
+# Resumable: every run lives in OUT/runs/<dataset>_<horizon>_<candidate>_s<seed>/ with its
+# command.sh, train.log, checkpoint (ckpt/) and result.csv (its result line); a run with a
+# result.csv is skipped, an unfinished one is started again from scratch. Interrupt and rerun the
+# same command to continue. `--jobs N` runs N single-threaded trainings at once (the results do
+# not depend on the thread count). `--quick`: ETTh1 at 96 only, two candidates, 1 epoch of at
+# most 20 steps each, seed 42 (a minute or two), into runs/accuracy-quick by default.
+set -eu -o pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+cd "$ROOT"
+
+BIN=build/patchtsmixer
+DATA_DIR=../shared/data
+OUT=""
+JOBS=1
+QUICK=0
+PLAN=0
+TABLE_ONLY=0
+CELLS=""
+SEEDS="42,1,2"
+SEARCH_SEED=42
+
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --out) OUT=$2; shift 2 ;;
+    --data-dir) DATA_DIR=$2; shift 2 ;;
+    --jobs) JOBS=$2; shift 2 ;;
+    --cells) CELLS=$2; shift 2 ;;
+    --seeds) SEEDS=$2; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    --plan) PLAN=1; shift ;;
+    --table) TABLE_ONLY=1; shift ;;
+    --bin) BIN=$2; shift 2 ;;
+    __run) shift; RUN_ONE=$1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+# ---- one run (called as `run.sh __run DIR` by the job pool) ------------------------------------
+# Executes DIR/command.sh, then writes DIR/result.csv:
+# epochs,best_epoch,val_mse,test_mse,test_mae,wall_s (the trainer's `done:` and `test:` lines).
+if [ -n "${RUN_ONE:-}" ]; then
+    d=$RUN_ONE
+    [ -f "$d/result.csv" ] && exit 0
+    rm -rf "$d/ckpt" "$d/FAILED"
+    t0=$(date +%s.%N)
+    if ! sh "$d/command.sh" >"$d/train.log" 2>&1; then
+        echo "failed, see $d/train.log" >"$d/FAILED"
+        echo "run.sh: FAILED $d (see $d/train.log)" >&2
+        exit 1
+    fi
+    t1=$(date +%s.%N)
+    rm -rf "$d/ckpt/last" # the optimiser state is only needed by --resume
+    awk -v t0="$t0" -v t1="$t1" '
+        /^done:/ { for (i = 1; i <= NF; i++) {
+                       if ($i == "epochs,") ep = $(i - 1)
+                       if ($i == "best" && $(i + 1) == "epoch") { be = $(i + 2); vl = $(i + 5) }
+                   } sub(/\)?,?$/, "", vl) }
+        /^test:/ { for (i = 1; i <= NF; i++) { # the first MSE and MAE: the model, not the baseline
+                       if ($i == "MSE" && mse == "") mse = $(i + 1)
+                       if ($i == "MAE" && mae == "") mae = $(i + 1) } }
+        END { if (mse == "" || vl == "") exit 1
+              printf "%s,%s,%s,%s,%s,%.1f\n", ep, be, vl, mse, mae, t1 - t0 }' \
+        "$d/train.log" >"$d/result.tmp" || { echo "run.sh: no result in $d/train.log" >&2; exit 1; }
+    mv "$d/result.tmp" "$d/result.csv"
+    exit 0
+fi
+
+[ -n "$OUT" ] || { [ "$QUICK" = 1 ] && OUT=runs/accuracy-quick || OUT=runs/accuracy; }
+[ -x "$BIN" ] || { echo "run.sh: $BIN not found: run make first" >&2; exit 2; }
+[ -d "$DATA_DIR" ] || { echo "run.sh: data folder $DATA_DIR not found (--data-dir)" >&2; exit 2; }
+mkdir -p "$OUT/runs" "$OUT/data" "$OUT/cells"
+
+# ---- datasets ---------------------------------------------------------------------------------
+# name | file under --data-dir | context | patch length | patch stride | horizons | search horizon
+# | epochs | patience | batch
+DATASETS='ETTh1|ETT-small/ETTh1.csv|512|8|8|96 192 336 720|96|10|3|64
+ETTh2|ETT-small/ETTh2.csv|512|8|8|96 192 336 720|96|10|3|64
+ETTm1|ETT-small/ETTm1.csv.gz|512|8|8|96 192 336 720|96|8|3|64
+ETTm2|ETT-small/ETTm2.csv.gz|512|8|8|96 192 336 720|96|8|3|64
+Weather|weather/weather.csv.gz|512|8|8|96 192 336 720|96|4|2|64
+Exchange|exchange_rate/exchange_rate.csv|512|8|8|96 336|96|10|3|64
+ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
+
+# The search budget: candidate configurations per dataset, as `patchtsmixer train` flags on top
+# of the seed configuration (d_model 16, 4 layers, expansion 2, common_channel, gated attention,
+# dropout and head dropout 0.2, AdamW lr 1e-3 one-cycle, no weight decay, batch as above).
+#   const    constant lr 1e-3 (the README's seed configuration)
+#   drop5    constant lr 1e-3, dropout and head dropout 0.5 (ETTh2's best so far)
+#   onecyc   one-cycle lr 1e-3 (the trainer's default)
+#   lr1e4    constant lr 1e-4 (slower fitting for the sets that overfit in one or two epochs)
+#   p16wd    patch 16 stride 8, dropout 0.4, weight decay 0.05 (PatchTST's patching, regularised)
+#   mix5     mix_channel (IC-TSMixer), dropout 0.5
+#   ctx96    context 96 (Exchange: the length TSLib uses; the val targets are the same rows)
+#   ililr    ILI: constant lr 2.5e-3 (PatchTST's ILI learning rate)
+candidate_flags() {
+    case "$1" in
+    const) echo "--schedule constant --lr 0.001" ;;
+    drop5) echo "--schedule constant --lr 0.001 --dropout 0.5 --head-dropout 0.5" ;;
+    onecyc) echo "--schedule onecycle --lr 0.001" ;;
+    lr1e4) echo "--schedule constant --lr 0.0001" ;;
+    p16wd) echo "--schedule constant --lr 0.001 --patch-length 16 --patch-stride 8 --dropout 0.4 --head-dropout 0.4 --weight-decay 0.05" ;;
+    mix5) echo "--schedule constant --lr 0.001 --mode mix_channel --dropout 0.5 --head-dropout 0.5" ;;
+    ctx96) echo "--schedule constant --lr 0.001 --context-length 96" ;;
+    ililr) echo "--schedule constant --lr 0.0025" ;;
+    *) return 1 ;;
+    esac
+}
+CANDIDATES='ETTh1|const drop5 onecyc lr1e4 p16wd mix5
+ETTh2|const drop5 onecyc lr1e4 p16wd mix5
+ETTm1|const drop5 onecyc
+ETTm2|const drop5 onecyc
+Weather|const onecyc
+Exchange|const drop5 ctx96 lr1e4
+ILI|const drop5 onecyc ililr'
+
+field() { echo "$DATASETS" | awk -F'|' -v n="$1" -v k="$2" '$1 == n { print $k }'; }
+cands_of() {
+    local c
+    c=$(echo "$CANDIDATES" | awk -F'|' -v n="$1" '$1 == n { print $2 }')
+    [ "$QUICK" = 1 ] && c=$(echo "$c" | awk '{ print $1, $2 }')
+    echo "$c"
+}
+all_datasets=$(echo "$DATASETS" | cut -d'|' -f1)
+
+# --cells: dataset names (all horizons) or dataset_horizon tokens, comma-separated.
+want_cell() { # dataset horizon
+    [ -z "$CELLS" ] && return 0
+    case ",$CELLS," in *",$1,"* | *",$1_$2,"*) return 0 ;; esac
+    return 1
+}
+if [ "$QUICK" = 1 ]; then
+    CELLS=ETTh1_96
+    SEEDS=42
+fi
+SEED_LIST=$(echo "$SEEDS" | tr ',' ' ')
+FIRST_SEED=${SEED_LIST%% *}
+for tok in $(echo "$CELLS" | tr ',' ' '); do
+    ds=${tok%_*}
+    h=${tok#"$ds"}
+    h=${h#_}
+    [ "$tok" = "$ds" ] && h=""
+    if ! echo "$all_datasets" | grep -qx "${ds}" && ! echo "$all_datasets" | grep -qx "$tok"; then
+        echo "run.sh: unknown cell '$tok' (datasets: $(echo "$all_datasets" | tr '\n' ' ')); use NAME or NAME_HORIZON" >&2
+        exit 2
+    fi
+    if [ -n "$h" ] && ! echo " $(field "$ds" 6) " | grep -q " $h "; then
+        echo "run.sh: $ds has no horizon $h (it has: $(field "$ds" 6))" >&2
+        exit 2
+    fi
+done
+
+# The data file the trainer reads (gzipped sets unpacked once into OUT/data, same base name).
+data_file() {
+    local rel src base
+    rel=$(field "$1" 2)
+    src=$DATA_DIR/$rel
+    case "$rel" in
+    *.gz)
+        base=$(basename "$rel" .gz)
+        [ "$1" = Weather ] && base=weather.csv
+        if [ ! -f "$OUT/data/$base" ]; then
+            gunzip -c "$src" >"$OUT/data/$base.tmp" && mv "$OUT/data/$base.tmp" "$OUT/data/$base"
+        fi
+        echo "$OUT/data/$base" ;;
+    *) echo "$src" ;;
+    esac
+}
+
+# The full `train` command line of one run (seed config + candidate + dataset settings).
+train_cmd() { # dataset horizon candidate seed out_dir
+    local ds=$1 h=$2 c=$3 seed=$4 out=$5 extra=""
+    [ "$QUICK" = 1 ] && extra=" --max-steps 20"
+    local epochs patience
+    epochs=$(field "$ds" 8)
+    patience=$(field "$ds" 9)
+    [ "$QUICK" = 1 ] && epochs=1
+    echo "$BIN train --data $(data_file "$ds") --context-length $(field "$ds" 3)" \
+        "--patch-length $(field "$ds" 4) --patch-stride $(field "$ds" 5)" \
+        "--prediction-length $h --batch-size $(field "$ds" 10) --epochs $epochs" \
+        "--patience $patience $(candidate_flags "$c") --seed $seed --threads 1$extra" \
+        "--out $out"
+}
+
+run_dir() { echo "$OUT/runs/$1_$2_$3_s$4"; } # dataset horizon candidate seed
+
+# Prepares the run folder (command.sh) and prints it if the run is still to do.
+prepare() { # dataset horizon candidate seed
+    local d
+    d=$(run_dir "$@")
+    mkdir -p "$d"
+    if [ ! -f "$d/command.sh" ]; then
+        printf '#!/bin/sh\n# run from the repository root\n%s\n' "$(train_cmd "$@" "$d/ckpt")" >"$d/command.sh.tmp"
+        mv "$d/command.sh.tmp" "$d/command.sh"
+    fi
+    [ -f "$d/result.csv" ] || echo "$d"
+}
+
+# The --plan estimate: CPU seconds per epoch of the seed configuration at horizon 96 (ILI 24)
+# on one core, and per run (loading, test evaluation), measured with tiny --max-steps runs under
+# `nice -n 19` on this 2-core machine while it was shared (so rather high); a longer horizon
+# costs up to 1.4 times more (720), each candidate its factor below.
+epoch_cost() {
+    case "$1" in
+    ETTh1 | ETTh2) echo "8 2" ;; ETTm1 | ETTm2) echo "35 7" ;; Weather) echo "120 15" ;;
+    Exchange) echo "5 1.5" ;; ILI) echo "0.5 0.5" ;;
+    esac
+}
+cand_factor() {
+    case "$1" in p16wd) echo 1.1 ;; mix5) echo 1.15 ;; ctx96) echo 0.1 ;; *) echo 1 ;; esac
+}
+
+run_pool() { # reads run folders on stdin
+    if [ "$PLAN" = 1 ]; then
+        while read -r d; do
+            b=$(basename "$d")
+            ds=${b%%_*}
+            c=$(echo "$b" | awk -F_ '{ print $3 }')
+            h=$(echo "$b" | awk -F_ '{ print $2 }')
+            ep=$(field "$ds" 8)
+            [ "$QUICK" = 1 ] && ep=0.16 # 20 steps of an ETTh1 epoch
+            echo "$d $(awk -v a="$(epoch_cost "$ds")" -v b="$(cand_factor "$c")" -v e="$ep" -v h="$h" \
+                'BEGIN { split(a, k, " "); f = 1 + 0.4 * (h > 96 ? (h - 96) / 624 : 0)
+                         printf "%.0f", k[1] * b * e * f + k[2] }')"
+        done
+        return 0
+    fi
+    xargs -r -n 1 -P "$JOBS" "$HERE/run.sh" --bin "$BIN" __run
+}
+
+# ---- stage 1: the search, seed 42, validation loss only --------------------------------------
+stage_datasets=""
+for ds in $all_datasets; do
+    for h in $(field "$ds" 6); do
+        if want_cell "$ds" "$h"; then
+            stage_datasets="$stage_datasets $ds"
+            break
+        fi
+    done
+done
+
+planned=$OUT/.plan
+: >"$planned"
+if [ "$TABLE_ONLY" = 0 ]; then
+    for ds in $stage_datasets; do
+        for c in $(cands_of "$ds"); do prepare "$ds" "$(field "$ds" 7)" "$c" "$SEARCH_SEED"; done
+    done | run_pool | tee -a "$planned" || status=$?
+fi
+
+# The selection. It reads loss.csv (epoch,train_loss,val_loss: written by the trainer after
+# every epoch, no test figure in it) of each candidate's seed-42 search run and keeps the lowest
+# val_loss; ties go to the earlier candidate. Nothing from train.log or result.csv is read here.
+best_val() { # loss.csv -> lowest val_loss
+    awk -F, 'NR > 1 && $3 != "" { if (m == "" || $3 + 0 < m + 0) m = $3 } END { print m }' "$1"
+}
+choose() { # dataset -> prints the chosen candidate, or nothing while a search run is missing
+    local ds=$1 c v best="" bestv="" f
+    for c in $(cands_of "$ds"); do
+        f=$(run_dir "$ds" "$(field "$ds" 7)" "$c" "$SEARCH_SEED")/ckpt/loss.csv
+        [ -f "$(dirname "$(dirname "$f")")/result.csv" ] || return 0
+        v=$(best_val "$f")
+        if [ -z "$best" ] || awk -v a="$v" -v b="$bestv" 'BEGIN { exit !(a + 0 < b + 0) }'; then
+            best=$c
+            bestv=$v
+        fi
+    done
+    echo "$best"
+}
+
+# ---- stage 2: the chosen configuration of every cell, every seed ------------------------------
+if [ "$TABLE_ONLY" = 0 ]; then
+    for ds in $stage_datasets; do
+        c=$(choose "$ds")
+        if [ -z "$c" ]; then
+            [ "$PLAN" = 1 ] && c=$(cands_of "$ds" | awk '{ print $1 }') || continue
+        fi
+        for h in $(field "$ds" 6); do
+            want_cell "$ds" "$h" || continue
+            for s in $SEED_LIST; do prepare "$ds" "$h" "$c" "$s"; done
+        done
+    done | run_pool | tee -a "$planned" || status=$?
+fi
+if [ "$PLAN" = 1 ]; then
+    awk '!seen[$1]++ { n++; t += $2 } END { printf "%d runs to do, at most %.0f CPU s (%.1f h on 2 cores with --jobs 2)\n", n, t, t / 7200 }' "$planned"
+    exit 0
+fi
+
+# ---- results.csv, the cell folders and table.md -------------------------------------------------
+res=$OUT/results.csv
+echo "dataset,horizon,context,configuration,seed,role,epochs,best_epoch,val_mse,test_mse,test_mae,wall_s,run" >"$res.tmp"
+for ds in $all_datasets; do
+    chosen=$(choose "$ds")
+    for d in "$OUT"/runs/"$ds"_*; do
+        [ -f "$d/result.csv" ] || continue
+        b=$(basename "$d")
+        h=$(echo "$b" | awk -F_ '{ print $2 }')
+        c=$(echo "$b" | awk -F_ '{ print $3 }')
+        s=${b##*_s}
+        want_cell "$ds" "$h" || [ "$h" = "$(field "$ds" 7)" ] || continue
+        role=""
+        if [ "$h" = "$(field "$ds" 7)" ] && [ "$s" = "$SEARCH_SEED" ] && case " $(cands_of "$ds") " in *" $c "*) true ;; *) false ;; esac; then
+            role=search
+        fi
+        if [ "$c" = "$chosen" ] && want_cell "$ds" "$h" && case " $SEED_LIST " in *" $s "*) true ;; *) false ;; esac; then
+            role=${role:+$role+}final
+        fi
+        [ -n "$role" ] || continue
+        ctx=$(awk '{ for (i = 1; i < NF; i++) if ($i == "--context-length") v = $(i + 1) } END { print v }' "$d/command.sh")
+        echo "$ds,$h,$ctx,$c,$s,$role,$(cat "$d/result.csv"),$d"
+        if [ "$role" != search ] && [ "$s" = "$FIRST_SEED" ]; then
+            cell=$OUT/cells/${ds}_$h
+            mkdir -p "$cell"
+            cp "$d/ckpt/config.json" "$cell/config.json"
+            {
+                echo "#!/bin/sh"
+                echo "# $ds, horizon $h: the chosen configuration '$c' ($(candidate_flags "$c"))."
+                echo "# Retrains one row: sh $cell/command.sh [SEED [OUT_DIR]] (from the repository root)."
+                echo "# config.json beside it is the model configuration it produced with seed $s."
+                echo 'set -e'
+                # shellcheck disable=SC2016 # written for command.sh to expand
+                echo 'SEED=${1:-42}'
+                echo "DIR=\${2:-runs/retrain/${ds}_${h}_s\$SEED}"
+                case "$(field "$ds" 2)" in
+                *.gz) f=$(data_file "$ds")
+                      echo "[ -f $f ] || { mkdir -p $(dirname "$f") && gunzip -c $DATA_DIR/$(field "$ds" 2) >$f; }" ;;
+                esac
+                # shellcheck disable=SC2016 # written for command.sh to expand
+                train_cmd "$ds" "$h" "$c" '$SEED' '"$DIR"'
+                echo
+            } >"$cell/command.sh"
+        fi
+    done
+done >>"$res.tmp"
+mv "$res.tmp" "$res"
+/usr/bin/python3 "$HERE/table.py" "$res" "$HERE/reference.csv" >"$OUT/table.md.tmp"
+mv "$OUT/table.md.tmp" "$OUT/table.md"
+echo "run.sh: $(($(wc -l <"$res") - 1)) runs in $res; table in $OUT/table.md"
+exit "${status:-0}"
