@@ -274,7 +274,7 @@ def training_section(w, trn):
     w("## Training (seed)")
     w("")
     if not trn.rows:
-        w("Not run.")
+        w("Not run (the seed preset with --train-batch > 0 times training).")
         w("")
         return
     w("Ours: `build/bench --train-only` (train-mode forward with dropout + MSE loss + backward; "
@@ -304,7 +304,7 @@ def mix_section(w, inf):
     w("")
     keys = inf.keys("mix")
     if not keys:
-        w("Not run.")
+        w("Not run (the mix preset).")
         w("")
         return
     w("Time per call of the mix preset (seed's config with mode mix_channel, random weights) ÷ that of "

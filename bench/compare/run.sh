@@ -105,7 +105,9 @@ EOF
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CMDLINE="bench/compare/run.sh"
-for a in "$@"; do CMDLINE+=" $(printf '%q' "$a")"; done
+for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./,:=+-]+$ ]]; then CMDLINE+=" $a"; else CMDLINE+=" $(printf '%q' "$a")"; fi
+done
 
 SHAPES=seed,mix
 MODEL=models/etth1
@@ -208,6 +210,8 @@ done
 PY=${PYTHON:-/usr/bin/python3}
 command -v "$PY" >/dev/null || PY=python3
 NOTES=()
+[ $DO_TORCH = 1 ] || NOTES+=("PyTorch not run (--no-torch).")
+[ $DO_ORT = 1 ] || NOTES+=("ONNX Runtime not run (--no-ort).")
 if [ $DO_TORCH = 1 ] && ! "$PY" -c 'import torch, numpy' 2>/dev/null; then
     NOTES+=("PyTorch skipped: $PY cannot import torch and numpy (apt-get install python3-torch python3-numpy).")
     DO_TORCH=0
