@@ -4,13 +4,17 @@
  *   build/bench [--model DIR] [--batches 1,8,64,256] [--seconds S] [--threads N] [--train |
  * --train-only]
  *               [--stream] [--json] [--mix-channel] [--context L] [--channels C] [--patch P]
+ *               [--min-calls K] [--dump DIR]
  *
  * Without --model it builds the seed configuration (context 512, patch 8/8, 7 channels,
  * d_model 16, expansion 2, 4 layers, gated attention, LayerNorm, std scaling, horizon 96)
  * with random weights. For each batch size: a warm-up, then repeated forwards for S seconds
  * (default 2); reports the median and p90 time per call, samples/s, GFLOP/s (2 x the model's
  * multiply-adds) and the percentage of the measured FMA peak (one core's, with the widest
- * vectors the kernels use, times the cores the threads can use).
+ * vectors the kernels use, times the cores the threads can use). A row times at least K calls
+ * (--min-calls, default 3) even when that takes longer than S. --dump DIR writes the forecast of
+ * each inference row's input (prediction_outputs, raw float32) to DIR/b<batch>.f32, for
+ * bench/compare's correctness check of exactly what was timed.
  */
 #include <math.h>
 #include <stdio.h>
@@ -93,13 +97,14 @@ typedef struct {
     const char *model_dir;
     int batches[32], nb;
     int train; /* 0 inference, 1 also training, 2 training only */
-    int json, threads, stream, mix, context, channels, patch;
+    int json, threads, stream, mix, context, channels, patch, min_calls;
     double seconds;
+    const char *dump_dir;
 } bench_args;
 
 /* 0, or 2 after printing the usage */
 static int parse_args(int argc, char **argv, bench_args *a) {
-    *a = (bench_args){NULL, {1, 8, 64, 256}, 4, 0, 0, 1, 0, 0, 512, 7, 8, 2.0};
+    *a = (bench_args){NULL, {1, 8, 64, 256}, 4, 0, 0, 1, 0, 0, 512, 7, 8, 3, 2.0, NULL};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
             a->model_dir = argv[++i];
@@ -122,6 +127,10 @@ static int parse_args(int argc, char **argv, bench_args *a) {
             a->channels = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--patch") == 0 && i + 1 < argc) {
             a->patch = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--min-calls") == 0 && i + 1 < argc) {
+            a->min_calls = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
+            a->dump_dir = argv[++i];
         } else if (strcmp(argv[i], "--stream") == 0) {
             a->stream = 1;
         } else if (strcmp(argv[i], "--train") == 0) {
@@ -134,8 +143,7 @@ static int parse_args(int argc, char **argv, bench_args *a) {
             fprintf(stderr,
                     "usage: %s [--model DIR] [--batches 1,8,64] [--seconds S] "
                     "[--threads N] [--train | --train-only] [--stream] [--json] [--mix-channel] "
-                    "[--context L] "
-                    "[--channels C] [--patch P]\n",
+                    "[--context L] [--channels C] [--patch P] [--min-calls K] [--dump DIR]\n",
                     argv[0]);
             return 2;
         }
@@ -173,6 +181,25 @@ static ptm_model *make_model(const bench_args *a) {
     ptm_config_free(&c);
     ptmi_model_init_weights(m, 1);
     return m;
+}
+
+/* --dump: the last forward's prediction_outputs as raw float32 in DIR/b<B>.f32; 0 or 1 */
+static int dump_output(const ptm_ctx *ctx, const char *dir, int B) {
+    ptm_error err;
+    ptm_tensor_view y;
+    if (ptm_ctx_output(ctx, "prediction_outputs", &y, &err) != PTM_OK) {
+        fprintf(stderr, "bench: --dump: %s\n", err.text);
+        return 1;
+    }
+    size_t n = 1;
+    for (int d = 0; d < y.ndim; d++) n *= (size_t)y.shape[d];
+    char path[4096];
+    snprintf(path, sizeof path, "%s/b%d.f32", dir, B);
+    FILE *f = fopen(path, "wb");
+    int bad = !f || fwrite(y.data, sizeof(float), n, f) != n;
+    if (f && fclose(f) != 0) bad = 1;
+    if (bad) fprintf(stderr, "bench: --dump: cannot write %s\n", path);
+    return bad;
 }
 
 /* the optimiser state of pass 2 */
@@ -220,7 +247,7 @@ static int run_case(ptm_model *m, const bench_args *a, int B, int pass, double f
             return 1;
         }
     }
-    while ((now() < t_end || k < 3) && k < 100000) {
+    while ((now() < t_end || k < a->min_calls) && k < 100000) {
         double t0 = now();
         if (ptm_forward(ctx, &in, &err) != PTM_OK ||
             (training && ptm_backward(ctx, &err) != PTM_OK))
@@ -232,6 +259,7 @@ static int run_case(ptm_model *m, const bench_args *a, int B, int pass, double f
         }
         times[k++] = now() - t0;
     }
+    if (!training && a->dump_dir && dump_output(ctx, a->dump_dir, B)) return 1;
     qsort(times, (size_t)k, sizeof(double), cmp_d);
     double med = times[k / 2], p90 = times[(int)(0.9 * (k - 1))];
     /* a training step is about 3x the forward's work (forward + 2x for backward) */
@@ -240,13 +268,13 @@ static int run_case(ptm_model *m, const bench_args *a, int B, int pass, double f
     if (a->json)
         printf("{\"mode\": \"%s\", \"variant\": \"%s\", \"batch\": %d, "
                "\"median_ms\": %.4f, \"p90_ms\": %.4f, \"samples_per_s\": %.1f, "
-               "\"gflops\": %.2f, \"peak_gflops\": %.1f, \"ctx_mib\": %.2f}\n",
+               "\"gflops\": %.2f, \"peak_gflops\": %.1f, \"ctx_mib\": %.2f, \"calls\": %d}\n",
                training ? "train" : "infer",
                opt        ? "fwd+bwd+adamw"
                : training ? "fwd+bwd"
                           : "forward",
                B, med * 1e3, p90 * 1e3, B / med, gf, peak,
-               (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
+               (double)ptm_ctx_memory_bytes(ctx) / 1048576.0, k);
     else
         printf("%-11s %-6d %10.3f %10.3f %12.0f %9.2f %7.1f%% %9.1f\n",
                opt        ? "train+opt"

@@ -363,7 +363,7 @@ class PatchTSMixerForPrediction(nn.Module):
         res["prediction_outputs"] = y
         if future_values is not None:
             fv = future_values[..., idx] if idx is not None else future_values
-            res["loss"] = F.mse_loss_forward(y, fv)
+            res["loss"] = F.mse_loss(y, fv)
         res["loc"], res["scale"] = loc, scale
         res["patch_input"] = out["patch_input"]
         res["last_hidden_state"] = out["last_hidden_state"]

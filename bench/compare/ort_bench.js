@@ -2,14 +2,15 @@
 //
 //   node ort_bench.js --model M.onnx --context 512 --channels 7
 //        [--threads 1,2] [--batches 1,8,64,256] [--seconds 2] [--tag common]
-//        [--wait default|passive]
+//        [--wait default|passive] [--min-calls 20] [--dump-dir DIR]
 //        [--check WINDOW.f32 --check-out Y.f32]
 //
 // For each thread count one InferenceSession (intraOpNumThreads N, interOpNumThreads 1,
 // sequential execution, all graph optimisations); for each batch size a warm-up, then one
-// awaited session.run after another for S seconds (at least 5 calls); prints one JSON line per
+// awaited session.run after another for S seconds and at least --min-calls calls; prints one JSON line per
 // (threads, batch) with the median and p90 wall time per call and samples/s = batch / median,
 // as build/bench and torch_bench.py do. Inputs are build/bench's: x[i] = sin(0.01 i).
+// --dump-dir writes the output of each timed input as DIR/ort-t<N>-<wait>-b<B>.f32 (raw float32).
 // --wait passive sets session.intra_op.allow_spinning = 0 (idle pool threads sleep instead of
 // spinning; much better on a machine that other work keeps busy); default leaves ORT's spinning.
 // --check runs the model once on WINDOW.f32 (one [1, context, channels] window, raw float32)
@@ -20,7 +21,8 @@ const fs = require('fs');
 const ort = require('onnxruntime-node');
 
 function parseArgs(argv) {
-  const a = {threads: '1,2', batches: '1,8,64,256', seconds: '2', tag: 'common', wait: 'default'};
+  const a = {threads: '1,2', batches: '1,8,64,256', seconds: '2', tag: 'common', wait: 'default',
+             min_calls: '20'};
   for (let i = 2; i < argv.length; i++) {
     const k = argv[i];
     if (!k.startsWith('--') || i + 1 >= argv.length) throw new Error(`bad argument ${k}`);
@@ -59,7 +61,7 @@ async function main() {
     fs.writeFileSync(a.check_out, Buffer.from(y.buffer, y.byteOffset, y.byteLength));
     return;
   }
-  const seconds = parseFloat(a.seconds);
+  const seconds = parseFloat(a.seconds), minCalls = parseInt(a.min_calls, 10);
   const batches = a.batches.split(',').filter(Boolean).map(Number);
   console.log(JSON.stringify({kind: 'info', ort: ort.env.versions.node || ort.env.versions.common,
                               node: process.version, model: a.tag}));
@@ -70,12 +72,17 @@ async function main() {
       const x = new Float32Array(n);
       for (let i = 0; i < n; i++) x[i] = Math.sin(0.01 * i);
       const feeds = {past_values: new ort.Tensor('float32', x, [B, L, C])};
+      if (a.dump_dir) {
+        const y = (await s.run(feeds))[s.outputNames[0]].data;
+        fs.writeFileSync(`${a.dump_dir}/ort-t${threads}-${a.wait}-b${B}.f32`,
+                         Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+      }
       let k = 0;
       const tWarm = now() + 0.3;
       while (now() < tWarm || k < 3) { await s.run(feeds); k++; }
       const times = [];
       const tEnd = now() + seconds;
-      while (now() < tEnd || times.length < 5) {
+      while (now() < tEnd || times.length < minCalls) {
         const t0 = now();
         await s.run(feeds);
         times.push(now() - t0);

@@ -6,10 +6,13 @@
   report.py --checks CHECKS.jsonl              the correctness lines, for the terminal
   report.py --meta RESULTS.jsonl KEY=VALUE ... append a "meta" record (strings; JSON for the
                                                numeric and list keys in JSON_KEYS)
+  report.py --preset RESULTS.jsonl KEY=VALUE ... append a "preset" record (name, desc, src)
 
-Record kinds: "meta" (machine, date, command, ...), "check" (correctness), "info" (engine
-versions), "infer" / "train" (timings: engine, model tag, threads, batch, median_ms, p90_ms,
-samples_per_s). build/bench's own lines carry "mode" instead of "kind".
+Record kinds: "meta" (machine, date, command, ...), "preset" (a shape preset: name,
+description, checkpoint), "check" (correctness; with threads and batch for the timed inputs),
+"info" (engine versions), "infer" / "train" (timings: engine, model = the preset's name,
+threads, batch, median_ms, p90_ms, samples_per_s, calls; ours also gflops and peak_gflops).
+build/bench's own lines carry "mode" instead of "kind".
 """
 
 import json
@@ -38,6 +41,14 @@ def desc(path):
         c = json.load(f)
     L, P, S = c["context_length"], c["patch_length"], c["patch_stride"]
     n = (max(L, P) - P) // S + 1
+    if c.get("model_type") == "tinytimemixer":
+        dec = (f"decoder {c.get('decoder_d_model', 8)} x {c.get('decoder_num_layers', 8)} layers "
+               f"({c.get('decoder_mode', 'common_channel')})" if c.get("use_decoder", True) else "no decoder")
+        return (f"TinyTimeMixer, context {L}, patch {P}/{S} ({n} patches), {c['num_input_channels']} channels, "
+                f"d_model {c['d_model']}, {c.get('num_layers', 3)} layers x "
+                f"{max(1, c.get('adaptive_patching_levels', 0))} adaptive levels, {dec}, "
+                f"{c.get('mode', 'common_channel')}, scaling {c.get('scaling', 'std')}, "
+                f"horizon {c.get('prediction_filter_length') or c['prediction_length']}")
     return (f"context {L}, patch {P}/{S} ({n} patches), {c['num_input_channels']} channels, "
             f"d_model {c['d_model']}, expansion {c.get('expansion_factor', 2)}, {c['num_layers']} layers, "
             f"{c.get('mode', 'common_channel')}, gated_attn {str(c.get('gated_attn', True)).lower()}, "
@@ -49,19 +60,22 @@ def print_checks(path):
     with open(path) as f:
         for line in f:
             r = json.loads(line)
+            where = f" ({r['threads']} thread(s), batch {r['batch']})" if r.get("threads") else ""
             if r["status"] == "SKIP":
                 s = r.get("why", "")
             else:
                 op = "<=" if r["status"] == "PASS" else ">"
-                s = f"max|diff| {r['max_abs_diff']:.3g} {op} {r['allowed']:.3g}"
-            print(f"  {r['status']} {r['check']}: {r['engine']} vs ours: {s}")
+                s = f"max|diff| {r['max_abs_diff']:.3g} {op} {r['allowed']:.3g}" + (
+                    f" ({r['why']})" if r.get("why") else "")
+            print(f"  {r['status']} {r['check']}{where}: {r['engine']} vs ours: {s}")
 
 
-JSON_KEYS = {"niceness", "ncpu", "load_before", "load_after", "peak_gflops", "opset", "elapsed_s", "notes"}
+JSON_KEYS = {"niceness", "ncpu", "load_before", "load_after", "peak_gflops", "opset", "elapsed_s", "notes",
+             "min_calls"}
 
 
-def add_meta(path, pairs):
-    meta = {"kind": "meta"}
+def add_meta(path, pairs, kind="meta"):
+    meta = {"kind": kind}
     for p in pairs:
         k, v = p.split("=", 1)
         meta[k] = json.loads(v) if k in JSON_KEYS else v
@@ -81,24 +95,9 @@ def blas_note(blas):
     return blas
 
 
-def main():
-    args = sys.argv[1:]
-    if args and args[0] == "--desc":
-        print(desc(args[1]))
-        return
-    if args and args[0] == "--checks":
-        print_checks(args[1])
-        return
-    if args and args[0] == "--meta":
-        add_meta(args[1], args[2:])
-        return
-    out = None
-    if "--out" in args:
-        i = args.index("--out")
-        out = args[i + 1]
-        del args[i:i + 2]
+def read_records(path):
     recs = []
-    with open(args[0]) as f:
+    with open(path) as f:
         for line in f:
             line = line.strip()
             if line.startswith("{"):
@@ -108,10 +107,6 @@ def main():
                     continue
                 r.setdefault("kind", r.get("mode"))
                 recs.append(r)
-    meta = {}
-    for r in recs:
-        if r["kind"] == "meta":
-            meta.update(r)
     # PyTorch and ORT rows measured with both wait policies: keep the faster of each pair
     best = {}
     for r in recs:
@@ -119,28 +114,35 @@ def main():
             k = (r["kind"], r.get("engine"), r.get("model"), r.get("threads"), r.get("batch"), r.get("variant"))
             if k not in best or r["median_ms"] < best[k]["median_ms"]:
                 best[k] = r
-    recs = [r for r in recs if r["kind"] not in ("infer", "train")] + list(best.values())
-    infos = [r for r in recs if r["kind"] == "info"]
-    checks = [r for r in recs if r["kind"] == "check"]
-    inf = [r for r in recs if r["kind"] == "infer"]
-    trn = [r for r in recs if r["kind"] == "train"]
+    return [r for r in recs if r["kind"] not in ("infer", "train")] + list(best.values())
 
-    def get(rs, engine, model, threads, batch, variant=None):
-        for r in rs:
+
+class Rows:
+    """The timing rows, looked up by engine, preset, threads, batch (and training step)."""
+
+    def __init__(self, recs, kind):
+        self.rows = [r for r in recs if r["kind"] == kind]
+
+    def get(self, engine, model, threads, batch, variant=None):
+        for r in self.rows:
             if (r.get("engine") == engine and r.get("model") == model and r.get("threads") == threads
                     and r.get("batch") == batch and (variant is None or r.get("variant") == variant)):
                 return r
         return None
 
-    L = []
-    w = L.append
-    w("# PatchTSMixer on the CPU: ours vs PyTorch vs ONNX Runtime")
+    def keys(self, model):
+        return sorted({(r["threads"], r["batch"]) for r in self.rows if r.get("model") == model})
+
+
+def header(w, meta, infos):
+    w("# PatchTSMixer and TinyTimeMixer on the CPU: ours vs PyTorch vs ONNX Runtime")
     w("")
     w("Generated by `bench/compare/run.sh` (do not edit by hand; rerun it).")
     w("")
-    w(f"- Machine: {meta.get('cpu', '?')}, {meta.get('ncpu', '?')} CPUs"
-      + (f"; measured FMA peak {meta['peak_gflops']:.1f} GFLOP/s on one core (build/bench)"
-         if meta.get("peak_gflops") else ""))
+    w(f"- Machine: {meta.get('cpu', '?')}, {meta.get('ncpu', '?')} CPUs; our kernels: "
+      f"{meta.get('kernels') or '?'}"
+      + (f"; measured FMA peak {meta['peak_gflops']:.1f} GFLOP/s on one core (build/bench, with the "
+         "widest vectors those kernels use)" if meta.get("peak_gflops") else ""))
     w(f"- Date: {meta.get('date', '?')}")
     w(f"- Command: `{meta.get('command', '?')}`")
     if meta.get("commit"):
@@ -161,157 +163,189 @@ def main():
     if meta.get("niceness"):
         w(f"- Every engine ran at niceness {meta['niceness']} (`nice -n {meta['niceness']}`), "
           "ahead of the other work on the machine.")
-    w(f"- Model: `{meta.get('model', '?')}` ({meta.get('model_desc', '')}), float32. Batch = "
-      "samples (windows) per call; one call = one forward pass over the whole batch.")
+    w("- float32 everywhere. Batch = samples (windows) per call; one call = one forward pass over the "
+      "whole batch.")
     tinfo = next((r for r in infos if "torch" in r), None)
     oinfo = next((r for r in infos if "ort" in r), None)
     if tinfo:
-        w(f"- PyTorch {tinfo['torch']} (Debian python3-torch), `dev/ptm_torch.py` loaded with the "
-          f"same safetensors; eager and `torch.jit.trace` + `torch.jit.freeze`, under "
-          f"`torch.inference_mode()`; `torch.set_num_threads(N)`, OMP/OPENBLAS_NUM_THREADS=N. "
-          f"BLAS: {blas_note(tinfo.get('blas'))}.")
+        w(f"- PyTorch {tinfo['torch']} (Debian python3-torch): `dev/ptm_torch.py` (PatchTSMixer) and "
+          "`dev/ttm_torch.py` (TinyTimeMixer), loaded with the same safetensors; eager and "
+          "`torch.jit.trace` + `torch.jit.freeze`, under `torch.inference_mode()`; "
+          f"`torch.set_num_threads(N)`, OMP/OPENBLAS_NUM_THREADS=N. BLAS: {blas_note(tinfo.get('blas'))}.")
     if oinfo:
         w(f"- ONNX Runtime {oinfo['ort']} (npm onnxruntime-node, CPU execution provider, node "
-          f"{oinfo.get('node')}): `torch.onnx.export`, opset {meta.get('opset', '?')}, dynamic "
-          "batch axis; intraOpNumThreads N, interOpNumThreads 1, all graph optimisations; "
+          f"{oinfo.get('node')}): `torch.onnx.export` of the same module, opset {meta.get('opset', '?')}, "
+          "dynamic batch axis; intraOpNumThreads N, interOpNumThreads 1, all graph optimisations; "
           "each call is an awaited `session.run` (includes node's binding overhead).")
-    w(f"- Ours: `build/bench` (kernels: {meta.get('kernels') or '?'}), `--threads N`, "
-      f"{meta.get('ours_seconds', '?')} s per configuration; PyTorch and ONNX Runtime "
-      f"{meta.get('other_seconds', '?')} s per configuration, after a warm-up.")
+    w(f"- Ours: `build/bench --threads N`. Every engine: a warm-up, then at least "
+      f"{meta.get('min_calls', '?')} calls and {meta.get('ours_seconds', '?')} s (ours) / "
+      f"{meta.get('other_seconds', '?')} s (PyTorch, ONNX Runtime) per configuration.")
     w("- With more than one thread PyTorch and ONNX Runtime ran twice, idle pool threads spinning "
       "(their default) and sleeping (OMP_WAIT_POLICY=PASSIVE; ORT allow_spinning=0); each row "
       "shows the faster, marked \"(passive)\" when that was the sleeping one. Ours always uses its "
       "own pool (spins briefly, then sleeps).")
     w("- Median and p90 of the wall time per call; samples/s = batch / median. "
       "**ours/other = our samples/s ÷ the other engine's samples/s** (= its median ÷ ours): "
-      "above 1 means ours is faster.")
+      "above 1 means ours is faster. Our % of peak = our GFLOP/s (2 × multiply-adds per sample × "
+      "samples/s) ÷ the measured FMA peak of the cores the threads use.")
     w("")
 
-    w("## Correctness (before timing)")
+
+def presets_section(w, presets):
+    w("## Presets")
     w("")
-    if checks:
-        w("One window (the last context_length rows of the CSV, read by `build/patchtsmixer "
-          "predict` and by numpy); PASS when max|other − ours| ≤ 1e-4 · (1 + max|ours|).")
-        w("")
-        w("| check | engine | max abs diff | allowed | result |")
-        w("|---|---|---:|---:|---|")
-        for c in checks:
-            if c.get("status") == "SKIP":
-                w(f"| {c['check']} | {c['engine']} | — | — | SKIP ({c.get('why', '')}) |")
-            else:
-                w(f"| {c['check']} | {c['engine']} | {c['max_abs_diff']:.3g} | {c['allowed']:.3g} | "
-                  f"{c['status']} |")
-    else:
+    w("| preset | model | checkpoint |")
+    w("|---|---|---|")
+    for p in presets:
+        w(f"| {p['name']} | {p.get('desc', '')} | {p.get('src', '')} |")
+    w("")
+
+
+def summary_section(w, presets, inf):
+    w("## Summary")
+    w("")
+    w("| preset | threads | batch | ours ms | ours % of peak | PyTorch ms (best of eager, TorchScript) | "
+      "ONNX Runtime ms | ours/PyTorch | ours/ORT |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for p in presets:
+        for t, b in inf.keys(p["name"]):
+            o = inf.get("ours", p["name"], t, b)
+            if not o:
+                continue
+            tr = [r for r in (inf.get("torch-eager", p["name"], t, b), inf.get("torch-script", p["name"], t, b)) if r]
+            bt = min(tr, key=lambda r: r["median_ms"]) if tr else None
+            ort = inf.get("ort", p["name"], t, b)
+            pk = f"{100 * o['gflops'] / o['peak_gflops']:.0f} %" if o.get("peak_gflops") else "—"
+            tms = (f"{fmt_ms(bt['median_ms'])} ({'TorchScript' if bt['engine'] == 'torch-script' else 'eager'}"
+                   f"{', passive' if bt.get('wait') == 'passive' else ''})") if bt else "—"
+            oms = (fmt_ms(ort["median_ms"]) + (" (passive)" if ort.get("wait") == "passive" else "")) if ort else "—"
+            w(f"| {p['name']} | {t} | {b} | {fmt_ms(o['median_ms'])} | {pk} | {tms} | {oms} | "
+              f"{fmt_ratio(bt['median_ms'] / o['median_ms'] if bt else None)} | "
+              f"{fmt_ratio(ort['median_ms'] / o['median_ms'] if ort else None)} |")
+    w("")
+
+
+def checks_section(w, checks):
+    w("## Correctness")
+    w("")
+    if not checks:
         w("Not run.")
+        w("")
+        return
+    w("PASS when max|other − ours| ≤ 1e-4 · (1 + max|ours|). *Real window*: the last context_length "
+      "rows of the CSV, read by `build/patchtsmixer predict` and by numpy. *Timed inputs*: the "
+      "forecast of every input that was timed (each thread count and batch size; ours from "
+      "`build/bench --dump`), one row per preset and engine with the worst configuration.")
+    w("")
+    w("| check | engine | configurations | worst max abs diff | allowed there | result |")
+    w("|---|---|---:|---:|---:|---|")
+    groups = {}
+    for c in checks:
+        label = c["check"] if not c.get("threads") else f"{c['check']}: timed inputs"
+        groups.setdefault((label, c["engine"]), []).append(c)
+    for (label, engine), cs in groups.items():
+        worst = max(cs, key=lambda c: c.get("max_abs_diff", 0) / c["allowed"] if c.get("allowed") else 0)
+        failed = [c for c in cs if c["status"] != "PASS"]
+        where = ", ".join(f"{c['threads']}t b{c['batch']}" for c in failed if c.get("threads"))
+        res = "PASS" if not failed else f"FAIL ({len(failed)} of {len(cs)}{': ' + where if where else ''})"
+        w(f"| {label} | {engine} | {len(cs)} | {worst['max_abs_diff']:.3g} | {worst['allowed']:.3g} | {res} |")
     w("")
 
-    w("## Inference")
+
+def detail_section(w, presets, inf):
+    w("## Inference, every engine")
     w("")
-    w("| engine | threads | batch | median ms | p90 ms | samples/s | ours/other |")
-    w("|---|---:|---:|---:|---:|---:|---:|")
-    threads = sorted({r["threads"] for r in inf if r.get("model") == "common"})
-    batches = sorted({r["batch"] for r in inf if r.get("model") == "common"})
-    for t in threads:
-        for b in batches:
-            ours = get(inf, "ours", "common", t, b)
+    w("| preset | engine | threads | batch | median ms | p90 ms | samples/s | calls | ours/other |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for p in presets:
+        for t, b in inf.keys(p["name"]):
+            ours = inf.get("ours", p["name"], t, b)
             for e in ENGINES:
-                r = get(inf, e, "common", t, b)
+                r = inf.get(e, p["name"], t, b)
                 if not r:
                     continue
                 ratio = ours["samples_per_s"] / r["samples_per_s"] if ours and e != "ours" else None
-                w(f"| {name(r)} | {t} | {b} | {fmt_ms(r['median_ms'])} | {fmt_ms(r['p90_ms'])} | "
-                  f"{r['samples_per_s']:.0f} | {fmt_ratio(ratio)} |")
+                w(f"| {p['name']} | {name(r)} | {t} | {b} | {fmt_ms(r['median_ms'])} | {fmt_ms(r['p90_ms'])} | "
+                  f"{r['samples_per_s']:.0f} | {r.get('calls', '—')} | {fmt_ratio(ratio)} |")
     w("")
 
-    # headline
-    def best(engine, t):
-        rs = [r for r in inf if r.get("engine") == engine and r.get("model") == "common" and r["threads"] == t]
-        return max(rs, key=lambda r: r["samples_per_s"]) if rs else None
 
-    lines = []
-    if 1 in threads and 1 in batches:
-        o = get(inf, "ours", "common", 1, 1)
-        if o:
-            parts = [f"ours {o['median_ms']:.3f} ms"]
-            for e in ENGINES[1:]:
-                r = get(inf, e, "common", 1, 1)
-                if r:
-                    parts.append(f"{NAMES[e]} {r['median_ms']:.3f} ms ({r['median_ms'] / o['median_ms']:.2f}×)")
-            lines.append("- Batch-1 latency, one thread (median): " + "; ".join(parts) + ".")
-    for t in threads:
-        o = best("ours", t)
-        if not o:
-            continue
-        parts = [f"ours {o['samples_per_s']:.0f} (batch {o['batch']})"]
-        for e in ENGINES[1:]:
-            r = best(e, t)
-            if r:
-                parts.append(f"{NAMES[e]} {r['samples_per_s']:.0f} (batch {r['batch']}; ours/other "
-                             f"{o['samples_per_s'] / r['samples_per_s']:.2f}×)")
-        lines.append(f"- Best throughput, {t} thread{'s' if t > 1 else ''}, samples/s: " + "; ".join(parts) + ".")
-    if lines:
-        w("Summary:")
-        w("")
-        L.extend(lines)
-        w("")
-
-    w("## Training")
+def training_section(w, trn):
+    w("## Training (seed)")
     w("")
-    if trn:
-        w("Ours: `build/bench --train` (train-mode forward with dropout + MSE loss + backward; "
-          "then the same followed by an AdamW step and the refresh of the transposed weights, as "
-          "one step of our trainer). PyTorch: `model.train()`, the same loss and `backward()`, "
-          "without and with `torch.optim.AdamW.step()`. ours/other compares each PyTorch row "
-          "with our row of the same step.")
+    if not trn.rows:
+        w("Not run (the seed preset with --train-batch > 0 times training).")
         w("")
-        w("| engine | step | threads | batch | median ms | p90 ms | samples/s | ours/other |")
-        w("|---|---|---:|---:|---:|---:|---:|---:|")
-        for t in sorted({r["threads"] for r in trn}):
-            for b in sorted({r["batch"] for r in trn if r["threads"] == t}):
-                rows = []
-                for v in ("fwd+bwd", "fwd+bwd+adamw"):
-                    # older runs of build/bench wrote no variant for fwd+bwd
-                    ours = get(trn, "ours", "common", t, b, v) or (
-                        get(trn, "ours", "common", t, b) if v == "fwd+bwd" else None)
-                    if ours:
-                        rows.append((ours, v, None))
-                    r = get(trn, "torch-eager", "common", t, b, v)
-                    if r:
-                        rows.append((r, v, ours))
-                for r, v, ours in rows:
-                    ratio = ours["samples_per_s"] / r["samples_per_s"] if ours else None
-                    w(f"| {name(r)} | {v} | {t} | {b} | {fmt_ms(r['median_ms'])} | "
-                      f"{fmt_ms(r['p90_ms'])} | {r['samples_per_s']:.0f} | {fmt_ratio(ratio)} |")
-    else:
-        w("Not run.")
+        return
+    w("Ours: `build/bench --train-only` (train-mode forward with dropout + MSE loss + backward; "
+      "then the same followed by an AdamW step and the refresh of the transposed weights, as "
+      "one step of our trainer). PyTorch: `model.train()`, the same loss and `backward()`, "
+      "without and with `torch.optim.AdamW.step()`. ours/other compares each PyTorch row "
+      "with our row of the same step.")
+    w("")
+    w("| engine | step | threads | batch | median ms | p90 ms | samples/s | ours % of peak | ours/other |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for t, b in trn.keys("seed"):
+        for v in ("fwd+bwd", "fwd+bwd+adamw"):
+            ours = trn.get("ours", "seed", t, b, v)
+            for r in (ours, trn.get("torch-eager", "seed", t, b, v)):
+                if not r:
+                    continue
+                mine = r is ours
+                pk = f"{100 * r['gflops'] / r['peak_gflops']:.0f} %" if mine and r.get("peak_gflops") else ""
+                ratio = ours["samples_per_s"] / r["samples_per_s"] if ours and not mine else None
+                w(f"| {name(r)} | {v} | {t} | {b} | {fmt_ms(r['median_ms'])} | {fmt_ms(r['p90_ms'])} | "
+                  f"{r['samples_per_s']:.0f} | {pk} | {fmt_ratio(ratio)} |")
     w("")
 
+
+def mix_section(w, inf):
     w("## mix_channel vs common_channel")
     w("")
-    mix = [r for r in inf if r.get("model") == "mix"]
-    if mix:
-        w(f"{meta.get('mix_desc', 'A mix_channel variant of the model')}. Time per call of the "
-          "mix_channel model ÷ that of the common_channel model at the same batch and thread "
-          "count, per engine (the issue's target for ours: ≤ 1.5).")
+    keys = inf.keys("mix")
+    if not keys:
+        w("Not run (the mix preset).")
         w("")
-        w("| engine | threads | batch | common ms | mix ms | mix/common | mix samples/s | ours/other (mix) |")
-        w("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for t in sorted({r["threads"] for r in mix}):
-            for b in sorted({r["batch"] for r in mix if r["threads"] == t}):
-                om = get(mix, "ours", "mix", t, b)
-                for e in ENGINES:
-                    m = get(mix, e, "mix", t, b)
-                    c = get(inf, e, "common", t, b)
-                    if not m:
-                        continue
-                    ratio = om["samples_per_s"] / m["samples_per_s"] if om and e != "ours" else None
-                    cms = fmt_ms(c["median_ms"]) if c else "—"
-                    mc = f"{m['median_ms'] / c['median_ms']:.2f}" if c else "—"
-                    w(f"| {name(m)} | {t} | {b} | {cms} | {fmt_ms(m['median_ms'])} | {mc} | "
-                      f"{m['samples_per_s']:.0f} | {fmt_ratio(ratio)} |")
-    else:
-        w("Not run.")
+        return
+    w("Time per call of the mix preset (seed's config with mode mix_channel, random weights) ÷ that of "
+      "seed (common_channel) at the same batch and thread count, per engine (— where seed did not run "
+      "that batch).")
     w("")
+    w("| engine | threads | batch | common ms | mix ms | mix/common | ours/other (mix) |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    for t, b in keys:
+        om = inf.get("ours", "mix", t, b)
+        for e in ENGINES:
+            m = inf.get(e, "mix", t, b)
+            if not m:
+                continue
+            c = inf.get(e, "seed", t, b)
+            ratio = om["samples_per_s"] / m["samples_per_s"] if om and e != "ours" else None
+            cms = fmt_ms(c["median_ms"]) if c else "—"
+            mc = f"{m['median_ms'] / c['median_ms']:.2f}" if c else "—"
+            w(f"| {name(m)} | {t} | {b} | {cms} | {fmt_ms(m['median_ms'])} | {mc} | {fmt_ratio(ratio)} |")
+    w("")
+
+
+def report(path, out):
+    recs = read_records(path)
+    meta = {}
+    for r in recs:
+        if r["kind"] == "meta":
+            meta.update(r)
+    presets = [r for r in recs if r["kind"] == "preset"]
+    infos = [r for r in recs if r["kind"] == "info"]
+    checks = [r for r in recs if r["kind"] == "check"]
+    inf, trn = Rows(recs, "infer"), Rows(recs, "train")
+    L = []
+    w = L.append
+    header(w, meta, infos)
+    summary_section(w, presets, inf)
+    presets_section(w, presets)
+    checks_section(w, checks)
+    detail_section(w, presets, inf)
+    training_section(w, trn)
+    mix_section(w, inf)
     if meta.get("notes"):
         w("## Notes")
         w("")
@@ -323,6 +357,25 @@ def main():
     if out:
         with open(out, "w") as f:
             f.write(text)
+
+
+def main():
+    args = sys.argv[1:]
+    if args and args[0] == "--desc":
+        print(desc(args[1]))
+        return
+    if args and args[0] == "--checks":
+        print_checks(args[1])
+        return
+    if args and args[0] in ("--meta", "--preset"):
+        add_meta(args[1], args[2:], args[0][2:])
+        return
+    out = None
+    if "--out" in args:
+        i = args.index("--out")
+        out = args[i + 1]
+        del args[i:i + 2]
+    report(args[0], out)
 
 
 if __name__ == "__main__":

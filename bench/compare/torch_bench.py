@@ -1,7 +1,9 @@
 """PyTorch side of bench/compare/run.sh (run it through run.sh; see run.sh --help).
 
 Uses dev/ptm_torch.py (our PyTorch re-implementation of HF PatchTSMixerForPrediction, checked
-against the golden cases by dev/check_ptm_torch.py), imported by path. Subcommands:
+against the golden cases by dev/check_ptm_torch.py) and, for a config.json with model_type
+"tinytimemixer", dev/ttm_torch.py (IBM's TinyTimeMixerForPrediction, checked by
+dev/check_ttm_torch.py), imported by path. Subcommands:
 
   predict   --model DIR --csv FILE --window-out W.f32 --out Y.f32
             the model on the last context_length rows of FILE (read with numpy); writes the
@@ -9,19 +11,22 @@ against the golden cases by dev/check_ptm_torch.py), imported by path. Subcomman
   export    --model DIR --onnx FILE [--opset 17]
             torch.onnx.export of the forecaster (input past_values [batch, L, C], dynamic batch
             axis; output prediction_outputs [batch, H, C])
-  compare   --ours OURS.csv --ref NAME=Y.f32 ... [--label TEXT]
+  compare   --ours OURS.csv|OURS.f32 --ref NAME=Y.f32 ... [--label TEXT] [--threads N --batch B]
             PASS/FAIL: max|ref - ours| <= 1e-4 * (1 + max|ours|), one JSON line per reference
-  bench     --model DIR --threads N --batches 1,8,64,256 --seconds S [--modes eager,script]
-            [--train-batch 64] [--tag common]
-            median / p90 ms per call and samples/s, one JSON line per (engine, batch)
-  write-mix --model DIR --out DIR2 [--seed 0]
-            a mode "mix_channel" variant of DIR's config with random (PyTorch default init)
-            weights, written with ptm_torch's writer (HF config.json + model.safetensors)
+            (a reference file that is missing is a FAIL)
+  bench     --model DIR --threads N --batches 1,8,64,256 --seconds S [--min-calls K]
+            [--modes eager,script] [--train-batch 64] [--tag common] [--dump-dir DIR]
+            median / p90 ms per call and samples/s, one JSON line per (engine, batch);
+            --dump-dir: the forecast of each timed input as DIR/torch-<mode>-b<B>.f32
+  write-variant --model DIR --out DIR2 [--set KEY=JSON ...] [--seed 0]
+            DIR's config.json with the keys of --set replaced (num_patches recomputed) and
+            random weights (PyTorch's default initialisation, seeded), written as
+            config.json + model.safetensors (PatchTSMixer or TinyTimeMixer)
 
-Timing follows build/bench: warm-up, then one call after another for S seconds (at least 5
-calls); median and p90 (sorted[int(0.9 (k-1))]) of the per-call wall times; samples/s =
-batch / median. Inputs are build/bench's: x[i] = sin(0.01 i) over the flat [B, L, C] array,
-future values cos(0.01 i).
+Timing follows build/bench: warm-up, then one call after another for S seconds and at least K
+calls (default 20); median and p90 (sorted[int(0.9 (k-1))]) of the per-call wall times;
+samples/s = batch / median. Inputs are build/bench's: x[i] = sin(0.01 i) over the flat
+[B, L, C] array, future values cos(0.01 i).
 """
 
 import argparse
@@ -38,9 +43,17 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "dev"))
 sys.dont_write_bytecode = True  # no dev/__pycache__ left behind
 import ptm_torch as ptm  # noqa: E402
+import ttm_torch as ttm  # noqa: E402
+
+
+def read_config(model_dir):
+    with open(os.path.join(model_dir, "config.json")) as f:
+        return json.load(f)
 
 
 def load_model(model_dir):
+    if ttm.is_ttm_config(read_config(model_dir)):
+        return ttm.load(model_dir)
     cfg = ptm.Cfg.from_json(os.path.join(model_dir, "config.json"))
     m = ptm.PatchTSMixerForPrediction(cfg)
     m.load_hf(os.path.join(model_dir, "model.safetensors"))
@@ -68,7 +81,7 @@ def bench_inputs(cfg, batch):
             torch.from_numpy(f.reshape(batch, cfg.prediction_length, cfg.num_input_channels)))
 
 
-def timeit(fn, seconds, warm_s=0.3, min_warm=3, min_calls=5):
+def timeit(fn, seconds, min_calls, warm_s=0.3, min_warm=3):
     t_warm = time.perf_counter() + warm_s
     k = 0
     while time.perf_counter() < t_warm or k < min_warm:
@@ -141,12 +154,16 @@ def export_patchify(cfg):
 def cmd_export(a):
     m = load_model(a.model)
     cfg = m.cfg
-    m.model.patchify = export_patchify(cfg)
-    x0, _ = bench_inputs(cfg, 3)
-    with torch.no_grad():  # the replacement computes exactly what unfold computes
-        ref = load_model(a.model)(x0)["prediction_outputs"]
-        if not torch.equal(m(x0)["prediction_outputs"], ref):
-            raise SystemExit("export: patchify replacement differs from Tensor.unfold")
+    if isinstance(m, ttm.TinyTimeMixerForPrediction):
+        if cfg.resolution_prefix_tuning:  # (ort_bench.js feeds past_values only)
+            raise SystemExit("export: a model with a frequency-token prefix is not exported")
+    else:  # ttm_torch's patchify exports as it is; ptm_torch's uses unfold
+        m.model.patchify = export_patchify(cfg)
+        x0, _ = bench_inputs(cfg, 3)
+        with torch.no_grad():  # the replacement computes exactly what unfold computes
+            ref = load_model(a.model)(x0)["prediction_outputs"]
+            if not torch.equal(m(x0)["prediction_outputs"], ref):
+                raise SystemExit("export: patchify replacement differs from Tensor.unfold")
     x, _ = bench_inputs(cfg, 2)
     f = Forecast(m).eval()
     with torch.no_grad():
@@ -157,7 +174,10 @@ def cmd_export(a):
     print(json.dumps({"onnx": a.onnx, "opset": a.opset, "torch": torch.__version__}))
 
 
-def read_ours_csv(path):
+def read_ours(path):
+    """Our forecast: predict's CSV, or build/bench --dump's raw float32 (flat)."""
+    if path.endswith(".f32"):
+        return np.fromfile(path, dtype="<f4").astype(np.float64)
     with open(path) as f:
         header = f.readline().strip().split(",")
     first = 1 if header[0].lower() in ("date", "step") else 0
@@ -166,26 +186,26 @@ def read_ours_csv(path):
 
 
 def cmd_compare(a):
-    ours = read_ours_csv(a.ours)
+    ours = read_ours(a.ours)
     amax = float(np.max(np.abs(ours)))
     allowed = 1e-4 * (1.0 + amax)
     ok_all = True
     for spec in a.ref:
         name, path = spec.split("=", 1)
-        if not os.path.exists(path):
-            print(json.dumps({"kind": "check", "check": a.label, "engine": name, "status": "SKIP",
-                              "why": f"{path} missing"}))
-            continue
-        ref = np.fromfile(path, dtype="<f4").astype(np.float64)
-        if ref.size != ours.size:
+        ref = np.fromfile(path, dtype="<f4").astype(np.float64) if os.path.exists(path) else None
+        if ref is None or ref.size != ours.size:
             d, ok = float("inf"), False
         else:
             d = float(np.max(np.abs(ref.reshape(ours.shape) - ours)))
             ok = d <= allowed
         ok_all &= ok
-        print(json.dumps({"kind": "check", "check": a.label, "engine": name, "status": "PASS" if ok else "FAIL",
-                          "max_abs_diff": d, "allowed": allowed, "max_abs_ours": amax,
-                          "shape": list(ours.shape)}))
+        rec = {"kind": "check", "check": a.label, "engine": name, "status": "PASS" if ok else "FAIL",
+               "max_abs_diff": d, "allowed": allowed, "max_abs_ours": amax, "shape": list(ours.shape)}
+        if ref is None:
+            rec["why"] = f"{path} missing"
+        if a.threads:
+            rec.update(threads=a.threads, batch=a.batch)
+        print(json.dumps(rec))
     sys.exit(0 if ok_all else 1)
 
 
@@ -209,6 +229,8 @@ def cmd_bench(a):
     batches = [int(b) for b in a.batches.split(",") if b]
     modes = [s for s in a.modes.split(",") if s]
     fwd = Forecast(m).eval()
+    if a.dump_dir:
+        os.makedirs(a.dump_dir, exist_ok=True)
     for mode in modes:
         for B in batches:
             x, _ = bench_inputs(cfg, B)
@@ -222,12 +244,14 @@ def cmd_bench(a):
 
             def call():
                 with torch.inference_mode():
-                    run(x)
+                    return run(x)
 
-            med, p90, n = timeit(call, a.seconds)
+            if a.dump_dir:
+                call().numpy().astype("<f4").tofile(os.path.join(a.dump_dir, f"torch-{mode}-b{B}.f32"))
+            med, p90, n = timeit(call, a.seconds, a.min_calls)
             emit(kind="infer", engine=f"torch-{mode}", model=a.tag, threads=a.threads, wait=WAIT, batch=B,
                  median_ms=med * 1e3, p90_ms=p90 * 1e3, samples_per_s=B / med, calls=n)
-    if a.train_batch > 0:
+    if a.train_batch > 0 and isinstance(m, ptm.PatchTSMixerForPrediction):
         B = a.train_batch
         x, fut = bench_inputs(cfg, B)
         tm = ptm.PatchTSMixerForPrediction(cfg)
@@ -241,15 +265,19 @@ def cmd_bench(a):
                 if variant == "fwd+bwd+adamw":
                     opt.step()
 
-            med, p90, n = timeit(step, a.seconds)
+            med, p90, n = timeit(step, a.seconds, a.min_calls)
             emit(kind="train", engine="torch-eager", variant=variant, model=a.tag, threads=a.threads, wait=WAIT,
                  batch=B, median_ms=med * 1e3, p90_ms=p90 * 1e3, samples_per_s=B / med, calls=n)
 
 
-def cmd_write_mix(a):
-    with open(os.path.join(a.model, "config.json")) as f:
-        d = json.load(f)
-    d["mode"] = "mix_channel"
+def cmd_write_variant(a):
+    d = read_config(a.model)
+    for kv in a.set:
+        k, v = kv.split("=", 1)
+        d[k] = json.loads(v)
+    if ttm.is_ttm_config(d):
+        ttm.write_random(d, a.out, a.seed)
+        return
     d = ptm.hf_config_dict(d)
     torch.manual_seed(a.seed)
     m = ptm.PatchTSMixerForPrediction(ptm.Cfg(d))
@@ -274,21 +302,26 @@ def main():
     q.add_argument("--ours", required=True)
     q.add_argument("--ref", action="append", default=[])
     q.add_argument("--label", default="forecast")
+    q.add_argument("--threads", type=int, default=0)
+    q.add_argument("--batch", type=int, default=0)
     q = sp.add_parser("bench")
     q.add_argument("--model", required=True)
     q.add_argument("--threads", type=int, default=1)
     q.add_argument("--batches", default="1,8,64,256")
     q.add_argument("--seconds", type=float, default=2.0)
+    q.add_argument("--min-calls", type=int, default=20)
+    q.add_argument("--dump-dir", default="")
     q.add_argument("--modes", default="eager,script")
     q.add_argument("--train-batch", type=int, default=0)
     q.add_argument("--tag", default="common")
-    q = sp.add_parser("write-mix")
+    q = sp.add_parser("write-variant")
     q.add_argument("--model", required=True)
     q.add_argument("--out", required=True)
+    q.add_argument("--set", action="append", default=[])
     q.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
     {"predict": cmd_predict, "export": cmd_export, "compare": cmd_compare, "bench": cmd_bench,
-     "write-mix": cmd_write_mix}[a.cmd](a)
+     "write-variant": cmd_write_variant}[a.cmd](a)
 
 
 if __name__ == "__main__":
