@@ -6,7 +6,7 @@
  * distribution code run with Debian's python3-torch 1.13; values committed here). Then a whole
  * model: config, save and load (once refused), regression_outputs.j and distribution_mean of
  * shape [B, 1], the loss recomputed from its outputs, samples [B, S, 1]. Gradients through
- * the model: test_fdiff_models ("... one target"). */
+ * the model: test_fdiff_models ("... one target"). Training on that loss is refused. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,8 +161,29 @@ TEST(test_model_one_target) {
     rmdir(dir);
 }
 
+/* training on that loss is refused (it ignores the inputs), naming why */
+TEST(test_training_refused) {
+    ptm_error err;
+    memset(&err, 0, sizeof err);
+    ptm_train_params p = ptm_train_default_params();
+    p.task = PTM_TRAIN_REGRESS;
+    p.config_json = "{\"context_length\": 16, \"patch_length\": 4, \"loss\": \"nll\", "
+                    "\"distribution_output\": \"normal\"}";
+    p.epochs = 1;
+    CHECK_STATUS(
+        ptm_train_csv("tests/data/tiny_tser.ts", "/tmp/ptm_one_target_never", &p, NULL, &err),
+        PTM_ERR_UNSUPPORTED);
+    CHECK(strcmp(err.field, "loss") == 0);
+    CHECK(strncmp(err.text,
+                  "training a regressor with loss \"nll\" and one target is refused: its loss, "
+                  "as Hugging Face computes it",
+                  90) == 0);
+    CHECK(access("/tmp/ptm_one_target_never", F_OK) != 0);
+}
+
 int main(void) {
     RUN(test_head_against_torch);
     RUN(test_model_one_target);
+    RUN(test_training_refused);
     return test_summary("test_nll_one_target");
 }

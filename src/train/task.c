@@ -401,6 +401,13 @@ ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_pat
         s = load_task_cases(t, data_path, p, err);
     if (s != PTM_OK) return s;
     if ((s = ptmi_config_finish(&t->cfg, "training config", err)) != PTM_OK) return s;
+    if (t->task == PTM_TRAIN_REGRESS && t->cfg.loss == PTM_LOSS_NLL && t->cfg.num_targets == 1)
+        return ptmi_err(err, PTM_ERR_UNSUPPORTED, NULL, "loss",
+                        "training a regressor with loss \"nll\" and one target is refused: its "
+                        "loss, as Hugging Face computes it (and this engine with it), scores every "
+                        "target under every sample's distribution (log_prob of batch shape [B] "
+                        "against target_values [B, 1] is [B, B]), so training would fit each "
+                        "sample to the whole batch's targets whatever its input; use loss \"mse\"");
     standardise_targets(t, p);
     return PTM_OK;
 }
