@@ -131,6 +131,30 @@ typedef struct {
     ptm_long_params lp; /* the long format's columns (NULL names: statsforecast's) */
 } train_job;
 
+/* --id-column, --time-column, --target-column: 0 when a is one (it implies --long), -1 when it
+ * is none, else the exit code of a usage error */
+static int long_column(const char *a, const char *v, train_job *job) {
+    if (strcmp(a, "--id-column") && strcmp(a, "--time-column") && strcmp(a, "--target-column"))
+        return -1;
+    if (!v[0]) return fail_usage("train", "option '%s' needs a non-empty name", a);
+    *(a[2] == 'i'   ? &job->lp.id_column
+      : a[3] == 'i' ? &job->lp.time_column
+                    : &job->lp.target_column) = v;
+    job->long_mode = 1;
+    return 0;
+}
+
+/* long format: asked for, or --data's header has the id and time columns (forecast and
+ * pretrain); -1 to go on, else the exit code */
+static int long_mode(train_job *job) {
+    int series = job->p.task == PTM_TRAIN_FORECAST || job->p.task == PTM_TRAIN_PRETRAIN;
+    if (!job->long_mode && series) job->long_mode = ptm_long_sniff(job->data_path, &job->lp);
+    if (job->long_mode && !series)
+        return fail_usage("train", "long-format data is for --task forecast or pretrain%s", "");
+    if (job->long_mode) job->p.long_format = &job->lp;
+    return -1;
+}
+
 static int train_args(int argc, char **argv, train_job *job, log_state *ls, model_flags *mf) {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -171,13 +195,8 @@ static int train_args(int argc, char **argv, train_job *job, log_state *ls, mode
             job->data_path = v;
         else if (strcmp(a, "--test") == 0)
             job->p.test_path = v;
-        else if (strcmp(a, "--id-column") == 0 || strcmp(a, "--time-column") == 0 ||
-                 strcmp(a, "--target-column") == 0) {
-            if (!v[0]) return fail_usage("train", "option '%s' needs a non-empty name", a);
-            *(a[2] == 'i'   ? &job->lp.id_column
-              : a[3] == 'i' ? &job->lp.time_column
-                            : &job->lp.target_column) = v;
-            job->long_mode = 1;
+        else if ((e = long_column(a, v, job)) >= 0) {
+            if (e > 0) return e;
         } else if (strcmp(a, "--columns") == 0)
             job->p.columns = v;
         else if (strcmp(a, "--config") == 0)
@@ -248,12 +267,7 @@ static int train_args(int argc, char **argv, train_job *job, log_state *ls, mode
     }
     if (!job->data_path) return fail_usage("train", "%smissing --data FILE", "");
     if (!job->out_dir) return fail_usage("train", "%smissing --out DIR", "");
-    int series = job->p.task == PTM_TRAIN_FORECAST || job->p.task == PTM_TRAIN_PRETRAIN;
-    if (!job->long_mode && series) job->long_mode = ptm_long_sniff(job->data_path, &job->lp);
-    if (job->long_mode && !series)
-        return fail_usage("train", "long-format data is for --task forecast or pretrain%s", "");
-    if (job->long_mode) job->p.long_format = &job->lp;
-    return -1;
+    return long_mode(job);
 }
 
 /* the integer architecture flags; 1 when a is one (applied, *stride_set updated), 0 when it
