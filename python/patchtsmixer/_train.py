@@ -116,6 +116,9 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
         long = bool(C.ptm_long_sniff(_path_bytes(data), ctypes.byref(lp))) if is_path else \
             is_long(data, id_col, time_col)
     if long:
+        if not is_path and not hasattr(data, "to_csv"):
+            _usage("long-format data is a DataFrame or a CSV path (one row per series and step)",
+                   "data")
         p.long_format = ctypes.pointer(lp)
     tmpdir = None
     try:

@@ -87,6 +87,8 @@ def test_train_long_hostile():
                                    epochs=1),
                  "input", "no series can be trained on: all 2 were skipped (the first, 'short': "
                  "12 rows, at least 28 needed")
+    expect_error(lambda: ptm.train(np.zeros((100, 2)), os.path.join(TMP, "run_arr"), long=True),
+                 "arg", "long-format data is a DataFrame or a CSV path")
     expect_error(lambda: ptm.train(frame, os.path.join(TMP, "run_cols"), config=LONG_CONFIG,
                                    epochs=1, columns=["price"]),
                  "input", "the target column 'y' is not among the columns selected")
