@@ -7,7 +7,7 @@
 # with awk); the model card says so; `predict` and `eval` then read long files by the model's
 # column names without options (also custom names: --id-column, --time-column,
 # --target-column); hostile inputs (no usable series, a missing column, the target left out, a
-# task without series) give exact one-line errors and their exit codes.
+# task without series, a backtest of a long file) give exact one-line errors and exit codes.
 BUILD=${BUILD:-build}
 BIN="$BUILD/patchtsmixer"
 pass=0
@@ -126,6 +126,11 @@ expect 1 "patchtsmixer: $tmp/long.csv: columns: no column named 'cost' in the he
 expect 2 "patchtsmixer train: long-format data is for --task forecast or pretrain (see 'patchtsmixer train --help')" \
     "$BIN" train --data "$tmp/long.csv" --out "$tmp/bad" $ARCH --quiet --task classify --long
 [ ! -e "$tmp/bad" ] && ok || ko "a failed run left $tmp/bad"
+# a backtest reads one wide series: a long file is refused, naming what to use instead
+expect 1 "patchtsmixer: $tmp/long.csv: a long-format file (columns 'unique_id' and 'ds': many series, one row per series and time step) where one wide series is read; backtests of many series are not supported yet (\`patchtsmixer eval\` scores the last prediction_length rows of each series)" \
+    "$BIN" backtest "$tmp/run" --data "$tmp/long.csv"
+expect 1 "patchtsmixer: $tmp/named.csv: a long-format file (columns 'item' and 'time': many series, one row per series and time step) where one wide series is read; backtests of many series are not supported yet (\`patchtsmixer eval\` scores the last prediction_length rows of each series)" \
+    "$BIN" backtest "$tmp/named" --data "$tmp/named.csv"
 
 echo "test_long_train.sh: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

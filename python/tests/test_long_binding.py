@@ -87,6 +87,13 @@ def test_train_long_hostile():
                                    epochs=1),
                  "input", "no series can be trained on: all 2 were skipped (the first, 'short': "
                  "12 rows, at least 28 needed")
+    csv = os.path.join(TMP, "long_hostile.csv")
+    frame.to_csv(csv, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    expect_error(lambda: ptm.train(csv, os.path.join(TMP, "run_wide"), config=LONG_CONFIG,
+                                   epochs=1, long=False),
+                 "input", "a long-format file (columns 'unique_id' and 'ds': many series, one row "
+                 "per series and time step) where one wide series is read; set "
+                 "ptm_train_params.long_format")
     expect_error(lambda: ptm.train(np.zeros((100, 2)), os.path.join(TMP, "run_arr"), long=True),
                  "arg", "long-format data is a DataFrame or a CSV path")
     expect_error(lambda: ptm.train(frame, os.path.join(TMP, "run_cols"), config=LONG_CONFIG,

@@ -188,6 +188,11 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
     ptm_preprocessor pp;
     ptm_status s = ptm_preprocessor_load(model_dir, &pp, err);
     if (s == PTM_OK)
+        s = train_refuse_long(data_path, &pp, PTM_ERR_UNSUPPORTED,
+                              "`patchtsmixer eval` evaluates it (the last prediction_length rows "
+                              "of each series held out)",
+                              err);
+    if (s == PTM_OK)
         s = train_data_load_series(&d, data_path, columns, &pp, c->context_length, H, err);
     ptm_preprocessor_free(&pp);
     if (s != PTM_OK) goto done;

@@ -191,6 +191,19 @@ static void keep_file(train_data *d, ptm_long *lt) {
     d->time_integer = lt->time_integer;
 }
 
+ptm_status train_refuse_long(const char *path, const ptm_preprocessor *pp, ptm_status code,
+                             const char *instead, ptm_error *err) {
+    int named = pp && pp->id_column;
+    ptm_long_params lp = {named ? pp->id_column : NULL, named ? pp->timestamp_column : NULL, NULL,
+                          0};
+    if (!ptm_long_sniff(path, &lp)) return PTM_OK;
+    return ptmi_err(err, code, path, NULL,
+                    "a long-format file (columns '%.100s' and '%.100s': many series, one row "
+                    "per series and time step) where one wide series is read; %s",
+                    named ? pp->id_column : "unique_id", named ? pp->timestamp_column : "ds",
+                    instead);
+}
+
 ptm_status train_data_load_long(train_data *d, const char *path, const ptm_train_params *p, int L,
                                 int H, ptm_error *err) {
     ptm_long lt;

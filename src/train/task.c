@@ -285,7 +285,13 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
     ptm_status s =
         p->long_format
             ? train_data_load_long(d, data_path, p, t->cfg.context_length, H, err)
-            : train_data_load_series(d, data_path, p->columns, NULL, t->cfg.context_length, H, err);
+            : train_refuse_long(
+                  data_path, NULL, PTM_ERR_INPUT,
+                  "set ptm_train_params.long_format to train on its series (`patchtsmixer "
+                  "train` and Python's train() detect it)",
+                  err);
+    if (s == PTM_OK && !p->long_format)
+        s = train_data_load_series(d, data_path, p->columns, NULL, t->cfg.context_length, H, err);
     if (s != PTM_OK) return s;
     if (p->init_from && t->cfg.family != PTM_FAMILY_TTM && d->C != t->cfg.num_input_channels)
         return ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",

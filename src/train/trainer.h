@@ -120,6 +120,11 @@ void train_data_free(train_data *d);
  * through p->on_skipped and the log; none left is PTM_ERR_INPUT naming the first reason),
  * split by itself (the last H rows test, the H before validate, the rest trains), one scaler
  * fitted on the training rows of every series used, windows of each part */
+/* PTM_OK unless path's header has the id and time columns of a long-format file (pp's names
+ * for a model trained on long data, else unique_id and ds): then code, saying what to do
+ * instead */
+PTM_MUST_USE ptm_status train_refuse_long(const char *path, const ptm_preprocessor *pp,
+                                          ptm_status code, const char *instead, ptm_error *err);
 PTM_MUST_USE ptm_status train_data_load_long(train_data *d, const char *path,
                                              const ptm_train_params *p, int L, int H,
                                              ptm_error *err);
