@@ -337,6 +337,12 @@ int cmd_eval(int argc, char **argv) {
     if (!data) return fail_usage("eval", "%smissing --data FILE", "");
     ptm_error err;
     ptm_eval_result r;
+    ptm_preprocessor pp; /* a model trained on long-format data: its columns tell the format */
+    if (ptm_preprocessor_load(dir, &pp, &err) == PTM_OK) {
+        int is_long = long_model_sniff(&pp, data, 0);
+        ptm_preprocessor_free(&pp);
+        if (is_long) return eval_long(argc, argv);
+    }
     if (cli_check_model_memory(dir, max_model, &err) != PTM_OK) return fail_status(&err);
     if (ptm_eval_file(dir, data, columns, split, 256, &r, &err) != PTM_OK) return fail_status(&err);
     if (plot && eval_plot_window(dir, data, columns, split, plot_window, (int)plot_history, plot,

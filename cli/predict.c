@@ -169,9 +169,6 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
         ptm_long_params lp = {o->id_col, o->time_col, o->target_col, o->delim};
         o->long_mode = ptm_long_sniff(o->input, &lp);
     }
-    if (!o->long_mode && (o->nlev || o->strict || o->alias))
-        return fail_usage("predict", "--levels, --strict and --alias are for long-format input%s",
-                          " (--long)");
     return -1;
 }
 
@@ -453,6 +450,12 @@ int cmd_predict(int argc, char **argv) {
                   "lists %d columns, config.json has %d channels (num_input_channels)", pi.pp.ncols,
                   c->num_input_channels);
         goto fail;
+    }
+    if (!o.long_mode) o.long_mode = long_model_sniff(&pi.pp, o.input, o.delim);
+    if (!o.long_mode && (o.nlev || o.strict || o.alias)) {
+        rc = fail_usage("predict", "--levels, --strict and --alias are for long-format input%s",
+                        " (--long)");
+        goto done;
     }
     if (o.long_mode) {
         rc = predict_long(&o, m, &pi.pp);

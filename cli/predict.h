@@ -61,6 +61,9 @@ int predict_long_arg(int argc, char **argv, int *i, predict_opts *o);
 /* predict on a long-format file (o->long_mode, or ptm_long_sniff says so): every series of
  * o->input forecast, the long-format CSV written; the exit code (docs/cli.md). */
 int predict_long(const predict_opts *o, const ptm_model *m, const ptm_preprocessor *pp);
+/* 1 when the model was trained on long-format data (pp->id_column) and input's header has its
+ * id and time columns: input is read as long format without --long */
+int long_model_sniff(const ptm_preprocessor *pp, const char *input, char delim);
 /* eval on a long-format file (eval_long.c): the exit code */
 int eval_long(int argc, char **argv);
 #endif

@@ -330,10 +330,19 @@ int long_run(const predict_opts *o, const ptm_config *c, const ptm_preprocessor 
     return rc;
 }
 
+int long_model_sniff(const ptm_preprocessor *pp, const char *input, char delim) {
+    if (!pp->id_column) return 0;
+    ptm_long_params lp = {pp->id_column, pp->timestamp_column, pp->target_column, delim};
+    return ptm_long_sniff(input, &lp);
+}
+
 int long_prepare(const predict_opts *o, const ptm_model *m, const ptm_preprocessor *pp, long_job *j,
                  ptm_error *err) {
     const ptm_config *c = ptm_model_config(m);
-    ptm_long_params lp = {o->id_col, o->time_col, o->target_col, o->delim};
+    /* a model trained on long-format data names its columns (the options override them) */
+    ptm_long_params lp = {o->id_col ? o->id_col : pp->id_column,
+                          o->time_col || !pp->id_column ? o->time_col : pp->timestamp_column,
+                          o->target_col ? o->target_col : pp->target_column, o->delim};
     if (pp->present && pp->ncols != c->num_input_channels)
         return cli_error(err, PTM_ERR_CONFIG, o->dir, "preprocessor_config.json",
                          "lists %d columns, config.json has %d channels (num_input_channels)",

@@ -27,6 +27,13 @@ static const char *TRAIN_USAGE =
     "  --columns A,B,...     CSV columns to use as channels                   [all numeric]\n"
     "                        CSV split: ETTh*/ETTm* files 12/4/4 months, others 70/10/20 %;\n"
     "                        StandardScaler fitted on the training rows\n"
+    "long format (many series, statsforecast's unique_id,ds,y[,covariates]; detected from the\n"
+    "header): each series split by itself (its last prediction-length rows test, the ones\n"
+    "before validate, the rest trains: context + 3 x prediction-length rows needed); a series\n"
+    "too short or with a time gap is skipped with one line; one scaler over all training parts\n"
+    "  --long                read --data as long format whatever its header\n"
+    "  --id-column NAME  [unique_id]  --time-column NAME  [ds]  --target-column NAME  [y]\n"
+    "                        (each implies --long; --columns picks among the value columns)\n"
     "model (or --config FILE, a Hugging Face config.json; flags override it):\n"
     "  --context-length N    [512]     --prediction-length N  [96]\n"
     "  --patch-length N      [8]       --patch-stride N       [patch length]\n"
@@ -95,6 +102,13 @@ static void log_line(void *user, int progress, const char *line) {
     fprintf(stderr, "%s\n", line);
 }
 
+/* long format: a skipped series; the log says it too, so only --quiet needs this line */
+static void on_skipped(void *user, const char *series_id, const char *reason) {
+    const log_state *ls = user;
+    if (ls->quiet)
+        fprintf(stderr, "patchtsmixer train: skipped series '%s': %s\n", series_id, reason);
+}
+
 /* the architecture flags, applied after --config in command-line order */
 typedef struct {
     const char *flag, *value;
@@ -112,8 +126,34 @@ typedef struct {
 typedef struct {
     ptm_train_params p;
     const char *data_path, *out_dir;
-    size_t max_model; /* --max-model-memory for --init-from, 0 = no limit */
+    size_t max_model;   /* --max-model-memory for --init-from, 0 = no limit */
+    int long_mode;      /* --long or a column option given */
+    ptm_long_params lp; /* the long format's columns (NULL names: statsforecast's) */
 } train_job;
+
+/* --id-column, --time-column, --target-column: 0 when a is one (it implies --long), -1 when it
+ * is none, else the exit code of a usage error */
+static int long_column(const char *a, const char *v, train_job *job) {
+    if (strcmp(a, "--id-column") && strcmp(a, "--time-column") && strcmp(a, "--target-column"))
+        return -1;
+    if (!v[0]) return fail_usage("train", "option '%s' needs a non-empty name", a);
+    *(a[2] == 'i'   ? &job->lp.id_column
+      : a[3] == 'i' ? &job->lp.time_column
+                    : &job->lp.target_column) = v;
+    job->long_mode = 1;
+    return 0;
+}
+
+/* long format: asked for, or --data's header has the id and time columns (forecast and
+ * pretrain); -1 to go on, else the exit code */
+static int long_mode(train_job *job) {
+    int series = job->p.task == PTM_TRAIN_FORECAST || job->p.task == PTM_TRAIN_PRETRAIN;
+    if (!job->long_mode && series) job->long_mode = ptm_long_sniff(job->data_path, &job->lp);
+    if (job->long_mode && !series)
+        return fail_usage("train", "long-format data is for --task forecast or pretrain%s", "");
+    if (job->long_mode) job->p.long_format = &job->lp;
+    return -1;
+}
 
 static int train_args(int argc, char **argv, train_job *job, log_state *ls, model_flags *mf) {
     for (int i = 0; i < argc; i++) {
@@ -134,6 +174,10 @@ static int train_args(int argc, char **argv, train_job *job, log_state *ls, mode
             job->p.freeze_backbone = 1;
             continue;
         }
+        if (strcmp(a, "--long") == 0) {
+            job->long_mode = 1;
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0) return fail_usage("train", "unexpected argument '%s'", a);
         if (i + 1 >= argc) return fail_usage("train", "option '%s' needs a value", a);
         const char *v = argv[++i];
@@ -151,7 +195,9 @@ static int train_args(int argc, char **argv, train_job *job, log_state *ls, mode
             job->data_path = v;
         else if (strcmp(a, "--test") == 0)
             job->p.test_path = v;
-        else if (strcmp(a, "--columns") == 0)
+        else if ((e = long_column(a, v, job)) >= 0) {
+            if (e > 0) return e;
+        } else if (strcmp(a, "--columns") == 0)
             job->p.columns = v;
         else if (strcmp(a, "--config") == 0)
             mf->config_path = v;
@@ -221,7 +267,7 @@ static int train_args(int argc, char **argv, train_job *job, log_state *ls, mode
     }
     if (!job->data_path) return fail_usage("train", "%smissing --data FILE", "");
     if (!job->out_dir) return fail_usage("train", "%smissing --out DIR", "");
-    return -1;
+    return long_mode(job);
 }
 
 /* the integer architecture flags; 1 when a is one (applied, *stride_set updated), 0 when it
@@ -378,6 +424,9 @@ static void train_report(const train_job *job, const ptm_train_summary *res) {
                 "test: MSE %.6f  MAE %.6f (scaled space; repeat-last-value baseline "
                 "MSE %.6f  MAE %.6f)\n",
                 res->test_mse, res->test_mae, res->baseline_mse, res->baseline_mae);
+    if (job->long_mode)
+        fprintf(stderr, "series: %zu trained on, %zu skipped%s\n", res->series, res->series_skipped,
+                res->series_skipped ? " (reasons above)" : "");
     fprintf(stderr, "checkpoint: %s\n", job->out_dir);
 }
 
@@ -386,6 +435,8 @@ int cmd_train(int argc, char **argv) {
     job.p = ptm_train_default_params();
     job.data_path = job.out_dir = NULL;
     job.max_model = 0;
+    job.long_mode = 0;
+    memset(&job.lp, 0, sizeof job.lp);
     ptm_config cfg;
     ptm_config_defaults(&cfg);
     ptm_config *c = &cfg;
@@ -417,6 +468,7 @@ int cmd_train(int argc, char **argv) {
     job.p.log = log_line;
     job.p.user = &ls;
     job.p.on_epoch = on_epoch;
+    job.p.on_skipped = on_skipped;
     ls.losses = &losses;
     ls.out_dir = job.out_dir;
     if (job.p.resume) loss_history_read(&losses, job.out_dir);

@@ -672,6 +672,9 @@ typedef struct {
     int64_t time_step;      /* seconds between rows, 0 = unknown or irregular */
     char *training_data;    /* the training file, or NULL */
     char *training_command; /* the command line that trained the model, or NULL */
+    char *id_column;        /* trained on long-format data: its series id column, else NULL
+                               (its time column is timestamp_column) */
+    char *target_column;    /* long format: its target column (one of columns), else NULL */
 } ptm_preprocessor;
 
 /* Read MODEL_DIR/preprocessor_config.json into *out (present = 1), or leave *out zeroed
@@ -761,6 +764,18 @@ typedef struct {
     float few_shot;           /* forecast, pretrain: train on this fraction (0, 1) of the
                                  training windows, a subset drawn once from seed (at least one
                                  window); 0 = all [0] */
+    const ptm_long_params *long_format; /* forecast, pretrain: data_path is a long-format file
+                                 (many series: id, time, target and covariate columns named
+                                 here, ptm_long_load) instead of a wide CSV; NULL = wide [NULL].
+                                 Each series is split by itself: its last prediction_length
+                                 rows test, the prediction_length before them validate, the
+                                 rest trains (a series needs context_length + 3 x
+                                 prediction_length rows at a regular step); columns names value
+                                 columns (NULL = all, in file order) and must include the
+                                 target. A series that cannot be used is skipped (on_skipped,
+                                 and the log) and the others train. */
+    void (*on_skipped)(void *user, const char *series_id, const char *reason); /* long format:
+                                 called once per skipped series, before training starts */
 } ptm_train_params;
 
 /* What a run did and how the best model scores on the test data. */
@@ -777,6 +792,7 @@ typedef struct {
     double baseline_mse, baseline_mae; /* on the same test data: regression, the training mean as
                                           the prediction (units); forecasting, the last observed
                                           value repeated over the horizon (scaled space) */
+    size_t series, series_skipped;     /* long format: series trained on, series skipped */
 } ptm_train_summary;
 
 /* The optimisation defaults of `patchtsmixer train` (values in brackets above). */

@@ -2,7 +2,8 @@
  * reads back field for field (names with quotes and non-ASCII letters, the scaler to the
  * float's last bit); a folder without one loads as "not present"; hostile files are refused
  * with the exact status, field and message; columns are picked from a CSV by name, and a
- * missing one is named with the columns the model was trained on; bad arguments to the writer.
+ * missing one is named with the columns the model was trained on; bad arguments to the writer;
+ * long_format (a model trained on many series) reads back, and its hostile forms are refused.
  *
  *     build/test_preprocessor      prints "test_preprocessor: N passed, M failed"
  */
@@ -71,7 +72,21 @@ TEST(round_trip) {
     CHECK_STATUS(ptm_preprocessor_load(dir, &q, &err), PTM_OK);
     CHECK(q.scaler.ncols == 0 && q.scaler.mean == NULL && q.timestamp_column == NULL);
     CHECK(q.time_step == 0 && q.ncols == 3 && q.is_target && q.is_target[1] == 1);
+    CHECK(q.id_column == NULL && q.target_column == NULL);
     ptm_preprocessor_free(&q);
+    /* long format: the id and target columns (the time column is timestamp_column) */
+    p = sample();
+    p.id_column = "item \"id\"";
+    p.target_column = names3[2];
+    CHECK_STATUS(ptm_preprocessor_save(&p, dir, &err), PTM_OK);
+    CHECK_STATUS(ptm_preprocessor_load(dir, &q, &err), PTM_OK);
+    CHECK(q.id_column && strcmp(q.id_column, p.id_column) == 0);
+    CHECK(q.target_column && strcmp(q.target_column, names3[2]) == 0);
+    CHECK(q.timestamp_column && strcmp(q.timestamp_column, "date") == 0);
+    ptm_preprocessor_free(&q);
+    p.target_column = "not a column"; /* the writer checks what the reader would refuse */
+    CHECK_STATUS(ptm_preprocessor_save(&p, dir, &err), PTM_ERR_ARG);
+    CHECK(strcmp(err.field, "long_format") == 0);
 }
 
 TEST(absent_and_special) {
@@ -100,6 +115,10 @@ TEST(absent_and_special) {
 #define COLS "\"columns\": [\"a\", \"b\"], "
 #define ROLES "\"target_columns\": [\"a\"], \"covariate_columns\": [\"b\"], "
 #define SCALER "\"scaler\": {\"type\": \"standard\", \"mean\": [0, 1], \"scale\": [1, 2]}"
+
+#define LONG(id, t, y)                                                                             \
+    "\"long_format\": {\"id_column\": \"" id "\", \"time_column\": \"" t                           \
+    "\", \"target_column\": \"" y "\"}"
 
 typedef struct {
     const char *text;
@@ -157,6 +176,27 @@ static const hostile_case cases[] = {
      "expected a string or null"},
     {HEAD COLS ROLES SCALER ", \"library_version\": []}", PTM_ERR_CONFIG, "library_version",
      "expected a string or null"},
+    /* long_format: the id, time and target columns of long-format training data */
+    {HEAD COLS ROLES SCALER ", \"timestamp_column\": \"ds\", " LONG("id", "ds", "a") "}", PTM_OK,
+     "", ""},
+    {HEAD COLS ROLES SCALER ", \"long_format\": null}", PTM_OK, "", ""},
+    {HEAD COLS ROLES SCALER ", \"long_format\": [1]}", PTM_ERR_CONFIG, "long_format",
+     "expected an object or null"},
+    {HEAD COLS ROLES SCALER ", \"timestamp_column\": \"ds\", \"long_format\": {\"id_column\": "
+                            "\"id\", \"time_column\": \"ds\", \"target\": \"a\"}}",
+     PTM_ERR_CONFIG, "long_format",
+     "unknown key \"target\" (expected id_column, time_column, target_column)"},
+    {HEAD COLS ROLES SCALER ", \"timestamp_column\": \"ds\", " LONG("", "ds", "a") "}",
+     PTM_ERR_CONFIG, "long_format.id_column", "expected a non-empty column name"},
+    {HEAD COLS ROLES SCALER ", " LONG("id", "ds", "a") "}", PTM_ERR_CONFIG,
+     "long_format.time_column", "expected the name in \"timestamp_column\""},
+    {HEAD COLS ROLES SCALER ", \"timestamp_column\": \"t\", " LONG("id", "ds", "a") "}",
+     PTM_ERR_CONFIG, "long_format.time_column", "expected the name in \"timestamp_column\""},
+    {HEAD COLS ROLES SCALER ", \"timestamp_column\": \"ds\", " LONG("id", "ds", "y") "}",
+     PTM_ERR_CONFIG, "long_format.target_column", "expected one of the names in \"columns\""},
+    {HEAD COLS ROLES SCALER ", \"timestamp_column\": \"ds\", " LONG("b", "ds", "a") "}",
+     PTM_ERR_CONFIG, "long_format.id_column",
+     "expected a column that is neither in \"columns\" nor the time column"},
 };
 
 TEST(hostile_files) {

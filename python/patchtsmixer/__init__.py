@@ -18,6 +18,7 @@ Mirrors the Hugging Face usage people know from `transformers`::
     from patchtsmixer import train
     result = train("data/ETTh1.csv", "runs/x", config={"context_length": 512, ...}, epochs=10)
     result.model.predict(...), result.history   # [(epoch, train_loss, val_loss), ...]
+    train(long_frame, "runs/y", config=...)      # many series: unique_id, ds, y (+ covariates)
 
 Every computation runs in the C library (build/libpatchtsmixer.so of this source tree, or an
 installed libpatchtsmixer.so.0; $PATCHTSMIXER_LIB overrides); results are exactly the C API's.
@@ -36,13 +37,15 @@ from . import _capi as C
 from ._errors import PatchTSMixerError, _check, _usage
 from ._backtest import BacktestResult
 from ._backtest import backtest as _backtest
-from ._frames import forecast_frame, forecast_long, is_frame, is_long
+from ._frames import forecast_frame, forecast_long, is_frame, is_long, long_names
 from ._preprocess import Preprocessor, frame_window
 from ._stream import Stream
+from ._train import TrainResult, fit, train
 
 __all__ = ["BacktestResult", "PatchTSMixer", "PatchTSMixerError", "PatchTSMixerOutput",
            "Preprocessor", "Stream",
-           "TrainResult", "train", "read_csv", "version", "library_path", "frequency_token"]
+           "TrainResult", "train", "fit", "read_csv", "version", "library_path",
+           "frequency_token"]
 
 
 def version():
@@ -479,7 +482,7 @@ class PatchTSMixer:
         if self.model_class not in _FORECASTERS:
             _usage("forecast() needs a PatchTSMixerForPrediction or TinyTimeMixerForPrediction, "
                    "this is a " + self.model_class)
-        if is_long(past_values):  # many series: unique_id, ds, y (statsforecast's layout)
+        if is_long(past_values, *long_names(self)[:2]):  # many series: statsforecast's layout
             return forecast_long(self, past_values, num_samples=num_samples, seed=seed,
                                  levels=quantiles)
         out = self.predict(past_values, observed_mask, preprocess=preprocess,
@@ -497,10 +500,11 @@ class PatchTSMixer:
                                    preprocess=preprocess)
         return forecast_frame(self, past_values, y, quantiles, qvals)
 
-    def forecast_long(self, frame, id_col="unique_id", time_col="ds", target_col="y",
+    def forecast_long(self, frame, id_col=None, time_col=None, target_col=None,
                       levels=None, num_samples=200, seed=0, alias="PatchTSMixer"):
-        """Many series in a long DataFrame (statsforecast's unique_id / ds / y layout, other
-        names by argument): a DataFrame of unique_id, ds and the forecast (alias), with
+        """Many series in a long DataFrame (statsforecast's unique_id / ds / y layout; other
+        names by argument, and a model trained on long data knows its own from its
+        preprocessor): a DataFrame of unique_id, ds and the forecast (alias), with
         alias-lo-L / alias-hi-L interval columns for levels=[80, ...] (distribution heads),
         as `patchtsmixer predict` writes for a long file. forecast(frame) does the same for a
         frame with unique_id and ds columns (quantiles= then means levels)."""
@@ -617,138 +621,3 @@ def read_csv(path, delimiter=None):
     finally:
         C.ptm_csv_free(ctypes.byref(t))
     return CsvTable(vals, obs, cols, ts)
-
-
-# ---------------------------------------------------------------------- training
-
-
-class TrainResult:
-    """What train() returns: model (the best checkpoint, loaded), out_dir, history
-    [(epoch, train_loss, val_loss), ...] of the epochs run by this call, and the summary:
-    epochs_run, best_epoch, steps, best_val, test_mse, test_mae, test_accuracy, seconds,
-    samples_per_sec, and the trivial baselines on the same test data: baseline_accuracy
-    (classification: the majority class), baseline_mse, baseline_mae (regression: the training
-    mean; forecasting: the last value repeated)."""
-
-    def __init__(self, model, out_dir, history, summary):
-        self.model = model
-        self.out_dir = out_dir
-        self.history = history
-        for name, _ in C.PtmTrainSummary._fields_:
-            setattr(self, name, getattr(summary, name))
-
-    def __repr__(self):
-        return "<TrainResult %s: %d epochs, best %d (val %.6g), test MSE %.6g>" % (
-            self.out_dir, self.epochs_run, self.best_epoch, self.best_val, self.test_mse)
-
-
-_TASKS = {"forecast": 0, "classify": 1, "regress": 2, "pretrain": 3}
-_SCHEDULES = {"constant": 0, "cosine": 1, "onecycle": 2}
-
-
-def train(data, out_dir, config=None, task="forecast", columns=None, test_data=None,
-          init_from=None, freeze_backbone=False, epochs=10, batch_size=64, lr=1e-3,
-          weight_decay=0.0, clip_norm=1.0, schedule="onecycle", warmup_frac=0.1, patience=5,
-          max_steps=0, seed=42, resume=False, verbose=False, log=None, num_threads=0):
-    """Train a model with the C trainer (what `patchtsmixer train` runs) and return a
-    TrainResult whose .model is the best checkpoint, written to out_dir in Hugging Face format.
-
-    data: a CSV path (forecast, pretrain), a .ts path (classify, regress), or a pandas
-    DataFrame / 2-D numpy array (written to a temporary CSV; DataFrame columns are the
-    channels, a DatetimeIndex becomes the timestamp column). config: the architecture as a dict
-    of PatchTSMixerConfig fields, a transformers PatchTSMixerConfig, a path to a config.json,
-    or None (PatchTSMixerConfig's defaults). The number of channels comes from the data.
-    verbose prints the trainer's log lines; log(line) receives them instead.
-    """
-    if task not in _TASKS:
-        _usage("task '%s': expected one of %s" % (task, ", ".join(_TASKS)), "task")
-    if schedule not in _SCHEDULES:
-        _usage("schedule '%s': expected one of %s" % (schedule, ", ".join(_SCHEDULES)),
-               "schedule")
-    p = C.ptm_train_default_params()
-    p.task = _TASKS[task]
-    p.schedule = _SCHEDULES[schedule]
-    keep = []  # bytes objects the struct points into
-
-    def s(v):
-        if v is None:
-            return None
-        b = _path_bytes(v) if not isinstance(v, (bytes, str)) else (
-            v if isinstance(v, bytes) else v.encode())
-        keep.append(b)
-        return b
-
-    if config is not None:
-        if isinstance(config, (str, bytes, os.PathLike)):
-            p.config_path = s(os.fspath(config))
-        else:
-            if hasattr(config, "to_json_string"):
-                text = config.to_json_string()
-            else:
-                text = json.dumps(dict(config))
-            p.config_json = s(text)
-    tmpdir = None
-    try:
-        if isinstance(data, (str, bytes, os.PathLike)):
-            data_path = os.fspath(data)
-        else:
-            tmpdir = tempfile.mkdtemp(prefix="patchtsmixer_")
-            data_path = os.path.join(tmpdir, "data.csv")
-            if hasattr(data, "to_csv"):
-                # a DataFrame: its columns are the channels; a DatetimeIndex becomes the
-                # timestamp column, any other index is left out (it is no channel)
-                idx = getattr(data, "index", None)
-                with_index = str(getattr(idx, "inferred_type", "")).startswith("date")
-                data.to_csv(data_path, index=with_index,
-                            index_label=(getattr(idx, "name", None) or "date") if with_index
-                            else None)
-            else:
-                a = np.asarray(data, dtype=np.float64)
-                if a.ndim != 2:
-                    _usage("data must be a path, a DataFrame or a 2-D array", "data")
-                hdr = ",".join("col%d" % j for j in range(a.shape[1]))
-                np.savetxt(data_path, a, delimiter=",", header=hdr, comments="", fmt="%.9g")
-        p.columns = s(",".join(columns) if isinstance(columns, (list, tuple)) else columns)
-        p.test_path = s(test_data)
-        p.init_from = s(init_from)
-        p.freeze_backbone = 1 if freeze_backbone else 0
-        p.epochs = int(epochs)
-        p.batch_size = int(batch_size)
-        p.lr = float(lr)
-        p.weight_decay = float(weight_decay)
-        p.clip_norm = float(clip_norm)
-        p.warmup_frac = float(warmup_frac)
-        p.patience = int(patience)
-        p.max_steps = int(max_steps)
-        p.seed = int(seed)
-        p.resume = 1 if resume else 0
-        history = []
-
-        def on_epoch(user, epoch, train_loss, val_loss):
-            history.append((int(epoch), float(train_loss), float(val_loss)))
-
-        def on_log(user, progress, line):
-            if progress:
-                return
-            text = line.decode("utf-8", "replace")
-            if log is not None:
-                log(text)
-            elif verbose:
-                print(text, flush=True)
-
-        cb_epoch = C.EPOCH_FN(on_epoch)
-        cb_log = C.LOG_FN(on_log)
-        p.on_epoch = cb_epoch
-        p.log = cb_log
-        summary = C.PtmTrainSummary()
-        err = C.PtmError()
-        code = C.ptm_train_csv(_path_bytes(data_path), _path_bytes(out_dir), ctypes.byref(p),
-                               ctypes.byref(summary), ctypes.byref(err))
-        _check(code, err)
-    finally:
-        if tmpdir:
-            for f in os.listdir(tmpdir):
-                os.unlink(os.path.join(tmpdir, f))
-            os.rmdir(tmpdir)
-    model = PatchTSMixer.from_pretrained(out_dir, num_threads=num_threads)
-    return TrainResult(model, os.fspath(out_dir), history, summary)

@@ -175,6 +175,17 @@ class PtmPreprocessor(ctypes.Structure):
         ("time_step", ctypes.c_int64),
         ("training_data", ctypes.c_char_p),
         ("training_command", ctypes.c_char_p),
+        ("id_column", ctypes.c_char_p),
+        ("target_column", ctypes.c_char_p),
+    ]
+
+
+class PtmLongParams(ctypes.Structure):
+    _fields_ = [
+        ("id_column", ctypes.c_char_p),
+        ("time_column", ctypes.c_char_p),
+        ("target_column", ctypes.c_char_p),
+        ("delimiter", ctypes.c_char),
     ]
 
 
@@ -231,6 +242,7 @@ class PtmBacktestResult(ctypes.Structure):
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
 EPOCH_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_double,
                             ctypes.c_double)
+SKIP_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p)
 
 
 class PtmTrainParams(ctypes.Structure):
@@ -261,6 +273,8 @@ class PtmTrainParams(ctypes.Structure):
         ("stop_after_epochs", ctypes.c_int),
         ("command", ctypes.c_char_p),
         ("few_shot", ctypes.c_float),
+        ("long_format", ctypes.POINTER(PtmLongParams)),
+        ("on_skipped", SKIP_FN),
     ]
 
 
@@ -278,6 +292,8 @@ class PtmTrainSummary(ctypes.Structure):
         ("baseline_accuracy", ctypes.c_double),
         ("baseline_mse", ctypes.c_double),
         ("baseline_mae", ctypes.c_double),
+        ("series", ctypes.c_size_t),
+        ("series_skipped", ctypes.c_size_t),
     ]
 
 
@@ -294,6 +310,7 @@ STRUCTS = {
     "ptm_csv": PtmCsv,
     "ptm_std_scaler": PtmStdScaler,
     "ptm_preprocessor": PtmPreprocessor,
+    "ptm_long_params": PtmLongParams,
     "ptm_metrics": PtmMetrics,
     "ptm_backtest_params": PtmBacktestParams,
     "ptm_backtest_result": PtmBacktestResult,
@@ -389,6 +406,7 @@ ptm_csv_free = _fn("ptm_csv_free", None, P(PtmCsv))
 ptm_preprocessor_load = _fn("ptm_preprocessor_load", ctypes.c_int, ctypes.c_char_p,
                             P(PtmPreprocessor), P(PtmError))
 ptm_preprocessor_free = _fn("ptm_preprocessor_free", None, P(PtmPreprocessor))
+ptm_long_sniff = _fn("ptm_long_sniff", ctypes.c_int, ctypes.c_char_p, P(PtmLongParams))
 ptm_backtest_default_params = _fn("ptm_backtest_default_params", PtmBacktestParams)
 ptm_backtest_file = _fn("ptm_backtest_file", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
                         P(PtmBacktestParams), P(PtmBacktestResult), P(PtmError))

@@ -56,7 +56,17 @@ def is_long(frame, id_col="unique_id", time_col="ds"):
     return is_frame(frame) and id_col in frame.columns and time_col in frame.columns
 
 
-def forecast_long(model, frame, id_col="unique_id", time_col="ds", target_col="y",
+def long_names(model, id_col=None, time_col=None, target_col=None):
+    """(id, time, target) column names: those given, else those of the long-format data the
+    model was trained on (its preprocessor), else statsforecast's unique_id, ds, y"""
+    pp = model.preprocessor
+    trained = pp is not None and pp.id_column is not None
+    return (id_col or (pp.id_column if trained else "unique_id"),
+            time_col or (pp.timestamp_column if trained else "ds"),
+            target_col or (pp.target_column if trained else "y"))
+
+
+def forecast_long(model, frame, id_col=None, time_col=None, target_col=None,
                   levels=None, num_samples=200, seed=0, alias="PatchTSMixer"):
     """Many series in statsforecast's long layout (id, time, target and covariate columns):
     every series with context_length rows forecast in one batch; returns the same layout
@@ -67,6 +77,7 @@ def forecast_long(model, frame, id_col="unique_id", time_col="ds", target_col="y
     import warnings
 
     import pandas as pd
+    id_col, time_col, target_col = long_names(model, id_col, time_col, target_col)
     L = model.config["context_length"]
     pp = model.preprocessor
     C = model.config["num_input_channels"]

@@ -17,7 +17,8 @@ class Preprocessor:
     """columns: the model's input columns in channel order; targets: which are forecast
     channels; mean / scale: the training split's standard scaler (None when the data were not
     scaled); timestamp_column, timestamp_format, time_step (seconds or None), training_data,
-    training_command."""
+    training_command; id_column and target_column (with timestamp_column) when the model was
+    trained on long-format data (else None)."""
 
     def __init__(self, pp):
         n = pp.ncols
@@ -33,6 +34,9 @@ class Preprocessor:
         self.time_step = int(pp.time_step) or None
         self.training_data = _text(pp.training_data)
         self.training_command = _text(pp.training_command)
+        # trained on long-format data: its id and target columns (time: timestamp_column)
+        self.id_column = _text(pp.id_column)
+        self.target_column = _text(pp.target_column)
 
     @classmethod
     def load(cls, path):

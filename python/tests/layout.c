@@ -143,6 +143,13 @@ int main(void) {
     FIELD(ptm_preprocessor, time_step);
     FIELD(ptm_preprocessor, training_data);
     FIELD(ptm_preprocessor, training_command);
+    FIELD(ptm_preprocessor, id_column);
+    FIELD(ptm_preprocessor, target_column);
+    SIZE(ptm_long_params);
+    FIELD(ptm_long_params, id_column);
+    FIELD(ptm_long_params, time_column);
+    FIELD(ptm_long_params, target_column);
+    FIELD(ptm_long_params, delimiter);
     SIZE(ptm_metrics);
     FIELD(ptm_metrics, mse);
     FIELD(ptm_metrics, mae);
@@ -224,6 +231,8 @@ int main(void) {
     FIELD(ptm_train_params, stop_after_epochs);
     FIELD(ptm_train_params, command);
     FIELD(ptm_train_params, few_shot);
+    FIELD(ptm_train_params, long_format);
+    FIELD(ptm_train_params, on_skipped);
     SIZE(ptm_stream_params);
     FIELD(ptm_stream_params, num_threads);
     SIZE(ptm_train_summary);
@@ -239,5 +248,7 @@ int main(void) {
     FIELD(ptm_train_summary, baseline_accuracy);
     FIELD(ptm_train_summary, baseline_mse);
     FIELD(ptm_train_summary, baseline_mae);
+    FIELD(ptm_train_summary, series);
+    FIELD(ptm_train_summary, series_skipped);
     return 0;
 }

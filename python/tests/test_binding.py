@@ -8,8 +8,8 @@ mirrors have the C layout; for every golden case the binding returns bit for bit
 API returns (every output, seeded samples and quantiles of distribution heads) and agrees with
 Hugging Face's expected tensors within the case tolerance; errors raise PatchTSMixerError with
 the library's message; CSV reading, save_pretrained round trip, chunked batches, NaN as
-missing, the streaming API, training from a CSV and from an array; TinyTimeMixer models
-(test_ttm_binding.py). Prints "N passed, M failed".
+missing, the streaming API, training from a CSV and from an array; long-format training
+(test_long_binding.py); TinyTimeMixer models (test_ttm_binding.py). Prints "N passed, M failed".
 """
 import io
 import json
@@ -665,13 +665,16 @@ def _have_pandas():
 
 
 NEEDS_PANDAS = {"test_forecast_dataframe", "test_forecast_long_matches_the_cli",
-                "test_preprocessor_applied"}
+                "test_preprocessor_applied", "test_train_long_frame",
+                "test_fit_long_csv_other_names", "test_train_long_hostile"}
 
 
 def main():
+    import test_long_binding  # training on long-format data: its own file, run here
     import test_ttm_binding  # TinyTimeMixer models: their own file, run here
     found = dict(globals())
     found.update(vars(test_ttm_binding))
+    found.update(vars(test_long_binding))
     tests = [(k, v) for k, v in sorted(found.items()) if k.startswith("test_") and callable(v)]
     passed = failed = 0
     if not _have_pandas():  # CI installs it (python3-pandas); not counted as passed

@@ -78,6 +78,18 @@ static ptm_status dist_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *
                 return ptmi_err(err, PTM_ERR_INPUT, NULL, "target_values",
                                 "negative value %g for a negative binomial head",
                                 (double)in->target_values[i]);
+    if (T == 1) {
+        /* Hugging Face with num_targets 1: DistributionOutput(dim=1) squeezes each projection
+         * [B, 1] to [B] (domain_map), so the distribution has batch shape [B] and no event
+         * axis, while target_values stay [B, 1]; nll's log_prob(target) then broadcasts to
+         * [B, B] (every target under every sample's distribution) and weighted_average takes
+         * the mean of those B^2 terms. Reproduced as it is: the loss HF trains on. */
+        double cross = nll_log_prob_cross_sum(P3(ctx->out_param), c->distribution_output, cnt,
+                                              in->target_values);
+        ctx->loss[0] = (float)(-cross / ((double)B * (double)B));
+        ctx->has_loss = 1;
+        return PTM_OK;
+    }
     double lp = nll_log_prob_sum(P3(ctx->out_param), c->distribution_output, cnt, 1, T,
                                  in->target_values, NULL, NULL);
     ctx->loss[0] = (float)(-lp / B);
@@ -117,8 +129,12 @@ static void linear_head_backward(ptm_ctx *ctx, ptmi_params *g, float *dlast) {
         memset(ctx->d_feat, 0, (size_t)B * F * sizeof(float));
         linear_backward(ctx->d_feat, g->head.w, g->head.b, dy, feat, p->head.w, (size_t)B, F, T);
     } else {
-        nll_loss_backward(draw, P3(ctx->out_param), P3(ctx->raw), c->distribution_output, cnt, 1, T,
-                          ctx->reg_targets, NULL, NULL, -1.0 / B);
+        if (T == 1) /* the [B, B] broadcast of Hugging Face's loss (dist_forward) */
+            nll_loss_backward_cross(draw, P3(ctx->out_param), P3(ctx->raw), c->distribution_output,
+                                    cnt, ctx->reg_targets, -1.0 / ((double)B * (double)B));
+        else
+            nll_loss_backward(draw, P3(ctx->out_param), P3(ctx->raw), c->distribution_output, cnt,
+                              1, T, ctx->reg_targets, NULL, NULL, -1.0 / B);
         memset(ctx->d_feat, 0, (size_t)B * F * sizeof(float));
         for (int j = 0; j < p->n_proj; j++)
             linear_backward(ctx->d_feat, g->proj[j].w, g->proj[j].b, draw[j], feat, p->proj[j].w,

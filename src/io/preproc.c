@@ -39,6 +39,8 @@ void ptm_preprocessor_free(ptm_preprocessor *p) {
     free(p->timestamp_format);
     free(p->training_data);
     free(p->training_command);
+    free(p->id_column);
+    free(p->target_column);
     memset(p, 0, sizeof *p);
 }
 
@@ -176,10 +178,45 @@ static ptm_status parse_scaler(const pp_parse *ps, const json_value *root, ptm_p
     return s;
 }
 
+/* long_format: null, or the id, time and target columns of long-format training data (the
+ * time column is timestamp_column, the target one of columns, the id none of them) */
+static ptm_status parse_long(const pp_parse *ps, const json_value *root, ptm_preprocessor *p) {
+    const json_value *lf = json_get(root, "long_format");
+    if (!lf || lf->type == JSON_NULL) return PTM_OK;
+    static const char *const keys[3] = {"id_column", "time_column", "target_column"};
+    if (lf->type != JSON_OBJECT) return bad(ps, "long_format", "expected an object or null");
+    for (size_t i = 0; i < lf->count; i++)
+        if (strcmp(lf->keys[i], keys[0]) && strcmp(lf->keys[i], keys[1]) &&
+            strcmp(lf->keys[i], keys[2]))
+            return ptmi_err(ps->err, PTM_ERR_CONFIG, ps->file, "long_format",
+                            "unknown key \"%s\" (expected id_column, time_column, target_column)",
+                            lf->keys[i]);
+    const char *v[3];
+    for (int k = 0; k < 3; k++) {
+        const json_value *x = json_get(lf, keys[k]);
+        char field[48];
+        snprintf(field, sizeof field, "long_format.%s", keys[k]);
+        if (!x || x->type != JSON_STRING || x->string_len == 0)
+            return bad(ps, field, "expected a non-empty column name");
+        v[k] = x->string;
+    }
+    if (!p->timestamp_column || strcmp(v[1], p->timestamp_column) != 0)
+        return bad(ps, "long_format.time_column", "expected the name in \"timestamp_column\"");
+    if (column_index(p, v[2]) < 0)
+        return bad(ps, "long_format.target_column", "expected one of the names in \"columns\"");
+    if (column_index(p, v[0]) >= 0 || strcmp(v[0], v[1]) == 0)
+        return bad(ps, "long_format.id_column",
+                   "expected a column that is neither in \"columns\" nor the time column");
+    if (!(p->id_column = dup_str(v[0])) || !(p->target_column = dup_str(v[2])))
+        return ptmi_err(ps->err, PTM_ERR_NOMEM, ps->file, "long_format", "out of memory");
+    return PTM_OK;
+}
+
 static const char *const k_keys[] = {"preprocessor_type", "format_version",    "columns",
                                      "target_columns",    "covariate_columns", "scaler",
                                      "timestamp_column",  "timestamp_format",  "time_step_seconds",
-                                     "training_data",     "training_command",  "library_version"};
+                                     "long_format",       "training_data",     "training_command",
+                                     "library_version"};
 
 static ptm_status parse_root(const pp_parse *ps, const json_value *root, ptm_preprocessor *p) {
     if (root->type != JSON_OBJECT) return bad(ps, NULL, "expected a JSON object");
@@ -201,6 +238,7 @@ static ptm_status parse_root(const pp_parse *ps, const json_value *root, ptm_pre
     if (s == PTM_OK) s = parse_scaler(ps, root, p);
     if (s == PTM_OK) s = opt_string(ps, root, "timestamp_column", &p->timestamp_column);
     if (s == PTM_OK) s = opt_string(ps, root, "timestamp_format", &p->timestamp_format);
+    if (s == PTM_OK) s = parse_long(ps, root, p);
     if (s == PTM_OK) s = opt_string(ps, root, "training_data", &p->training_data);
     if (s == PTM_OK) s = opt_string(ps, root, "training_command", &p->training_command);
     const json_value *lv = json_get(root, "library_version");
@@ -317,8 +355,15 @@ ptm_status ptmi_preprocessor_write_json(const ptm_preprocessor *p, const char *f
     }
     if (!targets) return ptmi_err(err, PTM_ERR_ARG, file, "target_columns", "no target column");
     if (!utf8_ok(p->timestamp_column) || !utf8_ok(p->timestamp_format) ||
-        !utf8_ok(p->training_data) || !utf8_ok(p->training_command))
+        !utf8_ok(p->training_data) || !utf8_ok(p->training_command) || !utf8_ok(p->id_column) ||
+        !utf8_ok(p->target_column))
         return ptmi_err(err, PTM_ERR_ARG, file, NULL, "a text field is not valid UTF-8");
+    if ((p->id_column || p->target_column) &&
+        (!p->id_column || !p->target_column || !p->timestamp_column || !p->id_column[0] ||
+         column_index(p, p->target_column) < 0))
+        return ptmi_err(err, PTM_ERR_ARG, file, "long_format",
+                        "long format needs an id column, the timestamp column and a target "
+                        "column among the columns");
     int scaled = p->scaler.mean && p->scaler.std && p->scaler.ncols == p->ncols;
     ptmi_strbuf b = {0};
     ptmi_sb_add(&b, "{\n  \"preprocessor_type\": \"PatchTSMixerPreprocessor\"");
@@ -347,6 +392,16 @@ ptm_status ptmi_preprocessor_write_json(const ptm_preprocessor *p, const char *f
         ptmi_sb_int(&b, (long long)p->time_step);
     else
         ptmi_sb_add(&b, "null");
+    if (p->id_column) { /* only for long-format training data: other files stay as they were */
+        add_key(&b, "long_format");
+        ptmi_sb_add(&b, "{\"id_column\": ");
+        ptmi_sb_json_string(&b, p->id_column);
+        ptmi_sb_add(&b, ", \"time_column\": ");
+        ptmi_sb_json_string(&b, p->timestamp_column);
+        ptmi_sb_add(&b, ", \"target_column\": ");
+        ptmi_sb_json_string(&b, p->target_column);
+        ptmi_sb_add(&b, "}");
+    }
     add_opt_string(&b, "training_data", p->training_data);
     add_opt_string(&b, "training_command", p->training_command);
     add_opt_string(&b, "library_version", ptm_version());

@@ -231,3 +231,10 @@ double nll_log_prob_sum(const float *const *p, ptm_dist dist, size_t count, int 
 void nll_loss_backward(float *const *draw, const float *const *p, const float *const *raw,
                        ptm_dist dist, size_t count, int rows_per_b, int cs, const float *target,
                        const float *loc, const float *scale, double factor);
+/* Hugging Face's regression NLL with num_targets 1 (heads/linear.c): the distribution has
+ * batch shape [n] and the targets [n, 1], so log_prob broadcasts to [n, n]: the sum over
+ * every target i and every element j of log p_j(target[i]) (no loc / scale) */
+double nll_log_prob_cross_sum(const float *const *p, ptm_dist dist, size_t n, const float *target);
+/* its gradient: draw[k][j] = factor * sum_i d log p_j(target[i]) / d raw[k][j] */
+void nll_loss_backward_cross(float *const *draw, const float *const *p, const float *const *raw,
+                             ptm_dist dist, size_t n, const float *target, double factor);

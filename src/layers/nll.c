@@ -73,45 +73,80 @@ double nll_log_prob_sum(const float *const *p, ptm_dist dist, size_t count, int 
     return s;
 }
 
+/* the log-density of v under element j's mapped parameters (no loc / scale) */
+static double log_prob_at(const float *const *p, ptm_dist dist, size_t j, double v) {
+    if (dist == PTM_DIST_NEGATIVE_BINOMIAL) return dist_negbin_logpmf(v, p[0][j], p[1][j]);
+    return dist == PTM_DIST_STUDENT_T ? dist_student_t_logpdf(v, p[0][j], p[1][j], p[2][j])
+                                      : dist_normal_logpdf(v, p[0][j], p[1][j]);
+}
+
+double nll_log_prob_cross_sum(const float *const *p, ptm_dist dist, size_t n, const float *target) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) s += log_prob_at(p, dist, j, (double)target[i]);
+    return s;
+}
+
 static float squareplus_grad(float x) {
     return 0.5f * (1.0f + x / sqrtf(x * x + 4.0f));
+}
+
+/* d log p(x) / d (mapped parameter k) of element i, for k < the distribution's count */
+static void partials(const float *const *p, ptm_dist dist, size_t i, double x, double d[3]) {
+    if (dist == PTM_DIST_NEGATIVE_BINOMIAL)
+        dist_negbin_logpmf_grad(x, (double)p[0][i], (double)p[1][i], &d[0], &d[1]);
+    else if (dist == PTM_DIST_STUDENT_T)
+        dist_student_t_logpdf_grad(x, (double)p[0][i], (double)p[1][i], (double)p[2][i], &d[0],
+                                   &d[1], &d[2]);
+    else
+        dist_normal_logpdf_grad(x, (double)p[0][i], (double)p[1][i], &d[0], &d[1]);
+}
+
+/* draw[k][i] = factor * d[k] through the domain map of raw projection k of element i */
+static void chain(float *const *draw, const float *const *raw, ptm_dist dist, size_t i,
+                  double factor, const double d[3]) {
+    if (dist == PTM_DIST_NEGATIVE_BINOMIAL) {
+        draw[0][i] = (float)(factor * d[0]) * squareplus_grad(raw[0][i]);
+        draw[1][i] = (float)(factor * d[1]);
+    } else if (dist == PTM_DIST_STUDENT_T) {
+        draw[0][i] = (float)(factor * d[0]) * squareplus_grad(raw[0][i]);
+        draw[1][i] = (float)(factor * d[1]);
+        float sp = dist_squareplus(raw[2][i]);
+        draw[2][i] = sp < FLT_EPSILON ? 0.0f : (float)(factor * d[2]) * squareplus_grad(raw[2][i]);
+    } else {
+        draw[0][i] = (float)(factor * d[0]);
+        float sp = dist_squareplus(raw[1][i]);
+        draw[1][i] = sp < FLT_EPSILON ? 0.0f : (float)(factor * d[1]) * squareplus_grad(raw[1][i]);
+    }
 }
 
 void nll_loss_backward(float *const *draw, const float *const *p, const float *const *raw,
                        ptm_dist dist, size_t count, int rows_per_b, int cs, const float *target,
                        const float *loc, const float *scale, double factor) {
     for (size_t i = 0; i < count; i++) {
-        double v = (double)target[i];
-        if (dist == PTM_DIST_NEGATIVE_BINOMIAL) {
-            double dr = 0.0, dl = 0.0;
-            dist_negbin_logpmf_grad(v, (double)p[0][i], (double)p[1][i], &dr, &dl);
-            draw[0][i] = (float)(factor * dr) * squareplus_grad(raw[0][i]);
-            draw[1][i] = (float)(factor * dl);
-            continue;
-        }
-        double a = 1.0, b0 = 0.0;
-        if (loc) {
+        double a = 1.0, b0 = 0.0, d[3] = {0.0, 0.0, 0.0};
+        if (loc && dist != PTM_DIST_NEGATIVE_BINOMIAL) {
             size_t k = bc_index(i, rows_per_b, cs);
             a = (double)scale[k];
             b0 = (double)loc[k];
         }
-        double x = (v - b0) / a;
-        if (dist == PTM_DIST_STUDENT_T) {
-            double ddf = 0.0, dloc = 0.0, dsc = 0.0;
-            dist_student_t_logpdf_grad(x, (double)p[0][i], (double)p[1][i], (double)p[2][i], &ddf,
-                                       &dloc, &dsc);
-            draw[0][i] = (float)(factor * ddf) * squareplus_grad(raw[0][i]);
-            draw[1][i] = (float)(factor * dloc);
-            float sp = dist_squareplus(raw[2][i]);
-            draw[2][i] =
-                sp < FLT_EPSILON ? 0.0f : (float)(factor * dsc) * squareplus_grad(raw[2][i]);
-        } else {
-            double dloc = 0.0, dsc = 0.0;
-            dist_normal_logpdf_grad(x, (double)p[0][i], (double)p[1][i], &dloc, &dsc);
-            draw[0][i] = (float)(factor * dloc);
-            float sp = dist_squareplus(raw[1][i]);
-            draw[1][i] =
-                sp < FLT_EPSILON ? 0.0f : (float)(factor * dsc) * squareplus_grad(raw[1][i]);
+        partials(p, dist, i,
+                 dist == PTM_DIST_NEGATIVE_BINOMIAL ? (double)target[i]
+                                                    : ((double)target[i] - b0) / a,
+                 d);
+        chain(draw, raw, dist, i, factor, d);
+    }
+}
+
+void nll_loss_backward_cross(float *const *draw, const float *const *p, const float *const *raw,
+                             ptm_dist dist, size_t n, const float *target, double factor) {
+    for (size_t j = 0; j < n; j++) {
+        double sum[3] = {0.0, 0.0, 0.0};
+        for (size_t i = 0; i < n; i++) {
+            double d[3] = {0.0, 0.0, 0.0};
+            partials(p, dist, j, (double)target[i], d);
+            for (int k = 0; k < 3; k++) sum[k] += d[k];
         }
+        chain(draw, raw, dist, j, factor, sum);
     }
 }

@@ -264,10 +264,6 @@ static ptm_status check_supported(const ptm_config *c, const char *file, ptm_err
         return ptmi_err(err, PTM_ERR_UNSUPPORTED, file, "prediction_length",
                         "loss \"nll\" with prediction_length 1 is not supported (Hugging Face "
                         "squeezes the horizon axis away and mis-shapes the distribution)");
-    if (c->loss == PTM_LOSS_NLL && c->model_class == PTM_CLASS_REGRESSION && c->num_targets == 1)
-        return ptmi_err(err, PTM_ERR_UNSUPPORTED, file, "num_targets",
-                        "loss \"nll\" with num_targets 1 is not supported (Hugging Face squeezes "
-                        "the target axis away and broadcasts the loss over the batch)");
     return PTM_OK;
 }
 

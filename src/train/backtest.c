@@ -328,6 +328,11 @@ static ptm_status backtest_model(const ptm_model *m, const char *model_dir, cons
     memset(&w, 0, sizeof w);
     ptm_preprocessor pp;
     ptm_status s = ptm_preprocessor_load(model_dir, &pp, err);
+    if (s == PTM_OK)
+        s = train_refuse_long(path, &pp, PTM_ERR_UNSUPPORTED,
+                              "backtests of many series are not supported yet (`patchtsmixer "
+                              "eval` scores the last prediction_length rows of each series)",
+                              err);
     if (s == PTM_OK) s = train_data_load_series(&d, path, p->columns, &pp, L, H, err);
     ptm_preprocessor_free(&pp);
     if (s != PTM_OK) goto done;

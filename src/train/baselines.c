@@ -39,12 +39,12 @@ static void training_mean(const ptmi_ts_dataset *tr, const ptmi_ts_dataset *te,
     s->baseline_mae = ae / (double)te->ncases;
 }
 
-static void repeat_last_value(const ptm_config *cfg, const ptm_windows *w, train_batch *b,
+static void repeat_last_value(const ptm_config *cfg, const train_windows *w, train_batch *b,
                               ptm_train_summary *s) {
     double se = 0.0, ae = 0.0, n_el = 0.0;
-    int Lc = cfg->context_length, Hh = cfg->prediction_length, C = w->ncols;
-    for (size_t start = 0; start < w->count; start += (size_t)b->cap) {
-        size_t n = ptm_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
+    int Lc = cfg->context_length, Hh = cfg->prediction_length, C = w->w.ncols;
+    for (size_t start = 0; start < w->w.count; start += (size_t)b->cap) {
+        size_t n = train_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
         for (size_t i = 0; i < n; i++)
             for (int t = 0; t < Hh; t++)
                 for (int j = 0; j < cfg->num_prediction_channels; j++) {

@@ -40,23 +40,56 @@ static void add_code(ptmi_strbuf *b, const char *s) {
     ptmi_sb_add(b, "`");
 }
 
+static void add_columns(ptmi_strbuf *b, const train_data *d) {
+    for (int j = 0; j < d->C; j++) {
+        if (j) ptmi_sb_add(b, ", ");
+        add_code(b, d->tab.colnames[d->cols[j]]);
+    }
+}
+
+/* the training data of a long-format file: its columns, series and per-series split */
+static void card_long_data(ptmi_strbuf *b, const train_task *t) {
+    const train_data *d = &t->d;
+    int H = t->task == PTM_TRAIN_FORECAST ? t->cfg.prediction_length : 1;
+    ptmi_sb_add(b, " in long format (one row per series and time step): series id ");
+    add_code(b, d->id_col);
+    ptmi_sb_add(b, ", time ");
+    add_code(b, d->tab.time_colname);
+    ptmi_sb_add(b, ", target ");
+    add_code(b, d->tab.colnames[d->target_col]);
+    addf(b,
+         "\n- series: %zu trained on (%zu rows), %zu skipped (too short, a repeated time, uneven "
+         "steps or a column without values; the training log names each and why)\n- columns "
+         "(channel order): ",
+         d->nseries, d->nrows, d->nskipped);
+    add_columns(b, d);
+    addf(b,
+         "\n- split, per series: its last %d rows test, the %d rows before them validation, the "
+         "rest training (the evaluation rule of statsforecast and GluonTS, and what `patchtsmixer "
+         "eval` holds out on long data); windows: %zu train, %zu validation, %zu test\n"
+         "- scaling: one standard scaler per column fitted on the training parts of every "
+         "series (`preprocessor_config.json` keeps it, the column names and the long format, "
+         "so `predict` and `eval` read long files by these column names)\n",
+         H, H, d->train.w.count, d->val.w.count, d->test.w.count);
+}
+
 static void card_data(ptmi_strbuf *b, const train_task *t, const char *data_path) {
     const train_data *d = &t->d;
     ptmi_sb_add(b, "\n## Training data\n\n- file: ");
     add_code(b, data_path);
-    if (t->task == PTM_TRAIN_FORECAST || t->task == PTM_TRAIN_PRETRAIN) {
+    if (d->is_long) {
+        card_long_data(b, t);
+    } else if (t->task == PTM_TRAIN_FORECAST || t->task == PTM_TRAIN_PRETRAIN) {
         addf(b, ", %zu rows x %d channels\n- columns (channel order): ", d->nrows, d->C);
-        for (int j = 0; j < d->C; j++) {
-            if (j) ptmi_sb_add(b, ", ");
-            add_code(b, d->tab.colnames[d->cols[j]]);
-        }
+        add_columns(b, d);
         addf(b,
              "\n- split (rows): train [%zu, %zu), validation [%zu, %zu), test [%zu, %zu); "
              "windows: %zu train, %zu validation, %zu test\n"
              "- scaling: a standard scaler fitted on the training rows "
              "(`preprocessor_config.json` keeps it and the column names)\n",
              d->split.train_begin, d->split.train_end, d->split.val_begin, d->split.val_end,
-             d->split.test_begin, d->split.test_end, d->train.count, d->val.count, d->test.count);
+             d->split.test_begin, d->split.test_end, d->train.w.count, d->val.w.count,
+             d->test.w.count);
     } else {
         addf(b,
              ", %zu cases x %d channels x %d steps (%zu train, %zu validation), %zu test cases\n",
@@ -144,7 +177,15 @@ ptm_status train_write_model_card(const train_task *t, const char *dir, const ch
     }
     card_results(&b, t, r);
     ptmi_sb_add(&b, "\n## How to use\n\n```sh\npatchtsmixer info DIR\n");
-    if (t->task == PTM_TRAIN_FORECAST)
+    if (t->task == PTM_TRAIN_FORECAST && t->d.is_long)
+        ptmi_sb_add(&b, "patchtsmixer predict DIR --input series.csv\n"
+                        "patchtsmixer eval DIR --data series.csv\n```\n\n"
+                        "Both read the long format by the column names above (one forecast row "
+                        "per series and step, statsforecast's layout) and apply the saved scaler "
+                        "(`preprocessor_config.json`). From Python: "
+                        "`PatchTSMixer.from_pretrained(DIR).forecast(frame)` on a long "
+                        "DataFrame.\n");
+    else if (t->task == PTM_TRAIN_FORECAST)
         ptmi_sb_add(&b, "patchtsmixer predict DIR --input past.csv\n"
                         "patchtsmixer eval DIR --data data.csv\n```\n\n"
                         "`predict` picks the columns by name and applies the saved scaler "

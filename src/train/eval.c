@@ -78,19 +78,19 @@ static ptm_status eval_batch(ptm_ctx *ectx, const ptm_config *c, train_batch *b,
     return PTM_OK;
 }
 
-static ptm_status eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
+static ptm_status eval_windows(ptm_ctx *ectx, const ptm_config *c, const train_windows *w,
                                train_batch *b, ptm_train_task task, const int64_t *tok,
                                train_metrics *a, ptm_error *err) {
     memset(a, 0, sizeof *a);
-    for (size_t start = 0; start < w->count; start += (size_t)b->cap) {
-        size_t n = ptm_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
+    for (size_t start = 0; start < w->w.count; start += (size_t)b->cap) {
+        size_t n = train_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
         ptm_status s = eval_batch(ectx, c, b, (int)n, task, tok, a, err);
         if (s != PTM_OK) return s;
     }
     return PTM_OK;
 }
 
-ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
+ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const train_windows *w,
                               train_batch *b, ptm_train_task task, train_metrics *a,
                               ptm_error *err) {
     return eval_windows(ectx, c, w, b, task, b->tok, a, err);
@@ -112,15 +112,15 @@ ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_da
 /* ------------------------------------------------------------------ ptm_eval_file */
 
 /* forecast errors in original units (each channel's error times its std) into res */
-static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const ptm_windows *w,
+static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const train_windows *w,
                                   const ptm_std_scaler *sc, train_batch *b, const int64_t *tok,
                                   ptm_eval_result *res, ptm_error *err) {
     train_metrics r;
     memset(&r, 0, sizeof r);
-    int Cs = c->num_prediction_channels, Hh = c->prediction_length, C = w->ncols;
+    int Cs = c->num_prediction_channels, Hh = c->prediction_length, C = w->w.ncols;
     ptm_tensor_view v;
-    for (size_t start = 0; start < w->count; start += (size_t)b->cap) {
-        size_t n = ptm_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
+    for (size_t start = 0; start < w->w.count; start += (size_t)b->cap) {
+        size_t n = train_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
         ptm_inputs in;
         memset(&in, 0, sizeof in);
         in.batch = (int)n;
@@ -188,6 +188,11 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
     ptm_preprocessor pp;
     ptm_status s = ptm_preprocessor_load(model_dir, &pp, err);
     if (s == PTM_OK)
+        s = train_refuse_long(data_path, &pp, PTM_ERR_UNSUPPORTED,
+                              "`patchtsmixer eval` evaluates it (the last prediction_length rows "
+                              "of each series held out)",
+                              err);
+    if (s == PTM_OK)
         s = train_data_load_series(&d, data_path, columns, &pp, c->context_length, H, err);
     ptm_preprocessor_free(&pp);
     if (s != PTM_OK) goto done;
@@ -213,7 +218,7 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
         }
         for (int i = 0; i < batch; i++) tok[i] = ptm_frequency_token(step);
     }
-    const ptm_windows *w = &d.test;
+    const train_windows *w = &d.test;
     if (split && strcmp(split, "val") == 0)
         w = &d.val;
     else if (split && strcmp(split, "train") == 0)
@@ -225,7 +230,7 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
     }
     train_metrics a;
     if ((s = eval_windows(ctx, &ec, w, &b, task, tok, &a, err)) != PTM_OK) goto done;
-    res->windows = w->count;
+    res->windows = w->w.count;
     if (a.n_el > 0) {
         res->mse = a.se / a.n_el;
         res->mae = a.ae / a.n_el;

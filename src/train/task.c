@@ -166,9 +166,10 @@ void train_data_free(train_data *d) {
     free(d->obs);
     free(d->cols);
     ptm_scaler_free(&d->sc);
-    ptm_windows_free(&d->train);
-    ptm_windows_free(&d->val);
-    ptm_windows_free(&d->test);
+    train_windows_free(&d->train);
+    train_windows_free(&d->val);
+    train_windows_free(&d->test);
+    free(d->id_col);
     ptmi_ts_free(&d->ts_train);
     ptmi_ts_free(&d->ts_test);
     free(d->order);
@@ -257,14 +258,23 @@ ptm_status train_data_load_series(train_data *d, const char *path, const char *c
                                            d->split.train_begin, d->split.train_end, err);
     if (s != PTM_OK) return s;
     ptm_scaler_transform(&d->sc, d->vals, d->obs, d->nrows);
-    if ((s = ptm_windows_init(&d->train, d->vals, d->obs, d->nrows, d->C, L, H,
+    if ((s = ptm_windows_init(&d->train.w, d->vals, d->obs, d->nrows, d->C, L, H,
                               d->split.train_begin, d->split.train_end, err)) != PTM_OK ||
-        (s = ptm_windows_init(&d->val, d->vals, d->obs, d->nrows, d->C, L, H, d->split.val_begin,
+        (s = ptm_windows_init(&d->val.w, d->vals, d->obs, d->nrows, d->C, L, H, d->split.val_begin,
                               d->split.val_end, err)) != PTM_OK ||
-        (s = ptm_windows_init(&d->test, d->vals, d->obs, d->nrows, d->C, L, H, d->split.test_begin,
-                              d->split.test_end, err)) != PTM_OK)
+        (s = ptm_windows_init(&d->test.w, d->vals, d->obs, d->nrows, d->C, L, H,
+                              d->split.test_begin, d->split.test_end, err)) != PTM_OK)
         return s;
     return PTM_OK;
+}
+
+/* long format: whether the target column is a forecast channel (predict writes its forecast) */
+static int long_target_forecast(const ptm_config *c, const train_data *d) {
+    int ch = 0;
+    while (ch < d->C && d->cols[ch] != d->target_col) ch++;
+    for (int k = 0; c->prediction_channel_indices && k < c->num_prediction_channels; k++)
+        if (c->prediction_channel_indices[k] == ch) return 1;
+    return !c->prediction_channel_indices;
 }
 
 /* forecast / pretrain: the CSV sets the channels */
@@ -273,19 +283,34 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
     train_data *d = &t->d;
     int H = t->task == PTM_TRAIN_FORECAST ? t->cfg.prediction_length : 1;
     ptm_status s =
-        train_data_load_series(d, data_path, p->columns, NULL, t->cfg.context_length, H, err);
+        p->long_format
+            ? train_data_load_long(d, data_path, p, t->cfg.context_length, H, err)
+            : train_refuse_long(
+                  data_path, NULL, PTM_ERR_INPUT,
+                  "set ptm_train_params.long_format to train on its series (`patchtsmixer "
+                  "train` and Python's train() detect it)",
+                  err);
+    if (s == PTM_OK && !p->long_format)
+        s = train_data_load_series(d, data_path, p->columns, NULL, t->cfg.context_length, H, err);
     if (s != PTM_OK) return s;
     if (p->init_from && t->cfg.family != PTM_FAMILY_TTM && d->C != t->cfg.num_input_channels)
         return ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
                         "%d columns selected, the checkpoint %s has %d channels", d->C,
                         p->init_from, t->cfg.num_input_channels);
     t->cfg.num_input_channels = d->C;
-    train_log(p, 0, "data: %s, %zu rows x %d channels; windows train %zu, val %zu, test %zu",
-              data_path, d->nrows, d->C, d->train.count, d->val.count, d->test.count);
+    if (d->is_long && t->task == PTM_TRAIN_FORECAST && !long_target_forecast(&t->cfg, d))
+        return ptmi_err(err, PTM_ERR_INPUT, data_path, "prediction_channel_indices",
+                        "the target column '%.200s' is not one of the forecast channels",
+                        d->tab.colnames[d->target_col]);
+    if (!d->is_long)
+        train_log(p, 0, "data: %s, %zu rows x %d channels; windows train %zu, val %zu, test %zu",
+                  data_path, d->nrows, d->C, d->train.w.count, d->val.w.count, d->test.w.count);
     if (t->cfg.family == PTM_FAMILY_TTM && t->cfg.ttm.resolution_prefix_tuning) {
-        /* the frequency prefix: the token of the data's time step, as predict and eval find it */
-        int64_t step = 0;
-        if (!d->tab.time_parsed || !ptm_csv_time_step(&d->tab, 0, &step))
+        /* the frequency prefix: the token of the data's time step, as predict and eval find it
+         * (long format: the step every series shares) */
+        int64_t step = d->step;
+        if (d->is_long ? d->time_integer || step <= 0
+                       : !d->tab.time_parsed || !ptm_csv_time_step(&d->tab, 0, &step))
             return ptmi_err(err, PTM_ERR_INPUT, data_path, "freq_token",
                             "this model (resolution_prefix_tuning) needs a frequency token and "
                             "the data has no evenly spaced timestamps");
@@ -382,6 +407,13 @@ ptm_status train_task_setup(train_task *t, ptm_config *cfg, const char *data_pat
         s = load_task_cases(t, data_path, p, err);
     if (s != PTM_OK) return s;
     if ((s = ptmi_config_finish(&t->cfg, "training config", err)) != PTM_OK) return s;
+    if (t->task == PTM_TRAIN_REGRESS && t->cfg.loss == PTM_LOSS_NLL && t->cfg.num_targets == 1)
+        return ptmi_err(err, PTM_ERR_UNSUPPORTED, NULL, "loss",
+                        "training a regressor with loss \"nll\" and one target is refused: its "
+                        "loss, as Hugging Face computes it (and this engine with it), scores every "
+                        "target under every sample's distribution (log_prob of batch shape [B] "
+                        "against target_values [B, 1] is [B, B]), so training would fit each "
+                        "sample to the whole batch's targets whatever its input; use loss \"mse\"");
     standardise_targets(t, p);
     return PTM_OK;
 }
@@ -465,7 +497,15 @@ ptm_status train_task_save_preprocessor(const train_task *t, const char *dir, co
     pp.scaler = d->sc;
     char pattern[96] = "";
     int64_t step = 0;
-    if (d->tab.has_time) {
+    if (d->is_long) { /* the id, time and target columns; the step every series shares */
+        pp.id_column = d->id_col;
+        pp.target_column = d->tab.colnames[d->target_col];
+        pp.timestamp_column = d->tab.time_colname;
+        if (!d->time_integer && d->tab.nrows &&
+            csv_time_pattern(d->tab.time_text[0], pattern, sizeof pattern) == 0)
+            pp.timestamp_format = pattern;
+        pp.time_step = d->time_integer ? 0 : d->step;
+    } else if (d->tab.has_time) {
         pp.timestamp_column = d->tab.time_colname;
         if (d->tab.time_text && d->tab.nrows &&
             csv_time_pattern(d->tab.time_text[0], pattern, sizeof pattern) == 0)

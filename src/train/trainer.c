@@ -197,7 +197,7 @@ static ptm_status setup_optimizer(trainer *tr, ptm_error *err) {
         return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     make_masks(tr->m, p->freeze_backbone, tr->tmask, tr->dmask);
 
-    tr->n_train = is_series(tr->t.task) ? tr->t.d.train.count : tr->t.d.n_train_cases;
+    tr->n_train = is_series(tr->t.task) ? tr->t.d.train.w.count : tr->t.d.n_train_cases;
     if (p->few_shot > 0.0f && is_series(tr->t.task) &&
         (s = train_pick_few(p, &tr->few, &tr->n_train, err)) != PTM_OK)
         return s;
@@ -285,11 +285,11 @@ static ptm_status train_step(trainer *tr, int epoch, int n, double *loss, ptm_er
 static void shuffle_epoch(trainer *tr, int epoch) {
     uint64_t seed = tr->p->seed;
     if (tr->few) { /* the subset, shuffled, in front of the order the batches read */
-        memcpy(tr->t.d.train.order, tr->few, tr->n_train * sizeof(size_t));
-        train_shuffle(tr->t.d.train.order, tr->n_train,
+        memcpy(tr->t.d.train.w.order, tr->few, tr->n_train * sizeof(size_t));
+        train_shuffle(tr->t.d.train.w.order, tr->n_train,
                       seed * 0x9E3779B97F4A7C15ULL + (uint64_t)epoch);
     } else if (is_series(tr->t.task)) {
-        ptm_windows_shuffle(&tr->t.d.train, seed, epoch);
+        ptm_windows_shuffle(&tr->t.d.train.w, seed, epoch);
     } else
         train_shuffle(tr->t.d.order, tr->t.d.n_train_cases,
                       seed * 0x9E3779B97F4A7C15ULL + (uint64_t)epoch);
@@ -301,8 +301,8 @@ static size_t fill_train_batch(trainer *tr, size_t start) {
     size_t bs = (size_t)tr->p->batch_size;
     train_task *t = &tr->t;
     if (is_series(t->task))
-        return ptm_windows_batch(&t->d.train, start, bs, tr->tb.past, tr->tb.pobs, tr->tb.fut,
-                                 NULL);
+        return train_windows_batch(&t->d.train, start, bs, tr->tb.past, tr->tb.pobs, tr->tb.fut,
+                                   NULL);
     size_t n = tr->n_train - start < bs ? tr->n_train - start : bs;
     train_batch_cases(&tr->tb, &t->d.ts_train, t->d.order + start, n, t->task, t->tmean, t->tstd);
     return n;
@@ -526,6 +526,8 @@ static ptm_status train_run(trainer *tr, const char *data_path, ptm_config *cfg,
             break;
         }
     }
+    res->series = tr->t.d.nseries;
+    res->series_skipped = tr->t.d.nskipped;
     res->epochs_run = epoch;
     res->best_epoch = tr->st.best_epoch + 1;
     res->best_val = tr->st.best_val;

@@ -27,18 +27,40 @@
 
 /* ------------------------------------------------------------------ task setup (task.c) */
 
+/* The windows of one part of the data (train, val or test), where batches come from: one row
+ * segment of a wide CSV (w from ptm_windows_init, first_row NULL), or windows of many series
+ * (long format, long_data.c): w.count counts them all, first_row[k] is window k's first row in
+ * the concatenated rows. Either way w.order is the order batches take them in (shuffled by
+ * ptm_windows_shuffle, the few-shot subset written into it). */
+typedef struct {
+    ptm_windows w;
+    size_t *first_row; /* [w.count] long format, else NULL */
+} train_windows;
+
+/* ptm_windows_batch for either kind: the windows at positions [start, start + n) of order */
+size_t train_windows_batch(const train_windows *tw, size_t start, size_t n, float *past,
+                           float *past_observed, float *future, float *future_observed);
+void train_windows_free(train_windows *tw);
+
 /* The data of a run. CSV series (forecast / pretrain) are scaled in place; .ts cases
  * (classify / regress) are split by `order`: the first n_train_cases train, the next
- * n_val_cases validate. */
+ * n_val_cases validate. A long-format file (is_long) keeps its whole table in tab (rows
+ * grouped by series) and the rows of the series used, concatenated, in vals / obs. */
 typedef struct {
     ptm_csv tab;
     float *vals, *obs; /* [nrows, C] selected columns */
     int *cols;         /* selected column indices into tab */
     int C;
     size_t nrows;
-    ptm_split split;
+    ptm_split split; /* wide CSV: the rows of each segment (long format: zeroed) */
     ptm_std_scaler sc;
-    ptm_windows train, val, test;
+    train_windows train, val, test;
+    int is_long;              /* long format (the fields below) */
+    char *id_col;             /* the id column's name */
+    int target_col;           /* the target column (index into tab) */
+    size_t nseries, nskipped; /* series used, skipped */
+    int64_t step;             /* the time step of every series used, 0 when they differ */
+    int time_integer;         /* the time column holds integers */
     ptmi_ts_dataset ts_train, ts_test;
     size_t *order;                     /* ts: shuffled case order */
     size_t n_train_cases, n_val_cases; /* ts: split of the training file into train / val */
@@ -93,6 +115,19 @@ PTM_MUST_USE ptm_status train_data_load_series(train_data *d, const char *path, 
                                                const ptm_preprocessor *pp, int L, int H,
                                                ptm_error *err);
 void train_data_free(train_data *d);
+/* a long-format file (p->long_format names its columns; long_data.c): each series checked
+ * (too short, a repeated time, uneven steps, a column without values: skipped, reported
+ * through p->on_skipped and the log; none left is PTM_ERR_INPUT naming the first reason),
+ * split by itself (the last H rows test, the H before validate, the rest trains), one scaler
+ * fitted on the training rows of every series used, windows of each part */
+/* PTM_OK unless path's header has the id and time columns of a long-format file (pp's names
+ * for a model trained on long data, else unique_id and ds): then code, saying what to do
+ * instead */
+PTM_MUST_USE ptm_status train_refuse_long(const char *path, const ptm_preprocessor *pp,
+                                          ptm_status code, const char *instead, ptm_error *err);
+PTM_MUST_USE ptm_status train_data_load_long(train_data *d, const char *path,
+                                             const ptm_train_params *p, int L, int H,
+                                             ptm_error *err);
 
 /* input buffers of one batch */
 typedef struct {
@@ -120,9 +155,9 @@ typedef struct {
 } train_metrics;
 
 /* every window of w (eval mode, batches of b->cap) into *a (zeroed first) */
-PTM_MUST_USE ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
-                                           train_batch *b, ptm_train_task task, train_metrics *a,
-                                           ptm_error *err);
+PTM_MUST_USE ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c,
+                                           const train_windows *w, train_batch *b,
+                                           ptm_train_task task, train_metrics *a, ptm_error *err);
 /* the cases idx[0..count) of ts into *a (zeroed first); targets as train_batch_cases */
 PTM_MUST_USE ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c,
                                          const ptmi_ts_dataset *ts, const size_t *idx, size_t count,
