@@ -126,11 +126,14 @@ expect 1 "patchtsmixer: $tmp/long.csv: columns: no column named 'cost' in the he
 expect 2 "patchtsmixer train: long-format data is for --task forecast or pretrain (see 'patchtsmixer train --help')" \
     "$BIN" train --data "$tmp/long.csv" --out "$tmp/bad" $ARCH --quiet --task classify --long
 [ ! -e "$tmp/bad" ] && ok || ko "a failed run left $tmp/bad"
-# a backtest reads one wide series: a long file is refused, naming what to use instead
-expect 1 "patchtsmixer: $tmp/long.csv: a long-format file (columns 'unique_id' and 'ds': many series, one row per series and time step) where one wide series is read; backtests of many series are not supported yet (\`patchtsmixer eval\` scores the last prediction_length rows of each series)" \
-    "$BIN" backtest "$tmp/run" --data "$tmp/long.csv"
-expect 1 "patchtsmixer: $tmp/named.csv: a long-format file (columns 'item' and 'time': many series, one row per series and time step) where one wide series is read; backtests of many series are not supported yet (\`patchtsmixer eval\` scores the last prediction_length rows of each series)" \
-    "$BIN" backtest "$tmp/named" --data "$tmp/named.csv"
+# backtest reads long files by the model's column names (statsforecast's cross_validation)
+expect 0 "patchtsmixer backtest: skipped series 'noy': no value in column 'y' in its last 20 rows" \
+    "$BIN" backtest "$tmp/run" --data "$tmp/long.csv" --json
+grep -q '"format": "long", "windows": 1' "$tmp/out" && ok || ko "backtest on long.csv: $(cut -c1-200 "$tmp/out")"
+expect 0 "patchtsmixer backtest: skipped series 'short': 20 rows, at least 23 needed
+patchtsmixer backtest: skipped series 'noy': no value in column 'sales' in its last 23 rows" \
+    "$BIN" backtest "$tmp/named" --data "$tmp/named.csv" --json --windows 2 --stride 3
+grep -q '"format": "long", "windows": 2' "$tmp/out" && ok || ko "backtest on named.csv: $(cut -c1-200 "$tmp/out")"
 
 echo "test_long_train.sh: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -328,11 +328,6 @@ static ptm_status backtest_model(const ptm_model *m, const char *model_dir, cons
     memset(&w, 0, sizeof w);
     ptm_preprocessor pp;
     ptm_status s = ptm_preprocessor_load(model_dir, &pp, err);
-    if (s == PTM_OK)
-        s = train_refuse_long(path, &pp, PTM_ERR_UNSUPPORTED,
-                              "backtests of many series are not supported yet (`patchtsmixer "
-                              "eval` scores the last prediction_length rows of each series)",
-                              err);
     if (s == PTM_OK) s = train_data_load_series(&d, path, p->columns, &pp, L, H, err);
     ptm_preprocessor_free(&pp);
     if (s != PTM_OK) goto done;
@@ -401,7 +396,7 @@ ptm_status ptm_backtest_file(const char *model_dir, const char *data_path,
         s = ptmi_err(err, PTM_ERR_UNSUPPORTED, model_dir, "architectures",
                      "backtest needs a forecaster (PatchTSMixerForPrediction); this is %s",
                      ptm_class_name(c->model_class));
-    else if (p.long_format || ptm_long_sniff(data_path, NULL))
+    else if (p.long_format || bt_is_long(model_dir, data_path))
         s = bt_long(m, model_dir, data_path, p.long_format, &p, res, err);
     else if (p.windows)
         s = ptmi_err(err, PTM_ERR_ARG, data_path, "windows",

@@ -28,7 +28,11 @@ PTM_MUST_USE ptm_status bt_alloc_results(ptm_backtest_result *r, const ptm_backt
                                          ptm_error *err);
 /* per-origin, per-series and overall metrics from the sums [norigins, nseries] */
 void bt_finish(ptm_backtest_result *r, const metric_sums *sums);
-/* the long-format backtest (backtest_long.c) of the forecaster m saved in model_dir */
+/* 1 when the file at path is long-format: its header has unique_id and ds, or the id and
+ * time columns of the long data the model in model_dir was trained on */
+int bt_is_long(const char *model_dir, const char *path);
+/* the long-format backtest (backtest_long.c) of the forecaster m saved in model_dir; lp NULL:
+ * the column names of the model's long training data, else statsforecast's */
 PTM_MUST_USE ptm_status bt_long(const ptm_model *m, const char *model_dir, const char *path,
                                 const ptm_long_params *lp, const ptm_backtest_params *p,
                                 ptm_backtest_result *r, ptm_error *err);

@@ -254,6 +254,17 @@ static ptm_status run_origins(ptm_ctx *ctx, const long_bt *lb, bt_batch *b, uint
     return PTM_OK;
 }
 
+int bt_is_long(const char *model_dir, const char *path) {
+    if (ptm_long_sniff(path, NULL)) return 1;
+    ptm_preprocessor pp;
+    ptm_error e;
+    if (ptm_preprocessor_load(model_dir, &pp, &e) != PTM_OK) return 0;
+    ptm_long_params lp = {pp.id_column, pp.timestamp_column, NULL, 0};
+    int is_long = pp.id_column && ptm_long_sniff(path, &lp);
+    ptm_preprocessor_free(&pp);
+    return is_long;
+}
+
 ptm_status bt_long(const ptm_model *m, const char *model_dir, const char *path,
                    const ptm_long_params *lpar, const ptm_backtest_params *p,
                    ptm_backtest_result *r, ptm_error *err) {
@@ -280,8 +291,10 @@ ptm_status bt_long(const ptm_model *m, const char *model_dir, const char *path,
     r->distribution = lb.c->loss == PTM_LOSS_NLL;
     r->norigins = p->windows ? (size_t)p->windows : 1;
     lb.span = (size_t)H + (r->norigins - 1) * (size_t)r->stride;
-    if ((s = ptm_preprocessor_load(model_dir, &lb.pp, err)) != PTM_OK ||
-        (s = ptm_long_load(path, lpar, &lb.lt, err)) != PTM_OK ||
+    if ((s = ptm_preprocessor_load(model_dir, &lb.pp, err)) != PTM_OK) goto done;
+    ptm_long_params named = {lb.pp.id_column, lb.pp.timestamp_column, lb.pp.target_column, 0};
+    if (!lpar && lb.pp.id_column) lpar = &named; /* the model's long training data's names */
+    if ((s = ptm_long_load(path, lpar, &lb.lt, err)) != PTM_OK ||
         (s = pick_channels(&lb, p->columns, err)) != PTM_OK ||
         (s = pick_series(&lb, r, err)) != PTM_OK || (s = describe(&lb, r, err)) != PTM_OK ||
         (s = bt_alloc_results(r, p, H, &b, &sums, path, err)) != PTM_OK)
