@@ -110,7 +110,12 @@ class PtmCtxParams(ctypes.Structure):
 
 
 class PtmStreamParams(ctypes.Structure):
-    _fields_ = [("num_threads", ctypes.c_int)]
+    _fields_ = [
+        ("num_threads", ctypes.c_int),
+        ("num_input_channels", ctypes.c_int),
+        ("freq_token", ctypes.c_int64),
+        ("static_categorical_values", c_int64_p),
+    ]
 
 
 class PtmLoadParams(ctypes.Structure):

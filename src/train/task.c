@@ -183,6 +183,23 @@ static ptm_status select_columns(train_data *d, const char *path, const char *co
     if (!d->cols) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
     ptm_status s = ptm_csv_select_columns(&d->tab, columns, path, d->cols, &n, err);
     if (s != PTM_OK) return s;
+    if (d->static_columns) { /* static categorical codes are not channels */
+        int *si = malloc(sizeof(int) * (d->tab.ncols + 1)), ns = 0, kept = 0;
+        if (!si) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+        s = ptm_csv_select_columns(&d->tab, d->static_columns, path, si, &ns, err);
+        for (int j = 0; s == PTM_OK && j < n; j++) {
+            int is_static = 0;
+            for (int k = 0; k < ns; k++) is_static |= si[k] == d->cols[j];
+            if (is_static && columns)
+                s = ptmi_err(err, PTM_ERR_INPUT, path, d->tab.colnames[d->cols[j]],
+                             "the column is named as a channel and as a static categorical one");
+            else if (!is_static)
+                d->cols[kept++] = d->cols[j];
+        }
+        free(si);
+        if (s != PTM_OK) return s;
+        n = kept;
+    }
     if (n < 1) return ptmi_err(err, PTM_ERR_INPUT, path, "columns", "no value columns selected");
     d->C = n;
     return PTM_OK;

@@ -42,6 +42,8 @@ typedef struct {
     ptmi_ts_dataset ts_train, ts_test;
     size_t *order;                     /* ts: shuffled case order */
     size_t n_train_cases, n_val_cases; /* ts: split of the training file into train / val */
+    const char *static_columns; /* set before loading: TinyTimeMixer's static categorical code
+                                   columns, never channels (left out when all are taken) */
 } train_data;
 
 /* Everything a run knows before the model exists. */
