@@ -785,6 +785,9 @@ typedef struct {
     float few_shot;           /* forecast, pretrain: train on this fraction (0, 1) of the
                                  training windows, a subset drawn once from seed (at least one
                                  window); 0 = all [0] */
+    const char *static_categorical_columns; /* TinyTimeMixer with categorical_vocab_size_list:
+                                               the CSV columns of the series' integer codes, as
+                                               ptm_eval_params' (not channels) [NULL] */
 } ptm_train_params;
 
 /* What a run did and how the best model scores on the test data. */

@@ -192,6 +192,15 @@ sed '100s/,3,1$/,2,1/' $tmp/cat_etth1.csv >$tmp/cat_changing.csv
 expect 1 "store: data row 99: code 2 differs from 3 in data row 1 (a static categorical column holds one code per series)" "$BIN" eval $P --data $tmp/cat_changing.csv --static-categorical store,region
 expect 1 "store: the column is named as a channel and as a static categorical one" "$BIN" eval $P --data $tmp/cat_etth1.csv --static-categorical store,region --columns HUFL,store
 expect 2 "--static-categorical: this model has no static categorical variables (categorical_vocab_size_list)" "$BIN" eval $T/r2_512_96_7ch --data data/ETTh1.csv --static-categorical OT
+# train: the codes from the same columns; eval of the checkpoint scores what the trainer's
+# test line says
+expect 0 "" "$BIN" train --config $P/config.json --data $tmp/cat_etth1.csv --static-categorical store,region --out $tmp/catrun --max-steps 3 --epochs 1 --threads 1
+"$BIN" eval $tmp/catrun --data $tmp/cat_etth1.csv --static-categorical store,region >$tmp/cat_eval.txt || ko "eval of the trained categorical model"
+grep -q "^test: MSE $(sed -n 's/^MSE \([0-9.]*\)  MAE.*(scaled space)$/\1/p' $tmp/cat_eval.txt)  " $tmp/err && ok || ko "train's test MSE differs from eval's ($(cat $tmp/cat_eval.txt))"
+expect 0 "" "$BIN" predict $tmp/catrun --input $tmp/cat_etth1.csv --static-categorical store,region --output $tmp/cat_fc.csv
+head -n 1 $tmp/cat_fc.csv | grep -qx "date,HUFL,HULL" && ok || ko "the trained model's forecast columns"
+expect 1 "static_categorical_columns: this model has 2 static categorical variables (categorical_vocab_size_list): name the columns of their integer codes" "$BIN" train --config $P/config.json --data $tmp/cat_etth1.csv --out $tmp/catrun2 --max-steps 1 --epochs 1 --quiet
+expect 1 "static_categorical_columns: the model has no static categorical variables (categorical_vocab_size_list)" "$BIN" train --config $T/r2_512_96_7ch/config.json --data $tmp/cat_etth1.csv --static-categorical store --out $tmp/catrun3 --max-steps 1 --epochs 1 --quiet
 
 echo "test_ttm_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

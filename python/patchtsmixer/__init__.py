@@ -649,7 +649,8 @@ _SCHEDULES = {"constant": 0, "cosine": 1, "onecycle": 2}
 def train(data, out_dir, config=None, task="forecast", columns=None, test_data=None,
           init_from=None, freeze_backbone=False, epochs=10, batch_size=64, lr=1e-3,
           weight_decay=0.0, clip_norm=1.0, schedule="onecycle", warmup_frac=0.1, patience=5,
-          max_steps=0, seed=42, resume=False, verbose=False, log=None, num_threads=0):
+          max_steps=0, seed=42, resume=False, verbose=False, log=None, num_threads=0,
+          static_categorical_columns=None):
     """Train a model with the C trainer (what `patchtsmixer train` runs) and return a
     TrainResult whose .model is the best checkpoint, written to out_dir in Hugging Face format.
 
@@ -659,6 +660,8 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
     of PatchTSMixerConfig fields, a transformers PatchTSMixerConfig, a path to a config.json,
     or None (PatchTSMixerConfig's defaults). The number of channels comes from the data.
     verbose prints the trainer's log lines; log(line) receives them instead.
+    static_categorical_columns: a TinyTimeMixer config with categorical_vocab_size_list reads
+    the series' integer codes from these columns (a list or "a,b"; not channels).
     """
     if task not in _TASKS:
         _usage("task '%s': expected one of %s" % (task, ", ".join(_TASKS)), "task")
@@ -711,6 +714,8 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
         p.columns = s(",".join(columns) if isinstance(columns, (list, tuple)) else columns)
         p.test_path = s(test_data)
         p.init_from = s(init_from)
+        scc = static_categorical_columns
+        p.static_categorical_columns = s(",".join(scc) if isinstance(scc, (list, tuple)) else scc)
         p.freeze_backbone = 1 if freeze_backbone else 0
         p.epochs = int(epochs)
         p.batch_size = int(batch_size)

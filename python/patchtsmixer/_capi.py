@@ -255,6 +255,7 @@ class PtmTrainParams(ctypes.Structure):
         ("stop_after_epochs", ctypes.c_int),
         ("command", ctypes.c_char_p),
         ("few_shot", ctypes.c_float),
+        ("static_categorical_columns", ctypes.c_char_p),
     ]
 
 

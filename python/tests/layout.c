@@ -212,6 +212,7 @@ int main(void) {
     FIELD(ptm_train_params, stop_after_epochs);
     FIELD(ptm_train_params, command);
     FIELD(ptm_train_params, few_shot);
+    FIELD(ptm_train_params, static_categorical_columns);
     SIZE(ptm_stream_params);
     FIELD(ptm_stream_params, num_threads);
     FIELD(ptm_stream_params, num_input_channels);

@@ -94,7 +94,7 @@ static ptm_status eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_win
 ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const ptm_windows *w,
                               train_batch *b, ptm_train_task task, train_metrics *a,
                               ptm_error *err) {
-    return eval_windows(ectx, c, w, b, task, b->tok, NULL, a, err);
+    return eval_windows(ectx, c, w, b, task, b->tok, b->cat, a, err);
 }
 
 ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_dataset *ts,
@@ -174,18 +174,16 @@ static ptm_status eval_context(const ptm_model *m, int C, int batch, ptm_config 
     return s == PTM_OK ? train_batch_alloc(b, batch, ec, -1, err) : s;
 }
 
-/* a TinyTimeMixer model with static categorical variables: the series' codes from the columns
- * p->static_categorical_columns of every data row, repeated for each of batch samples, into
- * *cat (malloc'd); NULL for other models */
-static ptm_status eval_static_codes(const ptm_config *c, const train_data *d, const char *file,
-                                    const ptm_eval_params *p, int batch, int64_t **cat,
-                                    ptm_error *err) {
-    *cat = NULL;
-    const char *cols = p->static_categorical_columns;
-    int K =
-        c->family == PTM_FAMILY_TTM && c->model_class == PTM_CLASS_PREDICTION && c->ttm.use_decoder
-            ? c->ttm.num_categorical
-            : 0;
+int train_static_count(const ptm_config *c) {
+    return c->family == PTM_FAMILY_TTM && c->model_class == PTM_CLASS_PREDICTION &&
+                   c->ttm.use_decoder
+               ? c->ttm.num_categorical
+               : 0;
+}
+
+ptm_status train_static_codes(const ptm_config *c, const train_data *d, const char *file,
+                              const char *cols, int64_t *codes, ptm_error *err) {
+    int K = train_static_count(c);
     if (!K && cols)
         return ptmi_err(err, PTM_ERR_ARG, NULL, "static_categorical_columns",
                         "the model has no static categorical variables "
@@ -198,9 +196,8 @@ static ptm_status eval_static_codes(const ptm_config *c, const train_data *d, co
                         K);
     int n = 0, *idx = malloc(sizeof(int) * (d->tab.ncols + 1));
     int64_t *v = malloc(sizeof(int64_t) * (d->tab.ncols + 1));
-    *cat = malloc(sizeof(int64_t) * (size_t)batch * (size_t)K);
     ptm_status s = PTM_OK;
-    if (!idx || !v || !*cat)
+    if (!idx || !v)
         s = ptmi_err(err, PTM_ERR_NOMEM, file, NULL, "out of memory");
     else
         s = ptm_csv_static_codes(&d->tab, cols, 0, d->nrows, file, idx, v, &n, err);
@@ -209,14 +206,14 @@ static ptm_status eval_static_codes(const ptm_config *c, const train_data *d, co
                      "%d columns named, the model has %d static categorical variables "
                      "(categorical_vocab_size_list)",
                      n, K);
-    for (int k = 0; s == PTM_OK && k < K; k++)
+    for (int k = 0; s == PTM_OK && k < K; k++) {
         if (v[k] >= c->ttm.categorical_vocab_size_list[k])
             s = ptmi_err(err, PTM_ERR_INPUT, file, d->tab.colnames[idx[k]],
                          "code %lld is not in the vocabulary of static categorical variable %d: "
                          "[0, %d) (categorical_vocab_size_list)",
                          (long long)v[k], k, c->ttm.categorical_vocab_size_list[k]);
-    for (int b = 0; s == PTM_OK && b < batch; b++)
-        memcpy(*cat + (size_t)b * K, v, sizeof(int64_t) * (size_t)K);
+        codes[k] = v[k];
+    }
     free(idx);
     free(v);
     return s;
@@ -234,7 +231,7 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
     ptm_ctx *ctx = NULL;
     train_batch b;
     memset(&b, 0, sizeof b);
-    int64_t *tok = NULL, *cat = NULL;
+    int64_t *tok = NULL, codes[PTMI_MAX_STATIC];
     int H = task == PTM_TRAIN_FORECAST ? c->prediction_length : 1;
     d.static_columns = p->static_categorical_columns;
     ptm_preprocessor pp;
@@ -250,8 +247,10 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
         goto done;
     }
     ptm_config ec;
-    if ((s = eval_static_codes(c, &d, data_path, p, batch, &cat, err)) != PTM_OK ||
-        (s = eval_context(m, d.C, batch, &ec, &ctx, &b, err)) != PTM_OK)
+    if ((s = train_static_codes(c, &d, data_path, p->static_categorical_columns, codes, err)) !=
+            PTM_OK ||
+        (s = eval_context(m, d.C, batch, &ec, &ctx, &b, err)) != PTM_OK ||
+        (s = train_batch_codes(&b, codes, train_static_count(c), err)) != PTM_OK)
         goto done;
     if (c->family == PTM_FAMILY_TTM && c->ttm.resolution_prefix_tuning) {
         int64_t step = 0;
@@ -278,7 +277,7 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
         goto done;
     }
     train_metrics a;
-    if ((s = eval_windows(ctx, &ec, w, &b, task, tok, cat, &a, err)) != PTM_OK) goto done;
+    if ((s = eval_windows(ctx, &ec, w, &b, task, tok, b.cat, &a, err)) != PTM_OK) goto done;
     res->windows = w->count;
     if (a.n_el > 0) {
         res->mse = a.se / a.n_el;
@@ -287,12 +286,12 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
         double vx = a.sxx / a.n_el - (a.sx / a.n_el) * (a.sx / a.n_el);
         double vy = a.syy / a.n_el - (a.sy / a.n_el) * (a.sy / a.n_el);
         res->corr = vx > 0 && vy > 0 ? cov / sqrt(vx * vy) : 0.0;
-        if ((s = raw_unit_errors(ctx, &ec, w, &d.sc, &b, tok, cat, res, err)) != PTM_OK) goto done;
+        if ((s = raw_unit_errors(ctx, &ec, w, &d.sc, &b, tok, b.cat, res, err)) != PTM_OK)
+            goto done;
     }
     if (task == PTM_TRAIN_PRETRAIN && a.n_samples > 0) res->mse = a.loss_sum / a.n_samples;
 done:
     free(tok);
-    free(cat);
     train_batch_free(&b);
     ptm_ctx_free(ctx);
     train_data_free(&d);

@@ -289,8 +289,11 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
                                    ptm_error *err) {
     train_data *d = &t->d;
     int H = t->task == PTM_TRAIN_FORECAST ? t->cfg.prediction_length : 1;
+    d->static_columns = p->static_categorical_columns;
     ptm_status s =
         train_data_load_series(d, data_path, p->columns, NULL, t->cfg.context_length, H, err);
+    if (s == PTM_OK)
+        s = train_static_codes(&t->cfg, d, data_path, p->static_categorical_columns, t->codes, err);
     if (s != PTM_OK) return s;
     if (p->init_from && t->cfg.family != PTM_FAMILY_TTM && d->C != t->cfg.num_input_channels)
         return ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
@@ -436,7 +439,16 @@ void train_batch_free(train_batch *b) {
     free(b->tgt);
     free(b->labels);
     free(b->tok);
+    free(b->cat);
     memset(b, 0, sizeof *b);
+}
+
+ptm_status train_batch_codes(train_batch *b, const int64_t *codes, int n, ptm_error *err) {
+    if (n < 1) return PTM_OK;
+    if (!(b->cat = malloc(sizeof(int64_t) * (size_t)b->cap * (size_t)n)))
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory for a batch of %d", b->cap);
+    for (int i = 0; i < b->cap; i++) memcpy(b->cat + (size_t)i * n, codes, sizeof(int64_t) * n);
+    return PTM_OK;
 }
 
 void train_batch_cases(train_batch *b, const ptmi_ts_dataset *ts, const size_t *idx, size_t n,
