@@ -173,6 +173,11 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
         ptm_long_params lp = {o->id_col, o->time_col, o->target_col, o->delim};
         o->long_mode = ptm_long_sniff(o->input, &lp);
     }
+    if (o->long_mode && o->ttm.static_cat)
+        return fail_usage("predict",
+                          "--static-categorical reads one series' codes: long-format input "
+                          "(many series) takes none yet%s",
+                          "");
     if (!o->long_mode && (o->nlev || o->strict || o->alias))
         return fail_usage("predict", "--levels, --strict and --alias are for long-format input%s",
                           " (--long)");

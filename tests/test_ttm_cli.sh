@@ -192,6 +192,8 @@ sed '100s/,3,1$/,2,1/' $tmp/cat_etth1.csv >$tmp/cat_changing.csv
 expect 1 "store: data row 99: code 2 differs from 3 in data row 1 (a static categorical column holds one code per series)" "$BIN" eval $P --data $tmp/cat_changing.csv --static-categorical store,region
 expect 1 "store: the column is named as a channel and as a static categorical one" "$BIN" eval $P --data $tmp/cat_etth1.csv --static-categorical store,region --columns HUFL,store
 expect 2 "--static-categorical: this model has no static categorical variables (categorical_vocab_size_list)" "$BIN" eval $T/r2_512_96_7ch --data data/ETTh1.csv --static-categorical OT
+{ echo "unique_id,ds,y,c1"; sed -n '2,80p' $D/past.csv | awk -F, '{ print "A," $1 "," $2 "," $3 }'; } >$D/long.csv
+expect 2 "--static-categorical reads one series' codes: long-format input (many series) takes none yet" "$BIN" predict $P --input $D/long.csv --static-categorical cat0,cat1
 # train: the codes from the same columns; eval of the checkpoint scores what the trainer's
 # test line says
 expect 0 "" "$BIN" train --config $P/config.json --data $tmp/cat_etth1.csv --static-categorical store,region --out $tmp/catrun --max-steps 3 --epochs 1 --threads 1
