@@ -164,6 +164,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     memset(&es, 0, sizeof es);
     float *past = NULL, *pobs = NULL, *fut = NULL, *fobs = NULL;
     float *hist = NULL, *fc = NULL, *act = NULL, *q = NULL;
+    int64_t *cat = NULL;
     int *sel = NULL;
     const char **names = NULL;
     ptm_load_params lp = ptm_load_default_params();
@@ -184,14 +185,10 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     int Cs = c->num_prediction_channels, Hf = cli_forecast_steps(c);
     int64_t step = 0, tok = 0;
     int timed = es.tab.time_parsed && ptm_csv_time_step(&es.tab, 0, &step);
-    if ((s = eval_freq_token(c, timed, step, data_path, &tok, err)) != PTM_OK) goto done;
-    int64_t *cat = malloc(sizeof(int64_t) * ((size_t)c->ttm.num_categorical + 1));
-    if (!cat) goto oom;
-    s = ttm_static_codes(to, c, &es.tab, data_path, 0, es.tab.nrows, cat, err);
-    if (s != PTM_OK) {
-        free(cat);
+    if (!(cat = malloc(sizeof(int64_t) * ((size_t)c->ttm.num_categorical + 1)))) goto oom;
+    if ((s = eval_freq_token(c, timed, step, data_path, &tok, err)) != PTM_OK ||
+        (s = ttm_static_codes(to, c, &es.tab, data_path, 0, es.tab.nrows, cat, err)) != PTM_OK)
         goto done;
-    }
     if (index < 0) index = (long)es.w.count - 1;
     if ((size_t)index >= es.w.count) {
         s = cli_error(err, PTM_ERR_ARG, NULL, "--plot-window",
@@ -223,9 +220,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     in.observed_mask = pobs;
     in.freq_token = c->ttm.resolution_prefix_tuning ? &tok : NULL;
     in.static_categorical_values = ttm_reads_categoricals(c) ? cat : NULL;
-    s = ptm_forward(ctx, &in, err);
-    free(cat);
-    if (s != PTM_OK) goto done;
+    if ((s = ptm_forward(ctx, &in, err)) != PTM_OK) goto done;
     int nll = c->loss == PTM_LOSS_NLL;
     ptm_tensor_view y;
     if ((s = ptm_ctx_output(ctx, nll ? "distribution_mean" : "prediction_outputs", &y, err)) !=
@@ -273,6 +268,7 @@ done:
     free(fc);
     free(act);
     free(q);
+    free(cat);
     free(sel);
     free(names);
     eval_series_free(&es);
