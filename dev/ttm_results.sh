@@ -11,14 +11,14 @@
 #   fs0_*      the same 5 % from random initialisation: what the pretraining buys
 # Writes OUT/results.md (a markdown table) and OUT/results.csv; each run OUT/<name>/ (its
 # checkpoint) and OUT/<name>.log. Resumable: a finished run (OUT/<name>.done) is skipped, an
-# interrupted one continues from OUT/<name>/last. About 40 minutes of one quiet core (the two
-# scratch runs are most of it: 5 epochs of 8033 windows each).
+# interrupted one continues from OUT/<name>/last. About 17 minutes of CPU in all (measured on
+# 2 busy AVX-512 cores, 2026-12-06; the two scratch runs are most of it), 48 minutes of wall
+# time there (docs/ttm.md, "Results").
 #   make && sh dev/ttm_results.sh [OUT_DIR]          OUT_DIR defaults to runs/ttm
 # PTM=path/to/patchtsmixer runs another build (e.g. a copy, while this tree is rebuilt);
 # THREADS= threads per run [1] (results do not depend on it; on a busy machine more threads get
 # a bigger share of it); SHARED= the shared datasets folder [../shared/data]; RUNS="name ..." a
-# subset; EXTRA= more
-# train options (a smoke test: EXTRA="--max-steps 1 --epochs 1").
+# subset; EXTRA= more train options (a smoke test: EXTRA="--max-steps 1 --epochs 1").
 set -u
 B=${PTM:-./build/patchtsmixer}
 OUT=${1:-runs/ttm}
