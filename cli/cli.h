@@ -33,6 +33,7 @@ typedef struct {
     long freq_token;                /* --freq-token N when has_freq_token */
     int has_freq_token;
     int pad; /* --pad: a short input gets zero rows before it (granite-tsfm's ts_padding) */
+    const char *static_cat; /* --static-categorical A,B: columns of the static categorical codes */
 } ttm_opts;
 /* argv[*i] is one of the options above: -2 (consumed, *i past its value), -1 when it is not,
  * else the exit code of a usage error */
@@ -53,6 +54,21 @@ int ttm_reads_future(const ptm_config *c);
  * --target and --exogenous placed at the model's exogenous_channel_indices */
 ptm_status ttm_channels(const ttm_opts *o, const ptm_config *c, const ptm_csv *t, const char *file,
                         const char *columns, int *colidx, int *count, ptm_error *err);
+/* the model reads static categorical values (categorical_vocab_size_list, in its decoder) */
+int ttm_reads_categoricals(const ptm_config *c);
+/* the channels idx[0 .. *n) without the --static-categorical columns: dropped when the channels
+ * were every column (all_cols), else naming one is an error */
+ptm_status ttm_drop_static(const ttm_opts *o, const ptm_csv *t, const char *file, int all_cols,
+                           int *idx, int *n, ptm_error *err);
+/* eval's checks of --static-categorical against MODEL_DIR/config.json: -1 to go on (also when
+ * the config does not load: the evaluation reports it), else the exit code */
+int ttm_eval_check(const char *dir, const ttm_opts *o);
+/* models with static categorical variables: codes [n_cat] from the --static-categorical
+ * columns of rows [row0, row0 + nrows) of t, checked against the vocabularies; nothing for
+ * other models */
+ptm_status ttm_static_codes(const ttm_opts *o, const ptm_config *c, const ptm_csv *t,
+                            const char *file, size_t row0, size_t nrows, int64_t *codes,
+                            ptm_error *err);
 /* the frequency token (0 for models without a prefix): --freq-token, --freq, or the time step
  * of the last rows of t, by granite-tsfm's DEFAULT_FREQUENCY_MAPPING (oov 0, with a warning) */
 ptm_status ttm_freq_token(const ttm_opts *o, const ptm_config *c, const ptm_csv *t,

@@ -26,7 +26,9 @@ static const char *EVAL_USAGE =
     "200 samples; --plot-window K picks the window (0 = first, default the last).\n"
     "--max-model-memory BYTES refuses a model that takes more memory (K, M, G suffixes).\n"
     "TinyTimeMixer models (docs/ttm.md): any number of --columns where the model allows it;\n"
-    "the frequency token of a prefix model from the file's time step.\n"
+    "the frequency token of a prefix model from the file's time step; models with static\n"
+    "categorical variables take their integer codes from --static-categorical A,B (columns\n"
+    "holding one code each, not channels).\n"
     "\n"
     "Long-format data (unique_id, ds, y; detected from the header or --long): the last\n"
     "prediction_length rows of each series are held out (`eval --long --help`).\n"
@@ -54,7 +56,8 @@ static void eval_series_free(eval_series *es) {
 /* the same split, scaler and windows as eval, over the chosen columns (a TinyTimeMixer model
  * takes their number: *c is set to it) */
 static ptm_status eval_series_load(ptm_config *c, const char *data_path, const char *columns,
-                                   const char *split, eval_series *es, ptm_error *err) {
+                                   const ttm_opts *to, const char *split, eval_series *es,
+                                   ptm_error *err) {
     int L = c->context_length, H = c->prediction_length, C = c->num_input_channels;
     ptm_status s = ptm_csv_load(data_path, 0, &es->tab, err);
     if (s != PTM_OK) return s;
@@ -63,7 +66,8 @@ static ptm_status eval_series_load(ptm_config *c, const char *data_path, const c
     es->cols = malloc(sizeof(int) * (tab->ncols + 1));
     if (!es->cols) return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     int n = 0;
-    if ((s = ptm_csv_select_columns(tab, columns, data_path, es->cols, &n, err)) != PTM_OK)
+    if ((s = ptm_csv_select_columns(tab, columns, data_path, es->cols, &n, err)) != PTM_OK ||
+        (s = ttm_drop_static(to, tab, data_path, columns == NULL, es->cols, &n, err)) != PTM_OK)
         return s;
     if (c->family == PTM_FAMILY_TTM) { /* the context refuses a count the model cannot take */
         C = c->num_input_channels = n;
@@ -151,15 +155,16 @@ static void eval_panels(const ptm_config *c, const eval_series *es, int Hf, cons
  * in original units, next to its history (the last history_shown steps, -1 = the default,
  * 0 = all), the actual values and, for distribution heads, the q0.1 - q0.9 band */
 static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
-                                   const char *columns, const char *split, long index,
-                                   int history_shown, const char *svg_path, size_t max_model,
-                                   ptm_error *err) {
+                                   const char *columns, const ttm_opts *to, const char *split,
+                                   long index, int history_shown, const char *svg_path,
+                                   size_t max_model, ptm_error *err) {
     ptm_model *m = NULL;
     ptm_ctx *ctx = NULL;
     eval_series es;
     memset(&es, 0, sizeof es);
     float *past = NULL, *pobs = NULL, *fut = NULL, *fobs = NULL;
     float *hist = NULL, *fc = NULL, *act = NULL, *q = NULL;
+    int64_t *cat = NULL;
     int *sel = NULL;
     const char **names = NULL;
     ptm_load_params lp = ptm_load_default_params();
@@ -174,13 +179,16 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
                       ptm_class_name(c->model_class));
         goto done;
     }
-    if ((s = eval_series_load(&ec, data_path, columns, split, &es, err)) != PTM_OK) goto done;
+    if ((s = eval_series_load(&ec, data_path, columns, to, split, &es, err)) != PTM_OK) goto done;
     /* windows of H future rows; the forecast has Hf (TinyTimeMixer's filter) */
     int L = c->context_length, H = c->prediction_length, C = c->num_input_channels;
     int Cs = c->num_prediction_channels, Hf = cli_forecast_steps(c);
     int64_t step = 0, tok = 0;
     int timed = es.tab.time_parsed && ptm_csv_time_step(&es.tab, 0, &step);
-    if ((s = eval_freq_token(c, timed, step, data_path, &tok, err)) != PTM_OK) goto done;
+    if (!(cat = malloc(sizeof(int64_t) * ((size_t)c->ttm.num_categorical + 1)))) goto oom;
+    if ((s = eval_freq_token(c, timed, step, data_path, &tok, err)) != PTM_OK ||
+        (s = ttm_static_codes(to, c, &es.tab, data_path, 0, es.tab.nrows, cat, err)) != PTM_OK)
+        goto done;
     if (index < 0) index = (long)es.w.count - 1;
     if ((size_t)index >= es.w.count) {
         s = cli_error(err, PTM_ERR_ARG, NULL, "--plot-window",
@@ -211,6 +219,7 @@ static ptm_status eval_plot_window(const char *model_dir, const char *data_path,
     in.past_values = past;
     in.observed_mask = pobs;
     in.freq_token = c->ttm.resolution_prefix_tuning ? &tok : NULL;
+    in.static_categorical_values = ttm_reads_categoricals(c) ? cat : NULL;
     if ((s = ptm_forward(ctx, &in, err)) != PTM_OK) goto done;
     int nll = c->loss == PTM_LOSS_NLL;
     ptm_tensor_view y;
@@ -259,6 +268,7 @@ done:
     free(fc);
     free(act);
     free(q);
+    free(cat);
     free(sel);
     free(names);
     eval_series_free(&es);
@@ -290,6 +300,8 @@ int cmd_eval(int argc, char **argv) {
     long plot_window = -1, plot_history = -1;
     int json = 0;
     size_t max_model = 0;
+    ttm_opts to;
+    memset(&to, 0, sizeof to);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -309,6 +321,11 @@ int cmd_eval(int argc, char **argv) {
             else if (parse_int(v, 0, 2147483647L,
                                strcmp(a, "--plot-window") == 0 ? &plot_window : &plot_history))
                 return fail_usage("eval", "'%s' is not an integer >= 0", v);
+            continue;
+        }
+        if (strcmp(a, "--static-categorical") == 0) {
+            if (i + 1 >= argc) return fail_usage("eval", "option '%s' needs a value", a);
+            to.static_cat = argv[++i];
             continue;
         }
         if (strcmp(a, "--max-model-memory") == 0) {
@@ -344,9 +361,16 @@ int cmd_eval(int argc, char **argv) {
         if (is_long) return eval_long(argc, argv);
     }
     if (cli_check_model_memory(dir, max_model, &err) != PTM_OK) return fail_status(&err);
-    if (ptm_eval_file(dir, data, columns, split, 256, &r, &err) != PTM_OK) return fail_status(&err);
-    if (plot && eval_plot_window(dir, data, columns, split, plot_window, (int)plot_history, plot,
-                                 max_model, &err) != PTM_OK)
+    int trc = ttm_eval_check(dir, &to);
+    if (trc >= 0) return trc;
+    ptm_eval_params ep = ptm_eval_default_params();
+    ep.columns = columns;
+    ep.split = split;
+    ep.batch = 256;
+    ep.static_categorical_columns = to.static_cat;
+    if (ptm_eval_file_ex(dir, data, &ep, &r, &err) != PTM_OK) return fail_status(&err);
+    if (plot && eval_plot_window(dir, data, columns, &to, split, plot_window, (int)plot_history,
+                                 plot, max_model, &err) != PTM_OK)
         return fail_status(&err);
     if (r.windows > 0) {
         if (json)

@@ -59,6 +59,9 @@ static const char *PREDICT_USAGE =
     "                      30min, h, d, W (granite-tsfm's mapping; others are oov = 0)\n"
     "                      [default: the input's time step]\n"
     "  --freq-token N      the frequency token itself\n"
+    "  --static-categorical A,B  columns of the integer codes of the model's static\n"
+    "                      categorical variables (categorical_vocab_size_list), one\n"
+    "                      code per column in the rows read; not channels\n"
     "\n"
     "example: patchtsmixer predict models/etth1 --input data/ETTh1.csv --output fc.csv\n"
     "         patchtsmixer predict models/etth1 --input data/ETTh1.csv --holdout --plot fc.svg\n";
@@ -71,6 +74,7 @@ typedef struct {
     float *past, *obs;     /* [L, C] in the data's units */
     float *inp;            /* [L, C] what the model reads: past through pp's scaler */
     float *fut;            /* [H, C] known future of exogenous channels (ttm_future), or NULL */
+    int64_t *cat;          /* [n_cat] static categorical codes (ttm_static_codes) */
     size_t r0, last, hold; /* first and last row of the window, rows held out after it */
 } predict_input;
 
@@ -169,6 +173,11 @@ static int predict_args(int argc, char **argv, predict_opts *o) {
         ptm_long_params lp = {o->id_col, o->time_col, o->target_col, o->delim};
         o->long_mode = ptm_long_sniff(o->input, &lp);
     }
+    if (o->long_mode && o->ttm.static_cat)
+        return fail_usage("predict",
+                          "--static-categorical reads one series' codes: long-format input "
+                          "(many series) takes none yet%s",
+                          "");
     return -1;
 }
 
@@ -469,7 +478,13 @@ int cmd_predict(int argc, char **argv) {
     size_t rows = pi.tab.nrows < (size_t)c->context_length + pi.hold
                       ? pi.tab.nrows
                       : (size_t)c->context_length + pi.hold;
+    if (!(pi.cat = malloc(sizeof(int64_t) * ((size_t)c->ttm.num_categorical + 1)))) {
+        cli_error(&err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+        goto fail;
+    }
     if (ttm_freq_token(&o.ttm, c, &pi.tab, o.input, rows, &tok, &err) != PTM_OK ||
+        ttm_static_codes(&o.ttm, c, &pi.tab, o.input, pi.r0, pi.last + 1 - pi.r0, pi.cat, &err) !=
+            PTM_OK ||
         ttm_future(&o.ttm, c, c->num_input_channels, &pi.tab, pi.colidx, pi.last + 1, pi.hold,
                    &pi.fut, &err) != PTM_OK)
         goto fail;
@@ -489,6 +504,7 @@ int cmd_predict(int argc, char **argv) {
     in.observed_mask = pi.obs;
     in.freq_token = c->ttm.resolution_prefix_tuning ? &tok : NULL;
     in.future_values = pi.fut;
+    in.static_categorical_values = ttm_reads_categoricals(c) ? pi.cat : NULL;
     if (ptm_forward(ctx, &in, &err) != PTM_OK) goto fail;
 
     outfile out;
@@ -511,6 +527,7 @@ done:
     free(pi.obs);
     free(pi.inp);
     free(pi.fut);
+    free(pi.cat);
     free(pi.colidx);
     ptm_preprocessor_free(&pi.pp);
     ptm_csv_free(&pi.tab);

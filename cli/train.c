@@ -52,6 +52,8 @@ static const char *TRAIN_USAGE =
     "  --freeze-backbone     train the head only (linear probing; TinyTimeMixer: the decoder\n"
     "                        and the head, as granite-tsfm's notebooks)\n"
     "  --few-shot F          train on a fraction F of the training windows, drawn by --seed\n"
+    "  --static-categorical A,B  TinyTimeMixer with categorical_vocab_size_list: columns of\n"
+    "                        the series' integer codes (one per column; not channels)\n"
     "optimisation:\n"
     "  --epochs N [10]  --batch-size N [64]  --lr X [0.001]  --weight-decay X [0]\n"
     "  --clip X [1.0, 0 = off]  --schedule onecycle|cosine|constant [onecycle]  --warmup F [0.1]\n"
@@ -203,6 +205,8 @@ static int train_args(int argc, char **argv, train_job *job, log_state *ls, mode
             mf->config_path = v;
         else if (strcmp(a, "--init-from") == 0)
             job->p.init_from = v;
+        else if (strcmp(a, "--static-categorical") == 0)
+            job->p.static_categorical_columns = v;
         else if (strcmp(a, "--few-shot") == 0) {
             if (parse_double(v, 1e-9, 0.999999, &fv))
                 return fail_usage("train", "--few-shot '%s': expected a fraction in (0, 1)", v);

@@ -2,7 +2,9 @@
  * (any number for a channel-independent model; --target / --exogenous by name for models with
  * exogenous channels), the frequency token of the prefix patch (from the CSV's time step by
  * granite-tsfm's DEFAULT_FREQUENCY_MAPPING, or --freq / --freq-token), and the known future of
- * the exogenous channels that a forecast channel mixer reads (--future, or the held-out rows).
+ * the exogenous channels that a forecast channel mixer reads (--future, or the held-out rows),
+ * and the static categorical codes of models with categorical variables (--static-categorical:
+ * columns of integer codes, as granite-tsfm's static_categorical_columns after its encoder).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,8 @@ int ttm_option(const char *cmd, int argc, char **argv, int *i, ttm_opts *o) {
         return -2;
     }
     if (strcmp(a, "--target") != 0 && strcmp(a, "--exogenous") != 0 && strcmp(a, "--future") != 0 &&
-        strcmp(a, "--freq") != 0 && strcmp(a, "--freq-token") != 0)
+        strcmp(a, "--freq") != 0 && strcmp(a, "--freq-token") != 0 &&
+        strcmp(a, "--static-categorical") != 0)
         return -1;
     if (*i + 1 >= argc) return fail_usage(cmd, "option '%s' needs a value", a);
     const char *v = argv[++*i];
@@ -29,6 +32,8 @@ int ttm_option(const char *cmd, int argc, char **argv, int *i, ttm_opts *o) {
         o->future = v;
     else if (strcmp(a, "--freq") == 0)
         o->freq = v;
+    else if (strcmp(a, "--static-categorical") == 0)
+        o->static_cat = v;
     else if (parse_int(v, 0, 1L << 30, &o->freq_token) != 0)
         return fail_usage(cmd, "--freq-token '%s' is not an integer >= 0", v);
     else
@@ -39,10 +44,15 @@ int ttm_option(const char *cmd, int argc, char **argv, int *i, ttm_opts *o) {
 int ttm_check_options(const char *cmd, const ttm_opts *o, const ptm_config *c,
                       const char *columns) {
     if (c->family != PTM_FAMILY_TTM &&
-        (o->target || o->exogenous || o->future || o->freq || o->has_freq_token))
+        (o->target || o->exogenous || o->future || o->freq || o->has_freq_token || o->static_cat))
         return fail_usage(cmd,
-                          "--target, --exogenous, --future, --freq and --freq-token are for "
-                          "TinyTimeMixer models%s",
+                          "--target, --exogenous, --future, --freq, --freq-token and "
+                          "--static-categorical are for TinyTimeMixer models%s",
+                          "");
+    if (o->static_cat && !ttm_reads_categoricals(c))
+        return fail_usage(cmd,
+                          "--static-categorical: this model has no static categorical variables "
+                          "(categorical_vocab_size_list)%s",
                           "");
     if (columns && (o->target || o->exogenous))
         return fail_usage(cmd,
@@ -69,6 +79,92 @@ int ttm_reads_future(const ptm_config *c) {
            c->ttm.enable_forecast_channel_mixing && c->ttm.num_exogenous_channels > 0;
 }
 
+int ttm_reads_categoricals(const ptm_config *c) {
+    return c->family == PTM_FAMILY_TTM && c->model_class == PTM_CLASS_PREDICTION &&
+           c->ttm.use_decoder && c->ttm.num_categorical > 0;
+}
+
+ptm_status ttm_drop_static(const ttm_opts *o, const ptm_csv *t, const char *file, int all_cols,
+                           int *idx, int *n, ptm_error *err) {
+    if (!o->static_cat) return PTM_OK;
+    int *si = malloc(sizeof(int) * (t->ncols + 1)), ns = 0, kept = 0;
+    if (!si) return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    ptm_status s = ptm_csv_select_columns(t, o->static_cat, file, si, &ns, err);
+    for (int j = 0; s == PTM_OK && j < *n; j++) {
+        int is_static = 0;
+        for (int k = 0; k < ns; k++) is_static |= si[k] == idx[j];
+        if (is_static && !all_cols)
+            s = cli_error(err, PTM_ERR_INPUT, file, t->colnames[idx[j]],
+                          "the column is named as a channel and with --static-categorical");
+        else if (!is_static)
+            idx[kept++] = idx[j];
+    }
+    if (s == PTM_OK) *n = kept;
+    free(si);
+    return s;
+}
+
+static ptm_status no_static_codes(int K, ptm_error *err) {
+    return cli_error(err, PTM_ERR_INPUT, NULL, "--static-categorical",
+                     "this model has %d static categorical variables "
+                     "(categorical_vocab_size_list): name the columns of their integer codes "
+                     "with --static-categorical",
+                     K);
+}
+
+int ttm_eval_check(const char *dir, const ttm_opts *o) {
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/config.json", dir);
+    ptm_config c;
+    ptm_error err;
+    if (n < 0 || (size_t)n >= sizeof path || ptm_config_load(path, -1, &c, &err) != PTM_OK)
+        return -1; /* the evaluation reports it */
+    int rc = -1;
+    if (o->static_cat && !ttm_reads_categoricals(&c))
+        rc = fail_usage("eval",
+                        "--static-categorical: this model has no static categorical variables "
+                        "(categorical_vocab_size_list)%s",
+                        "");
+    else if (!o->static_cat && ttm_reads_categoricals(&c)) {
+        no_static_codes(c.ttm.num_categorical, &err);
+        rc = fail_status(&err);
+    }
+    ptm_config_free(&c);
+    return rc;
+}
+
+ptm_status ttm_static_codes(const ttm_opts *o, const ptm_config *c, const ptm_csv *t,
+                            const char *file, size_t row0, size_t nrows, int64_t *codes,
+                            ptm_error *err) {
+    if (!ttm_reads_categoricals(c)) return PTM_OK;
+    int K = c->ttm.num_categorical, n = 0;
+    if (!o->static_cat) return no_static_codes(K, err);
+    int *si = malloc(sizeof(int) * (t->ncols + 1));
+    int64_t *v = malloc(sizeof(int64_t) * (t->ncols + 1));
+    ptm_status s = PTM_OK;
+    if (!si || !v)
+        s = cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    else
+        s = ptm_csv_static_codes(t, o->static_cat, row0, nrows, file, si, v, &n, err);
+    if (s == PTM_OK && n != K)
+        s = cli_error(err, PTM_ERR_INPUT, NULL, "--static-categorical",
+                      "%d columns named, the model has %d static categorical variables "
+                      "(categorical_vocab_size_list)",
+                      n, K);
+    for (int k = 0; s == PTM_OK && k < K; k++) {
+        int vocab = c->ttm.categorical_vocab_size_list[k];
+        if (v[k] >= vocab)
+            s = cli_error(err, PTM_ERR_INPUT, file, t->colnames[si[k]],
+                          "code %lld is not in the vocabulary of static categorical variable %d: "
+                          "[0, %d) (categorical_vocab_size_list)",
+                          (long long)v[k], k, vocab);
+        codes[k] = v[k];
+    }
+    free(si);
+    free(v);
+    return s;
+}
+
 /* the columns of a comma-separated list into idx (room for t->ncols); count or -1 */
 static int pick(const ptm_csv *t, const char *list, const char *file, int *idx, ptm_error *err) {
     int n = 0;
@@ -80,8 +176,10 @@ ptm_status ttm_channels(const ttm_opts *o, const ptm_config *c, const ptm_csv *t
     int E = c->ttm.num_exogenous_channels, C = c->num_input_channels;
     if (!o->target && !o->exogenous) {
         int n = pick(t, columns, file, colidx, err);
+        if (n < 0) return err->code;
+        ptm_status s = ttm_drop_static(o, t, file, columns == NULL, colidx, &n, err);
         *count = n;
-        return n < 0 ? err->code : PTM_OK;
+        return s;
     }
     if (o->exogenous && E == 0)
         return cli_error(err, PTM_ERR_INPUT, NULL, "--exogenous",
@@ -94,8 +192,10 @@ ptm_status ttm_channels(const ttm_opts *o, const ptm_config *c, const ptm_csv *t
                              "name their columns with --exogenous",
                              E);
         int n = pick(t, o->target, file, colidx, err);
+        if (n < 0) return err->code;
+        ptm_status s = ttm_drop_static(o, t, file, 0, colidx, &n, err);
         *count = n;
-        return n < 0 ? err->code : PTM_OK;
+        return s;
     }
     if (!o->target)
         return cli_error(err, PTM_ERR_INPUT, NULL, "--target",
@@ -106,7 +206,9 @@ ptm_status ttm_channels(const ttm_opts *o, const ptm_config *c, const ptm_csv *t
     if (!ti || !xi)
         s = cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
     else if ((nt = pick(t, o->target, file, ti, err)) < 0 ||
-             (nx = pick(t, o->exogenous, file, xi, err)) < 0)
+             (nx = pick(t, o->exogenous, file, xi, err)) < 0 ||
+             ttm_drop_static(o, t, file, 0, ti, &nt, err) != PTM_OK ||
+             ttm_drop_static(o, t, file, 0, xi, &nx, err) != PTM_OK)
         s = err->code;
     else if (nx != E)
         s = cli_error(err, PTM_ERR_INPUT, NULL, "--exogenous",

@@ -424,15 +424,29 @@ PTM_MUST_USE ptm_status ptm_quantiles(const float *samples, int batch, int num_s
 
 /* ---------------------------------------------------------------- streaming */
 
-/* Online forecasting: push observations (rows of num_input_channels values) as they arrive,
+/* Online forecasting: push observations (rows of num_input_channels values: the config's, or
+ * ptm_stream_params') as they arrive,
  * ask for the next prediction_length steps at any time once context_length rows were pushed.
  * Buffers and the context are allocated at creation; each forecast is one batch-1 forward. */
 typedef struct ptm_stream ptm_stream;
 typedef struct {
-    int num_threads; /* threads of the stream's context, as ptm_ctx_params.num_threads [1] */
+    int num_threads;        /* threads of the stream's context, as ptm_ctx_params.num_threads [1] */
+    int num_input_channels; /* values per row: 0 = the config's, else as
+                               ptm_ctx_params.num_input_channels (channel-independent
+                               TinyTimeMixer models take any number) [0] */
+    /* TinyTimeMixer only; each forecast passes them as ptm_inputs does for batch 1: */
+    int64_t freq_token; /* models with resolution_prefix_tuning: the series' frequency token
+                           (ptm_frequency_token of its time step), in [0,
+                           frequency_token_vocab_size); -1 = none [-1] */
+    const int64_t *static_categorical_values; /* models with categorical_vocab_size_list: the
+                                                 series' [n_cat] codes, copied at creation
+                                                 [NULL] */
 } ptm_stream_params;
 ptm_stream_params ptm_stream_default_params(void);
-/* params NULL = ptm_stream_default_params(). The model is only read (as by ptm_ctx_create). */
+/* params NULL = ptm_stream_default_params(). The model is only read (as by ptm_ctx_create).
+ * PTM_ERR_ARG (field freq_token / static_categorical_values) when a TinyTimeMixer model needs
+ * a token or codes that params lack or has a vocabulary they are outside of, or when a model
+ * without a prefix or categorical variables gets some. */
 PTM_MUST_USE ptm_status ptm_stream_create(const ptm_model *model, const ptm_stream_params *params,
                                           ptm_stream **out, ptm_error *err);
 void ptm_stream_free(ptm_stream *s); /* NULL is a no-op */
@@ -473,6 +487,16 @@ int ptm_csv_find_column(const ptm_csv *t, const char *name);
  * name is PTM_ERR_INPUT naming it (file = the CSV's name for the message). */
 PTM_MUST_USE ptm_status ptm_csv_select_columns(const ptm_csv *t, const char *list, const char *file,
                                                int *idx, int *count, ptm_error *err);
+/* The static categorical variables of one series (TinyTimeMixer's static_categorical_values;
+ * granite-tsfm's static_categorical_columns, integer-encoded): the columns named in list
+ * ("store,region"), whose cells must hold one integer code >= 0 in every data row of
+ * [row0, row0 + nrows). idx (room for t->ncols) gets the columns' indices, codes (room for
+ * t->ncols) their codes, *count how many. PTM_ERR_INPUT naming the column and the data row
+ * (1-based) for a missing cell, a value that is not an integer in [0, 2^24), or a code other
+ * than the first row's; an unknown name as ptm_csv_select_columns. */
+PTM_MUST_USE ptm_status ptm_csv_static_codes(const ptm_csv *t, const char *list, size_t row0,
+                                             size_t nrows, const char *file, int *idx,
+                                             int64_t *codes, int *count, ptm_error *err);
 /* 1 and *step when the last last_n timestamps (0 = all) are parsed and evenly spaced */
 int ptm_csv_time_step(const ptm_csv *t, size_t last_n, int64_t *step);
 /* TinyTimeMixer's frequency token (ptm_inputs.freq_token) of a time step in seconds, by
@@ -776,6 +800,9 @@ typedef struct {
                                  and the log) and the others train. */
     void (*on_skipped)(void *user, const char *series_id, const char *reason); /* long format:
                                  called once per skipped series, before training starts */
+    const char *static_categorical_columns; /* TinyTimeMixer with categorical_vocab_size_list:
+                                               the CSV columns of the series' integer codes, as
+                                               ptm_eval_params' (not channels) [NULL] */
 } ptm_train_params;
 
 /* What a run did and how the best model scores on the test data. */
@@ -836,6 +863,26 @@ typedef struct {
 PTM_MUST_USE ptm_status ptm_eval_file(const char *model_dir, const char *data_path,
                                       const char *columns, const char *split, int batch,
                                       ptm_eval_result *res, ptm_error *err);
+
+/* What ptm_eval_file_ex evaluates; start from ptm_eval_default_params() (defaults in
+ * brackets). */
+typedef struct {
+    const char *columns;                    /* as ptm_eval_file's [NULL] */
+    const char *split;                      /* as ptm_eval_file's [NULL = "test"] */
+    int batch;                              /* as ptm_eval_file's [0 = 256] */
+    const char *static_categorical_columns; /* TinyTimeMixer models with static categorical
+                                               variables (categorical_vocab_size_list): the CSV
+                                               columns of their integer codes, one per variable
+                                               in order, one code per column in every data row
+                                               (ptm_csv_static_codes); never channels [NULL] */
+} ptm_eval_params;
+ptm_eval_params ptm_eval_default_params(void);
+/* ptm_eval_file with its arguments in a struct, and the static categorical codes of
+ * TinyTimeMixer models: PTM_ERR_INPUT when such a model gets none (or a column count or code
+ * outside its vocabulary, naming the column), PTM_ERR_ARG when another model gets some. */
+PTM_MUST_USE ptm_status ptm_eval_file_ex(const char *model_dir, const char *data_path,
+                                         const ptm_eval_params *params, ptm_eval_result *res,
+                                         ptm_error *err);
 
 /* ================================================================ backtesting and metrics
  * Forecast accuracy metrics (src/train/metrics.c) and a rolling-origin backtest of a saved

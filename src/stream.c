@@ -7,6 +7,8 @@
  * weights); the forward itself cannot be shortened: instance scaling (std/mean) renormalises
  * the whole window at every step and the patch mixer mixes every patch with every other, so
  * each forecast is one full batch-1 forward (bench/bench.c --stream reports its cost).
+ * A TinyTimeMixer stream also carries the series' frequency token and static categorical
+ * codes, given once at creation and checked there.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +24,52 @@ struct ptm_stream {
     float *window, *win_obs; /* [L, C] in time order */
     int64_t seen;            /* rows pushed so far */
     int head;                /* ring slot of the next row */
+    int64_t freq_token;      /* the prefix's token, or -1 (no prefix) */
+    int64_t *cat;            /* [n_cat] static categorical codes, or NULL */
 };
 
 ptm_stream_params ptm_stream_default_params(void) {
     ptm_stream_params p;
     p.num_threads = 1;
+    p.num_input_channels = 0;
+    p.freq_token = -1;
+    p.static_categorical_values = NULL;
     return p;
+}
+
+/* a TinyTimeMixer model's token and codes in p: what it needs, within its vocabularies */
+static ptm_status stream_ttm_check(const ptm_config *c, const ptm_stream_params *p,
+                                   ptm_error *err) {
+    const ptm_ttm_config *t = &c->ttm;
+    int prefix = c->family == PTM_FAMILY_TTM && t->resolution_prefix_tuning;
+    int ncat = c->family == PTM_FAMILY_TTM && t->use_decoder ? t->num_categorical : 0;
+    if (!prefix && p->freq_token >= 0)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "freq_token",
+                        "this model has no frequency token (resolution_prefix_tuning is off)");
+    if (prefix && p->freq_token < 0)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "freq_token",
+                        "this model (resolution_prefix_tuning) needs a frequency token: set "
+                        "ptm_stream_params.freq_token (ptm_frequency_token of the time step)");
+    if (prefix && p->freq_token >= t->frequency_token_vocab_size)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "freq_token", "token %lld out of range [0, %d)",
+                        (long long)p->freq_token, t->frequency_token_vocab_size);
+    if (!ncat && p->static_categorical_values)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "static_categorical_values",
+                        "this model has no static categorical variables "
+                        "(categorical_vocab_size_list)");
+    if (ncat && !p->static_categorical_values)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "static_categorical_values",
+                        "this model needs %d static categorical codes: set "
+                        "ptm_stream_params.static_categorical_values",
+                        ncat);
+    for (int k = 0; k < ncat; k++)
+        if (p->static_categorical_values[k] < 0 ||
+            p->static_categorical_values[k] >= t->categorical_vocab_size_list[k])
+            return ptmi_err(err, PTM_ERR_ARG, NULL, "static_categorical_values",
+                            "variable %d: index %lld out of range [0, %d)", k,
+                            (long long)p->static_categorical_values[k],
+                            t->categorical_vocab_size_list[k]);
+    return PTM_OK;
 }
 
 ptm_status ptm_stream_create(const ptm_model *model, const ptm_stream_params *params,
@@ -39,12 +81,23 @@ ptm_status ptm_stream_create(const ptm_model *model, const ptm_stream_params *pa
     if (c->model_class != PTM_CLASS_PREDICTION)
         return ptmi_err(err, PTM_ERR_ARG, NULL, "architectures",
                         "streaming needs a forecaster (PatchTSMixerForPrediction), not %s",
-                        ptm_class_name(c->model_class));
+                        ptm_config_class_name(c));
+    ptm_stream_params dp = ptm_stream_default_params();
+    if (!params) params = &dp;
+    ptm_status st = stream_ttm_check(c, params, err);
+    if (st != PTM_OK) return st;
     ptm_stream *s = calloc(1, sizeof *s);
     if (!s) return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    s->freq_token = params->freq_token;
+    int ncat = params->static_categorical_values ? c->ttm.num_categorical : 0;
+    if (ncat && !(s->cat = malloc(sizeof(int64_t) * (size_t)ncat))) {
+        free(s);
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory");
+    }
+    if (ncat) memcpy(s->cat, params->static_categorical_values, sizeof(int64_t) * (size_t)ncat);
     s->model = model;
     s->L = c->context_length;
-    s->C = c->num_input_channels;
+    s->C = params->num_input_channels > 0 ? params->num_input_channels : c->num_input_channels;
     size_t n = (size_t)s->L * (size_t)s->C;
     s->ring = malloc(n * sizeof(float));
     s->ring_obs = malloc(n * sizeof(float));
@@ -57,8 +110,9 @@ ptm_status ptm_stream_create(const ptm_model *model, const ptm_stream_params *pa
     ptm_ctx_params cp = ptm_ctx_default_params();
     cp.max_batch = 1;
     cp.keep_hidden_states = 0;
-    cp.num_threads = params ? params->num_threads : ptm_stream_default_params().num_threads;
-    ptm_status st = ptm_ctx_create(model, &cp, &s->ctx, err);
+    cp.num_threads = params->num_threads;
+    cp.num_input_channels = params->num_input_channels;
+    st = ptm_ctx_create(model, &cp, &s->ctx, err);
     if (st != PTM_OK) {
         ptm_stream_free(s);
         return st;
@@ -74,6 +128,7 @@ void ptm_stream_free(ptm_stream *s) {
     free(s->ring_obs);
     free(s->window);
     free(s->win_obs);
+    free(s->cat);
     free(s);
 }
 
@@ -114,6 +169,8 @@ ptm_status ptm_stream_forecast(ptm_stream *s, const float **out, ptm_error *err)
     in.batch = 1;
     in.past_values = s->window;
     in.observed_mask = s->win_obs;
+    in.freq_token = s->freq_token >= 0 ? &s->freq_token : NULL;
+    in.static_categorical_values = s->cat;
     ptm_status st = ptm_forward(s->ctx, &in, err);
     if (st != PTM_OK) return st;
     ptm_tensor_view v;

@@ -5,7 +5,8 @@
 # channel-independent model, the last context_length rows of longer inputs, --pad, the
 # frequency token from the time step or --freq / --freq-token, --target / --exogenous /
 # --future for forecast channel mixer models, --holdout and --plot; `eval` with any number of
-# columns, the frequency token and a filtered head; and the exact one-line errors of wrong
+# columns, the frequency token and a filtered head; static categorical codes from
+# --static-categorical columns (predict and eval); and the exact one-line errors of wrong
 # options (exit 2) and inputs (exit 1).
 BUILD=${BUILD:-build}
 BIN="$BUILD/patchtsmixer"
@@ -151,7 +152,57 @@ expect 0 "" "$BIN" eval $T/predidx_filter_longctx_futmask --data data/ETTh1.csv 
 expect 0 "" "$BIN" eval $T/fcm_exog_mixer_prepend_mixdec --data data/ETTh1.csv --columns OT,HUFL,HULL,MUFL
 
 # 7. PatchTSMixer models take none of TinyTimeMixer's options
-expect 2 "--target, --exogenous, --future, --freq and --freq-token are for TinyTimeMixer models" "$BIN" predict tests/golden/fc_common_gated_ln_std --input tests/data/fc_past.csv --freq 1h
+expect 2 "--target, --exogenous, --future, --freq, --freq-token and --static-categorical are for TinyTimeMixer models" "$BIN" predict tests/golden/fc_common_gated_ln_std --input tests/data/fc_past.csv --freq 1h
+
+# 8. static categorical variables (vocabularies [4, 3]): integer codes from the columns named
+# by --static-categorical (sample 0 has codes 3 and 0 in columns cat0 and cat1), not channels
+case_csv categorical_static_mixdec 0 3600
+D=$tmp/categorical_static_mixdec
+P=$T/categorical_static_mixdec
+expect 0 "" "$BIN" predict $P --input $D/past.csv --static-categorical cat0,cat1 --output $D/fc.csv
+same $D/fc.csv $D/expected.csv "$(cat $D/tol)" && ok || ko "forecast with static categorical codes differs"
+head -n 1 $D/fc.csv | grep -qx "date,c0,c1" && ok || ko "the code columns are not channels"
+expect 0 "" "$BIN" predict $P --input $D/past.csv --static-categorical cat0,cat1 --columns c0,c1 --output $D/fc2.csv
+cmp -s $D/fc.csv $D/fc2.csv && ok || ko "--columns with --static-categorical"
+expect 1 "--static-categorical: this model has 2 static categorical variables (categorical_vocab_size_list): name the columns of their integer codes with --static-categorical" "$BIN" predict $P --input $D/past.csv --columns c0,c1
+expect 1 "--static-categorical: 1 columns named, the model has 2 static categorical variables (categorical_vocab_size_list)" "$BIN" predict $P --input $D/past.csv --static-categorical cat0
+expect 1 "cat0: code 3 is not in the vocabulary of static categorical variable 1: [0, 3) (categorical_vocab_size_list)" "$BIN" predict $P --input $D/past.csv --static-categorical cat1,cat0
+expect 1 "c0: data row 1: -30.0629959 is not a category code (an integer >= 0)" "$BIN" predict $P --input $D/past.csv --static-categorical c0,cat1 --columns c1,cat0
+expect 1 "cat1: the column is named as a channel and with --static-categorical" "$BIN" predict $P --input $D/past.csv --static-categorical cat0,cat1 --columns c0,cat1
+expect 1 "no column named 'shop' in the header" "$BIN" predict $P --input $D/past.csv --static-categorical shop,cat1
+sed '6s/,3,0$/,2,0/' $D/past.csv >$D/changing.csv
+expect 1 "cat0: data row 5: code 2 differs from 3 in data row 1 (a static categorical column holds one code per series)" "$BIN" predict $P --input $D/changing.csv --static-categorical cat0,cat1
+sed '4s/,3,0$/,,0/' $D/past.csv >$D/missing.csv
+expect 1 "cat0: data row 3: the static categorical code is missing" "$BIN" predict $P --input $D/missing.csv --static-categorical cat0,cat1
+sed '4s/,3,0$/,1.5,0/' $D/past.csv >$D/frac.csv
+expect 1 "cat0: data row 3: 1.5 is not a category code (an integer >= 0)" "$BIN" predict $P --input $D/frac.csv --static-categorical cat0,cat1
+expect 2 "--static-categorical: this model has no static categorical variables (categorical_vocab_size_list)" "$BIN" predict $T/r2_512_96_7ch --input $tmp/r2_512_96_7ch/past.csv --static-categorical c0
+# only the rows read count: a longer file whose earlier rows hold other codes
+{ head -n 1 $D/past.csv; sed -n '2,6p' $D/past.csv | sed 's/^2024-01-01/2023-12-31/; s/,3,0$/,1,2/'; tail -n +2 $D/past.csv; } >$D/longer.csv
+expect 0 "" "$BIN" predict $P --input $D/longer.csv --static-categorical cat0,cat1 --output $D/fc3.csv
+cmp -s $D/fc.csv $D/fc3.csv && ok || ko "codes of rows before the context were read"
+# eval: the file's codes (one per column over every row); --plot reads them too
+awk -F, 'NR == 1 { print $1 "," $2 "," $3 ",store,region"; next } { print $1 "," $2 "," $3 ",3,1" }' data/ETTh1.csv >$tmp/cat_etth1.csv
+expect 0 "" "$BIN" eval $P --data $tmp/cat_etth1.csv --static-categorical store,region --plot $tmp/cat.svg
+grep -q "<svg" $tmp/cat.svg && ok || ko "eval --plot with static categorical codes"
+expect 1 "--static-categorical: this model has 2 static categorical variables (categorical_vocab_size_list): name the columns of their integer codes with --static-categorical" "$BIN" eval $P --data $tmp/cat_etth1.csv
+expect 1 "store: code 3 is not in the vocabulary of static categorical variable 1: [0, 3) (categorical_vocab_size_list)" "$BIN" eval $P --data $tmp/cat_etth1.csv --static-categorical region,store
+expect 1 "static_categorical_columns: 1 columns named, the model has 2 static categorical variables (categorical_vocab_size_list)" "$BIN" eval $P --data $tmp/cat_etth1.csv --static-categorical store
+sed '100s/,3,1$/,2,1/' $tmp/cat_etth1.csv >$tmp/cat_changing.csv
+expect 1 "store: data row 99: code 2 differs from 3 in data row 1 (a static categorical column holds one code per series)" "$BIN" eval $P --data $tmp/cat_changing.csv --static-categorical store,region
+expect 1 "store: the column is named as a channel and as a static categorical one" "$BIN" eval $P --data $tmp/cat_etth1.csv --static-categorical store,region --columns HUFL,store
+expect 2 "--static-categorical: this model has no static categorical variables (categorical_vocab_size_list)" "$BIN" eval $T/r2_512_96_7ch --data data/ETTh1.csv --static-categorical OT
+{ echo "unique_id,ds,y,c1"; sed -n '2,80p' $D/past.csv | awk -F, '{ print "A," $1 "," $2 "," $3 }'; } >$D/long.csv
+expect 2 "--static-categorical reads one series' codes: long-format input (many series) takes none yet" "$BIN" predict $P --input $D/long.csv --static-categorical cat0,cat1
+# train: the codes from the same columns; eval of the checkpoint scores what the trainer's
+# test line says
+expect 0 "" "$BIN" train --config $P/config.json --data $tmp/cat_etth1.csv --static-categorical store,region --out $tmp/catrun --max-steps 3 --epochs 1 --threads 1
+"$BIN" eval $tmp/catrun --data $tmp/cat_etth1.csv --static-categorical store,region >$tmp/cat_eval.txt || ko "eval of the trained categorical model"
+grep -q "^test: MSE $(sed -n 's/^MSE \([0-9.]*\)  MAE.*(scaled space)$/\1/p' $tmp/cat_eval.txt)  " $tmp/err && ok || ko "train's test MSE differs from eval's ($(cat $tmp/cat_eval.txt))"
+expect 0 "" "$BIN" predict $tmp/catrun --input $tmp/cat_etth1.csv --static-categorical store,region --output $tmp/cat_fc.csv
+head -n 1 $tmp/cat_fc.csv | grep -qx "date,HUFL,HULL" && ok || ko "the trained model's forecast columns"
+expect 1 "static_categorical_columns: this model has 2 static categorical variables (categorical_vocab_size_list): name the columns of their integer codes" "$BIN" train --config $P/config.json --data $tmp/cat_etth1.csv --out $tmp/catrun2 --max-steps 1 --epochs 1 --quiet
+expect 1 "static_categorical_columns: the model has no static categorical variables (categorical_vocab_size_list)" "$BIN" train --config $T/r2_512_96_7ch/config.json --data $tmp/cat_etth1.csv --static-categorical store --out $tmp/catrun3 --max-steps 1 --epochs 1 --quiet
 
 echo "test_ttm_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -467,6 +467,18 @@ TEST(hostile) {
             "patch_length 512 must be smaller than context_length 512");
     REFUSED("self_attn", "\"self_attn\": true, \"self_attn_heads\": 5", PTM_ERR_CONFIG,
             "self_attn_heads", "5 heads do not divide the width 192 of level 0 of d_model");
+    /* heads that divide every level (192, 96, 48, the decoder's 128) but not the forecast
+     * channel mixer's 2 (2 fcm_context_length + 1) = 6 */
+    REFUSED("self_attn",
+            "\"self_attn\": true, \"self_attn_heads\": 4, \"enable_forecast_channel_mixing\": true",
+            PTM_ERR_CONFIG, "self_attn_heads",
+            "4 heads do not divide the forecast channel mixer's width 6");
+    REFUSED("categorical_vocab_size_list",
+            "\"decoder_mode\": \"mix_channel\", \"categorical_vocab_size_list\": "
+            "[2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,"
+            "2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2]",
+            PTM_ERR_CONFIG, "categorical_vocab_size_list",
+            "65 variables, at most 64 are supported");
     REFUSED("huber_delta", "\"huber_delta\": 0", PTM_ERR_CONFIG, "huber_delta",
             "value 0 out of range [1e-30, 3.4e+38]");
     REFUSED("model_type", "\"model_type\": \"tinytimemixer2\"", PTM_ERR_UNSUPPORTED, "model_type",

@@ -4,7 +4,8 @@ predict` reads (standard library only; used by tests/test_ttm_cli.sh).
 usage: python3 tests/ttm_case_csv.py CASE_DIR SAMPLE OUT_DIR [STEP_SECONDS]
 
 Writes OUT_DIR/past.csv (past_values of the sample, columns c0..c{C-1}; with STEP_SECONDS a
-leading 'date' column of timestamps that far apart), OUT_DIR/future.csv (future_values, every
+leading 'date' column of timestamps that far apart; a case with static_categorical_values adds
+columns cat0..cat{K-1} holding the sample's codes in every row), OUT_DIR/future.csv (future_values, every
 channel, timestamps continuing), OUT_DIR/expected.csv (prediction_outputs of the sample) and
 OUT_DIR/tol (the golden tolerance: rel_tol * (1 + max |prediction_outputs|)).
 """
@@ -57,6 +58,11 @@ def main():
     past = rows(inp["past_values"], b)
     C = inp["past_values"][0][2]
     names = ["c%d" % j for j in range(C)]
+    if "static_categorical_values" in inp:
+        shape, v = inp["static_categorical_values"]
+        codes = v[b * shape[1] : (b + 1) * shape[1]]
+        names += ["cat%d" % k for k in range(shape[1])]
+        past = [tuple(r) + tuple(codes) for r in past]
     t0 = datetime.datetime(2024, 1, 1)
     write(os.path.join(out, "past.csv"), past, names, t0, step)
     if "future_values" in inp:

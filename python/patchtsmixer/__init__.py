@@ -235,11 +235,14 @@ class PatchTSMixer:
             self.model_class, self.path, c["context_length"], c["num_input_channels"],
             self.num_parameters())
 
-    def stream(self, num_threads=None):
+    def stream(self, num_threads=None, freq_token=None, static_categorical_values=None,
+               channels=None):
         """A Stream for online forecasting (forecasters only): push rows as they arrive, call
         forecast() once context_length rows were pushed (ptm_stream_*). num_threads defaults
-        to the model's."""
-        return Stream(self, num_threads)
+        to the model's. TinyTimeMixer models: freq_token (an int, the prefix's token: see
+        frequency_token()), static_categorical_values (the series' [n_cat] codes) and
+        channels (values per row, where the model takes any count), given once here."""
+        return Stream(self, num_threads, freq_token, static_categorical_values, channels)
 
     def num_parameters(self, only_trainable=False):
         """Parameters as Hugging Face's num_parameters() counts them: the trainable ones plus,

@@ -110,7 +110,12 @@ class PtmCtxParams(ctypes.Structure):
 
 
 class PtmStreamParams(ctypes.Structure):
-    _fields_ = [("num_threads", ctypes.c_int)]
+    _fields_ = [
+        ("num_threads", ctypes.c_int),
+        ("num_input_channels", ctypes.c_int),
+        ("freq_token", ctypes.c_int64),
+        ("static_categorical_values", c_int64_p),
+    ]
 
 
 class PtmLoadParams(ctypes.Structure):
@@ -275,6 +280,7 @@ class PtmTrainParams(ctypes.Structure):
         ("few_shot", ctypes.c_float),
         ("long_format", ctypes.POINTER(PtmLongParams)),
         ("on_skipped", SKIP_FN),
+        ("static_categorical_columns", ctypes.c_char_p),
     ]
 
 

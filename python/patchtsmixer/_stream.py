@@ -7,7 +7,10 @@
 
 The stream keeps the last context_length rows in the C library and one batch-1 context; each
 forecast is one forward over them, bit for bit what predict() / forecast() return for the same
-window (the mean for distribution heads).
+window (the mean for distribution heads). A TinyTimeMixer stream takes the series' frequency
+token and static categorical codes once, at creation, and any channel count the model allows:
+
+    s = model.stream(freq_token=7, channels=1)           # an r2.1 prefix model, one series
 """
 import ctypes
 
@@ -21,20 +24,38 @@ class Stream:
     """A forecasting stream over one model (created by PatchTSMixer.stream()). Closing the
     model closes its streams; use one stream per thread."""
 
-    def __init__(self, model, num_threads=None):
+    def __init__(self, model, num_threads=None, freq_token=None, static_categorical_values=None,
+                 channels=None):
         if model._m is None:
             _usage("the model was closed")
         p = C.ptm_stream_default_params()
         p.num_threads = model.num_threads if num_threads is None else int(num_threads)
+        if freq_token is not None:
+            p.freq_token = int(freq_token)
+        codes = None
+        if static_categorical_values is not None:
+            codes = np.ascontiguousarray(np.asarray(static_categorical_values, dtype=np.int64)
+                                         .reshape(-1))
+            n = len(model.config.get("categorical_vocab_size_list") or [])
+            if codes.shape != (n,):
+                _usage("static_categorical_values has %d codes, the model has %d static "
+                       "categorical variables" % (codes.size, n), "static_categorical_values")
+            p.static_categorical_values = codes.ctypes.data_as(C.c_int64_p)  # copied by C
+        if channels is not None:
+            p.num_input_channels = int(channels)
         err = C.PtmError()
         h = ctypes.c_void_p()
         _check(C.ptm_stream_create(model._m, ctypes.byref(p), ctypes.byref(h), ctypes.byref(err)),
                err)
         self._s = h
         self._model = model  # the C stream reads the model: keep it alive as long as this
-        self.channels = model.config["num_input_channels"]
-        self._out_shape = (model.config["prediction_length"],
-                           model.config["num_prediction_channels"])
+        cfg = model.config
+        self.channels = int(channels) if channels else cfg["num_input_channels"]
+        fixed = cfg.get("prediction_channel_indices")
+        hf = cfg.get("prediction_filter_length") or cfg["prediction_length"]
+        self._out_shape = (hf if model.model_type == "tinytimemixer" else cfg["prediction_length"],
+                           cfg["num_prediction_channels"] if fixed or not channels
+                           else self.channels)
         model._streams.add(self)
 
     def _handle(self):

@@ -63,7 +63,8 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
           init_from=None, freeze_backbone=False, epochs=10, batch_size=64, lr=1e-3,
           weight_decay=0.0, clip_norm=1.0, schedule="onecycle", warmup_frac=0.1, patience=5,
           max_steps=0, seed=42, resume=False, verbose=False, log=None, num_threads=0,
-          long=None, id_col="unique_id", time_col="ds", target_col="y"):
+          long=None, id_col="unique_id", time_col="ds", target_col="y",
+          static_categorical_columns=None):
     """Train a model with the C trainer (what `patchtsmixer train` runs) and return a
     TrainResult whose .model is the best checkpoint, written to out_dir in Hugging Face format.
 
@@ -81,6 +82,9 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
     validate, the rest trains); a series that cannot be used (too short, a repeated time,
     uneven steps) is skipped with a warning and listed in result.skipped; columns picks among
     the value columns. The saved model reads long frames by these names (forecast(frame)).
+
+    static_categorical_columns: a TinyTimeMixer config with categorical_vocab_size_list reads
+    the series' integer codes from these columns (a list or "a,b"; not channels; wide data).
     """
     from . import PatchTSMixer, _path_bytes  # the package's, once it is imported
     if task not in _TASKS:
@@ -131,6 +135,8 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
         p.columns = s(",".join(columns) if isinstance(columns, (list, tuple)) else columns)
         p.test_path = s(test_data)
         p.init_from = s(init_from)
+        scc = static_categorical_columns
+        p.static_categorical_columns = s(",".join(scc) if isinstance(scc, (list, tuple)) else scc)
         p.freeze_backbone = 1 if freeze_backbone else 0
         p.epochs = int(epochs)
         p.batch_size = int(batch_size)

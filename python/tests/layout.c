@@ -233,8 +233,12 @@ int main(void) {
     FIELD(ptm_train_params, few_shot);
     FIELD(ptm_train_params, long_format);
     FIELD(ptm_train_params, on_skipped);
+    FIELD(ptm_train_params, static_categorical_columns);
     SIZE(ptm_stream_params);
     FIELD(ptm_stream_params, num_threads);
+    FIELD(ptm_stream_params, num_input_channels);
+    FIELD(ptm_stream_params, freq_token);
+    FIELD(ptm_stream_params, static_categorical_values);
     SIZE(ptm_train_summary);
     FIELD(ptm_train_summary, epochs_run);
     FIELD(ptm_train_summary, best_epoch);

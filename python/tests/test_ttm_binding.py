@@ -134,3 +134,43 @@ def test_ttm_any_channel_count_and_its_errors():
     f2 = model.forecast(np.ones((2, 52, 2), np.float32), freq_token=[4, 4])
     assert _same_bits(f1, f2)
     model.close()
+
+
+def test_ttm_streams_with_token_codes_and_channels():
+    """model.stream(freq_token=, static_categorical_values=, channels=) forecasts bit for bit
+    what forecast() gives for the same window; a missing token or codes is refused"""
+    d = os.path.join(TTM, "r21_52_16_ft_l1_prefix")
+    inp = _read(os.path.join(d, "inputs.safetensors"))
+    past, tok = inp["past_values"], inp["freq_token"]
+    model = ptm.PatchTSMixer.from_pretrained(d)
+    for s in range(past.shape[0]):
+        st = model.stream(freq_token=int(tok[s]))
+        st.push(past[s])
+        assert _same_bits(st.forecast(), model.forecast(past[s:s + 1], freq_token=tok[s])[0]), s
+        st.close()
+    st = model.stream(freq_token=7, channels=1)
+    st.push(past[2][:, 1:])
+    assert _same_bits(st.forecast(), model.forecast(past[2:3, :, 1:], freq_token=7)[0])
+    st.close()
+    try:
+        model.stream()
+        raise AssertionError("a prefix model streamed without a token")
+    except ptm.PatchTSMixerError as e:
+        assert "needs a frequency token: set ptm_stream_params.freq_token" in str(e), str(e)
+    model.close()
+    d = os.path.join(TTM, "categorical_static_mixdec")
+    inp = _read(os.path.join(d, "inputs.safetensors"))
+    past, cat = inp["past_values"], inp["static_categorical_values"]
+    model = ptm.PatchTSMixer.from_pretrained(d)
+    for s in range(past.shape[0]):
+        st = model.stream(static_categorical_values=cat[s])
+        st.push(past[s])
+        want = model.forecast(past[s:s + 1], static_categorical_values=cat[s:s + 1])[0]
+        assert _same_bits(st.forecast(), want), s
+        st.close()
+    try:
+        model.stream(static_categorical_values=[1])
+        raise AssertionError("one code for two variables")
+    except ptm.PatchTSMixerError as e:
+        assert "static_categorical_values has 1 codes, the model has 2" in str(e), str(e)
+    model.close()

@@ -9,18 +9,19 @@
 
 #include "train/trainer.h"
 
-/* one eval-mode forward on a filled batch (tok: a TinyTimeMixer prefix token per sample, or
- * NULL); accumulates loss (weighted by batch size) and, for forecasts, errors of the point
- * forecast vs the targets */
+/* one eval-mode forward on a filled batch (tok: a TinyTimeMixer prefix token per sample, cat:
+ * its static categorical codes [n, n_cat], or NULL); accumulates loss (weighted by batch size) and,
+ * for forecasts, errors of the point forecast vs the targets */
 static ptm_status eval_batch(ptm_ctx *ectx, const ptm_config *c, train_batch *b, int n,
-                             ptm_train_task task, const int64_t *tok, train_metrics *a,
-                             ptm_error *err) {
+                             ptm_train_task task, const int64_t *tok, const int64_t *cat,
+                             train_metrics *a, ptm_error *err) {
     ptm_inputs in;
     memset(&in, 0, sizeof in);
     in.batch = n;
     in.past_values = b->past;
     in.observed_mask = b->pobs;
     in.freq_token = tok;
+    in.static_categorical_values = cat;
     if (task == PTM_TRAIN_FORECAST) in.future_values = b->fut;
     if (task == PTM_TRAIN_CLASSIFY) in.target_labels = b->labels;
     if (task == PTM_TRAIN_REGRESS) in.target_values = b->tgt;
@@ -80,11 +81,11 @@ static ptm_status eval_batch(ptm_ctx *ectx, const ptm_config *c, train_batch *b,
 
 static ptm_status eval_windows(ptm_ctx *ectx, const ptm_config *c, const train_windows *w,
                                train_batch *b, ptm_train_task task, const int64_t *tok,
-                               train_metrics *a, ptm_error *err) {
+                               const int64_t *cat, train_metrics *a, ptm_error *err) {
     memset(a, 0, sizeof *a);
     for (size_t start = 0; start < w->w.count; start += (size_t)b->cap) {
         size_t n = train_windows_batch(w, start, (size_t)b->cap, b->past, b->pobs, b->fut, NULL);
-        ptm_status s = eval_batch(ectx, c, b, (int)n, task, tok, a, err);
+        ptm_status s = eval_batch(ectx, c, b, (int)n, task, tok, cat, a, err);
         if (s != PTM_OK) return s;
     }
     return PTM_OK;
@@ -93,7 +94,7 @@ static ptm_status eval_windows(ptm_ctx *ectx, const ptm_config *c, const train_w
 ptm_status train_eval_windows(ptm_ctx *ectx, const ptm_config *c, const train_windows *w,
                               train_batch *b, ptm_train_task task, train_metrics *a,
                               ptm_error *err) {
-    return eval_windows(ectx, c, w, b, task, b->tok, a, err);
+    return eval_windows(ectx, c, w, b, task, b->tok, b->cat, a, err);
 }
 
 ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_dataset *ts,
@@ -103,7 +104,7 @@ ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_da
     for (size_t start = 0; start < count; start += (size_t)b->cap) {
         size_t n = count - start < (size_t)b->cap ? count - start : (size_t)b->cap;
         train_batch_cases(b, ts, idx + start, n, task, tmean, tstd);
-        ptm_status s = eval_batch(ectx, c, b, (int)n, task, NULL, a, err);
+        ptm_status s = eval_batch(ectx, c, b, (int)n, task, NULL, NULL, a, err);
         if (s != PTM_OK) return s;
     }
     return PTM_OK;
@@ -114,7 +115,7 @@ ptm_status train_eval_cases(ptm_ctx *ectx, const ptm_config *c, const ptmi_ts_da
 /* forecast errors in original units (each channel's error times its std) into res */
 static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const train_windows *w,
                                   const ptm_std_scaler *sc, train_batch *b, const int64_t *tok,
-                                  ptm_eval_result *res, ptm_error *err) {
+                                  const int64_t *cat, ptm_eval_result *res, ptm_error *err) {
     train_metrics r;
     memset(&r, 0, sizeof r);
     int Cs = c->num_prediction_channels, Hh = c->prediction_length, C = w->w.ncols;
@@ -127,6 +128,7 @@ static ptm_status raw_unit_errors(ptm_ctx *ctx, const ptm_config *c, const train
         in.past_values = b->past;
         in.observed_mask = b->pobs;
         in.freq_token = tok;
+        in.static_categorical_values = cat;
         /* a forecast channel mixer reads the known future of its exogenous channels */
         if (c->family == PTM_FAMILY_TTM) in.future_values = b->fut;
         ptm_status s = ptm_forward(ctx, &in, err);
@@ -172,19 +174,66 @@ static ptm_status eval_context(const ptm_model *m, int C, int batch, ptm_config 
     return s == PTM_OK ? train_batch_alloc(b, batch, ec, -1, err) : s;
 }
 
+int train_static_count(const ptm_config *c) {
+    return c->family == PTM_FAMILY_TTM && c->model_class == PTM_CLASS_PREDICTION &&
+                   c->ttm.use_decoder
+               ? c->ttm.num_categorical
+               : 0;
+}
+
+ptm_status train_static_codes(const ptm_config *c, const train_data *d, const char *file,
+                              const char *cols, int64_t *codes, ptm_error *err) {
+    int K = train_static_count(c);
+    if (!K && cols)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "static_categorical_columns",
+                        "the model has no static categorical variables "
+                        "(categorical_vocab_size_list)");
+    if (!K) return PTM_OK;
+    if (!cols)
+        return ptmi_err(err, PTM_ERR_INPUT, NULL, "static_categorical_columns",
+                        "this model has %d static categorical variables "
+                        "(categorical_vocab_size_list): name the columns of their integer codes",
+                        K);
+    int n = 0, *idx = malloc(sizeof(int) * (d->tab.ncols + 1));
+    int64_t *v = malloc(sizeof(int64_t) * (d->tab.ncols + 1));
+    ptm_status s = PTM_OK;
+    if (!idx || !v)
+        s = ptmi_err(err, PTM_ERR_NOMEM, file, NULL, "out of memory");
+    else
+        s = ptm_csv_static_codes(&d->tab, cols, 0, d->nrows, file, idx, v, &n, err);
+    if (s == PTM_OK && n != K)
+        s = ptmi_err(err, PTM_ERR_INPUT, NULL, "static_categorical_columns",
+                     "%d columns named, the model has %d static categorical variables "
+                     "(categorical_vocab_size_list)",
+                     n, K);
+    for (int k = 0; s == PTM_OK && k < K; k++) {
+        if (v[k] >= c->ttm.categorical_vocab_size_list[k])
+            s = ptmi_err(err, PTM_ERR_INPUT, file, d->tab.colnames[idx[k]],
+                         "code %lld is not in the vocabulary of static categorical variable %d: "
+                         "[0, %d) (categorical_vocab_size_list)",
+                         (long long)v[k], k, c->ttm.categorical_vocab_size_list[k]);
+        codes[k] = v[k];
+    }
+    free(idx);
+    free(v);
+    return s;
+}
+
 /* forecaster or pretrainer on a split of a CSV; a frequency token from its time step for
- * TinyTimeMixer's prefix */
+ * TinyTimeMixer's prefix, its static categorical codes from their columns */
 static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const char *model_dir,
-                              const char *data_path, const char *columns, const char *split,
-                              int batch, ptm_eval_result *res, ptm_error *err) {
+                              const char *data_path, const ptm_eval_params *p, int batch,
+                              ptm_eval_result *res, ptm_error *err) {
+    const char *columns = p->columns, *split = p->split;
     const ptm_config *c = &m->cfg;
     train_data d;
     memset(&d, 0, sizeof d);
     ptm_ctx *ctx = NULL;
     train_batch b;
     memset(&b, 0, sizeof b);
-    int64_t *tok = NULL;
+    int64_t *tok = NULL, codes[PTMI_MAX_STATIC];
     int H = task == PTM_TRAIN_FORECAST ? c->prediction_length : 1;
+    d.static_columns = p->static_categorical_columns;
     ptm_preprocessor pp;
     ptm_status s = ptm_preprocessor_load(model_dir, &pp, err);
     if (s == PTM_OK)
@@ -203,7 +252,11 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
         goto done;
     }
     ptm_config ec;
-    if ((s = eval_context(m, d.C, batch, &ec, &ctx, &b, err)) != PTM_OK) goto done;
+    if ((s = train_static_codes(c, &d, data_path, p->static_categorical_columns, codes, err)) !=
+            PTM_OK ||
+        (s = eval_context(m, d.C, batch, &ec, &ctx, &b, err)) != PTM_OK ||
+        (s = train_batch_codes(&b, codes, train_static_count(c), err)) != PTM_OK)
+        goto done;
     if (c->family == PTM_FAMILY_TTM && c->ttm.resolution_prefix_tuning) {
         int64_t step = 0;
         if (!d.tab.time_parsed || !ptm_csv_time_step(&d.tab, 0, &step)) {
@@ -229,7 +282,7 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
         goto done;
     }
     train_metrics a;
-    if ((s = eval_windows(ctx, &ec, w, &b, task, tok, &a, err)) != PTM_OK) goto done;
+    if ((s = eval_windows(ctx, &ec, w, &b, task, tok, b.cat, &a, err)) != PTM_OK) goto done;
     res->windows = w->w.count;
     if (a.n_el > 0) {
         res->mse = a.se / a.n_el;
@@ -238,7 +291,8 @@ static ptm_status eval_series(const ptm_model *m, ptm_train_task task, const cha
         double vx = a.sxx / a.n_el - (a.sx / a.n_el) * (a.sx / a.n_el);
         double vy = a.syy / a.n_el - (a.sy / a.n_el) * (a.sy / a.n_el);
         res->corr = vx > 0 && vy > 0 ? cov / sqrt(vx * vy) : 0.0;
-        if ((s = raw_unit_errors(ctx, &ec, w, &d.sc, &b, tok, res, err)) != PTM_OK) goto done;
+        if ((s = raw_unit_errors(ctx, &ec, w, &d.sc, &b, tok, b.cat, res, err)) != PTM_OK)
+            goto done;
     }
     if (task == PTM_TRAIN_PRETRAIN && a.n_samples > 0) res->mse = a.loss_sum / a.n_samples;
 done:
@@ -296,10 +350,27 @@ done:
     return s;
 }
 
+ptm_eval_params ptm_eval_default_params(void) {
+    ptm_eval_params p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
 ptm_status ptm_eval_file(const char *model_dir, const char *data_path, const char *columns,
                          const char *split, int batch, ptm_eval_result *res, ptm_error *err) {
-    if (!res || !model_dir || !data_path)
-        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "model_dir, data_path and res are required");
+    ptm_eval_params p = ptm_eval_default_params();
+    p.columns = columns;
+    p.split = split;
+    p.batch = batch;
+    return ptm_eval_file_ex(model_dir, data_path, &p, res, err);
+}
+
+ptm_status ptm_eval_file_ex(const char *model_dir, const char *data_path,
+                            const ptm_eval_params *params, ptm_eval_result *res, ptm_error *err) {
+    if (!res || !model_dir || !data_path || !params)
+        return ptmi_err(err, PTM_ERR_ARG, NULL, NULL,
+                        "model_dir, data_path, params and res are required");
+    int batch = params->batch;
     memset(res, 0, sizeof *res);
     ptm_model *m = NULL;
     ptm_ctx *ctx = NULL;
@@ -319,7 +390,7 @@ ptm_status ptm_eval_file(const char *model_dir, const char *data_path, const cha
         goto done;
     }
     if (task == PTM_TRAIN_FORECAST || task == PTM_TRAIN_PRETRAIN) {
-        s = eval_series(m, task, model_dir, data_path, columns, split, batch, res, err);
+        s = eval_series(m, task, model_dir, data_path, params, batch, res, err);
         goto done;
     }
     ptm_config ec;

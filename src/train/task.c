@@ -184,6 +184,23 @@ static ptm_status select_columns(train_data *d, const char *path, const char *co
     if (!d->cols) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
     ptm_status s = ptm_csv_select_columns(&d->tab, columns, path, d->cols, &n, err);
     if (s != PTM_OK) return s;
+    if (d->static_columns) { /* static categorical codes are not channels */
+        int *si = malloc(sizeof(int) * (d->tab.ncols + 1)), ns = 0, kept = 0;
+        if (!si) return ptmi_err(err, PTM_ERR_NOMEM, path, NULL, "out of memory");
+        s = ptm_csv_select_columns(&d->tab, d->static_columns, path, si, &ns, err);
+        for (int j = 0; s == PTM_OK && j < n; j++) {
+            int is_static = 0;
+            for (int k = 0; k < ns; k++) is_static |= si[k] == d->cols[j];
+            if (is_static && columns)
+                s = ptmi_err(err, PTM_ERR_INPUT, path, d->tab.colnames[d->cols[j]],
+                             "the column is named as a channel and as a static categorical one");
+            else if (!is_static)
+                d->cols[kept++] = d->cols[j];
+        }
+        free(si);
+        if (s != PTM_OK) return s;
+        n = kept;
+    }
     if (n < 1) return ptmi_err(err, PTM_ERR_INPUT, path, "columns", "no value columns selected");
     d->C = n;
     return PTM_OK;
@@ -282,9 +299,14 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
                                    ptm_error *err) {
     train_data *d = &t->d;
     int H = t->task == PTM_TRAIN_FORECAST ? t->cfg.prediction_length : 1;
+    d->static_columns = p->static_categorical_columns;
     ptm_status s =
         p->long_format
-            ? train_data_load_long(d, data_path, p, t->cfg.context_length, H, err)
+            ? (p->static_categorical_columns || train_static_count(&t->cfg)
+                   ? ptmi_err(err, PTM_ERR_UNSUPPORTED, data_path, "static_categorical_columns",
+                              "long-format data carry no per-series static categorical codes "
+                              "yet")
+                   : train_data_load_long(d, data_path, p, t->cfg.context_length, H, err))
             : train_refuse_long(
                   data_path, NULL, PTM_ERR_INPUT,
                   "set ptm_train_params.long_format to train on its series (`patchtsmixer "
@@ -292,6 +314,8 @@ static ptm_status load_task_series(train_task *t, const char *data_path, const p
                   err);
     if (s == PTM_OK && !p->long_format)
         s = train_data_load_series(d, data_path, p->columns, NULL, t->cfg.context_length, H, err);
+    if (s == PTM_OK && !p->long_format)
+        s = train_static_codes(&t->cfg, d, data_path, p->static_categorical_columns, t->codes, err);
     if (s != PTM_OK) return s;
     if (p->init_from && t->cfg.family != PTM_FAMILY_TTM && d->C != t->cfg.num_input_channels)
         return ptmi_err(err, PTM_ERR_INPUT, data_path, "columns",
@@ -451,7 +475,16 @@ void train_batch_free(train_batch *b) {
     free(b->tgt);
     free(b->labels);
     free(b->tok);
+    free(b->cat);
     memset(b, 0, sizeof *b);
+}
+
+ptm_status train_batch_codes(train_batch *b, const int64_t *codes, int n, ptm_error *err) {
+    if (n < 1) return PTM_OK;
+    if (!(b->cat = malloc(sizeof(int64_t) * (size_t)b->cap * (size_t)n)))
+        return ptmi_err(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory for a batch of %d", b->cap);
+    for (int i = 0; i < b->cap; i++) memcpy(b->cat + (size_t)i * n, codes, sizeof(int64_t) * n);
+    return PTM_OK;
 }
 
 void train_batch_cases(train_batch *b, const ptmi_ts_dataset *ts, const size_t *idx, size_t n,

@@ -186,7 +186,11 @@ static ptm_status setup_optimizer(trainer *tr, ptm_error *err) {
     if ((s = ptm_ctx_create(tr->m, &cp, &tr->ectx, err)) != PTM_OK) return s;
     int64_t tok = tr->t.freq_token;
     if ((s = train_batch_alloc(&tr->tb, p->batch_size, &tr->t.cfg, tok, err)) != PTM_OK ||
-        (s = train_batch_alloc(&tr->eb, cp.max_batch, &tr->t.cfg, tok, err)) != PTM_OK)
+        (s = train_batch_alloc(&tr->eb, cp.max_batch, &tr->t.cfg, tok, err)) != PTM_OK ||
+        (s = train_batch_codes(&tr->tb, tr->t.codes, train_static_count(&tr->t.cfg), err)) !=
+            PTM_OK ||
+        (s = train_batch_codes(&tr->eb, tr->t.codes, train_static_count(&tr->t.cfg), err)) !=
+            PTM_OK)
         return s;
     size_t np = tr->m->arena_floats;
     tr->am = calloc(np, sizeof(float));
@@ -247,6 +251,7 @@ static ptm_status train_step(trainer *tr, int epoch, int n, double *loss, ptm_er
     in.past_values = tr->tb.past;
     in.observed_mask = tr->tb.pobs;
     in.freq_token = tr->tb.tok;
+    in.static_categorical_values = tr->tb.cat;
     if (task == PTM_TRAIN_FORECAST) in.future_values = tr->tb.fut;
     if (task == PTM_TRAIN_CLASSIFY) in.target_labels = tr->tb.labels;
     if (task == PTM_TRAIN_REGRESS) in.target_values = tr->tb.tgt;

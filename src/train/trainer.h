@@ -25,6 +25,8 @@
 #include "train/adamw.h"
 #include "io/ts.h"
 
+#define PTMI_MAX_STATIC 64 /* static categorical variables (config_ttm.c's limit) */
+
 /* ------------------------------------------------------------------ task setup (task.c) */
 
 /* The windows of one part of the data (train, val or test), where batches come from: one row
@@ -64,6 +66,8 @@ typedef struct {
     ptmi_ts_dataset ts_train, ts_test;
     size_t *order;                     /* ts: shuffled case order */
     size_t n_train_cases, n_val_cases; /* ts: split of the training file into train / val */
+    const char *static_columns; /* set before loading: TinyTimeMixer's static categorical code
+                                   columns, never channels (left out when all are taken) */
 } train_data;
 
 /* Everything a run knows before the model exists. */
@@ -74,6 +78,7 @@ typedef struct {
     train_data d;
     double tmean, tstd; /* regression targets learnt standardised (tstd 0 = raw) */
     int64_t freq_token; /* TinyTimeMixer with a frequency prefix: the data's token, else -1 */
+    int64_t codes[PTMI_MAX_STATIC]; /* its static categorical codes (train_static_count) */
 } train_task;
 
 /* log callback of p with a printf line (nothing when p->log is NULL) */
@@ -134,6 +139,7 @@ typedef struct {
     float *past, *pobs, *fut, *tgt;
     int64_t *labels;
     int64_t *tok; /* [cap] the frequency token of every sample, or NULL (no prefix) */
+    int64_t *cat; /* [cap, n_cat] the static categorical codes of every sample, or NULL */
     int cap;
 } train_batch;
 
@@ -141,6 +147,17 @@ typedef struct {
 PTM_MUST_USE ptm_status train_batch_alloc(train_batch *b, int cap, const ptm_config *c,
                                           int64_t freq_token, ptm_error *err);
 void train_batch_free(train_batch *b);
+/* b->cat: codes [n] for every sample (n 0: none) */
+PTM_MUST_USE ptm_status train_batch_codes(train_batch *b, const int64_t *codes, int n,
+                                          ptm_error *err);
+/* static categorical variables the model reads (TinyTimeMixer's decoder), 0 if none */
+int train_static_count(const ptm_config *c);
+/* their codes [train_static_count] from the columns cols of every data row of d (eval.c);
+ * PTM_ERR_INPUT when the model has some and cols is NULL, PTM_ERR_ARG when it has none and
+ * cols is set */
+PTM_MUST_USE ptm_status train_static_codes(const ptm_config *c, const train_data *d,
+                                           const char *file, const char *cols, int64_t *codes,
+                                           ptm_error *err);
 /* .ts cases idx[0..n) into the batch; regression targets are standardised with tmean / tstd
  * (tstd 0 = raw targets) */
 void train_batch_cases(train_batch *b, const ptmi_ts_dataset *ts, const size_t *idx, size_t n,
