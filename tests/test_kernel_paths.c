@@ -200,6 +200,46 @@ TEST(test_eval_chunks_deterministic) {
     }
 }
 
+/* patch weights beyond SHARED_PRODUCT_BYTES (ctx.c: 1024 patches, 8 MiB fc1): the chunks run on
+ * the caller and each product is split over the threads by columns (kernels/gemm.c), through the
+ * kernels' packed path - every output bit for bit the same on 1, 2 and 3 threads */
+TEST(test_shared_products_deterministic) {
+    ptm_config c;
+    ptm_config_defaults(&c);
+    c.model_class = PTM_CLASS_PREDICTION;
+    c.context_length = 2048;
+    c.patch_length = 2;
+    c.patch_stride = 2;
+    c.num_input_channels = 2;
+    c.d_model = 16;
+    c.num_layers = 1;
+    c.prediction_length = 12;
+    ptm_error err;
+    ptm_model *m = NULL;
+    CHECK_STATUS(ptmi_config_finish(&c, "test", &err), PTM_OK);
+    CHECK_STATUS(ptmi_model_build(&c, PTMI_STORE_TRAIN, &m, &err), PTM_OK);
+    ptm_config_free(&c);
+    if (!m) return;
+    ptmi_model_init_weights(m, 5);
+    int B = 3;
+    size_t n = (size_t)B * 2048 * 2;
+    float *x = malloc(n * sizeof(float)), *out[3] = {NULL, NULL, NULL};
+    size_t cnt[3] = {0, 0, 0};
+    unsigned seed = 8;
+    for (size_t i = 0; i < n; i++) x[i] = frand(&seed) + 0.05f * (float)(i % 11);
+    ptm_inputs in;
+    memset(&in, 0, sizeof in);
+    in.batch = B;
+    in.past_values = x;
+    for (int t = 0; t < 3; t++) CHECK(eval_outputs(m, t + 1, B, &in, &out[t], &cnt[t]));
+    for (int t = 1; t < 3; t++)
+        CHECK(cnt[t] == cnt[0] && cnt[0] > 0 &&
+              memcmp(out[t], out[0], cnt[0] * sizeof(float)) == 0);
+    for (int t = 0; t < 3; t++) free(out[t]);
+    free(x);
+    ptm_model_free(m);
+}
+
 /* long contexts (many patches: weights past the GEMM's k and n blocks, wide gate rows) and many
  * channels, on every kernel path against the scalar oracle */
 TEST(test_scale_paths) {
@@ -276,6 +316,7 @@ int main(void) {
     RUN(test_threads_deterministic);
     RUN(test_eval_chunks_deterministic);
     RUN(test_scale_paths);
+    RUN(test_shared_products_deterministic);
     printf("kernels: %s\n", ptmi_kernels_name());
     return test_summary("test_kernel_paths");
 }
