@@ -1,14 +1,16 @@
 /* test_kernel_paths.c - whole models on every kernel level and thread count: a forward and a
  * backward give bit-identical results on 1 and 3 threads, eval-mode chunks do not change any
  * output, and long contexts / many channels agree with the scalar level (every kernel path,
- * including the layers' splitting of rows over threads around the kernel table). The kernels
- * one by one are in test_kernels.c. */
+ * including the layers' splitting of rows over threads around the kernel table), and the
+ * levels' packed path of products larger than L2 with the pool's column split of them. The
+ * kernels one by one are in test_kernels.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/config.h"
 #include "kernels/kernels.h"
+#include "kernels/threads.h"
 #include "model/model.h"
 #include "testutil.h"
 #include "train/trainer.h"
@@ -200,6 +202,72 @@ TEST(test_eval_chunks_deterministic) {
     }
 }
 
+/* products whose right operand exceeds L2 (the levels' packed path, for B of 1 MiB or more,
+ * rows far apart), at every level: within rounding of the oracle, and bit for bit what the same
+ * level computes on 32-column slices (the unpacked path) and what ptmi_gemm_acc /
+ * ptmi_linear_fused compute on 3 threads (split by columns) - the GEMM, transposed A, the
+ * linear layer with GELU (op 0..3) */
+static void large_op(const ptmi_kernel_table *kt, int op, size_t M, size_t nw, size_t K,
+                     const float *A, const float *B, size_t ldb, const float *bias, float *C,
+                     size_t ldc) {
+    if (op < 2 && kt)
+        kt->gemm_acc(M, nw, K, A, op ? 1 : K, op ? M : 1, B, ldb, C, ldc);
+    else if (op < 2)
+        ptmi_gemm_acc(M, nw, K, A, op ? 1 : K, op ? M : 1, B, ldb, C, ldc);
+    else if (kt)
+        kt->linear(M, nw, K, A, K, B, ldb, bias, C, ldc, op == 3);
+    else
+        ptmi_linear_fused(M, nw, K, A, K, B, ldb, bias, C, ldc, op == 3);
+}
+
+TEST(test_large_products) {
+    const ptmi_kernel_table *ref = ptmi_kernels_at(PTMI_KERNELS_SCALAR);
+    size_t shapes[][3] = {{40, 600, 520}, {300, 1100, 260}, {33, 4096, 70}};
+    ptmi_pool *pool = ptmi_pool_create(3);
+    for (int level = PTMI_KERNELS_AVX2; level <= PTMI_KERNELS_AVX512; level++) {
+        const ptmi_kernel_table *kt = ptmi_kernels_at(level);
+        if (!kt || level > ptmi_kernels_level()) continue;
+        int prev = ptmi_kernels_set_max_level(level);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ldb = N + 13;
+            unsigned seed = 5 + (unsigned)s;
+            float *A = malloc(M * K * sizeof(float)), *B = malloc(K * ldb * sizeof(float));
+            float *bias = malloc(N * sizeof(float)), *C[4];
+            for (size_t i = 0; i < M * K; i++) A[i] = frand(&seed);
+            for (size_t i = 0; i < K * ldb; i++) B[i] = frand(&seed);
+            for (size_t i = 0; i < N; i++) bias[i] = frand(&seed);
+            for (int op = 0; op < 4; op++) {
+                for (int v = 0; v < 4; v++) { /* oracle, level, slices, pool */
+                    C[v] = malloc(M * N * sizeof(float));
+                    for (size_t i = 0; i < M * N; i++) C[v][i] = 0.25f * (float)(i % 5);
+                }
+                large_op(ref, op, M, N, K, A, B, ldb, bias, C[0], N);
+                large_op(kt, op, M, N, K, A, B, ldb, bias, C[1], N);
+                for (size_t n0 = 0; n0 < N; n0 += 32)
+                    large_op(kt, op, M, N - n0 < 32 ? N - n0 : 32, K, A, B + n0, ldb, bias + n0,
+                             C[2] + n0, N);
+                ptmi_pool *was = ptmi_pool_enter(pool);
+                large_op(NULL, op, M, N, K, A, B, ldb, bias, C[3], N);
+                ptmi_pool_leave(was);
+                double worst = 0.0;
+                for (size_t i = 0; i < M * N; i++) {
+                    double d = fabs((double)C[1][i] - (double)C[0][i]) / (1.0 + fabs(C[0][i]));
+                    worst = d > worst ? d : worst;
+                }
+                CHECK(worst < 1e-5);
+                CHECK(memcmp(C[1], C[2], M * N * sizeof(float)) == 0);
+                CHECK(memcmp(C[1], C[3], M * N * sizeof(float)) == 0);
+                for (int v = 0; v < 4; v++) free(C[v]);
+            }
+            free(A);
+            free(B);
+            free(bias);
+        }
+        ptmi_kernels_set_max_level(prev);
+    }
+    ptmi_pool_free(pool);
+}
+
 /* patch weights beyond SHARED_PRODUCT_BYTES (ctx.c: 1024 patches, 8 MiB fc1): the chunks run on
  * the caller and each product is split over the threads by columns (kernels/gemm.c), through the
  * kernels' packed path - every output bit for bit the same on 1, 2 and 3 threads */
@@ -316,6 +384,7 @@ int main(void) {
     RUN(test_threads_deterministic);
     RUN(test_eval_chunks_deterministic);
     RUN(test_scale_paths);
+    RUN(test_large_products);
     RUN(test_shared_products_deterministic);
     printf("kernels: %s\n", ptmi_kernels_name());
     return test_summary("test_kernel_paths");
