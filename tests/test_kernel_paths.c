@@ -1,8 +1,8 @@
 /* test_kernel_paths.c - whole models on every kernel level and thread count: a forward and a
  * backward give bit-identical results on 1 and 3 threads, eval-mode chunks do not change any
  * output, and long contexts / many channels agree with the scalar level (every kernel path,
- * including the layers' splitting of rows over threads around the kernel table), and the
- * levels' packed path of products larger than L2 with the pool's column split of them. The
+ * including the layers' splitting of rows over threads around the kernel table), and products
+ * larger than L2 (AVX2's packed path) with the pool's column split of them. The
  * kernels one by one are in test_kernels.c. */
 #include <math.h>
 #include <stdlib.h>
@@ -202,9 +202,9 @@ TEST(test_eval_chunks_deterministic) {
     }
 }
 
-/* products whose right operand exceeds L2 (the levels' packed path, for B of 1 MiB or more,
- * rows far apart), at every level: within rounding of the oracle, and bit for bit what the same
- * level computes on 32-column slices (the unpacked path) and what ptmi_gemm_acc /
+/* products whose right operand exceeds L2 (B of 1 MiB or more, rows far apart: the AVX2
+ * level's packed path), at every level: within rounding of the oracle, and bit for bit what the
+ * same level computes on 32-column slices (the unpacked path) and what ptmi_gemm_acc /
  * ptmi_linear_fused compute on 3 threads (split by columns) - the GEMM, transposed A, the
  * linear layer with GELU (op 0..3) */
 static void large_op(const ptmi_kernel_table *kt, int op, size_t M, size_t nw, size_t K,
