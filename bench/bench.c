@@ -11,9 +11,11 @@
  * with random weights. For each batch size: a warm-up, then repeated forwards for S seconds
  * (default 2); reports the median and p90 time per call, samples/s, GFLOP/s (2 x the model's
  * multiply-adds) and the percentage of the measured FMA peak (one core's, with the widest
- * vectors the kernels use, times the cores the threads can use). A row times at least K calls
- * (--min-calls, default 3) even when that takes longer than S. --dump DIR writes the forecast of
- * each inference row's input (prediction_outputs, raw float32) to DIR/b<batch>.f32, for
+ * vectors the kernels use, times the cores the threads can use), and the process's CPU time per
+ * call (all threads, spinning included: on a machine shared with other jobs the one-thread
+ * figure that time slicing does not inflate). A row times at least K calls (--min-calls,
+ * default 3) even when that takes longer than S. --dump DIR writes the forecast of each
+ * inference row's input (prediction_outputs, raw float32) to DIR/b<batch>.f32, for
  * bench/compare's correctness check of exactly what was timed.
  */
 #include <math.h>
@@ -33,6 +35,12 @@
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static double cpu_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -247,6 +255,7 @@ static int run_case(ptm_model *m, const bench_args *a, int B, int pass, double f
             return 1;
         }
     }
+    double c0 = cpu_now();
     while ((now() < t_end || k < a->min_calls) && k < 100000) {
         double t0 = now();
         if (ptm_forward(ctx, &in, &err) != PTM_OK ||
@@ -259,6 +268,7 @@ static int run_case(ptm_model *m, const bench_args *a, int B, int pass, double f
         }
         times[k++] = now() - t0;
     }
+    double cpu = (cpu_now() - c0) / k;
     if (!training && a->dump_dir && dump_output(ctx, a->dump_dir, B)) return 1;
     qsort(times, (size_t)k, sizeof(double), cmp_d);
     double med = times[k / 2], p90 = times[(int)(0.9 * (k - 1))];
@@ -268,20 +278,21 @@ static int run_case(ptm_model *m, const bench_args *a, int B, int pass, double f
     if (a->json)
         printf("{\"mode\": \"%s\", \"variant\": \"%s\", \"batch\": %d, "
                "\"median_ms\": %.4f, \"p90_ms\": %.4f, \"samples_per_s\": %.1f, "
-               "\"gflops\": %.2f, \"peak_gflops\": %.1f, \"ctx_mib\": %.2f, \"calls\": %d}\n",
+               "\"gflops\": %.2f, \"peak_gflops\": %.1f, \"ctx_mib\": %.2f, \"calls\": %d, "
+               "\"cpu_ms\": %.4f}\n",
                training ? "train" : "infer",
                opt        ? "fwd+bwd+adamw"
                : training ? "fwd+bwd"
                           : "forward",
                B, med * 1e3, p90 * 1e3, B / med, gf, peak,
-               (double)ptm_ctx_memory_bytes(ctx) / 1048576.0, k);
+               (double)ptm_ctx_memory_bytes(ctx) / 1048576.0, k, cpu * 1e3);
     else
-        printf("%-11s %-6d %10.3f %10.3f %12.0f %9.2f %7.1f%% %9.1f\n",
+        printf("%-11s %-6d %10.3f %10.3f %12.0f %9.2f %7.1f%% %9.1f %10.3f\n",
                opt        ? "train+opt"
                : training ? "train"
                           : "infer",
                B, med * 1e3, p90 * 1e3, B / med, gf, peak > 0 ? 100.0 * gf / peak : 0.0,
-               (double)ptm_ctx_memory_bytes(ctx) / 1048576.0);
+               (double)ptm_ctx_memory_bytes(ctx) / 1048576.0, cpu * 1e3);
     free(times);
     free(x);
     free(fut);
@@ -353,8 +364,8 @@ int main(int argc, char **argv) {
                ptmi_kernels_name(), peak1, peak, cores, cores == 1 ? "" : "s", a.threads,
                a.threads == 1 ? "" : "s");
         printf("model weights: %.2f MiB\n", (double)ptm_model_num_params(m) * 4 / 1048576.0);
-        printf("%-11s %-6s %10s %10s %12s %9s %8s %9s\n", "mode", "batch", "median ms", "p90 ms",
-               "samples/s", "GFLOP/s", "% peak", "ctx MiB");
+        printf("%-11s %-6s %10s %10s %12s %9s %8s %9s %10s\n", "mode", "batch", "median ms",
+               "p90 ms", "samples/s", "GFLOP/s", "% peak", "ctx MiB", "cpu ms");
     }
     bench_opt o = {calloc(m->arena_floats, sizeof(float)), calloc(m->arena_floats, sizeof(float)),
                    ptmi_adamw_defaults(), 0};

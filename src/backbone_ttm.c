@@ -199,7 +199,9 @@ static void ttm_embed(ptm_ctx *ctx, const ptm_inputs *in, const float *enc_in, i
     int C = c->num_input_channels, N = c->num_patches, D = c->d_model, P = c->patch_length;
     int pre = c->ttm.resolution_prefix_tuning, Nr = N - pre;
     size_t nd = (size_t)N * D;
-    for (size_t r = 0; r < (size_t)B * C; r++)
+    if (!pre) /* the patches of every series are adjacent rows: one product for the batch */
+        linear_forward(ctx->embed, enc_in, &p->patcher, (size_t)B * C * Nr);
+    for (size_t r = 0; pre && r < (size_t)B * C; r++)
         linear_forward(ctx->embed + r * nd + (size_t)pre * D, enc_in + r * Nr * P, &p->patcher,
                        (size_t)Nr);
     if (pre) {

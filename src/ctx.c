@@ -23,6 +23,9 @@
 #ifndef MICRO_BATCH_FLOATS
 #define MICRO_BATCH_FLOATS 8192
 #endif
+#ifndef SHARED_PRODUCT_BYTES
+#define SHARED_PRODUCT_BYTES ((size_t)4 << 20)
+#endif
 #ifndef MIN_CHUNK_ROWS
 #define MIN_CHUNK_ROWS 8
 #endif
@@ -128,6 +131,12 @@ static int plan_chunks(ptm_ctx *ctx, const ptm_config *c, int max_batch, int nth
         /* at least MIN_CHUNK_ROWS series, so that each weight panel a GEMM streams in from
          * memory serves enough rows (long contexts have large patch-mixer weights) */
         if (cr < MIN_CHUNK_ROWS) cr = MIN_CHUNK_ROWS;
+        /* patch weights far beyond L2 (long contexts): the chunks run one after another on the
+         * caller, each product split over the threads by columns (kernels/gemm.c), so that the
+         * cores share every weight panel streamed from memory instead of each streaming all */
+        size_t np = (size_t)c->num_patches, ep = np * (size_t)c->expansion_factor;
+        int share = nthr > 1 && ep * np * sizeof(float) >= SHARED_PRODUCT_BYTES;
+        if (share) nthr = 1;
         if (cr > (rows + (size_t)nthr - 1) / (size_t)nthr)
             cr = (rows + (size_t)nthr - 1) / (size_t)nthr;
         /* mix_channel mixes the channels of a sample: chunks of whole samples */

@@ -1,14 +1,16 @@
 /* test_kernel_paths.c - whole models on every kernel level and thread count: a forward and a
  * backward give bit-identical results on 1 and 3 threads, eval-mode chunks do not change any
  * output, and long contexts / many channels agree with the scalar level (every kernel path,
- * including the layers' splitting of rows over threads around the kernel table). The kernels
- * one by one are in test_kernels.c. */
+ * including the layers' splitting of rows over threads around the kernel table), and products
+ * larger than L2 (AVX2's packed path) with the pool's column split of them. The
+ * kernels one by one are in test_kernels.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/config.h"
 #include "kernels/kernels.h"
+#include "kernels/threads.h"
 #include "model/model.h"
 #include "testutil.h"
 #include "train/trainer.h"
@@ -200,6 +202,112 @@ TEST(test_eval_chunks_deterministic) {
     }
 }
 
+/* products whose right operand exceeds L2 (B of 1 MiB or more, rows far apart: the AVX2
+ * level's packed path), at every level: within rounding of the oracle, and bit for bit what the
+ * same level computes on 32-column slices (the unpacked path) and what ptmi_gemm_acc /
+ * ptmi_linear_fused compute on 3 threads (split by columns) - the GEMM, transposed A, the
+ * linear layer with GELU (op 0..3) */
+static void large_op(const ptmi_kernel_table *kt, int op, size_t M, size_t nw, size_t K,
+                     const float *A, const float *B, size_t ldb, const float *bias, float *C,
+                     size_t ldc) {
+    if (op < 2 && kt)
+        kt->gemm_acc(M, nw, K, A, op ? 1 : K, op ? M : 1, B, ldb, C, ldc);
+    else if (op < 2)
+        ptmi_gemm_acc(M, nw, K, A, op ? 1 : K, op ? M : 1, B, ldb, C, ldc);
+    else if (kt)
+        kt->linear(M, nw, K, A, K, B, ldb, bias, C, ldc, op == 3);
+    else
+        ptmi_linear_fused(M, nw, K, A, K, B, ldb, bias, C, ldc, op == 3);
+}
+
+TEST(test_large_products) {
+    const ptmi_kernel_table *ref = ptmi_kernels_at(PTMI_KERNELS_SCALAR);
+    size_t shapes[][3] = {{40, 600, 520}, {300, 1100, 260}, {33, 4096, 70}};
+    ptmi_pool *pool = ptmi_pool_create(3);
+    for (int level = PTMI_KERNELS_AVX2; level <= PTMI_KERNELS_AVX512; level++) {
+        const ptmi_kernel_table *kt = ptmi_kernels_at(level);
+        if (!kt || level > ptmi_kernels_level()) continue;
+        int prev = ptmi_kernels_set_max_level(level);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ldb = N + 13;
+            unsigned seed = 5 + (unsigned)s;
+            float *A = malloc(M * K * sizeof(float)), *B = malloc(K * ldb * sizeof(float));
+            float *bias = malloc(N * sizeof(float)), *C[4];
+            for (size_t i = 0; i < M * K; i++) A[i] = frand(&seed);
+            for (size_t i = 0; i < K * ldb; i++) B[i] = frand(&seed);
+            for (size_t i = 0; i < N; i++) bias[i] = frand(&seed);
+            for (int op = 0; op < 4; op++) {
+                for (int v = 0; v < 4; v++) { /* oracle, level, slices, pool */
+                    C[v] = malloc(M * N * sizeof(float));
+                    for (size_t i = 0; i < M * N; i++) C[v][i] = 0.25f * (float)(i % 5);
+                }
+                large_op(ref, op, M, N, K, A, B, ldb, bias, C[0], N);
+                large_op(kt, op, M, N, K, A, B, ldb, bias, C[1], N);
+                for (size_t n0 = 0; n0 < N; n0 += 32)
+                    large_op(kt, op, M, N - n0 < 32 ? N - n0 : 32, K, A, B + n0, ldb, bias + n0,
+                             C[2] + n0, N);
+                ptmi_pool *was = ptmi_pool_enter(pool);
+                large_op(NULL, op, M, N, K, A, B, ldb, bias, C[3], N);
+                ptmi_pool_leave(was);
+                double worst = 0.0;
+                for (size_t i = 0; i < M * N; i++) {
+                    double d = fabs((double)C[1][i] - (double)C[0][i]) / (1.0 + fabs(C[0][i]));
+                    worst = d > worst ? d : worst;
+                }
+                CHECK(worst < 1e-5);
+                CHECK(memcmp(C[1], C[2], M * N * sizeof(float)) == 0);
+                CHECK(memcmp(C[1], C[3], M * N * sizeof(float)) == 0);
+                for (int v = 0; v < 4; v++) free(C[v]);
+            }
+            free(A);
+            free(B);
+            free(bias);
+        }
+        ptmi_kernels_set_max_level(prev);
+    }
+    ptmi_pool_free(pool);
+}
+
+/* patch weights beyond SHARED_PRODUCT_BYTES (ctx.c: 1024 patches, 8 MiB fc1): the chunks run on
+ * the caller and each product is split over the threads by columns (kernels/gemm.c), through the
+ * kernels' packed path - every output bit for bit the same on 1, 2 and 3 threads */
+TEST(test_shared_products_deterministic) {
+    ptm_config c;
+    ptm_config_defaults(&c);
+    c.model_class = PTM_CLASS_PREDICTION;
+    c.context_length = 2048;
+    c.patch_length = 2;
+    c.patch_stride = 2;
+    c.num_input_channels = 2;
+    c.d_model = 16;
+    c.num_layers = 1;
+    c.prediction_length = 12;
+    ptm_error err;
+    ptm_model *m = NULL;
+    CHECK_STATUS(ptmi_config_finish(&c, "test", &err), PTM_OK);
+    CHECK_STATUS(ptmi_model_build(&c, PTMI_STORE_TRAIN, &m, &err), PTM_OK);
+    ptm_config_free(&c);
+    if (!m) return;
+    ptmi_model_init_weights(m, 5);
+    int B = 3;
+    size_t n = (size_t)B * 2048 * 2;
+    float *x = malloc(n * sizeof(float)), *out[3] = {NULL, NULL, NULL};
+    size_t cnt[3] = {0, 0, 0};
+    unsigned seed = 8;
+    for (size_t i = 0; i < n; i++) x[i] = frand(&seed) + 0.05f * (float)(i % 11);
+    ptm_inputs in;
+    memset(&in, 0, sizeof in);
+    in.batch = B;
+    in.past_values = x;
+    for (int t = 0; t < 3; t++) CHECK(eval_outputs(m, t + 1, B, &in, &out[t], &cnt[t]));
+    for (int t = 1; t < 3; t++)
+        CHECK(cnt[t] == cnt[0] && cnt[0] > 0 &&
+              memcmp(out[t], out[0], cnt[0] * sizeof(float)) == 0);
+    for (int t = 0; t < 3; t++) free(out[t]);
+    free(x);
+    ptm_model_free(m);
+}
+
 /* long contexts (many patches: weights past the GEMM's k and n blocks, wide gate rows) and many
  * channels, on every kernel path against the scalar oracle */
 TEST(test_scale_paths) {
@@ -276,6 +384,8 @@ int main(void) {
     RUN(test_threads_deterministic);
     RUN(test_eval_chunks_deterministic);
     RUN(test_scale_paths);
+    RUN(test_large_products);
+    RUN(test_shared_products_deterministic);
     printf("kernels: %s\n", ptmi_kernels_name());
     return test_summary("test_kernel_paths");
 }

@@ -1,12 +1,18 @@
 /* gemm.c - the entry points that split a large product over the current thread pool, each
- * calling the kernel table of the level in use (kernels.h): the GEMM by rows or columns, the
- * fused linear layer by rows, the series products (or their per-series GEMMs). Every element is
- * computed by one thread with the serial kernel's k order: results do not depend on the thread
- * count. */
+ * calling the kernel table of the level in use (kernels.h): the GEMM and the fused linear layer
+ * by rows, or by columns when M is small or B is beyond L2, the series products (or their
+ * per-series GEMMs). Every element is computed by one thread with the serial kernel's k order:
+ * results do not depend on the thread count. */
 #include <string.h>
 
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
+
+/* B of 1 MiB or more (beyond L2, as the kernels' packed path): split by columns, so that each
+ * thread streams its own part of B instead of all of it */
+static int by_columns(size_t M, size_t N, size_t K, int nth) {
+    return M < (size_t)(8 * nth) || ((double)K * (double)N >= 262144.0 && N >= (size_t)(64 * nth));
+}
 
 typedef struct {
     const ptmi_kernel_table *kt;
@@ -43,7 +49,7 @@ void ptmi_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, siz
         kt->gemm_acc(M, N, K, A, sam, sak, B, ldb, C, ldc);
         return;
     }
-    gemm_job j = {kt, M, N, K, sam, sak, ldb, ldc, A, B, C, M < (size_t)(8 * nth)};
+    gemm_job j = {kt, M, N, K, sam, sak, ldb, ldc, A, B, C, by_columns(M, N, K, nth)};
     ptmi_pool_run(pool, gemm_part, &j);
 }
 
@@ -58,18 +64,25 @@ static void gelu_pool(float *out, const float *inp, size_t n) {
     ptmi_parallel_for(n, 65536, gelu_range, out);
 }
 
-/* the fused linear layer, split over the pool by rows like ptmi_gemm_acc */
+/* the fused linear layer, split over the pool by rows, or by columns like ptmi_gemm_acc */
 typedef struct {
     const ptmi_kernel_table *kt;
     size_t M, N, K, lda, ldb, ldc;
     const float *A, *B, *bias;
     float *C;
-    int gelu;
+    int gelu, split_n;
 } linear_job;
 
 static void linear_part(void *arg, int ith, int nth) {
     const linear_job *j = arg;
     size_t b, e;
+    if (j->split_n) {
+        ptmi_share(j->N, 32, ith, nth, &b, &e);
+        if (e > b)
+            j->kt->linear(j->M, e - b, j->K, j->A, j->lda, j->B + b, j->ldb,
+                          j->bias ? j->bias + b : NULL, j->C + b, j->ldc, j->gelu);
+        return;
+    }
     ptmi_share(j->M, 8, ith, nth, &b, &e);
     if (e > b)
         j->kt->linear(e - b, j->N, j->K, j->A + b * j->lda, j->lda, j->B, j->ldb, j->bias,
@@ -85,8 +98,9 @@ void ptmi_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda,
     }
     ptmi_pool *pool = ptmi_pool_current();
     int nth = ptmi_pool_size(pool);
-    linear_job j = {kt, M, N, K, lda, ldb, ldc, A, B, bias, C, gelu};
-    if (nth < 2 || M < 16 || (double)M * (double)N * (double)K < 1048576.0)
+    linear_job j = {kt, M, N, K, lda, ldb, ldc, A, B, bias, C, gelu, 0};
+    j.split_n = by_columns(M, N, K, nth) && N >= (size_t)(64 * nth);
+    if (nth < 2 || (M < 16 && !j.split_n) || (double)M * (double)N * (double)K < 1048576.0)
         linear_part(&j, 0, 1);
     else
         ptmi_pool_run(pool, linear_part, &j);

@@ -174,16 +174,69 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sa
     }
 }
 
+/* Products whose right operand is larger than L2 (the patch mixer of long contexts): its rows
+ * are far apart (ldb), so that a KB x NB block read in place misses L1 (every row of a column
+ * strip in one cache set), L2 and the TLB. Here each KP x 16 strip of B is copied once into a
+ * contiguous buffer (16 KiB, in L1) and every row band of A (up to MP rows) passes over it: the
+ * tiles, and each element's k order, are those of gemm_blocked. (About 10 % faster on Zen 5 at
+ * 2048 x 4096; the AVX-512 kernel, measured no faster with it, reads B in place.) */
+#define KP 256
+#define MP 256
+#define PACK_MIN_FLOATS (256u * 1024u) /* B of 1 MiB or more */
+
+static int packed_pays(size_t M, size_t N, size_t K) {
+    return M >= 32 && K > 0 && (double)K * (double)N >= (double)PACK_MIN_FLOATS;
+}
+
+static void gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
+    float P[KP * 16] __attribute__((aligned(32)));
+    for (size_t m0 = 0; m0 < M; m0 += MP) {
+        size_t mb = M - m0 < MP ? M - m0 : MP;
+        for (size_t n0 = 0; n0 < N; n0 += 16) {
+            size_t nw = N - n0 < 16 ? N - n0 : 16;
+            for (size_t k0 = 0; k0 < K; k0 += KP) {
+                size_t kb = K - k0 < KP ? K - k0 : KP;
+                const float *b = B + k0 * ldb + n0;
+                for (size_t k = 0; k < kb; k++) {
+                    const float *src = b + k * ldb;
+                    float *dst = P + k * 16;
+                    if (nw == 16) {
+                        _mm256_store_ps(dst, _mm256_loadu_ps(src));
+                        _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + 8));
+                    } else {
+                        for (size_t j = 0; j < nw; j++) dst[j] = src[j];
+                    }
+                }
+                /* the first k block starts from the bias, the last applies GELU */
+                int first = k0 == 0, last = k0 + kb >= K, gelu = ep->mode == BIAS_GELU && last;
+                int mode = ep->mode == ACC ? ACC
+                           : first         ? (gelu ? BIAS_GELU : BIAS)
+                                           : (gelu ? ACC_GELU : ACC);
+                epilogue e = {ep->bias ? ep->bias + n0 : NULL, mode};
+                gemm_block(mb, nw, kb, A + m0 * sam + k0 * sak, sam, sak, P, 16, C + m0 * ldc + n0,
+                           ldc, &e);
+            }
+        }
+    }
+}
+
 void ptmi_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                         const float *B, size_t ldb, float *C, size_t ldc) {
     epilogue ep = {NULL, ACC};
-    gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
+    if (packed_pays(M, N, K))
+        gemm_packed(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
+    else
+        gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
 }
 
 void ptmi_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
     epilogue ep = {bias, gelu ? BIAS_GELU : BIAS};
-    gemm_blocked(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
+    if (packed_pays(M, N, K))
+        gemm_packed(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
+    else
+        gemm_blocked(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
 }
 
 /* ---- products sharing their left operand over many series (see gemm_avx512.c): for s < S,

@@ -228,9 +228,13 @@ void ptmi_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t r
                             const float *res);
 void ptmi_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
                                  const float *res);
-/* d a multiple of 8 and at most 64 in the kernel, others scalar */
+/* d a multiple of 8 and at most 64 in the kernel, others by ptmi_layernorm_rows_avx2 */
 void ptmi_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp,
                          const float *weight, const float *bias, size_t rows, int d, float eps);
+/* the other widths, bit-identical to ptmi_layernorm_ref (rows in double lanes) */
+void ptmi_layernorm_rows_avx2(float *out, float *mean, float *rstd, const float *inp,
+                              const float *weight, const float *bias, size_t rows, int d,
+                              float eps);
 /* the same widths; backward bit-identical for the parameter gradients */
 void ptmi_layernorm_backward_avx2(float *dinp, const float *dout, const float *inp,
                                   const float *weight, const float *mean, const float *rstd,
@@ -257,7 +261,7 @@ void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t
 void ptmi_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
                                    const float *res);
 /* d a multiple of 16 and at most 64 in the kernel; forward: other multiples of 8 (to 64) by
- * ptmi_layernorm_avx2, the rest scalar; backward: the rest scalar */
+ * ptmi_layernorm_avx2, the rest by ptmi_layernorm_rows_avx2; backward: the rest scalar */
 void ptmi_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
                            const float *weight, const float *bias, size_t rows, int d, float eps);
 void ptmi_layernorm_backward_avx512(float *dinp, const float *dout, const float *inp,

@@ -105,12 +105,104 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* LayerNorm over rows of width d (a multiple of 8, at most 64; other widths by the scalar
- * kernel), two-pass mean / variance in float; mean and rstd may be NULL */
+/* x[8 rows, stride d] -> t[d][8]: element i of the eight rows side by side (8 x 8 transposes in
+ * registers, the last d % 8 columns one by one) */
+static void rows_to_lanes8(float *t, const float *x, int d) {
+    int i = 0;
+    for (; i + 8 <= d; i += 8) {
+        __m256 r[8], u[8], v[8];
+        for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(x + (size_t)k * d + i);
+        for (int k = 0; k < 8; k += 2) {
+            u[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+            u[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+        }
+        for (int k = 0; k < 8; k += 4) {
+            v[k] = _mm256_shuffle_ps(u[k], u[k + 2], 0x44);
+            v[k + 1] = _mm256_shuffle_ps(u[k], u[k + 2], 0xee);
+            v[k + 2] = _mm256_shuffle_ps(u[k + 1], u[k + 3], 0x44);
+            v[k + 3] = _mm256_shuffle_ps(u[k + 1], u[k + 3], 0xee);
+        }
+        for (int k = 0; k < 4; k++) {
+            _mm256_storeu_ps(t + (size_t)(i + k) * 8, _mm256_permute2f128_ps(v[k], v[k + 4], 0x20));
+            _mm256_storeu_ps(t + (size_t)(i + k + 4) * 8,
+                             _mm256_permute2f128_ps(v[k], v[k + 4], 0x31));
+        }
+    }
+    for (; i < d; i++)
+        for (int k = 0; k < 8; k++) t[(size_t)i * 8 + k] = x[(size_t)k * d + i];
+}
+
+/* the statistics of eight rows as ptmi_layernorm_ref computes them (double sums in row order),
+ * from their lanes t[d][8]: mean and 1 / std as floats */
+static void lane_stats8(float *mf, float *sf, const float *t, int d, float eps) {
+    const __m256d dd = _mm256_set1_pd((double)d);
+    __m256d m0 = _mm256_setzero_pd(), m1 = _mm256_setzero_pd();
+    for (int i = 0; i < d; i++) {
+        __m256 g = _mm256_loadu_ps(t + (size_t)i * 8);
+        m0 = _mm256_add_pd(m0, _mm256_cvtps_pd(_mm256_castps256_ps128(g)));
+        m1 = _mm256_add_pd(m1, _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1)));
+    }
+    m0 = _mm256_div_pd(m0, dd);
+    m1 = _mm256_div_pd(m1, dd);
+    __m256d v0 = _mm256_setzero_pd(), v1 = _mm256_setzero_pd();
+    for (int i = 0; i < d; i++) {
+        __m256 g = _mm256_loadu_ps(t + (size_t)i * 8);
+        __m256d t0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(g)), m0);
+        __m256d t1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(g, 1)), m1);
+        v0 = _mm256_add_pd(v0, _mm256_mul_pd(t0, t0));
+        v1 = _mm256_add_pd(v1, _mm256_mul_pd(t1, t1));
+    }
+    const __m256d e = _mm256_set1_pd((double)eps), one = _mm256_set1_pd(1.0);
+    v0 = _mm256_div_pd(one, _mm256_sqrt_pd(_mm256_add_pd(_mm256_div_pd(v0, dd), e)));
+    v1 = _mm256_div_pd(one, _mm256_sqrt_pd(_mm256_add_pd(_mm256_div_pd(v1, dd), e)));
+    _mm_storeu_ps(mf, _mm256_cvtpd_ps(m0));
+    _mm_storeu_ps(mf + 4, _mm256_cvtpd_ps(m1));
+    _mm_storeu_ps(sf, _mm256_cvtpd_ps(v0));
+    _mm_storeu_ps(sf + 4, _mm256_cvtpd_ps(v1));
+}
+
+/* LayerNorm of the widths the kernels below lack, bit-identical to ptmi_layernorm_ref: eight
+ * rows at a time, one row per double lane, so that every row's statistics are the oracle's
+ * double sums in its order; then the oracle's float expression along each row. The last
+ * rows % 8 (and rows wider than LANES_MAX_D) by the oracle itself. */
+#define LANES_MAX_D 512
+void ptmi_layernorm_rows_avx2(float *out, float *mean, float *rstd, const float *inp,
+                              const float *weight, const float *bias, size_t rows, int d,
+                              float eps) {
+    float t[LANES_MAX_D * 8];
+    size_t r = 0;
+    for (; d <= LANES_MAX_D && r + 8 <= rows; r += 8) {
+        const float *x = inp + r * (size_t)d;
+        float mf[8], sf[8];
+        rows_to_lanes8(t, x, d);
+        lane_stats8(mf, sf, t, d, eps);
+        for (int k = 0; k < 8; k++) {
+            const float *xr = x + (size_t)k * d;
+            float *y = out + (r + k) * (size_t)d;
+            __m256 mv = _mm256_set1_ps(mf[k]), sv = _mm256_set1_ps(sf[k]);
+            int i = 0;
+            for (; i + 8 <= d; i += 8) {
+                __m256 z = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + i), mv), sv);
+                z = _mm256_mul_ps(z, _mm256_loadu_ps(weight + i));
+                _mm256_storeu_ps(y + i, _mm256_add_ps(z, _mm256_loadu_ps(bias + i)));
+            }
+            for (; i < d; i++) y[i] = (xr[i] - mf[k]) * sf[k] * weight[i] + bias[i];
+            if (mean) mean[r + k] = mf[k];
+            if (rstd) rstd[r + k] = sf[k];
+        }
+    }
+    if (r < rows)
+        ptmi_layernorm_ref(out + r * (size_t)d, mean ? mean + r : NULL, rstd ? rstd + r : NULL,
+                           inp + r * (size_t)d, weight, bias, rows - r, d, eps);
+}
+#undef LANES_MAX_D
+
+/* LayerNorm over rows of width d (a multiple of 8, at most 64; other widths by
+ * ptmi_layernorm_rows_avx2), two-pass mean / variance in float; mean and rstd may be NULL */
 void ptmi_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp,
                          const float *weight, const float *bias, size_t rows, int d, float eps) {
     if (d % 8 || d > 64) {
-        ptmi_layernorm_ref(out, mean, rstd, inp, weight, bias, rows, d, eps);
+        ptmi_layernorm_rows_avx2(out, mean, rstd, inp, weight, bias, rows, d, eps);
         return;
     }
     int nv = d / 8;

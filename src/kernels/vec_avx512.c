@@ -215,9 +215,10 @@ static inline void ln_block16(float *y, float *mean, float *rstd, const float *x
 }
 
 /* LayerNorm over rows of width d (a multiple of 16, at most 64; other widths by
- * ptmi_layernorm_avx2), 16 rows at a time; the last
- * rows % 16 go through the same block code on a zero-padded copy, so a row's result does not
- * depend on where it sits in the call (chunked forwards rely on it); mean and rstd may be NULL */
+ * ptmi_layernorm_avx2, which gives the widths it lacks to ptmi_layernorm_rows_avx2), 16 rows at a
+ * time; the last rows % 16 go through the same block code on a zero-padded copy, so a row's result
+ * does not depend on where it sits in the call (chunked forwards rely on it); mean and rstd may be
+ * NULL */
 void ptmi_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
                            const float *weight, const float *bias, size_t rows, int d, float eps) {
     if (d % 16 || d > 64) { /* the AVX2 kernel for multiples of 8, else scalar */
