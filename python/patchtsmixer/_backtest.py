@@ -32,27 +32,6 @@ class BacktestResult:
     a long-format backtest left out."""
 
     def __init__(self, r):
-        if r.long_format:
-            self._long(r)
-            return
-        names = [r.series[j].decode() for j in range(r.nseries)]
-        self.series = {n: _metrics(r.per_series[j], r) for j, n in enumerate(names)}
-        for j, n in enumerate(names):
-            s = r.mase_scale[j]
-            self.series[n]["mase_scale"] = None if math.isnan(s) else s
-        self.all = _metrics(r.all, r)
-        self.origins = []
-        for k in range(r.norigins):
-            cut = r.cutoff_time[k].decode() if r.cutoff_time else int(r.cutoff_row[k])
-            for j, n in enumerate(names):
-                row = {"unique_id": n, "cutoff": cut, "cutoff_row": int(r.cutoff_row[k])}
-                row.update(_metrics(r.per_origin[k * r.nseries + j], r))
-                self.origins.append(row)
-        self.prediction_length, self.stride, self.season = \
-            r.prediction_length, r.stride, r.season
-        self.first_row, self.end_row = int(r.first_row), int(r.end_row)  # the rows forecast
-
-    def _long(self, r):
         ns = r.nseries
         names = [r.series[j].decode() for j in range(ns)]
         self.series = {n: _metrics(r.per_series[j], r) for j, n in enumerate(names)}
@@ -63,15 +42,22 @@ class BacktestResult:
         self.origins = []
         for k in range(r.norigins):
             for j, n in enumerate(names):
-                row = {"unique_id": n, "cutoff": r.cutoff_at[k * ns + j].decode(),
-                       "window": k + 1}
+                if r.long_format:  # each series' own cutoffs, origins are its windows
+                    row = {"unique_id": n, "cutoff": r.cutoff_at[k * ns + j].decode(),
+                           "window": k + 1}
+                else:
+                    cut = r.cutoff_time[k].decode() if r.cutoff_time else int(r.cutoff_row[k])
+                    row = {"unique_id": n, "cutoff": cut, "cutoff_row": int(r.cutoff_row[k])}
                 row.update(_metrics(r.per_origin[k * ns + j], r))
                 self.origins.append(row)
-        self.skipped = {r.skipped[k].decode(): r.skip_reason[k].decode()
-                        for k in range(r.nskipped)}
         self.prediction_length, self.stride, self.season = \
             r.prediction_length, r.stride, r.season
-        self.windows = int(r.norigins)
+        if r.long_format:
+            self.skipped = {r.skipped[k].decode(): r.skip_reason[k].decode()
+                            for k in range(r.nskipped)}
+            self.windows = int(r.norigins)
+        else:
+            self.first_row, self.end_row = int(r.first_row), int(r.end_row)  # rows forecast
 
     def frame(self):
         import pandas as pd
