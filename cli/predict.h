@@ -31,6 +31,8 @@ typedef struct {
     int target_fc; /* the forecast channel of the target column */
     size_t *ok;    /* [nok] the series forecast, in file order */
     int64_t *step; /* [nseries] their time steps */
+    int64_t *tok;  /* [nok] TinyTimeMixer's frequency token of each series forecast (from its
+                      time step; models with a frequency prefix), else NULL */
     size_t nok, nskip;
     size_t bs;    /* series per forward */
     float *qlist; /* [nq] the quantiles sampled: --quantiles written, then lo, hi per level */

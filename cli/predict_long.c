@@ -255,6 +255,7 @@ static int run_batch(const predict_opts *o, const ptm_config *c, const ptm_prepr
     in.batch = (int)nb;
     in.past_values = inp;
     in.observed_mask = obs;
+    in.freq_token = j->tok ? j->tok + b0 : NULL;
     ptm_tensor_view v;
     if (ptm_forward(ctx, &in, err) != PTM_OK ||
         ptm_ctx_output(ctx, c->loss == PTM_LOSS_NLL ? "distribution_mean" : "prediction_outputs",
@@ -352,6 +353,24 @@ int long_prepare(const predict_opts *o, const ptm_model *m, const ptm_preprocess
     if (!(j->colidx = malloc(sizeof(int) * (j->lt.table.ncols + (size_t)c->num_input_channels))))
         return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory"), -1;
     if (pick_channels(o, c, pp, j, err) != PTM_OK || pick_series(o, c, j, err) != PTM_OK) return -1;
+    if (c->family == PTM_FAMILY_TTM && c->ttm.resolution_prefix_tuning) {
+        /* --freq / --freq-token for every series, else each series' token from its own time
+         * step, as predict finds it for one series */
+        int64_t given = 0;
+        int all = o->ttm.has_freq_token || o->ttm.freq;
+        if (!(j->tok = malloc(sizeof(int64_t) * j->nok)))
+            return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory"), -1;
+        if (all && ttm_freq_token(&o->ttm, c, &j->lt.table, o->input, 0, &given, err) != PTM_OK)
+            return -1;
+        if (!all && j->lt.time_integer)
+            return cli_error(err, PTM_ERR_INPUT, o->input, "freq_token",
+                             "this model (resolution_prefix_tuning) needs a frequency token and "
+                             "the series' times are integers: give --freq (e.g. 1h) or "
+                             "--freq-token N"),
+                   -1;
+        for (size_t k = 0; k < j->nok; k++)
+            j->tok[k] = all ? given : ptm_frequency_token(j->step[j->ok[k]]);
+    }
     if (quantile_list(o, j) != 0)
         return cli_error(err, PTM_ERR_NOMEM, NULL, NULL, "out of memory"), -1;
     j->bs = o->batch_size ? (size_t)o->batch_size : 1024;
@@ -367,6 +386,7 @@ void long_job_free(long_job *j) {
     free(j->colidx);
     free(j->ok);
     free(j->step);
+    free(j->tok);
     free(j->qlist);
     ptm_long_free(&j->lt);
     memset(j, 0, sizeof *j);

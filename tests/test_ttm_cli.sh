@@ -90,6 +90,21 @@ expect 1 "'3 fortnights' is not a frequency like 1h, 15min, D or W (or oov)" "$B
 expect 2 "--freq/--freq-token: this model has no frequency token (resolution_prefix_tuning is off)" "$BIN" predict $T/r2_512_96_7ch --input $tmp/r2_512_96_7ch/past.csv --freq 1h
 expect 2 "--freq and --freq-token both give the frequency token" "$BIN" predict $T/r21_52_16_ft_l1_prefix --input $D/past.csv --freq 1h --freq-token 7
 
+# the same model on many series (long format): each series' token from its own step, so a
+# series equal to past.csv gets predict's forecast; integer times need --freq / --freq-token
+awk -F, 'NR > 1 { print "A," $1 "," $2 "," $3; print "B," $1 "," $2 "," $3 }' $D/past.csv |
+    { echo "unique_id,ds,y,c1"; cat; } >$D/long.csv
+expect 0 "" "$BIN" predict $T/r21_52_16_ft_l1_prefix --input $D/long.csv --output $D/lfc.csv
+tail -n +2 $D/fc.csv | cut -d, -f2 >$D/fc_y
+for s in A B; do
+    grep "^$s," $D/lfc.csv | cut -d, -f3 | cmp -s - $D/fc_y && ok || ko "long series $s differs from predict on its rows"
+done
+awk -F, 'NR > 1 { print "A," NR "," $2 "," $3 }' $D/past.csv | { echo "unique_id,ds,y,c1"; cat; } >$D/long_int.csv
+expect 1 "needs a frequency token and the series' times are integers: give --freq (e.g. 1h) or --freq-token N" \
+    "$BIN" predict $T/r21_52_16_ft_l1_prefix --input $D/long_int.csv
+expect 0 "" "$BIN" predict $T/r21_52_16_ft_l1_prefix --input $D/long_int.csv --freq-token 3 --output $D/lfc3.csv
+tail -n +2 $D/lfc3.csv | cut -d, -f3 | cmp -s - $D/fc_y && ok || ko "--freq-token 3 on integer times differs from the 5 min step's token"
+
 # 4. a longer past than the context and forecast channels of a filtered head (55 rows, context
 # 48, channels 0 and 2 of 4, the first 6 of 10 steps)
 case_csv predidx_filter_longctx_futmask 2 60
