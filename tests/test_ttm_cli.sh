@@ -105,6 +105,15 @@ expect 1 "needs a frequency token and the series' times are integers: give --fre
 expect 0 "" "$BIN" predict $T/r21_52_16_ft_l1_prefix --input $D/long_int.csv --freq-token 3 --output $D/lfc3.csv
 tail -n +2 $D/lfc3.csv | cut -d, -f3 | cmp -s - $D/fc_y && ok || ko "--freq-token 3 on integer times differs from the 5 min step's token"
 
+# backtest of the same model on that long file with the forecast appended as the truth: the
+# token comes from each series' step again, so the forecast meets its own values (MSE ~ 0)
+{ cat $D/long.csv; tail -n +2 $D/fc.csv | awk -F, '{ print "A," $1 "," $2 "," $3; print "B," $1 "," $2 "," $3 }'; } >$D/long_fc.csv
+expect 0 "" "$BIN" backtest $T/r21_52_16_ft_l1_prefix --data $D/long_fc.csv --json
+awk '{ sub(/.*"all": \{/, ""); n = split($0, f, ","); for (i = 1; i <= n; i++) if (f[i] ~ /"mae":/) { sub(/.*: /, "", f[i]); m = f[i] } }
+    END { exit !(m != "" && m + 0 < 1e-4) }' $tmp/out && ok || ko "backtest of the prefix model on long data: $(cut -c1-300 $tmp/out)"
+expect 1 "needs a frequency token, found from each series' time step, and the times are integers" \
+    "$BIN" backtest $T/r21_52_16_ft_l1_prefix --data $D/long_int.csv
+
 # 4. a longer past than the context and forecast channels of a filtered head (55 rows, context
 # 48, channels 0 and 2 of 4, the first 6 of 10 steps)
 case_csv predidx_filter_longctx_futmask 2 60

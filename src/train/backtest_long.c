@@ -101,6 +101,10 @@ static ptm_status pick_series(long_bt *lb, ptm_backtest_result *r, ptm_error *er
     lb->ok = malloc(sizeof(size_t) * ns);
     r->skipped = calloc(ns, sizeof(char *));
     r->skip_reason = calloc(ns, sizeof(char *));
+    if (prefix && t->time_integer)
+        return ptmi_err(err, PTM_ERR_INPUT, lb->path, "freq_token",
+                        "this model (resolution_prefix_tuning) needs a frequency token, found "
+                        "from each series' time step, and the times are integers");
     if (prefix) lb->tok = malloc(sizeof(int64_t) * ns);
     if (!lb->ok || !r->skipped || !r->skip_reason || (prefix && !lb->tok))
         return ptmi_err(err, PTM_ERR_NOMEM, lb->path, NULL, "out of memory");
