@@ -214,8 +214,10 @@ static void large_op(const ptmi_kernel_table *kt, int op, size_t M, size_t nw, s
         kt->gemm_acc(M, nw, K, A, op ? 1 : K, op ? M : 1, B, ldb, C, ldc);
     else if (op < 2)
         ptmi_gemm_acc(M, nw, K, A, op ? 1 : K, op ? M : 1, B, ldb, C, ldc);
-    else if (kt)
+    else if (kt && kt->linear_fused)
         kt->linear(M, nw, K, A, K, B, ldb, bias, C, ldc, op == 3);
+    else if (kt) /* what ptmi_linear_fused runs on a level without a fused kernel (NEON) */
+        ptmi_linear_by_gemm(kt->gemm_acc, kt->gelu, M, nw, K, A, K, B, ldb, bias, C, ldc, op == 3);
     else
         ptmi_linear_fused(M, nw, K, A, K, B, ldb, bias, C, ldc, op == 3);
 }
