@@ -13,22 +13,6 @@ TEST_NAME=test_backtest.sh
 . tests/cli_expect.sh
 
 
-# json_field FILE SERIES KEY: the value of KEY in the object of series SERIES ("all": the
-# aggregate) of a --json line
-json_field() {
-    if [ "$2" = all ]; then
-        sed 's/.*"all": {//' "$1"
-    else
-        sed "s/.*{\"unique_id\": \"$2\"//; s/}.*//" "$1"
-    fi | tr ',' '\n' | sed -n "s/^ *\"$3\": //p" | head -n 1
-}
-
-# close A B TOL: |a - b| <= tol (1 + |b|)
-close() {
-    awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b
-        exit !(a != "" && d <= t * (1 + m)) }'
-}
-
 # 400 hourly rows; the custom split: train rows [0, 280), val [280, 320), test [320, 400)
 awk 'BEGIN { print "date,a,b,c"; for (i = 0; i < 400; i++)
     printf "2021-03-%02d %02d:00:00,%.4f,%.4f,%.4f\n", 1 + int(i / 24), i % 24,

@@ -16,21 +16,6 @@ trap 'rm -rf "$tmp"' EXIT
 TEST_NAME=test_backtest_long.sh
 . tests/cli_expect.sh
 
-# json_field FILE SERIES KEY: KEY in the object of series SERIES ("all": the aggregate)
-json_field() {
-    if [ "$2" = all ]; then
-        sed 's/.*"all": {//' "$1"
-    else
-        sed "s/.*\"series\": \\[//; s/.*{\"unique_id\": \"$2\"//; s/}.*//" "$1"
-    fi | tr ',' '\n' | sed -n "s/^ *\"$3\": //p" | head -n 1
-}
-
-# close A B TOL: |a - b| <= tol (1 + |b|)
-close() {
-    awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b
-        exit !(a != "" && d <= t * (1 + m)) }'
-}
-
 # long FILE DROP: the five series, the last DROP time steps of S0 and S1 left out; S0 and S1
 # valid (S1 written backwards), S2 too short, S3 with a gap, S4 without any y; interleaved
 long() {
