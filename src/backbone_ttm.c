@@ -166,7 +166,7 @@ const float *ptmi_ttm_stacks(ptm_ctx *ctx, const ptmi_stack *st, int n, const fl
         if (ctx->training)
             h = mixer_stack_train_forward(outs, h, tc->lcs + *k, &st[j], b, c, run);
         else
-            h = mixer_stack_forward(outs, h, &tc->lc, &st[j], b, c, run);
+            h = mixer_stack_forward(outs, ctx->keep_hidden, h, &tc->lc, &st[j], b, c, run);
         for (int l = 0; l < st[j].n_layers; l++) ptmi_ttm_hidden(tc, outs[l], c, ns, ds);
         if (st[j].level) ptmi_ttm_hidden(tc, h, c, ns / f, ds * f);
         *k += st[j].n_layers;

@@ -102,7 +102,7 @@ void ptmi_ttm_fcm_forward(ptm_ctx *ctx, const ptm_inputs *in, const float *base,
                 x = mixer_stack_train_forward(tc->out + k0, tc->fcm_emb, tc->lcs + k0, &tp->fcm,
                                               d.B, d.Hf, &train);
             else
-                x = mixer_stack_forward(tc->out + k0, tc->fcm_emb, &tc->lc, &tp->fcm, d.B, d.Hf,
+                x = mixer_stack_forward(tc->out + k0, 0, tc->fcm_emb, &tc->lc, &tp->fcm, d.B, d.Hf,
                                         &eval);
         }
     }

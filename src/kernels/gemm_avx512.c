@@ -14,24 +14,33 @@
 #include "kernels/kernels.h"
 #include "kernels/simd512.h"
 
-static __attribute__((noinline)) void gelu_tile(float *C, size_t ldc, int mr, int nv,
-                                                __mmask16 mk) {
+/* GELU in place on mr rows of n columns (ldc apart) just written by a band of tiles (still in
+ * L1): one pass per band, with the erf constants in registers for all of it, two vectors at a
+ * time; in the register tile itself it would push the accumulators out to the stack */
+static __attribute__((noinline)) void gelu_rows(float *C, size_t ldc, int mr, size_t n) {
+    size_t n32 = n / 32 * 32, n16 = n / 16 * 16;
+    __mmask16 mt = (__mmask16)((1u << (n - n16)) - 1);
     for (int i = 0; i < mr; i++) {
         float *c = C + (size_t)i * ldc;
-        for (int v = 0; v < nv - 1; v++)
-            _mm512_storeu_ps(c + 16 * v, gelu512(_mm512_loadu_ps(c + 16 * v)));
-        float *t = c + 16 * (nv - 1);
-        if (mk == 0xffff)
-            _mm512_storeu_ps(t, gelu512(_mm512_loadu_ps(t)));
-        else
-            _mm512_mask_storeu_ps(t, mk, gelu512(_mm512_maskz_loadu_ps(mk, t)));
+        size_t j = 0;
+        for (; j < n32; j += 32) {
+            __m512 a = gelu512(_mm512_loadu_ps(c + j)), b = gelu512(_mm512_loadu_ps(c + j + 16));
+            _mm512_storeu_ps(c + j, a);
+            _mm512_storeu_ps(c + j + 16, b);
+        }
+        if (j < n16) {
+            _mm512_storeu_ps(c + j, gelu512(_mm512_loadu_ps(c + j)));
+            j += 16;
+        }
+        if (j < n) _mm512_mask_storeu_ps(c + j, mt, gelu512(_mm512_maskz_loadu_ps(mt, c + j)));
     }
 }
 
 /* How a tile starts and ends (a compile-time constant in each instance of tile(), so that the
  * accumulators stay in registers): ACC adds to C (the plain GEMM); BIAS starts from a bias row
- * (NULL: zero) instead of loading C; BIAS_GELU also applies GELU before the store (the fused
- * linear layer); ACC_GELU adds to C, then GELU (the last k block of a blocked fused layer). */
+ * (NULL: zero) instead of loading C; BIAS_GELU also applies GELU after the store (the fused
+ * linear layer; band_mode runs it over the band); ACC_GELU adds to C, then GELU (the last k
+ * block of a blocked fused layer). */
 enum { ACC = 0, BIAS = 1, BIAS_GELU = 2, ACC_GELU = 3 };
 
 /* C[0..MR) x [0..16*NV) (+)= A[0..MR) x B; with MASK the last 16-column vector is masked with
@@ -70,9 +79,6 @@ static inline __attribute__((always_inline)) void tile(const int MR, const int N
             else
                 _mm512_storeu_ps(C + i * ldc + 16 * v, acc[i][v]);
         }
-    /* GELU on the tile just stored (still in L1), in a loop of its own: unrolled into the
-     * register tile it would push the accumulators out to the stack */
-    if (MODE == BIAS_GELU || MODE == ACC_GELU) gelu_tile(C, ldc, MR, NV, MASK ? mk : 0xffff);
 }
 #undef LOADV
 
@@ -94,6 +100,7 @@ band_mode(const int MR, const int MODE, size_t N, size_t K, const float *A, size
     else if (r > 0)
         tile(MR, 1, MODE, 1, K, A, sam, sak, B + n, ldb, C + n, ldc, (__mmask16)((1u << r) - 1),
              bias ? bias + n : NULL);
+    if (MODE == BIAS_GELU || MODE == ACC_GELU) gelu_rows(C, ldc, MR, N);
 }
 
 typedef struct {
@@ -200,10 +207,11 @@ void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda
  * GEMM). The 16-column vectors of all series are numbered j = s (D / 16) + v, and a tile takes two
  * of them, so that an 8 x 32 register tile spans two series when D is 16; each A band is reused
  * over every series while it is in L1. */
-static inline __attribute__((always_inline)) void
-series_tile(const int MR, const int NV, const int GELU, size_t K, const float *A, size_t lda,
-            const float *const *bp, size_t ldb, float *const *cp, size_t ldc,
-            const float *rowbias) {
+static inline __attribute__((always_inline)) void series_tile(const int MR, const int NV, size_t K,
+                                                              const float *A, size_t lda,
+                                                              const float *const *bp, size_t ldb,
+                                                              float *const *cp, size_t ldc,
+                                                              const float *rowbias) {
     __m512 acc[8][2];
     for (int i = 0; i < MR; i++) {
         __m512 b0 = rowbias ? _mm512_set1_ps(rowbias[i]) : _mm512_setzero_ps();
@@ -220,8 +228,6 @@ series_tile(const int MR, const int NV, const int GELU, size_t K, const float *A
     }
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) _mm512_storeu_ps(cp[v] + i * ldc, acc[i][v]);
-    if (GELU)
-        for (int v = 0; v < NV; v++) gelu_tile(cp[v], ldc, MR, 1, 0xffff);
 }
 
 static inline __attribute__((always_inline)) void
@@ -239,10 +245,12 @@ series_band(const int MR, const int GELU, size_t D, size_t K, const float *A, si
             cp[v] = C + s * css + o;
         }
         if (nv == 2)
-            series_tile(MR, 2, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
+            series_tile(MR, 2, K, A, lda, bp, ldb, cp, ldc, rowbias);
         else
-            series_tile(MR, 1, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
+            series_tile(MR, 1, K, A, lda, bp, ldb, cp, ldc, rowbias);
     }
+    if (GELU) /* the band's rows of every series */
+        for (size_t s = 0; s < S; s++) gelu_rows(C + s * css, ldc, MR, D);
 }
 
 #define SERIES_BAND(MR)                                                                            \

@@ -260,8 +260,9 @@ void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t
                               const float *res);
 void ptmi_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
                                    const float *res);
-/* d a multiple of 16 and at most 64 in the kernel; forward: other multiples of 8 (to 64) by
- * ptmi_layernorm_avx2, the rest by ptmi_layernorm_rows_avx2; backward: the rest scalar */
+/* d a multiple of 16 in the kernel, at most 256 forward and 64 backward; forward: other
+ * multiples of 8 (to 64) by ptmi_layernorm_avx2, the rest by ptmi_layernorm_rows_avx2;
+ * backward: the rest scalar */
 void ptmi_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
                            const float *weight, const float *bias, size_t rows, int d, float eps);
 void ptmi_layernorm_backward_avx512(float *dinp, const float *dout, const float *inp,

@@ -214,19 +214,23 @@ static inline void ln_block16(float *y, float *mean, float *rstd, const float *x
     _mm512_storeu_ps(rstd, rs);
 }
 
-/* LayerNorm over rows of width d (a multiple of 16, at most 64; other widths by
+/* the widest rows of the 16-row LayerNorm kernel (TinyTimeMixer's d_model 192, its decoder's
+ * 128; the tail block's copies are 2 x 16 KiB of stack) */
+#define LN_MAX_D 256
+
+/* LayerNorm over rows of width d (a multiple of 16, at most LN_MAX_D; other widths by
  * ptmi_layernorm_avx2, which gives the widths it lacks to ptmi_layernorm_rows_avx2), 16 rows at a
  * time; the last rows % 16 go through the same block code on a zero-padded copy, so a row's result
  * does not depend on where it sits in the call (chunked forwards rely on it); mean and rstd may be
  * NULL */
 void ptmi_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
                            const float *weight, const float *bias, size_t rows, int d, float eps) {
-    if (d % 16 || d > 64) { /* the AVX2 kernel for multiples of 8, else scalar */
+    if (d % 16 || d > LN_MAX_D) { /* the AVX2 kernel for multiples of 8, else scalar */
         ptmi_layernorm_avx2(out, mean, rstd, inp, weight, bias, rows, d, eps);
         return;
     }
     int nv = d / 16;
-    __m512 w[4], bb[4];
+    __m512 w[LN_MAX_D / 16], bb[LN_MAX_D / 16];
     for (int v = 0; v < nv; v++) {
         w[v] = _mm512_loadu_ps(weight + 16 * v);
         bb[v] = _mm512_loadu_ps(bias + 16 * v);
@@ -241,9 +245,10 @@ void ptmi_layernorm_avx512(float *out, float *mean, float *rstd, const float *in
         }
     }
     if (r < rows) {
-        float xin[16 * 64] = {0}, yout[16 * 64];
+        float xin[16 * LN_MAX_D], yout[16 * LN_MAX_D];
         size_t t = rows - r;
         for (size_t i = 0; i < t * (size_t)d; i++) xin[i] = inp[r * (size_t)d + i];
+        for (size_t i = t * (size_t)d; i < 16 * (size_t)d; i++) xin[i] = 0.0f;
         ln_block16(yout, mu, rs, xin, w, bb, d, nv, eps);
         for (size_t i = 0; i < t * (size_t)d; i++) out[r * (size_t)d + i] = yout[i];
         for (size_t i = 0; i < t; i++) {

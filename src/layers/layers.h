@@ -131,10 +131,12 @@ void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const fl
                           const ptmi_grad_scratch *gs);
 /* stack.c: the layers of a stack on h [b, c, N_s, D_s] (the stack's shape; a
  * TinyTimeMixer adaptive-patching level sees [b, c, N, D] as that, a pure reshape), layer l's
- * output into outs[l] (lc is an eval scratch cache whose h1/h2 are set here); returns the last
- * output (h itself for a stack without layers) */
-const float *mixer_stack_forward(float *const *outs, const float *h, ptmi_layer_cache *lc,
-                                 const ptmi_stack *st, int b, int c, const ptmi_run_mode *run);
+ * output into outs[l] (lc is an eval scratch cache whose h1/h2 are set here; without keep_all
+ * only the last layer's output is whole afterwards, the others serve as per-thread scratch);
+ * returns the last output (h itself for a stack without layers) */
+const float *mixer_stack_forward(float *const *outs, int keep_all, const float *h,
+                                 ptmi_layer_cache *lc, const ptmi_stack *st, int b, int c,
+                                 const ptmi_run_mode *run);
 /* stack.c, train mode: the same with a training cache per layer (lcs[l]) and the stack's
  * dropout (sh.dropout; run gives the mode and the generator) */
 const float *mixer_stack_train_forward(float *const *outs, const float *h, ptmi_layer_cache *lcs,

@@ -5,8 +5,9 @@
  *
  * Eval mode cuts the stack's series (whole samples when it mixes channels) into chunks of about
  * STACK_CHUNK_FLOATS activations, and each chunk runs every layer of the stack on one thread of
- * the current pool (chunks ith, ith + nth, ...) in its own slice of the scratch, so that a
- * layer's working set stays in cache and both cores work on one forward. A series' result does
+ * the current pool (chunks ith, ith + nth, ...) in the thread's own slice of the scratch, reused
+ * by each of its chunks, so that a layer's working set stays in cache and both cores work on one
+ * forward. A series' result does
  * not depend on its chunk (every kernel computes each output element in the same order).
  */
 #include "kernels/threads.h"
@@ -49,17 +50,22 @@ typedef struct {
     const ptmi_run_mode *run;
     size_t units, per_chunk, unit_floats; /* series (or samples), per chunk, floats of one */
     int cu, nchunks, nthreads;            /* channels per unit (1, or c when mixing channels) */
+    int keep_all;                         /* every layer's output whole, or only the last */
 } stack_job;
 
-static void stack_chunk(const stack_job *j, int ch) {
+/* chunk ch on the scratch slice of the thread's first chunk, `slot`: every chunk of a thread
+ * reuses the same slice, which stays in cache (the thread's later chunks start past its slice,
+ * so the slice lies inside the scratch); only the layers' outputs go to the chunk's own place
+ * (without keep_all only the last layer's: the others to the slot's slice of their buffer) */
+static void stack_chunk(const stack_job *j, int ch, int slot) {
     size_t u0 = (size_t)ch * j->per_chunk, nu = j->units - u0;
     if (nu > j->per_chunk) nu = j->per_chunk;
-    size_t o = u0 * j->unit_floats;
+    size_t o = u0 * j->unit_floats, so = (size_t)slot * j->per_chunk * j->unit_floats;
     ptmi_layer_cache v;
-    eval_cache_view(&v, j->lc, o, (size_t)j->st->sh.expansion_factor);
+    eval_cache_view(&v, j->lc, so, (size_t)j->st->sh.expansion_factor);
     const float *h = j->h + o;
     for (int l = 0; l < j->st->n_layers; l++) {
-        float *out = j->outs[l] + o;
+        float *out = j->outs[l] + (j->keep_all || l == j->st->n_layers - 1 ? o : so);
         /* the layer's intermediates go to its output buffer, as in exec.c's chunks */
         v.h1 = v.h2 = out;
         mixer_layer_forward(out, h, &v, &j->st->layers[l], &j->st->sh, (int)nu, j->cu, j->run);
@@ -72,15 +78,16 @@ static void stack_part(void *arg, int ith, int nth) {
     (void)nth;
     if (ith >= j->nthreads) return;
     ptmi_pool *prev = ptmi_pool_enter(NULL); /* the kernels of a chunk run serially */
-    for (int ch = ith; ch < j->nchunks; ch += j->nthreads) stack_chunk(j, ch);
+    for (int ch = ith; ch < j->nchunks; ch += j->nthreads) stack_chunk(j, ch, ith);
     ptmi_pool_leave(prev);
 }
 
-const float *mixer_stack_forward(float *const *outs, const float *h, ptmi_layer_cache *lc,
-                                 const ptmi_stack *st, int b, int c, const ptmi_run_mode *run) {
+const float *mixer_stack_forward(float *const *outs, int keep_all, const float *h,
+                                 ptmi_layer_cache *lc, const ptmi_stack *st, int b, int c,
+                                 const ptmi_run_mode *run) {
     if (!st->n_layers) return h;
     int mix = st->sh.mode == PTM_MODE_MIX_CHANNEL;
-    stack_job j = {outs, h, lc, st, run, 0, 0, 0, mix ? c : 1, 0, 1};
+    stack_job j = {outs, h, lc, st, run, 0, 0, 0, mix ? c : 1, 0, 1, keep_all};
     j.units = mix ? (size_t)b : (size_t)b * c;
     j.unit_floats = (size_t)j.cu * st->sh.num_patches * st->sh.d_model;
     j.per_chunk = STACK_CHUNK_FLOATS / j.unit_floats;
@@ -95,7 +102,7 @@ const float *mixer_stack_forward(float *const *outs, const float *h, ptmi_layer_
     if (j.nthreads > 1)
         ptmi_pool_run(pool, stack_part, &j);
     else
-        for (int ch = 0; ch < j.nchunks; ch++) stack_chunk(&j, ch);
+        for (int ch = 0; ch < j.nchunks; ch++) stack_chunk(&j, ch, 0);
     return outs[st->n_layers - 1];
 }
 const float *mixer_stack_train_forward(float *const *outs, const float *h, ptmi_layer_cache *lcs,
