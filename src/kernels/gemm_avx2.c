@@ -2,7 +2,7 @@
  * vectors: register tiles of 6 rows x 16 columns (twelve accumulators, the classic Haswell
  * shape), A broadcast, B streamed; column edges masked, row edges the same tile with fewer
  * rows. ptmi_gemm_acc_avx2 accumulates into C; ptmi_linear_avx2 is the fused linear layer (tiles
- * start from the bias row, GELU applied on the stored tile); ptmi_gemm_series_avx2 multiplies
+ * start from the bias row, GELU applied on each stored band); ptmi_gemm_series_avx2 multiplies
  * one left operand into many series' blocks (the patch mixer without transposes). Compiled
  * with -mavx2 -mfma for this file only; called only when the CPU has both. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -18,19 +18,16 @@ static inline __m256i tail_mask(size_t r) {
     return _mm256_loadu_si256((const __m256i *)(m + 8 - r));
 }
 
-/* GELU on a stored tile, in a loop of its own (unrolled into the register tile it would push
- * the accumulators out to the stack) */
-static __attribute__((noinline)) void gelu_tile(float *C, size_t ldc, int mr, int nv, int masked,
-                                                __m256i mk) {
+/* GELU in place on mr rows of n columns (ldc apart) just written by a band of tiles (still in
+ * L1): one pass per band with the erf constants loaded once; in the register tile itself it
+ * would push the accumulators out to the stack */
+static __attribute__((noinline)) void gelu_rows(float *C, size_t ldc, int mr, size_t n) {
+    size_t n8 = n / 8 * 8;
+    __m256i mt = tail_mask(n - n8);
     for (int i = 0; i < mr; i++) {
         float *c = C + (size_t)i * ldc;
-        for (int v = 0; v < nv - 1; v++)
-            _mm256_storeu_ps(c + 8 * v, gelu256(_mm256_loadu_ps(c + 8 * v)));
-        float *t = c + 8 * (nv - 1);
-        if (!masked)
-            _mm256_storeu_ps(t, gelu256(_mm256_loadu_ps(t)));
-        else
-            _mm256_maskstore_ps(t, mk, gelu256(_mm256_maskload_ps(t, mk)));
+        for (size_t j = 0; j < n8; j += 8) _mm256_storeu_ps(c + j, gelu256(_mm256_loadu_ps(c + j)));
+        if (n8 < n) _mm256_maskstore_ps(c + n8, mt, gelu256(_mm256_maskload_ps(c + n8, mt)));
     }
 }
 
@@ -74,7 +71,6 @@ static inline __attribute__((always_inline)) void tile(const int MR, const int N
             else
                 _mm256_storeu_ps(C + i * ldc + 8 * v, acc[i][v]);
         }
-    if (MODE == BIAS_GELU || MODE == ACC_GELU) gelu_tile(C, ldc, MR, NV, MASK, mk);
 }
 #undef LOADV
 
@@ -93,6 +89,7 @@ band_mode(const int MR, const int MODE, size_t N, size_t K, const float *A, size
         tile(MR, 2, MODE, 1, K, A, sam, sak, B + n, ldb, C + n, ldc, tail_mask(r - 8), bn);
     else if (r > 0)
         tile(MR, 1, MODE, 1, K, A, sam, sak, B + n, ldb, C + n, ldc, tail_mask(r), bn);
+    if (MODE == BIAS_GELU || MODE == ACC_GELU) gelu_rows(C, ldc, MR, N);
 }
 
 typedef struct {
@@ -243,10 +240,11 @@ void ptmi_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, 
  * C_s [M, D] = act(rowbias + A [M, K] B_s [K, D]), D a multiple of 8 (others by the GEMM); the
  * 8-column vectors of all series are numbered j = s (D / 8) + v and a 6 x 16 tile takes two of
  * them. */
-static inline __attribute__((always_inline)) void
-series_tile(const int MR, const int NV, const int GELU, size_t K, const float *A, size_t lda,
-            const float *const *bp, size_t ldb, float *const *cp, size_t ldc,
-            const float *rowbias) {
+static inline __attribute__((always_inline)) void series_tile(const int MR, const int NV, size_t K,
+                                                              const float *A, size_t lda,
+                                                              const float *const *bp, size_t ldb,
+                                                              float *const *cp, size_t ldc,
+                                                              const float *rowbias) {
     __m256 acc[6][2];
     for (int i = 0; i < MR; i++) {
         __m256 b0 = rowbias ? _mm256_broadcast_ss(rowbias + i) : _mm256_setzero_ps();
@@ -263,8 +261,6 @@ series_tile(const int MR, const int NV, const int GELU, size_t K, const float *A
     }
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) _mm256_storeu_ps(cp[v] + i * ldc, acc[i][v]);
-    if (GELU)
-        for (int v = 0; v < NV; v++) gelu_tile(cp[v], ldc, MR, 1, 0, _mm256_set1_epi32(-1));
 }
 
 static inline __attribute__((always_inline)) void
@@ -282,10 +278,12 @@ series_band(const int MR, const int GELU, size_t D, size_t K, const float *A, si
             cp[v] = C + s * css + o;
         }
         if (nv == 2)
-            series_tile(MR, 2, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
+            series_tile(MR, 2, K, A, lda, bp, ldb, cp, ldc, rowbias);
         else
-            series_tile(MR, 1, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
+            series_tile(MR, 1, K, A, lda, bp, ldb, cp, ldc, rowbias);
     }
+    if (GELU) /* the band's rows of every series */
+        for (size_t s = 0; s < S; s++) gelu_rows(C + s * css, ldc, MR, D);
 }
 
 #define SERIES_BAND(MR)                                                                            \

@@ -228,7 +228,8 @@ void ptmi_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t r
                             const float *res);
 void ptmi_softmax_cols_gate_avx2(float *out, float *probs, const float *inp, int r, size_t w,
                                  const float *res);
-/* d a multiple of 8 and at most 64 in the kernel, others by ptmi_layernorm_rows_avx2 */
+/* d a multiple of 8 and at most 256 in the kernel (backward: 64), others by
+ * ptmi_layernorm_rows_avx2 (backward: scalar) */
 void ptmi_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp,
                          const float *weight, const float *bias, size_t rows, int d, float eps);
 /* the other widths, bit-identical to ptmi_layernorm_ref (rows in double lanes) */
@@ -261,7 +262,7 @@ void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t
 void ptmi_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,
                                    const float *res);
 /* d a multiple of 16 in the kernel, at most 256 forward and 64 backward; forward: other
- * multiples of 8 (to 64) by ptmi_layernorm_avx2, the rest by ptmi_layernorm_rows_avx2;
+ * multiples of 8 (to 256) by ptmi_layernorm_avx2, the rest by ptmi_layernorm_rows_avx2;
  * backward: the rest scalar */
 void ptmi_layernorm_avx512(float *out, float *mean, float *rstd, const float *inp,
                            const float *weight, const float *bias, size_t rows, int d, float eps);

@@ -1,6 +1,6 @@
 /* simd256.h - AVX2 + FMA vector math shared by the AVX2 kernel files (include only from files
- * compiled with -mavx2 -mfma): exp, erf and GELU on 8 lanes. simd512.h has the same
- * operations on 16 lanes. */
+ * compiled with -mavx2 -mfma): exp, erf and GELU on 8 lanes. simd512.h has the same exp on
+ * 16 lanes, erf and GELU with a reciprocal step instead of the division. */
 #ifndef PTMI_SIMD256_H
 #define PTMI_SIMD256_H
 #include <immintrin.h>
@@ -45,9 +45,30 @@ static inline __m256 erf256(__m256 x) {
     return _mm256_div_ps(_mm256_mul_ps(xc, p), q);
 }
 
+/* GELU(x) = x (1/2 + erf(x / sqrt 2) / 2) with erf256's rational function rewritten for x
+ * itself (see gelu512 in simd512.h: P' and Q' have the coefficients times 2^-i, P' also
+ * 1 / (2 sqrt 2); the clamp at |x| <= 4 sqrt 2), two operations fewer */
+#define GELU_P(c, i) _mm256_set1_ps((float)((c) / (double)(1 << (i)) * 0.35355339059327378))
+#define GELU_Q(c, i) _mm256_set1_ps((float)((c) / (double)(1 << (i))))
 static inline __m256 gelu256(__m256 x) {
-    __m256 e = erf256(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
-    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x),
-                         _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+    __m256 xc = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-5.65685424949238f)),
+                              _mm256_set1_ps(5.65685424949238f));
+    __m256 u = _mm256_mul_ps(xc, xc);
+    __m256 p = GELU_P(-2.72614225801306e-10, 6);
+    p = _mm256_fmadd_ps(p, u, GELU_P(2.77068142495902e-08, 5));
+    p = _mm256_fmadd_ps(p, u, GELU_P(-2.10102402082508e-06, 4));
+    p = _mm256_fmadd_ps(p, u, GELU_P(-5.69250639462346e-05, 3));
+    p = _mm256_fmadd_ps(p, u, GELU_P(-7.34990630326855e-04, 2));
+    p = _mm256_fmadd_ps(p, u, GELU_P(-2.95459980854025e-03, 1));
+    p = _mm256_fmadd_ps(p, u, GELU_P(-1.60960333262415e-02, 0));
+    __m256 q = GELU_Q(-1.45660718464996e-05, 4);
+    q = _mm256_fmadd_ps(q, u, GELU_Q(-2.13374055278905e-04, 3));
+    q = _mm256_fmadd_ps(q, u, GELU_Q(-1.68282697438203e-03, 2));
+    q = _mm256_fmadd_ps(q, u, GELU_Q(-7.37332916720468e-03, 1));
+    q = _mm256_fmadd_ps(q, u, GELU_Q(-1.42647390514189e-02, 0));
+    __m256 half_erf = _mm256_div_ps(_mm256_mul_ps(xc, p), q);
+    return _mm256_mul_ps(x, _mm256_add_ps(_mm256_set1_ps(0.5f), half_erf));
 }
+#undef GELU_P
+#undef GELU_Q
 #endif

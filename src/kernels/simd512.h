@@ -1,6 +1,7 @@
 /* simd512.h - AVX-512F vector math shared by the AVX-512 kernel files (include only from
- * files compiled with -mavx512f): exp, erf and GELU on 16 lanes, the same operations as the
- * 8-lane versions in vec_avx2.c, so the same results lane for lane. */
+ * files compiled with -mavx512f): exp and erf on 16 lanes, the same results lane for lane as
+ * the 8-lane versions in simd256.h; GELU in a form of its own, three operations shorter (equal
+ * to the others up to rounding). */
 #ifndef PTMI_SIMD512_H
 #define PTMI_SIMD512_H
 #include <immintrin.h>

@@ -197,12 +197,46 @@ void ptmi_layernorm_rows_avx2(float *out, float *mean, float *rstd, const float 
 }
 #undef LANES_MAX_D
 
-/* LayerNorm over rows of width d (a multiple of 8, at most 64; other widths by
- * ptmi_layernorm_rows_avx2), two-pass mean / variance in float; mean and rstd may be NULL */
+/* LayerNorm over rows of width d (a multiple of 8) too wide to hold in registers: the same
+ * float sums as ptmi_layernorm_avx2, each pass reading the row again (from L1) */
+static void layernorm_wide_avx2(float *out, float *mean, float *rstd, const float *inp,
+                                const float *weight, const float *bias, size_t rows, int d,
+                                float eps) {
+    float invd = 1.0f / (float)d;
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = inp + r * (size_t)d;
+        float *y = out + r * (size_t)d;
+        __m256 acc = _mm256_setzero_ps();
+        for (int j = 0; j < d; j += 8) acc = _mm256_add_ps(acc, _mm256_loadu_ps(x + j));
+        float m = hsum256(acc) * invd;
+        __m256 mv = _mm256_set1_ps(m), sq = _mm256_setzero_ps();
+        for (int j = 0; j < d; j += 8) {
+            __m256 xc = _mm256_sub_ps(_mm256_loadu_ps(x + j), mv);
+            sq = _mm256_fmadd_ps(xc, xc, sq);
+        }
+        float s = 1.0f / sqrtf(hsum256(sq) * invd + eps);
+        __m256 sv = _mm256_set1_ps(s);
+        for (int j = 0; j < d; j += 8) {
+            __m256 xc = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), mv), sv);
+            _mm256_storeu_ps(
+                y + j, _mm256_fmadd_ps(xc, _mm256_loadu_ps(weight + j), _mm256_loadu_ps(bias + j)));
+        }
+        if (mean) mean[r] = m;
+        if (rstd) rstd[r] = s;
+    }
+}
+
+/* LayerNorm over rows of width d (a multiple of 8: in registers to 64, by layernorm_wide_avx2 to
+ * 256; other widths by ptmi_layernorm_rows_avx2), two-pass mean / variance in float; mean and
+ * rstd may be NULL */
 void ptmi_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp,
                          const float *weight, const float *bias, size_t rows, int d, float eps) {
-    if (d % 8 || d > 64) {
+    if (d % 8 || d > 256) {
         ptmi_layernorm_rows_avx2(out, mean, rstd, inp, weight, bias, rows, d, eps);
+        return;
+    }
+    if (d > 64) {
+        layernorm_wide_avx2(out, mean, rstd, inp, weight, bias, rows, d, eps);
         return;
     }
     int nv = d / 8;

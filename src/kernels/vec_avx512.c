@@ -1,7 +1,7 @@
 /* vec_avx512.c - the AVX-512F table's element-wise kernels: the row softmax-and-gate of gated
  * attention for any row width (masked tails), the same down columns, its backward, GELU
- * (forward and backward), LayerNorm forward and backward over rows of width 16, 32, 48 or 64,
- * and the std scaler's statistics.
+ * (forward and backward), LayerNorm forward over rows of any multiple of 16 to 256 and backward
+ * over 16, 32, 48 or 64, and the std scaler's statistics.
  * Compiled with -mavx512f -mfma for this file only; dispatch.c puts them in the table when the
  * CPU has AVX-512F. The scalar kernels of vec_ref.c and norm_ref.c are the oracles
  * (tests/test_kernels.c compares every field). */
@@ -67,6 +67,49 @@ static inline void gate16_block(float *out, float *probs, const float *inp, cons
     }
 }
 
+/* the softmax gate on nr <= 16 rows of width w = 16 nv (TinyTimeMixer's feature gates, 48 to
+ * 192 wide): each row's max and sum come out of red16 for all the rows at once, instead of two
+ * horizontal reductions and a scalar division per row. Lanes of unused rows stay 0; a row's
+ * result does not depend on nr or on its slot. */
+static inline void gate_rows16(float *out, float *probs, const float *inp, const float *res, int nr,
+                               int w) {
+    int nv = w / 16;
+    __m512 acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+    for (int i = 0; i < nr; i++) {
+        const float *p = probs + (size_t)i * w;
+        __m512 m = _mm512_loadu_ps(p);
+        for (int v = 1; v < nv; v++) m = _mm512_max_ps(m, _mm512_loadu_ps(p + 16 * v));
+        acc[i] = m;
+    }
+    __m512 mx = red16(acc, 1);
+    for (int i = 0; i < nr; i++) {
+        float *p = probs + (size_t)i * w;
+        __m512 mi = lane(mx, i), sum = _mm512_setzero_ps();
+        for (int v = 0; v < nv; v++) {
+            __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(p + 16 * v), mi));
+            _mm512_storeu_ps(p + 16 * v, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        acc[i] = sum;
+    }
+    /* lanes of unused rows: 1 / 0, never read */
+    __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), red16(acc, 0));
+    for (int i = 0; i < nr; i++) {
+        float *p = probs + (size_t)i * w;
+        const float *x = inp + (size_t)i * w;
+        float *y = out + (size_t)i * w;
+        __m512 iv = lane(inv, i);
+        for (int v = 0; v < nv; v++) {
+            __m512 pi = _mm512_mul_ps(_mm512_loadu_ps(p + 16 * v), iv);
+            _mm512_storeu_ps(p + 16 * v, pi);
+            __m512 o = _mm512_mul_ps(_mm512_loadu_ps(x + 16 * v), pi);
+            if (res) o = _mm512_add_ps(o, _mm512_loadu_ps(res + (size_t)i * w + 16 * v));
+            _mm512_storeu_ps(y + 16 * v, o);
+        }
+    }
+}
+
 /* rows of width w (any): p = softmax(p) in place, y = x * p (+ res) */
 void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
                               const float *res) {
@@ -87,6 +130,14 @@ void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t
                 probs[r * 16 + i] = p[i];
                 out[r * 16 + i] = y[i];
             }
+        }
+        return;
+    }
+    if (w % 16 == 0) { /* blocks of 16 rows */
+        for (size_t r = 0; r < rows; r += 16) {
+            int nr = rows - r < 16 ? (int)(rows - r) : 16;
+            size_t o = r * (size_t)w;
+            gate_rows16(out + o, probs + o, inp + o, res ? res + o : NULL, nr, w);
         }
         return;
     }
