@@ -357,7 +357,7 @@ int main(int argc, char **argv) {
     double flop = 2.0 * (double)ptm_model_macs_per_sample(m);
     if (!a.json) {
         printf("model: %s, context %d, %d channels, d_model %d, %d layers, %.2f MFLOP/sample\n",
-               ptm_class_name(c->model_class), c->context_length, c->num_input_channels, c->d_model,
+               ptm_config_class_name(c), c->context_length, c->num_input_channels, c->d_model,
                c->num_layers, flop * 1e-6);
         printf("kernels: %s; measured FMA peak: %.1f GFLOP/s on one core, %.1f on the %d core%s "
                "of %d thread%s\n",
