@@ -132,6 +132,7 @@ static const ptmi_kernel_table avx512_table = {
     .gemm_acc = ptmi_gemm_acc_avx512,
     .linear = ptmi_linear_avx512,
     .linear_fused = 1,
+    .pack_floats = PTMI_PACK_FLOATS_AVX512,
     .gemm_series = ptmi_gemm_series_avx512,
     .series_width = 16,
     .gelu = ptmi_gelu_avx512,

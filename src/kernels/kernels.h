@@ -67,6 +67,11 @@ typedef struct ptmi_kernel_table {
     void (*linear)(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                    size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
     int linear_fused;
+    /* the packing scratch gemm_acc and linear use per thread for products beyond L2 (floats;
+     * 0: none): contexts reserve this much per thread and publish it (ptmi_scratch in
+     * threads.h); without it, or with less, the kernels read the operands in place - the same
+     * results either way */
+    size_t pack_floats;
     /* products sharing their left operand over S series (the patch mixer without transposes):
      * for s < S, C_s [M, D] = act(rowbias[m] + A [M, K] B_s [K, D]), B_s = B + s bss,
      * C_s = C + s css, row strides ldb / ldc; any D. series_width: the multiple of D for which
@@ -211,6 +216,9 @@ void ptmi_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, 
 void ptmi_gemm_series_avx2(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
                            size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
                            size_t ldc, size_t S, int gelu);
+/* the AVX-512 GEMM's packing scratch: a 128 x 256 block of A and a 256 x 128 panel of B, and
+ * 64 bytes to align them */
+#define PTMI_PACK_FLOATS_AVX512 ((size_t)65536 + 16)
 void ptmi_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                           const float *B, size_t ldb, float *C, size_t ldc);
 void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
