@@ -47,10 +47,10 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
 # the compiler's target, not the host's (cross builds: make CC=aarch64-linux-gnu-gcc ...)
 ARCH := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
 ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
-$(BUILD)/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
+$(BUILD)/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h src/kernels/gemm_pack.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -c $< -o $@
-$(BUILD)/src/kernels/gemm_avx512.o: src/kernels/gemm_avx512.c src/kernels/kernels.h
+$(BUILD)/src/kernels/gemm_avx512.o: src/kernels/gemm_avx512.c src/kernels/kernels.h src/kernels/gemm_pack.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -mavx512f -mfma -c $< -o $@
 $(BUILD)/src/kernels/vec_avx512.o: src/kernels/vec_avx512.c src/kernels/kernels.h
@@ -123,10 +123,10 @@ $(BUILD)/pic/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -c $< -o $@
 ifneq ($(filter x86_64 i686 i386,$(ARCH)),)
-$(BUILD)/pic/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h
+$(BUILD)/pic/src/kernels/gemm_avx2.o: src/kernels/gemm_avx2.c src/kernels/kernels.h src/kernels/gemm_pack.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -mavx2 -mfma -c $< -o $@
-$(BUILD)/pic/src/kernels/gemm_avx512.o: src/kernels/gemm_avx512.c src/kernels/kernels.h
+$(BUILD)/pic/src/kernels/gemm_avx512.o: src/kernels/gemm_avx512.c src/kernels/kernels.h src/kernels/gemm_pack.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -mavx512f -mfma -c $< -o $@
 $(BUILD)/pic/src/kernels/vec_avx512.o: src/kernels/vec_avx512.c src/kernels/kernels.h

@@ -11,6 +11,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "kernels/gemm_pack.h"
 #include "kernels/kernels.h"
 #include "kernels/simd512.h"
 #include "kernels/threads.h"
@@ -199,29 +200,12 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sa
  * row block passes over it), while the next panel is fetched into L2. The tiles are those of
  * the in-place path (tile() above), so every element gets the same FMAs in the same k order:
  * the results are bit-identical to it. The panels live in the context's packing scratch
- * (ptmi_scratch, PTMI_PACK_FLOATS_AVX512 per thread): without one the product is read in
+ * (ptmi_scratch, PTMI_PACK_FLOATS per thread): without one the product is read in
  * place. */
-#define PKC 256
+#define PKC PTMI_PACK_KC
+#define PNC PTMI_PACK_NC
 #define PMC 128
-#define PNC 128
 #define PNR 32
-
-/* B of 1 MiB or more, and rows enough to pay for copying it */
-static int packed_pays(size_t M, size_t N, size_t K) {
-    return M >= 16 && N >= 16 && K >= 16 && (double)K * (double)N >= 262144.0;
-}
-
-/* rows [0, mb) x k [0, kb) of A into 8-row panels: row m0 + i, k at Ap[m0 kb + 8 k + i] */
-static void pack_a(size_t mb, size_t kb, const float *A, size_t sam, size_t sak, float *Ap) {
-    for (size_t m0 = 0; m0 < mb; m0 += 8) {
-        size_t mr = mb - m0 < 8 ? mb - m0 : 8;
-        float *d = Ap + m0 * kb;
-        for (size_t i = 0; i < mr; i++) {
-            const float *a = A + (m0 + i) * sam;
-            for (size_t k = 0; k < kb; k++) d[8 * k + i] = a[k * sak];
-        }
-    }
-}
 
 /* kb rows of nc <= PNC columns of B into slivers: column 32 s + j of row k at
  * Bp[s 32 kb + 32 k + j], zeros past nc */
@@ -247,34 +231,16 @@ static epilogue block_epilogue(const epilogue *ep, size_t n0, size_t k0, size_t 
     return e;
 }
 
-/* the next B panel to fetch while one is used: rows [r0, r1) of nkb rows of nc floats at nx */
-typedef struct {
-    const float *nx;
-    size_t ldb, nkb, nc, r0, r1;
-} panel_fetch;
-
-static void fetch_rows(const panel_fetch *f) {
-    for (size_t r = f->r0; r < f->r1; r++) {
-        const char *p = (const char *)(f->nx + r * f->ldb);
-        for (size_t o = 0; o < f->nc * sizeof(float); o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
-        _mm_prefetch(p + f->nc * sizeof(float) - 1, _MM_HINT_T1);
-    }
-}
-
 /* one row block (mb rows, A packed) times one packed panel of B (nc columns), each band
  * fetching its share of the next panel (f) */
 static void panel_product(size_t mb, size_t nc, size_t kb, const float *Ap, const float *Bp,
-                          float *C, size_t ldc, const epilogue *e0, panel_fetch *f) {
+                          float *C, size_t ldc, const epilogue *e0, const ptmi_panel_fetch *f) {
     size_t bands = (mb + 7) / 8, calls = bands * ((nc + PNR - 1) / PNR), j = 0;
     for (size_t s = 0; s * PNR < nc; s++) {
         size_t w = nc - s * PNR < PNR ? nc - s * PNR : PNR;
         epilogue e = {e0->bias ? e0->bias + s * PNR : NULL, e0->mode};
         for (size_t m = 0; m < mb; m += 8, j++) {
-            if (f->nx) {
-                f->r0 = f->nkb * j / calls;
-                f->r1 = f->nkb * (j + 1) / calls;
-                fetch_rows(f);
-            }
+            ptmi_fetch_share(f, j, calls);
             gemm_block(mb - m < 8 ? mb - m : 8, w, kb, Ap + m * kb, 1, 8, 8 * kb, Bp + s * PNR * kb,
                        PNR, C + m * ldc + s * PNR, ldc, &e);
         }
@@ -289,20 +255,11 @@ static void gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t sam
         size_t kb = K - k0 < PKC ? K - k0 : PKC;
         for (size_t m0 = 0; m0 < M; m0 += PMC) {
             size_t mb = M - m0 < PMC ? M - m0 : PMC;
-            pack_a(mb, kb, A + m0 * sam + k0 * sak, sam, sak, Ap);
+            ptmi_pack_a(8, mb, kb, A + m0 * sam + k0 * sak, sam, sak, Ap);
             for (size_t n0 = 0; n0 < N; n0 += PNC) {
                 size_t nc = N - n0 < PNC ? N - n0 : PNC;
                 pack_b(kb, nc, B + k0 * ldb + n0, ldb, Bp);
-                /* the next panel: the next columns, else the next row block's or k block's
-                 * first (the last one fetches nothing) */
-                size_t nn = n0 + PNC < N ? n0 + PNC : 0;
-                size_t nk = nn || m0 + PMC < M ? k0 : k0 + PKC;
-                panel_fetch f = {NULL, ldb, 0, 0, 0, 0};
-                if (nk < K) {
-                    f.nx = B + nk * ldb + nn;
-                    f.nkb = K - nk < PKC ? K - nk : PKC;
-                    f.nc = N - nn < PNC ? N - nn : PNC;
-                }
+                ptmi_panel_fetch f = ptmi_next_panel(B, ldb, M, N, K, n0, k0, m0, PMC);
                 epilogue e = block_epilogue(ep, n0, k0, kb, K);
                 panel_product(mb, nc, kb, Ap, Bp, C + m0 * ldc + n0, ldc, &e, &f);
             }
@@ -313,10 +270,10 @@ static void gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t sam
 /* the packed path when it pays and this thread has the scratch for it, else in place */
 static void gemm_choose(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                         const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
-    _Static_assert(PTMI_PACK_FLOATS_AVX512 >= PMC * PKC + PKC * PNC + 16, "packing scratch");
+    _Static_assert(PTMI_PACK_FLOATS >= PMC * PKC + PKC * PNC + 16, "packing scratch");
     size_t have = 0;
-    float *scratch = packed_pays(M, N, K) ? ptmi_scratch(&have) : NULL;
-    if (scratch && have >= PTMI_PACK_FLOATS_AVX512)
+    float *scratch = ptmi_packed_pays(M, N, K) ? ptmi_scratch(&have) : NULL;
+    if (scratch && have >= PTMI_PACK_FLOATS)
         gemm_packed(M, N, K, A, sam, sak, B, ldb, C, ldc, ep,
                     scratch + ((64 - (uintptr_t)scratch % 64) % 64) / sizeof(float));
     else

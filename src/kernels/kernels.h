@@ -208,6 +208,9 @@ void ptmi_gemm_acc_neon(size_t M, size_t N, size_t K, const float *A, size_t sam
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
+/* the packing scratch of the AVX2 and AVX-512 GEMMs, per thread: a block of up to 128 rows of
+ * A and a panel of B, each 256 deep, B's 128 wide, and 64 bytes to align them */
+#define PTMI_PACK_FLOATS ((size_t)65536 + 16)
 /* gemm_avx2.c / gemm_avx512.c (series: D a multiple of 8 / 16 in the kernel, others by GEMM) */
 void ptmi_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                         const float *B, size_t ldb, float *C, size_t ldc);
@@ -216,9 +219,6 @@ void ptmi_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, 
 void ptmi_gemm_series_avx2(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
                            size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
                            size_t ldc, size_t S, int gelu);
-/* the AVX-512 GEMM's packing scratch: a 128 x 256 block of A and a 256 x 128 panel of B, and
- * 64 bytes to align them */
-#define PTMI_PACK_FLOATS_AVX512 ((size_t)65536 + 16)
 void ptmi_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                           const float *B, size_t ldb, float *C, size_t ldc);
 void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
