@@ -4,7 +4,8 @@
  * Files: dispatch.c (the levels and their tables), gemm.c (entry points that split a GEMM over
  * the current thread pool), the scalar oracles gemm_ref.c, vec_ref.c, norm_ref.c, adamw_ref.c
  * (what every other level is tested against, and what a level without a kernel of its own
- * runs), gemm_avx512.c / gemm_avx2.c / gemm_neon.c (GEMMs per instruction set),
+ * runs), gemm_avx512.c / gemm_avx2.c / gemm_neon.c (GEMMs per instruction set; gemm_pack.h:
+ * what the packed paths of the first two share),
  * vec_avx512.c / vec_avx2.c (the element-wise, softmax, LayerNorm, dropout, AdamW and scaler
  * kernels), simd512.h / simd256.h (vector exp, erf, GELU), threads.c (the pool).
  * tests/test_kernels.c runs every field of every table this CPU has against the scalar table.
