@@ -17,6 +17,12 @@
  * default 3) even when that takes longer than S. --dump DIR writes the forecast of each
  * inference row's input (prediction_outputs, raw float32) to DIR/b<batch>.f32, for
  * bench/compare's correctness check of exactly what was timed.
+ *
+ *   build/bench --gemm M,N,K[,acc|at|linear] [--threads N] [--seconds S]
+ *
+ * times one product through the engine's entry points (kernels.h) on random operands: acc is
+ * ptmi_gemm_acc with A [M, K] row-major, at the same with A stored transposed (the weight
+ * gradient's shape), linear ptmi_linear_fused with bias and GELU (the patch mixer's first layer).
  */
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +33,7 @@
 
 #include "io/config.h"
 #include "kernels/kernels.h"
+#include "kernels/threads.h"
 #include "model/model.h"
 #include "patchtsmixer.h"
 #include "train/adamw.h"
@@ -108,11 +115,13 @@ typedef struct {
     int json, threads, stream, mix, context, channels, patch, min_calls;
     double seconds;
     const char *dump_dir;
+    size_t gemm[3]; /* --gemm M,N,K (M = 0: not given) */
+    char gemm_op[8];
 } bench_args;
 
 /* 0, or 2 after printing the usage */
 static int parse_args(int argc, char **argv, bench_args *a) {
-    *a = (bench_args){NULL, {1, 8, 64, 256}, 4, 0, 0, 1, 0, 0, 512, 7, 8, 3, 2.0, NULL};
+    *a = (bench_args){NULL, {1, 8, 64, 256}, 4, 0, 0, 1, 0, 0, 512, 7, 8, 3, 2.0, NULL, {0}, "acc"};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
             a->model_dir = argv[++i];
@@ -137,6 +146,19 @@ static int parse_args(int argc, char **argv, bench_args *a) {
             a->patch = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--min-calls") == 0 && i + 1 < argc) {
             a->min_calls = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--gemm") == 0 && i + 1 < argc) {
+            char *p = argv[++i];
+            for (int d = 0; d < 3; d++) {
+                a->gemm[d] = (size_t)strtoul(p, &p, 10);
+                if (*p == ',') p++;
+            }
+            if (*p) snprintf(a->gemm_op, sizeof a->gemm_op, "%s", p);
+            if (!a->gemm[0] || !a->gemm[1] || !a->gemm[2] ||
+                (strcmp(a->gemm_op, "acc") && strcmp(a->gemm_op, "at") &&
+                 strcmp(a->gemm_op, "linear"))) {
+                fprintf(stderr, "bench: --gemm takes M,N,K[,acc|at|linear]\n");
+                return 2;
+            }
         } else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
             a->dump_dir = argv[++i];
         } else if (strcmp(argv[i], "--stream") == 0) {
@@ -151,7 +173,8 @@ static int parse_args(int argc, char **argv, bench_args *a) {
             fprintf(stderr,
                     "usage: %s [--model DIR] [--batches 1,8,64] [--seconds S] "
                     "[--threads N] [--train | --train-only] [--stream] [--json] [--mix-channel] "
-                    "[--context L] [--channels C] [--patch P] [--min-calls K] [--dump DIR]\n",
+                    "[--context L] [--channels C] [--patch P] [--min-calls K] [--dump DIR] "
+                    "[--gemm M,N,K[,acc|at|linear]]\n",
                     argv[0]);
             return 2;
         }
@@ -343,9 +366,84 @@ static int run_stream(const ptm_model *m, const bench_args *a) {
     return 0;
 }
 
+/* --gemm: one product, timed like a model row (warm-up, then S seconds, at least K calls); the
+ * accumulating ops restart from the same C each call (a copy, not timed) */
+static int run_gemm(const bench_args *a, double peak, int cores) {
+    size_t M = a->gemm[0], N = a->gemm[1], K = a->gemm[2];
+    int at = strcmp(a->gemm_op, "at") == 0, lin = strcmp(a->gemm_op, "linear") == 0;
+    float *A = malloc(M * K * sizeof(float)), *B = malloc(K * N * sizeof(float));
+    float *C = malloc(M * N * sizeof(float)), *C0 = malloc(M * N * sizeof(float));
+    float *bias = malloc(N * sizeof(float));
+    double *times = malloc(sizeof(double) * 100000), *cpus = malloc(sizeof(double) * 100000);
+    if (!A || !B || !C || !C0 || !bias || !times || !cpus) return 1;
+    uint32_t s = 1;
+    for (size_t i = 0; i < M * K; i++)
+        A[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
+    for (size_t i = 0; i < K * N; i++)
+        B[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
+    for (size_t i = 0; i < M * N; i++) C0[i] = 0.25f;
+    for (size_t i = 0; i < N; i++) bias[i] = 0.125f;
+    ptmi_pool *pool = a->threads > 1 ? ptmi_pool_create(a->threads) : NULL;
+    ptmi_pool *prev = ptmi_pool_enter(pool);
+    /* the packing scratch a context would give each thread */
+    size_t per = ptmi_kernels()->pack_floats;
+    float *pack =
+        per ? malloc((size_t)(a->threads < 1 ? 1 : a->threads) * per * sizeof(float)) : NULL;
+    if (per && !pack) return 1;
+    ptmi_pool_set_scratch(pool, pack, per);
+    ptmi_scratch_buf prev_scratch = ptmi_scratch_enter(pack, per);
+    int k = 0;
+    double t_warm = now() + 0.2, t_end = 0.0;
+    for (int warm = 1; warm >= 0; warm--) {
+        if (!warm) t_end = now() + a->seconds;
+        while (warm ? now() < t_warm : ((now() < t_end || k < a->min_calls) && k < 100000)) {
+            if (!lin) memcpy(C, C0, M * N * sizeof(float));
+            double t0 = now(), c0 = cpu_now();
+            if (lin)
+                ptmi_linear_fused(M, N, K, A, K, B, N, bias, C, N, 1);
+            else
+                ptmi_gemm_acc(M, N, K, A, at ? 1 : K, at ? M : 1, B, N, C, N);
+            if (!warm) {
+                times[k] = now() - t0;
+                cpus[k++] = cpu_now() - c0;
+            }
+        }
+    }
+    ptmi_scratch_leave(prev_scratch);
+    ptmi_pool_leave(prev);
+    ptmi_pool_free(pool);
+    free(pack);
+    qsort(times, (size_t)k, sizeof(double), cmp_d);
+    double med = times[k / 2], gf = 2.0 * (double)M * (double)N * (double)K / med * 1e-9;
+    qsort(cpus, (size_t)k, sizeof(double), cmp_d);
+    /* the process's CPU time per call over the threads: on a shared machine, the one-thread
+     * figure that time slicing does not inflate */
+    double cmed = cpus[k / 2] / a->threads, gc = 2.0 * (double)M * (double)N * (double)K / cmed;
+    printf("gemm %s M=%zu N=%zu K=%zu, %s, %d thread%s: median %.3f ms (%.2f GFLOP/s, %.1f%%), "
+           "p90 %.3f ms, cpu/thread %.3f ms (%.1f%%); FMA peak %.1f GFLOP/s on %d core%s; "
+           "%d calls\n",
+           a->gemm_op, M, N, K, ptmi_kernels_name(), a->threads, a->threads == 1 ? "" : "s",
+           med * 1e3, gf, peak > 0 ? 100.0 * gf / peak : 0.0, times[(int)(0.9 * (k - 1))] * 1e3,
+           cmed * 1e3, peak > 0 ? 100.0 * gc * 1e-9 / peak : 0.0, peak, cores,
+           cores == 1 ? "" : "s", k);
+    free(cpus);
+    free(A);
+    free(B);
+    free(C);
+    free(C0);
+    free(bias);
+    free(times);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     bench_args a;
     if (parse_args(argc, argv, &a)) return 2;
+    if (a.gemm[0]) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        int cores = a.threads < 1 ? 1 : (ncpu > 0 && a.threads > ncpu ? (int)ncpu : a.threads);
+        return run_gemm(&a, measure_peak() * cores, cores);
+    }
     ptm_model *m = make_model(&a);
     if (!m) return 1;
     const ptm_config *c = ptm_model_config(m);

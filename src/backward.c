@@ -76,7 +76,9 @@ static ptm_status backward_impl(ptm_ctx *ctx, ptm_error *err);
 ptm_status ptm_backward(ptm_ctx *ctx, ptm_error *err) {
     if (!ctx) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
     ptmi_pool *prev = ptmi_pool_enter(ctx->pool);
+    ptmi_scratch_buf prev_scratch = ptmi_scratch_enter(ctx->pack, ctx->pack_floats);
     ptm_status s = backward_impl(ctx, err);
+    ptmi_scratch_leave(prev_scratch);
     ptmi_pool_leave(prev);
     return s;
 }

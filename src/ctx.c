@@ -354,6 +354,9 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
     else
         plan_eval(&pl, ctx, (size_t)mb);
     ptmi_plan_add(&pl, &scores, (size_t)c->num_patches);
+    /* the GEMM kernels' packing scratch, one per thread (kernels.h, pack_floats) */
+    ctx->pack_floats = ptmi_kernels()->pack_floats;
+    if (ctx->pack_floats) ptmi_plan_add(&pl, &ctx->pack, (size_t)nthr * ctx->pack_floats);
     int nshards =
         train && c->norm_mlp != PTM_NORM_BATCH && !ptmi_backbone_ops_for(model)->whole_batch
             ? (cp.max_batch < PTMI_TRAIN_SHARDS ? cp.max_batch : PTMI_TRAIN_SHARDS)
@@ -370,6 +373,7 @@ static ptm_status ctx_create(const ptm_model *model, const ptm_ctx_params *param
         for (int k = 2; k < K; k++) ctx->hidden[k] = ctx->hidden[k % 2];
     ctx->s_int = (int *)(void *)s_int;
     if (cp.num_threads > 1) ctx->pool = ptmi_pool_create(nthr);
+    ptmi_pool_set_scratch(ctx->pool, ctx->pack, ctx->pack_floats);
     if (train)
         s = finish_train(ctx, nshards, scores, err);
     else

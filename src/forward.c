@@ -171,7 +171,9 @@ static ptm_status forward_impl(ptm_ctx *ctx, const ptm_inputs *in0, ptm_error *e
 ptm_status ptm_forward(ptm_ctx *ctx, const ptm_inputs *in, ptm_error *err) {
     if (!ctx) return ptmi_err(err, PTM_ERR_ARG, NULL, NULL, "ctx is NULL");
     ptmi_pool *prev = ptmi_pool_enter(ctx->pool);
+    ptmi_scratch_buf prev_scratch = ptmi_scratch_enter(ctx->pack, ctx->pack_floats);
     ptm_status s = forward_impl(ctx, in, err);
+    ptmi_scratch_leave(prev_scratch);
     ptmi_pool_leave(prev);
     return s;
 }

@@ -9,8 +9,10 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "kernels/gemm_pack.h"
 #include "kernels/kernels.h"
 #include "kernels/simd256.h"
+#include "kernels/threads.h"
 
 /* lanes [0, r) set, for the 1..7 columns left at the right edge */
 static inline __m256i tail_mask(size_t r) {
@@ -111,11 +113,15 @@ static inline __attribute__((always_inline)) void band(const int MR, size_t N, s
         band_mode(MR, ACC_GELU, N, K, A, sam, sak, B, ldb, C, ldc, NULL);
 }
 
+/* M rows in bands of 6, band b's A at A + b sab (sab = 6 sam for A read in place; the packed
+ * path stores each band's 6 x K panel contiguously) */
 static void gemm_block(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                       const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
+                       size_t sab, const float *B, size_t ldb, float *C, size_t ldc,
+                       const epilogue *ep) {
     size_t m = 0;
-    for (; m + 6 <= M; m += 6) band(6, N, K, A + m * sam, sam, sak, B, ldb, C + m * ldc, ldc, ep);
-    const float *a = A + m * sam;
+    for (; m + 6 <= M; m += 6)
+        band(6, N, K, A + m / 6 * sab, sam, sak, B, ldb, C + m * ldc, ldc, ep);
+    const float *a = A + m / 6 * sab;
     float *c = C + m * ldc;
     switch (M - m) {
     case 5:
@@ -148,14 +154,14 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sa
                          const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
     /* one block (also K = 0, where a fused layer still writes bias and GELU) */
     if (K <= KB && N <= NB) {
-        gemm_block(M, N, K, A, sam, sak, B, ldb, C, ldc, ep);
+        gemm_block(M, N, K, A, sam, sak, 6 * sam, B, ldb, C, ldc, ep);
         return;
     }
     for (size_t n0 = 0; n0 < N; n0 += NB) {
         size_t nb = N - n0 < NB ? N - n0 : NB;
         if (K == 0) { /* N > NB: the bias and GELU of each column block */
             epilogue e = {ep->bias ? ep->bias + n0 : NULL, ep->mode};
-            gemm_block(M, nb, 0, A, sam, sak, B + n0, ldb, C + n0, ldc, &e);
+            gemm_block(M, nb, 0, A, sam, sak, 6 * sam, B + n0, ldb, C + n0, ldc, &e);
             continue;
         }
         for (size_t k0 = 0; k0 < K; k0 += KB) {
@@ -166,74 +172,107 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sa
                        : first         ? (gelu ? BIAS_GELU : BIAS)
                                        : (gelu ? ACC_GELU : ACC);
             epilogue e = {ep->bias ? ep->bias + n0 : NULL, mode};
-            gemm_block(M, nb, kb, A + k0 * sak, sam, sak, B + k0 * ldb + n0, ldb, C + n0, ldc, &e);
+            gemm_block(M, nb, kb, A + k0 * sak, sam, sak, 6 * sam, B + k0 * ldb + n0, ldb, C + n0,
+                       ldc, &e);
         }
     }
 }
 
-/* Products whose right operand is larger than L2 (the patch mixer of long contexts): its rows
- * are far apart (ldb), so that a KB x NB block read in place misses L1 (every row of a column
- * strip in one cache set), L2 and the TLB. Here each KP x 16 strip of B is copied once into a
- * contiguous buffer (16 KiB, in L1) and every row band of A (up to MP rows) passes over it: the
- * tiles, and each element's k order, are those of gemm_blocked. (About 10 % faster on Zen 5 at
- * 2048 x 4096; the AVX-512 kernel, measured no faster with it, reads B in place.) */
-#define KP 256
-#define MP 256
-#define PACK_MIN_FLOATS (256u * 1024u) /* B of 1 MiB or more */
+/* ---- the packed path, for products whose B is beyond L2: the plan of gemm_avx512.c (A in
+ * 6-row panels, B in PNC-wide panels of 16-column slivers, the next panel fetched into L2
+ * while one is used; see there) with this file's 6 x 16 tiles, so bit-identical to the
+ * in-place path. In the context's packing scratch (ptmi_scratch, PTMI_PACK_FLOATS per
+ * thread); without one the product is read in place. */
+#define PKC PTMI_PACK_KC
+#define PNC PTMI_PACK_NC
+#define PMC 126
+#define PNR 16
 
-static int packed_pays(size_t M, size_t N, size_t K) {
-    return M >= 32 && K > 0 && (double)K * (double)N >= (double)PACK_MIN_FLOATS;
-}
-
-static void gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                        const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
-    float P[KP * 16] __attribute__((aligned(32)));
-    for (size_t m0 = 0; m0 < M; m0 += MP) {
-        size_t mb = M - m0 < MP ? M - m0 : MP;
-        for (size_t n0 = 0; n0 < N; n0 += 16) {
-            size_t nw = N - n0 < 16 ? N - n0 : 16;
-            for (size_t k0 = 0; k0 < K; k0 += KP) {
-                size_t kb = K - k0 < KP ? K - k0 : KP;
-                const float *b = B + k0 * ldb + n0;
-                for (size_t k = 0; k < kb; k++) {
-                    const float *src = b + k * ldb;
-                    float *dst = P + k * 16;
-                    if (nw == 16) {
-                        _mm256_store_ps(dst, _mm256_loadu_ps(src));
-                        _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + 8));
-                    } else {
-                        for (size_t j = 0; j < nw; j++) dst[j] = src[j];
-                    }
-                }
-                /* the first k block starts from the bias, the last applies GELU */
-                int first = k0 == 0, last = k0 + kb >= K, gelu = ep->mode == BIAS_GELU && last;
-                int mode = ep->mode == ACC ? ACC
-                           : first         ? (gelu ? BIAS_GELU : BIAS)
-                                           : (gelu ? ACC_GELU : ACC);
-                epilogue e = {ep->bias ? ep->bias + n0 : NULL, mode};
-                gemm_block(mb, nw, kb, A + m0 * sam + k0 * sak, sam, sak, P, 16, C + m0 * ldc + n0,
-                           ldc, &e);
+/* kb rows of nc <= PNC columns of B into slivers: column 16 s + j of row k at
+ * Bp[s 16 kb + 16 k + j], zeros past nc */
+static void pack_b(size_t kb, size_t nc, const float *B, size_t ldb, float *Bp) {
+    for (size_t k = 0; k < kb; k++) {
+        const float *b = B + k * ldb;
+        for (size_t s = 0; s * PNR < nc; s++) {
+            size_t w = nc - s * PNR < PNR ? nc - s * PNR : PNR;
+            float *d = Bp + s * PNR * kb + PNR * k;
+            if (w == PNR) {
+                _mm256_store_ps(d, _mm256_loadu_ps(b + s * PNR));
+                _mm256_store_ps(d + 8, _mm256_loadu_ps(b + s * PNR + 8));
+            } else {
+                for (size_t j = 0; j < PNR; j++) d[j] = j < w ? b[s * PNR + j] : 0.0f;
             }
         }
     }
 }
 
+/* the epilogue of one k block [k0, k0 + kb) of K (see gemm_blocked) */
+static epilogue block_epilogue(const epilogue *ep, size_t n0, size_t k0, size_t kb, size_t K) {
+    int first = k0 == 0, last = k0 + kb >= K, gelu = ep->mode == BIAS_GELU && last;
+    int mode = ep->mode == ACC ? ACC : first ? (gelu ? BIAS_GELU : BIAS) : (gelu ? ACC_GELU : ACC);
+    epilogue e = {ep->bias ? ep->bias + n0 : NULL, mode};
+    return e;
+}
+
+/* one row block (mb rows, A packed) times one packed panel of B (nc columns), each band
+ * fetching its share of the next panel (f) */
+static void panel_product(size_t mb, size_t nc, size_t kb, const float *Ap, const float *Bp,
+                          float *C, size_t ldc, const epilogue *e0, const ptmi_panel_fetch *f) {
+    size_t bands = (mb + 5) / 6, calls = bands * ((nc + PNR - 1) / PNR), j = 0;
+    for (size_t s = 0; s * PNR < nc; s++) {
+        size_t w = nc - s * PNR < PNR ? nc - s * PNR : PNR;
+        epilogue e = {e0->bias ? e0->bias + s * PNR : NULL, e0->mode};
+        for (size_t m = 0; m < mb; m += 6, j++) {
+            ptmi_fetch_share(f, j, calls);
+            gemm_block(mb - m < 6 ? mb - m : 6, w, kb, Ap + m * kb, 1, 6, 6 * kb, Bp + s * PNR * kb,
+                       PNR, C + m * ldc + s * PNR, ldc, &e);
+        }
+    }
+}
+
+static void gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep,
+                        float *scratch) {
+    float *Ap = scratch, *Bp = scratch + PMC * PKC;
+    for (size_t k0 = 0; k0 < K; k0 += PKC) {
+        size_t kb = K - k0 < PKC ? K - k0 : PKC;
+        for (size_t m0 = 0; m0 < M; m0 += PMC) {
+            size_t mb = M - m0 < PMC ? M - m0 : PMC;
+            ptmi_pack_a(6, mb, kb, A + m0 * sam + k0 * sak, sam, sak, Ap);
+            for (size_t n0 = 0; n0 < N; n0 += PNC) {
+                size_t nc = N - n0 < PNC ? N - n0 : PNC;
+                pack_b(kb, nc, B + k0 * ldb + n0, ldb, Bp);
+                ptmi_panel_fetch f = ptmi_next_panel(B, ldb, M, N, K, n0, k0, m0, PMC);
+                epilogue e = block_epilogue(ep, n0, k0, kb, K);
+                panel_product(mb, nc, kb, Ap, Bp, C + m0 * ldc + n0, ldc, &e, &f);
+            }
+        }
+    }
+}
+
+/* the packed path when it pays and this thread has the scratch for it, else in place */
+static void gemm_choose(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
+    _Static_assert(PTMI_PACK_FLOATS >= PMC * PKC + PKC * PNC + 16, "packing scratch");
+    size_t have = 0;
+    float *scratch = ptmi_packed_pays(M, N, K) ? ptmi_scratch(&have) : NULL;
+    if (scratch && have >= PTMI_PACK_FLOATS)
+        gemm_packed(M, N, K, A, sam, sak, B, ldb, C, ldc, ep,
+                    scratch + ((64 - (uintptr_t)scratch % 64) % 64) / sizeof(float));
+    else
+        gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, ep);
+}
+
 void ptmi_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                         const float *B, size_t ldb, float *C, size_t ldc) {
     epilogue ep = {NULL, ACC};
-    if (packed_pays(M, N, K))
-        gemm_packed(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
-    else
-        gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
+    gemm_choose(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
 }
 
 void ptmi_linear_avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                       size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
     epilogue ep = {bias, gelu ? BIAS_GELU : BIAS};
-    if (packed_pays(M, N, K))
-        gemm_packed(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
-    else
-        gemm_blocked(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
+    gemm_choose(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
 }
 
 /* ---- products sharing their left operand over many series (see gemm_avx512.c): for s < S,

@@ -6,13 +6,17 @@
  * calls it when the CPU and the OS support AVX-512F. Summation order over k is the same as in
  * the other kernels (one FMA per k into the accumulator loaded from C).
  * ptmi_linear_avx512 is the fused linear layer: the tile starts from the bias row instead of
- * loading C, and GELU (optional) is applied in registers before the store. */
+ * loading C, and GELU (optional) is applied to each band of rows just stored (still in L1).
+ * Products whose B is beyond L2 take the packed path below (B in panels of column slivers, A in
+ * row panels, in the context's packing scratch), with the same tiles and the same bits. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "kernels/gemm_pack.h"
 #include "kernels/kernels.h"
 #include "kernels/simd512.h"
+#include "kernels/threads.h"
 
 /* GELU in place on mr rows of n columns (ldc apart) just written by a band of tiles (still in
  * L1): one pass per band, with the erf constants in registers for all of it, two vectors at a
@@ -122,11 +126,15 @@ static inline __attribute__((always_inline)) void band(const int MR, size_t N, s
         band_mode(MR, ACC_GELU, N, K, A, sam, sak, B, ldb, C, ldc, NULL);
 }
 
+/* M rows in bands of 8, band b's A at A + b sab (sab = 8 sam for A read in place; the packed
+ * path stores each band's 8 x K panel contiguously) */
 static void gemm_block(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
-                       const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
+                       size_t sab, const float *B, size_t ldb, float *C, size_t ldc,
+                       const epilogue *ep) {
     size_t m = 0;
-    for (; m + 8 <= M; m += 8) band(8, N, K, A + m * sam, sam, sak, B, ldb, C + m * ldc, ldc, ep);
-    const float *a = A + m * sam;
+    for (; m + 8 <= M; m += 8)
+        band(8, N, K, A + m / 8 * sab, sam, sak, B, ldb, C + m * ldc, ldc, ep);
+    const float *a = A + m / 8 * sab;
     float *c = C + m * ldc;
     switch (M - m) {
     case 7:
@@ -166,14 +174,14 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sa
                          const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
     /* one block (also K = 0, where a fused layer still writes bias and GELU) */
     if (K <= KB && N <= NB) {
-        gemm_block(M, N, K, A, sam, sak, B, ldb, C, ldc, ep);
+        gemm_block(M, N, K, A, sam, sak, 8 * sam, B, ldb, C, ldc, ep);
         return;
     }
     for (size_t n0 = 0; n0 < N; n0 += NB) {
         size_t nb = N - n0 < NB ? N - n0 : NB;
         if (K == 0) { /* N > NB: the bias and GELU of each column block */
             epilogue e = {ep->bias ? ep->bias + n0 : NULL, ep->mode};
-            gemm_block(M, nb, 0, A, sam, sak, B + n0, ldb, C + n0, ldc, &e);
+            gemm_block(M, nb, 0, A, sam, sak, 8 * sam, B + n0, ldb, C + n0, ldc, &e);
             continue;
         }
         for (size_t k0 = 0; k0 < K; k0 += KB) {
@@ -184,21 +192,113 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *A, size_t sa
                        : first         ? (gelu ? BIAS_GELU : BIAS)
                                        : (gelu ? ACC_GELU : ACC);
             epilogue e = {ep->bias ? ep->bias + n0 : NULL, mode};
-            gemm_block(M, nb, kb, A + k0 * sak, sam, sak, B + k0 * ldb + n0, ldb, C + n0, ldc, &e);
+            gemm_block(M, nb, kb, A + k0 * sak, sam, sak, 8 * sam, B + k0 * ldb + n0, ldb, C + n0,
+                       ldc, &e);
         }
     }
+}
+
+/* ---- the packed path, for products whose B is beyond L2 (the patch mixer of long contexts:
+ * 2048 x 4096 weights). Read in place, the rows of such a B are far apart (ldb floats, a power
+ * of two there): a strip of it falls in one L1 set, every row in another page, and the narrow
+ * runs read from memory at half the bandwidth of runs of 128 floats or more. Here, as in
+ * BLIS: each PKC-deep block of k is cut into row blocks of up to PMC rows whose A is copied
+ * once into 8-row panels (k-major: the 8 broadcasts of one k in 32 bytes; the block stays in
+ * L2), and for each row block every PNC-wide panel of B is copied into 32-column slivers
+ * (rows of 32 floats, zeros past N; the panel in L2, the sliver in L1 while every band of the
+ * row block passes over it), while the next panel is fetched into L2. The tiles are those of
+ * the in-place path (tile() above), so every element gets the same FMAs in the same k order:
+ * the results are bit-identical to it. The panels live in the context's packing scratch
+ * (ptmi_scratch, PTMI_PACK_FLOATS per thread): without one the product is read in
+ * place. */
+#define PKC PTMI_PACK_KC
+#define PNC PTMI_PACK_NC
+#define PMC 128
+#define PNR 32
+
+/* kb rows of nc <= PNC columns of B into slivers: column 32 s + j of row k at
+ * Bp[s 32 kb + 32 k + j], zeros past nc */
+static void pack_b(size_t kb, size_t nc, const float *B, size_t ldb, float *Bp) {
+    for (size_t k = 0; k < kb; k++) {
+        const float *b = B + k * ldb;
+        for (size_t s = 0; s * PNR < nc; s++) {
+            size_t w = nc - s * PNR < PNR ? nc - s * PNR : PNR;
+            __mmask16 m0 = (__mmask16)(w >= 16 ? 0xffff : (1u << w) - 1);
+            __mmask16 m1 = (__mmask16)(w >= 32 ? 0xffff : w > 16 ? (1u << (w - 16)) - 1 : 0);
+            float *d = Bp + s * PNR * kb + PNR * k;
+            _mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, b + s * PNR));
+            _mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, b + s * PNR + 16));
+        }
+    }
+}
+
+/* the epilogue of one k block [k0, k0 + kb) of K (see gemm_blocked) */
+static epilogue block_epilogue(const epilogue *ep, size_t n0, size_t k0, size_t kb, size_t K) {
+    int first = k0 == 0, last = k0 + kb >= K, gelu = ep->mode == BIAS_GELU && last;
+    int mode = ep->mode == ACC ? ACC : first ? (gelu ? BIAS_GELU : BIAS) : (gelu ? ACC_GELU : ACC);
+    epilogue e = {ep->bias ? ep->bias + n0 : NULL, mode};
+    return e;
+}
+
+/* one row block (mb rows, A packed) times one packed panel of B (nc columns), each band
+ * fetching its share of the next panel (f) */
+static void panel_product(size_t mb, size_t nc, size_t kb, const float *Ap, const float *Bp,
+                          float *C, size_t ldc, const epilogue *e0, const ptmi_panel_fetch *f) {
+    size_t bands = (mb + 7) / 8, calls = bands * ((nc + PNR - 1) / PNR), j = 0;
+    for (size_t s = 0; s * PNR < nc; s++) {
+        size_t w = nc - s * PNR < PNR ? nc - s * PNR : PNR;
+        epilogue e = {e0->bias ? e0->bias + s * PNR : NULL, e0->mode};
+        for (size_t m = 0; m < mb; m += 8, j++) {
+            ptmi_fetch_share(f, j, calls);
+            gemm_block(mb - m < 8 ? mb - m : 8, w, kb, Ap + m * kb, 1, 8, 8 * kb, Bp + s * PNR * kb,
+                       PNR, C + m * ldc + s * PNR, ldc, &e);
+        }
+    }
+}
+
+static void gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep,
+                        float *scratch) {
+    float *Ap = scratch, *Bp = scratch + PMC * PKC;
+    for (size_t k0 = 0; k0 < K; k0 += PKC) {
+        size_t kb = K - k0 < PKC ? K - k0 : PKC;
+        for (size_t m0 = 0; m0 < M; m0 += PMC) {
+            size_t mb = M - m0 < PMC ? M - m0 : PMC;
+            ptmi_pack_a(8, mb, kb, A + m0 * sam + k0 * sak, sam, sak, Ap);
+            for (size_t n0 = 0; n0 < N; n0 += PNC) {
+                size_t nc = N - n0 < PNC ? N - n0 : PNC;
+                pack_b(kb, nc, B + k0 * ldb + n0, ldb, Bp);
+                ptmi_panel_fetch f = ptmi_next_panel(B, ldb, M, N, K, n0, k0, m0, PMC);
+                epilogue e = block_epilogue(ep, n0, k0, kb, K);
+                panel_product(mb, nc, kb, Ap, Bp, C + m0 * ldc + n0, ldc, &e, &f);
+            }
+        }
+    }
+}
+
+/* the packed path when it pays and this thread has the scratch for it, else in place */
+static void gemm_choose(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
+                        const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {
+    _Static_assert(PTMI_PACK_FLOATS >= PMC * PKC + PKC * PNC + 16, "packing scratch");
+    size_t have = 0;
+    float *scratch = ptmi_packed_pays(M, N, K) ? ptmi_scratch(&have) : NULL;
+    if (scratch && have >= PTMI_PACK_FLOATS)
+        gemm_packed(M, N, K, A, sam, sak, B, ldb, C, ldc, ep,
+                    scratch + ((64 - (uintptr_t)scratch % 64) % 64) / sizeof(float));
+    else
+        gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, ep);
 }
 
 void ptmi_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                           const float *B, size_t ldb, float *C, size_t ldc) {
     epilogue ep = {NULL, ACC};
-    gemm_blocked(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
+    gemm_choose(M, N, K, A, sam, sak, B, ldb, C, ldc, &ep);
 }
 
 void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                         size_t ldb, const float *bias, float *C, size_t ldc, int gelu) {
     epilogue ep = {bias, gelu ? BIAS_GELU : BIAS};
-    gemm_blocked(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
+    gemm_choose(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
 }
 
 /* ---- products that share their left operand over many series (the patch mixer without

@@ -4,7 +4,8 @@
  * Files: dispatch.c (the levels and their tables), gemm.c (entry points that split a GEMM over
  * the current thread pool), the scalar oracles gemm_ref.c, vec_ref.c, norm_ref.c, adamw_ref.c
  * (what every other level is tested against, and what a level without a kernel of its own
- * runs), gemm_avx512.c / gemm_avx2.c / gemm_neon.c (GEMMs per instruction set),
+ * runs), gemm_avx512.c / gemm_avx2.c / gemm_neon.c (GEMMs per instruction set; gemm_pack.h:
+ * what the packed paths of the first two share),
  * vec_avx512.c / vec_avx2.c (the element-wise, softmax, LayerNorm, dropout, AdamW and scaler
  * kernels), simd512.h / simd256.h (vector exp, erf, GELU), threads.c (the pool).
  * tests/test_kernels.c runs every field of every table this CPU has against the scalar table.
@@ -67,6 +68,11 @@ typedef struct ptmi_kernel_table {
     void (*linear)(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                    size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
     int linear_fused;
+    /* the packing scratch gemm_acc and linear use per thread for products beyond L2 (floats;
+     * 0: none): contexts reserve this much per thread and publish it (ptmi_scratch in
+     * threads.h); without it, or with less, the kernels read the operands in place - the same
+     * results either way */
+    size_t pack_floats;
     /* products sharing their left operand over S series (the patch mixer without transposes):
      * for s < S, C_s [M, D] = act(rowbias[m] + A [M, K] B_s [K, D]), B_s = B + s bss,
      * C_s = C + s css, row strides ldb / ldc; any D. series_width: the multiple of D for which
@@ -203,6 +209,9 @@ void ptmi_gemm_acc_neon(size_t M, size_t N, size_t K, const float *A, size_t sam
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
+/* the packing scratch of the AVX2 and AVX-512 GEMMs, per thread: a block of up to 128 rows of
+ * A and a panel of B, each 256 deep, B's 128 wide, and 64 bytes to align them */
+#define PTMI_PACK_FLOATS ((size_t)65536 + 16)
 /* gemm_avx2.c / gemm_avx512.c (series: D a multiple of 8 / 16 in the kernel, others by GEMM) */
 void ptmi_gemm_acc_avx2(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                         const float *B, size_t ldb, float *C, size_t ldc);

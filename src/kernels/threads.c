@@ -28,9 +28,31 @@ struct ptmi_pool {
     atomic_int quit;
     void (*fn)(void *arg, int ith, int nth);
     void *arg;
+    float *scratch; /* per_thread floats for each thread, or NULL */
+    size_t per_thread;
 };
 
 static _Thread_local ptmi_pool *tl_pool;
+static _Thread_local ptmi_scratch_buf tl_scratch;
+
+float *ptmi_scratch(size_t *floats) {
+    *floats = tl_scratch.p ? tl_scratch.floats : 0;
+    return tl_scratch.p;
+}
+ptmi_scratch_buf ptmi_scratch_enter(float *p, size_t floats) {
+    ptmi_scratch_buf prev = tl_scratch;
+    tl_scratch.p = p;
+    tl_scratch.floats = p ? floats : 0;
+    return prev;
+}
+void ptmi_scratch_leave(ptmi_scratch_buf prev) {
+    tl_scratch = prev;
+}
+void ptmi_pool_set_scratch(ptmi_pool *p, float *base, size_t per_thread) {
+    if (!p) return;
+    p->scratch = base;
+    p->per_thread = base ? per_thread : 0;
+}
 
 ptmi_pool *ptmi_pool_current(void) {
     return tl_pool;
@@ -72,6 +94,8 @@ static void *worker(void *a) {
         }
         if (atomic_load(&p->quit)) return NULL;
         seen = atomic_load(&p->gen);
+        ptmi_scratch_enter(p->scratch ? p->scratch + (size_t)ith * p->per_thread : NULL,
+                           p->per_thread);
         p->fn(p->arg, ith, p->nth);
         if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
             pthread_mutex_lock(&p->mu);

@@ -17,6 +17,22 @@ ptmi_pool *ptmi_pool_current(void);
 ptmi_pool *ptmi_pool_enter(ptmi_pool *p); /* returns the previous one, for ptmi_pool_leave */
 void ptmi_pool_leave(ptmi_pool *prev);
 
+/* The packing scratch of the calling thread: a buffer the GEMM kernels may use for copies of
+ * their operands (kernels.h, pack_floats), owned by the running context (its arena) and
+ * published per thread like the pool, so that no kernel allocates. ptmi_scratch returns it
+ * (its size in *floats), or NULL outside a context; the kernels then read their operands in
+ * place (the same results). */
+typedef struct {
+    float *p;
+    size_t floats;
+} ptmi_scratch_buf;
+float *ptmi_scratch(size_t *floats);
+ptmi_scratch_buf ptmi_scratch_enter(float *p, size_t floats); /* returns the previous one */
+void ptmi_scratch_leave(ptmi_scratch_buf prev);
+/* the pool's workers: thread ith runs its jobs with base + ith per_thread (per_thread floats);
+ * thread 0, the caller, publishes its own with ptmi_scratch_enter */
+void ptmi_pool_set_scratch(ptmi_pool *p, float *base, size_t per_thread);
+
 /* fn(arg, begin, end) over [0, n) split across the current pool (serially without one, or when
  * n < 2 min_chunk). Each index is handled by exactly one call, so per-item results are
  * independent of the thread count. */

@@ -18,19 +18,13 @@ static inline __m256i tail_mask8(size_t r) {
     return _mm256_loadu_si256((const __m256i *)(m + 8 - r));
 }
 
+/* GELU by gelu256, the last n % 8 elements masked: the same bits as the fused linear layer's */
 void ptmi_gelu_avx2(float *out, const float *inp, size_t n) {
-    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
-    const __m256 rs2 = _mm256_set1_ps(0.70710678118654752f);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 x = _mm256_loadu_ps(inp + i);
-        __m256 e = erf256(_mm256_mul_ps(x, rs2));
-        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(half, x), _mm256_add_ps(one, e)));
-    }
-    for (; i < n; i++) {
-        float x = inp[i];
-        __m256 e = erf256(_mm256_set1_ps(x * 0.70710678118654752f));
-        out[i] = 0.5f * x * (1.0f + _mm256_cvtss_f32(e));
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, gelu256(_mm256_loadu_ps(inp + i)));
+    if (i < n) {
+        __m256i m = tail_mask8(n - i);
+        _mm256_maskstore_ps(out + i, m, gelu256(_mm256_maskload_ps(inp + i, m)));
     }
 }
 

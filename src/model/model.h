@@ -264,6 +264,8 @@ struct ptm_ctx {
     int has_loss;
     int batch;              /* batch of the last forward */
     struct ptmi_pool *pool; /* worker threads, or NULL */
+    float *pack;            /* the GEMM kernels' packing scratch, pack_floats per thread */
+    size_t pack_floats;     /* per thread (the kernel table's pack_floats; 0: none) */
     int chunk_rows;         /* eval, common_channel: series (b, c) per pass through the model */
     int n_scratch;          /* eval mode: scratch sets (lc[0..n_scratch)), one per thread */
     /* training contexts (ptm_ctx_create_train): what ptm_backward needs */
