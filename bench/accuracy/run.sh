@@ -25,9 +25,10 @@
 # (--seeds, default 42,1,2); the search run itself is reused where it is the same run.
 # The test split is read only by the trainer's final evaluation, which the search never looks at.
 #
-# Time: 93 runs (28 search runs, 65 more for the seeds and horizons). At every run's epoch cap
-# they take at most about 20,200 CPU seconds, i.e. 2 h 50 min with --jobs 2 on this 2-core
-# machine; early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
+# Time: 97 runs (32 search runs, 65 more for the seeds and horizons). At every run's epoch cap
+# they take at most about 24,800 CPU seconds, i.e. 3 h 27 min with --jobs 2 on this 2-core
+# machine, when the TinyTimeMixer candidates win ETTh1 and ETTh2 (20,200 s when they do not);
+# early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
 # measured 2026-12-06 with tiny runs (--epochs 1 --max-steps 10 and 40, one thread,
 # `nice -n 19`, CPU seconds while the machine was shared): 0.045-0.07 s per batch-64 step of
 # the seed configuration on 7 channels (512->96), 0.21 s on Weather's 21 channels, 0.11 s at
