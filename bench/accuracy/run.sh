@@ -16,7 +16,7 @@
 # OUT/data under names that keep their split rule (ETTm*.csv: ETT minute split).
 #
 # Protocol. Stage 1, the search: for every dataset, each of its candidate configurations (the
-# budget, CANDIDATES below: 6 for ETTh1/ETTh2, 4 for Exchange/ILI, 3 for ETTm1/ETTm2, 2 for
+# budget, CANDIDATES below: 8 for ETTh1/ETTh2, 4 for Exchange/ILI, 3 for ETTm1/ETTm2, 2 for
 # Weather) is trained once, with seed 42, at the dataset's SEARCH horizon only (96; ILI 24);
 # the winner is the candidate with the lowest best-epoch validation loss, read from each run's
 # loss.csv (epoch,train_loss,val_loss: it holds no test figure). The winner is reused at the
@@ -25,9 +25,10 @@
 # (--seeds, default 42,1,2); the search run itself is reused where it is the same run.
 # The test split is read only by the trainer's final evaluation, which the search never looks at.
 #
-# Time: 93 runs (28 search runs, 65 more for the seeds and horizons). At every run's epoch cap
-# they take at most about 20,200 CPU seconds, i.e. 2 h 50 min with --jobs 2 on this 2-core
-# machine; early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
+# Time: 97 runs (32 search runs, 65 more for the seeds and horizons). At every run's epoch cap
+# they take at most about 24,800 CPU seconds, i.e. 3 h 27 min with --jobs 2 on this 2-core
+# machine, when the TinyTimeMixer candidates win ETTh1 and ETTh2 (20,200 s when they do not);
+# early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
 # measured 2026-12-06 with tiny runs (--epochs 1 --max-steps 10 and 40, one thread,
 # `nice -n 19`, CPU seconds while the machine was shared): 0.045-0.07 s per batch-64 step of
 # the seed configuration on 7 channels (512->96), 0.21 s on Weather's 21 channels, 0.11 s at
@@ -132,6 +133,12 @@ ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
 #   mix5     mix_channel (IC-TSMixer), dropout 0.5
 #   ctx96    context 96 (Exchange: the length TSLib uses; the val targets are the same rows)
 #   ililr    ILI: constant lr 2.5e-3 (PatchTST's ILI learning rate)
+#   ttm      the TinyTimeMixer r2 512-96 architecture (TTM_CFG: adaptive patching in 3 levels,
+#            patch 64, d_model 192, decoder 128, dropout and head dropout 0.4), trained from
+#            random weights, one-cycle lr 1e-3, at most 5 epochs, patience 2 (docs/ttm.md)
+#   ttmhd7   ttm with head dropout 0.7 (granite-tsfm's fine-tuning head dropout)
+TTM_CFG=tests/golden/ttm/r2_512_96_7ch/config.json
+TTM_FLAGS="--config $TTM_CFG --patch-length 64 --patch-stride 64 --schedule onecycle --lr 0.001 --epochs 5 --patience 2"
 candidate_flags() {
     case "$1" in
     const) echo "--schedule constant --lr 0.001" ;;
@@ -142,11 +149,13 @@ candidate_flags() {
     mix5) echo "--schedule constant --lr 0.001 --mode mix_channel --dropout 0.5 --head-dropout 0.5" ;;
     ctx96) echo "--schedule constant --lr 0.001 --context-length 96" ;;
     ililr) echo "--schedule constant --lr 0.0025" ;;
+    ttm) echo "$TTM_FLAGS" ;;
+    ttmhd7) echo "$TTM_FLAGS --head-dropout 0.7" ;;
     *) return 1 ;;
     esac
 }
-CANDIDATES='ETTh1|const drop5 onecyc lr1e4 p16wd mix5
-ETTh2|const drop5 onecyc lr1e4 p16wd mix5
+CANDIDATES='ETTh1|const drop5 onecyc lr1e4 p16wd mix5 ttm ttmhd7
+ETTh2|const drop5 onecyc lr1e4 p16wd mix5 ttm ttmhd7
 ETTm1|const drop5 onecyc
 ETTm2|const drop5 onecyc
 Weather|const onecyc
@@ -246,7 +255,7 @@ epoch_cost() {
     esac
 }
 cand_factor() {
-    case "$1" in p16wd) echo 1.1 ;; mix5) echo 1.15 ;; ctx96) echo 0.1 ;; *) echo 1 ;; esac
+    case "$1" in p16wd) echo 1.1 ;; mix5) echo 1.15 ;; ctx96) echo 0.1 ;; ttm*) echo 2.7 ;; *) echo 1 ;; esac
 }
 
 run_pool() { # reads run folders on stdin
