@@ -189,9 +189,64 @@ TEST(batch_and_threads) {
     close_case(&g);
 }
 
+/* a batch of many stack chunks (48 samples of 7 channels: 34 chunks of 10 series): the chunks
+ * reuse their thread's scratch slice, and without hidden states the layers before a stack's last
+ * write there too; the forecasts equal those with every hidden state kept, on 1 and 2 threads,
+ * and each sample's forecast alone, bit for bit */
+TEST(many_chunks) {
+    golden_run g;
+    CHECK(open_case(&g, "r2_512_96_7ch"));
+    enum { B = 48 };
+    size_t pl = (size_t)g.past_length * 7, fl = (size_t)96 * 7;
+    float *past = malloc(B * pl * sizeof(float)), *fut = malloc(B * fl * sizeof(float));
+    for (int s = 0; s < B; s++) { /* the golden samples again and again, each scaled its own way */
+        const float *src = g.past + (size_t)(s % g.batch) * pl;
+        for (size_t i = 0; i < pl; i++) past[(size_t)s * pl + i] = src[i] * (1.0f + 0.01f * s);
+        memcpy(fut + (size_t)s * fl, g.fut + (size_t)(s % g.batch) * fl, fl * sizeof(float));
+    }
+    ptm_inputs in = inputs_of(&g);
+    in.batch = B;
+    in.past_values = past;
+    in.future_values = fut;
+    ptm_ctx_params cp = ptm_ctx_default_params();
+    cp.max_batch = B;
+    cp.keep_hidden_states = 1;
+    ptm_ctx *kept = NULL, *one = make_ctx(g.m, B, 1), *two = make_ctx(g.m, B, 2);
+    ptm_ctx *alone = make_ctx(g.m, 1, 1);
+    ptm_error err;
+    CHECK_STATUS(ptm_ctx_create(g.m, &cp, &kept, &err), PTM_OK);
+    ptm_ctx *ctxs[3] = {kept, one, two};
+    ptm_tensor_view v[3];
+    for (int k = 0; k < 3; k++) {
+        CHECK_STATUS(ptm_forward(ctxs[k], &in, &err), PTM_OK);
+        CHECK_STATUS(ptm_ctx_output(ctxs[k], "prediction_outputs", &v[k], &err), PTM_OK);
+    }
+    size_t per = (size_t)v[0].shape[1] * v[0].shape[2];
+    CHECK(memcmp(v[0].data, v[1].data, B * per * sizeof(float)) == 0);
+    CHECK(memcmp(v[0].data, v[2].data, B * per * sizeof(float)) == 0);
+    int same = 1;
+    for (int s = 0; s < B; s += 7) {
+        ptm_inputs i1 = in;
+        i1.batch = 1;
+        i1.past_values = past + (size_t)s * pl;
+        i1.future_values = fut + (size_t)s * fl;
+        ptm_tensor_view a;
+        CHECK_STATUS(ptm_forward(alone, &i1, &err), PTM_OK);
+        CHECK_STATUS(ptm_ctx_output(alone, "prediction_outputs", &a, &err), PTM_OK);
+        same &= memcmp(a.data, v[1].data + (size_t)s * per, per * sizeof(float)) == 0;
+    }
+    CHECK(same);
+    for (int k = 0; k < 3; k++) ptm_ctx_free(ctxs[k]);
+    ptm_ctx_free(alone);
+    free(past);
+    free(fut);
+    close_case(&g);
+}
+
 int main(void) {
     RUN(prefix_and_past);
     RUN(categoricals_and_exogenous);
     RUN(batch_and_threads);
+    RUN(many_chunks);
     return test_summary("test_ttm_forward");
 }
