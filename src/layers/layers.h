@@ -129,6 +129,9 @@ void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const fl
                           const ptmi_layer_cache *lc, const ptmi_layer *layer,
                           const ptmi_mixer_shape *sh, int b, int training,
                           const ptmi_grad_scratch *gs);
+/* stack.c: the eval scratch lc seen from activation float o on (o ef for the MLP's hidden
+ * buffers), for a range of series run on its own */
+void ptmi_eval_cache_view(ptmi_layer_cache *v, const ptmi_layer_cache *lc, size_t o, size_t ef);
 /* stack.c: the layers of a stack on h [b, c, N_s, D_s] (the stack's shape; a
  * TinyTimeMixer adaptive-patching level sees [b, c, N, D] as that, a pure reshape), layer l's
  * output into outs[l] (lc is an eval scratch cache whose h1/h2 are set here; without keep_all

@@ -229,6 +229,57 @@ static void patch_mixer_eval(float *out, const float *h, ptmi_block_cache *bc,
     }
 }
 
+/* the feature mixer on rows of width D: out = h + gate_D(mlp_D(norm(h))) */
+static void feature_mixer_forward(float *out, const float *h, ptmi_block_cache *bc,
+                                  const ptmi_mixer_block *blk, const ptmi_mixer_shape *sh,
+                                  size_t rows, const ptmi_run_mode *run) {
+    norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows, run);
+    mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows,
+                mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
+    const float *g = bc->y;
+    if (blk->gate.b && run->inference) { /* residual added by the gate kernel */
+        gated_attention_forward_res(out, bc->gp, bc->y, &blk->gate, rows, h);
+        return;
+    }
+    if (blk->gate.b) {
+        gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows);
+        g = bc->gout;
+    }
+    size_t total = rows * (size_t)sh->d_model;
+    for (size_t i = 0; i < total; i++) out[i] = g[i] + h[i];
+}
+
+/* Inference with mix_channel on a pool (a batch too small for chunks of samples, as batch 1):
+ * after the channel mixer every series (b, c) is independent, so the patch and feature mixers
+ * of a range of series run on one thread, on the eval scratch seen from the range's first
+ * series - one pool run per layer for both blocks. Each series gets the same kernel calls as
+ * in one pass over all of them, so the results do not depend on the thread count. */
+typedef struct {
+    float *out;
+    const float *h;
+    const ptmi_layer_cache *lc;
+    const ptmi_layer *layer;
+    const ptmi_mixer_shape *sh;
+    const ptmi_run_mode *run;
+} series_job;
+
+static void series_range(void *arg, size_t s0, size_t s1) {
+    const series_job *j = arg;
+    const ptmi_mixer_shape *sh = j->sh;
+    size_t n = (size_t)sh->num_patches, o = s0 * n * (size_t)sh->d_model;
+    ptmi_pool *prev = ptmi_pool_enter(NULL); /* the kernels of a range run serially */
+    ptmi_layer_cache v;
+    ptmi_eval_cache_view(&v, j->lc, o, (size_t)sh->expansion_factor);
+    const float *h = j->h + o;
+    float *out = j->out + o;
+    if (sh->patch_mixer) {
+        patch_mixer_eval(out, h, &v.pa, &j->layer->patch, sh, s1 - s0);
+        h = out; /* in place from here: every step is element-wise or per series */
+    }
+    feature_mixer_forward(out, h, &v.fe, &j->layer->feature, sh, (s1 - s0) * n, j->run);
+    ptmi_pool_leave(prev);
+}
+
 void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
                          const ptmi_layer *layer, const ptmi_mixer_shape *sh, int b, int c,
                          const ptmi_run_mode *run) {
@@ -241,6 +292,11 @@ void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
     if (sh->mode == PTM_MODE_MIX_CHANNEL && run->inference) {
         channel_mixer_eval(lc->h1, h, &lc->ch, &layer->channel, sh, b, c);
         h = lc->h1;
+        if (ptmi_pool_current() && (!sh->patch_mixer || patch_mixer_direct(sh, run))) {
+            series_job j = {out, h, lc, layer, sh, run};
+            ptmi_parallel_for((size_t)b * c, 1, series_range, &j);
+            return;
+        }
     } else if (sh->mode == PTM_MODE_MIX_CHANNEL) {
         const ptmi_mixer_block *blk = &layer->channel;
         ptmi_block_cache *bc = &lc->ch;
@@ -293,23 +349,7 @@ void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
         h = lc->h2;
     }
 
-    {
-        const ptmi_mixer_block *blk = &layer->feature;
-        ptmi_block_cache *bc = &lc->fe;
-        norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows_cnd, run);
-        mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows_cnd,
-                    mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
-        const float *g = bc->y;
-        if (blk->gate.b && run->inference) { /* residual added by the gate kernel */
-            gated_attention_forward_res(out, bc->gp, bc->y, &blk->gate, rows_cnd, h);
-        } else {
-            if (blk->gate.b) {
-                gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows_cnd);
-                g = bc->gout;
-            }
-            for (size_t i = 0; i < total; i++) out[i] = g[i] + h[i];
-        }
-    }
+    feature_mixer_forward(out, h, &lc->fe, &layer->feature, sh, rows_cnd, run);
 }
 
 static void zero(float *p, size_t n) {

@@ -17,8 +17,7 @@
 #define STACK_CHUNK_FLOATS 16384
 #endif
 
-/* the eval scratch lc seen from activation float o on (o ef for the MLP's hidden buffer) */
-static void eval_cache_view(ptmi_layer_cache *v, const ptmi_layer_cache *lc, size_t o, size_t ef) {
+void ptmi_eval_cache_view(ptmi_layer_cache *v, const ptmi_layer_cache *lc, size_t o, size_t ef) {
     *v = *lc;
 #define OFF(f, k) f = f ? f + (k) : NULL
     ptmi_block_cache *b[3] = {&v->ch, &v->pa, &v->fe};
@@ -62,7 +61,7 @@ static void stack_chunk(const stack_job *j, int ch, int slot) {
     if (nu > j->per_chunk) nu = j->per_chunk;
     size_t o = u0 * j->unit_floats, so = (size_t)slot * j->per_chunk * j->unit_floats;
     ptmi_layer_cache v;
-    eval_cache_view(&v, j->lc, so, (size_t)j->st->sh.expansion_factor);
+    ptmi_eval_cache_view(&v, j->lc, so, (size_t)j->st->sh.expansion_factor);
     const float *h = j->h + o;
     for (int l = 0; l < j->st->n_layers; l++) {
         float *out = j->outs[l] + (j->keep_all || l == j->st->n_layers - 1 ? o : so);
