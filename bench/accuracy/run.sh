@@ -232,12 +232,14 @@ train_cmd() { # dataset horizon candidate seed out_dir
 
 run_dir() { echo "$OUT/runs/$1_$2_$3_s$4"; } # dataset horizon candidate seed
 
-# Prepares the run folder (command.sh) and prints it if the run is still to do.
+# Prepares the run folder (command.sh) and prints it if the run is still to do. The command of
+# a run still to do is written again each time (so a changed --bin, --data-dir or an OUT folder
+# moved elsewhere applies to it); a finished run's command.sh stays the one that ran.
 prepare() { # dataset horizon candidate seed
     local d
     d=$(run_dir "$@")
     mkdir -p "$d"
-    if [ ! -f "$d/command.sh" ]; then
+    if [ ! -f "$d/result.csv" ]; then
         printf '#!/bin/sh\n# run from the repository root\n%s\n' "$(train_cmd "$@" "$d/ckpt")" >"$d/command.sh.tmp"
         mv "$d/command.sh.tmp" "$d/command.sh"
     fi
