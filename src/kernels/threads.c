@@ -2,9 +2,9 @@
  *
  * ptmi_pool_run(pool, fn, arg) runs fn(arg, ith, nth) on all nth threads (the caller is thread
  * 0) and returns when every share is done. Work is split by index, never by timing, so
- * results do not depend on scheduling. Workers spin briefly on an atomic generation counter
- * before sleeping on a condition variable, so that the many small calls of a batch-1 forward
- * do not each pay a wake-up.
+ * results do not depend on scheduling. Workers spin (up to SPIN_NS) on an atomic generation
+ * counter before sleeping on a condition variable, so that the many small calls of a batch-1
+ * forward do not each pay a wake-up.
  *
  * The pool of the running forward is published to the kernels through ptmi_pool_current()
  * (a thread-local set by ptmi_pool_enter / ptmi_pool_leave); kernels called from worker
@@ -74,6 +74,58 @@ typedef struct {
     int ith;
 } worker_arg;
 
+/* How long an idle worker (or the caller waiting for the workers) spins before it sleeps on
+ * the condition variable. A batch-1 forward runs a pool job every few tens of microseconds
+ * with serial steps in between; a wake-up from the condition variable costs about as much as
+ * such a step on a virtual machine, so a worker that slept after the old 4000 spins (a few
+ * microseconds) made two threads slower than one there. 100 us keeps it awake between the
+ * jobs of one forward and costs at most that much CPU after the last. */
+#ifndef SPIN_NS
+#define SPIN_NS 100000
+#endif
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+/* spins while *gen == seen (and not quit), for at most SPIN_NS */
+static void spin_until(atomic_uint *gen, unsigned seen, atomic_int *quit) {
+    long long t0 = 0;
+    for (int i = 0; atomic_load_explicit(gen, memory_order_acquire) == seen && !atomic_load(quit);
+         i++) {
+        cpu_relax();
+        if ((i & 63) == 63) {
+            long long t = now_ns();
+            if (!t0)
+                t0 = t;
+            else if (t - t0 > SPIN_NS)
+                return;
+        }
+    }
+}
+/* spins until *pending is 0, for at most SPIN_NS: 1 when it got there */
+static int spin_pending(atomic_int *pending) {
+    long long t0 = 0;
+    for (int i = 0;; i++) {
+        if (atomic_load_explicit(pending, memory_order_acquire) == 0) return 1;
+        cpu_relax();
+        if ((i & 63) == 63) {
+            long long t = now_ns();
+            if (!t0)
+                t0 = t;
+            else if (t - t0 > SPIN_NS)
+                return 0;
+        }
+    }
+}
+
 static void *worker(void *a) {
     worker_arg *wa = a;
     ptmi_pool *p = wa->pool;
@@ -81,11 +133,7 @@ static void *worker(void *a) {
     free(wa);
     unsigned seen = 0; /* gen before the first job: a job may start before this thread runs */
     for (;;) {
-        /* spin a little, then sleep */
-        int spins = 0;
-        while (atomic_load_explicit(&p->gen, memory_order_acquire) == seen &&
-               !atomic_load(&p->quit) && spins < 4000)
-            spins++;
+        spin_until(&p->gen, seen, &p->quit);
         if (atomic_load_explicit(&p->gen, memory_order_acquire) == seen && !atomic_load(&p->quit)) {
             pthread_mutex_lock(&p->mu);
             while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit))
@@ -150,10 +198,9 @@ void ptmi_pool_run(ptmi_pool *p, void (*fn)(void *arg, int ith, int nth), void *
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     fn(arg, 0, p->nth);
-    /* spin briefly (the usual case: the worker finishes about when we do), then sleep, so that
-     * a worker descheduled by other processes does not make us burn our time slice */
-    for (int spins = 0; spins < 4000; spins++)
-        if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0) return;
+    /* spin up to SPIN_NS (the usual case: the worker finishes about when we do), then sleep,
+     * so that a worker descheduled by other processes does not make us burn our time slice */
+    if (spin_pending(&p->pending)) return;
     pthread_mutex_lock(&p->mu);
     while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
         pthread_cond_wait(&p->done_cv, &p->mu);
