@@ -58,6 +58,8 @@ static const char *TRAIN_USAGE =
     "  --epochs N [10]  --batch-size N [64]  --lr X [0.001]  --weight-decay X [0]\n"
     "  --clip X [1.0, 0 = off]  --schedule onecycle|cosine|constant [onecycle]  --warmup F [0.1]\n"
     "  --patience N [5]  --seed N [42]  --max-steps N [0 = no limit]\n"
+    "  --val-every N       also validate every N steps within an epoch, saving a better\n"
+    "                      model there too (data that overfits in an epoch or two) [0 = off]\n"
     "  --threads N         worker threads [all cores]; results do not depend on it\n"
     "output:\n"
     "  --out DIR           checkpoint folder                                   [required]\n"
@@ -250,6 +252,10 @@ static int train_args(int argc, char **argv, train_job *job, log_state *ls, mode
             if (parse_int(v, 0, 100000, &iv))
                 return fail_usage("train", "--patience '%s': expected an integer >= 0", v);
             job->p.patience = (int)iv;
+        } else if (strcmp(a, "--val-every") == 0) {
+            if (parse_int(v, 0, 2147483647L, &iv))
+                return fail_usage("train", "--val-every '%s': expected an integer >= 0", v);
+            job->p.val_every = (int)iv;
         } else if (strcmp(a, "--seed") == 0) {
             if (parse_int(v, 0, 2147483647L, &iv))
                 return fail_usage("train", "--seed '%s': expected a non-negative integer", v);

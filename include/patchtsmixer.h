@@ -803,6 +803,10 @@ typedef struct {
     const char *static_categorical_columns; /* TinyTimeMixer with categorical_vocab_size_list:
                                                the CSV columns of the series' integer codes, as
                                                ptm_eval_params' (not channels) [NULL] */
+    int val_every; /* also validate after every val_every optimiser steps of an epoch; a better
+                      validation loss there saves the best model as at an epoch's end, and an
+                      epoch that saved one resets the patience count (for data that overfits
+                      within an epoch or two); 0 = at epoch ends only [0] */
 } ptm_train_params;
 
 /* What a run did and how the best model scores on the test data. */

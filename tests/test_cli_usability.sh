@@ -86,6 +86,14 @@ fi
 # shellcheck disable=SC2086
 "$BIN" train $T --out "$tmp/run1" --epochs 1 && ok || ko "train --epochs 1 failed"
 grep -o 'font-size="11" text-anchor="middle">[^<]*<' "$tmp/run1/loss.svg" | sed 's/.*>//' | grep -q '\.' && ko "fractional epoch tick in a 1-epoch run" || ok
+# --val-every: a validation line every N steps, a negative N a usage error
+# shellcheck disable=SC2086
+"$BIN" train $T --out "$tmp/run_ve" --epochs 1 --val-every 2 --quiet >/dev/null 2>&1 && ok || ko "train --val-every 2 failed"
+[ -s "$tmp/run_ve/model.safetensors" ] && ok || ko "train --val-every 2 saved no model"
+# shellcheck disable=SC2086
+"$BIN" train ${T% --quiet} --out "$tmp/run_ve2" --epochs 1 --val-every 2 2>&1 | grep -q "^epoch 1/1 step 2/[0-9]*: val loss " && ok || ko "train --val-every 2 logs no mid-epoch validation"
+# shellcheck disable=SC2086
+expect 2 "--val-every '-1': expected an integer >= 0" "$BIN" train $T --out "$tmp/run_ve3" --val-every -1
 
 # 4. predict --plot-columns draws the channels in the order given; a name that is no forecast
 # channel is an error, not ignored

@@ -281,6 +281,7 @@ class PtmTrainParams(ctypes.Structure):
         ("long_format", ctypes.POINTER(PtmLongParams)),
         ("on_skipped", SKIP_FN),
         ("static_categorical_columns", ctypes.c_char_p),
+        ("val_every", ctypes.c_int),
     ]
 
 

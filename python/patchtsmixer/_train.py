@@ -64,7 +64,7 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
           weight_decay=0.0, clip_norm=1.0, schedule="onecycle", warmup_frac=0.1, patience=5,
           max_steps=0, seed=42, resume=False, verbose=False, log=None, num_threads=0,
           long=None, id_col="unique_id", time_col="ds", target_col="y",
-          static_categorical_columns=None):
+          static_categorical_columns=None, val_every=0):
     """Train a model with the C trainer (what `patchtsmixer train` runs) and return a
     TrainResult whose .model is the best checkpoint, written to out_dir in Hugging Face format.
 
@@ -85,6 +85,9 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
 
     static_categorical_columns: a TinyTimeMixer config with categorical_vocab_size_list reads
     the series' integer codes from these columns (a list or "a,b"; not channels; wide data).
+
+    val_every: also validate every val_every optimiser steps within an epoch, saving a better
+    model there too (`patchtsmixer train --val-every`); 0 = at epoch ends only.
     """
     from . import PatchTSMixer, _path_bytes  # the package's, once it is imported
     if task not in _TASKS:
@@ -145,6 +148,7 @@ def train(data, out_dir, config=None, task="forecast", columns=None, test_data=N
         p.clip_norm = float(clip_norm)
         p.warmup_frac = float(warmup_frac)
         p.patience = int(patience)
+        p.val_every = int(val_every)
         p.max_steps = int(max_steps)
         p.seed = int(seed)
         p.resume = 1 if resume else 0

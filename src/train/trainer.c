@@ -65,6 +65,7 @@ typedef struct {
     train_state st;
     char last_dir[4096];
     double train_time, samples_done; /* throughput */
+    int improved_in_epoch;           /* a mid-epoch validation (val_every) saved a better model */
 } trainer;
 
 static void trainer_free(trainer *tr) {
@@ -313,8 +314,12 @@ static size_t fill_train_batch(trainer *tr, size_t start) {
     return n;
 }
 
+static ptm_status mid_epoch_check(trainer *tr, int epoch, int64_t in_epoch, double loss_sum,
+                                  size_t seen, ptm_error *err);
+
 /* one shuffled pass (or up to max_steps); *loss_sum is the sample-weighted loss over *seen
- * samples, *seconds the pass's wall time */
+ * samples, *seconds the pass's wall time; with val_every, a validation every val_every steps
+ * before the pass's last (which end_epoch's validation covers) */
 static ptm_status train_epoch(trainer *tr, int epoch, double *loss_sum, size_t *seen,
                               double *seconds, ptm_error *err) {
     const ptm_train_params *p = tr->p;
@@ -330,6 +335,12 @@ static ptm_status train_epoch(trainer *tr, int epoch, double *loss_sum, size_t *
         if (s != PTM_OK) return s;
         *seen += n;
         *loss_sum += loss * (double)n;
+        int64_t in_epoch = tr->st.step - (int64_t)epoch * tr->steps_per_epoch;
+        int last = start + (size_t)p->batch_size >= tr->n_train ||
+                   (p->max_steps > 0 && tr->st.step >= p->max_steps);
+        if (p->val_every > 0 && in_epoch % p->val_every == 0 && !last &&
+            (s = mid_epoch_check(tr, epoch, in_epoch, *loss_sum, *seen, err)) != PTM_OK)
+            return s;
         double tnow = now_sec();
         if (tnow - tlast > 0.5) {
             tlast = tnow;
@@ -381,6 +392,43 @@ static ptm_status check_before_save(const trainer *tr, int epoch, double val, pt
     return PTM_OK;
 }
 
+/* val becomes the best validation loss of the run: the model into out_dir (and, the first
+ * time, the preprocessor) */
+static ptm_status save_best(trainer *tr, int epoch, double val, ptm_error *err) {
+    train_state *st = &tr->st;
+    st->best_val = val;
+    st->best_epoch = epoch;
+    ptm_status s = train_checkpoint_save_best(tr->m, tr->out_dir, tr->t.tmean, tr->t.tstd,
+                                              &tr->fold_backup, err);
+    if (s != PTM_OK) return s;
+    if (!tr->preprocessor_saved && (s = train_task_save_preprocessor(
+                                        &tr->t, tr->out_dir, tr->data_path, tr->p, err)) != PTM_OK)
+        return s;
+    tr->preprocessor_saved = 1;
+    return PTM_OK;
+}
+
+/* val_every: a validation after step in_epoch of epoch; a better loss saves the best model
+ * (as at an epoch's end) and counts as this epoch's improvement. The resume state is still
+ * written at epoch ends only: a resumed run repeats the epoch, and so these checks, exactly. */
+static ptm_status mid_epoch_check(trainer *tr, int epoch, int64_t in_epoch, double loss_sum,
+                                  size_t seen, ptm_error *err) {
+    const ptm_train_params *p = tr->p;
+    double val = 0.0;
+    ptm_status s = validate(tr, loss_sum, seen, &val, err);
+    if (s == PTM_OK) s = check_before_save(tr, epoch, val, err);
+    if (s != PTM_OK) return s;
+    int improved = val < tr->st.best_val;
+    if (improved) {
+        if ((s = save_best(tr, epoch, val, err)) != PTM_OK) return s;
+        tr->improved_in_epoch = 1;
+    }
+    train_log(p, 0, "epoch %d/%d step %lld/%lld: val loss %.6f%s", epoch + 1, p->epochs,
+              (long long)in_epoch, (long long)tr->steps_per_epoch, val,
+              improved ? " (best, saved)" : "");
+    return PTM_OK;
+}
+
 /* after epoch's validation: the best checkpoint when val improved, the resume state, the
  * callback; *stop when the run ends here (asked to, or early stopping) */
 static ptm_status end_epoch(trainer *tr, int epoch, double loss_sum, size_t seen, double seconds,
@@ -391,19 +439,14 @@ static ptm_status end_epoch(trainer *tr, int epoch, double loss_sum, size_t seen
     if (s != PTM_OK) return s;
     int improved = val < st->best_val;
     if (improved) {
-        st->best_val = val;
-        st->best_epoch = epoch;
-        st->bad_epochs = 0;
-        if ((s = train_checkpoint_save_best(tr->m, tr->out_dir, tr->t.tmean, tr->t.tstd,
-                                            &tr->fold_backup, err)) != PTM_OK)
-            return s;
-        if (!tr->preprocessor_saved && (s = train_task_save_preprocessor(
-                                            &tr->t, tr->out_dir, tr->data_path, p, err)) != PTM_OK)
-            return s;
-        tr->preprocessor_saved = 1;
-    } else {
-        st->bad_epochs++;
+        if ((s = save_best(tr, epoch, val, err)) != PTM_OK) return s;
     }
+    /* an epoch that saved a better model anywhere (val_every) restarts the patience count */
+    if (improved || tr->improved_in_epoch)
+        st->bad_epochs = 0;
+    else
+        st->bad_epochs++;
+    tr->improved_in_epoch = 0;
     double train_loss = loss_sum / (double)(seen ? seen : 1);
     train_log(p, 0, "epoch %d/%d: train loss %.6f, val loss %.6f%s, %.1fs, %.0f samples/s",
               epoch + 1, p->epochs, train_loss, val, improved ? " (best, saved)" : "", seconds,
@@ -557,6 +600,11 @@ ptm_status ptm_train_csv(const char *data_path, const char *out_dir, const ptm_t
     ptm_config cfg;
     ptm_status s = train_config_resolve(params, &cfg, err);
     if (s != PTM_OK) return s;
+    if (params->val_every < 0) {
+        ptm_config_free(&cfg);
+        return ptmi_err(err, PTM_ERR_ARG, NULL, "val_every", "val_every %d must be >= 0",
+                        params->val_every);
+    }
     if (params->batch_size < 1 || params->epochs < 1) {
         ptm_config_free(&cfg);
         return ptmi_err(err, PTM_ERR_ARG, NULL, "batch_size", "batch size and epochs must be >= 1");
