@@ -234,6 +234,7 @@ int main(void) {
     FIELD(ptm_train_params, long_format);
     FIELD(ptm_train_params, on_skipped);
     FIELD(ptm_train_params, static_categorical_columns);
+    FIELD(ptm_train_params, val_every);
     SIZE(ptm_stream_params);
     FIELD(ptm_stream_params, num_threads);
     FIELD(ptm_stream_params, num_input_channels);
