@@ -95,19 +95,21 @@ static inline void cpu_relax(void) {
     __asm__ volatile("yield");
 #endif
 }
+/* round i of a spin that started at *t0 (0: not yet read): 1 once SPIN_NS have passed (the
+ * clock is read every 64 rounds) */
+static int spin_over(int i, long long *t0) {
+    if ((i & 63) != 63) return 0;
+    long long t = now_ns();
+    if (!*t0) *t0 = t;
+    return t - *t0 > SPIN_NS;
+}
 /* spins while *gen == seen (and not quit), for at most SPIN_NS */
 static void spin_until(atomic_uint *gen, unsigned seen, atomic_int *quit) {
     long long t0 = 0;
     for (int i = 0; atomic_load_explicit(gen, memory_order_acquire) == seen && !atomic_load(quit);
          i++) {
         cpu_relax();
-        if ((i & 63) == 63) {
-            long long t = now_ns();
-            if (!t0)
-                t0 = t;
-            else if (t - t0 > SPIN_NS)
-                return;
-        }
+        if (spin_over(i, &t0)) return;
     }
 }
 /* spins until *pending is 0, for at most SPIN_NS: 1 when it got there */
@@ -116,13 +118,7 @@ static int spin_pending(atomic_int *pending) {
     for (int i = 0;; i++) {
         if (atomic_load_explicit(pending, memory_order_acquire) == 0) return 1;
         cpu_relax();
-        if ((i & 63) == 63) {
-            long long t = now_ns();
-            if (!t0)
-                t0 = t;
-            else if (t - t0 > SPIN_NS)
-                return 0;
-        }
+        if (spin_over(i, &t0)) return 0;
     }
 }
 
