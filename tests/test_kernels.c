@@ -407,6 +407,47 @@ static void check_std_stats(const ptmi_kernel_table *kt, const ptmi_kernel_table
     free(obs);
 }
 
+/* the fused linear gate (where a table has one): bit-identical to the table's own linear layer
+ * followed by its softmax_gate, and close to the oracle's two steps; row counts with a band tail,
+ * widths 16 to 192, with and without the residual, and in place on the residual as the layers
+ * call it */
+static void check_linear_gate(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
+    if (!kt->linear_gate) {
+        CHECK(kt->gate_width == 0);
+        return;
+    }
+    CHECK(kt->gate_width == 8 || kt->gate_width == 16);
+    unsigned seed = 29;
+    size_t widths[4] = {16, 48, 64, 192}, rows[3] = {1, 8, 21};
+    for (int wi = 0; wi < 4; wi++)
+        for (int ri = 0; ri < 3; ri++)
+            for (int r = 0; r < 3; r++) { /* no residual, a residual, in place on it */
+                size_t D = widths[wi], M = rows[ri], n = M * D;
+                float *x = fvec(n, &seed, 2.0f), *W = fvec(D * D, &seed, 0.3f);
+                float *b = fvec(D, &seed, 0.5f), *res = fvec(n, &seed, 1.0f);
+                float *p1 = malloc(n * sizeof(float)), *p2 = malloc(n * sizeof(float));
+                float *two = malloc(n * sizeof(float)), *oracle = malloc(n * sizeof(float));
+                float *got = r == 2 ? fdup(res, n) : malloc(n * sizeof(float));
+                const float *rs = r ? res : NULL;
+                kt->linear(M, D, D, x, D, W, D, b, p1, D, 0);
+                kt->softmax_gate(two, p1, x, M, (int)D, rs);
+                ref->linear(M, D, D, x, D, W, D, b, p2, D, 0);
+                ref->softmax_gate(oracle, p2, x, M, (int)D, rs);
+                kt->linear_gate(M, D, x, D, W, D, b, r == 2 ? got : rs, D, got, D);
+                CHECK(memcmp(got, two, n * sizeof(float)) == 0);
+                CHECK(max_rel(got, oracle, n) < 1e-5);
+                free(x);
+                free(W);
+                free(b);
+                free(res);
+                free(p1);
+                free(p2);
+                free(two);
+                free(oracle);
+                free(got);
+            }
+}
+
 /* every field of every table this CPU runs: set, and equal to the oracle */
 TEST(test_table_fields) {
     const ptmi_kernel_table *ref = ptmi_kernels_at(PTMI_KERNELS_SCALAR);
@@ -428,6 +469,7 @@ TEST(test_table_fields) {
         check_gelu(kt, ref);
         check_softmax_gate(kt, ref);
         check_softmax_cols_gate(kt, ref);
+        check_linear_gate(kt, ref);
         check_gate_backward(kt, ref);
         check_layernorm(kt, ref);
         check_dropout_mask(kt, ref);

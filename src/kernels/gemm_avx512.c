@@ -301,6 +301,25 @@ void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda
     gemm_choose(M, N, K, A, lda, 1, B, ldb, C, ldc, &ep);
 }
 
+/* the gated attention of inference, out [M, D] = A * softmax_rows(bias + A W) (+ res), W [D, D]
+ * rows ldw apart, D a multiple of 16 up to PTMI_GATE_MAX_D: each band of 8 rows gets its logits
+ * from the tiles of the linear layer into a buffer on the stack (in L1) and is gated from there,
+ * so the logits never go to memory and back; out may alias res (the layers add the residual in
+ * place). The logits are those of ptmi_linear_avx512 (one block: the same k order), the gate that
+ * of ptmi_softmax_gate_avx512: the same bits as the two steps. */
+void ptmi_linear_gate_avx512(size_t M, size_t D, const float *A, size_t lda, const float *W,
+                             size_t ldw, const float *bias, const float *res, size_t ldr,
+                             float *out, size_t ldo) {
+    float z[8 * PTMI_GATE_MAX_D] __attribute__((aligned(64)));
+    epilogue ep = {bias, BIAS};
+    for (size_t m = 0; m < M; m += 8) {
+        size_t mr = M - m < 8 ? M - m : 8;
+        gemm_block(mr, D, D, A + m * lda, lda, 1, 8 * lda, W, ldw, z, D, &ep);
+        ptmi_gate_band_avx512(out + m * ldo, ldo, z, D, A + m * lda, lda,
+                              res ? res + m * ldr : NULL, ldr, (int)mr, (int)D);
+    }
+}
+
 /* ---- products that share their left operand over many series (the patch mixer without
  * transposes): for s < S, C_s [M, D] = act(rowbias + A [M, K] B_s [K, D]), B_s = B + s bss,
  * C_s = C + s css, rows of B_s and C_s ldb / ldc apart, D a multiple of 16 (other widths by the

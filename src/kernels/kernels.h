@@ -56,6 +56,9 @@ const char *ptmi_kernels_name(void);
  * called with any shape its comment allows; a level without a kernel of its own for a field
  * points it at the scalar oracle (or its kernel falls back to one for shapes it lacks).
  * Fields run on the calling thread; the layers split rows over the pool around them. */
+/* the widest gate the fused linear gate takes (its band of logits: 8 rows on the stack, 16 KiB) */
+#define PTMI_GATE_MAX_D 512
+
 typedef struct ptmi_kernel_table {
     const char *name; /* as ptmi_kernels_name */
     /* C += A B (see above) */
@@ -91,6 +94,14 @@ typedef struct ptmi_kernel_table {
      * out = inp * probs (+ res when not NULL) */
     void (*softmax_gate)(float *out, float *probs, const float *inp, size_t rows, int w,
                          const float *res);
+    /* the gated attention of inference in one pass, for D a multiple of gate_width (0: none) up
+     * to PTMI_GATE_MAX_D:
+     * out [M, D] = A * softmax_rows(bias + A W) (+ res when not NULL), A and res rows lda and
+     * ldr apart, W [D, D] rows ldw apart, out rows ldo apart (out may alias res); the
+     * probabilities are not kept. The same bits as the linear layer followed by softmax_gate. */
+    void (*linear_gate)(size_t M, size_t D, const float *A, size_t lda, const float *W, size_t ldw,
+                        const float *bias, const float *res, size_t ldr, float *out, size_t ldo);
+    size_t gate_width;
     /* the same down the columns of an [r, w] block (row stride w) */
     void (*softmax_cols_gate)(float *out, float *probs, const float *inp, int r, size_t w,
                               const float *res);
@@ -266,6 +277,11 @@ void ptmi_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t
 void ptmi_gelu_avx512(float *out, const float *inp, size_t n);
 void ptmi_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
                                    const float *mask, size_t n);
+void ptmi_linear_gate_avx512(size_t M, size_t D, const float *A, size_t lda, const float *W,
+                             size_t ldw, const float *bias, const float *res, size_t ldr,
+                             float *out, size_t ldo);
+void ptmi_gate_band_avx512(float *out, size_t ldo, float *z, size_t ldz, const float *x, size_t ldx,
+                           const float *res, size_t ldr, int nr, int w);
 void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
                               const float *res);
 void ptmi_softmax_cols_gate_avx512(float *out, float *probs, const float *inp, int r, size_t w,

@@ -110,6 +110,46 @@ static inline void gate_rows16(float *out, float *probs, const float *inp, const
     }
 }
 
+/* the gate of one band of nr <= 16 rows of width w = 16 nv: out = x * softmax(z) (+ res), z the
+ * logits (overwritten), rows ldo, ldz, ldx and ldr apart (res NULL: none; out may alias res or
+ * x, not z) - gate_rows16's operations in its order, so the same bits, without storing the
+ * probabilities (the fused gate of inference, ptmi_linear_gate_avx512) */
+void ptmi_gate_band_avx512(float *out, size_t ldo, float *z, size_t ldz, const float *x, size_t ldx,
+                           const float *res, size_t ldr, int nr, int w) {
+    int nv = w / 16;
+    __m512 acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+    for (int i = 0; i < nr; i++) {
+        const float *p = z + (size_t)i * ldz;
+        __m512 m = _mm512_loadu_ps(p);
+        for (int v = 1; v < nv; v++) m = _mm512_max_ps(m, _mm512_loadu_ps(p + 16 * v));
+        acc[i] = m;
+    }
+    __m512 mx = red16(acc, 1);
+    for (int i = 0; i < nr; i++) {
+        float *p = z + (size_t)i * ldz;
+        __m512 mi = lane(mx, i), sum = _mm512_setzero_ps();
+        for (int v = 0; v < nv; v++) {
+            __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(p + 16 * v), mi));
+            _mm512_storeu_ps(p + 16 * v, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        acc[i] = sum;
+    }
+    __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), red16(acc, 0));
+    for (int i = 0; i < nr; i++) {
+        const float *p = z + (size_t)i * ldz, *xi = x + (size_t)i * ldx;
+        float *y = out + (size_t)i * ldo;
+        __m512 iv = lane(inv, i);
+        for (int v = 0; v < nv; v++) {
+            __m512 pi = _mm512_mul_ps(_mm512_loadu_ps(p + 16 * v), iv);
+            __m512 o = _mm512_mul_ps(_mm512_loadu_ps(xi + 16 * v), pi);
+            if (res) o = _mm512_add_ps(o, _mm512_loadu_ps(res + (size_t)i * ldr + 16 * v));
+            _mm512_storeu_ps(y + 16 * v, o);
+        }
+    }
+}
+
 /* rows of width w (any): p = softmax(p) in place, y = x * p (+ res) */
 void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t rows, int w,
                               const float *res) {

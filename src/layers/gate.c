@@ -24,11 +24,41 @@ void gated_attention_forward(float *out, float *probs, const float *inp, const p
 
 /* out = inp * softmax(gate(inp)) + res: the gate with the block's residual added in the same
  * pass (the same sums as adding it afterwards) */
+typedef struct {
+    const ptmi_kernel_table *kt;
+    float *out;
+    const float *inp, *res;
+    const ptmi_linear *gate;
+} linear_gate_job;
+
+static void linear_gate_range(void *a, size_t r0, size_t r1) {
+    const linear_gate_job *j = a;
+    size_t w = (size_t)j->gate->in, o = r0 * w;
+    j->kt->linear_gate(r1 - r0, w, j->inp + o, w, j->gate->wt, w, j->gate->b,
+                       j->res ? j->res + o : NULL, w, j->out + o, w);
+}
+
 void gated_attention_forward_res(float *out, float *probs, const float *inp,
                                  const ptmi_linear *gate, size_t rows, const float *res) {
     linear_forward(probs, inp, gate, rows);
     gate_job j = {out, probs, NULL, inp, NULL, NULL, res, gate->in};
     ptmi_parallel_for(rows, 4096, gate_fwd_range, &j);
+}
+
+/* the same for inference, where nothing reads the probabilities afterwards: one fused pass where
+ * the kernel table has it (the same bits; probs is then left alone), else the two steps above */
+void gated_attention_infer_res(float *out, float *probs, const float *inp, const ptmi_linear *gate,
+                               size_t rows, const float *res) {
+    const ptmi_kernel_table *kt = ptmi_kernels();
+    size_t w = (size_t)gate->in;
+    if (kt->linear_gate && gate->wt && w % kt->gate_width == 0 && w <= PTMI_GATE_MAX_D) {
+        linear_gate_job j = {kt, out, inp, res, gate};
+        /* rows split like the linear layer: below ~1M multiply-adds on one thread */
+        size_t grain = (double)rows * (double)w * (double)w < 1048576.0 ? rows : 16;
+        ptmi_parallel_for(rows, grain, linear_gate_range, &j);
+        return;
+    }
+    gated_attention_forward_res(out, probs, inp, gate, rows, res);
 }
 
 /* y = x * p, p = softmax(z), z = x W^T + b:

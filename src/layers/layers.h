@@ -67,6 +67,10 @@ void gated_attention_forward(float *out, float *probs, const float *inp, const p
 /* the same plus res (the block's residual) in the same pass; res NULL = none */
 void gated_attention_forward_res(float *out, float *probs, const float *inp,
                                  const ptmi_linear *gate, size_t rows, const float *res);
+/* the same for inference: probs may be left unwritten (the fused kernel of the table keeps the
+ * logits of a band in L1 and never stores the softmax); out may alias inp or res */
+void gated_attention_infer_res(float *out, float *probs, const float *inp, const ptmi_linear *gate,
+                               size_t rows, const float *res);
 /* the same gate along the rows of a [r, w] block (softmax down each column; gate.c) */
 void gated_attention_cols_forward(float *out, float *probs, const float *inp,
                                   const ptmi_linear *gate, int r, size_t w);

@@ -238,7 +238,7 @@ static void feature_mixer_forward(float *out, const float *h, ptmi_block_cache *
                 mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
     const float *g = bc->y;
     if (blk->gate.b && run->inference) { /* residual added by the gate kernel */
-        gated_attention_forward_res(out, bc->gp, bc->y, &blk->gate, rows, h);
+        gated_attention_infer_res(out, bc->gp, bc->y, &blk->gate, rows, h);
         return;
     }
     if (blk->gate.b) {
