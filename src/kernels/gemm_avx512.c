@@ -302,18 +302,19 @@ void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda
 }
 
 /* the gated attention of inference, out [M, D] = A * softmax_rows(bias + A W) (+ res), W [D, D]
- * rows ldw apart, D a multiple of 16 up to PTMI_GATE_MAX_D: each band of 8 rows gets its logits
- * from the tiles of the linear layer into a buffer on the stack (in L1) and is gated from there,
- * so the logits never go to memory and back; out may alias res (the layers add the residual in
- * place). The logits are those of ptmi_linear_avx512 (one block: the same k order), the gate that
- * of ptmi_softmax_gate_avx512: the same bits as the two steps. */
+ * rows ldw apart, D a multiple of 16 up to PTMI_GATE_MAX_D: each block of 16 rows gets its
+ * logits from the tiles of the linear layer into a buffer on the stack (in L1) and is gated from
+ * there (16 rows: one reduction tree for all), so the logits never go to memory and back; out may
+ * alias res (the layers add the residual in place). The logits are those of ptmi_linear_avx512
+ * (one block: the same k order), the gate that of ptmi_softmax_gate_avx512: the same bits as the
+ * two steps. */
 void ptmi_linear_gate_avx512(size_t M, size_t D, const float *A, size_t lda, const float *W,
                              size_t ldw, const float *bias, const float *res, size_t ldr,
                              float *out, size_t ldo) {
-    float z[8 * PTMI_GATE_MAX_D] __attribute__((aligned(64)));
+    float z[16 * PTMI_GATE_MAX_D] __attribute__((aligned(64)));
     epilogue ep = {bias, BIAS};
-    for (size_t m = 0; m < M; m += 8) {
-        size_t mr = M - m < 8 ? M - m : 8;
+    for (size_t m = 0; m < M; m += 16) {
+        size_t mr = M - m < 16 ? M - m : 16;
         gemm_block(mr, D, D, A + m * lda, lda, 1, 8 * lda, W, ldw, z, D, &ep);
         ptmi_gate_band_avx512(out + m * ldo, ldo, z, D, A + m * lda, lda,
                               res ? res + m * ldr : NULL, ldr, (int)mr, (int)D);

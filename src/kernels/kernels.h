@@ -56,7 +56,8 @@ const char *ptmi_kernels_name(void);
  * called with any shape its comment allows; a level without a kernel of its own for a field
  * points it at the scalar oracle (or its kernel falls back to one for shapes it lacks).
  * Fields run on the calling thread; the layers split rows over the pool around them. */
-/* the widest gate the fused linear gate takes (its band of logits: 8 rows on the stack, 16 KiB) */
+/* the widest gate the fused linear gate takes (its block of logits: 16 rows on the stack, 32 KiB)
+ */
 #define PTMI_GATE_MAX_D 512
 
 typedef struct ptmi_kernel_table {
