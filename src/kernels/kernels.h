@@ -86,7 +86,8 @@ typedef struct ptmi_kernel_table {
                         size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
                         size_t ldc, size_t S, int gelu);
     size_t series_width;
-    /* GELU (the erf form, to 4.2e-7 of erff); out may alias inp */
+    /* GELU (the oracle: the erf form, to 4.2e-7 of erff; AVX-512: a table, simd512.h); out may
+     * alias inp */
     void (*gelu)(float *out, const float *inp, size_t n);
     /* dinp = dout * mask * GELU'(inp), written (mask NULL: none) */
     void (*gelu_backward_set)(float *dinp, const float *inp, const float *dout, const float *mask,

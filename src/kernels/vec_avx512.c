@@ -68,54 +68,16 @@ static inline void gate16_block(float *out, float *probs, const float *inp, cons
 }
 
 /* the softmax gate on nr <= 16 rows of width w = 16 nv (TinyTimeMixer's feature gates, 48 to
- * 192 wide): each row's max and sum come out of red16 for all the rows at once, instead of two
- * horizontal reductions and a scalar division per row. Lanes of unused rows stay 0; a row's
- * result does not depend on nr or on its slot. */
-static inline void gate_rows16(float *out, float *probs, const float *inp, const float *res, int nr,
-                               int w) {
-    int nv = w / 16;
-    __m512 acc[16];
-    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
-    for (int i = 0; i < nr; i++) {
-        const float *p = probs + (size_t)i * w;
-        __m512 m = _mm512_loadu_ps(p);
-        for (int v = 1; v < nv; v++) m = _mm512_max_ps(m, _mm512_loadu_ps(p + 16 * v));
-        acc[i] = m;
-    }
-    __m512 mx = red16(acc, 1);
-    for (int i = 0; i < nr; i++) {
-        float *p = probs + (size_t)i * w;
-        __m512 mi = lane(mx, i), sum = _mm512_setzero_ps();
-        for (int v = 0; v < nv; v++) {
-            __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(p + 16 * v), mi));
-            _mm512_storeu_ps(p + 16 * v, e);
-            sum = _mm512_add_ps(sum, e);
-        }
-        acc[i] = sum;
-    }
-    /* lanes of unused rows: 1 / 0, never read */
-    __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), red16(acc, 0));
-    for (int i = 0; i < nr; i++) {
-        float *p = probs + (size_t)i * w;
-        const float *x = inp + (size_t)i * w;
-        float *y = out + (size_t)i * w;
-        __m512 iv = lane(inv, i);
-        for (int v = 0; v < nv; v++) {
-            __m512 pi = _mm512_mul_ps(_mm512_loadu_ps(p + 16 * v), iv);
-            _mm512_storeu_ps(p + 16 * v, pi);
-            __m512 o = _mm512_mul_ps(_mm512_loadu_ps(x + 16 * v), pi);
-            if (res) o = _mm512_add_ps(o, _mm512_loadu_ps(res + (size_t)i * w + 16 * v));
-            _mm512_storeu_ps(y + 16 * v, o);
-        }
-    }
-}
-
-/* the gate of one band of nr <= 16 rows of width w = 16 nv: out = x * softmax(z) (+ res), z the
- * logits (overwritten), rows ldo, ldz, ldx and ldr apart (res NULL: none; out may alias res or
- * x, not z) - gate_rows16's operations in its order, so the same bits, without storing the
- * probabilities (the fused gate of inference, ptmi_linear_gate_avx512) */
-void ptmi_gate_band_avx512(float *out, size_t ldo, float *z, size_t ldz, const float *x, size_t ldx,
-                           const float *res, size_t ldr, int nr, int w) {
+ * 192 wide): out = x * softmax(z) (+ res), z the logits, rows ldo, ldz, ldx and ldr apart (res
+ * NULL: none; out may alias res or x, not z). Each row's max and sum come out of red16 for all
+ * the rows at once, instead of two horizontal reductions and a scalar division per row. Lanes
+ * of unused rows stay 0; a row's result does not depend on nr or on its slot. KEEP: z ends as
+ * the softmax (what backward reads); else z ends as exp(z - max), and the fused gate of
+ * inference (ptmi_linear_gate_avx512) saves the store. */
+static inline __attribute__((always_inline)) void gate_rows(float *out, size_t ldo, float *z,
+                                                            size_t ldz, const float *x, size_t ldx,
+                                                            const float *res, size_t ldr, int nr,
+                                                            int w, const int KEEP) {
     int nv = w / 16;
     __m512 acc[16];
     for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
@@ -136,18 +98,27 @@ void ptmi_gate_band_avx512(float *out, size_t ldo, float *z, size_t ldz, const f
         }
         acc[i] = sum;
     }
+    /* lanes of unused rows: 1 / 0, never read */
     __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), red16(acc, 0));
     for (int i = 0; i < nr; i++) {
-        const float *p = z + (size_t)i * ldz, *xi = x + (size_t)i * ldx;
+        float *p = z + (size_t)i * ldz;
+        const float *xi = x + (size_t)i * ldx;
         float *y = out + (size_t)i * ldo;
         __m512 iv = lane(inv, i);
         for (int v = 0; v < nv; v++) {
             __m512 pi = _mm512_mul_ps(_mm512_loadu_ps(p + 16 * v), iv);
+            if (KEEP) _mm512_storeu_ps(p + 16 * v, pi);
             __m512 o = _mm512_mul_ps(_mm512_loadu_ps(xi + 16 * v), pi);
             if (res) o = _mm512_add_ps(o, _mm512_loadu_ps(res + (size_t)i * ldr + 16 * v));
             _mm512_storeu_ps(y + 16 * v, o);
         }
     }
+}
+
+/* gate_rows for the fused linear gate: the probabilities are not kept */
+void ptmi_gate_band_avx512(float *out, size_t ldo, float *z, size_t ldz, const float *x, size_t ldx,
+                           const float *res, size_t ldr, int nr, int w) {
+    gate_rows(out, ldo, z, ldz, x, ldx, res, ldr, nr, w, 0);
 }
 
 /* rows of width w (any): p = softmax(p) in place, y = x * p (+ res) */
@@ -176,8 +147,8 @@ void ptmi_softmax_gate_avx512(float *out, float *probs, const float *inp, size_t
     if (w % 16 == 0) { /* blocks of 16 rows */
         for (size_t r = 0; r < rows; r += 16) {
             int nr = rows - r < 16 ? (int)(rows - r) : 16;
-            size_t o = r * (size_t)w;
-            gate_rows16(out + o, probs + o, inp + o, res ? res + o : NULL, nr, w);
+            size_t o = r * (size_t)w, ld = (size_t)w;
+            gate_rows(out + o, ld, probs + o, ld, inp + o, ld, res ? res + o : NULL, ld, nr, w, 1);
         }
         return;
     }
