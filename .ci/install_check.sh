@@ -73,7 +73,7 @@ check "cc cli/*.c \$(pkg-config --cflags --libs patchtsmixer) (the CLI on the in
     cc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L cli/*.c \
     $(pkg-config --cflags --libs patchtsmixer) -lm -o "$tmp/cli"
 check "CLI on the installed library: info models/etth1" \
-    sh -c "LD_LIBRARY_PATH=$P/lib $tmp/cli info models/etth1 | grep -q 'PatchTSMixerForPrediction'"
+    sh -c "LD_LIBRARY_PATH=$P/lib $tmp/cli info models/etth1 | grep -q 'TinyTimeMixerForPrediction'"
 "$BUILD/patchtsmixer" predict models/etth1 --input data/ETTh1.csv --output "$tmp/fc_build.csv" >/dev/null 2>&1
 check "CLI on the installed library: predict models/etth1 on data/ETTh1.csv = build tree's" \
     sh -c "LD_LIBRARY_PATH=$P/lib $tmp/cli predict models/etth1 --input data/ETTh1.csv \

@@ -1,6 +1,6 @@
-"""Build dev/etth1_case/: a golden-format test case of the trained models/etth1 checkpoint.
+"""Build dev/etth1_case/: a golden-format test case of the trained models/etth1_seed checkpoint.
 
-Usage: /usr/bin/python3 dev/make_etth1_case.py [--model models/etth1] [--out dev/etth1_case]
+Usage: /usr/bin/python3 dev/make_etth1_case.py [--model models/etth1_seed] [--out dev/etth1_case]
 Then:  build/test_golden dev/etth1_case
 
 Inputs are 4 RAW (unscaled) ETTh1 test windows (past_values [4, 512, 7], future_values [4, 96, 7]),
@@ -62,7 +62,7 @@ def main():
     case = {
         "name": "etth1_case",
         "class": "PatchTSMixerForPrediction",
-        "description": "The bundled models/etth1 checkpoint on 4 raw ETTh1 test windows (forecast origins at rows "
+        "description": "The bundled models/etth1_seed checkpoint on 4 raw ETTh1 test windows (forecast origins at rows "
                        + ", ".join(str(o) for o in origins) + "); expected tensors from dev/ptm_torch.py, float32, eval.",
         "forward_call": "model(past_values, future_values, output_hidden_states=True, return_dict=True, return_loss=True)",
         "float64_vs_float32_per_tensor_normalized": {n: float(f"{v:.3g}") for n, v in dev.items()},

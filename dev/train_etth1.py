@@ -1,7 +1,7 @@
 """Train a PatchTSMixerForPrediction checkpoint on ETTh1 with the PyTorch reference module.
 
 Usage (from the repository root, Debian python with python3-torch):
-    /usr/bin/python3 dev/train_etth1.py [--epochs N] [--patience P] [--seed S] [--out models/etth1]
+    /usr/bin/python3 dev/train_etth1.py [--epochs N] [--patience P] [--seed S] [--out models/etth1_seed]
 
 Protocol (see data/README.md): train rows [0, 8640), val [8640-L, 11520),
 test [11520-L, 14400); a per-channel StandardScaler (population std) fitted on the train rows is
@@ -201,13 +201,13 @@ def main():
     epochs_run = len(history)
     hist_md = "\n".join(f"| {h['epoch']} | {h['train_loss']:.4f} | {h['val_mse']:.4f} | {h['val_mae']:.4f} | {h['seconds']:.0f} |"
                         for h in history)
-    readme = f"""# models/etth1 — PatchTSMixer forecaster trained on ETTh1
+    readme = f"""# models/etth1_seed — PatchTSMixer forecaster trained on ETTh1
 
 A `PatchTSMixerForPrediction` checkpoint in Hugging Face `save_pretrained` format
 (`config.json` + `model.safetensors`, HF parameter names, float32). It forecasts the next
 {H} hours of all 7 ETTh1 channels (`HUFL,HULL,MUFL,MULL,LUFL,LULL,OT`) from the previous {L} hours.
 
-    patchtsmixer predict models/etth1 --input data/ETTh1.csv
+    patchtsmixer predict models/etth1_seed --input data/ETTh1.csv
 
 Feed it **raw** CSV values: the model standardises every window itself (`scaling: "std"`, RevIN-like)
 and de-normalises its forecast with the same per-window mean/std, so its output is in raw units.

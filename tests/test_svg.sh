@@ -124,7 +124,7 @@ check_svg "$tmp/stdout.svg" line forecast a
 # 6. info --json, --version
 "$BIN" info models/etth1 --json >"$tmp/info.json" && ok || ko "info --json failed"
 if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["class"] == "PatchTSMixerForPrediction" and d["config"]["context_length"] == 512 and d["parameters"] > 0' "$tmp/info.json" && ok || ko "info --json is not the expected JSON: $(cat "$tmp/info.json")"
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["class"] == "TinyTimeMixerForPrediction" and d["config"]["context_length"] == 512 and d["parameters"] > 0' "$tmp/info.json" && ok || ko "info --json is not the expected JSON: $(cat "$tmp/info.json")"
 fi
 grep -q '"prediction_length": 96' "$tmp/info.json" && ok || ko "info --json lacks prediction_length"
 "$BIN" --version | grep -q "^patchtsmixer [0-9]*\.[0-9]*\.[0-9]*$" && ok || ko "--version"

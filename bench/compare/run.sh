@@ -17,7 +17,7 @@ its % of the peak, PyTorch and ONNX Runtime, ratios), then the detail. The repor
 written to bench/compare/results.md (--out).
 
 Shape presets (--shape, comma-separated):
-  seed      --model as it is (models/etth1: context 512, patch 8, 7 channels, d_model 16,
+  seed      --model as it is (models/etth1_seed: context 512, patch 8, 7 channels, d_model 16,
             4 layers): inference at --batches, training at --train-batch
   mix       --model's config with mode "mix_channel", random weights; batches --mix-batch
             (the mix/common table reads seed's rows of the same batch)
@@ -48,7 +48,7 @@ correctness check fails or a step errs, 2 for usage.
 options:
   --shape LIST        presets (above)                                    [seed,mix]
   --model DIR         seed's checkpoint, and the base config of mix, long2048 and ch321
-                      (HF config.json + model.safetensors)                [models/etth1]
+                      (HF config.json + model.safetensors)                [models/etth1_seed]
   --csv FILE          data for the real-window check                     [data/ETTh1.csv]
   --batches LIST      seed's inference batch sizes                       [1,8,64,256]
   --mix-batch LIST    mix's batch sizes (0 = leave the mix preset out)   [1,64]
@@ -110,7 +110,7 @@ for a in "$@"; do
 done
 
 SHAPES=seed,mix
-MODEL=models/etth1
+MODEL=models/etth1_seed
 CSV=data/ETTh1.csv
 BATCHES=1,8,64,256
 MIX_BATCHES=1,64
