@@ -83,6 +83,8 @@ if [ -n "${RUN_ONE:-}" ]; then
     d=$RUN_ONE
     [ -f "$d/result.csv" ] && exit 0
     rm -rf "$d/ckpt" "$d/FAILED"
+    # the commit of the build that runs it (reruns match to the fourth decimal with that build)
+    (cd "$(dirname "$BIN")" && git describe --always --dirty 2>/dev/null) >"$d/build.txt" || true
     t0=$(date +%s.%N)
     if ! sh "$d/command.sh" >"$d/train.log" 2>&1; then
         echo "failed, see $d/train.log" >"$d/FAILED"
@@ -137,6 +139,10 @@ ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
 #            patch 64, d_model 192, decoder 128, dropout and head dropout 0.4), trained from
 #            random weights, one-cycle lr 1e-3, at most 5 epochs, patience 2 (docs/ttm.md)
 #   ttmhd7   ttm with head dropout 0.7 (granite-tsfm's fine-tuning head dropout)
+#   ttmve, ttmhd7ve, drop5ve   ttm, ttmhd7, drop5 also validating within each epoch (--val-every:
+#            every 40 steps, about 3 times an ETTh epoch; every 135, 4 times an ETTm epoch) and
+#            keeping the best of those models (for cells whose best model was that of epoch 1)
+#   ttmlr    ttmve with one-cycle lr 3e-4 (slower fitting)
 TTM_CFG=tests/golden/ttm/r2_512_96_7ch/config.json
 TTM_FLAGS="--config $TTM_CFG --patch-length 64 --patch-stride 64 --schedule onecycle --lr 0.001 --epochs 5 --patience 2"
 candidate_flags() {
@@ -151,6 +157,10 @@ candidate_flags() {
     ililr) echo "--schedule constant --lr 0.0025" ;;
     ttm) echo "$TTM_FLAGS" ;;
     ttmhd7) echo "$TTM_FLAGS --head-dropout 0.7" ;;
+    ttmve) echo "$TTM_FLAGS --val-every 40" ;;
+    ttmlr) echo "$TTM_FLAGS --lr 0.0003 --val-every 40" ;;
+    ttmhd7ve) echo "$TTM_FLAGS --head-dropout 0.7 --val-every 40" ;;
+    drop5ve) echo "--schedule constant --lr 0.001 --dropout 0.5 --head-dropout 0.5 --val-every 135" ;;
     *) return 1 ;;
     esac
 }
@@ -161,6 +171,21 @@ ETTm2|const drop5 onecyc
 Weather|const onecyc
 Exchange|const drop5 ctx96 lr1e4
 ILI|const drop5 onecyc ililr'
+
+# Cells with a search of their own (a second budget, added after the first table: cells behind
+# the paper where the dataset's choice had its best model at epoch 1 or 2): the candidates listed
+# here and the dataset's choice, each trained once with seed 42 at the cell's horizon; the
+# lowest validation loss wins the cell.
+CELL_CANDIDATES='ETTh1_192|ttmve ttmlr
+ETTh1_336|ttmve ttmlr
+ETTh1_720|ttmve ttmlr
+ETTh2_192|ttmhd7ve ttmlr
+ETTh2_336|ttmhd7ve ttmlr
+ETTm2_96|drop5ve
+ETTm2_192|drop5ve
+ETTm2_336|drop5ve
+ETTm2_720|drop5ve'
+cell_cands() { echo "$CELL_CANDIDATES" | awk -F'|' -v n="$1_$2" '$1 == n { print $2 }'; }
 
 field() { echo "$DATASETS" | awk -F'|' -v n="$1" -v k="$2" '$1 == n { print $k }'; }
 cands_of() {
@@ -257,7 +282,10 @@ epoch_cost() {
     esac
 }
 cand_factor() {
-    case "$1" in p16wd) echo 1.1 ;; mix5) echo 1.15 ;; ctx96) echo 0.1 ;; ttm*) echo 2.7 ;; *) echo 1 ;; esac
+    case "$1" in
+    p16wd) echo 1.1 ;; mix5) echo 1.15 ;; ctx96) echo 0.1 ;; ttm*ve | ttmlr) echo 3.6 ;; ttm*) echo 2.7 ;;
+    *ve) echo 1.35 ;; *) echo 1 ;;
+    esac
 }
 
 run_pool() { # reads run folders on stdin
@@ -297,18 +325,26 @@ if [ "$TABLE_ONLY" = 0 ]; then
     done | run_pool | tee -a "$planned" || status=$?
 fi
 
-# The selection. It reads loss.csv (epoch,train_loss,val_loss: written by the trainer after
-# every epoch, no test figure in it) of each candidate's seed-42 search run and keeps the lowest
-# val_loss; ties go to the earlier candidate. Nothing from train.log or result.csv is read here.
-best_val() { # loss.csv -> lowest val_loss
-    awk -F, 'NR > 1 && $3 != "" { if (m == "" || $3 + 0 < m + 0) m = $3 } END { print m }' "$1"
+# The selection. For each candidate's seed-42 search run it reads the lowest validation loss:
+# from loss.csv (epoch,train_loss,val_loss: written by the trainer after every epoch), or, for a
+# run with --val-every, from the trainer's `done:` line in train.log (its best validation loss,
+# the checks within epochs included); neither holds a test figure. The lowest wins; ties go to
+# the earlier candidate. result.csv (which has the test MSE) is only checked for existence.
+best_val() { # run folder -> lowest validation loss
+    if grep -q -- "--val-every" "$1/command.sh"; then
+        sed -n 's/^done:.*(val loss \([0-9.eE+-]*\)).*/\1/p' "$1/train.log"
+    else
+        awk -F, 'NR > 1 && $3 != "" { if (m == "" || $3 + 0 < m + 0) m = $3 } END { print m }' \
+            "$1/ckpt/loss.csv"
+    fi
 }
-choose() { # dataset -> prints the chosen candidate, or nothing while a search run is missing
-    local ds=$1 c v best="" bestv="" f
-    for c in $(cands_of "$ds"); do
-        f=$(run_dir "$ds" "$(field "$ds" 7)" "$c" "$SEARCH_SEED")/ckpt/loss.csv
-        [ -f "$(dirname "$(dirname "$f")")/result.csv" ] || return 0
-        v=$(best_val "$f")
+pick() { # dataset horizon candidates... -> the one with the lowest validation loss at seed 42
+    local ds=$1 h=$2 c v best="" bestv="" d
+    shift 2
+    for c in "$@"; do
+        d=$(run_dir "$ds" "$h" "$c" "$SEARCH_SEED")
+        [ -f "$d/result.csv" ] || return 0
+        v=$(best_val "$d")
         if [ -z "$best" ] || awk -v a="$v" -v b="$bestv" 'BEGIN { exit !(a + 0 < b + 0) }'; then
             best=$c
             bestv=$v
@@ -316,16 +352,45 @@ choose() { # dataset -> prints the chosen candidate, or nothing while a search r
     done
     echo "$best"
 }
+choose() { # dataset -> its chosen candidate, or nothing while a search run is missing
+    # shellcheck disable=SC2046 # the candidates are words
+    pick "$1" "$(field "$1" 7)" $(cands_of "$1")
+}
+cell_pool() { # dataset horizon -> the candidates of the cell's own search (none: no search)
+    local extra
+    extra=$(cell_cands "$1" "$2")
+    [ -n "$extra" ] && [ "$QUICK" = 0 ] && echo "$(choose "$1") $extra"
+    return 0
+}
+choose_cell() { # dataset horizon -> the cell's configuration, or nothing while a run is missing
+    local pool
+    pool=$(cell_pool "$1" "$2")
+    # shellcheck disable=SC2086 # the candidates are words
+    if [ -n "$pool" ]; then pick "$1" "$2" $pool; else choose "$1"; fi
+}
+
+# ---- stage 1b: the cells' own searches (CELL_CANDIDATES), seed 42 -------------------------------
+if [ "$TABLE_ONLY" = 0 ]; then
+    for ds in $stage_datasets; do
+        [ -n "$(choose "$ds")" ] || continue
+        for h in $(field "$ds" 6); do
+            want_cell "$ds" "$h" || continue
+            for c in $(cell_pool "$ds" "$h"); do prepare "$ds" "$h" "$c" "$SEARCH_SEED"; done
+        done
+    done | run_pool | tee -a "$planned" || status=$?
+fi
 
 # ---- stage 2: the chosen configuration of every cell, every seed ------------------------------
 if [ "$TABLE_ONLY" = 0 ]; then
     for ds in $stage_datasets; do
-        c=$(choose "$ds")
-        if [ -z "$c" ]; then
-            [ "$PLAN" = 1 ] && c=$(cands_of "$ds" | awk '{ print $1 }') || continue
+        c0=$(choose "$ds")
+        if [ -z "$c0" ]; then
+            [ "$PLAN" = 1 ] && c0=$(cands_of "$ds" | awk '{ print $1 }') || continue
         fi
         for h in $(field "$ds" 6); do
             want_cell "$ds" "$h" || continue
+            c=$(choose_cell "$ds" "$h")
+            [ -n "$c" ] || { [ "$PLAN" = 1 ] && c=$c0; } || continue
             for s in $SEED_LIST; do prepare "$ds" "$h" "$c" "$s"; done
         done
     done | run_pool | tee -a "$planned" || status=$?
@@ -339,7 +404,6 @@ fi
 res=$OUT/results.csv
 echo "dataset,horizon,context,configuration,seed,role,epochs,best_epoch,val_mse,test_mse,test_mae,wall_s,run" >"$res.tmp"
 for ds in $all_datasets; do
-    chosen=$(choose "$ds")
     for d in "$OUT"/runs/"$ds"_*; do
         [ -f "$d/result.csv" ] || continue
         b=$(basename "$d")
@@ -348,7 +412,9 @@ for ds in $all_datasets; do
         s=${b##*_s}
         want_cell "$ds" "$h" || [ "$h" = "$(field "$ds" 7)" ] || continue
         role=""
-        if [ "$h" = "$(field "$ds" 7)" ] && [ "$s" = "$SEARCH_SEED" ] && case " $(cands_of "$ds") " in *" $c "*) true ;; *) false ;; esac; then
+        chosen=$(choose_cell "$ds" "$h")
+        if [ "$s" = "$SEARCH_SEED" ] && { { [ "$h" = "$(field "$ds" 7)" ] && case " $(cands_of "$ds") " in *" $c "*) true ;; *) false ;; esac; } ||
+            case " $(cell_pool "$ds" "$h") " in *" $c "*) true ;; *) false ;; esac; }; then
             role=search
         fi
         if [ "$c" = "$chosen" ] && want_cell "$ds" "$h" && case " $SEED_LIST " in *" $s "*) true ;; *) false ;; esac; then
