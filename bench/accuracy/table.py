@@ -73,8 +73,10 @@ def main():
         if n:
             print("- at or below %s in %d of %d cells where it exists" % (name, b, n))
     print("- test MSE/MAE: scaled space, every test window, mean ± sample standard deviation "
-          "over the seeds; configuration: chosen on validation loss at the search horizon, "
-          "reused at the other horizons (bench/accuracy/run.sh)")
+          "over the seeds; configuration: chosen on validation loss at the dataset's search "
+          "horizon and reused at its other horizons, except in the cells with a search of "
+          "their own, chosen on validation loss there (CELL_CANDIDATES in "
+          "bench/accuracy/run.sh)")
     if " †" in marks:
         print("- †: reference figure not yet checked against its source (reference.csv, status)")
     if " ‡" in marks:

@@ -1,0 +1,63 @@
+#!/bin/sh
+# test_accuracy_select.sh - bench/accuracy/run.sh chooses configurations on validation loss only
+# (issue 15): a folder of made-up finished runs (command.sh, train.log, loss.csv, result.csv,
+# no training), then `run.sh --table`, and the roles it writes into results.csv. The test MSEs
+# are made to disagree with the validation losses everywhere, so a selection that looked at
+# test figures would choose otherwise.
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL test_accuracy_select: $*"; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/data"
+
+# run DS H CAND SEED EPOCH_END_VALS DONE_VAL TEST [--val-every]: a finished run's files
+run() {
+    d=$tmp/out/runs/$1_$2_$3_s$4
+    mkdir -p "$d/ckpt"
+    printf '#!/bin/sh\nx train --context-length 512 --prediction-length %s %s --out %s/ckpt\n' \
+        "$2" "$8" "$d" >"$d/command.sh"
+    {
+        echo "epoch,train_loss,val_loss"
+        e=0
+        for v in $5; do
+            e=$((e + 1))
+            echo "$e,0.5,$v"
+        done
+    } >"$d/ckpt/loss.csv"
+    echo "done: 3 epochs, 300 steps, best epoch 1 (val loss $6), 10.0 s, 100 samples/s" >"$d/train.log"
+    echo "{}" >"$d/ckpt/config.json"
+    echo "3,1,$6,$7,0.4,10.0" >"$d/result.csv"
+}
+
+# ETTh2's search at 96: ttmhd7 has the lowest validation loss and the worst test MSE
+for c in const drop5 onecyc lr1e4 p16wd mix5 ttm; do
+    run ETTh2 96 $c 42 "0.30 0.25" 0.25 0.20
+done
+run ETTh2 96 ttmhd7 42 "0.24 0.21" 0.21 0.90
+# ETTh2 192 has a search of its own (ttmhd7, ttmhd7ve, ttmlr): ttmhd7ve's best check lies
+# inside an epoch (done: line 0.28, epoch ends 0.31), below ttmhd7's 0.29; ttmlr is worse
+run ETTh2 192 ttmhd7 42 "0.29 0.30" 0.29 0.10
+run ETTh2 192 ttmhd7ve 42 "0.31 0.32" 0.28 0.95 "--val-every 40"
+run ETTh2 192 ttmlr 42 "0.35" 0.35 0.05 "--val-every 40"
+# ETTh2 720 has none: the dataset's choice
+run ETTh2 720 ttmhd7 42 "0.60" 0.60 0.50
+run ETTh2 720 const 42 "0.50" 0.50 0.30
+
+bash bench/accuracy/run.sh --table --out "$tmp/out" --data-dir "$tmp/data" --bin /bin/true \
+    --seeds 42 --cells ETTh2 >"$tmp/log" 2>&1 && ok || ko "run.sh --table: $(cat "$tmp/log")"
+res=$tmp/out/results.csv
+role() { awk -F, -v h="$1" -v c="$2" '$2 == h && $4 == c { print $6 }' "$res"; }
+[ "$(role 96 ttmhd7)" = "search+final" ] && ok || ko "96: ttmhd7 should be search+final, got '$(role 96 ttmhd7)'"
+[ "$(role 96 ttm)" = "search" ] && ok || ko "96: ttm should be search, got '$(role 96 ttm)'"
+[ "$(role 192 ttmhd7ve)" = "search+final" ] && ok || ko "192: ttmhd7ve (its done: line) should win, got '$(role 192 ttmhd7ve)'"
+[ "$(role 192 ttmhd7)" = "search" ] && ok || ko "192: ttmhd7 should be search, got '$(role 192 ttmhd7)'"
+[ "$(role 192 ttmlr)" = "search" ] && ok || ko "192: ttmlr should be search, got '$(role 192 ttmlr)'"
+[ "$(role 720 ttmhd7)" = "final" ] && ok || ko "720: ttmhd7 should be final, got '$(role 720 ttmhd7)'"
+[ -z "$(role 720 const)" ] && ok || ko "720: const is no search run there, got '$(role 720 const)'"
+grep -q "ttmhd7ve" "$tmp/out/cells/ETTh2_192/command.sh" && ok || ko "cells/ETTh2_192/command.sh lacks the cell's choice"
+grep -q "| ETTh2 | 512→192 | ttmhd7ve |" "$tmp/out/table.md" && ok || ko "table.md: $(cat "$tmp/out/table.md")"
+
+echo "test_accuracy_select: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
