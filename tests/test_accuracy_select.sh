@@ -1,9 +1,9 @@
 #!/bin/sh
-# test_accuracy_select.sh - bench/accuracy/run.sh chooses configurations on validation loss only
-# (issue 15): a folder of made-up finished runs (command.sh, train.log, loss.csv, result.csv,
-# no training), then `run.sh --table`, and the roles it writes into results.csv. The test MSEs
-# are made to disagree with the validation losses everywhere, so a selection that looked at
-# test figures would choose otherwise.
+# test_accuracy_select.sh - bench/accuracy/run.sh (issue 15) chooses configurations on validation
+# loss only: a folder of made-up finished runs (command.sh, train.log, loss.csv, result.csv, no
+# training), then `run.sh --table`, and the roles it writes into results.csv. The test MSEs are
+# made to disagree with the validation losses everywhere, so a selection that looked at test
+# figures would choose otherwise. Then `run.sh --quick` with this build, end to end.
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -58,6 +58,21 @@ role() { awk -F, -v h="$1" -v c="$2" '$2 == h && $4 == c { print $6 }' "$res"; }
 [ -z "$(role 720 const)" ] && ok || ko "720: const is no search run there, got '$(role 720 const)'"
 grep -q "ttmhd7ve" "$tmp/out/cells/ETTh2_192/command.sh" && ok || ko "cells/ETTh2_192/command.sh lacks the cell's choice"
 grep -q "| ETTh2 | 512→192 | ttmhd7ve |" "$tmp/out/table.md" && ok || ko "table.md: $(cat "$tmp/out/table.md")"
+
+# and the real thing, end to end: --quick trains ETTh1 512->96 twice (two candidates, 20 steps
+# each) with this build and writes the table (ETTh1 from data/, the same file as the shared set's)
+BIN=${BUILD:-build}/patchtsmixer
+if [ -x "$BIN" ]; then
+    mkdir -p "$tmp/shared/ETT-small"
+    cp data/ETTh1.csv "$tmp/shared/ETT-small/ETTh1.csv"
+    bash bench/accuracy/run.sh --quick --out "$tmp/quick" --data-dir "$tmp/shared" --bin "$BIN" \
+        >"$tmp/qlog" 2>&1 && ok || ko "run.sh --quick: $(cat "$tmp/qlog")"
+    [ "$(grep -c ',search' "$tmp/quick/results.csv")" -eq 2 ] && ok || ko "--quick: $(cat "$tmp/quick/results.csv")"
+    grep -q "| ETTh1 | 512→96 |" "$tmp/quick/table.md" && ok || ko "--quick table: $(cat "$tmp/quick/table.md")"
+    [ -s "$tmp/quick/cells/ETTh1_96/config.json" ] && ok || ko "--quick wrote no cell config.json"
+else
+    ko "$BIN not built"
+fi
 
 echo "test_accuracy_select: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
