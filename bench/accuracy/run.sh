@@ -366,10 +366,16 @@ choose() { # dataset -> its chosen candidate, or nothing while a search run is m
     # shellcheck disable=SC2046 # the candidates are words
     pick "$1" "$(field "$1" 7)" $(cands_of "$1")
 }
+choice_or_plan() { # dataset -> its choice; with --plan before the search, its first candidate
+    local c
+    c=$(choose "$1")
+    [ -z "$c" ] && [ "$PLAN" = 1 ] && c=$(cands_of "$1" | awk '{ print $1 }')
+    echo "$c"
+}
 cell_pool() { # dataset horizon -> the candidates of the cell's own search (none: no search)
     local extra
     extra=$(cell_cands "$1" "$2")
-    [ -n "$extra" ] && [ "$QUICK" = 0 ] && echo "$(choose "$1") $extra"
+    [ -n "$extra" ] && [ "$QUICK" = 0 ] && echo "$(choice_or_plan "$1") $extra"
     return 0
 }
 choose_cell() { # dataset horizon -> the cell's configuration, or nothing while a run is missing
@@ -382,7 +388,7 @@ choose_cell() { # dataset horizon -> the cell's configuration, or nothing while 
 # ---- stage 1b: the cells' own searches (CELL_CANDIDATES), seed 42 -------------------------------
 if [ "$TABLE_ONLY" = 0 ]; then
     for ds in $stage_datasets; do
-        [ -n "$(choose "$ds")" ] || continue
+        [ -n "$(choice_or_plan "$ds")" ] || continue
         for h in $(field "$ds" 6); do
             want_cell "$ds" "$h" || continue
             for c in $(cell_pool "$ds" "$h"); do prepare "$ds" "$h" "$c" "$SEARCH_SEED"; done
