@@ -46,8 +46,8 @@ run ETTh2 720 ttmhd7 42 "0.60" 0.60 0.50
 run ETTh2 720 const 42 "0.50" 0.50 0.30
 
 bash bench/accuracy/run.sh --table --out "$tmp/out" --data-dir "$tmp/data" --bin /bin/true \
-    --seeds 42 --cells ETTh2 >"$tmp/log" 2>&1 && ok || ko "run.sh --table: $(cat "$tmp/log")"
-res=$tmp/out/results.csv
+    --seeds 42 --cells ETTh2 --cell-search >"$tmp/log" 2>&1 && ok || ko "run.sh --table: $(cat "$tmp/log")"
+res=$tmp/out/results-cellsearch.csv
 role() { awk -F, -v h="$1" -v c="$2" '$2 == h && $4 == c { print $6 }' "$res"; }
 [ "$(role 96 ttmhd7)" = "search+final" ] && ok || ko "96: ttmhd7 should be search+final, got '$(role 96 ttmhd7)'"
 [ "$(role 96 ttm)" = "search" ] && ok || ko "96: ttm should be search, got '$(role 96 ttm)'"
@@ -56,8 +56,15 @@ role() { awk -F, -v h="$1" -v c="$2" '$2 == h && $4 == c { print $6 }' "$res"; }
 [ "$(role 192 ttmlr)" = "search" ] && ok || ko "192: ttmlr should be search, got '$(role 192 ttmlr)'"
 [ "$(role 720 ttmhd7)" = "final" ] && ok || ko "720: ttmhd7 should be final, got '$(role 720 ttmhd7)'"
 [ -z "$(role 720 const)" ] && ok || ko "720: const is no search run there, got '$(role 720 const)'"
-grep -q "ttmhd7ve" "$tmp/out/cells/ETTh2_192/command.sh" && ok || ko "cells/ETTh2_192/command.sh lacks the cell's choice"
-grep -q "| ETTh2 | 512→192 | ttmhd7ve |" "$tmp/out/table.md" && ok || ko "table.md: $(cat "$tmp/out/table.md")"
+grep -q "ttmhd7ve" "$tmp/out/cells-cellsearch/ETTh2_192/command.sh" && ok || ko "cells/ETTh2_192/command.sh lacks the cell's choice"
+grep -q "| ETTh2 | 512→192 | ttmhd7ve |" "$tmp/out/table-cellsearch.md" && ok || ko "table.md: $(cat "$tmp/out/table-cellsearch.md")"
+# without --cell-search (the default protocol) the dataset's choice holds at 192, and the cell's
+# candidates are not search runs
+bash bench/accuracy/run.sh --table --out "$tmp/out" --data-dir "$tmp/data" --bin /bin/true \
+    --seeds 42 --cells ETTh2 >"$tmp/log" 2>&1 && ok || ko "run.sh --table: $(cat "$tmp/log")"
+res=$tmp/out/results.csv
+[ "$(role 192 ttmhd7)" = "final" ] && ok || ko "default, 192: ttmhd7 should be final, got '$(role 192 ttmhd7)'"
+[ -z "$(role 192 ttmhd7ve)" ] && ok || ko "default, 192: ttmhd7ve should have no role, got '$(role 192 ttmhd7ve)'"
 
 # and the real thing, end to end: --quick trains ETTh1 512->96 twice (two candidates, 20 steps
 # each) with this build and writes the table (ETTh1 from data/, the same file as the shared set's)
