@@ -352,14 +352,14 @@ fi
 # The selection. For each candidate's seed-42 search run it reads the lowest validation loss:
 # from loss.csv (epoch,train_loss,val_loss: written by the trainer after every epoch), or, for a
 # run with --val-every, from the trainer's `done:` line in train.log (its best validation loss,
-# the checks within epochs included); neither holds a test figure. The lowest wins; ties go to
-# the earlier candidate. result.csv (which has the test MSE) is only checked for existence.
-best_val() { # run folder -> lowest validation loss
+# the checks within epochs included); neither holds a test figure. Both are compared to the six
+# decimals that line prints; the lowest wins, ties go to the earlier candidate. result.csv (which has the test MSE) is only checked for existence.
+best_val() { # run folder -> lowest validation loss, to the 6 decimals of the done: line
     if grep -q -- "--val-every" "$1/command.sh"; then
         sed -n 's/^done:.*(val loss \([0-9.eE+-]*\)).*/\1/p' "$1/train.log"
     else
-        awk -F, 'NR > 1 && $3 != "" { if (m == "" || $3 + 0 < m + 0) m = $3 } END { print m }' \
-            "$1/ckpt/loss.csv"
+        awk -F, 'NR > 1 && $3 != "" { if (m == "" || $3 + 0 < m + 0) m = $3 }
+                 END { if (m != "") printf "%.6f\n", m }' "$1/ckpt/loss.csv"
     fi
 }
 pick() { # dataset horizon candidates... -> the one with the lowest validation loss at seed 42
@@ -478,7 +478,7 @@ for ds in $all_datasets; do
     done
 done >>"$res.tmp"
 mv "$res.tmp" "$res"
-/usr/bin/python3 "$HERE/table.py" "$res" "$HERE/reference.csv" >"$OUT/table$TAG.md.tmp"
+/usr/bin/python3 "$HERE/table.py" "$res" "$HERE/reference.csv" ${TAG:+--cell-search} >"$OUT/table$TAG.md.tmp"
 mv "$OUT/table$TAG.md.tmp" "$OUT/table$TAG.md"
 echo "run.sh: $(($(wc -l <"$res") - 1)) runs in $res; table in $OUT/table$TAG.md"
 exit "${status:-0}"

@@ -1,6 +1,6 @@
 """bench/accuracy/table.py - turns run.sh's results.csv into the markdown accuracy table.
 
-usage: python3 table.py OUT/results.csv bench/accuracy/reference.csv > OUT/table.md
+usage: python3 table.py OUT/results.csv bench/accuracy/reference.csv [--cell-search] > OUT/table.md
 Standard library only. One row per cell (dataset, horizon): the chosen configuration, test MSE and
 MAE as mean +- sample standard deviation over the final seeds, then the reference figures of
 reference.csv and whether our mean MSE is below each ("yes"/"no"; "-" where none exists).
@@ -19,6 +19,7 @@ def fmt(xs):
 
 def main():
     results, refs = sys.argv[1], sys.argv[2]
+    cell_search = sys.argv[3:] == ["--cell-search"]
     cells = defaultdict(list)
     order = []
     with open(results, newline="") as f:
@@ -74,9 +75,10 @@ def main():
             print("- at or below %s in %d of %d cells where it exists" % (name, b, n))
     print("- test MSE/MAE: scaled space, every test window, mean ± sample standard deviation "
           "over the seeds; configuration: chosen on validation loss at the dataset's search "
-          "horizon and reused at its other horizons, except in the cells with a search of "
-          "their own, chosen on validation loss there (CELL_CANDIDATES in "
-          "bench/accuracy/run.sh)")
+          "horizon and reused at its other horizons" +
+          (", except in the cells with a search of their own (run.sh --cell-search, "
+           "CELL_CANDIDATES), chosen on validation loss there" if cell_search else "") +
+          " (bench/accuracy/run.sh)")
     if " †" in marks:
         print("- †: reference figure not yet checked against its source (reference.csv, status)")
     if " ‡" in marks:
