@@ -85,6 +85,12 @@ done
 # epochs,best_epoch,val_mse,test_mse,test_mae,wall_s (the trainer's `done:` and `test:` lines).
 if [ -n "${RUN_ONE:-}" ]; then
     d=$RUN_ONE
+    # one process per run folder: a second instance of run.sh on the same folder skips a run
+    # that the first is doing (flock from util-linux; without it, no guard)
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"$d/.lock"
+        flock -n 9 || { echo "run.sh: $d is being run by another run.sh; skipped" >&2; exit 0; }
+    fi
     [ -f "$d/result.csv" ] && exit 0
     rm -rf "$d/ckpt" "$d/FAILED"
     # the commit of the build that runs it (reruns match to the fourth decimal with that build)
