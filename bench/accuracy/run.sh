@@ -359,7 +359,8 @@ fi
 # from loss.csv (epoch,train_loss,val_loss: written by the trainer after every epoch), or, for a
 # run with --val-every, from the trainer's `done:` line in train.log (its best validation loss,
 # the checks within epochs included); neither holds a test figure. Both are compared to the six
-# decimals that line prints; the lowest wins, ties go to the earlier candidate. result.csv (which has the test MSE) is only checked for existence.
+# decimals that line prints; the lowest wins, ties go to the earlier candidate. result.csv
+# (which has the test MSE) is only checked for existence.
 best_val() { # run folder -> lowest validation loss, to the 6 decimals of the done: line
     if grep -q -- "--val-every" "$1/command.sh"; then
         sed -n 's/^done:.*(val loss \([0-9.eE+-]*\)).*/\1/p' "$1/train.log"
@@ -419,10 +420,8 @@ fi
 # ---- stage 2: the chosen configuration of every cell, every seed ------------------------------
 if [ "$TABLE_ONLY" = 0 ]; then
     for ds in $stage_datasets; do
-        c0=$(choose "$ds")
-        if [ -z "$c0" ]; then
-            [ "$PLAN" = 1 ] && c0=$(cands_of "$ds" | awk '{ print $1 }') || continue
-        fi
+        c0=$(choice_or_plan "$ds")
+        [ -n "$c0" ] || continue
         for h in $(field "$ds" 6); do
             want_cell "$ds" "$h" || continue
             c=$(choose_cell "$ds" "$h")
