@@ -118,16 +118,19 @@ static int eval_outputs(const ptm_model *m, int threads, int B, const ptm_inputs
 }
 
 TEST(test_eval_chunks_deterministic) {
-    for (int variant = 0; variant < 8; variant++) {
+    for (int variant = 0; variant < 10; variant++) {
         ptm_config c;
         ptm_config_defaults(&c);
         c.model_class = variant == 3   ? PTM_CLASS_PRETRAINING
                         : variant == 4 ? PTM_CLASS_REGRESSION
                         : variant == 5 ? PTM_CLASS_CLASSIFICATION
                                        : PTM_CLASS_PREDICTION;
-        c.context_length = 48;
+        /* 8, 9: 16 patches at d_model 16, the feature mixer's column form where the level has
+         * it (with and without the gate) */
+        c.context_length = variant >= 8 ? 128 : 48;
         c.patch_length = 8;
-        c.patch_stride = 5;
+        c.patch_stride = variant >= 8 ? 8 : 5;
+        c.gated_attn = variant != 9;
         c.num_input_channels = 3;
         c.d_model = 16;
         c.num_layers = 2;
@@ -162,7 +165,7 @@ TEST(test_eval_chunks_deterministic) {
         if (!m) return;
         ptmi_model_init_weights(m, 11 + variant);
         int B = 5, N = ptm_model_config(m)->num_patches;
-        size_t per = 48 * 3;
+        size_t per = (size_t)ptm_model_config(m)->context_length * 3;
         float *x = malloc(B * per * sizeof(float)),
               *mask = malloc((size_t)B * 3 * N * sizeof(float));
         unsigned seed = 21 + (unsigned)variant;
@@ -313,16 +316,19 @@ TEST(test_shared_products_deterministic) {
 /* long contexts (many patches: weights past the GEMM's k and n blocks, wide gate rows) and many
  * channels, on every kernel path against the scalar oracle */
 TEST(test_scale_paths) {
-    for (int variant = 0; variant < 3; variant++) {
+    for (int variant = 0; variant < 5; variant++) {
         ptm_config c;
         ptm_config_defaults(&c);
         c.model_class = PTM_CLASS_PREDICTION;
-        c.context_length = variant == 0 ? 1024 : 96;
+        c.context_length = variant == 0 ? 1024 : variant >= 3 ? 512 : 96;
         c.patch_length = variant == 0 ? 2 : 8;
         c.patch_stride = c.patch_length;
-        c.num_input_channels = variant == 0 ? 2 : 67;
+        c.num_input_channels = variant == 0 ? 2 : variant >= 3 ? 7 : 67;
         c.d_model = variant == 2 ? 24 : 16;
-        c.num_layers = 1;
+        c.num_layers = variant >= 3 ? 2 : 1;
+        /* 3, 4: the seed configuration's shape (64 patches at d_model 16: the feature mixer's
+         * column form on AVX-512), with and without the gates */
+        c.gated_attn = variant != 4;
         c.prediction_length = 24;
         if (variant == 2) c.mode = PTM_MODE_MIX_CHANNEL;
         ptm_error err;
@@ -332,6 +338,13 @@ TEST(test_scale_paths) {
         ptm_config_free(&c);
         if (!m) return;
         ptmi_model_init_weights(m, 40 + variant);
+        /* the 1-D parameters (norm weights, biases) away from their init (1 or 0), so that a path
+         * that drops one of them fails here */
+        unsigned ps = 5;
+        for (int i = 0; i < m->n_table; i++)
+            if (m->table[i].f32 && m->table[i].ndim == 1 && m->table[i].trainable)
+                for (size_t k = 0; k < m->table[i].numel; k++)
+                    m->table[i].f32[k] += 0.3f * frand(&ps);
         const ptm_config *mc = ptm_model_config(m);
         int B = 3;
         size_t n = (size_t)B * mc->context_length * mc->num_input_channels;

@@ -448,6 +448,113 @@ static void check_linear_gate(const ptmi_kernel_table *kt, const ptmi_kernel_tab
             }
 }
 
+/* the fused patch gate (where a table has one): bit-identical to the table's gemm_series
+ * followed by its softmax_cols_gate per series, and close to the oracle's two steps; every row
+ * count 1..series_gate_rows, widths of one to three vectors, series counts with a vector tail
+ * (D 16: the tile pairs vectors of two series), with and without the residual, in place on it */
+static void check_series_gate(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
+    if (!kt->series_gate) {
+        CHECK(kt->series_gate_rows == 0);
+        return;
+    }
+    CHECK(kt->series_width > 0 && kt->series_gate_rows >= 8);
+    unsigned seed = 31;
+    size_t S_list[3] = {1, 3, 4};
+    for (size_t R = 1; R <= kt->series_gate_rows; R++)
+        for (size_t dv = 1; dv <= 3; dv++)
+            for (int si = 0; si < 3; si++)
+                for (int r = 0; r < 3; r++) { /* no residual, a residual, in place on it */
+                    size_t D = dv * kt->series_width, S = S_list[si], ss = R * D, n = S * ss;
+                    float *y = fvec(n, &seed, 2.0f), *A = fvec(R * R, &seed, 0.4f);
+                    float *b = fvec(R, &seed, 0.5f), *res = fvec(n, &seed, 1.0f);
+                    float *p1 = malloc(n * sizeof(float)), *p2 = malloc(n * sizeof(float));
+                    float *two = malloc(n * sizeof(float)), *oracle = malloc(n * sizeof(float));
+                    float *got = r == 2 ? fdup(res, n) : malloc(n * sizeof(float));
+                    const float *rs = r ? res : NULL;
+                    kt->gemm_series(R, D, R, A, R, y, ss, D, b, p1, ss, D, S, 0);
+                    ref->gemm_series(R, D, R, A, R, y, ss, D, b, p2, ss, D, S, 0);
+                    for (size_t s = 0; s < S; s++) {
+                        kt->softmax_cols_gate(two + s * ss, p1 + s * ss, y + s * ss, (int)R, D,
+                                              rs ? rs + s * ss : NULL);
+                        ref->softmax_cols_gate(oracle + s * ss, p2 + s * ss, y + s * ss, (int)R, D,
+                                               rs ? rs + s * ss : NULL);
+                    }
+                    kt->series_gate(R, D, A, b, y, r == 2 ? got : rs, got, ss, S);
+                    CHECK(memcmp(got, two, n * sizeof(float)) == 0);
+                    CHECK(max_rel(got, oracle, n) < 1e-5);
+                    free(y);
+                    free(A);
+                    free(b);
+                    free(res);
+                    free(p1);
+                    free(p2);
+                    free(two);
+                    free(oracle);
+                    free(got);
+                }
+}
+
+/* the feature mixer's column form at width 16 (where a table has it): norm_cols16 equals the
+ * oracle's LayerNorm transposed, gate_cols16 the oracle's linear + softmax gate + residual on the
+ * rows (with and without the gate, in place on the residual), within float rounding */
+static void check_feature_cols(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
+    if (!kt->norm_cols16) {
+        CHECK(kt->gate_cols16 == NULL);
+        return;
+    }
+    CHECK(kt->gate_cols16 != NULL && kt->gemm_series && kt->series_width);
+    unsigned seed = 37;
+    size_t rows_list[2] = {16, 48};
+    for (int ri = 0; ri < 2; ri++) {
+        size_t R = rows_list[ri], n = R * 16, ldt = R + 16; /* a wider stride than R */
+        float *x = fvec(n, &seed, 2.0f), *w = fvec(16, &seed, 1.0f), *b = fvec(16, &seed, 0.5f);
+        for (size_t i = 0; i < n; i++) x[i] += (float)(i % 7); /* rows with a mean */
+        float *rows_out = malloc(n * sizeof(float)), *xt = malloc(16 * ldt * sizeof(float));
+        ref->layernorm(rows_out, NULL, NULL, x, w, b, R, 16, 1e-5f);
+        kt->norm_cols16(xt, ldt, x, R, w, b, 1e-5f);
+        double worst = 0.0;
+        for (size_t r = 0; r < R; r++)
+            for (size_t f = 0; f < 16; f++) {
+                double d = fabs((double)xt[f * ldt + r] - (double)rows_out[r * 16 + f]);
+                worst = d > worst ? d : worst;
+            }
+        CHECK(worst < 1e-5);
+        float *yt = fvec(16 * ldt, &seed, 1.5f), *A = fvec(256, &seed, 0.4f);
+        float *At = malloc(256 * sizeof(float)), *y = malloc(n * sizeof(float));
+        for (int i = 0; i < 16; i++)
+            for (int k = 0; k < 16; k++) At[k * 16 + i] = A[i * 16 + k];
+        for (size_t r = 0; r < R; r++)
+            for (size_t f = 0; f < 16; f++) y[r * 16 + f] = yt[f * ldt + r];
+        for (int g = 0; g < 2; g++)
+            for (int inplace = 0; inplace < 2; inplace++) {
+                float *res = fvec(n, &seed, 1.0f), *want = malloc(n * sizeof(float));
+                float *p = malloc(n * sizeof(float));
+                float *got = inplace ? fdup(res, n) : malloc(n * sizeof(float));
+                if (g) {
+                    ref->linear(R, 16, 16, y, 16, At, 16, b, p, 16, 0);
+                    ref->softmax_gate(want, p, y, R, 16, res);
+                } else {
+                    for (size_t i = 0; i < n; i++) want[i] = y[i] + res[i];
+                }
+                kt->gate_cols16(got, inplace ? got : res, R, g ? A : NULL, b, yt, ldt);
+                CHECK(max_rel(got, want, n) < 1e-5);
+                free(res);
+                free(want);
+                free(p);
+                free(got);
+            }
+        free(x);
+        free(w);
+        free(b);
+        free(rows_out);
+        free(xt);
+        free(yt);
+        free(A);
+        free(At);
+        free(y);
+    }
+}
+
 /* every field of every table this CPU runs: set, and equal to the oracle */
 TEST(test_table_fields) {
     const ptmi_kernel_table *ref = ptmi_kernels_at(PTMI_KERNELS_SCALAR);
@@ -470,6 +577,8 @@ TEST(test_table_fields) {
         check_softmax_gate(kt, ref);
         check_softmax_cols_gate(kt, ref);
         check_linear_gate(kt, ref);
+        check_series_gate(kt, ref);
+        check_feature_cols(kt, ref);
         check_gate_backward(kt, ref);
         check_layernorm(kt, ref);
         check_dropout_mask(kt, ref);

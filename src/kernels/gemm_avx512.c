@@ -6,7 +6,7 @@
  * calls it when the CPU and the OS support AVX-512F. Summation order over k is the same as in
  * the other kernels (one FMA per k into the accumulator loaded from C).
  * ptmi_linear_avx512 is the fused linear layer: the tile starts from the bias row instead of
- * loading C, and GELU (optional) is applied to each band of rows just stored (still in L1).
+ * loading C, and GELU (optional) is applied to the accumulators as they are stored.
  * Products whose B is beyond L2 take the packed path below (B in panels of column slivers, A in
  * row panels, in the context's packing scratch), with the same tiles and the same bits. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -18,33 +18,11 @@
 #include "kernels/simd512.h"
 #include "kernels/threads.h"
 
-/* GELU in place on mr rows of n columns (ldc apart) just written by a band of tiles (still in
- * L1): one pass per band, with the erf constants in registers for all of it, two vectors at a
- * time; in the register tile itself it would push the accumulators out to the stack */
-static __attribute__((noinline)) void gelu_rows(float *C, size_t ldc, int mr, size_t n) {
-    size_t n32 = n / 32 * 32, n16 = n / 16 * 16;
-    __mmask16 mt = (__mmask16)((1u << (n - n16)) - 1);
-    for (int i = 0; i < mr; i++) {
-        float *c = C + (size_t)i * ldc;
-        size_t j = 0;
-        for (; j < n32; j += 32) {
-            __m512 a = gelu512(_mm512_loadu_ps(c + j)), b = gelu512(_mm512_loadu_ps(c + j + 16));
-            _mm512_storeu_ps(c + j, a);
-            _mm512_storeu_ps(c + j + 16, b);
-        }
-        if (j < n16) {
-            _mm512_storeu_ps(c + j, gelu512(_mm512_loadu_ps(c + j)));
-            j += 16;
-        }
-        if (j < n) _mm512_mask_storeu_ps(c + j, mt, gelu512(_mm512_maskz_loadu_ps(mt, c + j)));
-    }
-}
-
 /* How a tile starts and ends (a compile-time constant in each instance of tile(), so that the
  * accumulators stay in registers): ACC adds to C (the plain GEMM); BIAS starts from a bias row
- * (NULL: zero) instead of loading C; BIAS_GELU also applies GELU after the store (the fused
- * linear layer; band_mode runs it over the band); ACC_GELU adds to C, then GELU (the last k
- * block of a blocked fused layer). */
+ * (NULL: zero) instead of loading C; BIAS_GELU also applies GELU to the accumulators as they
+ * are stored (the fused linear layer: the values never go to memory before it); ACC_GELU adds
+ * to C, then GELU (the last k block of a blocked fused layer). */
 enum { ACC = 0, BIAS = 1, BIAS_GELU = 2, ACC_GELU = 3 };
 
 /* C[0..MR) x [0..16*NV) (+)= A[0..MR) x B; with MASK the last 16-column vector is masked with
@@ -76,12 +54,14 @@ static inline __attribute__((always_inline)) void tile(const int MR, const int N
             for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
         }
     }
+    const int G = MODE == BIAS_GELU || MODE == ACC_GELU;
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) {
+            __m512 r = G ? gelu512(acc[i][v]) : acc[i][v];
             if (MASK && v == NV - 1)
-                _mm512_mask_storeu_ps(C + i * ldc + 16 * v, mk, acc[i][v]);
+                _mm512_mask_storeu_ps(C + i * ldc + 16 * v, mk, r);
             else
-                _mm512_storeu_ps(C + i * ldc + 16 * v, acc[i][v]);
+                _mm512_storeu_ps(C + i * ldc + 16 * v, r);
         }
 }
 #undef LOADV
@@ -104,7 +84,6 @@ band_mode(const int MR, const int MODE, size_t N, size_t K, const float *A, size
     else if (r > 0)
         tile(MR, 1, MODE, 1, K, A, sam, sak, B + n, ldb, C + n, ldc, (__mmask16)((1u << r) - 1),
              bias ? bias + n : NULL);
-    if (MODE == BIAS_GELU || MODE == ACC_GELU) gelu_rows(C, ldc, MR, N);
 }
 
 typedef struct {
@@ -327,11 +306,10 @@ void ptmi_linear_gate_avx512(size_t M, size_t D, const float *A, size_t lda, con
  * GEMM). The 16-column vectors of all series are numbered j = s (D / 16) + v, and a tile takes two
  * of them, so that an 8 x 32 register tile spans two series when D is 16; each A band is reused
  * over every series while it is in L1. */
-static inline __attribute__((always_inline)) void series_tile(const int MR, const int NV, size_t K,
-                                                              const float *A, size_t lda,
-                                                              const float *const *bp, size_t ldb,
-                                                              float *const *cp, size_t ldc,
-                                                              const float *rowbias) {
+static inline __attribute__((always_inline)) void
+series_tile(const int MR, const int NV, const int GELU, size_t K, const float *A, size_t lda,
+            const float *const *bp, size_t ldb, float *const *cp, size_t ldc,
+            const float *rowbias) {
     __m512 acc[8][2];
     for (int i = 0; i < MR; i++) {
         __m512 b0 = rowbias ? _mm512_set1_ps(rowbias[i]) : _mm512_setzero_ps();
@@ -347,7 +325,8 @@ static inline __attribute__((always_inline)) void series_tile(const int MR, cons
         }
     }
     for (int i = 0; i < MR; i++)
-        for (int v = 0; v < NV; v++) _mm512_storeu_ps(cp[v] + i * ldc, acc[i][v]);
+        for (int v = 0; v < NV; v++)
+            _mm512_storeu_ps(cp[v] + i * ldc, GELU ? gelu512(acc[i][v]) : acc[i][v]);
 }
 
 static inline __attribute__((always_inline)) void
@@ -365,12 +344,10 @@ series_band(const int MR, const int GELU, size_t D, size_t K, const float *A, si
             cp[v] = C + s * css + o;
         }
         if (nv == 2)
-            series_tile(MR, 2, K, A, lda, bp, ldb, cp, ldc, rowbias);
+            series_tile(MR, 2, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
         else
-            series_tile(MR, 1, K, A, lda, bp, ldb, cp, ldc, rowbias);
+            series_tile(MR, 1, GELU, K, A, lda, bp, ldb, cp, ldc, rowbias);
     }
-    if (GELU) /* the band's rows of every series */
-        for (size_t s = 0; s < S; s++) gelu_rows(C + s * css, ldc, MR, D);
 }
 
 #define SERIES_BAND(MR)                                                                            \
@@ -422,4 +399,121 @@ void ptmi_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_
     }
 }
 #undef SERIES_BAND
+
+/* ---- the patch gate of inference in one pass (R <= 16 patches): for s < S,
+ * out_s [R, D] = Y_s * softmax_cols(rowbias + A [R, R] Y_s) (+ res_s), Y_s = Y + s ss, res_s and
+ * out_s likewise (every block [R, D] with rows D apart). A register tile holds all R rows of one
+ * or two 16-column vectors, so the softmax down the columns runs on the accumulators: the logits
+ * and probabilities never go to memory. The logits are those of series_tile (the same k order),
+ * the gate that of ptmi_softmax_cols_gate_avx512: the same bits as the two steps. out may alias
+ * res (each vector is read before it is written). */
+static inline __attribute__((always_inline)) void
+series_gate_tile(const int R, const int NV, const float *A, const float *rowbias,
+                 const float *const *yp, const float *const *rp, float *const *op, size_t D) {
+    __m512 acc[16][2];
+    for (int i = 0; i < R; i++) {
+        __m512 b0 = rowbias ? _mm512_set1_ps(rowbias[i]) : _mm512_setzero_ps();
+        for (int v = 0; v < NV; v++) acc[i][v] = b0;
+    }
+    for (int k = 0; k < R; k++) {
+        __m512 bv[2];
+        for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(yp[v] + (size_t)k * D);
+        for (int i = 0; i < R; i++) {
+            __m512 av = _mm512_set1_ps(A[i * R + k]);
+            for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+        }
+    }
+    for (int v = 0; v < NV; v++) {
+        __m512 mx = acc[0][v];
+        for (int i = 1; i < R; i++) mx = _mm512_max_ps(mx, acc[i][v]);
+        __m512 sum = _mm512_setzero_ps();
+        for (int i = 0; i < R; i++) {
+            acc[i][v] = exp512(_mm512_sub_ps(acc[i][v], mx));
+            sum = _mm512_add_ps(sum, acc[i][v]);
+        }
+        __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), sum);
+        for (int i = 0; i < R; i++) {
+            __m512 y = _mm512_mul_ps(_mm512_loadu_ps(yp[v] + (size_t)i * D),
+                                     _mm512_mul_ps(acc[i][v], inv));
+            if (rp[v]) y = _mm512_add_ps(y, _mm512_loadu_ps(rp[v] + (size_t)i * D));
+            _mm512_storeu_ps(op[v] + (size_t)i * D, y);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void
+series_gate_rows(const int R, size_t D, const float *A, const float *rowbias, const float *Y,
+                 const float *res, float *out, size_t ss, size_t S) {
+    const int NVMAX = R <= 8 ? 2 : 1; /* at most 16 accumulators */
+    size_t per = D / 16, nvec = S * per;
+    for (size_t j = 0; j < nvec; j += (size_t)NVMAX) {
+        const float *yp[2], *rp[2];
+        float *op[2];
+        int nv = j + 1 < nvec ? NVMAX : 1;
+        for (int v = 0; v < nv; v++) {
+            size_t o = (j + v) / per * ss + (j + v) % per * 16;
+            yp[v] = Y + o;
+            rp[v] = res ? res + o : NULL;
+            op[v] = out + o;
+        }
+        if (nv == 2)
+            series_gate_tile(R, 2, A, rowbias, yp, rp, op, D);
+        else
+            series_gate_tile(R, 1, A, rowbias, yp, rp, op, D);
+    }
+}
+
+/* the feature gate of inference in column form, back to rows: for rows r (a multiple of 16), with
+ * yt [16, ldt] the block output in column form (yt[f ldt + r]),
+ *   out[r, .] = res[r, .] + (y * softmax_f(bias + A y))[r, .]   (A [16, 16] as [out, in])
+ * or out = res + y without a gate (A NULL); each 16-column block's logits and softmax stay in
+ * registers, and the gated block is transposed back to rows there. out may alias res. */
+void ptmi_gate_cols16_avx512(float *out, const float *res, size_t rows, const float *A,
+                             const float *bias, const float *yt, size_t ldt) {
+    for (size_t r = 0; r < rows; r += 16) {
+        __m512 g[16];
+        if (A) {
+            for (int i = 0; i < 16; i++) g[i] = _mm512_set1_ps(bias[i]);
+            for (int k = 0; k < 16; k++) {
+                __m512 yk = _mm512_loadu_ps(yt + (size_t)k * ldt + r);
+                for (int i = 0; i < 16; i++)
+                    g[i] = _mm512_fmadd_ps(_mm512_set1_ps(A[i * 16 + k]), yk, g[i]);
+            }
+            __m512 mx = g[0];
+            for (int i = 1; i < 16; i++) mx = _mm512_max_ps(mx, g[i]);
+            for (int i = 0; i < 16; i++) g[i] = exp512(_mm512_sub_ps(g[i], mx));
+            __m512 s[8];
+            for (int i = 0; i < 8; i++) s[i] = _mm512_add_ps(g[i], g[i + 8]);
+            for (int i = 0; i < 4; i++) s[i] = _mm512_add_ps(s[i], s[i + 4]);
+            __m512 inv =
+                _mm512_div_ps(_mm512_set1_ps(1.0f),
+                              _mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3])));
+            for (int i = 0; i < 16; i++)
+                g[i] = _mm512_mul_ps(_mm512_loadu_ps(yt + (size_t)i * ldt + r),
+                                     _mm512_mul_ps(g[i], inv));
+        } else {
+            for (int i = 0; i < 16; i++) g[i] = _mm512_loadu_ps(yt + (size_t)i * ldt + r);
+        }
+        transpose16x16(g);
+        for (int j = 0; j < 16; j++) {
+            float *o = out + (r + (size_t)j) * 16;
+            _mm512_storeu_ps(o, _mm512_add_ps(g[j], _mm512_loadu_ps(res + (r + (size_t)j) * 16)));
+        }
+    }
+}
+
+void ptmi_series_gate_avx512(size_t R, size_t D, const float *A, const float *rowbias,
+                             const float *Y, const float *res, float *out, size_t ss, size_t S) {
+    switch (R) {
+#define SG(r)                                                                                      \
+    case r:                                                                                        \
+        series_gate_rows(r, D, A, rowbias, Y, res, out, ss, S);                                    \
+        break;
+        SG(1)
+        SG(2) SG(3) SG(4) SG(5) SG(6) SG(7) SG(8) SG(9) SG(10) SG(11) SG(12) SG(13) SG(14) SG(15)
+            SG(16)
+#undef SG
+                default : break;
+    }
+}
 #endif

@@ -86,6 +86,24 @@ typedef struct ptmi_kernel_table {
                         size_t bss, size_t ldb, const float *rowbias, float *C, size_t css,
                         size_t ldc, size_t S, int gelu);
     size_t series_width;
+    /* the patch gate of inference in one pass, for R <= series_gate_rows patches (0: none) and D
+     * a multiple of series_width: for s < S, out_s [R, D] = Y_s * softmax_cols(rowbias + A Y_s)
+     * (+ res_s when res is not NULL), A [R, R], Y_s = Y + s ss, res_s and out_s likewise, rows D
+     * apart; out may alias res. The same bits as gemm_series followed by softmax_cols_gate. */
+    void (*series_gate)(size_t R, size_t D, const float *A, const float *rowbias, const float *Y,
+                        const float *res, float *out, size_t ss, size_t S);
+    size_t series_gate_rows;
+    /* the feature mixer of inference in column form at width 16 (NULL: none; d_model 16, rows a
+     * multiple of 16): norm_cols16 writes the LayerNorm of rows [rows, 16] transposed, xt [16,
+     * ldt] (feature f of row r at xt[f ldt + r]); the MLP then runs as gemm_series products with
+     * the weights on the left; gate_cols16 takes its output yt [16, ldt] back to rows:
+     * out = res + yt^T * softmax(bias + A yt)^T per row (A [16, 16] as [out, in]; NULL: no gate,
+     * out = res + yt^T); out may alias res. Sums in orders of their own (within float rounding
+     * of the row kernels); a row's result does not depend on the other rows. */
+    void (*norm_cols16)(float *xt, size_t ldt, const float *x, size_t rows, const float *weight,
+                        const float *bias, float eps);
+    void (*gate_cols16)(float *out, const float *res, size_t rows, const float *A,
+                        const float *bias, const float *yt, size_t ldt);
     /* GELU (the oracle: the erf form, to 4.2e-7 of erff; AVX-512: a table, simd512.h); out may
      * alias inp */
     void (*gelu)(float *out, const float *inp, size_t n);
@@ -237,6 +255,12 @@ void ptmi_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t s
                           const float *B, size_t ldb, float *C, size_t ldc);
 void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                         size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+void ptmi_norm_cols16_avx512(float *xt, size_t ldt, const float *x, size_t rows,
+                             const float *weight, const float *bias, float eps);
+void ptmi_gate_cols16_avx512(float *out, const float *res, size_t rows, const float *A,
+                             const float *bias, const float *yt, size_t ldt);
+void ptmi_series_gate_avx512(size_t R, size_t D, const float *A, const float *rowbias,
+                             const float *Y, const float *res, float *out, size_t ss, size_t S);
 void ptmi_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_t lda,
                              const float *B, size_t bss, size_t ldb, const float *rowbias, float *C,
                              size_t css, size_t ldc, size_t S, int gelu);

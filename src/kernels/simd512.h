@@ -125,4 +125,33 @@ static inline __m512 gelu512(__m512 x) {
     return _mm512_sub_ps(_mm512_max_ps(_mm512_setzero_ps(), x), p);
 }
 
+/* r[0..16) as the rows of a 16 x 16 block, transposed in place (r[j] becomes column j): 64
+ * shuffles (element pairs, then 64-bit pairs, then 128-bit lanes twice) */
+static inline void transpose16x16(__m512 *r) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);     /* a0 b0 a1 b1 per lane */
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]); /* a2 b2 a3 b3 */
+    }
+    for (int i = 0; i < 4; i++) { /* lane k of r[4i + j]: column 4k + j of rows 4i .. 4i+3 */
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int j = 0; j < 4; j++) {
+        __m512 ab0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44); /* lanes 0, 1 of each */
+        __m512 ab1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE); /* lanes 2, 3 */
+        __m512 cd0 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
+        __m512 cd1 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
+        t[j] = _mm512_shuffle_f32x4(ab0, cd0, 0x88);
+        t[4 + j] = _mm512_shuffle_f32x4(ab0, cd0, 0xDD);
+        t[8 + j] = _mm512_shuffle_f32x4(ab1, cd1, 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(ab1, cd1, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
 #endif

@@ -319,6 +319,36 @@ void ptmi_layernorm_avx512(float *out, float *mean, float *rstd, const float *in
         }
     }
 }
+/* LayerNorm of rows of width 16 into column form: xt [16, ldt] with xt[f ldt + r] the normalised
+ * feature f of row r, for rows a multiple of 16 (<= ldt). Each 16-row block is transposed in
+ * registers, so the statistics are sums down the feature vectors (no horizontal reductions);
+ * a row's result does not depend on its block. */
+void ptmi_norm_cols16_avx512(float *xt, size_t ldt, const float *x, size_t rows,
+                             const float *weight, const float *bias, float eps) {
+    const __m512 inv16 = _mm512_set1_ps(1.0f / 16.0f), ve = _mm512_set1_ps(eps);
+    for (size_t r = 0; r < rows; r += 16) {
+        __m512 v[16];
+        for (int i = 0; i < 16; i++) v[i] = _mm512_loadu_ps(x + (r + (size_t)i) * 16);
+        transpose16x16(v);
+        __m512 s[8];
+        for (int f = 0; f < 8; f++) s[f] = _mm512_add_ps(v[f], v[f + 8]);
+        for (int f = 0; f < 4; f++) s[f] = _mm512_add_ps(s[f], s[f + 4]);
+        __m512 mu = _mm512_mul_ps(
+            _mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3])), inv16);
+        for (int f = 0; f < 16; f++) v[f] = _mm512_sub_ps(v[f], mu);
+        for (int f = 0; f < 8; f++)
+            s[f] = _mm512_fmadd_ps(v[f], v[f], _mm512_mul_ps(v[f + 8], v[f + 8]));
+        for (int f = 0; f < 4; f++) s[f] = _mm512_add_ps(s[f], s[f + 4]);
+        __m512 var = _mm512_mul_ps(
+            _mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3])), inv16);
+        __m512 rs = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_sqrt_ps(_mm512_add_ps(var, ve)));
+        for (int f = 0; f < 16; f++)
+            _mm512_storeu_ps(xt + (size_t)f * ldt + r,
+                             _mm512_fmadd_ps(_mm512_mul_ps(v[f], rs), _mm512_set1_ps(weight[f]),
+                                             _mm512_set1_ps(bias[f])));
+    }
+}
+
 /* GELU and the MLP's GELU backward (as ptmi_gelu_avx2 / ptmi_gelu_backward_set_avx2) */
 void ptmi_gelu_avx512(float *out, const float *inp, size_t n) {
     size_t i = 0;

@@ -220,7 +220,10 @@ static void patch_mixer_eval(float *out, const float *h, ptmi_block_cache *bc,
     norm_fwd(bc->norm, NULL, NULL, h, &blk->norm, sh, nser * n, &eval);
     series_products(e, d, n, blk->fc1.w, bc->norm, nd, blk->fc1.b, bc->pre, e * d, nser, 1);
     series_products(n, d, e, blk->fc2.w, bc->pre, e * d, blk->fc2.b, bc->y, nd, nser, 0);
-    if (blk->gate.b) {
+    const ptmi_kernel_table *kt = ptmi_kernels();
+    if (blk->gate.b && kt->series_gate && n <= kt->series_gate_rows) { /* one pass, same bits */
+        kt->series_gate(n, d, blk->gate.w, blk->gate.b, bc->y, h, out, nd, nser);
+    } else if (blk->gate.b) {
         series_products(n, d, n, blk->gate.w, bc->y, nd, blk->gate.b, bc->gp, nd, nser, 0);
         for (size_t s = 0; s < nser; s++)
             softmax_cols_gate(out + s * nd, bc->gp + s * nd, bc->y + s * nd, (int)n, d, h + s * nd);
@@ -229,10 +232,56 @@ static void patch_mixer_eval(float *out, const float *h, ptmi_block_cache *bc,
     }
 }
 
+/* Inference-mode feature mixer at d_model 16 in column form (kernel levels with norm_cols16):
+ * each block of up to FEATURE_COLS_BLOCK rows is normalised into columns, xt [16, nb] (a row per
+ * feature), so that the MLP is the series product with the weights on the left and the gate's
+ * softmax runs down the columns, and gate_cols16 brings the result back to rows with the
+ * residual: the row path's per-row reductions over 16 features and its 16-wide products become
+ * vector sums and long products. Blocks in the eval scratch at their rows' offsets (each in
+ * L1), split over the pool; a row's result does not depend on its block. */
+#define FEATURE_COLS_BLOCK 64
+typedef struct {
+    float *out, *xt, *ht, *yt;
+    const float *h;
+    const ptmi_mixer_block *blk;
+    const ptmi_mixer_shape *sh;
+    size_t rows;
+} feature_cols_job;
+
+static void feature_cols_range(void *arg, size_t b0, size_t b1) {
+    const feature_cols_job *j = arg;
+    const ptmi_kernel_table *kt = ptmi_kernels();
+    const ptmi_mixer_block *blk = j->blk;
+    size_t e = (size_t)blk->fc1.out;
+    for (size_t b = b0; b < b1; b++) {
+        size_t r0 = b * FEATURE_COLS_BLOCK, nb = j->rows - r0;
+        if (nb > FEATURE_COLS_BLOCK) nb = FEATURE_COLS_BLOCK;
+        float *xt = j->xt + r0 * 16, *ht = j->ht + r0 * e, *yt = j->yt + r0 * 16;
+        kt->norm_cols16(xt, nb, j->h + r0 * 16, nb, blk->norm.weight, blk->norm.bias,
+                        j->sh->norm_eps);
+        kt->gemm_series(e, nb, 16, blk->fc1.w, 16, xt, 0, nb, blk->fc1.b, ht, 0, nb, 1, 1);
+        kt->gemm_series(16, nb, e, blk->fc2.w, e, ht, 0, nb, blk->fc2.b, yt, 0, nb, 1, 0);
+        kt->gate_cols16(j->out + r0 * 16, j->h + r0 * 16, nb, blk->gate.b ? blk->gate.w : NULL,
+                        blk->gate.b, yt, nb);
+    }
+}
+
+static int feature_cols(const ptmi_mixer_block *blk, const ptmi_mixer_shape *sh,
+                        const ptmi_run_mode *run) {
+    return run->inference && ptmi_kernels()->norm_cols16 && ptmi_feature_cols_possible(sh) &&
+           blk->fc1.w && blk->fc2.w && (!blk->gate.b || blk->gate.w);
+}
+
 /* the feature mixer on rows of width D: out = h + gate_D(mlp_D(norm(h))) */
 static void feature_mixer_forward(float *out, const float *h, ptmi_block_cache *bc,
                                   const ptmi_mixer_block *blk, const ptmi_mixer_shape *sh,
                                   size_t rows, const ptmi_run_mode *run) {
+    if (feature_cols(blk, sh, run)) {
+        feature_cols_job j = {out, bc->norm, bc->pre, bc->y, h, blk, sh, rows};
+        ptmi_parallel_for((rows + FEATURE_COLS_BLOCK - 1) / FEATURE_COLS_BLOCK, 1,
+                          feature_cols_range, &j);
+        return;
+    }
     norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows, run);
     mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows,
                 mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));

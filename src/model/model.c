@@ -161,7 +161,8 @@ void ptmi_walk_layer(ptmi_walker *w, const char *base, const ptmi_mixer_shape *s
         ptmi_walk_norm(w, buf, D, sh->norm_mlp, &L->norm_attn);
     }
     snprintf(buf, sizeof buf, "%s.feature_mixer", base);
-    walk_block(w, buf, D, sh, PTMI_READ_T, &L->feature);
+    walk_block(w, buf, D, sh, ptmi_feature_cols_possible(sh) ? PTMI_READ_BOTH : PTMI_READ_T,
+               &L->feature);
     if (sh->mode == PTM_MODE_MIX_CHANNEL) {
         snprintf(buf, sizeof buf, "%s.channel_feature_mixer", base);
         walk_block(w, buf, C, sh, PTMI_READ_W, &L->channel);

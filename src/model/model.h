@@ -137,6 +137,13 @@ static inline int ptmi_patch_direct_possible(const ptmi_mixer_shape *sh) {
     return !sh->self_attn && e * n * sizeof(float) <= PTMI_PATCH_DIRECT_MAX_BYTES;
 }
 
+/* The feature mixer's inference path in column form (mixer.c, feature_mixer_cols: d_model 16,
+ * LayerNorm, rows in whole blocks of 16) reads the feature weights as [out, in]; on kernel levels
+ * without it they are read as [in, out], so a loaded model keeps both (2.5 KB a layer). */
+static inline int ptmi_feature_cols_possible(const ptmi_mixer_shape *sh) {
+    return sh->d_model == 16 && sh->num_patches % 16 == 0 && sh->norm_mlp == PTM_NORM_LAYER;
+}
+
 /* Where a model keeps its 2-D weights:
  *  PTMI_STORE_TRAIN  both layouts, w in the arena (what gradients and AdamW address) and wt in
  *                    karena at the same offsets: models that are trained or built in code;
