@@ -504,16 +504,30 @@ void ptmi_gate_cols16_avx512(float *out, const float *res, size_t rows, const fl
 
 void ptmi_series_gate_avx512(size_t R, size_t D, const float *A, const float *rowbias,
                              const float *Y, const float *res, float *out, size_t ss, size_t S) {
-    switch (R) {
 #define SG(r)                                                                                      \
     case r:                                                                                        \
         series_gate_rows(r, D, A, rowbias, Y, res, out, ss, S);                                    \
+        break
+    switch (R) { /* R a compile-time constant in each instance: the tile stays in registers */
+        SG(1);
+        SG(2);
+        SG(3);
+        SG(4);
+        SG(5);
+        SG(6);
+        SG(7);
+        SG(8);
+        SG(9);
+        SG(10);
+        SG(11);
+        SG(12);
+        SG(13);
+        SG(14);
+        SG(15);
+        SG(16);
+    default:
         break;
-        SG(1)
-        SG(2) SG(3) SG(4) SG(5) SG(6) SG(7) SG(8) SG(9) SG(10) SG(11) SG(12) SG(13) SG(14) SG(15)
-            SG(16)
-#undef SG
-                default : break;
     }
+#undef SG
 }
 #endif
