@@ -32,7 +32,7 @@ run() {
 }
 
 # ETTh2's search at 96: ttmhd7 has the lowest validation loss and the worst test MSE
-for c in const drop5 onecyc lr1e4 p16wd mix5 ttm; do
+for c in const drop5 onecyc lr1e4 ttm; do
     run ETTh2 96 $c 42 "0.30 0.25" 0.25 0.20
 done
 run ETTh2 96 ttmhd7 42 "0.24 0.21" 0.21 0.90
