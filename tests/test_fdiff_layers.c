@@ -174,13 +174,13 @@ TEST(fd_gated_attention) {
     int w = 5;
     d.rows = 5;
     size_t n = d.rows * (size_t)w;
-    d.gate = (ptmi_linear){rnd((size_t)w * w, -1, 1), rnd((size_t)w, -1, 1), NULL, w, w};
+    d.gate = (ptmi_linear){rnd((size_t)w * w, -1, 1), rnd((size_t)w, -1, 1), NULL, NULL, w, w};
     d.inp = rnd(n, -2, 2);
     d.r = rnd(n, -1, 1);
     d.out = zeros(n);
     d.probs = zeros(n);
     float *dinp = zeros(n), *dz = zeros(n);
-    ptmi_linear dg = {zeros((size_t)w * w), zeros((size_t)w), NULL, w, w};
+    ptmi_linear dg = {zeros((size_t)w * w), zeros((size_t)w), NULL, NULL, w, w};
     gate_loss(&d);
     gated_attention_backward(dinp, dz, &d.gate, &dg, d.r, d.inp, d.probs, d.rows);
     fd_list l = {0};
@@ -213,8 +213,8 @@ static void mlp_case(int masks, const char *label, uint64_t seed) {
     int w = 4, hid = 8;
     d.rows = 5;
     size_t n = d.rows * (size_t)w, nh = d.rows * (size_t)hid;
-    d.fc1 = (ptmi_linear){rnd((size_t)hid * w, -1, 1), rnd((size_t)hid, -1, 1), NULL, hid, w};
-    d.fc2 = (ptmi_linear){rnd((size_t)w * hid, -1, 1), rnd((size_t)w, -1, 1), NULL, w, hid};
+    d.fc1 = (ptmi_linear){rnd((size_t)hid * w, -1, 1), rnd((size_t)hid, -1, 1), NULL, NULL, hid, w};
+    d.fc2 = (ptmi_linear){rnd((size_t)w * hid, -1, 1), rnd((size_t)w, -1, 1), NULL, NULL, w, hid};
     d.inp = rnd(n, -1.5f, 1.5f);
     d.r = rnd(n, -1, 1);
     d.out = zeros(n);
@@ -225,8 +225,8 @@ static void mlp_case(int masks, const char *label, uint64_t seed) {
         d.m2 = drop_mask(n, 0.3f);
     }
     float *dinp = zeros(n), *dhid = zeros(nh), *dpre = zeros(nh), *dy = zeros(n);
-    ptmi_linear d1 = {zeros((size_t)hid * w), zeros((size_t)hid), NULL, hid, w};
-    ptmi_linear d2 = {zeros((size_t)w * hid), zeros((size_t)w), NULL, w, hid};
+    ptmi_linear d1 = {zeros((size_t)hid * w), zeros((size_t)hid), NULL, NULL, hid, w};
+    ptmi_linear d2 = {zeros((size_t)w * hid), zeros((size_t)w), NULL, NULL, w, hid};
     mlp_loss(&d);
     mlp_backward(dinp, &d1, &d2, dhid, dpre, dy, d.r, d.inp, d.pre, d.act, &d.fc1, &d.fc2, d.rows,
                  d.m1, d.m2);
@@ -278,7 +278,7 @@ static void att_case(int masked, const char *label, uint64_t seed) {
     ptmi_linear *lins[4] = {&a.layer.q, &a.layer.k, &a.layer.v, &a.layer.o};
     for (int i = 0; i < 4; i++)
         *lins[i] =
-            (ptmi_linear){rnd((size_t)d * d, -1, 1), rnd((size_t)d, -0.5f, 0.5f), NULL, d, d};
+            (ptmi_linear){rnd((size_t)d * d, -1, 1), rnd((size_t)d, -0.5f, 0.5f), NULL, NULL, d, d};
     a.inp = rnd(tot, -1.5f, 1.5f);
     a.r = rnd(tot, -1, 1);
     a.out = zeros(tot);
@@ -293,7 +293,7 @@ static void att_case(int masked, const char *label, uint64_t seed) {
     memset(&g, 0, sizeof g);
     ptmi_linear *glins[4] = {&g.q, &g.k, &g.v, &g.o};
     for (int i = 0; i < 4; i++)
-        *glins[i] = (ptmi_linear){zeros((size_t)d * d), zeros((size_t)d), NULL, d, d};
+        *glins[i] = (ptmi_linear){zeros((size_t)d * d), zeros((size_t)d), NULL, NULL, d, d};
     float *dinp = zeros(tot), *dq = zeros(tot), *dk = zeros(tot), *dv = zeros(tot),
           *dctx = zeros(tot), *dp = zeros((size_t)a.n);
     att_loss(&a);

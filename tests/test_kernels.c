@@ -661,7 +661,7 @@ TEST(test_linear_fast_path) {
         for (int i = 0; i < in; i++) wt[(size_t)i * out + o] = w[(size_t)o * in + i];
     for (int o = 0; o < out; o++) b[o] = frand(&seed);
     for (size_t i = 0; i < rows * (size_t)in; i++) x[i] = frand(&seed);
-    ptmi_linear lin = {w, b, wt, out, in};
+    ptmi_linear lin = {w, b, wt, NULL, out, in};
     linear_forward_wb(y1, x, w, b, rows, in, out);
     linear_forward(y2, x, &lin, rows);
     CHECK(max_rel(y2, y1, rows * (size_t)out) < 1e-5);

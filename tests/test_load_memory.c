@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "hostile.h"
+#include "kernels/kernels.h"
 
 /* outputs of one forward of m on a deterministic batch, concatenated; *n gets the count */
 static float *forward_outputs(const ptm_model *m, size_t *n) {
@@ -144,6 +145,71 @@ TEST(golden_cases_both_stores) {
     CHECK(check_cases("tests/golden/ttm", &fw_ttm) == 15 && fw_ttm >= 8);
 }
 
+/* Large mixer layers are kept packed by a loaded model (kernels.h, ptmi_packed_weight): a model
+ * with 512 patches (patch mixer weights of 1-2 MiB) loads them packed, gives the outputs of the
+ * unpacked model bit for bit on every kernel level (AVX-512's packed kernel, the others' GEMM
+ * per sliver), saves the same bytes before and after conversion to training, and a NaN in a
+ * packed weight is reported at its index in the file. */
+TEST(packed_weights) {
+    ptm_config c;
+    ptm_config_defaults(&c);
+    c.model_class = PTM_CLASS_PREDICTION;
+    c.context_length = 1024;
+    c.patch_length = c.patch_stride = 2;
+    c.num_input_channels = 2;
+    c.d_model = 16;
+    c.num_layers = 1;
+    c.prediction_length = 24;
+    ptm_model *m = NULL;
+    ptm_error err;
+    CHECK_STATUS(ptmi_config_finish(&c, "test", &err), PTM_OK);
+    CHECK_STATUS(ptmi_model_build(&c, PTMI_STORE_TRAIN, &m, &err), PTM_OK);
+    ptm_config_free(&c);
+    if (!m) return;
+    for (size_t i = 0; i < m->arena_floats; i++)
+        m->arena[i] = 0.002f * (float)((i * 7919) % 1001) - 1.0f;
+    ptmi_model_sync(m);
+    const char *dir = tmp_path("packed");
+    CHECK_STATUS(ptm_model_save(m, dir, &err), PTM_OK);
+    ptm_model *lean = NULL, *full = NULL;
+    CHECK_STATUS(ptm_model_load(dir, &lean, &err), PTM_OK);
+    CHECK_STATUS(ptmi_model_load(dir, NULL, PTMI_STORE_TRAIN, &full, &err), PTM_OK);
+    if (!lean || !full) return;
+    int packed = 0;
+    for (int i = 0; i < lean->n_table; i++) packed += lean->table[i].form == PTMI_FORM_PACKED;
+    CHECK_EQ_INT(packed, 3); /* the patch mixer's fc1, fc2 and gate */
+    CHECK(lean->p.layers[0].patch.fc1.wp && !lean->p.layers[0].patch.fc1.wt);
+    int levels[3] = {PTMI_KERNELS_SCALAR, PTMI_KERNELS_AVX2, PTMI_KERNELS_AVX512};
+    for (int li = 0; li < 3; li++) {
+        int prev = ptmi_kernels_set_max_level(levels[li]);
+        if (ptmi_kernels_level() == levels[li]) {
+            size_t n1 = 0, n2 = 0;
+            float *o1 = forward_outputs(lean, &n1), *o2 = forward_outputs(full, &n2);
+            CHECK(n1 == n2 && n1 > 0 && memcmp(o1, o2, n1 * sizeof(float)) == 0);
+            free(o1);
+            free(o2);
+        }
+        ptmi_kernels_set_max_level(prev);
+    }
+    CHECK(same_saved(lean, full, "packed_lean"));
+    ptm_ctx *tc = NULL;
+    CHECK_STATUS(ptm_ctx_create_train(lean, NULL, &tc, &err), PTM_OK);
+    ptm_ctx_free(tc);
+    CHECK(lean->store == PTMI_STORE_TRAIN && !lean->p.layers[0].patch.fc1.wp);
+    CHECK(same_saved(lean, full, "packed_conv"));
+    /* a NaN at [5, 7] of the patch mixer's fc1 ([1024, 512]): value 5 * 512 + 7 */
+    m->p.layers[0].patch.fc1.w[5 * 512 + 7] = NAN;
+    CHECK_STATUS(ptm_model_save(m, dir, &err), PTM_OK);
+    ptm_model *bad = NULL;
+    CHECK_STATUS(ptm_model_load(dir, &bad, &err), PTM_ERR_TENSOR);
+    CHECK(strstr(err.text, "value 2567 is NaN") != NULL);
+    CHECK(strstr(err.field, "patch_mixer.mlp.fc1.weight") != NULL);
+    ptm_model_free(bad);
+    ptm_model_free(lean);
+    ptm_model_free(full);
+    ptm_model_free(m);
+}
+
 /* resident memory now, KiB */
 static long rss_now_kb(void) {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -227,6 +293,7 @@ TEST(large_model_peak) {
 int main(void) {
     hostile_setup("test_load_memory");
     RUN(golden_cases_both_stores);
+    RUN(packed_weights);
     RUN(large_model_peak);
     return hostile_finish();
 }

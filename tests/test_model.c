@@ -310,7 +310,7 @@ TEST(test_layers) {
     CHECK_NEAR(out[2], 1.0, 1e-6);
     /* gated attention: the softmax weights of a zero gate are uniform */
     float gw[9] = {0}, gb[3] = {0}, gx[3] = {3, 6, 9}, gy[3], gp[3];
-    ptmi_linear gate = {gw, gb, NULL, 3, 3};
+    ptmi_linear gate = {gw, gb, NULL, NULL, 3, 3};
     gated_attention_forward(gy, gp, gx, &gate, 1);
     CHECK_NEAR(gp[0] + gp[1] + gp[2], 1.0, 1e-6);
     CHECK_NEAR(gy[1], 2.0, 1e-5);

@@ -427,13 +427,22 @@ ptm_status st_read(const st_file *f, const st_tensor *t, void *dst, const char *
     return PTM_OK;
 }
 
+size_t st_index_transposed(size_t r, size_t c, size_t R, size_t C) {
+    (void)C;
+    return c * R + r;
+}
+
 ptm_status st_read_transposed(const st_file *f, const st_tensor *t, float *dst, const char *path,
                               ptm_error *err) {
-    if (!f || !t || (!dst && t->nbytes))
-        return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_read_transposed: NULL argument");
+    return st_read_mapped(f, t, dst, st_index_transposed, path, err);
+}
+
+ptm_status st_read_mapped(const st_file *f, const st_tensor *t, float *dst, st_index_fn map,
+                          const char *path, ptm_error *err) {
+    if (!f || !t || !map || (!dst && t->nbytes))
+        return ptmi_err(err, PTM_ERR_ARG, path, NULL, "st_read_mapped: NULL argument");
     if (t->dtype != ST_F32 || t->ndim != 2)
-        return ptmi_err(err, PTM_ERR_ARG, path, t->name,
-                        "st_read_transposed: not a 2-D F32 tensor");
+        return ptmi_err(err, PTM_ERR_ARG, path, t->name, "st_read_mapped: not a 2-D F32 tensor");
     if (!t->data && !f->fd_open)
         return ptmi_err(err, PTM_ERR_ARG, path, t->name, "st_read: the file is not open");
     size_t rows = (size_t)t->shape[0], cols = (size_t)t->shape[1], n = t->numel;
@@ -448,7 +457,7 @@ ptm_status st_read_transposed(const st_file *f, const st_tensor *t, float *dst, 
                             errno ? strerror(errno) : "the file shrank while it was read");
         }
         for (size_t j = 0; j < len; j++, i++) {
-            dst[c * rows + r] = chunk[j];
+            dst[map(r, c, rows, cols)] = chunk[j];
             if (++c == cols) c = 0, r++;
         }
     }

@@ -80,8 +80,15 @@ ptm_status st_open(const char *path, st_file *out, ptm_error *err);
  * file. path names the file in errors. */
 ptm_status st_read(const st_file *f, const st_tensor *t, void *dst, const char *path,
                    ptm_error *err);
-/* st_read of a 2-D F32 tensor [R, K] into dst transposed ([K, R]: dst[k R + r] = t[r, k]), in
- * chunks of a few kilobytes, so that no second copy of the tensor is ever held. */
+/* Where element (r, c) of a 2-D tensor [R, C] lies in memory laid out another way (NULL in an
+ * st_write_entry: as in the file, row-major). */
+typedef size_t (*st_index_fn)(size_t r, size_t c, size_t R, size_t C);
+/* st_read of a 2-D F32 tensor [R, C] into dst in another layout: dst[map(r, c, R, C)] = t[r, c],
+ * in chunks of a few kilobytes, so that no second copy of the tensor is ever held. */
+ptm_status st_read_mapped(const st_file *f, const st_tensor *t, float *dst, st_index_fn map,
+                          const char *path, ptm_error *err);
+/* the transposed layout ([C, R]: c R + r), and st_read_mapped into it */
+size_t st_index_transposed(size_t r, size_t c, size_t R, size_t C);
 ptm_status st_read_transposed(const st_file *f, const st_tensor *t, float *dst, const char *path,
                               ptm_error *err);
 
@@ -108,7 +115,8 @@ typedef struct {
     int ndim;       /* 0..8 */
     int64_t shape[ST_MAX_DIMS];
     const void *data; /* numel elements in host order; may be NULL when numel is 0 */
-    int transposed;   /* 2-D F32 only: data holds the tensor transposed, [shape[1], shape[0]] */
+    st_index_fn map;  /* NULL, or 2-D F32 only: data holds element (r, c) at map(r, c, R, C)
+                       * (st_index_transposed: the tensor transposed, [shape[1], shape[0]]) */
 } st_write_entry;
 
 /* Write entries to path atomically. Bad entries (NULL or duplicate or invalid UTF-8 name,

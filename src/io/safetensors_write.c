@@ -49,9 +49,9 @@ static ptm_status check_entries(const char *path, const st_write_entry *entries,
             return ptmi_err(err, PTM_ERR_ARG, path, e->name, "st_write: tensor too large");
         if (!e->data && sizes[i])
             return ptmi_err(err, PTM_ERR_ARG, path, e->name, "st_write: data is NULL");
-        if (e->transposed && (e->dtype != ST_F32 || e->ndim != 2))
+        if (e->map && (e->dtype != ST_F32 || e->ndim != 2))
             return ptmi_err(err, PTM_ERR_ARG, path, e->name,
-                            "st_write: only a 2-D F32 tensor can be stored transposed");
+                            "st_write: only a 2-D F32 tensor can be stored in another layout");
     }
     if (n > 1) {
         const char **names = malloc(n * sizeof *names);
@@ -97,14 +97,14 @@ static int write_le(FILE *fp, const void *data, size_t nbytes, size_t elem_size)
     return 0;
 }
 
-/* Write the [rows, cols] F32 tensor whose data holds it transposed ([cols, rows]), row by row
- * through a small buffer. */
-static int write_transposed(FILE *fp, const float *data, size_t rows, size_t cols) {
+/* Write the [rows, cols] F32 tensor whose data holds element (r, c) at map(r, c, rows, cols)
+ * (transposed, or packed), row by row through a small buffer. */
+static int write_mapped(FILE *fp, const float *data, st_index_fn map, size_t rows, size_t cols) {
     float chunk[2048];
     size_t fill = 0;
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < cols; c++) {
-            chunk[fill++] = data[c * rows + r];
+            chunk[fill++] = data[map(r, c, rows, cols)];
             if (fill == 2048) {
                 if (write_le(fp, chunk, sizeof chunk, 4) != 0) return -1;
                 fill = 0;
@@ -158,8 +158,8 @@ static int write_tensors(FILE *fp, const st_write_entry *entries, size_t n) {
         const st_write_entry *e = &entries[i];
         size_t es = e->dtype == ST_F32 ? 4 : 8, numel = 1;
         for (int d = 0; d < e->ndim; d++) numel *= (size_t)e->shape[d]; /* checked above */
-        if (e->transposed
-                ? write_transposed(fp, e->data, (size_t)e->shape[0], (size_t)e->shape[1]) != 0
+        if (e->map
+                ? write_mapped(fp, e->data, e->map, (size_t)e->shape[0], (size_t)e->shape[1]) != 0
                 : write_le(fp, e->data, numel * es, es) != 0)
             return -1;
     }

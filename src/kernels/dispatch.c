@@ -136,6 +136,7 @@ static const ptmi_kernel_table avx512_table = {
     .pack_floats = PTMI_PACK_FLOATS,
     .gemm_series = ptmi_gemm_series_avx512,
     .series_width = 16,
+    .linear_packed = ptmi_linear_packed_avx512,
     .series_gate = ptmi_series_gate_avx512,
     .series_gate_rows = 16,
     .norm_cols16 = ptmi_norm_cols16_avx512,

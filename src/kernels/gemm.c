@@ -116,3 +116,57 @@ void ptmi_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, 
         ptmi_gemm_series_by_gemm(ptmi_gemm_acc, gelu_pool, M, D, K, A, lda, B, bss, ldb, rowbias, C,
                                  css, ldc, S, gelu);
 }
+
+void ptmi_pack_weight(float *Bp, const float *B, size_t ldb, size_t K, size_t N) {
+    for (size_t k = 0; k < K; k++)
+        for (size_t n = 0; n < N; n++) Bp[ptmi_packed_index(k, n, K, N)] = B[k * ldb + n];
+}
+
+/* columns [n0, n1) of the packed product on a level without a kernel for it: bias rows, then
+ * the level's GEMM on each sliver of each k block in order (every element's k order is the
+ * GEMM's), then GELU */
+static void linear_packed_by_gemm(const ptmi_kernel_table *kt, size_t M, size_t n0, size_t n1,
+                                  size_t N, size_t K, const float *A, size_t lda, const float *Bp,
+                                  const float *bias, float *C, size_t ldc, int gelu) {
+    for (size_t m = 0; m < M; m++)
+        for (size_t n = n0; n < n1; n++) C[m * ldc + n] = bias ? bias[n] : 0.0f;
+    for (size_t k0 = 0; k0 < K; k0 += PTMI_PACKED_KC) {
+        size_t kb = K - k0 < PTMI_PACKED_KC ? K - k0 : PTMI_PACKED_KC;
+        for (size_t n = n0; n < n1; n += PTMI_PACKED_NR)
+            kt->gemm_acc(M, PTMI_PACKED_NR, kb, A + k0, lda, 1, Bp + k0 * N + n * kb,
+                         PTMI_PACKED_NR, C + n, ldc);
+    }
+    if (gelu)
+        for (size_t m = 0; m < M; m++) kt->gelu(C + m * ldc + n0, C + m * ldc + n0, n1 - n0);
+}
+
+typedef struct {
+    const ptmi_kernel_table *kt;
+    size_t M, N, K, lda, ldc;
+    const float *A, *Bp, *bias;
+    float *C;
+    int gelu;
+} packed_job;
+
+static void packed_part(void *arg, int ith, int nth) {
+    const packed_job *j = arg;
+    size_t b, e;
+    ptmi_share(j->N, PTMI_PACKED_NR, ith, nth, &b, &e);
+    if (e <= b) return;
+    if (j->kt->linear_packed)
+        j->kt->linear_packed(j->M, b, e, j->N, j->K, j->A, j->lda, j->Bp, j->bias, j->C, j->ldc,
+                             j->gelu);
+    else
+        linear_packed_by_gemm(j->kt, j->M, b, e, j->N, j->K, j->A, j->lda, j->Bp, j->bias, j->C,
+                              j->ldc, j->gelu);
+}
+
+void ptmi_linear_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *Bp,
+                        const float *bias, float *C, size_t ldc, int gelu) {
+    ptmi_pool *pool = ptmi_pool_current();
+    packed_job j = {ptmi_kernels(), M, N, K, lda, ldc, A, Bp, bias, C, gelu};
+    if (ptmi_pool_size(pool) < 2 || (double)M * (double)N * (double)K < 1048576.0)
+        packed_part(&j, 0, 1);
+    else
+        ptmi_pool_run(pool, packed_part, &j);
+}

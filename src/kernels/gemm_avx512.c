@@ -255,6 +255,47 @@ static void gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t sam
     }
 }
 
+/* the linear layer on a weight packed at load (kernels.h: the panels pack_b would copy, in the
+ * order gemm_packed takes them): gemm_packed's loops and tiles with B read where it lies, so
+ * the same bits as the product on the unpacked weight. B is read front to back, which the
+ * hardware prefetchers follow: fetching the next panel with prefetch instructions, as
+ * gemm_packed does for its strided rows, made the 2048-patch model 13 % slower here. Without
+ * the packing scratch for A: the tiles on A in place, sliver by sliver. */
+void ptmi_linear_packed_avx512(size_t M, size_t n0, size_t n1, size_t N, size_t K, const float *A,
+                               size_t lda, const float *Bp, const float *bias, float *C, size_t ldc,
+                               int gelu) {
+    _Static_assert(PKC == PTMI_PACKED_KC && PNR == PTMI_PACKED_NR, "packed weight layout");
+    size_t have = 0;
+    float *scratch = ptmi_scratch(&have);
+    epilogue ep = {bias, gelu ? BIAS_GELU : BIAS};
+    if (!scratch || have < PTMI_PACK_FLOATS) {
+        for (size_t k0 = 0; k0 < K; k0 += PKC) {
+            size_t kb = K - k0 < PKC ? K - k0 : PKC;
+            for (size_t n = n0; n < n1; n += PNR) {
+                epilogue e = block_epilogue(&ep, n, k0, kb, K);
+                gemm_block(M, PNR, kb, A + k0, lda, 1, 8 * lda, Bp + k0 * N + n * kb, PNR, C + n,
+                           ldc, &e);
+            }
+        }
+        return;
+    }
+    float *Ap = scratch + ((64 - (uintptr_t)scratch % 64) % 64) / sizeof(float);
+    const ptmi_panel_fetch none = {NULL, 0, 0, 0};
+    for (size_t k0 = 0; k0 < K; k0 += PKC) {
+        size_t kb = K - k0 < PKC ? K - k0 : PKC;
+        for (size_t m0 = 0; m0 < M; m0 += PMC) {
+            size_t mb = M - m0 < PMC ? M - m0 : PMC;
+            ptmi_pack_a(8, mb, kb, A + m0 * lda + k0, lda, 1, Ap);
+            for (size_t n = n0; n < n1; n += PNC) {
+                size_t nc = n1 - n < PNC ? n1 - n : PNC;
+                epilogue e = block_epilogue(&ep, n, k0, kb, K);
+                panel_product(mb, nc, kb, Ap, Bp + k0 * N + n * kb, C + m0 * ldc + n, ldc, &e,
+                              &none);
+            }
+        }
+    }
+}
+
 /* the packed path when it pays and this thread has the scratch for it, else in place */
 static void gemm_choose(size_t M, size_t N, size_t K, const float *A, size_t sam, size_t sak,
                         const float *B, size_t ldb, float *C, size_t ldc, const epilogue *ep) {

@@ -60,6 +60,24 @@ const char *ptmi_kernels_name(void);
  */
 #define PTMI_GATE_MAX_D 512
 
+/* Packed weights: the large linear layers of a loaded model (PTMI_STORE_LOADED, model.h) keep
+ * their [K, N] weight (K = in, N = out, the transposed layout) in the order the tiles read it -
+ * k blocks of PTMI_PACKED_KC rows, each N / 32 slivers of [kb, 32] row-major (kb: the block's
+ * depth) - so that a product streams it front to back instead of gathering strided rows into a
+ * packing scratch on every call. Layers of at least 1 MiB whose N is a multiple of 32. */
+#define PTMI_PACKED_KC 256
+#define PTMI_PACKED_NR 32
+static inline int ptmi_packed_weight(size_t K, size_t N) {
+    return N % PTMI_PACKED_NR == 0 && K >= 16 && (double)K * (double)N >= 262144.0;
+}
+/* where element (k, n) of the [K, N] matrix lies in its packed form */
+static inline size_t ptmi_packed_index(size_t k, size_t n, size_t K, size_t N) {
+    size_t k0 = k / PTMI_PACKED_KC * PTMI_PACKED_KC;
+    size_t kb = K - k0 < PTMI_PACKED_KC ? K - k0 : PTMI_PACKED_KC;
+    return k0 * N + n / PTMI_PACKED_NR * PTMI_PACKED_NR * kb + (k - k0) * PTMI_PACKED_NR +
+           n % PTMI_PACKED_NR;
+}
+
 typedef struct ptmi_kernel_table {
     const char *name; /* as ptmi_kernels_name */
     /* C += A B (see above) */
@@ -77,6 +95,12 @@ typedef struct ptmi_kernel_table {
      * threads.h); without it, or with less, the kernels read the operands in place - the same
      * results either way */
     size_t pack_floats;
+    /* the linear layer on a packed weight (above): columns [n0, n1) (multiples of 32) of
+     * C [M, N] = act(bias + A Bp), Bp the packed [K, N]; the same sums as `linear` on the
+     * unpacked weight. NULL: ptmi_linear_packed runs the level's gemm_acc on each block. */
+    void (*linear_packed)(size_t M, size_t n0, size_t n1, size_t N, size_t K, const float *A,
+                          size_t lda, const float *Bp, const float *bias, float *C, size_t ldc,
+                          int gelu);
     /* products sharing their left operand over S series (the patch mixer without transposes):
      * for s < S, C_s [M, D] = act(rowbias[m] + A [M, K] B_s [K, D]), B_s = B + s bss,
      * C_s = C + s css, row strides ldb / ldc; any D. series_width: the multiple of D for which
@@ -171,6 +195,13 @@ void ptmi_gemm_acc(size_t M, size_t N, size_t K, const float *A, size_t sam, siz
 /* the level's linear (see the field), split by rows, or bias + ptmi_gemm_acc + GELU */
 void ptmi_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                        size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+/* the linear layer on a packed weight (Bp: ptmi_packed_weight(K, N)), split over the pool by
+ * columns: the level's linear_packed, else bias rows + the level's gemm_acc on each [kb, 32]
+ * sliver + GELU (the same sums) */
+void ptmi_linear_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *Bp,
+                        const float *bias, float *C, size_t ldc, int gelu);
+/* the packed form of the [K, N] matrix B (rows ldb apart) into Bp */
+void ptmi_pack_weight(float *Bp, const float *B, size_t ldb, size_t K, size_t N);
 /* the level's gemm_series when D is a multiple of its series_width, else per series bias rows +
  * ptmi_gemm_acc + GELU (the same sums) */
 void ptmi_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,
@@ -255,6 +286,9 @@ void ptmi_gemm_acc_avx512(size_t M, size_t N, size_t K, const float *A, size_t s
                           const float *B, size_t ldb, float *C, size_t ldc);
 void ptmi_linear_avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                         size_t ldb, const float *bias, float *C, size_t ldc, int gelu);
+void ptmi_linear_packed_avx512(size_t M, size_t n0, size_t n1, size_t N, size_t K, const float *A,
+                               size_t lda, const float *Bp, const float *bias, float *C, size_t ldc,
+                               int gelu);
 void ptmi_norm_cols16_avx512(float *xt, size_t ldt, const float *x, size_t rows,
                              const float *weight, const float *bias, float eps);
 void ptmi_gate_cols16_avx512(float *out, const float *res, size_t rows, const float *A,

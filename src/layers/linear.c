@@ -15,6 +15,11 @@ void linear_forward(float *out, const float *inp, const ptmi_linear *lin, size_t
  * it serves layers built by hand in the tests. */
 void linear_act_forward(float *out, const float *inp, const ptmi_linear *lin, size_t rows,
                         int gelu) {
+    if (lin->wp) { /* a large layer of a loaded model, packed at load (model.c) */
+        ptmi_linear_packed(rows, (size_t)lin->out, (size_t)lin->in, inp, (size_t)lin->in, lin->wp,
+                           lin->b, out, (size_t)lin->out, gelu);
+        return;
+    }
     if (!lin->wt) {
         linear_forward_wb(out, inp, lin->w, lin->b, rows, lin->in, lin->out);
         if (gelu) gelu_forward(out, out, rows * (size_t)lin->out);

@@ -81,15 +81,21 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
                              ten->dtype_name);
                 goto done;
             }
-            s = e->stored_t ? st_read_transposed(st, ten, e->f32, path, err)
-                            : st_read(st, ten, e->f32, path, err);
+            st_index_fn map = e->form == PTMI_FORM_T        ? ptmi_form_index_t
+                              : e->form == PTMI_FORM_PACKED ? ptmi_form_index_packed
+                                                            : NULL;
+            s = map ? st_read_mapped(st, ten, e->f32, map, path, err)
+                    : st_read(st, ten, e->f32, path, err);
             if (s != PTM_OK) goto done;
             for (size_t i = 0; i < e->numel; i++) {
                 if (!isfinite(e->f32[i])) {
                     /* the index in the file's [out, in] order */
-                    size_t at = e->stored_t ? i % (size_t)e->shape[0] * (size_t)e->shape[1] +
-                                                  i / (size_t)e->shape[0]
-                                            : i;
+                    size_t at = i;
+                    if (map) /* the file's index of the element at i */
+                        for (size_t r = 0; r < (size_t)e->shape[0]; r++)
+                            for (size_t c = 0; c < (size_t)e->shape[1]; c++)
+                                if (map(r, c, (size_t)e->shape[0], (size_t)e->shape[1]) == i)
+                                    at = r * (size_t)e->shape[1] + c;
                     s = ptmi_err(err, PTM_ERR_TENSOR, path, ten->name,
                                  "value %zu is %s; weights and buffers must be finite", at,
                                  isnan(e->f32[i]) ? "NaN" : "infinite");
@@ -245,7 +251,9 @@ ptm_status ptm_model_save(const ptm_model *m, const char *dir, ptm_error *err) {
         ents[i].ndim = t->ndim;
         for (int d = 0; d < t->ndim && d < 4; d++) ents[i].shape[d] = t->shape[d];
         ents[i].data = t->f32 ? (const void *)t->f32 : (const void *)t->i64;
-        ents[i].transposed = t->stored_t;
+        ents[i].map = t->form == PTMI_FORM_T        ? ptmi_form_index_t
+                      : t->form == PTMI_FORM_PACKED ? ptmi_form_index_packed
+                                                    : NULL;
     }
     s = ptmi_path_join(path, sizeof path, dir, "model.safetensors", err);
     if (s == PTM_OK) s = st_write(path, ents, (size_t)m->n_table, err);

@@ -31,7 +31,10 @@ int64_t *ptmi_walk_i64(ptmi_walker *w, const char *name);
  * that indexes the weights itself), or either (what the kernel level decides at run time). A
  * loaded model keeps only that layout (PTMI_STORE_LOADED); a wrong tag changes results or
  * crashes, which tests/test_load_memory.c catches on every golden case. */
-typedef enum { PTMI_READ_T, PTMI_READ_W, PTMI_READ_BOTH } ptmi_read;
+typedef enum { PTMI_READ_T, PTMI_READ_W, PTMI_READ_BOTH, PTMI_READ_PACKED } ptmi_read;
+/* PTMI_READ_PACKED: read as wt by linear_act_forward only (the mixer blocks' MLP and gate), so a
+ * loaded model keeps a large one packed (wp; kernels.h, ptmi_packed_weight), a small one as
+ * PTMI_READ_T. */
 
 /* name.weight [out, in] and name.bias [out], after the prefix, read as rd */
 void ptmi_walk_linear(ptmi_walker *w, const char *name, int out, int in, ptmi_read rd,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "io/config.h"
+#include "kernels/kernels.h"
 #include "model/layout.h"
 
 /* The largest model accepted (parameters + buffers), checked before allocating. */
@@ -37,7 +38,7 @@ float *ptmi_walk_f32(ptmi_walker *w, const char *name, int trainable, int ndim, 
         e->f32 = ptr = w->m->arena + w->foff;
         e->i64 = NULL;
         e->t = NULL;
-        e->stored_t = 0;
+        e->form = PTMI_FORM_PLAIN;
     }
     if (ptmi_add_size(w->foff, numel, &w->foff) != 0) w->overflow = 1;
     w->n++;
@@ -65,6 +66,7 @@ static void place_weight(ptmi_walker *w, float *slot, size_t numel, ptmi_read rd
                          ptmi_linear *lin) {
     ptm_model *m = w->m;
     ptmi_param_entry *e = w->assign ? &m->table[w->n - 1] : NULL;
+    lin->wp = NULL;
     switch (w->store) {
     case PTMI_STORE_TRAIN:
         lin->w = slot;
@@ -76,9 +78,18 @@ static void place_weight(ptmi_walker *w, float *slot, size_t numel, ptmi_read rd
         lin->wt = NULL;
         break;
     case PTMI_STORE_LOADED:
+        if (rd == PTMI_READ_PACKED) { /* packed when large, else read as wt */
+            if (ptmi_packed_weight((size_t)lin->in, (size_t)lin->out)) {
+                lin->w = lin->wt = NULL;
+                lin->wp = slot;
+                if (e) e->form = PTMI_FORM_PACKED;
+                break;
+            }
+            rd = PTMI_READ_T;
+        }
         lin->w = rd == PTMI_READ_T ? NULL : slot;
         lin->wt = rd == PTMI_READ_T ? slot : NULL;
-        if (e) e->stored_t = rd == PTMI_READ_T;
+        if (e) e->form = rd == PTMI_READ_T ? PTMI_FORM_T : PTMI_FORM_PLAIN;
         if (rd == PTMI_READ_BOTH) {
             lin->wt = w->assign ? m->karena + w->koff : NULL;
             if (e) e->t = lin->wt;
@@ -93,11 +104,11 @@ void ptmi_walk_linear(ptmi_walker *w, const char *name, int out, int in, ptmi_re
     char buf[192];
     snprintf(buf, sizeof buf, "%s%s.weight", w->prefix, name);
     float *slot = ptmi_walk_f32(w, buf, 1, 2, out, in);
+    lin->out = out;
+    lin->in = in;
     place_weight(w, slot, (size_t)out * (size_t)in, rd, lin);
     snprintf(buf, sizeof buf, "%s%s.bias", w->prefix, name);
     lin->b = ptmi_walk_f32(w, buf, 1, 1, out, 0);
-    lin->out = out;
-    lin->in = in;
 }
 
 void ptmi_walk_norm(ptmi_walker *w, const char *name, int d, ptm_norm norm, ptmi_normp *np) {
@@ -127,6 +138,7 @@ static void walk_block(ptmi_walker *w, const char *name, int width, const ptmi_m
                        ptmi_read rd, ptmi_mixer_block *blk) {
     char buf[160];
     int ef = sh->expansion_factor;
+    if (rd == PTMI_READ_T) rd = PTMI_READ_PACKED; /* the MLP and gate read wt as linear layers */
     snprintf(buf, sizeof buf, "%s.norm", name);
     ptmi_walk_norm(w, buf, sh->d_model, sh->norm_mlp, &blk->norm);
     snprintf(buf, sizeof buf, "%s.mlp.fc1", name);
@@ -459,10 +471,15 @@ ptm_status ptmi_model_make_trainable(ptm_model *m, ptm_error *err) {
                         m->arena_floats);
     for (int i = 0; i < m->n_table; i++) {
         const ptmi_param_entry *e = &m->table[i];
-        if (!e->stored_t) continue;
+        if (e->form == PTMI_FORM_PLAIN) continue;
         size_t off = (size_t)(e->f32 - m->arena), rows = (size_t)e->shape[0];
         size_t cols = (size_t)e->shape[1];
-        memcpy(k + off, e->f32, rows * cols * sizeof(float)); /* holds [cols, rows] */
+        if (e->form == PTMI_FORM_PACKED) /* [cols, rows] into k, from the packed form */
+            for (size_t c = 0; c < cols; c++)
+                for (size_t r = 0; r < rows; r++)
+                    k[off + c * rows + r] = e->f32[ptmi_form_index_packed(r, c, rows, cols)];
+        else
+            memcpy(k + off, e->f32, rows * cols * sizeof(float)); /* holds [cols, rows] */
         transpose(e->f32, k + off, cols, rows);
     }
     free(m->karena);
@@ -523,4 +540,14 @@ int64_t ptm_model_macs_per_sample(const ptm_model *m) {
         break;
     }
     return macs;
+}
+
+size_t ptmi_form_index_t(size_t r, size_t c, size_t R, size_t C) {
+    (void)C;
+    return c * R + r;
+}
+
+/* element (r, c) of the file's [out = R, in = C] is element (k = c, n = r) of the packed [C, R] */
+size_t ptmi_form_index_packed(size_t r, size_t c, size_t R, size_t C) {
+    return ptmi_packed_index(c, r, C, R);
 }

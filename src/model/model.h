@@ -14,13 +14,14 @@
 #include "base/rng.h"
 
 /* A linear layer's weight is kept in the layout(s) its readers need (ptmi_store, below): w in
- * Hugging Face's [out, in], wt transposed [in, out] for the forward kernels. Either may be NULL
- * in a loaded (inference-only) model; b is never NULL for a layer that exists, so presence is
- * tested with b. */
+ * Hugging Face's [out, in], wt transposed [in, out] for the forward kernels, wp the same
+ * packed (large layers of loaded models). Any may be NULL in a loaded (inference-only) model;
+ * b is never NULL for a layer that exists, so presence is tested with b. */
 typedef struct {
     float *w;  /* [out, in], or NULL */
     float *b;  /* [out], NULL when the layer is absent */
     float *wt; /* [in, out], or NULL */
+    float *wp; /* [in, out] packed (kernels.h; a loaded model's large mixer layers), or NULL */
     int out, in;
 } ptmi_linear;
 
@@ -50,12 +51,20 @@ typedef struct {
     float *f32;   /* F32 tensors */
     int64_t *i64; /* I64 tensors (num_batches_tracked) */
     float *t;     /* 2-D weights: a transposed copy that ptmi_model_sync refreshes, or NULL */
-    int stored_t; /* f32 holds the tensor transposed ([shape[1], shape[0]]; PTMI_STORE_LOADED) */
+    int form;     /* how f32 holds a 2-D weight (PTMI_STORE_LOADED): PTMI_FORM_* below */
     int ndim;
     int64_t shape[4];
     size_t numel;
     int trainable; /* 0 for buffers and the fixed sincos table */
 } ptmi_param_entry;
+
+/* the forms of ptmi_param_entry.form: as in the file ([out, in]), transposed ([in, out]), or
+ * transposed and packed for the linear kernels (kernels.h, ptmi_packed_index) */
+enum { PTMI_FORM_PLAIN = 0, PTMI_FORM_T = 1, PTMI_FORM_PACKED = 2 };
+/* where element (r, c) of an entry's [R, C] tensor lies in its f32, for forms T and PACKED
+ * (st_index_fn: the safetensors reader and writer take it) */
+size_t ptmi_form_index_t(size_t r, size_t c, size_t R, size_t C);
+size_t ptmi_form_index_packed(size_t r, size_t c, size_t R, size_t C);
 
 /* The shape of a stack of mixer layers: everything mixer.c needs besides the weights. A
  * PatchTSMixer model has one stack, of the config's shape (ptm_model.mixer); TinyTimeMixer's
