@@ -27,9 +27,11 @@
 # itself is reused where it is the same run.
 # The test split is read only by the trainer's final evaluation, which the search never looks at.
 #
-# Time: 97 runs (32 search runs, 65 more for the seeds and horizons). At every run's epoch cap
-# they take at most about 24,800 CPU seconds, i.e. 3 h 27 min with --jobs 2 on this 2-core
-# machine, when the TinyTimeMixer candidates win ETTh1 and ETTh2 (20,200 s when they do not);
+# Time: 95 runs (30 search runs, 65 more for the seeds and horizons). At every run's epoch cap
+# they take at most about 25,400 CPU seconds, i.e. 3 h 32 min with --jobs 2 on this 2-core
+# machine, when the TinyTimeMixer candidates win ETTh1 and ETTh2 and p16d6 ETTm2 (20,800 s when
+# PatchTSMixer candidates win ETTh; 2026-12-07: ETTm2's two patch-16 candidates added, ETTh's
+# p16wd and mix5 dropped);
 # early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
 # measured 2026-12-06 with tiny runs (--epochs 1 --max-steps 10 and 40, one thread,
 # `nice -n 19`, CPU seconds while the machine was shared): 0.045-0.07 s per batch-64 step of
