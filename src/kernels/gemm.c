@@ -117,11 +117,6 @@ void ptmi_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, 
                                  css, ldc, S, gelu);
 }
 
-void ptmi_pack_weight(float *Bp, const float *B, size_t ldb, size_t K, size_t N) {
-    for (size_t k = 0; k < K; k++)
-        for (size_t n = 0; n < N; n++) Bp[ptmi_packed_index(k, n, K, N)] = B[k * ldb + n];
-}
-
 /* columns [n0, n1) of the packed product on a level without a kernel for it: bias rows, then
  * the level's GEMM on each sliver of each k block in order (every element's k order is the
  * GEMM's), then GELU */

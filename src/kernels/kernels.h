@@ -200,8 +200,6 @@ void ptmi_linear_fused(size_t M, size_t N, size_t K, const float *A, size_t lda,
  * sliver + GELU (the same sums) */
 void ptmi_linear_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *Bp,
                         const float *bias, float *C, size_t ldc, int gelu);
-/* the packed form of the [K, N] matrix B (rows ldb apart) into Bp */
-void ptmi_pack_weight(float *Bp, const float *B, size_t ldb, size_t K, size_t N);
 /* the level's gemm_series when D is a multiple of its series_width, else per series bias rows +
  * ptmi_gemm_acc + GELU (the same sums) */
 void ptmi_gemm_series(size_t M, size_t D, size_t K, const float *A, size_t lda, const float *B,

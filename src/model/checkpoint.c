@@ -22,6 +22,13 @@
 #include "io/save.h"
 #include "model/model.h"
 
+/* where an entry's f32 holds element (r, c) of its file tensor (NULL: in the file's order) */
+static st_index_fn form_map(int form) {
+    return form == PTMI_FORM_T        ? st_index_transposed
+           : form == PTMI_FORM_PACKED ? ptmi_form_index_packed
+                                      : NULL;
+}
+
 static int cmp_entry_ptr(const void *a, const void *b) {
     const ptmi_param_entry *x = *(const ptmi_param_entry *const *)a;
     const ptmi_param_entry *y = *(const ptmi_param_entry *const *)b;
@@ -81,9 +88,7 @@ static ptm_status load_tensors(ptm_model *m, const st_file *st, const char *path
                              ten->dtype_name);
                 goto done;
             }
-            st_index_fn map = e->form == PTMI_FORM_T        ? ptmi_form_index_t
-                              : e->form == PTMI_FORM_PACKED ? ptmi_form_index_packed
-                                                            : NULL;
+            st_index_fn map = form_map(e->form);
             s = map ? st_read_mapped(st, ten, e->f32, map, path, err)
                     : st_read(st, ten, e->f32, path, err);
             if (s != PTM_OK) goto done;
@@ -251,9 +256,7 @@ ptm_status ptm_model_save(const ptm_model *m, const char *dir, ptm_error *err) {
         ents[i].ndim = t->ndim;
         for (int d = 0; d < t->ndim && d < 4; d++) ents[i].shape[d] = t->shape[d];
         ents[i].data = t->f32 ? (const void *)t->f32 : (const void *)t->i64;
-        ents[i].map = t->form == PTMI_FORM_T        ? ptmi_form_index_t
-                      : t->form == PTMI_FORM_PACKED ? ptmi_form_index_packed
-                                                    : NULL;
+        ents[i].map = form_map(t->form);
     }
     s = ptmi_path_join(path, sizeof path, dir, "model.safetensors", err);
     if (s == PTM_OK) s = st_write(path, ents, (size_t)m->n_table, err);

@@ -542,11 +542,6 @@ int64_t ptm_model_macs_per_sample(const ptm_model *m) {
     return macs;
 }
 
-size_t ptmi_form_index_t(size_t r, size_t c, size_t R, size_t C) {
-    (void)C;
-    return c * R + r;
-}
-
 /* element (r, c) of the file's [out = R, in = C] is element (k = c, n = r) of the packed [C, R] */
 size_t ptmi_form_index_packed(size_t r, size_t c, size_t R, size_t C) {
     return ptmi_packed_index(c, r, C, R);

@@ -61,9 +61,8 @@ typedef struct {
 /* the forms of ptmi_param_entry.form: as in the file ([out, in]), transposed ([in, out]), or
  * transposed and packed for the linear kernels (kernels.h, ptmi_packed_index) */
 enum { PTMI_FORM_PLAIN = 0, PTMI_FORM_T = 1, PTMI_FORM_PACKED = 2 };
-/* where element (r, c) of an entry's [R, C] tensor lies in its f32, for forms T and PACKED
- * (st_index_fn: the safetensors reader and writer take it) */
-size_t ptmi_form_index_t(size_t r, size_t c, size_t R, size_t C);
+/* where element (r, c) of an entry's [R, C] tensor lies in its f32 in form PACKED (form T:
+ * st_index_transposed; checkpoint.c hands either to the safetensors reader and writer) */
 size_t ptmi_form_index_packed(size_t r, size_t c, size_t R, size_t C);
 
 /* The shape of a stack of mixer layers: everything mixer.c needs besides the weights. A
