@@ -18,11 +18,18 @@
  * inference row's input (prediction_outputs, raw float32) to DIR/b<batch>.f32, for
  * bench/compare's correctness check of exactly what was timed.
  *
- *   build/bench --gemm M,N,K[,acc|at|linear] [--threads N] [--seconds S]
+ *   build/bench --gemm M,N,K[,acc|at|linear|plain|gate|series|sgelu|sgate[,S]] [--threads N]
+ *               [--seconds S]
  *
  * times one product through the engine's entry points (kernels.h) on random operands: acc is
  * ptmi_gemm_acc with A [M, K] row-major, at the same with A stored transposed (the weight
- * gradient's shape), linear ptmi_linear_fused with bias and GELU (the patch mixer's first layer).
+ * gradient's shape), linear ptmi_linear_fused with bias and GELU (a mixer's first layer), plain
+ * the same without GELU (its second layer), gate the feature mixer's gated attention of
+ * inference (linear_gate: [M, N] rows, K = N). The patch mixer's products, S series at once (the
+ * series of one chunk of a model's stack; default 10), one thread: series is gemm_series (A [M,
+ * K] on the left of each series' [K, N] block), sgelu the same with GELU (its first layer),
+ * sgate its gate in one pass (series_gate: M = K patches). A model's shapes: its layers' rows
+ * and widths (bench/ttm_kernels.sh runs TinyTimeMixer r2 512-96's, with what a forward calls).
  */
 #include <dirent.h>
 #include <math.h>
@@ -117,13 +124,22 @@ typedef struct {
     int json, threads, stream, mix, context, channels, patch, min_calls;
     double seconds;
     const char *dump_dir;
-    size_t gemm[3]; /* --gemm M,N,K (M = 0: not given) */
+    size_t gemm[4]; /* --gemm M,N,K[,op[,S]] (M = 0: not given; S: series of the series ops) */
     char gemm_op[8];
 } bench_args;
 
 /* 0, or 2 after printing the usage */
 static int parse_args(int argc, char **argv, bench_args *a) {
-    *a = (bench_args){NULL, {1, 8, 64, 256}, 4, 0, 0, 1, 0, 0, 512, 7, 8, 3, 2.0, NULL, {0}, "acc"};
+    *a = (bench_args){.batches = {1, 8, 64, 256},
+                      .nb = 4,
+                      .threads = 1,
+                      .context = 512,
+                      .channels = 7,
+                      .patch = 8,
+                      .min_calls = 3,
+                      .seconds = 2.0,
+                      .gemm = {0, 0, 0, 10},
+                      .gemm_op = "acc"};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
             a->model_dir = argv[++i];
@@ -154,11 +170,22 @@ static int parse_args(int argc, char **argv, bench_args *a) {
                 a->gemm[d] = (size_t)strtoul(p, &p, 10);
                 if (*p == ',') p++;
             }
-            if (*p) snprintf(a->gemm_op, sizeof a->gemm_op, "%s", p);
-            if (!a->gemm[0] || !a->gemm[1] || !a->gemm[2] ||
-                (strcmp(a->gemm_op, "acc") && strcmp(a->gemm_op, "at") &&
-                 strcmp(a->gemm_op, "linear"))) {
-                fprintf(stderr, "bench: --gemm takes M,N,K[,acc|at|linear]\n");
+            if (*p) {
+                size_t n = strcspn(p, ",");
+                snprintf(a->gemm_op, sizeof a->gemm_op, "%.*s", (int)(n < 7 ? n : 7), p);
+                p += n;
+                if (*p == ',') a->gemm[3] = (size_t)strtoul(p + 1, &p, 10);
+            }
+            static const char *ops[] = {"acc",  "at",     "linear", "plain",
+                                        "gate", "series", "sgelu",  "sgate"};
+            int known = 0;
+            for (size_t o = 0; o < sizeof ops / sizeof *ops; o++)
+                known |= strcmp(a->gemm_op, ops[o]) == 0;
+            if (!a->gemm[0] || !a->gemm[1] || !a->gemm[2] || !known || *p || !a->gemm[3] ||
+                a->gemm[0] > 65536 || a->gemm[1] > 65536 || a->gemm[2] > 65536 ||
+                a->gemm[3] > 4096) {
+                fprintf(stderr, "bench: --gemm takes M,N,K[,acc|at|linear|plain|gate|series|"
+                                "sgelu|sgate[,S]] (each at most 65536, S at most 4096)\n");
                 return 2;
             }
         } else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
@@ -395,23 +422,58 @@ static int run_stream(const ptm_model *m, const bench_args *a) {
     return 0;
 }
 
+/* one call of a --gemm op (S series for the series ops) */
+static void gemm_call(const char *op, size_t M, size_t N, size_t K, size_t S, const float *A,
+                      const float *B, const float *bias, float *C) {
+    const ptmi_kernel_table *kt = ptmi_kernels();
+    if (strcmp(op, "linear") == 0 || strcmp(op, "plain") == 0)
+        ptmi_linear_fused(M, N, K, A, K, B, N, bias, C, N, op[0] == 'l');
+    else if (strcmp(op, "gate") == 0)
+        kt->linear_gate(M, N, A, N, B, N, bias, NULL, 0, C, N);
+    else if (strcmp(op, "series") == 0 || strcmp(op, "sgelu") == 0)
+        ptmi_gemm_series(M, N, K, A, K, B, K * N, N, bias, C, M * N, N, S, op[1] == 'g');
+    else if (strcmp(op, "sgate") == 0)
+        kt->series_gate(M, N, A, bias, B, NULL, C, M * N, S);
+    else
+        ptmi_gemm_acc(M, N, K, A, op[1] == 't' ? 1 : K, op[1] == 't' ? M : 1, B, N, C, N);
+}
+
 /* --gemm: one product, timed like a model row (warm-up, then S seconds, at least K calls); the
  * accumulating ops restart from the same C each call (a copy, not timed) */
 static int run_gemm(const bench_args *a, double peak, int cores) {
     size_t M = a->gemm[0], N = a->gemm[1], K = a->gemm[2];
-    int at = strcmp(a->gemm_op, "at") == 0, lin = strcmp(a->gemm_op, "linear") == 0;
-    float *A = malloc(M * K * sizeof(float)), *B = malloc(K * N * sizeof(float));
-    float *C = malloc(M * N * sizeof(float)), *C0 = malloc(M * N * sizeof(float));
-    float *bias = malloc(N * sizeof(float));
+    const char *op = a->gemm_op;
+    const ptmi_kernel_table *kt = ptmi_kernels();
+    int series = op[0] == 's', acc = strcmp(op, "acc") == 0 || strcmp(op, "at") == 0;
+    size_t S = series ? a->gemm[3] : 1;
+    if ((series || strcmp(op, "gate") == 0) && a->threads != 1) {
+        fprintf(stderr, "bench: --gemm %s runs on one thread (--threads 1)\n", op);
+        return 2;
+    }
+    if (strcmp(op, "gate") == 0 &&
+        (K != N || !kt->gate_width || N % kt->gate_width || N > PTMI_GATE_MAX_D)) {
+        fprintf(stderr, "bench: --gemm gate needs K = N, a multiple of %zu up to %d (%s)\n",
+                kt->gate_width, PTMI_GATE_MAX_D, ptmi_kernels_name());
+        return 2;
+    }
+    if (strcmp(op, "sgate") == 0 &&
+        (K != M || M > kt->series_gate_rows || !kt->series_width || N % kt->series_width)) {
+        fprintf(stderr, "bench: --gemm sgate needs K = M <= %zu and N a multiple of %zu (%s)\n",
+                kt->series_gate_rows, kt->series_width, ptmi_kernels_name());
+        return 2;
+    }
+    float *A = malloc(M * K * sizeof(float)), *B = malloc(S * K * N * sizeof(float));
+    float *C = malloc(S * M * N * sizeof(float)), *C0 = malloc(S * M * N * sizeof(float));
+    float *bias = malloc((M > N ? M : N) * sizeof(float));
     double *times = malloc(sizeof(double) * 100000), *cpus = malloc(sizeof(double) * 100000);
     if (!A || !B || !C || !C0 || !bias || !times || !cpus) return 1;
     uint32_t s = 1;
     for (size_t i = 0; i < M * K; i++)
         A[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
-    for (size_t i = 0; i < K * N; i++)
+    for (size_t i = 0; i < S * K * N; i++)
         B[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
-    for (size_t i = 0; i < M * N; i++) C0[i] = 0.25f;
-    for (size_t i = 0; i < N; i++) bias[i] = 0.125f;
+    for (size_t i = 0; i < S * M * N; i++) C0[i] = 0.25f;
+    for (size_t i = 0; i < (M > N ? M : N); i++) bias[i] = 0.125f;
     ptmi_pool *pool = a->threads > 1 ? ptmi_pool_create(a->threads) : NULL;
     ptmi_pool *prev = ptmi_pool_enter(pool);
     /* the packing scratch a context would give each thread */
@@ -426,12 +488,9 @@ static int run_gemm(const bench_args *a, double peak, int cores) {
     for (int warm = 1; warm >= 0; warm--) {
         if (!warm) t_end = now() + a->seconds;
         while (warm ? now() < t_warm : ((now() < t_end || k < a->min_calls) && k < 100000)) {
-            if (!lin) memcpy(C, C0, M * N * sizeof(float));
+            if (acc) memcpy(C, C0, M * N * sizeof(float));
             double t0 = now(), c0 = cpu_now();
-            if (lin)
-                ptmi_linear_fused(M, N, K, A, K, B, N, bias, C, N, 1);
-            else
-                ptmi_gemm_acc(M, N, K, A, at ? 1 : K, at ? M : 1, B, N, C, N);
+            gemm_call(op, M, N, K, S, A, B, bias, C);
             if (!warm) {
                 times[k] = now() - t0;
                 cpus[k++] = cpu_now() - c0;
@@ -443,15 +502,18 @@ static int run_gemm(const bench_args *a, double peak, int cores) {
     ptmi_pool_free(pool);
     free(pack);
     qsort(times, (size_t)k, sizeof(double), cmp_d);
-    double med = times[k / 2], gf = 2.0 * (double)M * (double)N * (double)K / med * 1e-9;
+    double work = 2.0 * (double)M * (double)N * (double)K * (double)S;
+    double med = times[k / 2], gf = work / med * 1e-9;
     qsort(cpus, (size_t)k, sizeof(double), cmp_d);
     /* the process's CPU time per call over the threads: on a shared machine, the one-thread
      * figure that time slicing does not inflate */
-    double cmed = cpus[k / 2] / a->threads, gc = 2.0 * (double)M * (double)N * (double)K / cmed;
-    printf("gemm %s M=%zu N=%zu K=%zu, %s, %d thread%s: median %.3f ms (%.2f GFLOP/s, %.1f%%), "
+    double cmed = cpus[k / 2] / a->threads, gc = work / cmed;
+    char ser[32] = "";
+    if (series) snprintf(ser, sizeof ser, " S=%zu", S);
+    printf("gemm %s M=%zu N=%zu K=%zu%s, %s, %d thread%s: median %.3f ms (%.2f GFLOP/s, %.1f%%), "
            "p90 %.3f ms, cpu/thread %.3f ms (%.1f%%); FMA peak %.1f GFLOP/s on %d core%s; "
            "%d calls\n",
-           a->gemm_op, M, N, K, ptmi_kernels_name(), a->threads, a->threads == 1 ? "" : "s",
+           a->gemm_op, M, N, K, ser, ptmi_kernels_name(), a->threads, a->threads == 1 ? "" : "s",
            med * 1e3, gf, peak > 0 ? 100.0 * gf / peak : 0.0, times[(int)(0.9 * (k - 1))] * 1e3,
            cmed * 1e3, peak > 0 ? 100.0 * gc * 1e-9 / peak : 0.0, peak, cores,
            cores == 1 ? "" : "s", k);
