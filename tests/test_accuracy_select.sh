@@ -66,6 +66,43 @@ res=$tmp/out/results.csv
 [ "$(role 192 ttmhd7)" = "final" ] && ok || ko "default, 192: ttmhd7 should be final, got '$(role 192 ttmhd7)'"
 [ -z "$(role 192 ttmhd7ve)" ] && ok || ko "default, 192: ttmhd7ve should have no role, got '$(role 192 ttmhd7ve)'"
 
+# --import: the committed results folder restored into a fresh OUT gives back the committed tables
+# and CSVs byte for byte (but the run paths) and the same cell configurations; a run already in
+# OUT is kept as it is (a run trained here wins over an imported one)
+imp=$tmp/imp
+mkdir -p "$imp/runs/ETTh1_96_const_s42"
+echo "1,1,0.5,0.5,0.5,1.0" >"$imp/runs/ETTh1_96_const_s42/result.csv"
+bash bench/accuracy/run.sh --import bench/accuracy/results --plan --cells ETTh1_96 --out "$imp" --data-dir "$tmp/data" \
+    --bin /bin/true >"$tmp/log" 2>&1 && ok || ko "run.sh --import --plan: $(cat "$tmp/log")"
+[ "$(cat "$imp/runs/ETTh1_96_const_s42/result.csv")" = "1,1,0.5,0.5,0.5,1.0" ] && ok ||
+    ko "--import replaced a run already in OUT"
+[ ! -f "$imp/runs/ETTh1_96_const_s42/imported" ] && ok || ko "--import marked a local run imported"
+echo "$(sed -n '2p' bench/accuracy/results/results.csv | cut -d, -f7-12)" | grep -q . && ok || ko "no committed results"
+# with the committed result of that run back in place, the tables must be the committed ones
+rm -rf "$imp/runs/ETTh1_96_const_s42"
+bash bench/accuracy/run.sh --import bench/accuracy/results --table --out "$imp" --data-dir "$tmp/data" \
+    --bin /bin/true >"$tmp/log" 2>&1 && ok || ko "run.sh --import: $(cat "$tmp/log")"
+bash bench/accuracy/run.sh --table --cell-search --out "$imp" --data-dir "$tmp/data" --bin /bin/true \
+    >"$tmp/log" 2>&1 && ok || ko "run.sh --table --cell-search after --import: $(cat "$tmp/log")"
+for t in table.md table-cellsearch.md; do
+    cmp -s "$imp/$t" "bench/accuracy/results/$t" && ok || ko "--import: $t differs from the committed one"
+done
+for r in results.csv results-cellsearch.csv; do
+    sed 's#,[^,]*/runs/\([^,/]*\)$#,\1#' "$imp/$r" >"$tmp/a.csv"
+    sed 's#,[^,]*/runs/\([^,/]*\)$#,\1#' "bench/accuracy/results/$r" >"$tmp/b.csv"
+    cmp -s "$tmp/a.csv" "$tmp/b.csv" && ok || ko "--import: $r differs from the committed one"
+done
+diff -r -x command.sh "$imp/cells" bench/accuracy/results/cells >/dev/null && ok || ko "--import: cells/ configs differ"
+diff -r -x command.sh "$imp/cells-cellsearch" bench/accuracy/results/cells-cellsearch >/dev/null && ok ||
+    ko "--import: cells-cellsearch/ configs differ"
+# an imported run is chosen on the val_mse of its result line (no loss.csv, no train.log)
+[ ! -f "$imp/runs/ETTh2_96_ttmhd7_s42/ckpt/loss.csv" ] && [ -f "$imp/runs/ETTh2_96_ttmhd7_s42/imported" ] && ok ||
+    ko "--import: the imported run has a loss.csv or no mark"
+mkdir -p "$tmp/empty"
+bash bench/accuracy/run.sh --import "$tmp/empty" --table --out "$tmp/imp2" --data-dir "$tmp/data" \
+    --bin /bin/true >"$tmp/log" 2>&1 && ko "--import of an empty folder succeeded" ||
+    { grep -q "^run.sh: --import: no results\*.csv in $tmp/empty$" "$tmp/log" && ok || ko "--import empty: $(cat "$tmp/log")"; }
+
 # and the real thing, end to end: --quick trains ETTh1 512->96 twice (two candidates, 20 steps
 # each) with this build and writes the table (ETTh1 from data/, the same file as the shared set's)
 BIN=${BUILD:-build}/patchtsmixer

@@ -5,7 +5,7 @@
 # OUT/cells/<dataset>_<horizon>/{config.json,command.sh}. Run it from anywhere after `make`.
 #
 #   bench/accuracy/run.sh [--out DIR] [--data-dir DIR] [--jobs N] [--cells LIST] [--seeds LIST]
-#                         [--cell-search] [--quick] [--plan] [--table]
+#                         [--cell-search] [--quick] [--plan] [--table] [--import DIR]
 #
 # Cells: ETTh1, ETTh2, ETTm1, ETTm2, Weather at 96/192/336/720 (context 512); Exchange at 96/336
 # (context 512, or 96 when the search picks it); ILI at 24/60 with context 104, patch 24,
@@ -16,7 +16,7 @@
 # OUT/data under names that keep their split rule (ETTm*.csv: ETT minute split).
 #
 # Protocol. Stage 1, the search: for every dataset, each of its candidate configurations (the
-# budget, CANDIDATES below: 6 for ETTh1/ETTh2, 5 for ETTm2, 4 for Exchange/ILI, 3 for ETTm1,
+# budget, CANDIDATES below: 6 for ETTh1/ETTh2/ETTm2, 4 for Exchange/ILI, 3 for ETTm1,
 # 2 for Weather) is trained once, with seed 42, at the dataset's SEARCH horizon only (96; ILI 24);
 # the winner is the candidate with the lowest best-epoch validation loss, read from each run's
 # loss.csv (epoch,train_loss,val_loss: it holds no test figure). The winner is reused at the
@@ -27,10 +27,10 @@
 # itself is reused where it is the same run.
 # The test split is read only by the trainer's final evaluation, which the search never looks at.
 #
-# Time: 95 runs (30 search runs, 65 more for the seeds and horizons). At every run's epoch cap
-# they take at most about 25,400 CPU seconds, i.e. 3 h 32 min with --jobs 2 on this 2-core
-# machine, when the TinyTimeMixer candidates win ETTh1 and ETTh2 and p16d6 ETTm2 (20,800 s when
-# PatchTSMixer candidates win ETTh; 2026-12-07: ETTm2's two patch-16 candidates added, ETTh's
+# Time: 96 runs (31 search runs, 65 more for the seeds and horizons). At every run's epoch cap
+# they take at most about 25,700 CPU seconds, i.e. 3 h 34 min with --jobs 2 on this 2-core
+# machine, when the TinyTimeMixer candidates win ETTh1 and ETTh2 and p16d7 ETTm2 (21,100 s when
+# PatchTSMixer candidates win ETTh; 2026-12-07: ETTm2's three patch-16 candidates added, ETTh's
 # p16wd and mix5 dropped);
 # early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
 # measured 2026-12-06 with tiny runs (--epochs 1 --max-steps 10 and 40, one thread,
@@ -44,6 +44,10 @@
 # same command to continue. `--jobs N` runs N single-threaded trainings at once (the results do
 # not depend on the thread count). `--quick`: ETTh1 at 96 only, two candidates, 1 epoch of at
 # most 20 steps each, seed 42 (a minute or two), into runs/accuracy-quick by default.
+# `--import DIR` first restores the finished runs of a results folder this script wrote (the
+# committed bench/accuracy/results) into OUT, so that a new machine extends the published table
+# (a new candidate, a cell's search) without training its 100-odd runs again (see the import
+# stage below).
 set -eu -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -58,6 +62,7 @@ QUICK=0
 CELL_SEARCH=0
 PLAN=0
 TABLE_ONLY=0
+IMPORT=""
 CELLS=""
 SEEDS="42,1,2"
 SEARCH_SEED=42
@@ -75,6 +80,7 @@ while [ $# -gt 0 ]; do
     --cell-search) CELL_SEARCH=1; shift ;;
     --plan) PLAN=1; shift ;;
     --table) TABLE_ONLY=1; shift ;;
+    --import) IMPORT=$2; shift 2 ;;
     --bin) BIN=$2; shift 2 ;;
     __run) shift; RUN_ONE=$1; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -150,8 +156,9 @@ ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
 #   p16wd    patch 16 stride 8, dropout 0.4, weight decay 0.05 (PatchTST's patching, regularised;
 #            in the ETTh searches until 2026-12-07, never chosen)
 #   mix5     mix_channel (IC-TSMixer), dropout 0.5 (likewise)
-#   p16d5, p16d6  patch 16 stride 8 (63 patches), dropouts 0.5 / 0.6 (ETTm2: the drop5 choice's
-#            regularisation with PatchTST's patching)
+#   p16d5, p16d6, p16d7  patch 16 stride 8 (63 patches), dropouts 0.5 / 0.6 / 0.7 (ETTm2: the
+#            drop5 choice's regularisation with PatchTST's patching; p16d7 added 2026-12-07 after
+#            p16d6 won, to see whether more dropout still helps)
 #   ctx96    context 96 (Exchange: the length TSLib uses; the val targets are the same rows)
 #   ililr    ILI: constant lr 2.5e-3 (PatchTST's ILI learning rate)
 #   ttm      the TinyTimeMixer r2 512-96 architecture (TTM_CFG: adaptive patching in 3 levels,
@@ -166,6 +173,8 @@ ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
 #   ttmd6    ttm with dropout and head dropout 0.6
 #   onecyc8  onecyc over 8 epochs instead of Weather's 4 (its runs had their best model at the
 #            last epoch)
+#   p16oc    onecyc with patch 16 stride 8 (Weather's cells: ETTm2's patching with Weather's
+#            schedule; added 2026-12-07 after an exploratory run, see bench/accuracy/README.md)
 TTM_CFG=tests/golden/ttm/r2_512_96_7ch/config.json
 TTM_FLAGS="--config $TTM_CFG --patch-length 64 --patch-stride 64 --schedule onecycle --lr 0.001 --epochs 5 --patience 2"
 candidate_flags() {
@@ -178,6 +187,7 @@ candidate_flags() {
     mix5) echo "--schedule constant --lr 0.001 --mode mix_channel --dropout 0.5 --head-dropout 0.5" ;;
     p16d5) echo "--schedule constant --lr 0.001 --patch-length 16 --patch-stride 8 --dropout 0.5 --head-dropout 0.5" ;;
     p16d6) echo "--schedule constant --lr 0.001 --patch-length 16 --patch-stride 8 --dropout 0.6 --head-dropout 0.6" ;;
+    p16d7) echo "--schedule constant --lr 0.001 --patch-length 16 --patch-stride 8 --dropout 0.7 --head-dropout 0.7" ;;
     ctx96) echo "--schedule constant --lr 0.001 --context-length 96" ;;
     ililr) echo "--schedule constant --lr 0.0025" ;;
     ttm) echo "$TTM_FLAGS" ;;
@@ -187,6 +197,7 @@ candidate_flags() {
     ttmhd7ve) echo "$TTM_FLAGS --head-dropout 0.7 --val-every 40" ;;
     drop5ve) echo "--schedule constant --lr 0.001 --dropout 0.5 --head-dropout 0.5 --val-every 135" ;;
     onecyc8) echo "--schedule onecycle --lr 0.001 --epochs 8 --patience 2" ;;
+    p16oc) echo "--schedule onecycle --lr 0.001 --patch-length 16 --patch-stride 8" ;;
     ttmwd) echo "$TTM_FLAGS --weight-decay 0.1" ;;
     ttmd6) echo "$TTM_FLAGS --dropout 0.6 --head-dropout 0.6" ;;
     *) return 1 ;;
@@ -195,7 +206,7 @@ candidate_flags() {
 CANDIDATES='ETTh1|const drop5 onecyc lr1e4 ttm ttmhd7
 ETTh2|const drop5 onecyc lr1e4 ttm ttmhd7
 ETTm1|const drop5 onecyc
-ETTm2|const drop5 onecyc p16d5 p16d6
+ETTm2|const drop5 onecyc p16d5 p16d6 p16d7
 Weather|const onecyc
 Exchange|const drop5 ctx96 lr1e4
 ILI|const drop5 onecyc ililr'
@@ -204,7 +215,7 @@ ILI|const drop5 onecyc ililr'
 # cells behind the paper or TTM where the dataset's choice had its best model at epoch 1 or 2, or
 # at the last epoch of Weather's cap): the candidates listed here and the dataset's choice, each
 # trained once with seed 42 at the cell's horizon; the lowest validation loss wins the cell. Off
-# by default: it adds 19 search runs (about 7,900 CPU s at their epoch caps) and two seeds more
+# by default: it adds 21 search runs (about 9,000 CPU s at their epoch caps) and two seeds more
 # for each cell whose choice it changes (up to ~5,000 s): about 5 h for the whole table instead
 # of 3.5 h. Its table is OUT/table-cellsearch.md.
 CELL_CANDIDATES='ETTh1_96|ttmlr ttmwd ttmd6
@@ -217,8 +228,8 @@ ETTm2_96|drop5ve
 ETTm2_192|drop5ve
 ETTm2_336|drop5ve
 ETTm2_720|drop5ve
-Weather_96|onecyc8
-Weather_192|onecyc8'
+Weather_96|onecyc8 p16oc
+Weather_192|onecyc8 p16oc'
 cell_cands() {
     [ "$CELL_SEARCH" = 1 ] || return 0
     echo "$CELL_CANDIDATES" | awk -F'|' -v n="$1_$2" '$1 == n { print $2 }'
@@ -260,7 +271,10 @@ for tok in $(echo "$CELLS" | tr ',' ' '); do
     fi
 done
 
-# The data file the trainer reads (gzipped sets unpacked once into OUT/data, same base name).
+# The data file the trainer reads (gzipped sets unpacked once into OUT/data, same base name;
+# with UNPACK=0 only its name: the table and the import write commands, they run none).
+UNPACK=1
+[ "$TABLE_ONLY" = 1 ] && UNPACK=0
 data_file() {
     local rel src base
     rel=$(field "$1" 2)
@@ -269,7 +283,7 @@ data_file() {
     *.gz)
         base=$(basename "$rel" .gz)
         [ "$1" = Weather ] && base=weather.csv
-        if [ ! -f "$OUT/data/$base" ]; then
+        if [ "$UNPACK" = 1 ] && [ ! -f "$OUT/data/$base" ]; then
             gunzip -c "$src" >"$OUT/data/$base.tmp" && mv "$OUT/data/$base.tmp" "$OUT/data/$base"
         fi
         echo "$OUT/data/$base" ;;
@@ -354,6 +368,46 @@ for ds in $all_datasets; do
     done
 done
 
+# ---- --import DIR: finished runs restored from a results folder of this script ----------------
+# DIR holds results*.csv and cells*/ as run.sh wrote them (bench/accuracy/results is the committed
+# one). Every row of its CSVs becomes the run folder it came from, with the command.sh stage 1 or
+# 2 would write, its result.csv (the row's six result fields) and a file `imported` naming the
+# source; each cell folder's config.json goes back to the run that produced it (the first seed's
+# final, named in the cell's command.sh). Folders already in OUT are left alone, so a run
+# trained here always wins. An imported run has no train.log or loss.csv: the selection reads its
+# validation loss from the val_mse field of its result line, which is the trainer's done: line
+# figure (what best_val reads for a --val-every run; the loss.csv minimum to the six decimals it
+# prints otherwise). `--table` on the imported folder writes the committed tables again
+# (tests/test_accuracy_select.sh checks that they come back byte for byte).
+if [ -n "$IMPORT" ]; then
+    ls "$IMPORT"/results*.csv >/dev/null 2>&1 || { echo "run.sh: --import: no results*.csv in $IMPORT" >&2; exit 2; }
+    UNPACK=0
+    for f in "$IMPORT"/results*.csv; do
+        awk -F, -v f="$f" 'NR > 1 && NF == 13 { print f "," $0 }' "$f"
+    done | awk -F, '!seen[$14]++' | while IFS=, read -r f ds h _ c s _ ep be vl mse mae wall _; do
+        d=$(run_dir "$ds" "$h" "$c" "$s")
+        [ -f "$d/result.csv" ] && continue
+        candidate_flags "$c" >/dev/null || { echo "run.sh: --import: $f names an unknown candidate '$c'" >&2; exit 2; }
+        mkdir -p "$d"
+        printf '#!/bin/sh\n# run from the repository root\n%s\n' "$(train_cmd "$ds" "$h" "$c" "$s" "$d/ckpt")" >"$d/command.sh"
+        echo "$ep,$be,$vl,$mse,$mae,$wall" >"$d/result.csv"
+        echo "imported from $f" >"$d/imported"
+    done
+    for cf in "$IMPORT"/cells*/*/config.json; do
+        [ -f "$cf" ] || continue
+        cmd=$(dirname "$cf")/command.sh
+        c=$(sed -n "s/.*: the chosen configuration '\([^']*\)'.*/\1/p" "$cmd")
+        s=$(sed -n 's/.*it produced with seed \([0-9]*\)\.$/\1/p' "$cmd")
+        d=$OUT/runs/$(basename "$(dirname "$cf")")_${c}_s$s
+        if [ -f "$d/imported" ] && [ ! -f "$d/ckpt/config.json" ]; then
+            mkdir -p "$d/ckpt"
+            cp "$cf" "$d/ckpt/config.json"
+        fi
+    done
+    UNPACK=$((1 - TABLE_ONLY))
+    echo "run.sh: $OUT/runs holds $(find "$OUT/runs" -name imported | wc -l) imported runs (from $IMPORT)"
+fi
+
 planned=$OUT/.plan
 : >"$planned"
 if [ "$TABLE_ONLY" = 0 ]; then
@@ -367,9 +421,12 @@ fi
 # run with --val-every, from the trainer's `done:` line in train.log (its best validation loss,
 # the checks within epochs included); neither holds a test figure. Both are compared to the six
 # decimals that line prints; the lowest wins, ties go to the earlier candidate. result.csv
-# (which has the test MSE) is only checked for existence.
+# (which has the test MSE) is only checked for existence, except in an imported run, which has
+# neither file: there its val_mse field alone is read (the done: line's figure, see --import).
 best_val() { # run folder -> lowest validation loss, to the 6 decimals of the done: line
-    if grep -q -- "--val-every" "$1/command.sh"; then
+    if [ -f "$1/imported" ]; then # (--import) the val_mse field of its result line
+        awk -F, '{ print $3 }' "$1/result.csv"
+    elif grep -q -- "--val-every" "$1/command.sh"; then
         sed -n 's/^done:.*(val loss \([0-9.eE+-]*\)).*/\1/p' "$1/train.log"
     else
         awk -F, 'NR > 1 && $3 != "" { if (m == "" || $3 + 0 < m + 0) m = $3 }
@@ -400,11 +457,13 @@ choice_or_plan() { # dataset -> its choice; with --plan before the search, its f
     [ -z "$c" ] && [ "$PLAN" = 1 ] && c=$(cands_of "$1" | awk '{ print $1 }')
     echo "$c"
 }
-cell_pool() { # dataset horizon -> the candidates of the cell's own search (none: no search)
-    local extra
+cell_pool() { # dataset horizon -> the candidates of the cell's own search (none: no search, or
+    # the dataset's choice still unknown: then the cell waits for it, as its choice is one of them)
+    local extra c
     extra=$(cell_cands "$1" "$2")
-    [ -n "$extra" ] && [ "$QUICK" = 0 ] && echo "$(choice_or_plan "$1") $extra"
-    return 0
+    [ -n "$extra" ] && [ "$QUICK" = 0 ] || return 0
+    c=$(choice_or_plan "$1")
+    [ -z "$c" ] || echo "$c $extra"
 }
 choose_cell() { # dataset horizon -> the cell's configuration, or nothing while a run is missing
     local pool
@@ -445,6 +504,8 @@ fi
 # ---- results.csv, the cell folders and table.md -------------------------------------------------
 res=$OUT/results$TAG.csv
 echo "dataset,horizon,context,configuration,seed,role,epochs,best_epoch,val_mse,test_mse,test_mae,wall_s,run" >"$res.tmp"
+# each cell's choice and search pool, worked out once per cell (each costs a process per run read)
+declare -A CHOSEN POOL
 for ds in $all_datasets; do
     for d in "$OUT"/runs/"$ds"_*; do
         [ -f "$d/result.csv" ] || continue
@@ -454,9 +515,13 @@ for ds in $all_datasets; do
         s=${b##*_s}
         want_cell "$ds" "$h" || [ "$h" = "$(field "$ds" 7)" ] || continue
         role=""
-        chosen=$(choose_cell "$ds" "$h")
+        if [ -z "${CHOSEN[${ds}_$h]+set}" ]; then
+            CHOSEN[${ds}_$h]=$(choose_cell "$ds" "$h")
+            POOL[${ds}_$h]=$(cell_pool "$ds" "$h")
+        fi
+        chosen=${CHOSEN[${ds}_$h]}
         if [ "$s" = "$SEARCH_SEED" ] && { { [ "$h" = "$(field "$ds" 7)" ] && case " $(cands_of "$ds") " in *" $c "*) true ;; *) false ;; esac; } ||
-            case " $(cell_pool "$ds" "$h") " in *" $c "*) true ;; *) false ;; esac; }; then
+            case " ${POOL[${ds}_$h]} " in *" $c "*) true ;; *) false ;; esac; }; then
             role=search
         fi
         if [ "$c" = "$chosen" ] && want_cell "$ds" "$h" && case " $SEED_LIST " in *" $s "*) true ;; *) false ;; esac; then
