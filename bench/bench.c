@@ -117,6 +117,11 @@ static double measure_peak(void) {
     return 0.0;
 }
 
+/* the --gemm ops, in the order of gemm_ops */
+enum { G_ACC, G_AT, G_LINEAR, G_PLAIN, G_GATE, G_SERIES, G_SGELU, G_SGATE, G_OPS };
+static const char *const gemm_ops[G_OPS] = {"acc",  "at",     "linear", "plain",
+                                            "gate", "series", "sgelu",  "sgate"};
+
 typedef struct {
     const char *model_dir;
     int batches[32], nb;
@@ -126,6 +131,7 @@ typedef struct {
     const char *dump_dir;
     size_t gemm[4]; /* --gemm M,N,K[,op[,S]] (M = 0: not given; S: series of the series ops) */
     char gemm_op[8];
+    int gemm_kind; /* G_* of gemm_op */
 } bench_args;
 
 /* 0, or 2 after printing the usage */
@@ -176,13 +182,11 @@ static int parse_args(int argc, char **argv, bench_args *a) {
                 p += n;
                 if (*p == ',') a->gemm[3] = (size_t)strtoul(p + 1, &p, 10);
             }
-            static const char *ops[] = {"acc",  "at",     "linear", "plain",
-                                        "gate", "series", "sgelu",  "sgate"};
-            int known = 0;
-            for (size_t o = 0; o < sizeof ops / sizeof *ops; o++)
-                known |= strcmp(a->gemm_op, ops[o]) == 0;
-            if (!a->gemm[0] || !a->gemm[1] || !a->gemm[2] || !known || *p || !a->gemm[3] ||
-                a->gemm[0] > 65536 || a->gemm[1] > 65536 || a->gemm[2] > 65536 ||
+            a->gemm_kind = G_OPS;
+            for (int o = 0; o < G_OPS; o++)
+                if (strcmp(a->gemm_op, gemm_ops[o]) == 0) a->gemm_kind = o;
+            if (!a->gemm[0] || !a->gemm[1] || !a->gemm[2] || a->gemm_kind == G_OPS || *p ||
+                !a->gemm[3] || a->gemm[0] > 65536 || a->gemm[1] > 65536 || a->gemm[2] > 65536 ||
                 a->gemm[3] > 4096) {
                 fprintf(stderr, "bench: --gemm takes M,N,K[,acc|at|linear|plain|gate|series|"
                                 "sgelu|sgate[,S]] (each at most 65536, S at most 4096)\n");
@@ -423,19 +427,28 @@ static int run_stream(const ptm_model *m, const bench_args *a) {
 }
 
 /* one call of a --gemm op (S series for the series ops) */
-static void gemm_call(const char *op, size_t M, size_t N, size_t K, size_t S, const float *A,
+static void gemm_call(int kind, size_t M, size_t N, size_t K, size_t S, const float *A,
                       const float *B, const float *bias, float *C) {
     const ptmi_kernel_table *kt = ptmi_kernels();
-    if (strcmp(op, "linear") == 0 || strcmp(op, "plain") == 0)
-        ptmi_linear_fused(M, N, K, A, K, B, N, bias, C, N, op[0] == 'l');
-    else if (strcmp(op, "gate") == 0)
+    switch (kind) {
+    case G_LINEAR:
+    case G_PLAIN:
+        ptmi_linear_fused(M, N, K, A, K, B, N, bias, C, N, kind == G_LINEAR);
+        break;
+    case G_GATE:
         kt->linear_gate(M, N, A, N, B, N, bias, NULL, 0, C, N);
-    else if (strcmp(op, "series") == 0 || strcmp(op, "sgelu") == 0)
-        ptmi_gemm_series(M, N, K, A, K, B, K * N, N, bias, C, M * N, N, S, op[1] == 'g');
-    else if (strcmp(op, "sgate") == 0)
+        break;
+    case G_SERIES:
+    case G_SGELU:
+        ptmi_gemm_series(M, N, K, A, K, B, K * N, N, bias, C, M * N, N, S, kind == G_SGELU);
+        break;
+    case G_SGATE:
         kt->series_gate(M, N, A, bias, B, NULL, C, M * N, S);
-    else
-        ptmi_gemm_acc(M, N, K, A, op[1] == 't' ? 1 : K, op[1] == 't' ? M : 1, B, N, C, N);
+        break;
+    default: /* G_ACC, G_AT */
+        ptmi_gemm_acc(M, N, K, A, kind == G_AT ? 1 : K, kind == G_AT ? M : 1, B, N, C, N);
+        break;
+    }
 }
 
 /* --gemm: one product, timed like a model row (warm-up, then S seconds, at least K calls); the
@@ -443,20 +456,21 @@ static void gemm_call(const char *op, size_t M, size_t N, size_t K, size_t S, co
 static int run_gemm(const bench_args *a, double peak, int cores) {
     size_t M = a->gemm[0], N = a->gemm[1], K = a->gemm[2];
     const char *op = a->gemm_op;
+    const int kind = a->gemm_kind;
     const ptmi_kernel_table *kt = ptmi_kernels();
-    int series = op[0] == 's', acc = strcmp(op, "acc") == 0 || strcmp(op, "at") == 0;
+    int series = kind >= G_SERIES, acc = kind == G_ACC || kind == G_AT;
     size_t S = series ? a->gemm[3] : 1;
-    if ((series || strcmp(op, "gate") == 0) && a->threads != 1) {
+    if ((series || kind == G_GATE) && a->threads != 1) {
         fprintf(stderr, "bench: --gemm %s runs on one thread (--threads 1)\n", op);
         return 2;
     }
-    if (strcmp(op, "gate") == 0 &&
+    if (kind == G_GATE &&
         (K != N || !kt->gate_width || N % kt->gate_width || N > PTMI_GATE_MAX_D)) {
         fprintf(stderr, "bench: --gemm gate needs K = N, a multiple of %zu up to %d (%s)\n",
                 kt->gate_width, PTMI_GATE_MAX_D, ptmi_kernels_name());
         return 2;
     }
-    if (strcmp(op, "sgate") == 0 &&
+    if (kind == G_SGATE &&
         (K != M || M > kt->series_gate_rows || !kt->series_width || N % kt->series_width)) {
         fprintf(stderr, "bench: --gemm sgate needs K = M <= %zu and N a multiple of %zu (%s)\n",
                 kt->series_gate_rows, kt->series_width, ptmi_kernels_name());
@@ -490,7 +504,7 @@ static int run_gemm(const bench_args *a, double peak, int cores) {
         while (warm ? now() < t_warm : ((now() < t_end || k < a->min_calls) && k < 100000)) {
             if (acc) memcpy(C, C0, M * N * sizeof(float));
             double t0 = now(), c0 = cpu_now();
-            gemm_call(op, M, N, K, S, A, B, bias, C);
+            gemm_call(kind, M, N, K, S, A, B, bias, C);
             if (!warm) {
                 times[k] = now() - t0;
                 cpus[k++] = cpu_now() - c0;
