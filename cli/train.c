@@ -44,6 +44,8 @@ static const char *TRAIN_USAGE =
     "  --positional-encoding sincos | random (enables it)\n"
     "  --scaling S           std | mean | none                               [std]\n"
     "  --loss L              mse | nll   --distribution D  student_t | normal | negative_binomial\n"
+    "                        TinyTimeMixer: mse | mae | pinball | huber (quantile and\n"
+    "                        huber_delta from --config) [mse]\n"
     "  --head-aggregation A  max_pool | avg_pool | use_last | none           [max_pool]\n"
     "  --dropout P [0.2]     --head-dropout P [0.2]\n"
     "  --mask-type T         random | forecast (pretrain)   --mask-ratio R [0.4]\n"
@@ -316,7 +318,7 @@ static int named_flag(ptm_config *c, const char *a, const char *v) {
     static const char *const modes[] = {"common_channel", "mix_channel", NULL};
     static const char *const norms[] = {"LayerNorm", "BatchNorm", NULL};
     static const char *const scal[] = {"none", "std", "mean", NULL};
-    static const char *const loss_names[] = {"mse", "nll", NULL};
+    static const char *const loss_names[] = {"mse", "nll", "mae", "pinball", "huber", NULL};
     static const char *const dists[] = {"student_t", "normal", "negative_binomial", NULL};
     static const char *const aggs[] = {"none", "max_pool", "avg_pool", "use_last", NULL};
     static const char *const pes[] = {"sincos", "random", NULL};
@@ -338,7 +340,7 @@ static int named_flag(ptm_config *c, const char *a, const char *v) {
         c->scaling = (ptm_scaling)e;
     } else if (strcmp(a, "--loss") == 0) {
         if (pick_name(v, loss_names, &e))
-            return fail_usage("train", "--loss '%s': expected mse or nll", v);
+            return fail_usage("train", "--loss '%s': expected mse, nll, mae, pinball or huber", v);
         c->loss = (ptm_loss)e;
     } else if (strcmp(a, "--distribution") == 0) {
         if (pick_name(v, dists, &e))
@@ -412,6 +414,9 @@ static void train_report(const train_job *job, const ptm_train_summary *res) {
             "done: %d epochs, %lld steps, best epoch %d (val loss %.6f), %.1f s, %.0f samples/s\n",
             res->epochs_run, (long long)res->steps, res->best_epoch, res->best_val, res->seconds,
             res->samples_per_sec);
+    if (isfinite(res->val_mse))
+        fprintf(stderr, "val: MSE %.6f  MAE %.6f (scaled space, the saved model)\n", res->val_mse,
+                res->val_mae);
     int by_case = job->p.task == PTM_TRAIN_CLASSIFY || job->p.task == PTM_TRAIN_REGRESS;
     if (by_case && !job->p.test_path)
         fprintf(stderr,

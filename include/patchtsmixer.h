@@ -824,6 +824,9 @@ typedef struct {
                                           the prediction (units); forecasting, the last observed
                                           value repeated over the horizon (scaled space) */
     size_t series, series_skipped;     /* long format: series trained on, series skipped */
+    double val_mse, val_mae; /* forecasting: the saved model on the validation windows (scaled
+                                space), whatever loss it trained with: the figure that compares
+                                runs trained with different losses (NAN otherwise) */
 } ptm_train_summary;
 
 /* The optimisation defaults of `patchtsmixer train` (values in brackets above). */

@@ -12,7 +12,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/data"
 
-# run DS H CAND SEED EPOCH_END_VALS DONE_VAL TEST [--val-every]: a finished run's files
+# run DS H CAND SEED EPOCH_END_VALS DONE_VAL TEST [FLAGS [VAL_MSE]]: a finished run's files;
+# VAL_MSE: a run trained with another loss (--loss mae): its validation losses are MAEs, the
+# trainer's val: line has the saved model's validation MSE (its result line's val_mse)
 run() {
     d=$tmp/out/runs/$1_$2_$3_s$4
     mkdir -p "$d/ckpt"
@@ -28,7 +30,12 @@ run() {
     } >"$d/ckpt/loss.csv"
     echo "done: 3 epochs, 300 steps, best epoch 1 (val loss $6), 10.0 s, 100 samples/s" >"$d/train.log"
     echo "{}" >"$d/ckpt/config.json"
-    echo "3,1,$6,$7,0.4,10.0" >"$d/result.csv"
+    if [ -n "${9:-}" ]; then
+        echo "val: MSE $9  MAE $6 (scaled space, the saved model)" >>"$d/train.log"
+        echo "3,1,$9,$7,0.4,10.0" >"$d/result.csv"
+    else
+        echo "3,1,$6,$7,0.4,10.0" >"$d/result.csv"
+    fi
 }
 
 # ETTh2's search at 96: ttmhd7 has the lowest validation loss and the worst test MSE
@@ -36,6 +43,10 @@ for c in const drop5 onecyc lr1e4 ttm; do
     run ETTh2 96 $c 42 "0.30 0.25" 0.25 0.20
 done
 run ETTh2 96 ttmhd7 42 "0.24 0.21" 0.21 0.90
+# the MAE-trained candidates: ttmmae's validation MAE (0.10) is below every MSE, but its
+# validation MSE (0.26) is not; ttmhd7mae's MSE 0.22 is just above ttmhd7's 0.21
+run ETTh2 96 ttmmae 42 "0.12 0.10" 0.10 0.01 "--loss mae" 0.26
+run ETTh2 96 ttmhd7mae 42 "0.40 0.35" 0.35 0.02 "--loss mae" 0.22
 # ETTh2 192 has a search of its own (ttmhd7, ttmhd7ve, ttmlr): ttmhd7ve's best check lies
 # inside an epoch (done: line 0.28, epoch ends 0.31), below ttmhd7's 0.29; ttmlr is worse
 run ETTh2 192 ttmhd7 42 "0.29 0.30" 0.29 0.10
@@ -51,6 +62,7 @@ res=$tmp/out/results-cellsearch.csv
 role() { awk -F, -v h="$1" -v c="$2" '$2 == h && $4 == c { print $6 }' "$res"; }
 [ "$(role 96 ttmhd7)" = "search+final" ] && ok || ko "96: ttmhd7 should be search+final, got '$(role 96 ttmhd7)'"
 [ "$(role 96 ttm)" = "search" ] && ok || ko "96: ttm should be search, got '$(role 96 ttm)'"
+[ "$(role 96 ttmmae)" = "search" ] && ok || ko "96: ttmmae (validation MAE 0.10, MSE 0.26) should be search, got '$(role 96 ttmmae)'"
 [ "$(role 192 ttmhd7ve)" = "search+final" ] && ok || ko "192: ttmhd7ve (its done: line) should win, got '$(role 192 ttmhd7ve)'"
 [ "$(role 192 ttmhd7)" = "search" ] && ok || ko "192: ttmhd7 should be search, got '$(role 192 ttmhd7)'"
 [ "$(role 192 ttmlr)" = "search" ] && ok || ko "192: ttmlr should be search, got '$(role 192 ttmlr)'"
@@ -65,6 +77,24 @@ bash bench/accuracy/run.sh --table --out "$tmp/out" --data-dir "$tmp/data" --bin
 res=$tmp/out/results.csv
 [ "$(role 192 ttmhd7)" = "final" ] && ok || ko "default, 192: ttmhd7 should be final, got '$(role 192 ttmhd7)'"
 [ -z "$(role 192 ttmhd7ve)" ] && ok || ko "default, 192: ttmhd7ve should have no role, got '$(role 192 ttmhd7ve)'"
+
+# ETTh1 96: the MAE-trained candidate wins on its validation MSE (0.20) though its MAE (0.50) is
+# above the others' validation MSEs
+for c in const drop5 onecyc lr1e4 ttm ttmhd7; do
+    run ETTh1 96 $c 42 "0.30 0.25" 0.25 0.20
+done
+run ETTh1 96 ttmmae 42 "0.55 0.50" 0.50 0.90 "--loss mae" 0.20
+run ETTh1 96 ttmhd7mae 42 "0.60 0.55" 0.55 0.90 "--loss mae" 0.24
+bash bench/accuracy/run.sh --table --out "$tmp/out" --data-dir "$tmp/data" --bin /bin/true \
+    --seeds 42 --cells ETTh1_96 >"$tmp/log" 2>&1 && ok || ko "run.sh --table ETTh1_96: $(cat "$tmp/log")"
+[ "$(awk -F, '$1 == "ETTh1" && $4 == "ttmmae" { print $6 }' "$tmp/out/results.csv")" = "search+final" ] && ok ||
+    ko "ETTh1 96: ttmmae (validation MSE 0.20) should win: $(grep ETTh1 "$tmp/out/results.csv")"
+# one run of such a candidate (run.sh __run): its result line's val_mse is the val: line's MSE
+d=$tmp/one/runs/ETTh1_96_ttmmae_s1
+mkdir -p "$d"
+printf '#!/bin/sh\n# x train --loss mae\necho "done: 5 epochs, 630 steps, best epoch 5 (val loss 0.540181), 1.0 s, 9 samples/s"\necho "val: MSE 0.664901  MAE 0.540181 (scaled space, the saved model)"\necho "test: MSE 0.358520  MAE 0.381824 (scaled space; repeat-last-value baseline MSE 1.294371  MAE 0.713181)"\n' >"$d/command.sh"
+bash bench/accuracy/run.sh --bin /bin/true __run "$d" >"$tmp/log" 2>&1 && ok || ko "run.sh __run: $(cat "$tmp/log")"
+[ "$(cut -d, -f1-5 "$d/result.csv")" = "5,5,0.664901,0.358520,0.381824" ] && ok || ko "__run of a --loss mae run: $(cat "$d/result.csv")"
 
 # --import: the committed results folder restored into a fresh OUT gives back the committed tables
 # and CSVs byte for byte (but the run paths) and the same cell configurations; a run already in

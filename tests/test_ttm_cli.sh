@@ -228,5 +228,20 @@ head -n 1 $tmp/cat_fc.csv | grep -qx "date,HUFL,HULL" && ok || ko "the trained m
 expect 1 "static_categorical_columns: this model has 2 static categorical variables (categorical_vocab_size_list): name the columns of their integer codes" "$BIN" train --config $P/config.json --data $tmp/cat_etth1.csv --out $tmp/catrun2 --max-steps 1 --epochs 1 --quiet
 expect 1 "static_categorical_columns: the model has no static categorical variables (categorical_vocab_size_list)" "$BIN" train --config $T/r2_512_96_7ch/config.json --data $tmp/cat_etth1.csv --static-categorical store --out $tmp/catrun3 --max-steps 1 --epochs 1 --quiet
 
+# train --loss: TinyTimeMixer's point losses from the flag (over --config's); the `val:` line is
+# the saved model on the validation windows (its MAE is the `done:` line's validation loss when
+# the loss is mae, its MSE what `eval --split val` says); PatchTSMixer refuses them
+R="--config $T/r21_52_16_ft_l1_prefix/config.json --data data/ETTh1.csv --columns HUFL,OT --max-steps 3 --epochs 1 --threads 1"
+expect 0 "" "$BIN" train $R --loss mae --out $tmp/maerun
+grep -q '"loss": "mae"' $tmp/maerun/config.json && ok || ko "train --loss mae: saved loss $(grep '"loss"' $tmp/maerun/config.json)"
+vl=$(sed -n 's/^done:.*(val loss \([0-9.]*\)).*/\1/p' $tmp/err)
+grep -q "^val: MSE [0-9.]*  MAE $vl (scaled space, the saved model)$" $tmp/err && ok || ko "val: line's MAE is not the done: line's $vl: $(grep '^val:' $tmp/err)"
+"$BIN" eval $tmp/maerun --data data/ETTh1.csv --columns HUFL,OT --split val >$tmp/mae_eval.txt || ko "eval --split val of the mae model"
+grep -q "^val: MSE $(sed -n 's/^MSE \([0-9.]*\)  MAE.*(scaled space)$/\1/p' $tmp/mae_eval.txt)  " $tmp/err && ok || ko "train's val MSE differs from eval --split val's ($(cat $tmp/mae_eval.txt))"
+expect 0 "" "$BIN" train $R --loss huber --out $tmp/huberrun
+grep -q '"loss": "huber"' $tmp/huberrun/config.json && ok || ko "train --loss huber: saved loss $(grep '"loss"' $tmp/huberrun/config.json)"
+expect 1 "loss: \"mae\" is a TinyTimeMixer loss; PatchTSMixer trains with \"mse\" or \"nll\"" "$BIN" train --data data/ETTh1.csv --loss mae --out $tmp/ptmmae --max-steps 1 --epochs 1 --quiet
+expect 2 "--loss 'l1': expected mse, nll, mae, pinball or huber" "$BIN" train --data data/ETTh1.csv --loss l1 --out $tmp/ptmmae
+
 echo "test_ttm_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

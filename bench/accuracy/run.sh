@@ -16,8 +16,8 @@
 # OUT/data under names that keep their split rule (ETTm*.csv: ETT minute split).
 #
 # Protocol. Stage 1, the search: for every dataset, each of its candidate configurations (the
-# budget, CANDIDATES below: 6 for ETTh1/ETTh2/ETTm2, 4 for Exchange/ILI, 3 for ETTm1,
-# 2 for Weather) is trained once, with seed 42, at the dataset's SEARCH horizon only (96; ILI 24);
+# budget, CANDIDATES below: 8 for ETTh1/ETTh2, 6 for ETTm2, 4 for Exchange/ILI, 3 for ETTm1
+# and Weather) is trained once, with seed 42, at the dataset's SEARCH horizon only (96; ILI 24);
 # the winner is the candidate with the lowest best-epoch validation loss, read from each run's
 # loss.csv (epoch,train_loss,val_loss: it holds no test figure). The winner is reused at the
 # other horizons of the dataset (no search per horizon: it keeps the whole table within the
@@ -90,7 +90,9 @@ done
 
 # ---- one run (called as `run.sh __run DIR` by the job pool) ------------------------------------
 # Executes DIR/command.sh, then writes DIR/result.csv:
-# epochs,best_epoch,val_mse,test_mse,test_mae,wall_s (the trainer's `done:` and `test:` lines).
+# epochs,best_epoch,val_mse,test_mse,test_mae,wall_s (the trainer's `done:` and `test:` lines;
+# for a run trained with another loss (--loss mae), val_mse is the saved model's validation MSE
+# from the trainer's `val:` line, since its `done:` line holds its validation MAE).
 if [ -n "${RUN_ONE:-}" ]; then
     d=$RUN_ONE
     # one process per run folder: a second instance of run.sh on the same folder skips a run
@@ -111,15 +113,19 @@ if [ -n "${RUN_ONE:-}" ]; then
     fi
     t1=$(date +%s.%N)
     rm -rf "$d/ckpt/last" # the optimiser state is only needed by --resume
-    awk -v t0="$t0" -v t1="$t1" '
+    other_loss=0
+    grep -q -- "--loss " "$d/command.sh" && other_loss=1
+    awk -v t0="$t0" -v t1="$t1" -v other_loss=$other_loss '
         /^done:/ { for (i = 1; i <= NF; i++) {
                        if ($i == "epochs,") ep = $(i - 1)
                        if ($i == "best" && $(i + 1) == "epoch") { be = $(i + 2); vl = $(i + 5) }
                    } sub(/\)?,?$/, "", vl) }
+        /^val:/ && other_loss { vm = $3 }
         /^test:/ { for (i = 1; i <= NF; i++) { # the first MSE and MAE: the model, not the baseline
                        if ($i == "MSE" && mse == "") mse = $(i + 1)
                        if ($i == "MAE" && mae == "") mae = $(i + 1) } }
-        END { if (mse == "" || vl == "") exit 1
+        END { if (other_loss) vl = vm
+              if (mse == "" || vl == "") exit 1
               printf "%s,%s,%s,%s,%s,%.1f\n", ep, be, vl, mse, mae, t1 - t0 }' \
         "$d/train.log" >"$d/result.tmp" || { echo "run.sh: no result in $d/train.log" >&2; exit 1; }
     mv "$d/result.tmp" "$d/result.csv"
@@ -171,10 +177,15 @@ ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
 #   ttmlr    ttmve with one-cycle lr 3e-4 (slower fitting)
 #   ttmwd    ttm with weight decay 0.1
 #   ttmd6    ttm with dropout and head dropout 0.6
+#   ttmmae, ttmhd7mae  ttm, ttmhd7 trained with the mean absolute error (--loss mae; granite-tsfm's
+#            TTM loss option), compared with the others by the validation MSE of the model it
+#            saved (ETTh1/ETTh2 from 2026-12-08, after an exploratory run: ETTh1 96 val MSE
+#            0.664901 against ttm's 0.674443)
 #   onecyc8  onecyc over 8 epochs instead of Weather's 4 (its runs had their best model at the
 #            last epoch)
-#   p16oc    onecyc with patch 16 stride 8 (Weather's cells: ETTm2's patching with Weather's
-#            schedule; added 2026-12-07 after an exploratory run, see bench/accuracy/README.md)
+#   p16oc    onecyc with patch 16 stride 8 (Weather: ETTm2's patching with Weather's schedule;
+#            a cell candidate of Weather 96/192 from 2026-12-07, in Weather's dataset search
+#            from 2026-12-08 after exploratory runs at 336 and 720, see bench/accuracy/README.md)
 TTM_CFG=tests/golden/ttm/r2_512_96_7ch/config.json
 TTM_FLAGS="--config $TTM_CFG --patch-length 64 --patch-stride 64 --schedule onecycle --lr 0.001 --epochs 5 --patience 2"
 candidate_flags() {
@@ -200,14 +211,16 @@ candidate_flags() {
     p16oc) echo "--schedule onecycle --lr 0.001 --patch-length 16 --patch-stride 8" ;;
     ttmwd) echo "$TTM_FLAGS --weight-decay 0.1" ;;
     ttmd6) echo "$TTM_FLAGS --dropout 0.6 --head-dropout 0.6" ;;
+    ttmmae) echo "$TTM_FLAGS --loss mae" ;;
+    ttmhd7mae) echo "$TTM_FLAGS --head-dropout 0.7 --loss mae" ;;
     *) return 1 ;;
     esac
 }
-CANDIDATES='ETTh1|const drop5 onecyc lr1e4 ttm ttmhd7
-ETTh2|const drop5 onecyc lr1e4 ttm ttmhd7
+CANDIDATES='ETTh1|const drop5 onecyc lr1e4 ttm ttmhd7 ttmmae ttmhd7mae
+ETTh2|const drop5 onecyc lr1e4 ttm ttmhd7 ttmmae ttmhd7mae
 ETTm1|const drop5 onecyc
 ETTm2|const drop5 onecyc p16d5 p16d6 p16d7
-Weather|const onecyc
+Weather|const onecyc p16oc
 Exchange|const drop5 ctx96 lr1e4
 ILI|const drop5 onecyc ililr'
 
@@ -228,8 +241,8 @@ ETTm2_96|drop5ve
 ETTm2_192|drop5ve
 ETTm2_336|drop5ve
 ETTm2_720|drop5ve
-Weather_96|onecyc8 p16oc
-Weather_192|onecyc8 p16oc'
+Weather_96|onecyc8
+Weather_192|onecyc8'
 cell_cands() {
     [ "$CELL_SEARCH" = 1 ] || return 0
     echo "$CELL_CANDIDATES" | awk -F'|' -v n="$1_$2" '$1 == n { print $2 }'
@@ -423,9 +436,13 @@ fi
 # decimals that line prints; the lowest wins, ties go to the earlier candidate. result.csv
 # (which has the test MSE) is only checked for existence, except in an imported run, which has
 # neither file: there its val_mse field alone is read (the done: line's figure, see --import).
+# A run trained with another loss (--loss mae: its validation loss is an MAE) is compared by its
+# saved model's validation MSE, the trainer's `val:` line (also its val_mse field).
 best_val() { # run folder -> lowest validation loss, to the 6 decimals of the done: line
     if [ -f "$1/imported" ]; then # (--import) the val_mse field of its result line
         awk -F, '{ print $3 }' "$1/result.csv"
+    elif grep -q -- "--loss " "$1/command.sh"; then
+        sed -n 's/^val: MSE \([0-9.eE+-]*\) .*/\1/p' "$1/train.log"
     elif grep -q -- "--val-every" "$1/command.sh"; then
         sed -n 's/^done:.*(val loss \([0-9.eE+-]*\)).*/\1/p' "$1/train.log"
     else

@@ -301,6 +301,8 @@ class PtmTrainSummary(ctypes.Structure):
         ("baseline_mae", ctypes.c_double),
         ("series", ctypes.c_size_t),
         ("series_skipped", ctypes.c_size_t),
+        ("val_mse", ctypes.c_double),
+        ("val_mae", ctypes.c_double),
     ]
 
 

@@ -21,7 +21,8 @@ class TrainResult:
     samples_per_sec, and the trivial baselines on the same test data: baseline_accuracy
     (classification: the majority class), baseline_mse, baseline_mae (regression: the training
     mean; forecasting: the last value repeated). Long-format data: series and series_skipped
-    (counts), skipped {series id: why it was left out}."""
+    (counts), skipped {series id: why it was left out}. Forecasting: val_mse, val_mae (the best
+    model on the validation windows, whatever loss chose it; NaN for the other tasks)."""
 
     def __init__(self, model, out_dir, history, summary, skipped):
         self.model = model

@@ -255,5 +255,7 @@ int main(void) {
     FIELD(ptm_train_summary, baseline_mae);
     FIELD(ptm_train_summary, series);
     FIELD(ptm_train_summary, series_skipped);
+    FIELD(ptm_train_summary, val_mse);
+    FIELD(ptm_train_summary, val_mae);
     return 0;
 }

@@ -468,7 +468,9 @@ static ptm_status end_epoch(trainer *tr, int epoch, double loss_sum, size_t seen
 
 /* ------------------------------------------------------------------ test */
 
-/* the saved best model on the test windows or cases, and the baselines, into *res */
+/* the saved best model on the test windows or cases, and the baselines, into *res; a
+ * forecaster also on the validation windows (val_mse, val_mae: its selection loss may be
+ * another, mae or huber) */
 static ptm_status test_best(trainer *tr, ptm_train_summary *res, ptm_error *err) {
     train_task *t = &tr->t;
     ptm_model *best = NULL;
@@ -498,6 +500,16 @@ static ptm_status test_best(trainer *tr, ptm_train_summary *res, ptm_error *err)
     if (a.n_el > 0) {
         res->test_mse = a.se / a.n_el;
         res->test_mae = a.ae / a.n_el;
+    }
+    if (t->task == PTM_TRAIN_FORECAST && t->d.val.w.count > 0) {
+        train_metrics v;
+        memset(&v, 0, sizeof v);
+        s = train_eval_windows(bctx, &t->cfg, &t->d.val, &tr->eb, t->task, &v, err);
+        if (s != PTM_OK) goto done;
+        if (v.n_el > 0) {
+            res->val_mse = v.se / v.n_el;
+            res->val_mae = v.ae / v.n_el;
+        }
     }
     if (t->task == PTM_TRAIN_CLASSIFY && a.n_samples > 0)
         res->test_accuracy = a.correct / a.n_samples;
@@ -616,6 +628,7 @@ ptm_status ptm_train_csv(const char *data_path, const char *out_dir, const ptm_t
     tr.data_path = data_path;
     ptm_train_summary res;
     memset(&res, 0, sizeof res);
+    res.val_mse = res.val_mae = NAN;
     s = train_run(&tr, data_path, &cfg, &res, err);
     if (s == PTM_OK && summary) *summary = res;
     trainer_free(&tr);
