@@ -238,6 +238,8 @@ vl=$(sed -n 's/^done:.*(val loss \([0-9.]*\)).*/\1/p' $tmp/err)
 grep -q "^val: MSE [0-9.]*  MAE $vl (scaled space, the saved model)$" $tmp/err && ok || ko "val: line's MAE is not the done: line's $vl: $(grep '^val:' $tmp/err)"
 "$BIN" eval $tmp/maerun --data data/ETTh1.csv --columns HUFL,OT --split val >$tmp/mae_eval.txt || ko "eval --split val of the mae model"
 grep -q "^val: MSE $(sed -n 's/^MSE \([0-9.]*\)  MAE.*(scaled space)$/\1/p' $tmp/mae_eval.txt)  " $tmp/err && ok || ko "train's val MSE differs from eval --split val's ($(cat $tmp/mae_eval.txt))"
+vm=$(sed -n 's/^val: MSE \([0-9.]*\)  MAE.*/\1/p' $tmp/err)
+grep -q "^| validation MSE (scaled space) | $vm | |$" $tmp/maerun/README.md && ok || ko "the model card lacks the validation MSE $vm"
 expect 0 "" "$BIN" train $R --loss huber --out $tmp/huberrun
 grep -q '"loss": "huber"' $tmp/huberrun/config.json && ok || ko "train --loss huber: saved loss $(grep '"loss"' $tmp/huberrun/config.json)"
 expect 1 "loss: \"mae\" is a TinyTimeMixer loss; PatchTSMixer trains with \"mse\" or \"nll\"" "$BIN" train --data data/ETTh1.csv --loss mae --out $tmp/ptmmae --max-steps 1 --epochs 1 --quiet

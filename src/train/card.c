@@ -3,6 +3,7 @@
  * usage), so that the folder can be pushed to the hub as it is. Written by ptm_train_csv at the
  * end of a run, after the test of the best model; the text is in docs/cli.md (train).
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,10 @@ static void card_results(ptmi_strbuf *b, const train_task *t, const ptm_train_su
     addf(b, "| validation loss (best epoch %d) | %.6g | |\n", r->best_epoch, r->best_val);
     switch (t->task) {
     case PTM_TRAIN_FORECAST:
+        if (isfinite(r->val_mse)) {
+            addf(b, "| validation MSE (scaled space) | %.6f | |\n", r->val_mse);
+            addf(b, "| validation MAE (scaled space) | %.6f | |\n", r->val_mae);
+        }
         addf(b, "| test MSE (scaled space) | %.6f | %.6f (last value repeated) |\n", r->test_mse,
              r->baseline_mse);
         addf(b, "| test MAE (scaled space) | %.6f | %.6f |\n", r->test_mae, r->baseline_mae);
