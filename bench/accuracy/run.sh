@@ -27,11 +27,11 @@
 # itself is reused where it is the same run.
 # The test split is read only by the trainer's final evaluation, which the search never looks at.
 #
-# Time: 96 runs (31 search runs, 65 more for the seeds and horizons). At every run's epoch cap
-# they take at most about 25,700 CPU seconds, i.e. 3 h 34 min with --jobs 2 on this 2-core
-# machine, when the TinyTimeMixer candidates win ETTh1 and ETTh2 and p16d7 ETTm2 (21,100 s when
-# PatchTSMixer candidates win ETTh; 2026-12-07: ETTm2's three patch-16 candidates added, ETTh's
-# p16wd and mix5 dropped);
+# Time: 101 runs (36 search runs, 65 more for the seeds and horizons). At every run's epoch cap
+# they take at most about 27,700 CPU seconds, i.e. 3 h 51 min with --jobs 2 on this 2-core
+# machine, when the TinyTimeMixer candidates win ETTh1 and ETTh2, p16d7 ETTm2 and p16oc Weather
+# (2026-12-07: ETTm2's three patch-16 candidates added, ETTh's p16wd and mix5 dropped; in the
+# evening ETTh's ttmmae and ttmhd7mae, +870 s, and Weather's p16oc, +1,180 s with its finals);
 # early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
 # measured 2026-12-06 with tiny runs (--epochs 1 --max-steps 10 and 40, one thread,
 # `nice -n 19`, CPU seconds while the machine was shared): 0.045-0.07 s per batch-64 step of
@@ -179,13 +179,13 @@ ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
 #   ttmd6    ttm with dropout and head dropout 0.6
 #   ttmmae, ttmhd7mae  ttm, ttmhd7 trained with the mean absolute error (--loss mae; granite-tsfm's
 #            TTM loss option), compared with the others by the validation MSE of the model it
-#            saved (ETTh1/ETTh2 from 2026-12-08, after an exploratory run: ETTh1 96 val MSE
+#            saved (ETTh1/ETTh2 from 2026-12-07, after an exploratory run: ETTh1 96 val MSE
 #            0.664901 against ttm's 0.674443)
 #   onecyc8  onecyc over 8 epochs instead of Weather's 4 (its runs had their best model at the
 #            last epoch)
 #   p16oc    onecyc with patch 16 stride 8 (Weather: ETTm2's patching with Weather's schedule;
 #            a cell candidate of Weather 96/192 from 2026-12-07, in Weather's dataset search
-#            from 2026-12-08 after exploratory runs at 336 and 720, see bench/accuracy/README.md)
+#            from 2026-12-07 after exploratory runs at 336 and 720, see bench/accuracy/README.md)
 TTM_CFG=tests/golden/ttm/r2_512_96_7ch/config.json
 TTM_FLAGS="--config $TTM_CFG --patch-length 64 --patch-stride 64 --schedule onecycle --lr 0.001 --epochs 5 --patience 2"
 candidate_flags() {
@@ -228,15 +228,15 @@ ILI|const drop5 onecyc ililr'
 # cells behind the paper or TTM where the dataset's choice had its best model at epoch 1 or 2, or
 # at the last epoch of Weather's cap): the candidates listed here and the dataset's choice, each
 # trained once with seed 42 at the cell's horizon; the lowest validation loss wins the cell. Off
-# by default: it adds 21 search runs (about 9,000 CPU s at their epoch caps) and two seeds more
+# by default: it adds 21 search runs (about 7,900 CPU s at their epoch caps) and two seeds more
 # for each cell whose choice it changes (up to ~5,000 s): about 5 h for the whole table instead
-# of 3.5 h. Its table is OUT/table-cellsearch.md.
+# of 3.9 h. Its table is OUT/table-cellsearch.md.
 CELL_CANDIDATES='ETTh1_96|ttmlr ttmwd ttmd6
 ETTh1_192|ttmve ttmlr
 ETTh1_336|ttmve ttmlr
 ETTh1_720|ttmve ttmlr
-ETTh2_192|ttmhd7ve ttmlr
-ETTh2_336|ttmhd7ve ttmlr
+ETTh2_192|ttmhd7ve ttmlr ttmhd7mae
+ETTh2_336|ttmhd7ve ttmlr ttmhd7mae
 ETTm2_96|drop5ve
 ETTm2_192|drop5ve
 ETTm2_336|drop5ve
