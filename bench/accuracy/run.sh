@@ -19,7 +19,9 @@
 # budget, CANDIDATES below: 8 for ETTh1/ETTh2, 6 for ETTm2, 4 for Exchange/ILI, 3 for ETTm1
 # and Weather) is trained once, with seed 42, at the dataset's SEARCH horizon only (96; ILI 24);
 # the winner is the candidate with the lowest best-epoch validation loss, read from each run's
-# loss.csv (epoch,train_loss,val_loss: it holds no test figure). The winner is reused at the
+# loss.csv (epoch,train_loss,val_loss: it holds no test figure; for a run trained with another
+# loss, --loss mae, the saved model's validation MSE from the trainer's val: line, see best_val
+# below). The winner is reused at the
 # other horizons of the dataset (no search per horizon: it keeps the whole table within the
 # time budget). With --cell-search, stage 1b: the cells of CELL_CANDIDATES get a search of
 # their own at their horizon (below; outputs named *-cellsearch*). Stage 2: the chosen
