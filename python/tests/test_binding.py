@@ -361,6 +361,8 @@ def test_train_from_csv_path_and_array():
     assert [h[0] for h in r.history] == [1, 2, 3], r.history
     assert all(np.isfinite(h[1]) and np.isfinite(h[2]) for h in r.history)
     assert r.epochs_run == 3 and 1 <= r.best_epoch <= 3 and r.steps > 0
+    # an MSE forecaster: the saved model's validation MSE is its best validation loss
+    assert abs(r.val_mse - r.best_val) <= 1e-5 * r.best_val and r.val_mae > 0, (r.val_mse, r.best_val)
     assert any("epoch 1/3" in line for line in lines), lines
     assert r.model.model_class == "PatchTSMixerForPrediction"
     assert r.model.config["num_input_channels"] == 2
