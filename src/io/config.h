@@ -16,6 +16,9 @@ PTM_MUST_USE ptm_status ptmi_config_set_labels(ptm_config *c, const char *const 
                                                ptm_error *err);
 /* the patches cut from the context: num_patches without TinyTimeMixer's prefix patch */
 int ptmi_config_patches(const ptm_config *c);
+/* config_ttm.c: the config.json names of ptm_loss, indexed by it, NULL-terminated ("mse",
+ * "nll", "mae", "pinball", "huber") */
+extern const char *const ptmi_loss_names[];
 /* config_ttm.c: "TinyTimeMixerModel" / "TinyTimeMixerForPrediction", else "?" */
 const char *ptmi_ttm_class_name(ptm_class c);
 /* the factor 2^level of a TinyTimeMixer adaptive-patching level of a stack of the given width,

@@ -70,11 +70,12 @@ static ptm_status read_ttm_architectures(reader *r, ptm_config *c) {
                     "unsupported class \"%.100s\"; accepted: %s", arch->items[0].string, accepted);
 }
 
+const char *const ptmi_loss_names[] = {"mse", "nll", "mae", "pinball", "huber", NULL};
+
 /* granite-tsfm refuses "nll" ("Distribution heads are currently not allowed") */
 static ptm_status read_ttm_loss(reader *r, ptm_config *c) {
-    static const char *const losses[] = {"mse", "nll", "mae", "pinball", "huber", NULL};
     int v = (int)c->loss;
-    ptm_status s = cfg_get_enum(r, "loss", losses, -1, &v);
+    ptm_status s = cfg_get_enum(r, "loss", ptmi_loss_names, -1, &v);
     if (s != PTM_OK) return s;
     if (v == PTM_LOSS_NLL)
         return ptmi_err(r->err, PTM_ERR_UNSUPPORTED, r->file, "loss",

@@ -272,12 +272,11 @@ static void layout(ptmi_walker *w) {
 }
 
 static ptm_status check_supported(const ptm_config *c, const char *file, ptm_error *err) {
-    static const char *const losses[] = {"mse", "nll", "mae", "pinball", "huber"};
     if (c->family != PTM_FAMILY_TTM && c->loss != PTM_LOSS_MSE && c->loss != PTM_LOSS_NLL)
         return ptmi_err(err, PTM_ERR_UNSUPPORTED, file, "loss",
                         "\"%s\" is a TinyTimeMixer loss; PatchTSMixer trains with \"mse\" or "
                         "\"nll\"",
-                        (unsigned)c->loss < 5 ? losses[c->loss] : "?");
+                        (unsigned)c->loss <= PTM_LOSS_HUBER ? ptmi_loss_names[c->loss] : "?");
     if (c->loss == PTM_LOSS_NLL && c->model_class == PTM_CLASS_PREDICTION &&
         c->prediction_length == 1)
         return ptmi_err(err, PTM_ERR_UNSUPPORTED, file, "prediction_length",
