@@ -76,10 +76,6 @@ void ptmi_plan_layer_cache(ptmi_plan *pl, ptmi_layer_cache *lc, const ptmi_mixer
         ptmi_plan_add(pl, &bc->y, bcnd);
         if (c->gated_attn) ptmi_plan_add(pl, &bc->gp, bcnd);
         if (i != 0 && c->gated_attn) ptmi_plan_add(pl, &bc->gout, bcnd);
-        if (drop) {
-            ptmi_plan_add(pl, &bc->mask1, bcnd * ef);
-            ptmi_plan_add(pl, &bc->mask2, bcnd);
-        }
     }
     if (c->mode == PTM_MODE_MIX_CHANNEL) ptmi_plan_add(pl, &lc->h1, bcnd);
     ptmi_plan_add(pl, &lc->h2, bcnd);

@@ -49,8 +49,10 @@ void ptmi_shift_layer_cache(ptmi_layer_cache *dst, const ptmi_layer_cache *src,
         b->y = a->y ? a->y + s0 * cnd : NULL;
         b->gp = a->gp ? a->gp + s0 * cnd : NULL;
         b->gout = a->gout ? a->gout + s0 * cnd : NULL;
-        b->mask1 = a->mask1 ? a->mask1 + s0 * cnd * ef : NULL;
-        b->mask2 = a->mask2 ? a->mask2 + s0 * cnd : NULL;
+        b->drop1 = a->drop1;
+        b->drop1.base += s0 * cnd * ef;
+        b->drop2 = a->drop2;
+        b->drop2.base += s0 * cnd;
     }
     SHIFT(h1, cnd);
     SHIFT(h2, cnd);

@@ -196,7 +196,8 @@ TEST(fd_gated_attention) {
 /* ---------------------------------------------------------------- 7. MLP */
 
 typedef struct {
-    float *out, *pre, *act, *inp, *r, *m1, *m2;
+    float *out, *pre, *act, *inp, *r;
+    ptmi_dropout k1, k2, *m1, *m2; /* the MLP's masks (m1, m2 NULL: none) */
     ptmi_linear fc1, fc2;
     size_t rows;
 } mlp_ud;
@@ -220,9 +221,19 @@ static void mlp_case(int masks, const char *label, uint64_t seed) {
     d.out = zeros(n);
     d.pre = zeros(nh);
     d.act = zeros(nh);
-    if (masks) {
-        d.m1 = drop_mask(nh, 0.3f);
-        d.m2 = drop_mask(n, 0.3f);
+    if (masks) { /* keys as training draws them; the views start inside the masks, as a shard's */
+        dropout_key_draw(&d.k1, 0.3f, &g_rng);
+        dropout_key_draw(&d.k2, 0.3f, &g_rng);
+        d.k1.base = 7;
+        d.k2.base = 3;
+        d.m1 = &d.k1;
+        d.m2 = &d.k2;
+        float *ones = rnd(nh, 1.0f, 1.0f); /* the masks drop some elements and keep others */
+        dropout_apply(ones, ones, d.m1, nh);
+        int zeros_seen = 0, kept = 0;
+        for (size_t i = 0; i < nh; i++) zeros_seen += ones[i] == 0.0f, kept += ones[i] != 0.0f;
+        CHECK(zeros_seen > 0 && kept > 0);
+        free(ones);
     }
     float *dinp = zeros(n), *dhid = zeros(nh), *dpre = zeros(nh), *dy = zeros(n);
     ptmi_linear d1 = {zeros((size_t)hid * w), zeros((size_t)hid), NULL, NULL, hid, w};
@@ -239,7 +250,7 @@ static void mlp_case(int masks, const char *label, uint64_t seed) {
     fd_check(label, mlp_loss, &d, &l, 1000);
     free(l.v);
     free(d.fc1.w), free(d.fc1.b), free(d.fc2.w), free(d.fc2.b), free(d.inp), free(d.r);
-    free(d.out), free(d.pre), free(d.act), free(d.m1), free(d.m2);
+    free(d.out), free(d.pre), free(d.act);
     free(dinp), free(dhid), free(dpre), free(dy), free(d1.w), free(d1.b), free(d2.w), free(d2.b);
 }
 

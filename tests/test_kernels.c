@@ -141,7 +141,9 @@ static void check_gelu(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref
     size_t lens[4] = {1003, 7, 17, 33};
     for (int li = 0; li < 4; li++) {
         size_t n = lens[li];
-        float *x = fvec(n, &seed, 6.0f), *g = fvec(n, &seed, 1.0f), *mask = fvec(n, &seed, 1.0f);
+        float *x = fvec(n, &seed, 6.0f), *g = fvec(n, &seed, 1.0f),
+              *mask5 = fvec(n + 5, &seed, 1.0f);
+        float *mask = mask5 + 5;
         float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
         ref->gelu(a, x, n);
         kt->gelu(b, x, n);
@@ -149,15 +151,59 @@ static void check_gelu(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref
         memcpy(b, x, n * sizeof(float));
         kt->gelu(b, b, n);
         CHECK(max_rel(b, a, n) < 2e-6);
+        /* the mask of a key (ptmi_drop_key) from element 5 on, stored by dropout_mask; gelu_mask
+         * is this level's GELU times it, bit for bit (in place too) */
+        ptmi_drop_key key = {0x9e3779b9u, 0x7f4a7c15u, 1288490188u, 1.25f};
+        kt->dropout_mask(mask - 5, 5, 5 + n, key.lo, key.hi, key.thr, key.keep);
+        kt->gelu(a, x, n);
+        for (size_t i = 0; i < n; i++) a[i] *= mask[i];
+        kt->gelu_mask(b, x, &key, 5, n);
+        CHECK(memcmp(a, b, n * sizeof(float)) == 0);
+        memcpy(b, x, n * sizeof(float));
+        kt->gelu_mask(b, b, &key, 5, n);
+        CHECK(memcmp(a, b, n * sizeof(float)) == 0);
         for (int m = 0; m < 2; m++) {
-            ref->gelu_backward_set(a, x, g, m ? mask : NULL, n);
+            ref->gelu_backward_set(a, x, g, m ? &key : NULL, 5, n);
             for (size_t i = 0; i < n; i++) b[i] = 1e30f;
-            kt->gelu_backward_set(b, x, g, m ? mask : NULL, n);
+            kt->gelu_backward_set(b, x, g, m ? &key : NULL, 5, n);
             CHECK(max_rel(b, a, n) < 2e-6);
+            if (m) { /* the key's mask is the stored one: the reference on it */
+                float *c = malloc(n * sizeof(float));
+                for (size_t i = 0; i < n; i++) c[i] = g[i] * mask[i];
+                ref->gelu_backward_set(b, x, c, NULL, 0, n);
+                CHECK(memcmp(a, b, n * sizeof(float)) == 0);
+                free(c);
+            }
         }
         free(x);
         free(g);
-        free(mask);
+        free(mask5);
+        free(a);
+        free(b);
+    }
+}
+
+/* the transpose, bit-identical to the scalar loop: block multiples, edges in both directions,
+ * shapes smaller than one block; with and without the added term (and -0 + 0 = +0 without) */
+static void check_transpose(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
+    unsigned seed = 12;
+    int shapes[9][2] = {{64, 16}, {16, 64}, {63, 16}, {16, 63}, {7, 5},
+                        {33, 48}, {1, 17},  {40, 24}, {8, 8}};
+    for (int si = 0; si < 9; si++) {
+        int x = shapes[si][0], y = shapes[si][1];
+        size_t n = (size_t)x * y;
+        float *in = fvec(n, &seed, 3.0f), *add = fvec(n, &seed, 1.0f);
+        in[0] = -0.0f;
+        float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
+        for (int withadd = 0; withadd < 2; withadd++) {
+            ref->transpose(a, in, withadd ? add : NULL, x, y);
+            for (size_t i = 0; i < n; i++) b[i] = 1e30f;
+            kt->transpose(b, in, withadd ? add : NULL, x, y);
+            CHECK(memcmp(a, b, n * sizeof(float)) == 0);
+            CHECK(a[(size_t)1 * x] == in[1] + (withadd ? add[(size_t)1 * x] : 0.0f));
+        }
+        free(in);
+        free(add);
         free(a);
         free(b);
     }
@@ -341,6 +387,12 @@ static void check_dropout_mask(const ptmi_kernel_table *kt, const ptmi_kernel_ta
             kt->dropout_mask(m2, ranges[ri][0], ranges[ri][1], 0x9e3779b9u, 0x7f4a7c15u, thr[ti],
                              1.25f);
             CHECK(memcmp(m1, m2, n * sizeof(float)) == 0);
+            /* dropout_mul computes the same mask: ones times it, in place */
+            ptmi_drop_key key = {0x9e3779b9u, 0x7f4a7c15u, thr[ti], 1.25f};
+            size_t i0 = ranges[ri][0], len = ranges[ri][1] - i0;
+            for (size_t i = 0; i < n; i++) m2[i] = 1.0f;
+            kt->dropout_mul(m2 + i0, m2 + i0, &key, i0, len);
+            CHECK(memcmp(m1 + i0, m2 + i0, len * sizeof(float)) == 0);
         }
     free(m1);
     free(m2);
@@ -566,14 +618,16 @@ TEST(test_table_fields) {
         if (!kt) continue;
         tested++;
         CHECK(kt->name && kt->gemm_acc && kt->linear && kt->gemm_series && kt->gelu &&
-              kt->gelu_backward_set && kt->softmax_gate && kt->softmax_cols_gate &&
-              kt->gate_backward && kt->layernorm && kt->layernorm_backward &&
-              kt->layernorm_param_grads && kt->dropout_mask && kt->adamw && kt->std_stats);
+              kt->gelu_backward_set && kt->gelu_mask && kt->dropout_mul && kt->transpose &&
+              kt->softmax_gate && kt->softmax_cols_gate && kt->gate_backward && kt->layernorm &&
+              kt->layernorm_backward && kt->layernorm_param_grads && kt->dropout_mask &&
+              kt->adamw && kt->std_stats);
         CHECK(kt->series_width == 0 || kt->series_width % 8 == 0);
         check_gemm_acc(kt, ref);
         check_linear(kt, ref);
         check_gemm_series(kt, ref);
         check_gelu(kt, ref);
+        check_transpose(kt, ref);
         check_softmax_gate(kt, ref);
         check_softmax_cols_gate(kt, ref);
         check_linear_gate(kt, ref);

@@ -52,6 +52,14 @@ int ptmi_kernels_force_scalar(int on);
 /* "avx512f", "avx2+fma", "neon" or "scalar" */
 const char *ptmi_kernels_name(void);
 
+/* An inverted-dropout mask that is never stored: element i (counted from the start of the
+ * whole mask) is 0 when lowbias32(lowbias32(i ^ hi) + lo) < thr, else keep = 1 / (1 - p) -
+ * the values the dropout_mask field writes, computed by the kernels that apply them. */
+typedef struct {
+    uint32_t lo, hi, thr;
+    float keep;
+} ptmi_drop_key;
+
 /* ---- the table: every SIMD entry point of the engine. Every field of every table may be
  * called with any shape its comment allows; a level without a kernel of its own for a field
  * points it at the scalar oracle (or its kernel falls back to one for shapes it lacks).
@@ -131,9 +139,21 @@ typedef struct ptmi_kernel_table {
     /* GELU (the oracle: the erf form, to 4.2e-7 of erff; AVX-512: a table, simd512.h); out may
      * alias inp */
     void (*gelu)(float *out, const float *inp, size_t n);
-    /* dinp = dout * mask * GELU'(inp), written (mask NULL: none) */
-    void (*gelu_backward_set)(float *dinp, const float *inp, const float *dout, const float *mask,
-                              size_t n);
+    /* dinp = dout * mask * GELU'(inp), written; the mask is element i0 + i of key's (NULL:
+     * none) */
+    void (*gelu_backward_set)(float *dinp, const float *inp, const float *dout,
+                              const ptmi_drop_key *key, size_t i0, size_t n);
+    /* out = GELU(inp) * mask (element i0 + i of key's): the training MLP's activation and
+     * dropout in one pass, the same bits as this level's gelu followed by the product with the
+     * stored mask (out may alias inp) */
+    void (*gelu_mask)(float *out, const float *inp, const ptmi_drop_key *key, size_t i0, size_t n);
+    /* out = inp * mask (element i0 + i of key's; out may alias inp) - bit-identical at every
+     * level */
+    void (*dropout_mul)(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                        size_t n);
+    /* out [y, x] = the transpose of inp [x, y] (+ add [y, x]; NULL: + 0, as the scalar loop) -
+     * bit-identical at every level */
+    void (*transpose)(float *out, const float *inp, const float *add, int x, int y);
     /* gated attention along rows of width w: probs = softmax(probs) per row in place,
      * out = inp * probs (+ res when not NULL) */
     void (*softmax_gate)(float *out, float *probs, const float *inp, size_t rows, int w,
@@ -232,8 +252,13 @@ void ptmi_gemm_series_by_gemm(ptmi_gemm_fn gemm, ptmi_gelu_fn gelu_fn, size_t M,
 /* vec_ref.c */
 float ptmi_gelu_fast(float x); /* the vectorisable erf form of GELU, one element */
 void ptmi_gelu_ref(float *out, const float *inp, size_t n);
-void ptmi_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout, const float *mask,
-                                size_t n);
+void ptmi_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout,
+                                const ptmi_drop_key *key, size_t i0, size_t n);
+void ptmi_gelu_mask_ref(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                        size_t n);
+void ptmi_dropout_mul_ref(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                          size_t n);
+void ptmi_transpose_ref(float *out, const float *inp, const float *add, int x, int y);
 void ptmi_softmax_gate_ref(float *out, float *probs, const float *inp, size_t rows, int w,
                            const float *res);
 void ptmi_softmax_cols_gate_ref(float *out, float *probs, const float *inp, int r, size_t w,
@@ -300,7 +325,13 @@ void ptmi_gemm_series_avx512(size_t M, size_t D, size_t K, const float *A, size_
 /* vec_avx2.c (AVX2 + FMA) */
 void ptmi_gelu_avx2(float *out, const float *inp, size_t n);
 void ptmi_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout,
-                                 const float *mask, size_t n);
+                                 const ptmi_drop_key *key, size_t i0, size_t n);
+void ptmi_gelu_mask_avx2(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                         size_t n);
+void ptmi_dropout_mul_avx2(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                           size_t n);
+/* 8 x 8 blocks, the edges scalar */
+void ptmi_transpose_avx2(float *out, const float *inp, const float *add, int x, int y);
 /* rows of width a multiple of 8 in the kernel, others scalar */
 void ptmi_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
                             const float *res);
@@ -334,7 +365,13 @@ void ptmi_adamw_avx2(float *param, const float *grad, float *m, float *v, size_t
 /* vec_avx512.c (AVX-512F) */
 void ptmi_gelu_avx512(float *out, const float *inp, size_t n);
 void ptmi_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
-                                   const float *mask, size_t n);
+                                   const ptmi_drop_key *key, size_t i0, size_t n);
+void ptmi_gelu_mask_avx512(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                           size_t n);
+void ptmi_dropout_mul_avx512(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                             size_t n);
+/* 16 x 16 blocks, the edges masked */
+void ptmi_transpose_avx512(float *out, const float *inp, const float *add, int x, int y);
 void ptmi_linear_gate_avx512(size_t M, size_t D, const float *A, size_t lda, const float *W,
                              size_t ldw, const float *bias, const float *res, size_t ldr,
                              float *out, size_t ldo);

@@ -18,6 +18,42 @@ static inline __m256i tail_mask8(size_t r) {
     return _mm256_loadu_si256((const __m256i *)(m + 8 - r));
 }
 
+static inline __m256i hash256(__m256i x) {
+    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
+    x = _mm256_mullo_epi32(x, _mm256_set1_epi32(0x7feb352d));
+    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 15));
+    x = _mm256_mullo_epi32(x, _mm256_set1_epi32((int)0x846ca68bU));
+    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
+    return x;
+}
+
+/* elements i .. i+7 of the dropout mask of key (ptmi_drop_key): 0 or keep */
+static inline __m256 drop8(const ptmi_drop_key *k, size_t i) {
+    const __m256i flip = _mm256_set1_epi32((int)0x80000000U);
+    __m256i idx = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)i),
+                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256i h =
+        hash256(_mm256_add_epi32(hash256(_mm256_xor_si256(idx, _mm256_set1_epi32((int)k->hi))),
+                                 _mm256_set1_epi32((int)k->lo)));
+    /* unsigned h < thr as a signed compare after flipping the top bits */
+    __m256i drop = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k->thr ^ 0x80000000U)),
+                                      _mm256_xor_si256(h, flip));
+    return _mm256_andnot_ps(_mm256_castsi256_ps(drop), _mm256_set1_ps(k->keep));
+}
+
+static inline float drop1(const ptmi_drop_key *k, size_t i) {
+    uint32_t x = (uint32_t)i ^ k->hi;
+    for (int r = 0; r < 2; r++) {
+        x ^= x >> 16;
+        x *= 0x7feb352dU;
+        x ^= x >> 15;
+        x *= 0x846ca68bU;
+        x ^= x >> 16;
+        if (r == 0) x += k->lo;
+    }
+    return x < k->thr ? 0.0f : k->keep;
+}
+
 /* GELU by gelu256, the last n % 8 elements masked: the same bits as the fused linear layer's */
 void ptmi_gelu_avx2(float *out, const float *inp, size_t n) {
     size_t i = 0;
@@ -28,10 +64,72 @@ void ptmi_gelu_avx2(float *out, const float *inp, size_t n) {
     }
 }
 
+void ptmi_gelu_mask_avx2(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                         size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i,
+                         _mm256_mul_ps(gelu256(_mm256_loadu_ps(inp + i)), drop8(key, i0 + i)));
+    if (i < n) {
+        __m256i m = tail_mask8(n - i);
+        _mm256_maskstore_ps(
+            out + i, m, _mm256_mul_ps(gelu256(_mm256_maskload_ps(inp + i, m)), drop8(key, i0 + i)));
+    }
+}
+
+void ptmi_dropout_mul_avx2(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                           size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(inp + i), drop8(key, i0 + i)));
+    for (; i < n; i++) out[i] = inp[i] * drop1(key, i0 + i);
+}
+
+/* the transpose in 8 x 8 blocks of registers (unpack, shuffle, 128-bit swap); the rows and
+ * columns past the last full block by the scalar loop (the same sums: one addition each) */
+static inline void tr8(__m256 r[8]) {
+    __m256 t[8], s[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        s[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        s[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        s[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        s[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x31);
+    }
+}
+
+void ptmi_transpose_avx2(float *out, const float *inp, const float *add, int x, int y) {
+    int x8 = x / 8 * 8, y8 = y / 8 * 8;
+    const __m256 zero = _mm256_setzero_ps();
+    for (int r0 = 0; r0 < x8; r0 += 8)
+        for (int q0 = 0; q0 < y8; q0 += 8) {
+            __m256 v[8];
+            for (int i = 0; i < 8; i++) v[i] = _mm256_loadu_ps(inp + (size_t)(r0 + i) * y + q0);
+            tr8(v);
+            for (int q = 0; q < 8; q++) {
+                size_t o = (size_t)(q0 + q) * x + r0;
+                _mm256_storeu_ps(out + o,
+                                 _mm256_add_ps(v[q], add ? _mm256_loadu_ps(add + o) : zero));
+            }
+        }
+    for (int r = 0; r < x; r++) /* the edges */
+        for (int q = r < x8 ? y8 : 0; q < y; q++) {
+            size_t o = (size_t)q * x + r;
+            out[o] = inp[(size_t)r * y + q] + (add ? add[o] : 0.0f);
+        }
+}
+
 /* dinp = dout * mask * GELU'(inp) (mask NULL: 1), written, not accumulated: the MLP backward
  * through dropout and GELU in one pass, the same products as masking first */
 void ptmi_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dout,
-                                 const float *mask, size_t n) {
+                                 const ptmi_drop_key *key, size_t i0, size_t n) {
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
     const __m256 rs2 = _mm256_set1_ps(0.70710678118654752f);
     const __m256 c = _mm256_set1_ps(0.39894228040143268f), mh = _mm256_set1_ps(-0.5f);
@@ -42,7 +140,7 @@ void ptmi_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dou
         __m256 pdf = _mm256_mul_ps(c, exp256(_mm256_mul_ps(mh, _mm256_mul_ps(x, x))));
         __m256 g = _mm256_fmadd_ps(x, pdf, cdf);
         __m256 dy = _mm256_loadu_ps(dout + i);
-        if (mask) dy = _mm256_mul_ps(dy, _mm256_loadu_ps(mask + i));
+        if (key) dy = _mm256_mul_ps(dy, drop8(key, i0 + i));
         _mm256_storeu_ps(dinp + i, _mm256_mul_ps(dy, g));
     }
     for (; i < n; i++) {
@@ -50,7 +148,7 @@ void ptmi_gelu_backward_set_avx2(float *dinp, const float *inp, const float *dou
         float cdf =
             0.5f * (1.0f + _mm256_cvtss_f32(erf256(_mm256_set1_ps(x * 0.70710678118654752f))));
         float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
-        float dy = mask ? dout[i] * mask[i] : dout[i];
+        float dy = key ? dout[i] * drop1(key, i0 + i) : dout[i];
         dinp[i] = dy * (cdf + x * pdf);
     }
 }
@@ -264,14 +362,6 @@ void ptmi_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp,
 }
 /* the dropout mask (ptmi_dropout_mask_ref) for elements [i0, i1): mask[i] = 0 when
  * lowbias32(lowbias32(i ^ hi) + lo) < thr, else keep; 8 lanes at a time, identical results */
-static inline __m256i hash256(__m256i x) {
-    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
-    x = _mm256_mullo_epi32(x, _mm256_set1_epi32(0x7feb352d));
-    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 15));
-    x = _mm256_mullo_epi32(x, _mm256_set1_epi32((int)0x846ca68bU));
-    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
-    return x;
-}
 
 void ptmi_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
                             uint32_t thr, float keep) {

@@ -359,6 +359,114 @@ void ptmi_gelu_avx512(float *out, const float *inp, size_t n) {
     }
 }
 
+/* elements i .. i+15 of the dropout mask of key (ptmi_drop_key, ptmi_dropout_mask_ref): the
+ * two rounds of lowbias32 on 16 lanes, 0 where the hash is below thr, else keep */
+static inline __m512i hash512(__m512i x) {
+    x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 16));
+    x = _mm512_mullo_epi32(x, _mm512_set1_epi32(0x7feb352d));
+    x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 15));
+    x = _mm512_mullo_epi32(x, _mm512_set1_epi32((int)0x846ca68bU));
+    x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 16));
+    return x;
+}
+
+static inline __m512 drop16(const ptmi_drop_key *k, size_t i) {
+    __m512i idx =
+        _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)i),
+                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    __m512i h =
+        hash512(_mm512_add_epi32(hash512(_mm512_xor_si512(idx, _mm512_set1_epi32((int)k->hi))),
+                                 _mm512_set1_epi32((int)k->lo)));
+    __mmask16 keep = _mm512_cmpge_epu32_mask(h, _mm512_set1_epi32((int)k->thr));
+    return _mm512_maskz_mov_ps(keep, _mm512_set1_ps(k->keep));
+}
+
+void ptmi_gelu_mask_avx512(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                           size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(out + i,
+                         _mm512_mul_ps(gelu512(_mm512_loadu_ps(inp + i)), drop16(key, i0 + i)));
+    if (i < n) {
+        __mmask16 m = tail16((int)(n - i));
+        _mm512_mask_storeu_ps(
+            out + i, m,
+            _mm512_mul_ps(gelu512(_mm512_maskz_loadu_ps(m, inp + i)), drop16(key, i0 + i)));
+    }
+}
+
+void ptmi_dropout_mul_avx512(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                             size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(inp + i), drop16(key, i0 + i)));
+    if (i < n) {
+        __mmask16 m = tail16((int)(n - i));
+        _mm512_mask_storeu_ps(
+            out + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, inp + i), drop16(key, i0 + i)));
+    }
+}
+
+/* the transpose in 16 x 16 blocks of registers (unpack, shuffle within 128-bit lanes, then two
+ * rounds of 128-bit lane shuffles); a block at the edge is loaded with masked rows (zeros past
+ * y, zero rows past x) and stored with masked rows. Each element gets the scalar loop's one
+ * addition (of add, or of +0). */
+static inline void tr16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* r[4i + j]: column j (+4, +8, +12) of rows 4i .. 4i+3 */
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        t[j] = _mm512_shuffle_f32x4(r[j], r[j + 4], 0x88);          /* columns j, j+8; rows 0-7 */
+        t[j + 4] = _mm512_shuffle_f32x4(r[j], r[j + 4], 0xDD);      /* columns j+4, j+12 */
+        t[j + 8] = _mm512_shuffle_f32x4(r[j + 8], r[j + 12], 0x88); /* rows 8-15 */
+        t[j + 12] = _mm512_shuffle_f32x4(r[j + 8], r[j + 12], 0xDD);
+    }
+    for (int j = 0; j < 8; j++) {
+        r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+        r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD);
+    }
+}
+
+void ptmi_transpose_avx512(float *out, const float *inp, const float *add, int x, int y) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (int r0 = 0; r0 < x; r0 += 16) {
+        int nr = x - r0 < 16 ? x - r0 : 16;
+        __mmask16 mr = tail16(nr);
+        for (int q0 = 0; q0 < y; q0 += 16) {
+            int nq = y - q0 < 16 ? y - q0 : 16;
+            __m512 v[16];
+            if (nr == 16 && nq == 16) {
+                for (int i = 0; i < 16; i++)
+                    v[i] = _mm512_loadu_ps(inp + (size_t)(r0 + i) * y + q0);
+                tr16(v);
+                for (int q = 0; q < 16; q++) {
+                    size_t o = (size_t)(q0 + q) * x + r0;
+                    _mm512_storeu_ps(out + o,
+                                     _mm512_add_ps(v[q], add ? _mm512_loadu_ps(add + o) : zero));
+                }
+                continue;
+            }
+            __mmask16 mq = tail16(nq);
+            for (int i = 0; i < 16; i++)
+                v[i] = i < nr ? _mm512_maskz_loadu_ps(mq, inp + (size_t)(r0 + i) * y + q0) : zero;
+            tr16(v);
+            for (int q = 0; q < nq; q++) {
+                size_t o = (size_t)(q0 + q) * x + r0;
+                __m512 a = add ? _mm512_maskz_loadu_ps(mr, add + o) : zero;
+                _mm512_mask_storeu_ps(out + o, mr, _mm512_add_ps(v[q], a));
+            }
+        }
+    }
+}
+
 static inline __m512 gelu_grad512(__m512 x) {
     __m512 cdf = _mm512_mul_ps(
         _mm512_set1_ps(0.5f),
@@ -370,19 +478,19 @@ static inline __m512 gelu_grad512(__m512 x) {
 }
 
 void ptmi_gelu_backward_set_avx512(float *dinp, const float *inp, const float *dout,
-                                   const float *mask, size_t n) {
+                                   const ptmi_drop_key *key, size_t i0, size_t n) {
     size_t i = 0;
     /* unmasked loads and stores in the body: masked stores in the main loop made it slower
      * than the 8-lane AVX2 version */
     for (; i + 16 <= n; i += 16) {
         __m512 dy = _mm512_loadu_ps(dout + i);
-        if (mask) dy = _mm512_mul_ps(dy, _mm512_loadu_ps(mask + i));
+        if (key) dy = _mm512_mul_ps(dy, drop16(key, i0 + i));
         _mm512_storeu_ps(dinp + i, _mm512_mul_ps(dy, gelu_grad512(_mm512_loadu_ps(inp + i))));
     }
     if (i < n) {
         __mmask16 m = tail16((int)(n - i));
         __m512 dy = _mm512_maskz_loadu_ps(m, dout + i);
-        if (mask) dy = _mm512_mul_ps(dy, _mm512_maskz_loadu_ps(m, mask + i));
+        if (key) dy = _mm512_mul_ps(dy, drop16(key, i0 + i));
         _mm512_mask_storeu_ps(dinp + i, m,
                               _mm512_mul_ps(dy, gelu_grad512(_mm512_maskz_loadu_ps(m, inp + i))));
     }

@@ -33,15 +33,50 @@ void ptmi_gelu_ref(float *out, const float *inp, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = ptmi_gelu_fast(inp[i]);
 }
 
-void ptmi_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout, const float *mask,
-                                size_t n) {
+/* inverted dropout: element i uses a counter-based 32-bit hash of (key, i) (two rounds of the
+ * "lowbias32" integer hash), so masks can be filled in parallel, vectorise, and do not depend
+ * on the thread count. An element is dropped when its hash is below p 2^32. */
+static inline uint32_t hash32(uint32_t x) {
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+/* the dropout mask's element i (ptmi_drop_key, ptmi_dropout_mask_ref) */
+static inline float drop_at(const ptmi_drop_key *k, size_t i) {
+    return hash32(hash32((uint32_t)i ^ k->hi) + k->lo) < k->thr ? 0.0f : k->keep;
+}
+
+void ptmi_gelu_backward_set_ref(float *dinp, const float *inp, const float *dout,
+                                const ptmi_drop_key *key, size_t i0, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float cdf = 0.5f * (1.0f + erf_fast(x * 0.70710678118654752f));
         float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
-        float dy = mask ? dout[i] * mask[i] : dout[i];
+        float dy = key ? dout[i] * drop_at(key, i0 + i) : dout[i];
         dinp[i] = dy * (cdf + x * pdf);
     }
+}
+
+void ptmi_gelu_mask_ref(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                        size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = ptmi_gelu_fast(inp[i]) * drop_at(key, i0 + i);
+}
+
+void ptmi_dropout_mul_ref(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
+                          size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = inp[i] * drop_at(key, i0 + i);
+}
+
+void ptmi_transpose_ref(float *out, const float *inp, const float *add, int x, int y) {
+    for (int r = 0; r < x; r++)
+        for (int q = 0; q < y; q++) {
+            size_t o = (size_t)q * x + r;
+            out[o] = inp[(size_t)r * y + q] + (add ? add[o] : 0.0f);
+        }
 }
 
 void ptmi_softmax_gate_ref(float *out, float *probs, const float *inp, size_t rows, int w,
@@ -104,18 +139,6 @@ void ptmi_gate_backward_ref(float *dx, float *dz, const float *dy, const float *
             dxr[i] += g[i] * pr[i];
         }
     }
-}
-
-/* inverted dropout: element i uses a counter-based 32-bit hash of (key, i) (two rounds of the
- * "lowbias32" integer hash), so masks can be filled in parallel, vectorise, and do not depend
- * on the thread count. An element is dropped when its hash is below p 2^32. */
-static inline uint32_t hash32(uint32_t x) {
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
 }
 
 void ptmi_dropout_mask_ref(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,

@@ -14,7 +14,8 @@ float gelu_scalar(float x) {
 
 typedef struct {
     float *out;
-    const float *inp, *dout, *mask;
+    const float *inp, *dout;
+    const ptmi_dropout *drop;
 } gelu_job;
 
 static void gelu_fwd_range(void *a, size_t b, size_t e) {
@@ -27,15 +28,36 @@ void gelu_forward(float *out, const float *inp, size_t n) {
     ptmi_parallel_for(n, 65536, gelu_fwd_range, &j);
 }
 
+static void gelu_mask_range(void *a, size_t b, size_t e) {
+    const gelu_job *j = a;
+    ptmi_kernels()->gelu_mask(j->out + b, j->inp + b, &j->drop->key, j->drop->base + b, e - b);
+}
+
+void gelu_mask_forward(float *out, const float *inp, const ptmi_dropout *drop, size_t n) {
+    gelu_job j = {out, inp, NULL, drop};
+    ptmi_parallel_for(n, 65536, gelu_mask_range, &j);
+}
+
+static void dropout_mul_range(void *a, size_t b, size_t e) {
+    const gelu_job *j = a;
+    ptmi_kernels()->dropout_mul(j->out + b, j->inp + b, &j->drop->key, j->drop->base + b, e - b);
+}
+
+void dropout_apply(float *out, const float *inp, const ptmi_dropout *drop, size_t n) {
+    gelu_job j = {out, inp, NULL, drop};
+    ptmi_parallel_for(n, 65536, dropout_mul_range, &j);
+}
+
 static void gelu_bwd_set_range(void *a, size_t b, size_t e) {
     const gelu_job *j = a;
     ptmi_kernels()->gelu_backward_set(j->out + b, j->inp + b, j->dout + b,
-                                      j->mask ? j->mask + b : NULL, e - b);
+                                      j->drop ? &j->drop->key : NULL,
+                                      j->drop ? j->drop->base + b : 0, e - b);
 }
 
-/* dinp = dout * mask * GELU'(inp), written (mask NULL: none) */
-void gelu_backward_set(float *dinp, const float *inp, const float *dout, const float *mask,
+/* dinp = dout * mask * GELU'(inp), written (drop NULL: no mask) */
+void gelu_backward_set(float *dinp, const float *inp, const float *dout, const ptmi_dropout *drop,
                        size_t n) {
-    gelu_job j = {dinp, inp, dout, mask};
+    gelu_job j = {dinp, inp, dout, drop};
     ptmi_parallel_for(n, 65536, gelu_bwd_set_range, &j);
 }

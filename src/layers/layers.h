@@ -32,8 +32,12 @@ void linear_backward_set(float *dinp, float *dweight, float *dbias, const float 
 /* activation.c: exact (erf) GELU, as torch.nn.functional.gelu */
 float gelu_scalar(float x);
 void gelu_forward(float *out, const float *inp, size_t n);
-/* dinp = dout * mask * GELU'(inp), written rather than accumulated (mask NULL: none) */
-void gelu_backward_set(float *dinp, const float *inp, const float *dout, const float *mask,
+/* out = GELU(inp) * the mask of drop (the training MLP's GELU and dropout, one pass) */
+void gelu_mask_forward(float *out, const float *inp, const ptmi_dropout *drop, size_t n);
+/* out = inp * the mask of drop (out may alias inp) */
+void dropout_apply(float *out, const float *inp, const ptmi_dropout *drop, size_t n);
+/* dinp = dout * mask * GELU'(inp), written rather than accumulated (drop NULL: no mask) */
+void gelu_backward_set(float *dinp, const float *inp, const float *dout, const ptmi_dropout *drop,
                        size_t n);
 
 /* norm.c: LayerNorm over the last axis (biased variance), saving mean and rstd per row;
@@ -81,14 +85,16 @@ void gated_attention_backward(float *dinp, float *dz, const ptmi_linear *gate, p
                               const float *dout, const float *inp, const float *probs, size_t rows);
 
 /* mlp.c: fc1 -> GELU -> dropout -> fc2 -> dropout. pre, act are [rows, W*ef] (act may alias
- * pre in eval mode); masks are NULL in eval mode. Backward: dhid, dpre [rows, W*ef] and dy
+ * pre in eval mode); the dropout masks (drop1 after GELU, drop2 after fc2) are NULL in eval
+ * mode. Backward: dhid, dpre [rows, W*ef] and dy
  * [rows, W] are scratch; accumulates into dinp, dfc1, dfc2. */
 void mlp_forward(float *out, float *pre, float *act, const float *inp, const ptmi_linear *fc1,
-                 const ptmi_linear *fc2, size_t rows, const float *mask1, const float *mask2);
+                 const ptmi_linear *fc2, size_t rows, const ptmi_dropout *drop1,
+                 const ptmi_dropout *drop2);
 void mlp_backward(float *dinp, ptmi_linear *dfc1, ptmi_linear *dfc2, float *dhid, float *dpre,
                   float *dy, const float *dout, const float *inp, const float *pre,
                   const float *act, const ptmi_linear *fc1, const ptmi_linear *fc2, size_t rows,
-                  const float *mask1, const float *mask2);
+                  const ptmi_dropout *drop1, const ptmi_dropout *drop2);
 
 /* attention.c: multi-head self-attention (BART attention without masks) on [S, N, D]
  * sequences: out = out_proj(softmax(q k^T / sqrt(dh)) v). q, k, v, ctxbuf are [S, N, D]
@@ -157,6 +163,8 @@ void mixer_stack_backward(float *dh, ptmi_layer *dlayers, const float *h_in, flo
                           const ptmi_grad_scratch *gs);
 /* fill mask[n] with 0 or 1/(1-p) drawn from rng (a ptmi_rng *) */
 void dropout_mask_fill(float *mask, size_t n, float p, void *rng);
+/* the same mask, not stored: draws its key from rng (the same draw as dropout_mask_fill) */
+void dropout_key_draw(ptmi_dropout *drop, float p, void *rng);
 
 /* masking.c: pretraining masks [B, C, N] (1 = masked) drawn with Hugging Face's semantics. */
 /* noise is [N] scratch, rowk is [B] scratch. */

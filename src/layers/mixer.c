@@ -37,18 +37,28 @@ static void dropout_part(void *arg, int ith, int nth) {
     ptmi_kernels()->dropout_mask(j->mask, b, e, j->key_lo, j->key_hi, j->thr, j->keep);
 }
 
-void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
-    dropout_job j;
-    j.mask = mask;
-    j.n = n;
+/* the next key of rng for a mask of probability p */
+static ptmi_drop_key draw_key(float p, void *rng) {
+    ptmi_drop_key k;
     uint64_t key = ptmi_rng_next((ptmi_rng *)rng);
-    j.key_lo = (uint32_t)key;
-    j.key_hi = (uint32_t)(key >> 32);
-    j.keep = 1.0f / (1.0f - p);
+    k.lo = (uint32_t)key;
+    k.hi = (uint32_t)(key >> 32);
+    k.keep = 1.0f / (1.0f - p);
     double t = (double)p * 4294967296.0;
-    j.thr = (uint32_t)(t > 4294967295.0 ? 4294967295.0 : t);
+    k.thr = (uint32_t)(t > 4294967295.0 ? 4294967295.0 : t);
+    return k;
+}
+
+void dropout_mask_fill(float *mask, size_t n, float p, void *rng) {
+    ptmi_drop_key k = draw_key(p, rng);
+    dropout_job j = {mask, n, k.lo, k.hi, k.thr, k.keep};
     ptmi_pool *pool = n >= 65536 ? ptmi_pool_current() : NULL;
     ptmi_pool_run(pool, dropout_part, &j);
+}
+
+void dropout_key_draw(ptmi_dropout *drop, float p, void *rng) {
+    drop->key = draw_key(p, rng);
+    drop->base = 0;
 }
 
 static void norm_fwd(float *out, float *mean, float *rstd, const float *inp, const ptmi_normp *np,
@@ -94,15 +104,10 @@ typedef struct {
 static void transpose_range(void *a, size_t i0, size_t i1) {
     const tr_job *j = a;
     int x = j->x, y = j->y;
+    const ptmi_kernel_table *kt = ptmi_kernels();
     for (size_t i = i0; i < i1; i++) {
-        const float *s = j->inp + i * (size_t)x * y;
-        float *d = j->out + i * (size_t)x * y;
-        const float *ad = j->add ? j->add + i * (size_t)x * y : NULL;
-        for (int r = 0; r < x; r++)
-            for (int q = 0; q < y; q++) {
-                size_t o = (size_t)q * x + r;
-                d[o] = s[(size_t)r * y + q] + (ad ? ad[o] : 0.0f);
-            }
+        size_t o = i * (size_t)x * y;
+        kt->transpose(j->out + o, j->inp + o, j->add ? j->add + o : NULL, x, y);
     }
 }
 
@@ -133,14 +138,15 @@ static void swap_c_d(float *out, const float *inp, const float *add, int b, int 
     ptmi_parallel_for((size_t)b, 1, swap_range, &j);
 }
 
-static void masks(ptmi_block_cache *bc, size_t n_hid, size_t n_out, const ptmi_run_mode *run) {
+/* the block's two MLP masks (their keys: the masks are computed where they are applied) */
+static void masks(ptmi_block_cache *bc, const ptmi_run_mode *run) {
     if (run->training && run->dropout > 0.0f) {
-        dropout_mask_fill(bc->mask1, n_hid, run->dropout, run->rng);
-        dropout_mask_fill(bc->mask2, n_out, run->dropout, run->rng);
+        dropout_key_draw(&bc->drop1, run->dropout, run->rng);
+        dropout_key_draw(&bc->drop2, run->dropout, run->rng);
     }
 }
 
-static const float *mask_or_null(const float *m, const ptmi_run_mode *run) {
+static const ptmi_dropout *mask_or_null(const ptmi_dropout *m, const ptmi_run_mode *run) {
     return run->training && run->dropout > 0.0f ? m : NULL;
 }
 
@@ -149,14 +155,13 @@ static const float *mask_or_null(const float *m, const ptmi_run_mode *run) {
 void mixer_layer_draw_masks(ptmi_layer_cache *lc, const ptmi_mixer_shape *sh, int b, int c,
                             const ptmi_run_mode *run) {
     if (!run->training || run->dropout <= 0.0f) return;
-    int n = sh->num_patches, d = sh->d_model;
-    size_t total = (size_t)b * c * n * d, nh = total * (size_t)sh->expansion_factor;
-    if (sh->mode == PTM_MODE_MIX_CHANNEL) masks(&lc->ch, nh, total, run);
+    int n = sh->num_patches;
+    if (sh->mode == PTM_MODE_MIX_CHANNEL) masks(&lc->ch, run);
     if (sh->self_attn && lc->att_mask)
         dropout_mask_fill(lc->att_mask, (size_t)b * c * sh->self_attn_heads * n * n, run->dropout,
                           run->rng);
-    masks(&lc->pa, nh, total, run);
-    masks(&lc->fe, nh, total, run);
+    masks(&lc->pa, run);
+    masks(&lc->fe, run);
 }
 
 /* Eval-mode channel mixer in the layout the tensor already has: each sample's [C, N D] block
@@ -284,7 +289,7 @@ static void feature_mixer_forward(float *out, const float *h, ptmi_block_cache *
     }
     norm_fwd(bc->norm, bc->mean, bc->rstd, h, &blk->norm, sh, rows, run);
     mlp_forward(bc->y, bc->pre, bc->act, bc->norm, &blk->fc1, &blk->fc2, rows,
-                mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
+                mask_or_null(&bc->drop1, run), mask_or_null(&bc->drop2, run));
     const float *g = bc->y;
     if (blk->gate.b && run->inference) { /* residual added by the gate kernel */
         gated_attention_infer_res(out, bc->gp, bc->y, &blk->gate, rows, h);
@@ -358,7 +363,7 @@ void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
             gin = bc->gin;
         }
         mlp_forward(bc->y, bc->pre, bc->act, gin, &blk->fc1, &blk->fc2, rows,
-                    mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
+                    mask_or_null(&bc->drop1, run), mask_or_null(&bc->drop2, run));
         swap_c_d(lc->h1, bc->y, h, b, c, n, d, 0);
         h = lc->h1;
     }
@@ -381,7 +386,7 @@ void mixer_layer_forward(float *out, const float *inp, ptmi_layer_cache *lc,
         transpose_last2(bc->xt, bc->norm, NULL, (size_t)b * c, n, d); /* [B, C, D, N] */
         size_t rows = (size_t)b * c * d;
         mlp_forward(bc->y, bc->pre, bc->act, bc->xt, &blk->fc1, &blk->fc2, rows,
-                    mask_or_null(bc->mask1, run), mask_or_null(bc->mask2, run));
+                    mask_or_null(&bc->drop1, run), mask_or_null(&bc->drop2, run));
         const float *g = bc->y;
         if (blk->gate.b) {
             gated_attention_forward(bc->gout, bc->gp, bc->y, &blk->gate, rows);
@@ -418,8 +423,8 @@ static void block_path_backward(float *dx, ptmi_mixer_block *dblk, const float *
                                  rows);
         dy = gs->dd;
     }
-    const float *m1 = training && dropout > 0.0f ? bc->mask1 : NULL;
-    const float *m2 = training && dropout > 0.0f ? bc->mask2 : NULL;
+    const ptmi_dropout *m1 = training && dropout > 0.0f ? &bc->drop1 : NULL;
+    const ptmi_dropout *m2 = training && dropout > 0.0f ? &bc->drop2 : NULL;
     zero(dx, total);
     mlp_backward(dx, &dblk->fc1, &dblk->fc2, gs->dhid, gs->dpre, gs->dz, dy, mlp_in, bc->pre,
                  bc->act, &blk->fc1, &blk->fc2, rows, m1, m2);
@@ -478,8 +483,8 @@ void mixer_layer_backward(float *dinp, ptmi_layer *dlayer, float *dout, const fl
         swap_c_d(gs->dc, dout, NULL, b, c, n, d, 1); /* [B, D, N, C] */
         const float *dy = gs->dc;
         /* MLP backward into d(gin) */
-        const float *m1 = training && dropout > 0.0f ? bc->mask1 : NULL;
-        const float *m2 = training && dropout > 0.0f ? bc->mask2 : NULL;
+        const ptmi_dropout *m1 = training && dropout > 0.0f ? &bc->drop1 : NULL;
+        const ptmi_dropout *m2 = training && dropout > 0.0f ? &bc->drop2 : NULL;
         const float *gin = layer->channel.gate.b ? bc->gin : bc->xt;
         zero(gs->da, total);
         mlp_backward(gs->da, &dlayer->channel.fc1, &dlayer->channel.fc2, gs->dhid, gs->dpre, gs->dz,

@@ -12,6 +12,7 @@
 
 #include "base/common.h"
 #include "base/rng.h"
+#include "kernels/kernels.h"
 
 /* A linear layer's weight is kept in the layout(s) its readers need (ptmi_store, below): w in
  * Hugging Face's [out, in], wt transposed [in, out] for the forward kernels, wp the same
@@ -206,16 +207,23 @@ PTM_MUST_USE ptm_status ptmi_model_load(const char *dir, const ptm_load_params *
 PTM_MUST_USE ptm_status ptmi_model_channel_view(const ptm_model *m, int channels, ptm_model **out,
                                                 ptm_error *err);
 
+/* an MLP dropout mask of a block cache, never stored (ptmi_drop_key): `base` is the index in
+ * the whole mask of this view's first element (a shard's view starts inside it) */
 typedef struct {
-    float *norm;          /* [BCND] norm output */
-    float *mean, *rstd;   /* LayerNorm: [B C N]; BatchNorm in training: [D] batch statistics */
-    float *xt;            /* [BCND] norm output with the mixed axis last (patch, channel) */
-    float *gin;           /* channel mixer: gate output = MLP input */
-    float *pre, *act;     /* [BCND ef] fc1 output, GELU output (after dropout) */
-    float *y;             /* [BCND] MLP output */
-    float *gp;            /* [BCND] gate softmax */
-    float *gout;          /* [BCND] patch/feature gate output */
-    float *mask1, *mask2; /* MLP dropout masks, NULL in eval mode */
+    ptmi_drop_key key;
+    size_t base;
+} ptmi_dropout;
+
+typedef struct {
+    float *norm;               /* [BCND] norm output */
+    float *mean, *rstd;        /* LayerNorm: [B C N]; BatchNorm in training: [D] batch statistics */
+    float *xt;                 /* [BCND] norm output with the mixed axis last (patch, channel) */
+    float *gin;                /* channel mixer: gate output = MLP input */
+    float *pre, *act;          /* [BCND ef] fc1 output, GELU output (after dropout) */
+    float *y;                  /* [BCND] MLP output */
+    float *gp;                 /* [BCND] gate softmax */
+    float *gout;               /* [BCND] patch/feature gate output */
+    ptmi_dropout drop1, drop2; /* MLP dropout masks (train mode, dropout > 0) */
 } ptmi_block_cache;
 
 typedef struct {
