@@ -6,6 +6,7 @@
 #
 #   bench/accuracy/run.sh [--out DIR] [--data-dir DIR] [--jobs N] [--cells LIST] [--seeds LIST]
 #                         [--cell-search] [--quick] [--plan] [--table] [--import DIR]
+#                         [--measure]
 #
 # Cells: ETTh1, ETTh2, ETTm1, ETTm2, Weather at 96/192/336/720 (context 512); Exchange at 96/336
 # (context 512, or 96 when the search picks it); ILI at 24/60 with context 104, patch 24,
@@ -63,6 +64,7 @@ JOBS=1
 QUICK=0
 CELL_SEARCH=0
 PLAN=0
+MEASURE=0
 TABLE_ONLY=0
 IMPORT=""
 CELLS=""
@@ -81,6 +83,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; shift ;;
     --cell-search) CELL_SEARCH=1; shift ;;
     --plan) PLAN=1; shift ;;
+    --measure) MEASURE=1; shift ;;
     --table) TABLE_ONLY=1; shift ;;
     --import) IMPORT=$2; shift 2 ;;
     --bin) BIN=$2; shift 2 ;;
@@ -371,6 +374,65 @@ run_pool() { # reads run folders on stdin
     fi
     xargs -r -n 1 -P "$JOBS" "$HERE/run.sh" --bin "$BIN" __run
 }
+
+# ---- --measure: the per-step and per-run costs behind epoch_cost and cand_factor --------------
+# Tiny runs of the candidates that set the estimate, each as stage 1 or 2 would train it but
+# stopped after 10 and after 40 steps (ILI: 10 and 30), two copies at a time (both cores busy,
+# as with --jobs 2), CPU seconds (user + system) of each process from bash's `time`. The
+# difference of the two lengths gives the cost of a step; the rest of the shorter run is
+# loading, one validation pass and the test evaluation, split between the last two in
+# proportion to their window counts (the trainer's `data:` line). Prints one line per
+# configuration and writes OUT/measure/costs.csv; nothing else runs. Run it on a quiet machine.
+MEASURE_SET='ETTh1 96 const
+ETTh1 720 const
+ETTh1 96 ttm
+ETTm1 96 const
+ETTm2 96 p16d7
+Weather 96 const
+Weather 96 p16oc
+Exchange 96 const
+Exchange 96 ctx96
+ILI 24 const'
+if [ "$MEASURE" = 1 ]; then
+    md=$OUT/measure
+    mkdir -p "$md"
+    echo "dataset,horizon,candidate,steps_per_epoch,cpu_s_per_step,run_overhead_s,val_s,epoch_s" >"$md/costs.csv.tmp"
+    printf '%-9s %4s %-7s %6s %10s %10s %7s %8s\n' dataset h cand steps "s/step" "overhead" "val" "epoch"
+    echo "$MEASURE_SET" | while read -r ds h c; do
+        long=40
+        [ "$ds" = ILI ] && long=30
+        for n in 10 $long; do
+            for k in 1 2; do
+                d=$md/${ds}_${h}_${c}_n${n}_$k
+                rm -rf "$d"
+                mkdir -p "$d"
+                cmd="$(train_cmd "$ds" "$h" "$c" 42 "$d/ckpt") --epochs 1 --max-steps $n"
+                echo "$cmd" >"$d/command.sh"
+                ( TIMEFORMAT='%U %S'; { time sh -c "$cmd" >"$d/train.log" 2>&1; } 2>"$d/cpu.txt" ) &
+            done
+            wait
+        done
+        awk -v ds="$ds" -v h="$h" -v c="$c" -v n1=10 -v n2="$long" -v md="$md" '
+            function cpu(f,   a) { getline a < f; close(f); split(a, x, " "); return x[1] + x[2] }
+            function field(f, pre, key,   line, i, k, v) { # the word after key on the line pre
+                while ((getline line < f) > 0) if (index(line, pre) == 1) {
+                    k = split(line, w, /[ ,]+/); for (i = 1; i < k; i++) if (w[i] == key) v = w[i + 1] }
+                close(f); return v }
+            BEGIN { p = md "/" ds "_" h "_" c
+                    t1 = (cpu(p "_n" n1 "_1/cpu.txt") + cpu(p "_n" n1 "_2/cpu.txt")) / 2
+                    t2 = (cpu(p "_n" n2 "_1/cpu.txt") + cpu(p "_n" n2 "_2/cpu.txt")) / 2
+                    step = (t2 - t1) / (n2 - n1); over = t1 - n1 * step
+                    log1 = p "_n" n1 "_1/train.log"
+                    nv = field(log1, "data:", "val"); nt = field(log1, "data:", "test")
+                    st = field(log1, "train:", "x") # train: forecast, 4 epochs x 126 steps, ...
+                    val = over * nv / (nv + nt)
+                    printf "%-9s %4s %-7s %6d %10.4f %10.1f %7.1f %8.1f\n", ds, h, c, st, step, over, val, st * step + val
+                    printf "%s,%s,%s,%d,%.4f,%.2f,%.2f,%.1f\n", ds, h, c, st, step, over, val, st * step + val >> (md "/costs.csv.tmp") }'
+    done
+    mv "$md/costs.csv.tmp" "$md/costs.csv"
+    echo "run.sh: costs in $md/costs.csv"
+    exit 0
+fi
 
 # ---- stage 1: the search, seed 42, validation loss only --------------------------------------
 stage_datasets=""
