@@ -376,13 +376,17 @@ run_pool() { # reads run folders on stdin
 }
 
 # ---- --measure: the per-step and per-run costs behind epoch_cost and cand_factor --------------
-# Tiny runs of the candidates that set the estimate, each as stage 1 or 2 would train it but
-# stopped after 10 and after 40 steps (ILI: 10 and 30), two copies at a time (both cores busy,
-# as with --jobs 2), CPU seconds (user + system) of each process from bash's `time`. The
-# difference of the two lengths gives the cost of a step; the rest of the shorter run is
-# loading, one validation pass and the test evaluation, split between the last two in
-# proportion to their window counts (the trainer's `data:` line). Prints one line per
-# configuration and writes OUT/measure/costs.csv; nothing else runs. Run it on a quiet machine.
+# Short runs of the candidates that set the estimate, each as stage 1 or 2 would train it but
+# stopped after 100 steps (ILI: its whole epoch, 35), two copies at a time (both cores busy, as
+# with --jobs 2). The cost of a step is the epoch's time over its steps, from the trainer's
+# `epoch 1/1:` line (the steps alone, wall time with one thread per process: CPU time); the
+# rest of the process's CPU seconds (user + system, bash's `time`) is the run's overhead -
+# loading, one validation pass and the test evaluation - split between the last two in
+# proportion to their window counts (the trainer's `data:` line). (The difference between a
+# 20- and a 100-step run gave the same figure within 30 %, but the evaluation of a model after
+# 20 steps costs differently from one after 100, which made ETTm2's step twice ETTm1's.)
+# Prints one line per configuration and writes OUT/measure/costs.csv; nothing else runs. Run
+# it on a quiet machine.
 MEASURE_SET='ETTh1 96 const
 ETTh1 720 const
 ETTh1 96 ttm
@@ -399,32 +403,33 @@ if [ "$MEASURE" = 1 ]; then
     echo "dataset,horizon,candidate,steps_per_epoch,cpu_s_per_step,run_overhead_s,val_s,epoch_s" >"$md/costs.csv.tmp"
     printf '%-9s %4s %-7s %6s %10s %10s %7s %8s\n' dataset h cand steps "s/step" "overhead" "val" "epoch"
     echo "$MEASURE_SET" | while read -r ds h c; do
-        long=40
-        [ "$ds" = ILI ] && long=30
-        for n in 10 $long; do
-            for k in 1 2; do
-                d=$md/${ds}_${h}_${c}_n${n}_$k
-                rm -rf "$d"
-                mkdir -p "$d"
-                cmd="$(train_cmd "$ds" "$h" "$c" 42 "$d/ckpt") --epochs 1 --max-steps $n"
-                echo "$cmd" >"$d/command.sh"
-                ( TIMEFORMAT='%U %S'; { time sh -c "$cmd" >"$d/train.log" 2>&1; } 2>"$d/cpu.txt" ) &
-            done
-            wait
+        n=100
+        [ "$ds" = ILI ] && n=35 # its whole epoch
+        for k in 1 2; do
+            d=$md/${ds}_${h}_${c}_n${n}_$k
+            rm -rf "$d"
+            mkdir -p "$d"
+            cmd="$(train_cmd "$ds" "$h" "$c" 42 "$d/ckpt") --epochs 1 --max-steps $n"
+            echo "$cmd" >"$d/command.sh"
+            ( TIMEFORMAT='%U %S'; { time sh -c "$cmd" >"$d/train.log" 2>&1; } 2>"$d/cpu.txt" ) &
         done
-        awk -v ds="$ds" -v h="$h" -v c="$c" -v n1=10 -v n2="$long" -v md="$md" '
+        wait
+        awk -v ds="$ds" -v h="$h" -v c="$c" -v n="$n" -v md="$md" '
             function cpu(f,   a) { getline a < f; close(f); split(a, x, " "); return x[1] + x[2] }
             function field(f, pre, key,   line, i, k, v) { # the word after key on the line pre
                 while ((getline line < f) > 0) if (index(line, pre) == 1) {
                     k = split(line, w, /[ ,]+/); for (i = 1; i < k; i++) if (w[i] == key) v = w[i + 1] }
                 close(f); return v }
-            BEGIN { p = md "/" ds "_" h "_" c
-                    t1 = (cpu(p "_n" n1 "_1/cpu.txt") + cpu(p "_n" n1 "_2/cpu.txt")) / 2
-                    t2 = (cpu(p "_n" n2 "_1/cpu.txt") + cpu(p "_n" n2 "_2/cpu.txt")) / 2
-                    step = (t2 - t1) / (n2 - n1); over = t1 - n1 * step
-                    log1 = p "_n" n1 "_1/train.log"
-                    nv = field(log1, "data:", "val"); nt = field(log1, "data:", "test")
-                    st = field(log1, "train:", "x") # train: forecast, 4 epochs x 126 steps, ...
+            function secs(f,   line, k, i, v) { # epoch 1/1: train loss a, val loss b (best, saved), 5.9s, ...
+                while ((getline line < f) > 0) if (index(line, "epoch 1/1:") == 1) {
+                    k = split(line, w, /, /); for (i = 1; i <= k; i++) if (w[i] ~ /^[0-9.]+s$/) v = w[i] + 0 }
+                close(f); return v }
+            BEGIN { p = md "/" ds "_" h "_" c "_n" n
+                    t = (cpu(p "_1/cpu.txt") + cpu(p "_2/cpu.txt")) / 2
+                    step = (secs(p "_1/train.log") + secs(p "_2/train.log")) / 2 / n
+                    over = t - n * step
+                    nv = field(p "_1/train.log", "data:", "val"); nt = field(p "_1/train.log", "data:", "test")
+                    st = field(p "_1/train.log", "train:", "x") # train: forecast, 4 epochs x 126 steps, ...
                     val = over * nv / (nv + nt)
                     printf "%-9s %4s %-7s %6d %10.4f %10.1f %7.1f %8.1f\n", ds, h, c, st, step, over, val, st * step + val
                     printf "%s,%s,%s,%d,%.4f,%.2f,%.2f,%.1f\n", ds, h, c, st, step, over, val, st * step + val >> (md "/costs.csv.tmp") }'
