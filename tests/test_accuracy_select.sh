@@ -159,6 +159,23 @@ bash bench/accuracy/run.sh --measure --out "$tmp/meas" --data-dir "$tmp/mdata" -
 grep -q -- "--config .* --epochs 1 --max-steps 100$" "$tmp/meas/measure/ETTh1_96_ttm_n100_2/command.sh" && ok ||
     ko "--measure: the TinyTimeMixer candidate's command: $(cat "$tmp/meas/measure/ETTh1_96_ttm_n100_2/command.sh")"
 
+# time_estimate.py: two runs priced from made-up costs - ETTh1 96 const (3 epochs of 10 s + 2 s;
+# cap 10: 102 s) and ETTh1 720 ttm (5 epochs of 40 s x its horizon factor 20/10 = 2, + 4 s;
+# cap 5: the same 404 s); totals 436 s as run and 506 s at the caps
+cat >"$tmp/costs.csv" <<'CSV'
+dataset,horizon,candidate,steps_per_epoch,cpu_s_per_step,run_overhead_s,val_s,epoch_s
+ETTh1,96,const,100,0.1,2,1,10
+ETTh1,720,const,100,0.2,2,1,20
+ETTh1,96,ttm,100,0.4,4,2,40
+CSV
+cat >"$tmp/res.csv" <<'CSV'
+dataset,horizon,context,configuration,seed,role,epochs,best_epoch,val_mse,test_mse,test_mae,wall_s,run
+ETTh1,96,512,const,42,search,3,1,0.7,0.4,0.4,10,x
+ETTh1,720,512,ttm,42,final,5,2,0.7,0.4,0.4,10,y
+CSV
+/usr/bin/python3 bench/accuracy/time_estimate.py "$tmp/costs.csv" "$tmp/res.csv" >"$tmp/log" 2>&1 &&
+    grep -q "^total  *436  *506$" "$tmp/log" && ok || ko "time_estimate.py: $(cat "$tmp/log")"
+
 # and the real thing, end to end: --quick trains ETTh1 512->96 twice (two candidates, 20 steps
 # each) with this build and writes the table (ETTh1 from data/, the same file as the shared set's)
 BIN=${BUILD:-build}/patchtsmixer

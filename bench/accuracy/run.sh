@@ -30,17 +30,14 @@
 # itself is reused where it is the same run.
 # The test split is read only by the trainer's final evaluation, which the search never looks at.
 #
-# Time: 101 runs (36 search runs, 65 more for the seeds and horizons). At every run's epoch cap
-# they take at most about 27,700 CPU seconds, i.e. 3 h 51 min with --jobs 2 on this 2-core
-# machine, when the TinyTimeMixer candidates win ETTh1 and ETTh2, p16d7 ETTm2 and p16oc Weather
-# (2026-12-07: ETTm2's three patch-16 candidates added, ETTh's p16wd and mix5 dropped; in the
-# evening ETTh's ttmmae and ttmhd7mae, +870 s, and Weather's p16oc, +1,180 s with its finals);
-# early stopping (patience) makes it shorter. The estimate comes from per-epoch costs
-# measured 2026-12-06 with tiny runs (--epochs 1 --max-steps 10 and 40, one thread,
-# `nice -n 19`, CPU seconds while the machine was shared): 0.045-0.07 s per batch-64 step of
-# the seed configuration on 7 channels (512->96), 0.21 s on Weather's 21 channels, 0.11 s at
-# horizon 720; see epoch_cost below and bench/accuracy/README.md. `--plan` prints the runs still
-# to do and their capped estimate (it prepares their folders and unpacks the data, nothing more).
+# Time: 101 runs (36 search runs, 65 more for the seeds and horizons). As the committed runs
+# trained (early stopping), about 22,300 CPU seconds, i.e. 3 h 05 min with --jobs 2 on this
+# 2-core machine; at every run's epoch cap at most about 26,700 CPU s, 3 h 43 min
+# (bench/accuracy/time_estimate.py on results/costs.csv, the per-step costs that `--measure`
+# gave on 2026-12-07 with the build of ed695f8 on a quiet machine, two runs at a time; the
+# winners TinyTimeMixer on ETTh1/ETTh2, p16d7 on ETTm2, p16oc on Weather). `--plan` prints
+# the runs still to do and their capped estimate from the same costs (epoch_cost below; it
+# prepares their folders and unpacks the data, nothing more).
 # Resumable: every run lives in OUT/runs/<dataset>_<horizon>_<candidate>_s<seed>/ with its
 # command.sh, train.log, checkpoint (ckpt/) and result.csv (its result line); a run with a
 # result.csv is skipped, an unfinished one is started again from scratch. Interrupt and rerun the
@@ -234,8 +231,9 @@ ILI|const drop5 onecyc ililr'
 # at the last epoch of Weather's cap): the candidates listed here and the dataset's choice, each
 # trained once with seed 42 at the cell's horizon; the lowest validation loss wins the cell. Off
 # by default: it adds 21 search runs (about 7,900 CPU s at their epoch caps) and two seeds more
-# for each cell whose choice it changes (up to ~5,000 s): about 5 h for the whole table instead
-# of 3.9 h. Its table is OUT/table-cellsearch.md.
+# for each cell whose choice it changes (up to ~5,000 s): up to about 1.8 h more with --jobs 2
+# (older estimate, from the costs measured by hand on 2026-12-06). Its table is
+# OUT/table-cellsearch.md.
 CELL_CANDIDATES='ETTh1_96|ttmlr ttmwd ttmd6
 ETTh1_192|ttmve ttmlr
 ETTh1_336|ttmve ttmlr
@@ -341,19 +339,20 @@ prepare() { # dataset horizon candidate seed
 }
 
 # The --plan estimate: CPU seconds per epoch of the seed configuration at horizon 96 (ILI 24)
-# on one core, and per run (loading, test evaluation), measured with tiny --max-steps runs under
-# `nice -n 19` on this 2-core machine while it was shared (so rather high); a longer horizon
-# costs up to 1.4 times more (720), each candidate its factor below.
+# on one core, and per run (loading, validation, test evaluation), from `--measure`
+# (results/costs.csv, 2026-12-07); a longer horizon costs up to 1.3 times more (720), each
+# candidate its factor below (TinyTimeMixer: 4.9 times an epoch over at most 5 epochs, i.e. 2.45
+# times a capped 10-epoch run; --val-every: 1.3 times its candidate).
 epoch_cost() {
     case "$1" in
-    ETTh1 | ETTh2) echo "8 2" ;; ETTm1 | ETTm2) echo "35 7" ;; Weather) echo "120 15" ;;
-    Exchange) echo "5 1.5" ;; ILI) echo "0.5 0.5" ;;
+    ETTh1 | ETTh2) echo "8.4 1.9" ;; ETTm1 | ETTm2) echo "36 6.7" ;; Weather) echo "127 14" ;;
+    Exchange) echo "4.8 1" ;; ILI) echo "0.5 0.15" ;;
     esac
 }
 cand_factor() {
     case "$1" in
-    p16*) echo 1.1 ;; mix5) echo 1.15 ;; ctx96) echo 0.1 ;; ttm*ve | ttmlr) echo 3.6 ;; ttm*) echo 2.7 ;;
-    *ve) echo 1.35 ;; onecyc8) echo 2 ;; *) echo 1 ;;
+    p16*) echo 1.1 ;; mix5) echo 1.15 ;; ctx96) echo 0.23 ;; ttm*ve | ttmlr) echo 3.2 ;; ttm*) echo 2.45 ;;
+    *ve) echo 1.3 ;; onecyc8) echo 2 ;; *) echo 1 ;;
     esac
 }
 
@@ -367,7 +366,7 @@ run_pool() { # reads run folders on stdin
             ep=$(field "$ds" 8)
             [ "$QUICK" = 1 ] && ep=0.16 # 20 steps of an ETTh1 epoch
             echo "$d $(awk -v a="$(epoch_cost "$ds")" -v b="$(cand_factor "$c")" -v e="$ep" -v h="$h" \
-                'BEGIN { split(a, k, " "); f = 1 + 0.4 * (h > 96 ? (h - 96) / 624 : 0)
+                'BEGIN { split(a, k, " "); f = 1 + 0.3 * (h > 96 ? (h - 96) / 624 : 0)
                          printf "%.0f", k[1] * b * e * f + k[2] }')"
         done
         return 0
