@@ -209,6 +209,24 @@ static void check_transpose(const ptmi_kernel_table *kt, const ptmi_kernel_table
     }
 }
 
+/* column sums, bit for bit with the scalar loop: widths around the vector and block sizes */
+static void check_col_sums(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
+    unsigned seed = 14;
+    size_t widths[8] = {16, 32, 7, 63, 128, 130, 200, 1}, rows = 37;
+    for (int wi = 0; wi < 8; wi++) {
+        size_t n = widths[wi];
+        float *x = fvec(rows * n, &seed, 3.0f), *a = fvec(n, &seed, 1.0f);
+        float *b = malloc(n * sizeof(float));
+        memcpy(b, a, n * sizeof(float));
+        ref->col_sums(a, x, rows, n);
+        kt->col_sums(b, x, rows, n);
+        CHECK(memcmp(a, b, n * sizeof(float)) == 0);
+        free(x);
+        free(a);
+        free(b);
+    }
+}
+
 /* the gate along rows: widths with and without a vector tail, 16 (the 16-row blocks), row
  * counts with a block tail; with and without the residual */
 static void check_softmax_gate(const ptmi_kernel_table *kt, const ptmi_kernel_table *ref) {
@@ -619,15 +637,16 @@ TEST(test_table_fields) {
         tested++;
         CHECK(kt->name && kt->gemm_acc && kt->linear && kt->gemm_series && kt->gelu &&
               kt->gelu_backward_set && kt->gelu_mask && kt->dropout_mul && kt->transpose &&
-              kt->softmax_gate && kt->softmax_cols_gate && kt->gate_backward && kt->layernorm &&
-              kt->layernorm_backward && kt->layernorm_param_grads && kt->dropout_mask &&
-              kt->adamw && kt->std_stats);
+              kt->col_sums && kt->softmax_gate && kt->softmax_cols_gate && kt->gate_backward &&
+              kt->layernorm && kt->layernorm_backward && kt->layernorm_param_grads &&
+              kt->dropout_mask && kt->adamw && kt->std_stats);
         CHECK(kt->series_width == 0 || kt->series_width % 8 == 0);
         check_gemm_acc(kt, ref);
         check_linear(kt, ref);
         check_gemm_series(kt, ref);
         check_gelu(kt, ref);
         check_transpose(kt, ref);
+        check_col_sums(kt, ref);
         check_softmax_gate(kt, ref);
         check_softmax_cols_gate(kt, ref);
         check_linear_gate(kt, ref);

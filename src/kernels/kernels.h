@@ -151,6 +151,9 @@ typedef struct ptmi_kernel_table {
      * level */
     void (*dropout_mul)(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
                         size_t n);
+    /* acc[j] += x[r n + j] for r = 0, 1, ..., rows - 1 in that order, j < n (the bias gradient
+     * of a linear layer) - bit-identical at every level */
+    void (*col_sums)(float *acc, const float *x, size_t rows, size_t n);
     /* out [y, x] = the transpose of inp [x, y] (+ add [y, x]; NULL: + 0, as the scalar loop) -
      * bit-identical at every level */
     void (*transpose)(float *out, const float *inp, const float *add, int x, int y);
@@ -259,6 +262,7 @@ void ptmi_gelu_mask_ref(float *out, const float *inp, const ptmi_drop_key *key, 
 void ptmi_dropout_mul_ref(float *out, const float *inp, const ptmi_drop_key *key, size_t i0,
                           size_t n);
 void ptmi_transpose_ref(float *out, const float *inp, const float *add, int x, int y);
+void ptmi_col_sums_ref(float *acc, const float *x, size_t rows, size_t n);
 void ptmi_softmax_gate_ref(float *out, float *probs, const float *inp, size_t rows, int w,
                            const float *res);
 void ptmi_softmax_cols_gate_ref(float *out, float *probs, const float *inp, int r, size_t w,
@@ -332,6 +336,7 @@ void ptmi_dropout_mul_avx2(float *out, const float *inp, const ptmi_drop_key *ke
                            size_t n);
 /* 8 x 8 blocks, the edges scalar */
 void ptmi_transpose_avx2(float *out, const float *inp, const float *add, int x, int y);
+void ptmi_col_sums_avx2(float *acc, const float *x, size_t rows, size_t n);
 /* rows of width a multiple of 8 in the kernel, others scalar */
 void ptmi_softmax_gate_avx2(float *out, float *probs, const float *inp, size_t rows, int w,
                             const float *res);
@@ -372,6 +377,7 @@ void ptmi_dropout_mul_avx512(float *out, const float *inp, const ptmi_drop_key *
                              size_t n);
 /* 16 x 16 blocks, the edges masked */
 void ptmi_transpose_avx512(float *out, const float *inp, const float *add, int x, int y);
+void ptmi_col_sums_avx512(float *acc, const float *x, size_t rows, size_t n);
 void ptmi_linear_gate_avx512(size_t M, size_t D, const float *A, size_t lda, const float *W,
                              size_t ldw, const float *bias, const float *res, size_t ldr,
                              float *out, size_t ldo);

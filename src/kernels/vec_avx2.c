@@ -85,6 +85,23 @@ void ptmi_dropout_mul_avx2(float *out, const float *inp, const ptmi_drop_key *ke
     for (; i < n; i++) out[i] = inp[i] * drop1(key, i0 + i);
 }
 
+/* column sums in blocks of up to 8 vectors held across the rows (the scalar loop's sums);
+ * the columns past the last multiple of 8 by the scalar loop */
+void ptmi_col_sums_avx2(float *acc, const float *x, size_t rows, size_t n) {
+    size_t n8 = n / 8 * 8;
+    for (size_t j0 = 0; j0 < n8; j0 += 64) {
+        size_t nv = (n8 - j0 < 64 ? n8 - j0 : 64) / 8;
+        __m256 a[8];
+        for (size_t v = 0; v < nv; v++) a[v] = _mm256_loadu_ps(acc + j0 + 8 * v);
+        for (size_t r = 0; r < rows; r++)
+            for (size_t v = 0; v < nv; v++)
+                a[v] = _mm256_add_ps(a[v], _mm256_loadu_ps(x + r * n + j0 + 8 * v));
+        for (size_t v = 0; v < nv; v++) _mm256_storeu_ps(acc + j0 + 8 * v, a[v]);
+    }
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = n8; j < n; j++) acc[j] += x[r * n + j];
+}
+
 /* the transpose in 8 x 8 blocks of registers (unpack, shuffle, 128-bit swap); the rows and
  * columns past the last full block by the scalar loop (the same sums: one addition each) */
 static inline void tr8(__m256 r[8]) {

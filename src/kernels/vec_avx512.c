@@ -407,6 +407,26 @@ void ptmi_dropout_mul_avx512(float *out, const float *inp, const ptmi_drop_key *
     }
 }
 
+/* column sums in blocks of up to 8 vectors held across the rows (one addition per row and
+ * column, in row order: the scalar loop's sums) */
+void ptmi_col_sums_avx512(float *acc, const float *x, size_t rows, size_t n) {
+    for (size_t j0 = 0; j0 < n; j0 += 128) {
+        size_t w = n - j0 < 128 ? n - j0 : 128, nv = (w + 15) / 16;
+        __m512 a[8];
+        __mmask16 last = tail16((int)(w - 16 * (nv - 1)));
+        for (size_t v = 0; v < nv; v++)
+            a[v] = _mm512_maskz_loadu_ps(v + 1 == nv ? last : 0xffff, acc + j0 + 16 * v);
+        for (size_t r = 0; r < rows; r++) {
+            const float *xr = x + r * n + j0;
+            for (size_t v = 0; v < nv; v++)
+                a[v] = _mm512_add_ps(
+                    a[v], _mm512_maskz_loadu_ps(v + 1 == nv ? last : 0xffff, xr + 16 * v));
+        }
+        for (size_t v = 0; v < nv; v++)
+            _mm512_mask_storeu_ps(acc + j0 + 16 * v, v + 1 == nv ? last : 0xffff, a[v]);
+    }
+}
+
 /* the transpose in 16 x 16 blocks of registers (unpack, shuffle within 128-bit lanes, then two
  * rounds of 128-bit lane shuffles); a block at the edge is loaded with masked rows (zeros past
  * y, zero rows past x) and stored with masked rows. Each element gets the scalar loop's one

@@ -71,6 +71,11 @@ void ptmi_dropout_mul_ref(float *out, const float *inp, const ptmi_drop_key *key
     for (size_t i = 0; i < n; i++) out[i] = inp[i] * drop_at(key, i0 + i);
 }
 
+void ptmi_col_sums_ref(float *acc, const float *x, size_t rows, size_t n) {
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < n; j++) acc[j] += x[r * n + j];
+}
+
 void ptmi_transpose_ref(float *out, const float *inp, const float *add, int x, int y) {
     for (int r = 0; r < x; r++)
         for (int q = 0; q < y; q++) {

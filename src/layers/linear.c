@@ -48,9 +48,7 @@ void linear_backward(float *dinp, float *dweight, float *dbias, const float *dou
     size_t ni = (size_t)in, no = (size_t)out_features;
     if (dinp) ptmi_gemm_acc(rows, ni, no, dout, no, 1, w, ni, dinp, ni);
     if (dweight && inp) ptmi_gemm_acc(no, ni, rows, dout, 1, no, inp, ni, dweight, ni);
-    if (dbias)
-        for (size_t r = 0; r < rows; r++)
-            for (size_t o = 0; o < no; o++) dbias[o] += dout[r * no + o];
+    if (dbias) ptmi_kernels()->col_sums(dbias, dout, rows, no);
 }
 
 void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
