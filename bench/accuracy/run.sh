@@ -17,8 +17,8 @@
 # OUT/data under names that keep their split rule (ETTm*.csv: ETT minute split).
 #
 # Protocol. Stage 1, the search: for every dataset, each of its candidate configurations (the
-# budget, CANDIDATES below: 8 for ETTh1/ETTh2, 6 for ETTm2, 4 for Exchange/ILI, 3 for ETTm1
-# and Weather) is trained once, with seed 42, at the dataset's SEARCH horizon only (96; ILI 24);
+# budget, CANDIDATES below: 8 for ETTh1/ETTh2, 6 for ETTm2, 4 for Exchange/ILI/Weather, 3 for
+# ETTm1) is trained once, with seed 42, at the dataset's SEARCH horizon only (96; ILI 24);
 # the winner is the candidate with the lowest best-epoch validation loss, read from each run's
 # loss.csv (epoch,train_loss,val_loss: it holds no test figure; for a run trained with another
 # loss, --loss mae, the saved model's validation MSE from the trainer's val: line, see best_val
@@ -30,9 +30,9 @@
 # itself is reused where it is the same run.
 # The test split is read only by the trainer's final evaluation, which the search never looks at.
 #
-# Time: 101 runs (36 search runs, 65 more for the seeds and horizons). As the committed runs
-# trained (early stopping), about 22,300 CPU seconds, i.e. 3 h 05 min with --jobs 2 on this
-# 2-core machine; at every run's epoch cap at most about 26,700 CPU s, 3 h 43 min
+# Time: 102 runs (37 search runs, 65 more for the seeds and horizons). As the committed runs
+# trained (early stopping), about 22,900 CPU seconds, i.e. 3 h 10 min with --jobs 2 on this
+# 2-core machine; at every run's epoch cap at most about 27,300 CPU s, 3 h 47 min
 # (bench/accuracy/time_estimate.py on results/costs.csv, the per-step costs that `--measure`
 # gave on 2026-12-07 with the build of ed695f8 on a quiet machine, two runs at a time; the
 # winners TinyTimeMixer on ETTh1/ETTh2, p16d7 on ETTm2, p16oc on Weather). `--plan` prints
@@ -188,6 +188,9 @@ ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
 #   p16oc    onecyc with patch 16 stride 8 (Weather: ETTm2's patching with Weather's schedule;
 #            a cell candidate of Weather 96/192 from 2026-12-07, in Weather's dataset search
 #            from 2026-12-07 after exploratory runs at 336 and 720, see bench/accuracy/README.md)
+#   p16s16d32  onecyc with patch 16 stride 16 (32 patches) and d_model 32 (Weather, from the
+#            night of 2026-12-07: a wider model on half the patches, 59.9 MFLOP per sample
+#            against p16oc's 71.6; exploratory runs in bench/accuracy/README.md)
 TTM_CFG=tests/golden/ttm/r2_512_96_7ch/config.json
 TTM_FLAGS="--config $TTM_CFG --patch-length 64 --patch-stride 64 --schedule onecycle --lr 0.001 --epochs 5 --patience 2"
 candidate_flags() {
@@ -211,6 +214,7 @@ candidate_flags() {
     drop5ve) echo "--schedule constant --lr 0.001 --dropout 0.5 --head-dropout 0.5 --val-every 135" ;;
     onecyc8) echo "--schedule onecycle --lr 0.001 --epochs 8 --patience 2" ;;
     p16oc) echo "--schedule onecycle --lr 0.001 --patch-length 16 --patch-stride 8" ;;
+    p16s16d32) echo "--schedule onecycle --lr 0.001 --patch-length 16 --patch-stride 16 --d-model 32" ;;
     ttmwd) echo "$TTM_FLAGS --weight-decay 0.1" ;;
     ttmd6) echo "$TTM_FLAGS --dropout 0.6 --head-dropout 0.6" ;;
     ttmmae) echo "$TTM_FLAGS --loss mae" ;;
@@ -222,7 +226,7 @@ CANDIDATES='ETTh1|const drop5 onecyc lr1e4 ttm ttmhd7 ttmmae ttmhd7mae
 ETTh2|const drop5 onecyc lr1e4 ttm ttmhd7 ttmmae ttmhd7mae
 ETTm1|const drop5 onecyc
 ETTm2|const drop5 onecyc p16d5 p16d6 p16d7
-Weather|const onecyc p16oc
+Weather|const onecyc p16oc p16s16d32
 Exchange|const drop5 ctx96 lr1e4
 ILI|const drop5 onecyc ililr'
 
