@@ -18,6 +18,7 @@ static inline __m256i tail_mask8(size_t r) {
     return _mm256_loadu_si256((const __m256i *)(m + 8 - r));
 }
 
+/* one round of the "lowbias32" integer hash on 8 lanes (ptmi_dropout_mask_ref) */
 static inline __m256i hash256(__m256i x) {
     x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
     x = _mm256_mullo_epi32(x, _mm256_set1_epi32(0x7feb352d));
@@ -378,37 +379,14 @@ void ptmi_layernorm_avx2(float *out, float *mean, float *rstd, const float *inp,
     }
 }
 /* the dropout mask (ptmi_dropout_mask_ref) for elements [i0, i1): mask[i] = 0 when
- * lowbias32(lowbias32(i ^ hi) + lo) < thr, else keep; 8 lanes at a time, identical results */
-
+ * lowbias32(lowbias32(i ^ hi) + lo) < thr, else keep: drop8 and drop1 (the kernels that apply
+ * a mask without storing it compute the same values) */
 void ptmi_dropout_mask_avx2(float *mask, size_t i0, size_t i1, uint32_t lo, uint32_t hi,
                             uint32_t thr, float keep) {
-    const __m256i vhi = _mm256_set1_epi32((int)hi), vlo = _mm256_set1_epi32((int)lo);
-    /* unsigned h < thr as signed compare after flipping the top bits */
-    const __m256i flip = _mm256_set1_epi32((int)0x80000000U);
-    const __m256i vthr = _mm256_set1_epi32((int)(thr ^ 0x80000000U));
-    const __m256 vkeep = _mm256_set1_ps(keep);
-    __m256i idx = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)i0),
-                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    const __m256i step = _mm256_set1_epi32(8);
+    const ptmi_drop_key k = {lo, hi, thr, keep};
     size_t i = i0;
-    for (; i + 8 <= i1; i += 8) {
-        __m256i h = hash256(_mm256_add_epi32(hash256(_mm256_xor_si256(idx, vhi)), vlo));
-        __m256i drop = _mm256_cmpgt_epi32(vthr, _mm256_xor_si256(h, flip));
-        _mm256_storeu_ps(mask + i, _mm256_andnot_ps(_mm256_castsi256_ps(drop), vkeep));
-        idx = _mm256_add_epi32(idx, step);
-    }
-    for (; i < i1; i++) {
-        uint32_t x = (uint32_t)i ^ hi;
-        for (int r = 0; r < 2; r++) {
-            x ^= x >> 16;
-            x *= 0x7feb352dU;
-            x ^= x >> 15;
-            x *= 0x846ca68bU;
-            x ^= x >> 16;
-            if (r == 0) x += lo;
-        }
-        mask[i] = x < thr ? 0.0f : keep;
-    }
+    for (; i + 8 <= i1; i += 8) _mm256_storeu_ps(mask + i, drop8(&k, i));
+    for (; i < i1; i++) mask[i] = drop1(&k, i);
 }
 /* softmax down the columns of an [r, w] block and the gate (+ res), 8 columns per vector,
  * as ptmi_softmax_cols_gate_avx512 */
