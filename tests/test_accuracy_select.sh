@@ -155,7 +155,7 @@ chmod +x "$tmp/fake_train"
 bash bench/accuracy/run.sh --measure --out "$tmp/meas" --data-dir "$tmp/mdata" --bin "$tmp/fake_train" \
     >"$tmp/log" 2>&1 && ok || ko "run.sh --measure: $(cat "$tmp/log")"
 [ "$(awk -F, 'NR > 1 && $4 == 123 && $5 == ($1 == "ILI" ? 0.0014 : 0.0005) && $6 > 0 && $7 > 0.25 * $6 && $7 < 0.42 * $6' \
-    "$tmp/meas/measure/costs.csv" | wc -l)" -eq 10 ] && ok || ko "--measure costs: $(cat "$tmp/meas/measure/costs.csv")"
+    "$tmp/meas/measure/costs.csv" | wc -l)" -eq 11 ] && ok || ko "--measure costs: $(cat "$tmp/meas/measure/costs.csv")"
 grep -q -- "--config .* --epochs 1 --max-steps 100$" "$tmp/meas/measure/ETTh1_96_ttm_n100_2/command.sh" && ok ||
     ko "--measure: the TinyTimeMixer candidate's command: $(cat "$tmp/meas/measure/ETTh1_96_ttm_n100_2/command.sh")"
 

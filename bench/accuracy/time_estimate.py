@@ -39,6 +39,8 @@ def caps_from_run_sh(path):
 def family(ds, c):
     if c.startswith("ttm"):
         return "ttm"
+    if c == "p16s16d32":
+        return c
     if c.startswith("p16"):
         return "p16d7" if ds.startswith("ETTm") else "p16oc"
     if c == "ctx96":
