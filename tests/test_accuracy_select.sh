@@ -176,6 +176,65 @@ CSV
 /usr/bin/python3 bench/accuracy/time_estimate.py "$tmp/costs.csv" "$tmp/res.csv" >"$tmp/log" 2>&1 &&
     grep -q "^total  *436  *506$" "$tmp/log" && ok || ko "time_estimate.py: $(cat "$tmp/log")"
 
+# --dataset: a dataset of the user's through the whole protocol (search at its search horizon,
+# the winner at every horizon and seed, results.csv, table.md, the cell's command.sh), with a
+# made-up trainer whose validation loss favours drop5 and whose test MSE favours the others
+mkdir -p "$tmp/udata"
+printf 'date,a,b\n2020-01-01,1,2\n' >"$tmp/udata/toy.csv"
+cat >"$tmp/fake_fit" <<'FAKE'
+#!/bin/sh
+out="" v=0.30 t=0.20 h=0
+case " $* " in *" --dropout 0.5 "*) v=0.25 t=0.90 ;; esac
+while [ $# -gt 0 ]; do
+    case "$1" in --out) out=$2 ;; --prediction-length) h=$2 ;; esac
+    shift
+done
+mkdir -p "$out"
+printf 'epoch,train_loss,val_loss\n1,0.5,%s\n' "$v" >"$out/loss.csv"
+echo '{"prediction_length": '"$h"'}' >"$out/config.json"
+echo "done: 1 epochs, 10 steps, best epoch 1 (val loss $v), 1.0 s, 10 samples/s"
+echo "test: MSE $t  MAE 0.3 (scaled space; repeat-last-value baseline MSE 1.0  MAE 0.7)"
+FAKE
+chmod +x "$tmp/fake_fit"
+spec='Toy|toy.csv|24|4|4|8 16|8|2|1|16'
+bash bench/accuracy/run.sh --dataset "$spec" --candidates 'Toy|const drop5 onecyc' --cells Toy \
+    --seeds 42,1 --out "$tmp/u" --data-dir "$tmp/udata" --bin "$tmp/fake_fit" >"$tmp/log" 2>&1 && ok ||
+    ko "run.sh --dataset: $(cat "$tmp/log")"
+res=$tmp/u/results.csv
+[ "$(awk -F, '$1 == "Toy" && $2 == 8 && $4 == "drop5" && $5 == 42 { print $6 }' "$res")" = "search+final" ] && ok ||
+    ko "--dataset: drop5 (lowest validation loss) should win Toy 8: $(cat "$res")"
+[ "$(awk -F, '$1 == "Toy" && $6 ~ /final/' "$res" | wc -l)" -eq 4 ] && ok ||
+    ko "--dataset: 2 horizons x 2 seeds of finals expected: $(cat "$res")"
+[ "$(awk -F, '$1 == "Toy" && $6 == "search"' "$res" | wc -l)" -eq 2 ] && ok || ko "--dataset: 2 losing search runs expected: $(cat "$res")"
+grep -q "| Toy | 24→16 | drop5 |" "$tmp/u/table.md" && ok || ko "--dataset table: $(cat "$tmp/u/table.md")"
+grep -q -- "--data $tmp/udata/toy.csv --context-length 24 --patch-length 4 --patch-stride 4 --prediction-length 16 --batch-size 16 --epochs 2 --patience 1 .*--dropout 0.5" \
+    "$tmp/u/cells/Toy_16/command.sh" && ok || ko "--dataset cell command: $(cat "$tmp/u/cells/Toy_16/command.sh")"
+# the same with an absolute path and the default candidates (const drop5 onecyc lr1e4): --plan
+bash bench/accuracy/run.sh --dataset "Toy2|$tmp/udata/toy.csv|24|4|4|8|8|2|1|16" --cells Toy2 --plan \
+    --out "$tmp/u2" --data-dir "$tmp/udata" --bin "$tmp/fake_fit" >"$tmp/log" 2>&1 && ok || ko "--dataset --plan: $(cat "$tmp/log")"
+[ "$(ls "$tmp/u2/runs" | grep _s42 | tr '\n' ' ')" = "Toy2_8_const_s42 Toy2_8_drop5_s42 Toy2_8_lr1e4_s42 Toy2_8_onecyc_s42 " ] && ok ||
+    ko "--dataset default candidates: $(ls "$tmp/u2/runs")"
+grep -q "Toy2, a --dataset, count as 0 s" "$tmp/log" && ok || ko "--plan note on --dataset: $(cat "$tmp/log")"
+# hostile specifications: exit 2, one clear line, nothing run
+bad_spec() { # expected-message args...
+    msg=$1
+    shift
+    bash bench/accuracy/run.sh "$@" --out "$tmp/bad" --data-dir "$tmp/udata" --bin "$tmp/fake_fit" >"$tmp/log" 2>&1
+    rc=$?
+    [ "$rc" -eq 2 ] && grep -qF -- "$msg" "$tmp/log" && [ ! -d "$tmp/bad/runs" ] && ok ||
+        ko "hostile $*: rc $rc, $(cat "$tmp/log")"
+}
+bad_spec "9 fields, expected 10" --dataset 'Toy|toy.csv|24|4|4|8|8|2|1'
+bad_spec "name 'To_y': letters and digits" --dataset 'To_y|toy.csv|24|4|4|8|8|2|1|16'
+bad_spec "'ETTh1' is already a dataset" --dataset 'ETTh1|toy.csv|24|4|4|8|8|2|1|16'
+bad_spec "context 0 is not a positive integer" --dataset 'Toy|toy.csv|0|4|4|8|8|2|1|16'
+bad_spec "horizon 'x' is not a positive integer" --dataset 'Toy|toy.csv|24|4|4|8 x|8|2|1|16'
+bad_spec "the search horizon '96' is not one of its horizons" --dataset 'Toy|toy.csv|24|4|4|8 16|96|2|1|16'
+bad_spec "no file $tmp/udata/nope.csv" --dataset 'Toy|nope.csv|24|4|4|8|8|2|1|16'
+bad_spec "'toy.txt' is not a .csv or .csv.gz file" --dataset 'Toy|toy.txt|24|4|4|8|8|2|1|16'
+bad_spec "unknown candidate 'big'" --dataset "$spec" --candidates 'Toy|const big'
+bad_spec "--candidates: no dataset 'Nope'" --candidates 'Nope|const'
+
 # and the real thing, end to end: --quick trains ETTh1 512->96 twice (two candidates, 20 steps
 # each) with this build and writes the table (ETTh1 from data/, the same file as the shared set's)
 BIN=${BUILD:-build}/patchtsmixer

@@ -6,11 +6,15 @@
 #
 #   bench/accuracy/run.sh [--out DIR] [--data-dir DIR] [--jobs N] [--cells LIST] [--seeds LIST]
 #                         [--cell-search] [--quick] [--plan] [--table] [--import DIR]
-#                         [--measure]
+#                         [--measure] [--dataset SPEC]... [--candidates 'NAME|LIST']...
 #
 # Cells: ETTh1, ETTh2, ETTm1, ETTm2, Weather at 96/192/336/720 (context 512); Exchange at 96/336
 # (context 512, or 96 when the search picks it); ILI at 24/60 with context 104, patch 24,
 # stride 2 (PatchTST's ILI setting, PatchTST_supervised/scripts/PatchTST/illness.sh).
+# Another dataset: --dataset 'NAME|FILE|CONTEXT|PATCH|STRIDE|HORIZONS|SEARCH_H|EPOCHS|PATIENCE|
+# BATCH' (DATASETS' fields below; FILE under --data-dir or absolute, .csv or .csv.gz; HORIZONS
+# space-separated) gets the same protocol, with the candidates of --candidates 'NAME|c1 c2 ...'
+# (names from candidate_flags) or, without, DEFAULT_CANDIDATES; add --cells NAME to run only it.
 # Splits and scaling are the trainer's: ETTh*/ETTm* 12/4/4 months, the others 70/10/20 %, a
 # StandardScaler fitted on the training rows; MSE/MAE in the scaled space over every test window
 # (../shared/data/README.md). ETTm1, ETTm2 and Weather ship gzipped: they are unpacked into
@@ -65,10 +69,12 @@ MEASURE=0
 TABLE_ONLY=0
 IMPORT=""
 CELLS=""
+EXTRA_DATASETS=""
+EXTRA_CANDIDATES=""
 SEEDS="42,1,2"
 SEARCH_SEED=42
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -84,6 +90,10 @@ while [ $# -gt 0 ]; do
     --table) TABLE_ONLY=1; shift ;;
     --import) IMPORT=$2; shift 2 ;;
     --bin) BIN=$2; shift 2 ;;
+    --dataset) EXTRA_DATASETS="${EXTRA_DATASETS:+$EXTRA_DATASETS
+}$2"; shift 2 ;;
+    --candidates) EXTRA_CANDIDATES="${EXTRA_CANDIDATES:+$EXTRA_CANDIDATES
+}$2"; shift 2 ;;
     __run) shift; RUN_ONE=$1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -141,7 +151,6 @@ fi
 # that both protocols' tables can come from one folder of runs
 TAG=""
 [ "$CELL_SEARCH" = 1 ] && TAG=-cellsearch
-mkdir -p "$OUT/runs" "$OUT/data" "$OUT/cells$TAG"
 
 # ---- datasets ---------------------------------------------------------------------------------
 # name | file under --data-dir | context | patch length | patch stride | horizons | search horizon
@@ -261,11 +270,56 @@ cell_cands() {
 field() { echo "$DATASETS" | awk -F'|' -v n="$1" -v k="$2" '$1 == n { print $k }'; }
 cands_of() {
     local c
-    c=$(echo "$CANDIDATES" | awk -F'|' -v n="$1" '$1 == n { print $2 }')
+    c=$(echo "$EXTRA_CANDIDATES" | awk -F'|' -v n="$1" '$1 == n { print $2 }')
+    [ -n "$c" ] || c=$(echo "$CANDIDATES" | awk -F'|' -v n="$1" '$1 == n { print $2 }')
+    [ -n "$c" ] || c=$DEFAULT_CANDIDATES
     [ "$QUICK" = 1 ] && c=$(echo "$c" | awk '{ print $1, $2 }')
     echo "$c"
 }
+# ---- --dataset / --candidates: the user's datasets, checked before anything runs ---------------
+# A dataset of --dataset without --candidates gets the general PatchTSMixer candidates (the
+# TinyTimeMixer ones cost about five times as much; name them with --candidates to try them).
+DEFAULT_CANDIDATES='const drop5 onecyc lr1e4'
+bad() { echo "run.sh: $*" >&2; exit 2; }
+posint() { echo "$1" | grep -qE '^[1-9][0-9]{0,6}$'; }
+extra_names=""
+while IFS= read -r spec; do
+    [ -n "$spec" ] || continue
+    nf=$(echo "$spec" | awk -F'|' '{ print NF }')
+    [ "$nf" = 10 ] || bad "--dataset '$spec': $nf fields, expected 10: NAME|FILE|CONTEXT|PATCH|STRIDE|HORIZONS|SEARCH_H|EPOCHS|PATIENCE|BATCH"
+    IFS='|' read -r name file ctx pl ps hs sh ep pat bs <<<"$spec"
+    echo "$name" | grep -qE '^[A-Za-z][A-Za-z0-9]{0,31}$' ||
+        bad "--dataset: name '$name': letters and digits, starting with a letter (run folders are NAME_HORIZON_CANDIDATE_sSEED)"
+    if echo "$DATASETS" | cut -d'|' -f1 | grep -qx "$name" || echo "$extra_names" | grep -qx "$name"; then
+        bad "--dataset: '$name' is already a dataset"
+    fi
+    for v in "context $ctx" "patch length $pl" "patch stride $ps" "epochs $ep" "patience $pat" "batch $bs"; do
+        posint "${v##* }" || bad "--dataset $name: $v is not a positive integer"
+    done
+    [ -n "$(echo "$hs" | tr -d ' ')" ] || bad "--dataset $name: no horizons"
+    for h in $hs; do posint "$h" || bad "--dataset $name: horizon '$h' is not a positive integer"; done
+    echo " $hs " | grep -q " $sh " || bad "--dataset $name: the search horizon '$sh' is not one of its horizons ($hs)"
+    case "$file" in *.csv | *.csv.gz) ;; *) bad "--dataset $name: '$file' is not a .csv or .csv.gz file" ;; esac
+    case "$file" in /*) f=$file ;; *) f=$DATA_DIR/$file ;; esac
+    [ -f "$f" ] || bad "--dataset $name: no file $f"
+    extra_names="$extra_names
+$name"
+    DATASETS="$DATASETS
+$spec"
+done <<<"$EXTRA_DATASETS"
+while IFS= read -r spec; do
+    [ -n "$spec" ] || continue
+    name=${spec%%|*}
+    [ "$name" != "$spec" ] || bad "--candidates '$spec': expected NAME|c1 c2 ..."
+    echo "$DATASETS" | cut -d'|' -f1 | grep -qx "$name" || bad "--candidates: no dataset '$name'"
+    list=${spec#*|}
+    [ -n "$(echo "$list" | tr -d ' ')" ] || bad "--candidates $name: no candidates"
+    for c in $list; do
+        candidate_flags "$c" >/dev/null || bad "--candidates $name: unknown candidate '$c' (see candidate_flags in $0)"
+    done
+done <<<"$EXTRA_CANDIDATES"
 all_datasets=$(echo "$DATASETS" | cut -d'|' -f1)
+mkdir -p "$OUT/runs" "$OUT/data" "$OUT/cells$TAG"
 
 # --cells: dataset names (all horizons) or dataset_horizon tokens, comma-separated.
 want_cell() { # dataset horizon
@@ -302,6 +356,7 @@ data_file() {
     local rel src base
     rel=$(field "$1" 2)
     src=$DATA_DIR/$rel
+    case "$rel" in /*) src=$rel ;; esac
     case "$rel" in
     *.gz)
         base=$(basename "$rel" .gz)
@@ -591,6 +646,13 @@ if [ "$TABLE_ONLY" = 0 ]; then
 fi
 if [ "$PLAN" = 1 ]; then
     awk '!seen[$1]++ { n++; t += $2 } END { printf "%d runs to do, at most %.0f CPU s (%.1f h on 2 cores with --jobs 2)\n", n, t, t / 7200 }' "$planned"
+    for n in $extra_names; do
+        for h in $(field "$n" 6); do
+            want_cell "$n" "$h" || continue
+            echo "(the runs of $n, a --dataset, count as 0 s: no measured cost; --measure times the table's datasets)"
+            break
+        done
+    done
     exit 0
 fi
 
