@@ -34,14 +34,13 @@
 # itself is reused where it is the same run.
 # The test split is read only by the trainer's final evaluation, which the search never looks at.
 #
-# Time: 102 runs (37 search runs, 65 more for the seeds and horizons). As the committed runs
-# trained (early stopping), about 22,900 CPU seconds, i.e. 3 h 10 min with --jobs 2 on this
-# 2-core machine; at every run's epoch cap at most about 27,300 CPU s, 3 h 47 min
-# (bench/accuracy/time_estimate.py on results/costs.csv, the per-step costs that `--measure`
-# gave on 2026-12-07 with the build of ed695f8 on a quiet machine, two runs at a time; the
-# winners TinyTimeMixer on ETTh1/ETTh2, p16d7 on ETTm2, p16oc on Weather). `--plan` prints
-# the runs still to do and their capped estimate from the same costs (epoch_cost below; it
-# prepares their folders and unpacks the data, nothing more).
+# Time: 98 runs (33 search runs, 65 more for the seeds and horizons). Timed end to end with
+# --jobs 2 on this 2-core machine in two pieces (bench/accuracy/README.md, Time); estimated by
+# bench/accuracy/time_estimate.py from the per-step costs of `--measure` (results/costs.csv,
+# 2026-12-08): about 20,200 CPU s as the committed runs trained, 2.8 h with --jobs 2, at most
+# 24,400 CPU s (3.4 h) at every run's epoch cap. `--plan` prints the runs still to do and their
+# capped estimate from the same costs (epoch_cost below; it prepares their folders and unpacks
+# the data, nothing more).
 # Resumable: every run lives in OUT/runs/<dataset>_<horizon>_<candidate>_s<seed>/ with its
 # command.sh, train.log, checkpoint (ckpt/) and result.csv (its result line); a run with a
 # result.csv is skipped, an unfinished one is started again from scratch. Interrupt and rerun the
@@ -402,18 +401,20 @@ prepare() { # dataset horizon candidate seed
 
 # The --plan estimate: CPU seconds per epoch of the seed configuration at horizon 96 (ILI 24)
 # on one core, and per run (loading, validation, test evaluation), from `--measure`
-# (results/costs.csv, 2026-12-07); a longer horizon costs up to 1.3 times more (720), each
-# candidate its factor below (TinyTimeMixer: 4.9 times an epoch over at most 5 epochs, i.e. 2.45
-# times a capped 10-epoch run; --val-every: 1.3 times its candidate).
+# (results/costs.csv, 2026-12-08); a longer horizon costs up to 1.3 times more (720), each
+# candidate its factor below (TinyTimeMixer: 4.7 times an epoch over at most 5 epochs, i.e. 2.34
+# times a capped 10-epoch run; --val-every: 1.3 times its candidate; p16s16d32 0.9 times
+# Weather's seed configuration, the other patch-16 ones 1.06).
 epoch_cost() {
     case "$1" in
-    ETTh1 | ETTh2) echo "8.4 1.9" ;; ETTm1 | ETTm2) echo "36 6.7" ;; Weather) echo "127 14" ;;
-    Exchange) echo "4.8 1" ;; ILI) echo "0.5 0.15" ;;
+    ETTh1 | ETTh2) echo "8.7 2" ;; ETTm1 | ETTm2) echo "35.4 6.6" ;; Weather) echo "137.6 14.1" ;;
+    Exchange) echo "4.5 0.8" ;; ILI) echo "0.4 0.1" ;;
     esac
 }
 cand_factor() {
     case "$1" in
-    p16*) echo 1.1 ;; mix5) echo 1.15 ;; ctx96) echo 0.23 ;; ttm*ve | ttmlr) echo 3.2 ;; ttm*) echo 2.45 ;;
+    p16s16d32) echo 0.9 ;; p16*) echo 1.06 ;; mix5) echo 1.15 ;; ctx96) echo 0.22 ;;
+    ttm*ve | ttmlr) echo 3.0 ;; ttm*) echo 2.34 ;;
     *ve) echo 1.3 ;; onecyc8) echo 2 ;; *) echo 1 ;;
     esac
 }
