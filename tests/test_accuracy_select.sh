@@ -175,6 +175,11 @@ ETTh1,720,512,ttm,42,final,5,2,0.7,0.4,0.4,10,y
 CSV
 /usr/bin/python3 bench/accuracy/time_estimate.py "$tmp/costs.csv" "$tmp/res.csv" >"$tmp/log" 2>&1 &&
     grep -q "^total  *436  *506$" "$tmp/log" && ok || ko "time_estimate.py: $(cat "$tmp/log")"
+# a run of a run.sh --dataset set has no measured cost: left out of the totals, and named
+echo "Toy,8,24,const,42,search,3,1,0.3,0.2,0.3,1.0,z" >>"$tmp/res.csv"
+/usr/bin/python3 bench/accuracy/time_estimate.py "$tmp/costs.csv" "$tmp/res.csv" >"$tmp/log" 2>&1 &&
+    grep -q "^total  *436  *506$" "$tmp/log" && grep -q "^not priced .*: Toy$" "$tmp/log" && ok ||
+    ko "time_estimate.py with a --dataset run: $(cat "$tmp/log")"
 
 # --dataset: a dataset of the user's through the whole protocol (search at its search horizon,
 # the winner at every horizon and seed, results.csv, table.md, the cell's command.sh), with a

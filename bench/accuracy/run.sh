@@ -167,7 +167,7 @@ ILI|illness/national_illness.csv|104|24|2|24 60|24|60|10|16'
 # dropout and head dropout 0.2, AdamW lr 1e-3 one-cycle, no weight decay, batch as above).
 #   const    constant lr 1e-3 (the README's seed configuration; in the ETTm2 and Weather searches
 #            until 2026-12-08, never chosen there, dropped to keep the table within three hours:
-#            bench/accuracy/README.md "Search budget" has their validation losses)
+#            bench/accuracy/README.md, Time, has their validation losses)
 #   drop5    constant lr 1e-3, dropout and head dropout 0.5 (ETTh2's best so far)
 #   onecyc   one-cycle lr 1e-3 (the trainer's default; in the ETTm2 and Weather searches until
 #            2026-12-08, likewise)

@@ -60,9 +60,12 @@ def main():
     base_of = {"ETTh2": "ETTh1", "ETTm2": "ETTm1"}
     e96 = float(costs[("ETTh1", "const", 96)]["epoch_s"])
     e720 = float(costs[("ETTh1", "const", 720)]["epoch_s"])
-    ran, capped = {}, {}
+    ran, capped, unpriced = {}, {}, set()
     for r in csv.DictReader(open(sys.argv[2])):
         ds, c, h = r["dataset"], r["configuration"], int(r["horizon"])
+        if ds not in ds_caps or not any(k[0] in (ds, base_of.get(ds, ds)) for k in costs):
+            unpriced.add(ds)  # a run.sh --dataset: no measured cost, no cap in DATASETS
+            continue
         fam = family(ds, c)
         key = None  # the family's measurement at the shortest horizon (the others: hf below)
         for d in (ds, base_of.get(ds, ds), "ETTm2" if ds.startswith("ETTm") else ds):
@@ -86,6 +89,8 @@ def main():
     tr, tc = sum(ran.values()), sum(capped.values())
     print(f"{'total':<10} {tr:>18.0f} {tc:>20.0f}")
     print(f"with --jobs 2 on 2 cores: {tr / 7200:.2f} h as run, at most {tc / 7200:.2f} h at the caps")
+    if unpriced:
+        print("not priced (no measured cost; run.sh --dataset sets): " + ", ".join(sorted(unpriced)))
 
 
 if __name__ == "__main__":
